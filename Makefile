@@ -1,0 +1,45 @@
+# Two commands: `make run` (embedded default, no other service) and `make test`.
+# Both create .venv on first use and reinstall only when pyproject.toml changes.
+PYTHON ?= $(shell command -v python3.13 2>/dev/null || echo /root/.pyenv/versions/3.13.0/bin/python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: run test install install-test browser clean bench
+
+$(PY):
+	@echo "==> creating $(VENV) with $(PYTHON)"
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(PY)
+	@echo "==> installing taskwire"
+	$(PY) -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(PY)
+	@echo "==> installing taskwire with test extras"
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+run: install
+	PORT=$(PORT) $(PY) -m app serve
+
+# Browsers cannot be downloaded here: the browser tests use Debian's Chromium.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "==> installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: install-test browser
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install-test
+	$(PY) bench/rest.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,62 @@
+"""The broker contract: fan-out between instances and the little state they share.
+
+Delivery is at most once (Redis pub/sub is): callers that must not lose anything carry a
+sequence number in the message and fill gaps from the store. What the broker promises
+instead is to *say* when it may have lost messages: after its connection drops and comes
+back, it calls ``on_resync`` once it is subscribed again, so listeners catch up.
+
+Every adapter passes tests/broker/ unchanged; the in-process one copies nothing by
+reference (messages are str) so it behaves like the serialised transport.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Protocol
+
+MessageHandler = Callable[[str, str], None]  # (channel, message); must not block
+ResyncHandler = Callable[[], None]
+
+
+class BrokerUnavailable(Exception):
+    """The broker cannot be reached right now."""
+
+
+class Broker(Protocol):
+    async def open(self) -> None:
+        """Connect and start the receive loop (which owns its reconnects)."""
+
+    async def close(self) -> None:
+        """Stop the receive loop and close connections; awaits every task it started."""
+
+    async def ping(self) -> None:
+        """Return when the broker answers; raise BrokerUnavailable otherwise."""
+
+    def set_handlers(self, on_message: MessageHandler, on_resync: ResyncHandler) -> None:
+        """Install the one listener of this instance (the hub). Called before subscribing."""
+
+    async def publish(self, channel: str, message: str) -> None:
+        """Send to every instance subscribed to ``channel``, this one included."""
+
+    async def subscribe(self, channel: str) -> None:
+        """Start receiving ``channel``; idempotent. Survives reconnects."""
+
+    async def unsubscribe(self, channel: str) -> None: ...
+
+    # -- shared state with expiry (token revocation, presence, rate limits) ------------
+    async def set_value(self, key: str, value: str, ttl_seconds: float) -> None: ...
+
+    async def get_value(self, key: str) -> str | None:
+        """None when absent or expired."""
+
+    async def delete_value(self, key: str) -> None: ...
+
+    async def hash_set(self, key: str, field: str, value: str, ttl_seconds: float) -> None:
+        """Set one field of a hash and (re)arm the whole hash's expiry."""
+
+    async def hash_delete(self, key: str, field: str) -> None: ...
+
+    async def hash_get_all(self, key: str) -> dict[str, str]: ...
+
+    async def hit_rate_limit(self, key: str, limit: int, window_seconds: float) -> tuple[bool, float]:
+        """Count one hit against ``limit`` per sliding ``window_seconds``, atomically across
+        instances. Returns (allowed, retry_after_seconds); a refused hit is not counted."""

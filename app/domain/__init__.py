@@ -1,0 +1,1 @@
+"""Records and rules shared by every layer; no I/O here."""

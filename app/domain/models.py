@@ -1,0 +1,173 @@
+"""Records passed between services and stores. Stores return these, never driver rows."""
+
+from __future__ import annotations
+
+import dataclasses
+from enum import StrEnum
+from typing import Any
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    EDITOR = "editor"
+    VIEWER = "viewer"
+
+
+ROLE_RANK = {Role.VIEWER: 0, Role.EDITOR: 1, Role.ADMIN: 2, Role.OWNER: 3}
+
+
+class Priority(StrEnum):
+    URGENT = "urgent"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+# Ascending rank sorts the most urgent first, which is what `sort=priority` promises.
+PRIORITY_RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.MEDIUM: 2, Priority.LOW: 3}
+
+DEFAULT_COLUMNS = ("todo", "in_progress", "done")
+
+
+class TaskSort(StrEnum):
+    POSITION = "position"
+    CREATED_DESC = "-created_at"
+    UPDATED_DESC = "-updated_at"
+    DUE_AT = "due_at"
+    PRIORITY = "priority"
+
+
+# Tasks without a due date sort after every dated one; "~" sorts after every digit.
+NO_DUE_DATE_KEY = "~"
+
+
+@dataclasses.dataclass(slots=True)
+class User:
+    id: str
+    email: str  # always lower-case
+    name: str
+    password_hash: str
+    created_at: str
+    updated_at: str
+
+
+@dataclasses.dataclass(slots=True)
+class RefreshToken:
+    token_hash: str  # sha256 hex of the opaque token; the token itself is never stored
+    user_id: str
+    family_id: str  # one login session; every rotation keeps it
+    created_at: str
+    expires_at: str
+    used_at: str | None = None
+    revoked: bool = False
+
+
+@dataclasses.dataclass(slots=True)
+class Board:
+    id: str
+    name: str
+    description: str
+    columns: list[str]
+    created_by: str
+    created_at: str
+    updated_at: str
+    seq: int = 0  # the seq of the board's latest event
+
+
+@dataclasses.dataclass(slots=True)
+class Member:
+    board_id: str
+    user_id: str
+    role: Role
+    added_at: str
+    # Filled in by the store when listing, from the user record.
+    email: str = ""
+    name: str = ""
+
+
+@dataclasses.dataclass(slots=True)
+class Task:
+    id: str
+    board_id: str
+    title: str
+    description: str
+    status: str
+    priority: Priority
+    assignees: list[str]
+    labels: list[str]
+    due_at: str | None
+    position: str
+    created_by: str
+    created_at: str
+    updated_at: str
+    version: int = 1
+
+
+@dataclasses.dataclass(slots=True)
+class EventDraft:
+    """An event before the store gives it the board's next seq in the same write."""
+
+    type: str
+    actor: str
+    at: str
+    data: dict[str, Any]
+
+
+@dataclasses.dataclass(slots=True)
+class Event:
+    board_id: str
+    seq: int
+    type: str
+    actor: str
+    at: str
+    data: dict[str, Any]
+
+
+@dataclasses.dataclass(slots=True)
+class TaskFilter:
+    status: str | None = None
+    assignee: str | None = None
+    label: str | None = None
+    text: str | None = None  # full-text query over title and description
+
+
+@dataclasses.dataclass(slots=True)
+class TaskPageRequest:
+    board_id: str
+    filter: TaskFilter
+    sort: TaskSort
+    limit: int
+    # Keyset: the (sort key, id) of the last task of the previous page; see task_sort_key.
+    after: tuple[str | int, str] | None = None
+    include_total: bool = False
+
+
+@dataclasses.dataclass(slots=True)
+class TaskPage:
+    items: list[Task]
+    has_more: bool
+    total: int | None = None
+
+
+def task_sort_key(task: Task, sort: TaskSort) -> str | int:
+    """The value a store orders tasks by for ``sort``; ties are broken by task id ascending.
+
+    Descending sorts order by (key desc, id desc), ascending ones by (key asc, id asc).
+    """
+    match sort:
+        case TaskSort.POSITION:
+            return task.position
+        case TaskSort.CREATED_DESC:
+            return task.created_at
+        case TaskSort.UPDATED_DESC:
+            return task.updated_at
+        case TaskSort.DUE_AT:
+            return task.due_at or NO_DUE_DATE_KEY
+        case TaskSort.PRIORITY:
+            return PRIORITY_RANK[task.priority]
+    raise ValueError(sort)
+
+
+def sort_is_descending(sort: TaskSort) -> bool:
+    return sort in (TaskSort.CREATED_DESC, TaskSort.UPDATED_DESC)

@@ -1,0 +1,177 @@
+"""Every setting Taskwire reads, with its type and default, read from the environment once.
+
+Nothing else in the code base reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Mapping
+
+log = logging.getLogger(__name__)
+
+ENV_PREFIX = "TASKWIRE_"
+SECRET_KEY_FILE = "secret_key"
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class SettingsError(ValueError):
+    """A setting has a value Taskwire cannot run with; the message names it."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path = Path("data")
+    database_url: str = ""  # empty: sqlite file in data_dir
+    redis_url: str = ""  # empty: in-process broker
+    secret_key: str = ""  # empty: generated once and kept in data_dir
+    access_token_ttl_seconds: int = 15 * 60
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    jwt_issuer: str = "taskwire"
+    cors_origins: tuple[str, ...] = ()
+    max_body_bytes: int = 1024 * 1024
+    port: int = 8000
+    log_level: str = "INFO"
+    # The argon2 cost is a setting so that tests and benchmarks can lower it knowingly.
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    ws_auth_timeout_seconds: float = 10.0
+    ws_max_boards: int = 50
+    ws_send_queue: int = 1000
+    ws_max_message_bytes: int = 65536
+    replay_limit: int = 1000
+    secure_cookies: bool = False
+    trusted_proxies: tuple[str, ...] = ()
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        url = self.database_url or f"sqlite:///{self.data_dir / 'taskwire.db'}"
+        if not url.startswith("sqlite:///"):
+            return None
+        return Path(url.removeprefix("sqlite:///"))
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'taskwire.db'}"
+
+
+def _parse_int(name: str, raw: str, minimum: int, maximum: int) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{ENV_PREFIX}{name} must be a whole number, got {raw!r}") from None
+    if not minimum <= value <= maximum:
+        raise SettingsError(f"{ENV_PREFIX}{name} must be between {minimum} and {maximum}, got {value}")
+    return value
+
+
+def _parse_bool(name: str, raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise SettingsError(f"{ENV_PREFIX}{name} must be true or false, got {raw!r}")
+
+
+def _parse_list(raw: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+_INT_SETTINGS: dict[str, tuple[str, int, int]] = {
+    "ACCESS_TOKEN_TTL": ("access_token_ttl_seconds", 10, 24 * 3600),
+    "REFRESH_TOKEN_TTL": ("refresh_token_ttl_seconds", 60, 365 * 24 * 3600),
+    "MAX_BODY_BYTES": ("max_body_bytes", 1024, 64 * 1024 * 1024),
+    "ARGON2_TIME_COST": ("argon2_time_cost", 1, 20),
+    "ARGON2_MEMORY_KIB": ("argon2_memory_kib", 8, 4 * 1024 * 1024),
+    "WS_MAX_BOARDS": ("ws_max_boards", 1, 10000),
+    "WS_SEND_QUEUE": ("ws_send_queue", 1, 1_000_000),
+    "WS_MAX_MESSAGE_BYTES": ("ws_max_message_bytes", 1024, 16 * 1024 * 1024),
+    "REPLAY_LIMIT": ("replay_limit", 1, 1_000_000),
+}
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read settings from ``environ`` (default: the process environment).
+
+    Raises SettingsError with one line naming the bad setting.
+    """
+    env = os.environ if environ is None else environ
+
+    def get(name: str) -> str | None:
+        return env.get(ENV_PREFIX + name)
+
+    values: dict[str, object] = {}
+    if (raw := get("DATA_DIR")) is not None:
+        values["data_dir"] = Path(raw)
+    if (raw := get("DATABASE_URL")) is not None:
+        if raw and not raw.startswith(("sqlite:///", "mongodb://", "mongodb+srv://")):
+            raise SettingsError(
+                f"{ENV_PREFIX}DATABASE_URL must start with sqlite:/// or mongodb://, got {raw.split(':')[0]!r}"
+            )
+        values["database_url"] = raw
+    if (raw := get("REDIS_URL")) is not None:
+        if raw and not raw.startswith(("redis://", "rediss://", "unix://")):
+            raise SettingsError(f"{ENV_PREFIX}REDIS_URL must start with redis:// or rediss://")
+        values["redis_url"] = raw
+    if (raw := get("SECRET_KEY")) is not None and raw:
+        if len(raw) < MIN_SECRET_KEY_LENGTH:
+            raise SettingsError(f"{ENV_PREFIX}SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters")
+        values["secret_key"] = raw
+    for name, (field, minimum, maximum) in _INT_SETTINGS.items():
+        if (raw := get(name)) is not None:
+            values[field] = _parse_int(name, raw, minimum, maximum)
+    if (raw := get("WS_AUTH_TIMEOUT")) is not None:
+        try:
+            values["ws_auth_timeout_seconds"] = float(raw)
+        except ValueError:
+            raise SettingsError(f"{ENV_PREFIX}WS_AUTH_TIMEOUT must be a number of seconds") from None
+    if (raw := get("CORS_ORIGINS")) is not None:
+        values["cors_origins"] = _parse_list(raw)
+    if (raw := get("TRUSTED_PROXIES")) is not None:
+        values["trusted_proxies"] = _parse_list(raw)
+    if (raw := get("SECURE_COOKIES")) is not None:
+        values["secure_cookies"] = _parse_bool("SECURE_COOKIES", raw)
+    if (raw := get("JWT_ISSUER")) is not None and raw:
+        values["jwt_issuer"] = raw
+    if (raw := get("LOG_LEVEL")) is not None:
+        level = raw.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise SettingsError(f"{ENV_PREFIX}LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+        values["log_level"] = level
+    if (raw := env.get("PORT")) is not None:
+        values["port"] = _parse_int("PORT", raw, 1, 65535) if raw else 8000
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def ensure_secret_key(settings: Settings) -> Settings:
+    """Return settings with a secret key, generating and keeping one in the data dir if unset.
+
+    The generated key is written with mode 0600 so that other local users cannot mint tokens.
+    """
+    if settings.secret_key:
+        return settings
+    path = settings.data_dir / SECRET_KEY_FILE
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            key = path.read_text().strip()
+        else:
+            key = secrets.token_urlsafe(48)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(key)
+            log.warning(
+                "TASKWIRE_SECRET_KEY is not set: generated one in %s; set it explicitly when running "
+                "more than one instance",
+                path,
+            )
+    except OSError as error:
+        raise SettingsError(f"cannot keep the secret key in {path}: {error.strerror}") from None
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        raise SettingsError(f"the secret key in {path} is too short; delete it to generate a new one")
+    return dataclasses.replace(settings, secret_key=key)

@@ -1,0 +1,165 @@
+"""The storage contract. Every adapter implements ``Store``; services only see this.
+
+Rules every adapter keeps (tests/store/ checks each of them on every adapter):
+
+- Methods are use cases: one call is one atomic store write (a transaction where the
+  store has one). No business rules and no permission checks live here.
+- Every method that takes an ``EventDraft`` appends it to the board's event log with the
+  board's next seq (previous seq + 1, starting at 1) in the same write as the change and
+  returns the resulting ``Event``; ``Board.seq`` is that latest seq. Seqs are gapless and
+  unique per board even with several processes writing to one store.
+- Records come back as the dataclasses of ``app.domain.models``, never as driver rows,
+  and lists/dicts in them are fresh copies the caller may keep.
+- No value from a request is ever interpreted as a query operator.
+- ``StoreUnavailable`` is raised when the database cannot be reached.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from app.domain.models import (
+    Board,
+    Event,
+    EventDraft,
+    Member,
+    RefreshToken,
+    Role,
+    Task,
+    TaskPage,
+    TaskPageRequest,
+    User,
+)
+
+
+class StoreError(Exception):
+    """Base of the errors a store raises on purpose."""
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be reached right now."""
+
+
+class EmailTaken(StoreError):
+    """Another user already has this email (compared case-insensitively)."""
+
+
+class AlreadyMember(StoreError):
+    """The user is already a member of the board."""
+
+
+class NotFound(StoreError):
+    """The record the write was about no longer exists."""
+
+
+class LastOwner(StoreError):
+    """The write would leave the board without an owner."""
+
+
+class VersionConflict(StoreError):
+    """The task's version is not the one the write expected; ``current`` is the task as stored."""
+
+    def __init__(self, current: Task) -> None:
+        super().__init__(f"task {current.id} is at version {current.version}")
+        self.current = current
+
+
+class Store(Protocol):
+    # -- lifecycle -------------------------------------------------------------------
+    async def open(self) -> None:
+        """Connect, create the schema/indexes, apply migrations. Idempotent across processes."""
+
+    async def close(self) -> None: ...
+
+    async def ping(self) -> None:
+        """Return when the database answers; raise StoreUnavailable otherwise."""
+
+    # -- users -----------------------------------------------------------------------
+    async def create_user(self, user: User) -> None:
+        """Raise EmailTaken if the (lower-case) email exists."""
+
+    async def get_user(self, user_id: str) -> User | None: ...
+
+    async def get_user_by_email(self, email: str) -> User | None:
+        """``email`` is already lower-case."""
+
+    async def update_user(self, user: User) -> User | None:
+        """Replace name, password_hash and updated_at of ``user.id``; None if it does not exist."""
+
+    # -- refresh tokens (one family per login session) --------------------------------
+    async def create_refresh_token(self, token: RefreshToken) -> None: ...
+
+    async def spend_refresh_token(self, token_hash: str, at: str) -> tuple[RefreshToken | None, bool]:
+        """Atomically mark the token used at ``at``.
+
+        Returns (the token as it was before this call or None if unknown, True if this
+        call spent it). A second call for the same hash returns (token, False): a reuse.
+        """
+
+    async def revoke_refresh_family(self, family_id: str) -> None:
+        """Mark every token of the family revoked."""
+
+    # -- boards ----------------------------------------------------------------------
+    async def create_board(self, board: Board, owner: Member) -> None:
+        """Create the board (seq 0) with its first owner in one write."""
+
+    async def get_board(self, board_id: str) -> Board | None: ...
+
+    async def list_boards_for_user(
+        self, user_id: str, after_board_id: str | None, limit: int
+    ) -> list[tuple[Board, Role]]:
+        """The user's boards ordered by board id ascending, after ``after_board_id``, at most ``limit``."""
+
+    async def update_board(self, board: Board, event: EventDraft) -> Event:
+        """Replace name, description, columns and updated_at; NotFound if the board is gone."""
+
+    async def delete_board(self, board_id: str) -> bool:
+        """Delete the board with its members, tasks and events; False if it did not exist."""
+
+    # -- members ---------------------------------------------------------------------
+    async def get_member(self, board_id: str, user_id: str) -> Member | None:
+        """The hot path of every permission check: one indexed lookup."""
+
+    async def list_members(self, board_id: str) -> list[Member]:
+        """Members with email and name filled in, ordered by added_at then user id."""
+
+    async def add_member(self, member: Member, event: EventDraft) -> Event:
+        """AlreadyMember if present; NotFound if the board is gone."""
+
+    async def update_member_role(self, board_id: str, user_id: str, role: Role, event: EventDraft) -> Event:
+        """NotFound if not a member; LastOwner if it would leave no owner."""
+
+    async def remove_member(self, board_id: str, user_id: str, event: EventDraft) -> Event:
+        """NotFound if not a member; LastOwner if it would leave no owner."""
+
+    # -- tasks -----------------------------------------------------------------------
+    async def create_task(self, task: Task, event: EventDraft) -> Event:
+        """NotFound if the board is gone."""
+
+    async def get_task(self, task_id: str) -> Task | None: ...
+
+    async def update_task(self, task: Task, expected_version: int, event: EventDraft) -> Event:
+        """Replace every field of the stored task with ``task`` if its version is still
+        ``expected_version`` (``task.version`` is the new one).
+
+        VersionConflict(current) otherwise; NotFound if the task is gone.
+        """
+
+    async def delete_task(self, task_id: str, expected_version: int | None, event: EventDraft) -> Event:
+        """VersionConflict if ``expected_version`` is given and stale; NotFound if gone."""
+
+    async def last_position(self, board_id: str, status: str) -> str | None:
+        """The greatest position key among the tasks of one column, None if it is empty."""
+
+    async def list_tasks(self, request: TaskPageRequest) -> TaskPage:
+        """One page in the order of ``request.sort`` (see domain.models.task_sort_key),
+        filtered, keyset-paged after ``request.after``; ``has_more`` tells whether another
+        page exists. A bounded number of round trips whatever the page size.
+
+        ``filter.text`` is a full-text query (words, all must match, prefix match on the
+        last one is welcome); ``filter.assignee``/``label`` match one element of the list.
+        """
+
+    # -- events ----------------------------------------------------------------------
+    async def list_events(self, board_id: str, after_seq: int, limit: int) -> list[Event]:
+        """Events with seq > after_seq in seq order, at most ``limit``."""

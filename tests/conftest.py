@@ -1,0 +1,34 @@
+"""Session-wide real services. Each is started on first use and stopped at the end."""
+
+from __future__ import annotations
+
+import os
+from typing import Iterator
+
+import pytest
+
+from tests.support.services import MongoWireServer, RedisServer, mongo_wire_server, redis_server
+
+# Tests and benchmarks lower argon2's cost knowingly; production keeps the default.
+os.environ.setdefault("TASKWIRE_ARGON2_TIME_COST", "1")
+os.environ.setdefault("TASKWIRE_ARGON2_MEMORY_KIB", "1024")
+
+
+@pytest.fixture(scope="session")
+def redis() -> Iterator[RedisServer]:
+    with redis_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def mongo_wire() -> Iterator[MongoWireServer]:
+    with mongo_wire_server() as server:
+        yield server
+
+
+def mongo_urls_under_test(request: pytest.FixtureRequest) -> list[str]:
+    """mongoeco's wire server always; a real MongoDB too when TASKWIRE_TEST_MONGODB_URL is set."""
+    urls = [request.getfixturevalue("mongo_wire").url]
+    if real := os.environ.get("TASKWIRE_TEST_MONGODB_URL"):
+        urls.append(real)
+    return urls
