@@ -1,6 +1,8 @@
 # Two commands: `make run` (embedded default, no other service) and `make test`.
 # Both create .venv on first use and reinstall only when pyproject.toml changes.
-PYTHON ?= $(shell command -v python3.13 2>/dev/null || echo /root/.pyenv/versions/3.13.0/bin/python3)
+# The first interpreter that really is Python >= 3.13 (a pyenv shim may exist and fail).
+PYTHON ?= $(shell for c in python3.13 /root/.pyenv/versions/3.13*/bin/python3 /usr/local/bin/python3.13 /usr/bin/python3.13 python3; do \
+	  "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 13))' >/dev/null 2>&1 && { echo "$$c"; break; }; done)
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
@@ -9,6 +11,7 @@ PYTEST_ARGS ?=
 .PHONY: run test install install-test browser clean bench
 
 $(PY):
+	@test -n "$(PYTHON)" || { echo "Python 3.13 or newer is needed; pass PYTHON=/path/to/python3.13"; exit 1; }
 	@echo "==> creating $(VENV) with $(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip

@@ -1,0 +1,12 @@
+"""HTTP and WebSocket routes. Handlers validate input, read the caller, call one service."""
+
+from __future__ import annotations
+
+from quart import Quart
+
+
+def register_blueprints(app: Quart) -> None:
+    from app.api import auth, boards, health, tasks
+
+    for module in (health, auth, boards, tasks):
+        app.register_blueprint(module.blueprint)

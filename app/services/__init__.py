@@ -1,0 +1,32 @@
+"""Services: permissions and rules, one class per resource. Handlers call exactly one
+service method; services call the store once per write and publish the resulting event."""
+
+from __future__ import annotations
+
+import logging
+
+from app.broker.base import Broker
+from app.domain.models import Event
+from app.realtime.fanout import EventPublisher
+from app.services.auth import AuthService
+from app.services.boards import BoardService
+from app.services.tasks import TaskService
+from app.settings import Settings
+from app.store.base import Store
+
+log = logging.getLogger(__name__)
+
+
+class Services:
+    def __init__(self, settings: Settings, store: Store, broker: Broker) -> None:
+        self.settings = settings
+        self.publisher = EventPublisher(broker)
+        self.auth = AuthService(settings, store, broker)
+        self.boards = BoardService(store, self.publisher)
+        self.tasks = TaskService(store, self.publisher)
+
+    async def open(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass

@@ -1,0 +1,58 @@
+"""Command line: ``python -m app serve`` (more subcommands join as operations need them)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from app.settings import Settings, SettingsError, ensure_secret_key, load_settings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+async def _serve(settings: Settings, config_path: Path) -> None:
+    from hypercorn.asyncio import serve
+    from hypercorn.config import Config
+
+    from app.factory import create_app
+
+    config = Config.from_toml(config_path) if config_path.exists() else Config()
+    config.bind = [f"0.0.0.0:{settings.port}"]
+    app = create_app(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    logging.getLogger("taskwire").info("Taskwire listening on http://127.0.0.1:%s (store %s, broker %s)",
+                                       settings.port, settings.effective_database_url.split("://")[0],
+                                       "redis" if settings.redis_url else "in-process")
+    await serve(app, config, shutdown_trigger=stop.wait)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m app", description="Taskwire")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_parser = commands.add_parser("serve", help="run the server (Hypercorn) on $PORT")
+    serve_parser.add_argument("--config", type=Path, default=REPO_ROOT / "hypercorn.toml")
+    args = parser.parse_args(argv)
+    try:
+        settings = ensure_secret_key(load_settings())
+    except SettingsError as error:
+        print(f"taskwire: {error}", file=sys.stderr)
+        return 2
+    _configure_logging(settings)
+    if args.command == "serve":
+        asyncio.run(_serve(settings, args.config))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""/api/v1/auth: register, login, refresh (rotation), logout; /api/v1/users/me.
+
+The dashboard keeps its refresh token in an HttpOnly cookie instead of the body: it asks
+with ``X-Taskwire-Session: cookie``, which also makes a cross-site forgery impossible (a
+custom header cannot be sent cross-origin without a CORS preflight we never grant).
+"""
+
+from __future__ import annotations
+
+from quart import Blueprint, Response, request
+from quart_schema import document_response, validate_request
+
+from app.api.auth_context import caller, optional_caller, public, requires_auth
+from app.api.schemas import ErrorOut, LoginIn, RefreshIn, RegisterIn, SessionOut, UserOut, UserPatchIn
+from app.domain.models import User
+from app.domain.views import user_view
+from app.errors import APIError
+from app.jsonutil import dumps
+from app.runtime import current_runtime
+from app.services.auth import TokenPair
+
+blueprint = Blueprint("auth", __name__, url_prefix="/api/v1")
+
+COOKIE_NAME = "taskwire_refresh"
+COOKIE_PATH = "/api/v1/auth"
+COOKIE_MODE_HEADER = "X-Taskwire-Session"
+
+
+def _wants_cookie() -> bool:
+    return request.headers.get(COOKIE_MODE_HEADER, "").lower() == "cookie"
+
+
+def _session_response(user: User, pair: TokenPair, status: int) -> Response:
+    body = {"user": user_view(user), "access_token": pair.access_token, "refresh_token": pair.refresh_token,
+            "token_type": "Bearer", "expires_in": pair.expires_in}
+    cookie = _wants_cookie()
+    if cookie:
+        body["refresh_token"] = None
+    response = Response(dumps(body), status=status, content_type="application/json")
+    response.headers["Cache-Control"] = "no-store"
+    if cookie:
+        settings = current_runtime().settings
+        response.set_cookie(COOKIE_NAME, pair.refresh_token, max_age=settings.refresh_token_ttl_seconds,
+                            path=COOKIE_PATH, httponly=True, samesite="Strict", secure=settings.secure_cookies)
+    return response
+
+
+def _presented_refresh_token(data: RefreshIn | None) -> str | None:
+    if data is not None and data.refresh_token:
+        return data.refresh_token
+    if _wants_cookie():
+        return request.cookies.get(COOKIE_NAME)
+    return None
+
+
+@blueprint.post("/auth/register")
+@public
+@validate_request(RegisterIn)
+@document_response(SessionOut, 201)
+@document_response(ErrorOut, 409)
+async def register(data: RegisterIn) -> Response:
+    """Create an account (with a personal board) and start a session."""
+    services = current_runtime().services
+    user = await services.auth.register(data.email, data.password, data.name)
+    await services.boards.create_personal_board(user)
+    return _session_response(user, await services.auth.start_session(user), 201)
+
+
+@blueprint.post("/auth/login")
+@public
+@validate_request(LoginIn)
+@document_response(SessionOut, 200)
+@document_response(ErrorOut, 401)
+async def login(data: LoginIn) -> Response:
+    """Start a session with email and password."""
+    auth = current_runtime().services.auth
+    user = await auth.login(data.email, data.password)
+    return _session_response(user, await auth.start_session(user), 200)
+
+
+@blueprint.post("/auth/refresh")
+@public
+@validate_request(RefreshIn)
+@document_response(SessionOut, 200)
+@document_response(ErrorOut, 401)
+async def refresh(data: RefreshIn) -> Response:
+    """Trade a refresh token (body or dashboard cookie) for a new pair; the old one is spent.
+    Presenting a spent token again revokes the whole session."""
+    services = current_runtime().services
+    token = _presented_refresh_token(data)
+    if token is None:
+        raise APIError(401, "invalid_refresh_token", "Send the refresh token.")
+    pair, user = await services.auth.rotate(token)
+    return _session_response(user, pair, 200)
+
+
+@blueprint.post("/auth/logout")
+@public
+@validate_request(RefreshIn)
+@document_response(ErrorOut, 422)
+async def logout(data: RefreshIn) -> Response:
+    """End the session: its refresh token and its access tokens stop working at once."""
+    await current_runtime().services.auth.logout(_presented_refresh_token(data), await optional_caller())
+    response = Response(status=204)
+    response.delete_cookie(COOKIE_NAME, path=COOKIE_PATH)
+    return response
+
+
+@blueprint.get("/users/me")
+@requires_auth
+@document_response(UserOut, 200)
+async def get_me() -> dict:
+    """The signed-in user."""
+    return user_view(caller().user)
+
+
+@blueprint.patch("/users/me")
+@requires_auth
+@validate_request(UserPatchIn)
+@document_response(UserOut, 200)
+async def patch_me(data: UserPatchIn) -> dict:
+    """Change your name or password."""
+    user = await current_runtime().services.auth.update_profile(caller().user, data.name, data.password)
+    return user_view(user)

@@ -1,0 +1,88 @@
+"""The public JSON shape of each record (DESIGN.md "Public contract, v1"), used by the REST
+API, event data and WebSocket messages alike, so that the three never disagree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.domain.models import Board, Event, Member, Role, Task, User
+
+
+def user_view(user: User) -> dict[str, Any]:
+    return {"id": user.id, "email": user.email, "name": user.name, "created_at": user.created_at}
+
+
+def public_user_view(user: User) -> dict[str, Any]:
+    """What other members may see of a user."""
+    return {"id": user.id, "name": user.name}
+
+
+def board_view(board: Board, role: Role | None = None) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "id": board.id,
+        "name": board.name,
+        "description": board.description,
+        "columns": list(board.columns),
+        "created_by": board.created_by,
+        "created_at": board.created_at,
+        "updated_at": board.updated_at,
+        "seq": board.seq,
+    }
+    if role is not None:
+        view["role"] = role.value
+    return view
+
+
+def member_view(member: Member) -> dict[str, Any]:
+    return {
+        "board_id": member.board_id,
+        "user_id": member.user_id,
+        "role": member.role.value,
+        "email": member.email,
+        "name": member.name,
+        "added_at": member.added_at,
+    }
+
+
+def task_view(task: Task) -> dict[str, Any]:
+    return {
+        "id": task.id,
+        "board_id": task.board_id,
+        "title": task.title,
+        "description": task.description,
+        "status": task.status,
+        "priority": task.priority.value,
+        "assignees": list(task.assignees),
+        "labels": list(task.labels),
+        "due_at": task.due_at,
+        "position": task.position,
+        "created_by": task.created_by,
+        "created_at": task.created_at,
+        "updated_at": task.updated_at,
+        "version": task.version,
+    }
+
+
+def event_view(event: Event) -> dict[str, Any]:
+    return {
+        "board_id": event.board_id,
+        "seq": event.seq,
+        "type": event.type,
+        "actor": event.actor,
+        "at": event.at,
+        "data": event.data,
+    }
+
+
+def event_message(event: Event) -> dict[str, Any]:
+    """The WebSocket ``event`` message for an event."""
+    return {
+        "type": "event",
+        "board": event.board_id,
+        "seq": event.seq,
+        "event": event.type,
+        "actor": event.actor,
+        "at": event.at,
+        "data": event.data,
+    }

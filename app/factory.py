@@ -1,0 +1,55 @@
+"""The app factory: ``create_app()`` builds one Taskwire instance from settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from quart import Quart
+from quart_schema import Info, QuartSchema
+
+from app.errors import register_error_handlers
+from app.runtime import build_runtime
+from app.settings import Settings, ensure_secret_key, load_settings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+API_VERSION = "1.0.0"
+
+
+def create_app(settings: Settings | None = None) -> Quart:
+    settings = ensure_secret_key(settings or load_settings())
+    app = Quart(
+        __name__,
+        static_folder=str(REPO_ROOT / "static"),
+        template_folder=str(REPO_ROOT / "templates"),
+    )
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.config["QUART_SCHEMA_SWAGGER_JS_URL"] = "/static/vendor/swagger-ui/swagger-ui-bundle.js"
+    app.config["QUART_SCHEMA_SWAGGER_CSS_URL"] = "/static/vendor/swagger-ui/swagger-ui.css"
+    QuartSchema(
+        app,
+        info=Info(title="Taskwire", version=API_VERSION, description="Real-time collaborative task manager."),
+        openapi_path="/openapi.json",
+        swagger_ui_path="/docs",
+        redoc_ui_path=None,
+        scalar_ui_path=None,
+        security_schemes={"bearer": {"type": "http", "scheme": "bearer", "bearer_format": "JWT"}},
+        security=[{"bearer": []}],
+    )
+    register_error_handlers(app)
+
+    from app.api import register_blueprints
+
+    register_blueprints(app)
+
+    runtime = build_runtime(settings)
+    app.extensions["taskwire"] = runtime
+
+    @app.before_serving
+    async def open_runtime() -> None:
+        await runtime.open()
+
+    @app.after_serving
+    async def close_runtime() -> None:
+        await runtime.close()
+
+    return app

@@ -1,0 +1,36 @@
+"""Publishing side of fan-out: an event committed to the log is sent to every instance.
+
+Serialised once here; every instance's hub forwards the same text to its sockets.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from app.broker.base import Broker, BrokerUnavailable
+from app.domain.models import Event
+from app.domain.views import event_message
+from app.jsonutil import dumps
+
+log = logging.getLogger(__name__)
+
+BOARD_CHANNEL_PREFIX = "board:"
+
+
+def board_channel(board_id: str) -> str:
+    return BOARD_CHANNEL_PREFIX + board_id
+
+
+class EventPublisher:
+    def __init__(self, broker: Broker) -> None:
+        self._broker = broker
+        self.failures = 0
+
+    async def publish(self, event: Event) -> None:
+        """Best effort by design: the event is already in the log, and subscribers fill any
+        gap from there (by seq), so a broker outage must not fail the write that made it."""
+        try:
+            await self._broker.publish(board_channel(event.board_id), dumps(event_message(event)))
+        except BrokerUnavailable:
+            self.failures += 1
+            log.warning("event %s/%s not published: broker unavailable", event.board_id, event.seq)

@@ -1,0 +1,217 @@
+"""Accounts and sessions: argon2id passwords, short-lived access JWTs, rotating opaque
+refresh tokens grouped in families (one family per login session).
+
+A spent refresh token presented again means it was stolen or replayed: the whole family
+is revoked, and so is every access token of that session (the ``sid`` claim), through a
+broker key that lives as long as an access token can.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import hmac
+import logging
+import secrets
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from app.broker.base import Broker
+from app.domain import clock
+from app.domain.ids import new_id
+from app.domain.models import RefreshToken, User
+from app.errors import APIError
+from app.settings import Settings
+from app.store.base import EmailTaken, Store
+
+log = logging.getLogger(__name__)
+
+ACCESS_AUDIENCE = "taskwire:access"
+ACCESS_TYPE = "at+jwt"  # RFC 9068: an access token cannot pass for any other JWT we sign
+ALGORITHM = "HS256"
+REFRESH_PREFIX = "twr_"
+MIN_PASSWORD_LENGTH = 10
+REVOKED_SESSION_KEY = "revoked-session:"
+
+
+@dataclasses.dataclass(slots=True, frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+@dataclasses.dataclass(slots=True, frozen=True)
+class Caller:
+    """Who is making a request: the user and the login session the token belongs to."""
+
+    user: User
+    session_id: str
+
+
+def _unauthorized(message: str = "Authentication is required.", code: str = "unauthorized") -> APIError:
+    return APIError(401, code, message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def hash_refresh_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class AuthService:
+    def __init__(self, settings: Settings, store: Store, broker: Broker) -> None:
+        self._settings = settings
+        self._store = store
+        self._broker = broker
+        self._hasher = PasswordHasher(
+            time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib, parallelism=1
+        )
+        # Access tokens get a key of their own, so nothing else we sign can pass for one.
+        self._access_key = hmac.new(settings.secret_key.encode(), b"taskwire access jwt v1", "sha256").digest()
+        # Verifying against this when the email is unknown makes both failures equally slow.
+        self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
+
+    # -- passwords -------------------------------------------------------------------
+    async def hash_password(self, password: str) -> str:
+        return await asyncio.to_thread(self._hasher.hash, password)
+
+    async def _verify_password(self, password_hash: str, password: str) -> bool:
+        def verify() -> bool:
+            try:
+                return self._hasher.verify(password_hash, password)
+            except (VerifyMismatchError, VerificationError, InvalidHashError):
+                return False
+
+        return await asyncio.to_thread(verify)
+
+    # -- accounts --------------------------------------------------------------------
+    async def register(self, email: str, password: str, name: str) -> User:
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise APIError(422, "password_too_short", f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.")
+        at = clock.now()
+        user = User(
+            id=new_id(), email=email.strip().lower(), name=name.strip(),
+            password_hash=await self.hash_password(password), created_at=at, updated_at=at,
+        )
+        try:
+            await self._store.create_user(user)
+        except EmailTaken:
+            raise APIError(409, "email_taken", "An account with this email already exists.") from None
+        return user
+
+    async def login(self, email: str, password: str) -> User:
+        user = await self._store.get_user_by_email(email.strip().lower())
+        valid = await self._verify_password(user.password_hash if user else self._dummy_hash, password)
+        if user is None or not valid:
+            raise _unauthorized("The email or password is wrong.", "invalid_credentials")
+        if self._hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = await self.hash_password(password)
+            await self._store.update_user(user)
+        return user
+
+    async def update_profile(self, user: User, name: str | None, password: str | None) -> User:
+        if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+            raise APIError(422, "password_too_short", f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.")
+        updated = dataclasses.replace(user)
+        if name is not None:
+            updated.name = name.strip()
+        if password is not None:
+            updated.password_hash = await self.hash_password(password)
+        updated.updated_at = clock.now()
+        stored = await self._store.update_user(updated)
+        if stored is None:
+            raise _unauthorized()
+        return stored
+
+    # -- tokens ----------------------------------------------------------------------
+    async def start_session(self, user: User) -> TokenPair:
+        return await self._issue_pair(user.id, family_id=new_id())
+
+    async def _issue_pair(self, user_id: str, family_id: str) -> TokenPair:
+        now = datetime.now(UTC)
+        refresh_token = REFRESH_PREFIX + secrets.token_urlsafe(32)
+        await self._store.create_refresh_token(
+            RefreshToken(
+                token_hash=hash_refresh_token(refresh_token), user_id=user_id, family_id=family_id,
+                created_at=clock.format_time(now),
+                expires_at=clock.format_time(now + timedelta(seconds=self._settings.refresh_token_ttl_seconds)),
+            )
+        )
+        return TokenPair(self._encode_access(user_id, family_id, now), refresh_token,
+                         self._settings.access_token_ttl_seconds)
+
+    def _encode_access(self, user_id: str, session_id: str, now: datetime) -> str:
+        claims = {
+            "iss": self._settings.jwt_issuer,
+            "aud": ACCESS_AUDIENCE,
+            "sub": user_id,
+            "sid": session_id,
+            "jti": secrets.token_urlsafe(12),
+            "iat": int(now.timestamp()),
+            "exp": int(now.timestamp()) + self._settings.access_token_ttl_seconds,
+        }
+        return jwt.encode(claims, self._access_key, algorithm=ALGORITHM, headers={"typ": ACCESS_TYPE})
+
+    async def rotate(self, refresh_token: str) -> tuple[TokenPair, User]:
+        at = clock.now()
+        stored, spent_now = await self._store.spend_refresh_token(hash_refresh_token(refresh_token), at)
+        if stored is None:
+            raise _unauthorized("The refresh token is not valid.", "invalid_refresh_token")
+        if stored.revoked:
+            raise _unauthorized("This session has ended; sign in again.", "session_revoked")
+        if not spent_now:
+            log.warning("refresh token reuse detected; revoking session %s", stored.family_id)
+            await self._revoke_session(stored.family_id)
+            raise _unauthorized("This refresh token was already used; the session is revoked.", "refresh_token_reused")
+        if stored.expires_at <= at:
+            raise _unauthorized("The refresh token has expired; sign in again.", "refresh_token_expired")
+        user = await self._store.get_user(stored.user_id)
+        if user is None:
+            raise _unauthorized("The account no longer exists.", "invalid_refresh_token")
+        return await self._issue_pair(user.id, stored.family_id), user
+
+    async def logout(self, refresh_token: str | None, caller: Caller | None) -> None:
+        """End the session of the refresh token (and of the access token, if one was sent)."""
+        sessions: set[str] = set()
+        if refresh_token:
+            stored, _ = await self._store.spend_refresh_token(hash_refresh_token(refresh_token), clock.now())
+            if stored is not None:
+                sessions.add(stored.family_id)
+        if caller is not None:
+            sessions.add(caller.session_id)
+        for session_id in sessions:
+            await self._revoke_session(session_id)
+
+    async def _revoke_session(self, session_id: str) -> None:
+        await self._store.revoke_refresh_family(session_id)
+        # Access tokens are not stored: a marker that outlives the last of them does it.
+        await self._broker.set_value(
+            REVOKED_SESSION_KEY + session_id, "1", self._settings.access_token_ttl_seconds + 60
+        )
+
+    async def authenticate(self, access_token: str) -> Caller:
+        try:
+            header = jwt.get_unverified_header(access_token)
+            if header.get("typ") != ACCESS_TYPE:
+                raise jwt.InvalidTokenError("wrong token type")
+            claims = jwt.decode(
+                access_token, self._access_key, algorithms=[ALGORITHM], audience=ACCESS_AUDIENCE,
+                issuer=self._settings.jwt_issuer,
+                options={"require": ["exp", "iat", "sub", "jti", "iss", "aud", "sid"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise _unauthorized("The access token has expired.", "token_expired") from None
+        except jwt.InvalidTokenError:
+            raise _unauthorized("The access token is not valid.", "invalid_token") from None
+        subject, session_id = claims["sub"], claims["sid"]
+        if not isinstance(subject, str) or not isinstance(session_id, str):
+            raise _unauthorized("The access token is not valid.", "invalid_token")
+        if await self._broker.get_value(REVOKED_SESSION_KEY + session_id) is not None:
+            raise _unauthorized("This session has ended; sign in again.", "session_revoked")
+        user = await self._store.get_user(subject)
+        if user is None:
+            raise _unauthorized("The account no longer exists.", "invalid_token")
+        return Caller(user=user, session_id=session_id)

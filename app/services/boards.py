@@ -1,0 +1,164 @@
+"""Boards and their members. Owners can do everything; admins manage members but never
+owners; a board always keeps at least one owner."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from app.domain import clock
+from app.domain.ids import new_id
+from app.domain.models import (
+    DEFAULT_COLUMNS, ROLE_RANK, Board, Event, EventDraft, Member, Role, TaskFilter, TaskPageRequest, TaskSort, User,
+)
+from app.domain.views import board_view, member_view
+from app.errors import APIError
+from app.realtime.fanout import EventPublisher
+from app.services.access import board_not_found, require_role
+from app.store.base import AlreadyMember, LastOwner, NotFound, Store
+
+PERSONAL_BOARD_NAME = "My tasks"
+
+
+def _last_owner() -> APIError:
+    return APIError(409, "last_owner", "A board must keep at least one owner.")
+
+
+def _member_not_found() -> APIError:
+    return APIError(404, "member_not_found", "No such member on this board.")
+
+
+class BoardService:
+    def __init__(self, store: Store, publisher: EventPublisher) -> None:
+        self._store = store
+        self._publisher = publisher
+
+    async def create(self, actor: User, name: str, description: str = "",
+                     columns: list[str] | None = None) -> tuple[Board, Role]:
+        at = clock.now()
+        board = Board(id=new_id(), name=name.strip(), description=description,
+                      columns=list(columns or DEFAULT_COLUMNS), created_by=actor.id, created_at=at, updated_at=at)
+        await self._store.create_board(board, Member(board.id, actor.id, Role.OWNER, at))
+        return board, Role.OWNER
+
+    async def create_personal_board(self, user: User) -> Board:
+        board, _ = await self.create(user, PERSONAL_BOARD_NAME)
+        return board
+
+    async def list_for(self, user: User, after_board_id: str | None, limit: int) -> tuple[list[tuple[Board, Role]], bool]:
+        rows = await self._store.list_boards_for_user(user.id, after_board_id, limit + 1)
+        return rows[:limit], len(rows) > limit
+
+    async def get(self, actor: User, board_id: str) -> tuple[Board, Role]:
+        member = await require_role(self._store, board_id, actor.id, Role.VIEWER)
+        board = await self._store.get_board(board_id)
+        if board is None:
+            raise board_not_found()
+        return board, member.role
+
+    async def update(self, actor: User, board_id: str, changes: dict) -> tuple[Board, Role]:
+        member = await require_role(self._store, board_id, actor.id, Role.ADMIN)
+        board = await self._store.get_board(board_id)
+        if board is None:
+            raise board_not_found()
+        updated = dataclasses.replace(board, columns=list(board.columns))
+        for field in ("name", "description", "columns"):
+            if field in changes:
+                setattr(updated, field, changes[field])
+        if "columns" in changes:
+            await self._check_removed_columns_are_empty(board, updated.columns)
+        updated.updated_at = clock.now()
+        draft = EventDraft("board.updated", actor.id, updated.updated_at, board_view(updated))
+        try:
+            event = await self._store.update_board(updated, draft)
+        except NotFound:
+            raise board_not_found() from None
+        updated.seq = event.seq
+        await self._publisher.publish(event)
+        return updated, member.role
+
+    async def _check_removed_columns_are_empty(self, board: Board, columns: list[str]) -> None:
+        for removed in set(board.columns) - set(columns):
+            page = await self._store.list_tasks(
+                TaskPageRequest(board.id, TaskFilter(status=removed), TaskSort.POSITION, limit=1))
+            if page.items:
+                raise APIError(409, "column_not_empty", f"Move the tasks out of {removed!r} before removing it.",
+                               details={"column": removed})
+
+    async def delete(self, actor: User, board_id: str) -> None:
+        await require_role(self._store, board_id, actor.id, Role.OWNER)
+        await self._store.delete_board(board_id)
+
+    async def events(self, actor: User, board_id: str, after_seq: int, limit: int) -> tuple[list[Event], int]:
+        """The activity feed / audit trail: events after ``after_seq``, and the latest seq."""
+        board, _ = await self.get(actor, board_id)
+        return await self._store.list_events(board_id, after_seq, limit), board.seq
+
+    # -- members ---------------------------------------------------------------------
+    async def list_members(self, actor: User, board_id: str) -> list[Member]:
+        await require_role(self._store, board_id, actor.id, Role.VIEWER)
+        return await self._store.list_members(board_id)
+
+    async def add_member(self, actor: User, board_id: str, email: str, role: Role) -> Member:
+        acting = await require_role(self._store, board_id, actor.id, Role.ADMIN)
+        self._check_may_grant(acting, role)
+        user = await self._store.get_user_by_email(email.strip().lower())
+        if user is None:
+            raise APIError(404, "user_not_found", "No account has this email; ask them to sign up first.")
+        at = clock.now()
+        member = Member(board_id, user.id, role, at, email=user.email, name=user.name)
+        try:
+            event = await self._store.add_member(member, EventDraft("member.added", actor.id, at, member_view(member)))
+        except AlreadyMember:
+            raise APIError(409, "already_member", "This user is already a member of the board.") from None
+        except NotFound:
+            raise board_not_found() from None
+        await self._publisher.publish(event)
+        return member
+
+    async def change_role(self, actor: User, board_id: str, user_id: str, role: Role) -> Member:
+        acting = await require_role(self._store, board_id, actor.id, Role.ADMIN)
+        target = await self._store.get_member(board_id, user_id)
+        if target is None:
+            raise _member_not_found()
+        self._check_may_manage(acting, target)
+        self._check_may_grant(acting, role)
+        changed = dataclasses.replace(target, role=role)
+        if (user := await self._store.get_user(user_id)) is not None:
+            changed.email, changed.name = user.email, user.name
+        draft = EventDraft("member.updated", actor.id, clock.now(), member_view(changed))
+        try:
+            event = await self._store.update_member_role(board_id, user_id, role, draft)
+        except LastOwner:
+            raise _last_owner() from None
+        except NotFound:
+            raise _member_not_found() from None
+        await self._publisher.publish(event)
+        return changed
+
+    async def remove_member(self, actor: User, board_id: str, user_id: str) -> None:
+        leaving_self = user_id == actor.id
+        acting = await require_role(self._store, board_id, actor.id, Role.VIEWER if leaving_self else Role.ADMIN)
+        target = acting if leaving_self else await self._store.get_member(board_id, user_id)
+        if target is None:
+            raise _member_not_found()
+        if not leaving_self:
+            self._check_may_manage(acting, target)
+        draft = EventDraft("member.removed", actor.id, clock.now(),
+                           {"board_id": board_id, "user_id": user_id, "role": target.role.value})
+        try:
+            event = await self._store.remove_member(board_id, user_id, draft)
+        except LastOwner:
+            raise _last_owner() from None
+        except NotFound:
+            raise _member_not_found() from None
+        await self._publisher.publish(event)
+
+    @staticmethod
+    def _check_may_manage(acting: Member, target: Member) -> None:
+        if target.role == Role.OWNER and acting.role != Role.OWNER:
+            raise APIError(403, "forbidden", "Only owners can change or remove owners.")
+
+    @staticmethod
+    def _check_may_grant(acting: Member, role: Role) -> None:
+        if ROLE_RANK[role] > ROLE_RANK[acting.role] or (role == Role.OWNER and acting.role != Role.OWNER):
+            raise APIError(403, "forbidden", f"Only owners can grant the {role.value} role.")

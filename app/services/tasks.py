@@ -1,0 +1,167 @@
+"""Tasks: create, edit with optimistic concurrency, move between and within columns,
+delete, list. Every write appends its event in the same store write and publishes it."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from app.domain import clock
+from app.domain.ids import new_id
+from app.domain.models import (
+    Board, EventDraft, Priority, Role, Task, TaskFilter, TaskPage, TaskPageRequest, TaskSort, User,
+)
+from app.domain.ordering import key_between
+from app.domain.views import task_view
+from app.errors import APIError
+from app.realtime.fanout import EventPublisher
+from app.services.access import board_not_found, require_role
+from app.store.base import NotFound, Store, VersionConflict
+
+EDITABLE_FIELDS = ("title", "description", "status", "priority", "assignees", "labels", "due_at")
+# A move reads the task and writes it back; under contention it retries on the fresh version.
+MOVE_ATTEMPTS = 5
+
+
+def task_not_found() -> APIError:
+    return APIError(404, "task_not_found", "No such task.")
+
+
+def version_conflict(current: Task) -> APIError:
+    return APIError(409, "version_conflict", "The task was changed by someone else; here is the current version.",
+                    details={"current_version": current.version}, extra={"current": task_view(current)})
+
+
+class TaskService:
+    def __init__(self, store: Store, publisher: EventPublisher) -> None:
+        self._store = store
+        self._publisher = publisher
+
+    async def _board_for(self, actor: User, board_id: str, needed: Role) -> Board:
+        await require_role(self._store, board_id, actor.id, needed)
+        board = await self._store.get_board(board_id)
+        if board is None:
+            raise board_not_found()
+        return board
+
+    async def _task_for(self, actor: User, task_id: str, needed: Role) -> tuple[Task, Board]:
+        task = await self._store.get_task(task_id)
+        if task is None or await self._store.get_member(task.board_id, actor.id) is None:
+            # A task of a board the caller cannot see does not exist for them.
+            raise task_not_found()
+        return task, await self._board_for(actor, task.board_id, needed)
+
+    async def _check_fields(self, board: Board, fields: dict[str, Any]) -> None:
+        if "status" in fields and fields["status"] not in board.columns:
+            raise APIError(422, "invalid_status", f"Status must be one of the board's columns: {board.columns}.",
+                           details={"columns": board.columns})
+        if fields.get("assignees"):
+            members = {member.user_id for member in await self._store.list_members(board.id)}
+            for user_id in fields["assignees"]:
+                if user_id not in members:
+                    raise APIError(422, "assignee_not_member", "Assignees must be members of the board.",
+                                   details={"user_id": user_id})
+
+    async def create(self, actor: User, board_id: str, fields: dict[str, Any]) -> Task:
+        board = await self._board_for(actor, board_id, Role.EDITOR)
+        fields.setdefault("status", board.columns[0])
+        await self._check_fields(board, fields)
+        at = clock.now()
+        task = Task(
+            id=new_id(), board_id=board.id, title=fields["title"], description=fields.get("description", ""),
+            status=fields["status"], priority=Priority(fields.get("priority", Priority.MEDIUM)),
+            assignees=list(dict.fromkeys(fields.get("assignees", []))), labels=list(dict.fromkeys(fields.get("labels", []))),
+            due_at=fields.get("due_at"), position=key_between(await self._store.last_position(board.id, fields["status"]), None),
+            created_by=actor.id, created_at=at, updated_at=at, version=1,
+        )
+        try:
+            event = await self._store.create_task(task, EventDraft("task.created", actor.id, at, task_view(task)))
+        except NotFound:
+            raise board_not_found() from None
+        await self._publisher.publish(event)
+        return task
+
+    async def get(self, actor: User, task_id: str) -> Task:
+        task, _ = await self._task_for(actor, task_id, Role.VIEWER)
+        return task
+
+    async def update(self, actor: User, task_id: str, expected_version: int, changes: dict[str, Any]) -> Task:
+        task, board = await self._task_for(actor, task_id, Role.EDITOR)
+        if task.version != expected_version:
+            raise version_conflict(task)
+        await self._check_fields(board, changes)
+        updated = dataclasses.replace(task, assignees=list(task.assignees), labels=list(task.labels))
+        for field in EDITABLE_FIELDS:
+            if field in changes:
+                value = changes[field]
+                if field in ("assignees", "labels"):
+                    value = list(dict.fromkeys(value))
+                setattr(updated, field, Priority(value) if field == "priority" else value)
+        if "status" in changes and changes["status"] != task.status:
+            # A task changing column goes to the end of its new column.
+            updated.position = key_between(await self._store.last_position(board.id, updated.status), None)
+        return await self._write(actor, updated, expected_version, "task.updated")
+
+    async def _write(self, actor: User, updated: Task, expected_version: int, event_type: str) -> Task:
+        updated.version = expected_version + 1
+        updated.updated_at = clock.now()
+        draft = EventDraft(event_type, actor.id, updated.updated_at, task_view(updated))
+        try:
+            event = await self._store.update_task(updated, expected_version, draft)
+        except VersionConflict as conflict:
+            raise version_conflict(conflict.current) from None
+        except NotFound:
+            raise task_not_found() from None
+        await self._publisher.publish(event)
+        return updated
+
+    async def move(self, actor: User, task_id: str, status: str, before_id: str | None, after_id: str | None) -> Task:
+        """Place the task in ``status`` between ``before_id`` (the task above it) and
+        ``after_id`` (the task below it); with neither, at the end of the column."""
+        for attempt in range(MOVE_ATTEMPTS):
+            task, board = await self._task_for(actor, task_id, Role.EDITOR)
+            await self._check_fields(board, {"status": status})
+            moved = dataclasses.replace(task, status=status, assignees=list(task.assignees), labels=list(task.labels))
+            moved.position = await self._position_between(board, status, task_id, before_id, after_id)
+            try:
+                return await self._write(actor, moved, task.version, "task.moved")
+            except APIError as error:
+                if error.code != "version_conflict" or attempt == MOVE_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _neighbour(self, board: Board, status: str, task_id: str, neighbour_id: str) -> Task:
+        neighbour = await self._store.get_task(neighbour_id)
+        if neighbour is None or neighbour.board_id != board.id or neighbour.status != status or neighbour.id == task_id:
+            raise APIError(422, "invalid_neighbour", "before/after must be other tasks of the target column.",
+                           details={"task_id": neighbour_id})
+        return neighbour
+
+    async def _position_between(self, board: Board, status: str, task_id: str,
+                                before_id: str | None, after_id: str | None) -> str:
+        above = await self._neighbour(board, status, task_id, before_id) if before_id else None
+        below = await self._neighbour(board, status, task_id, after_id) if after_id else None
+        if above is None and below is None:
+            return key_between(await self._store.last_position(board.id, status), None)
+        low, high = (above.position if above else None), (below.position if below else None)
+        if low is not None and high is not None and not low < high:
+            raise APIError(422, "invalid_neighbour", "before must be above after in the column.")
+        return key_between(low, high)
+
+    async def delete(self, actor: User, task_id: str, expected_version: int | None) -> None:
+        task, _ = await self._task_for(actor, task_id, Role.EDITOR)
+        draft = EventDraft("task.deleted", actor.id, clock.now(), task_view(task))
+        try:
+            event = await self._store.delete_task(task_id, expected_version, draft)
+        except VersionConflict as conflict:
+            raise version_conflict(conflict.current) from None
+        except NotFound:
+            raise task_not_found() from None
+        await self._publisher.publish(event)
+
+    async def list(self, actor: User, board_id: str, task_filter: TaskFilter, sort: TaskSort, limit: int,
+                   after: tuple[str | int, str] | None, include_total: bool) -> TaskPage:
+        await require_role(self._store, board_id, actor.id, Role.VIEWER)
+        if task_filter.assignee == "me":
+            task_filter.assignee = actor.id
+        return await self._store.list_tasks(TaskPageRequest(board_id, task_filter, sort, limit, after, include_total))
