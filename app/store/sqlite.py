@@ -1,0 +1,162 @@
+"""The embedded store: one SQLite file in WAL mode, shareable by several processes.
+
+Every method hands its work to threads that own the connections (``sqlite_pool``), so the
+event loop never waits on the disk. Writes run as one ``BEGIN IMMEDIATE`` transaction on
+this process's single writer thread; reads run on a few reader threads beside it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+from app.domain.models import (
+    Board,
+    Event,
+    EventDraft,
+    Member,
+    RefreshToken,
+    Role,
+    Task,
+    TaskPage,
+    TaskPageRequest,
+    User,
+)
+from app.store import sqlite_boards as boards
+from app.store import sqlite_tasks as tasks
+from app.store.base import StoreUnavailable
+from app.store.sqlite_pool import ConnectionThreads, in_read_transaction, in_write_transaction
+from app.store.sqlite_schema import apply_migrations
+
+T = TypeVar("T")
+
+READER_THREADS = 4
+
+
+class SQLiteStore:
+    def __init__(self, path: str | Path) -> None:
+        self._path = str(path)
+        self._writer: ConnectionThreads | None = None
+        self._readers: ConnectionThreads | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def open(self) -> None:
+        if self._writer is not None:
+            return
+        await asyncio.to_thread(Path(self._path).parent.mkdir, parents=True, exist_ok=True)
+        writer = ConnectionThreads(self._path, 1, "sqlite-writer")
+        try:
+            await writer.run(in_write_transaction, apply_migrations)
+        except BaseException:
+            await asyncio.to_thread(writer.close)
+            raise
+        self._writer = writer
+        self._readers = ConnectionThreads(self._path, READER_THREADS, "sqlite-reader")
+
+    async def close(self) -> None:
+        writer, readers = self._writer, self._readers
+        self._writer = self._readers = None
+        for threads in (readers, writer):
+            if threads is not None:
+                await asyncio.to_thread(threads.close)
+
+    async def ping(self) -> None:
+        await self._read(lambda conn: conn.execute("SELECT 1").fetchone())
+
+    async def _write(self, work: Callable[..., T], *args: Any) -> T:
+        if self._writer is None:
+            raise StoreUnavailable("the SQLite store is not open")
+        return await self._writer.run(in_write_transaction, work, *args)
+
+    async def _read(self, work: Callable[..., T], *args: Any) -> T:
+        if self._readers is None:
+            raise StoreUnavailable("the SQLite store is not open")
+        return await self._readers.run(in_read_transaction, work, *args)
+
+    # -- users ---------------------------------------------------------------------------
+
+    async def create_user(self, user: User) -> None:
+        await self._write(boards.create_user, user)
+
+    async def get_user(self, user_id: str) -> User | None:
+        return await self._read(boards.get_user, user_id)
+
+    async def get_user_by_email(self, email: str) -> User | None:
+        return await self._read(boards.get_user_by_email, email)
+
+    async def update_user(self, user: User) -> User | None:
+        return await self._write(boards.update_user, user)
+
+    # -- refresh tokens ------------------------------------------------------------------
+
+    async def create_refresh_token(self, token: RefreshToken) -> None:
+        await self._write(boards.create_refresh_token, token)
+
+    async def spend_refresh_token(self, token_hash: str, at: str) -> tuple[RefreshToken | None, bool]:
+        return await self._write(boards.spend_refresh_token, token_hash, at)
+
+    async def revoke_refresh_family(self, family_id: str) -> None:
+        await self._write(boards.revoke_refresh_family, family_id)
+
+    # -- boards --------------------------------------------------------------------------
+
+    async def create_board(self, board: Board, owner: Member) -> None:
+        await self._write(boards.create_board, board, owner)
+
+    async def get_board(self, board_id: str) -> Board | None:
+        return await self._read(boards.get_board, board_id)
+
+    async def list_boards_for_user(
+        self, user_id: str, after_board_id: str | None, limit: int
+    ) -> list[tuple[Board, Role]]:
+        return await self._read(boards.list_boards_for_user, user_id, after_board_id, limit)
+
+    async def update_board(self, board: Board, event: EventDraft) -> Event:
+        return await self._write(boards.update_board, board, event)
+
+    async def delete_board(self, board_id: str) -> bool:
+        return await self._write(boards.delete_board, board_id)
+
+    # -- members -------------------------------------------------------------------------
+
+    async def get_member(self, board_id: str, user_id: str) -> Member | None:
+        return await self._read(boards.get_member, board_id, user_id)
+
+    async def list_members(self, board_id: str) -> list[Member]:
+        return await self._read(boards.list_members, board_id)
+
+    async def add_member(self, member: Member, event: EventDraft) -> Event:
+        return await self._write(boards.add_member, member, event)
+
+    async def update_member_role(self, board_id: str, user_id: str, role: Role, event: EventDraft) -> Event:
+        return await self._write(boards.update_member_role, board_id, user_id, role, event)
+
+    async def remove_member(self, board_id: str, user_id: str, event: EventDraft) -> Event:
+        return await self._write(boards.remove_member, board_id, user_id, event)
+
+    # -- tasks ---------------------------------------------------------------------------
+
+    async def create_task(self, task: Task, event: EventDraft) -> Event:
+        return await self._write(tasks.create_task, task, event)
+
+    async def get_task(self, task_id: str) -> Task | None:
+        return await self._read(tasks.get_task, task_id)
+
+    async def update_task(self, task: Task, expected_version: int, event: EventDraft) -> Event:
+        return await self._write(tasks.update_task, task, expected_version, event)
+
+    async def delete_task(self, task_id: str, expected_version: int | None, event: EventDraft) -> Event:
+        return await self._write(tasks.delete_task, task_id, expected_version, event)
+
+    async def last_position(self, board_id: str, status: str) -> str | None:
+        return await self._read(tasks.last_position, board_id, status)
+
+    async def list_tasks(self, request: TaskPageRequest) -> TaskPage:
+        return await self._read(tasks.list_tasks, request)
+
+    # -- events --------------------------------------------------------------------------
+
+    async def list_events(self, board_id: str, after_seq: int, limit: int) -> list[Event]:
+        return await self._read(tasks.list_events, board_id, after_seq, limit)

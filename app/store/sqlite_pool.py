@@ -1,0 +1,139 @@
+"""Threads that own SQLite connections, so that no database call runs on the event loop.
+
+The store keeps one writer (a single thread owning this process's only write connection)
+and a few readers (threads owning a connection each). Writes of one process queue in the
+writer instead of fighting over SQLite's single write lock, so the only contenders for
+that lock are other processes, which ``busy_timeout`` and a retried ``BEGIN IMMEDIATE``
+absorb. WAL lets the readers run beside the writer on consistent snapshots.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import sqlite3
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, TypeVar
+
+from app.store.base import StoreUnavailable
+
+T = TypeVar("T")
+Work = Callable[..., T]
+
+BUSY_TIMEOUT_MS = 5000
+# busy_timeout already waits 5 s for the lock; these retries cover the cases where
+# SQLite reports BUSY without waiting (WAL recovery, journal mode switch).
+BUSY_ATTEMPTS = 4
+
+# Failures of the database file or its locks, as opposed to mistakes in our SQL.
+_UNAVAILABLE_CODES = frozenset(
+    {
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_PROTOCOL,
+        sqlite3.SQLITE_NOTADB,
+        sqlite3.SQLITE_CORRUPT,
+        sqlite3.SQLITE_PERM,
+    }
+)
+
+
+def _primary_code(error: sqlite3.Error) -> int:
+    return (getattr(error, "sqlite_errorcode", 0) or 0) & 0xFF
+
+
+def _retry_busy(step: Callable[[], T]) -> T:
+    for attempt in range(BUSY_ATTEMPTS):
+        try:
+            return step()
+        except sqlite3.OperationalError as error:
+            if _primary_code(error) != sqlite3.SQLITE_BUSY or attempt == BUSY_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def connect(path: str) -> sqlite3.Connection:
+    """A connection with the settings every connection of every process must share."""
+    # isolation_level=None: we issue BEGIN/COMMIT ourselves, never the driver behind our back.
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_MS)}")
+    _retry_busy(lambda: conn.execute("PRAGMA journal_mode = WAL").fetchall())
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def in_write_transaction(work: Work[T], conn: sqlite3.Connection, *args: Any) -> T:
+    """Run ``work`` in one BEGIN IMMEDIATE transaction: it holds the write lock from the
+    first statement, so a read-then-write inside cannot race another process."""
+    _retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
+    return _finish(work, conn, args)
+
+
+def in_read_transaction(work: Work[T], conn: sqlite3.Connection, *args: Any) -> T:
+    """Run ``work`` on one snapshot, so that e.g. a page and its total agree."""
+    conn.execute("BEGIN")
+    return _finish(work, conn, args)
+
+
+def _finish(work: Work[T], conn: sqlite3.Connection, args: tuple[Any, ...]) -> T:
+    try:
+        result = work(conn, *args)
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return result
+
+
+class ConnectionThreads:
+    """A fixed set of threads, each lazily opening and then owning one connection."""
+
+    def __init__(self, path: str, threads: int, name: str) -> None:
+        self._path = path
+        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=name)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
+        self._closed = False
+
+    async def run(self, transaction: Callable[..., T], work: Work[T], *args: Any) -> T:
+        if self._closed:
+            raise StoreUnavailable("the SQLite store is closed")
+        call = functools.partial(self._run_here, transaction, work, args)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
+    def _run_here(self, transaction: Callable[..., T], work: Work[T], args: tuple[Any, ...]) -> T:
+        try:
+            return transaction(work, self._connection(), *args)
+        except sqlite3.OperationalError as error:
+            if _primary_code(error) in _UNAVAILABLE_CODES:
+                raise StoreUnavailable(f"SQLite: {error}") from error
+            raise
+
+    def _connection(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect(self._path)
+            with self._lock:
+                self._connections.append(conn)
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        """Blocking: wait for running work, then close every connection the threads opened."""
+        self._closed = True
+        self._executor.shutdown(wait=True)
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            conn.close()

@@ -1,0 +1,143 @@
+"""The SQLite schema as numbered migrations; ``PRAGMA user_version`` is the last one applied.
+
+Append a new tuple to add a migration; never edit one that has shipped. Each migration is a
+list of single statements (``executescript`` would commit the surrounding transaction).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+_INITIAL = (
+    """CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        email TEXT NOT NULL,
+        name TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )""",
+    # Emails are stored lower-case, so a plain unique index is case-insensitive.
+    "CREATE UNIQUE INDEX users_email ON users (email)",
+    """CREATE TABLE refresh_tokens (
+        token_hash TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        family_id TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT,
+        revoked INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID""",
+    "CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id)",
+    """CREATE TABLE boards (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        description TEXT NOT NULL,
+        columns TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        seq INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID""",
+    """CREATE TABLE members (
+        board_id TEXT NOT NULL REFERENCES boards (id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL,
+        role TEXT NOT NULL,
+        added_at TEXT NOT NULL,
+        PRIMARY KEY (board_id, user_id)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX members_user ON members (user_id, board_id)",
+    # rid is an explicit INTEGER PRIMARY KEY because the FTS table refers to tasks by rowid,
+    # and VACUUM may renumber implicit rowids.
+    """CREATE TABLE tasks (
+        rid INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        board_id TEXT NOT NULL REFERENCES boards (id) ON DELETE CASCADE,
+        title TEXT NOT NULL,
+        description TEXT NOT NULL,
+        status TEXT NOT NULL,
+        priority TEXT NOT NULL,
+        priority_rank INTEGER NOT NULL,
+        assignees TEXT NOT NULL,
+        labels TEXT NOT NULL,
+        due_at TEXT,
+        due_key TEXT NOT NULL,
+        position TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        version INTEGER NOT NULL
+    )""",
+    # One index per sort (and the column-scoped position order); id ends each so that
+    # the keyset (key, id) is walked straight from the index.
+    "CREATE INDEX tasks_status_position ON tasks (board_id, status, position, id)",
+    "CREATE INDEX tasks_position ON tasks (board_id, position, id)",
+    "CREATE INDEX tasks_created ON tasks (board_id, created_at, id)",
+    "CREATE INDEX tasks_updated ON tasks (board_id, updated_at, id)",
+    "CREATE INDEX tasks_due ON tasks (board_id, due_key, id)",
+    "CREATE INDEX tasks_priority ON tasks (board_id, priority_rank, id)",
+    # The JSON columns of tasks stay the source of the returned record; these side tables
+    # only exist to make "tasks of one assignee / with one label" an index lookup.
+    """CREATE TABLE task_assignees (
+        board_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        task_id TEXT NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+        PRIMARY KEY (board_id, user_id, task_id)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX task_assignees_task ON task_assignees (task_id)",
+    """CREATE TABLE task_labels (
+        board_id TEXT NOT NULL,
+        label TEXT NOT NULL,
+        task_id TEXT NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+        PRIMARY KEY (board_id, label, task_id)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX task_labels_task ON task_labels (task_id)",
+    """CREATE VIRTUAL TABLE tasks_fts USING fts5 (
+        title, description, content = 'tasks', content_rowid = 'rid',
+        tokenize = 'unicode61 remove_diacritics 2'
+    )""",
+    # Triggers keep the external-content index in the same transaction as every change,
+    # including the rows a cascade removes.
+    """CREATE TRIGGER tasks_fts_insert AFTER INSERT ON tasks BEGIN
+        INSERT INTO tasks_fts (rowid, title, description) VALUES (new.rid, new.title, new.description);
+    END""",
+    """CREATE TRIGGER tasks_fts_delete AFTER DELETE ON tasks BEGIN
+        INSERT INTO tasks_fts (tasks_fts, rowid, title, description)
+        VALUES ('delete', old.rid, old.title, old.description);
+    END""",
+    """CREATE TRIGGER tasks_fts_update AFTER UPDATE OF title, description ON tasks BEGIN
+        INSERT INTO tasks_fts (tasks_fts, rowid, title, description)
+        VALUES ('delete', old.rid, old.title, old.description);
+        INSERT INTO tasks_fts (rowid, title, description) VALUES (new.rid, new.title, new.description);
+    END""",
+    """CREATE TABLE events (
+        board_id TEXT NOT NULL REFERENCES boards (id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        at TEXT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (board_id, seq)
+    ) WITHOUT ROWID""",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_INITIAL,)
+
+
+class SchemaTooNew(RuntimeError):
+    """The file was migrated by a newer Taskwire than this one."""
+
+
+def apply_migrations(conn: sqlite3.Connection) -> int:
+    """Bring the file to the latest version and return it. Run it inside BEGIN IMMEDIATE:
+    holding the write lock while reading and bumping the version is what makes two
+    processes opening one file at once apply each migration exactly once."""
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    if current > len(MIGRATIONS):
+        raise SchemaTooNew(f"database schema version {current} is newer than {len(MIGRATIONS)}")
+    for version in range(current + 1, len(MIGRATIONS) + 1):
+        for statement in MIGRATIONS[version - 1]:
+            conn.execute(statement)
+        # PRAGMA takes no bound parameters; the value is an int from this module.
+        conn.execute(f"PRAGMA user_version = {int(version)}")
+    return len(MIGRATIONS)
