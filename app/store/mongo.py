@@ -1,0 +1,154 @@
+"""The MongoDB adapter of ``app.store.base.Store`` (PyMongo's native async API).
+
+Documents use the record id as ``_id``. Board changes and their events are written in
+one transaction when the deployment has them (replica set, mongos); see mongo_tx for
+the guarantees and for what the standalone fallback gives up.
+"""
+
+from __future__ import annotations
+
+from pymongo import AsyncMongoClient, ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from app.domain.models import RefreshToken, User
+from app.store.base import EmailTaken, StoreUnavailable
+from app.store.mongo_boards import BoardMethods
+from app.store.mongo_records import (
+    token_doc,
+    token_record,
+    user_doc,
+    user_record,
+    want_str,
+)
+from app.store.mongo_schema import REFRESH_TOKENS, USERS, ensure_indexes, supports_transactions
+from app.store.mongo_tasks import TaskMethods
+from app.store.mongo_tx import BoardWriter, driver_errors
+
+DEFAULT_DATABASE = "taskwire"
+# Long enough for a replica set election, short enough that /readyz and requests fail fast.
+SERVER_SELECTION_TIMEOUT_MS = 5000
+
+
+class MongoStore(BoardMethods, TaskMethods):
+    def __init__(self, url: str, *, transactions: bool | None = None) -> None:
+        """``transactions`` None detects support in open(); True/False forces a path (tests, ops)."""
+        self._url = url
+        self._transactions_wanted = transactions
+        self._client: AsyncMongoClient | None = None
+        self._database: AsyncDatabase | None = None
+        self._writer_or_none: BoardWriter | None = None
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    @driver_errors
+    async def open(self) -> None:
+        if self._client is not None:
+            return
+        options = {} if "serverselectiontimeoutms" in self._url.lower() else {
+            "serverSelectionTimeoutMS": SERVER_SELECTION_TIMEOUT_MS
+        }
+        # tz_aware off: every time the records carry is an ISO string (app.domain.clock).
+        client: AsyncMongoClient = AsyncMongoClient(self._url, tz_aware=False, appname="taskwire", **options)
+        try:
+            db = client.get_default_database(default=DEFAULT_DATABASE)
+            await ensure_indexes(db)
+            transactions = self._transactions_wanted
+            if transactions is None:
+                transactions = await supports_transactions(db)
+        except BaseException:
+            await client.close()
+            raise
+        self._client, self._database = client, db
+        self._writer_or_none = BoardWriter(client, transactions)
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        self._database = self._writer_or_none = None
+        if client is not None:
+            await client.close()
+
+    @driver_errors
+    async def ping(self) -> None:
+        await self._db.command("ping")
+
+    @property
+    def uses_transactions(self) -> bool:
+        """Whether writes run in transactions (decided in open())."""
+        return self._writer.transactions
+
+    @property
+    def _db(self) -> AsyncDatabase:
+        if self._database is None:
+            raise StoreUnavailable("the MongoDB store is not open")
+        return self._database
+
+    @property
+    def _writer(self) -> BoardWriter:
+        if self._writer_or_none is None:
+            raise StoreUnavailable("the MongoDB store is not open")
+        return self._writer_or_none
+
+    # -- users -----------------------------------------------------------------------
+
+    @driver_errors
+    async def create_user(self, user: User) -> None:
+        try:
+            await self._db[USERS].insert_one(user_doc(user))
+        except DuplicateKeyError as exc:
+            if "_id" in _duplicate_key_fields(exc):
+                raise
+            raise EmailTaken(user.email) from exc
+
+    @driver_errors
+    async def get_user(self, user_id: str) -> User | None:
+        doc = await self._db[USERS].find_one({"_id": want_str(user_id, "user_id")})
+        return user_record(doc) if doc else None
+
+    @driver_errors
+    async def get_user_by_email(self, email: str) -> User | None:
+        doc = await self._db[USERS].find_one({"email": want_str(email, "email").lower()})
+        return user_record(doc) if doc else None
+
+    @driver_errors
+    async def update_user(self, user: User) -> User | None:
+        changes = user_doc(user)
+        doc = await self._db[USERS].find_one_and_update(
+            {"_id": changes["_id"]},
+            {"$set": {key: changes[key] for key in ("name", "password_hash", "updated_at")}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return user_record(doc) if doc else None
+
+    # -- refresh tokens --------------------------------------------------------------
+
+    @driver_errors
+    async def create_refresh_token(self, token: RefreshToken) -> None:
+        await self._db[REFRESH_TOKENS].insert_one(token_doc(token))
+
+    @driver_errors
+    async def spend_refresh_token(self, token_hash: str, at: str) -> tuple[RefreshToken | None, bool]:
+        tokens = self._db[REFRESH_TOKENS]
+        token_id = want_str(token_hash, "token_hash")
+        # One atomic conditional write: of two concurrent spends exactly one matches.
+        before = await tokens.find_one_and_update(
+            {"_id": token_id, "used_at": None},
+            {"$set": {"used_at": want_str(at, "at")}},
+            return_document=ReturnDocument.BEFORE,
+        )
+        if before is not None:
+            return token_record(before), True
+        doc = await tokens.find_one({"_id": token_id})
+        return (token_record(doc) if doc else None), False
+
+    @driver_errors
+    async def revoke_refresh_family(self, family_id: str) -> None:
+        await self._db[REFRESH_TOKENS].update_many(
+            {"family_id": want_str(family_id, "family_id")}, {"$set": {"revoked": True}}
+        )
+
+
+def _duplicate_key_fields(exc: DuplicateKeyError) -> set[str]:
+    """The fields of the unique index that refused the write, when the server says."""
+    details = exc.details or {}
+    return set(details.get("keyPattern") or {})

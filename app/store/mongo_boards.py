@@ -1,0 +1,185 @@
+"""Boards and their members, for MongoStore (see mongo.py)."""
+
+from __future__ import annotations
+
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from app.domain.models import Board, Event, EventDraft, Member, Role
+from app.store.base import AlreadyMember, LastOwner, NotFound
+from app.store.mongo_records import (
+    Document,
+    board_doc,
+    board_profile,
+    board_record,
+    checked_draft,
+    event_record,
+    member_doc,
+    member_key,
+    member_record,
+    want_int,
+    want_str,
+)
+from app.store.mongo_schema import BOARDS, EVENTS, MEMBERS, TASKS, USERS
+from app.store.mongo_tx import BoardWriter, Session, append_event, driver_errors
+
+
+class BoardMethods:
+    _db: AsyncDatabase  # provided by MongoStore
+    _writer: BoardWriter
+
+    # -- boards ----------------------------------------------------------------------
+
+    @driver_errors
+    async def create_board(self, board: Board, owner: Member) -> None:
+        board_document, owner_document = board_doc(board), member_doc(owner)
+
+        async def body(session: Session) -> None:
+            await self._db[BOARDS].insert_one(board_document, session=session)
+            await self._db[MEMBERS].insert_one(owner_document, session=session)
+
+        await self._writer.run(body)
+
+    @driver_errors
+    async def get_board(self, board_id: str) -> Board | None:
+        doc = await self._db[BOARDS].find_one({"_id": want_str(board_id, "board_id")})
+        return board_record(doc) if doc else None
+
+    @driver_errors
+    async def list_boards_for_user(
+        self, user_id: str, after_board_id: str | None, limit: int
+    ) -> list[tuple[Board, Role]]:
+        if _page_size(limit) == 0:
+            return []
+        query: Document = {"user_id": want_str(user_id, "user_id")}
+        if after_board_id is not None:
+            query["board_id"] = {"$gt": want_str(after_board_id, "after_board_id")}
+        memberships = await (
+            self._db[MEMBERS].find(query, {"board_id": 1, "role": 1}).sort("board_id", 1).limit(limit)
+        ).to_list(None)
+        boards = await self._db[BOARDS].find(
+            {"_id": {"$in": [doc["board_id"] for doc in memberships]}}
+        ).to_list(None)
+        by_id = {doc["_id"]: doc for doc in boards}
+        # A board deleted between the two reads is simply left out.
+        return [
+            (board_record(by_id[doc["board_id"]]), Role(doc["role"]))
+            for doc in memberships
+            if doc["board_id"] in by_id
+        ]
+
+    @driver_errors
+    async def update_board(self, board: Board, event: EventDraft) -> Event:
+        board_id, changes, draft = want_str(board.id, "id"), board_profile(board), checked_draft(event)
+
+        async def body(session: Session) -> Event:
+            # The change rides on the same single-document update that takes the seq.
+            return await append_event(self._db, board_id, draft, session, board_changes=changes)
+
+        return await self._writer.run(body)
+
+    @driver_errors
+    async def delete_board(self, board_id: str) -> bool:
+        board_id = want_str(board_id, "board_id")
+
+        async def body(session: Session) -> bool:
+            # The board document goes first: without a transaction, every later write to
+            # the board then fails with NotFound even if the clean-up below is cut short.
+            if (await self._db[BOARDS].delete_one({"_id": board_id}, session=session)).deleted_count == 0:
+                return False
+            for name in (MEMBERS, TASKS, EVENTS):
+                await self._db[name].delete_many({"board_id": board_id}, session=session)
+            return True
+
+        return await self._writer.run(body)
+
+    # -- members ---------------------------------------------------------------------
+
+    @driver_errors
+    async def get_member(self, board_id: str, user_id: str) -> Member | None:
+        doc = await self._db[MEMBERS].find_one({"_id": member_key(board_id, user_id)})
+        return member_record(doc) if doc else None
+
+    @driver_errors
+    async def list_members(self, board_id: str) -> list[Member]:
+        members = await (
+            self._db[MEMBERS].find({"board_id": want_str(board_id, "board_id")}).sort([("added_at", 1), ("user_id", 1)])
+        ).to_list(None)
+        users = await self._db[USERS].find(
+            {"_id": {"$in": [doc["user_id"] for doc in members]}}, {"email": 1, "name": 1}
+        ).to_list(None)
+        by_id = {doc["_id"]: doc for doc in users}
+        return [member_record(doc, by_id.get(doc["user_id"])) for doc in members]
+
+    @driver_errors
+    async def add_member(self, member: Member, event: EventDraft) -> Event:
+        document, draft = member_doc(member), checked_draft(event)
+
+        async def body(session: Session) -> Event:
+            try:
+                await self._db[MEMBERS].insert_one(document, session=session)
+            except DuplicateKeyError as exc:
+                raise AlreadyMember(f"{member.user_id} on {member.board_id}") from exc
+            return await append_event(self._db, document["board_id"], draft, session)
+
+        return await self._writer.run(body)
+
+    @driver_errors
+    async def update_member_role(self, board_id: str, user_id: str, role: Role, event: EventDraft) -> Event:
+        key, new_role, draft = member_key(board_id, user_id), Role(want_str(role, "role")), checked_draft(event)
+
+        async def body(session: Session) -> Event:
+            current = await self._current_member(key, session)
+            if current.role == Role.OWNER and new_role != Role.OWNER:
+                await self._ensure_another_owner(current.board_id, session)
+            await self._db[MEMBERS].update_one({"_id": key}, {"$set": {"role": new_role.value}}, session=session)
+            return await append_event(self._db, current.board_id, draft, session)
+
+        return await self._writer.run(body)
+
+    @driver_errors
+    async def remove_member(self, board_id: str, user_id: str, event: EventDraft) -> Event:
+        key, draft = member_key(board_id, user_id), checked_draft(event)
+
+        async def body(session: Session) -> Event:
+            current = await self._current_member(key, session)
+            if current.role == Role.OWNER:
+                await self._ensure_another_owner(current.board_id, session)
+            await self._db[MEMBERS].delete_one({"_id": key}, session=session)
+            return await append_event(self._db, current.board_id, draft, session)
+
+        return await self._writer.run(body)
+
+    async def _current_member(self, key: str, session: Session) -> Member:
+        doc = await self._db[MEMBERS].find_one({"_id": key}, session=session)
+        if doc is None:
+            raise NotFound(f"member {key}")
+        return member_record(doc)
+
+    async def _ensure_another_owner(self, board_id: str, session: Session) -> None:
+        # Race-free in a transaction because the event append writes the board document
+        # (see mongo_tx). Without transactions two concurrent demotions can both pass.
+        owners = await self._db[MEMBERS].find(
+            {"board_id": board_id, "role": Role.OWNER.value}, {"_id": 1}, session=session
+        ).limit(2).to_list(None)
+        if len(owners) < 2:
+            raise LastOwner(board_id)
+
+    # -- events ----------------------------------------------------------------------
+
+    @driver_errors
+    async def list_events(self, board_id: str, after_seq: int, limit: int) -> list[Event]:
+        if _page_size(limit) == 0:
+            return []
+        docs = await self._db[EVENTS].find(
+            {"board_id": want_str(board_id, "board_id"), "seq": {"$gt": want_int(after_seq, "after_seq")}}
+        ).sort("seq", 1).limit(limit).to_list(None)
+        return [event_record(doc) for doc in docs]
+
+
+def _page_size(limit: int) -> int:
+    # MongoDB reads limit(0) as "no limit", so zero must never reach the driver.
+    size = want_int(limit, "limit")
+    if size < 0:
+        raise ValueError("limit must not be negative")
+    return size

@@ -1,0 +1,140 @@
+"""The MongoDB schema: collections, every index (INDEXES, for the ops docs) and the
+start-up check of whether the deployment runs multi-document transactions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from pymongo import IndexModel
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import ConfigurationError, InvalidOperation, OperationFailure
+
+from app.domain.clock import now
+from app.domain.ids import new_id
+
+log = logging.getLogger(__name__)
+
+USERS = "users"
+REFRESH_TOKENS = "refresh_tokens"
+BOARDS = "boards"
+MEMBERS = "members"
+TASKS = "tasks"
+EVENTS = "events"
+# Written only by the transaction check in open(); holds nothing of value.
+PROBE = "_taskwire_probe"
+
+
+@dataclass(frozen=True, slots=True)
+class IndexSpec:
+    collection: str
+    name: str
+    keys: tuple[tuple[str, int | str], ...]
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def model(self) -> IndexModel:
+        return IndexModel(list(self.keys), name=self.name, **self.options)
+
+
+def _index(collection: str, name: str, *keys: tuple[str, int | str], **options: Any) -> IndexSpec:
+    return IndexSpec(collection, name, keys, options)
+
+
+# Every index the store relies on; open() creates them all. Names are stable so that
+# an ops runbook can refer to them and a changed definition fails loudly at start-up.
+INDEXES: tuple[IndexSpec, ...] = (
+    # Emails are stored lower-case, so a plain unique index is case-insensitive uniqueness.
+    _index(USERS, "users_email_unique", ("email", 1), unique=True),
+    # Refresh tokens use the token hash as _id (unique by construction).
+    _index(REFRESH_TOKENS, "refresh_tokens_family", ("family_id", 1)),
+    _index(REFRESH_TOKENS, "refresh_tokens_purge_ttl", ("purge_after", 1), expireAfterSeconds=0),
+    _index(MEMBERS, "members_board_user_unique", ("board_id", 1), ("user_id", 1), unique=True),
+    _index(MEMBERS, "members_user_board", ("user_id", 1), ("board_id", 1)),
+    _index(TASKS, "tasks_board_status_position", ("board_id", 1), ("status", 1), ("position", 1), ("_id", 1)),
+    _index(TASKS, "tasks_board_position", ("board_id", 1), ("position", 1), ("_id", 1)),
+    _index(TASKS, "tasks_board_created", ("board_id", 1), ("created_at", 1), ("_id", 1)),
+    _index(TASKS, "tasks_board_updated", ("board_id", 1), ("updated_at", 1), ("_id", 1)),
+    _index(TASKS, "tasks_board_due", ("board_id", 1), ("due_key", 1), ("_id", 1)),
+    _index(TASKS, "tasks_board_priority", ("board_id", 1), ("priority_rank", 1), ("_id", 1)),
+    _index(TASKS, "tasks_board_assignees", ("board_id", 1), ("assignees", 1)),
+    _index(TASKS, "tasks_board_labels", ("board_id", 1), ("labels", 1)),
+    # board_id as an equality prefix keeps each search inside one board's postings.
+    # Language "none": no stemming or stop words, so every word the user typed counts,
+    # whatever language the tasks are written in.
+    _index(
+        TASKS, "tasks_board_text", ("board_id", 1), ("title", "text"), ("description", "text"),
+        default_language="none",
+    ),
+    _index(EVENTS, "events_board_seq_unique", ("board_id", 1), ("seq", 1), unique=True),
+)
+
+# IndexBuildAlreadyInProgress (older servers, when another process builds the same index).
+_INDEX_BUILD_IN_PROGRESS = 276
+
+
+async def ensure_indexes(db: AsyncDatabase) -> None:
+    """Create every index; identical definitions are a no-op, so several processes may race here."""
+    by_collection: dict[str, list[IndexModel]] = {}
+    for spec in INDEXES:
+        by_collection.setdefault(spec.collection, []).append(spec.model())
+    for name in (USERS, REFRESH_TOKENS, BOARDS, MEMBERS, TASKS, EVENTS):
+        models = by_collection.get(name)
+        if models is None:
+            # Created up front because older servers cannot create a collection inside a transaction.
+            await _create_collection(db, name)
+        else:
+            await _create_indexes(db, name, models)
+
+
+async def _create_collection(db: AsyncDatabase, name: str) -> None:
+    if name not in await db.list_collection_names(filter={"name": name}):
+        try:
+            await db.create_collection(name)
+        except OperationFailure as exc:
+            if exc.code != 48:  # NamespaceExists: another process won the race.
+                raise
+
+
+async def _create_indexes(db: AsyncDatabase, name: str, models: list[IndexModel]) -> None:
+    for attempt in range(5):
+        try:
+            await db[name].create_indexes(models)
+            return
+        except OperationFailure as exc:
+            if exc.code != _INDEX_BUILD_IN_PROGRESS or attempt == 4:
+                raise
+            await asyncio.sleep(0.2 * (attempt + 1))
+
+
+async def supports_transactions(db: AsyncDatabase) -> bool:
+    """Whether the server runs multi-document transactions, by running a tiny one.
+
+    A standalone mongod refuses with IllegalOperation (code 20, "Transaction numbers are
+    only allowed on a replica set member or mongos"); older or unusual servers refuse in
+    other ways. Any refusal means "no"; connection errors propagate.
+    """
+    probe = db[PROBE]
+    # Made outside the transaction: a transaction may not create a collection on old servers.
+    await probe.update_one({"_id": "created"}, {"$set": {"at": now()}}, upsert=True)
+    marker = new_id()  # one per process, so racing processes never conflict on it
+    try:
+        async with db.client.start_session() as session:
+            await _probe_transaction(db, session, marker)
+    except (OperationFailure, ConfigurationError, InvalidOperation) as exc:
+        log.warning(
+            "MongoDB does not run transactions (%s); events fall back to a non-atomic append. "
+            "Run a replica set (a single-node one is enough) for atomic writes.",
+            exc,
+        )
+        return False
+    await probe.delete_one({"_id": marker})
+    return True
+
+
+async def _probe_transaction(db: AsyncDatabase, session: AsyncClientSession, marker: str) -> None:
+    async with await session.start_transaction():
+        await db[PROBE].insert_one({"_id": marker, "at": now()}, session=session)

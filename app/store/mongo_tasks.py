@@ -1,0 +1,99 @@
+"""Tasks, for MongoStore (see mongo.py)."""
+
+from __future__ import annotations
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from app.domain.models import Event, EventDraft, Task, TaskPage, TaskPageRequest
+from app.store.base import NotFound, VersionConflict
+from app.store.mongo_query import base_filter, page_filter, sort_spec
+from app.store.mongo_records import Document, checked_draft, task_doc, task_record, want_int, want_str
+from app.store.mongo_schema import TASKS
+from app.store.mongo_tx import BoardWriter, Session, append_event, driver_errors
+
+
+class TaskMethods:
+    _db: AsyncDatabase  # provided by MongoStore
+    _writer: BoardWriter
+
+    @driver_errors
+    async def create_task(self, task: Task, event: EventDraft) -> Event:
+        document, draft = task_doc(task), checked_draft(event)
+
+        async def body(session: Session) -> Event:
+            await self._db[TASKS].insert_one(document, session=session)
+            return await append_event(self._db, document["board_id"], draft, session)
+
+        return await self._writer.run(body)
+
+    @driver_errors
+    async def get_task(self, task_id: str) -> Task | None:
+        doc = await self._db[TASKS].find_one({"_id": want_str(task_id, "task_id")})
+        return task_record(doc) if doc else None
+
+    @driver_errors
+    async def update_task(self, task: Task, expected_version: int, event: EventDraft) -> Event:
+        document, draft = task_doc(task), checked_draft(event)
+        expected = want_int(expected_version, "expected_version")
+
+        async def body(session: Session) -> Event:
+            # Compare-and-set: the version in the filter makes a stale write match nothing.
+            result = await self._db[TASKS].replace_one(
+                {"_id": document["_id"], "version": expected}, document, session=session
+            )
+            if result.matched_count == 0:
+                await self._raise_stale(document["_id"], session)
+            return await append_event(self._db, document["board_id"], draft, session)
+
+        return await self._writer.run(body)
+
+    @driver_errors
+    async def delete_task(self, task_id: str, expected_version: int | None, event: EventDraft) -> Event:
+        query: Document = {"_id": want_str(task_id, "task_id")}
+        if expected_version is not None:
+            query["version"] = want_int(expected_version, "expected_version")
+        draft = checked_draft(event)
+
+        async def body(session: Session) -> Event:
+            deleted = await self._db[TASKS].find_one_and_delete(query, projection={"board_id": 1}, session=session)
+            if deleted is None:
+                await self._raise_stale(query["_id"], session)
+            return await append_event(self._db, deleted["board_id"], draft, session)
+
+        return await self._writer.run(body)
+
+    async def _raise_stale(self, task_id: str, session: Session) -> None:
+        current = await self._db[TASKS].find_one({"_id": task_id}, session=session)
+        if current is None:
+            raise NotFound(f"task {task_id}")
+        raise VersionConflict(task_record(current))
+
+    @driver_errors
+    async def last_position(self, board_id: str, status: str) -> str | None:
+        doc = await self._db[TASKS].find_one(
+            {"board_id": want_str(board_id, "board_id"), "status": want_str(status, "status")},
+            {"position": 1},
+            sort=[("position", -1), ("_id", -1)],
+        )
+        return doc["position"] if doc else None
+
+    @driver_errors
+    async def list_tasks(self, request: TaskPageRequest) -> TaskPage:
+        limit = want_int(request.limit, "limit")
+        if limit < 0:
+            raise ValueError("limit must not be negative")
+        base = base_filter(request.board_id, request.filter)
+        if base is None:
+            return TaskPage(items=[], has_more=False, total=0 if request.include_total else None)
+        # One extra row tells whether another page exists without a second query.
+        docs = await (
+            self._db[TASKS].find(page_filter(request, base)).sort(sort_spec(request.sort)).limit(limit + 1)
+        ).to_list(None)
+        total = await self._count(base) if request.include_total else None
+        return TaskPage(items=[task_record(doc) for doc in docs[:limit]], has_more=len(docs) > limit, total=total)
+
+    async def _count(self, query: Document) -> int:
+        # The count command rather than count_documents: the latter wraps the filter in
+        # an aggregation $match, where some servers we test against reject $text.
+        reply = await self._db.command("count", TASKS, query=query)
+        return int(reply["n"])

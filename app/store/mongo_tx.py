@@ -1,0 +1,156 @@
+"""One store write = one transaction that also appends the board's next event.
+
+Every event-writing transaction increments ``seq`` on the board document. That single
+document is therefore written by every change to a board, so two concurrent changes to
+one board always conflict and one of them is retried: seqs stay gapless and unique with
+any number of processes, and rules checked by reading (the last owner) cannot be broken
+by two writers that each read before the other wrote.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import random
+from typing import Awaitable, Callable, ParamSpec, TypeVar
+
+from pymongo import AsyncMongoClient, ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError, ServerSelectionTimeoutError
+
+from app.domain.models import Event, EventDraft
+from app.store.base import NotFound, StoreUnavailable
+from app.store.mongo_records import Document, event_doc, event_record
+from app.store.mongo_schema import BOARDS, EVENTS
+
+T = TypeVar("T")
+P = ParamSpec("P")
+Session = AsyncClientSession | None
+WriteBody = Callable[[Session], Awaitable[T]]
+
+# Conflicts resolve quickly (one writer wins each round), so a bounded number of
+# jittered retries is enough for dozens of concurrent writers on one board.
+_MAX_ATTEMPTS = 25
+_BACKOFF_FIRST = 0.002
+_BACKOFF_MAX = 0.2
+_COMMIT_ATTEMPTS = 3
+_WRITE_CONFLICT = 112
+
+
+class BoardWriter:
+    """Runs a write body in a transaction when the deployment has them, bare otherwise."""
+
+    def __init__(self, client: AsyncMongoClient, transactions: bool) -> None:
+        self._client = client
+        self.transactions = transactions
+
+    async def run(self, body: WriteBody[T]) -> T:
+        if not self.transactions:
+            # Standalone mongod: each statement is atomic on its own, the write as a whole
+            # is not. See append_event for what that costs.
+            return await body(None)
+        async with self._client.start_session() as session:
+            return await _run_in_transaction(session, body)
+
+
+async def _run_in_transaction(session: AsyncClientSession, body: WriteBody[T]) -> T:
+    attempt = 0
+    while True:
+        await session.start_transaction()
+        try:
+            result = await body(session)
+            await _commit(session)
+            return result
+        except BaseException as exc:
+            if session.in_transaction:
+                await session.abort_transaction()
+            elif _is_write_conflict(exc):
+                await _abort_after_failed_commit(session)
+            attempt += 1
+            if attempt >= _MAX_ATTEMPTS or not _worth_retrying(exc):
+                raise
+        delay = random.random() * min(_BACKOFF_FIRST * 2**attempt, _BACKOFF_MAX)
+        await asyncio.sleep(delay)
+
+
+async def _commit(session: AsyncClientSession) -> None:
+    # An unknown commit result may still have committed: retry the commit, never the body.
+    for attempt in range(_COMMIT_ATTEMPTS):
+        try:
+            await session.commit_transaction()
+            return
+        except PyMongoError as exc:
+            if attempt + 1 == _COMMIT_ATTEMPTS or not exc.has_error_label("UnknownTransactionCommitResult"):
+                raise
+
+
+async def _abort_after_failed_commit(session: AsyncClientSession) -> None:
+    # mongoeco leaves the transaction open on its side when a commit conflicts, and
+    # PyMongo (rightly) will not send abortTransaction after commitTransaction. Left
+    # open, the next transaction on this pooled session id would resume the stale one.
+    # A real server has already aborted and just refuses this command, which is fine.
+    with contextlib.suppress(PyMongoError):
+        await session.client.admin.command("abortTransaction", session=session)
+
+
+def _worth_retrying(exc: BaseException) -> bool:
+    if not isinstance(exc, PyMongoError) or isinstance(exc, ServerSelectionTimeoutError):
+        return False  # our own errors, or no server for 5 s already: retrying cannot help
+    return exc.has_error_label("TransientTransactionError") or _is_write_conflict(exc)
+
+
+def _is_write_conflict(exc: PyMongoError) -> bool:
+    # The server says the transaction did not commit, so running it again is safe.
+    # mongoeco reports a commit-time conflict with this message and no code or label.
+    return isinstance(exc, OperationFailure) and (
+        exc.code == _WRITE_CONFLICT or str(exc).startswith("Write conflict")
+    )
+
+
+async def append_event(
+    db: AsyncDatabase,
+    board_id: str,
+    draft: EventDraft,
+    session: Session,
+    board_changes: Document | None = None,
+) -> Event:
+    """Take the board's next seq and log the event; NotFound if the board is gone.
+
+    Without a transaction (session None) the seq is taken and the event inserted after
+    the change was applied: a refused change (conflict, duplicate) never leaves an event
+    or a gap, but a crash between the steps loses the event or leaves a gap, concurrent
+    writers may log in a different order than they applied, and a change to a board
+    deleted meanwhile stays behind unreferenced. Seqs stay unique either way: the
+    unique (board_id, seq) index and the atomic $inc see to that.
+    """
+    update: Document = {"$inc": {"seq": 1}}
+    if board_changes:
+        update["$set"] = board_changes
+    board = await db[BOARDS].find_one_and_update(
+        {"_id": board_id}, update, projection={"seq": 1},
+        return_document=ReturnDocument.AFTER, session=session,
+    )
+    if board is None:
+        raise NotFound(f"board {board_id}")
+    doc = event_doc(board_id, int(board["seq"]), draft)
+    await db[EVENTS].insert_one(doc, session=session)
+    return event_record(doc)
+
+
+def driver_errors(method: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    """Map the driver's "cannot reach / cannot finish" errors to StoreUnavailable."""
+
+    @functools.wraps(method)
+    async def translated(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return await method(*args, **kwargs)
+        except ConnectionFailure as exc:
+            raise StoreUnavailable(f"MongoDB unreachable: {exc}") from exc
+        except PyMongoError as exc:
+            if exc.has_error_label("TransientTransactionError") or _is_write_conflict(exc):
+                raise StoreUnavailable(f"MongoDB write kept conflicting: {exc}") from exc
+            raise
+
+    return translated
