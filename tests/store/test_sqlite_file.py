@@ -1,0 +1,133 @@
+"""SQLite only: what the file itself must guarantee, including several processes sharing it."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import AsyncIterator
+
+import pytest
+
+from app.store.sqlite import SQLiteStore
+from app.store.sqlite_schema import MIGRATIONS
+from tests.store.conftest import Make
+from tests.support.services import REPO_ROOT
+
+# Run by each child process: open the shared file, say "ready", wait for "go" on stdin so
+# that both processes write at the same moment, then create tasks on one board.
+_WRITER = """
+import asyncio, sys
+from app.domain.clock import now
+from app.domain.ids import new_id
+from app.domain.models import EventDraft, Priority, Task
+from app.store.sqlite import SQLiteStore
+
+async def main(path, board_id, count, name):
+    store = SQLiteStore(path)
+    await store.open()
+    print("ready", flush=True)
+    sys.stdin.readline()
+    for n in range(count):
+        at = now()
+        task = Task(new_id(), board_id, f"{name} {n}", "", "todo", Priority.LOW, [], [], None,
+                    f"{name}{n:03d}", name, at, at)
+        await store.create_task(task, EventDraft("task.created", name, at, {"id": task.id}))
+        # A breath between writes lets the other process take the lock, so that the two
+        # processes' writes interleave instead of running as two blocks.
+        await asyncio.sleep(0.001)
+    await store.close()
+
+asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]))
+"""
+
+
+@pytest.fixture
+async def sqlite_make(tmp_path: Path) -> AsyncIterator[Make]:
+    store = SQLiteStore(tmp_path / "shared" / "taskwire.db")
+    await store.open()
+    try:
+        yield Make(store)
+    finally:
+        await store.close()
+
+
+def _spawn(path: Path, board_id: str, count: int, name: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", _WRITER, str(path), board_id, str(count), name],
+        cwd=REPO_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+async def _run_together(processes: list[subprocess.Popen[str]]) -> None:
+    for proc in processes:
+        assert proc.stdout is not None
+        line = await asyncio.to_thread(proc.stdout.readline)
+        assert line.strip() == "ready", proc.stderr.read() if proc.stderr else line
+    for proc in processes:
+        assert proc.stdin is not None
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+    for proc in processes:
+        _, errors = await asyncio.to_thread(proc.communicate, timeout=60)
+        assert proc.returncode == 0, errors
+
+
+async def test_two_processes_writing_one_board_get_seqs_one_to_n(sqlite_make: Make, tmp_path: Path) -> None:
+    store = sqlite_make.store
+    board = await sqlite_make.board()
+    path = tmp_path / "shared" / "taskwire.db"
+
+    await _run_together([_spawn(path, board.id, 50, "left"), _spawn(path, board.id, 50, "right")])
+
+    events = await store.list_events(board.id, 0, 1000)
+    assert [e.seq for e in events] == list(range(1, 101))
+    assert sorted(e.actor for e in events) == ["left"] * 50 + ["right"] * 50
+    assert (await store.get_board(board.id)).seq == 100  # type: ignore[union-attr]
+
+
+async def test_two_processes_opening_a_new_file_at_once_both_succeed(tmp_path: Path) -> None:
+    path = tmp_path / "fresh" / "taskwire.db"
+    path.parent.mkdir()
+
+    # Zero tasks each: these processes only open (and so migrate) the new file.
+    processes = [_spawn(path, "no-such-board", 0, name) for name in ("left", "right")]
+    await _run_together(processes)
+
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+async def test_open_creates_the_folder_and_reopening_keeps_the_data(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "er" / "taskwire.db"
+    first = SQLiteStore(path)
+    await first.open()
+    user = await Make(first).user()
+    await first.close()
+
+    again = SQLiteStore(path)
+    await again.open()
+    try:
+        assert await again.get_user(user.id) == user
+        await again.ping()
+    finally:
+        await again.close()
+
+
+async def test_deleted_board_leaves_no_row_behind_in_any_table(sqlite_make: Make, tmp_path: Path) -> None:
+    board = await sqlite_make.board()
+    await sqlite_make.member(board)
+    for n in range(3):
+        await sqlite_make.task(board, title=f"words {n}", assignees=["u1"], labels=["bug"])
+
+    await sqlite_make.store.delete_board(board.id)
+
+    with sqlite3.connect(tmp_path / "shared" / "taskwire.db") as conn:
+        for table in ("boards", "members", "events", "tasks", "task_assignees", "task_labels"):
+            assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
+        assert conn.execute("SELECT count(*) FROM tasks_fts WHERE tasks_fts MATCH 'words'").fetchone()[0] == 0
+        # Compares the full-text index with the tasks table; raises if they disagree.
+        conn.execute("INSERT INTO tasks_fts (tasks_fts, rank) VALUES ('integrity-check', 1)")
