@@ -45,7 +45,10 @@ class SQLiteStore:
     async def open(self) -> None:
         if self._writer is not None:
             return
-        await asyncio.to_thread(Path(self._path).parent.mkdir, parents=True, exist_ok=True)
+        try:
+            await asyncio.to_thread(Path(self._path).parent.mkdir, parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreUnavailable(f"cannot create the folder of {self._path}: {error}") from error
         writer = ConnectionThreads(self._path, 1, "sqlite-writer")
         try:
             await writer.run(in_write_transaction, apply_migrations)

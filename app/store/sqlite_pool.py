@@ -63,11 +63,15 @@ def connect(path: str) -> sqlite3.Connection:
     """A connection with the settings every connection of every process must share."""
     # isolation_level=None: we issue BEGIN/COMMIT ourselves, never the driver behind our back.
     conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
-    conn.row_factory = sqlite3.Row
-    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_MS)}")
-    _retry_busy(lambda: conn.execute("PRAGMA journal_mode = WAL").fetchall())
-    conn.execute("PRAGMA synchronous = NORMAL")
-    conn.execute("PRAGMA foreign_keys = ON")
+    try:
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_MS)}")
+        _retry_busy(lambda: conn.execute("PRAGMA journal_mode = WAL").fetchall())
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 
@@ -87,11 +91,12 @@ def in_read_transaction(work: Work[T], conn: sqlite3.Connection, *args: Any) -> 
 def _finish(work: Work[T], conn: sqlite3.Connection, args: tuple[Any, ...]) -> T:
     try:
         result = work(conn, *args)
+        conn.execute("COMMIT")
     except BaseException:
+        # Also after a failed COMMIT: a transaction left open would break every later call.
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
     return result
 
 
@@ -115,7 +120,7 @@ class ConnectionThreads:
     def _run_here(self, transaction: Callable[..., T], work: Work[T], args: tuple[Any, ...]) -> T:
         try:
             return transaction(work, self._connection(), *args)
-        except sqlite3.OperationalError as error:
+        except sqlite3.DatabaseError as error:
             if _primary_code(error) in _UNAVAILABLE_CODES:
                 raise StoreUnavailable(f"SQLite: {error}") from error
             raise

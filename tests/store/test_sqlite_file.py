@@ -11,6 +11,7 @@ from typing import AsyncIterator
 
 import pytest
 
+from app.store.base import StoreUnavailable
 from app.store.sqlite import SQLiteStore
 from app.store.sqlite_schema import MIGRATIONS
 from tests.store.conftest import Make
@@ -23,6 +24,7 @@ import asyncio, sys
 from app.domain.clock import now
 from app.domain.ids import new_id
 from app.domain.models import EventDraft, Priority, Task
+from app.store.base import StoreUnavailable
 from app.store.sqlite import SQLiteStore
 
 async def main(path, board_id, count, name):
@@ -131,3 +133,25 @@ async def test_deleted_board_leaves_no_row_behind_in_any_table(sqlite_make: Make
         assert conn.execute("SELECT count(*) FROM tasks_fts WHERE tasks_fts MATCH 'words'").fetchone()[0] == 0
         # Compares the full-text index with the tasks table; raises if they disagree.
         conn.execute("INSERT INTO tasks_fts (tasks_fts, rank) VALUES ('integrity-check', 1)")
+
+
+async def test_a_file_that_cannot_be_a_database_makes_the_store_unavailable(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where a folder should be")
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"this is not an SQLite file" * 100)
+
+    for path in (blocker / "taskwire.db", garbage):
+        with pytest.raises(StoreUnavailable):
+            await SQLiteStore(path).open()
+
+
+async def test_a_closed_store_is_unavailable(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "taskwire.db")
+    await store.open()
+    await store.close()
+
+    with pytest.raises(StoreUnavailable):
+        await store.ping()
+    with pytest.raises(StoreUnavailable):
+        await store.get_user("anyone")
