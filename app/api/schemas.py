@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
 
 from app.domain.clock import format_time
 from app.domain.models import Priority, Role, TaskSort
@@ -29,7 +29,8 @@ PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 Column = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
-Timestamp = Annotated[datetime, AfterValidator(format_time)]
+# Accepts any ISO 8601 time and keeps it in the one stored form (UTC, microseconds, Z).
+Timestamp = Annotated[datetime, AfterValidator(format_time), PlainSerializer(lambda text: text, return_type=str)]
 
 
 def _unique(values: list[str]) -> list[str]:

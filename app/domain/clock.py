@@ -13,6 +13,9 @@ def now() -> str:
 
 
 def format_time(moment: datetime) -> str:
+    """Naive times are taken as UTC, never as the server's local time."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
