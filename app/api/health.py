@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from quart import Blueprint
+from quart import Blueprint, render_template
 from quart_schema import hide
 
 from app.runtime import current_runtime
@@ -35,3 +35,10 @@ async def readyz() -> tuple[dict, int]:
             checks[name] = f"unavailable: {type(error).__name__}"
     ready = all(value == "ok" for value in checks.values())
     return {"status": "ready" if ready else "unavailable", "checks": checks}, 200 if ready else 503
+
+
+@blueprint.get("/docs")
+@hide
+async def docs() -> str:
+    """Swagger UI for /openapi.json."""
+    return await render_template("docs.html")
