@@ -66,7 +66,7 @@ class SQLiteStore:
                 await asyncio.to_thread(threads.close)
 
     async def ping(self) -> None:
-        await self._read(lambda conn: conn.execute("SELECT 1").fetchone())
+        await self._read(lambda conn: conn.execute("PRAGMA user_version").fetchone())
 
     async def _write(self, work: Callable[..., T], *args: Any) -> T:
         if self._writer is None:

@@ -65,13 +65,9 @@ def fts_query(text: str) -> str | None:
     return " AND ".join(terms)
 
 
-def _get_task(conn: sqlite3.Connection, task_id: str) -> Task | None:
+def get_task(conn: sqlite3.Connection, task_id: str) -> Task | None:
     row = conn.execute(f"SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id = ?", (task_id,)).fetchone()
     return None if row is None else task_from_row(row)
-
-
-def get_task(conn: sqlite3.Connection, task_id: str) -> Task | None:
-    return _get_task(conn, task_id)
 
 
 def _save_tags(conn: sqlite3.Connection, task: Task) -> None:
@@ -101,7 +97,7 @@ def update_task(conn: sqlite3.Connection, task: Task, expected_version: int, dra
         params,
     ).fetchone()
     if row is None:
-        current = _get_task(conn, task.id)
+        current = get_task(conn, task.id)
         if current is None:
             raise NotFound(f"task {task.id}")
         raise VersionConflict(current)
@@ -110,7 +106,7 @@ def update_task(conn: sqlite3.Connection, task: Task, expected_version: int, dra
 
 
 def delete_task(conn: sqlite3.Connection, task_id: str, expected_version: int | None, draft: EventDraft) -> Event:
-    current = _get_task(conn, task_id)
+    current = get_task(conn, task_id)
     if current is None:
         raise NotFound(f"task {task_id}")
     if expected_version is not None and current.version != expected_version:
