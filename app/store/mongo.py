@@ -21,9 +21,9 @@ from app.store.mongo_records import (
     user_record,
     want_str,
 )
-from app.store.mongo_schema import REFRESH_TOKENS, USERS, ensure_indexes, supports_transactions
+from app.store.mongo_schema import REFRESH_TOKENS, USERS, ensure_indexes
 from app.store.mongo_tasks import TaskMethods
-from app.store.mongo_tx import BoardWriter, driver_errors
+from app.store.mongo_tx import BoardWriter, driver_errors, supports_transactions
 
 DEFAULT_DATABASE = "taskwire"
 # Long enough for a replica set election, short enough that /readyz and requests fail fast.

@@ -55,7 +55,7 @@ class BoardMethods:
         if after_board_id is not None:
             query["board_id"] = {"$gt": want_str(after_board_id, "after_board_id")}
         memberships = await (
-            self._db[MEMBERS].find(query, {"board_id": 1, "role": 1}).sort("board_id", 1).limit(limit)
+            self._db[MEMBERS].find(query, {"board_id": 1, "role": 1}).sort("board_id", 1).limit(limit).batch_size(limit)
         ).to_list(None)
         boards = await self._db[BOARDS].find(
             {"_id": {"$in": [doc["board_id"] for doc in memberships]}}
@@ -76,7 +76,7 @@ class BoardMethods:
             # The change rides on the same single-document update that takes the seq.
             return await append_event(self._db, board_id, draft, session, board_changes=changes)
 
-        return await self._writer.run(body)
+        return await self._writer.run(body, board_id)
 
     @driver_errors
     async def delete_board(self, board_id: str) -> bool:
@@ -91,7 +91,7 @@ class BoardMethods:
                 await self._db[name].delete_many({"board_id": board_id}, session=session)
             return True
 
-        return await self._writer.run(body)
+        return await self._writer.run(body, board_id)
 
     # -- members ---------------------------------------------------------------------
 
@@ -122,7 +122,7 @@ class BoardMethods:
                 raise AlreadyMember(f"{member.user_id} on {member.board_id}") from exc
             return await append_event(self._db, document["board_id"], draft, session)
 
-        return await self._writer.run(body)
+        return await self._writer.run(body, document["board_id"])
 
     @driver_errors
     async def update_member_role(self, board_id: str, user_id: str, role: Role, event: EventDraft) -> Event:
@@ -135,7 +135,7 @@ class BoardMethods:
             await self._db[MEMBERS].update_one({"_id": key}, {"$set": {"role": new_role.value}}, session=session)
             return await append_event(self._db, current.board_id, draft, session)
 
-        return await self._writer.run(body)
+        return await self._writer.run(body, board_id)
 
     @driver_errors
     async def remove_member(self, board_id: str, user_id: str, event: EventDraft) -> Event:
@@ -148,7 +148,7 @@ class BoardMethods:
             await self._db[MEMBERS].delete_one({"_id": key}, session=session)
             return await append_event(self._db, current.board_id, draft, session)
 
-        return await self._writer.run(body)
+        return await self._writer.run(body, board_id)
 
     async def _current_member(self, key: str, session: Session) -> Member:
         doc = await self._db[MEMBERS].find_one({"_id": key}, session=session)
@@ -173,7 +173,7 @@ class BoardMethods:
             return []
         docs = await self._db[EVENTS].find(
             {"board_id": want_str(board_id, "board_id"), "seq": {"$gt": want_int(after_seq, "after_seq")}}
-        ).sort("seq", 1).limit(limit).to_list(None)
+        ).sort("seq", 1).limit(limit).batch_size(limit).to_list(None)
         return [event_record(doc) for doc in docs]
 
 

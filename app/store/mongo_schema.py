@@ -1,23 +1,15 @@
-"""The MongoDB schema: collections, every index (INDEXES, for the ops docs) and the
-start-up check of whether the deployment runs multi-document transactions.
-"""
+"""The MongoDB schema: collections and every index (INDEXES, for the ops docs)."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 from pymongo import IndexModel
-from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import ConfigurationError, InvalidOperation, OperationFailure
+from pymongo.errors import CollectionInvalid, OperationFailure
 
-from app.domain.clock import now
-from app.domain.ids import new_id
-
-log = logging.getLogger(__name__)
 
 USERS = "users"
 REFRESH_TOKENS = "refresh_tokens"
@@ -91,12 +83,15 @@ async def ensure_indexes(db: AsyncDatabase) -> None:
 
 
 async def _create_collection(db: AsyncDatabase, name: str) -> None:
-    if name not in await db.list_collection_names(filter={"name": name}):
-        try:
-            await db.create_collection(name)
-        except OperationFailure as exc:
-            if exc.code != 48:  # NamespaceExists: another process won the race.
-                raise
+    try:
+        await db.create_collection(name)
+    except CollectionInvalid:
+        pass  # it exists already
+    except OperationFailure:
+        # Another process created it between the check and the create (NamespaceExists,
+        # which some servers send without a code): only a still-missing collection is an error.
+        if name not in await db.list_collection_names(filter={"name": name}):
+            raise
 
 
 async def _create_indexes(db: AsyncDatabase, name: str, models: list[IndexModel]) -> None:
@@ -108,33 +103,3 @@ async def _create_indexes(db: AsyncDatabase, name: str, models: list[IndexModel]
             if exc.code != _INDEX_BUILD_IN_PROGRESS or attempt == 4:
                 raise
             await asyncio.sleep(0.2 * (attempt + 1))
-
-
-async def supports_transactions(db: AsyncDatabase) -> bool:
-    """Whether the server runs multi-document transactions, by running a tiny one.
-
-    A standalone mongod refuses with IllegalOperation (code 20, "Transaction numbers are
-    only allowed on a replica set member or mongos"); older or unusual servers refuse in
-    other ways. Any refusal means "no"; connection errors propagate.
-    """
-    probe = db[PROBE]
-    # Made outside the transaction: a transaction may not create a collection on old servers.
-    await probe.update_one({"_id": "created"}, {"$set": {"at": now()}}, upsert=True)
-    marker = new_id()  # one per process, so racing processes never conflict on it
-    try:
-        async with db.client.start_session() as session:
-            await _probe_transaction(db, session, marker)
-    except (OperationFailure, ConfigurationError, InvalidOperation) as exc:
-        log.warning(
-            "MongoDB does not run transactions (%s); events fall back to a non-atomic append. "
-            "Run a replica set (a single-node one is enough) for atomic writes.",
-            exc,
-        )
-        return False
-    await probe.delete_one({"_id": marker})
-    return True
-
-
-async def _probe_transaction(db: AsyncDatabase, session: AsyncClientSession, marker: str) -> None:
-    async with await session.start_transaction():
-        await db[PROBE].insert_one({"_id": marker, "at": now()}, session=session)

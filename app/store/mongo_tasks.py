@@ -24,7 +24,7 @@ class TaskMethods:
             await self._db[TASKS].insert_one(document, session=session)
             return await append_event(self._db, document["board_id"], draft, session)
 
-        return await self._writer.run(body)
+        return await self._writer.run(body, document["board_id"])
 
     @driver_errors
     async def get_task(self, task_id: str) -> Task | None:
@@ -45,7 +45,7 @@ class TaskMethods:
                 await self._raise_stale(document["_id"], session)
             return await append_event(self._db, document["board_id"], draft, session)
 
-        return await self._writer.run(body)
+        return await self._writer.run(body, document["board_id"])
 
     @driver_errors
     async def delete_task(self, task_id: str, expected_version: int | None, event: EventDraft) -> Event:
@@ -85,10 +85,10 @@ class TaskMethods:
         base = base_filter(request.board_id, request.filter)
         if base is None:
             return TaskPage(items=[], has_more=False, total=0 if request.include_total else None)
-        # One extra row tells whether another page exists without a second query.
-        docs = await (
-            self._db[TASKS].find(page_filter(request, base)).sort(sort_spec(request.sort)).limit(limit + 1)
-        ).to_list(None)
+        # One extra row tells whether another page exists; a batch as large as the page
+        # keeps it to one round trip (the server's default first batch is 101 documents).
+        cursor = self._db[TASKS].find(page_filter(request, base)).sort(sort_spec(request.sort))
+        docs = await cursor.limit(limit + 1).batch_size(limit + 1).to_list(None)
         total = await self._count(base) if request.include_total else None
         return TaskPage(items=[task_record(doc) for doc in docs[:limit]], has_more=len(docs) > limit, total=total)
 

@@ -12,18 +12,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import logging
 import random
+import weakref
 from typing import Awaitable, Callable, ParamSpec, TypeVar
 
 from pymongo import AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError, ServerSelectionTimeoutError
+from pymongo.errors import (
+    ConfigurationError,
+    ConnectionFailure,
+    InvalidOperation,
+    OperationFailure,
+    PyMongoError,
+    ServerSelectionTimeoutError,
+)
 
+from app.domain.clock import now
+from app.domain.ids import new_id
 from app.domain.models import Event, EventDraft
 from app.store.base import NotFound, StoreUnavailable
 from app.store.mongo_records import Document, event_doc, event_record
-from app.store.mongo_schema import BOARDS, EVENTS
+from app.store.mongo_schema import BOARDS, EVENTS, PROBE
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -39,14 +52,61 @@ _COMMIT_ATTEMPTS = 3
 _WRITE_CONFLICT = 112
 
 
+async def supports_transactions(db: AsyncDatabase) -> bool:
+    """Whether the server runs multi-document transactions, by running a tiny one.
+
+    A standalone mongod refuses with IllegalOperation (code 20, "Transaction numbers are
+    only allowed on a replica set member or mongos"); older or unusual servers refuse in
+    other ways. Any refusal means "no"; connection errors propagate.
+    """
+    probe = db[PROBE]
+    # Made outside the transaction: a transaction may not create a collection on old servers.
+    await probe.update_one({"_id": "created"}, {"$set": {"at": now()}}, upsert=True)
+    marker = new_id()  # one per process, so that processes starting together rarely conflict
+
+    async def insert_marker(session: Session) -> None:
+        await probe.insert_one({"_id": marker, "at": now()}, session=session)
+
+    try:
+        async with db.client.start_session() as session:
+            await _run_in_transaction(session, insert_marker)
+    except (OperationFailure, ConfigurationError, InvalidOperation) as exc:
+        if _worth_retrying(exc):
+            return True  # only a running transaction can conflict
+        log.warning(
+            "MongoDB does not run transactions (%s); events fall back to a non-atomic append. "
+            "Run a replica set (a single-node one is enough) for atomic writes.",
+            exc,
+        )
+        return False
+    await probe.delete_one({"_id": marker})
+    return True
+
+
 class BoardWriter:
     """Runs a write body in a transaction when the deployment has them, bare otherwise."""
 
     def __init__(self, client: AsyncMongoClient, transactions: bool) -> None:
         self._client = client
         self.transactions = transactions
+        self._board_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
-    async def run(self, body: WriteBody[T]) -> T:
+    async def run(self, body: WriteBody[T], board_id: str | None = None) -> T:
+        """``board_id``, when known up front, queues this process's writers to that board.
+
+        Without the queue, a burst of writes to one board from one process would mostly
+        abort each other on the board document and retry; with it, conflicts (and
+        retries) only happen between processes. Correctness never depends on it.
+        """
+        if board_id is None:
+            return await self._run(body)
+        lock = self._board_locks.get(board_id)
+        if lock is None:
+            lock = self._board_locks[board_id] = asyncio.Lock()
+        async with lock:
+            return await self._run(body)
+
+    async def _run(self, body: WriteBody[T]) -> T:
         if not self.transactions:
             # Standalone mongod: each statement is atomic on its own, the write as a whole
             # is not. See append_event for what that costs.
