@@ -7,12 +7,13 @@ the guarantees and for what the standalone fallback gives up.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pymongo import AsyncMongoClient, ReturnDocument
-from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from app.domain.models import RefreshToken, User
-from app.store.base import EmailTaken, StoreUnavailable
+from app.store.base import EmailTaken
 from app.store.mongo_boards import BoardMethods
 from app.store.mongo_records import (
     token_doc,
@@ -21,23 +22,23 @@ from app.store.mongo_records import (
     user_record,
     want_str,
 )
-from app.store.mongo_schema import REFRESH_TOKENS, USERS, ensure_indexes
+from app.store.mongo_schema import REFRESH_TOKENS, USERS, Client, ensure_indexes
 from app.store.mongo_tasks import TaskMethods
 from app.store.mongo_tx import BoardWriter, driver_errors, supports_transactions
 
 DEFAULT_DATABASE = "taskwire"
-# Long enough for a replica set election, short enough that /readyz and requests fail fast.
+# Requests and /readyz get StoreUnavailable after 5 s rather than the driver's default 30 s.
 SERVER_SELECTION_TIMEOUT_MS = 5000
 
 
 class MongoStore(BoardMethods, TaskMethods):
+    """One AsyncMongoClient per store, opened in open() and closed in close()."""
+
     def __init__(self, url: str, *, transactions: bool | None = None) -> None:
         """``transactions`` None detects support in open(); True/False forces a path (tests, ops)."""
         self._url = url
         self._transactions_wanted = transactions
-        self._client: AsyncMongoClient | None = None
-        self._database: AsyncDatabase | None = None
-        self._writer_or_none: BoardWriter | None = None
+        self._client: Client | None = None
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -45,11 +46,11 @@ class MongoStore(BoardMethods, TaskMethods):
     async def open(self) -> None:
         if self._client is not None:
             return
-        options = {} if "serverselectiontimeoutms" in self._url.lower() else {
+        options: dict[str, Any] = {} if "serverselectiontimeoutms" in self._url.lower() else {
             "serverSelectionTimeoutMS": SERVER_SELECTION_TIMEOUT_MS
         }
         # tz_aware off: every time the records carry is an ISO string (app.domain.clock).
-        client: AsyncMongoClient = AsyncMongoClient(self._url, tz_aware=False, appname="taskwire", **options)
+        client: Client = AsyncMongoClient(self._url, tz_aware=False, appname="taskwire", **options)
         try:
             db = client.get_default_database(default=DEFAULT_DATABASE)
             await ensure_indexes(db)
@@ -76,18 +77,6 @@ class MongoStore(BoardMethods, TaskMethods):
     def uses_transactions(self) -> bool:
         """Whether writes run in transactions (decided in open())."""
         return self._writer.transactions
-
-    @property
-    def _db(self) -> AsyncDatabase:
-        if self._database is None:
-            raise StoreUnavailable("the MongoDB store is not open")
-        return self._database
-
-    @property
-    def _writer(self) -> BoardWriter:
-        if self._writer_or_none is None:
-            raise StoreUnavailable("the MongoDB store is not open")
-        return self._writer_or_none
 
     # -- users -----------------------------------------------------------------------
 

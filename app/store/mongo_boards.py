@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from app.domain.models import Board, Event, EventDraft, Member, Role
@@ -21,13 +20,10 @@ from app.store.mongo_records import (
     want_str,
 )
 from app.store.mongo_schema import BOARDS, EVENTS, MEMBERS, TASKS, USERS
-from app.store.mongo_tx import BoardWriter, Session, append_event, driver_errors
+from app.store.mongo_tx import MongoStoreBase, Session, append_event, driver_errors
 
 
-class BoardMethods:
-    _db: AsyncDatabase  # provided by MongoStore
-    _writer: BoardWriter
-
+class BoardMethods(MongoStoreBase):
     # -- boards ----------------------------------------------------------------------
 
     @driver_errors

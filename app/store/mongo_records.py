@@ -8,8 +8,9 @@ operator (``{"$ne": ""}``), so the adapter refuses it at its edge with TypeError
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any, Mapping
+from typing import Any
 
 from app.domain.clock import parse_time
 from app.domain.models import (

@@ -6,10 +6,14 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from pymongo import IndexModel
+from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import CollectionInvalid, OperationFailure
 
+from app.store.mongo_records import Document
+
+type Client = AsyncMongoClient[Document]
+type Database = AsyncDatabase[Document]
 
 USERS = "users"
 REFRESH_TOKENS = "refresh_tokens"
@@ -68,7 +72,7 @@ INDEXES: tuple[IndexSpec, ...] = (
 _INDEX_BUILD_IN_PROGRESS = 276
 
 
-async def ensure_indexes(db: AsyncDatabase) -> None:
+async def ensure_indexes(db: Database) -> None:
     """Create every index; identical definitions are a no-op, so several processes may race here."""
     by_collection: dict[str, list[IndexModel]] = {}
     for spec in INDEXES:
@@ -82,7 +86,7 @@ async def ensure_indexes(db: AsyncDatabase) -> None:
             await _create_indexes(db, name, models)
 
 
-async def _create_collection(db: AsyncDatabase, name: str) -> None:
+async def _create_collection(db: Database, name: str) -> None:
     try:
         await db.create_collection(name)
     except CollectionInvalid:
@@ -94,7 +98,7 @@ async def _create_collection(db: AsyncDatabase, name: str) -> None:
             raise
 
 
-async def _create_indexes(db: AsyncDatabase, name: str, models: list[IndexModel]) -> None:
+async def _create_indexes(db: Database, name: str, models: list[IndexModel]) -> None:
     for attempt in range(5):
         try:
             await db[name].create_indexes(models)

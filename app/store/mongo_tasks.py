@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from pymongo.asynchronous.database import AsyncDatabase
+from typing import NoReturn
 
 from app.domain.models import Event, EventDraft, Task, TaskPage, TaskPageRequest
 from app.store.base import NotFound, VersionConflict
 from app.store.mongo_query import base_filter, page_filter, sort_spec
 from app.store.mongo_records import Document, checked_draft, task_doc, task_record, want_int, want_str
 from app.store.mongo_schema import TASKS
-from app.store.mongo_tx import BoardWriter, Session, append_event, driver_errors
+from app.store.mongo_tx import MongoStoreBase, Session, append_event, driver_errors
 
 
-class TaskMethods:
-    _db: AsyncDatabase  # provided by MongoStore
-    _writer: BoardWriter
-
+class TaskMethods(MongoStoreBase):
     @driver_errors
     async def create_task(self, task: Task, event: EventDraft) -> Event:
         document, draft = task_doc(task), checked_draft(event)
@@ -62,7 +59,7 @@ class TaskMethods:
 
         return await self._writer.run(body)
 
-    async def _raise_stale(self, task_id: str, session: Session) -> None:
+    async def _raise_stale(self, task_id: str, session: Session) -> NoReturn:
         current = await self._db[TASKS].find_one({"_id": task_id}, session=session)
         if current is None:
             raise NotFound(f"task {task_id}")

@@ -15,11 +15,11 @@ import functools
 import logging
 import random
 import weakref
-from typing import Awaitable, Callable, ParamSpec, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
-from pymongo import AsyncMongoClient, ReturnDocument
+from pymongo import ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
-from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import (
     ConfigurationError,
     ConnectionFailure,
@@ -34,14 +34,12 @@ from app.domain.ids import new_id
 from app.domain.models import Event, EventDraft
 from app.store.base import NotFound, StoreUnavailable
 from app.store.mongo_records import Document, event_doc, event_record
-from app.store.mongo_schema import BOARDS, EVENTS, PROBE
+from app.store.mongo_schema import BOARDS, EVENTS, PROBE, Client, Database
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-P = ParamSpec("P")
-Session = AsyncClientSession | None
-WriteBody = Callable[[Session], Awaitable[T]]
+type Session = AsyncClientSession | None
+type WriteBody[T] = Callable[[Session], Awaitable[T]]
 
 # Conflicts resolve quickly (one writer wins each round), so a bounded number of
 # jittered retries is enough for dozens of concurrent writers on one board.
@@ -52,7 +50,7 @@ _COMMIT_ATTEMPTS = 3
 _WRITE_CONFLICT = 112
 
 
-async def supports_transactions(db: AsyncDatabase) -> bool:
+async def supports_transactions(db: Database) -> bool:
     """Whether the server runs multi-document transactions, by running a tiny one.
 
     A standalone mongod refuses with IllegalOperation (code 20, "Transaction numbers are
@@ -86,12 +84,12 @@ async def supports_transactions(db: AsyncDatabase) -> bool:
 class BoardWriter:
     """Runs a write body in a transaction when the deployment has them, bare otherwise."""
 
-    def __init__(self, client: AsyncMongoClient, transactions: bool) -> None:
+    def __init__(self, client: Client, transactions: bool) -> None:
         self._client = client
         self.transactions = transactions
         self._board_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
-    async def run(self, body: WriteBody[T], board_id: str | None = None) -> T:
+    async def run[T](self, body: WriteBody[T], board_id: str | None = None) -> T:
         """``board_id``, when known up front, queues this process's writers to that board.
 
         Without the queue, a burst of writes to one board from one process would mostly
@@ -106,7 +104,7 @@ class BoardWriter:
         async with lock:
             return await self._run(body)
 
-    async def _run(self, body: WriteBody[T]) -> T:
+    async def _run[T](self, body: WriteBody[T]) -> T:
         if not self.transactions:
             # Standalone mongod: each statement is atomic on its own, the write as a whole
             # is not. See append_event for what that costs.
@@ -115,7 +113,7 @@ class BoardWriter:
             return await _run_in_transaction(session, body)
 
 
-async def _run_in_transaction(session: AsyncClientSession, body: WriteBody[T]) -> T:
+async def _run_in_transaction[T](session: AsyncClientSession, body: WriteBody[T]) -> T:
     attempt = 0
     while True:
         await session.start_transaction()
@@ -161,7 +159,7 @@ def _worth_retrying(exc: BaseException) -> bool:
     return exc.has_error_label("TransientTransactionError") or _is_write_conflict(exc)
 
 
-def _is_write_conflict(exc: PyMongoError) -> bool:
+def _is_write_conflict(exc: BaseException) -> bool:
     # The server says the transaction did not commit, so running it again is safe.
     # mongoeco reports a commit-time conflict with this message and no code or label.
     return isinstance(exc, OperationFailure) and (
@@ -170,7 +168,7 @@ def _is_write_conflict(exc: PyMongoError) -> bool:
 
 
 async def append_event(
-    db: AsyncDatabase,
+    db: Database,
     board_id: str,
     draft: EventDraft,
     session: Session,
@@ -199,7 +197,7 @@ async def append_event(
     return event_record(doc)
 
 
-def driver_errors(method: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+def driver_errors[**P, T](method: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, Coroutine[Any, Any, T]]:
     """Map the driver's "cannot reach / cannot finish" errors to StoreUnavailable."""
 
     @functools.wraps(method)
@@ -214,3 +212,22 @@ def driver_errors(method: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]
             raise
 
     return translated
+
+
+class MongoStoreBase:
+    """The state every part of MongoStore reads: the open database and its writer."""
+
+    _database: Database | None = None
+    _writer_or_none: BoardWriter | None = None
+
+    @property
+    def _db(self) -> Database:
+        if self._database is None:
+            raise StoreUnavailable("the MongoDB store is not open")
+        return self._database
+
+    @property
+    def _writer(self) -> BoardWriter:
+        if self._writer_or_none is None:
+            raise StoreUnavailable("the MongoDB store is not open")
+        return self._writer_or_none

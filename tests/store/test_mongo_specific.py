@@ -11,11 +11,12 @@ import asyncio
 import contextlib
 import dataclasses
 import os
-import subprocess
 import sys
 import uuid
+from asyncio.subprocess import PIPE
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime
-from typing import Any, AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
 
 import pytest
 from pymongo import AsyncMongoClient, monitoring
@@ -23,9 +24,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from app.domain.models import (
     NO_DUE_DATE_KEY,
-    Member,
     Priority,
-    Role,
     TaskFilter,
     TaskPageRequest,
     TaskSort,
@@ -40,7 +39,7 @@ from tests.support.services import REPO_ROOT, free_port
 @pytest.fixture(params=["mongo", "mongo-real"])
 def server_url(request: pytest.FixtureRequest) -> str:
     if request.param == "mongo":
-        return request.getfixturevalue("mongo_wire").url
+        return str(request.getfixturevalue("mongo_wire").url)
     if real := os.environ.get(REAL_MONGODB_ENV):
         return real
     pytest.skip(f"set {REAL_MONGODB_ENV} to run these tests against a real MongoDB")
@@ -208,21 +207,23 @@ asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]))
 async def test_two_processes_writing_one_board_get_seqs_one_to_n(make: Make, database_url: str) -> None:
     board = await make.board()
     processes = [
-        subprocess.Popen(
-            [sys.executable, "-c", _WRITER, database_url, board.id, "30", name],
-            cwd=REPO_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-c", _WRITER, database_url, board.id, "30", name,
+            cwd=REPO_ROOT, stdin=PIPE, stdout=PIPE, stderr=PIPE,
         )
         for name in ("left", "right")
     ]
     for proc in processes:
-        line = await asyncio.to_thread(proc.stdout.readline)  # type: ignore[union-attr]
-        assert line.strip() == "ready", proc.stderr.read()  # type: ignore[union-attr]
+        assert proc.stdout is not None and proc.stderr is not None
+        line = await asyncio.wait_for(proc.stdout.readline(), 30)
+        assert line.strip() == b"ready", await proc.stderr.read()
     for proc in processes:
-        proc.stdin.write("go\n")  # type: ignore[union-attr]
-        proc.stdin.flush()  # type: ignore[union-attr]
+        assert proc.stdin is not None
+        proc.stdin.write(b"go\n")
+        await proc.stdin.drain()
     for proc in processes:
-        _, errors = await asyncio.to_thread(proc.communicate, timeout=120)
-        assert proc.returncode == 0, errors
+        _, errors = await asyncio.wait_for(proc.communicate(), 120)
+        assert proc.returncode == 0, errors.decode()
 
     events = await make.store.list_events(board.id, 0, 1000)
     assert [e.seq for e in events] == list(range(1, 61))
@@ -354,6 +355,7 @@ async def test_values_that_look_like_operators_are_stored_and_matched_as_plain_t
         assert [t.id for t in (await store.list_tasks(_tasks(board.id, **wanted))).items] == [odd.id], wanted
     assert await store.last_position(board.id, "$gt") == "$where"
     stored = await raw["tasks"].find_one({"_id": odd.id})
+    assert stored is not None
     assert (stored["title"], stored["labels"]) == ('{"$ne": null}', ["$in", "$exists"])
 
 
@@ -367,5 +369,6 @@ async def test_documents_carry_the_sort_keys_and_the_token_purge_date(make: Make
     keys = {doc["_id"]: (doc["priority_rank"], doc["due_key"]) async for doc in raw["tasks"].find()}
     assert keys == {undated.id: (0, NO_DUE_DATE_KEY), dated.id: (3, dated.due_at)}
     stored_token = await raw["refresh_tokens"].find_one({"_id": token.token_hash})
+    assert stored_token is not None
     assert isinstance(stored_token["purge_after"], datetime)
     assert stored_token["purge_after"] > datetime(2999, 1, 1)
