@@ -15,7 +15,16 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from app.observability.logs import configure_logging
+
+    configure_logging(settings.log_level)
+    if settings.sentry_dsn:
+        try:
+            import sentry_sdk
+        except ImportError:
+            logging.getLogger("taskwire").warning("TASKWIRE_SENTRY_DSN is set but sentry-sdk is not installed")
+        else:
+            sentry_sdk.init(dsn=settings.sentry_dsn, send_default_pii=False)
 
 
 async def _serve(settings: Settings, config_path: Path) -> None:

@@ -7,6 +7,10 @@ from pathlib import Path
 from quart import Quart
 from quart_schema import Info, QuartSchema
 
+from starlette_compress import CompressMiddleware
+
+from app.api.assets import install_asset_urls
+from app.api.http_policy import install_http_policy
 from app.errors import register_error_handlers
 from app.runtime import build_runtime
 from app.settings import Settings, ensure_secret_key, load_settings
@@ -36,6 +40,8 @@ def create_app(settings: Settings | None = None) -> Quart:
         security=[{"bearer": []}],
     )
     register_error_handlers(app)
+    install_http_policy(app, settings)
+    install_asset_urls(app)
 
     from app.api import register_blueprints
 
@@ -52,4 +58,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     async def close_runtime() -> None:
         await runtime.close()
 
+    # Compression wraps the whole ASGI app (zstd, brotli or gzip by Accept-Encoding); it
+    # passes WebSocket traffic through untouched.
+    app.asgi_app = CompressMiddleware(app.asgi_app, minimum_size=1024)  # type: ignore[method-assign]
     return app

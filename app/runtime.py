@@ -14,6 +14,7 @@ from app.broker.base import Broker
 from app.settings import Settings
 from app.store import create_store
 from app.store.base import Store
+from app.observability.metrics import InstrumentedStore
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class Runtime:
 def build_runtime(settings: Settings) -> Runtime:
     from app.services import Services
 
-    store = create_store(settings.effective_database_url)
+    store = InstrumentedStore(create_store(settings.effective_database_url))
     broker = create_broker(settings.redis_url)
     return Runtime(settings=settings, store=store, broker=broker, services=Services(settings, store, broker))
 

@@ -45,7 +45,9 @@ class Settings:
     ws_max_message_bytes: int = 65536
     replay_limit: int = 1000
     secure_cookies: bool = False
+    hsts: bool = False  # only behind TLS: a browser then refuses plain HTTP for two years
     trusted_proxies: tuple[str, ...] = ()
+    sentry_dsn: str = ""
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -134,8 +136,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         values["cors_origins"] = _parse_list(raw)
     if (raw := get("TRUSTED_PROXIES")) is not None:
         values["trusted_proxies"] = _parse_list(raw)
-    if (raw := get("SECURE_COOKIES")) is not None:
-        values["secure_cookies"] = _parse_bool("SECURE_COOKIES", raw)
+    for name in ("SECURE_COOKIES", "HSTS"):
+        if (raw := get(name)) is not None:
+            values[name.lower()] = _parse_bool(name, raw)
+    if (raw := get("SENTRY_DSN")) is not None:
+        values["sentry_dsn"] = raw
     if (raw := get("JWT_ISSUER")) is not None and raw:
         values["jwt_issuer"] = raw
     if (raw := get("LOG_LEVEL")) is not None:

@@ -7,6 +7,8 @@ from typing import Iterator
 
 import pytest
 
+pytest_plugins = ["tests.support.app_fixtures"]
+
 from tests.support.services import MongoWireServer, RedisServer, mongo_wire_server, redis_server
 
 # Tests and benchmarks lower argon2's cost knowingly; production keeps the default.

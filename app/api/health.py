@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from quart import Blueprint, render_template
+from quart import Blueprint, Response, render_template
 from quart_schema import hide
 
+from app.observability import metrics
 from app.runtime import current_runtime
 
 blueprint = Blueprint("health", __name__)
@@ -42,3 +43,12 @@ async def readyz() -> tuple[dict, int]:
 async def docs() -> str:
     """Swagger UI for /openapi.json."""
     return await render_template("docs.html")
+
+
+@blueprint.get("/metrics")
+@hide
+async def prometheus_metrics() -> Response:
+    """Prometheus text format; see docs/operations.md for what each metric means."""
+    metrics.BROKER_RECONNECTS.set(getattr(current_runtime().broker, "reconnects", 0))
+    body, content_type = metrics.render()
+    return Response(body, content_type=content_type)

@@ -11,6 +11,7 @@ from app.broker.base import Broker, BrokerUnavailable
 from app.domain.models import Event
 from app.domain.views import event_message
 from app.jsonutil import dumps
+from app.observability import metrics
 
 log = logging.getLogger(__name__)
 
@@ -24,13 +25,13 @@ def board_channel(board_id: str) -> str:
 class EventPublisher:
     def __init__(self, broker: Broker) -> None:
         self._broker = broker
-        self.failures = 0
 
     async def publish(self, event: Event) -> None:
         """Best effort by design: the event is already in the log, and subscribers fill any
         gap from there (by seq), so a broker outage must not fail the write that made it."""
         try:
             await self._broker.publish(board_channel(event.board_id), dumps(event_message(event)))
+            metrics.EVENTS_PUBLISHED.inc()
         except BrokerUnavailable:
-            self.failures += 1
+            metrics.EVENTS_PUBLISH_FAILURES.inc()
             log.warning("event %s/%s not published: broker unavailable", event.board_id, event.seq)

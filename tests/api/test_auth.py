@@ -9,7 +9,7 @@ import time
 import jwt
 import pytest
 
-from tests.api.conftest import SECRET
+from tests.support.app_fixtures import SECRET
 from tests.support.apiclient import PASSWORD, Api
 
 ACCESS_KEY = hmac.new(SECRET.encode(), b"taskwire access jwt v1", "sha256").digest()

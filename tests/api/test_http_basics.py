@@ -52,7 +52,7 @@ async def test_health_readiness_and_docs_are_served(api: Api) -> None:
     response = await api.client.get("/docs")
     assert response.status_code == 200
     html = await response.get_data(as_text=True)
-    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in html and "<script>" not in html
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js?v=" in html and "<script>" not in html
     assert "//" not in html.split("<body>")[0].replace("<!doctype html>", "")
 
 

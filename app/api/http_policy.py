@@ -1,0 +1,90 @@
+"""What every HTTP response gets, whatever the route: a request id, security headers,
+CORS for configured origins only, a metric sample and one structured log line."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import time
+
+from quart import Quart, Response, g, request
+
+from app.observability import metrics
+from app.observability.logs import request_id_var
+from app.settings import Settings
+
+log = logging.getLogger("taskwire.request")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+CORS_ALLOWED_HEADERS = "Authorization, Content-Type, If-Match, Idempotency-Key, X-Request-ID"
+CORS_EXPOSED_HEADERS = "Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, X-Request-ID"
+# Fingerprinted asset URLs (asset_url(): ?v=<content hash>) never change meaning.
+IMMUTABLE = "public, max-age=31536000, immutable"
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def _security_headers(settings: Settings) -> dict[str, str]:
+    headers = {
+        "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "X-Frame-Options": "DENY",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    }
+    if settings.hsts:
+        headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    return headers
+
+
+def install_http_policy(app: Quart, settings: Settings) -> None:
+    security_headers = _security_headers(settings)
+    allowed_origins = frozenset(settings.cors_origins)
+
+    @app.before_request
+    async def start_request() -> Response | None:
+        g.started = time.perf_counter()
+        incoming = request.headers.get(REQUEST_ID_HEADER, "")
+        g.request_id = incoming if _VALID_REQUEST_ID.match(incoming) else secrets.token_hex(8)
+        request_id_var.set(g.request_id)
+        if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+            return Response(status=204)
+        return None
+
+    @app.after_request
+    async def finish_request(response: Response) -> Response:
+        response.headers.update(security_headers)
+        request_id = g.get("request_id")
+        if request_id:
+            response.headers[REQUEST_ID_HEADER] = request_id
+        origin = request.headers.get("Origin")
+        if origin and origin in allowed_origins:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Access-Control-Expose-Headers"] = CORS_EXPOSED_HEADERS
+            response.headers.add("Vary", "Origin")
+            if request.method == "OPTIONS":
+                response.headers["Access-Control-Allow-Methods"] = "GET, POST, PATCH, DELETE"
+                response.headers["Access-Control-Allow-Headers"] = CORS_ALLOWED_HEADERS
+                response.headers["Access-Control-Max-Age"] = "600"
+        if request.path.startswith("/static/"):
+            response.headers["Cache-Control"] = (
+                IMMUTABLE if request.args.get("v") else "no-cache"  # no-cache: revalidate by ETag
+            )
+        _observe(response)
+        return response
+
+
+def _observe(response: Response) -> None:
+    route = request.url_rule.rule if request.url_rule is not None else "unmatched"
+    status = str(response.status_code)
+    elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+    metrics.HTTP_REQUESTS.labels(request.method, route, status).inc()
+    metrics.HTTP_LATENCY.labels(request.method, route, status).observe(elapsed)
+    log.info("%s %s %s", request.method, request.path, status,
+             extra={"method": request.method, "route": route, "status": response.status_code,
+                    "duration_ms": round(elapsed * 1000, 2)})

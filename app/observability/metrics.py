@@ -1,0 +1,73 @@
+"""Every operator-facing figure as a Prometheus metric, defined once here.
+
+Metrics live in prometheus_client's process registry: one process is one instance, which
+is what a Prometheus scrape of /metrics expects.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+
+HTTP_REQUESTS = Counter("taskwire_http_requests_total", "HTTP requests answered.", ["method", "route", "status"])
+HTTP_LATENCY = Histogram(
+    "taskwire_http_request_duration_seconds", "HTTP request latency by route and status.",
+    ["method", "route", "status"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+WS_CONNECTIONS = Gauge("taskwire_ws_connections", "Open WebSocket connections on this instance.")
+EVENTS_PUBLISHED = Counter("taskwire_events_published_total", "Events published to the broker.")
+EVENTS_PUBLISH_FAILURES = Counter("taskwire_events_publish_failures_total",
+                                  "Events committed but not published (subscribers catch up from the log).")
+EVENTS_DELIVERED = Counter("taskwire_events_delivered_total", "Event messages queued to local WebSocket clients.")
+WS_SLOW_CONSUMERS = Counter("taskwire_ws_slow_consumer_closes_total",
+                            "Connections closed with 4408 because their send queue was full.")
+BROKER_RECONNECTS = Gauge("taskwire_broker_reconnects", "Times the broker connection was rebuilt since start.")
+STORE_LATENCY = Histogram(
+    "taskwire_store_operation_duration_seconds", "Store call latency by operation.", ["operation"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
+)
+STORE_ERRORS = Counter("taskwire_store_errors_total", "Store calls that raised StoreUnavailable.", ["operation"])
+RATE_LIMITED = Counter("taskwire_rate_limited_total", "Requests or messages refused by a rate limit.", ["scope"])
+CACHE_REQUESTS = Counter("taskwire_cache_requests_total", "Read-cache lookups by result.", ["result"])
+
+
+def render() -> tuple[bytes, str]:
+    return generate_latest(), CONTENT_TYPE_LATEST
+
+
+class InstrumentedStore:
+    """Wraps any Store so that every call is timed under its method name; the adapters
+    stay free of metrics code and no method can be forgotten."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+        self._wrapped: dict[str, Callable[..., Any]] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._store, name)
+        if name.startswith("_") or not callable(attribute):
+            return attribute
+        if (wrapped := self._wrapped.get(name)) is None:
+            wrapped = self._wrapped[name] = self._timed(name, attribute)
+        return wrapped
+
+    @staticmethod
+    def _timed(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+        from app.store.base import StoreUnavailable
+
+        histogram = STORE_LATENCY.labels(name)
+
+        async def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return await method(*args, **kwargs)
+            except StoreUnavailable:
+                STORE_ERRORS.labels(name).inc()
+                raise
+            finally:
+                histogram.observe(time.perf_counter() - started)
+
+        return timed
