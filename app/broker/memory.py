@@ -18,9 +18,6 @@ from app.broker.base import MessageHandler, ResyncHandler
 
 log = logging.getLogger(__name__)
 
-# Expired entries are dropped lazily on access, plus one full sweep at most this often,
-# so keys nobody reads again (one per client IP, say) cannot pile up.
-SWEEP_INTERVAL_SECONDS = 1.0
 
 
 @dataclass(slots=True)
@@ -42,7 +39,10 @@ class _Window:
 
 
 class MemoryBroker:
-    def __init__(self) -> None:
+    def __init__(self, *, sweep_interval: float = 1.0) -> None:
+        # Expired entries are dropped lazily on access, plus one full sweep at most this
+        # often, so keys nobody reads again (one per client IP, say) cannot pile up.
+        self._sweep_interval = sweep_interval
         self._channels: set[str] = set()
         self._on_message: MessageHandler | None = None
         self._on_resync: ResyncHandler | None = None
@@ -149,7 +149,7 @@ class MemoryBroker:
         """The current monotonic time; sweeps everything expired when a sweep is due."""
         now = time.monotonic()
         if now >= self._next_sweep:
-            self._next_sweep = now + SWEEP_INTERVAL_SECONDS
+            self._next_sweep = now + self._sweep_interval
             self._entries = {k: e for k, e in self._entries.items() if e.expires_at > now}
             for key, window in list(self._windows.items()):
                 window.prune(now)

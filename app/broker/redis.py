@@ -1,0 +1,191 @@
+"""The Redis broker: fan-out between any number of instances, plus the state they share.
+
+One ``redis.asyncio`` client carries commands (publish, values, hashes, the rate limiter);
+the pub/sub connection belongs to ``RedisSubscriber`` and its supervised receive loop.
+Every key and channel is namespaced under ``prefix`` (``taskwire:``) so a shared Redis
+stays tidy. Any command that cannot reach Redis within ``command_timeout`` raises
+``BrokerUnavailable`` instead of hanging the request that made it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import uuid
+from typing import Awaitable, TypeVar
+
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from app.broker.base import BrokerUnavailable, MessageHandler, ResyncHandler
+from app.broker.redis_subscriber import RedisSubscriber, RedisTiming
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Sliding-window log: one sorted set of hit times per key. Atomic as one script, timed by
+# the server's clock (TIME) so instances with skewed clocks agree, and expiring with the
+# window so idle keys vanish. Memory per key is bounded by ``limit``.
+# KEYS[1] = the key; ARGV = limit, window in microseconds, a unique member for this hit.
+RATE_LIMIT_LUA = """
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) < limit then
+  redis.call('ZADD', KEYS[1], now, ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000))
+  return {1, 0}
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if oldest[2] == nil then
+  return {0, window}
+end
+return {0, tonumber(oldest[2]) + window - now}
+"""
+
+_UNREACHABLE = (RedisConnectionError, RedisTimeoutError, TimeoutError, OSError)
+
+
+class RedisBroker:
+    def __init__(self, url: str, *, prefix: str = "taskwire:", heartbeat_interval: float = 1.0,
+                 silence_timeout: float = 3.0, backoff_initial: float = 0.1, backoff_max: float = 5.0,
+                 connect_timeout: float = 2.0, command_timeout: float = 3.0,
+                 health_check_interval: float = 15.0) -> None:
+        self._prefix = prefix
+        self._timing = RedisTiming(
+            heartbeat_interval=heartbeat_interval, silence_timeout=silence_timeout,
+            backoff_initial=backoff_initial, backoff_max=backoff_max, connect_timeout=connect_timeout,
+            command_timeout=command_timeout, health_check_interval=health_check_interval)
+        self.instance_id = uuid.uuid4().hex
+        # A couple of quick retries ride over a pooled socket that a Redis restart broke;
+        # the overall command_timeout still bounds every call.
+        self._commands = Redis.from_url(
+            url, decode_responses=True, health_check_interval=health_check_interval,
+            client_name=f"taskwire-cmd-{self.instance_id}",
+            socket_timeout=command_timeout, socket_connect_timeout=connect_timeout, socket_keepalive=True,
+            retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), 2))
+        self._rate_limit = self._commands.register_script(RATE_LIMIT_LUA)
+        self._subscriber = RedisSubscriber(
+            url, self._commands, f"{prefix}heartbeat:{self.instance_id}", self._timing,
+            client_name=f"taskwire-sub-{self.instance_id}",
+            deliver=self._deliver, resync=self._resync)
+        self._on_message: MessageHandler | None = None
+        self._on_resync: ResyncHandler | None = None
+        self._opened = False
+
+    @property
+    def reconnects(self) -> int:
+        """Pub/sub connections rebuilt after the first one came up (for metrics)."""
+        return self._subscriber.reconnects
+
+    @property
+    def pubsub_connected(self) -> bool:
+        """True while the pub/sub connection is up with every channel subscribed."""
+        return self._subscriber.connected
+
+    # -- lifecycle -------------------------------------------------------------------
+    async def open(self) -> None:
+        self._opened = True
+        await self._subscriber.start(wait=self._timing.connect_timeout + self._timing.command_timeout)
+
+    async def close(self) -> None:
+        self._opened = False
+        await self._subscriber.stop()
+        try:
+            async with asyncio.timeout(self._timing.connect_timeout):
+                await self._commands.aclose()
+        except Exception as exc:
+            log.debug("closing the Redis command client: %r", exc)
+
+    async def ping(self) -> None:
+        await self._command(self._commands.ping())
+        if self._opened and not self._subscriber.connected:
+            # Commands work, but this instance would miss every event until it reconnects.
+            raise BrokerUnavailable("Redis pub/sub connection is down; reconnecting")
+
+    def set_handlers(self, on_message: MessageHandler, on_resync: ResyncHandler) -> None:
+        self._on_message = on_message
+        self._on_resync = on_resync
+
+    # -- pub/sub ---------------------------------------------------------------------
+    async def publish(self, channel: str, message: str) -> None:
+        await self._command(self._commands.publish(self._prefix + channel, message))
+
+    async def subscribe(self, channel: str) -> None:
+        await self._subscriber.add(self._prefix + channel)
+
+    async def unsubscribe(self, channel: str) -> None:
+        await self._subscriber.remove(self._prefix + channel)
+
+    def _deliver(self, channel: str, message: str) -> None:
+        handler = self._on_message
+        if handler is None:
+            return
+        try:
+            handler(channel.removeprefix(self._prefix), message)
+        except Exception:
+            log.exception("message handler failed on channel %s", channel)
+
+    def _resync(self) -> None:
+        handler = self._on_resync
+        if handler is None:
+            return
+        try:
+            handler()
+        except Exception:
+            log.exception("resync handler failed")
+
+    # -- shared state with expiry ----------------------------------------------------
+    async def set_value(self, key: str, value: str, ttl_seconds: float) -> None:
+        await self._command(self._commands.set(self._prefix + key, value, px=_millis(ttl_seconds)))
+
+    async def get_value(self, key: str) -> str | None:
+        return await self._command(self._commands.get(self._prefix + key))
+
+    async def delete_value(self, key: str) -> None:
+        await self._command(self._commands.delete(self._prefix + key))
+
+    async def hash_set(self, key: str, field: str, value: str, ttl_seconds: float) -> None:
+        full_key = self._prefix + key
+
+        async def set_and_rearm() -> None:
+            # MULTI/EXEC: nobody ever sees the new field without the new expiry.
+            async with self._commands.pipeline(transaction=True) as pipe:
+                pipe.hset(full_key, field, value)
+                pipe.pexpire(full_key, _millis(ttl_seconds))
+                await pipe.execute()
+
+        await self._command(set_and_rearm())
+
+    async def hash_delete(self, key: str, field: str) -> None:
+        await self._command(self._commands.hdel(self._prefix + key, field))
+
+    async def hash_get_all(self, key: str) -> dict[str, str]:
+        return await self._command(self._commands.hgetall(self._prefix + key))
+
+    async def hit_rate_limit(self, key: str, limit: int, window_seconds: float) -> tuple[bool, float]:
+        window_us = max(1, int(window_seconds * 1_000_000))
+        allowed, retry_us = await self._command(
+            self._rate_limit(keys=[self._prefix + key], args=[limit, window_us, uuid.uuid4().hex]))
+        if allowed:
+            return True, 0.0
+        return False, max(int(retry_us), 1) / 1_000_000
+
+    async def _command(self, operation: Awaitable[T]) -> T:
+        try:
+            async with asyncio.timeout(self._timing.command_timeout):
+                return await operation
+        except _UNREACHABLE as exc:
+            raise BrokerUnavailable(f"Redis unreachable: {exc!r}") from exc
+
+
+def _millis(seconds: float) -> int:
+    return max(1, math.ceil(seconds * 1000))
+
