@@ -44,6 +44,9 @@ class Settings:
     ws_send_queue: int = 1000
     ws_max_message_bytes: int = 65536
     replay_limit: int = 1000
+    rate_limit_auth_per_minute: int = 10  # per client IP, on each of register/login/refresh
+    rate_limit_api_per_minute: int = 1200  # per user, every authenticated call
+    rate_limit_ws_messages_per_minute: int = 600  # per user, WebSocket messages sent to us
     secure_cookies: bool = False
     hsts: bool = False  # only behind TLS: a browser then refuses plain HTTP for two years
     trusted_proxies: tuple[str, ...] = ()
@@ -94,6 +97,9 @@ _INT_SETTINGS: dict[str, tuple[str, int, int]] = {
     "WS_SEND_QUEUE": ("ws_send_queue", 1, 1_000_000),
     "WS_MAX_MESSAGE_BYTES": ("ws_max_message_bytes", 1024, 16 * 1024 * 1024),
     "REPLAY_LIMIT": ("replay_limit", 1, 1_000_000),
+    "RATE_LIMIT_AUTH": ("rate_limit_auth_per_minute", 1, 1_000_000),
+    "RATE_LIMIT_API": ("rate_limit_api_per_minute", 1, 10_000_000),
+    "RATE_LIMIT_WS": ("rate_limit_ws_messages_per_minute", 1, 10_000_000),
 }
 
 

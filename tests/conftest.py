@@ -14,6 +14,10 @@ from tests.support.services import MongoWireServer, RedisServer, mongo_wire_serv
 # Tests and benchmarks lower argon2's cost knowingly; production keeps the default.
 os.environ.setdefault("TASKWIRE_ARGON2_TIME_COST", "1")
 os.environ.setdefault("TASKWIRE_ARGON2_MEMORY_KIB", "1024")
+# Tests register many accounts from 127.0.0.1; the rate-limit tests set their own limits.
+os.environ.setdefault("TASKWIRE_RATE_LIMIT_AUTH", "100000")
+os.environ.setdefault("TASKWIRE_RATE_LIMIT_API", "1000000")
+os.environ.setdefault("TASKWIRE_RATE_LIMIT_WS", "1000000")
 
 
 @pytest.fixture(scope="session")

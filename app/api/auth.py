@@ -54,7 +54,7 @@ def _presented_refresh_token(data: RefreshIn | None) -> str | None:
 
 
 @blueprint.post("/auth/register")
-@public
+@public("register")
 @validate_request(RegisterIn)
 @document_response(SessionOut, 201)
 @document_response(ErrorOut, 409)
@@ -67,7 +67,7 @@ async def register(data: RegisterIn) -> Response:
 
 
 @blueprint.post("/auth/login")
-@public
+@public("login")
 @validate_request(LoginIn)
 @document_response(SessionOut, 200)
 @document_response(ErrorOut, 401)
@@ -79,7 +79,7 @@ async def login(data: LoginIn) -> Response:
 
 
 @blueprint.post("/auth/refresh")
-@public
+@public("refresh")
 @validate_request(RefreshIn)
 @document_response(SessionOut, 200)
 @document_response(ErrorOut, 401)
@@ -95,7 +95,7 @@ async def refresh(data: RefreshIn) -> Response:
 
 
 @blueprint.post("/auth/logout")
-@public
+@public("logout")
 @validate_request(RefreshIn)
 @document_response(ErrorOut, 422)
 async def logout(data: RefreshIn) -> Response:

@@ -8,6 +8,7 @@ from typing import Any, Awaitable, Callable, TypeVar
 
 from quart import g, request
 
+from app.api.rate_limits import limit_by_ip, limit_by_user
 from app.errors import APIError
 from app.runtime import current_runtime
 from app.services.auth import Caller
@@ -44,13 +45,24 @@ def requires_auth(handler: F) -> F:
             raise APIError(401, "unauthorized", "Send an access token: Authorization: Bearer <token>.",
                            headers={"WWW-Authenticate": "Bearer"})
         g.caller = await current_runtime().services.auth.authenticate(token)
+        await limit_by_user(g.caller.user.id)
         return await handler(*args, **kwargs)
 
     setattr(guarded, AUTH_ATTRIBUTE, True)
     return guarded  # type: ignore[return-value]
 
 
-def public(handler: F) -> F:
-    """Marks an /api route that deliberately needs no access token."""
-    setattr(handler, PUBLIC_ATTRIBUTE, True)
-    return handler
+def public(rate_limit_scope: str) -> Callable[[F], F]:
+    """Marks an /api route that deliberately needs no access token; it is rate limited
+    per client IP under ``rate_limit_scope`` instead of per user."""
+
+    def mark(handler: F) -> F:
+        @functools.wraps(handler)
+        async def limited(*args: Any, **kwargs: Any) -> Any:
+            await limit_by_ip(rate_limit_scope)
+            return await handler(*args, **kwargs)
+
+        setattr(limited, PUBLIC_ATTRIBUTE, rate_limit_scope)
+        return limited  # type: ignore[return-value]
+
+    return mark

@@ -29,3 +29,10 @@ async def test_every_api_route_is_documented_in_openapi(app: Quart) -> None:
     for rule, _ in api_rules(app):
         if rule.rule != "/api/v1/ws":
             assert rule.rule in documented, rule.rule
+
+
+async def test_every_api_route_is_rate_limited(app: Quart) -> None:
+    """Authenticated routes are limited per user inside requires_auth; public ones per IP."""
+    for rule, view in api_rules(app):
+        scope = getattr(view, PUBLIC_ATTRIBUTE, None)
+        assert scope or getattr(view, AUTH_ATTRIBUTE, False), rule.rule
