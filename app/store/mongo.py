@@ -22,9 +22,11 @@ from app.store.mongo_records import (
     user_record,
     want_str,
 )
-from app.store.mongo_schema import REFRESH_TOKENS, USERS, Client, ensure_indexes
+from app.store.mongo_schema import INDEXES, REFRESH_TOKENS, USERS, Client, ensure_indexes
 from app.store.mongo_tasks import TaskMethods
 from app.store.mongo_tx import BoardWriter, driver_errors, supports_transactions
+
+__all__ = ["INDEXES", "MongoStore"]
 
 DEFAULT_DATABASE = "taskwire"
 # Requests and /readyz get StoreUnavailable after 5 s rather than the driver's default 30 s.

@@ -53,9 +53,10 @@ class BoardMethods(MongoStoreBase):
         memberships = await (
             self._db[MEMBERS].find(query, {"board_id": 1, "role": 1}).sort("board_id", 1).limit(limit).batch_size(limit)
         ).to_list(None)
-        boards = await self._db[BOARDS].find(
-            {"_id": {"$in": [doc["board_id"] for doc in memberships]}}
-        ).to_list(None)
+        if not memberships:
+            return []
+        board_ids = [doc["board_id"] for doc in memberships]
+        boards = await self._db[BOARDS].find({"_id": {"$in": board_ids}}).batch_size(len(board_ids)).to_list(None)
         by_id = {doc["_id"]: doc for doc in boards}
         # A board deleted between the two reads is simply left out.
         return [
@@ -101,8 +102,11 @@ class BoardMethods(MongoStoreBase):
         members = await (
             self._db[MEMBERS].find({"board_id": want_str(board_id, "board_id")}).sort([("added_at", 1), ("user_id", 1)])
         ).to_list(None)
-        users = await self._db[USERS].find(
-            {"_id": {"$in": [doc["user_id"] for doc in members]}}, {"email": 1, "name": 1}
+        if not members:
+            return []
+        user_ids = [doc["user_id"] for doc in members]
+        users = await (
+            self._db[USERS].find({"_id": {"$in": user_ids}}, {"email": 1, "name": 1}).batch_size(len(user_ids))
         ).to_list(None)
         by_id = {doc["_id"]: doc for doc in users}
         return [member_record(doc, by_id.get(doc["user_id"])) for doc in members]

@@ -248,5 +248,5 @@ def event_record(doc: Mapping[str, Any]) -> Event:
         type=doc["type"],
         actor=doc["actor"],
         at=doc["at"],
-        data=copy.deepcopy(doc["data"]),
+        data=doc["data"],  # fresh from the driver, or the draft's own copy (checked_draft)
     )
