@@ -71,7 +71,9 @@ def keyset_filter(request: TaskPageRequest) -> Document | None:
         raise TypeError("after must be a (sort key, task id) pair")
     key, task_id = request.after
     field = SORT_FIELDS[TaskSort(request.sort)]
-    value: str | int = want_int(key, "after key") if request.sort == TaskSort.PRIORITY else want_str(key, "after key")
+    # Any scalar is only ever a value. One of the wrong type for the sort (a tampered
+    # cursor) compares with nothing under BSON's type bracketing: an empty page, not an error.
+    value: str | int = want_str(key, "after key") if isinstance(key, str) else want_int(key, "after key")
     past = "$lt" if sort_is_descending(request.sort) else "$gt"
     return {"$or": [{field: {past: value}}, {field: value, "_id": {past: want_str(task_id, "after id")}}]}
 

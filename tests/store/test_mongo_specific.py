@@ -343,6 +343,15 @@ async def test_a_dict_where_a_string_belongs_is_refused_and_changes_nothing(make
     assert await store.spend_refresh_token(token.token_hash, AT) == (token, True)
 
 
+async def test_a_keyset_of_the_wrong_scalar_type_reads_as_a_page_not_an_error(make: Make) -> None:
+    board = await make.board()
+    await make.task(board, priority=Priority.LOW)
+
+    for sort, key in ((TaskSort.PRIORITY, "abc"), (TaskSort.POSITION, 5)):
+        page = await make.store.list_tasks(TaskPageRequest(board.id, TaskFilter(), sort, 10, (key, "")))
+        assert len(page.items) <= 1
+
+
 async def test_values_that_look_like_operators_are_stored_and_matched_as_plain_text(
     make: Make, raw: AsyncDatabase[Any]
 ) -> None:
