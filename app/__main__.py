@@ -1,4 +1,4 @@
-"""Command line: ``python -m app serve`` (more subcommands join as operations need them)."""
+"""Command line: ``python -m app serve`` and the operations commands of ``app.ops.cli``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
+from app.ops.cli import add_ops_commands, run_ops_command
 from app.settings import Settings, SettingsError, ensure_secret_key, load_settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -51,16 +52,22 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     serve_parser = commands.add_parser("serve", help="run the server (Hypercorn) on $PORT")
     serve_parser.add_argument("--config", type=Path, default=REPO_ROOT / "hypercorn.toml")
+    add_ops_commands(commands)
     args = parser.parse_args(argv)
     try:
-        settings = ensure_secret_key(load_settings())
+        settings = load_settings()
+        # Only the server signs tokens; an operations command must not leave a generated
+        # key behind in a data dir (say, on the host that keeps the backups).
+        if args.command == "serve":
+            settings = ensure_secret_key(settings)
     except SettingsError as error:
         print(f"taskwire: {error}", file=sys.stderr)
         return 2
     _configure_logging(settings)
     if args.command == "serve":
         asyncio.run(_serve(settings, args.config))
-    return 0
+        return 0
+    return run_ops_command(args, settings)
 
 
 if __name__ == "__main__":
