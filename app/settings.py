@@ -51,6 +51,8 @@ class Settings:
     hsts: bool = False  # only behind TLS: a browser then refuses plain HTTP for two years
     trusted_proxies: tuple[str, ...] = ()
     sentry_dsn: str = ""
+    # The read cache lives in Redis, so it is on only when TASKWIRE_REDIS_URL is set.
+    cache: bool = True
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -142,7 +144,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         values["cors_origins"] = _parse_list(raw)
     if (raw := get("TRUSTED_PROXIES")) is not None:
         values["trusted_proxies"] = _parse_list(raw)
-    for name in ("SECURE_COOKIES", "HSTS"):
+    for name in ("SECURE_COOKIES", "HSTS", "CACHE"):
         if (raw := get(name)) is not None:
             values[name.lower()] = _parse_bool(name, raw)
     if (raw := get("SENTRY_DSN")) is not None:

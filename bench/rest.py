@@ -1,16 +1,18 @@
 """REST benchmark: create, patch and list tasks at a fixed concurrency.
 
-Starts its own server process (embedded default: SQLite + in-process broker, or whatever
-TASKWIRE_DATABASE_URL / TASKWIRE_REDIS_URL say) unless --url points at a running one,
-then reports requests/s and latency p50/p99 per operation.
+Starts its own server process (embedded default: SQLite + in-process broker; --mongo
+starts mongoeco's MongoDB wire server, --redis a redis-server, both on free ports) unless
+--url points at a running one, then reports requests/s and latency p50/p99 per operation.
 
     .venv/bin/python bench/rest.py --concurrency 32 --requests 2000
+    .venv/bin/python bench/rest.py --mongo --redis [--no-cache]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import statistics
 import subprocess
@@ -24,12 +26,15 @@ import httpx
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from tests.support.services import free_port, stop_process, wait_for_port  # noqa: E402
+from tests.support.services import (  # noqa: E402
+    free_port, mongo_wire_server, redis_server, stop_process, wait_for_port,
+)
 
 
-def start_server(data_dir: str) -> tuple[subprocess.Popen, str]:
+def start_server(data_dir: str, extra_env: dict[str, str]) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    env = {**os.environ, "PORT": str(port), "TASKWIRE_DATA_DIR": data_dir,
+    env = {**os.environ, **extra_env, "PORT": str(port), "TASKWIRE_DATA_DIR": data_dir,
+           "TASKWIRE_RATE_LIMIT_AUTH": "1000000", "TASKWIRE_RATE_LIMIT_API": "10000000",
            "TASKWIRE_SECRET_KEY": "bench-secret-key-" + "x" * 40, "TASKWIRE_LOG_LEVEL": "WARNING",
            "TASKWIRE_ARGON2_TIME_COST": "1", "TASKWIRE_ARGON2_MEMORY_KIB": "1024"}
     proc = subprocess.Popen([sys.executable, "-m", "app", "serve"], cwd=REPO_ROOT, env=env,
@@ -110,17 +115,26 @@ def main() -> int:
     parser.add_argument("--url", help="a running server; default: start one")
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--mongo", action="store_true", help="store on mongoeco's MongoDB wire server")
+    parser.add_argument("--redis", action="store_true", help="broker (and read cache) on a redis-server")
+    parser.add_argument("--no-cache", action="store_true", help="turn the Redis read cache off")
     args = parser.parse_args()
-    proc = None
-    with tempfile.TemporaryDirectory(prefix="taskwire-bench-") as data_dir:
+    with contextlib.ExitStack() as stack:
+        data_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="taskwire-bench-"))
+        extra_env: dict[str, str] = {"TASKWIRE_CACHE": "false" if args.no_cache else "true"}
+        if args.mongo:
+            server_url = stack.enter_context(mongo_wire_server()).url
+            base, _, query = server_url.partition("/?")
+            extra_env["TASKWIRE_DATABASE_URL"] = f"{base}/bench?{query}"
+        if args.redis:
+            extra_env["TASKWIRE_REDIS_URL"] = stack.enter_context(redis_server()).url
         url = args.url
         if url is None:
-            proc, url = start_server(data_dir)
-        try:
-            asyncio.run(bench(url, args.requests, args.concurrency))
-        finally:
-            if proc is not None:
-                stop_process(proc)
+            proc, url = start_server(data_dir, extra_env)
+            stack.callback(stop_process, proc)
+        print(f"store: {'mongo' if args.mongo else 'sqlite'}, broker: {'redis' if args.redis else 'in-process'}, "
+              f"cache: {'off' if args.no_cache or not args.redis else 'on'}", flush=True)
+        asyncio.run(bench(url, args.requests, args.concurrency))
     return 0
 
 

@@ -25,6 +25,7 @@ from app.domain import clock
 from app.domain.ids import new_id
 from app.domain.models import RefreshToken, User
 from app.errors import APIError
+from app.services.cache import USER_TTL_SECONDS, ReadCache, decode_user, encode_user
 from app.settings import Settings
 from app.store.base import EmailTaken, Store
 
@@ -62,10 +63,11 @@ def hash_refresh_token(token: str) -> str:
 
 
 class AuthService:
-    def __init__(self, settings: Settings, store: Store, broker: Broker) -> None:
+    def __init__(self, settings: Settings, store: Store, broker: Broker, cache: ReadCache) -> None:
         self._settings = settings
         self._store = store
         self._broker = broker
+        self._cache = cache
         self._hasher = PasswordHasher(
             time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib, parallelism=1
         )
@@ -115,13 +117,17 @@ class AuthService:
     async def update_profile(self, user: User, name: str | None, password: str | None) -> User:
         if password is not None and len(password) < MIN_PASSWORD_LENGTH:
             raise APIError(422, "password_too_short", f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.")
-        updated = dataclasses.replace(user)
+        # The caller's record may come from the cache, which holds no password hash.
+        updated = await self._store.get_user(user.id)
+        if updated is None:
+            raise _unauthorized()
         if name is not None:
             updated.name = name.strip()
         if password is not None:
             updated.password_hash = await self.hash_password(password)
         updated.updated_at = clock.now()
         stored = await self._store.update_user(updated)
+        await self._cache.forget(f"user:{user.id}")
         if stored is None:
             raise _unauthorized()
         return stored
@@ -211,7 +217,8 @@ class AuthService:
             raise _unauthorized("The access token is not valid.", "invalid_token")
         if await self._broker.get_value(REVOKED_SESSION_KEY + session_id) is not None:
             raise _unauthorized("This session has ended; sign in again.", "session_revoked")
-        user = await self._store.get_user(subject)
+        user = await self._cache.get_or_load(f"user:{subject}", USER_TTL_SECONDS,
+                                             lambda: self._store.get_user(subject), encode_user, decode_user)
         if user is None:
             raise _unauthorized("The account no longer exists.", "invalid_token")
         return Caller(user=user, session_id=session_id)

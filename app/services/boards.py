@@ -14,6 +14,7 @@ from app.domain.views import board_view, member_view
 from app.errors import APIError
 from app.realtime.fanout import EventPublisher
 from app.services.access import board_not_found, require_role
+from app.services.cache import BOARD_READ_TTL_SECONDS, ReadCache, decode_members, encode_members
 from app.store.base import AlreadyMember, LastOwner, NotFound, Store
 
 PERSONAL_BOARD_NAME = "My tasks"
@@ -28,9 +29,10 @@ def _member_not_found() -> APIError:
 
 
 class BoardService:
-    def __init__(self, store: Store, publisher: EventPublisher) -> None:
+    def __init__(self, store: Store, publisher: EventPublisher, cache: ReadCache) -> None:
         self._store = store
         self._publisher = publisher
+        self._cache = cache
 
     async def create(self, actor: User, name: str, description: str = "",
                      columns: list[str] | None = None) -> tuple[Board, Role]:
@@ -87,6 +89,7 @@ class BoardService:
     async def delete(self, actor: User, board_id: str) -> None:
         await require_role(self._store, board_id, actor.id, Role.OWNER)
         await self._store.delete_board(board_id)
+        await self._publisher.publish_board_deleted(board_id)
 
     async def events(self, actor: User, board_id: str, after_seq: int, limit: int) -> tuple[list[Event], int]:
         """The activity feed / audit trail: events after ``after_seq``, and the latest seq."""
@@ -96,7 +99,14 @@ class BoardService:
     # -- members ---------------------------------------------------------------------
     async def list_members(self, actor: User, board_id: str) -> list[Member]:
         await require_role(self._store, board_id, actor.id, Role.VIEWER)
-        return await self._store.list_members(board_id)
+        if not self._cache.enabled:
+            return await self._store.list_members(board_id)
+        board = await self._store.get_board(board_id)
+        if board is None:
+            raise board_not_found()
+        return await self._cache.get_or_load(f"members:{board_id}:{board.seq}", BOARD_READ_TTL_SECONDS,
+                                             lambda: self._store.list_members(board_id), encode_members,
+                                             decode_members)
 
     async def add_member(self, actor: User, board_id: str, email: str, role: Role) -> Member:
         acting = await require_role(self._store, board_id, actor.id, Role.ADMIN)

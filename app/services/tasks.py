@@ -16,6 +16,7 @@ from app.domain.views import task_view
 from app.errors import APIError
 from app.realtime.fanout import EventPublisher
 from app.services.access import board_not_found, require_role
+from app.services.cache import BOARD_READ_TTL_SECONDS, ReadCache, decode_page, encode_page, query_fingerprint
 from app.store.base import NotFound, Store, VersionConflict
 
 EDITABLE_FIELDS = ("title", "description", "status", "priority", "assignees", "labels", "due_at")
@@ -33,9 +34,10 @@ def version_conflict(current: Task) -> APIError:
 
 
 class TaskService:
-    def __init__(self, store: Store, publisher: EventPublisher) -> None:
+    def __init__(self, store: Store, publisher: EventPublisher, cache: ReadCache) -> None:
         self._store = store
         self._publisher = publisher
+        self._cache = cache
 
     async def _board_for(self, actor: User, board_id: str, needed: Role) -> Board:
         await require_role(self._store, board_id, actor.id, needed)
@@ -164,4 +166,12 @@ class TaskService:
         await require_role(self._store, board_id, actor.id, Role.VIEWER)
         if task_filter.assignee == "me":
             task_filter.assignee = actor.id
-        return await self._store.list_tasks(TaskPageRequest(board_id, task_filter, sort, limit, after, include_total))
+        request = TaskPageRequest(board_id, task_filter, sort, limit, after, include_total)
+        if not self._cache.enabled:
+            return await self._store.list_tasks(request)
+        board = await self._store.get_board(board_id)
+        if board is None:
+            raise board_not_found()
+        fingerprint = query_fingerprint(dataclasses.asdict(task_filter), sort, limit, after, include_total)
+        return await self._cache.get_or_load(f"tasks:{board_id}:{board.seq}:{fingerprint}", BOARD_READ_TTL_SECONDS,
+                                             lambda: self._store.list_tasks(request), encode_page, decode_page)
