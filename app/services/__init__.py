@@ -10,6 +10,7 @@ from app.domain.models import Event
 from app.realtime.fanout import EventPublisher
 from app.services.auth import AuthService
 from app.services.boards import BoardService
+from app.services.cache import ReadCache
 from app.services.tasks import TaskService
 from app.settings import Settings
 from app.store.base import Store
@@ -21,9 +22,10 @@ class Services:
     def __init__(self, settings: Settings, store: Store, broker: Broker) -> None:
         self.settings = settings
         self.publisher = EventPublisher(broker)
-        self.auth = AuthService(settings, store, broker)
-        self.boards = BoardService(store, self.publisher)
-        self.tasks = TaskService(store, self.publisher)
+        self.cache = ReadCache(broker, enabled=bool(settings.redis_url) and settings.cache)
+        self.auth = AuthService(settings, store, broker, self.cache)
+        self.boards = BoardService(store, self.publisher, self.cache)
+        self.tasks = TaskService(store, self.publisher, self.cache)
 
     async def open(self) -> None:
         pass
