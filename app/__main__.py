@@ -44,7 +44,16 @@ async def _serve(settings: Settings, config_path: Path) -> None:
     logging.getLogger("taskwire").info("Taskwire listening on http://127.0.0.1:%s (store %s, broker %s)",
                                        settings.port, settings.effective_database_url.split("://")[0],
                                        "redis" if settings.redis_url else "in-process")
-    await serve(app, config, shutdown_trigger=stop.wait)
+
+    async def shutdown_trigger() -> None:
+        await stop.wait()
+        logging.getLogger("taskwire").info("shutting down: closing WebSockets, finishing requests in flight")
+        # Hypercorn stops accepting once this returns and then lets requests in flight
+        # finish (graceful_timeout); it would wait forever for open WebSockets (hypercorn
+        # issue #308), so those are closed with 1012 first and reconnect elsewhere.
+        await app.extensions["taskwire"].services.begin_shutdown()
+
+    await serve(app, config, shutdown_trigger=shutdown_trigger)
 
 
 def main(argv: list[str] | None = None) -> int:
