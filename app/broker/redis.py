@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from app.broker.base import BrokerUnavailable, MessageHandler, ResyncHandler
@@ -184,6 +185,11 @@ class RedisBroker:
                 return await operation
         except _UNREACHABLE as exc:
             raise BrokerUnavailable(f"Redis unreachable: {exc!r}") from exc
+        except RedisError as exc:
+            # OOM, MISCONF, READONLY after a failover...: callers degrade the same way as
+            # for an outage, but this one may be ours to fix, so it is logged loudly.
+            log.error("Redis refused a command: %r", exc)
+            raise BrokerUnavailable(f"Redis refused the command: {exc!r}") from exc
 
 
 def _millis(seconds: float) -> int:

@@ -15,7 +15,7 @@ import asyncio
 import logging
 import random
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
@@ -49,10 +49,11 @@ class RedisSubscriber:
     def __init__(self, url: str, commands: Redis, heartbeat_channel: str, timing: RedisTiming, *,
                  client_name: str, deliver: Callable[[str, str], None], resync: Callable[[], None]) -> None:
         # A client of its own, without redis-py's retries: a reconnect we did not make
-        # ourselves would hide lost messages from us.
+        # ourselves would hide lost messages from us. Undecodable bytes are replaced rather
+        # than raised, so one stray message cannot make the loop rebuild forever.
         self._client = Redis.from_url(
-            url, decode_responses=True, retry=Retry(NoBackoff(), 0), socket_keepalive=True,
-            client_name=client_name,
+            url, decode_responses=True, encoding_errors="replace", retry=Retry(NoBackoff(), 0),
+            socket_keepalive=True, client_name=client_name,
             socket_connect_timeout=timing.connect_timeout, socket_timeout=timing.command_timeout)
         self._commands = commands
         self._heartbeat_channel = heartbeat_channel
@@ -89,7 +90,11 @@ class RedisSubscriber:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await self._client.aclose()
+        try:
+            async with asyncio.timeout(self._timing.connect_timeout):
+                await self._client.aclose()
+        except Exception as exc:
+            log.debug("closing the Redis pub/sub client: %r", exc)
 
     async def add(self, channel: str) -> None:
         if channel in self.channels:
@@ -182,7 +187,7 @@ class RedisSubscriber:
         self._live = pubsub
         return last
 
-    def _dispatch(self, message: dict) -> None:
+    def _dispatch(self, message: dict[str, Any]) -> None:
         kind, channel = message["type"], message["channel"]
         if kind == "message":
             if channel != self._heartbeat_channel and channel in self.channels:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import redis.asyncio as redis_client
 
-from tests.broker.conftest import BrokerFactory, Inbox
+from app.broker.redis import RedisBroker
+from tests.broker.conftest import FAST_REDIS, BrokerFactory, Inbox
 from tests.support.services import RedisServer
 
 
@@ -65,3 +68,17 @@ async def test_the_rate_limiter_uses_the_servers_clock(make_redis_broker: Broker
         seconds, micros = await plain.time()
         [(_, score)] = await plain.zrange(f"{prefix}rl:clock", 0, -1, withscores=True)
     assert abs(seconds * 1_000_000 + micros - score) < 1_000_000
+
+
+async def test_close_stops_every_task_the_broker_started(redis: RedisServer, prefix: str) -> None:
+    broker = RedisBroker(redis.url, prefix=prefix, **FAST_REDIS)
+    await broker.open()
+    await broker.subscribe("board:1")
+    assert broker_tasks(), "the receive loop and the heartbeat run while open"
+    await broker.close()
+    assert broker_tasks() == []
+    await broker.close()  # a second close is harmless
+
+
+def broker_tasks() -> list[asyncio.Task]:
+    return [task for task in asyncio.all_tasks() if task.get_name().startswith("taskwire-redis")]
