@@ -1,0 +1,83 @@
+// The REST client: JSON in and out, the access token attached, one retry after a silent
+// refresh on 401, and the contract's error shape turned into ApiError.
+
+const BASE = "/api/v1";
+
+export class ApiError extends Error {
+  constructor(status, code, message, body = null) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.body = body;
+  }
+}
+
+// Set by main.js to the session module, which owns the tokens (kept out of this module so
+// that the session can call the API without a cycle).
+let auth = { token: async () => null, refresh: async () => false };
+
+export function configureAuth(provider) {
+  auth = provider;
+}
+
+/** One HTTP call, no auth logic; resolves to {status, data} for any HTTP status. */
+export async function rawRequest(method, path, { body, headers = {}, token = null } = {}) {
+  // Chromium logs every failed fetch as a console error; not asking while the browser
+  // knows it is offline keeps the console clean and the message useful.
+  if (!navigator.onLine) throw new ApiError(0, "offline", "You are offline. Changes will sync when you reconnect.");
+  const init = { method, headers: { Accept: "application/json", ...headers }, credentials: "same-origin" };
+  if (token) init.headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(BASE + path, init);
+  } catch {
+    throw new ApiError(0, "network", "Can't reach Taskwire. Check your connection and try again.");
+  }
+  const text = await response.text();
+  let data = null;
+  if (text) {
+    try { data = JSON.parse(text); } catch { data = null; }
+  }
+  return { status: response.status, data };
+}
+
+function errorFrom(status, data) {
+  const error = data?.error || {};
+  const message = error.message || `The server answered ${status}.`;
+  return new ApiError(status, error.code || "http_error", message, data);
+}
+
+/** An authenticated call; throws ApiError for any status >= 400. */
+export async function api(method, path, { body, headers, query } = {}) {
+  const url = query ? `${path}?${new URLSearchParams(clean(query))}` : path;
+  let token = await auth.token();
+  let result = await rawRequest(method, url, { body, headers, token });
+  if (result.status === 401 && (await auth.refresh())) {
+    token = await auth.token();
+    result = await rawRequest(method, url, { body, headers, token });
+  }
+  if (result.status >= 400) throw errorFrom(result.status, result.data);
+  return result.data;
+}
+
+function clean(query) {
+  return Object.fromEntries(Object.entries(query).filter(([, value]) => value !== undefined && value !== null && value !== ""));
+}
+
+/** Every page of a cursor-paginated list (boards, tasks), up to `max` items. */
+export async function listAll(path, query = {}, max = 2000) {
+  const items = [];
+  let cursor = null;
+  do {
+    const page = await api("GET", path, { query: { ...query, limit: 200, cursor } });
+    items.push(...page.items);
+    cursor = page.next_cursor;
+  } while (cursor && items.length < max);
+  return items;
+}
+
+export { errorFrom };

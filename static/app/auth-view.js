@@ -1,0 +1,51 @@
+// Sign-in and sign-up forms.
+
+import { h } from "./dom.js";
+import * as session from "./session.js";
+
+function field(label, attrs) {
+  const input = h("input", { class: "input", ...attrs });
+  return { input, node: h("label", { class: "field" }, h("span", { class: "field-label" }, label), input) };
+}
+
+export function mountAuthView(container, mode) {
+  const signingUp = mode === "signup";
+  document.title = `${signingUp ? "Create an account" : "Sign in"} · Taskwire`;
+  const name = field("Name", { name: "name", autocomplete: "name", required: true, maxlength: 100 });
+  const email = field("Email", { name: "email", type: "email", autocomplete: "email", required: true, maxlength: 254 });
+  const password = field("Password", {
+    name: "password", type: "password", required: true, minlength: signingUp ? 10 : 1,
+    autocomplete: signingUp ? "new-password" : "current-password",
+  });
+  const error = h("p", { class: "form-error", role: "alert", hidden: true });
+  const submit = h("button", { type: "submit", class: "btn btn-primary btn-block" }, signingUp ? "Create account" : "Sign in");
+  const form = h("form", { class: "auth-form", novalidate: false },
+    signingUp ? name.node : null, email.node, password.node,
+    signingUp ? h("p", { class: "field-hint" }, "At least 10 characters.") : null,
+    error, submit);
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.hidden = true;
+    submit.disabled = true;
+    try {
+      if (signingUp) await session.signUp(name.input.value.trim(), email.input.value.trim(), password.input.value);
+      else await session.signIn(email.input.value.trim(), password.input.value);
+    } catch (problem) {
+      error.textContent = problem.message;
+      error.hidden = false;
+      submit.disabled = false;
+    }
+  });
+
+  const other = signingUp
+    ? h("p", { class: "auth-switch" }, "Already have an account? ", h("a", { href: "/signin", "data-link": true }, "Sign in"))
+    : h("p", { class: "auth-switch" }, "New to Taskwire? ", h("a", { href: "/signup", "data-link": true }, "Create an account"));
+
+  container.append(h("section", { class: "auth-card", "aria-labelledby": "auth-title" },
+    h("h1", { id: "auth-title" }, signingUp ? "Create your account" : "Sign in to Taskwire"),
+    h("p", { class: "auth-lead" }, "Plan together. Every change shows up for everyone, live."),
+    form, other));
+  (signingUp ? name.input : email.input).focus();
+  return () => {};
+}

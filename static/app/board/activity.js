@@ -1,0 +1,81 @@
+// The activity feed: the board's event log in words ("Bob moved ‘Ship it’ to Done,
+// 2 minutes ago"), loaded over REST and extended by live events.
+
+import { avatar, columnLabel, h, timeAgo } from "../dom.js";
+
+const KEEP = 50;
+const TICK_MS = 30_000;
+const ROLE_WORD = { owner: "an owner", admin: "an admin", editor: "an editor", viewer: "a viewer" };
+
+/** REST events say `type`, WebSocket messages say `event`; one shape from here on. */
+function normalise(event) {
+  const type = event.type === "event" ? event.event : event.type;
+  return { seq: event.seq, type, actor: event.actor, at: event.at, data: event.data || {} };
+}
+
+function quote(title) {
+  return `‘${title}’`;
+}
+
+/** Describe an event; call before the event is applied, while a removed member's name is known. */
+export function describe(event, state) {
+  const { type, data } = event;
+  const who = state.memberName(event.actor);
+  const name = (userId) => (userId === state.me.id ? "you" : state.members.get(userId)?.name || "someone");
+  switch (type) {
+    case "task.created": return `${who} created ${quote(data.title)} in ${columnLabel(data.status)}`;
+    case "task.updated": return `${who} updated ${quote(data.title)}`;
+    case "task.moved": return `${who} moved ${quote(data.title)} to ${columnLabel(data.status)}`;
+    case "task.deleted": return `${who} deleted ${quote(data.title)}`;
+    case "board.updated": return `${who} updated the board`;
+    case "member.added": return `${who} added ${data.user_id === state.me.id ? "you" : data.name} as ${ROLE_WORD[data.role] || data.role}`;
+    case "member.updated": return `${who} made ${data.user_id === state.me.id ? "you" : data.name} ${ROLE_WORD[data.role] || data.role}`;
+    case "member.removed":
+      return data.user_id === event.actor ? `${who} left the board` : `${who} removed ${name(data.user_id)}`;
+    default: return `${who} changed the board`;
+  }
+}
+
+export class ActivityFeed {
+  constructor({ state }) {
+    this.state = state;
+    this.items = []; // newest first: {seq, at, actor, text}
+    this.list = h("ol", { class: "activity-list", "data-testid": "activity", "aria-live": "off" });
+    this.element = h("div", { class: "panel-body" }, this.list);
+    this.timer = setInterval(() => this.render(), TICK_MS);
+  }
+
+  /** Events from GET /boards/{id}/events, oldest first. */
+  load(events) {
+    this.items = events.map(normalise).reverse().map((event) => this.entry(event));
+    this.render();
+  }
+
+  add(message) {
+    const event = normalise(message);
+    if (this.items.some((item) => item.seq === event.seq)) return;
+    this.items.unshift(this.entry(event));
+    this.items.sort((a, b) => b.seq - a.seq);
+    this.items.length = Math.min(this.items.length, KEEP);
+    this.render();
+  }
+
+  entry(event) {
+    return { seq: event.seq, at: event.at, actor: event.actor, text: describe(event, this.state) };
+  }
+
+  render() {
+    if (!this.items.length) {
+      this.list.replaceChildren(h("li", { class: "muted small" }, "Nothing has happened here yet."));
+      return;
+    }
+    this.list.replaceChildren(...this.items.map((item) => h("li", { class: "activity-item" },
+      avatar({ id: item.actor, name: this.state.members.get(item.actor)?.name || "?" }, "avatar-small"),
+      h("p", { class: "activity-text" }, item.text, h("span", { class: "activity-sep" }, ", "),
+        h("time", { datetime: item.at, title: new Date(item.at).toLocaleString() }, timeAgo(item.at))))));
+  }
+
+  destroy() {
+    clearInterval(this.timer);
+  }
+}

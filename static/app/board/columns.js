@@ -1,0 +1,160 @@
+// The kanban columns and their cards. Cards are kept by task id and updated in place, so a
+// live change reorders or edits one node: focus, scroll and drag state survive.
+
+import { avatar, colourSlot, columnLabel, formatDueDate, h, isOverdue, uid } from "../dom.js";
+
+const PRIORITY_TEXT = { urgent: "Urgent", high: "High", medium: "Medium", low: "Low" };
+const FLASH_CLASS = "card-flash";
+
+export class ColumnsView {
+  /** @param {{state, onOpenTask: (id) => void, onAddTask: (column) => void}} options */
+  constructor({ state, onOpenTask, onAddTask }) {
+    this.state = state;
+    this.onOpenTask = onOpenTask;
+    this.onAddTask = onAddTask;
+    this.cards = new Map();
+    this.columns = new Map();
+    this.element = h("div", { class: "columns", "data-testid": "columns" });
+    this.element.addEventListener("click", (event) => this.handleClick(event));
+  }
+
+  handleClick(event) {
+    const open = event.target.closest(".card-open");
+    if (open) this.onOpenTask(open.closest(".card").dataset.id);
+    const add = event.target.closest(".column-add");
+    if (add) this.onAddTask(add.closest(".column").dataset.status);
+  }
+
+  ensureColumns(visibleColumns) {
+    const wanted = this.state.board.columns;
+    const current = [...this.columns.keys()];
+    if (wanted.join("\n") !== current.join("\n")) {
+      for (const [status, column] of this.columns) if (!wanted.includes(status)) column.section.remove();
+      for (const status of wanted) {
+        if (!this.columns.has(status)) this.columns.set(status, this.buildColumn(status));
+        this.element.append(this.columns.get(status).section);
+      }
+      for (const status of current) if (!wanted.includes(status)) this.columns.delete(status);
+    }
+    for (const [status, column] of this.columns) {
+      column.section.hidden = !visibleColumns.includes(status);
+      column.add.hidden = !this.state.canEdit;
+    }
+  }
+
+  buildColumn(status) {
+    const titleId = uid("column");
+    const label = columnLabel(status);
+    const count = h("span", { class: "column-count", "aria-label": "0 tasks" }, "0");
+    const add = h("button", { type: "button", class: "column-add btn-icon", "aria-label": `Add a task to ${label}`,
+                              title: `Add a task to ${label}` }, "+");
+    const list = h("ol", { class: "card-list", "data-status": status, "aria-labelledby": titleId });
+    const empty = h("p", { class: "column-empty" }, "No tasks");
+    const section = h("section", { class: "column", "data-status": status, "data-testid": `column-${status}` },
+      h("header", { class: "column-head" }, h("h2", { class: "column-title", id: titleId }, label), count, add),
+      list, empty);
+    return { section, list, count, add, empty };
+  }
+
+  /** Reconcile the DOM with the state: `visible(task)` applies the filters. */
+  render(visible, visibleColumns) {
+    const focused = document.activeElement;
+    this.ensureColumns(visibleColumns);
+    const seen = new Set();
+    for (const [status, column] of this.columns) {
+      const tasks = this.state.tasksIn(status).filter(visible);
+      tasks.forEach((task, index) => {
+        seen.add(task.id);
+        const card = this.cardFor(task);
+        const at = column.list.children[index];
+        if (at !== card) move(column.list, card, at || null);
+      });
+      while (column.list.children.length > tasks.length) column.list.lastElementChild.remove();
+      column.count.textContent = String(tasks.length);
+      column.count.setAttribute("aria-label", `${tasks.length} task${tasks.length === 1 ? "" : "s"}`);
+      column.empty.hidden = tasks.length > 0;
+    }
+    for (const [id, card] of this.cards) {
+      if (!seen.has(id)) {
+        card.remove();
+        this.cards.delete(id);
+      }
+    }
+    if (focused && focused !== document.activeElement && focused.isConnected) focused.focus({ preventScroll: true });
+  }
+
+  cardFor(task) {
+    let card = this.cards.get(task.id);
+    if (!card) {
+      card = h("li", { class: "card", "data-id": task.id, "data-testid": "card" });
+      this.cards.set(task.id, card);
+    }
+    if (card.dataset.version !== String(task.version) || card.dataset.members !== this.membersStamp()) {
+      fillCard(card, task, this.state);
+      card.dataset.version = String(task.version);
+      card.dataset.members = this.membersStamp();
+    }
+    card.classList.toggle("card-readonly", !this.state.canEdit);
+    return card;
+  }
+
+  // A card is redrawn when its task's version changes, or when something it shows beyond
+  // the task does (member names, whether I may drag).
+  membersStamp() {
+    return `${this.state.members.size}:${this.state.canEdit}`;
+  }
+
+  /** A brief highlight on a card someone else just changed. */
+  flash(taskId) {
+    const card = this.cards.get(taskId);
+    if (!card) return;
+    card.classList.remove(FLASH_CLASS);
+    void card.offsetWidth; // restart the animation when the same card changes twice
+    card.classList.add(FLASH_CLASS);
+    card.addEventListener("animationend", () => card.classList.remove(FLASH_CLASS), { once: true });
+  }
+
+  listFor(status) {
+    return this.columns.get(status)?.list;
+  }
+}
+
+function move(list, card, before) {
+  // moveBefore keeps focus and running animations where the browser has it.
+  if (typeof list.moveBefore === "function" && card.isConnected && card.ownerDocument === list.ownerDocument) {
+    try {
+      list.moveBefore(card, before);
+      return;
+    } catch {
+      // Falls through: moveBefore refuses some moves (e.g. across documents).
+    }
+  }
+  list.insertBefore(card, before);
+}
+
+function fillCard(card, task, state) {
+  card.dataset.priority = task.priority;
+  const meta = [];
+  if (task.priority !== "medium") {
+    meta.push(h("span", { class: `chip prio prio-${task.priority}` }, PRIORITY_TEXT[task.priority]));
+  }
+  for (const label of task.labels) meta.push(h("span", { class: `chip label lc-${colourSlot(label)}` }, label));
+  if (task.due_at) {
+    const overdue = isOverdue(task.due_at) && task.status !== "done";
+    meta.push(h("span", { class: `due${overdue ? " due-overdue" : ""}`, title: overdue ? "Overdue" : "Due date" },
+      h("time", { datetime: task.due_at }, formatDueDate(task.due_at))));
+  }
+  const people = task.assignees.map((id) => state.members.get(id)).filter(Boolean);
+  card.replaceChildren(
+    h("div", { class: "card-top" },
+      h("button", { type: "button", class: "card-open", "aria-label": `Open task: ${task.title}` },
+        h("span", { class: "card-title" }, task.title)),
+      h("button", { type: "button", class: "card-grip", "aria-label": `Move task: ${task.title}`,
+                    "aria-describedby": "dnd-help", title: "Drag, or press Space to move with the arrow keys",
+                    hidden: !state.canEdit }, h("span", { "aria-hidden": "true" }, "⠿"))),
+    meta.length || people.length
+      ? h("div", { class: "card-meta" }, h("span", { class: "card-chips" }, meta),
+          people.length ? h("span", { class: "avatars" }, people.map((m) => avatar({ id: m.user_id, name: m.name }, "avatar-small"))) : null)
+      : null,
+  );
+}

@@ -1,0 +1,242 @@
+// The task dialog: create, edit, delete, and the 409 path — when someone else saved the
+// task first, show their version next to mine and let the user keep theirs or mine.
+
+import { api } from "../api.js";
+import { columnLabel, dueDateInputValue, formatDueDate, h, uid } from "../dom.js";
+import { PRIORITIES } from "./state.js";
+
+const FIELDS = ["title", "description", "status", "priority", "due_at", "labels", "assignees"];
+const FIELD_NAMES = { title: "Title", description: "Description", status: "Column", priority: "Priority",
+                      due_at: "Due date", labels: "Labels", assignees: "Assignees" };
+
+function labelled(text, control, hint) {
+  const id = control.id || uid("field");
+  control.id = id;
+  return h("div", { class: "field" }, h("label", { class: "field-label", for: id }, text), control,
+    hint ? h("p", { class: "field-hint" }, hint) : null);
+}
+
+// Due dates are edited as calendar days: a due time set through the API is not a change.
+function same(field, a, b) {
+  if (field === "due_at") return dueDateInputValue(a) === dueDateInputValue(b);
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
+/** The fields of `values` that differ from `task`. */
+function changesBetween(task, values) {
+  return Object.fromEntries(FIELDS.filter((f) => !same(f, task[f], values[f])).map((f) => [f, values[f]]));
+}
+
+export class TaskDialog {
+  constructor({ state, onSaved, onDeleted }) {
+    this.state = state;
+    this.onSaved = onSaved;
+    this.onDeleted = onDeleted;
+    this.task = null;
+    this.build();
+  }
+
+  build() {
+    this.heading = h("h2", { class: "dialog-title", id: uid("dialog-title") });
+    this.title = h("input", { class: "input", name: "title", required: true, maxlength: 300, autocomplete: "off" });
+    this.description = h("textarea", { class: "input", name: "description", rows: 4, maxlength: 20000 });
+    this.status = h("select", { class: "input", name: "status" });
+    this.priority = h("select", { class: "input", name: "priority" },
+      PRIORITIES.map((p) => h("option", { value: p }, p[0].toUpperCase() + p.slice(1))));
+    this.due = h("input", { class: "input", type: "date", name: "due_at" });
+    this.labels = h("input", { class: "input", name: "labels", autocomplete: "off", placeholder: "bug, frontend" });
+    this.assignees = h("div", { class: "assignee-list" });
+    this.notice = h("p", { class: "dialog-notice", role: "status", hidden: true });
+    this.error = h("p", { class: "form-error", role: "alert", hidden: true });
+    this.conflict = h("div", { class: "conflict", role: "alert", hidden: true, "data-testid": "conflict" });
+    this.saveButton = h("button", { type: "submit", class: "btn btn-primary" }, "Save");
+    this.deleteButton = h("button", { type: "button", class: "btn btn-danger-ghost" }, "Delete");
+    this.confirmRow = h("div", { class: "confirm-row", hidden: true }, h("span", {}, "Delete this task for everyone?"),
+      h("button", { type: "button", class: "btn btn-danger", onclick: () => this.remove() }, "Delete task"),
+      h("button", { type: "button", class: "btn btn-ghost", onclick: () => this.showConfirm(false) }, "Keep it"));
+    this.form = h("form", { class: "task-form" },
+      labelled("Title", this.title),
+      labelled("Description", this.description),
+      h("div", { class: "field-grid" }, labelled("Column", this.status), labelled("Priority", this.priority),
+        labelled("Due date", this.due)),
+      labelled("Labels", this.labels, "Separate labels with commas."),
+      h("fieldset", { class: "field" }, h("legend", { class: "field-label" }, "Assignees"), this.assignees),
+      this.notice, this.error, this.conflict, this.confirmRow,
+      h("div", { class: "dialog-actions" }, this.deleteButton, h("span", { class: "spacer" }),
+        h("button", { type: "button", class: "btn btn-ghost", onclick: () => this.close() }, "Cancel"), this.saveButton));
+    this.element = h("dialog", { class: "dialog task-dialog", "aria-labelledby": this.heading.id, "data-testid": "task-dialog" },
+      h("div", { class: "dialog-head" }, this.heading,
+        h("button", { type: "button", class: "btn-icon", "aria-label": "Close", onclick: () => this.close() }, "×")),
+      this.form);
+    this.form.addEventListener("submit", (event) => { event.preventDefault(); this.save(); });
+    this.deleteButton.addEventListener("click", () => this.showConfirm(true));
+    this.element.addEventListener("close", () => { this.task = null; });
+  }
+
+  get openTaskId() {
+    return this.element.open ? this.task?.id || null : null;
+  }
+
+  openNew(column) {
+    this.task = null;
+    this.show({ title: "", description: "", status: column, priority: "medium", due_at: null, labels: [], assignees: [] },
+              "New task");
+  }
+
+  open(taskId) {
+    const task = this.state.tasks.get(taskId);
+    if (!task) return;
+    this.task = task;
+    this.show(task, this.state.canEdit ? "Edit task" : "Task");
+  }
+
+  show(values, heading) {
+    this.heading.textContent = heading;
+    this.status.replaceChildren(...this.state.board.columns.map((c) => h("option", { value: c }, columnLabel(c))));
+    this.fill(values);
+    const editable = this.state.canEdit;
+    for (const control of this.form.querySelectorAll("input, textarea, select")) control.disabled = !editable;
+    this.saveButton.hidden = !editable;
+    this.deleteButton.hidden = !editable || !this.task;
+    for (const node of [this.notice, this.error, this.conflict, this.confirmRow]) node.hidden = true;
+    this.saveButton.disabled = false;
+    if (!this.element.open) this.element.showModal();
+    this.title.focus();
+  }
+
+  fill(values) {
+    this.title.value = values.title;
+    this.description.value = values.description;
+    this.status.value = values.status;
+    this.priority.value = values.priority;
+    this.due.value = dueDateInputValue(values.due_at);
+    this.labels.value = values.labels.join(", ");
+    const members = [...this.state.members.values()].sort((a, b) => a.name.localeCompare(b.name));
+    this.assignees.replaceChildren(...members.map((member) => h("label", { class: "check" },
+      h("input", { type: "checkbox", value: member.user_id, checked: values.assignees.includes(member.user_id),
+                   disabled: !this.state.canEdit }),
+      h("span", {}, member.user_id === this.state.me.id ? `${member.name} (you)` : member.name))));
+  }
+
+  read() {
+    const labels = [...new Set(this.labels.value.split(",").map((l) => l.trim()).filter(Boolean))];
+    return {
+      title: this.title.value.trim(), description: this.description.value, status: this.status.value,
+      priority: this.priority.value, due_at: this.due.value ? `${this.due.value}T00:00:00.000000Z` : null, labels,
+      assignees: [...this.assignees.querySelectorAll("input:checked")].map((box) => box.value),
+    };
+  }
+
+  close() {
+    if (this.element.open) this.element.close();
+  }
+
+  fail(message) {
+    this.error.textContent = message;
+    this.error.hidden = false;
+    this.saveButton.disabled = false;
+  }
+
+  async save() {
+    const values = this.read();
+    if (!values.title) return this.fail("Give the task a title.");
+    this.error.hidden = true;
+    this.saveButton.disabled = true;
+    try {
+      if (!this.task) {
+        const { due_at: due, ...rest } = values;
+        const created = await api("POST", `/boards/${this.state.board.id}/tasks`, { body: { ...rest, ...(due ? { due_at: due } : {}) } });
+        this.onSaved(created);
+        return this.close();
+      }
+      await this.patch(this.task, values);
+    } catch (error) {
+      if (error.status === 409 && error.body?.current) return this.showConflict(error.body.current, values);
+      this.fail(error.message);
+    }
+  }
+
+  /** PATCH only what changed, with the version `base` had. */
+  async patch(base, values) {
+    const changes = changesBetween(base, values);
+    if (!Object.keys(changes).length) {
+      this.onSaved(base);
+      return this.close();
+    }
+    const saved = await api("PATCH", `/tasks/${base.id}`, { body: { version: base.version, ...changes } });
+    this.onSaved(saved);
+    this.close();
+  }
+
+  showConflict(current, mine) {
+    this.onSaved(current); // the board shows their version meanwhile
+    const rows = FIELDS.filter((field) => !same(field, current[field], mine[field])).map((field) =>
+      h("tr", {}, h("th", { scope: "row" }, FIELD_NAMES[field]), h("td", {}, this.display(field, current[field])),
+        h("td", {}, this.display(field, mine[field]))));
+    const keepMine = h("button", { type: "button", class: "btn btn-primary" }, "Keep mine");
+    const takeTheirs = h("button", { type: "button", class: "btn btn-ghost" }, "Use theirs");
+    keepMine.addEventListener("click", async () => {
+      keepMine.disabled = true;
+      this.task = current;
+      try {
+        await this.patch(current, mine);
+      } catch (error) {
+        if (error.status === 409 && error.body?.current) return this.showConflict(error.body.current, mine);
+        this.fail(error.message);
+      }
+    });
+    takeTheirs.addEventListener("click", () => {
+      this.task = current;
+      this.fill(current);
+      this.conflict.hidden = true;
+      this.saveButton.disabled = false;
+      this.title.focus();
+    });
+    this.conflict.replaceChildren(
+      h("h3", {}, "Someone else saved this task first"),
+      h("p", {}, "Choose which version to keep. Keeping yours saves it over theirs."),
+      h("div", { class: "table-scroll" }, h("table", { class: "conflict-table" },
+        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Field"), h("th", { scope: "col" }, "Theirs"),
+          h("th", { scope: "col" }, "Yours"))),
+        h("tbody", {}, rows))),
+      h("div", { class: "conflict-actions" }, takeTheirs, keepMine));
+    this.conflict.hidden = false;
+    this.saveButton.disabled = true;
+    keepMine.focus();
+  }
+
+  display(field, value) {
+    if (field === "status") return columnLabel(value);
+    if (field === "due_at") return value ? formatDueDate(value) : "—";
+    if (field === "labels") return value.length ? value.join(", ") : "—";
+    if (field === "assignees") return value.length ? value.map((id) => this.state.memberName(id)).join(", ") : "—";
+    if (field === "description") return value ? (value.length > 140 ? `${value.slice(0, 140)}…` : value) : "—";
+    return value || "—";
+  }
+
+  showConfirm(visible) {
+    this.confirmRow.hidden = !visible;
+    this.deleteButton.hidden = visible;
+  }
+
+  async remove() {
+    const task = this.task;
+    try {
+      await api("DELETE", `/tasks/${task.id}`);
+      this.onDeleted(task.id);
+      this.close();
+    } catch (error) {
+      this.fail(error.message);
+    }
+  }
+
+  /** A live event touched the task being edited. */
+  noteLiveChange(taskId, deleted) {
+    if (this.openTaskId !== taskId || !this.conflict.hidden) return;
+    this.notice.textContent = deleted
+      ? "Someone else deleted this task."
+      : "Someone else just changed this task. Saving will ask which version to keep.";
+    this.notice.hidden = false;
+    if (deleted) this.saveButton.disabled = true;
+  }
+}

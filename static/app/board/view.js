@@ -1,0 +1,248 @@
+// The board page: loads the board over REST, keeps it live over the WebSocket, and wires
+// the columns, drag and drop, filters, task dialog, members and activity together.
+
+import { api, listAll } from "../api.js";
+import { h } from "../dom.js";
+import { LiveClient } from "../live.js";
+import { currentRoute, replaceQuery } from "../router.js";
+import { currentUser } from "../session.js";
+import { toast } from "../toast.js";
+import { ActivityFeed } from "./activity.js";
+import { ColumnsView } from "./columns.js";
+import { DragAndDrop } from "./dnd.js";
+import { FilterBar, filtersFromQuery, filtersToQuery, taskMatches } from "./filters.js";
+import { BoardHeader } from "./header.js";
+import { MembersPanel } from "./members.js";
+import { SidePanel } from "./side-panel.js";
+import { BoardState } from "./state.js";
+import { TaskDialog } from "./task-dialog.js";
+
+const FEED_SIZE = 50;
+
+class BoardView {
+  constructor(container, boardId) {
+    this.container = container;
+    this.boardId = boardId;
+    this.state = new BoardState(currentUser());
+    this.alive = true;
+    this.moving = 0; // moves sent and not yet answered: the DOM is ahead of the state
+    this.renderQueued = false;
+    this.resyncing = null;
+    this.buffered = [];
+    this.flashes = new Set();
+    this.container.append(h("div", { class: "page-loading", "aria-busy": "true" }, "Loading board…"));
+  }
+
+  async start() {
+    try {
+      // Membership is checked against my own board list first: a board I am not on is
+      // "not found" without even asking for it (and without a 404 in the console).
+      const board = (await listAll("/boards")).find((item) => item.id === this.boardId);
+      if (!this.alive) return;
+      if (!board) return this.showNotFound();
+      const { members, tasks, events } = await this.fetchContents(board);
+      if (!this.alive) return;
+      this.state.load(board, members, tasks);
+      this.build();
+      this.activity.load(events);
+      this.renderAll();
+      this.live = new LiveClient({
+        boardId: this.boardId, since: () => this.state.seq,
+        onMessage: (message) => this.receive(message), onStatus: (status) => this.header.setStatus(status),
+      });
+      this.live.start();
+    } catch (error) {
+      if (!this.alive) return;
+      if (error.status === 404) return this.showNotFound();
+      this.container.replaceChildren(h("section", { class: "empty-state" }, h("h1", {}, "Couldn't load this board"),
+        h("p", {}, error.message), h("p", {}, h("a", { href: window.location.pathname }, "Try again"))));
+    }
+  }
+
+  async fetchContents(board) {
+    const base = `/boards/${board.id}`;
+    const [members, tasks, events] = await Promise.all([
+      api("GET", `${base}/members`),
+      listAll(`${base}/tasks`, { sort: "position" }),
+      api("GET", `${base}/events`, { query: { after: Math.max(0, board.seq - FEED_SIZE), limit: FEED_SIZE } }),
+    ]);
+    return { members: members.items, tasks, events: events.items };
+  }
+
+  build() {
+    this.header = new BoardHeader({ onNewTask: () => this.dialog.openNew(this.visibleColumns()[0]) });
+    this.filters = new FilterBar({ onChange: (values) => { replaceQuery(filtersToQuery(values)); this.scheduleRender(); } });
+    this.filters.set(filtersFromQuery(currentRoute().query));
+    this.columns = new ColumnsView({
+      state: this.state, onOpenTask: (id) => this.dialog.open(id), onAddTask: (column) => this.dialog.openNew(column),
+    });
+    const scroller = h("div", { class: "columns-scroller" }, this.columns.element);
+    this.dnd = new DragAndDrop(this.columns.element, scroller, {
+      enabled: () => this.state.canEdit, onDrop: (...move) => this.moveTask(...move),
+      onSettle: () => { if (this.renderHeld) this.scheduleRender(); },
+    });
+    this.dialog = new TaskDialog({
+      state: this.state,
+      onSaved: (task) => { this.state.upsertTask(task); this.scheduleRender(); },
+      onDeleted: (id) => { this.state.tasks.delete(id); this.scheduleRender(); },
+    });
+    this.activity = new ActivityFeed({ state: this.state });
+    this.members = new MembersPanel({
+      state: this.state, onChanged: () => this.renderAll(), onLeft: () => this.showNotFound(true),
+    });
+    this.side = new SidePanel([["Activity", this.activity.element], ["Members", this.members.element]]);
+    this.container.replaceChildren(h("section", { class: "board-page", "aria-labelledby": "board-title" },
+      this.header.element, this.filters.element,
+      h("div", { class: "board-body" }, scroller, this.side.element),
+      h("p", { id: "dnd-help", class: "visually-hidden" },
+        "To move a task with the keyboard, press Space on its move button, use the arrow keys, then Enter to drop or Escape to cancel."),
+      this.dialog.element));
+    this.header.name.id = "board-title";
+  }
+
+  visibleColumns() {
+    const { status } = this.filters.values;
+    return status && this.state.board.columns.includes(status) ? [status] : this.state.board.columns;
+  }
+
+  /** Everything, including the panels (after load, a resync, or a member change). */
+  renderAll() {
+    this.header.setBoard(this.state.board, this.state.canEdit);
+    this.members.render();
+    this.side.setCount(1, this.state.members.size);
+    this.scheduleRender();
+  }
+
+  /** Coalesce many live events into one DOM update; hold it while a card is being moved,
+   * so a live change cannot yank the card out from under the pointer or the keyboard. */
+  scheduleRender() {
+    if (this.renderQueued) return;
+    this.renderQueued = true;
+    queueMicrotask(() => {
+      this.renderQueued = false;
+      if (this.alive && this.columns) this.render();
+    });
+  }
+
+  render() {
+    if (this.dnd.busy || this.moving) {
+      this.renderHeld = true;
+      return;
+    }
+    this.renderHeld = false;
+    const values = this.filters.values;
+    const visible = (task) => taskMatches(task, values, this.state.me.id);
+    this.columns.render(visible, this.visibleColumns());
+    for (const id of this.flashes) this.columns.flash(id);
+    this.flashes.clear();
+    this.filters.setOptions({ columns: this.state.board.columns, labels: this.state.labels(),
+                              members: [...this.state.members.values()] });
+    const all = [...this.state.tasks.values()];
+    this.filters.showCount(all.filter(visible).length, all.length);
+  }
+
+  async moveTask(taskId, status, before, after) {
+    this.moving += 1;
+    try {
+      const task = await api("POST", `/tasks/${taskId}/move`, { body: { status, before, after } });
+      this.state.upsertTask(task);
+    } catch (error) {
+      toast(`Couldn't move the task: ${error.message}`, "error");
+    } finally {
+      this.moving -= 1;
+      this.scheduleRender();
+    }
+  }
+
+  // -- live ------------------------------------------------------------------------------
+  receive(message) {
+    if (!this.alive || (message.board && message.board !== this.boardId)) return;
+    switch (message.type) {
+      case "event": return this.receiveEvent(message);
+      case "subscribed": return message.seq > this.state.seq ? this.resync() : undefined;
+      case "reset": return this.resync();
+      case "presence": return this.header.setPresence(message.users || []);
+      case "unsubscribed": return message.reason === "removed" ? this.showNotFound(true) : undefined;
+      case "error": return message.code === "not_found" ? this.showNotFound(true) : undefined;
+      default: return undefined;
+    }
+  }
+
+  receiveEvent(message) {
+    if (this.resyncing) {
+      this.buffered.push(message);
+      return;
+    }
+    if (message.seq <= this.state.seq) return; // a replay overlapping what REST gave us
+    if (message.seq > this.state.seq + 1) {
+      // A gap should never happen (the server fills gaps); if it does, REST is the truth.
+      this.buffered.push(message);
+      this.resync();
+      return;
+    }
+    this.applyEvent(message);
+  }
+
+  applyEvent(message) {
+    this.activity.add(message); // first: describing a removal needs the member's name
+    const change = this.state.apply(message);
+    if (change.lostAccess) return this.showNotFound(true);
+    const byOther = message.actor !== this.state.me.id;
+    if (change.task && byOther) {
+      this.flashes.add(change.task);
+      this.dialog.noteLiveChange(change.task, false);
+    }
+    if (change.removedTask && byOther) this.dialog.noteLiveChange(change.removedTask, true);
+    if (change.members || change.board) this.renderAll();
+    else this.scheduleRender();
+    return undefined;
+  }
+
+  /** Refetch the board over REST (after `reset` or a gap), then apply the events that
+   * arrived meanwhile and are newer than what REST returned. */
+  async resync() {
+    if (this.resyncing) return;
+    this.resyncing = true;
+    try {
+      const board = await api("GET", `/boards/${this.boardId}`);
+      const { members, tasks, events } = await this.fetchContents(board);
+      if (!this.alive) return;
+      this.state.load(board, members, tasks);
+      this.activity.load(events);
+      const later = this.buffered.filter((message) => message.seq > this.state.seq).sort((a, b) => a.seq - b.seq);
+      this.buffered = [];
+      this.resyncing = false;
+      for (const message of later) this.applyEvent(message);
+      this.renderAll();
+    } catch (error) {
+      if (error.status === 404) this.showNotFound(true);
+      else toast(`Couldn't refresh the board: ${error.message}`, "error");
+    } finally {
+      this.resyncing = false;
+    }
+  }
+
+  showNotFound(lost = false) {
+    this.live?.stop();
+    this.dialog?.close();
+    document.title = "Board not found · Taskwire";
+    this.container.replaceChildren(h("section", { class: "empty-state", "data-testid": "board-not-found" },
+      h("h1", {}, lost ? "You no longer have access to this board" : "Board not found"),
+      h("p", {}, lost ? "You were removed from it, or you left it." : "It doesn't exist, or you aren't a member of it."),
+      h("p", {}, h("a", { href: "/", "data-link": true, class: "btn btn-primary" }, "Back to your boards"))));
+  }
+
+  destroy() {
+    this.alive = false;
+    this.live?.stop();
+    this.dnd?.destroy();
+    this.activity?.destroy();
+    this.dialog?.close();
+  }
+}
+
+export function mountBoardView(container, boardId) {
+  const view = new BoardView(container, boardId);
+  view.start();
+  return () => view.destroy();
+}

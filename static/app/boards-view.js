@@ -1,0 +1,52 @@
+// The boards you are a member of, and a form to create one.
+
+import { api, listAll } from "./api.js";
+import { clear, columnLabel, h } from "./dom.js";
+import { navigate } from "./router.js";
+import { toast } from "./toast.js";
+
+function boardCard(board) {
+  return h("li", { class: "board-tile" },
+    h("a", { href: `/boards/${board.id}`, "data-link": true, class: "board-tile-link" },
+      h("span", { class: "board-tile-name" }, board.name),
+      board.description ? h("span", { class: "board-tile-desc" }, board.description) : null,
+      h("span", { class: "board-tile-meta" },
+        h("span", { class: `role-badge role-${board.role}` }, board.role),
+        h("span", {}, board.columns.map(columnLabel).join(" · ")))));
+}
+
+export function mountBoardsView(container) {
+  document.title = "Boards · Taskwire";
+  const list = h("ul", { class: "board-grid", "aria-label": "Your boards", "aria-busy": "true" });
+  const name = h("input", { class: "input", id: "new-board-name", name: "name", required: true, maxlength: 200,
+                            placeholder: "e.g. Website launch" });
+  const submit = h("button", { type: "submit", class: "btn btn-primary" }, "Create board");
+  const form = h("form", { class: "new-board-form", "aria-label": "Create a board" },
+    h("label", { class: "field-label", for: "new-board-name" }, "New board"),
+    h("div", { class: "inline-form" }, name, submit));
+  let alive = true;
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    submit.disabled = true;
+    try {
+      const board = await api("POST", "/boards", { body: { name: name.value.trim() } });
+      navigate(`/boards/${board.id}`);
+    } catch (error) {
+      toast(error.message, "error");
+      submit.disabled = false;
+    }
+  });
+
+  container.append(h("section", { class: "page boards-page" },
+    h("div", { class: "page-head" }, h("h1", {}, "Your boards")), form, list));
+
+  listAll("/boards").then((boards) => {
+    if (!alive) return;
+    clear(list).removeAttribute("aria-busy");
+    if (!boards.length) list.append(h("li", { class: "muted" }, "No boards yet: create one above."));
+    for (const board of boards) list.append(boardCard(board));
+  }).catch((error) => alive && toast(error.message, "error"));
+
+  return () => { alive = false; };
+}

@@ -1,0 +1,110 @@
+// Small DOM helpers shared by every view. No framework: `h` builds elements, views keep
+// references to the nodes they update in place.
+
+/**
+ * h("button", {class: "btn", type: "button", onclick: fn, text: "Save"}, child, ...)
+ * Keys: class, text, dataset, on<event>, boolean properties (disabled, checked, hidden),
+ * anything else becomes an attribute. Children may be nodes, strings, arrays or null.
+ */
+export function h(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else if (key === "dataset") Object.assign(node.dataset, value);
+    else if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
+    else if (key === "value") node.value = value;
+    else if (value === true) node.setAttribute(key, "");
+    else node.setAttribute(key, String(value));
+  }
+  append(node, children);
+  return node;
+}
+
+function append(node, children) {
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    if (Array.isArray(child)) append(node, child);
+    else node.append(child instanceof Node ? child : String(child));
+  }
+}
+
+export function clear(node) {
+  node.replaceChildren();
+  return node;
+}
+
+let idCounter = 0;
+/** A unique id for label/aria wiring. */
+export function uid(prefix = "tw") {
+  idCounter += 1;
+  return `${prefix}-${idCounter}`;
+}
+
+const COLUMN_NAMES = { todo: "To do", in_progress: "In progress", done: "Done", backlog: "Backlog", review: "Review" };
+
+/** "in_progress" → "In progress": column ids are slugs, people read words. */
+export function columnLabel(column) {
+  if (COLUMN_NAMES[column]) return COLUMN_NAMES[column];
+  const words = column.replace(/[-_]+/g, " ").trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+export function initials(name) {
+  const parts = (name || "?").trim().split(/\s+/).filter(Boolean);
+  const letters = parts.length > 1 ? parts[0][0] + parts[parts.length - 1][0] : (parts[0] || "?").slice(0, 2);
+  return letters.toUpperCase();
+}
+
+/** A stable palette slot for a string, so a label or a person keeps one colour everywhere. */
+export function colourSlot(text, slots = 8) {
+  let hash = 0;
+  for (const char of text || "") hash = (hash * 31 + char.codePointAt(0)) >>> 0;
+  return hash % slots;
+}
+
+export function avatar(user, extraClass = "") {
+  const name = user?.name || "Someone";
+  return h("span", { class: `avatar av-${colourSlot(user?.id || name)} ${extraClass}`.trim(), title: name,
+                     "aria-label": name, role: "img" }, initials(name));
+}
+
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+const UNITS = [["year", 31536000], ["month", 2592000], ["week", 604800], ["day", 86400], ["hour", 3600], ["minute", 60]];
+
+/** "2 minutes ago", "just now". */
+export function timeAgo(iso, now = Date.now()) {
+  const seconds = Math.round((Date.parse(iso) - now) / 1000);
+  if (Math.abs(seconds) < 45) return "just now";
+  for (const [unit, size] of UNITS) {
+    if (Math.abs(seconds) >= size || unit === "minute") return relative.format(Math.round(seconds / size), unit);
+  }
+  return "just now";
+}
+
+const dateFormat = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", timeZone: "UTC" });
+
+/** Due dates are calendar days kept as midnight UTC; show them as that day everywhere. */
+export function formatDueDate(iso) {
+  return iso ? dateFormat.format(new Date(iso)) : "";
+}
+
+export function dueDateInputValue(iso) {
+  return iso ? iso.slice(0, 10) : "";
+}
+
+export function isOverdue(iso, now = new Date()) {
+  if (!iso) return false;
+  const today = now.toISOString().slice(0, 10);
+  return iso.slice(0, 10) < today;
+}
+
+/** Screen-reader announcement (drag and drop, live changes). */
+export function announce(text) {
+  const region = document.getElementById("announcer");
+  if (!region) return;
+  region.textContent = "";
+  // A fresh text node after a tick makes repeated identical messages be read again.
+  setTimeout(() => { region.textContent = text; }, 20);
+}

@@ -1,0 +1,160 @@
+// The WebSocket client for /api/v1/ws: auth message first, subscribe with the last seq
+// seen, heartbeat, reconnect with backoff, and a status for the connection indicator.
+// Board state and seq bookkeeping belong to the board view; this only moves messages.
+
+import { getAccessToken, refresh } from "./session.js";
+
+const PING_EVERY_MS = 25_000;
+const PONG_WITHIN_MS = 10_000;
+const BACKOFF_FIRST_MS = 500;
+const BACKOFF_MAX_MS = 15_000;
+const CLOSE_UNAUTHORIZED = 4401;
+const CLOSE_SLOW_CONSUMER = 4408;
+
+/** Status: "connecting" | "live" | "reconnecting" | "offline". */
+export class LiveClient {
+  constructor({ boardId, since, onMessage, onStatus }) {
+    this.boardId = boardId;
+    this.since = since; // () => the last seq the board view has applied
+    this.onMessage = onMessage;
+    this.onStatus = onStatus;
+    this.socket = null;
+    this.attempt = 0;
+    this.stopped = false;
+    this.timers = {};
+    this.requests = 0;
+    this.onOnline = () => this.connectSoon(0);
+    this.onOffline = () => this.dropSocket("offline");
+    window.addEventListener("online", this.onOnline);
+    window.addEventListener("offline", this.onOffline);
+  }
+
+  start() {
+    this.connect();
+  }
+
+  stop() {
+    this.stopped = true;
+    window.removeEventListener("online", this.onOnline);
+    window.removeEventListener("offline", this.onOffline);
+    this.clearTimers();
+    this.dropSocket(null);
+  }
+
+  setStatus(status) {
+    if (this.status === status) return;
+    this.status = status;
+    this.onStatus(status);
+  }
+
+  clearTimers() {
+    for (const timer of Object.values(this.timers)) clearTimeout(timer);
+    this.timers = {};
+  }
+
+  async connect() {
+    if (this.stopped || this.socket) return;
+    // Connecting while offline only logs a browser error; the "online" event resumes.
+    if (!navigator.onLine) return this.setStatus("offline");
+    this.setStatus(this.attempt === 0 && !this.everLive ? "connecting" : "reconnecting");
+    const token = await getAccessToken();
+    if (this.stopped || this.socket) return undefined;
+    if (!token) return this.setStatus("offline");
+    const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+    const socket = new WebSocket(`${scheme}//${window.location.host}/api/v1/ws`);
+    this.socket = socket;
+    socket.addEventListener("open", () => {
+      if (socket.abandoned) return socket.close(1000);
+      // No token in the URL (browsers log URLs): it goes in the first message.
+      return socket.send(JSON.stringify({ type: "auth", token }));
+    });
+    socket.addEventListener("message", (event) => this.receive(socket, event.data));
+    socket.addEventListener("close", (event) => this.closed(socket, event.code));
+    return undefined;
+  }
+
+  receive(socket, frame) {
+    if (socket !== this.socket) return;
+    this.armHeartbeat();
+    // Under load the server packs several messages into one frame, one per line.
+    for (const line of String(frame).split("\n")) {
+      if (!line.trim()) continue;
+      let message;
+      try { message = JSON.parse(line); } catch { continue; }
+      if (message.type === "ready") this.subscribe();
+      else if (message.type === "pong") continue;
+      else {
+        if (message.type === "subscribed" && message.board === this.boardId) {
+          this.attempt = 0;
+          this.everLive = true;
+          this.setStatus("live");
+        }
+        this.onMessage(message);
+      }
+    }
+  }
+
+  subscribe() {
+    this.requests += 1;
+    this.send({ type: "subscribe", board: this.boardId, since: this.since(), id: `sub-${this.requests}` });
+  }
+
+  send(message) {
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
+  }
+
+  /** Any frame proves the link alive; silence for a ping interval sends a ping, and no
+   * answer to it means a dead link (a laptop waking up, a proxy dropping us): reconnect. */
+  armHeartbeat() {
+    clearTimeout(this.timers.ping);
+    clearTimeout(this.timers.pong);
+    this.timers.ping = setTimeout(() => {
+      this.send({ type: "ping" });
+      this.timers.pong = setTimeout(() => this.dropSocket("reconnecting"), PONG_WITHIN_MS);
+    }, PING_EVERY_MS);
+  }
+
+  /** Close our socket on purpose (offline, dead link, stop); "close" then reconnects. */
+  dropSocket(status) {
+    const socket = this.socket;
+    if (status) this.setStatus(status);
+    if (!socket) return;
+    if (socket.readyState === WebSocket.CONNECTING) {
+      // Closing a connecting socket logs a browser error; close it once it opens instead.
+      socket.abandoned = true;
+      this.socket = null;
+      if (!this.stopped) this.connectSoon(BACKOFF_FIRST_MS);
+    } else {
+      socket.close(1000);
+    }
+  }
+
+  async closed(socket, code) {
+    if (socket !== this.socket) return;
+    this.socket = null;
+    clearTimeout(this.timers.ping);
+    clearTimeout(this.timers.pong);
+    if (this.stopped) return;
+    if (!navigator.onLine) {
+      this.setStatus("offline");
+      return;
+    }
+    this.setStatus("reconnecting");
+    // 4401: the access token expired or was revoked; refresh it, or the session ends and
+    // the app shows the sign-in form. 4408: we fell behind; since= catches us up.
+    if (code === CLOSE_UNAUTHORIZED && !(await refresh())) return;
+    this.connectSoon(code === CLOSE_SLOW_CONSUMER && this.attempt === 0 ? 0 : this.backoff());
+  }
+
+  /** Exponential backoff with jitter, so a restarted server is not hit by every tab at once. */
+  backoff() {
+    const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** this.attempt);
+    this.attempt += 1;
+    return ceiling / 2 + Math.random() * (ceiling / 2);
+  }
+
+  connectSoon(delay) {
+    clearTimeout(this.timers.reconnect);
+    this.timers.reconnect = setTimeout(() => this.connect(), delay);
+  }
+}
