@@ -12,6 +12,7 @@ from app.domain.models import Event
 from app.domain.views import event_message
 from app.jsonutil import dumps
 from app.observability import metrics
+from app.realtime.protocol import unsubscribed_message
 
 log = logging.getLogger(__name__)
 
@@ -35,3 +36,12 @@ class EventPublisher:
         except BrokerUnavailable:
             metrics.EVENTS_PUBLISH_FAILURES.inc()
             log.warning("event %s/%s not published: broker unavailable", event.board_id, event.seq)
+
+    async def publish_board_deleted(self, board_id: str) -> None:
+        """Tell every hub to end its subscriptions to a deleted board. Not in the log (the
+        log is deleted with the board): a hub that misses it learns it at its next
+        catch-up, which finds the board gone."""
+        try:
+            await self._broker.publish(board_channel(board_id), unsubscribed_message(board_id, "board_deleted"))
+        except BrokerUnavailable:
+            log.warning("deletion of board %s not published: broker unavailable", board_id)

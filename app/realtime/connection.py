@@ -1,0 +1,119 @@
+"""One WebSocket connection as the hub sees it: who it is, what it is subscribed to, and a
+bounded outbox drained by a single writer.
+
+``push`` never blocks and never waits for the network: the hub calls it for every local
+socket inside the broker's receive callback, so one slow reader must not slow the others.
+A full outbox closes that connection with 4408 instead (it catches up on reconnect).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections import deque
+from typing import TYPE_CHECKING, Awaitable, Callable
+
+from app.domain.models import User
+
+if TYPE_CHECKING:
+    from app.realtime.subscription import BoardSubscription
+
+CLOSE_NORMAL = 1000
+CLOSE_POLICY = 1008  # the client floods us with frames faster than we read them
+CLOSE_TOO_BIG = 1009
+CLOSE_INTERNAL = 1011
+CLOSE_RESTARTING = 1012
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_SLOW_CONSUMER = 4408
+
+# Frames the writer packs under load (contract: one JSON object per line). A frame is
+# kept well under the 1 MiB default limit of common clients.
+MAX_PACKED_MESSAGES = 256
+MAX_PACKED_CHARS = 256 * 1024
+
+_numbers = itertools.count(1)
+
+SendText = Callable[[str], Awaitable[None]]
+
+
+class ConnectionGone(Exception):
+    """The peer went away while we were writing to it."""
+
+
+class Connection:
+    def __init__(self, send_text: SendText, queue_limit: int) -> None:
+        self.number = next(_numbers)
+        self.user: User | None = None
+        self.subscriptions: dict[str, BoardSubscription] = {}
+        self._send_text = send_text
+        self._queue_limit = queue_limit
+        self._outbox: deque[str] = deque()
+        self._wake = asyncio.Event()
+        self._room = asyncio.Event()
+        self._close_requested = asyncio.Event()
+        self.close_code: int | None = None
+        self.finished = asyncio.Event()  # set once the handler has cleaned up
+
+    @property
+    def closing(self) -> bool:
+        return self.close_code is not None
+
+    def push(self, text: str) -> None:
+        """Queue one message; close with 4408 when the reader cannot keep up."""
+        if self.close_code is not None:
+            return
+        if len(self._outbox) >= self._queue_limit:
+            self.request_close(CLOSE_SLOW_CONSUMER)
+            return
+        self._outbox.append(text)
+        self._wake.set()
+
+    async def wait_for_room(self) -> None:
+        """Wait while the outbox is half full: a replay is paced by its reader rather than
+        taken for a slow consumer."""
+        while len(self._outbox) >= self._queue_limit // 2 and self.close_code is None:
+            self._room.clear()
+            await self._room.wait()
+
+    def request_close(self, code: int) -> None:
+        """Ask the handler to close with ``code``; the first request wins."""
+        if self.close_code is None:
+            self.close_code = code
+            self._outbox.clear()
+            self._wake.set()
+            self._room.set()
+            self._close_requested.set()
+
+    async def wait_close_requested(self) -> int:
+        await self._close_requested.wait()
+        assert self.close_code is not None
+        return self.close_code
+
+    async def write_frames(self) -> None:
+        """The connection's only writer, until a close is requested; the handler cancels
+        it then, which also frees it from a send stuck on a reader that stopped reading.
+
+        Messages queued together go out as one frame, one per line, so a burst costs one
+        socket write per connection rather than one per message.
+        """
+        outbox = self._outbox
+        while self.close_code is None:
+            if not outbox:
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            await self._send_text(self._take_frame())
+            if len(outbox) < self._queue_limit // 2:
+                self._room.set()
+
+    def _take_frame(self) -> str:
+        outbox = self._outbox
+        first = outbox.popleft()
+        if not outbox:
+            return first
+        batch, size = [first], len(first)
+        while outbox and len(batch) < MAX_PACKED_MESSAGES and size + len(outbox[0]) < MAX_PACKED_CHARS:
+            text = outbox.popleft()
+            batch.append(text)
+            size += len(text) + 1
+        return "\n".join(batch)

@@ -1,0 +1,153 @@
+"""The WebSocket messages of the v1 contract: what a client may send, parsed strictly, and
+what the server answers, serialised with the one JSON encoder.
+
+Parsing never raises anything but ``InvalidMessage``: nothing a client sends may crash
+its connection, let alone the process.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from app.jsonutil import dumps, loads
+
+MAX_ID_LENGTH = 128  # board ids are 26 chars; request ids are the client's own
+MAX_TOKEN_LENGTH = 4096
+
+
+class InvalidMessage(Exception):
+    """The frame is not a message we understand; ``request_id`` is echoed when we found one."""
+
+    def __init__(self, message: str, request_id: str | int | None = None) -> None:
+        super().__init__(message)
+        self.request_id = request_id
+
+
+@dataclasses.dataclass(slots=True, frozen=True)
+class Auth:
+    token: str
+
+
+@dataclasses.dataclass(slots=True, frozen=True)
+class Subscribe:
+    board: str
+    since: int | None
+    id: str | int | None
+
+
+@dataclasses.dataclass(slots=True, frozen=True)
+class Unsubscribe:
+    board: str
+    id: str | int | None
+
+
+@dataclasses.dataclass(slots=True, frozen=True)
+class Ping:
+    id: str | int | None
+
+
+ClientMessage = Auth | Subscribe | Unsubscribe | Ping
+
+
+def _is_text(value: Any, max_length: int) -> bool:
+    """A non-empty string we can send back: JSON may carry lone surrogates ("\\ud800"),
+    which no UTF-8 frame can hold."""
+    if not isinstance(value, str) or not value or len(value) > max_length:
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _request_id(body: dict[str, Any]) -> str | int | None:
+    value = body.get("id")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise InvalidMessage('"id" must be a string or an integer.')
+    if isinstance(value, str) and not _is_text(value, MAX_ID_LENGTH):
+        raise InvalidMessage(f'"id" must be text of 1 to {MAX_ID_LENGTH} characters.')
+    if isinstance(value, int) and abs(value) > 2**53:
+        raise InvalidMessage('"id" is out of range.')
+    return value
+
+
+def _board(body: dict[str, Any], request_id: str | int | None) -> str:
+    board = body.get("board")
+    if not _is_text(board, MAX_ID_LENGTH):
+        raise InvalidMessage('"board" must be a board id.', request_id)
+    return board
+
+
+def _since(body: dict[str, Any], request_id: str | int | None) -> int | None:
+    since = body.get("since")
+    if since is None:
+        return None
+    # JSON true/false arrive as bool, which Python counts as int.
+    if isinstance(since, bool) or not isinstance(since, int) or not 0 <= since < 2**53:
+        raise InvalidMessage('"since" must be null or a seq (a whole number >= 0).', request_id)
+    return since
+
+
+def parse_client_message(frame: str) -> ClientMessage:
+    try:
+        body = loads(frame)
+    except (json.JSONDecodeError, RecursionError):
+        raise InvalidMessage("The frame is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise InvalidMessage("A message is a JSON object with a \"type\".")
+    request_id = _request_id(body)
+    match body.get("type"):
+        case "auth":
+            token = body.get("token")
+            if not _is_text(token, MAX_TOKEN_LENGTH):
+                raise InvalidMessage('"token" must be an access token.', request_id)
+            return Auth(token)
+        case "subscribe":
+            return Subscribe(_board(body, request_id), _since(body, request_id), request_id)
+        case "unsubscribe":
+            return Unsubscribe(_board(body, request_id), request_id)
+        case "ping":
+            return Ping(request_id)
+        case _:
+            raise InvalidMessage('Unknown "type"; expected subscribe, unsubscribe or ping.', request_id)
+
+
+# -- server messages ----------------------------------------------------------------------
+
+def _with_id(message: dict[str, Any], request_id: str | int | None) -> str:
+    if request_id is not None:
+        message["id"] = request_id
+    return dumps(message)
+
+
+def ready_message(user: dict[str, Any]) -> str:
+    return dumps({"type": "ready", "user": user})
+
+
+def error_message(code: str, message: str, request_id: str | int | None = None) -> str:
+    return _with_id({"type": "error", "code": code, "message": message}, request_id)
+
+
+def subscribed_message(board: str, seq: int, request_id: str | int | None) -> str:
+    return _with_id({"type": "subscribed", "board": board, "seq": seq}, request_id)
+
+
+def unsubscribed_message(board: str, reason: str, request_id: str | int | None = None) -> str:
+    return _with_id({"type": "unsubscribed", "board": board, "reason": reason}, request_id)
+
+
+def reset_message(board: str, seq: int) -> str:
+    return dumps({"type": "reset", "board": board, "seq": seq})
+
+
+def pong_message(request_id: str | int | None) -> str:
+    return _with_id({"type": "pong"}, request_id)
+
+
+def presence_message(board: str, users: list[dict[str, str]], count: int) -> str:
+    return dumps({"type": "presence", "board": board, "users": users, "count": count})

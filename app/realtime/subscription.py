@@ -1,0 +1,118 @@
+"""One connection's subscription to one board: the seq discipline that makes the stream
+exact.
+
+Every event reaches the socket once, in seq order, without gaps:
+
+- seq <= last delivered: a duplicate (a replay overlapping live, a catch-up racing the
+  broker), dropped;
+- seq == last + 1: delivered, then any held successors;
+- a gap: held, and the feed is asked to catch up from the log after a short wait (the
+  missing one is usually just late).
+
+Until the subscription goes live (while the subscribe request replays the log) live events
+are only held, so the switch from replay to live neither loses nor repeats one.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from app.realtime.connection import Connection
+from app.realtime.protocol import reset_message, subscribed_message
+
+# Held messages past this are dropped and fetched from the log instead: memory stays
+# bounded whatever the broker does.
+PENDING_LIMIT = 1024
+
+EndHandler = Callable[["BoardSubscription", str], None]
+
+
+class BoardSubscription:
+    __slots__ = ("conn", "board_id", "user_id", "live", "ended", "last", "verified_seq", "removed_at",
+                 "pending", "lossy", "epoch", "_report_gap", "_end")
+
+    def __init__(self, conn: Connection, board_id: str, user_id: str, epoch: int,
+                 report_gap: Callable[[], None], end: EndHandler) -> None:
+        self.conn = conn
+        self.board_id = board_id
+        self.user_id = user_id
+        self.live = False
+        self.ended = False
+        self.last = 0  # the last seq this connection got (or was told to skip to by a reset)
+        self.verified_seq: int | None = None  # membership was checked at this seq
+        self.removed_at = 0  # a removal of this user seen before the membership check
+        self.pending: dict[int, str] | None = None
+        self.lossy = False  # held messages were dropped: only the log can fill in
+        self.epoch = epoch  # the feed's resync count when this subscription started
+        self._report_gap = report_gap
+        self._end = end
+
+    def offer(self, seq: int, text: str, removed_user: str | None) -> None:
+        """An event of the board, from the broker or from the log; ``text`` is sent as is."""
+        if self.ended:
+            return
+        if removed_user == self.user_id:
+            if self.verified_seq is None:
+                self.removed_at = max(self.removed_at, seq)
+            elif seq > self.verified_seq:
+                # Acts at once, even ahead of a gap: nothing after a removal is theirs.
+                self._end(self, "removed")
+                return
+        if seq <= self.last and self.live:
+            return
+        if not self.live or seq > self.last + 1:
+            self._hold(seq, text)
+            return
+        self._deliver(seq, text)
+        self._drain()
+
+    def deliver_replayed(self, seq: int, text: str) -> None:
+        """One event of the subscribe-time replay, which reads the log in seq order."""
+        if seq == self.last + 1:
+            self._deliver(seq, text)
+
+    def go_live(self, request_id: str | int | None) -> None:
+        """End of the replay: confirm, then flush the live events held meanwhile."""
+        self.live = True
+        self.conn.push(subscribed_message(self.board_id, self.last, request_id))
+        self._drain()
+
+    def reset(self, latest: int) -> None:
+        """The gap is older than the log we replay: the client refetches over REST."""
+        self.conn.push(reset_message(self.board_id, latest))
+        self.last = max(self.last, latest)
+        if self.live:
+            self._drain()
+
+    @property
+    def needs_catch_up(self) -> bool:
+        return self.live and (self.lossy or bool(self.pending))
+
+    def _deliver(self, seq: int, text: str) -> None:
+        self.last = seq
+        self.conn.push(text)
+
+    def _hold(self, seq: int, text: str) -> None:
+        if self.pending is None:
+            self.pending = {}
+        if len(self.pending) < PENDING_LIMIT:
+            self.pending[seq] = text
+        else:
+            self.lossy = True
+        if self.live:
+            self._report_gap()
+
+    def _drain(self) -> None:
+        pending = self.pending
+        if not pending:
+            if self.lossy:
+                self._report_gap()
+            return
+        while (text := pending.pop(self.last + 1, None)) is not None and not self.ended:
+            self._deliver(self.last + 1, text)
+        for seq in [seq for seq in pending if seq <= self.last]:
+            del pending[seq]
+        if not pending:
+            self.pending = None
+        if pending or self.lossy:
+            self._report_gap()

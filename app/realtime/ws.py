@@ -1,0 +1,172 @@
+"""``/api/v1/ws``: the WebSocket endpoint of the v1 contract (docs/realtime.md).
+
+The handler is the connection's writer; a reader task parses client frames and calls the
+hub. A client disconnect reaches the handler as CancelledError: it cleans up (synchronously,
+so nothing is left half done) and lets it propagate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from urllib.parse import urlsplit
+
+from quart import Blueprint, Response, websocket
+from quart.wrappers.base import ClientDisconnectedError
+
+from app.api.auth_context import AUTH_ATTRIBUTE
+from app.broker.base import BrokerUnavailable
+from app.errors import APIError, error_response
+from app.realtime.connection import (
+    CLOSE_INTERNAL, CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_UNAUTHORIZED, Connection,
+)
+from app.realtime.hub import Hub
+from app.realtime.protocol import (
+    Auth, ClientMessage, InvalidMessage, Ping, Subscribe, Unsubscribe, error_message, parse_client_message, pong_message,
+    ready_message,
+)
+from app.realtime.receive_buffer import BoundedReceiveBuffer
+from app.runtime import current_runtime
+from app.services.auth import AuthService
+from app.store.base import StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+blueprint = Blueprint("realtime", __name__)
+
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+
+def origin_allowed(origin: str | None, host: str | None, allowed: tuple[str, ...]) -> bool:
+    """Same origin, or listed in TASKWIRE_CORS_ORIGINS. Browsers always send ``Origin`` on a
+    WebSocket and cannot forge it; other clients send none and are let through (they hold
+    a token anyway, which is what a cross-site page does not have)."""
+    if origin is None:
+        return True
+    if origin in allowed:
+        return True
+    parts = urlsplit(origin)
+    if parts.scheme not in ("http", "https") or not parts.hostname or not host:
+        return False
+    try:
+        origin_port = parts.port or _DEFAULT_PORTS[parts.scheme]
+        requested = urlsplit("//" + host)
+        host_port = requested.port or _DEFAULT_PORTS[parts.scheme]
+    except ValueError:  # a malformed port in either header
+        return False
+    return (parts.hostname, origin_port) == (requested.hostname, host_port)
+
+
+@blueprint.websocket("/api/v1/ws")
+async def stream() -> Response | None:
+    """Events, presence and catch-up; authenticates in the first message (no token in URLs)."""
+    runtime = current_runtime()
+    if not origin_allowed(websocket.headers.get("Origin"), websocket.headers.get("Host"),
+                          runtime.settings.cors_origins):
+        return error_response(403, "forbidden_origin", "This origin may not open a WebSocket here.")
+    await websocket.accept()
+    await serve_socket(runtime.services.hub, runtime.services.auth, runtime.settings.ws_auth_timeout_seconds,
+                       runtime.settings.ws_max_message_bytes, runtime.settings.ws_send_queue)
+    return None
+
+
+# Authentication happens in-band (the first message); the route policy test sees it as
+# an authenticated route, which it is.
+setattr(stream, AUTH_ATTRIBUTE, True)
+
+
+async def serve_socket(hub: Hub, auth: AuthService, auth_timeout: float, max_bytes: int, queue: int) -> None:
+    conn = Connection(websocket.send, queue)
+    hub.connect(conn)
+    tasks: list[asyncio.Task] = []
+    code: int | None = None
+    try:
+        writer = asyncio.create_task(conn.write_frames())
+        tasks.append(writer)
+        code = await _authenticate(conn, auth, auth_timeout, max_bytes)
+        if code is None:
+            tasks.append(asyncio.create_task(_read_frames(conn, hub, max_bytes)))
+            for task in tasks:  # neither may end on its own: if one does, close
+                task.add_done_callback(lambda _: conn.request_close(CLOSE_INTERNAL))
+            code = await conn.wait_close_requested()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        hub.disconnect(conn)
+        conn.finished.set()
+    # Not bounded by a timeout: a peer that stopped reading holds only this coroutine,
+    # until Hypercorn's read_timeout drops it (it answers no pings either).
+    with contextlib.suppress(ClientDisconnectedError):
+        await websocket.close(code)
+
+
+async def _authenticate(conn: Connection, auth: AuthService, timeout: float, max_bytes: int) -> int | None:
+    """None once authenticated (``ready`` is queued), else the close code."""
+    try:
+        frame = await asyncio.wait_for(websocket.receive(), timeout)
+    except TimeoutError:
+        return CLOSE_UNAUTHORIZED
+    if _too_big(frame, max_bytes):
+        return CLOSE_TOO_BIG
+    try:
+        message = parse_client_message(frame) if isinstance(frame, str) else None
+    except InvalidMessage:
+        message = None
+    if not isinstance(message, Auth):
+        return CLOSE_UNAUTHORIZED
+    try:
+        caller = await auth.authenticate(message.token)
+    except APIError:
+        return CLOSE_UNAUTHORIZED
+    conn.user = caller.user
+    conn.push(ready_message({"id": caller.user.id, "name": caller.user.name, "email": caller.user.email}))
+    return None
+
+
+def _too_big(frame: str | bytes, max_bytes: int) -> bool:
+    if len(frame) > max_bytes:
+        return True
+    # A str counts characters; only a long one can be too many UTF-8 bytes.
+    return isinstance(frame, str) and len(frame) * 4 > max_bytes and len(frame.encode()) > max_bytes
+
+
+async def _read_frames(conn: Connection, hub: Hub, max_bytes: int) -> None:
+    buffer = websocket.buffer
+    while True:
+        frame = await websocket.receive()
+        if isinstance(buffer, BoundedReceiveBuffer) and buffer.overflowed:
+            conn.request_close(CLOSE_POLICY)
+            return
+        if _too_big(frame, max_bytes):
+            conn.request_close(CLOSE_TOO_BIG)
+            return
+        if isinstance(frame, bytes):
+            conn.push(error_message("invalid_message", "Send JSON text frames, not binary ones."))
+            continue
+        try:
+            message = parse_client_message(frame)
+        except InvalidMessage as error:
+            conn.push(error_message("invalid_message", str(error), error.request_id))
+            continue
+        try:
+            await _handle_message(conn, hub, message)
+        except (StoreUnavailable, BrokerUnavailable):
+            conn.push(error_message("unavailable", "A backing service is unavailable; retry shortly.",
+                                    getattr(message, "id", None)))
+        except Exception:  # one bad message must never take the connection down
+            log.exception("error while handling a WebSocket message")
+            conn.push(error_message("internal_error", "Something went wrong on our side.", getattr(message, "id", None)))
+
+
+async def _handle_message(conn: Connection, hub: Hub, message: ClientMessage) -> None:
+    match message:
+        case Subscribe():
+            await hub.subscribe(conn, message)
+        case Unsubscribe():
+            hub.unsubscribe(conn, message.board, message.id)
+        case Ping():
+            conn.push(pong_message(message.id))
+        case Auth():
+            conn.push(error_message("invalid_message", "Already authenticated."))
