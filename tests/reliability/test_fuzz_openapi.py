@@ -1,0 +1,199 @@
+"""Every operation of /openapi.json, fuzzed by schemathesis against a real server process
+on SQLite: valid inputs (positive) and invalid ones (negative), with real ids of a board,
+a task and a member in the path most of the time and generated ids otherwise.
+
+A user would notice two kinds of failure, and both fail this test: a 5xx (something
+crashed), and a response that is not what /openapi.json promises (a generated client
+breaks). Errors must also keep the one shape of the contract. Examples per operation and
+mode: TASKWIRE_FUZZ_EXAMPLES (default 25); TASKWIRE_FUZZ_SEED explores another corner
+(without it the run is deterministic, so CI is not flaky).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, seed, settings, strategies as st
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from tests.reliability.instances import Instance, http, running
+
+pytestmark = pytest.mark.processes
+
+EXAMPLES = int(os.environ.get("TASKWIRE_FUZZ_EXAMPLES", "25"))
+SEED = os.environ.get("TASKWIRE_FUZZ_SEED")
+PASSWORD = "correct horse battery"
+SNAKE_CASE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
+    with running(tmp_path_factory.mktemp("fuzz")) as [instance]:
+        yield instance
+
+
+_numbers = iter(range(1, 1_000_000))
+
+
+@dataclass
+class World:
+    """Real records to put in paths. Destructive operations get fresh ones each time, so
+    one DELETE does not turn every later example into a 404."""
+
+    base: str
+    token: str = ""
+    email: str = ""
+    board: str = ""
+    task: str = ""
+    member: str = ""
+
+    def register(self) -> tuple[str, str, str]:
+        email = f"fuzz{next(_numbers)}.{time.monotonic_ns()}@example.test"
+        status, body = http("POST", f"{self.base}/api/v1/auth/register",
+                            body={"email": email, "password": PASSWORD, "name": "Fuzz"})
+        assert status == 201, body
+        return body["user"]["id"], body["access_token"], email
+
+    def fresh_board(self) -> str:
+        status, body = http("POST", f"{self.base}/api/v1/boards", self.token, {"name": "Fuzzed"})
+        assert status == 201, body
+        return body["id"]
+
+    def fresh_task(self) -> str:
+        status, body = http("POST", f"{self.base}/api/v1/boards/{self.board}/tasks", self.token, {"title": "Fuzzed"})
+        assert status == 201, body
+        return body["id"]
+
+    def fresh_member(self) -> str:
+        user_id, _, email = self.register()
+        status, body = http("POST", f"{self.base}/api/v1/boards/{self.board}/members", self.token,
+                            {"email": email, "role": "editor"})
+        assert status == 201, body
+        return user_id
+
+    def fresh_session(self) -> str:
+        status, body = http("POST", f"{self.base}/api/v1/auth/login", body={"email": self.email, "password": PASSWORD})
+        assert status == 200, body
+        return body["access_token"]
+
+    @classmethod
+    def build(cls, base: str) -> World:
+        world = cls(base)
+        _, world.token, world.email = world.register()
+        world.board = world.fresh_board()
+        world.task = world.fresh_task()
+        world.member = world.fresh_member()
+        return world
+
+    def path_ids(self, method: str, path: str) -> dict[str, str]:
+        destructive = method == "DELETE" or path.endswith("/members/{user_id}")
+        ids = {"board_id": self.board, "task_id": self.task, "user_id": self.member}
+        if method == "DELETE" and path == "/api/v1/boards/{board_id}":
+            ids["board_id"] = self.fresh_board()
+        elif method == "DELETE" and path == "/api/v1/tasks/{task_id}":
+            ids["task_id"] = self.fresh_task()
+        elif destructive and "{user_id}" in path:
+            ids["user_id"] = self.fresh_member()
+        return ids
+
+    def headers_for(self, path: str) -> dict[str, str]:
+        # Logout ends the session of the token it is sent with: never ours.
+        token = self.fresh_session() if path == "/api/v1/auth/logout" else self.token
+        return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass
+class Tally:
+    requests: int = 0
+    statuses: Counter = field(default_factory=Counter)
+    by_operation: dict[str, Counter] = field(default_factory=dict)
+    server_errors: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    def report(self) -> str:
+        lines = [f"requests tried: {self.requests}; 5xx seen: {self.server_errors}; "
+                 f"failures: {len(self.failures)}",
+                 "statuses: " + ", ".join(f"{code}x{count}" for code, count in sorted(self.statuses.items()))]
+        lines += [f"  {label}: " + ", ".join(f"{code}x{count}" for code, count in sorted(statuses.items()))
+                  for label, statuses in self.by_operation.items()]
+        return "\n".join(lines + self.failures[:20])
+
+
+def _error_shape_problem(response: requests.Response) -> str | None:
+    if response.status_code < 400:
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        return f"error body is not JSON: {response.text[:200]!r}"
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict) or not isinstance(error.get("message"), str) \
+            or not SNAKE_CASE.match(str(error.get("code", ""))):
+        return f"error body breaks the contract shape: {body!r:.300}"
+    return None
+
+
+def _fuzz_operation(operation: Any, mode: GenerationMode, world: World, tally: Tally) -> None:
+    method, path = operation.method.upper(), operation.path
+    label = f"{method} {path} [{mode.value}]"
+
+    @given(case=operation.as_strategy(generation_mode=mode), real_ids=st.integers(0, 3))
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=SEED is None,
+              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    def run(case: schemathesis.Case, real_ids: int) -> None:
+        # Three in four examples reach a real record; the rest probe unknown/garbage ids
+        # (3, as Hypothesis favours small integers and the real records matter more).
+        if real_ids != 3 and case.path_parameters:
+            ids = world.path_ids(method, path)
+            for name in case.path_parameters:
+                case.path_parameters[name] = ids[name]
+        tally.requests += 1
+        response = None
+        try:
+            response = case.call(base_url=world.base, headers=world.headers_for(path), timeout=15)
+            tally.statuses[response.status_code] += 1
+            tally.by_operation.setdefault(label, Counter())[response.status_code] += 1
+            if os.environ.get("FUZZ_DEBUG"):
+                print(label, real_ids, case.path_parameters, response.status_code, response.text[:150])
+            if response.status_code >= 500:
+                tally.server_errors += 1
+            case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
+            if problem := _error_shape_problem(response):
+                raise AssertionError(problem)
+        # schemathesis raises a BaseExceptionGroup; collected, so one run reports every broken operation.
+        except (Exception, BaseExceptionGroup) as error:
+            status = response.status_code if response is not None else "no response"
+            tally.failures.append(f"{label} -> {status}: {str(error)[:600]}")
+
+    if SEED is not None:
+        run = seed(int(SEED))(run)
+    run()
+
+
+def test_no_operation_answers_5xx_or_breaks_its_documented_schema(server: Instance) -> None:
+    world = World.build(server.url)
+    schema = schemathesis.openapi.from_url(f"{server.url}/openapi.json")
+    tally = Tally()
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 20, "the schema lost operations"
+    started = time.monotonic()
+    for operation in operations:
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            _fuzz_operation(operation, mode, world, tally)
+    elapsed = time.monotonic() - started
+    summary = f"{len(operations)} operations in {elapsed:.1f}s; {tally.report()}"
+    print(summary)
+    (Path(os.environ.get("TASKWIRE_RELIABILITY_REPORT_DIR", server.data_dir)) / "fuzz_openapi.txt").write_text(summary)
+    assert server.alive(), server.log_tail()
+    assert not tally.failures, summary
