@@ -99,6 +99,11 @@ def register_error_handlers(app: Quart) -> None:
             where = "request body"
         return error_response(422, "validation_error", f"The {where} is not valid.", _validation_details(error))
 
+    @app.errorhandler(UnicodeDecodeError)
+    async def handle_undecodable_body(error: UnicodeDecodeError) -> Response:
+        # Quart decodes a JSON body as UTF-8 before parsing it and lets the error escape.
+        return error_response(400, "invalid_json", "The request body is not valid UTF-8 JSON.")
+
     @app.errorhandler(HTTPException)
     async def handle_http_error(error: HTTPException) -> Response:
         status = error.code or 500
