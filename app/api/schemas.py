@@ -210,8 +210,12 @@ class TaskConflict(ResponseModel):
 
 
 # -- events -----------------------------------------------------------------------------
+# Seqs are 64-bit integers in both stores; a larger "after" would overflow the driver.
+MAX_SEQ = 2**63 - 1
+
+
 class EventQuery(RequestModel):
-    after: Annotated[int, Field(ge=0)] = 0
+    after: Annotated[int, Field(ge=0, le=MAX_SEQ)] = 0
     limit: Annotated[int, Field(ge=1, le=1000)] = 100
 
 
