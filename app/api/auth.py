@@ -11,11 +11,19 @@ from quart import Blueprint, Response, request
 from quart_schema import document_response, validate_request
 
 from app.api.auth_context import caller, optional_caller, public, requires_auth
-from app.api.schemas import ErrorOut, LoginIn, RefreshIn, RegisterIn, SessionOut, UserOut, UserPatchIn
+from app.api.responses import json_response, no_content
+from app.api.schemas import (
+    ErrorOut,
+    LoginIn,
+    RefreshIn,
+    RegisterIn,
+    SessionOut,
+    UserOut,
+    UserPatchIn,
+)
 from app.domain.models import User
 from app.domain.views import user_view
 from app.errors import APIError
-from app.jsonutil import dumps
 from app.runtime import current_runtime
 from app.services.auth import TokenPair
 
@@ -36,7 +44,7 @@ def _session_response(user: User, pair: TokenPair, status: int) -> Response:
     cookie = _wants_cookie()
     if cookie:
         body["refresh_token"] = None
-    response = Response(dumps(body), status=status, content_type="application/json")
+    response = json_response(body, status)
     response.headers["Cache-Control"] = "no-store"
     if cookie:
         settings = current_runtime().settings
@@ -101,7 +109,7 @@ async def refresh(data: RefreshIn) -> Response:
 async def logout(data: RefreshIn) -> Response:
     """End the session: its refresh token and its access tokens stop working at once."""
     await current_runtime().services.auth.logout(_presented_refresh_token(data), await optional_caller())
-    response = Response(status=204)
+    response = no_content()
     response.delete_cookie(COOKIE_NAME, path=COOKIE_PATH)
     return response
 
@@ -109,16 +117,16 @@ async def logout(data: RefreshIn) -> Response:
 @blueprint.get("/users/me")
 @requires_auth
 @document_response(UserOut, 200)
-async def get_me() -> dict:
+async def get_me() -> Response:
     """The signed-in user."""
-    return user_view(caller().user)
+    return json_response(user_view(caller().user))
 
 
 @blueprint.patch("/users/me")
 @requires_auth
 @validate_request(UserPatchIn)
 @document_response(UserOut, 200)
-async def patch_me(data: UserPatchIn) -> dict:
+async def patch_me(data: UserPatchIn) -> Response:
     """Change your name or password."""
     user = await current_runtime().services.auth.update_profile(caller().user, data.name, data.password)
-    return user_view(user)
+    return json_response(user_view(user))

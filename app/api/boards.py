@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from quart import Blueprint
+from quart import Blueprint, Response
 from quart_schema import document_response, validate_querystring, validate_request
 
 from app.api.auth_context import caller, requires_auth
 from app.api.cursors import decode_cursor, encode_cursor
+from app.api.responses import json_response, no_content
 from app.api.schemas import (
-    BoardIn, BoardList, BoardOut, BoardPatchIn, ErrorOut, EventList, EventQuery, MemberIn, MemberList, MemberOut,
-    MemberPatchIn, PageQuery,
+    BoardIn,
+    BoardList,
+    BoardOut,
+    BoardPatchIn,
+    ErrorOut,
+    EventList,
+    EventQuery,
+    MemberIn,
+    MemberList,
+    MemberOut,
+    MemberPatchIn,
+    PageQuery,
 )
 from app.domain.views import board_view, event_view, member_view
 from app.runtime import current_runtime
@@ -25,32 +36,32 @@ def _boards():
 @requires_auth
 @validate_querystring(PageQuery)
 @document_response(BoardList, 200)
-async def list_boards(query_args: PageQuery) -> dict:
+async def list_boards(query_args: PageQuery) -> Response:
     """The boards you are a member of, with your role on each."""
     after = decode_cursor("boards", query_args.cursor, 1)[0] if query_args.cursor else None
     rows, more = await _boards().list_for(caller().user, after, query_args.limit)
     items = [board_view(board, role) for board, role in rows]
-    return {"items": items, "next_cursor": encode_cursor("boards", [rows[-1][0].id]) if more else None}
+    return json_response({"items": items, "next_cursor": encode_cursor("boards", [rows[-1][0].id]) if more else None})
 
 
 @blueprint.post("")
 @requires_auth
 @validate_request(BoardIn)
 @document_response(BoardOut, 201)
-async def create_board(data: BoardIn) -> tuple[dict, int]:
+async def create_board(data: BoardIn) -> Response:
     """Create a board; you become its owner."""
     board, role = await _boards().create(caller().user, data.name, data.description, data.columns)
-    return board_view(board, role), 201
+    return json_response(board_view(board, role), 201)
 
 
 @blueprint.get("/<board_id>")
 @requires_auth
 @document_response(BoardOut, 200)
 @document_response(ErrorOut, 404)
-async def get_board(board_id: str) -> dict:
+async def get_board(board_id: str) -> Response:
     """One board (404 unless you are a member)."""
     board, role = await _boards().get(caller().user, board_id)
-    return board_view(board, role)
+    return json_response(board_view(board, role))
 
 
 @blueprint.patch("/<board_id>")
@@ -58,29 +69,29 @@ async def get_board(board_id: str) -> dict:
 @validate_request(BoardPatchIn)
 @document_response(BoardOut, 200)
 @document_response(ErrorOut, 409)
-async def patch_board(board_id: str, data: BoardPatchIn) -> dict:
+async def patch_board(board_id: str, data: BoardPatchIn) -> Response:
     """Rename a board, change its description or columns (admins and owners)."""
     changes = data.model_dump(include=data.model_fields_set, exclude_none=True)
     board, role = await _boards().update(caller().user, board_id, changes)
-    return board_view(board, role)
+    return json_response(board_view(board, role))
 
 
 @blueprint.delete("/<board_id>")
 @requires_auth
 @document_response(ErrorOut, 403)
-async def delete_board(board_id: str) -> tuple[str, int]:
+async def delete_board(board_id: str) -> Response:
     """Delete a board with its tasks and history (owners only)."""
     await _boards().delete(caller().user, board_id)
-    return "", 204
+    return no_content()
 
 
 @blueprint.get("/<board_id>/members")
 @requires_auth
 @document_response(MemberList, 200)
-async def list_members(board_id: str) -> dict:
+async def list_members(board_id: str) -> Response:
     """Everyone on the board and their role."""
     members = await _boards().list_members(caller().user, board_id)
-    return {"items": [member_view(member) for member in members]}
+    return json_response({"items": [member_view(member) for member in members]})
 
 
 @blueprint.post("/<board_id>/members")
@@ -88,35 +99,35 @@ async def list_members(board_id: str) -> dict:
 @validate_request(MemberIn)
 @document_response(MemberOut, 201)
 @document_response(ErrorOut, 409)
-async def add_member(board_id: str, data: MemberIn) -> tuple[dict, int]:
+async def add_member(board_id: str, data: MemberIn) -> Response:
     """Add a registered user by email with a role (admins and owners)."""
     member = await _boards().add_member(caller().user, board_id, data.email, data.role)
-    return member_view(member), 201
+    return json_response(member_view(member), 201)
 
 
 @blueprint.patch("/<board_id>/members/<user_id>")
 @requires_auth
 @validate_request(MemberPatchIn)
 @document_response(MemberOut, 200)
-async def patch_member(board_id: str, user_id: str, data: MemberPatchIn) -> dict:
+async def patch_member(board_id: str, user_id: str, data: MemberPatchIn) -> Response:
     """Change a member's role (admins and owners; only owners touch owners)."""
-    return member_view(await _boards().change_role(caller().user, board_id, user_id, data.role))
+    return json_response(member_view(await _boards().change_role(caller().user, board_id, user_id, data.role)))
 
 
 @blueprint.delete("/<board_id>/members/<user_id>")
 @requires_auth
 @document_response(ErrorOut, 409)
-async def remove_member(board_id: str, user_id: str) -> tuple[str, int]:
+async def remove_member(board_id: str, user_id: str) -> Response:
     """Remove a member (admins and owners), or leave a board yourself."""
     await _boards().remove_member(caller().user, board_id, user_id)
-    return "", 204
+    return no_content()
 
 
 @blueprint.get("/<board_id>/events")
 @requires_auth
 @validate_querystring(EventQuery)
 @document_response(EventList, 200)
-async def list_events(board_id: str, query_args: EventQuery) -> dict:
+async def list_events(board_id: str, query_args: EventQuery) -> Response:
     """The board's event log after a seq: activity feed, audit trail, catch-up."""
     events, latest = await _boards().events(caller().user, board_id, query_args.after, query_args.limit)
-    return {"items": [event_view(event) for event in events], "latest_seq": latest}
+    return json_response({"items": [event_view(event) for event in events], "latest_seq": latest})

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, request
+from quart import Blueprint, Response, request
 from quart_schema import document_response, validate_querystring, validate_request
 
 from app.api.auth_context import caller, requires_auth
 from app.api.cursors import decode_cursor, encode_cursor
-from app.api.schemas import ErrorOut, TaskConflict, TaskIn, TaskList, TaskListQuery, TaskMoveIn, TaskOut, TaskPatchIn
+from app.api.responses import json_response, no_content
+from app.api.schemas import (
+    ErrorOut,
+    TaskConflict,
+    TaskIn,
+    TaskList,
+    TaskListQuery,
+    TaskMoveIn,
+    TaskOut,
+    TaskPatchIn,
+)
 from app.domain.models import TaskFilter, task_sort_key
 from app.domain.views import task_view
 from app.errors import APIError
@@ -35,7 +45,7 @@ def _if_match_version() -> int | None:
 @requires_auth
 @validate_querystring(TaskListQuery)
 @document_response(TaskList, 200)
-async def list_tasks(board_id: str, query_args: TaskListQuery) -> dict:
+async def list_tasks(board_id: str, query_args: TaskListQuery) -> Response:
     """Tasks of a board: filter, full-text search, sort, cursor pages."""
     kind = f"tasks:{query_args.sort.value}"
     after = tuple(decode_cursor(kind, query_args.cursor, 2)) if query_args.cursor else None
@@ -50,27 +60,27 @@ async def list_tasks(board_id: str, query_args: TaskListQuery) -> dict:
     body: dict = {"items": [task_view(task) for task in page.items], "next_cursor": next_cursor}
     if query_args.include_total:
         body["total"] = page.total
-    return body
+    return json_response(body)
 
 
 @blueprint.post("/boards/<board_id>/tasks")
 @requires_auth
 @validate_request(TaskIn)
 @document_response(TaskOut, 201)
-async def create_task(board_id: str, data: TaskIn) -> tuple[dict, int]:
+async def create_task(board_id: str, data: TaskIn) -> Response:
     """Create a task (editors and up); it goes to the end of its column."""
     fields = data.model_dump(exclude_none=True)
     fields["due_at"] = data.due_at
-    return task_view(await _tasks().create(caller().user, board_id, fields)), 201
+    return json_response(task_view(await _tasks().create(caller().user, board_id, fields)), 201)
 
 
 @blueprint.get("/tasks/<task_id>")
 @requires_auth
 @document_response(TaskOut, 200)
 @document_response(ErrorOut, 404)
-async def get_task(task_id: str) -> dict:
+async def get_task(task_id: str) -> Response:
     """One task."""
-    return task_view(await _tasks().get(caller().user, task_id))
+    return json_response(task_view(await _tasks().get(caller().user, task_id)))
 
 
 @blueprint.patch("/tasks/<task_id>")
@@ -78,7 +88,7 @@ async def get_task(task_id: str) -> dict:
 @validate_request(TaskPatchIn)
 @document_response(TaskOut, 200)
 @document_response(TaskConflict, 409)
-async def patch_task(task_id: str, data: TaskPatchIn) -> dict:
+async def patch_task(task_id: str, data: TaskPatchIn) -> Response:
     """Edit a task. Send the version you saw (``version`` or If-Match); a stale one gets
     409 with the current task under ``current`` and changes nothing."""
     version = data.version if data.version is not None else _if_match_version()
@@ -88,23 +98,23 @@ async def patch_task(task_id: str, data: TaskPatchIn) -> dict:
     for field in ("title", "status", "priority", "assignees", "labels", "description"):
         if field in changes and changes[field] is None:
             raise APIError(422, "validation_error", f"{field} cannot be null.", details=[{"loc": [field]}])
-    return task_view(await _tasks().update(caller().user, task_id, version, changes))
+    return json_response(task_view(await _tasks().update(caller().user, task_id, version, changes)))
 
 
 @blueprint.post("/tasks/<task_id>/move")
 @requires_auth
 @validate_request(TaskMoveIn)
 @document_response(TaskOut, 200)
-async def move_task(task_id: str, data: TaskMoveIn) -> dict:
+async def move_task(task_id: str, data: TaskMoveIn) -> Response:
     """Move a task to a column, between two neighbours (``before`` above it, ``after``
     below it) or at the end. Only the moved task is rewritten."""
-    return task_view(await _tasks().move(caller().user, task_id, data.status, data.before, data.after))
+    return json_response(task_view(await _tasks().move(caller().user, task_id, data.status, data.before, data.after)))
 
 
 @blueprint.delete("/tasks/<task_id>")
 @requires_auth
 @document_response(ErrorOut, 404)
-async def delete_task(task_id: str) -> tuple[str, int]:
+async def delete_task(task_id: str) -> Response:
     """Delete a task (editors and up); If-Match makes it conditional on the version."""
     await _tasks().delete(caller().user, task_id, _if_match_version())
-    return "", 204
+    return no_content()
