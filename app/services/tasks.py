@@ -48,10 +48,15 @@ class TaskService:
 
     async def _task_for(self, actor: User, task_id: str, needed: Role) -> tuple[Task, Board]:
         task = await self._store.get_task(task_id)
-        if task is None or await self._store.get_member(task.board_id, actor.id) is None:
-            # A task of a board the caller cannot see does not exist for them.
+        if task is None:
             raise task_not_found()
-        return task, await self._board_for(actor, task.board_id, needed)
+        try:
+            return task, await self._board_for(actor, task.board_id, needed)
+        except APIError as error:
+            if error.status == 404:
+                # A task of a board the caller cannot see does not exist for them.
+                raise task_not_found() from None
+            raise
 
     async def _check_fields(self, board: Board, fields: dict[str, Any]) -> None:
         if "status" in fields and fields["status"] not in board.columns:
