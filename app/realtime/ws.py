@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from quart import Blueprint, Response, websocket
 from quart.wrappers.base import ClientDisconnectedError
 
+from app.api import rate_limits
 from app.api.auth_context import AUTH_ATTRIBUTE
 from app.broker.base import BrokerUnavailable
 from app.errors import APIError, error_response
@@ -29,6 +30,7 @@ from app.realtime.protocol import (
 from app.realtime.receive_buffer import BoundedReceiveBuffer
 from app.runtime import current_runtime
 from app.services.auth import AuthService
+from app.settings import Settings
 from app.store.base import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -66,8 +68,7 @@ async def stream() -> Response | None:
                           runtime.settings.cors_origins):
         return error_response(403, "forbidden_origin", "This origin may not open a WebSocket here.")
     await websocket.accept()
-    await serve_socket(runtime.services.hub, runtime.services.auth, runtime.settings.ws_auth_timeout_seconds,
-                       runtime.settings.ws_max_message_bytes, runtime.settings.ws_send_queue)
+    await serve_socket(runtime.services.hub, runtime.services.auth, runtime.settings)
     return None
 
 
@@ -76,7 +77,9 @@ async def stream() -> Response | None:
 setattr(stream, AUTH_ATTRIBUTE, True)
 
 
-async def serve_socket(hub: Hub, auth: AuthService, auth_timeout: float, max_bytes: int, queue: int) -> None:
+async def serve_socket(hub: Hub, auth: AuthService, settings: Settings) -> None:
+    auth_timeout, max_bytes = settings.ws_auth_timeout_seconds, settings.ws_max_message_bytes
+    queue, rate_limit = settings.ws_send_queue, settings.rate_limit_ws_messages_per_minute
     conn = Connection(websocket.send, queue)
     hub.connect(conn)
     tasks: list[asyncio.Task] = []
@@ -86,7 +89,7 @@ async def serve_socket(hub: Hub, auth: AuthService, auth_timeout: float, max_byt
         tasks.append(writer)
         code = await _authenticate(conn, auth, auth_timeout, max_bytes)
         if code is None:
-            tasks.append(asyncio.create_task(_read_frames(conn, hub, max_bytes)))
+            tasks.append(asyncio.create_task(_read_frames(conn, hub, max_bytes, rate_limit)))
             for task in tasks:  # neither may end on its own: if one does, close
                 task.add_done_callback(lambda _: conn.request_close(CLOSE_INTERNAL))
             code = await conn.wait_close_requested()
@@ -132,8 +135,10 @@ def _too_big(frame: str | bytes, max_bytes: int) -> bool:
     return isinstance(frame, str) and len(frame) * 4 > max_bytes and len(frame.encode()) > max_bytes
 
 
-async def _read_frames(conn: Connection, hub: Hub, max_bytes: int) -> None:
+async def _read_frames(conn: Connection, hub: Hub, max_bytes: int, limit: int) -> None:
     buffer = websocket.buffer
+    assert conn.user is not None
+    user_id = conn.user.id
     while True:
         frame = await websocket.receive()
         if isinstance(buffer, BoundedReceiveBuffer) and buffer.overflowed:
@@ -142,22 +147,34 @@ async def _read_frames(conn: Connection, hub: Hub, max_bytes: int) -> None:
         if _too_big(frame, max_bytes):
             conn.request_close(CLOSE_TOO_BIG)
             return
-        if isinstance(frame, bytes):
-            conn.push(error_message("invalid_message", "Send JSON text frames, not binary ones."))
-            continue
         try:
-            message = parse_client_message(frame)
-        except InvalidMessage as error:
-            conn.push(error_message("invalid_message", str(error), error.request_id))
+            # Every frame counts, junk included, per user like the REST limit.
+            await rate_limits.enforce("ws", user_id, limit)
+        except APIError as error:
+            conn.push(error_message(error.code, error.message))
             continue
-        try:
-            await _handle_message(conn, hub, message)
-        except (StoreUnavailable, BrokerUnavailable):
-            conn.push(error_message("unavailable", "A backing service is unavailable; retry shortly.",
-                                    getattr(message, "id", None)))
-        except Exception:  # one bad message must never take the connection down
-            log.exception("error while handling a WebSocket message")
-            conn.push(error_message("internal_error", "Something went wrong on our side.", getattr(message, "id", None)))
+        except BrokerUnavailable:
+            pass  # the limiter is down: serve rather than refuse everyone
+        await _handle_frame(conn, hub, frame)
+
+
+async def _handle_frame(conn: Connection, hub: Hub, frame: str | bytes) -> None:
+    if isinstance(frame, bytes):
+        conn.push(error_message("invalid_message", "Send JSON text frames, not binary ones."))
+        return
+    try:
+        message = parse_client_message(frame)
+    except InvalidMessage as error:
+        conn.push(error_message("invalid_message", str(error), error.request_id))
+        return
+    try:
+        await _handle_message(conn, hub, message)
+    except (StoreUnavailable, BrokerUnavailable):
+        conn.push(error_message("unavailable", "A backing service is unavailable; retry shortly.",
+                                getattr(message, "id", None)))
+    except Exception:  # one bad message must never take the connection down
+        log.exception("error while handling a WebSocket message")
+        conn.push(error_message("internal_error", "Something went wrong on our side.", getattr(message, "id", None)))
 
 
 async def _handle_message(conn: Connection, hub: Hub, message: ClientMessage) -> None:

@@ -123,3 +123,17 @@ async def test_a_flood_of_frames_faster_than_we_read_is_closed_not_buffered(live
         await client.connection.send(frame)
     code = await client.closed_with(timeout=10)
     assert code in (1008, 4408)
+
+
+async def test_messages_past_the_per_user_rate_limit_are_refused_and_the_socket_stays(live: LiveApp) -> None:
+    alice = await live.api.register()
+    client = await live.client(alice)
+    limit = live.runtime.settings.rate_limit_ws_messages_per_minute
+    for number in range(limit):
+        await client.send({"type": "ping", "id": number})
+    for number in range(limit):
+        assert await client.recv() == {"type": "pong", "id": number}
+    await client.send({"type": "ping", "id": "over"})
+    refused = await client.recv()
+    assert refused["type"] == "error" and refused["code"] == "rate_limited"
+    await client.close()
