@@ -226,9 +226,12 @@ def test_export_of_an_unknown_board_fails_in_one_line(tmp_path: Path) -> None:
     assert not (tmp_path / "x.json").exists()
 
 
-@pytest.mark.parametrize("command", [["serve"], ["backup", "--output", "x.db"], ["create-indexes"]])
-@pytest.mark.parametrize("bad", [{"TASKWIRE_DATABASE_URL": "postgres://db/taskwire"}, {"PORT": "eighty"},
-                                 {"TASKWIRE_LOG_LEVEL": "LOUD"}])
+@pytest.mark.parametrize(("command", "bad"), [
+    (["serve"], {"TASKWIRE_DATABASE_URL": "postgres://db/taskwire"}),
+    (["backup", "--output", "x.db"], {"PORT": "eighty"}),
+    (["create-indexes"], {"TASKWIRE_LOG_LEVEL": "LOUD"}),
+    (["export-board", "B", "--output", "x.json"], {"TASKWIRE_SECRET_KEY": "short"}),
+])
 def test_a_bad_setting_prints_one_line_and_exits_2(tmp_path: Path, command: list[str], bad: dict[str, str]) -> None:
     result = run_app(*command, data_dir=tmp_path, extra_env=bad)
     assert result.returncode == 2
