@@ -7,9 +7,24 @@ board, or the service answering 5xx to a request it should simply refuse.
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import contextlib
+import hashlib
+import hmac
+import json
+import math
+import secrets
+import sqlite3
+import time
+from typing import Any, Callable
+
+import pymongo
 import pytest
 
+from app.services.auth import ACCESS_AUDIENCE
 from tests.support.apiclient import Api
+from tests.support.app_fixtures import SECRET
 
 
 # -- malformed input: refused with 4xx, never a crash ------------------------------------
@@ -29,3 +44,186 @@ async def test_an_event_cursor_beyond_64_bits_is_refused_not_a_crash(api: Api) -
     assert status == 422 and body["error"]["code"] == "validation_error"
     status, body = await api.call("GET", f"/api/v1/boards/{account.personal_board}/events?after={2**63 - 1}", account)
     assert status == 200 and body["items"] == []
+
+
+# -- tokens: anything but an HS256 access token we signed is refused ---------------------
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _jwt(header: dict, claims: dict, sign: Callable[[bytes], bytes]) -> str:
+    signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}".encode()
+    return f"{signing_input.decode()}.{_b64(sign(signing_input))}"
+
+
+def _claims(user_id: str, **overrides: Any) -> dict:
+    now = int(time.time())
+    claims = {"iss": "taskwire", "aud": ACCESS_AUDIENCE, "sub": user_id, "sid": "S1", "jti": secrets.token_hex(6),
+              "iat": now, "exp": now + 600, **overrides}
+    return {name: value for name, value in claims.items() if value is not None}
+
+
+def _hs(key: bytes, digest: str = "sha256") -> Callable[[bytes], bytes]:
+    return lambda data: hmac.new(key, data, digest).digest()
+
+
+class _AttackerRsaKey:
+    """An RSA key of the attacker's own, in pure Python (the suite has no crypto library):
+    enough to make real RS256 signatures and a real public-key PEM."""
+
+    def __init__(self) -> None:
+        e = 65537
+        while True:
+            p, q = _prime(1024), _prime(1024)
+            phi = (p - 1) * (q - 1)
+            if p != q and math.gcd(e, phi) == 1:
+                break
+        self.n, self.e, self.d = p * q, e, pow(e, -1, phi)
+
+    def sign_rs256(self, data: bytes) -> bytes:
+        size = (self.n.bit_length() + 7) // 8
+        digest_info = bytes.fromhex("3031300d060960864801650304020105000420") + hashlib.sha256(data).digest()
+        padded = b"\x00\x01" + b"\xff" * (size - len(digest_info) - 3) + b"\x00" + digest_info
+        return pow(int.from_bytes(padded), self.d, self.n).to_bytes(size)
+
+    def public_pem(self) -> bytes:
+        rsa_key = _der(0x30, _der_int(self.n) + _der_int(self.e))
+        algorithm = _der(0x30, bytes.fromhex("06092a864886f70d0101010500"))
+        spki = _der(0x30, algorithm + _der(0x03, b"\x00" + rsa_key))
+        body = base64.encodebytes(spki).decode().replace("\n", "")
+        lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+        return ("-----BEGIN PUBLIC KEY-----\n" + "\n".join(lines) + "\n-----END PUBLIC KEY-----\n").encode()
+
+    def jwk(self) -> dict:
+        def number(value: int) -> str:
+            return _b64(value.to_bytes((value.bit_length() + 7) // 8))
+        return {"kty": "RSA", "e": number(self.e), "n": number(self.n)}
+
+
+def _prime(bits: int) -> int:
+    while True:
+        candidate = secrets.randbits(bits) | (1 << (bits - 1)) | 1
+        if all(candidate % small for small in (3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37)) and _probably_prime(candidate):
+            return candidate
+
+
+def _probably_prime(n: int, rounds: int = 24) -> bool:
+    d, r = n - 1, 0
+    while d % 2 == 0:
+        d, r = d // 2, r + 1
+    for _ in range(rounds):
+        x = pow(secrets.randbelow(n - 3) + 2, d, n)
+        if x in (1, n - 1):
+            continue
+        for _ in range(r - 1):
+            x = pow(x, 2, n)
+            if x == n - 1:
+                break
+        else:
+            return False
+    return True
+
+
+def _der(tag: int, content: bytes) -> bytes:
+    length = len(content)
+    if length < 0x80:
+        return bytes([tag, length]) + content
+    encoded = length.to_bytes((length.bit_length() + 7) // 8)
+    return bytes([tag, 0x80 | len(encoded)]) + encoded + content
+
+
+def _der_int(value: int) -> bytes:
+    return _der(0x02, value.to_bytes(value.bit_length() // 8 + 1))
+
+
+@pytest.fixture(scope="module")
+def attacker_key() -> _AttackerRsaKey:
+    return _AttackerRsaKey()
+
+
+ACCESS_KEY = hmac.new(SECRET.encode(), b"taskwire access jwt v1", "sha256").digest()
+TYP = {"typ": "at+jwt"}
+
+FORGERIES: dict[str, Callable[[str, _AttackerRsaKey], str]] = {
+    "alg none, empty signature": lambda uid, key: _jwt({"alg": "none", **TYP}, _claims(uid), lambda _: b""),
+    "alg None": lambda uid, key: _jwt({"alg": "None", **TYP}, _claims(uid), lambda _: b""),
+    "alg NONE with our signature": lambda uid, key: _jwt({"alg": "NONE", **TYP}, _claims(uid), _hs(ACCESS_KEY)),
+    "RS256 signed by the attacker, key embedded as jwk": lambda uid, key: _jwt(
+        {"alg": "RS256", **TYP, "jwk": key.jwk()}, _claims(uid), key.sign_rs256),
+    "RS256 header over our HMAC signature": lambda uid, key: _jwt({"alg": "RS256", **TYP}, _claims(uid), _hs(ACCESS_KEY)),
+    "HS256 keyed with the attacker's public key PEM": lambda uid, key: _jwt(
+        {"alg": "HS256", **TYP, "jwk": key.jwk()}, _claims(uid), _hs(key.public_pem())),
+    "HS512 keyed with our own key": lambda uid, key: _jwt({"alg": "HS512", **TYP}, _claims(uid), _hs(ACCESS_KEY, "sha512")),
+    "HS256 keyed with the raw secret": lambda uid, key: _jwt({"alg": "HS256", **TYP}, _claims(uid), _hs(SECRET.encode())),
+    "kid path traversal with an empty key": lambda uid, key: _jwt(
+        {"alg": "HS256", **TYP, "kid": "../../../../dev/null"}, _claims(uid), _hs(b"")),
+    "forged signature bytes": lambda uid, key: _jwt({"alg": "HS256", **TYP}, _claims(uid), lambda _: secrets.token_bytes(32)),
+    "expired": lambda uid, key: _jwt({"alg": "HS256", **TYP}, _claims(uid, iat=int(time.time()) - 1200,
+                                                                         exp=int(time.time()) - 600), _hs(ACCESS_KEY)),
+    "not yet valid (nbf)": lambda uid, key: _jwt({"alg": "HS256", **TYP}, _claims(uid, nbf=int(time.time()) + 600),
+                                                 _hs(ACCESS_KEY)),
+    "wrong issuer": lambda uid, key: _jwt({"alg": "HS256", **TYP}, _claims(uid, iss="evil"), _hs(ACCESS_KEY)),
+    "wrong audience": lambda uid, key: _jwt({"alg": "HS256", **TYP}, _claims(uid, aud="taskwire:refresh"), _hs(ACCESS_KEY)),
+    "audience list without ours": lambda uid, key: _jwt({"alg": "HS256", **TYP}, _claims(uid, aud=["other"]),
+                                                        _hs(ACCESS_KEY)),
+    "subject as an object": lambda uid, key: _jwt({"alg": "HS256", **TYP}, _claims({"$ne": None}), _hs(ACCESS_KEY)),
+    "no expiry": lambda uid, key: _jwt({"alg": "HS256", **TYP}, _claims(uid, exp=None), _hs(ACCESS_KEY)),
+}
+
+
+async def test_a_correctly_signed_forgery_template_is_accepted(api: Api) -> None:
+    # The control: the forgeries below differ from this token by exactly one flaw.
+    account = await api.register()
+    token = _jwt({"alg": "HS256", **TYP}, _claims(account.id), _hs(ACCESS_KEY))
+    assert (await api.call("GET", "/api/v1/users/me", headers={"Authorization": f"Bearer {token}"}))[0] == 200
+
+
+async def test_forged_and_misused_tokens_never_authenticate(api: Api, attacker_key: _AttackerRsaKey) -> None:
+    account = await api.register()
+    accepted = {}
+    for name, forge in FORGERIES.items():
+        headers = {"Authorization": f"Bearer {forge(account.id, attacker_key)}"}
+        status, body = await api.call("GET", f"/api/v1/boards/{account.personal_board}", headers=headers)
+        if status != 401 or body["error"]["code"] not in {"invalid_token", "token_expired"}:
+            accepted[name] = (status, body)
+    assert accepted == {}
+
+
+def _delete_user_row(database_url: str, user_id: str) -> None:
+    """What an operator deleting an account by hand does; there is no delete-user API."""
+    if database_url.startswith("sqlite:///"):
+        with contextlib.closing(sqlite3.connect(database_url.removeprefix("sqlite:///"))) as conn:
+            assert conn.execute("DELETE FROM users WHERE id = ?", (user_id,)).rowcount == 1
+            conn.commit()
+        return
+    client: pymongo.MongoClient = pymongo.MongoClient(database_url)
+    try:
+        assert client.get_default_database()["users"].delete_one({"_id": user_id}).deleted_count == 1
+    finally:
+        client.close()
+
+
+async def test_tokens_of_a_deleted_user_stop_working(api: Api, database_url: str) -> None:
+    account = await api.register()
+    assert (await api.call("GET", "/api/v1/users/me", account))[0] == 200
+    _delete_user_row(database_url, account.id)
+    status, body = await api.call("GET", f"/api/v1/boards/{account.personal_board}", account)
+    assert status == 401 and body["error"]["code"] == "invalid_token"
+    status, _ = await api.call("POST", "/api/v1/auth/refresh", json={"refresh_token": account.refresh_token})
+    assert status == 401
+
+
+async def test_racing_replays_of_one_refresh_token_leave_no_working_session(api: Api) -> None:
+    account = await api.register()
+    results = await asyncio.gather(*[
+        api.call("POST", "/api/v1/auth/refresh", json={"refresh_token": account.refresh_token}) for _ in range(8)])
+    assert all(status in (200, 401) for status, _ in results), results
+    winners = [body for status, body in results if status == 200]
+    assert len(winners) <= 1, results
+    # Seven replays mean the token was stolen: whatever pair the race handed out is dead,
+    # the refresh token included (or the session would come back once the access marker expires).
+    for pair in winners:
+        assert (await api.call("GET", "/api/v1/users/me",
+                               headers={"Authorization": f"Bearer {pair['access_token']}"}))[0] == 401
+        assert (await api.call("POST", "/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}))[0] == 401
