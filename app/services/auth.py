@@ -177,7 +177,15 @@ class AuthService:
         user = await self._store.get_user(stored.user_id)
         if user is None:
             raise _unauthorized("The account no longer exists.", "invalid_refresh_token")
-        return await self._issue_pair(user.id, stored.family_id), user
+        pair = await self._issue_pair(user.id, stored.family_id)
+        # A replay racing this call may have revoked the family after our spend but before
+        # the new token was stored, so its revocation missed that token. The marker is set
+        # before the store revocation (see _revoke_session): seeing none here means any later
+        # revocation still covers the new token.
+        if await self._broker.get_value(REVOKED_SESSION_KEY + stored.family_id) is not None:
+            await self._store.revoke_refresh_family(stored.family_id)
+            raise _unauthorized("This refresh token was already used; the session is revoked.", "refresh_token_reused")
+        return pair, user
 
     async def logout(self, refresh_token: str | None, caller: Caller | None) -> None:
         """End the session of the refresh token (and of the access token, if one was sent)."""
@@ -192,11 +200,12 @@ class AuthService:
             await self._revoke_session(session_id)
 
     async def _revoke_session(self, session_id: str) -> None:
-        await self._store.revoke_refresh_family(session_id)
-        # Access tokens are not stored: a marker that outlives the last of them does it.
+        # Access tokens are not stored: a marker that outlives the last of them does it. It
+        # is set first, so that a concurrent rotate() sees it (see rotate).
         await self._broker.set_value(
             REVOKED_SESSION_KEY + session_id, "1", self._settings.access_token_ttl_seconds + 60
         )
+        await self._store.revoke_refresh_family(session_id)
 
     async def authenticate(self, access_token: str) -> Caller:
         try:
