@@ -23,7 +23,7 @@ import pymongo
 import pytest
 
 from app.services.auth import ACCESS_AUDIENCE
-from tests.support.apiclient import Api
+from tests.support.apiclient import PASSWORD, Account, Api
 from tests.support.app_fixtures import SECRET
 
 
@@ -227,3 +227,196 @@ async def test_racing_replays_of_one_refresh_token_leave_no_working_session(api:
         assert (await api.call("GET", "/api/v1/users/me",
                                headers={"Authorization": f"Bearer {pair['access_token']}"}))[0] == 401
         assert (await api.call("POST", "/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}))[0] == 401
+
+
+# -- tenants: user A never reaches user B's board, tasks, members or events --------------
+
+async def _snapshot(api: Api, owner: Account, board: str) -> tuple:
+    """Everything B can see of B's board; must be identical before and after A's attempts."""
+    calls = [f"/api/v1/boards/{board}", f"/api/v1/boards/{board}/members", f"/api/v1/boards/{board}/tasks",
+             f"/api/v1/boards/{board}/events?limit=1000"]
+    return tuple([await api.call("GET", path, owner) for path in calls])
+
+
+async def test_a_user_can_never_read_change_or_list_another_users_board(api: Api) -> None:
+    alice, bob = await api.register("alice"), await api.register("bob")
+    board = (await api.board(bob, "Bob's secrets"))["id"]
+    task = await api.task(bob, board, "salary review", labels=["private"])
+    carol = await api.register("carol")
+    await api.add_member(bob, board, carol, "editor")
+    before = await _snapshot(api, bob, board)
+
+    attempts = [
+        ("GET", f"/api/v1/boards/{board}", None),
+        ("PATCH", f"/api/v1/boards/{board}", {"name": "pwned"}),
+        ("DELETE", f"/api/v1/boards/{board}", None),
+        ("GET", f"/api/v1/boards/{board}/members", None),
+        ("POST", f"/api/v1/boards/{board}/members", {"email": alice.email, "role": "owner"}),
+        ("PATCH", f"/api/v1/boards/{board}/members/{carol.id}", {"role": "viewer"}),
+        ("PATCH", f"/api/v1/boards/{board}/members/{alice.id}", {"role": "owner"}),
+        ("DELETE", f"/api/v1/boards/{board}/members/{carol.id}", None),
+        ("DELETE", f"/api/v1/boards/{board}/members/{bob.id}", None),
+        ("GET", f"/api/v1/boards/{board}/tasks", None),
+        ("GET", f"/api/v1/boards/{board}/tasks?q=salary&include_total=true", None),
+        ("POST", f"/api/v1/boards/{board}/tasks", {"title": "planted"}),
+        ("GET", f"/api/v1/boards/{board}/events", None),
+        ("GET", f"/api/v1/tasks/{task['id']}", None),
+        ("PATCH", f"/api/v1/tasks/{task['id']}", {"title": "pwned", "version": task["version"]}),
+        ("POST", f"/api/v1/tasks/{task['id']}/move", {"status": "done"}),
+        ("DELETE", f"/api/v1/tasks/{task['id']}", None),
+    ]
+    leaks = []
+    for method, path, body in attempts:
+        status, answer = await api.call(method, path, alice, json=body)
+        # A board or task Alice is not on does not exist for her: the very answer an unknown id gets.
+        unknown = path.replace(board, "01NOSUCHBOARD0000000000000").replace(task["id"], "01NOSUCHTASK00000000000000")
+        if (status, answer) != await api.call(method, unknown, alice, json=body) or status != 404:
+            leaks.append((method, path, status, answer))
+    assert leaks == []
+    assert await _snapshot(api, bob, board) == before
+
+
+async def test_another_boards_ids_inside_a_request_are_refused_like_unknown_ones(api: Api) -> None:
+    alice, bob = await api.register("alice"), await api.register("bob")
+    bobs_task = await api.task(bob, bob.personal_board, "bob's")
+    mine = await api.task(alice, alice.personal_board, "mine")
+    unknown = "01NOSUCHTASK00000000000000"
+
+    async def same_as_unknown(method: str, path: str, body_with: Callable[[str], dict] | None = None) -> None:
+        with_bobs = await api.call(method, path.format(bobs_task["id"], bob.id), alice,
+                                   json=body_with(bobs_task["id"]) if body_with else None)
+        with_unknown = await api.call(method, path.format(unknown, unknown), alice,
+                                      json=body_with(unknown) if body_with else None)
+        # The answer may echo the id that was sent; apart from that it must be the same.
+        echoed = json.dumps(with_bobs).replace(bobs_task["id"], unknown).replace(bob.id, unknown)
+        assert with_bobs[0] in (404, 422) and echoed == json.dumps(with_unknown)
+
+    # Bob's task as a neighbour in a move of Alice's own task.
+    await same_as_unknown("POST", f"/api/v1/tasks/{mine['id']}/move", lambda other: {"status": "todo", "before": other})
+    await same_as_unknown("POST", f"/api/v1/tasks/{mine['id']}/move", lambda other: {"status": "todo", "after": other})
+    # Bob (a user, not on Alice's board) as an assignee or as a member to re-role.
+    await same_as_unknown("POST", f"/api/v1/boards/{alice.personal_board}/tasks",
+                          lambda _: {"title": "x", "assignees": [bob.id]} if _ != unknown else
+                          {"title": "x", "assignees": [unknown]})
+    await same_as_unknown("PATCH", f"/api/v1/boards/{alice.personal_board}/members/{{1}}", lambda _: {"role": "viewer"})
+    assert (await api.call("GET", f"/api/v1/tasks/{bobs_task['id']}", bob))[1]["title"] == "bob's"
+
+
+async def test_lists_and_search_only_ever_return_the_callers_boards_and_tasks(api: Api) -> None:
+    alice, bob = await api.register("alice"), await api.register("bob")
+    for number in range(3):
+        await api.task(bob, bob.personal_board, f"needle {number}", labels=["needle"])
+    await api.task(alice, alice.personal_board, "needle of alice", labels=["needle"])
+    _, boards = await api.call("GET", "/api/v1/boards?limit=200", alice)
+    assert [board["id"] for board in boards["items"]] == [alice.personal_board]
+    for query in ("q=needle", "label=needle", "q=needle&include_total=true&sort=-created_at"):
+        _, page = await api.call("GET", f"/api/v1/boards/{alice.personal_board}/tasks?{query}", alice)
+        assert [task["title"] for task in page["items"]] == ["needle of alice"]
+        assert page.get("total", 1) == 1
+    # A cursor taken from Bob's list pages Alice's board, not Bob's.
+    _, bobs_page = await api.call("GET", f"/api/v1/boards/{bob.personal_board}/tasks?limit=1", bob)
+    status, page = await api.call("GET", f"/api/v1/boards/{alice.personal_board}/tasks?cursor={bobs_page['next_cursor']}",
+                                  alice)
+    assert status == 400 or all(task["board_id"] == alice.personal_board for task in page["items"])
+
+
+# -- query-operator injection: an operator object is refused, operator text is just text --
+
+OPERATORS: list[Any] = [{"$gt": ""}, {"$ne": None}, {"$where": "sleep(1000) || true"}, {"$regex": ".*"},
+                        {"$in": ["a"]}, [{"$ne": None}]]
+
+
+def _bodies(world: dict[str, Any]) -> list[tuple[str, str, dict]]:
+    """A valid body for every JSON endpoint, built on real records."""
+    board, task, member = world["board"], world["task"], world["member"]
+    return [
+        ("POST", "/api/v1/auth/register", {"email": "new@example.test", "password": PASSWORD, "name": "New"}),
+        ("POST", "/api/v1/auth/login", {"email": world["email"], "password": PASSWORD}),
+        ("POST", "/api/v1/auth/refresh", {"refresh_token": world["refresh_token"]}),
+        ("PATCH", "/api/v1/users/me", {"name": "Renamed", "password": PASSWORD}),
+        ("POST", "/api/v1/boards", {"name": "B", "description": "d", "columns": ["todo", "done"]}),
+        ("PATCH", f"/api/v1/boards/{board}", {"name": "B", "description": "d", "columns": ["todo", "done"]}),
+        ("POST", f"/api/v1/boards/{board}/members", {"email": world["other_email"], "role": "editor"}),
+        ("PATCH", f"/api/v1/boards/{board}/members/{member}", {"role": "viewer"}),
+        ("POST", f"/api/v1/boards/{board}/tasks", {"title": "t", "description": "d", "status": "todo",
+                                                    "priority": "high", "assignees": [world["user"]],
+                                                    "labels": ["x"], "due_at": "2030-01-01T00:00:00Z"}),
+        ("PATCH", f"/api/v1/tasks/{task}", {"version": 1, "title": "t", "description": "d", "status": "todo",
+                                            "priority": "low", "assignees": [world["user"]], "labels": ["y"],
+                                            "due_at": "2030-01-01T00:00:00Z"}),
+        ("POST", f"/api/v1/tasks/{task}/move", {"status": "todo", "before": task, "after": task}),
+        ("POST", "/api/v1/auth/logout", {"refresh_token": world["refresh_token"]}),
+    ]
+
+
+async def test_an_operator_object_in_any_json_field_is_refused_and_changes_nothing(api: Api) -> None:
+    owner, other = await api.register("owner"), await api.register("other")
+    member = await api.register("member")
+    await api.add_member(owner, owner.personal_board, member, "editor")
+    task = await api.task(owner, owner.personal_board, "target")
+    world = {"board": owner.personal_board, "task": task["id"], "member": member.id, "user": owner.id,
+             "email": owner.email, "other_email": other.email, "refresh_token": owner.refresh_token}
+    before = await _snapshot(api, owner, owner.personal_board)
+    accepted = []
+    tried = 0
+    for method, path, body in _bodies(world):
+        for field, value in body.items():
+            payloads = OPERATORS + ([[operator] for operator in OPERATORS[:4]] if isinstance(value, list) else [])
+            for payload in payloads:
+                tried += 1
+                status, answer = await api.call(method, path, owner, json={**body, field: payload})
+                if status not in (400, 422):
+                    accepted.append((method, path, field, payload, status, answer))
+    assert tried > 150 and accepted == []
+    assert await _snapshot(api, owner, owner.personal_board) == before
+    assert (await api.call("GET", "/api/v1/users/me", owner))[0] == 200  # the session survived too
+
+
+INJECTED_TEXT = ['{"$gt": ""}', '{"$ne": null}', '{"$where": "1"}', ".*", "^", "$where", "' OR 1=1 --", "*", "\\"]
+
+
+async def test_operator_text_in_query_parameters_matches_nothing(api: Api) -> None:
+    owner = await api.register()
+    board = owner.personal_board
+    for title in ("alpha", "beta", "gamma"):
+        await api.task(owner, board, title, labels=["plain"], assignees=[owner.id])
+    matched = []
+    for parameter in ("q", "label", "status", "assignee"):
+        for text in INJECTED_TEXT:
+            status, page = await api.call("GET", f"/api/v1/boards/{board}/tasks", owner,
+                                          query_string={parameter: text, "include_total": "true"})
+            if status >= 500 or (status == 200 and (page["items"] or page["total"])):
+                matched.append((parameter, text, status, page))
+    # PHP/Express-style nested keys are unknown parameters, not operators.
+    for key in ("label[$ne]", "q[$regex]", "status[$gt]", "cursor[$gt]"):
+        status, page = await api.call("GET", f"/api/v1/boards/{board}/tasks", owner, query_string={key: "x"})
+        if status != 422:
+            matched.append((key, status, page))
+    for key, text in (("after", '{"$gt": 0}'), ("limit", '{"$gt": 0}'), ("after[$gt]", "0")):
+        status, page = await api.call("GET", f"/api/v1/boards/{board}/events", owner, query_string={key: text})
+        if status != 422:
+            matched.append((key, text, status, page))
+    assert matched == []
+
+
+async def test_a_cursor_smuggling_an_operator_is_refused(api: Api) -> None:
+    owner = await api.register()
+    for title in ("alpha", "beta"):
+        await api.task(owner, owner.personal_board, title)
+    for position in ([{"$gt": ""}, "x"], ["a", {"$ne": None}], [["$gt"], "x"], [None, None]):
+        raw = json.dumps(["tasks:position", *position]).encode()
+        cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        status, body = await api.call("GET", f"/api/v1/boards/{owner.personal_board}/tasks?cursor={cursor}", owner)
+        assert status == 400 and body["error"]["code"] == "invalid_cursor"
+
+
+async def test_operator_text_is_stored_and_found_verbatim(api: Api) -> None:
+    owner = await api.register()
+    text = '{"$where": "this.title != null"}'
+    task = await api.task(owner, owner.personal_board, text, labels=["$ne"], description="$gt")
+    await api.task(owner, owner.personal_board, "ordinary", labels=["plain"])
+    _, stored = await api.call("GET", f"/api/v1/tasks/{task['id']}", owner)
+    assert (stored["title"], stored["labels"], stored["description"]) == (text, ["$ne"], "$gt")
+    _, page = await api.call("GET", f"/api/v1/boards/{owner.personal_board}/tasks", owner,
+                             query_string={"label": "$ne"})
+    assert [item["id"] for item in page["items"]] == [task["id"]]
