@@ -238,3 +238,51 @@ def test_a_bad_setting_prints_one_line_and_exits_2(tmp_path: Path, command: list
     assert result.stderr.startswith("taskwire: ") and result.stderr.count("\n") == 1
     assert next(iter(bad)) in result.stderr
     assert result.stdout == ""
+
+
+async def test_a_board_exported_from_sqlite_imports_into_mongodb(tmp_path: Path, mongo_wire) -> None:
+    store = await opened(sqlite_url(tmp_path))
+    try:
+        board, _ = await seed_shared_board(store)
+    finally:
+        await store.close()
+    export_file = tmp_path / "launch.json"
+    assert run_app("export-board", board.id, "--output", str(export_file), data_dir=tmp_path).returncode == 0
+    mongo_url = mongo_database_url(mongo_wire.url)
+    store = await opened(mongo_url)
+    try:
+        await add_user(store, "bob@example.com", "Bob")
+        imported = run_app("import-board", str(export_file), "--owner-email", "BOB@example.com",
+                           data_dir=tmp_path, database_url=mongo_url)
+        assert imported.returncode == 0, imported.stderr
+        assert "skipped member ada@example.com" in imported.stdout
+        bob = await store.get_user_by_email("bob@example.com")
+        assert bob is not None
+        ((new_board, role),) = await store.list_boards_for_user(bob.id, None, 10)
+        assert role == Role.OWNER and new_board.seq == 3  # three task.created events
+        page = await store.list_tasks(TaskPageRequest(new_board.id, TaskFilter(), TaskSort.POSITION, 50))
+        assert sorted(task.title for task in page.items) == ["Book the room", "Record the demo", "Write the post"]
+        assert all(task.assignees in ([], [bob.id]) for task in page.items)
+    finally:
+        await store.close()
+
+
+async def test_an_import_that_fails_partway_leaves_no_half_board(tmp_path: Path) -> None:
+    store = await opened(sqlite_url(tmp_path))
+    try:
+        board, people = await seed_shared_board(store)
+    finally:
+        await store.close()
+    export_file = tmp_path / "launch.json"
+    assert run_app("export-board", board.id, "--output", str(export_file), data_dir=tmp_path).returncode == 0
+    document = json.loads(export_file.read_text())
+    document["tasks"][-1]["status"] = "archived"  # not a column: the last task cannot be created
+    export_file.write_text(json.dumps(document))
+    result = run_app("import-board", str(export_file), data_dir=tmp_path)
+    assert result.returncode == 1 and "'archived', not a column" in result.stderr
+    assert "removed the partly imported board" in result.stdout
+    store = await opened(sqlite_url(tmp_path))
+    try:
+        assert [b.id for b, _ in await store.list_boards_for_user(people["Ada"].id, None, 10)] == [board.id]
+    finally:
+        await store.close()
