@@ -66,7 +66,8 @@ export function colourSlot(text, slots = 8) {
 
 export function avatar(user, extraClass = "") {
   const name = user?.name || "Someone";
-  return h("span", { class: `avatar av-${colourSlot(user?.id || name)} ${extraClass}`.trim(), title: name,
+  // Keyed by name, not id: the same person looks the same in every browser and screenshot.
+  return h("span", { class: `avatar av-${colourSlot(name)} ${extraClass}`.trim(), title: name,
                      "aria-label": name, role: "img" }, initials(name));
 }
 

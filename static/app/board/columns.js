@@ -132,29 +132,36 @@ function move(list, card, before) {
   list.insertBefore(card, before);
 }
 
+/** Update a card in place: its buttons persist, so a focused card keeps focus when a
+ * live change or the answer to a move redraws it. */
 function fillCard(card, task, state) {
-  card.dataset.priority = task.priority;
-  const meta = [];
-  if (task.priority !== "medium") {
-    meta.push(h("span", { class: `chip prio prio-${task.priority}` }, PRIORITY_TEXT[task.priority]));
+  if (!card.firstChild) {
+    card.append(
+      h("div", { class: "card-top" },
+        h("button", { type: "button", class: "card-open" }, h("span", { class: "card-title" })),
+        h("button", { type: "button", class: "card-grip", "aria-describedby": "dnd-help",
+                      title: "Drag, or press Space to move with the arrow keys" }, h("span", { "aria-hidden": "true" }, "⠿"))),
+      h("div", { class: "card-meta" }, h("span", { class: "card-chips" }), h("span", { class: "avatars" })));
   }
-  for (const label of task.labels) meta.push(h("span", { class: `chip label lc-${colourSlot(label)}` }, label));
+  card.dataset.priority = task.priority;
+  card.querySelector(".card-title").textContent = task.title;
+  card.querySelector(".card-open").setAttribute("aria-label", `Open task: ${task.title}`);
+  const grip = card.querySelector(".card-grip");
+  grip.setAttribute("aria-label", `Move task: ${task.title}`);
+  grip.hidden = !state.canEdit;
+  const chips = [];
+  if (task.priority !== "medium") {
+    chips.push(h("span", { class: `chip prio prio-${task.priority}` }, PRIORITY_TEXT[task.priority]));
+  }
+  for (const label of task.labels) chips.push(h("span", { class: `chip label lc-${colourSlot(label)}` }, label));
   if (task.due_at) {
     const overdue = isOverdue(task.due_at) && task.status !== "done";
-    meta.push(h("span", { class: `due${overdue ? " due-overdue" : ""}`, title: overdue ? "Overdue" : "Due date" },
+    chips.push(h("span", { class: `due${overdue ? " due-overdue" : ""}`, title: overdue ? "Overdue" : "Due date" },
       h("time", { datetime: task.due_at }, formatDueDate(task.due_at))));
   }
   const people = task.assignees.map((id) => state.members.get(id)).filter(Boolean);
-  card.replaceChildren(
-    h("div", { class: "card-top" },
-      h("button", { type: "button", class: "card-open", "aria-label": `Open task: ${task.title}` },
-        h("span", { class: "card-title" }, task.title)),
-      h("button", { type: "button", class: "card-grip", "aria-label": `Move task: ${task.title}`,
-                    "aria-describedby": "dnd-help", title: "Drag, or press Space to move with the arrow keys",
-                    hidden: !state.canEdit }, h("span", { "aria-hidden": "true" }, "⠿"))),
-    meta.length || people.length
-      ? h("div", { class: "card-meta" }, h("span", { class: "card-chips" }, meta),
-          people.length ? h("span", { class: "avatars" }, people.map((m) => avatar({ id: m.user_id, name: m.name }, "avatar-small"))) : null)
-      : null,
-  );
+  card.querySelector(".card-chips").replaceChildren(...chips);
+  card.querySelector(".avatars").replaceChildren(
+    ...people.map((member) => avatar({ id: member.user_id, name: member.name }, "avatar-small")));
+  card.querySelector(".card-meta").hidden = !chips.length && !people.length;
 }

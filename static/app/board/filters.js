@@ -54,12 +54,21 @@ export class FilterBar {
     this.mine = h("input", { type: "checkbox", name: "mine", "data-testid": "filter-mine" });
     this.summary = h("span", { class: "filter-summary", "aria-live": "polite" });
     this.clear = h("button", { type: "button", class: "btn btn-ghost btn-small", hidden: true }, "Clear filters");
+    // On a phone the filters fold away behind this button (CSS shows it only there).
+    const moreId = uid("filters");
+    this.toggle = h("button", { type: "button", class: "btn btn-small filters-button", "aria-expanded": "false",
+                                "aria-controls": moreId }, "Filters");
     this.element = h("form", { class: "filter-bar", role: "search", "aria-label": "Filter tasks" },
       h("div", { class: "filter filter-search" },
-        h("label", { class: "visually-hidden", for: searchId }, "Search tasks"), this.search),
-      this.status.node, this.label.node, this.assignee.node,
-      h("label", { class: "filter filter-toggle" }, this.mine, h("span", {}, "Assigned to me")),
+        h("label", { class: "visually-hidden", for: searchId }, "Search tasks"), this.search, this.toggle),
+      h("div", { class: "filter-more", id: moreId },
+        this.status.node, this.label.node, this.assignee.node,
+        h("label", { class: "filter filter-mine" }, this.mine, h("span", {}, "Assigned to me"))),
       h("div", { class: "filter-end" }, this.summary, this.clear));
+    this.toggle.addEventListener("click", () => {
+      const open = this.element.classList.toggle("is-open");
+      this.toggle.setAttribute("aria-expanded", String(open));
+    });
     this.element.addEventListener("submit", (event) => event.preventDefault());
     this.element.addEventListener("input", () => this.read());
     this.element.addEventListener("change", () => this.read());
@@ -71,8 +80,14 @@ export class FilterBar {
       q: this.search.value.trim(), status: this.status.control.value, label: this.label.control.value,
       assignee: this.assignee.control.value, mine: this.mine.checked ? "1" : "",
     };
-    this.clear.hidden = !isFiltering(this.values);
+    this.showActive();
     this.onChange(this.values);
+  }
+
+  showActive() {
+    this.clear.hidden = !isFiltering(this.values);
+    const active = ["status", "label", "assignee", "mine"].filter((key) => this.values[key]).length;
+    this.toggle.textContent = active ? `Filters (${active})` : "Filters";
   }
 
   /** Show `values` in the controls (from the URL), optionally telling the board. */
@@ -81,7 +96,7 @@ export class FilterBar {
     this.search.value = values.q;
     this.mine.checked = values.mine === "1";
     for (const key of ["status", "label", "assignee"]) this[key].control.value = values[key];
-    this.clear.hidden = !isFiltering(values);
+    this.showActive();
     if (notify) this.onChange(this.values);
   }
 

@@ -1,0 +1,85 @@
+"""Working on one board with others: version conflicts in the task dialog, and the members
+panel (invite, change role, remove) with its effect on the other person, live."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import expect
+
+from tests.browser.support import card, open_board
+
+pytestmark = pytest.mark.browser
+
+# Chromium logs the expected 409 response itself as a console error; nothing else may appear.
+EXPECTED_CONFLICT = (r"^Failed to load resource: the server responded with a status of 409 ",)
+
+
+async def test_a_conflicting_save_shows_their_version_and_can_keep_mine_or_use_theirs(people, rest) -> None:
+    cora = await rest.register("Cora")
+    dan = await rest.register("Dan")
+    board = await rest.board(cora, "Docs")
+    await rest.add_member(cora, board["id"], dan, "editor")
+    task = await rest.task(cora, board["id"], "Draft intro")
+    page = await people.page("cora", allowed=EXPECTED_CONFLICT)
+    await open_board(page, cora, board["id"])
+    dialog = page.get_by_test_id("task-dialog")
+
+    await page.get_by_role("button", name="Open task: Draft intro").click()
+    await dialog.get_by_label("Title").fill("Draft the intro (Cora)")
+    task = await rest.patch_task(dan, task, title="Intro draft (Dan)", priority="high")
+    await expect(dialog.get_by_role("status")).to_contain_text("Someone else just changed this task")
+    await dialog.get_by_role("button", name="Save").click()
+    conflict = dialog.get_by_test_id("conflict")
+    await expect(conflict).to_contain_text("Someone else saved this task first")
+    await expect(conflict.get_by_role("row", name="Title")).to_contain_text("Intro draft (Dan)")
+    await expect(conflict.get_by_role("row", name="Title")).to_contain_text("Draft the intro (Cora)")
+    await conflict.get_by_role("button", name="Keep mine").click()
+    await expect(dialog).to_be_hidden()
+    await expect(card(page, "Draft the intro (Cora)")).to_be_visible()
+    stored = await rest.get_task(cora, task["id"])
+    assert stored["title"] == "Draft the intro (Cora)" and stored["version"] == 3
+    assert stored["priority"] == "medium"  # mine was medium: keeping mine keeps all my fields
+
+    await page.get_by_role("button", name="Open task: Draft the intro (Cora)").click()
+    await dialog.get_by_label("Title").fill("Cora again")
+    await rest.patch_task(dan, stored, title="Dan again")
+    await dialog.get_by_role("button", name="Save").click()
+    await conflict.get_by_role("button", name="Use theirs").click()
+    await expect(dialog.get_by_label("Title")).to_have_value("Dan again")
+    await dialog.get_by_role("button", name="Cancel").click()
+    await expect(card(page, "Dan again")).to_be_visible()
+    assert (await rest.get_task(cora, task["id"]))["title"] == "Dan again"
+
+
+async def test_members_are_invited_promoted_and_removed_as_the_role_allows(people, rest) -> None:
+    olive = await rest.register("Olive")
+    vic = await rest.register("Vic")
+    board = await rest.board(olive, "Team")
+    owner_page = await people.page("olive")
+    await open_board(owner_page, olive, board["id"])
+    await owner_page.get_by_test_id("tab-members").click()
+    await owner_page.get_by_test_id("invite-email").fill(vic.email)
+    await owner_page.get_by_test_id("invite-role").select_option("viewer")
+    await owner_page.get_by_role("button", name="Invite").click()
+    members = owner_page.get_by_test_id("members")
+    await expect(members.get_by_role("listitem")).to_have_count(2)
+    await expect(owner_page.get_by_label("Role for Vic")).to_have_value("viewer")
+
+    # A viewer sees the board read-only: no new-task button, no move handles, no invite form.
+    vic_page = await people.page("vic")
+    await open_board(vic_page, vic, board["id"])
+    await expect(vic_page.get_by_test_id("new-task")).to_be_hidden()
+    await vic_page.get_by_test_id("tab-members").click()
+    await expect(vic_page.get_by_test_id("invite-email")).to_have_count(0)
+    await expect(vic_page.get_by_test_id("member-role")).to_have_count(0)
+
+    # Promoted to editor: Vic's controls appear live.
+    await owner_page.get_by_label("Role for Vic").select_option("editor")
+    await expect(vic_page.get_by_test_id("new-task")).to_be_visible()
+
+    # Removed: Vic's page stops showing the board at once.
+    await owner_page.get_by_role("button", name="Remove Vic").click()
+    await owner_page.get_by_role("button", name="Remove Vic").click()  # the second click confirms
+    await expect(members.get_by_role("listitem")).to_have_count(1)
+    await expect(vic_page.get_by_test_id("board-not-found")).to_be_visible()
+    await expect(vic_page.get_by_role("heading", name="You no longer have access to this board")).to_be_visible()
