@@ -6,7 +6,7 @@ from quart import Quart
 
 
 def register_blueprints(app: Quart) -> None:
-    from app.api import auth, boards, health, tasks
+    from app.api import auth, boards, health, pages, tasks
 
-    for module in (health, auth, boards, tasks):
+    for module in (health, auth, boards, tasks, pages):
         app.register_blueprint(module.blueprint)
