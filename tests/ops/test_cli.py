@@ -125,9 +125,11 @@ def test_backup_on_mongodb_refuses_and_points_at_mongodump(tmp_path: Path) -> No
 
 
 def test_create_indexes_on_sqlite_creates_the_schema_and_lists_it(tmp_path: Path) -> None:
+    from app.store.sqlite_schema import MIGRATIONS
+
     result = run_app("create-indexes", data_dir=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "schema version 1" in result.stdout
+    assert f"schema version {len(MIGRATIONS)}" in result.stdout
     for name in ("users_email", "members_user", "tasks_status_position", "tasks_fts (full-text)"):
         assert name in result.stdout
     assert (tmp_path / "taskwire.db").is_file()
