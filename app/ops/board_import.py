@@ -61,7 +61,7 @@ async def _choose_owner(store: Store, document: dict[str, Any], owner_email: str
             raise OpsError(f"no account has the email {owner_email!r}")
         return owner
     for member in document["members"]:
-        if member["role"] == Role.OWNER.value and (owner := await store.get_user_by_email(member["email"])):
+        if member["role"] == Role.OWNER.value and (owner := await store.get_user_by_email(member["email"].lower())):
             return owner
     raise OpsError("none of the board's owners has an account here; pass --owner-email")
 
@@ -110,7 +110,11 @@ class _BoardImport:
             if user is None:
                 progress(COMMAND, f"warning: skipped member {email}: no account has this email")
                 continue
-            member = Member(board.id, user.id, Role(exported["role"]), self._at, email=user.email, name=user.name)
+            try:
+                role = Role(exported["role"])
+            except (KeyError, ValueError):
+                raise OpsError(f"member {email} has no valid role in the export") from None
+            member = Member(board.id, user.id, role, self._at, email=user.email, name=user.name)
             await self._store.add_member(
                 member, EventDraft("member.added", self._owner.id, self._at, member_view(member)))
             self._members[exported["user_id"]] = user.id
@@ -120,7 +124,10 @@ class _BoardImport:
         tasks = self._document["tasks"]
         dropped_assignees = 0
         for count, exported in enumerate(tasks, start=1):
-            task = self._task(board, exported)
+            try:
+                task = self._task(board, exported)
+            except (KeyError, TypeError, ValueError) as error:
+                raise OpsError(f"task {count} of the export is malformed: {error!r}") from None
             dropped_assignees += len(exported["assignees"]) - len(task.assignees)
             await self._store.create_task(task, EventDraft("task.created", self._owner.id, self._at, task_view(task)))
             if count % PROGRESS_EVERY == 0:
