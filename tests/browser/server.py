@@ -10,9 +10,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from tests.support.services import free_port, stop_process
 
@@ -38,16 +38,17 @@ def _wait_ready(url: str, proc: subprocess.Popen, log_path: Path) -> None:
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited with {proc.returncode}:\n{log_path.read_text(errors='replace')}")
-        with contextlib.suppress(OSError, urllib.error.URLError):
-            with urllib.request.urlopen(f"{url}/readyz", timeout=1) as response:
-                if response.status == 200:
-                    return
+        with contextlib.suppress(OSError, urllib.error.URLError), \
+                urllib.request.urlopen(f"{url}/readyz", timeout=1) as response:
+            if response.status == 200:
+                return
         time.sleep(0.1)
     raise TimeoutError(f"server not ready within {READY_TIMEOUT_SECONDS}s:\n{log_path.read_text(errors='replace')}")
 
 
 @contextlib.contextmanager
-def dashboard_server(data_dir: Path) -> Iterator[ServerProcess]:
+def dashboard_server(data_dir: Path, **settings: str) -> Iterator[ServerProcess]:
+    """`settings`: extra TASKWIRE_* variables, e.g. REPLAY_LIMIT="2"."""
     port = free_port()
     env = {
         **os.environ,
@@ -58,6 +59,7 @@ def dashboard_server(data_dir: Path) -> Iterator[ServerProcess]:
         "TASKWIRE_ARGON2_TIME_COST": "1",
         "TASKWIRE_ARGON2_MEMORY_KIB": "1024",
         "TASKWIRE_SECRET_KEY": SECRET_KEY,
+        **{f"TASKWIRE_{name}": value for name, value in settings.items()},
     }
     log_path = data_dir / "server.log"
     with open(log_path, "wb") as log:

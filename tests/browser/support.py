@@ -6,11 +6,20 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import httpx
-from playwright.async_api import ConsoleMessage, Error, Locator, Page, expect
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Error,
+    Locator,
+    Page,
+    expect,
+)
 
 PASSWORD = "correct horse battery staple"
 _numbers = itertools.count(1)
@@ -128,3 +137,32 @@ LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking
                "--disable-sync", "--no-first-run", "--disable-quic"]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
+ACTION_TIMEOUT_MS = 5000
+
+
+class People:
+    """Opens one browser context per person; remembers them for teardown and the guard."""
+
+    def __init__(self, browser: Browser, base_url: str) -> None:
+        self.browser = browser
+        self.base_url = base_url
+        self.contexts: list[BrowserContext] = []
+        self.guards: list[ConsoleGuard] = []
+
+    async def page(self, label: str, viewport: dict = DESKTOP, allowed: tuple[str, ...] = (), **options) -> Page:
+        context = await self.browser.new_context(base_url=self.base_url, viewport=viewport, **options)
+        context.set_default_timeout(ACTION_TIMEOUT_MS)
+        self.contexts.append(context)
+        page = await context.new_page()
+        guard = ConsoleGuard(label, allowed)
+        guard.watch(page)
+        self.guards.append(guard)
+        return page
+
+    async def close(self) -> None:
+        for context in self.contexts:
+            await context.close()
+
+    def assert_no_errors(self) -> None:
+        problems = [problem for guard in self.guards for problem in guard.problems]
+        assert not problems, "the dashboard logged errors:\n" + "\n".join(problems)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import expect
 
-from tests.browser.support import card, column, open_board
+from tests.browser.server import dashboard_server
+from tests.browser.support import People, Rest, card, column, open_board
 
 pytestmark = pytest.mark.browser
 
@@ -59,3 +60,38 @@ async def test_two_people_see_each_others_changes_live_and_catch_up_after_offlin
     await expect(card(column(bob_page, "done"), "Ship it (v1.0)")).to_be_visible()
     await expect(bob_page.get_by_test_id("activity")).to_contain_text("Alice created ‘Write release notes’")
     assert await bob_page.evaluate("window.noReload") is True
+
+
+async def test_a_gap_too_old_to_replay_is_refetched_after_reset(chromium, tmp_path) -> None:
+    # A server that replays at most 2 missed events: more than that and it answers `reset`.
+    with dashboard_server(tmp_path, REPLAY_LIMIT="2") as server:
+        rest = Rest(server.url)
+        crowd = People(chromium, server.url)
+        try:
+            alice = await rest.register("Alice")
+            bob = await rest.register("Bob")
+            board = await rest.board(alice, "Launch")
+            await rest.add_member(alice, board["id"], bob, "editor")
+            doomed = await rest.task(alice, board["id"], "Doomed")
+            bob_page = await crowd.page("bob")
+            await open_board(bob_page, bob, board["id"])
+            await expect(card(bob_page, "Doomed")).to_be_visible()
+
+            await bob_page.context.set_offline(True)
+            await expect(bob_page.get_by_test_id("connection")).to_have_attribute("data-state", "offline")
+            for title in ("One", "Two", "Three"):
+                await rest.task(alice, board["id"], title, status="in_progress")
+            await rest.call("DELETE", f"/tasks/{doomed['id']}", alice)
+
+            refetches = []
+            bob_page.on("request", lambda request: refetches.append(request.url)
+                        if request.url.endswith(f"/api/v1/boards/{board['id']}") else None)
+            await bob_page.context.set_offline(False)
+            await expect(column(bob_page, "in_progress").get_by_test_id("card")).to_have_count(3)
+            await expect(card(bob_page, "Doomed")).to_have_count(0)
+            await expect(bob_page.get_by_test_id("connection")).to_have_attribute("data-state", "live")
+            assert refetches, "a reset must refetch the board over REST"
+        finally:
+            await crowd.close()
+            await rest.close()
+        crowd.assert_no_errors()
