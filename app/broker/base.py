@@ -50,6 +50,11 @@ class Broker(Protocol):
 
     async def delete_value(self, key: str) -> None: ...
 
+    async def set_value_if_absent(self, key: str, value: str, ttl_seconds: float) -> bool:
+        """Set ``key`` only if it holds no live value, atomically across instances (one
+        SET NX on Redis). True if this call set it: exactly one of several racing callers
+        wins, which is what idempotency keys and per-token throttles rely on."""
+
     async def hash_set(self, key: str, field: str, value: str, ttl_seconds: float) -> None:
         """Set one field of a hash and (re)arm the whole hash's expiry."""
 

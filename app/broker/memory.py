@@ -101,6 +101,14 @@ class MemoryBroker:
     async def delete_value(self, key: str) -> None:
         self._entries.pop(key, None)
 
+    async def set_value_if_absent(self, key: str, value: str, ttl_seconds: float) -> bool:
+        # No await between the check and the set: atomic on the one event loop.
+        now = self._tick()
+        if self._live(key, now) is not None:
+            return False
+        self._entries[key] = _Expiring(value, now + ttl_seconds)
+        return True
+
     async def hash_set(self, key: str, field: str, value: str, ttl_seconds: float) -> None:
         now = self._tick()
         fields = self._live(key, now)

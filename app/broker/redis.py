@@ -153,6 +153,11 @@ class RedisBroker:
     async def delete_value(self, key: str) -> None:
         await self._command(self._commands.delete(self._prefix + key))
 
+    async def set_value_if_absent(self, key: str, value: str, ttl_seconds: float) -> bool:
+        # SET NX PX: the check, the set and the expiry are one command.
+        stored = await self._command(self._commands.set(self._prefix + key, value, px=_millis(ttl_seconds), nx=True))
+        return bool(stored)
+
     async def hash_set(self, key: str, field: str, value: str, ttl_seconds: float) -> None:
         full_key = self._prefix + key
 

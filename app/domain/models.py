@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from contextvars import ContextVar
 from enum import StrEnum
 from typing import Any
 
@@ -104,6 +105,12 @@ class Task:
     version: int = 1
 
 
+# The client mutation id of the request being served, set at the API edge (body field or
+# X-Client-Mutation-Id header); None outside a request. Each request runs in a context of
+# its own, so one request's id never reaches another's events.
+CLIENT_MUTATION_ID: ContextVar[str | None] = ContextVar("client_mutation_id", default=None)
+
+
 @dataclasses.dataclass(slots=True)
 class EventDraft:
     """An event before the store gives it the board's next seq in the same write."""
@@ -112,6 +119,9 @@ class EventDraft:
     actor: str
     at: str
     data: dict[str, Any]
+    # Every draft made while serving a request carries that request's client mutation id,
+    # so the author's client can recognise (and skip) the echo of its own change.
+    client_mutation_id: str | None = dataclasses.field(default_factory=CLIENT_MUTATION_ID.get)
 
 
 @dataclasses.dataclass(slots=True)
@@ -122,6 +132,7 @@ class Event:
     actor: str
     at: str
     data: dict[str, Any]
+    client_mutation_id: str | None = None
 
 
 @dataclasses.dataclass(slots=True)
@@ -171,3 +182,37 @@ def task_sort_key(task: Task, sort: TaskSort) -> str | int:
 
 def sort_is_descending(sort: TaskSort) -> bool:
     return sort in (TaskSort.CREATED_DESC, TaskSort.UPDATED_DESC)
+
+
+class TokenScope(StrEnum):
+    READ = "read"  # GET/HEAD on REST, subscribing over the WebSocket
+    WRITE = "write"  # everything a session of the same user may do
+
+
+@dataclasses.dataclass(slots=True)
+class ApiToken:
+    """A personal API token. The secret itself is never stored: only its sha256 and the
+    first characters (``prefix``), so that a user can tell tokens apart in a list."""
+
+    id: str
+    user_id: str
+    name: str
+    token_hash: str
+    prefix: str
+    scopes: list[str]
+    board_ids: list[str] | None  # None: every board the user is a member of
+    created_at: str
+    expires_at: str | None = None
+    last_used_at: str | None = None
+
+
+@dataclasses.dataclass(slots=True)
+class Comment:
+    id: str  # time-ordered, so id order is creation order
+    board_id: str
+    task_id: str
+    author_id: str
+    body: str
+    mentions: list[str]  # ids of the board members the body @mentions
+    created_at: str
+    updated_at: str

@@ -19,7 +19,9 @@ from __future__ import annotations
 from typing import Protocol
 
 from app.domain.models import (
+    ApiToken,
     Board,
+    Comment,
     Event,
     EventDraft,
     Member,
@@ -163,3 +165,33 @@ class Store(Protocol):
     # -- events ----------------------------------------------------------------------
     async def list_events(self, board_id: str, after_seq: int, limit: int) -> list[Event]:
         """Events with seq > after_seq in seq order, at most ``limit``."""
+
+    # -- personal API tokens -----------------------------------------------------------
+    async def create_api_token(self, token: ApiToken) -> None: ...
+
+    async def get_api_token_by_hash(self, token_hash: str) -> ApiToken | None:
+        """The hot path of API-token authentication: one indexed lookup."""
+
+    async def list_api_tokens(self, user_id: str) -> list[ApiToken]:
+        """The user's tokens, oldest first (created_at, then id)."""
+
+    async def delete_api_token(self, user_id: str, token_id: str) -> bool:
+        """Delete the token if it is the user's; False if there is no such token of theirs."""
+
+    async def touch_api_token(self, token_id: str, at: str) -> None:
+        """Set last_used_at; nothing happens if the token is gone."""
+
+    # -- comments (each write appends its event like every board change) ---------------
+    async def create_comment(self, comment: Comment, event: EventDraft) -> Event:
+        """NotFound if the task (or its board) is gone."""
+
+    async def get_comment(self, comment_id: str) -> Comment | None: ...
+
+    async def list_comments(self, task_id: str, after_comment_id: str | None, limit: int) -> list[Comment]:
+        """The task's comments in id order (oldest first), after ``after_comment_id``, at most ``limit``."""
+
+    async def update_comment(self, comment: Comment, event: EventDraft) -> Event:
+        """Replace body, mentions and updated_at; NotFound if the comment is gone."""
+
+    async def delete_comment(self, comment_id: str, event: EventDraft) -> Event:
+        """NotFound if the comment is gone. Deleting a task or a board deletes its comments."""

@@ -15,6 +15,7 @@ from pymongo.errors import DuplicateKeyError
 from app.domain.models import RefreshToken, User
 from app.store.base import EmailTaken
 from app.store.mongo_boards import BoardMethods
+from app.store.mongo_comments import CommentMethods
 from app.store.mongo_records import (
     token_doc,
     token_record,
@@ -24,6 +25,7 @@ from app.store.mongo_records import (
 )
 from app.store.mongo_schema import INDEXES, REFRESH_TOKENS, USERS, Client, ensure_indexes
 from app.store.mongo_tasks import TaskMethods
+from app.store.mongo_tokens import ApiTokenMethods
 from app.store.mongo_tx import BoardWriter, driver_errors, supports_transactions
 
 __all__ = ["INDEXES", "MongoStore"]
@@ -33,7 +35,7 @@ DEFAULT_DATABASE = "taskwire"
 SERVER_SELECTION_TIMEOUT_MS = 5000
 
 
-class MongoStore(BoardMethods, TaskMethods):
+class MongoStore(BoardMethods, TaskMethods, CommentMethods, ApiTokenMethods):
     """One AsyncMongoClient per store, opened in open() and closed in close()."""
 
     def __init__(self, url: str, *, transactions: bool | None = None) -> None:

@@ -227,6 +227,7 @@ def checked_draft(draft: EventDraft) -> EventDraft:
         at=want_str(draft.at, "at"),
         # The caller may keep mutating its dict; the log must hold the data as it was.
         data=copy.deepcopy(draft.data),
+        client_mutation_id=want_optional_str(draft.client_mutation_id, "client_mutation_id"),
     )
 
 
@@ -238,6 +239,8 @@ def event_doc(board_id: str, seq: int, draft: EventDraft) -> Document:
         "actor": draft.actor,
         "at": draft.at,
         "data": draft.data,
+        # Absent rather than null when unset, so events logged before it existed read alike.
+        **({"client_mutation_id": draft.client_mutation_id} if draft.client_mutation_id is not None else {}),
     }
 
 
@@ -249,4 +252,5 @@ def event_record(doc: Mapping[str, Any]) -> Event:
         actor=doc["actor"],
         at=doc["at"],
         data=doc["data"],  # fresh from the driver, or the draft's own copy (checked_draft)
+        client_mutation_id=doc.get("client_mutation_id"),
     )

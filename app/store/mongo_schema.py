@@ -21,6 +21,8 @@ BOARDS = "boards"
 MEMBERS = "members"
 TASKS = "tasks"
 EVENTS = "events"
+API_TOKENS = "api_tokens"
+COMMENTS = "comments"
 # Written only by the transaction check in open(); holds nothing of value.
 PROBE = "_taskwire_probe"
 
@@ -66,6 +68,12 @@ INDEXES: tuple[IndexSpec, ...] = (
         default_language="none",
     ),
     _index(EVENTS, "events_board_seq_unique", ("board_id", 1), ("seq", 1), unique=True),
+    # Every API request looks its token up by hash; listing is per user, oldest first.
+    _index(API_TOKENS, "api_tokens_hash_unique", ("token_hash", 1), unique=True),
+    _index(API_TOKENS, "api_tokens_user_created", ("user_id", 1), ("created_at", 1), ("_id", 1)),
+    # Comment ids are time-ordered: (task_id, _id) walks a task's comments oldest first.
+    _index(COMMENTS, "comments_task", ("task_id", 1), ("_id", 1)),
+    _index(COMMENTS, "comments_board", ("board_id", 1)),
 )
 
 # IndexBuildAlreadyInProgress (older servers, when another process builds the same index).
@@ -77,7 +85,7 @@ async def ensure_indexes(db: Database) -> None:
     by_collection: dict[str, list[IndexModel]] = {}
     for spec in INDEXES:
         by_collection.setdefault(spec.collection, []).append(spec.model())
-    for name in (USERS, REFRESH_TOKENS, BOARDS, MEMBERS, TASKS, EVENTS):
+    for name in (USERS, REFRESH_TOKENS, BOARDS, MEMBERS, TASKS, EVENTS, API_TOKENS, COMMENTS):
         models = by_collection.get(name)
         if models is None:
             # Created up front because older servers cannot create a collection inside a transaction.

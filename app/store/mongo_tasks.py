@@ -8,7 +8,7 @@ from app.domain.models import Event, EventDraft, Task, TaskPage, TaskPageRequest
 from app.store.base import NotFound, VersionConflict
 from app.store.mongo_query import base_filter, page_filter, sort_spec
 from app.store.mongo_records import Document, checked_draft, task_doc, task_record, want_int, want_str
-from app.store.mongo_schema import TASKS
+from app.store.mongo_schema import COMMENTS, TASKS
 from app.store.mongo_tx import MongoStoreBase, Session, append_event, driver_errors
 
 
@@ -55,6 +55,7 @@ class TaskMethods(MongoStoreBase):
             deleted = await self._db[TASKS].find_one_and_delete(query, projection={"board_id": 1}, session=session)
             if deleted is None:
                 await self._raise_stale(query["_id"], session)
+            await self._db[COMMENTS].delete_many({"task_id": query["_id"]}, session=session)
             return await append_event(self._db, deleted["board_id"], draft, session)
 
         return await self._writer.run(body)

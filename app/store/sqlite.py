@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 from app.domain.models import (
+    ApiToken,
     Board,
+    Comment,
     Event,
     EventDraft,
     Member,
@@ -24,7 +26,9 @@ from app.domain.models import (
     User,
 )
 from app.store import sqlite_boards as boards
+from app.store import sqlite_comments as comments
 from app.store import sqlite_tasks as tasks
+from app.store import sqlite_tokens as tokens
 from app.store.base import StoreUnavailable
 from app.store.sqlite_pool import ConnectionThreads, in_read_transaction, in_write_transaction
 from app.store.sqlite_schema import apply_migrations
@@ -163,3 +167,37 @@ class SQLiteStore:
 
     async def list_events(self, board_id: str, after_seq: int, limit: int) -> list[Event]:
         return await self._read(tasks.list_events, board_id, after_seq, limit)
+
+    # -- personal API tokens ---------------------------------------------------------------
+
+    async def create_api_token(self, token: ApiToken) -> None:
+        await self._write(tokens.create_api_token, token)
+
+    async def get_api_token_by_hash(self, token_hash: str) -> ApiToken | None:
+        return await self._read(tokens.get_api_token_by_hash, token_hash)
+
+    async def list_api_tokens(self, user_id: str) -> list[ApiToken]:
+        return await self._read(tokens.list_api_tokens, user_id)
+
+    async def delete_api_token(self, user_id: str, token_id: str) -> bool:
+        return await self._write(tokens.delete_api_token, user_id, token_id)
+
+    async def touch_api_token(self, token_id: str, at: str) -> None:
+        await self._write(tokens.touch_api_token, token_id, at)
+
+    # -- comments --------------------------------------------------------------------------
+
+    async def create_comment(self, comment: Comment, event: EventDraft) -> Event:
+        return await self._write(comments.create_comment, comment, event)
+
+    async def get_comment(self, comment_id: str) -> Comment | None:
+        return await self._read(comments.get_comment, comment_id)
+
+    async def list_comments(self, task_id: str, after_comment_id: str | None, limit: int) -> list[Comment]:
+        return await self._read(comments.list_comments, task_id, after_comment_id, limit)
+
+    async def update_comment(self, comment: Comment, event: EventDraft) -> Event:
+        return await self._write(comments.update_comment, comment, event)
+
+    async def delete_comment(self, comment_id: str, event: EventDraft) -> Event:
+        return await self._write(comments.delete_comment, comment_id, event)

@@ -29,7 +29,7 @@ TASK_COLUMNS = (
     "t.id, t.board_id, t.title, t.description, t.status, t.priority, t.assignees, t.labels,"
     " t.due_at, t.position, t.created_by, t.created_at, t.updated_at, t.version"
 )
-EVENT_COLUMNS = "board_id, seq, type, actor, at, data"
+EVENT_COLUMNS = "board_id, seq, type, actor, at, data, client_mutation_id"
 
 
 def user_from_row(row: sqlite3.Row) -> User:
@@ -115,6 +115,7 @@ def event_from_row(row: sqlite3.Row) -> Event:
         actor=row["actor"],
         at=row["at"],
         data=loads(row["data"]),
+        client_mutation_id=row["client_mutation_id"],
     )
 
 
@@ -127,8 +128,9 @@ def append_event(conn: sqlite3.Connection, board_id: str, draft: EventDraft) -> 
         raise NotFound(f"board {board_id}")
     data = dumps(draft.data)
     conn.execute(
-        "INSERT INTO events (board_id, seq, type, actor, at, data) VALUES (?, ?, ?, ?, ?, ?)",
-        (board_id, row[0], draft.type, draft.actor, draft.at, data),
+        "INSERT INTO events (board_id, seq, type, actor, at, data, client_mutation_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (board_id, row[0], draft.type, draft.actor, draft.at, data, draft.client_mutation_id),
     )
     # Decoding what was stored hands the caller the same data a later replay will see.
-    return Event(board_id=board_id, seq=row[0], type=draft.type, actor=draft.actor, at=draft.at, data=loads(data))
+    return Event(board_id=board_id, seq=row[0], type=draft.type, actor=draft.actor, at=draft.at, data=loads(data),
+                 client_mutation_id=draft.client_mutation_id)

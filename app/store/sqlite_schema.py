@@ -121,7 +121,37 @@ _INITIAL = (
     ) WITHOUT ROWID""",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_INITIAL,)
+# Personal API tokens, task comments, and the client mutation id events echo.
+_TOKENS_AND_COMMENTS = (
+    """CREATE TABLE api_tokens (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        prefix TEXT NOT NULL,
+        scopes TEXT NOT NULL,
+        board_ids TEXT,
+        created_at TEXT NOT NULL,
+        expires_at TEXT,
+        last_used_at TEXT
+    ) WITHOUT ROWID""",
+    "CREATE INDEX api_tokens_user ON api_tokens (user_id, created_at, id)",
+    """CREATE TABLE comments (
+        id TEXT PRIMARY KEY,
+        board_id TEXT NOT NULL REFERENCES boards (id) ON DELETE CASCADE,
+        task_id TEXT NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+        author_id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        mentions TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    ) WITHOUT ROWID""",
+    "CREATE INDEX comments_task ON comments (task_id, id)",
+    "CREATE INDEX comments_board ON comments (board_id)",
+    "ALTER TABLE events ADD COLUMN client_mutation_id TEXT",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_INITIAL, _TOKENS_AND_COMMENTS)
 
 
 class SchemaTooNew(RuntimeError):

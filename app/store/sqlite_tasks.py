@@ -111,6 +111,8 @@ def delete_task(conn: sqlite3.Connection, task_id: str, expected_version: int | 
         raise NotFound(f"task {task_id}")
     if expected_version is not None and current.version != expected_version:
         raise VersionConflict(current)
+    # Explicit, like delete_board: not left to the foreign-key cascade alone.
+    conn.execute("DELETE FROM comments WHERE task_id = ?", (task_id,))
     conn.execute("DELETE FROM tasks WHERE id = ?", (task_id,))
     return append_event(conn, current.board_id, draft)
 
