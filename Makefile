@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-test browser clean bench
+.PHONY: run test install install-test system-packages clean bench
 
 $(PY):
 	@test -n "$(PYTHON)" || { echo "Python 3.13 or newer is needed; pass PYTHON=/path/to/python3.13"; exit 1; }
@@ -32,13 +32,20 @@ install-test: $(VENV)/.installed-test
 run: install
 	PORT=$(PORT) $(PY) -m app serve
 
-# Browsers cannot be downloaded here: the browser tests use Debian's Chromium.
-browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "==> installing Debian's chromium for the browser tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+# The suite starts these itself (redis-server, nginx in front of two instances, Chromium
+# for the browser tests); install the Debian packages that are missing. Browsers cannot
+# be downloaded by Playwright here, so Debian's Chromium it is.
+SYSTEM_PACKAGES := redis-server:redis-server nginx:nginx-light chromium:chromium
 
-test: install-test browser
+system-packages:
+	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
+	  command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair##*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "==> installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+test: install-test system-packages
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install-test
