@@ -7,6 +7,11 @@ from quart import Quart
 
 def register_blueprints(app: Quart) -> None:
     from app.api import auth, boards, health, pages, tasks
+    from app.realtime import ws
+    from app.realtime.hypercorn_compat import refuse_websocket_compression
+    from app.realtime.receive_buffer import BoundedWebsocket
 
-    for module in (health, auth, boards, tasks, pages):
+    for module in (health, auth, boards, tasks, ws, pages):
         app.register_blueprint(module.blueprint)
+    app.websocket_class = BoundedWebsocket
+    refuse_websocket_compression()

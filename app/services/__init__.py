@@ -8,6 +8,7 @@ import logging
 from app.broker.base import Broker
 from app.domain.models import Event
 from app.realtime.fanout import EventPublisher
+from app.realtime.hub import Hub
 from app.services.auth import AuthService
 from app.services.boards import BoardService
 from app.services.cache import ReadCache
@@ -26,9 +27,15 @@ class Services:
         self.auth = AuthService(settings, store, broker, self.cache)
         self.boards = BoardService(store, self.publisher, self.cache)
         self.tasks = TaskService(store, self.publisher, self.cache)
+        self.hub = Hub(settings, store, broker)
 
     async def open(self) -> None:
-        pass
+        await self.hub.open()
+
+    async def begin_shutdown(self) -> None:
+        """Call when the server is asked to stop, before it waits for open connections:
+        Hypercorn would wait for open WebSockets forever (hypercorn issue #308)."""
+        await self.hub.close_connections()
 
     async def close(self) -> None:
-        pass
+        await self.hub.close()
