@@ -33,12 +33,14 @@ async def test_a_conflicting_save_shows_their_version_and_can_keep_mine_or_use_t
     await expect(conflict).to_contain_text("Someone else saved this task first")
     await expect(conflict.get_by_role("row", name="Title")).to_contain_text("Intro draft (Dan)")
     await expect(conflict.get_by_role("row", name="Title")).to_contain_text("Draft the intro (Cora)")
+    await expect(conflict.get_by_role("row")).to_have_count(2)  # the header and Title: only what both changed
+    await expect(conflict).to_contain_text("Their other changes stay either way: Priority.")
     await conflict.get_by_role("button", name="Keep mine").click()
     await expect(dialog).to_be_hidden()
     await expect(card(page, "Draft the intro (Cora)")).to_be_visible()
     stored = await rest.get_task(cora, task["id"])
     assert stored["title"] == "Draft the intro (Cora)" and stored["version"] == 3
-    assert stored["priority"] == "medium"  # mine was medium: keeping mine keeps all my fields
+    assert stored["priority"] == "high"  # Dan's change to a field Cora left alone survives
 
     await page.get_by_role("button", name="Open task: Draft the intro (Cora)").click()
     await dialog.get_by_label("Title").fill("Cora again")
@@ -83,3 +85,22 @@ async def test_members_are_invited_promoted_and_removed_as_the_role_allows(peopl
     await expect(members.get_by_role("listitem")).to_have_count(1)
     await expect(vic_page.get_by_test_id("board-not-found")).to_be_visible()
     await expect(vic_page.get_by_role("heading", name="You no longer have access to this board")).to_be_visible()
+
+
+async def test_edits_to_different_fields_of_a_task_merge_without_asking(people, rest) -> None:
+    eve = await rest.register("Eve")
+    fin = await rest.register("Fin")
+    board = await rest.board(eve, "Merge")
+    await rest.add_member(eve, board["id"], fin, "editor")
+    task = await rest.task(eve, board["id"], "Plan the offsite")
+    page = await people.page("eve", allowed=EXPECTED_CONFLICT)
+    await open_board(page, eve, board["id"])
+    dialog = page.get_by_test_id("task-dialog")
+    await page.get_by_role("button", name="Open task: Plan the offsite").click()
+    await dialog.get_by_label("Description").fill("Book the venue first.")
+    await rest.patch_task(fin, task, labels=["team"])
+    await dialog.get_by_role("button", name="Save").click()
+    await expect(dialog).to_be_hidden()
+    stored = await rest.get_task(eve, task["id"])
+    assert stored["description"] == "Book the venue first." and stored["labels"] == ["team"]
+    await expect(card(page, "Plan the offsite")).to_contain_text("team")

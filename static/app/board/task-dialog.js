@@ -149,41 +149,55 @@ export class TaskDialog {
         this.onSaved(created);
         return this.close();
       }
-      await this.patch(this.task, values);
+      // Only the fields I changed since the dialog opened: the rest is not mine to overwrite.
+      return await this.patch(this.task.version, changesBetween(this.task, values));
     } catch (error) {
-      if (error.status === 409 && error.body?.current) return this.showConflict(error.body.current, values);
-      this.fail(error.message);
+      if (error.status === 409 && error.body?.current) return this.resolve(error.body.current, changesBetween(this.task, values));
+      return this.fail(error.message);
     }
   }
 
-  /** PATCH only what changed, with the version `base` had. */
-  async patch(base, values) {
-    const changes = changesBetween(base, values);
-    if (!Object.keys(changes).length) {
-      this.onSaved(base);
-      return this.close();
-    }
-    const saved = await api("PATCH", `/tasks/${base.id}`, { body: { version: base.version, ...changes } });
+  async patch(version, changes) {
+    if (!Object.keys(changes).length) return this.close();
+    const saved = await api("PATCH", `/tasks/${this.task.id}`, { body: { version, ...changes } });
     this.onSaved(saved);
-    this.close();
+    return this.close();
   }
 
-  showConflict(current, mine) {
+  /** A 409: someone saved first. Where their edit and mine touch different fields both are
+   * kept at once; where they touch the same field, the user chooses. */
+  async resolve(current, mine) {
     this.onSaved(current); // the board shows their version meanwhile
-    const rows = FIELDS.filter((field) => !same(field, current[field], mine[field])).map((field) =>
+    // A clash: a field both of us changed, to different values.
+    const clashing = Object.keys(mine).filter((field) =>
+      !same(field, this.task[field], current[field]) && !same(field, current[field], mine[field]));
+    if (!clashing.length) {
+      try {
+        return await this.patch(current.version, mine);
+      } catch (error) {
+        if (error.status === 409 && error.body?.current) return this.resolve(error.body.current, mine);
+        return this.fail(error.message);
+      }
+    }
+    return this.showConflict(current, mine, clashing);
+  }
+
+  showConflict(current, mine, clashing) {
+    const theirOthers = FIELDS.filter((f) => !(f in mine) && !same(f, this.task[f], current[f])).map((f) => FIELD_NAMES[f]);
+    const rows = clashing.map((field) =>
       h("tr", {}, h("th", { scope: "row" }, FIELD_NAMES[field]), h("td", {}, this.display(field, current[field])),
         h("td", {}, this.display(field, mine[field]))));
     const keepMine = h("button", { type: "button", class: "btn btn-primary" }, "Keep mine");
     const takeTheirs = h("button", { type: "button", class: "btn btn-ghost" }, "Use theirs");
     keepMine.addEventListener("click", async () => {
       keepMine.disabled = true;
-      this.task = current;
       try {
-        await this.patch(current, mine);
+        await this.patch(current.version, mine);
       } catch (error) {
-        if (error.status === 409 && error.body?.current) return this.showConflict(error.body.current, mine);
+        if (error.status === 409 && error.body?.current) return this.resolve(error.body.current, mine);
         this.fail(error.message);
       }
+      return undefined;
     });
     takeTheirs.addEventListener("click", () => {
       this.task = current;
@@ -192,14 +206,17 @@ export class TaskDialog {
       this.saveButton.disabled = false;
       this.title.focus();
     });
-    this.conflict.replaceChildren(
+    // replaceChildren would print a null; h() skips it, so build the parts with a filter.
+    this.conflict.replaceChildren(...[
       h("h3", {}, "Someone else saved this task first"),
-      h("p", {}, "Choose which version to keep. Keeping yours saves it over theirs."),
+      h("p", {}, "You both changed the fields below. Keep your version, or use theirs and carry on editing."),
       h("div", { class: "table-scroll" }, h("table", { class: "conflict-table" },
         h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Field"), h("th", { scope: "col" }, "Theirs"),
           h("th", { scope: "col" }, "Yours"))),
         h("tbody", {}, rows))),
-      h("div", { class: "conflict-actions" }, takeTheirs, keepMine));
+      theirOthers.length ? h("p", { class: "small muted" }, `Their other changes stay either way: ${theirOthers.join(", ")}.`) : null,
+      h("div", { class: "conflict-actions" }, takeTheirs, keepMine)].filter(Boolean));
+    this.notice.hidden = true;
     this.conflict.hidden = false;
     this.saveButton.disabled = true;
     keepMine.focus();
