@@ -15,16 +15,23 @@ import hmac
 import json
 import math
 import secrets
+import socket as socket_module
 import sqlite3
 import time
-from typing import Any, Callable
+import tomllib
+from typing import Any, Callable, Iterator
 
+import httpx
 import pymongo
 import pytest
 
 from app.services.auth import ACCESS_AUDIENCE
+from tests.realtime.client import WsClient
+from tests.reliability.instances import running
 from tests.support.apiclient import PASSWORD, Account, Api
 from tests.support.app_fixtures import SECRET
+from tests.support.servers import AppServer
+from tests.support.services import REPO_ROOT
 
 
 # -- malformed input: refused with 4xx, never a crash ------------------------------------
@@ -420,3 +427,140 @@ async def test_operator_text_is_stored_and_found_verbatim(api: Api) -> None:
     _, page = await api.call("GET", f"/api/v1/boards/{owner.personal_board}/tasks", owner,
                              query_string={"label": "$ne"})
     assert [item["id"] for item in page["items"]] == [task["id"]]
+
+
+# -- a real server process: oversized input and clients that hold connections ------------
+
+HYPERCORN = tomllib.loads((REPO_ROOT / "hypercorn.toml").read_text())
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    with running(tmp_path_factory.mktemp("attacks")) as [instance]:
+        yield instance
+
+
+async def _raw_exchange(port: int, head: bytes, body_chunks: list[bytes], timeout: float = 10.0) -> bytes:
+    """Send a request by hand (headers, then body chunks) and return the status line."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(head)
+        for chunk in body_chunks:
+            if reader.at_eof() or writer.is_closing():
+                break
+            writer.write(chunk)
+            with contextlib.suppress(ConnectionError):
+                await writer.drain()
+        return await asyncio.wait_for(reader.readline(), timeout)
+    finally:
+        writer.close()
+
+
+@pytest.mark.processes
+async def test_bodies_over_the_limit_are_413_whether_announced_or_streamed(server: AppServer) -> None:
+    announced = (b"POST /api/v1/auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: 2097152\r\n\r\n")
+    # Refused on the announced length alone: the server does not wait for 2 MiB that never come.
+    started = time.monotonic()
+    assert b" 413 " in await _raw_exchange(server.port, announced, [], timeout=5)
+    assert time.monotonic() - started < 5
+    chunked = (b"POST /api/v1/auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+               b"Transfer-Encoding: chunked\r\n\r\n")
+    chunk = b"x" * 65536
+    chunks = [b"%x\r\n%s\r\n" % (len(chunk), chunk)] * 32 + [b"0\r\n\r\n"]
+    assert b" 413 " in await _raw_exchange(server.port, chunked, chunks)
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        assert (await client.get("/healthz")).status_code == 200
+
+
+@pytest.mark.processes
+async def test_oversized_websocket_frames_close_with_1009_and_the_server_stays_up(server: AppServer) -> None:
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        response = await client.post("/api/v1/auth/register", json={
+            "email": f"big.{secrets.token_hex(4)}@example.test", "password": PASSWORD, "name": "Big"})
+        token = response.json()["access_token"]
+        limit = int(HYPERCORN["websocket_max_message_size"])
+        for size in (limit + 1, 4 * 1024 * 1024):
+            socket = await WsClient.open(server.ws_url, max_size=None)
+            assert (await socket.auth(token))["type"] == "ready"
+            await socket.send({"type": "ping", "id": "x" * size})
+            # The close of a 4 MiB frame completes once the client stops pushing it (~20 s).
+            assert await socket.closed_with(timeout=40) == 1009
+        # Even before authenticating.
+        socket = await WsClient.open(server.ws_url)
+        await socket.send("x" * (limit + 1))
+        assert await socket.closed_with() == 1009
+        assert (await client.get("/healthz")).status_code == 200
+
+
+async def _slow_header_client(port: int, seconds: float) -> tuple[float, bytes]:
+    """Send a request's headers one byte per second; when did the server hang up, and what
+    did it say (nothing but a close is expected)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    started = time.monotonic()
+    request = b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Padding: " + b"a" * 1000
+    try:
+        for byte in request:
+            writer.write(bytes([byte]))
+            await writer.drain()
+            with contextlib.suppress(TimeoutError):
+                answer = await asyncio.wait_for(reader.read(1024), 1.0)
+                return time.monotonic() - started, answer
+            if time.monotonic() - started > seconds:
+                break
+        return time.monotonic() - started, b"<still open>"
+    except ConnectionError:
+        return time.monotonic() - started, b""
+    finally:
+        writer.close()
+
+
+async def _never_reading_client(port: int, seconds: float) -> float:
+    """Ask for a page and never read it; when the server closed the connection."""
+    sock = socket_module.socket()
+    sock.setblocking(False)
+    loop = asyncio.get_running_loop()
+    await loop.sock_connect(sock, ("127.0.0.1", port))
+    await loop.sock_sendall(sock, b"GET /openapi.json HTTP/1.1\r\nHost: t\r\n\r\n")
+    started = time.monotonic()
+    try:
+        await asyncio.sleep(seconds)  # not reading; then drain what the server left behind
+        while True:
+            chunk = await asyncio.wait_for(loop.sock_recv(sock, 1 << 16), 1.0)
+            if not chunk:
+                return time.monotonic() - started
+    except TimeoutError:
+        return float("inf")  # still open
+    finally:
+        sock.close()
+
+
+@pytest.mark.processes
+async def test_slow_header_and_never_reading_clients_are_cut_off_while_others_are_served(server: AppServer) -> None:
+    keep_alive = float(HYPERCORN["keep_alive_timeout"])
+    budget = keep_alive + 5
+    async with httpx.AsyncClient(base_url=server.url, timeout=5) as client:
+        response = await client.post("/api/v1/auth/register", json={
+            "email": f"patient.{secrets.token_hex(4)}@example.test", "password": PASSWORD, "name": "Patient"})
+        headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
+        latencies: list[float] = []
+
+        async def others_keep_being_served() -> None:
+            deadline = time.monotonic() + budget
+            while time.monotonic() < deadline:
+                started = time.monotonic()
+                assert (await client.get("/api/v1/boards", headers=headers)).status_code == 200
+                latencies.append(time.monotonic() - started)
+                await asyncio.sleep(0.2)
+
+        slow, never_reading, _ = await asyncio.gather(
+            asyncio.gather(*[_slow_header_client(server.port, budget) for _ in range(20)]),
+            asyncio.gather(*[_never_reading_client(server.port, budget) for _ in range(5)]),
+            others_keep_being_served())
+    # Hypercorn's idle timer runs until a request's headers are complete: keep_alive_timeout
+    # is how long a slow-header client can hold a connection.
+    assert all(answer == b"" and closed_after < keep_alive + 2 for closed_after, answer in slow), slow
+    # A client that never reads a small page is closed once it sits idle after the answer
+    # (drained here after `budget` seconds: the EOF was already waiting).
+    assert all(closed_after < budget + 2 for closed_after in never_reading), never_reading
+    assert len(latencies) > budget and max(latencies) < 1.0, latencies
