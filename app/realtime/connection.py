@@ -1,5 +1,5 @@
 """One WebSocket connection as the hub sees it: who it is, what it is subscribed to, and a
-bounded outbox drained by a single writer.
+bounded outbox drained by one send at a time.
 
 ``push`` never blocks and never waits for the network: the hub calls it for every local
 socket inside the broker's receive callback, so one slow reader must not slow the others.
@@ -48,7 +48,8 @@ class Connection:
         self._send_text = send_text
         self._queue_limit = queue_limit
         self._outbox: deque[str] = deque()
-        self._wake = asyncio.Event()
+        self._flushing: asyncio.Task | None = None
+        self._loop = asyncio.get_running_loop()
         self._room = asyncio.Event()
         self._close_requested = asyncio.Event()
         self.close_code: int | None = None
@@ -59,14 +60,34 @@ class Connection:
         return self.close_code is not None
 
     def push(self, text: str) -> None:
-        """Queue one message; close with 4408 when the reader cannot keep up."""
+        """Queue one message and start sending it at once; close with 4408 when the reader
+        cannot keep up."""
         if self.close_code is not None:
             return
         if len(self._outbox) >= self._queue_limit:
             self.request_close(CLOSE_SLOW_CONSUMER)
             return
         self._outbox.append(text)
-        self._wake.set()
+        if self._flushing is None:
+            # Eager: the send runs right here and, unless the socket pushes back, finishes
+            # without a task switch; a fan-out to hundreds of sockets then costs no
+            # wake-ups. Only a send that has to wait becomes a task of its own.
+            flushing = asyncio.Task(self._flush(), loop=self._loop, eager_start=True)
+            if not flushing.done():
+                self._flushing = flushing
+
+    async def _flush(self) -> None:
+        """Send until the outbox is empty. Messages queued meanwhile go out as one frame,
+        one per line, so a burst costs one socket write per connection, not one per message."""
+        try:
+            while self._outbox and self.close_code is None:
+                await self._send_text(self._take_frame())
+                if len(self._outbox) < self._queue_limit // 2:
+                    self._room.set()
+        except Exception:  # the peer is gone: the handler closes and cleans up
+            self.request_close(CLOSE_INTERNAL)
+        finally:
+            self._flushing = None
 
     async def wait_for_room(self) -> None:
         """Wait while the outbox is half full: a replay is paced by its reader rather than
@@ -80,7 +101,6 @@ class Connection:
         if self.close_code is None:
             self.close_code = code
             self._outbox.clear()
-            self._wake.set()
             self._room.set()
             self._close_requested.set()
 
@@ -89,22 +109,11 @@ class Connection:
         assert self.close_code is not None
         return self.close_code
 
-    async def write_frames(self) -> None:
-        """The connection's only writer, until a close is requested; the handler cancels
-        it then, which also frees it from a send stuck on a reader that stopped reading.
-
-        Messages queued together go out as one frame, one per line, so a burst costs one
-        socket write per connection rather than one per message.
-        """
-        outbox = self._outbox
-        while self.close_code is None:
-            if not outbox:
-                self._wake.clear()
-                await self._wake.wait()
-                continue
-            await self._send_text(self._take_frame())
-            if len(outbox) < self._queue_limit // 2:
-                self._room.set()
+    async def stop_sending(self) -> None:
+        """Cancel a send in flight: it may be stuck on a reader that stopped reading."""
+        if (flushing := self._flushing) is not None:
+            flushing.cancel()
+            await asyncio.gather(flushing, return_exceptions=True)
 
     def _take_frame(self) -> str:
         outbox = self._outbox

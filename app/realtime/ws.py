@@ -78,26 +78,24 @@ setattr(stream, AUTH_ATTRIBUTE, True)
 
 
 async def serve_socket(hub: Hub, auth: AuthService, settings: Settings) -> None:
-    auth_timeout, max_bytes = settings.ws_auth_timeout_seconds, settings.ws_max_message_bytes
-    queue, rate_limit = settings.ws_send_queue, settings.rate_limit_ws_messages_per_minute
-    conn = Connection(websocket.send, queue)
+    conn = Connection(websocket.send, settings.ws_send_queue)
     hub.connect(conn)
-    tasks: list[asyncio.Task] = []
+    reader: asyncio.Task | None = None
     code: int | None = None
     try:
-        writer = asyncio.create_task(conn.write_frames())
-        tasks.append(writer)
-        code = await _authenticate(conn, auth, auth_timeout, max_bytes)
+        code = await _authenticate(conn, auth, settings.ws_auth_timeout_seconds, settings.ws_max_message_bytes)
         if code is None:
-            tasks.append(asyncio.create_task(_read_frames(conn, hub, max_bytes, rate_limit)))
-            for task in tasks:  # neither may end on its own: if one does, close
-                task.add_done_callback(lambda _: conn.request_close(CLOSE_INTERNAL))
+            reader = asyncio.create_task(_read_frames(conn, hub, settings.ws_max_message_bytes,
+                                                     settings.rate_limit_ws_messages_per_minute))
+            # The reader never ends on its own; if it does (a bug), close rather than hang.
+            reader.add_done_callback(lambda _: conn.request_close(CLOSE_INTERNAL))
             code = await conn.wait_close_requested()
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        hub.disconnect(conn)
+        hub.disconnect(conn)  # synchronous: done even if the awaits below are cut short
+        if reader is not None:
+            reader.cancel()
+            await asyncio.gather(reader, return_exceptions=True)
+        await conn.stop_sending()
         conn.finished.set()
     # Not bounded by a timeout: a peer that stopped reading holds only this coroutine,
     # until Hypercorn's read_timeout drops it (it answers no pings either).
