@@ -45,6 +45,12 @@ async def test_a_body_that_is_not_utf8_is_refused_as_invalid_json(api: Api, path
     assert response.status_code == 400 and body["error"]["code"] == "invalid_json"
 
 
+async def test_a_number_too_long_to_parse_is_refused_as_invalid_json(api: Api) -> None:
+    response = await api.client.post("/api/v1/auth/login", data='{"email": "a@b.cd", "password": ' + "9" * 5000 + "}",
+                                     headers={"Content-Type": "application/json"})
+    assert response.status_code == 400 and (await response.get_json())["error"]["code"] == "invalid_json"
+
+
 async def test_an_event_cursor_beyond_64_bits_is_refused_not_a_crash(api: Api) -> None:
     account = await api.register()
     status, body = await api.call("GET", f"/api/v1/boards/{account.personal_board}/events?after={2**64}", account)
