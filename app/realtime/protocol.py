@@ -8,7 +8,6 @@ its connection, let alone the process.
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Any
 
 from app.jsonutil import dumps, loads
@@ -96,7 +95,8 @@ def _since(body: dict[str, Any], request_id: str | int | None) -> int | None:
 def parse_client_message(frame: str) -> ClientMessage:
     try:
         body = loads(frame)
-    except (json.JSONDecodeError, RecursionError):
+    # ValueError, not only JSONDecodeError: an integer past Python's 4300-digit limit raises it.
+    except (ValueError, RecursionError):
         raise InvalidMessage("The frame is not valid JSON.") from None
     if not isinstance(body, dict):
         raise InvalidMessage("A message is a JSON object with a \"type\".")
