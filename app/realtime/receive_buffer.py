@@ -22,7 +22,11 @@ class BoundedReceiveBuffer:
         self._queue: asyncio.Queue[bytes | str] = asyncio.Queue()
         self.overflowed = False
 
-    async def put(self, data: bytes | str) -> None:
+    async def put(self, data: bytes | str | None) -> None:
+        if data is None:
+            # Quart hands over ``event.get("bytes") or event["text"]``: an empty binary
+            # frame arrives as None. It is an empty binary frame.
+            data = b""
         if self._queue.qsize() >= LIMIT:
             self.overflowed = True
             return
