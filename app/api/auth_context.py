@@ -8,9 +8,11 @@ from typing import Any, Awaitable, Callable, TypeVar
 
 from quart import g, request
 
+from app.api.mutations import SAFE_METHODS, bind_client_mutation_id, run_idempotently
 from app.api.rate_limits import limit_by_ip, limit_by_user
 from app.errors import APIError
 from app.runtime import current_runtime
+from app.services.access import insufficient_scope
 from app.services.auth import Caller
 
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
@@ -46,7 +48,10 @@ def requires_auth(handler: F) -> F:
                            headers={"WWW-Authenticate": "Bearer"})
         g.caller = await current_runtime().services.auth.authenticate(token)
         await limit_by_user(g.caller.user.id)
-        return await handler(*args, **kwargs)
+        if g.caller.limits is not None and not g.caller.limits.writable and request.method not in SAFE_METHODS:
+            raise insufficient_scope()  # a read-only API token
+        await bind_client_mutation_id()
+        return await run_idempotently(g.caller.user.id, lambda: handler(*args, **kwargs))
 
     setattr(guarded, AUTH_ATTRIBUTE, True)
     return guarded  # type: ignore[return-value]

@@ -136,6 +136,9 @@ class MemberList(ResponseModel):
 
 
 # -- tasks ----------------------------------------------------------------------------
+# Echoed in the events the write causes (the X-Client-Mutation-Id header works too).
+ClientMutationId = Annotated[str, StringConstraints(min_length=1, max_length=100), Field(
+    description="Your id for this change; the events it causes carry it as client_mutation_id.")]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Description = Annotated[str, StringConstraints(max_length=20000)]
 Assignees = Annotated[list[Id], Field(max_length=20), AfterValidator(_unique)]
@@ -150,6 +153,7 @@ class TaskIn(RequestModel):
     assignees: Assignees = []
     labels: Labels = []
     due_at: Timestamp | None = None
+    client_mutation_id: ClientMutationId | None = None
 
 
 class TaskPatchIn(RequestModel):
@@ -162,12 +166,14 @@ class TaskPatchIn(RequestModel):
     assignees: Assignees | None = None
     labels: Labels | None = None
     due_at: Timestamp | None = None
+    client_mutation_id: ClientMutationId | None = None
 
 
 class TaskMoveIn(RequestModel):
     status: Column
     before: Id | None = Field(default=None, description="The task that will be just above this one.")
     after: Id | None = Field(default=None, description="The task that will be just below this one.")
+    client_mutation_id: ClientMutationId | None = None
 
 
 class TaskOut(ResponseModel):
@@ -226,6 +232,7 @@ class EventOut(ResponseModel):
     actor: str
     at: str
     data: dict[str, Any]
+    client_mutation_id: str | None = Field(default=None, description="Present when the write that caused it sent one.")
 
 
 class EventList(ResponseModel):
@@ -235,3 +242,56 @@ class EventList(ResponseModel):
 
 class ErrorOut(ResponseModel):
     error: dict[str, Any]
+
+
+# -- personal API tokens ---------------------------------------------------------------
+class TokenIn(RequestModel):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    scopes: Annotated[list[Literal["read", "write"]], Field(min_length=1, max_length=2), AfterValidator(_unique)]
+    boards: Annotated[list[Id], Field(min_length=1, max_length=50), AfterValidator(_unique)] | None = Field(
+        default=None, description="Limit the token to these boards; omit for all of your boards.")
+    expires_at: Timestamp | None = None
+
+
+class TokenOut(ResponseModel):
+    id: str
+    name: str
+    scopes: list[str]
+    boards: list[str] | None
+    prefix: str = Field(description="The first characters of the token, to tell tokens apart.")
+    created_at: str
+    last_used_at: str | None
+    expires_at: str | None
+
+
+class TokenCreatedOut(TokenOut):
+    token: str = Field(description="The token itself: shown this once, never again.")
+
+
+class TokenList(ResponseModel):
+    items: list[TokenOut]
+
+
+# -- comments -----------------------------------------------------------------------------
+CommentBody = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10000)]
+
+
+class CommentIn(RequestModel):
+    body: CommentBody
+    client_mutation_id: ClientMutationId | None = None
+
+
+class CommentOut(ResponseModel):
+    id: str
+    board_id: str
+    task_id: str
+    author_id: str
+    body: str
+    mentions: list[str] = Field(description="Ids of the board members the body @mentions.")
+    created_at: str
+    updated_at: str
+
+
+class CommentList(ResponseModel):
+    items: list[CommentOut]
+    next_cursor: str | None

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-from contextvars import ContextVar
 from enum import StrEnum
 from typing import Any
+
+from app.domain.request_context import CLIENT_MUTATION_ID
 
 
 class Role(StrEnum):
@@ -103,12 +104,6 @@ class Task:
     created_at: str
     updated_at: str
     version: int = 1
-
-
-# The client mutation id of the request being served, set at the API edge (body field or
-# X-Client-Mutation-Id header); None outside a request. Each request runs in a context of
-# its own, so one request's id never reaches another's events.
-CLIENT_MUTATION_ID: ContextVar[str | None] = ContextVar("client_mutation_id", default=None)
 
 
 @dataclasses.dataclass(slots=True)

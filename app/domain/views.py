@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.domain.models import Board, Event, Member, Role, Task, User
+from app.domain.models import ApiToken, Board, Comment, Event, Member, Role, Task, User
 
 
 def user_view(user: User) -> dict[str, Any]:
@@ -65,7 +65,7 @@ def task_view(task: Task) -> dict[str, Any]:
 
 
 def event_view(event: Event) -> dict[str, Any]:
-    return {
+    view = {
         "board_id": event.board_id,
         "seq": event.seq,
         "type": event.type,
@@ -73,11 +73,12 @@ def event_view(event: Event) -> dict[str, Any]:
         "at": event.at,
         "data": event.data,
     }
+    return _with_client_mutation_id(view, event)
 
 
 def event_message(event: Event) -> dict[str, Any]:
     """The WebSocket ``event`` message for an event."""
-    return {
+    message = {
         "type": "event",
         "board": event.board_id,
         "seq": event.seq,
@@ -85,4 +86,39 @@ def event_message(event: Event) -> dict[str, Any]:
         "actor": event.actor,
         "at": event.at,
         "data": event.data,
+    }
+    return _with_client_mutation_id(message, event)
+
+
+def _with_client_mutation_id(view: dict[str, Any], event: Event) -> dict[str, Any]:
+    # Only present when the writing request sent one: older clients see the v1 shape unchanged.
+    if event.client_mutation_id is not None:
+        view["client_mutation_id"] = event.client_mutation_id
+    return view
+
+
+def comment_view(comment: Comment) -> dict[str, Any]:
+    return {
+        "id": comment.id,
+        "board_id": comment.board_id,
+        "task_id": comment.task_id,
+        "author_id": comment.author_id,
+        "body": comment.body,
+        "mentions": list(comment.mentions),
+        "created_at": comment.created_at,
+        "updated_at": comment.updated_at,
+    }
+
+
+def api_token_view(token: ApiToken) -> dict[str, Any]:
+    """A token as its owner may list it: never the secret nor its hash."""
+    return {
+        "id": token.id,
+        "name": token.name,
+        "scopes": list(token.scopes),
+        "boards": None if token.board_ids is None else list(token.board_ids),
+        "prefix": token.prefix,
+        "created_at": token.created_at,
+        "last_used_at": token.last_used_at,
+        "expires_at": token.expires_at,
     }

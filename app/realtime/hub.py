@@ -24,6 +24,7 @@ from app.realtime.feed import PAGE_SIZE, BoardFeed, removed_user_of, serialise_e
 from app.realtime.presence import REFRESH_SECONDS, PresenceTracker
 from app.realtime.protocol import Subscribe, error_message, reset_message, unsubscribed_message
 from app.realtime.subscription import BoardSubscription
+from app.domain.request_context import board_allowed
 from app.settings import Settings
 from app.store.base import Store
 
@@ -117,7 +118,8 @@ class Hub:
         member = await self._store.get_member(board_id, subscription.user_id) if board is not None else None
         if subscription.ended:
             return
-        if board is None or member is None or subscription.removed_at > board.seq:
+        # board_allowed: an API token limited to other boards (bound at the socket's auth).
+        if board is None or member is None or not board_allowed(board_id) or subscription.removed_at > board.seq:
             self._end(subscription, "")
             conn.push(error_message("not_found", "No such board.", request.id))  # same for a non-member
             return

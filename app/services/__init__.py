@@ -12,7 +12,10 @@ from app.realtime.hub import Hub
 from app.services.auth import AuthService
 from app.services.boards import BoardService
 from app.services.cache import ReadCache
+from app.services.comments import CommentService
+from app.services.idempotency import IdempotencyService
 from app.services.tasks import TaskService
+from app.services.tokens import ApiTokenService
 from app.settings import Settings
 from app.store.base import Store
 
@@ -27,6 +30,9 @@ class Services:
         self.auth = AuthService(settings, store, broker, self.cache)
         self.boards = BoardService(store, self.publisher, self.cache)
         self.tasks = TaskService(store, self.publisher, self.cache)
+        self.comments = CommentService(store, self.publisher)
+        self.tokens = ApiTokenService(store)
+        self.idempotency = IdempotencyService(broker)
         self.hub = Hub(settings, store, broker)
 
     async def open(self) -> None:

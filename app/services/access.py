@@ -1,9 +1,16 @@
 """Board access: every board operation starts here. A non-member learns nothing (404);
-a member without the needed role gets 403."""
+a member without the needed role gets 403.
+
+A request made with a personal API token may be held to fewer boards and to reading only
+(``domain.request_context.TokenLimits``). ``AuthService.authenticate`` binds them to the
+context it runs in (the request, or the WebSocket connection), so every check below
+applies them without each service passing them along.
+"""
 
 from __future__ import annotations
 
-from app.domain.models import ROLE_RANK, Member, Role
+from app.domain.models import ROLE_RANK, Board, Member, Role
+from app.domain.request_context import current_token_limits
 from app.errors import APIError
 from app.store.base import Store
 
@@ -12,11 +19,39 @@ def board_not_found() -> APIError:
     return APIError(404, "board_not_found", "No such board.")
 
 
+def insufficient_scope() -> APIError:
+    return APIError(403, "insufficient_scope", "This API token may only read; create one with the write scope.")
+
+
 async def require_role(store: Store, board_id: str, user_id: str, needed: Role) -> Member:
+    limits = current_token_limits()
+    if limits is not None and not limits.allows_board(board_id):
+        raise board_not_found()  # the same answer as for a non-member
     member = await store.get_member(board_id, user_id)
     if member is None:
         raise board_not_found()
     if ROLE_RANK[member.role] < ROLE_RANK[needed]:
         raise APIError(403, "forbidden", f"This needs the {needed.value} role on the board.",
                        details={"role": member.role.value, "needed": needed.value})
+    if limits is not None and not limits.writable and needed != Role.VIEWER:
+        raise insufficient_scope()  # REST refuses unsafe methods earlier; this covers any other path
     return member
+
+
+async def boards_for(store: Store, user_id: str, after_board_id: str | None, limit: int) -> list[tuple[Board, Role]]:
+    """The caller's boards in id order, as ``Store.list_boards_for_user``, but only those
+    their API token covers. A token names few boards, so they are looked up one by one."""
+    limits = current_token_limits()
+    if limits is None or limits.board_ids is None:
+        return await store.list_boards_for_user(user_id, after_board_id, limit)
+    rows: list[tuple[Board, Role]] = []
+    for board_id in sorted(limits.board_ids):
+        if len(rows) >= limit:
+            break
+        if after_board_id is not None and board_id <= after_board_id:
+            continue
+        member = await store.get_member(board_id, user_id)
+        board = await store.get_board(board_id) if member is not None else None
+        if member is not None and board is not None:
+            rows.append((board, member.role))
+    return rows

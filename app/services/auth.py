@@ -24,8 +24,10 @@ from app.broker.base import Broker
 from app.domain import clock
 from app.domain.ids import new_id
 from app.domain.models import RefreshToken, User
+from app.domain.request_context import TokenLimits, bind_token_limits
 from app.errors import APIError
 from app.services.cache import USER_TTL_SECONDS, ReadCache, decode_user, encode_user
+from app.services.tokens import is_api_token, token_limits, verify_api_token
 from app.settings import Settings
 from app.store.base import EmailTaken, Store
 
@@ -52,6 +54,9 @@ class Caller:
 
     user: User
     session_id: str
+    # Set when the request came with a personal API token rather than a session's JWT.
+    token_id: str | None = None
+    limits: TokenLimits | None = None
 
 
 def _unauthorized(message: str = "Authentication is required.", code: str = "unauthorized") -> APIError:
@@ -194,7 +199,7 @@ class AuthService:
             stored, _ = await self._store.spend_refresh_token(hash_refresh_token(refresh_token), clock.now())
             if stored is not None:
                 sessions.add(stored.family_id)
-        if caller is not None:
+        if caller is not None and caller.token_id is None:
             sessions.add(caller.session_id)
         for session_id in sessions:
             await self._revoke_session(session_id)
@@ -208,6 +213,25 @@ class AuthService:
         await self._store.revoke_refresh_family(session_id)
 
     async def authenticate(self, access_token: str) -> Caller:
+        """The caller behind an access JWT or a personal API token (``twp_...``). Also binds
+        the caller's token limits to the current context (the request, or the WebSocket
+        connection and the tasks it starts afterwards), so every board check applies them."""
+        if is_api_token(access_token):
+            caller = await self._authenticate_api_token(access_token)
+        else:
+            caller = await self._authenticate_jwt(access_token)
+        bind_token_limits(caller.limits)
+        return caller
+
+    async def _authenticate_api_token(self, secret: str) -> Caller:
+        token = await verify_api_token(self._store, self._broker, secret)
+        user = await self._cache.get_or_load(f"user:{token.user_id}", USER_TTL_SECONDS,
+                                             lambda: self._store.get_user(token.user_id), encode_user, decode_user)
+        if user is None:
+            raise _unauthorized("The account no longer exists.", "invalid_token")
+        return Caller(user=user, session_id=f"api-token:{token.id}", token_id=token.id, limits=token_limits(token))
+
+    async def _authenticate_jwt(self, access_token: str) -> Caller:
         try:
             header = jwt.get_unverified_header(access_token)
             if header.get("typ") != ACCESS_TYPE:

@@ -13,7 +13,7 @@ from app.domain.models import (
 from app.domain.views import board_view, member_view
 from app.errors import APIError
 from app.realtime.fanout import EventPublisher
-from app.services.access import board_not_found, require_role
+from app.services.access import board_not_found, boards_for, require_role
 from app.services.cache import BOARD_READ_TTL_SECONDS, ReadCache, decode_members, encode_members
 from app.store.base import AlreadyMember, LastOwner, NotFound, Store
 
@@ -47,7 +47,7 @@ class BoardService:
         return board
 
     async def list_for(self, user: User, after_board_id: str | None, limit: int) -> tuple[list[tuple[Board, Role]], bool]:
-        rows = await self._store.list_boards_for_user(user.id, after_board_id, limit + 1)
+        rows = await boards_for(self._store, user.id, after_board_id, limit + 1)
         return rows[:limit], len(rows) > limit
 
     async def get(self, actor: User, board_id: str) -> tuple[Board, Role]:

@@ -10,7 +10,13 @@ from pymongo import ReturnDocument
 
 from app.domain.models import Comment, Event, EventDraft
 from app.store.base import NotFound
-from app.store.mongo_records import Document, checked_draft, want_int, want_str, want_str_list
+from app.store.mongo_records import (
+    Document,
+    checked_draft,
+    want_int,
+    want_str,
+    want_str_list,
+)
 from app.store.mongo_schema import COMMENTS, TASKS
 from app.store.mongo_tx import MongoStoreBase, Session, append_event, driver_errors
 

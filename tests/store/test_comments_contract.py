@@ -85,7 +85,7 @@ async def test_comments_page_oldest_first_per_task(store: Store, make: Make) -> 
 
 
 async def test_an_update_replaces_body_mentions_and_time_and_logs_an_event(store: Store, make: Make) -> None:
-    board, task = await board_with_task(make)
+    _, task = await board_with_task(make)
     comment = comment_record(task)
     await store.create_comment(comment, make.draft("comment.created"))
     edited = dataclasses.replace(comment, body="Edited @Grace", mentions=["u2"], updated_at=now(),
@@ -160,7 +160,7 @@ async def test_returned_mentions_are_copies(store: Store, make: Make) -> None:
 
 
 async def test_concurrent_comments_get_seqs_one_apart_with_no_gap(store: Store, make: Make) -> None:
-    board, task = await board_with_task(make)
+    _, task = await board_with_task(make)
     drafts = [comment_record(task, body=f"c{number}") for number in range(10)]
 
     events = await asyncio.gather(*(store.create_comment(c, make.draft("comment.created")) for c in drafts))

@@ -1,0 +1,63 @@
+"""Comments: /api/v1/tasks/<task_id>/comments (list, create) and /api/v1/comments/<id>."""
+
+from __future__ import annotations
+
+from quart import Blueprint, Response
+from quart_schema import document_response, validate_querystring, validate_request
+
+from app.api.auth_context import caller, requires_auth
+from app.api.cursors import decode_cursor, encode_cursor
+from app.api.responses import json_response, no_content
+from app.api.schemas import CommentIn, CommentList, CommentOut, ErrorOut, PageQuery
+from app.domain.views import comment_view
+from app.runtime import current_runtime
+from app.services.comments import CommentService
+
+blueprint = Blueprint("comments", __name__, url_prefix="/api/v1")
+
+
+def _comments() -> CommentService:
+    return current_runtime().services.comments
+
+
+@blueprint.get("/tasks/<task_id>/comments")
+@requires_auth
+@validate_querystring(PageQuery)
+@document_response(CommentList, 200)
+@document_response(ErrorOut, 404)
+async def list_comments(task_id: str, query_args: PageQuery) -> Response:
+    """A task's comments, oldest first, in cursor pages (viewers and up)."""
+    after = decode_cursor("comments", query_args.cursor, 1)[0] if query_args.cursor else None
+    comments, more = await _comments().list(caller().user, task_id, after, query_args.limit)
+    next_cursor = encode_cursor("comments", [comments[-1].id]) if more and comments else None
+    return json_response({"items": [comment_view(comment) for comment in comments], "next_cursor": next_cursor})
+
+
+@blueprint.post("/tasks/<task_id>/comments")
+@requires_auth
+@validate_request(CommentIn)
+@document_response(CommentOut, 201)
+@document_response(ErrorOut, 403)
+async def create_comment(task_id: str, data: CommentIn) -> Response:
+    """Comment on a task (editors and up). ``@email`` or ``@name`` of a board member
+    mentions them (``mentions``, and ``data.mentions`` of the event)."""
+    return json_response(comment_view(await _comments().create(caller().user, task_id, data.body)), 201)
+
+
+@blueprint.patch("/comments/<comment_id>")
+@requires_auth
+@validate_request(CommentIn)
+@document_response(CommentOut, 200)
+@document_response(ErrorOut, 403)
+async def edit_comment(comment_id: str, data: CommentIn) -> Response:
+    """Edit your own comment."""
+    return json_response(comment_view(await _comments().edit(caller().user, comment_id, data.body)))
+
+
+@blueprint.delete("/comments/<comment_id>")
+@requires_auth
+@document_response(ErrorOut, 403)
+async def delete_comment(comment_id: str) -> Response:
+    """Delete a comment: its author, or a board admin or owner."""
+    await _comments().delete(caller().user, comment_id)
+    return no_content()

@@ -1,0 +1,73 @@
+"""Write requests: the client mutation id their events echo, and idempotent POSTs.
+
+Both run inside ``requires_auth``, the one wrapper every authenticated handler has, so
+every write endpoint gets them without a line of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from quart import Response, make_response, request
+
+from app.domain.request_context import CLIENT_MUTATION_ID
+from app.errors import APIError
+from app.runtime import current_runtime
+from app.services.idempotency import (
+    REPLAYED_HEADERS,
+    StoredResponse,
+    request_fingerprint,
+)
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CLIENT_MUTATION_ID_HEADER = "X-Client-Mutation-Id"
+CLIENT_MUTATION_ID_FIELD = "client_mutation_id"
+CLIENT_MUTATION_ID_MAX_LENGTH = 100
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+async def bind_client_mutation_id() -> None:
+    """Take the request's client mutation id (body field first, else the header) for
+    every event this request causes (see ``EventDraft.client_mutation_id``)."""
+    if request.method in SAFE_METHODS:
+        return
+    value = request.headers.get(CLIENT_MUTATION_ID_HEADER)
+    body = await request.get_json(silent=True)
+    if isinstance(body, dict) and isinstance(body.get(CLIENT_MUTATION_ID_FIELD), str):
+        value = body[CLIENT_MUTATION_ID_FIELD]
+    if value is None:
+        return
+    if not 1 <= len(value) <= CLIENT_MUTATION_ID_MAX_LENGTH:
+        raise APIError(422, "invalid_client_mutation_id",
+                       f"client_mutation_id must be 1 to {CLIENT_MUTATION_ID_MAX_LENGTH} characters.")
+    CLIENT_MUTATION_ID.set(value)
+
+
+async def run_idempotently(user_id: str, handler: Callable[[], Awaitable[Any]]) -> Any:
+    """Run a POST once per (user, Idempotency-Key); a retry gets the first response."""
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if request.method != "POST" or key is None:
+        return await handler()
+    idempotency = current_runtime().services.idempotency
+    body = await request.get_data(as_text=False)
+    fingerprint = request_fingerprint(request.method, request.path, request.query_string, body)  # type: ignore[arg-type]
+    stored = await idempotency.claim(user_id, key, fingerprint)
+    if stored is not None:
+        replay = Response(stored.body, status=stored.status, headers=stored.headers)
+        replay.headers["Idempotent-Replayed"] = "true"
+        return replay
+    try:
+        response = await make_response(await handler())
+    except Exception:
+        # Refused or failed: nothing was written, so a retry may run again. (A cancelled
+        # request keeps its lease: the write may have happened; the lease runs out.)
+        await idempotency.release(user_id, key)
+        raise
+    if response.status_code >= 500:
+        await idempotency.release(user_id, key)
+        return response
+    headers = {name: response.headers[name] for name in REPLAYED_HEADERS if name in response.headers}
+    await idempotency.complete(user_id, key, fingerprint, StoredResponse(
+        response.status_code, await response.get_data(as_text=False), headers))  # type: ignore[arg-type]
+    return response

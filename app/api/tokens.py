@@ -1,0 +1,51 @@
+"""Personal API tokens: /api/v1/tokens. Managed from a signed-in session only."""
+
+from __future__ import annotations
+
+from quart import Blueprint, Response
+from quart_schema import document_response, validate_request
+
+from app.api.auth_context import caller, requires_auth
+from app.api.responses import json_response, no_content
+from app.api.schemas import ErrorOut, TokenCreatedOut, TokenIn, TokenList
+from app.domain.views import api_token_view
+from app.runtime import current_runtime
+from app.services.tokens import ApiTokenService
+
+blueprint = Blueprint("tokens", __name__, url_prefix="/api/v1/tokens")
+
+
+def _tokens() -> ApiTokenService:
+    return current_runtime().services.tokens
+
+
+@blueprint.post("")
+@requires_auth
+@validate_request(TokenIn)
+@document_response(TokenCreatedOut, 201)
+@document_response(ErrorOut, 403)
+async def create_token(data: TokenIn) -> Response:
+    """Create a personal API token (``twp_...``): use it as ``Authorization: Bearer``
+    wherever an access token works. ``read`` allows GET only; ``read`` + ``write`` allows
+    everything you may do. The token is in this response only: store it now."""
+    token, secret = await _tokens().create(caller(), data.name, list(data.scopes), data.boards, data.expires_at)
+    response = json_response({**api_token_view(token), "token": secret}, 201)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blueprint.get("")
+@requires_auth
+@document_response(TokenList, 200)
+async def list_tokens() -> Response:
+    """Your API tokens, oldest first (never the tokens themselves)."""
+    return json_response({"items": [api_token_view(token) for token in await _tokens().list(caller())]})
+
+
+@blueprint.delete("/<token_id>")
+@requires_auth
+@document_response(ErrorOut, 404)
+async def delete_token(token_id: str) -> Response:
+    """Revoke a token: it stops working at once."""
+    await _tokens().revoke(caller(), token_id)
+    return no_content()

@@ -1,0 +1,142 @@
+"""Comments on tasks. Viewers read them; editors and up write them; an author edits their
+own; the author or a board admin/owner deletes one. Every write appends its event
+(``comment.created|updated|deleted``, with the comment as ``data``) in the same store write
+and publishes it, like every other board change.
+
+``@mentions``: ``@<email>`` or ``@<name>`` of a board member, case-insensitive, recorded
+as user ids in the comment and so in ``data.mentions`` of its event (delivery to a
+personal channel comes later).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+from app.domain import clock
+from app.domain.ids import new_id
+from app.domain.models import ROLE_RANK, Comment, EventDraft, Member, Role, Task, User
+from app.domain.views import comment_view
+from app.errors import APIError
+from app.realtime.fanout import EventPublisher
+from app.services.access import require_role
+from app.services.tasks import task_not_found
+from app.store.base import NotFound, Store
+
+
+def comment_not_found() -> APIError:
+    return APIError(404, "comment_not_found", "No such comment.")
+
+
+def _word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def find_mentions(body: str, members: list[Member]) -> list[str]:
+    """User ids of the members ``body`` mentions, in order of first mention.
+
+    At each ``@`` (not inside a word, so an email address in the text is not a mention)
+    the longest handle that matches wins, so ``@Ada Lovelace`` is not taken for ``@Ada``;
+    a handle must end at a word boundary, so ``@Adam`` is not ``@Ada``.
+    """
+    # handle length (in the original text) -> casefolded handle -> user ids
+    by_length: dict[int, dict[str, list[str]]] = {}
+    for member in members:
+        for handle in (member.email, member.name):
+            if handle:
+                by_length.setdefault(len(handle), {}).setdefault(handle.casefold(), []).append(member.user_id)
+    lengths = sorted(by_length, reverse=True)
+    mentioned: dict[str, None] = {}
+    at = body.find("@")
+    while at != -1:
+        if at == 0 or not _word_char(body[at - 1]):
+            for length in lengths:
+                end = at + 1 + length
+                if end > len(body) or (end < len(body) and _word_char(body[end])):
+                    continue
+                user_ids = by_length[length].get(body[at + 1:end].casefold())
+                if user_ids:
+                    mentioned.update(dict.fromkeys(user_ids))
+                    break
+        at = body.find("@", at + 1)
+    return list(mentioned)
+
+
+class CommentService:
+    def __init__(self, store: Store, publisher: EventPublisher) -> None:
+        self._store = store
+        self._publisher = publisher
+
+    async def _task_for(self, actor: User, task_id: str, needed: Role) -> Task:
+        task = await self._store.get_task(task_id)
+        if task is None:
+            raise task_not_found()
+        await self._require(actor, task.board_id, needed, task_not_found)
+        return task
+
+    async def _comment_for(self, actor: User, comment_id: str, needed: Role) -> tuple[Comment, Member]:
+        comment = await self._store.get_comment(comment_id)
+        if comment is None:
+            raise comment_not_found()
+        return comment, await self._require(actor, comment.board_id, needed, comment_not_found)
+
+    async def _require(self, actor: User, board_id: str, needed: Role, not_found: Callable[[], APIError]) -> Member:
+        try:
+            return await require_role(self._store, board_id, actor.id, needed)
+        except APIError as error:
+            if error.status == 404:
+                # Whatever lives on a board the caller cannot see does not exist for them.
+                raise not_found() from None
+            raise
+
+    async def list(self, actor: User, task_id: str, after_comment_id: str | None,
+                   limit: int) -> tuple[list[Comment], bool]:
+        """One page, oldest first, and whether another page follows."""
+        await self._task_for(actor, task_id, Role.VIEWER)
+        comments = await self._store.list_comments(task_id, after_comment_id, limit + 1)
+        return comments[:limit], len(comments) > limit
+
+    async def create(self, actor: User, task_id: str, body: str) -> Comment:
+        task = await self._task_for(actor, task_id, Role.EDITOR)
+        at = clock.now()
+        comment = Comment(id=new_id(), board_id=task.board_id, task_id=task.id, author_id=actor.id, body=body,
+                          mentions=await self._mentions(task.board_id, body), created_at=at, updated_at=at)
+        try:
+            event = await self._store.create_comment(
+                comment, EventDraft("comment.created", actor.id, at, comment_view(comment)))
+        except NotFound:
+            raise task_not_found() from None
+        await self._publisher.publish(event)
+        return comment
+
+    async def edit(self, actor: User, comment_id: str, body: str) -> Comment:
+        comment, _ = await self._comment_for(actor, comment_id, Role.EDITOR)
+        if comment.author_id != actor.id:
+            raise APIError(403, "forbidden", "Only its author can edit a comment.")
+        at = clock.now()
+        edited = dataclasses.replace(comment, body=body, mentions=await self._mentions(comment.board_id, body),
+                                     updated_at=at)
+        try:
+            event = await self._store.update_comment(
+                edited, EventDraft("comment.updated", actor.id, at, comment_view(edited)))
+        except NotFound:
+            raise comment_not_found() from None
+        await self._publisher.publish(event)
+        return edited
+
+    async def delete(self, actor: User, comment_id: str) -> None:
+        comment, member = await self._comment_for(actor, comment_id, Role.VIEWER)
+        if comment.author_id != actor.id and ROLE_RANK[member.role] < ROLE_RANK[Role.ADMIN]:
+            raise APIError(403, "forbidden", "Only its author or a board admin can delete a comment.",
+                           details={"role": member.role.value, "needed": Role.ADMIN.value})
+        try:
+            event = await self._store.delete_comment(
+                comment_id, EventDraft("comment.deleted", actor.id, clock.now(), comment_view(comment)))
+        except NotFound:
+            raise comment_not_found() from None
+        await self._publisher.publish(event)
+
+    async def _mentions(self, board_id: str, body: str) -> list[str]:
+        if "@" not in body:
+            return []
+        return find_mentions(body, await self._store.list_members(board_id))

@@ -1,0 +1,118 @@
+"""Idempotent POSTs: a client that resends a request with the same ``Idempotency-Key``
+gets the first response again, and the write happens once.
+
+The first request claims ``(user, key)`` in the broker with an atomic set-if-absent (one
+``SET NX`` on Redis, so it holds across instances), runs, and leaves its response there
+for 24 hours. While it runs, the claim is a short lease: a second request with the key
+gets 409 ``idempotency_in_progress``, and if the process dies mid-request the lease runs
+out rather than locking the key for a day. A request that fails (4xx, 5xx) releases the
+key: nothing was written, so a retry may run again.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import logging
+
+from app.broker.base import Broker, BrokerUnavailable
+from app.errors import APIError
+from app.jsonutil import dumps, loads
+
+log = logging.getLogger(__name__)
+
+KEY_MAX_LENGTH = 200
+RESPONSE_TTL_SECONDS = 24 * 3600
+LEASE_SECONDS = 60  # longer than any request should take; a crash frees the key after it
+KEY_PREFIX = "idempotency:"
+# Kept with a stored response and replayed; nothing else of the first response's headers is.
+REPLAYED_HEADERS = ("Content-Type", "Location", "ETag", "Cache-Control")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class StoredResponse:
+    status: int
+    body: bytes
+    headers: dict[str, str]
+
+
+def request_fingerprint(method: str, path: str, query: bytes, body: bytes) -> str:
+    """What makes two requests "the same request": method, path with query, and body bytes."""
+    digest = hashlib.sha256()
+    for part in (method.encode(), path.encode(), query, body):
+        digest.update(len(part).to_bytes(8, "big"))  # length-prefixed: no two splits collide
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def check_key(key: str) -> None:
+    if not 1 <= len(key) <= KEY_MAX_LENGTH or not key.isprintable():
+        raise APIError(400, "invalid_idempotency_key",
+                       f"Idempotency-Key must be 1 to {KEY_MAX_LENGTH} printable characters.")
+
+
+class IdempotencyService:
+    def __init__(self, broker: Broker) -> None:
+        self._broker = broker
+
+    @staticmethod
+    def _slot(user_id: str, key: str) -> str:
+        # Hashed: keys are the client's text, of any characters, up to 200 of them.
+        return f"{KEY_PREFIX}{user_id}:{hashlib.sha256(key.encode()).hexdigest()}"
+
+    async def claim(self, user_id: str, key: str, fingerprint: str) -> StoredResponse | None:
+        """None: this request holds the key now and must run (then ``complete`` or
+        ``release``). A StoredResponse: the request already ran; answer with it."""
+        check_key(key)
+        slot = self._slot(user_id, key)
+        pending = dumps({"state": "pending", "fingerprint": fingerprint})
+        # Two rounds: a lease can expire between a failed claim and the read that follows.
+        for _ in range(2):
+            if await self._broker.set_value_if_absent(slot, pending, LEASE_SECONDS):
+                return None
+            stored = await self._broker.get_value(slot)
+            if stored is not None:
+                return self._answer(loads(stored), fingerprint)
+        raise _in_progress()
+
+    @staticmethod
+    def _answer(record: dict, fingerprint: str) -> StoredResponse:
+        if record.get("fingerprint") != fingerprint:
+            raise APIError(422, "idempotency_key_reused",
+                           "This Idempotency-Key was already used for a different request; use a new key.")
+        if record.get("state") == "pending":
+            raise _in_progress()
+        if record.get("state") == "withheld":
+            raise APIError(409, "idempotency_response_withheld",
+                           "This request was already done, and its response held a secret that is never "
+                           "kept; list the resource to find what it created.")
+        return StoredResponse(status=int(record["status"]), body=base64.b64decode(record["body"]),
+                              headers=dict(record.get("headers") or {}))
+
+    async def complete(self, user_id: str, key: str, fingerprint: str, response: StoredResponse) -> None:
+        """Keep the response for replays. One marked ``Cache-Control: no-store`` carries a
+        secret (a new API token): only the fact that the request ran is kept."""
+        secret = "no-store" in response.headers.get("Cache-Control", "")
+        record: dict = {"state": "withheld" if secret else "done", "fingerprint": fingerprint}
+        if not secret:
+            record.update(status=response.status, body=base64.b64encode(response.body).decode(),
+                          headers={name: value for name, value in response.headers.items() if name in REPLAYED_HEADERS})
+        try:
+            await self._broker.set_value(self._slot(user_id, key), dumps(record), RESPONSE_TTL_SECONDS)
+        except BrokerUnavailable:
+            # The write is done and its answer is on its way: failing now would make the
+            # client retry a write that happened. The lease still guards the next minute.
+            log.warning("idempotent response not kept: broker unavailable")
+
+    async def release(self, user_id: str, key: str) -> None:
+        try:
+            await self._broker.delete_value(self._slot(user_id, key))
+        except BrokerUnavailable:
+            log.warning("idempotency key not released: broker unavailable; its lease runs out instead")
+
+
+def _in_progress() -> APIError:
+    return APIError(409, "idempotency_in_progress",
+                    "A request with this Idempotency-Key is still running; retry shortly.",
+                    headers={"Retry-After": "1"})
