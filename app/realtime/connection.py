@@ -14,6 +14,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Awaitable, Callable
 
 from app.domain.models import User
+from app.observability import metrics
 
 if TYPE_CHECKING:
     from app.realtime.subscription import BoardSubscription
@@ -65,6 +66,7 @@ class Connection:
         if self.close_code is not None:
             return
         if len(self._outbox) >= self._queue_limit:
+            metrics.WS_SLOW_CONSUMERS.inc()
             self.request_close(CLOSE_SLOW_CONSUMER)
             return
         self._outbox.append(text)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from app.observability import metrics
 from app.realtime.connection import Connection
 from app.realtime.protocol import reset_message, subscribed_message
 
@@ -91,6 +92,7 @@ class BoardSubscription:
     def _deliver(self, seq: int, text: str) -> None:
         self.last = seq
         self.conn.push(text)
+        metrics.EVENTS_DELIVERED.inc()
 
     def _hold(self, seq: int, text: str) -> None:
         if self.pending is None:

@@ -19,6 +19,7 @@ from app.api import rate_limits
 from app.api.auth_context import AUTH_ATTRIBUTE
 from app.broker.base import BrokerUnavailable
 from app.errors import APIError, error_response
+from app.observability import metrics
 from app.realtime.connection import (
     CLOSE_INTERNAL, CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_UNAUTHORIZED, Connection,
 )
@@ -80,6 +81,7 @@ setattr(stream, AUTH_ATTRIBUTE, True)
 async def serve_socket(hub: Hub, auth: AuthService, settings: Settings) -> None:
     conn = Connection(websocket.send, settings.ws_send_queue)
     hub.connect(conn)
+    metrics.WS_CONNECTIONS.inc()
     reader: asyncio.Task | None = None
     code: int | None = None
     try:
@@ -92,6 +94,7 @@ async def serve_socket(hub: Hub, auth: AuthService, settings: Settings) -> None:
             code = await conn.wait_close_requested()
     finally:
         hub.disconnect(conn)  # synchronous: done even if the awaits below are cut short
+        metrics.WS_CONNECTIONS.dec()
         if reader is not None:
             reader.cancel()
             await asyncio.gather(reader, return_exceptions=True)
