@@ -80,4 +80,3 @@ export async function listAll(path, query = {}, max = 2000) {
   return items;
 }
 
-export { errorFrom };

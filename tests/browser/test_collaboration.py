@@ -104,3 +104,14 @@ async def test_edits_to_different_fields_of_a_task_merge_without_asking(people, 
     stored = await rest.get_task(eve, task["id"])
     assert stored["description"] == "Book the venue first." and stored["labels"] == ["team"]
     await expect(card(page, "Plan the offsite")).to_contain_text("team")
+
+
+async def test_a_board_deleted_by_its_owner_disappears_for_everyone_viewing_it(people, rest) -> None:
+    gus = await rest.register("Gus")
+    hal = await rest.register("Hal")
+    board = await rest.board(gus, "Short-lived")
+    await rest.add_member(gus, board["id"], hal, "editor")
+    page = await people.page("hal")
+    await open_board(page, hal, board["id"])
+    await rest.call("DELETE", f"/boards/{board['id']}", gus)
+    await expect(page.get_by_role("heading", name="This board was deleted")).to_be_visible()

@@ -88,7 +88,7 @@ class BoardView {
     });
     this.activity = new ActivityFeed({ state: this.state });
     this.members = new MembersPanel({
-      state: this.state, onChanged: () => this.renderAll(), onLeft: () => this.showNotFound(true),
+      state: this.state, onChanged: () => this.renderAll(), onLeft: () => this.showNotFound("left"),
     });
     this.side = new SidePanel([["Activity", this.activity.element], ["Members", this.members.element]]);
     this.container.replaceChildren(h("section", { class: "board-page", "aria-labelledby": "board-title" },
@@ -162,8 +162,10 @@ class BoardView {
       case "subscribed": return message.seq > this.state.seq ? this.resync() : undefined;
       case "reset": return this.resync();
       case "presence": return this.header.setPresence(message.users || []);
-      case "unsubscribed": return message.reason === "removed" ? this.showNotFound(true) : undefined;
-      case "error": return message.code === "not_found" ? this.showNotFound(true) : undefined;
+      case "unsubscribed":
+        if (message.reason === "board_deleted") return this.showNotFound("deleted");
+        return message.reason === "removed" ? this.showNotFound("removed") : undefined;
+      case "error": return message.code === "not_found" ? this.showNotFound("removed") : undefined;
       default: return undefined;
     }
   }
@@ -186,7 +188,7 @@ class BoardView {
   applyEvent(message) {
     this.activity.add(message); // first: describing a removal needs the member's name
     const change = this.state.apply(message);
-    if (change.lostAccess) return this.showNotFound(true);
+    if (change.lostAccess) return this.showNotFound("removed");
     const byOther = message.actor !== this.state.me.id;
     if (change.task && byOther) {
       this.flashes.add(change.task);
@@ -215,20 +217,26 @@ class BoardView {
       for (const message of later) this.applyEvent(message);
       this.renderAll();
     } catch (error) {
-      if (error.status === 404) this.showNotFound(true);
+      if (error.status === 404) this.showNotFound("removed");
       else toast(`Couldn't refresh the board: ${error.message}`, "error");
     } finally {
       this.resyncing = false;
     }
   }
 
-  showNotFound(lost = false) {
+  /** Instead of the board: why it isn't (or is no longer) shown. */
+  showNotFound(why = "missing") {
     this.live?.stop();
     this.dialog?.close();
-    document.title = "Board not found · Taskwire";
+    const [title, text] = {
+      missing: ["Board not found", "It doesn't exist, or you aren't a member of it."],
+      removed: ["You no longer have access to this board", "You were removed from it."],
+      left: ["You left this board", "Ask a member to invite you again if you need it."],
+      deleted: ["This board was deleted", "Its tasks and history are gone."],
+    }[why];
+    document.title = `${title} · Taskwire`;
     this.container.replaceChildren(h("section", { class: "empty-state", "data-testid": "board-not-found" },
-      h("h1", {}, lost ? "You no longer have access to this board" : "Board not found"),
-      h("p", {}, lost ? "You were removed from it, or you left it." : "It doesn't exist, or you aren't a member of it."),
+      h("h1", {}, title), h("p", {}, text),
       h("p", {}, h("a", { href: "/", "data-link": true, class: "btn btn-primary" }, "Back to your boards"))));
   }
 
