@@ -43,6 +43,7 @@ class Hub:
         self._connections: set[Connection] = set()
         self._tasks: set[asyncio.Task] = set()
         self._maintenance: asyncio.Task | None = None
+        self._all_gone: asyncio.Event | None = None  # while close_connections waits
         self.presence = PresenceTracker(broker, self._spawn)
 
     # -- lifecycle -------------------------------------------------------------------
@@ -69,12 +70,15 @@ class Hub:
     async def close_connections(self, code: int = CLOSE_RESTARTING) -> None:
         """Close every socket ourselves: Hypercorn waits for open WebSockets before it
         shuts down (hypercorn issue #308), and clients should reconnect elsewhere."""
-        connections = list(self._connections)
-        for conn in connections:
+        if not self._connections:
+            return
+        self._all_gone = asyncio.Event()
+        for conn in list(self._connections):
             conn.request_close(code)
-        if connections:
-            await asyncio.wait([asyncio.create_task(conn.finished.wait()) for conn in connections],
-                               timeout=SHUTDOWN_WAIT_SECONDS)
+        try:
+            await asyncio.wait_for(self._all_gone.wait(), SHUTDOWN_WAIT_SECONDS)
+        except TimeoutError:
+            log.warning("%d WebSockets still open after %.0f s", len(self._connections), SHUTDOWN_WAIT_SECONDS)
 
     # -- connections -----------------------------------------------------------------
     def connect(self, conn: Connection) -> None:
@@ -85,6 +89,8 @@ class Hub:
         for subscription in list(conn.subscriptions.values()):
             self._end(subscription, "")
         self._connections.discard(conn)
+        if not self._connections and self._all_gone is not None:
+            self._all_gone.set()
 
     @property
     def connection_count(self) -> int:

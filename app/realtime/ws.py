@@ -99,7 +99,6 @@ async def serve_socket(hub: Hub, auth: AuthService, settings: Settings) -> None:
             reader.cancel()
             await asyncio.gather(reader, return_exceptions=True)
         await conn.stop_sending()
-        conn.finished.set()
     # Not bounded by a timeout: a peer that stopped reading holds only this coroutine,
     # until Hypercorn's read_timeout drops it (it answers no pings either).
     with contextlib.suppress(ClientDisconnectedError):
