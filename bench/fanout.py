@@ -283,12 +283,20 @@ async def run_idle(args: argparse.Namespace, servers: list[AppServer]) -> None:
     finish_workers(workers, await latest_seqs(servers[0], owner, boards))
 
 
+def load_average() -> str:
+    """Other work on the machine skews every figure: the 1-minute load goes in the report."""
+    with open("/proc/loadavg") as handle:
+        return handle.read().split()[0]
+
+
 async def drive(args: argparse.Namespace) -> None:
+    print(f"load average before: {load_average()} on {os.cpu_count()} CPUs", flush=True)
     with tempfile.TemporaryDirectory(prefix="taskwire-fanout-") as tmp, redis_server() as redis:
         extra = {"TASKWIRE_WS_SEND_QUEUE": str(args.send_queue)}
         with app_servers(2, f"sqlite:///{Path(tmp) / 'bench.db'}", redis.url, Path(tmp), extra,
                          stop_timeout=5) as servers:
             await (run_idle(args, servers) if args.idle else run_load(args, servers))
+    print(f"load average after: {load_average()}")
 
 
 def main() -> None:

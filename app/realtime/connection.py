@@ -23,6 +23,7 @@ CLOSE_POLICY = 1008  # the client floods us with frames faster than we read them
 CLOSE_TOO_BIG = 1009
 CLOSE_INTERNAL = 1011
 CLOSE_RESTARTING = 1012
+CLOSE_TRY_AGAIN = 1013  # the store or broker is down while authenticating
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_SLOW_CONSUMER = 4408
 

@@ -210,7 +210,10 @@ class Hub:
                 feed.broker_subscribed = True
             elif not feed.subscriptions and feed.broker_subscribed:
                 feed.broker_subscribed = False
-                await self._broker.unsubscribe(channel)
+                try:
+                    await self._broker.unsubscribe(channel)
+                except BrokerUnavailable:
+                    pass  # messages that still arrive find no feed and are dropped
             if not feed.subscriptions and self._feeds.get(feed.board_id) is feed:
                 feed.stop()
                 del self._feeds[feed.board_id]

@@ -21,7 +21,7 @@ from app.broker.base import BrokerUnavailable
 from app.errors import APIError, error_response
 from app.observability import metrics
 from app.realtime.connection import (
-    CLOSE_INTERNAL, CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_UNAUTHORIZED, Connection,
+    CLOSE_INTERNAL, CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_TRY_AGAIN, CLOSE_UNAUTHORIZED, Connection,
 )
 from app.realtime.hub import Hub
 from app.realtime.protocol import (
@@ -123,6 +123,8 @@ async def _authenticate(conn: Connection, auth: AuthService, timeout: float, max
         caller = await auth.authenticate(message.token)
     except APIError:
         return CLOSE_UNAUTHORIZED
+    except (StoreUnavailable, BrokerUnavailable):
+        return CLOSE_TRY_AGAIN
     conn.user = caller.user
     conn.push(ready_message({"id": caller.user.id, "name": caller.user.name, "email": caller.user.email}))
     return None
