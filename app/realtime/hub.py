@@ -245,6 +245,10 @@ class Hub:
 
     def _on_resync(self) -> None:
         """The broker reconnected: whatever was published meanwhile is only in the log."""
+        self.catch_up_all()
+
+    def catch_up_all(self) -> None:
+        """Catch every local subscription up from the log (in the background)."""
         for feed in list(self._feeds.values()):
             feed.catch_up_now()
 
@@ -269,5 +273,4 @@ class Hub:
                 await self.presence.refresh()
             except Exception as error:
                 log.warning("presence refresh failed: %r", error)
-            for feed in list(self._feeds.values()):
-                feed.catch_up_now()
+            self.catch_up_all()

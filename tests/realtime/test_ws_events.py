@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+from app.domain import clock
+from app.domain.models import EventDraft
+from app.domain.views import board_view
 from tests.realtime.client import event_seqs
 from tests.realtime.conftest import LiveApp
 
@@ -153,3 +156,41 @@ async def test_shutdown_closes_open_sockets_with_1012(live: LiveApp) -> None:
     await client.subscribe(alice.personal_board)
     await live.runtime.services.begin_shutdown()
     assert await client.closed_with() == 1012
+
+
+async def _commit_without_publishing(live: LiveApp, account, board_id: str, name: str) -> int:
+    """A change in the log that the broker never carried, as when Redis drops a message."""
+    store = live.runtime.store
+    board = await store.get_board(board_id)
+    board.name = name
+    event = await store.update_board(board, EventDraft("board.updated", account.id, clock.now(), board_view(board)))
+    return event.seq
+
+
+async def test_a_gap_in_the_live_stream_is_filled_from_the_log(live: LiveApp) -> None:
+    alice = await live.api.register()
+    board = alice.personal_board
+    client = await live.client(alice)
+    await client.subscribe(board)
+    assert await _commit_without_publishing(live, alice, board, "lost in transit") == 1
+    await _rename(live, alice, board, "published")
+    first, second = await client.recv_type("event"), await client.recv_type("event")
+    assert (first["seq"], first["data"]["name"]) == (1, "lost in transit")
+    assert (second["seq"], second["data"]["name"]) == (2, "published")
+    await client.close()
+
+
+async def test_after_a_broker_resync_every_subscriber_catches_up_from_the_log(live: LiveApp) -> None:
+    alice = await live.api.register()
+    board = alice.personal_board
+    clients = [await live.client(alice) for _ in range(3)]
+    for client in clients:
+        await client.subscribe(board)
+    for number in range(3):
+        await _commit_without_publishing(live, alice, board, f"while the broker was away {number}")
+    live.runtime.services.hub.catch_up_all()  # what the broker's on_resync does
+    for client in clients:
+        while client.seqs.get(board, [0])[-1] < 3:
+            await client.recv()
+        assert client.seqs[board] == [1, 2, 3]
+        await client.close()
