@@ -32,6 +32,7 @@ from app.domain.models import (
     TaskPageRequest,
     User,
 )
+from app.domain.webhooks import Webhook, WebhookAttempt, WebhookProgress
 
 
 class StoreError(Exception):
@@ -195,3 +196,60 @@ class Store(Protocol):
 
     async def delete_comment(self, comment_id: str, event: EventDraft) -> Event:
         """NotFound if the comment is gone. Deleting a task or a board deletes its comments."""
+
+    # -- webhooks (app.domain.webhooks; the delivery worker is app/webhooks/) ------------
+    async def create_webhook(self, webhook: Webhook) -> None:
+        """NotFound if the board is gone."""
+
+    async def get_webhook(self, webhook_id: str) -> Webhook | None: ...
+
+    async def list_webhooks(self, board_id: str) -> list[Webhook]:
+        """The board's webhooks in id order (oldest first)."""
+
+    async def update_webhook(self, webhook: Webhook, reset_backoff: bool) -> Webhook | None:
+        """Replace url, events, active, disabled_reason and updated_at; with ``reset_backoff``
+        also set failures to 0 and next_attempt_at to None. The webhook as stored, None if gone."""
+
+    async def delete_webhook(self, webhook_id: str) -> bool:
+        """Delete it with its delivery log; False if it did not exist. Deleting a board deletes its webhooks."""
+
+    async def list_due_webhooks(self, now: str, after_id: str | None, limit: int) -> list[Webhook]:
+        """Active webhooks in id order after ``after_id`` whose lease is free or expired at
+        ``now`` and that have something due: next_attempt_at unset or not after ``now``,
+        or a queued redelivery."""
+
+    async def claim_webhook(self, webhook_id: str, owner: str, now: str, until: str) -> Webhook | None:
+        """Atomically take or renew the lease (lease_owner = ``owner``, lease_until = ``until``)
+        if it is free, expired at ``now``, or already ``owner``'s. The webhook after the
+        claim, or None when another owner holds a live lease or the webhook is gone."""
+
+    async def release_webhook(self, webhook_id: str, owner: str) -> None:
+        """Clear the lease if ``owner`` holds it; nothing otherwise."""
+
+    async def record_webhook_attempt(self, webhook_id: str, owner: str, attempt: WebhookAttempt | None,
+                                     progress: WebhookProgress | None) -> Webhook | None:
+        """Log ``attempt`` (if the webhook still exists) and, if ``owner`` still holds the
+        lease, save ``progress`` (cursor, failures, next_attempt_at). The webhook as stored
+        when ``owner`` holds the lease, None otherwise (the caller must stop: a
+        concurrent owner's progress is never overwritten)."""
+
+    async def disable_webhook(self, webhook_id: str, owner: str, reason: str, event: EventDraft) -> Event | None:
+        """If ``owner`` holds the lease: set active false and disabled_reason, clear the
+        lease, and append ``event`` to the webhook's board log in the same write.
+        None (nothing written) otherwise."""
+
+    async def queue_webhook_redelivery(self, webhook_id: str, seq: int, limit: int) -> bool:
+        """Append ``seq`` to the redelivery queue unless it already holds ``limit`` entries
+        or the webhook is gone (False)."""
+
+    async def pop_webhook_redelivery(self, webhook_id: str, owner: str) -> int | None:
+        """Remove and return the oldest queued seq if ``owner`` holds the lease."""
+
+    async def list_webhook_attempts(self, webhook_id: str, before_id: str | None, limit: int) -> list[WebhookAttempt]:
+        """The delivery log newest first (id descending), before ``before_id``, at most ``limit``."""
+
+    async def get_webhook_attempt(self, webhook_id: str, delivery_id: str) -> WebhookAttempt | None:
+        """The latest attempt of one delivery (one event) of the webhook."""
+
+    async def prune_webhook_attempts(self, webhook_id: str, keep: int) -> int:
+        """Delete all but the newest ``keep`` attempts of the webhook; how many went."""

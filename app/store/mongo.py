@@ -27,6 +27,7 @@ from app.store.mongo_schema import INDEXES, REFRESH_TOKENS, USERS, Client, ensur
 from app.store.mongo_tasks import TaskMethods
 from app.store.mongo_tokens import ApiTokenMethods
 from app.store.mongo_tx import BoardWriter, driver_errors, supports_transactions
+from app.store.mongo_webhooks import WebhookMethods
 
 __all__ = ["INDEXES", "MongoStore"]
 
@@ -35,7 +36,7 @@ DEFAULT_DATABASE = "taskwire"
 SERVER_SELECTION_TIMEOUT_MS = 5000
 
 
-class MongoStore(BoardMethods, TaskMethods, CommentMethods, ApiTokenMethods):
+class MongoStore(BoardMethods, TaskMethods, CommentMethods, ApiTokenMethods, WebhookMethods):
     """One AsyncMongoClient per store, opened in open() and closed in close()."""
 
     def __init__(self, url: str, *, transactions: bool | None = None) -> None:

@@ -23,6 +23,8 @@ TASKS = "tasks"
 EVENTS = "events"
 API_TOKENS = "api_tokens"
 COMMENTS = "comments"
+WEBHOOKS = "webhooks"
+WEBHOOK_ATTEMPTS = "webhook_attempts"
 # Written only by the transaction check in open(); holds nothing of value.
 PROBE = "_taskwire_probe"
 
@@ -74,6 +76,13 @@ INDEXES: tuple[IndexSpec, ...] = (
     # Comment ids are time-ordered: (task_id, _id) walks a task's comments oldest first.
     _index(COMMENTS, "comments_task", ("task_id", 1), ("_id", 1)),
     _index(COMMENTS, "comments_board", ("board_id", 1)),
+    # A board's webhooks; the delivery workers' scan over the active ones in id order.
+    _index(WEBHOOKS, "webhooks_board", ("board_id", 1), ("_id", 1)),
+    _index(WEBHOOKS, "webhooks_active", ("active", 1), ("_id", 1)),
+    # The delivery log newest first, one delivery's latest attempt, and a board's (to delete them with it).
+    _index(WEBHOOK_ATTEMPTS, "webhook_attempts_webhook", ("webhook_id", 1), ("_id", 1)),
+    _index(WEBHOOK_ATTEMPTS, "webhook_attempts_delivery", ("webhook_id", 1), ("delivery_id", 1), ("_id", 1)),
+    _index(WEBHOOK_ATTEMPTS, "webhook_attempts_board", ("board_id", 1)),
 )
 
 # IndexBuildAlreadyInProgress (older servers, when another process builds the same index).
@@ -85,7 +94,8 @@ async def ensure_indexes(db: Database) -> None:
     by_collection: dict[str, list[IndexModel]] = {}
     for spec in INDEXES:
         by_collection.setdefault(spec.collection, []).append(spec.model())
-    for name in (USERS, REFRESH_TOKENS, BOARDS, MEMBERS, TASKS, EVENTS, API_TOKENS, COMMENTS):
+    for name in (USERS, REFRESH_TOKENS, BOARDS, MEMBERS, TASKS, EVENTS, API_TOKENS, COMMENTS, WEBHOOKS,
+                 WEBHOOK_ATTEMPTS):
         models = by_collection.get(name)
         if models is None:
             # Created up front because older servers cannot create a collection inside a transaction.

@@ -32,13 +32,14 @@ from app.store import sqlite_tokens as tokens
 from app.store.base import StoreUnavailable
 from app.store.sqlite_pool import ConnectionThreads, in_read_transaction, in_write_transaction
 from app.store.sqlite_schema import apply_migrations
+from app.store.sqlite_webhooks import SQLiteWebhookMethods
 
 T = TypeVar("T")
 
 READER_THREADS = 4
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteWebhookMethods):
     def __init__(self, path: str | Path) -> None:
         self._path = str(path)
         self._writer: ConnectionThreads | None = None

@@ -123,7 +123,8 @@ def update_board(conn: sqlite3.Connection, board: Board, draft: EventDraft) -> E
 def delete_board(conn: sqlite3.Connection, board_id: str) -> bool:
     # Explicit deletes rather than trusting the cascade alone: they also run where a
     # connection forgot foreign_keys=ON, and tasks' delete trigger cleans the FTS index.
-    for table in ("events", "members", "comments", "task_assignees", "task_labels", "tasks"):
+    for table in ("events", "members", "comments", "task_assignees", "task_labels", "tasks", "webhook_attempts",
+                  "webhooks"):
         conn.execute(f"DELETE FROM {table} WHERE board_id = ?", (board_id,))
     return conn.execute("DELETE FROM boards WHERE id = ?", (board_id,)).rowcount == 1
 

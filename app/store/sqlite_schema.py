@@ -151,7 +151,50 @@ _TOKENS_AND_COMMENTS = (
     "ALTER TABLE events ADD COLUMN client_mutation_id TEXT",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_INITIAL, _TOKENS_AND_COMMENTS)
+# Webhooks per board and their delivery log (one row per HTTP attempt).
+_WEBHOOKS = (
+    """CREATE TABLE webhooks (
+        id TEXT PRIMARY KEY,
+        board_id TEXT NOT NULL REFERENCES boards (id) ON DELETE CASCADE,
+        url TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        events TEXT,
+        active INTEGER NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        cursor INTEGER NOT NULL,
+        failures INTEGER NOT NULL,
+        next_attempt_at TEXT,
+        disabled_reason TEXT,
+        redeliveries TEXT NOT NULL,
+        lease_owner TEXT,
+        lease_until TEXT
+    ) WITHOUT ROWID""",
+    "CREATE INDEX webhooks_board ON webhooks (board_id, id)",
+    # The delivery workers' scan walks only the active ones.
+    "CREATE INDEX webhooks_active ON webhooks (id) WHERE active = 1",
+    """CREATE TABLE webhook_attempts (
+        id TEXT PRIMARY KEY,
+        webhook_id TEXT NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+        board_id TEXT NOT NULL,
+        delivery_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        event_type TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        manual INTEGER NOT NULL,
+        status_code INTEGER,
+        latency_ms INTEGER NOT NULL,
+        error TEXT,
+        response_body TEXT,
+        at TEXT NOT NULL
+    ) WITHOUT ROWID""",
+    "CREATE INDEX webhook_attempts_webhook ON webhook_attempts (webhook_id, id)",
+    "CREATE INDEX webhook_attempts_delivery ON webhook_attempts (webhook_id, delivery_id, id)",
+    "CREATE INDEX webhook_attempts_board ON webhook_attempts (board_id)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_INITIAL, _TOKENS_AND_COMMENTS, _WEBHOOKS)
 
 
 class SchemaTooNew(RuntimeError):
