@@ -24,7 +24,7 @@ from app.broker.base import Broker
 from app.domain import clock
 from app.domain.ids import new_id
 from app.domain.models import RefreshToken, User
-from app.domain.request_context import TokenLimits, bind_token_limits
+from app.domain.request_context import TokenLimits, bind_token_limits, current_token_limits
 from app.errors import APIError
 from app.services.cache import USER_TTL_SECONDS, ReadCache, decode_user, encode_user
 from app.services.tokens import is_api_token, token_limits, verify_api_token
@@ -120,6 +120,9 @@ class AuthService:
         return user
 
     async def update_profile(self, user: User, name: str | None, password: str | None) -> User:
+        if password is not None and current_token_limits() is not None:
+            # A leaked API token must not be able to take the account over.
+            raise APIError(403, "session_required", "Change your password from a signed-in session.")
         if password is not None and len(password) < MIN_PASSWORD_LENGTH:
             raise APIError(422, "password_too_short", f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.")
         # The caller's record may come from the cache, which holds no password hash.

@@ -13,7 +13,7 @@ from app.domain.clock import format_time
 from app.domain.ids import new_id
 from app.domain.models import ApiToken
 from app.services.tokens import hash_api_token
-from tests.support.apiclient import Account, Api
+from tests.support.apiclient import PASSWORD, Account, Api
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -288,3 +288,14 @@ async def test_a_token_authenticates_a_websocket_and_its_board_limit_holds_there
         await socket.send(json.dumps({"type": "subscribe", "board": other, "since": None, "id": "b"}))
         refused = await _next_message(socket, "subscribed")
         assert (refused["type"], refused["code"], refused["id"]) == ("error", "not_found", "b")
+
+
+async def test_a_write_token_may_rename_but_never_change_the_password(api: Api) -> None:
+    owner = await api.register()
+    token = (await mint(api, owner, ["read", "write"]))["token"]
+
+    status, refused = await as_token(api, "PATCH", "/api/v1/users/me", token, {"password": "a whole new passphrase"})
+    assert (status, refused["error"]["code"]) == (403, "session_required")
+    status, renamed = await as_token(api, "PATCH", "/api/v1/users/me", token, {"name": "Renamed"})
+    assert status == 200 and renamed["name"] == "Renamed"
+    assert (await api.call("POST", "/api/v1/auth/login", json={"email": owner.email, "password": PASSWORD}))[0] == 200
