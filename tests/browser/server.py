@@ -19,6 +19,7 @@ from tests.support.services import free_port, stop_process
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SECRET_KEY = "dashboard-tests-secret-key-0123456789abcdefghijk"  # 48 characters
 READY_TIMEOUT_SECONDS = 30.0
+START_ATTEMPTS = 3
 
 
 @dataclass
@@ -33,22 +34,25 @@ class ServerProcess:
         return ""
 
 
+class ServerExited(RuntimeError):
+    """The process ended before it was ready (e.g. its free port was taken meanwhile)."""
+
+
 def _wait_ready(url: str, proc: subprocess.Popen, log_path: Path) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}:\n{log_path.read_text(errors='replace')}")
+            raise ServerExited(f"server exited with {proc.returncode}:\n{log_path.read_text(errors='replace')}")
         with contextlib.suppress(OSError, urllib.error.URLError), \
                 urllib.request.urlopen(f"{url}/readyz", timeout=1) as response:
-            if response.status == 200:
+            # Ours only if our process is still alive: another one may have the port.
+            if response.status == 200 and proc.poll() is None:
                 return
         time.sleep(0.1)
     raise TimeoutError(f"server not ready within {READY_TIMEOUT_SECONDS}s:\n{log_path.read_text(errors='replace')}")
 
 
-@contextlib.contextmanager
-def dashboard_server(data_dir: Path, **settings: str) -> Iterator[ServerProcess]:
-    """`settings`: extra TASKWIRE_* variables, e.g. REPLAY_LIMIT="2"."""
+def _start(data_dir: Path, settings: dict[str, str]) -> ServerProcess:
     port = free_port()
     env = {
         **os.environ,
@@ -68,6 +72,24 @@ def dashboard_server(data_dir: Path, **settings: str) -> Iterator[ServerProcess]
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(url, proc, log_path)
-        yield ServerProcess(url, proc, log_path)
-    finally:
+    except BaseException:
         stop_process(proc)
+        raise
+    return ServerProcess(url, proc, log_path)
+
+
+@contextlib.contextmanager
+def dashboard_server(data_dir: Path, **settings: str) -> Iterator[ServerProcess]:
+    """`settings`: extra TASKWIRE_* variables, e.g. REPLAY_LIMIT="2"."""
+    for attempt in range(START_ATTEMPTS):
+        try:
+            server = _start(data_dir, settings)
+            break
+        except ServerExited:
+            # Other suites pick free ports too: between our pick and our bind, one may win.
+            if attempt == START_ATTEMPTS - 1:
+                raise
+    try:
+        yield server
+    finally:
+        stop_process(server.proc)
