@@ -6,6 +6,7 @@ Nothing else in the code base reads ``os.environ``.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import logging
 import os
 import secrets
@@ -53,6 +54,14 @@ class Settings:
     sentry_dsn: str = ""
     # The read cache lives in Redis, so it is on only when TASKWIRE_REDIS_URL is set.
     cache: bool = True
+    # Webhooks (app/webhooks/): retry backoff, when to give up, lease and scan timing.
+    webhook_retry_base_seconds: float = 1.0
+    webhook_retry_cap_seconds: float = 600.0
+    webhook_max_failures: int = 15
+    webhook_lease_ttl_seconds: float = 60.0
+    webhook_poll_seconds: float = 5.0
+    webhook_timeout_seconds: float = 10.0
+    webhook_allow_hosts: tuple[str, ...] = ()  # hosts or CIDRs admitted despite being private
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -102,7 +111,34 @@ _INT_SETTINGS: dict[str, tuple[str, int, int]] = {
     "RATE_LIMIT_AUTH": ("rate_limit_auth_per_minute", 1, 1_000_000),
     "RATE_LIMIT_API": ("rate_limit_api_per_minute", 1, 10_000_000),
     "RATE_LIMIT_WS": ("rate_limit_ws_messages_per_minute", 1, 10_000_000),
+    "WEBHOOK_MAX_FAILURES": ("webhook_max_failures", 1, 1000),
 }
+
+_FLOAT_SETTINGS: dict[str, tuple[str, float, float]] = {
+    "WEBHOOK_RETRY_BASE": ("webhook_retry_base_seconds", 0.001, 3600),
+    "WEBHOOK_RETRY_CAP": ("webhook_retry_cap_seconds", 0.001, 7 * 24 * 3600),
+    "WEBHOOK_LEASE_TTL": ("webhook_lease_ttl_seconds", 0.3, 3600),
+    "WEBHOOK_POLL_INTERVAL": ("webhook_poll_seconds", 0.01, 3600),
+    "WEBHOOK_TIMEOUT": ("webhook_timeout_seconds", 0.1, 300),
+}
+
+
+def _is_network(text: str) -> bool:
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return False
+    return True
+
+
+def _parse_float(name: str, raw: str, minimum: float, maximum: float) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{ENV_PREFIX}{name} must be a number of seconds, got {raw!r}") from None
+    if not minimum <= value <= maximum:
+        raise SettingsError(f"{ENV_PREFIX}{name} must be between {minimum:g} and {maximum:g}, got {raw}")
+    return value
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -135,6 +171,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     for name, (field, minimum, maximum) in _INT_SETTINGS.items():
         if (raw := get(name)) is not None:
             values[field] = _parse_int(name, raw, minimum, maximum)
+    for name, (field, low, high) in _FLOAT_SETTINGS.items():
+        if (raw := get(name)) is not None:
+            values[field] = _parse_float(name, raw, low, high)
+    if (raw := get("WEBHOOK_ALLOW_HOSTS")) is not None:
+        values["webhook_allow_hosts"] = _parse_list(raw)
+        for entry in values["webhook_allow_hosts"]:  # type: ignore[attr-defined]
+            if "/" in entry and not _is_network(entry):
+                raise SettingsError(f"{ENV_PREFIX}WEBHOOK_ALLOW_HOSTS: {entry!r} is not a valid CIDR network")
     if (raw := get("WS_AUTH_TIMEOUT")) is not None:
         try:
             values["ws_auth_timeout_seconds"] = float(raw)

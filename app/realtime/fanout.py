@@ -6,6 +6,7 @@ Serialised once here; every instance's hub forwards the same text to its sockets
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from app.broker.base import Broker, BrokerUnavailable
 from app.domain.models import Event
@@ -26,10 +27,18 @@ def board_channel(board_id: str) -> str:
 class EventPublisher:
     def __init__(self, broker: Broker) -> None:
         self._broker = broker
+        self._listeners: list[Callable[[Event], None]] = []
+
+    def add_listener(self, listener: Callable[[Event], None]) -> None:
+        """Also tell ``listener`` (in this process, synchronously; it must not block) of
+        every event published here, e.g. to wake the webhook worker."""
+        self._listeners.append(listener)
 
     async def publish(self, event: Event) -> None:
         """Best effort by design: the event is already in the log, and subscribers fill any
         gap from there (by seq), so a broker outage must not fail the write that made it."""
+        for listener in self._listeners:
+            listener(event)
         try:
             await self._broker.publish(board_channel(event.board_id), dumps(event_message(event)))
             metrics.EVENTS_PUBLISHED.inc()

@@ -16,8 +16,10 @@ from app.services.comments import CommentService
 from app.services.idempotency import IdempotencyService
 from app.services.tasks import TaskService
 from app.services.tokens import ApiTokenService
+from app.services.webhooks import WebhookService
 from app.settings import Settings
 from app.store.base import Store
+from app.webhooks.worker import WebhookWorker
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +36,12 @@ class Services:
         self.tokens = ApiTokenService(store)
         self.idempotency = IdempotencyService(broker)
         self.hub = Hub(settings, store, broker)
+        self.webhook_worker = WebhookWorker(settings, store, self.publisher)
+        self.webhooks = WebhookService(store, self.webhook_worker.guard, self.webhook_worker.wake)
 
     async def open(self) -> None:
         await self.hub.open()
+        await self.webhook_worker.open()
 
     async def begin_shutdown(self) -> None:
         """Call when the server is asked to stop, before it waits for open connections:
@@ -44,4 +49,7 @@ class Services:
         await self.hub.close_connections()
 
     async def close(self) -> None:
-        await self.hub.close()
+        try:
+            await self.webhook_worker.close()
+        finally:
+            await self.hub.close()

@@ -1,0 +1,100 @@
+"""Webhooks of a board: /api/v1/boards/<board_id>/webhooks (admins and owners)."""
+
+from __future__ import annotations
+
+from quart import Blueprint, Response
+from quart_schema import document_response, validate_querystring, validate_request
+
+from app.api.auth_context import caller, requires_auth
+from app.api.cursors import decode_cursor, encode_cursor
+from app.api.responses import json_response, no_content
+from app.api.schemas import ErrorOut, PageQuery
+from app.api.webhook_schemas import (
+    DeliveryList, RedeliveryOut, WebhookCreatedOut, WebhookIn, WebhookList, WebhookOut, WebhookPatchIn,
+)
+from app.domain.webhooks import attempt_view, webhook_view
+from app.runtime import current_runtime
+from app.services.webhooks import WebhookService
+
+blueprint = Blueprint("webhooks", __name__, url_prefix="/api/v1/boards/<board_id>/webhooks")
+
+
+def _webhooks() -> WebhookService:
+    return current_runtime().services.webhooks
+
+
+@blueprint.post("")
+@requires_auth
+@validate_request(WebhookIn)
+@document_response(WebhookCreatedOut, 201)
+@document_response(ErrorOut, 422)
+async def create_webhook(board_id: str, data: WebhookIn) -> Response:
+    """Send the board's events to ``url`` as signed POSTs (admins and owners). The
+    ``secret`` is in this response only: store it now."""
+    webhook, secret = await _webhooks().create(caller().user, board_id, data.url, data.secret, data.events)
+    response = json_response({**webhook_view(webhook), "secret": secret}, 201)
+    response.headers["Cache-Control"] = "no-store"  # also keeps it out of Idempotency-Key replays
+    return response
+
+
+@blueprint.get("")
+@requires_auth
+@document_response(WebhookList, 200)
+@document_response(ErrorOut, 403)
+async def list_webhooks(board_id: str) -> Response:
+    """The board's webhooks, oldest first (never their secrets)."""
+    webhooks = await _webhooks().list(caller().user, board_id)
+    return json_response({"items": [webhook_view(webhook) for webhook in webhooks]})
+
+
+@blueprint.get("/<webhook_id>")
+@requires_auth
+@document_response(WebhookOut, 200)
+@document_response(ErrorOut, 404)
+async def get_webhook(board_id: str, webhook_id: str) -> Response:
+    """One webhook with its delivery state."""
+    return json_response(webhook_view(await _webhooks().get(caller().user, board_id, webhook_id)))
+
+
+@blueprint.patch("/<webhook_id>")
+@requires_auth
+@validate_request(WebhookPatchIn)
+@document_response(WebhookOut, 200)
+@document_response(ErrorOut, 422)
+async def update_webhook(board_id: str, webhook_id: str, data: WebhookPatchIn) -> Response:
+    """Change the URL or the events, or switch the webhook off and on."""
+    changes = {field: getattr(data, field) for field in data.model_fields_set}
+    return json_response(webhook_view(await _webhooks().update(caller().user, board_id, webhook_id, changes)))
+
+
+@blueprint.delete("/<webhook_id>")
+@requires_auth
+@document_response(ErrorOut, 404)
+async def delete_webhook(board_id: str, webhook_id: str) -> Response:
+    """Delete the webhook and its delivery log."""
+    await _webhooks().delete(caller().user, board_id, webhook_id)
+    return no_content()
+
+
+@blueprint.get("/<webhook_id>/deliveries")
+@requires_auth
+@validate_querystring(PageQuery)
+@document_response(DeliveryList, 200)
+@document_response(ErrorOut, 404)
+async def list_deliveries(board_id: str, webhook_id: str, query_args: PageQuery) -> Response:
+    """The delivery log, newest first: one item per HTTP attempt."""
+    before = decode_cursor("deliveries", query_args.cursor, 1)[0] if query_args.cursor else None
+    attempts, more = await _webhooks().deliveries(caller().user, board_id, webhook_id, before, query_args.limit)
+    next_cursor = encode_cursor("deliveries", [attempts[-1].id]) if more and attempts else None
+    return json_response({"items": [attempt_view(attempt) for attempt in attempts], "next_cursor": next_cursor})
+
+
+@blueprint.post("/<webhook_id>/deliveries/<delivery_id>/redeliver")
+@requires_auth
+@document_response(RedeliveryOut, 202)
+@document_response(ErrorOut, 409)
+async def redeliver(board_id: str, webhook_id: str, delivery_id: str) -> Response:
+    """Send that delivery's event once more, soon (one attempt; the log shows it as ``manual``)."""
+    attempt = await _webhooks().redeliver(caller().user, board_id, webhook_id, delivery_id)
+    return json_response({"delivery_id": attempt.delivery_id, "seq": attempt.seq, "event_type": attempt.event_type,
+                          "queued": True}, 202)

@@ -1,0 +1,133 @@
+"""The webhook worker every instance runs: finds webhooks with work, takes their lease,
+and runs one ``DeliveryRun`` per webhook it holds.
+
+It looks for work when this instance publishes an event (cheap: the publisher calls
+``wake``) and every ``TASKWIRE_WEBHOOK_POLL_INTERVAL`` seconds, so an event written by
+another instance, a retry coming due, or a lease left behind by a crashed instance is
+found even when no wake-up arrives. Which instance delivers a webhook is decided by the
+lease alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+
+from app.domain import clock
+from app.domain.ids import new_id
+from app.domain.models import Event
+from app.domain.webhooks import Webhook
+from app.realtime.fanout import EventPublisher
+from app.settings import Settings
+from app.store.base import Store, StoreUnavailable
+from app.webhooks.delivery import DeliveryPolicy, DeliveryRun, seconds_from_now
+from app.webhooks.destinations import DestinationGuard
+from app.webhooks.sender import CONNECT_TIMEOUT_SECONDS, WebhookSender
+
+log = logging.getLogger(__name__)
+
+SCAN_PAGE = 100
+MAX_RUNS = 200  # webhooks one instance delivers at once; the rest wait for a later scan
+LOG_KEEP = 1000  # delivery log rows kept per webhook
+RELEASE_TIMEOUT_SECONDS = 2.0
+MAX_SCAN_BACKOFF_SECONDS = 60.0
+
+
+class WebhookWorker:
+    def __init__(self, settings: Settings, store: Store, publisher: EventPublisher) -> None:
+        # Host and pid first: whoever reads a lease in the database can tell whose it is.
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{new_id()[-6:]}"
+        self._store = store
+        self._publisher = publisher
+        self._poll = settings.webhook_poll_seconds
+        self._policy = DeliveryPolicy(settings.webhook_lease_ttl_seconds, settings.webhook_retry_base_seconds,
+                                      settings.webhook_retry_cap_seconds, settings.webhook_max_failures)
+        # An attempt may take a third of the lease at most (see delivery.py).
+        total = min(settings.webhook_timeout_seconds + CONNECT_TIMEOUT_SECONDS, settings.webhook_lease_ttl_seconds / 3)
+        self.guard = DestinationGuard(settings.webhook_allow_hosts)
+        self._sender = WebhookSender(self.guard, settings.webhook_timeout_seconds, total)
+        self._wake = asyncio.Event()
+        self._runs: dict[str, asyncio.Task[None]] = {}
+        self._loop: asyncio.Task[None] | None = None
+        publisher.add_listener(self._on_published)
+
+    async def open(self) -> None:
+        self._loop = asyncio.create_task(self._scan_forever(), name="webhook-worker")
+
+    async def close(self) -> None:
+        tasks = [task for task in (self._loop, *self._runs.values()) if task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._sender.close()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _on_published(self, event: Event) -> None:
+        self.wake()
+
+    async def _scan_forever(self) -> None:
+        failures = 0
+        while True:
+            self._wake.clear()  # before the scan: a wake-up during it means "scan again"
+            try:
+                await self._scan()
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except StoreUnavailable as error:
+                failures += 1
+                log.warning("webhook scan: store unavailable: %s", error)
+            except Exception:
+                failures += 1
+                log.exception("webhook scan failed")
+            delay = self._poll if failures == 0 else min(self._poll * 2 ** min(failures, 10), MAX_SCAN_BACKOFF_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(delay):
+                    await self._wake.wait()
+
+    async def _scan(self) -> None:
+        after: str | None = None
+        while len(self._runs) < MAX_RUNS:
+            due = await self._store.list_due_webhooks(clock.now(), after, SCAN_PAGE)
+            for webhook in due:
+                if webhook.id not in self._runs and len(self._runs) < MAX_RUNS and await self._has_work(webhook):
+                    await self._start(webhook)
+            if len(due) < SCAN_PAGE:
+                return
+            after = due[-1].id
+
+    async def _has_work(self, webhook: Webhook) -> bool:
+        if webhook.redeliveries or webhook.failures >= self._policy.max_failures:
+            return True
+        board = await self._store.get_board(webhook.board_id)
+        return board is not None and board.seq > webhook.cursor
+
+    async def _start(self, webhook: Webhook) -> None:
+        claimed = await self._store.claim_webhook(webhook.id, self.owner, clock.now(),
+                                                  seconds_from_now(self._policy.lease_ttl))
+        if claimed is not None:
+            self._runs[webhook.id] = asyncio.create_task(self._deliver(claimed), name=f"webhook-{webhook.id}")
+
+    async def _deliver(self, webhook: Webhook) -> None:
+        try:
+            await DeliveryRun(self._store, self._sender, self._publisher, self._policy, self.owner).run(webhook)
+            await self._store.prune_webhook_attempts(webhook.id, LOG_KEEP)
+        except asyncio.CancelledError:
+            raise
+        except StoreUnavailable as error:
+            log.warning("webhook %s: store unavailable: %s", webhook.id, error)
+        except Exception:
+            log.exception("webhook %s: delivery failed", webhook.id)
+        finally:
+            self._runs.pop(webhook.id, None)
+            # Let another instance (or a later scan here) take over at once rather than
+            # after the lease runs out; then look again, for events that came meanwhile.
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(RELEASE_TIMEOUT_SECONDS):
+                    await self._store.release_webhook(webhook.id, self.owner)
+            self.wake()
