@@ -187,11 +187,15 @@ def main() -> int:
     parser.add_argument("--followers", type=int, default=30, help="WebSocket clients following a board throughout")
     parser.add_argument("--churners", type=int, default=4, help="WebSocket clients that keep reconnecting")
     parser.add_argument("--report", type=Path, help="also write the report as JSON here")
+    parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="an extra environment variable for both instances, e.g. MALLOC_ARENA_MAX=2")
     args = parser.parse_args()
     if args.warmup >= args.duration:
         parser.error("--warmup must be shorter than --duration")
     with tempfile.TemporaryDirectory(prefix="taskwire-soak-") as workdir, redis_server() as redis:
-        with app_servers(2, f"sqlite:///{Path(workdir) / 'soak.db'}", redis.url, Path(workdir)) as servers:
+        extra_env = dict(item.split("=", 1) for item in args.server_env)
+        with app_servers(2, f"sqlite:///{Path(workdir) / 'soak.db'}", redis.url, Path(workdir),
+                         extra_env=extra_env) as servers:
             report = asyncio.run(soak(args, servers))
             log_errors = sum(server.log_path.read_text(errors="replace").count('"level": "error"') for server in servers)
     report["server_log_errors"] = log_errors
