@@ -196,21 +196,23 @@ def finish_workers(workers: list[subprocess.Popen], finals: dict[str, int]) -> l
 
 
 async def send_updates(servers: list[AppServer], token: str, boards: list[str], rate: float,
-                       duration: float) -> tuple[int, int, list[float]]:
+                       duration: float) -> tuple[int, dict[int, int], list[float]]:
     """Open loop: update i starts at t0 + i/rate whether or not earlier ones finished."""
     import httpx
 
     clients = [httpx.AsyncClient(base_url=server.url, timeout=30, headers={"Authorization": f"Bearer {token}"})
                for server in servers]
-    errors, latencies, pending = 0, [], []
+    errors: dict[int, int] = {}
+    latencies: list[float] = []
+    pending = []
 
     async def update(index: int) -> None:
-        nonlocal errors
         began = time.perf_counter()
         response = await clients[index % len(clients)].post(
             f"/api/v1/boards/{boards[index % len(boards)]}/tasks", json={"title": f"update {index}"})
         latencies.append(time.perf_counter() - began)
-        errors += response.status_code >= 400
+        if response.status_code >= 400:
+            errors[response.status_code] = errors.get(response.status_code, 0) + 1
 
     started = time.perf_counter()
     total = int(rate * duration)
@@ -233,13 +235,13 @@ async def latest_seqs(server: AppServer, token: str, boards: list[str]) -> dict[
 
 
 def report_load(args: argparse.Namespace, servers: list[AppServer], workers: list[int],
-                usage: tuple[dict[int, float], dict[int, int]], elapsed: float, sent: tuple[int, int, list[float]],
+                usage: tuple[dict[int, float], dict[int, int]], elapsed: float, sent: tuple[int, dict[int, int], list[float]],
                 results: list[dict]) -> None:
     cpu, rss = usage
     latencies = [value for result in results for value in result["latencies"]]
     received = sum(result["received"] for result in results)
     print(f"clients {args.clients} over {len(servers)} instances, {args.boards} board(s), "
-          f"rate {args.rate}/s for {args.duration}s; {sent[0]} updates, {sent[1]} REST errors, "
+          f"rate {args.rate}/s for {args.duration}s; {sent[0]} updates, REST errors {sent[1] or 'none'}, "
           f"REST p50 {percentile(sent[2], 0.5) * 1000:.1f} ms")
     print(f"delivered {received} messages = {received / elapsed:.0f} msgs/s; latency commit->receipt "
           f"p50 {percentile(latencies, 0.5) * 1000:.1f} ms, p99 {percentile(latencies, 0.99) * 1000:.1f} ms, "
@@ -291,7 +293,7 @@ def load_average() -> str:
 
 async def drive(args: argparse.Namespace) -> None:
     print(f"load average before: {load_average()} on {os.cpu_count()} CPUs", flush=True)
-    with tempfile.TemporaryDirectory(prefix="taskwire-fanout-") as tmp, redis_server() as redis:
+    with tempfile.TemporaryDirectory(prefix="taskwire-fanout-", dir=args.data_dir) as tmp, redis_server() as redis:
         extra = {"TASKWIRE_WS_SEND_QUEUE": str(args.send_queue)}
         with app_servers(2, f"sqlite:///{Path(tmp) / 'bench.db'}", redis.url, Path(tmp), extra,
                          stop_timeout=5) as servers:
@@ -307,6 +309,8 @@ def main() -> None:
     parser.add_argument("--boards", type=int, default=1, help="clients are spread over this many boards")
     parser.add_argument("--client-procs", type=int, default=2, help="processes running the clients")
     parser.add_argument("--send-queue", type=int, default=1000, help="TASKWIRE_WS_SEND_QUEUE")
+    parser.add_argument("--data-dir", help="where the SQLite file goes (default: the temp dir; /dev/shm "
+                        "takes the disk out of the measurement)")
     parser.add_argument("--idle", action="store_true", help="only connect, and report RSS per connection")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
