@@ -5,6 +5,8 @@ failure; never sent to a private address unless an operator allowed it."""
 from __future__ import annotations
 
 import dataclasses
+import time
+from pathlib import Path
 
 from quart import Quart
 
@@ -14,7 +16,7 @@ from app.factory import create_app
 from app.settings import Settings
 from app.webhooks.destinations import DestinationGuard
 from app.webhooks.sender import WebhookSender
-from app.webhooks.signing import verify
+from app.webhooks.signing import signature, verify
 from tests.integrations.conftest import MAX_FAILURES, create_webhook, deliveries, eventually, webhook_state
 from tests.integrations.receiver import Receiver
 from tests.support.apiclient import Api
@@ -150,3 +152,30 @@ async def test_a_delivery_checks_the_destination_again_when_it_is_sent(receiver:
         await lenient.close()
     assert refused.status_code is None and "not a public address" in (refused.error or "")
     assert allowed.status_code == 200 and len(receiver.requests) == 1
+
+
+def documented_verifier():
+    """The verification snippet of docs/integrations.md, exactly as a receiver copies it."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "integrations.md").read_text()
+    snippet = text.split("### Verifying the signature", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict = {}
+    exec(compile(snippet, "docs/integrations.md", "exec"), namespace)
+    return namespace["verify_taskwire_signature"]
+
+
+async def test_the_documented_snippet_verifies_a_real_delivery_and_refuses_forgeries(api: Api,
+                                                                                     receiver: Receiver) -> None:
+    verify_documented = documented_verifier()
+    owner = await api.register()
+    hook = await create_webhook(api, owner, owner.personal_board, receiver.url)
+    await api.task(owner, owner.personal_board)
+    await receiver.wait_for(lambda: len(receiver.received(hook["id"])) == 1)
+    request = receiver.received(hook["id"])[0]
+    header = request.headers["taskwire-signature"]
+
+    assert verify_documented(hook["secret"], request.body, header)
+    assert not verify_documented(hook["secret"], request.body + b" ", header)
+    assert not verify_documented("whsec_wrong", request.body, header)
+    stale = signature(hook["secret"], request.body, int(time.time()) - 301)
+    assert not verify_documented(hook["secret"], request.body, stale)
+    assert not verify_documented(hook["secret"], request.body, "v1=abc")
