@@ -32,6 +32,8 @@ STORE_LATENCY = Histogram(
 STORE_ERRORS = Counter("taskwire_store_errors_total", "Store calls that raised StoreUnavailable.", ["operation"])
 RATE_LIMITED = Counter("taskwire_rate_limited_total", "Requests or messages refused by a rate limit.", ["scope"])
 CACHE_REQUESTS = Counter("taskwire_cache_requests_total", "Read-cache lookups by result.", ["result"])
+WEBHOOK_ATTEMPTS = Counter("taskwire_webhook_attempts_total", "Webhook HTTP attempts by outcome.", ["outcome"])
+WEBHOOKS_DISABLED = Counter("taskwire_webhooks_disabled_total", "Webhooks switched off after repeated failure.")
 
 
 def render() -> tuple[bytes, str]:

@@ -21,6 +21,7 @@ from app.domain.models import Event, EventDraft
 from app.domain.webhooks import (
     Webhook, WebhookAttempt, WebhookProgress, delivery_id, next_attempt_id, wants_event,
 )
+from app.observability import metrics
 from app.realtime.fanout import EventPublisher
 from app.store.base import Store
 from app.webhooks.sender import SendResult, WebhookSender
@@ -102,9 +103,15 @@ class DeliveryRun:
             self._events = []
             return webhook  # lost the lease, switched off, or the cursor moved: look again
         if not wants_event(webhook, event.type):
+            # Every unwanted event up to the next wanted one is passed over in one write.
+            skipped = event.seq
+            for later in self._events:
+                if later.seq > skipped and wants_event(webhook, later.type):
+                    break
+                skipped = max(skipped, later.seq)
             return await self._store.record_webhook_attempt(webhook.id, self._owner, None,
-                                                            WebhookProgress(event.seq, 0, None))
-        result = await self._sender.send(webhook, event)
+                                                            WebhookProgress(skipped, 0, None))
+        result = await self._send(webhook, event)
         attempt = self._attempt_record(webhook, event, webhook.failures + 1, result, manual=False)
         if result.ok:
             progress = WebhookProgress(event.seq, 0, None)
@@ -126,7 +133,7 @@ class DeliveryRun:
         if not events or events[0].seq != seq:
             return await self._renew(webhook.id)  # nothing queued after all, or the event is gone
         last = await self._store.get_webhook_attempt(webhook.id, delivery_id(webhook.id, seq))
-        result = await self._sender.send(webhook, events[0])
+        result = await self._send(webhook, events[0])
         attempt = self._attempt_record(webhook, events[0], (last.attempt if last else 0) + 1, result, manual=True)
         return await self._store.record_webhook_attempt(webhook.id, self._owner, attempt, None)
 
@@ -138,7 +145,13 @@ class DeliveryRun:
         event = await self._store.disable_webhook(webhook.id, self._owner, reason, draft)
         if event is not None:
             log.warning("webhook %s of board %s disabled: %s", webhook.id, webhook.board_id, reason)
+            metrics.WEBHOOKS_DISABLED.inc()
             await self._publisher.publish(event)
+
+    async def _send(self, webhook: Webhook, event: Event) -> SendResult:
+        result = await self._sender.send(webhook, event)
+        metrics.WEBHOOK_ATTEMPTS.labels("ok" if result.ok else "failed").inc()
+        return result
 
     def _attempt_record(self, webhook: Webhook, event: Event, number: int, result: SendResult,
                         manual: bool) -> WebhookAttempt:

@@ -179,3 +179,22 @@ async def test_the_documented_snippet_verifies_a_real_delivery_and_refuses_forge
     stale = signature(hook["secret"], request.body, int(time.time()) - 301)
     assert not verify_documented(hook["secret"], request.body, stale)
     assert not verify_documented(hook["secret"], request.body, "v1=abc")
+
+
+async def test_metrics_count_attempts_by_outcome(api: Api, receiver: Receiver) -> None:
+    from app.observability import metrics
+
+    def count(outcome: str) -> float:
+        return metrics.WEBHOOK_ATTEMPTS.labels(outcome)._value.get()
+
+    before = count("ok"), count("failed")
+    outcomes = iter([500, 200])
+    receiver.respond = lambda _request: next(outcomes)
+    owner = await api.register()
+    hook = await create_webhook(api, owner, owner.personal_board, receiver.url)
+    await api.task(owner, owner.personal_board)
+
+    async def counted() -> bool:
+        return (count("ok") - before[0], count("failed") - before[1]) == (1, 1)
+
+    await eventually(counted)
