@@ -492,7 +492,8 @@ async def test_oversized_websocket_frames_close_with_1009_and_the_server_stays_u
             socket = await WsClient.open(server.ws_url, max_size=None)
             assert (await socket.auth(token))["type"] == "ready"
             await socket.send({"type": "ping", "id": "x" * size})
-            # The close of a 4 MiB frame completes once the client stops pushing it (~20 s).
+            # The close can take ~20 s: Hypercorn reads the rest of a frame larger than its
+            # read chunk before it sees the client's close (see test_ws_fuzz's xfail).
             assert await socket.closed_with(timeout=40) == 1009
         # Even before authenticating.
         socket = await WsClient.open(server.ws_url)

@@ -40,7 +40,8 @@ SNAKE_CASE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    with running(tmp_path_factory.mktemp("fuzz")) as [instance]:
+    # Webhooks may point at loopback here, so that one can be created for the paths.
+    with running(tmp_path_factory.mktemp("fuzz"), env={"TASKWIRE_WEBHOOK_ALLOW_HOSTS": "127.0.0.1"}) as [instance]:
         yield instance
 
 
@@ -58,6 +59,9 @@ class World:
     board: str = ""
     task: str = ""
     member: str = ""
+    comment: str = ""
+    api_token: str = ""
+    webhook: str = ""
 
     def register(self) -> tuple[str, str, str]:
         email = f"fuzz{next(_numbers)}.{time.monotonic_ns()}@example.test"
@@ -83,6 +87,23 @@ class World:
         assert status == 201, body
         return user_id
 
+    def fresh_comment(self) -> str:
+        status, body = http("POST", f"{self.base}/api/v1/tasks/{self.task}/comments", self.token, {"body": "Fuzzed"})
+        assert status == 201, body
+        return body["id"]
+
+    def fresh_api_token(self) -> str:
+        status, body = http("POST", f"{self.base}/api/v1/tokens", self.token, {"name": "Fuzzed", "scopes": ["read"]})
+        assert status == 201, body
+        return body["id"]
+
+    def fresh_webhook(self) -> str:
+        # Nothing listens on port 9: deliveries fail and back off, which is fine here.
+        status, body = http("POST", f"{self.base}/api/v1/boards/{self.board}/webhooks", self.token,
+                            {"url": "http://127.0.0.1:9/hook"})
+        assert status == 201, body
+        return body["id"]
+
     def fresh_session(self) -> str:
         status, body = http("POST", f"{self.base}/api/v1/auth/login", body={"email": self.email, "password": PASSWORD})
         assert status == 200, body
@@ -95,17 +116,27 @@ class World:
         world.board = world.fresh_board()
         world.task = world.fresh_task()
         world.member = world.fresh_member()
+        world.comment = world.fresh_comment()
+        world.api_token = world.fresh_api_token()
+        world.webhook = world.fresh_webhook()
         return world
 
     def path_ids(self, method: str, path: str) -> dict[str, str]:
         destructive = method == "DELETE" or path.endswith("/members/{user_id}")
-        ids = {"board_id": self.board, "task_id": self.task, "user_id": self.member}
+        ids = {"board_id": self.board, "task_id": self.task, "user_id": self.member, "comment_id": self.comment,
+               "token_id": self.api_token, "webhook_id": self.webhook}
         if method == "DELETE" and path == "/api/v1/boards/{board_id}":
             ids["board_id"] = self.fresh_board()
         elif method == "DELETE" and path == "/api/v1/tasks/{task_id}":
             ids["task_id"] = self.fresh_task()
         elif destructive and "{user_id}" in path:
             ids["user_id"] = self.fresh_member()
+        elif method == "DELETE" and "{comment_id}" in path:
+            ids["comment_id"] = self.fresh_comment()
+        elif method == "DELETE" and "{token_id}" in path:
+            ids["token_id"] = self.fresh_api_token()
+        elif method == "DELETE" and "{webhook_id}" in path:
+            ids["webhook_id"] = self.fresh_webhook()
         return ids
 
     def headers_for(self, path: str) -> dict[str, str]:
