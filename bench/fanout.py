@@ -154,9 +154,10 @@ async def worker_main() -> None:
     line = await asyncio.to_thread(sys.stdin.readline)
     finals = json.loads(line)
     await asyncio.sleep(float(plan.get("grace", 2.0)))
+    summary = summarise(states, finals, latencies)  # before our own closes count as drops
     for transport in transports:
         transport.close()
-    print(json.dumps(summarise(states, finals, latencies)), flush=True)
+    print(json.dumps(summary), flush=True)
 
 
 def summarise(states: list[Follow], finals: dict[str, int], latencies: list[float]) -> dict:
