@@ -566,10 +566,13 @@ async def test_slow_header_and_never_reading_clients_are_cut_off_while_others_ar
             asyncio.gather(*[_slow_header_client(server.port, budget) for _ in range(20)]),
             asyncio.gather(*[_never_reading_client(server.port, budget) for _ in range(5)]),
             others_keep_being_served())
+    print(f"slow-header clients closed after {min(t for t, _ in slow):.1f}-{max(t for t, _ in slow):.1f}s; "
+          f"never-reading closed after {max(never_reading):.1f}s; others: {len(latencies)} requests, "
+          f"slowest {max(latencies) * 1000:.0f} ms")
     # Hypercorn's idle timer runs until a request's headers are complete: keep_alive_timeout
     # is how long a slow-header client can hold a connection.
     assert all(answer == b"" and closed_after < keep_alive + 2 for closed_after, answer in slow), slow
     # A client that never reads a small page is closed once it sits idle after the answer
     # (drained here after `budget` seconds: the EOF was already waiting).
     assert all(closed_after < budget + 2 for closed_after in never_reading), never_reading
-    assert len(latencies) > budget and max(latencies) < 1.0, latencies
+    assert len(latencies) > budget and max(latencies) < 2.0, latencies

@@ -87,7 +87,7 @@ async def test_clients_of_an_instance_killed_under_load_catch_up_on_the_other_an
           f"first write served after the kill: {score.first_success_after_failure - killed_at:.2f}s")
     assert totals["lost"] == 0 and totals["repeated"] == 0
     assert totals["reconnects"] >= len(followers) // 2, "the killed instance's clients never moved"
-    assert sum(score.ok.values()) > 100 and alive(pair[1])
+    assert sum(score.ok.values()) > 50 and alive(pair[1])
 
 
 async def test_redis_gone_for_five_seconds_mid_stream_costs_503s_and_loses_nothing(

@@ -94,12 +94,19 @@ class World:
 
     def fresh_api_token(self) -> str:
         status, body = http("POST", f"{self.base}/api/v1/tokens", self.token, {"name": "Fuzzed", "scopes": ["read"]})
+        if status == 422 and body["error"]["code"] == "too_many_tokens":
+            # Refused DELETEs (negative examples) leave tokens behind; an account holds 50.
+            _, tokens = http("GET", f"{self.base}/api/v1/tokens", self.token)
+            for token in tokens["items"]:
+                if token["id"] != self.api_token:
+                    http("DELETE", f"{self.base}/api/v1/tokens/{token['id']}", self.token)
+            return self.fresh_api_token()
         assert status == 201, body
         return body["id"]
 
-    def fresh_webhook(self) -> str:
+    def fresh_webhook(self, board: str = "") -> str:
         # Nothing listens on port 9: deliveries fail and back off, which is fine here.
-        status, body = http("POST", f"{self.base}/api/v1/boards/{self.board}/webhooks", self.token,
+        status, body = http("POST", f"{self.base}/api/v1/boards/{board or self.board}/webhooks", self.token,
                             {"url": "http://127.0.0.1:9/hook"})
         assert status == 201, body
         return body["id"]
@@ -136,7 +143,9 @@ class World:
         elif method == "DELETE" and "{token_id}" in path:
             ids["token_id"] = self.fresh_api_token()
         elif method == "DELETE" and "{webhook_id}" in path:
-            ids["webhook_id"] = self.fresh_webhook()
+            # On a board of its own: a board holds at most 20 webhooks.
+            ids["board_id"] = self.fresh_board()
+            ids["webhook_id"] = self.fresh_webhook(ids["board_id"])
         return ids
 
     def headers_for(self, path: str) -> dict[str, str]:
