@@ -42,7 +42,7 @@ def test_the_eleventh_login_in_a_minute_is_refused_wherever_it_lands(tmp_path, r
 
 def test_sigterm_during_a_request_lets_it_finish(tmp_path, redis) -> None:
     # A costly password hash makes registration a request that is surely in flight.
-    slow_hash = {"TASKWIRE_ARGON2_TIME_COST": "30", "TASKWIRE_ARGON2_MEMORY_KIB": "65536"}
+    slow_hash = {"TASKWIRE_ARGON2_TIME_COST": "16", "TASKWIRE_ARGON2_MEMORY_KIB": "131072"}
     with app_servers(1, f"sqlite:///{tmp_path / 'one.db'}", "", tmp_path, extra_env=slow_hash,
                      stop_timeout=15) as (server,):
         result: dict = {}
