@@ -49,8 +49,21 @@ async def webhook_state(api: Api, account: Account, board_id: str, webhook_id: s
     return body
 
 
-async def deliveries(api: Api, account: Account, board_id: str, webhook_id: str) -> list[dict]:
-    """The whole delivery log, oldest first."""
+async def deliveries(api: Api, account: Account, board_id: str, webhook_id: str, at_least: int = 0,
+                     timeout: float = 10.0) -> list[dict]:
+    """The whole delivery log, oldest first, once it holds at least `at_least` entries: the
+    worker writes an entry after the receiver has answered, so a test that saw the request
+    arrive must still wait for its record."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        items = await _delivery_log(api, account, board_id, webhook_id)
+        if len(items) >= at_least:
+            return items
+        assert asyncio.get_running_loop().time() < deadline, f"{len(items)} deliveries logged, wanted {at_least}"
+        await asyncio.sleep(0.02)
+
+
+async def _delivery_log(api: Api, account: Account, board_id: str, webhook_id: str) -> list[dict]:
     items, cursor = [], None
     while True:
         query = "?limit=200" + (f"&cursor={cursor}" if cursor else "")
