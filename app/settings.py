@@ -45,6 +45,7 @@ class Settings:
     ws_send_queue: int = 1000
     ws_max_message_bytes: int = 65536
     replay_limit: int = 1000
+    sse_keepalive_seconds: float = 15.0  # a comment line on an idle event stream, for proxies
     rate_limit_auth_per_minute: int = 10  # per client IP, on each of register/login/refresh
     rate_limit_api_per_minute: int = 1200  # per user, every authenticated call
     rate_limit_ws_messages_per_minute: int = 600  # per user, WebSocket messages sent to us
@@ -120,6 +121,7 @@ _FLOAT_SETTINGS: dict[str, tuple[str, float, float]] = {
     "WEBHOOK_LEASE_TTL": ("webhook_lease_ttl_seconds", 0.3, 3600),
     "WEBHOOK_POLL_INTERVAL": ("webhook_poll_seconds", 0.01, 3600),
     "WEBHOOK_TIMEOUT": ("webhook_timeout_seconds", 0.1, 300),
+    "SSE_KEEPALIVE": ("sse_keepalive_seconds", 0.1, 300),
 }
 
 

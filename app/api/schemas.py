@@ -225,6 +225,11 @@ class EventQuery(RequestModel):
     limit: Annotated[int, Field(ge=1, le=1000)] = 100
 
 
+class EventStreamQuery(RequestModel):
+    after: Annotated[int | None, Field(ge=0, le=MAX_SEQ, description=(
+        "Start after this seq (the Last-Event-ID header, when sent, wins); none: with the next event."))] = None
+
+
 class EventOut(ResponseModel):
     board_id: str
     seq: int

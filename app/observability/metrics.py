@@ -18,6 +18,7 @@ HTTP_LATENCY = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
 WS_CONNECTIONS = Gauge("taskwire_ws_connections", "Open WebSocket connections on this instance.")
+SSE_STREAMS = Gauge("taskwire_sse_streams", "Open Server-Sent Events streams on this instance.")
 EVENTS_PUBLISHED = Counter("taskwire_events_published_total", "Events published to the broker.")
 EVENTS_PUBLISH_FAILURES = Counter("taskwire_events_publish_failures_total",
                                   "Events committed but not published (subscribers catch up from the log).")

@@ -233,7 +233,10 @@ def test_no_operation_answers_5xx_or_breaks_its_documented_schema(server: AppSer
     world = World.build(server.url)
     schema = schemathesis.openapi.from_url(f"{server.url}/openapi.json")
     tally = Tally()
-    operations = [result.ok() for result in schema.get_all_operations()]
+    # The event stream never ends while the board exists, so a request that reads the
+    # whole body waits forever; its refusals and bad input are in tests/realtime/test_sse.py.
+    operations = [operation for operation in (result.ok() for result in schema.get_all_operations())
+                  if not operation.path.endswith("/events/stream")]
     assert len(operations) >= 20, "the schema lost operations"
     started = time.monotonic()
     for operation in operations:

@@ -1,0 +1,127 @@
+"""``GET /api/v1/boards/{board_id}/events/stream``: the board's events as Server-Sent Events,
+for clients behind proxies that break WebSockets (docs/realtime.md).
+
+The stream is one more hub connection subscribed to one board, so it gets exactly what a
+WebSocket subscription gets, by the same seq discipline: the log replayed from the
+client's position, then live events, no gap and no repeat. Each event's ``id:`` is its
+seq; a client that reconnects sends it back as ``Last-Event-ID`` (EventSource does that
+by itself) and resumes after it. ``subscribed`` and ``reset`` also carry an ``id:``, the
+board's latest seq, so a client that reconnects after a quiet spell does not replay what
+it has already been told to skip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import AsyncIterator
+
+from quart import Blueprint, Response, request
+from quart_schema import document_response, validate_querystring
+
+from app.api.auth_context import caller, requires_auth
+from app.api.schemas import MAX_SEQ, ErrorOut, EventStreamQuery
+from app.domain.request_context import TokenLimits, bind_token_limits
+from app.errors import APIError
+from app.jsonutil import loads
+from app.observability import metrics
+from app.realtime.connection import Connection
+from app.realtime.hub import Hub
+from app.realtime.protocol import Subscribe
+from app.runtime import current_runtime
+
+blueprint = Blueprint("event_stream", __name__, url_prefix="/api/v1/boards")
+
+# How long EventSource waits before it reconnects (its default is browser-defined).
+RECONNECT_MILLISECONDS = 2000
+# Messages that end the stream: the subscription is over and reconnecting would only be
+# told the same (a removed member or a deleted board gets 404 then, which stops EventSource).
+_FINAL_TYPES = frozenset({"unsubscribed", "error"})
+
+
+@blueprint.get("/<board_id>/events/stream")
+@requires_auth
+@validate_querystring(EventStreamQuery)
+@document_response(ErrorOut, 404)
+async def event_stream(board_id: str, query_args: EventStreamQuery) -> Response:
+    """The board's events as Server-Sent Events (``text/event-stream``): ``id:`` is the
+    seq and ``data:`` the same JSON object a WebSocket subscription gets. Resume with
+    ``Last-Event-ID`` (or ``?after=<seq>`` on the first connection); without either the
+    stream starts with the next event."""
+    runtime = current_runtime()
+    since = _resume_position(query_args.after)
+    who = caller()
+    await runtime.services.boards.get(who.user, board_id)  # 404 before the stream starts
+    conn_queue: asyncio.Queue[str] = asyncio.Queue(maxsize=1)
+    conn = Connection(conn_queue.put, runtime.settings.ws_send_queue)
+    conn.user = who.user
+    body = _stream(runtime.services.hub, conn, conn_queue, Subscribe(board_id, since, None), who.limits,
+                   runtime.settings.sse_keepalive_seconds)
+    response = Response(body, content_type="text/event-stream; charset=utf-8")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Accel-Buffering"] = "no"  # nginx would otherwise hold the events back
+    response.timeout = None  # the stream lasts as long as the client listens
+    return response
+
+
+def _resume_position(after: int | None) -> int | None:
+    header = request.headers.get("Last-Event-ID")
+    if header is None or not header.strip():
+        return after
+    text = header.strip()
+    if not text.isascii() or not text.isdigit() or int(text) > MAX_SEQ:
+        raise APIError(422, "validation_error", "Last-Event-ID must be a seq this stream sent.",
+                       [{"loc": ["headers", "Last-Event-ID"], "msg": "not a seq", "type": "invalid"}])
+    return int(text)
+
+
+async def _stream(hub: Hub, conn: Connection, frames: asyncio.Queue[str], subscribe: Subscribe,
+                  limits: TokenLimits | None, keepalive_seconds: float) -> AsyncIterator[bytes]:
+    # The body runs outside the handler's context: hold it to the token's board limits again.
+    bind_token_limits(limits)
+    hub.connect(conn)
+    metrics.SSE_STREAMS.inc()
+    subscribing = asyncio.create_task(hub.subscribe(conn, subscribe))
+    closing = asyncio.create_task(conn.wait_close_requested())
+    taking: asyncio.Future[str] = asyncio.ensure_future(frames.get())
+    try:
+        yield f"retry: {RECONNECT_MILLISECONDS}\n\n".encode()
+        while True:
+            done, _ = await asyncio.wait({taking, closing}, timeout=keepalive_seconds,
+                                         return_when=asyncio.FIRST_COMPLETED)
+            if taking in done:
+                chunk, final = _to_sse(taking.result())
+                yield chunk
+                if final:
+                    return
+                taking = asyncio.ensure_future(frames.get())
+            elif closing in done:
+                return  # a slow reader or a restart: the client resumes from its last id
+            else:
+                yield b": keepalive\n\n"  # proxies drop connections that stay silent
+    finally:
+        hub.disconnect(conn)
+        metrics.SSE_STREAMS.dec()
+        for task in (subscribing, closing, taking):
+            task.cancel()
+        await asyncio.gather(subscribing, closing, taking, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            await conn.stop_sending()
+
+
+def _to_sse(frame: str) -> tuple[bytes, bool]:
+    """One hub frame (one JSON message per line) as SSE messages; True when one of them
+    ends the stream."""
+    parts: list[str] = []
+    final = False
+    for line in frame.split("\n"):
+        message = loads(line)
+        kind = message["type"]
+        if kind == "event":
+            parts.append(f"id: {message['seq']}\ndata: {line}\n\n")
+        elif kind in ("subscribed", "reset"):
+            parts.append(f"id: {message['seq']}\nevent: {kind}\ndata: {line}\n\n")
+        else:
+            parts.append(f"event: {kind}\ndata: {line}\n\n")
+            final = final or kind in _FINAL_TYPES
+    return "".join(parts).encode(), final
