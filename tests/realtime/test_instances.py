@@ -11,6 +11,7 @@ import pytest
 
 from tests.realtime.client import WsClient
 from tests.realtime.follower import Follower, Rest
+from tests.realtime.sse_client import SseStream
 from tests.support.servers import AppServer, app_servers
 from tests.support.services import RedisServer
 
@@ -84,6 +85,21 @@ async def test_a_change_through_one_instance_reaches_clients_of_both(cluster) ->
         event = await client.recv_type("event")
         assert event["event"] == "task.created" and event["data"]["title"] == "from instance A"
         await client.close()
+
+
+async def test_an_event_stream_on_one_instance_gets_a_burst_written_through_both(cluster) -> None:
+    servers, rest_a, rest_b = cluster
+    owner, members, board = await _shared_board(rest_a, members=1)
+    stream = await SseStream.open(servers[1].url, board, members[0]["token"], after=0)
+    assert stream.response.status_code == 200
+    await stream.until("subscribed")
+    writers = [rest.task(account["token"], board, f"burst {number}")
+               for number in range(20) for rest, account in ((rest_a, owner), (rest_b, members[0]))]
+    await asyncio.gather(*writers)
+    latest = await rest_a.latest_seq(owner["token"], board)
+    got = [int(message.id or 0) for message in await stream.events(latest - int(stream.last_event_id or 0))]
+    await stream.close()
+    assert got[-1] == latest and got == list(range(latest - len(got) + 1, latest + 1))
 
 
 async def test_a_burst_through_both_instances_arrives_complete_and_in_order_everywhere(cluster) -> None:
