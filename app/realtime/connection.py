@@ -45,6 +45,7 @@ class Connection:
     def __init__(self, send_text: SendText, queue_limit: int) -> None:
         self.number = next(_numbers)
         self.user: User | None = None
+        self.session_id: str | None = None  # closed with 4401 when this session ends
         self.subscriptions: dict[str, BoardSubscription] = {}
         self._send_text = send_text
         self._queue_limit = queue_limit

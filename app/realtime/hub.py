@@ -18,11 +18,12 @@ from typing import Any, Awaitable
 from app.broker.base import Broker, BrokerUnavailable
 from app.domain.ids import new_id
 from app.jsonutil import loads
-from app.realtime.connection import CLOSE_RESTARTING, Connection
+from app.realtime.connection import CLOSE_RESTARTING, CLOSE_UNAUTHORIZED, Connection
 from app.realtime.fanout import BOARD_CHANNEL_PREFIX, board_channel
 from app.realtime.feed import PAGE_SIZE, BoardFeed, removed_user_of, serialise_event
 from app.realtime.presence import REFRESH_SECONDS, PresenceTracker
 from app.realtime.protocol import Subscribe, error_message, reset_message, unsubscribed_message
+from app.realtime.sessions import SESSION_ENDED_CHANNEL
 from app.realtime.subscription import BoardSubscription
 from app.domain.request_context import board_allowed
 from app.settings import Settings
@@ -49,6 +50,7 @@ class Hub:
     # -- lifecycle -------------------------------------------------------------------
     async def open(self) -> None:
         self._broker.set_handlers(self._on_message, self._on_resync)
+        await self._broker.subscribe(SESSION_ENDED_CHANNEL)
         self._maintenance = asyncio.create_task(self._maintain(), name="hub-maintenance")
 
     async def close(self) -> None:
@@ -222,6 +224,8 @@ class Hub:
         try:
             if channel.startswith(BOARD_CHANNEL_PREFIX):
                 self._route(channel[len(BOARD_CHANNEL_PREFIX):], text)
+            elif channel == SESSION_ENDED_CHANNEL:
+                self._end_session(text)
         except Exception:  # the broker's receive loop must survive any message
             log.exception("cannot route a message on %s", channel)
 
@@ -242,6 +246,12 @@ class Hub:
                     subscription.conn.push(text)
         elif kind == "unsubscribed" and message.get("reason") == "board_deleted":
             self._end_all(feed, "board_deleted")
+
+    def _end_session(self, session_id: str) -> None:
+        # A scan: sessions end rarely, and an index would cost every connection memory.
+        for conn in list(self._connections):
+            if conn.session_id == session_id:
+                conn.request_close(CLOSE_UNAUTHORIZED)
 
     def _on_resync(self) -> None:
         """The broker reconnected: whatever was published meanwhile is only in the log."""

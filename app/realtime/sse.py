@@ -25,9 +25,9 @@ from app.domain.request_context import TokenLimits, bind_token_limits
 from app.errors import APIError
 from app.jsonutil import loads
 from app.observability import metrics
-from app.realtime.connection import Connection
+from app.realtime.connection import CLOSE_UNAUTHORIZED, Connection
 from app.realtime.hub import Hub
-from app.realtime.protocol import Subscribe
+from app.realtime.protocol import Subscribe, error_message
 from app.runtime import current_runtime
 
 blueprint = Blueprint("event_stream", __name__, url_prefix="/api/v1/boards")
@@ -54,7 +54,7 @@ async def event_stream(board_id: str, query_args: EventStreamQuery) -> Response:
     await runtime.services.boards.get(who.user, board_id)  # 404 before the stream starts
     conn_queue: asyncio.Queue[str] = asyncio.Queue(maxsize=1)
     conn = Connection(conn_queue.put, runtime.settings.ws_send_queue)
-    conn.user = who.user
+    conn.user, conn.session_id = who.user, who.session_id
     body = _stream(runtime.services.hub, conn, conn_queue, Subscribe(board_id, since, None), who.limits,
                    runtime.settings.sse_keepalive_seconds)
     response = Response(body, content_type="text/event-stream; charset=utf-8")
@@ -96,7 +96,9 @@ async def _stream(hub: Hub, conn: Connection, frames: asyncio.Queue[str], subscr
                     return
                 taking = asyncio.ensure_future(frames.get())
             elif closing in done:
-                return  # a slow reader or a restart: the client resumes from its last id
+                if conn.close_code == CLOSE_UNAUTHORIZED:  # logged out, or the API token revoked
+                    yield _to_sse(error_message("session_ended", "This session has ended; sign in again."))[0]
+                return  # otherwise a slow reader or a restart: the client resumes from its last id
             else:
                 yield b": keepalive\n\n"  # proxies drop connections that stay silent
     finally:

@@ -125,7 +125,7 @@ async def _authenticate(conn: Connection, auth: AuthService, timeout: float, max
         return CLOSE_UNAUTHORIZED
     except (StoreUnavailable, BrokerUnavailable):
         return CLOSE_TRY_AGAIN
-    conn.user = caller.user
+    conn.user, conn.session_id = caller.user, caller.session_id
     conn.push(ready_message({"id": caller.user.id, "name": caller.user.name, "email": caller.user.email}))
     return None
 

@@ -33,7 +33,7 @@ class Services:
         self.boards = BoardService(store, self.publisher, self.cache)
         self.tasks = TaskService(store, self.publisher, self.cache)
         self.comments = CommentService(store, self.publisher)
-        self.tokens = ApiTokenService(store)
+        self.tokens = ApiTokenService(store, broker)
         self.idempotency = IdempotencyService(broker)
         self.hub = Hub(settings, store, broker)
         self.webhook_worker = WebhookWorker(settings, store, self.publisher)

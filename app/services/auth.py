@@ -26,8 +26,9 @@ from app.domain.ids import new_id
 from app.domain.models import RefreshToken, User
 from app.domain.request_context import TokenLimits, bind_token_limits, current_token_limits
 from app.errors import APIError
+from app.realtime.sessions import announce_session_ended
 from app.services.cache import USER_TTL_SECONDS, ReadCache, decode_user, encode_user
-from app.services.tokens import is_api_token, token_limits, verify_api_token
+from app.services.tokens import api_token_session_id, is_api_token, token_limits, verify_api_token
 from app.settings import Settings
 from app.store.base import EmailTaken, Store
 
@@ -214,6 +215,7 @@ class AuthService:
             REVOKED_SESSION_KEY + session_id, "1", self._settings.access_token_ttl_seconds + 60
         )
         await self._store.revoke_refresh_family(session_id)
+        await announce_session_ended(self._broker, session_id)
 
     async def authenticate(self, access_token: str) -> Caller:
         """The caller behind an access JWT or a personal API token (``twp_...``). Also binds
@@ -232,7 +234,7 @@ class AuthService:
                                              lambda: self._store.get_user(token.user_id), encode_user, decode_user)
         if user is None:
             raise _unauthorized("The account no longer exists.", "invalid_token")
-        return Caller(user=user, session_id=f"api-token:{token.id}", token_id=token.id, limits=token_limits(token))
+        return Caller(user=user, session_id=api_token_session_id(token.id), token_id=token.id, limits=token_limits(token))
 
     async def _authenticate_jwt(self, access_token: str) -> Caller:
         try:

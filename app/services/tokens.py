@@ -5,7 +5,8 @@ message).
 The secret is shown once, at creation; the store keeps only its sha256 and a short
 display prefix. A token may be limited to reading and to some boards (``TokenLimits``,
 enforced in ``access.require_role``). Deleting a token revokes it at once: every request
-looks the token up, nothing caches it.
+looks the token up, nothing caches it, and the WebSockets and event streams it opened are
+closed (``app.realtime.sessions``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from app.domain.ids import new_id
 from app.domain.models import ApiToken, TokenScope, User
 from app.domain.request_context import TokenLimits
 from app.errors import APIError
+from app.realtime.sessions import announce_session_ended
 from app.store.base import Store
 
 if TYPE_CHECKING:
@@ -44,6 +46,12 @@ def is_api_token(credential: str) -> bool:
 def hash_api_token(secret: str) -> str:
     # A plain sha256 is enough: the secret has 256 random bits, nothing to brute-force.
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def api_token_session_id(token_id: str) -> str:
+    """What a caller authenticated by this token counts as its session: revoking the token
+    ends it, live connections included."""
+    return f"api-token:{token_id}"
 
 
 def token_limits(token: ApiToken) -> TokenLimits:
@@ -79,8 +87,9 @@ async def verify_api_token(store: Store, broker: Broker, secret: str) -> ApiToke
 
 
 class ApiTokenService:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, broker: Broker) -> None:
         self._store = store
+        self._broker = broker
 
     @staticmethod
     def _session_user(caller: Caller) -> User:
@@ -120,3 +129,4 @@ class ApiTokenService:
     async def revoke(self, caller: Caller, token_id: str) -> None:
         if not await self._store.delete_api_token(self._session_user(caller).id, token_id):
             raise token_not_found()
+        await announce_session_ended(self._broker, api_token_session_id(token_id))

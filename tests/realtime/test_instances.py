@@ -184,3 +184,13 @@ async def test_a_non_member_is_refused_on_every_instance(cluster) -> None:
         answer = (await client.subscribe(board))[-1]
         assert answer["type"] == "error" and answer["code"] == "not_found"
         await client.close()
+
+
+async def test_logging_out_on_one_instance_closes_the_sessions_socket_on_the_other(cluster) -> None:
+    servers, rest_a, _ = cluster
+    owner = await rest_a.register("leaving")
+    client = await WsClient.open(servers[1].ws_url)
+    assert (await client.auth(owner["token"]))["type"] == "ready"
+    # Logging out with the access token alone ends its session (no refresh token needed).
+    await rest_a.call("POST", "/api/v1/auth/logout", owner["token"], {})
+    assert await client.closed_with() == 4401
