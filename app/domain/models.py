@@ -106,6 +106,32 @@ class Task:
     version: int = 1
 
 
+class NotificationType(StrEnum):
+    TASK_ASSIGNED = "task.assigned"
+    COMMENT_MENTIONED = "comment.mentioned"
+    MEMBER_ADDED = "member.added"
+
+
+# The store keeps this many notifications per user, dropping the oldest in the write that
+# adds more, so an account's list stays bounded however busy its boards are.
+NOTIFICATIONS_KEPT_PER_USER = 500
+
+
+@dataclasses.dataclass(slots=True)
+class NotificationDraft:
+    """A notification the event of the same write causes; the store completes it from
+    the event (``notification_of``)."""
+
+    id: str
+    user_id: str
+    type: NotificationType
+    board_name: str
+    actor_name: str
+    data: dict[str, Any]  # what renders it: task title, comment excerpt, role
+    task_id: str | None = None
+    comment_id: str | None = None
+
+
 @dataclasses.dataclass(slots=True)
 class EventDraft:
     """An event before the store gives it the board's next seq in the same write."""
@@ -117,6 +143,25 @@ class EventDraft:
     # Every draft made while serving a request carries that request's client mutation id,
     # so the author's client can recognise (and skip) the echo of its own change.
     client_mutation_id: str | None = dataclasses.field(default_factory=CLIENT_MUTATION_ID.get)
+    # Written with the event, so a crash can never keep the event and lose these.
+    notify: list[NotificationDraft] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass(slots=True)
+class Notification:
+    id: str  # time-ordered, so id order is creation order
+    user_id: str
+    type: NotificationType
+    board_id: str
+    board_name: str
+    actor: str
+    actor_name: str
+    at: str
+    seq: int  # the seq of the board event that caused it
+    data: dict[str, Any]
+    task_id: str | None = None
+    comment_id: str | None = None
+    read_at: str | None = None
 
 
 @dataclasses.dataclass(slots=True)
@@ -128,6 +173,26 @@ class Event:
     at: str
     data: dict[str, Any]
     client_mutation_id: str | None = None
+    # Only on the event a write returns (never in the log): what it notified, for the
+    # publisher to send on each user's channel once the write has committed.
+    notifications: list[Notification] = dataclasses.field(default_factory=list, compare=False, repr=False)
+
+
+def notification_of(event: Event, draft: NotificationDraft) -> Notification:
+    return Notification(
+        id=draft.id, user_id=draft.user_id, type=NotificationType(draft.type), board_id=event.board_id,
+        board_name=draft.board_name, actor=event.actor, actor_name=draft.actor_name, at=event.at, seq=event.seq,
+        data=dict(draft.data), task_id=draft.task_id, comment_id=draft.comment_id,
+    )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class NotificationScope:
+    """Whose notifications a store call may see or change: the user's own, and with an API
+    token limited to some boards, only those boards'."""
+
+    user_id: str
+    board_ids: frozenset[str] | None = None
 
 
 @dataclasses.dataclass(slots=True)

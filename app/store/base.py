@@ -8,6 +8,9 @@ Rules every adapter keeps (tests/store/ checks each of them on every adapter):
   board's next seq (previous seq + 1, starting at 1) in the same write as the change and
   returns the resulting ``Event``; ``Board.seq`` is that latest seq. Seqs are gapless and
   unique per board even with several processes writing to one store.
+- In that same write it stores the draft's ``notify`` as ``Notification`` records
+  (``notification_of`` the event, unread), returns them in ``Event.notifications``, and
+  keeps each notified user's newest ``NOTIFICATIONS_KEPT_PER_USER`` (by id), deleting older ones.
 - Records come back as the dataclasses of ``app.domain.models``, never as driver rows,
   and lists/dicts in them are fresh copies the caller may keep.
 - No value from a request is ever interpreted as a query operator.
@@ -25,6 +28,8 @@ from app.domain.models import (
     Event,
     EventDraft,
     Member,
+    Notification,
+    NotificationScope,
     RefreshToken,
     Role,
     Task,
@@ -117,7 +122,7 @@ class Store(Protocol):
         """Replace name, description, columns and updated_at; NotFound if the board is gone."""
 
     async def delete_board(self, board_id: str) -> bool:
-        """Delete the board with its members, tasks and events; False if it did not exist."""
+        """Delete the board with its members, tasks, events and notifications; False if it did not exist."""
 
     # -- members ---------------------------------------------------------------------
     async def get_member(self, board_id: str, user_id: str) -> Member | None:
@@ -253,3 +258,21 @@ class Store(Protocol):
 
     async def prune_webhook_attempts(self, webhook_id: str, keep: int) -> int:
         """Delete all but the newest ``keep`` attempts of the webhook; how many went."""
+
+    # -- notifications (written by the event-appending writes above; see EventDraft.notify)
+    async def list_notifications(self, scope: NotificationScope, unread_only: bool, before_id: str | None,
+                                 limit: int) -> list[Notification]:
+        """The scope's notifications newest first (id descending), before ``before_id``, at most ``limit``."""
+
+    async def count_unread_notifications(self, scope: NotificationScope) -> int: ...
+
+    async def mark_notifications_read(self, scope: NotificationScope, ids: list[str] | None,
+                                      up_to_id: str | None, at: str) -> int:
+        """Set read_at = ``at`` on the scope's unread notifications among ``ids`` (None: all of
+        them), only those with id <= ``up_to_id`` when given; how many changed. Ids outside
+        the scope are ignored."""
+
+    async def set_notification_read(self, scope: NotificationScope, notification_id: str,
+                                     read_at: str | None) -> Notification | None:
+        """Mark one of the scope's notifications read (an already read one keeps its read_at)
+        or, with None, unread. The notification after the write; None if it is not in scope."""

@@ -16,6 +16,7 @@ from app.domain.models import RefreshToken, User
 from app.store.base import EmailTaken
 from app.store.mongo_boards import BoardMethods
 from app.store.mongo_comments import CommentMethods
+from app.store.mongo_notifications import NotificationMethods
 from app.store.mongo_records import (
     token_doc,
     token_record,
@@ -36,7 +37,7 @@ DEFAULT_DATABASE = "taskwire"
 SERVER_SELECTION_TIMEOUT_MS = 5000
 
 
-class MongoStore(BoardMethods, TaskMethods, CommentMethods, ApiTokenMethods, WebhookMethods):
+class MongoStore(BoardMethods, TaskMethods, CommentMethods, ApiTokenMethods, WebhookMethods, NotificationMethods):
     """One AsyncMongoClient per store, opened in open() and closed in close()."""
 
     def __init__(self, url: str, *, transactions: bool | None = None) -> None:

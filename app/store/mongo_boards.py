@@ -19,7 +19,9 @@ from app.store.mongo_records import (
     want_int,
     want_str,
 )
-from app.store.mongo_schema import BOARDS, COMMENTS, EVENTS, MEMBERS, TASKS, USERS, WEBHOOK_ATTEMPTS, WEBHOOKS
+from app.store.mongo_schema import (
+    BOARDS, COMMENTS, EVENTS, MEMBERS, NOTIFICATIONS, TASKS, USERS, WEBHOOK_ATTEMPTS, WEBHOOKS,
+)
 from app.store.mongo_tx import MongoStoreBase, Session, append_event, driver_errors
 
 
@@ -84,7 +86,7 @@ class BoardMethods(MongoStoreBase):
             # the board then fails with NotFound even if the clean-up below is cut short.
             if (await self._db[BOARDS].delete_one({"_id": board_id}, session=session)).deleted_count == 0:
                 return False
-            for name in (MEMBERS, TASKS, EVENTS, COMMENTS, WEBHOOKS, WEBHOOK_ATTEMPTS):
+            for name in (MEMBERS, TASKS, EVENTS, COMMENTS, WEBHOOKS, WEBHOOK_ATTEMPTS, NOTIFICATIONS):
                 await self._db[name].delete_many({"board_id": board_id}, session=session)
             return True
 

@@ -8,6 +8,7 @@ operator (``{"$ne": ""}``), so the adapter refuses it at its edge with TypeError
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -20,6 +21,8 @@ from app.domain.models import (
     Event,
     EventDraft,
     Member,
+    Notification,
+    NotificationType,
     Priority,
     RefreshToken,
     Role,
@@ -228,6 +231,7 @@ def checked_draft(draft: EventDraft) -> EventDraft:
         # The caller may keep mutating its dict; the log must hold the data as it was.
         data=copy.deepcopy(draft.data),
         client_mutation_id=want_optional_str(draft.client_mutation_id, "client_mutation_id"),
+        notify=[dataclasses.replace(notice, data=copy.deepcopy(notice.data)) for notice in draft.notify],
     )
 
 
@@ -253,4 +257,45 @@ def event_record(doc: Mapping[str, Any]) -> Event:
         at=doc["at"],
         data=doc["data"],  # fresh from the driver, or the draft's own copy (checked_draft)
         client_mutation_id=doc.get("client_mutation_id"),
+    )
+
+
+# -- notifications ------------------------------------------------------------------------
+
+
+def notification_doc(notification: Notification) -> Document:
+    if not isinstance(notification.data, dict):
+        raise TypeError(f"notification data must be a dict, not {type(notification.data).__name__}")
+    return {
+        "_id": want_str(notification.id, "id"),
+        "user_id": want_str(notification.user_id, "user_id"),
+        "type": NotificationType(want_str(notification.type, "type")).value,
+        "board_id": want_str(notification.board_id, "board_id"),
+        "board_name": want_str(notification.board_name, "board_name"),
+        "actor": want_str(notification.actor, "actor"),
+        "actor_name": want_str(notification.actor_name, "actor_name"),
+        "at": want_str(notification.at, "at"),
+        "seq": want_int(notification.seq, "seq"),
+        "task_id": want_optional_str(notification.task_id, "task_id"),
+        "comment_id": want_optional_str(notification.comment_id, "comment_id"),
+        "data": copy.deepcopy(notification.data),
+        "read_at": want_optional_str(notification.read_at, "read_at"),
+    }
+
+
+def notification_record(doc: Mapping[str, Any]) -> Notification:
+    return Notification(
+        id=doc["_id"],
+        user_id=doc["user_id"],
+        type=NotificationType(doc["type"]),
+        board_id=doc["board_id"],
+        board_name=doc["board_name"],
+        actor=doc["actor"],
+        actor_name=doc["actor_name"],
+        at=doc["at"],
+        seq=int(doc["seq"]),
+        data=dict(doc["data"]),
+        task_id=doc.get("task_id"),
+        comment_id=doc.get("comment_id"),
+        read_at=doc.get("read_at"),
     )

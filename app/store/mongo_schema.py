@@ -25,6 +25,7 @@ API_TOKENS = "api_tokens"
 COMMENTS = "comments"
 WEBHOOKS = "webhooks"
 WEBHOOK_ATTEMPTS = "webhook_attempts"
+NOTIFICATIONS = "notifications"
 # Written only by the transaction check in open(); holds nothing of value.
 PROBE = "_taskwire_probe"
 
@@ -83,6 +84,10 @@ INDEXES: tuple[IndexSpec, ...] = (
     _index(WEBHOOK_ATTEMPTS, "webhook_attempts_webhook", ("webhook_id", 1), ("_id", 1)),
     _index(WEBHOOK_ATTEMPTS, "webhook_attempts_delivery", ("webhook_id", 1), ("delivery_id", 1), ("_id", 1)),
     _index(WEBHOOK_ATTEMPTS, "webhook_attempts_board", ("board_id", 1)),
+    # A user's notifications newest first, the unread ones alone (read_at null), and a board's.
+    _index(NOTIFICATIONS, "notifications_user", ("user_id", 1), ("_id", 1)),
+    _index(NOTIFICATIONS, "notifications_user_unread", ("user_id", 1), ("read_at", 1), ("_id", 1)),
+    _index(NOTIFICATIONS, "notifications_board", ("board_id", 1)),
 )
 
 # IndexBuildAlreadyInProgress (older servers, when another process builds the same index).
@@ -95,7 +100,7 @@ async def ensure_indexes(db: Database) -> None:
     for spec in INDEXES:
         by_collection.setdefault(spec.collection, []).append(spec.model())
     for name in (USERS, REFRESH_TOKENS, BOARDS, MEMBERS, TASKS, EVENTS, API_TOKENS, COMMENTS, WEBHOOKS,
-                 WEBHOOK_ATTEMPTS):
+                 WEBHOOK_ATTEMPTS, NOTIFICATIONS):
         models = by_collection.get(name)
         if models is None:
             # Created up front because older servers cannot create a collection inside a transaction.

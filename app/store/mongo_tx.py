@@ -31,10 +31,10 @@ from pymongo.errors import (
 
 from app.domain.clock import now
 from app.domain.ids import new_id
-from app.domain.models import Event, EventDraft
+from app.domain.models import NOTIFICATIONS_KEPT_PER_USER, Event, EventDraft, Notification, notification_of
 from app.store.base import NotFound, StoreUnavailable
-from app.store.mongo_records import Document, event_doc, event_record
-from app.store.mongo_schema import BOARDS, EVENTS, PROBE, Client, Database
+from app.store.mongo_records import Document, event_doc, event_record, notification_doc
+from app.store.mongo_schema import BOARDS, EVENTS, NOTIFICATIONS, PROBE, Client, Database
 
 log = logging.getLogger(__name__)
 
@@ -194,7 +194,23 @@ async def append_event(
         raise NotFound(f"board {board_id}")
     doc = event_doc(board_id, int(board["seq"]), draft)
     await db[EVENTS].insert_one(doc, session=session)
-    return event_record(doc)
+    event = event_record(doc)
+    if draft.notify:
+        event.notifications = [notification_of(event, notice) for notice in draft.notify]
+        await _insert_notifications(db, event.notifications, session)
+    return event
+
+
+async def _insert_notifications(db: Database, notifications: list[Notification], session: Session) -> None:
+    """Store them and keep each notified user's newest NOTIFICATIONS_KEPT_PER_USER."""
+    await db[NOTIFICATIONS].insert_many([notification_doc(n) for n in notifications], session=session)
+    for user_id in {n.user_id for n in notifications}:
+        oldest_kept = await db[NOTIFICATIONS].find(
+            {"user_id": user_id}, {"_id": 1}, session=session,
+        ).sort("_id", -1).skip(NOTIFICATIONS_KEPT_PER_USER - 1).limit(1).to_list(None)
+        if oldest_kept:
+            await db[NOTIFICATIONS].delete_many(
+                {"user_id": user_id, "_id": {"$lt": oldest_kept[0]["_id"]}}, session=session)
 
 
 def driver_errors[**P, T](method: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, Coroutine[Any, Any, T]]:

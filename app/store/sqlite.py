@@ -18,6 +18,8 @@ from app.domain.models import (
     Event,
     EventDraft,
     Member,
+    Notification,
+    NotificationScope,
     RefreshToken,
     Role,
     Task,
@@ -27,6 +29,7 @@ from app.domain.models import (
 )
 from app.store import sqlite_boards as boards
 from app.store import sqlite_comments as comments
+from app.store import sqlite_notifications as notifications
 from app.store import sqlite_tasks as tasks
 from app.store import sqlite_tokens as tokens
 from app.store.base import StoreUnavailable
@@ -202,3 +205,20 @@ class SQLiteStore(SQLiteWebhookMethods):
 
     async def delete_comment(self, comment_id: str, event: EventDraft) -> Event:
         return await self._write(comments.delete_comment, comment_id, event)
+
+    # -- notifications ---------------------------------------------------------------------
+
+    async def list_notifications(self, scope: NotificationScope, unread_only: bool, before_id: str | None,
+                                 limit: int) -> list[Notification]:
+        return await self._read(notifications.list_notifications, scope, unread_only, before_id, limit)
+
+    async def count_unread_notifications(self, scope: NotificationScope) -> int:
+        return await self._read(notifications.count_unread_notifications, scope)
+
+    async def mark_notifications_read(self, scope: NotificationScope, ids: list[str] | None,
+                                      up_to_id: str | None, at: str) -> int:
+        return await self._write(notifications.mark_notifications_read, scope, ids, up_to_id, at)
+
+    async def set_notification_read(self, scope: NotificationScope, notification_id: str,
+                                    read_at: str | None) -> Notification | None:
+        return await self._write(notifications.set_notification_read, scope, notification_id, read_at)

@@ -124,7 +124,7 @@ def delete_board(conn: sqlite3.Connection, board_id: str) -> bool:
     # Explicit deletes rather than trusting the cascade alone: they also run where a
     # connection forgot foreign_keys=ON, and tasks' delete trigger cleans the FTS index.
     for table in ("events", "members", "comments", "task_assignees", "task_labels", "tasks", "webhook_attempts",
-                  "webhooks"):
+                  "webhooks", "notifications"):
         conn.execute(f"DELETE FROM {table} WHERE board_id = ?", (board_id,))
     return conn.execute("DELETE FROM boards WHERE id = ?", (board_id,)).rowcount == 1
 

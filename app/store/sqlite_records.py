@@ -12,11 +12,15 @@ from app.domain.models import (
     Event,
     EventDraft,
     Member,
+    NOTIFICATIONS_KEPT_PER_USER,
+    Notification,
+    NotificationType,
     Priority,
     RefreshToken,
     Role,
     Task,
     User,
+    notification_of,
 )
 from app.jsonutil import dumps, loads
 from app.store.base import NotFound
@@ -30,6 +34,9 @@ TASK_COLUMNS = (
     " t.due_at, t.position, t.created_by, t.created_at, t.updated_at, t.version"
 )
 EVENT_COLUMNS = "board_id, seq, type, actor, at, data, client_mutation_id"
+NOTIFICATION_COLUMNS = (
+    "id, user_id, type, board_id, board_name, actor, actor_name, at, seq, task_id, comment_id, data, read_at"
+)
 
 
 def user_from_row(row: sqlite3.Row) -> User:
@@ -132,5 +139,40 @@ def append_event(conn: sqlite3.Connection, board_id: str, draft: EventDraft) -> 
         (board_id, row[0], draft.type, draft.actor, draft.at, data, draft.client_mutation_id),
     )
     # Decoding what was stored hands the caller the same data a later replay will see.
-    return Event(board_id=board_id, seq=row[0], type=draft.type, actor=draft.actor, at=draft.at, data=loads(data),
-                 client_mutation_id=draft.client_mutation_id)
+    event = Event(board_id=board_id, seq=row[0], type=draft.type, actor=draft.actor, at=draft.at, data=loads(data),
+                  client_mutation_id=draft.client_mutation_id)
+    event.notifications = [notification_of(event, notice) for notice in draft.notify]
+    _insert_notifications(conn, event.notifications)
+    return event
+
+
+def _insert_notifications(conn: sqlite3.Connection, notifications: list[Notification]) -> None:
+    conn.executemany(
+        f"INSERT INTO notifications ({NOTIFICATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(n.id, n.user_id, n.type.value, n.board_id, n.board_name, n.actor, n.actor_name, n.at, n.seq, n.task_id,
+          n.comment_id, dumps(n.data), n.read_at) for n in notifications],
+    )
+    for user_id in {n.user_id for n in notifications}:
+        conn.execute(
+            "DELETE FROM notifications WHERE user_id = ?1 AND id <= (SELECT id FROM notifications WHERE user_id = ?1"
+            " ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+            (user_id, NOTIFICATIONS_KEPT_PER_USER),
+        )
+
+
+def notification_from_row(row: sqlite3.Row) -> Notification:
+    return Notification(
+        id=row["id"],
+        user_id=row["user_id"],
+        type=NotificationType(row["type"]),
+        board_id=row["board_id"],
+        board_name=row["board_name"],
+        actor=row["actor"],
+        actor_name=row["actor_name"],
+        at=row["at"],
+        seq=row["seq"],
+        data=loads(row["data"]),
+        task_id=row["task_id"],
+        comment_id=row["comment_id"],
+        read_at=row["read_at"],
+    )

@@ -194,7 +194,30 @@ _WEBHOOKS = (
     "CREATE INDEX webhook_attempts_board ON webhook_attempts (board_id)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_INITIAL, _TOKENS_AND_COMMENTS, _WEBHOOKS)
+# Each user's notifications, written with the board event that causes them.
+_NOTIFICATIONS = (
+    """CREATE TABLE notifications (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        board_id TEXT NOT NULL REFERENCES boards (id) ON DELETE CASCADE,
+        board_name TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        actor_name TEXT NOT NULL,
+        at TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        task_id TEXT,
+        comment_id TEXT,
+        data TEXT NOT NULL,
+        read_at TEXT
+    ) WITHOUT ROWID""",
+    # Newest first per user, and the unread ones alone (the badge count and the unread list).
+    "CREATE INDEX notifications_user ON notifications (user_id, id)",
+    "CREATE INDEX notifications_user_unread ON notifications (user_id, id) WHERE read_at IS NULL",
+    "CREATE INDEX notifications_board ON notifications (board_id)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_INITIAL, _TOKENS_AND_COMMENTS, _WEBHOOKS, _NOTIFICATIONS)
 
 
 class SchemaTooNew(RuntimeError):
