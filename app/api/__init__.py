@@ -8,10 +8,10 @@ from quart import Quart
 def register_blueprints(app: Quart) -> None:
     from app.api import auth, boards, comments, health, pages, tasks, tokens, webhooks
     from app.realtime import sse, ws
-    from app.realtime.hypercorn_compat import refuse_websocket_compression
+    from app.realtime.hypercorn_compat import patch_hypercorn_websockets
     from app.realtime.receive_buffer import BoundedWebsocket
 
     for module in (health, auth, boards, tasks, comments, tokens, webhooks, sse, ws, pages):
         app.register_blueprint(module.blueprint)
     app.websocket_class = BoundedWebsocket
-    refuse_websocket_compression()
+    patch_hypercorn_websockets()

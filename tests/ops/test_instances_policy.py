@@ -1,8 +1,10 @@
 """Production behaviour that only real processes show: limits shared through Redis by two
-instances, and a SIGTERM that lets the request in flight finish."""
+instances, and a SIGTERM that lets the request in flight finish and closes live
+connections without waiting for them."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import threading
@@ -12,6 +14,9 @@ import urllib.request
 
 import pytest
 
+from tests.realtime.client import WsClient
+from tests.realtime.follower import Rest
+from tests.realtime.sse_client import SseStream
 from tests.support.apiclient import PASSWORD
 from tests.support.servers import app_servers
 
@@ -56,3 +61,26 @@ def test_sigterm_during_a_request_lets_it_finish(tmp_path, redis) -> None:
         exit_code = server.proc.wait(15)
         assert result["answer"][0] == 201 and result["answer"][1]["access_token"]
         assert exit_code == 0 and time.monotonic() - started < 15
+
+
+async def test_sigterm_with_live_connections_closes_them_with_1012_and_exits_at_once(tmp_path) -> None:
+    # hypercorn.toml as shipped: pings every 20 s, which used to hold the exit that long.
+    with app_servers(1, f"sqlite:///{tmp_path / 'one.db'}", "", tmp_path, stop_timeout=30) as (server,):
+        rest = Rest(server.url)
+        owner = await rest.register("closing")
+        board = await rest.board(owner["token"])
+        sockets = [await WsClient.open(server.ws_url) for _ in range(3)]
+        for socket in sockets:
+            await socket.auth(owner["token"])
+            await socket.subscribe(board)
+        stream = await SseStream.open(server.url, board, owner["token"])
+        await stream.until("subscribed")
+        await rest.close()
+
+        started = time.monotonic()
+        server.proc.send_signal(signal.SIGTERM)
+        assert [await socket.closed_with() for socket in sockets] == [1012] * 3
+        assert await stream.next() is None  # the event stream ended too; the client resumes elsewhere
+        await stream.close()
+        exit_code = await asyncio.to_thread(server.proc.wait, 15)
+        assert exit_code == 0 and time.monotonic() - started < 5, time.monotonic() - started

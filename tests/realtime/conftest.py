@@ -80,9 +80,6 @@ async def live(ws_settings: Settings) -> AsyncIterator[LiveApp]:
     port = free_port()
     config.bind = [f"127.0.0.1:{port}"]
     config.errorlog = None
-    # Hypercorn's ping task sleeps out its interval after a socket closes, holding the
-    # connection (and a graceful shutdown) up to that long: no pings in these tests.
-    config.websocket_ping_interval = None
     stop = asyncio.Event()
 
     async def shutdown_trigger() -> None:

@@ -78,11 +78,7 @@ class AppServer:
         raise TimeoutError(f"{self.url} not ready within {timeout}s:\n{self.log_tail()}")
 
     def stop(self, timeout: float = 30.0) -> int | None:
-        """SIGTERM and wait; SIGKILL if it does not stop in time (then None). The exit code.
-
-        Hypercorn waits for its connection tasks, and a WebSocket's ping task sleeps out
-        websocket_ping_interval after the socket closed: a graceful stop can take that long.
-        """
+        """SIGTERM and wait; SIGKILL if it does not stop in time (then None). The exit code."""
         if self.proc is None or self.proc.poll() is not None:
             return None if self.proc is None else self.proc.returncode
         self.proc.send_signal(signal.SIGTERM)
