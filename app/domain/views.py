@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.domain.models import ApiToken, Board, Comment, Event, Member, Role, Task, User
+from app.domain.models import ApiToken, Board, Comment, Event, Member, Notification, Role, Task, User
 
 
 def user_view(user: User) -> dict[str, Any]:
@@ -122,3 +122,25 @@ def api_token_view(token: ApiToken) -> dict[str, Any]:
         "last_used_at": token.last_used_at,
         "expires_at": token.expires_at,
     }
+
+
+def notification_view(notification: Notification) -> dict[str, Any]:
+    """One notification, the same over REST and in the WebSocket ``notification`` message."""
+    return {
+        "id": notification.id,
+        "type": notification.type.value,
+        "board_id": notification.board_id,
+        "board_name": notification.board_name,
+        "task_id": notification.task_id,
+        "comment_id": notification.comment_id,
+        "actor": {"id": notification.actor, "name": notification.actor_name},
+        "at": notification.at,
+        "read_at": notification.read_at,
+        "seq": notification.seq,
+        "data": dict(notification.data),
+    }
+
+
+def notification_message(notification: Notification) -> dict[str, Any]:
+    """The WebSocket ``notification`` message, published on the user's channel."""
+    return {"type": "notification", "notification": notification_view(notification)}

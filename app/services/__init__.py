@@ -14,6 +14,7 @@ from app.services.boards import BoardService
 from app.services.cache import ReadCache
 from app.services.comments import CommentService
 from app.services.idempotency import IdempotencyService
+from app.services.notifications import NotificationService
 from app.services.tasks import TaskService
 from app.services.tokens import ApiTokenService
 from app.services.webhooks import WebhookService
@@ -33,6 +34,7 @@ class Services:
         self.boards = BoardService(store, self.publisher, self.cache)
         self.tasks = TaskService(store, self.publisher, self.cache)
         self.comments = CommentService(store, self.publisher)
+        self.notifications = NotificationService(store)
         self.tokens = ApiTokenService(store, broker)
         self.idempotency = IdempotencyService(broker)
         self.hub = Hub(settings, store, broker)

@@ -15,6 +15,7 @@ from app.errors import APIError
 from app.realtime.fanout import EventPublisher
 from app.services.access import board_not_found, boards_for, require_role
 from app.services.cache import BOARD_READ_TTL_SECONDS, ReadCache, decode_members, encode_members
+from app.services.notifications import member_added_notices
 from app.store.base import AlreadyMember, LastOwner, NotFound, Store
 
 PERSONAL_BOARD_NAME = "My tasks"
@@ -114,10 +115,15 @@ class BoardService:
         user = await self._store.get_user_by_email(email.strip().lower())
         if user is None:
             raise APIError(404, "user_not_found", "No account has this email; ask them to sign up first.")
+        board = await self._store.get_board(board_id)
+        if board is None:
+            raise board_not_found()
         at = clock.now()
         member = Member(board_id, user.id, role, at, email=user.email, name=user.name)
+        draft = EventDraft("member.added", actor.id, at, member_view(member),
+                           notify=member_added_notices(actor, board, member))
         try:
-            event = await self._store.add_member(member, EventDraft("member.added", actor.id, at, member_view(member)))
+            event = await self._store.add_member(member, draft)
         except AlreadyMember:
             raise APIError(409, "already_member", "This user is already a member of the board.") from None
         except NotFound:

@@ -4,8 +4,8 @@ own; the author or a board admin/owner deletes one. Every write appends its even
 and publishes it, like every other board change.
 
 ``@mentions``: ``@<email>`` or ``@<name>`` of a board member, case-insensitive, recorded
-as user ids in the comment and so in ``data.mentions`` of its event (delivery to a
-personal channel comes later).
+as user ids in the comment and so in ``data.mentions`` of its event; each member newly
+mentioned by someone else is notified (app/services/notifications.py) in the same write.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from collections.abc import Callable
 
 from app.domain import clock
 from app.domain.ids import new_id
-from app.domain.models import ROLE_RANK, Comment, EventDraft, Member, Role, Task, User
+from app.domain.models import ROLE_RANK, Comment, EventDraft, Member, NotificationDraft, Role, Task, User
 from app.domain.views import comment_view
 from app.errors import APIError
 from app.realtime.fanout import EventPublisher
 from app.services.access import require_role
+from app.services.notifications import mention_notices
 from app.services.tasks import task_not_found
 from app.store.base import NotFound, Store
 
@@ -101,9 +102,10 @@ class CommentService:
         at = clock.now()
         comment = Comment(id=new_id(), board_id=task.board_id, task_id=task.id, author_id=actor.id, body=body,
                           mentions=await self._mentions(task.board_id, body), created_at=at, updated_at=at)
+        notify = await self._mention_notices(actor, comment, ())
         try:
             event = await self._store.create_comment(
-                comment, EventDraft("comment.created", actor.id, at, comment_view(comment)))
+                comment, EventDraft("comment.created", actor.id, at, comment_view(comment), notify=notify))
         except NotFound:
             raise task_not_found() from None
         await self._publisher.publish(event)
@@ -116,9 +118,10 @@ class CommentService:
         at = clock.now()
         edited = dataclasses.replace(comment, body=body, mentions=await self._mentions(comment.board_id, body),
                                      updated_at=at)
+        notify = await self._mention_notices(actor, edited, comment.mentions)
         try:
             event = await self._store.update_comment(
-                edited, EventDraft("comment.updated", actor.id, at, comment_view(edited)))
+                edited, EventDraft("comment.updated", actor.id, at, comment_view(edited), notify=notify))
         except NotFound:
             raise comment_not_found() from None
         await self._publisher.publish(event)
@@ -135,6 +138,16 @@ class CommentService:
         except NotFound:
             raise comment_not_found() from None
         await self._publisher.publish(event)
+
+    async def _mention_notices(self, actor: User, comment: Comment,
+                               mentioned_before: list[str]) -> list[NotificationDraft]:
+        if not set(comment.mentions) - set(mentioned_before) - {actor.id}:
+            return []  # the usual case, without reading task and board
+        task = await self._store.get_task(comment.task_id)
+        board = await self._store.get_board(comment.board_id)
+        if task is None or board is None:
+            return []  # gone meanwhile: the write that follows says so
+        return mention_notices(actor, board, task, comment, mentioned_before)
 
     async def _mentions(self, board_id: str, body: str) -> list[str]:
         if "@" not in body:

@@ -9,7 +9,7 @@ from typing import Any
 from app.domain import clock
 from app.domain.ids import new_id
 from app.domain.models import (
-    Board, EventDraft, Priority, Role, Task, TaskFilter, TaskPage, TaskPageRequest, TaskSort, User,
+    Board, EventDraft, NotificationDraft, Priority, Role, Task, TaskFilter, TaskPage, TaskPageRequest, TaskSort, User,
 )
 from app.domain.ordering import key_between
 from app.domain.views import task_view
@@ -17,6 +17,7 @@ from app.errors import APIError
 from app.realtime.fanout import EventPublisher
 from app.services.access import board_not_found, require_role
 from app.services.cache import BOARD_READ_TTL_SECONDS, ReadCache, decode_page, encode_page, query_fingerprint
+from app.services.notifications import assignment_notices
 from app.store.base import NotFound, Store, VersionConflict
 
 EDITABLE_FIELDS = ("title", "description", "status", "priority", "assignees", "labels", "due_at")
@@ -82,7 +83,8 @@ class TaskService:
             created_by=actor.id, created_at=at, updated_at=at, version=1,
         )
         try:
-            event = await self._store.create_task(task, EventDraft("task.created", actor.id, at, task_view(task)))
+            event = await self._store.create_task(task, EventDraft(
+                "task.created", actor.id, at, task_view(task), notify=assignment_notices(actor, board, task, ())))
         except NotFound:
             raise board_not_found() from None
         await self._publisher.publish(event)
@@ -107,12 +109,14 @@ class TaskService:
         if "status" in changes and changes["status"] != task.status:
             # A task changing column goes to the end of its new column.
             updated.position = key_between(await self._store.last_position(board.id, updated.status), None)
-        return await self._write(actor, updated, expected_version, "task.updated")
+        return await self._write(actor, updated, expected_version, "task.updated",
+                                 assignment_notices(actor, board, updated, task.assignees))
 
-    async def _write(self, actor: User, updated: Task, expected_version: int, event_type: str) -> Task:
+    async def _write(self, actor: User, updated: Task, expected_version: int, event_type: str,
+                     notify: list[NotificationDraft] | None = None) -> Task:
         updated.version = expected_version + 1
         updated.updated_at = clock.now()
-        draft = EventDraft(event_type, actor.id, updated.updated_at, task_view(updated))
+        draft = EventDraft(event_type, actor.id, updated.updated_at, task_view(updated), notify=notify or [])
         try:
             event = await self._store.update_task(updated, expected_version, draft)
         except VersionConflict as conflict:

@@ -1,0 +1,62 @@
+"""Your notifications: /api/v1/notifications (list, mark read). Live over the WebSocket too
+(docs/realtime.md, ``notifications.subscribe``)."""
+
+from __future__ import annotations
+
+from quart import Blueprint, Response
+from quart_schema import document_response, validate_querystring, validate_request
+
+from app.api.auth_context import caller, requires_auth
+from app.api.cursors import decode_cursor, encode_cursor
+from app.api.notification_schemas import (
+    NotificationList, NotificationOut, NotificationPatchIn, NotificationQuery, NotificationsReadIn,
+    NotificationsReadOut,
+)
+from app.api.responses import json_response
+from app.api.schemas import ErrorOut
+from app.domain.views import notification_view
+from app.runtime import current_runtime
+from app.services.notifications import NotificationService
+
+blueprint = Blueprint("notifications", __name__, url_prefix="/api/v1/notifications")
+
+
+def _notifications() -> NotificationService:
+    return current_runtime().services.notifications
+
+
+@blueprint.get("")
+@requires_auth
+@validate_querystring(NotificationQuery)
+@document_response(NotificationList, 200)
+@document_response(ErrorOut, 400)
+async def list_notifications(query_args: NotificationQuery) -> Response:
+    """Your notifications, newest first, in cursor pages, with your unread count: being
+    assigned to a task, @mentioned in a comment, added to a board."""
+    before = decode_cursor("notifications", query_args.cursor, 1)[0] if query_args.cursor else None
+    items, more, unread = await _notifications().list(caller().user, query_args.unread, before, query_args.limit)
+    next_cursor = encode_cursor("notifications", [items[-1].id]) if more and items else None
+    return json_response({"items": [notification_view(item) for item in items], "next_cursor": next_cursor,
+                          "unread_count": unread})
+
+
+@blueprint.post("/read")
+@requires_auth
+@validate_request(NotificationsReadIn)
+@document_response(NotificationsReadOut, 200)
+@document_response(ErrorOut, 422)
+async def mark_read(data: NotificationsReadIn) -> Response:
+    """Mark some (``ids``) or all (``all: true``, optionally ``up_to`` an id) of your
+    notifications read."""
+    marked, unread = await _notifications().mark_read(caller().user, data.ids, data.up_to)
+    return json_response({"marked": marked, "unread_count": unread})
+
+
+@blueprint.patch("/<notification_id>")
+@requires_auth
+@validate_request(NotificationPatchIn)
+@document_response(NotificationOut, 200)
+@document_response(ErrorOut, 404)
+async def update_notification(notification_id: str, data: NotificationPatchIn) -> Response:
+    """Mark one notification read (``read: true``) or unread again (``read: false``)."""
+    return json_response(notification_view(await _notifications().set_read(caller().user, notification_id, data.read)))
