@@ -1,4 +1,5 @@
-"""Publishing side of fan-out: an event committed to the log is sent to every instance.
+"""Publishing side of fan-out: an event committed to the log is sent to every instance,
+and each notification it caused to its user's channel.
 
 Serialised once here; every instance's hub forwards the same text to its sockets.
 """
@@ -10,7 +11,7 @@ from collections.abc import Callable
 
 from app.broker.base import Broker, BrokerUnavailable
 from app.domain.models import Event
-from app.domain.views import event_message
+from app.domain.views import event_message, notification_message
 from app.jsonutil import dumps
 from app.observability import metrics
 from app.realtime.protocol import unsubscribed_message
@@ -18,10 +19,15 @@ from app.realtime.protocol import unsubscribed_message
 log = logging.getLogger(__name__)
 
 BOARD_CHANNEL_PREFIX = "board:"
+USER_CHANNEL_PREFIX = "user:"
 
 
 def board_channel(board_id: str) -> str:
     return BOARD_CHANNEL_PREFIX + board_id
+
+
+def user_channel(user_id: str) -> str:
+    return USER_CHANNEL_PREFIX + user_id
 
 
 class EventPublisher:
@@ -45,6 +51,16 @@ class EventPublisher:
         except BrokerUnavailable:
             metrics.EVENTS_PUBLISH_FAILURES.inc()
             log.warning("event %s/%s not published: broker unavailable", event.board_id, event.seq)
+        await self._publish_notifications(event)
+
+    async def _publish_notifications(self, event: Event) -> None:
+        """Best effort too: each notification is already stored, and a client that missed
+        one live refetches the list over REST (docs/realtime.md)."""
+        for notification in event.notifications:
+            try:
+                await self._broker.publish(user_channel(notification.user_id), dumps(notification_message(notification)))
+            except BrokerUnavailable:
+                log.warning("notification %s not published: broker unavailable", notification.id)
 
     async def publish_board_deleted(self, board_id: str) -> None:
         """Tell every hub to end its subscriptions to a deleted board. Not in the log (the

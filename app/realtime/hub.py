@@ -19,8 +19,9 @@ from app.broker.base import Broker, BrokerUnavailable
 from app.domain.ids import new_id
 from app.jsonutil import loads
 from app.realtime.connection import CLOSE_RESTARTING, CLOSE_UNAUTHORIZED, Connection
-from app.realtime.fanout import BOARD_CHANNEL_PREFIX, board_channel
+from app.realtime.fanout import BOARD_CHANNEL_PREFIX, USER_CHANNEL_PREFIX, board_channel
 from app.realtime.feed import PAGE_SIZE, BoardFeed, removed_user_of, serialise_event
+from app.realtime.notifications import NotificationRelay
 from app.realtime.presence import REFRESH_SECONDS, PresenceTracker
 from app.realtime.protocol import Subscribe, error_message, reset_message, unsubscribed_message
 from app.realtime.sessions import SESSION_ENDED_CHANNEL
@@ -46,6 +47,7 @@ class Hub:
         self._maintenance: asyncio.Task | None = None
         self._all_gone: asyncio.Event | None = None  # while close_connections waits
         self.presence = PresenceTracker(broker, self._spawn)
+        self.notifications = NotificationRelay(store, broker, self._spawn)
 
     # -- lifecycle -------------------------------------------------------------------
     async def open(self) -> None:
@@ -90,6 +92,7 @@ class Hub:
         """Synchronous, so that it runs to the end even while the handler is cancelled."""
         for subscription in list(conn.subscriptions.values()):
             self._end(subscription, "")
+        self.notifications.drop(conn)
         self._connections.discard(conn)
         if not self._connections and self._all_gone is not None:
             self._all_gone.set()
@@ -226,6 +229,8 @@ class Hub:
                 self._route(channel[len(BOARD_CHANNEL_PREFIX):], text)
             elif channel == SESSION_ENDED_CHANNEL:
                 self._end_session(text)
+            elif channel.startswith(USER_CHANNEL_PREFIX):
+                self.notifications.route(channel[len(USER_CHANNEL_PREFIX):], text)
         except Exception:  # the broker's receive loop must survive any message
             log.exception("cannot route a message on %s", channel)
 
@@ -256,6 +261,7 @@ class Hub:
     def _on_resync(self) -> None:
         """The broker reconnected: whatever was published meanwhile is only in the log."""
         self.catch_up_all()
+        self.notifications.refetch_all()
 
     def catch_up_all(self) -> None:
         """Catch every local subscription up from the log (in the background)."""

@@ -47,7 +47,17 @@ class Ping:
     id: str | int | None
 
 
-ClientMessage = Auth | Subscribe | Unsubscribe | Ping
+@dataclasses.dataclass(slots=True, frozen=True)
+class NotificationsSubscribe:
+    id: str | int | None
+
+
+@dataclasses.dataclass(slots=True, frozen=True)
+class NotificationsUnsubscribe:
+    id: str | int | None
+
+
+ClientMessage = Auth | Subscribe | Unsubscribe | Ping | NotificationsSubscribe | NotificationsUnsubscribe
 
 
 def _is_text(value: Any, max_length: int) -> bool:
@@ -113,8 +123,13 @@ def parse_client_message(frame: str) -> ClientMessage:
             return Unsubscribe(_board(body, request_id), request_id)
         case "ping":
             return Ping(request_id)
+        case "notifications.subscribe":
+            return NotificationsSubscribe(request_id)
+        case "notifications.unsubscribe":
+            return NotificationsUnsubscribe(request_id)
         case _:
-            raise InvalidMessage('Unknown "type"; expected subscribe, unsubscribe or ping.', request_id)
+            raise InvalidMessage('Unknown "type"; expected subscribe, unsubscribe, ping, notifications.subscribe'
+                                 ' or notifications.unsubscribe.', request_id)
 
 
 # -- server messages ----------------------------------------------------------------------
@@ -151,3 +166,15 @@ def pong_message(request_id: str | int | None) -> str:
 
 def presence_message(board: str, users: list[dict[str, str]], count: int) -> str:
     return dumps({"type": "presence", "board": board, "users": users, "count": count})
+
+
+def notifications_subscribed_message(unread: int, request_id: str | int | None) -> str:
+    return _with_id({"type": "notifications.subscribed", "unread": unread}, request_id)
+
+
+def notifications_unsubscribed_message(request_id: str | int | None) -> str:
+    return _with_id({"type": "notifications.unsubscribed"}, request_id)
+
+
+# The live stream may have missed notifications (the broker reconnected): refetch over REST.
+NOTIFICATIONS_REFETCH_MESSAGE = dumps({"type": "notifications.refetch"})

@@ -25,8 +25,8 @@ from app.realtime.connection import (
 )
 from app.realtime.hub import Hub
 from app.realtime.protocol import (
-    Auth, ClientMessage, InvalidMessage, Ping, Subscribe, Unsubscribe, error_message, parse_client_message, pong_message,
-    ready_message,
+    Auth, ClientMessage, InvalidMessage, NotificationsSubscribe, NotificationsUnsubscribe, Ping, Subscribe, Unsubscribe,
+    error_message, parse_client_message, pong_message, ready_message,
 )
 from app.realtime.receive_buffer import BoundedReceiveBuffer
 from app.runtime import current_runtime
@@ -187,5 +187,9 @@ async def _handle_message(conn: Connection, hub: Hub, message: ClientMessage) ->
             hub.unsubscribe(conn, message.board, message.id)
         case Ping():
             conn.push(pong_message(message.id))
+        case NotificationsSubscribe():
+            await hub.notifications.subscribe(conn, message.id)
+        case NotificationsUnsubscribe():
+            hub.notifications.unsubscribe(conn, message.id)
         case Auth():
             conn.push(error_message("invalid_message", "Already authenticated."))
