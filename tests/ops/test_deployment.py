@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 from typing import Any, Iterator, Mapping
@@ -357,6 +358,27 @@ def test_nginx_proxies_http_and_websockets_to_the_instances(nginx: int) -> None:
         with pytest.raises(ConnectionClosed) as closed:
             socket.recv(timeout=10)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+
+
+def test_nginx_passes_server_sent_events_on_at_once(nginx: int) -> None:
+    base = f"http://127.0.0.1:{nginx}"
+    registered = httpx.post(f"{base}/api/v1/auth/register", json={
+        "email": "sse-through-nginx@example.test", "password": "correct horse battery", "name": "Streamer"})
+    assert registered.status_code == 201, registered.text
+    headers = {"Authorization": f"Bearer {registered.json()['access_token']}"}
+    board = httpx.get(f"{base}/api/v1/boards", headers=headers).json()["items"][0]["id"]
+    with httpx.stream("GET", f"{base}/api/v1/boards/{board}/events/stream", headers=headers, timeout=10) as stream:
+        assert stream.status_code == 200
+        lines = stream.iter_lines()
+        while next(lines) != "event: subscribed":
+            pass
+        created = time.monotonic()
+        assert httpx.post(f"{base}/api/v1/boards/{board}/tasks", json={"title": "through nginx"},
+                          headers=headers).status_code == 201
+        for line in lines:  # the event comes through while the response is still open
+            if line.startswith("data: ") and '"task.created"' in line:
+                break
+        assert time.monotonic() - created < 2
 
 
 def operations_doc() -> str:
