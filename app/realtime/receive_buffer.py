@@ -65,3 +65,12 @@ class BoundedWebsocket(Websocket):
     """Install as ``app.websocket_class``."""
 
     buffer_class = BoundedReceiveBuffer  # type: ignore[assignment]
+
+    async def send(self, data: str | bytes) -> None:
+        """Quart's ``send`` first yields to the event loop (``asyncio.sleep(0)``, for
+        handlers that send in a tight loop) and re-runs ``accept`` with fresh headers on
+        every call. Our writer sends only after accepting and only what the hub queued, so
+        neither is needed; without the yield, a send the socket can take at once finishes
+        inside ``Connection.push`` (an eager task) and a fan-out costs no task switch per
+        socket."""
+        await self._send(data)
