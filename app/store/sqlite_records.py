@@ -141,8 +141,9 @@ def append_event(conn: sqlite3.Connection, board_id: str, draft: EventDraft) -> 
     # Decoding what was stored hands the caller the same data a later replay will see.
     event = Event(board_id=board_id, seq=row[0], type=draft.type, actor=draft.actor, at=draft.at, data=loads(data),
                   client_mutation_id=draft.client_mutation_id)
-    event.notifications = [notification_of(event, notice) for notice in draft.notify]
-    _insert_notifications(conn, event.notifications)
+    if draft.notify:  # most events notify nobody: no statement for them
+        event.notifications = [notification_of(event, notice) for notice in draft.notify]
+        _insert_notifications(conn, event.notifications)
     return event
 
 
