@@ -51,6 +51,18 @@ export function columnLabel(column) {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
+/** A task title as people read it in a sentence: ‘Ship it’. */
+export function quoted(title) {
+  return `‘${title}’`;
+}
+
+const ROLE_WORDS = { owner: "an owner", admin: "an admin", editor: "an editor", viewer: "a viewer" };
+
+/** "editor" → "an editor", for "added you as an editor". */
+export function roleWithArticle(role) {
+  return ROLE_WORDS[role] || role;
+}
+
 export function initials(name) {
   const parts = (name || "?").trim().split(/\s+/).filter(Boolean);
   const letters = parts.length > 1 ? parts[0][0] + parts[parts.length - 1][0] : (parts[0] || "?").slice(0, 2);
@@ -99,6 +111,15 @@ export function isOverdue(iso, now = new Date()) {
   if (!iso) return false;
   const today = now.toISOString().slice(0, 10);
   return iso.slice(0, 10) < today;
+}
+
+/** The brief highlight on something someone else just changed or sent (a card, a
+ * notification); restarts when the same node is highlighted twice. */
+export function flash(node, className) {
+  node.classList.remove(className);
+  void node.offsetWidth; // a reflow between removing and adding restarts the animation
+  node.classList.add(className);
+  node.addEventListener("animationend", () => node.classList.remove(className), { once: true });
 }
 
 /** Screen-reader announcement (drag and drop, live changes). */

@@ -1,20 +1,15 @@
 // The activity feed: the board's event log in words ("Bob moved ‘Ship it’ to Done,
 // 2 minutes ago"), loaded over REST and extended by live events.
 
-import { avatar, columnLabel, h, timeAgo } from "../dom.js";
+import { avatar, columnLabel, h, quoted, roleWithArticle, timeAgo } from "../dom.js";
 
 const KEEP = 50;
 const TICK_MS = 30_000;
-const ROLE_WORD = { owner: "an owner", admin: "an admin", editor: "an editor", viewer: "a viewer" };
 
 /** REST events say `type`, WebSocket messages say `event`; one shape from here on. */
 function normalise(event) {
   const type = event.type === "event" ? event.event : event.type;
   return { seq: event.seq, type, actor: event.actor, at: event.at, data: event.data || {} };
-}
-
-function quote(title) {
-  return `‘${title}’`;
 }
 
 /** Describe an event; call before the event is applied, while a removed member's name is known. */
@@ -23,13 +18,13 @@ export function describe(event, state) {
   const who = state.memberName(event.actor);
   const name = (userId) => (userId === state.me.id ? "you" : state.members.get(userId)?.name || "someone");
   switch (type) {
-    case "task.created": return `${who} created ${quote(data.title)} in ${columnLabel(data.status)}`;
-    case "task.updated": return `${who} updated ${quote(data.title)}`;
-    case "task.moved": return `${who} moved ${quote(data.title)} to ${columnLabel(data.status)}`;
-    case "task.deleted": return `${who} deleted ${quote(data.title)}`;
+    case "task.created": return `${who} created ${quoted(data.title)} in ${columnLabel(data.status)}`;
+    case "task.updated": return `${who} updated ${quoted(data.title)}`;
+    case "task.moved": return `${who} moved ${quoted(data.title)} to ${columnLabel(data.status)}`;
+    case "task.deleted": return `${who} deleted ${quoted(data.title)}`;
     case "board.updated": return `${who} updated the board`;
-    case "member.added": return `${who} added ${data.user_id === state.me.id ? "you" : data.name} as ${ROLE_WORD[data.role] || data.role}`;
-    case "member.updated": return `${who} made ${data.user_id === state.me.id ? "you" : data.name} ${ROLE_WORD[data.role] || data.role}`;
+    case "member.added": return `${who} added ${data.user_id === state.me.id ? "you" : data.name} as ${roleWithArticle(data.role)}`;
+    case "member.updated": return `${who} made ${data.user_id === state.me.id ? "you" : data.name} ${roleWithArticle(data.role)}`;
     case "member.removed":
       return data.user_id === event.actor ? `${who} left the board` : `${who} removed ${name(data.user_id)}`;
     default: return `${who} changed the board`;

@@ -1,7 +1,7 @@
 // The kanban columns and their cards. Cards are kept by task id and updated in place, so a
 // live change reorders or edits one node: focus, scroll and drag state survive.
 
-import { avatar, colourSlot, columnLabel, formatDueDate, h, isOverdue, uid } from "../dom.js";
+import { avatar, colourSlot, columnLabel, flash, formatDueDate, h, isOverdue, uid } from "../dom.js";
 
 const PRIORITY_TEXT = { urgent: "Urgent", high: "High", medium: "Medium", low: "Low" };
 const FLASH_CLASS = "card-flash";
@@ -107,11 +107,7 @@ export class ColumnsView {
   /** A brief highlight on a card someone else just changed. */
   flash(taskId) {
     const card = this.cards.get(taskId);
-    if (!card) return;
-    card.classList.remove(FLASH_CLASS);
-    void card.offsetWidth; // restart the animation when the same card changes twice
-    card.classList.add(FLASH_CLASS);
-    card.addEventListener("animationend", () => card.classList.remove(FLASH_CLASS), { once: true });
+    if (card) flash(card, FLASH_CLASS);
   }
 
   listFor(status) {
