@@ -1,6 +1,8 @@
-// The WebSocket client for /api/v1/ws: auth message first, subscribe with the last seq
-// seen, heartbeat, reconnect with backoff, and a status for the connection indicator.
-// Board state and seq bookkeeping belong to the board view; this only moves messages.
+// The WebSocket client for /api/v1/ws: one socket per signed-in tab, opened at sign-in and
+// closed at sign-out. Auth message first, then every joined channel (the open board, the
+// notifications) subscribes again on each (re)connect; heartbeat, reconnect with backoff,
+// and a status for the connection indicator. Seq bookkeeping and what a message means
+// belong to the channels; this only moves messages.
 
 import { getAccessToken, refresh } from "./session.js";
 
@@ -11,14 +13,14 @@ const BACKOFF_MAX_MS = 15_000;
 const CLOSE_UNAUTHORIZED = 4401;
 const CLOSE_SLOW_CONSUMER = 4408;
 
-/** Status: "connecting" | "live" | "reconnecting" | "offline". */
+/** Status: "connecting" | "live" (authenticated) | "reconnecting" | "offline". */
 export class LiveClient {
-  constructor({ boardId, since, onMessage, onStatus }) {
-    this.boardId = boardId;
-    this.since = since; // () => the last seq the board view has applied
-    this.onMessage = onMessage;
-    this.onStatus = onStatus;
+  constructor() {
+    this.channels = new Set();
+    this.statusListeners = new Set();
+    this.status = null;
     this.socket = null;
+    this.ready = false; // the server answered "ready" on the current socket
     this.attempt = 0;
     this.stopped = false;
     this.timers = {};
@@ -41,10 +43,31 @@ export class LiveClient {
     this.dropSocket(null);
   }
 
+  /**
+   * Follow a channel on this connection. `channel.subscribe(id)` returns the message that
+   * subscribes it: sent now when the socket is ready, and again after every reconnect.
+   * `channel.receive(message)` sees every server message and keeps its own.
+   * `channel.unsubscribe()` returns the message sent on leaving. Returns `leave()`.
+   */
+  join(channel) {
+    this.channels.add(channel);
+    if (this.ready) this.subscribeChannel(channel);
+    return () => {
+      if (this.channels.delete(channel) && this.ready) this.send(channel.unsubscribe());
+    };
+  }
+
+  /** Calls `listener(status)` now and on every change; returns a function that stops it. */
+  onStatus(listener) {
+    this.statusListeners.add(listener);
+    if (this.status) listener(this.status);
+    return () => this.statusListeners.delete(listener);
+  }
+
   setStatus(status) {
     if (this.status === status) return;
     this.status = status;
-    this.onStatus(status);
+    for (const listener of this.statusListeners) listener(status);
   }
 
   clearTimers() {
@@ -81,22 +104,23 @@ export class LiveClient {
       if (!line.trim()) continue;
       let message;
       try { message = JSON.parse(line); } catch { continue; }
-      if (message.type === "ready") this.subscribe();
+      if (message.type === "ready") this.becomeReady();
       else if (message.type === "pong") continue;
-      else {
-        if (message.type === "subscribed" && message.board === this.boardId) {
-          this.attempt = 0;
-          this.everLive = true;
-          this.setStatus("live");
-        }
-        this.onMessage(message);
-      }
+      else for (const channel of [...this.channels]) channel.receive(message);
     }
   }
 
-  subscribe() {
+  becomeReady() {
+    this.ready = true;
+    this.attempt = 0;
+    this.everLive = true;
+    this.setStatus("live");
+    for (const channel of this.channels) this.subscribeChannel(channel);
+  }
+
+  subscribeChannel(channel) {
     this.requests += 1;
-    this.send({ type: "subscribe", board: this.boardId, since: this.since(), id: `sub-${this.requests}` });
+    this.send(channel.subscribe(`req-${this.requests}`));
   }
 
   send(message) {
@@ -117,6 +141,7 @@ export class LiveClient {
   /** Close our socket on purpose (offline, dead link, stop); "close" then reconnects. */
   dropSocket(status) {
     const socket = this.socket;
+    this.ready = false;
     if (status) this.setStatus(status);
     if (!socket) return;
     if (socket.readyState === WebSocket.CONNECTING) {
@@ -132,6 +157,7 @@ export class LiveClient {
   async closed(socket, code) {
     if (socket !== this.socket) return;
     this.socket = null;
+    this.ready = false;
     clearTimeout(this.timers.ping);
     clearTimeout(this.timers.pong);
     if (this.stopped) return;
@@ -141,7 +167,8 @@ export class LiveClient {
     }
     this.setStatus("reconnecting");
     // 4401: the access token expired or was revoked; refresh it, or the session ends and
-    // the app shows the sign-in form. 4408: we fell behind; since= catches us up.
+    // the app shows the sign-in form. 4408: we fell behind; each channel catches up as it
+    // subscribes again.
     if (code === CLOSE_UNAUTHORIZED && !(await refresh())) return;
     this.connectSoon(code === CLOSE_SLOW_CONSUMER && this.attempt === 0 ? 0 : this.backoff());
   }

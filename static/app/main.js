@@ -1,8 +1,11 @@
 // Entry point: restore the session, then route. Each view mounts into <main> and returns
-// an unmount function that releases its timers, sockets and listeners.
+// an unmount function that releases its timers and listeners. What lasts for the whole
+// sign-in (the WebSocket, the notifications bell) lives in `account`, across views.
 
 import { configureAuth } from "./api.js";
 import { h, clear } from "./dom.js";
+import { LiveClient } from "./live.js";
+import { NotificationBell } from "./notifications/bell.js";
 import { currentRoute, navigate, startRouter } from "./router.js";
 import * as session from "./session.js";
 import { mountAuthView } from "./auth-view.js";
@@ -15,17 +18,29 @@ const main = document.getElementById("main");
 const accountNav = document.getElementById("account-nav");
 let unmount = null;
 let firstRender = true;
+let account = null; // {user, live, bell} while signed in
 
-function renderAccount(user) {
+/** Open the socket and the bell on sign-in; close them on sign-out (or another user). */
+function syncAccount(user) {
+  if (account && account.user.id === user?.id) return;
+  if (account) {
+    account.bell.destroy();
+    account.live.stop();
+    account = null;
+  }
   clear(accountNav);
   if (!user) return;
+  const live = new LiveClient();
+  const bell = new NotificationBell({ live });
+  account = { user, live, bell };
+  live.start();
   const signOut = h("button", { type: "button", class: "btn btn-ghost btn-small", "data-testid": "sign-out" }, "Sign out");
   signOut.addEventListener("click", async () => {
     signOut.disabled = true;
     await session.signOut();
     navigate("/signin");
   });
-  accountNav.append(h("span", { class: "account-name", title: user.email }, user.name), signOut);
+  accountNav.append(bell.element, h("span", { class: "account-name", title: user.email }, user.name), signOut);
 }
 
 function render(route) {
@@ -33,7 +48,7 @@ function render(route) {
   unmount = null;
   clear(main);
   const user = session.currentUser();
-  renderAccount(user);
+  syncAccount(user);
   if (!user) {
     // Unauthenticated visitors to a board link sign in in place and then land on it.
     const mode = route.name === "signup" ? "signup" : "signin";
@@ -43,7 +58,7 @@ function render(route) {
     navigate("/", { replace: true });
     return;
   } else if (route.name === "board") {
-    unmount = mountBoardView(main, route.params.boardId);
+    unmount = mountBoardView(main, route.params.boardId, account.live);
   } else if (route.name === "boards") {
     unmount = mountBoardsView(main);
   } else {

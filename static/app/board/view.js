@@ -1,9 +1,8 @@
-// The board page: loads the board over REST, keeps it live over the WebSocket, and wires
-// the columns, drag and drop, filters, task dialog, members and activity together.
+// The board page: loads the board over REST, keeps it live over the app's WebSocket, and
+// wires the columns, drag and drop, filters, task dialog, members and activity together.
 
 import { api, listAll } from "../api.js";
 import { h } from "../dom.js";
-import { LiveClient } from "../live.js";
 import { currentRoute, replaceQuery } from "../router.js";
 import { currentUser } from "../session.js";
 import { toast } from "../toast.js";
@@ -20,9 +19,10 @@ import { TaskDialog } from "./task-dialog.js";
 const FEED_SIZE = 50;
 
 class BoardView {
-  constructor(container, boardId) {
+  constructor(container, boardId, live) {
     this.container = container;
     this.boardId = boardId;
+    this.live = live;
     this.state = new BoardState(currentUser());
     this.alive = true;
     this.moving = 0; // moves sent and not yet answered: the DOM is ahead of the state
@@ -46,11 +46,8 @@ class BoardView {
       this.build();
       this.activity.load(events);
       this.renderAll();
-      this.live = new LiveClient({
-        boardId: this.boardId, since: () => this.state.seq,
-        onMessage: (message) => this.receive(message), onStatus: (status) => this.header.setStatus(status),
-      });
-      this.live.start();
+      this.openLinkedTask();
+      this.followLive();
     } catch (error) {
       if (!this.alive) return;
       if (error.status === 404) return this.showNotFound();
@@ -154,12 +151,45 @@ class BoardView {
     }
   }
 
+  /** `?task=<id>` (a notification's link): open that task once the board is shown. */
+  openLinkedTask() {
+    const taskId = currentRoute().query.get("task");
+    if (!taskId) return;
+    replaceQuery(filtersToQuery(this.filters.values)); // opened once, not again on reload
+    if (this.state.tasks.has(taskId)) this.dialog.open(taskId);
+    else toast("That task no longer exists.");
+  }
+
   // -- live ------------------------------------------------------------------------------
+  /** Subscribe on the app's socket, now and after every reconnect, from the last seq applied.
+   * "Live" shows once this board is subscribed, not merely once the socket is. */
+  followLive() {
+    this.leaveLive = this.live.join({
+      subscribe: (id) => {
+        this.subscribeId = id;
+        return { type: "subscribe", board: this.boardId, since: this.state.seq, id };
+      },
+      unsubscribe: () => ({ type: "unsubscribe", board: this.boardId }),
+      receive: (message) => this.receive(message),
+    });
+    this.stopStatus = this.live.onStatus((status) => { if (status !== "live") this.header.setStatus(status); });
+  }
+
+  stopLive() {
+    this.leaveLive?.();
+    this.stopStatus?.();
+    this.leaveLive = this.stopStatus = null;
+  }
+
   receive(message) {
-    if (!this.alive || (message.board && message.board !== this.boardId)) return;
+    // Errors carry no board: ours is the one answering our subscribe.
+    const ours = message.board === this.boardId || (message.type === "error" && message.id === this.subscribeId);
+    if (!this.alive || !ours) return;
     switch (message.type) {
       case "event": return this.receiveEvent(message);
-      case "subscribed": return message.seq > this.state.seq ? this.resync() : undefined;
+      case "subscribed":
+        this.header.setStatus("live");
+        return message.seq > this.state.seq ? this.resync() : undefined;
       case "reset": return this.resync();
       case "presence": return this.header.setPresence(message.users || []);
       case "unsubscribed":
@@ -226,7 +256,7 @@ class BoardView {
 
   /** Instead of the board: why it isn't (or is no longer) shown. */
   showNotFound(why = "missing") {
-    this.live?.stop();
+    this.stopLive();
     this.dialog?.close();
     const [title, text] = {
       missing: ["Board not found", "It doesn't exist, or you aren't a member of it."],
@@ -242,15 +272,15 @@ class BoardView {
 
   destroy() {
     this.alive = false;
-    this.live?.stop();
+    this.stopLive();
     this.dnd?.destroy();
     this.activity?.destroy();
     this.dialog?.close();
   }
 }
 
-export function mountBoardView(container, boardId) {
-  const view = new BoardView(container, boardId);
+export function mountBoardView(container, boardId, live) {
+  const view = new BoardView(container, boardId, live);
   view.start();
   return () => view.destroy();
 }

@@ -1,0 +1,94 @@
+// The notifications in words ("Alice assigned you to ‘Ship it’ on Launch, 2 minutes ago"),
+// each a link to the board or task it is about. Items are kept by id and updated in place,
+// so a live one arriving does not take keyboard focus away from the one you are on.
+
+import { avatar, flash, h, quoted, roleWithArticle, timeAgo } from "../dom.js";
+
+const FLASH_CLASS = "notice-flash";
+
+export function describe(notification) {
+  const who = notification.actor?.name || "Someone";
+  const data = notification.data || {};
+  const task = quoted(data.task_title || "a task");
+  const board = notification.board_name;
+  switch (notification.type) {
+    case "task.assigned": return `${who} assigned you to ${task} on ${board}`;
+    case "comment.mentioned": return `${who} mentioned you on ${task} on ${board}`;
+    case "member.added": return `${who} added you to ${board} as ${roleWithArticle(data.role)}`;
+    default: return `${who} notified you about ${board}`;
+  }
+}
+
+/** Where a notification leads: its task (opened in the board's task dialog) or its board. */
+export function notificationPath(notification) {
+  const board = `/boards/${encodeURIComponent(notification.board_id)}`;
+  return notification.task_id ? `${board}?task=${encodeURIComponent(notification.task_id)}` : board;
+}
+
+export class NotificationList {
+  constructor() {
+    this.nodes = new Map(); // id -> {item, read, time}
+    this.element = h("ol", { class: "notice-list", "aria-label": "Notifications, newest first" });
+  }
+
+  /** Show `items` (newest first) in that order, reusing the nodes of those already shown. */
+  render(items) {
+    const wanted = new Set(items.map((item) => item.id));
+    for (const [id, entry] of this.nodes) {
+      if (!wanted.has(id)) {
+        entry.item.remove();
+        this.nodes.delete(id);
+      }
+    }
+    items.forEach((notification, index) => {
+      const entry = this.nodes.get(notification.id) || this.build(notification);
+      this.setRead(entry, Boolean(notification.read_at));
+      // Only the ones out of place move: a node that keeps focus is never taken out.
+      const here = this.element.children[index];
+      if (here !== entry.item) this.element.insertBefore(entry.item, here || null);
+    });
+  }
+
+  build(notification) {
+    const face = avatar(notification.actor, "avatar-small");
+    face.setAttribute("aria-hidden", "true"); // the sentence names them
+    const state = h("span", { class: "visually-hidden" });
+    const time = h("time", { datetime: notification.at, title: new Date(notification.at).toLocaleString() });
+    const excerpt = notification.data?.excerpt;
+    const link = h("a", { class: "notice-link", href: notificationPath(notification), "data-link": true,
+                          dataset: { id: notification.id } },
+      face,
+      h("span", { class: "notice-body" },
+        h("span", { class: "notice-text" }, state, describe(notification),
+          h("span", { class: "notice-sep" }, ", "), time),
+        excerpt ? h("span", { class: "notice-excerpt" }, `“${excerpt}”`) : null),
+      h("span", { class: "notice-dot", "aria-hidden": "true" }));
+    const entry = { item: h("li", { class: "notice", "data-testid": "notification" }, link), state, time,
+                    at: notification.at, read: null };
+    this.nodes.set(notification.id, entry);
+    this.tick(entry);
+    return entry;
+  }
+
+  setRead(entry, read) {
+    if (entry.read === read) return;
+    entry.read = read;
+    entry.item.classList.toggle("notice-unread", !read);
+    entry.state.textContent = read ? "" : "Unread: ";
+  }
+
+  /** The brief highlight on one that just arrived live. */
+  highlight(id) {
+    const entry = this.nodes.get(id);
+    if (entry) flash(entry.item, FLASH_CLASS);
+  }
+
+  tick(entry) {
+    entry.time.textContent = timeAgo(entry.at);
+  }
+
+  /** Refresh the relative times ("2 minutes ago"). */
+  tickAll() {
+    for (const entry of this.nodes.values()) this.tick(entry);
+  }
+}
