@@ -1,5 +1,6 @@
 """Two real server processes sharing one SQLite file and one real Redis: whatever happens
-to the broker or to an instance, every client ends up with every seq exactly once."""
+to the broker or to an instance, every client ends up with every seq exactly once; and
+what else crosses instances live: event streams, session ends, notifications."""
 
 from __future__ import annotations
 
@@ -194,3 +195,42 @@ async def test_logging_out_on_one_instance_closes_the_sessions_socket_on_the_oth
     # Logging out with the access token alone ends its session (no refresh token needed).
     await rest_a.call("POST", "/api/v1/auth/logout", owner["token"], {})
     assert await client.closed_with() == 4401
+
+
+async def _listening_to_notifications(server: AppServer, token: str) -> WsClient:
+    client = await WsClient.open(server.ws_url)
+    assert (await client.auth(token))["type"] == "ready"
+    await client.send({"type": "notifications.subscribe", "id": "n"})
+    assert (await client.recv_type("notifications.subscribed"))["unread"] == 0
+    return client
+
+
+async def test_a_notification_made_on_one_instance_reaches_its_user_on_the_other(cluster) -> None:
+    instances, first, second = cluster
+    ada, bob = await first.register("ada"), await first.register("bob")
+    board = await first.board(ada["token"], "Launch")
+    bob_socket = await _listening_to_notifications(instances[1], bob["token"])
+    ada_socket = await _listening_to_notifications(instances[1], ada["token"])
+
+    await first.add_member(ada["token"], board, bob["email"])
+    task = await first.call("POST", f"/api/v1/boards/{board}/tasks", ada["token"],
+                            {"title": "Ship it", "assignees": [bob["id"]]})
+
+    received = [(await bob_socket.recv_type("notification"))["notification"] for _ in range(2)]
+    assert [(n["type"], n["task_id"]) for n in received] == [("member.added", None), ("task.assigned", task["id"])]
+    listed = await second.call("GET", "/api/v1/notifications", bob["token"])
+    assert listed["items"] == received[::-1] and listed["unread_count"] == 2
+    assert await ada_socket.quiet() == []
+    await bob_socket.close()
+    await ada_socket.close()
+
+
+async def test_a_broker_reconnect_tells_notification_sockets_to_refetch(cluster, redis: RedisServer) -> None:
+    instances, first, _ = cluster
+    bob = await first.register("bob")
+    client = await _listening_to_notifications(instances[1], bob["token"])
+
+    await asyncio.to_thread(redis.restart)
+
+    assert await client.recv_type("notifications.refetch", timeout=30) == {"type": "notifications.refetch"}
+    await client.close()

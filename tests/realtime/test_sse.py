@@ -23,6 +23,14 @@ async def _stream(live: LiveApp, account: Account, board: str, **options) -> Sse
     return stream
 
 
+async def _board_shared_with_bob(live: LiveApp, role: str) -> tuple[Account, Account, str]:
+    alice = await live.api.register()
+    bob = await live.api.register()
+    board = (await live.api.board(alice))["id"]
+    await live.api.add_member(alice, board, bob, role)
+    return alice, bob, board
+
+
 async def _tasks(live: LiveApp, account: Account, board: str, count: int, prefix: str = "task") -> None:
     for number in range(count):
         await live.api.task(account, board, f"{prefix} {number}")
@@ -52,10 +60,7 @@ async def test_the_stream_replays_from_after_then_goes_live(live: LiveApp) -> No
 
 
 async def test_a_client_that_reconnects_with_last_event_id_misses_nothing(live: LiveApp) -> None:
-    alice = await live.api.register()
-    bob = await live.api.register()
-    board = (await live.api.board(alice))["id"]
-    await live.api.add_member(alice, board, bob, "editor")
+    alice, bob, board = await _board_shared_with_bob(live, "editor")
     stream = await _stream(live, bob, board)
     subscribed = await stream.until("subscribed")
     assert [m.event for m in subscribed] == ["subscribed"]  # no position: from the next event on
@@ -97,10 +102,7 @@ async def test_an_idle_stream_sends_keepalive_comments(live: LiveApp) -> None:
 
 
 async def test_a_removed_member_is_told_and_the_stream_ends(live: LiveApp) -> None:
-    alice = await live.api.register()
-    bob = await live.api.register()
-    board = (await live.api.board(alice))["id"]
-    await live.api.add_member(alice, board, bob, "viewer")
+    alice, bob, board = await _board_shared_with_bob(live, "viewer")
     stream = await _stream(live, bob, board)
     await stream.until("subscribed")
     status, _ = await live.api.call("DELETE", f"/api/v1/boards/{board}/members/{bob.id}", alice)
