@@ -141,3 +141,28 @@ async def test_notifications_missed_while_offline_are_refetched_on_reconnect(peo
     await items.nth(0).get_by_role("link").click()
     await expect(bob_page.get_by_test_id("board-name")).to_have_text("Launch")
     await expect(bob_page.get_by_test_id("notifications-badge")).to_be_hidden()
+
+
+async def test_load_more_brings_older_pages_and_keeps_keyboard_focus(people, rest) -> None:
+    alice = await rest.register("Alice")
+    bob = await rest.register("Bob")
+    board = await rest.board(alice, "Launch")
+    await rest.add_member(alice, board["id"], bob, "editor")
+    for number in range(1, 22):
+        await rest.task(alice, board["id"], f"Task {number}", assignees=[bob.id])
+    bob_page = await people.page("bob")
+    await sign_in(bob_page, bob)
+    await expect(bob_page.get_by_test_id("notifications-badge")).to_have_text("22")
+
+    await bob_page.get_by_test_id("notifications-bell").click()
+    panel = bob_page.get_by_test_id("notifications-panel")
+    items = panel.get_by_test_id("notification")
+    await expect(items).to_have_count(20)  # a page
+    await expect(items.nth(0)).to_contain_text("‘Task 21’")
+    more = panel.get_by_role("button", name="Load more")
+    await more.focus()
+    await bob_page.keyboard.press("Enter")
+    await expect(items).to_have_count(22)
+    await expect(items.nth(21)).to_contain_text("Alice added you to Launch")
+    await expect(more).to_be_hidden()
+    await expect(items.nth(20).get_by_role("link")).to_be_focused()

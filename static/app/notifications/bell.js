@@ -172,21 +172,26 @@ export class NotificationBell {
   }
 
   async loadMore() {
-    const shown = this.feed.byId.size;
-    this.more.disabled = true;
+    // Not `disabled`: disabling the focused button would drop keyboard focus to the page.
+    if (this.loadingMore) return;
+    this.loadingMore = true;
+    this.more.setAttribute("aria-disabled", "true");
+    let firstOlder = null;
     try {
       const page = await api("GET", "/notifications", { query: { limit: PAGE_SIZE, cursor: this.feed.nextCursor } });
       if (!this.alive) return;
       this.feed.adoptOlderPage(page);
+      firstOlder = page.items[0]?.id;
     } catch (error) {
       toast(`Couldn't load more notifications: ${error.message}`, "error");
     } finally {
-      this.more.disabled = false;
+      this.loadingMore = false;
+      this.more.removeAttribute("aria-disabled");
     }
     const hadFocus = document.activeElement === this.more;
     this.render();
-    // The button may be gone now: keep keyboard focus at the first of the older ones.
-    if (hadFocus && this.more.hidden) this.list.element.querySelectorAll("a")[shown]?.focus();
+    // The button is gone after the last page: keep keyboard focus at the first older one.
+    if (hadFocus && this.more.hidden && firstOlder) this.list.focus(firstOlder);
   }
 
   // -- rendering -------------------------------------------------------------------------

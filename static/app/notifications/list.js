@@ -77,6 +77,10 @@ export class NotificationList {
     entry.state.textContent = read ? "" : "Unread: ";
   }
 
+  focus(id) {
+    this.nodes.get(id)?.item.querySelector("a").focus();
+  }
+
   /** The brief highlight on one that just arrived live. */
   highlight(id) {
     const entry = this.nodes.get(id);
