@@ -103,6 +103,11 @@ class Churn:
             await asyncio.sleep(0.05)
 
 
+def _errors(score: Score, readers: Readers, churn: Churn) -> int:
+    return (score.unavailable + score.transport_errors + sum(score.refused.values()) + sum(readers.errors.values())
+            + sum(churn.errors.values()))
+
+
 def _rss(servers: list[AppServer]) -> list[int]:
     return [rss_kib(server.pid) for server in servers]
 
@@ -139,7 +144,8 @@ async def soak(args: argparse.Namespace, servers: list[AppServer]) -> dict[str, 
     while time.monotonic() < end:
         await asyncio.sleep(min(args.sample, max(end - time.monotonic(), 0)))
         sample = {"t": round(time.monotonic() - started), "rss_kib": _rss(servers),
-                  "writes": sum(score.ok.values()), "reads": readers.ok, "ws_sessions": churn.sessions}
+                  "writes": sum(score.ok.values()), "reads": readers.ok, "ws_sessions": churn.sessions,
+                  "errors": _errors(score, readers, churn)}
         timeline.append(sample)
         print(json.dumps(sample), flush=True)
     stop.set()
@@ -158,8 +164,7 @@ async def soak(args: argparse.Namespace, servers: list[AppServer]) -> dict[str, 
         totals["events"] += latest
     writes = sum(score.ok.values()) - baseline["writes"]
     reads = readers.ok - baseline["reads"]
-    errors = (score.unavailable + score.transport_errors + sum(readers.errors.values()) + sum(churn.errors.values())
-              + len(failures))
+    errors = _errors(score, readers, churn) + len(failures)
     growth = [round(100 * (end_kib - start_kib) / start_kib, 1) for start_kib, end_kib in zip(rss_start, rss_end)]
     return {
         "duration_s": args.duration, "warmup_s": args.warmup, "measured_s": round(measured, 1),
@@ -170,6 +175,7 @@ async def soak(args: argparse.Namespace, servers: list[AppServer]) -> dict[str, 
         "events_lost": totals["lost"], "events_repeated": totals["repeated"],
         "follower_reconnects": totals["reconnects"], "ws_churn_sessions": churn.sessions,
         "errors": errors, "error_detail": {"503": score.unavailable, "transport": score.transport_errors,
+                                           "refused_writes": dict(score.refused),
                                            "reads": dict(readers.errors), "ws": dict(churn.errors),
                                            "crashed_tasks": [repr(failure) for failure in failures]},
         "rss_start_kib": rss_start, "rss_end_kib": rss_end, "rss_growth_pct": growth, "timeline": timeline,
@@ -193,7 +199,10 @@ def main() -> int:
     if args.warmup >= args.duration:
         parser.error("--warmup must be shorter than --duration")
     with tempfile.TemporaryDirectory(prefix="taskwire-soak-") as workdir, redis_server() as redis:
-        extra_env = dict(item.split("=", 1) for item in args.server_env)
+        # The load's clients sign in once; their access tokens must outlive the run (the
+        # default 15 minutes would turn every later call into a 401).
+        extra_env = {"TASKWIRE_ACCESS_TOKEN_TTL": str(min(int(args.duration) + 3600, 24 * 3600)),
+                     **dict(item.split("=", 1) for item in args.server_env)}
         with app_servers(2, f"sqlite:///{Path(workdir) / 'soak.db'}", redis.url, Path(workdir),
                          extra_env=extra_env) as servers:
             report = asyncio.run(soak(args, servers))

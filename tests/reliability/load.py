@@ -24,6 +24,7 @@ class Score:
     ok: Counter = field(default_factory=Counter)
     unavailable: int = 0  # 503 unavailable: nothing was written, so it is retried
     transport_errors: int = 0  # the instance vanished mid-request: the outcome is unknown
+    refused: Counter = field(default_factory=Counter)  # any other 4xx, by status: a bug of ours or theirs
     last_failure: float = 0.0
     first_success_after_failure: float = 0.0
     served_at: list[float] = field(default_factory=list)
@@ -33,7 +34,7 @@ class Score:
 
     def line(self) -> str:
         return (f"writes ok {sum(self.ok.values())} {dict(self.ok)}, 503 unavailable {self.unavailable}, "
-                f"transport errors {self.transport_errors}")
+                f"transport errors {self.transport_errors}, refused {dict(self.refused)}")
 
 
 class Writer:
@@ -86,6 +87,8 @@ class Writer:
             if response is not None and response.status_code == 201:
                 self.tasks[response.json()["id"]] = 1
                 self.score.ok["create"] += 1
+            elif response is not None:
+                self.score.refused[response.status_code] += 1
             return
         task_id = self.random.choice(sorted(self.tasks))
         if choice < 0.7:
@@ -109,6 +112,8 @@ class Writer:
             self.tasks[task_id] = response.json()["current"]["version"]
         elif response.status_code == 404:
             self.tasks.pop(task_id, None)
+        else:
+            self.score.refused[response.status_code] += 1
 
     async def run_until(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
