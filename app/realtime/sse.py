@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from typing import AsyncIterator
 
 from quart import Blueprint, Response, request
@@ -21,6 +22,7 @@ from quart_schema import document_response, validate_querystring
 
 from app.api.auth_context import caller, requires_auth
 from app.api.schemas import MAX_SEQ, ErrorOut, EventStreamQuery
+from app.broker.base import BrokerUnavailable
 from app.domain.request_context import TokenLimits, bind_token_limits
 from app.errors import APIError
 from app.jsonutil import loads
@@ -29,13 +31,17 @@ from app.realtime.connection import CLOSE_UNAUTHORIZED, Connection
 from app.realtime.hub import Hub
 from app.realtime.protocol import Subscribe, error_message
 from app.runtime import current_runtime
+from app.store.base import StoreUnavailable
+
+log = logging.getLogger(__name__)
 
 blueprint = Blueprint("event_stream", __name__, url_prefix="/api/v1/boards")
 
 # How long EventSource waits before it reconnects (its default is browser-defined).
 RECONNECT_MILLISECONDS = 2000
-# Messages that end the stream: the subscription is over and reconnecting would only be
-# told the same (a removed member or a deleted board gets 404 then, which stops EventSource).
+# Messages that end the stream: the subscription is over (a removed member or a deleted
+# board then gets 404 on reconnecting, which stops EventSource), or it could not start
+# (the reconnect is the retry).
 _FINAL_TYPES = frozenset({"unsubscribed", "error"})
 
 
@@ -81,7 +87,7 @@ async def _stream(hub: Hub, conn: Connection, frames: asyncio.Queue[str], subscr
     bind_token_limits(limits)
     hub.connect(conn)
     metrics.SSE_STREAMS.inc()
-    subscribing = asyncio.create_task(hub.subscribe(conn, subscribe))
+    subscribing = asyncio.create_task(_subscribe(hub, conn, subscribe))
     closing = asyncio.create_task(conn.wait_close_requested())
     taking: asyncio.Future[str] = asyncio.ensure_future(frames.get())
     try:
@@ -109,6 +115,18 @@ async def _stream(hub: Hub, conn: Connection, frames: asyncio.Queue[str], subscr
         await asyncio.gather(subscribing, closing, taking, return_exceptions=True)
         with contextlib.suppress(Exception):
             await conn.stop_sending()
+
+
+async def _subscribe(hub: Hub, conn: Connection, subscribe: Subscribe) -> None:
+    """Like a WebSocket's subscribe message, a failure is told as an ``error``; here it also
+    ends the stream, and the client's reconnect (with its Last-Event-ID) is the retry."""
+    try:
+        await hub.subscribe(conn, subscribe)
+    except (StoreUnavailable, BrokerUnavailable):
+        conn.push(error_message("unavailable", "A backing service is unavailable; retry shortly."))
+    except Exception:
+        log.exception("cannot subscribe an event stream to board %s", subscribe.board)
+        conn.push(error_message("internal_error", "Something went wrong on our side."))
 
 
 def _to_sse(frame: str) -> tuple[bytes, bool]:
