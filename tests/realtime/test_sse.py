@@ -5,10 +5,12 @@ one, and the same refusals as the REST API."""
 from __future__ import annotations
 
 import asyncio
+import json
+import sys
 
 import httpx
 
-from tests.realtime.conftest import LiveApp
+from tests.realtime.conftest import REPO_ROOT, LiveApp
 from tests.realtime.sse_client import SseStream
 from tests.support.apiclient import Account
 
@@ -172,3 +174,21 @@ async def test_streams_are_counted_and_end_when_the_client_goes(live: LiveApp) -
         else:
             raise AssertionError("the streams were not let go")
     assert live.runtime.services.hub.connection_count == 0
+
+
+async def test_the_example_client_follows_a_board_from_a_position(live: LiveApp) -> None:
+    alice = await live.api.register()
+    status, token = await live.api.call("POST", "/api/v1/tokens", alice, json={"name": "example", "scopes": ["read"]})
+    assert status == 201
+    await _tasks(live, alice, alice.personal_board, 2, "before")
+    example = await asyncio.create_subprocess_exec(
+        sys.executable, str(REPO_ROOT / "examples" / "sse_client.py"), "--url", _base(live), "--token", token["token"],
+        "--board", alice.personal_board, "--after", "1", "--count", "3",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    first = json.loads(await asyncio.wait_for(example.stdout.readline(), 10))  # type: ignore[union-attr]
+    await _tasks(live, alice, alice.personal_board, 2, "live")  # the third line comes live
+    out, err = await asyncio.wait_for(example.communicate(), 10)
+    printed = [first, *(json.loads(line) for line in out.decode().splitlines())]
+    assert example.returncode == 0, err.decode()
+    assert [(event["seq"], event["data"]["title"]) for event in printed] == [
+        (2, "before 1"), (3, "live 0"), (4, "live 1")]
