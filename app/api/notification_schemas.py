@@ -7,16 +7,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StrictBool, StringConstraints, model_validator
 
-from app.api.schemas import Id, RequestModel, ResponseModel
+from app.api.schemas import Id, RequestModel, ResponseModel, unique_values
 from app.domain.models import NotificationType
 
 MAX_IDS = 200
-
-
-def _unique(values: list[str]) -> list[str]:
-    if len(set(values)) != len(values):
-        raise ValueError("values must be unique")
-    return values
 
 
 class NotificationQuery(RequestModel):
@@ -26,7 +20,7 @@ class NotificationQuery(RequestModel):
 
 
 class NotificationsReadIn(RequestModel):
-    ids: Annotated[list[Id], Field(min_length=1, max_length=MAX_IDS), AfterValidator(_unique)] | None = Field(
+    ids: Annotated[list[Id], Field(min_length=1, max_length=MAX_IDS), AfterValidator(unique_values)] | None = Field(
         default=None, description="Mark these read (ids that are not yours are ignored).")
     all: Literal[True] | None = Field(default=None, description="Mark all of yours read.")
     up_to: Id | None = Field(default=None, description=(

@@ -33,7 +33,8 @@ Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 Timestamp = Annotated[datetime, AfterValidator(format_time), PlainSerializer(lambda text: text, return_type=str)]
 
 
-def _unique(values: list[str]) -> list[str]:
+def unique_values(values: list[str]) -> list[str]:
+    """An AfterValidator for lists of ids, labels, columns...: a repeated value is refused."""
     if len(set(values)) != len(values):
         raise ValueError("values must be unique")
     return values
@@ -76,7 +77,7 @@ class UserPatchIn(RequestModel):
 
 
 # -- boards and members -----------------------------------------------------------------
-Columns = Annotated[list[Column], Field(min_length=1, max_length=20), AfterValidator(_unique)]
+Columns = Annotated[list[Column], Field(min_length=1, max_length=20), AfterValidator(unique_values)]
 
 
 class BoardIn(RequestModel):
@@ -141,8 +142,8 @@ ClientMutationId = Annotated[str, StringConstraints(min_length=1, max_length=100
     description="Your id for this change; the events it causes carry it as client_mutation_id.")]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Description = Annotated[str, StringConstraints(max_length=20000)]
-Assignees = Annotated[list[Id], Field(max_length=20), AfterValidator(_unique)]
-Labels = Annotated[list[Label], Field(max_length=20), AfterValidator(_unique)]
+Assignees = Annotated[list[Id], Field(max_length=20), AfterValidator(unique_values)]
+Labels = Annotated[list[Label], Field(max_length=20), AfterValidator(unique_values)]
 
 
 class TaskIn(RequestModel):
@@ -252,8 +253,8 @@ class ErrorOut(ResponseModel):
 # -- personal API tokens ---------------------------------------------------------------
 class TokenIn(RequestModel):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-    scopes: Annotated[list[Literal["read", "write"]], Field(min_length=1, max_length=2), AfterValidator(_unique)]
-    boards: Annotated[list[Id], Field(min_length=1, max_length=50), AfterValidator(_unique)] | None = Field(
+    scopes: Annotated[list[Literal["read", "write"]], Field(min_length=1, max_length=2), AfterValidator(unique_values)]
+    boards: Annotated[list[Id], Field(min_length=1, max_length=50), AfterValidator(unique_values)] | None = Field(
         default=None, description="Limit the token to these boards; omit for all of your boards.")
     expires_at: Timestamp | None = None
 

@@ -7,20 +7,14 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from app.api.schemas import RequestModel, ResponseModel
+from app.api.schemas import RequestModel, ResponseModel, unique_values
 
 # "task.created", "comment.*", "webhook.disabled": an event type, or every type of a kind.
 EventPattern = Annotated[str, StringConstraints(min_length=1, max_length=60,
                                                 pattern=r"^[a-z][a-z_]*(\.([a-z][a-z_]*|\*))?$")]
 
 
-def _unique(values: list[str]) -> list[str]:
-    if len(set(values)) != len(values):
-        raise ValueError("values must be unique")
-    return values
-
-
-EventPatterns = Annotated[list[EventPattern], Field(min_length=1, max_length=50), AfterValidator(_unique), Field(
+EventPatterns = Annotated[list[EventPattern], Field(min_length=1, max_length=50), AfterValidator(unique_values), Field(
     description='Event types to deliver, or "kind.*" for every type of a kind; omit (or null) for every event.')]
 WebhookUrl = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), Field(
     description="http:// or https://; it must resolve to public addresses only.")]
