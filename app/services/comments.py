@@ -11,7 +11,7 @@ mentioned by someone else is notified (app/services/notifications.py) in the sam
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from app.domain import clock
 from app.domain.ids import new_id
@@ -102,7 +102,7 @@ class CommentService:
         at = clock.now()
         comment = Comment(id=new_id(), board_id=task.board_id, task_id=task.id, author_id=actor.id, body=body,
                           mentions=await self._mentions(task.board_id, body), created_at=at, updated_at=at)
-        notify = await self._mention_notices(actor, comment, ())
+        notify = await self._mention_notices(actor, comment, (), task)
         try:
             event = await self._store.create_comment(
                 comment, EventDraft("comment.created", actor.id, at, comment_view(comment), notify=notify))
@@ -139,11 +139,12 @@ class CommentService:
             raise comment_not_found() from None
         await self._publisher.publish(event)
 
-    async def _mention_notices(self, actor: User, comment: Comment,
-                               mentioned_before: list[str]) -> list[NotificationDraft]:
+    async def _mention_notices(self, actor: User, comment: Comment, mentioned_before: Sequence[str],
+                               task: Task | None = None) -> list[NotificationDraft]:
+        """``task``: the comment's task when the caller has just read it."""
         if not set(comment.mentions) - set(mentioned_before) - {actor.id}:
             return []  # the usual case, without reading task and board
-        task = await self._store.get_task(comment.task_id)
+        task = task or await self._store.get_task(comment.task_id)
         board = await self._store.get_board(comment.board_id)
         if task is None or board is None:
             return []  # gone meanwhile: the write that follows says so
