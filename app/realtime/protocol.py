@@ -148,6 +148,15 @@ def error_message(code: str, message: str, request_id: str | int | None = None) 
     return _with_id({"type": "error", "code": code, "message": message}, request_id)
 
 
+def unavailable_message(request_id: str | int | None = None) -> str:
+    """The store or broker failed while handling a message (the REST API's 503)."""
+    return error_message("unavailable", "A backing service is unavailable; retry shortly.", request_id)
+
+
+def internal_error_message(request_id: str | int | None = None) -> str:
+    return error_message("internal_error", "Something went wrong on our side.", request_id)
+
+
 def subscribed_message(board: str, seq: int, request_id: str | int | None) -> str:
     return _with_id({"type": "subscribed", "board": board, "seq": seq}, request_id)
 

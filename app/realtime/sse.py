@@ -29,7 +29,7 @@ from app.jsonutil import loads
 from app.observability import metrics
 from app.realtime.connection import CLOSE_UNAUTHORIZED, Connection
 from app.realtime.hub import Hub
-from app.realtime.protocol import Subscribe, error_message
+from app.realtime.protocol import Subscribe, error_message, internal_error_message, unavailable_message
 from app.runtime import current_runtime
 from app.store.base import StoreUnavailable
 
@@ -123,10 +123,10 @@ async def _subscribe(hub: Hub, conn: Connection, subscribe: Subscribe) -> None:
     try:
         await hub.subscribe(conn, subscribe)
     except (StoreUnavailable, BrokerUnavailable):
-        conn.push(error_message("unavailable", "A backing service is unavailable; retry shortly."))
+        conn.push(unavailable_message())
     except Exception:
         log.exception("cannot subscribe an event stream to board %s", subscribe.board)
-        conn.push(error_message("internal_error", "Something went wrong on our side."))
+        conn.push(internal_error_message())
 
 
 def _to_sse(frame: str) -> tuple[bytes, bool]:

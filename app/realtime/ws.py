@@ -26,7 +26,7 @@ from app.realtime.connection import (
 from app.realtime.hub import Hub
 from app.realtime.protocol import (
     Auth, ClientMessage, InvalidMessage, NotificationsSubscribe, NotificationsUnsubscribe, Ping, Subscribe, Unsubscribe,
-    error_message, parse_client_message, pong_message, ready_message,
+    error_message, internal_error_message, parse_client_message, pong_message, ready_message, unavailable_message,
 )
 from app.realtime.receive_buffer import BoundedReceiveBuffer
 from app.runtime import current_runtime
@@ -172,11 +172,10 @@ async def _handle_frame(conn: Connection, hub: Hub, frame: str | bytes) -> None:
     try:
         await _handle_message(conn, hub, message)
     except (StoreUnavailable, BrokerUnavailable):
-        conn.push(error_message("unavailable", "A backing service is unavailable; retry shortly.",
-                                getattr(message, "id", None)))
+        conn.push(unavailable_message(getattr(message, "id", None)))
     except Exception:  # one bad message must never take the connection down
         log.exception("error while handling a WebSocket message")
-        conn.push(error_message("internal_error", "Something went wrong on our side.", getattr(message, "id", None)))
+        conn.push(internal_error_message(getattr(message, "id", None)))
 
 
 async def _handle_message(conn: Connection, hub: Hub, message: ClientMessage) -> None:
