@@ -1,72 +1,188 @@
-"""Every setting Taskwire reads, with its type and default, read from the environment once.
+"""Every setting Taskwire reads, declared once with its type, bounds, default and meaning.
 
-Nothing else in the code base reads ``os.environ``.
+pydantic-settings reads them from the environment (``TASKWIRE_*``, and ``PORT``) once at
+start-up; nothing else in the code base reads ``os.environ``. The README's settings table
+is generated from this declaration (``python -m app settings-table``).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 import logging
 import os
 import secrets
 from pathlib import Path
-from typing import Mapping
+from typing import Annotated, Any, Literal, Mapping
+
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.sources.utils import parse_env_vars
 
 log = logging.getLogger(__name__)
 
 ENV_PREFIX = "TASKWIRE_"
 SECRET_KEY_FILE = "secret_key"
 MIN_SECRET_KEY_LENGTH = 32
+DAY = 24 * 3600
 
 
 class SettingsError(ValueError):
     """A setting has a value Taskwire cannot run with; the message names it."""
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Settings:
-    data_dir: Path = Path("data")
-    database_url: str = ""  # empty: sqlite file in data_dir
-    redis_url: str = ""  # empty: in-process broker
-    secret_key: str = ""  # empty: generated once and kept in data_dir
-    access_token_ttl_seconds: int = 15 * 60
-    refresh_token_ttl_seconds: int = 30 * 24 * 3600
-    jwt_issuer: str = "taskwire"
-    cors_origins: tuple[str, ...] = ()
-    max_body_bytes: int = 1024 * 1024
-    port: int = 8000
-    log_level: str = "INFO"
+def _comma_list(raw: object) -> object:
+    if isinstance(raw, str):
+        return tuple(item.strip() for item in raw.split(",") if item.strip())
+    return raw
+
+
+def _networks(entries: tuple[str, ...]) -> tuple[str, ...]:
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ValueError(f"{entry!r} is not an IP address or CIDR network") from None
+    return entries
+
+
+def _hosts_or_networks(entries: tuple[str, ...]) -> tuple[str, ...]:
+    _networks(tuple(entry for entry in entries if "/" in entry))
+    return entries
+
+
+def _ip_address(text: str) -> str:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not an IP address") from None
+    return text
+
+
+def _url_scheme(*schemes: str) -> AfterValidator:
+    def check(url: str) -> str:
+        if url and not url.startswith(schemes):
+            raise ValueError(f"must start with {' or '.join(schemes)}, got {url.split(':')[0]!r}")
+        return url
+
+    return AfterValidator(check)
+
+
+def _secret_key(key: str) -> str:
+    if key and len(key) < MIN_SECRET_KEY_LENGTH:
+        raise ValueError(f"must be at least {MIN_SECRET_KEY_LENGTH} characters")
+    return key
+
+
+CommaList = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_comma_list)]
+Seconds = Annotated[float, Field(allow_inf_nan=False)]
+
+
+def _env(name: str) -> Any:
+    """A setting whose variable is not TASKWIRE_ + its field name (kept for compatibility)."""
+    return Field(validation_alias=name)
+
+
+class Settings(BaseSettings):
+    """Taskwire's settings. Fields without an alias are read from ``TASKWIRE_<NAME>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_ignore_empty=True, frozen=True, validate_by_name=True, validate_by_alias=True,
+        allow_inf_nan=False, extra="forbid")
+
+    port: Annotated[int, _env("PORT"), Field(ge=1, le=65535, description="HTTP port of `python -m app serve`")] = 8000
+    host: Annotated[str, AfterValidator(_ip_address), Field(
+        description="address `python -m app serve` binds: `0.0.0.0` is every IPv4 interface (containers); "
+                    "`make run` passes `127.0.0.1`, this machine only")] = "0.0.0.0"
+    data_dir: Annotated[Path, Field(description="where the SQLite file and a generated secret key live")] = Path("data")
+    database_url: Annotated[str, _url_scheme("sqlite:///", "mongodb://", "mongodb+srv://"), Field(
+        repr=False, description="`sqlite:///path` or `mongodb://host/db?...`; unset: "
+                                "`sqlite:///$TASKWIRE_DATA_DIR/taskwire.db`")] = ""
+    redis_url: Annotated[str, _url_scheme("redis://", "rediss://", "unix://"), Field(
+        repr=False, description="`redis://host:6379/0`: pub/sub fan-out and shared state across instances; "
+                                "unset: in-process broker (one instance)")] = ""
+    secret_key: Annotated[str, AfterValidator(_secret_key), Field(
+        repr=False, description=f"signs access tokens; set the same value on every instance "
+                                f"(≥ {MIN_SECRET_KEY_LENGTH} chars); unset: generated in the data dir "
+                                f"(mode 0600), with a warning")] = ""
+    access_token_ttl_seconds: Annotated[int, _env("TASKWIRE_ACCESS_TOKEN_TTL"), Field(
+        ge=10, le=DAY, description="access JWT lifetime, seconds")] = 15 * 60
+    refresh_token_ttl_seconds: Annotated[int, _env("TASKWIRE_REFRESH_TOKEN_TTL"), Field(
+        ge=60, le=365 * DAY, description="refresh token lifetime, seconds (30 days)")] = 30 * DAY
+    jwt_issuer: Annotated[str, Field(min_length=1, max_length=200,
+                                     description="`iss` claim of the access tokens Taskwire signs and accepts")] = \
+        "taskwire"
+    cors_origins: Annotated[CommaList, Field(
+        description="comma-separated origins allowed for CORS and WebSocket `Origin`")] = ()
+    trusted_proxies: Annotated[CommaList, AfterValidator(_networks), Field(
+        description="comma-separated addresses or CIDR networks of proxies whose `X-Forwarded-For` is believed")] = ()
+    secure_cookies: Annotated[bool, Field(description="mark the refresh cookie `Secure` (behind TLS)")] = False
+    hsts: Annotated[bool, Field(
+        description="send `Strict-Transport-Security` (only behind TLS: a browser then refuses plain HTTP "
+                    "for two years)")] = False
+    max_body_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024,
+                                         description="larger request bodies get 413")] = 1024 * 1024
+    log_level: Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR"], BeforeValidator(
+        lambda raw: raw.upper() if isinstance(raw, str) else raw), Field(
+        description="`DEBUG`, `INFO`, `WARNING`, `ERROR`")] = "INFO"
+    sentry_dsn: Annotated[str, Field(
+        repr=False, description="report errors to Sentry (needs `sentry-sdk` installed)")] = ""
     # The argon2 cost is a setting so that tests and benchmarks can lower it knowingly.
-    argon2_time_cost: int = 3
-    argon2_memory_kib: int = 65536
-    ws_auth_timeout_seconds: float = 10.0
-    ws_max_boards: int = 50
-    ws_send_queue: int = 1000
-    ws_max_message_bytes: int = 65536
-    replay_limit: int = 1000
-    sse_keepalive_seconds: float = 15.0  # a comment line on an idle event stream, for proxies
-    rate_limit_auth_per_minute: int = 10  # per client IP, on each of register/login/refresh
-    rate_limit_api_per_minute: int = 1200  # per user, every authenticated call
-    rate_limit_ws_messages_per_minute: int = 600  # per user, WebSocket messages sent to us
-    secure_cookies: bool = False
-    hsts: bool = False  # only behind TLS: a browser then refuses plain HTTP for two years
-    trusted_proxies: tuple[str, ...] = ()
-    sentry_dsn: str = ""
-    # The read cache lives in Redis, so it is on only when TASKWIRE_REDIS_URL is set.
-    cache: bool = True
-    # Webhooks (app/webhooks/): retry backoff, when to give up, lease and scan timing.
-    webhook_retry_base_seconds: float = 1.0
-    webhook_retry_cap_seconds: float = 600.0
-    webhook_max_failures: int = 15
-    webhook_lease_ttl_seconds: float = 60.0
-    webhook_poll_seconds: float = 5.0
-    webhook_timeout_seconds: float = 10.0
-    webhook_allow_hosts: tuple[str, ...] = ()  # hosts or CIDRs admitted despite being private
+    argon2_time_cost: Annotated[int, Field(ge=1, le=20, description="password hashing passes (tests lower it)")] = 3
+    argon2_memory_kib: Annotated[int, Field(ge=8, le=4 * 1024 * 1024,
+                                            description="password hashing memory, KiB (tests lower it)")] = 65536
+    ws_auth_timeout_seconds: Annotated[Seconds, _env("TASKWIRE_WS_AUTH_TIMEOUT"), Field(
+        ge=0.1, le=300, description="seconds a socket has to send its auth message")] = 10.0
+    ws_max_boards: Annotated[int, Field(ge=1, le=10_000, description="subscriptions per socket")] = 50
+    ws_send_queue: Annotated[int, Field(
+        ge=1, le=1_000_000, description="messages queued per socket before it is closed with 4408")] = 1000
+    ws_max_message_bytes: Annotated[int, Field(
+        ge=1024, le=16 * 1024 * 1024, description="larger client frames close the socket with 1009")] = 65536
+    replay_limit: Annotated[int, Field(
+        ge=1, le=1_000_000, description="events replayed on subscribe-with-since before answering `reset`")] = 1000
+    sse_keepalive_seconds: Annotated[Seconds, _env("TASKWIRE_SSE_KEEPALIVE"), Field(
+        ge=0.1, le=300, description="seconds of silence after which an event stream sends a comment line "
+                                    "(proxies drop idle connections)")] = 15.0
+    rate_limit_auth_per_minute: Annotated[int, _env("TASKWIRE_RATE_LIMIT_AUTH"), Field(
+        ge=1, le=1_000_000, description="requests per minute per client IP on each of register, login "
+                                        "and refresh")] = 10
+    rate_limit_api_per_minute: Annotated[int, _env("TASKWIRE_RATE_LIMIT_API"), Field(
+        ge=1, le=10_000_000, description="authenticated requests per minute per user")] = 1200
+    rate_limit_ws_messages_per_minute: Annotated[int, _env("TASKWIRE_RATE_LIMIT_WS"), Field(
+        ge=1, le=10_000_000, description="WebSocket messages per minute per user sent to the server")] = 600
+    cache: Annotated[bool, Field(
+        description="cache board reads in Redis (only when `TASKWIRE_REDIS_URL` is set)")] = True
+    webhook_allow_hosts: Annotated[CommaList, AfterValidator(_hosts_or_networks), Field(
+        description="comma-separated hosts or CIDRs webhooks may call although private or loopback")] = ()
+    webhook_retry_base_seconds: Annotated[Seconds, _env("TASKWIRE_WEBHOOK_RETRY_BASE"), Field(
+        ge=0.001, le=3600, description="first webhook retry delay, seconds (exponential to the cap, "
+                                       "full jitter)")] = 1.0
+    webhook_retry_cap_seconds: Annotated[Seconds, _env("TASKWIRE_WEBHOOK_RETRY_CAP"), Field(
+        ge=0.001, le=7 * DAY, description="longest webhook retry delay, seconds")] = 600.0
+    webhook_max_failures: Annotated[int, Field(
+        ge=1, le=1000, description="consecutive failed attempts after which a webhook is switched off "
+                                   "(`webhook.disabled`)")] = 15
+    webhook_timeout_seconds: Annotated[Seconds, _env("TASKWIRE_WEBHOOK_TIMEOUT"), Field(
+        ge=0.1, le=300, description="seconds a receiver has to answer (connect: 5 at most)")] = 10.0
+    webhook_lease_ttl_seconds: Annotated[Seconds, _env("TASKWIRE_WEBHOOK_LEASE_TTL"), Field(
+        ge=0.3, le=3600, description="seconds an instance holds a webhook it delivers; a crashed one's is "
+                                     "taken over after it")] = 60.0
+    webhook_poll_seconds: Annotated[Seconds, _env("TASKWIRE_WEBHOOK_POLL_INTERVAL"), Field(
+        ge=0.01, le=3600, description="seconds between scans for webhook work besides the wake-ups of "
+                                      "local events")] = 5.0
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment only: no .env file or secrets directory read behind the operator's back.
+        return init_settings, env_settings
 
     @property
     def sqlite_path(self) -> Path | None:
-        url = self.database_url or f"sqlite:///{self.data_dir / 'taskwire.db'}"
+        url = self.effective_database_url
         if not url.startswith("sqlite:///"):
             return None
         return Path(url.removeprefix("sqlite:///"))
@@ -76,135 +192,51 @@ class Settings:
         return self.database_url or f"sqlite:///{self.data_dir / 'taskwire.db'}"
 
 
-def _parse_int(name: str, raw: str, minimum: int, maximum: int) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{ENV_PREFIX}{name} must be a whole number, got {raw!r}") from None
-    if not minimum <= value <= maximum:
-        raise SettingsError(f"{ENV_PREFIX}{name} must be between {minimum} and {maximum}, got {value}")
-    return value
+class _MappingEnvSource(EnvSettingsSource):
+    """The environment source, reading a given mapping instead of the process environment."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return parse_env_vars(self._environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
 
 
-def _parse_bool(name: str, raw: str) -> bool:
-    lowered = raw.strip().lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off", ""}:
-        return False
-    raise SettingsError(f"{ENV_PREFIX}{name} must be true or false, got {raw!r}")
+def variable_name(field: str) -> str:
+    """The environment variable a field is read from."""
+    alias = Settings.model_fields[field].validation_alias
+    return alias if isinstance(alias, str) else ENV_PREFIX + field.upper()
 
 
-def _parse_list(raw: str) -> tuple[str, ...]:
-    return tuple(item.strip() for item in raw.split(",") if item.strip())
+def variables() -> dict[str, FieldInfo]:
+    """Every variable Taskwire reads, with its declaration, in declaration order."""
+    return {variable_name(field): info for field, info in Settings.model_fields.items()}
 
 
-_INT_SETTINGS: dict[str, tuple[str, int, int]] = {
-    "ACCESS_TOKEN_TTL": ("access_token_ttl_seconds", 10, 24 * 3600),
-    "REFRESH_TOKEN_TTL": ("refresh_token_ttl_seconds", 60, 365 * 24 * 3600),
-    "MAX_BODY_BYTES": ("max_body_bytes", 1024, 64 * 1024 * 1024),
-    "ARGON2_TIME_COST": ("argon2_time_cost", 1, 20),
-    "ARGON2_MEMORY_KIB": ("argon2_memory_kib", 8, 4 * 1024 * 1024),
-    "WS_MAX_BOARDS": ("ws_max_boards", 1, 10000),
-    "WS_SEND_QUEUE": ("ws_send_queue", 1, 1_000_000),
-    "WS_MAX_MESSAGE_BYTES": ("ws_max_message_bytes", 1024, 16 * 1024 * 1024),
-    "REPLAY_LIMIT": ("replay_limit", 1, 1_000_000),
-    "RATE_LIMIT_AUTH": ("rate_limit_auth_per_minute", 1, 1_000_000),
-    "RATE_LIMIT_API": ("rate_limit_api_per_minute", 1, 10_000_000),
-    "RATE_LIMIT_WS": ("rate_limit_ws_messages_per_minute", 1, 10_000_000),
-    "WEBHOOK_MAX_FAILURES": ("webhook_max_failures", 1, 1000),
-}
-
-_FLOAT_SETTINGS: dict[str, tuple[str, float, float]] = {
-    "WEBHOOK_RETRY_BASE": ("webhook_retry_base_seconds", 0.001, 3600),
-    "WEBHOOK_RETRY_CAP": ("webhook_retry_cap_seconds", 0.001, 7 * 24 * 3600),
-    "WEBHOOK_LEASE_TTL": ("webhook_lease_ttl_seconds", 0.3, 3600),
-    "WEBHOOK_POLL_INTERVAL": ("webhook_poll_seconds", 0.01, 3600),
-    "WEBHOOK_TIMEOUT": ("webhook_timeout_seconds", 0.1, 300),
-    "SSE_KEEPALIVE": ("sse_keepalive_seconds", 0.1, 300),
-}
-
-
-def _is_network(text: str) -> bool:
-    try:
-        ipaddress.ip_network(text, strict=False)
-    except ValueError:
-        return False
-    return True
-
-
-def _parse_float(name: str, raw: str, minimum: float, maximum: float) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{ENV_PREFIX}{name} must be a number of seconds, got {raw!r}") from None
-    if not minimum <= value <= maximum:
-        raise SettingsError(f"{ENV_PREFIX}{name} must be between {minimum:g} and {maximum:g}, got {raw}")
-    return value
+def _describe(error: Any) -> str:
+    field = str(error["loc"][0]) if error["loc"] else ""
+    by_variable = {name.lower(): name for name in variables()}
+    name = by_variable.get(field.lower()) or (variable_name(field) if field in Settings.model_fields else field)
+    info = variables().get(name)
+    message = str(error["msg"]).removeprefix("Value error, ")
+    message = message[:1].lower() + message[1:]
+    if info is not None and info.repr and isinstance(error.get("input"), (str, int, float)):
+        message += f", got {error['input']!r}"
+    return f"{name}: {message}"
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read settings from ``environ`` (default: the process environment).
 
-    Raises SettingsError with one line naming the bad setting.
+    Raises SettingsError with one line naming each bad variable (never echoing a secret).
     """
-    env = os.environ if environ is None else environ
-
-    def get(name: str) -> str | None:
-        return env.get(ENV_PREFIX + name)
-
-    values: dict[str, object] = {}
-    if (raw := get("DATA_DIR")) is not None:
-        values["data_dir"] = Path(raw)
-    if (raw := get("DATABASE_URL")) is not None:
-        if raw and not raw.startswith(("sqlite:///", "mongodb://", "mongodb+srv://")):
-            raise SettingsError(
-                f"{ENV_PREFIX}DATABASE_URL must start with sqlite:/// or mongodb://, got {raw.split(':')[0]!r}"
-            )
-        values["database_url"] = raw
-    if (raw := get("REDIS_URL")) is not None:
-        if raw and not raw.startswith(("redis://", "rediss://", "unix://")):
-            raise SettingsError(f"{ENV_PREFIX}REDIS_URL must start with redis:// or rediss://")
-        values["redis_url"] = raw
-    if (raw := get("SECRET_KEY")) is not None and raw:
-        if len(raw) < MIN_SECRET_KEY_LENGTH:
-            raise SettingsError(f"{ENV_PREFIX}SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters")
-        values["secret_key"] = raw
-    for name, (field, minimum, maximum) in _INT_SETTINGS.items():
-        if (raw := get(name)) is not None:
-            values[field] = _parse_int(name, raw, minimum, maximum)
-    for name, (field, low, high) in _FLOAT_SETTINGS.items():
-        if (raw := get(name)) is not None:
-            values[field] = _parse_float(name, raw, low, high)
-    if (raw := get("WEBHOOK_ALLOW_HOSTS")) is not None:
-        values["webhook_allow_hosts"] = _parse_list(raw)
-        for entry in values["webhook_allow_hosts"]:  # type: ignore[attr-defined]
-            if "/" in entry and not _is_network(entry):
-                raise SettingsError(f"{ENV_PREFIX}WEBHOOK_ALLOW_HOSTS: {entry!r} is not a valid CIDR network")
-    if (raw := get("WS_AUTH_TIMEOUT")) is not None:
-        try:
-            values["ws_auth_timeout_seconds"] = float(raw)
-        except ValueError:
-            raise SettingsError(f"{ENV_PREFIX}WS_AUTH_TIMEOUT must be a number of seconds") from None
-    if (raw := get("CORS_ORIGINS")) is not None:
-        values["cors_origins"] = _parse_list(raw)
-    if (raw := get("TRUSTED_PROXIES")) is not None:
-        values["trusted_proxies"] = _parse_list(raw)
-    for name in ("SECURE_COOKIES", "HSTS", "CACHE"):
-        if (raw := get(name)) is not None:
-            values[name.lower()] = _parse_bool(name, raw)
-    if (raw := get("SENTRY_DSN")) is not None:
-        values["sentry_dsn"] = raw
-    if (raw := get("JWT_ISSUER")) is not None and raw:
-        values["jwt_issuer"] = raw
-    if (raw := get("LOG_LEVEL")) is not None:
-        level = raw.upper()
-        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
-            raise SettingsError(f"{ENV_PREFIX}LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
-        values["log_level"] = level
-    if (raw := env.get("PORT")) is not None:
-        values["port"] = _parse_int("PORT", raw, 1, 65535) if raw else 8000
-    return Settings(**values)  # type: ignore[arg-type]
+    try:
+        if environ is None:
+            return Settings()
+        return Settings(_build_sources=((_MappingEnvSource(Settings, environ),), {}))
+    except ValidationError as error:
+        raise SettingsError("; ".join(_describe(item) for item in error.errors())) from None
 
 
 def ensure_secret_key(settings: Settings) -> Settings:
@@ -233,4 +265,4 @@ def ensure_secret_key(settings: Settings) -> Settings:
         raise SettingsError(f"cannot keep the secret key in {path}: {error.strerror}") from None
     if len(key) < MIN_SECRET_KEY_LENGTH:
         raise SettingsError(f"the secret key in {path} is too short; delete it to generate a new one")
-    return dataclasses.replace(settings, secret_key=key)
+    return settings.model_copy(update={"secret_key": key})

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 
 from app.factory import create_app
 from tests.support.apiclient import PASSWORD, Api
 
 
 async def test_the_eleventh_login_in_a_minute_is_refused_with_retry_after(settings) -> None:
-    application = create_app(dataclasses.replace(settings, rate_limit_auth_per_minute=10))
+    application = create_app(settings.model_copy(update=dict(rate_limit_auth_per_minute=10)))
     async with application.test_app():
         api = Api(application.test_client())
         account = await api.register()
@@ -29,7 +28,7 @@ async def test_the_eleventh_login_in_a_minute_is_refused_with_retry_after(settin
 
 
 async def test_forwarded_for_is_believed_only_from_trusted_proxies(settings) -> None:
-    limited = dataclasses.replace(settings, rate_limit_auth_per_minute=1, trusted_proxies=("10.0.0.0/8",))
+    limited = settings.model_copy(update=dict(rate_limit_auth_per_minute=1, trusted_proxies=("10.0.0.0/8",)))
     application = create_app(limited)
     async with application.test_app():
         client = application.test_client()
@@ -49,7 +48,7 @@ async def test_forwarded_for_is_believed_only_from_trusted_proxies(settings) -> 
 
 
 async def test_authenticated_calls_are_limited_per_user(settings) -> None:
-    application = create_app(dataclasses.replace(settings, rate_limit_api_per_minute=5))
+    application = create_app(settings.model_copy(update=dict(rate_limit_api_per_minute=5)))
     async with application.test_app():
         api = Api(application.test_client())
         alice, bob = await api.register(), await api.register()

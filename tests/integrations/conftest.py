@@ -5,7 +5,6 @@ a destination; a real HTTP server on loopback records what arrives."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from typing import Any, Iterator
 
 import pytest
@@ -20,11 +19,11 @@ MAX_FAILURES = 4
 
 @pytest.fixture
 def settings(database_url: str, tmp_path) -> Settings:
-    return dataclasses.replace(
-        load_settings(), data_dir=tmp_path, database_url=database_url, redis_url="", secret_key=SECRET,
+    return load_settings().model_copy(update=dict(
+        data_dir=tmp_path, database_url=database_url, redis_url="", secret_key=SECRET,
         webhook_allow_hosts=("127.0.0.1",), webhook_retry_base_seconds=0.02, webhook_retry_cap_seconds=0.1,
         webhook_max_failures=MAX_FAILURES, webhook_poll_seconds=0.2, webhook_lease_ttl_seconds=3.0,
-        webhook_timeout_seconds=2.0)
+        webhook_timeout_seconds=2.0))
 
 
 @pytest.fixture

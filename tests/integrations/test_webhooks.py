@@ -4,7 +4,6 @@ failure; never sent to a private address unless an operator allowed it."""
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from pathlib import Path
 
@@ -121,7 +120,7 @@ async def test_repeated_failure_disables_the_webhook_and_tells_the_board(app: Qu
 
 
 async def test_private_and_loopback_urls_are_refused_without_the_allow_list(settings: Settings) -> None:
-    application = create_app(dataclasses.replace(settings, webhook_allow_hosts=()))
+    application = create_app(settings.model_copy(update=dict(webhook_allow_hosts=())))
     async with application.test_app():
         api = Api(application.test_client())
         owner = await api.register()

@@ -4,7 +4,6 @@ followed by a stale read through another."""
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 
 from app.factory import create_app
 from tests.support.apiclient import Api
@@ -18,7 +17,7 @@ def cache_count(text: str, result: str) -> float:
 
 
 async def test_a_cached_list_is_never_stale_after_a_write_on_another_instance(settings, redis) -> None:
-    shared = dataclasses.replace(settings, redis_url=redis.url)
+    shared = settings.model_copy(update=dict(redis_url=redis.url))
     first, second = create_app(shared), create_app(shared)
     async with contextlib.AsyncExitStack() as stack:
         await stack.enter_async_context(first.test_app())

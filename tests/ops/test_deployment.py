@@ -12,7 +12,7 @@ import sys
 import time
 import tomllib
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator
 
 import httpx
 import pytest
@@ -20,7 +20,7 @@ import yaml
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect as ws_connect
 
-from app.settings import SettingsError, load_settings
+from app.settings import SettingsError, load_settings, variables
 from tests.support.services import REPO_ROOT, free_port, stop_process, wait_for_port
 
 KUBERNETES = REPO_ROOT / "deploy" / "kubernetes"
@@ -29,28 +29,9 @@ DEPLOYMENT_FILES = [REPO_ROOT / "Dockerfile", REPO_ROOT / "docker-compose.yml", 
 COMPOSE_VARIABLE = re.compile(r"\$\{(\w+):\?[^}]*\}")
 
 
-class _RecordingEnvironment(Mapping[str, str]):
-    """An empty environment that remembers every name load_settings asks it for."""
-
-    def __init__(self) -> None:
-        self.asked: set[str] = set()
-
-    def __getitem__(self, name: str) -> str:
-        self.asked.add(name)
-        raise KeyError(name)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(())
-
-    def __len__(self) -> int:
-        return 0
-
-
 def setting_names() -> set[str]:
-    """Every variable app/settings.py reads, taken from the code itself."""
-    environment = _RecordingEnvironment()
-    load_settings(environment)
-    return environment.asked
+    """Every variable app/settings.py reads, taken from its declaration."""
+    return set(variables())
 
 
 def compose() -> dict[str, Any]:

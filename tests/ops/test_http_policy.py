@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 
 from app.factory import create_app
 from tests.support.apiclient import Api
@@ -19,7 +18,7 @@ async def test_every_response_carries_the_security_headers(api: Api) -> None:
 
 
 async def test_hsts_is_sent_when_configured_behind_tls(settings) -> None:
-    application = create_app(dataclasses.replace(settings, hsts=True))
+    application = create_app(settings.model_copy(update=dict(hsts=True)))
     async with application.test_app():
         response = await application.test_client().get("/healthz")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
@@ -33,7 +32,7 @@ async def test_request_id_is_honoured_or_generated(api: Api) -> None:
 
 
 async def test_cors_is_granted_only_to_configured_origins(settings) -> None:
-    application = create_app(dataclasses.replace(settings, cors_origins=("https://app.example.test",)))
+    application = create_app(settings.model_copy(update=dict(cors_origins=("https://app.example.test",))))
     async with application.test_app():
         client = application.test_client()
         preflight = {"Origin": "https://app.example.test", "Access-Control-Request-Method": "PATCH"}

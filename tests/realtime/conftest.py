@@ -52,11 +52,11 @@ class LiveApp:
 
 @pytest.fixture
 def ws_settings(tmp_path: Path) -> Settings:
-    return dataclasses.replace(
-        load_settings(), data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'taskwire.db'}", redis_url="",
+    return load_settings().model_copy(update=dict(
+        data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'taskwire.db'}", redis_url="",
         secret_key=SECRET, ws_auth_timeout_seconds=0.5, ws_max_message_bytes=4096, ws_max_boards=3,
         replay_limit=20, sse_keepalive_seconds=0.3, rate_limit_ws_messages_per_minute=50, rate_limit_api_per_minute=100_000,
-        rate_limit_auth_per_minute=100_000)
+        rate_limit_auth_per_minute=100_000))
 
 
 async def _wait_listening(port: int, timeout: float = 10.0) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import dataclasses
 import json
 import os
 import socket
@@ -19,7 +18,7 @@ SLOW_CONSUMER_CLOSE = bytes([0x88, 0x02]) + (4408).to_bytes(2, "big")
 
 @pytest.fixture
 def ws_settings(ws_settings: Settings) -> Settings:
-    return dataclasses.replace(ws_settings, ws_send_queue=8)
+    return ws_settings.model_copy(update=dict(ws_send_queue=8))
 
 
 def _client_frame(message: dict) -> bytes:
