@@ -6,6 +6,8 @@ PYTHON ?= $(shell for c in python3.13 /root/.pyenv/versions/3.13*/bin/python3 /u
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# This machine only; HOST=0.0.0.0 serves every interface (what the container image does).
+HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
 
 .PHONY: run test install install-test system-packages clean bench
@@ -30,7 +32,7 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 run: install
-	PORT=$(PORT) $(PY) -m app serve
+	TASKWIRE_HOST=$(HOST) PORT=$(PORT) $(PY) -m app serve
 
 # The suite starts these itself (redis-server, nginx in front of two instances, Chromium
 # for the browser tests); install the Debian packages that are missing. Browsers cannot

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import signal
+import socket
 import sys
 from pathlib import Path
 
@@ -28,22 +30,70 @@ def _configure_logging(settings: Settings) -> None:
             sentry_sdk.init(dsn=settings.sentry_dsn, send_default_pii=False)
 
 
+class StartupError(Exception):
+    """Start-up cannot go on; the message is the one line the operator sees."""
+
+
+def _listen(host: str, port: int, backlog: int) -> socket.socket:
+    """Bind and listen before anything else starts, so that a busy port is one clear line."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(backlog)
+    except OSError as error:
+        sock.close()
+        hint = "; another server holds it: stop it or choose another PORT" if error.errno == errno.EADDRINUSE else ""
+        raise StartupError(f"cannot listen on {_address(host, port)}: {error.strerror}{hint}") from None
+    return sock
+
+
+def _address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _listening_line(settings: Settings) -> str:
+    url = f"http://{_address(settings.host, settings.port)}"
+    if settings.host in ("0.0.0.0", "::"):
+        every = "every IPv4 interface" if settings.host == "0.0.0.0" else "every interface"
+        where = f"{every}; from this machine: http://{_address('127.0.0.1', settings.port)}/"
+    else:
+        where = "this address only"
+    return (f"Taskwire listening on {url} ({where}; store {settings.effective_database_url.split('://')[0]}, "
+            f"broker {'redis' if settings.redis_url else 'in-process'})")
+
+
 async def _serve(settings: Settings, config_path: Path) -> None:
     from hypercorn.asyncio import serve
     from hypercorn.config import Config
 
     from app.factory import create_app
+    from app.store.base import StoreUnavailable
 
     config = Config.from_toml(config_path) if config_path.exists() else Config()
-    config.bind = [f"0.0.0.0:{settings.port}"]
+    listener = _listen(settings.host, settings.port, config.backlog)
+    config.bind = [f"fd://{listener.detach()}"]
+    # Hypercorn's own lines go through our log handler, once (its "-" would add a second,
+    # plain-text copy on stderr).
+    config.errorlog = logging.getLogger("hypercorn.error")
     app = create_app(settings)
+    try:
+        # Store.open is idempotent: opening it here, before Hypercorn's lifespan opens the
+        # runtime, turns an unreachable database into one line instead of Quart's tracebacks.
+        await app.extensions["taskwire"].store.open()
+    except StoreUnavailable as error:
+        reason = str(error).splitlines()[0].split(" (configured timeouts")[0]
+        raise StartupError(f"cannot open the store: {reason}") from None
+
+    @app.before_serving
+    async def announce() -> None:
+        logging.getLogger("taskwire").info(_listening_line(settings))
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    logging.getLogger("taskwire").info("Taskwire listening on http://127.0.0.1:%s (store %s, broker %s)",
-                                       settings.port, settings.effective_database_url.split("://")[0],
-                                       "redis" if settings.redis_url else "in-process")
 
     async def shutdown_trigger() -> None:
         await stop.wait()
@@ -74,7 +124,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     _configure_logging(settings)
     if args.command == "serve":
-        asyncio.run(_serve(settings, args.config))
+        try:
+            asyncio.run(_serve(settings, args.config))
+        except StartupError as error:
+            print(f"taskwire: {error}", file=sys.stderr)
+            return 1
         return 0
     return run_ops_command(args, settings)
 
