@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from app.ops.cli import add_ops_commands, run_ops_command
-from app.settings import Settings, SettingsError, ensure_secret_key, load_settings
+from app.settings import Settings, SettingsError, ensure_secret_key, load_settings, settings_table
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -111,8 +111,12 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     serve_parser = commands.add_parser("serve", help="run the server (Hypercorn) on $PORT")
     serve_parser.add_argument("--config", type=Path, default=REPO_ROOT / "hypercorn.toml")
+    commands.add_parser("settings-table", help="print the README's table of every setting (Markdown)")
     add_ops_commands(commands)
     args = parser.parse_args(argv)
+    if args.command == "settings-table":
+        print(settings_table(), end="")
+        return 0
     try:
         settings = load_settings()
         # Only the server signs tokens; an operations command must not leave a generated

@@ -14,6 +14,7 @@ import secrets
 from pathlib import Path
 from typing import Annotated, Any, Literal, Mapping
 
+import annotated_types
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
@@ -266,3 +267,29 @@ def ensure_secret_key(settings: Settings) -> Settings:
     if len(key) < MIN_SECRET_KEY_LENGTH:
         raise SettingsError(f"the secret key in {path} is too short; delete it to generate a new one")
     return settings.model_copy(update={"secret_key": key})
+
+
+def _shown_default(value: object) -> str:
+    if value in ("", ()):
+        return "unset"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    if isinstance(value, float):
+        return f"`{value:g}`"
+    return f"`{value}`"
+
+
+def _shown_range(info: FieldInfo) -> str:
+    low = next((item.ge for item in info.metadata if isinstance(item, annotated_types.Ge)), None)
+    high = next((item.le for item in info.metadata if isinstance(item, annotated_types.Le)), None)
+    if low is None or high is None:
+        return ""
+    return " to ".join(f"{bound:,}" if isinstance(bound, int) else f"{bound:g}" for bound in (low, high))
+
+
+def settings_table() -> str:
+    """The README's settings table, in Markdown, from the declaration above."""
+    rows = ["| variable | default | accepted | meaning |", "|---|---|---|---|"]
+    for name, info in variables().items():
+        rows.append(f"| `{name}` | {_shown_default(info.default)} | {_shown_range(info)} | {info.description} |")
+    return "\n".join(rows) + "\n"
