@@ -19,13 +19,13 @@ $(PY):
 	$(PY) -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(PY)
-	@echo "==> installing taskwire"
-	$(PY) -m pip install --quiet -e .
+	@echo "==> installing taskwire (with what examples/ needs)"
+	$(PY) -m pip install --quiet -e '.[examples]'
 	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(PY)
 	@echo "==> installing taskwire with test extras"
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[examples,test]'
 	@touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed
