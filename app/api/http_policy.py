@@ -18,7 +18,7 @@ log = logging.getLogger("taskwire.request")
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-CORS_ALLOWED_HEADERS = "Authorization, Content-Type, If-Match, Idempotency-Key, X-Request-ID"
+CORS_ALLOWED_HEADERS = "Authorization, Content-Type, If-Match, Idempotency-Key, X-Client-Mutation-Id, X-Request-ID"
 CORS_EXPOSED_HEADERS = "Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, X-Request-ID"
 # Fingerprinted asset URLs (asset_url(): ?v=<content hash>) never change meaning.
 IMMUTABLE = "public, max-age=31536000, immutable"

@@ -44,6 +44,16 @@ async def test_cors_is_granted_only_to_configured_origins(settings) -> None:
         assert "Access-Control-Allow-Origin" not in response.headers
 
 
+async def test_cors_allows_every_request_header_the_api_reads(settings) -> None:
+    application = create_app(settings.model_copy(update=dict(cors_origins=("https://app.example.test",))))
+    async with application.test_app():
+        preflight = {"Origin": "https://app.example.test", "Access-Control-Request-Method": "PATCH",
+                     "Access-Control-Request-Headers": "if-match, idempotency-key, x-client-mutation-id"}
+        response = await application.test_client().options("/api/v1/tasks/x", headers=preflight)
+    allowed = {name.strip().lower() for name in response.headers["Access-Control-Allow-Headers"].split(",")}
+    assert {"authorization", "content-type", "if-match", "idempotency-key", "x-client-mutation-id"} <= allowed
+
+
 async def test_metrics_move_when_traffic_flows(api: Api) -> None:
     async def scrape() -> str:
         return await (await api.client.get("/metrics")).get_data(as_text=True)
