@@ -6,11 +6,11 @@ from pathlib import Path
 
 from quart import Quart
 from quart_schema import Info, QuartSchema
-
 from starlette_compress import CompressMiddleware
 
 from app.api.assets import install_asset_urls
 from app.api.http_policy import install_http_policy
+from app.api.openapi import RESOURCE_TAGS, TaskwireOpenAPI
 from app.errors import register_error_handlers
 from app.runtime import build_runtime
 from app.settings import Settings, ensure_secret_key, load_settings
@@ -38,6 +38,8 @@ def create_app(settings: Settings | None = None) -> Quart:
         scalar_ui_path=None,
         security_schemes={"bearer": {"type": "http", "scheme": "bearer", "bearer_format": "JWT"}},
         security=[{"bearer": []}],
+        tags=RESOURCE_TAGS,
+        openapi_provider_class=TaskwireOpenAPI,
     )
     register_error_handlers(app)
     install_http_policy(app, settings)

@@ -211,8 +211,14 @@ class TaskList(ResponseModel):
     total: int | None = None
 
 
+class ErrorDetail(ResponseModel):
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="Stable, for programs.")
+    message: str = Field(description="For people.")
+    details: Any = Field(default=None, description="Which input was wrong, the retry delay, ...")
+
+
 class TaskConflict(ResponseModel):
-    error: dict[str, Any]
+    error: ErrorDetail
     current: TaskOut
 
 
@@ -247,7 +253,7 @@ class EventList(ResponseModel):
 
 
 class ErrorOut(ResponseModel):
-    error: dict[str, Any]
+    error: ErrorDetail
 
 
 # -- personal API tokens ---------------------------------------------------------------
