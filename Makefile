@@ -10,7 +10,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-test system-packages clean bench
+.PHONY: run test lint install install-test system-packages clean bench
 
 $(PY):
 	@test -n "$(PYTHON)" || { echo "Python 3.13 or newer is needed; pass PYTHON=/path/to/python3.13"; exit 1; }
@@ -49,6 +49,12 @@ system-packages:
 
 test: install-test system-packages
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Lint and format rules and mypy --strict on app/ (pyproject.toml's [tool.ruff] and [tool.mypy]).
+lint: install-test
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 bench: install-test
 	$(PY) bench/rest.py

@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from typing import TYPE_CHECKING
 
 from quart import current_app
 
 from app.broker import create_broker
 from app.broker.base import Broker
+from app.observability.metrics import InstrumentedStore
 from app.settings import Settings
 from app.store import create_store
 from app.store.base import Store
-from app.observability.metrics import InstrumentedStore
+
+if TYPE_CHECKING:
+    from app.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +28,7 @@ class Runtime:
     settings: Settings
     store: Store
     broker: Broker
-    services: "Services"
+    services: Services
 
     async def open(self) -> None:
         await self.store.open()

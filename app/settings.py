@@ -11,8 +11,9 @@ import ipaddress
 import logging
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, Mapping
+from typing import Annotated, Any, Literal
 
 import annotated_types
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationError

@@ -165,12 +165,12 @@ async def soak(args: argparse.Namespace, servers: list[AppServer]) -> dict[str, 
     writes = sum(score.ok.values()) - baseline["writes"]
     reads = readers.ok - baseline["reads"]
     errors = _errors(score, readers, churn) + len(failures)
-    growth = [round(100 * (end_kib - start_kib) / start_kib, 1) for start_kib, end_kib in zip(rss_start, rss_end)]
+    growth = [round(100 * (end_kib - start_kib) / start_kib, 1) for start_kib, end_kib in zip(rss_start, rss_end, strict=True)]
     # A leak keeps growing; caches and allocator arenas filling up stop. The second half of
     # the measured window tells them apart.
     midpoint = baseline["at"] - started + measured / 2
     middle = min(timeline, key=lambda sample: abs(sample["t"] - midpoint))["rss_kib"] if timeline else rss_start
-    growth_second_half = [round(100 * (end_kib - mid_kib) / mid_kib, 1) for mid_kib, end_kib in zip(middle, rss_end)]
+    growth_second_half = [round(100 * (end_kib - mid_kib) / mid_kib, 1) for mid_kib, end_kib in zip(middle, rss_end, strict=True)]
     return {
         "duration_s": args.duration, "warmup_s": args.warmup, "measured_s": round(measured, 1),
         "writes": writes, "writes_per_s": round(writes / measured, 1), "write_kinds": dict(score.ok),

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
-pytest_plugins = ["tests.support.app_fixtures"]
-
 from tests.support.services import MongoWireServer, RedisServer, mongo_wire_server, redis_server
+
+pytest_plugins = ["tests.support.app_fixtures"]
 
 # Tests and benchmarks lower argon2's cost knowingly; production keeps the default.
 os.environ.setdefault("TASKWIRE_ARGON2_TIME_COST", "1")

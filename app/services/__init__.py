@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 
 from app.broker.base import Broker
-from app.domain.models import Event
 from app.realtime.fanout import EventPublisher
 from app.realtime.hub import Hub
 from app.services.auth import AuthService

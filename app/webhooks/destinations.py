@@ -68,7 +68,7 @@ def parse_url(url: str) -> SplitResult:
     if parts.username is not None or parts.password is not None:
         raise InvalidWebhookUrl("The URL must not carry credentials; the signature authenticates us.")
     try:
-        parts.port
+        _ = parts.port  # parsed on access: raises for one out of range
     except ValueError:
         raise InvalidWebhookUrl("The URL's port is not valid.") from None
     return parts

@@ -15,7 +15,7 @@ async def test_boards_list_pages_with_a_cursor(api: Api) -> None:
         seen += [board["id"] for board in page["items"]]
         if not (cursor := page["next_cursor"]):
             break
-    assert sorted(seen) == sorted(created + [owner.personal_board])
+    assert sorted(seen) == sorted([*created, owner.personal_board])
 
 
 async def test_columns_are_configurable_and_statuses_must_be_one_of_them(api: Api) -> None:

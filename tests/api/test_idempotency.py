@@ -90,7 +90,7 @@ async def test_concurrent_requests_with_one_key_write_once(api: Api) -> None:
 
     fresh = [body for status, body, headers in results if status == 201 and "Idempotent-Replayed" not in headers]
     assert len(fresh) == 1
-    for status, body, headers in results:
+    for status, body, _ in results:
         assert (status == 201 and body == fresh[0]) or (status, body["error"]["code"]) == (409, "idempotency_in_progress")
     assert await task_count(api, owner, owner.personal_board) == 1
 

@@ -169,7 +169,7 @@ async def test_api_tokens_read_with_read_mark_with_write_and_see_only_their_boar
 
     status, body = await as_token(api, "GET", PATH, limited)
     assert [n["board_id"] for n in body["items"]] == [allowed] and body["unread_count"] == 1
-    outside = [n for n in (await notifications(api, bob))["items"] if n["board_id"] == other][0]
+    outside = next(n for n in (await notifications(api, bob))["items"] if n["board_id"] == other)
     status, body = await as_token(api, "PATCH", f"{PATH}/{outside['id']}", limited, {"read": True})
     assert (status, body["error"]["code"]) == (404, "notification_not_found")
     status, body = await as_token(api, "POST", f"{PATH}/read", limited, {"all": True})

@@ -190,7 +190,7 @@ async def test_metrics_count_attempts_by_outcome(api: Api, receiver: Receiver) -
     outcomes = iter([500, 200])
     receiver.respond = lambda _request: next(outcomes)
     owner = await api.register()
-    hook = await create_webhook(api, owner, owner.personal_board, receiver.url)
+    await create_webhook(api, owner, owner.personal_board, receiver.url)
     await api.task(owner, owner.personal_board)
 
     async def counted() -> bool:

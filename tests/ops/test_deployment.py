@@ -11,8 +11,9 @@ import subprocess
 import sys
 import time
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -110,7 +111,7 @@ def test_dockerfile_builds_in_stages_on_python_slim_and_runs_unprivileged() -> N
     stages = [rest for keyword, rest in instructions if keyword == "FROM"]
     assert len(stages) >= 2 and all(stage.startswith("python:3.13-slim AS ") for stage in stages)
     final = instructions[max(i for i, (keyword, _) in enumerate(instructions) if keyword == "FROM"):]
-    values = {keyword: rest for keyword, rest in final}
+    values = dict(final)
     assert values["USER"].split(":")[0] not in ("root", "0")
     assert "--from=build /opt/venv" in " ".join(rest for keyword, rest in final if keyword == "COPY")
     assert json.loads(values["CMD"]) == ["python", "-m", "app", "serve"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from app.factory import create_app
 from tests.support.apiclient import Api
 

@@ -5,7 +5,6 @@ what else crosses instances live: event streams, session ends, notifications."""
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import AsyncIterator, Iterator
 
 import pytest

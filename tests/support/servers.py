@@ -70,10 +70,10 @@ class AppServer:
         while time.monotonic() < deadline:
             if self.proc is not None and self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log_tail()}")
-            with contextlib.suppress(OSError, urllib.error.URLError):
-                with urllib.request.urlopen(self.url + "/readyz", timeout=2) as response:
-                    if response.status == 200:
-                        return
+            with contextlib.suppress(OSError, urllib.error.URLError), \
+                    urllib.request.urlopen(self.url + "/readyz", timeout=2) as response:
+                if response.status == 200:
+                    return
             time.sleep(0.1)
         raise TimeoutError(f"{self.url} not ready within {timeout}s:\n{self.log_tail()}")
 
