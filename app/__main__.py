@@ -11,6 +11,7 @@ import socket
 import sys
 from pathlib import Path
 
+from app.observability.logs import configure_logging
 from app.ops.cli import add_ops_commands, run_ops_command
 from app.settings import Settings, SettingsError, ensure_secret_key, load_settings, settings_table
 
@@ -18,8 +19,6 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _configure_logging(settings: Settings) -> None:
-    from app.observability.logs import configure_logging
-
     configure_logging(settings.log_level)
     if settings.sentry_dsn:
         try:
@@ -101,7 +100,7 @@ async def _serve(settings: Settings, config_path: Path) -> None:
         # Hypercorn stops accepting once this returns and then lets requests in flight
         # finish (graceful_timeout); it would wait forever for open WebSockets (hypercorn
         # issue #308), so those are closed with 1012 first and reconnect elsewhere.
-        await app.extensions["taskwire"].services.begin_shutdown()
+        await app.extensions["taskwire"].begin_shutdown()
 
     await serve(app, config, shutdown_trigger=shutdown_trigger)
 

@@ -8,10 +8,13 @@ from quart import Quart
 from quart_schema import Info, QuartSchema
 from starlette_compress import CompressMiddleware
 
+from app.api import auth, boards, comments, event_stream, health, notifications, pages, tasks, tokens, webhooks, websocket
 from app.api.assets import install_asset_urls
+from app.api.errors import register_error_handlers
 from app.api.http_policy import install_http_policy
 from app.api.openapi import RESOURCE_TAGS, TaskwireOpenAPI
-from app.errors import register_error_handlers
+from app.realtime.hypercorn_compat import patch_hypercorn_websockets
+from app.realtime.receive_buffer import BoundedWebsocket
 from app.runtime import build_runtime
 from app.settings import Settings, ensure_secret_key, load_settings
 
@@ -45,9 +48,11 @@ def create_app(settings: Settings | None = None) -> Quart:
     install_http_policy(app, settings)
     install_asset_urls(app)
 
-    from app.api import register_blueprints
-
-    register_blueprints(app)
+    for module in (health, auth, boards, tasks, comments, tokens, webhooks, notifications, event_stream, websocket,
+                   pages):
+        app.register_blueprint(module.blueprint)
+    app.websocket_class = BoundedWebsocket
+    patch_hypercorn_websockets()
 
     runtime = build_runtime(settings)
     app.extensions["taskwire"] = runtime

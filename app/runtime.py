@@ -1,4 +1,5 @@
-"""What one running instance owns: settings, store, broker, services. Lives in
+"""What one running instance owns: settings, store, broker, the engines (the WebSocket hub,
+the webhook worker) and the services. Built here, once; lives in
 ``app.extensions["taskwire"]``; opened in ``before_serving``, closed in ``after_serving``.
 """
 
@@ -6,19 +7,19 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import TYPE_CHECKING
 
 from quart import current_app
 
 from app.broker import create_broker
 from app.broker.base import Broker
-from app.observability.metrics import InstrumentedStore
+from app.events.publisher import EventPublisher
+from app.realtime.hub import Hub
+from app.services import Services
 from app.settings import Settings
 from app.store import create_store
 from app.store.base import Store
-
-if TYPE_CHECKING:
-    from app.services import Services
+from app.store.instrumented import InstrumentedStore
+from app.webhooks.worker import WebhookWorker
 
 log = logging.getLogger(__name__)
 
@@ -28,16 +29,25 @@ class Runtime:
     settings: Settings
     store: Store
     broker: Broker
+    publisher: EventPublisher
+    hub: Hub
+    webhook_worker: WebhookWorker
     services: Services
 
     async def open(self) -> None:
         await self.store.open()
         await self.broker.open()
-        await self.services.open()
+        await self.hub.open()
+        await self.webhook_worker.open()
+
+    async def begin_shutdown(self) -> None:
+        """Call when the server is asked to stop, before it waits for open connections:
+        Hypercorn would wait for open WebSockets forever (hypercorn issue #308)."""
+        await self.hub.close_connections()
 
     async def close(self) -> None:
         # Reverse order of open; each step runs even when an earlier one failed.
-        for closer in (self.services.close, self.broker.close, self.store.close):
+        for closer in (self.webhook_worker.close, self.hub.close, self.broker.close, self.store.close):
             try:
                 await closer()
             except Exception:
@@ -45,11 +55,13 @@ class Runtime:
 
 
 def build_runtime(settings: Settings) -> Runtime:
-    from app.services import Services
-
     store = InstrumentedStore(create_store(settings.effective_database_url))
     broker = create_broker(settings.redis_url)
-    return Runtime(settings=settings, store=store, broker=broker, services=Services(settings, store, broker))
+    publisher = EventPublisher(broker)
+    webhook_worker = WebhookWorker(settings, store, publisher)
+    return Runtime(settings=settings, store=store, broker=broker, publisher=publisher,
+                   hub=Hub(settings, store, broker), webhook_worker=webhook_worker,
+                   services=Services(settings, store, broker, publisher, webhook_worker))
 
 
 def current_runtime() -> Runtime:

@@ -23,7 +23,7 @@ from app.api.schemas import (
 )
 from app.domain.models import User
 from app.domain.views import user_view
-from app.errors import APIError
+from app.api.errors import APIError
 from app.runtime import current_runtime
 from app.services.auth import TokenPair
 

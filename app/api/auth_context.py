@@ -10,10 +10,10 @@ from quart import g, request
 
 from app.api.mutations import SAFE_METHODS, bind_client_mutation_id, run_idempotently
 from app.api.rate_limits import limit_by_ip, limit_by_user
-from app.errors import APIError
+from app.domain.caller import Caller
+from app.api.errors import APIError
 from app.runtime import current_runtime
 from app.services.access import insufficient_scope
-from app.services.auth import Caller
 
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 AUTH_ATTRIBUTE = "_taskwire_requires_auth"

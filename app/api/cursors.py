@@ -8,7 +8,7 @@ import binascii
 import json
 from typing import Any
 
-from app.errors import APIError
+from app.api.errors import APIError
 
 
 def encode_cursor(kind: str, position: list[Any]) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 from quart import Response, make_response, request
 
 from app.domain.request_context import CLIENT_MUTATION_ID
-from app.errors import APIError
+from app.api.errors import APIError
 from app.runtime import current_runtime
 from app.services.idempotency import (
     REPLAYED_HEADERS,

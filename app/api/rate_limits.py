@@ -13,7 +13,7 @@ from functools import cache
 
 from quart import request
 
-from app.errors import APIError
+from app.api.errors import APIError
 from app.observability import metrics
 from app.runtime import current_runtime
 from app.settings import Settings

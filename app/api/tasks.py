@@ -20,7 +20,7 @@ from app.api.schemas import (
 )
 from app.domain.models import TaskFilter, task_sort_key
 from app.domain.views import task_view
-from app.errors import APIError
+from app.api.errors import APIError
 from app.runtime import current_runtime
 
 blueprint = Blueprint("tasks", __name__, url_prefix="/api/v1")

@@ -6,9 +6,6 @@ is what a Prometheus scrape of /metrics expects.
 
 from __future__ import annotations
 
-import time
-from typing import Any, Callable
-
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
 HTTP_REQUESTS = Counter("taskwire_http_requests_total", "HTTP requests answered.", ["method", "route", "status"])
@@ -40,37 +37,3 @@ WEBHOOKS_DISABLED = Counter("taskwire_webhooks_disabled_total", "Webhooks switch
 def render() -> tuple[bytes, str]:
     return generate_latest(), CONTENT_TYPE_LATEST
 
-
-class InstrumentedStore:
-    """Wraps any Store so that every call is timed under its method name; the adapters
-    stay free of metrics code and no method can be forgotten."""
-
-    def __init__(self, store: Any) -> None:
-        self._store = store
-        self._wrapped: dict[str, Callable[..., Any]] = {}
-
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._store, name)
-        if name.startswith("_") or not callable(attribute):
-            return attribute
-        if (wrapped := self._wrapped.get(name)) is None:
-            wrapped = self._wrapped[name] = self._timed(name, attribute)
-        return wrapped
-
-    @staticmethod
-    def _timed(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
-        from app.store.base import StoreUnavailable
-
-        histogram = STORE_LATENCY.labels(name)
-
-        async def timed(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                return await method(*args, **kwargs)
-            except StoreUnavailable:
-                STORE_ERRORS.labels(name).inc()
-                raise
-            finally:
-                histogram.observe(time.perf_counter() - started)
-
-        return timed

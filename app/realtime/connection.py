@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from typing import TYPE_CHECKING, Awaitable, Callable
+from typing import Awaitable, Callable
 
 from app.domain.models import User
 from app.observability import metrics
-
-if TYPE_CHECKING:
-    from app.realtime.subscription import BoardSubscription
+from app.realtime.subscription import BoardSubscription
 
 CLOSE_NORMAL = 1000
 CLOSE_POLICY = 1008  # the client floods us with frames faster than we read them
@@ -46,7 +44,7 @@ class Connection:
         self.number = next(_numbers)
         self.user: User | None = None
         self.session_id: str | None = None  # closed with 4401 when this session ends
-        self.subscriptions: dict[str, BoardSubscription] = {}
+        self.subscriptions: dict[str, BoardSubscription[Connection]] = {}
         self._send_text = send_text
         self._queue_limit = queue_limit
         # A list, not a deque: most of the time it is empty, and an empty list is 10x

@@ -17,14 +17,13 @@ from typing import Any, Awaitable
 
 from app.broker.base import Broker, BrokerUnavailable
 from app.domain.ids import new_id
+from app.events.channels import BOARD_CHANNEL_PREFIX, SESSION_ENDED_CHANNEL, USER_CHANNEL_PREFIX, board_channel
 from app.jsonutil import loads
 from app.realtime.connection import CLOSE_RESTARTING, CLOSE_UNAUTHORIZED, Connection
-from app.realtime.fanout import BOARD_CHANNEL_PREFIX, USER_CHANNEL_PREFIX, board_channel
 from app.realtime.feed import PAGE_SIZE, BoardFeed, removed_user_of, serialise_event
 from app.realtime.notifications import NotificationRelay
 from app.realtime.presence import REFRESH_SECONDS, PresenceTracker
 from app.realtime.protocol import Subscribe, error_message, reset_message, unsubscribed_message
-from app.realtime.sessions import SESSION_ENDED_CHANNEL
 from app.realtime.subscription import BoardSubscription
 from app.domain.request_context import board_allowed
 from app.settings import Settings

@@ -20,9 +20,9 @@ from typing import Any
 from app.broker.base import Broker, BrokerUnavailable
 from app.domain.models import NotificationScope
 from app.domain.request_context import current_token_limits
+from app.events.channels import user_channel
 from app.jsonutil import loads
 from app.realtime.connection import Connection
-from app.realtime.fanout import user_channel
 from app.realtime.protocol import (
     NOTIFICATIONS_REFETCH_MESSAGE, notifications_subscribed_message, notifications_unsubscribed_message,
 )

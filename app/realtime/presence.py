@@ -22,7 +22,7 @@ from typing import Any, Awaitable, Callable
 
 from app.broker.base import Broker, BrokerUnavailable
 from app.jsonutil import dumps, loads
-from app.realtime.fanout import board_channel
+from app.events.channels import board_channel
 from app.realtime.protocol import presence_message
 
 log = logging.getLogger(__name__)

@@ -15,25 +15,28 @@ are only held, so the switch from replay to live neither loses nor repeats one.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Protocol
 
 from app.observability import metrics
-from app.realtime.connection import Connection
 from app.realtime.protocol import reset_message, subscribed_message
 
 # Held messages past this are dropped and fetched from the log instead: memory stays
 # bounded whatever the broker does.
 PENDING_LIMIT = 1024
 
-EndHandler = Callable[["BoardSubscription", str], None]
+
+class Outbox(Protocol):
+    """What a subscription needs of its connection (``app.realtime.connection``)."""
+
+    def push(self, text: str) -> None: ...
 
 
-class BoardSubscription:
+class BoardSubscription[C: Outbox]:
     __slots__ = ("conn", "board_id", "user_id", "live", "ended", "last", "verified_seq", "removed_at",
                  "pending", "lossy", "epoch", "_report_gap", "_end")
 
-    def __init__(self, conn: Connection, board_id: str, user_id: str, epoch: int,
-                 report_gap: Callable[[], None], end: EndHandler) -> None:
+    def __init__(self, conn: C, board_id: str, user_id: str, epoch: int,
+                 report_gap: Callable[[], None], end: Callable[["BoardSubscription[C]", str], None]) -> None:
         self.conn = conn
         self.board_id = board_id
         self.user_id = user_id

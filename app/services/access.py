@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from app.domain.models import ROLE_RANK, Board, Member, Role
 from app.domain.request_context import current_token_limits
-from app.errors import APIError
+from app.api.errors import APIError
 from app.store.base import Store
 
 

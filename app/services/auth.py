@@ -22,11 +22,12 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from app.broker.base import Broker
 from app.domain import clock
+from app.domain.caller import Caller
 from app.domain.ids import new_id
 from app.domain.models import RefreshToken, User
-from app.domain.request_context import TokenLimits, bind_token_limits, current_token_limits
-from app.errors import APIError
-from app.realtime.sessions import announce_session_ended
+from app.domain.request_context import bind_token_limits, current_token_limits
+from app.api.errors import APIError
+from app.events.sessions import announce_session_ended
 from app.services.cache import USER_TTL_SECONDS, ReadCache, decode_user, encode_user
 from app.services.tokens import api_token_session_id, is_api_token, token_limits, verify_api_token
 from app.settings import Settings
@@ -47,17 +48,6 @@ class TokenPair:
     access_token: str
     refresh_token: str
     expires_in: int
-
-
-@dataclasses.dataclass(slots=True, frozen=True)
-class Caller:
-    """Who is making a request: the user and the login session the token belongs to."""
-
-    user: User
-    session_id: str
-    # Set when the request came with a personal API token rather than a session's JWT.
-    token_id: str | None = None
-    limits: TokenLimits | None = None
 
 
 def _unauthorized(message: str = "Authentication is required.", code: str = "unauthorized") -> APIError:

@@ -11,8 +11,8 @@ from app.domain.models import (
     DEFAULT_COLUMNS, ROLE_RANK, Board, Event, EventDraft, Member, Role, TaskFilter, TaskPageRequest, TaskSort, User,
 )
 from app.domain.views import board_view, member_view
-from app.errors import APIError
-from app.realtime.fanout import EventPublisher
+from app.api.errors import APIError
+from app.events.publisher import EventPublisher
 from app.services.access import board_not_found, boards_for, require_role
 from app.services.cache import BOARD_READ_TTL_SECONDS, ReadCache, decode_members, encode_members
 from app.services.notifications import member_added_notices

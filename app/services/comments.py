@@ -17,8 +17,8 @@ from app.domain import clock
 from app.domain.ids import new_id
 from app.domain.models import ROLE_RANK, Comment, EventDraft, Member, NotificationDraft, Role, Task, User
 from app.domain.views import comment_view
-from app.errors import APIError
-from app.realtime.fanout import EventPublisher
+from app.api.errors import APIError
+from app.events.publisher import EventPublisher
 from app.services.access import require_role
 from app.services.notifications import mention_notices
 from app.services.tasks import task_not_found

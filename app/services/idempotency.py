@@ -17,7 +17,7 @@ import hashlib
 import logging
 
 from app.broker.base import Broker, BrokerUnavailable
-from app.errors import APIError
+from app.api.errors import APIError
 from app.jsonutil import dumps, loads
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from app.domain.models import (
     Board, Comment, Member, Notification, NotificationDraft, NotificationScope, NotificationType, Task, User,
 )
 from app.domain.request_context import current_token_limits
-from app.errors import APIError
+from app.api.errors import APIError
 from app.store.base import Store
 
 EXCERPT_CHARS = 140

@@ -13,8 +13,8 @@ from app.domain.models import (
 )
 from app.domain.ordering import key_between
 from app.domain.views import task_view
-from app.errors import APIError
-from app.realtime.fanout import EventPublisher
+from app.api.errors import APIError
+from app.events.publisher import EventPublisher
 from app.services.access import board_not_found, require_role
 from app.services.cache import BOARD_READ_TTL_SECONDS, ReadCache, decode_page, encode_page, query_fingerprint
 from app.services.notifications import assignment_notices

@@ -6,7 +6,7 @@ The secret is shown once, at creation; the store keeps only its sha256 and a sho
 display prefix. A token may be limited to reading and to some boards (``TokenLimits``,
 enforced in ``access.require_role``). Deleting a token revokes it at once: every request
 looks the token up, nothing caches it, and the WebSockets and event streams it opened are
-closed (``app.realtime.sessions``).
+closed (``app.events.sessions``).
 """
 
 from __future__ import annotations
@@ -14,19 +14,16 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from typing import TYPE_CHECKING
 
 from app.broker.base import Broker, BrokerUnavailable
 from app.domain import clock
+from app.domain.caller import Caller
 from app.domain.ids import new_id
 from app.domain.models import ApiToken, TokenScope, User
 from app.domain.request_context import TokenLimits
-from app.errors import APIError
-from app.realtime.sessions import announce_session_ended
+from app.api.errors import APIError
+from app.events.sessions import announce_session_ended
 from app.store.base import Store
-
-if TYPE_CHECKING:
-    from app.services.auth import Caller
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from app.domain import clock
 from app.domain.ids import new_id
 from app.domain.models import Role, User
 from app.domain.webhooks import Webhook, WebhookAttempt
-from app.errors import APIError
+from app.api.errors import APIError
 from app.services.access import board_not_found, require_role
 from app.store.base import NotFound, Store
 from app.webhooks.destinations import DestinationGuard, DestinationRefused, InvalidWebhookUrl, UnresolvableHost

@@ -22,7 +22,7 @@ from app.domain.webhooks import (
     Webhook, WebhookAttempt, WebhookProgress, delivery_id, next_attempt_id, wants_event,
 )
 from app.observability import metrics
-from app.realtime.fanout import EventPublisher
+from app.events.publisher import EventPublisher
 from app.store.base import Store
 from app.webhooks.sender import SendResult, WebhookSender
 

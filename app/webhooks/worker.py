@@ -20,7 +20,7 @@ from app.domain import clock
 from app.domain.ids import new_id
 from app.domain.models import Event
 from app.domain.webhooks import Webhook
-from app.realtime.fanout import EventPublisher
+from app.events.publisher import EventPublisher
 from app.settings import Settings
 from app.store.base import Store, StoreUnavailable
 from app.webhooks.delivery import DeliveryPolicy, DeliveryRun, seconds_from_now

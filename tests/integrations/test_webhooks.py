@@ -90,7 +90,7 @@ async def test_a_receiver_that_fails_for_a_while_gets_everything_after_retries(a
 async def test_repeated_failure_disables_the_webhook_and_tells_the_board(app: Quart, api: Api,
                                                                          receiver: Receiver) -> None:
     published: list[Event] = []
-    app.extensions["taskwire"].services.publisher.add_listener(published.append)
+    app.extensions["taskwire"].publisher.add_listener(published.append)
     receiver.respond = lambda _request: 503
     owner = await api.register()
     board = await api.board(owner)

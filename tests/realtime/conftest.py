@@ -84,7 +84,7 @@ async def live(ws_settings: Settings) -> AsyncIterator[LiveApp]:
 
     async def shutdown_trigger() -> None:
         await stop.wait()
-        await app.extensions["taskwire"].services.begin_shutdown()
+        await app.extensions["taskwire"].begin_shutdown()
 
     server = asyncio.create_task(serve(app, config, shutdown_trigger=shutdown_trigger))
     try:

@@ -173,7 +173,7 @@ async def test_streams_are_counted_and_end_when_the_client_goes(live: LiveApp) -
             await asyncio.sleep(0.05)
         else:
             raise AssertionError("the streams were not let go")
-    assert live.runtime.services.hub.connection_count == 0
+    assert live.runtime.hub.connection_count == 0
 
 
 async def test_the_example_client_follows_a_board_from_a_position(live: LiveApp) -> None:

@@ -154,7 +154,7 @@ async def test_shutdown_closes_open_sockets_with_1012(live: LiveApp) -> None:
     alice = await live.api.register()
     client = await live.client(alice)
     await client.subscribe(alice.personal_board)
-    await live.runtime.services.begin_shutdown()
+    await live.runtime.begin_shutdown()
     assert await client.closed_with() == 1012
 
 
@@ -188,7 +188,7 @@ async def test_after_a_broker_resync_every_subscriber_catches_up_from_the_log(li
         await client.subscribe(board)
     for number in range(3):
         await _commit_without_publishing(live, alice, board, f"while the broker was away {number}")
-    live.runtime.services.hub.catch_up_all()  # what the broker's on_resync does
+    live.runtime.hub.catch_up_all()  # what the broker's on_resync does
     for client in clients:
         while client.seqs.get(board, [0])[-1] < 3:
             await client.recv()

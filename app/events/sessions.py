@@ -9,10 +9,9 @@ from __future__ import annotations
 import logging
 
 from app.broker.base import Broker, BrokerUnavailable
+from app.events.channels import SESSION_ENDED_CHANNEL
 
 log = logging.getLogger(__name__)
-
-SESSION_ENDED_CHANNEL = "session-ended"
 
 
 async def announce_session_ended(broker: Broker, session_id: str) -> None:

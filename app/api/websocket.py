@@ -17,8 +17,8 @@ from quart.wrappers.base import ClientDisconnectedError
 
 from app.api import rate_limits
 from app.api.auth_context import AUTH_ATTRIBUTE
+from app.api.errors import APIError, error_response
 from app.broker.base import BrokerUnavailable
-from app.errors import APIError, error_response
 from app.observability import metrics
 from app.realtime.connection import (
     CLOSE_INTERNAL, CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_TRY_AGAIN, CLOSE_UNAUTHORIZED, Connection,
@@ -69,7 +69,7 @@ async def stream() -> Response | None:
                           runtime.settings.cors_origins):
         return error_response(403, "forbidden_origin", "This origin may not open a WebSocket here.")
     await websocket.accept()
-    await serve_socket(runtime.services.hub, runtime.services.auth, runtime.settings)
+    await serve_socket(runtime.hub, runtime.services.auth, runtime.settings)
     return None
 
 

@@ -16,7 +16,9 @@ from quart_schema import RequestSchemaValidationError
 from quart_schema.validation import QuerystringValidationError, RequestHeadersValidationError
 from werkzeug.exceptions import HTTPException
 
+from app.broker.base import BrokerUnavailable
 from app.jsonutil import dumps
+from app.store.base import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -124,9 +126,6 @@ def register_error_handlers(app: Quart) -> None:
 
     @app.errorhandler(Exception)
     async def handle_unexpected(error: Exception) -> Response:
-        from app.store.base import StoreUnavailable
-        from app.broker.base import BrokerUnavailable
-
         if isinstance(error, (StoreUnavailable, BrokerUnavailable)):
             log.warning("dependency unavailable: %s", error)
             return error_response(503, "unavailable", "A backing service is unavailable; retry shortly.",

@@ -12,22 +12,17 @@ from collections.abc import Callable
 from app.broker.base import Broker, BrokerUnavailable
 from app.domain.models import Event
 from app.domain.views import event_message, notification_message
+from app.events.channels import board_channel, user_channel
 from app.jsonutil import dumps
 from app.observability import metrics
-from app.realtime.protocol import unsubscribed_message
 
 log = logging.getLogger(__name__)
 
-BOARD_CHANNEL_PREFIX = "board:"
-USER_CHANNEL_PREFIX = "user:"
 
-
-def board_channel(board_id: str) -> str:
-    return BOARD_CHANNEL_PREFIX + board_id
-
-
-def user_channel(user_id: str) -> str:
-    return USER_CHANNEL_PREFIX + user_id
+def board_deleted_message(board_id: str) -> str:
+    """Not a log event: each hub that reads it ends its subscriptions to the board, and
+    tells each of their clients ``unsubscribed`` with this reason (docs/realtime.md)."""
+    return dumps({"type": "unsubscribed", "board": board_id, "reason": "board_deleted"})
 
 
 class EventPublisher:
@@ -67,6 +62,6 @@ class EventPublisher:
         log is deleted with the board): a hub that misses it learns it at its next
         catch-up, which finds the board gone."""
         try:
-            await self._broker.publish(board_channel(board_id), unsubscribed_message(board_id, "board_deleted"))
+            await self._broker.publish(board_channel(board_id), board_deleted_message(board_id))
         except BrokerUnavailable:
             log.warning("deletion of board %s not published: broker unavailable", board_id)

@@ -21,10 +21,10 @@ from quart import Blueprint, Response, request
 from quart_schema import document_response, validate_querystring
 
 from app.api.auth_context import caller, requires_auth
+from app.api.errors import APIError
 from app.api.schemas import MAX_SEQ, ErrorOut, EventStreamQuery
 from app.broker.base import BrokerUnavailable
 from app.domain.request_context import TokenLimits, bind_token_limits
-from app.errors import APIError
 from app.jsonutil import loads
 from app.observability import metrics
 from app.realtime.connection import CLOSE_UNAUTHORIZED, Connection
@@ -61,7 +61,7 @@ async def event_stream(board_id: str, query_args: EventStreamQuery) -> Response:
     conn_queue: asyncio.Queue[str] = asyncio.Queue(maxsize=1)
     conn = Connection(conn_queue.put, runtime.settings.ws_send_queue)
     conn.user, conn.session_id = who.user, who.session_id
-    body = _stream(runtime.services.hub, conn, conn_queue, Subscribe(board_id, since, None), who.limits,
+    body = _stream(runtime.hub, conn, conn_queue, Subscribe(board_id, since, None), who.limits,
                    runtime.settings.sse_keepalive_seconds)
     response = Response(body, content_type="text/event-stream; charset=utf-8")
     response.headers["Cache-Control"] = "no-store"

@@ -1,0 +1,17 @@
+"""Broker channel names: the one vocabulary publishers (``app.events``) and every
+instance's hub (``app.realtime.hub``) agree on."""
+
+from __future__ import annotations
+
+BOARD_CHANNEL_PREFIX = "board:"
+USER_CHANNEL_PREFIX = "user:"
+# Session ids whose live connections every hub closes (app/events/sessions.py).
+SESSION_ENDED_CHANNEL = "session-ended"
+
+
+def board_channel(board_id: str) -> str:
+    return BOARD_CHANNEL_PREFIX + board_id
+
+
+def user_channel(user_id: str) -> str:
+    return USER_CHANNEL_PREFIX + user_id
