@@ -1,8 +1,10 @@
-"""The one error type and the one JSON error shape:
+"""The HTTP edge's one error shape:
 ``{"error": {"code": "<stable_snake_case>", "message": "...", "details": ...}}``.
 
-Raise ``APIError`` from anywhere (handlers or services); ``register_error_handlers`` turns
-it, Quart's own HTTP errors and validation failures into that shape.
+Services raise domain errors (``app.domain.errors``); handlers may raise ``APIError`` for
+what only HTTP knows (a header's syntax, a missing token). ``register_error_handlers``
+turns both, Quart's own HTTP errors and validation failures into that shape; the status
+each domain error gets is decided here and nowhere else.
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ from quart_schema.validation import QuerystringValidationError, RequestHeadersVa
 from werkzeug.exceptions import HTTPException
 
 from app.broker.base import BrokerUnavailable
+from app.domain.errors import (
+    ConflictError, DomainError, ForbiddenError, InvalidInputError, MalformedInputError, NotFoundError,
+    RateLimitedError, StaleVersionError, UnauthenticatedError,
+)
 from app.jsonutil import dumps
 from app.store.base import StoreUnavailable
 
@@ -36,6 +42,18 @@ _HTTP_CODES = {
     429: "rate_limited",
     503: "unavailable",
 }
+
+
+# Most specific first: the first class an error is an instance of decides its status.
+_DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
+    (MalformedInputError, 400),
+    (UnauthenticatedError, 401),
+    (ForbiddenError, 403),
+    (NotFoundError, 404),
+    (ConflictError, 409),
+    (InvalidInputError, 422),
+    (RateLimitedError, 429),
+)
 
 
 class APIError(Exception):
@@ -74,6 +92,23 @@ def error_response(
     return response
 
 
+def domain_error_response(error: DomainError) -> Response:
+    status = next((status for kind, status in _DOMAIN_STATUS if isinstance(error, kind)), 400)
+    headers: dict[str, str] = {}
+    extra: dict[str, Any] = {}
+    if isinstance(error, UnauthenticatedError):
+        headers["WWW-Authenticate"] = "Bearer"
+    if error.retry_after is not None:
+        headers["Retry-After"] = str(error.retry_after)
+    if isinstance(error, RateLimitedError):
+        # The IETF RateLimit header fields (draft-ietf-httpapi-ratelimit-headers).
+        headers["RateLimit-Policy"] = f"{error.limit};w={error.window_seconds}"
+        headers["RateLimit"] = f"limit={error.limit}, remaining=0, reset={error.retry_after}"
+    if isinstance(error, StaleVersionError):
+        extra["current"] = error.current
+    return error_response(status, error.code, error.message, error.details, headers, **extra)
+
+
 def _validation_details(error: Exception) -> Any:
     cause = getattr(error, "validation_error", None)
     if isinstance(cause, ValidationError):
@@ -90,6 +125,10 @@ def register_error_handlers(app: Quart) -> None:
     @app.errorhandler(APIError)
     async def handle_api_error(error: APIError) -> Response:
         return error_response(error.status, error.code, error.message, error.details, error.headers, **error.extra)
+
+    @app.errorhandler(DomainError)
+    async def handle_domain_error(error: DomainError) -> Response:
+        return domain_error_response(error)
 
     @app.errorhandler(RequestSchemaValidationError)
     async def handle_validation(error: RequestSchemaValidationError) -> Response:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from typing import AsyncIterator
 
 from quart import Blueprint, Response, request
@@ -22,18 +21,15 @@ from quart_schema import document_response, validate_querystring
 
 from app.api.auth_context import caller, requires_auth
 from app.api.errors import APIError
+from app.api.realtime_errors import failure_message
 from app.api.schemas import MAX_SEQ, ErrorOut, EventStreamQuery
-from app.broker.base import BrokerUnavailable
 from app.domain.request_context import TokenLimits, bind_token_limits
 from app.jsonutil import loads
 from app.observability import metrics
 from app.realtime.connection import CLOSE_UNAUTHORIZED, Connection
 from app.realtime.hub import Hub
-from app.realtime.protocol import Subscribe, error_message, internal_error_message, unavailable_message
+from app.realtime.protocol import Subscribe, error_message
 from app.runtime import current_runtime
-from app.store.base import StoreUnavailable
-
-log = logging.getLogger(__name__)
 
 blueprint = Blueprint("event_stream", __name__, url_prefix="/api/v1/boards")
 
@@ -122,11 +118,8 @@ async def _subscribe(hub: Hub, conn: Connection, subscribe: Subscribe) -> None:
     ends the stream, and the client's reconnect (with its Last-Event-ID) is the retry."""
     try:
         await hub.subscribe(conn, subscribe)
-    except (StoreUnavailable, BrokerUnavailable):
-        conn.push(unavailable_message())
-    except Exception:
-        log.exception("cannot subscribe an event stream to board %s", subscribe.board)
-        conn.push(internal_error_message())
+    except Exception as error:
+        conn.push(failure_message(error))
 
 
 def _to_sse(frame: str) -> tuple[bytes, bool]:

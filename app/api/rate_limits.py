@@ -1,8 +1,9 @@
 """Rate limits shared by every instance through the broker (Redis: one atomic script).
 
 Public auth endpoints are limited per client IP; everything behind a token per user (see
-``requires_auth``). A refused request gets 429 with ``Retry-After`` and the IETF
-``RateLimit``/``RateLimit-Policy`` headers.
+``requires_auth``). A refused request raises ``RateLimitedError``: HTTP answers 429 with
+``Retry-After`` and the IETF ``RateLimit``/``RateLimit-Policy`` headers, a WebSocket an
+``error`` message.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from functools import cache
 
 from quart import request
 
-from app.api.errors import APIError
+from app.domain.errors import RateLimitedError
 from app.observability import metrics
 from app.runtime import current_runtime
 from app.settings import Settings
@@ -57,9 +58,7 @@ async def enforce(scope: str, subject: str, limit: int) -> None:
         return
     metrics.RATE_LIMITED.labels(scope).inc()
     seconds = max(1, math.ceil(retry_after))
-    raise APIError(429, "rate_limited", f"Too many requests; retry in {seconds} s.", details={"retry_after": seconds},
-                   headers={"Retry-After": str(seconds), "RateLimit-Policy": f"{limit};w={int(WINDOW_SECONDS)}",
-                            "RateLimit": f"limit={limit}, remaining=0, reset={seconds}"})
+    raise RateLimitedError(limit, int(WINDOW_SECONDS), seconds)
 
 
 async def limit_by_ip(scope: str) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from urllib.parse import urlsplit
 
 from quart import Blueprint, Response, websocket
@@ -17,24 +16,22 @@ from quart.wrappers.base import ClientDisconnectedError
 
 from app.api import rate_limits
 from app.api.auth_context import AUTH_ATTRIBUTE
-from app.api.errors import APIError, error_response
+from app.api.errors import error_response
+from app.api.realtime_errors import auth_failure_close_code, failure_message
 from app.broker.base import BrokerUnavailable
+from app.domain.errors import DomainError, RateLimitedError
 from app.observability import metrics
-from app.realtime.connection import (
-    CLOSE_INTERNAL, CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_TRY_AGAIN, CLOSE_UNAUTHORIZED, Connection,
-)
+from app.realtime.connection import CLOSE_INTERNAL, CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_UNAUTHORIZED, Connection
 from app.realtime.hub import Hub
 from app.realtime.protocol import (
     Auth, ClientMessage, InvalidMessage, NotificationsSubscribe, NotificationsUnsubscribe, Ping, Subscribe, Unsubscribe,
-    error_message, internal_error_message, parse_client_message, pong_message, ready_message, unavailable_message,
+    error_message, parse_client_message, pong_message, ready_message,
 )
 from app.realtime.receive_buffer import BoundedReceiveBuffer
 from app.runtime import current_runtime
 from app.services.auth import AuthService
 from app.settings import Settings
 from app.store.base import StoreUnavailable
-
-log = logging.getLogger(__name__)
 
 blueprint = Blueprint("realtime", __name__)
 
@@ -121,10 +118,8 @@ async def _authenticate(conn: Connection, auth: AuthService, timeout: float, max
         return CLOSE_UNAUTHORIZED
     try:
         caller = await auth.authenticate(message.token)
-    except APIError:
-        return CLOSE_UNAUTHORIZED
-    except (StoreUnavailable, BrokerUnavailable):
-        return CLOSE_TRY_AGAIN
+    except (DomainError, StoreUnavailable, BrokerUnavailable) as error:
+        return auth_failure_close_code(error)
     conn.user, conn.session_id = caller.user, caller.session_id
     conn.push(ready_message({"id": caller.user.id, "name": caller.user.name, "email": caller.user.email}))
     return None
@@ -152,8 +147,8 @@ async def _read_frames(conn: Connection, hub: Hub, max_bytes: int, limit: int) -
         try:
             # Every frame counts, junk included, per user like the REST limit.
             await rate_limits.enforce("ws", user_id, limit)
-        except APIError as error:
-            conn.push(error_message(error.code, error.message))
+        except RateLimitedError as error:
+            conn.push(failure_message(error))
             continue
         except BrokerUnavailable:
             pass  # the limiter is down: serve rather than refuse everyone
@@ -171,11 +166,8 @@ async def _handle_frame(conn: Connection, hub: Hub, frame: str | bytes) -> None:
         return
     try:
         await _handle_message(conn, hub, message)
-    except (StoreUnavailable, BrokerUnavailable):
-        conn.push(unavailable_message(getattr(message, "id", None)))
-    except Exception:  # one bad message must never take the connection down
-        log.exception("error while handling a WebSocket message")
-        conn.push(internal_error_message(getattr(message, "id", None)))
+    except Exception as error:  # one bad message must never take the connection down
+        conn.push(failure_message(error, getattr(message, "id", None)))
 
 
 async def _handle_message(conn: Connection, hub: Hub, message: ClientMessage) -> None:

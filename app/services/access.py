@@ -1,5 +1,5 @@
-"""Board access: every board operation starts here. A non-member learns nothing (404);
-a member without the needed role gets 403.
+"""Board access: every board operation starts here. A non-member learns nothing (not found);
+a member without the needed role is forbidden.
 
 A request made with a personal API token may be held to fewer boards and to reading only
 (``domain.request_context.TokenLimits``). ``AuthService.authenticate`` binds them to the
@@ -9,18 +9,18 @@ applies them without each service passing them along.
 
 from __future__ import annotations
 
+from app.domain.errors import ForbiddenError, NotFoundError
 from app.domain.models import ROLE_RANK, Board, Member, Role
 from app.domain.request_context import current_token_limits
-from app.api.errors import APIError
 from app.store.base import Store
 
 
-def board_not_found() -> APIError:
-    return APIError(404, "board_not_found", "No such board.")
+def board_not_found() -> NotFoundError:
+    return NotFoundError("board_not_found", "No such board.")
 
 
-def insufficient_scope() -> APIError:
-    return APIError(403, "insufficient_scope", "This API token may only read; create one with the write scope.")
+def insufficient_scope() -> ForbiddenError:
+    return ForbiddenError("insufficient_scope", "This API token may only read; create one with the write scope.")
 
 
 async def require_role(store: Store, board_id: str, user_id: str, needed: Role) -> Member:
@@ -31,7 +31,7 @@ async def require_role(store: Store, board_id: str, user_id: str, needed: Role) 
     if member is None:
         raise board_not_found()
     if ROLE_RANK[member.role] < ROLE_RANK[needed]:
-        raise APIError(403, "forbidden", f"This needs the {needed.value} role on the board.",
+        raise ForbiddenError("forbidden", f"This needs the {needed.value} role on the board.",
                        details={"role": member.role.value, "needed": needed.value})
     if limits is not None and not limits.writable and needed != Role.VIEWER:
         raise insufficient_scope()  # REST refuses unsafe methods earlier; this covers any other path

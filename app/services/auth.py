@@ -23,10 +23,10 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from app.broker.base import Broker
 from app.domain import clock
 from app.domain.caller import Caller
+from app.domain.errors import ConflictError, ForbiddenError, InvalidInputError, UnauthenticatedError
 from app.domain.ids import new_id
 from app.domain.models import RefreshToken, User
 from app.domain.request_context import bind_token_limits, current_token_limits
-from app.api.errors import APIError
 from app.events.sessions import announce_session_ended
 from app.services.cache import USER_TTL_SECONDS, ReadCache, decode_user, encode_user
 from app.services.tokens import api_token_session_id, is_api_token, token_limits, verify_api_token
@@ -50,8 +50,8 @@ class TokenPair:
     expires_in: int
 
 
-def _unauthorized(message: str = "Authentication is required.", code: str = "unauthorized") -> APIError:
-    return APIError(401, code, message, headers={"WWW-Authenticate": "Bearer"})
+def _unauthorized(message: str = "Authentication is required.", code: str = "unauthorized") -> UnauthenticatedError:
+    return UnauthenticatedError(code, message)
 
 
 def hash_refresh_token(token: str) -> str:
@@ -88,7 +88,7 @@ class AuthService:
     # -- accounts --------------------------------------------------------------------
     async def register(self, email: str, password: str, name: str) -> User:
         if len(password) < MIN_PASSWORD_LENGTH:
-            raise APIError(422, "password_too_short", f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.")
+            raise InvalidInputError("password_too_short", f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.")
         at = clock.now()
         user = User(
             id=new_id(), email=email.strip().lower(), name=name.strip(),
@@ -97,7 +97,7 @@ class AuthService:
         try:
             await self._store.create_user(user)
         except EmailTaken:
-            raise APIError(409, "email_taken", "An account with this email already exists.") from None
+            raise ConflictError("email_taken", "An account with this email already exists.") from None
         return user
 
     async def login(self, email: str, password: str) -> User:
@@ -113,9 +113,9 @@ class AuthService:
     async def update_profile(self, user: User, name: str | None, password: str | None) -> User:
         if password is not None and current_token_limits() is not None:
             # A leaked API token must not be able to take the account over.
-            raise APIError(403, "session_required", "Change your password from a signed-in session.")
+            raise ForbiddenError("session_required", "Change your password from a signed-in session.")
         if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-            raise APIError(422, "password_too_short", f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.")
+            raise InvalidInputError("password_too_short", f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.")
         # The caller's record may come from the cache, which holds no password hash.
         updated = await self._store.get_user(user.id)
         if updated is None:

@@ -6,12 +6,12 @@ from __future__ import annotations
 import dataclasses
 
 from app.domain import clock
+from app.domain.errors import ConflictError, ForbiddenError, NotFoundError
 from app.domain.ids import new_id
 from app.domain.models import (
     DEFAULT_COLUMNS, ROLE_RANK, Board, Event, EventDraft, Member, Role, TaskFilter, TaskPageRequest, TaskSort, User,
 )
 from app.domain.views import board_view, member_view
-from app.api.errors import APIError
 from app.events.publisher import EventPublisher
 from app.services.access import board_not_found, boards_for, require_role
 from app.services.cache import BOARD_READ_TTL_SECONDS, ReadCache, decode_members, encode_members
@@ -21,12 +21,12 @@ from app.store.base import AlreadyMember, LastOwner, NotFound, Store
 PERSONAL_BOARD_NAME = "My tasks"
 
 
-def _last_owner() -> APIError:
-    return APIError(409, "last_owner", "A board must keep at least one owner.")
+def _last_owner() -> ConflictError:
+    return ConflictError("last_owner", "A board must keep at least one owner.")
 
 
-def _member_not_found() -> APIError:
-    return APIError(404, "member_not_found", "No such member on this board.")
+def _member_not_found() -> NotFoundError:
+    return NotFoundError("member_not_found", "No such member on this board.")
 
 
 class BoardService:
@@ -84,8 +84,8 @@ class BoardService:
             page = await self._store.list_tasks(
                 TaskPageRequest(board.id, TaskFilter(status=removed), TaskSort.POSITION, limit=1))
             if page.items:
-                raise APIError(409, "column_not_empty", f"Move the tasks out of {removed!r} before removing it.",
-                               details={"column": removed})
+                raise ConflictError("column_not_empty", f"Move the tasks out of {removed!r} before removing it.",
+                                    details={"column": removed})
 
     async def delete(self, actor: User, board_id: str) -> None:
         await require_role(self._store, board_id, actor.id, Role.OWNER)
@@ -114,7 +114,7 @@ class BoardService:
         self._check_may_grant(acting, role)
         user = await self._store.get_user_by_email(email.strip().lower())
         if user is None:
-            raise APIError(404, "user_not_found", "No account has this email; ask them to sign up first.")
+            raise NotFoundError("user_not_found", "No account has this email; ask them to sign up first.")
         board = await self._store.get_board(board_id)
         if board is None:
             raise board_not_found()
@@ -125,7 +125,7 @@ class BoardService:
         try:
             event = await self._store.add_member(member, draft)
         except AlreadyMember:
-            raise APIError(409, "already_member", "This user is already a member of the board.") from None
+            raise ConflictError("already_member", "This user is already a member of the board.") from None
         except NotFound:
             raise board_not_found() from None
         await self._publisher.publish(event)
@@ -172,9 +172,9 @@ class BoardService:
     @staticmethod
     def _check_may_manage(acting: Member, target: Member) -> None:
         if target.role == Role.OWNER and acting.role != Role.OWNER:
-            raise APIError(403, "forbidden", "Only owners can change or remove owners.")
+            raise ForbiddenError("forbidden", "Only owners can change or remove owners.")
 
     @staticmethod
     def _check_may_grant(acting: Member, role: Role) -> None:
         if ROLE_RANK[role] > ROLE_RANK[acting.role] or (role == Role.OWNER and acting.role != Role.OWNER):
-            raise APIError(403, "forbidden", f"Only owners can grant the {role.value} role.")
+            raise ForbiddenError("forbidden", f"Only owners can grant the {role.value} role.")

@@ -14,10 +14,10 @@ import dataclasses
 from collections.abc import Callable, Sequence
 
 from app.domain import clock
+from app.domain.errors import ForbiddenError, NotFoundError
 from app.domain.ids import new_id
 from app.domain.models import ROLE_RANK, Comment, EventDraft, Member, NotificationDraft, Role, Task, User
 from app.domain.views import comment_view
-from app.api.errors import APIError
 from app.events.publisher import EventPublisher
 from app.services.access import require_role
 from app.services.notifications import mention_notices
@@ -25,8 +25,8 @@ from app.services.tasks import task_not_found
 from app.store.base import NotFound, Store
 
 
-def comment_not_found() -> APIError:
-    return APIError(404, "comment_not_found", "No such comment.")
+def comment_not_found() -> NotFoundError:
+    return NotFoundError("comment_not_found", "No such comment.")
 
 
 def _word_char(char: str) -> bool:
@@ -81,14 +81,12 @@ class CommentService:
             raise comment_not_found()
         return comment, await self._require(actor, comment.board_id, needed, comment_not_found)
 
-    async def _require(self, actor: User, board_id: str, needed: Role, not_found: Callable[[], APIError]) -> Member:
+    async def _require(self, actor: User, board_id: str, needed: Role, not_found: Callable[[], NotFoundError]) -> Member:
         try:
             return await require_role(self._store, board_id, actor.id, needed)
-        except APIError as error:
-            if error.status == 404:
-                # Whatever lives on a board the caller cannot see does not exist for them.
-                raise not_found() from None
-            raise
+        except NotFoundError:
+            # Whatever lives on a board the caller cannot see does not exist for them.
+            raise not_found() from None
 
     async def list(self, actor: User, task_id: str, after_comment_id: str | None,
                    limit: int) -> tuple[list[Comment], bool]:
@@ -114,7 +112,7 @@ class CommentService:
     async def edit(self, actor: User, comment_id: str, body: str) -> Comment:
         comment, _ = await self._comment_for(actor, comment_id, Role.EDITOR)
         if comment.author_id != actor.id:
-            raise APIError(403, "forbidden", "Only its author can edit a comment.")
+            raise ForbiddenError("forbidden", "Only its author can edit a comment.")
         at = clock.now()
         edited = dataclasses.replace(comment, body=body, mentions=await self._mentions(comment.board_id, body),
                                      updated_at=at)
@@ -130,8 +128,8 @@ class CommentService:
     async def delete(self, actor: User, comment_id: str) -> None:
         comment, member = await self._comment_for(actor, comment_id, Role.VIEWER)
         if comment.author_id != actor.id and ROLE_RANK[member.role] < ROLE_RANK[Role.ADMIN]:
-            raise APIError(403, "forbidden", "Only its author or a board admin can delete a comment.",
-                           details={"role": member.role.value, "needed": Role.ADMIN.value})
+            raise ForbiddenError("forbidden", "Only its author or a board admin can delete a comment.",
+                                 details={"role": member.role.value, "needed": Role.ADMIN.value})
         try:
             event = await self._store.delete_comment(
                 comment_id, EventDraft("comment.deleted", actor.id, clock.now(), comment_view(comment)))

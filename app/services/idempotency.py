@@ -4,7 +4,7 @@ gets the first response again, and the write happens once.
 The first request claims ``(user, key)`` in the broker with an atomic set-if-absent (one
 ``SET NX`` on Redis, so it holds across instances), runs, and leaves its response there
 for 24 hours. While it runs, the claim is a short lease: a second request with the key
-gets 409 ``idempotency_in_progress``, and if the process dies mid-request the lease runs
+is refused with ``idempotency_in_progress``, and if the process dies mid-request the lease runs
 out rather than locking the key for a day. A request that fails (4xx, 5xx) releases the
 key: nothing was written, so a retry may run again.
 """
@@ -17,7 +17,7 @@ import hashlib
 import logging
 
 from app.broker.base import Broker, BrokerUnavailable
-from app.api.errors import APIError
+from app.domain.errors import ConflictError, InvalidInputError, MalformedInputError
 from app.jsonutil import dumps, loads
 
 log = logging.getLogger(__name__)
@@ -48,8 +48,8 @@ def request_fingerprint(method: str, path: str, query: bytes, body: bytes) -> st
 
 def check_key(key: str) -> None:
     if not 1 <= len(key) <= KEY_MAX_LENGTH or not key.isprintable():
-        raise APIError(400, "invalid_idempotency_key",
-                       f"Idempotency-Key must be 1 to {KEY_MAX_LENGTH} printable characters.")
+        raise MalformedInputError("invalid_idempotency_key",
+                                 f"Idempotency-Key must be 1 to {KEY_MAX_LENGTH} printable characters.")
 
 
 class IdempotencyService:
@@ -79,14 +79,14 @@ class IdempotencyService:
     @staticmethod
     def _answer(record: dict, fingerprint: str) -> StoredResponse:
         if record.get("fingerprint") != fingerprint:
-            raise APIError(422, "idempotency_key_reused",
-                           "This Idempotency-Key was already used for a different request; use a new key.")
+            raise InvalidInputError("idempotency_key_reused",
+                                    "This Idempotency-Key was already used for a different request; use a new key.")
         if record.get("state") == "pending":
             raise _in_progress()
         if record.get("state") == "withheld":
-            raise APIError(409, "idempotency_response_withheld",
-                           "This request was already done, and its response held a secret that is never "
-                           "kept; list the resource to find what it created.")
+            raise ConflictError("idempotency_response_withheld",
+                                "This request was already done, and its response held a secret that is never "
+                                "kept; list the resource to find what it created.")
         return StoredResponse(status=int(record["status"]), body=base64.b64decode(record["body"]),
                               headers=dict(record.get("headers") or {}))
 
@@ -112,7 +112,6 @@ class IdempotencyService:
             log.warning("idempotency key not released: broker unavailable; its lease runs out instead")
 
 
-def _in_progress() -> APIError:
-    return APIError(409, "idempotency_in_progress",
-                    "A request with this Idempotency-Key is still running; retry shortly.",
-                    headers={"Retry-After": "1"})
+def _in_progress() -> ConflictError:
+    return ConflictError("idempotency_in_progress", "A request with this Idempotency-Key is still running; retry shortly.",
+                         retry_after=1)

@@ -14,12 +14,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from app.domain import clock
+from app.domain.errors import NotFoundError
 from app.domain.ids import new_id
 from app.domain.models import (
     Board, Comment, Member, Notification, NotificationDraft, NotificationScope, NotificationType, Task, User,
 )
 from app.domain.request_context import current_token_limits
-from app.api.errors import APIError
 from app.store.base import Store
 
 EXCERPT_CHARS = 140
@@ -61,8 +61,8 @@ def member_added_notices(actor: User, board: Board, member: Member) -> list[Noti
     ]
 
 
-def notification_not_found() -> APIError:
-    return APIError(404, "notification_not_found", "No such notification.")
+def notification_not_found() -> NotFoundError:
+    return NotFoundError( "notification_not_found", "No such notification.")
 
 
 def caller_scope(user: User) -> NotificationScope:

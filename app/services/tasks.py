@@ -7,13 +7,13 @@ import dataclasses
 from typing import Any
 
 from app.domain import clock
+from app.domain.errors import InvalidInputError, NotFoundError, StaleVersionError
 from app.domain.ids import new_id
 from app.domain.models import (
     Board, EventDraft, NotificationDraft, Priority, Role, Task, TaskFilter, TaskPage, TaskPageRequest, TaskSort, User,
 )
 from app.domain.ordering import key_between
 from app.domain.views import task_view
-from app.api.errors import APIError
 from app.events.publisher import EventPublisher
 from app.services.access import board_not_found, require_role
 from app.services.cache import BOARD_READ_TTL_SECONDS, ReadCache, decode_page, encode_page, query_fingerprint
@@ -25,13 +25,13 @@ EDITABLE_FIELDS = ("title", "description", "status", "priority", "assignees", "l
 MOVE_ATTEMPTS = 5
 
 
-def task_not_found() -> APIError:
-    return APIError(404, "task_not_found", "No such task.")
+def task_not_found() -> NotFoundError:
+    return NotFoundError("task_not_found", "No such task.")
 
 
-def version_conflict(current: Task) -> APIError:
-    return APIError(409, "version_conflict", "The task was changed by someone else; here is the current version.",
-                    details={"current_version": current.version}, extra={"current": task_view(current)})
+def version_conflict(current: Task) -> StaleVersionError:
+    return StaleVersionError("version_conflict", "The task was changed by someone else; here is the current version.",
+                             task_view(current), details={"current_version": current.version})
 
 
 class TaskService:
@@ -53,22 +53,20 @@ class TaskService:
             raise task_not_found()
         try:
             return task, await self._board_for(actor, task.board_id, needed)
-        except APIError as error:
-            if error.status == 404:
-                # A task of a board the caller cannot see does not exist for them.
-                raise task_not_found() from None
-            raise
+        except NotFoundError:
+            # A task of a board the caller cannot see does not exist for them.
+            raise task_not_found() from None
 
     async def _check_fields(self, board: Board, fields: dict[str, Any]) -> None:
         if "status" in fields and fields["status"] not in board.columns:
-            raise APIError(422, "invalid_status", f"Status must be one of the board's columns: {board.columns}.",
-                           details={"columns": board.columns})
+            raise InvalidInputError("invalid_status", f"Status must be one of the board's columns: {board.columns}.",
+                                    details={"columns": board.columns})
         if fields.get("assignees"):
             members = {member.user_id for member in await self._store.list_members(board.id)}
             for user_id in fields["assignees"]:
                 if user_id not in members:
-                    raise APIError(422, "assignee_not_member", "Assignees must be members of the board.",
-                                   details={"user_id": user_id})
+                    raise InvalidInputError("assignee_not_member", "Assignees must be members of the board.",
+                                            details={"user_id": user_id})
 
     async def create(self, actor: User, board_id: str, fields: dict[str, Any]) -> Task:
         board = await self._board_for(actor, board_id, Role.EDITOR)
@@ -136,16 +134,16 @@ class TaskService:
             moved.position = await self._position_between(board, status, task_id, before_id, after_id)
             try:
                 return await self._write(actor, moved, task.version, "task.moved")
-            except APIError as error:
-                if error.code != "version_conflict" or attempt == MOVE_ATTEMPTS - 1:
+            except StaleVersionError:
+                if attempt == MOVE_ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")
 
     async def _neighbour(self, board: Board, status: str, task_id: str, neighbour_id: str) -> Task:
         neighbour = await self._store.get_task(neighbour_id)
         if neighbour is None or neighbour.board_id != board.id or neighbour.status != status or neighbour.id == task_id:
-            raise APIError(422, "invalid_neighbour", "before/after must be other tasks of the target column.",
-                           details={"task_id": neighbour_id})
+            raise InvalidInputError("invalid_neighbour", "before/after must be other tasks of the target column.",
+                                    details={"task_id": neighbour_id})
         return neighbour
 
     async def _position_between(self, board: Board, status: str, task_id: str,
@@ -156,7 +154,7 @@ class TaskService:
             return key_between(await self._store.last_position(board.id, status), None)
         low, high = (above.position if above else None), (below.position if below else None)
         if low is not None and high is not None and not low < high:
-            raise APIError(422, "invalid_neighbour", "before must be above after in the column.")
+            raise InvalidInputError("invalid_neighbour", "before must be above after in the column.")
         return key_between(low, high)
 
     async def delete(self, actor: User, task_id: str, expected_version: int | None) -> None:

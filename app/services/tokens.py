@@ -18,10 +18,10 @@ import secrets
 from app.broker.base import Broker, BrokerUnavailable
 from app.domain import clock
 from app.domain.caller import Caller
+from app.domain.errors import ForbiddenError, InvalidInputError, NotFoundError, UnauthenticatedError
 from app.domain.ids import new_id
 from app.domain.models import ApiToken, TokenScope, User
 from app.domain.request_context import TokenLimits
-from app.api.errors import APIError
 from app.events.sessions import announce_session_ended
 from app.store.base import Store
 
@@ -56,22 +56,18 @@ def token_limits(token: ApiToken) -> TokenLimits:
     return TokenLimits(board_ids=board_ids, writable=TokenScope.WRITE.value in token.scopes)
 
 
-def _unauthorized(message: str, code: str) -> APIError:
-    return APIError(401, code, message, headers={"WWW-Authenticate": "Bearer"})
-
-
-def token_not_found() -> APIError:
-    return APIError(404, "token_not_found", "No such API token.")
+def token_not_found() -> NotFoundError:
+    return NotFoundError("token_not_found", "No such API token.")
 
 
 async def verify_api_token(store: Store, broker: Broker, secret: str) -> ApiToken:
-    """The live token behind ``secret``; 401 when it is unknown, revoked or expired."""
+    """The live token behind ``secret``; refused when it is unknown, revoked or expired."""
     token = await store.get_api_token_by_hash(hash_api_token(secret))
     if token is None:
-        raise _unauthorized("The API token is not valid or was revoked.", "invalid_token")
+        raise UnauthenticatedError("invalid_token", "The API token is not valid or was revoked.")
     at = clock.now()
     if token.expires_at is not None and token.expires_at <= at:
-        raise _unauthorized("The API token has expired.", "token_expired")
+        raise UnauthenticatedError("token_expired", "The API token has expired.")
     try:
         first_use_this_minute = await broker.set_value_if_absent(
             LAST_USED_KEY + token.id, "1", LAST_USED_THROTTLE_SECONDS)
@@ -92,7 +88,7 @@ class ApiTokenService:
     def _session_user(caller: Caller) -> User:
         # A leaked API token must not be able to mint itself successors.
         if caller.token_id is not None:
-            raise APIError(403, "session_required", "Manage API tokens from a signed-in session, not with a token.")
+            raise ForbiddenError("session_required", "Manage API tokens from a signed-in session, not with a token.")
         return caller.user
 
     async def create(self, caller: Caller, name: str, scopes: list[str], board_ids: list[str] | None,
@@ -101,14 +97,14 @@ class ApiTokenService:
         user = self._session_user(caller)
         at = clock.now()
         if expires_at is not None and expires_at <= at:
-            raise APIError(422, "invalid_expires_at", "expires_at must be in the future.")
+            raise InvalidInputError("invalid_expires_at", "expires_at must be in the future.")
         if len(await self._store.list_api_tokens(user.id)) >= MAX_TOKENS_PER_USER:
-            raise APIError(422, "too_many_tokens", f"At most {MAX_TOKENS_PER_USER} API tokens per account; "
-                           "delete one you no longer use.")
+            raise InvalidInputError("too_many_tokens", f"At most {MAX_TOKENS_PER_USER} API tokens per account; "
+                                    "delete one you no longer use.")
         for board_id in board_ids or []:
             if await self._store.get_member(board_id, user.id) is None:
-                raise APIError(422, "invalid_boards", "A token can only be limited to boards you are a member of.",
-                               details={"board_id": board_id})
+                raise InvalidInputError("invalid_boards", "A token can only be limited to boards you are a member of.",
+                                        details={"board_id": board_id})
         secret = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
         # write implies read: a token that may change a board may also see it.
         granted = [TokenScope.READ.value] + ([TokenScope.WRITE.value] if TokenScope.WRITE.value in scopes else [])

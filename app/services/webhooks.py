@@ -12,10 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 from app.domain import clock
+from app.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from app.domain.ids import new_id
 from app.domain.models import Role, User
 from app.domain.webhooks import Webhook, WebhookAttempt
-from app.api.errors import APIError
 from app.services.access import board_not_found, require_role
 from app.store.base import NotFound, Store
 from app.webhooks.destinations import DestinationGuard, DestinationRefused, InvalidWebhookUrl, UnresolvableHost
@@ -25,8 +25,8 @@ MAX_WEBHOOKS_PER_BOARD = 20
 MAX_QUEUED_REDELIVERIES = 50
 
 
-def webhook_not_found() -> APIError:
-    return APIError(404, "webhook_not_found", "No such webhook on this board.")
+def webhook_not_found() -> NotFoundError:
+    return NotFoundError("webhook_not_found", "No such webhook on this board.")
 
 
 class WebhookService:
@@ -46,12 +46,12 @@ class WebhookService:
         try:
             await self._guard.resolve(url)
         except InvalidWebhookUrl as error:
-            raise APIError(422, "invalid_webhook_url", str(error)) from None
+            raise InvalidInputError("invalid_webhook_url", str(error)) from None
         except UnresolvableHost as error:
-            raise APIError(422, "webhook_url_unresolvable", f"{error}.") from None
+            raise InvalidInputError("webhook_url_unresolvable", f"{error}.") from None
         except DestinationRefused as error:
-            raise APIError(422, "webhook_url_not_allowed",
-                           "Webhooks may only call public addresses.", details={"reason": str(error)}) from None
+            raise InvalidInputError("webhook_url_not_allowed",
+                                    "Webhooks may only call public addresses.", details={"reason": str(error)}) from None
 
     async def create(self, actor: User, board_id: str, url: str, secret: str | None,
                      events: list[str] | None) -> tuple[Webhook, str]:
@@ -59,7 +59,7 @@ class WebhookService:
         await require_role(self._store, board_id, actor.id, Role.ADMIN)
         await self._check_url(url)
         if len(await self._store.list_webhooks(board_id)) >= MAX_WEBHOOKS_PER_BOARD:
-            raise APIError(422, "too_many_webhooks", f"A board has at most {MAX_WEBHOOKS_PER_BOARD} webhooks.")
+            raise InvalidInputError("too_many_webhooks", f"A board has at most {MAX_WEBHOOKS_PER_BOARD} webhooks.")
         board = await self._store.get_board(board_id)
         if board is None:
             raise board_not_found()
@@ -117,12 +117,12 @@ class WebhookService:
         webhook = await self._webhook(actor, board_id, webhook_id)
         attempt = await self._store.get_webhook_attempt(webhook_id, delivery_id)
         if attempt is None:
-            raise APIError(404, "delivery_not_found", "No such delivery in this webhook's log.")
+            raise NotFoundError("delivery_not_found", "No such delivery in this webhook's log.")
         if not webhook.active:
-            raise APIError(409, "webhook_inactive", "Switch the webhook on (PATCH active: true) first.")
+            raise ConflictError("webhook_inactive", "Switch the webhook on (PATCH active: true) first.")
         if not await self._store.queue_webhook_redelivery(webhook_id, attempt.seq, MAX_QUEUED_REDELIVERIES):
-            raise APIError(409, "too_many_redeliveries",
-                           f"At most {MAX_QUEUED_REDELIVERIES} redeliveries wait at once; retry when they are done.",
-                           headers={"Retry-After": "10"})
+            raise ConflictError("too_many_redeliveries",
+                                f"At most {MAX_QUEUED_REDELIVERIES} redeliveries wait at once; retry when they are done.",
+                                retry_after=10)
         self._wake()
         return attempt
