@@ -10,7 +10,11 @@ from __future__ import annotations
 from quart import Blueprint, Response, request
 from quart_schema import document_response, validate_request
 
-from app.api.auth_context import caller, optional_caller, public, requires_auth
+from app.api.auth_context import caller, optional_caller
+from app.api.errors import APIError
+from app.api.guards import (
+    authenticated, binds_client_mutation_id, public, rate_limited_per_ip, rate_limited_per_user, requires_write_scope,
+)
 from app.api.responses import json_response, no_content
 from app.api.schemas import (
     ErrorOut,
@@ -23,7 +27,6 @@ from app.api.schemas import (
 )
 from app.domain.models import User
 from app.domain.views import user_view
-from app.api.errors import APIError
 from app.runtime import current_runtime
 from app.services.auth import TokenPair
 
@@ -62,7 +65,8 @@ def _presented_refresh_token(data: RefreshIn | None) -> str | None:
 
 
 @blueprint.post("/auth/register")
-@public("register")
+@public
+@rate_limited_per_ip("register")
 @validate_request(RegisterIn)
 @document_response(SessionOut, 201)
 @document_response(ErrorOut, 409)
@@ -75,7 +79,8 @@ async def register(data: RegisterIn) -> Response:
 
 
 @blueprint.post("/auth/login")
-@public("login")
+@public
+@rate_limited_per_ip("login")
 @validate_request(LoginIn)
 @document_response(SessionOut, 200)
 @document_response(ErrorOut, 401)
@@ -87,7 +92,8 @@ async def login(data: LoginIn) -> Response:
 
 
 @blueprint.post("/auth/refresh")
-@public("refresh")
+@public
+@rate_limited_per_ip("refresh")
 @validate_request(RefreshIn)
 @document_response(SessionOut, 200)
 @document_response(ErrorOut, 401)
@@ -103,7 +109,8 @@ async def refresh(data: RefreshIn) -> Response:
 
 
 @blueprint.post("/auth/logout")
-@public("logout")
+@public
+@rate_limited_per_ip("logout")
 @validate_request(RefreshIn)
 @document_response(ErrorOut, 422)
 async def logout(data: RefreshIn) -> Response:
@@ -115,7 +122,8 @@ async def logout(data: RefreshIn) -> Response:
 
 
 @blueprint.get("/users/me")
-@requires_auth
+@authenticated
+@rate_limited_per_user
 @document_response(UserOut, 200)
 async def get_me() -> Response:
     """The signed-in user."""
@@ -123,7 +131,10 @@ async def get_me() -> Response:
 
 
 @blueprint.patch("/users/me")
-@requires_auth
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
 @validate_request(UserPatchIn)
 @document_response(UserOut, 200)
 async def patch_me(data: UserPatchIn) -> Response:

@@ -5,8 +5,11 @@ from __future__ import annotations
 from quart import Blueprint, Response
 from quart_schema import document_response, validate_querystring, validate_request
 
-from app.api.auth_context import caller, requires_auth
+from app.api.auth_context import caller
 from app.api.cursors import decode_cursor, encode_cursor
+from app.api.guards import (
+    authenticated, binds_client_mutation_id, idempotent, rate_limited_per_user, requires_write_scope,
+)
 from app.api.responses import json_response, no_content
 from app.api.schemas import (
     BoardIn,
@@ -33,7 +36,8 @@ def _boards():
 
 
 @blueprint.get("")
-@requires_auth
+@authenticated
+@rate_limited_per_user
 @validate_querystring(PageQuery)
 @document_response(BoardList, 200)
 async def list_boards(query_args: PageQuery) -> Response:
@@ -45,7 +49,11 @@ async def list_boards(query_args: PageQuery) -> Response:
 
 
 @blueprint.post("")
-@requires_auth
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+@idempotent
 @validate_request(BoardIn)
 @document_response(BoardOut, 201)
 async def create_board(data: BoardIn) -> Response:
@@ -55,7 +63,8 @@ async def create_board(data: BoardIn) -> Response:
 
 
 @blueprint.get("/<board_id>")
-@requires_auth
+@authenticated
+@rate_limited_per_user
 @document_response(BoardOut, 200)
 @document_response(ErrorOut, 404)
 async def get_board(board_id: str) -> Response:
@@ -65,7 +74,10 @@ async def get_board(board_id: str) -> Response:
 
 
 @blueprint.patch("/<board_id>")
-@requires_auth
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
 @validate_request(BoardPatchIn)
 @document_response(BoardOut, 200)
 @document_response(ErrorOut, 409)
@@ -77,7 +89,10 @@ async def patch_board(board_id: str, data: BoardPatchIn) -> Response:
 
 
 @blueprint.delete("/<board_id>")
-@requires_auth
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
 @document_response(ErrorOut, 403)
 async def delete_board(board_id: str) -> Response:
     """Delete a board with its tasks and history (owners only)."""
@@ -86,7 +101,8 @@ async def delete_board(board_id: str) -> Response:
 
 
 @blueprint.get("/<board_id>/members")
-@requires_auth
+@authenticated
+@rate_limited_per_user
 @document_response(MemberList, 200)
 async def list_members(board_id: str) -> Response:
     """Everyone on the board and their role."""
@@ -95,7 +111,11 @@ async def list_members(board_id: str) -> Response:
 
 
 @blueprint.post("/<board_id>/members")
-@requires_auth
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+@idempotent
 @validate_request(MemberIn)
 @document_response(MemberOut, 201)
 @document_response(ErrorOut, 409)
@@ -106,7 +126,10 @@ async def add_member(board_id: str, data: MemberIn) -> Response:
 
 
 @blueprint.patch("/<board_id>/members/<user_id>")
-@requires_auth
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
 @validate_request(MemberPatchIn)
 @document_response(MemberOut, 200)
 async def patch_member(board_id: str, user_id: str, data: MemberPatchIn) -> Response:
@@ -115,7 +138,10 @@ async def patch_member(board_id: str, user_id: str, data: MemberPatchIn) -> Resp
 
 
 @blueprint.delete("/<board_id>/members/<user_id>")
-@requires_auth
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
 @document_response(ErrorOut, 409)
 async def remove_member(board_id: str, user_id: str) -> Response:
     """Remove a member (admins and owners), or leave a board yourself."""
@@ -124,7 +150,8 @@ async def remove_member(board_id: str, user_id: str) -> Response:
 
 
 @blueprint.get("/<board_id>/events")
-@requires_auth
+@authenticated
+@rate_limited_per_user
 @validate_querystring(EventQuery)
 @document_response(EventList, 200)
 async def list_events(board_id: str, query_args: EventQuery) -> Response:

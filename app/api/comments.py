@@ -5,8 +5,11 @@ from __future__ import annotations
 from quart import Blueprint, Response
 from quart_schema import document_response, validate_querystring, validate_request
 
-from app.api.auth_context import caller, requires_auth
+from app.api.auth_context import caller
 from app.api.cursors import decode_cursor, encode_cursor
+from app.api.guards import (
+    authenticated, binds_client_mutation_id, idempotent, rate_limited_per_user, requires_write_scope,
+)
 from app.api.responses import json_response, no_content
 from app.api.schemas import CommentIn, CommentList, CommentOut, ErrorOut, PageQuery
 from app.domain.views import comment_view
@@ -21,7 +24,8 @@ def _comments() -> CommentService:
 
 
 @blueprint.get("/tasks/<task_id>/comments")
-@requires_auth
+@authenticated
+@rate_limited_per_user
 @validate_querystring(PageQuery)
 @document_response(CommentList, 200)
 @document_response(ErrorOut, 404)
@@ -34,7 +38,11 @@ async def list_comments(task_id: str, query_args: PageQuery) -> Response:
 
 
 @blueprint.post("/tasks/<task_id>/comments")
-@requires_auth
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+@idempotent
 @validate_request(CommentIn)
 @document_response(CommentOut, 201)
 @document_response(ErrorOut, 403)
@@ -45,7 +53,10 @@ async def create_comment(task_id: str, data: CommentIn) -> Response:
 
 
 @blueprint.patch("/comments/<comment_id>")
-@requires_auth
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
 @validate_request(CommentIn)
 @document_response(CommentOut, 200)
 @document_response(ErrorOut, 403)
@@ -55,7 +66,10 @@ async def edit_comment(comment_id: str, data: CommentIn) -> Response:
 
 
 @blueprint.delete("/comments/<comment_id>")
-@requires_auth
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
 @document_response(ErrorOut, 403)
 async def delete_comment(comment_id: str) -> Response:
     """Delete a comment: its author, or a board admin or owner."""

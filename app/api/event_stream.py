@@ -19,8 +19,9 @@ from typing import AsyncIterator
 from quart import Blueprint, Response, request
 from quart_schema import document_response, validate_querystring
 
-from app.api.auth_context import caller, requires_auth
+from app.api.auth_context import caller
 from app.api.errors import APIError
+from app.api.guards import authenticated, rate_limited_per_user
 from app.api.realtime_errors import failure_message
 from app.api.schemas import MAX_SEQ, ErrorOut, EventStreamQuery
 from app.domain.request_context import TokenLimits, bind_token_limits
@@ -42,7 +43,8 @@ _FINAL_TYPES = frozenset({"unsubscribed", "error"})
 
 
 @blueprint.get("/<board_id>/events/stream")
-@requires_auth
+@authenticated
+@rate_limited_per_user
 @validate_querystring(EventStreamQuery)
 @document_response(ErrorOut, 404)
 async def event_stream(board_id: str, query_args: EventStreamQuery) -> Response:

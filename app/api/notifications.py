@@ -6,8 +6,11 @@ from __future__ import annotations
 from quart import Blueprint, Response
 from quart_schema import document_response, validate_querystring, validate_request
 
-from app.api.auth_context import caller, requires_auth
+from app.api.auth_context import caller
 from app.api.cursors import decode_cursor, encode_cursor
+from app.api.guards import (
+    authenticated, binds_client_mutation_id, idempotent, rate_limited_per_user, requires_write_scope,
+)
 from app.api.notification_schemas import (
     NotificationList, NotificationOut, NotificationPatchIn, NotificationQuery, NotificationsReadIn,
     NotificationsReadOut,
@@ -26,7 +29,8 @@ def _notifications() -> NotificationService:
 
 
 @blueprint.get("")
-@requires_auth
+@authenticated
+@rate_limited_per_user
 @validate_querystring(NotificationQuery)
 @document_response(NotificationList, 200)
 @document_response(ErrorOut, 400)
@@ -41,7 +45,11 @@ async def list_notifications(query_args: NotificationQuery) -> Response:
 
 
 @blueprint.post("/read")
-@requires_auth
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+@idempotent
 @validate_request(NotificationsReadIn)
 @document_response(NotificationsReadOut, 200)
 @document_response(ErrorOut, 422)
@@ -53,7 +61,10 @@ async def mark_read(data: NotificationsReadIn) -> Response:
 
 
 @blueprint.patch("/<notification_id>")
-@requires_auth
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
 @validate_request(NotificationPatchIn)
 @document_response(NotificationOut, 200)
 @document_response(ErrorOut, 404)

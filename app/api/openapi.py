@@ -2,7 +2,7 @@
 
 quart-schema builds each operation from the handler's decorators and docstring; this
 provider adds what a generated client relies on, from markers every handler already
-carries (authenticated or public, path parameters, request models, method) so that no
+carries (its guards, path parameters, request models, method) so that no
 handler repeats it: a tag per resource, operation ids like ``tasks-patch_task``,
 ``security: []`` on public routes, every error status a route can answer with the one
 error schema, 204 on bodiless answers, the request headers the API reads, and summaries
@@ -20,7 +20,7 @@ from quart_schema.openapi import OpenAPIProvider
 from quart_schema.validation import QUART_SCHEMA_QUERYSTRING_ATTRIBUTE, QUART_SCHEMA_REQUEST_ATTRIBUTE
 from werkzeug.routing import Rule
 
-from app.api.auth_context import PUBLIC_ATTRIBUTE
+from app.api import guards
 from app.api.mutations import CLIENT_MUTATION_ID_HEADER, CLIENT_MUTATION_ID_MAX_LENGTH, IDEMPOTENCY_HEADER
 from app.api.schemas import ErrorOut
 from app.services.idempotency import KEY_MAX_LENGTH
@@ -124,10 +124,10 @@ class TaskwireOpenAPI(OpenAPIProvider):
         return paths, components
 
     def _complete(self, operation: dict[str, Any], method: str, path: str, func: Any) -> dict[str, Any]:
-        public = getattr(func, PUBLIC_ATTRIBUTE, None) is not None
+        marks = guards.guards_of(func)
+        public = guards.PUBLIC in marks
         has_body = getattr(func, QUART_SCHEMA_REQUEST_ATTRIBUTE, None) is not None
         has_query = getattr(func, QUART_SCHEMA_QUERYSTRING_ATTRIBUTE, None) is not None
-        writes = method in ("post", "patch", "put", "delete")
         operation["tags"] = [resource_of(path)]
         if func.__doc__:
             operation["summary"], operation["description"] = summary_and_description(func.__doc__)
@@ -137,9 +137,9 @@ class TaskwireOpenAPI(OpenAPIProvider):
         headers = []
         if (method, path) in IF_MATCH_ROUTES:
             headers.append(IF_MATCH)
-        if not public and method == "post":
+        if guards.IDEMPOTENT in marks:
             headers.append(IDEMPOTENCY_KEY)
-        if not public and writes:
+        if guards.CLIENT_MUTATION_ID in marks:
             headers.append(CLIENT_MUTATION_ID)
         operation["parameters"] = [*operation.get("parameters", []), *copy.deepcopy(headers)]
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 from quart import Blueprint, Response, request
 from quart_schema import document_response, validate_querystring, validate_request
 
-from app.api.auth_context import caller, requires_auth
+from app.api.auth_context import caller
 from app.api.cursors import decode_cursor, encode_cursor
+from app.api.guards import (
+    authenticated, binds_client_mutation_id, idempotent, rate_limited_per_user, requires_write_scope,
+)
 from app.api.responses import json_response, no_content
 from app.api.schemas import (
     ErrorOut,
@@ -42,7 +45,8 @@ def _if_match_version() -> int | None:
 
 
 @blueprint.get("/boards/<board_id>/tasks")
-@requires_auth
+@authenticated
+@rate_limited_per_user
 @validate_querystring(TaskListQuery)
 @document_response(TaskList, 200)
 async def list_tasks(board_id: str, query_args: TaskListQuery) -> Response:
@@ -64,7 +68,11 @@ async def list_tasks(board_id: str, query_args: TaskListQuery) -> Response:
 
 
 @blueprint.post("/boards/<board_id>/tasks")
-@requires_auth
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+@idempotent
 @validate_request(TaskIn)
 @document_response(TaskOut, 201)
 async def create_task(board_id: str, data: TaskIn) -> Response:
@@ -75,7 +83,8 @@ async def create_task(board_id: str, data: TaskIn) -> Response:
 
 
 @blueprint.get("/tasks/<task_id>")
-@requires_auth
+@authenticated
+@rate_limited_per_user
 @document_response(TaskOut, 200)
 @document_response(ErrorOut, 404)
 async def get_task(task_id: str) -> Response:
@@ -84,7 +93,10 @@ async def get_task(task_id: str) -> Response:
 
 
 @blueprint.patch("/tasks/<task_id>")
-@requires_auth
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
 @validate_request(TaskPatchIn)
 @document_response(TaskOut, 200)
 @document_response(TaskConflict, 409)
@@ -102,7 +114,11 @@ async def patch_task(task_id: str, data: TaskPatchIn) -> Response:
 
 
 @blueprint.post("/tasks/<task_id>/move")
-@requires_auth
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+@idempotent
 @validate_request(TaskMoveIn)
 @document_response(TaskOut, 200)
 async def move_task(task_id: str, data: TaskMoveIn) -> Response:
@@ -112,7 +128,10 @@ async def move_task(task_id: str, data: TaskMoveIn) -> Response:
 
 
 @blueprint.delete("/tasks/<task_id>")
-@requires_auth
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
 @document_response(ErrorOut, 404)
 async def delete_task(task_id: str) -> Response:
     """Delete a task (editors and up); If-Match makes it conditional on the version."""

@@ -5,7 +5,10 @@ from __future__ import annotations
 from quart import Blueprint, Response
 from quart_schema import document_response, validate_request
 
-from app.api.auth_context import caller, requires_auth
+from app.api.auth_context import caller
+from app.api.guards import (
+    authenticated, binds_client_mutation_id, idempotent, rate_limited_per_user, requires_write_scope,
+)
 from app.api.responses import json_response, no_content
 from app.api.schemas import ErrorOut, TokenCreatedOut, TokenIn, TokenList
 from app.domain.views import api_token_view
@@ -20,7 +23,11 @@ def _tokens() -> ApiTokenService:
 
 
 @blueprint.post("")
-@requires_auth
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+@idempotent
 @validate_request(TokenIn)
 @document_response(TokenCreatedOut, 201)
 @document_response(ErrorOut, 403)
@@ -35,7 +42,8 @@ async def create_token(data: TokenIn) -> Response:
 
 
 @blueprint.get("")
-@requires_auth
+@authenticated
+@rate_limited_per_user
 @document_response(TokenList, 200)
 async def list_tokens() -> Response:
     """Your API tokens, oldest first (never the tokens themselves)."""
@@ -43,7 +51,10 @@ async def list_tokens() -> Response:
 
 
 @blueprint.delete("/<token_id>")
-@requires_auth
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
 @document_response(ErrorOut, 404)
 async def delete_token(token_id: str) -> Response:
     """Revoke a token: it stops working at once."""

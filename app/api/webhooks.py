@@ -5,8 +5,11 @@ from __future__ import annotations
 from quart import Blueprint, Response
 from quart_schema import document_response, validate_querystring, validate_request
 
-from app.api.auth_context import caller, requires_auth
+from app.api.auth_context import caller
 from app.api.cursors import decode_cursor, encode_cursor
+from app.api.guards import (
+    authenticated, binds_client_mutation_id, idempotent, rate_limited_per_user, requires_write_scope,
+)
 from app.api.responses import json_response, no_content
 from app.api.schemas import ErrorOut, PageQuery
 from app.api.webhook_schemas import (
@@ -24,7 +27,11 @@ def _webhooks() -> WebhookService:
 
 
 @blueprint.post("")
-@requires_auth
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+@idempotent
 @validate_request(WebhookIn)
 @document_response(WebhookCreatedOut, 201)
 @document_response(ErrorOut, 422)
@@ -38,7 +45,8 @@ async def create_webhook(board_id: str, data: WebhookIn) -> Response:
 
 
 @blueprint.get("")
-@requires_auth
+@authenticated
+@rate_limited_per_user
 @document_response(WebhookList, 200)
 @document_response(ErrorOut, 403)
 async def list_webhooks(board_id: str) -> Response:
@@ -48,7 +56,8 @@ async def list_webhooks(board_id: str) -> Response:
 
 
 @blueprint.get("/<webhook_id>")
-@requires_auth
+@authenticated
+@rate_limited_per_user
 @document_response(WebhookOut, 200)
 @document_response(ErrorOut, 404)
 async def get_webhook(board_id: str, webhook_id: str) -> Response:
@@ -57,7 +66,10 @@ async def get_webhook(board_id: str, webhook_id: str) -> Response:
 
 
 @blueprint.patch("/<webhook_id>")
-@requires_auth
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
 @validate_request(WebhookPatchIn)
 @document_response(WebhookOut, 200)
 @document_response(ErrorOut, 422)
@@ -68,7 +80,10 @@ async def update_webhook(board_id: str, webhook_id: str, data: WebhookPatchIn) -
 
 
 @blueprint.delete("/<webhook_id>")
-@requires_auth
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
 @document_response(ErrorOut, 404)
 async def delete_webhook(board_id: str, webhook_id: str) -> Response:
     """Delete the webhook and its delivery log."""
@@ -77,7 +92,8 @@ async def delete_webhook(board_id: str, webhook_id: str) -> Response:
 
 
 @blueprint.get("/<webhook_id>/deliveries")
-@requires_auth
+@authenticated
+@rate_limited_per_user
 @validate_querystring(PageQuery)
 @document_response(DeliveryList, 200)
 @document_response(ErrorOut, 404)
@@ -90,7 +106,11 @@ async def list_deliveries(board_id: str, webhook_id: str, query_args: PageQuery)
 
 
 @blueprint.post("/<webhook_id>/deliveries/<delivery_id>/redeliver")
-@requires_auth
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+@idempotent
 @document_response(RedeliveryOut, 202)
 @document_response(ErrorOut, 409)
 async def redeliver(board_id: str, webhook_id: str, delivery_id: str) -> Response:

@@ -15,8 +15,8 @@ from quart import Blueprint, Response, websocket
 from quart.wrappers.base import ClientDisconnectedError
 
 from app.api import rate_limits
-from app.api.auth_context import AUTH_ATTRIBUTE
 from app.api.errors import error_response
+from app.api.guards import AUTHENTICATED, RATE_LIMITED_PER_USER, mark_guarded
 from app.api.realtime_errors import auth_failure_close_code, failure_message
 from app.broker.base import BrokerUnavailable
 from app.domain.errors import DomainError, RateLimitedError
@@ -70,9 +70,9 @@ async def stream() -> Response | None:
     return None
 
 
-# Authentication happens in-band (the first message); the route policy test sees it as
-# an authenticated route, which it is.
-setattr(stream, AUTH_ATTRIBUTE, True)
+# Authentication happens in-band (the first message), and every frame counts against the
+# caller's limit (_read_frames): the route-policy test sees both.
+mark_guarded(stream, AUTHENTICATED, RATE_LIMITED_PER_USER)
 
 
 async def serve_socket(hub: Hub, auth: AuthService, settings: Settings) -> None:

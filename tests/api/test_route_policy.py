@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from quart import Quart
 
-from app.api.auth_context import AUTH_ATTRIBUTE, PUBLIC_ATTRIBUTE
+from app.api.guards import (
+    AUTHENTICATED, CLIENT_MUTATION_ID, IDEMPOTENT, ORDER, PUBLIC, RATE_LIMITED_PER_IP, RATE_LIMITED_PER_USER,
+    WRITE_SCOPE, guards_of,
+)
+
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def api_rules(app: Quart):
@@ -16,10 +21,12 @@ def api_rules(app: Quart):
 async def test_every_api_route_requires_a_token_unless_marked_public(app: Quart) -> None:
     public = set()
     for rule, view in api_rules(app):
-        if getattr(view, PUBLIC_ATTRIBUTE, False):
+        guards = guards_of(view)
+        if PUBLIC in guards:
+            assert AUTHENTICATED not in guards, rule.rule
             public.add(rule.rule)
         else:
-            assert getattr(view, AUTH_ATTRIBUTE, False), f"{rule.rule} is neither authenticated nor public"
+            assert AUTHENTICATED in guards, f"{rule.rule} is neither authenticated nor public"
     assert public == {"/api/v1/auth/register", "/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/logout"}
 
 
@@ -32,7 +39,34 @@ async def test_every_api_route_is_documented_in_openapi(app: Quart) -> None:
 
 
 async def test_every_api_route_is_rate_limited(app: Quart) -> None:
-    """Authenticated routes are limited per user inside requires_auth; public ones per IP."""
+    """Authenticated routes are limited per user; public ones per client IP."""
     for rule, view in api_rules(app):
-        scope = getattr(view, PUBLIC_ATTRIBUTE, None)
-        assert scope or getattr(view, AUTH_ATTRIBUTE, False), rule.rule
+        guards = guards_of(view)
+        expected = RATE_LIMITED_PER_IP if PUBLIC in guards else RATE_LIMITED_PER_USER
+        assert expected in guards, f"{rule.rule} is not rate limited ({guards})"
+
+
+async def test_guards_run_in_the_one_order(app: Quart) -> None:
+    """Each guard relies on the ones before it (the rate limit and the scope check need
+    the caller); a route that stacked them otherwise would fail at run time."""
+    for rule, view in api_rules(app):
+        guards = guards_of(view)
+        assert len(set(guards)) == len(guards), f"{rule.rule} repeats a guard: {guards}"
+        assert list(guards) == sorted(guards, key=ORDER.index), f"{rule.rule} runs its guards out of order: {guards}"
+
+
+async def test_every_write_is_scoped_and_echoes_its_client_mutation_id(app: Quart) -> None:
+    """A read-only API token may only read; every write's events carry the client mutation
+    id; every authenticated POST can be retried with an Idempotency-Key."""
+    for rule, view in api_rules(app):
+        guards = guards_of(view)
+        if PUBLIC in guards:
+            assert not {WRITE_SCOPE, CLIENT_MUTATION_ID, IDEMPOTENT} & set(guards), rule.rule
+            continue
+        methods = set(rule.methods or ()) & UNSAFE_METHODS
+        if methods:
+            assert WRITE_SCOPE in guards, f"{rule.rule} {methods} lets a read-only token write"
+            assert CLIENT_MUTATION_ID in guards, f"{rule.rule} {methods} drops the client mutation id"
+        else:
+            assert WRITE_SCOPE not in guards, f"{rule.rule} refuses read-only tokens a read"
+        assert (IDEMPOTENT in guards) == ("POST" in methods), f"{rule.rule} {methods}: Idempotency-Key"
