@@ -12,7 +12,9 @@ import sys
 from pathlib import Path
 from typing import Any, Coroutine
 
+from app.ops.common import OpsError
 from app.settings import Settings
+from app.store.base import StoreUnavailable
 
 EXIT_FAILED = 1
 
@@ -39,9 +41,6 @@ def add_ops_commands(commands: Subcommands) -> None:
 
 
 def run_ops_command(args: argparse.Namespace, settings: Settings) -> int:
-    from app.ops.common import OpsError
-    from app.store.base import StoreUnavailable
-
     try:
         _dispatch(args, settings)
     except OpsError as error:
