@@ -25,7 +25,3 @@ def parse_time(text: str) -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
-
-
-def normalise_time(text: str) -> str:
-    return format_time(parse_time(text))

@@ -18,7 +18,3 @@ def new_id() -> str:
         chars.append(_ALPHABET[value & 31])
         value >>= 5
     return "".join(reversed(chars))
-
-
-def looks_like_id(value: str) -> bool:
-    return len(value) == 26 and all(char in _ALPHABET for char in value)

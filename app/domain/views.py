@@ -1,4 +1,4 @@
-"""The public JSON shape of each record (DESIGN.md "Public contract, v1"), used by the REST
+"""The public JSON shape of each record (docs/design.md "Public contract, v1"), used by the REST
 API, event data and WebSocket messages alike, so that the three never disagree.
 """
 
@@ -11,11 +11,6 @@ from app.domain.models import ApiToken, Board, Comment, Event, Member, Notificat
 
 def user_view(user: User) -> dict[str, Any]:
     return {"id": user.id, "email": user.email, "name": user.name, "created_at": user.created_at}
-
-
-def public_user_view(user: User) -> dict[str, Any]:
-    """What other members may see of a user."""
-    return {"id": user.id, "name": user.name}
 
 
 def board_view(board: Board, role: Role | None = None) -> dict[str, Any]:

@@ -16,7 +16,6 @@ from app.domain.models import User
 from app.observability import metrics
 from app.realtime.subscription import BoardSubscription
 
-CLOSE_NORMAL = 1000
 CLOSE_POLICY = 1008  # the client floods us with frames faster than we read them
 CLOSE_TOO_BIG = 1009
 CLOSE_INTERNAL = 1011
@@ -33,10 +32,6 @@ MAX_PACKED_CHARS = 256 * 1024
 _numbers = itertools.count(1)
 
 SendText = Callable[[str], Awaitable[None]]
-
-
-class ConnectionGone(Exception):
-    """The peer went away while we were writing to it."""
 
 
 class Connection:

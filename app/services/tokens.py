@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 API_TOKEN_PREFIX = "twp_"  # recognisable by secret scanners, and by authenticate()
 DISPLAY_PREFIX_LENGTH = len(API_TOKEN_PREFIX) + 8
 MAX_TOKENS_PER_USER = 50
-MAX_TOKEN_BOARDS = 50
 # last_used_at is written at most once a minute per token, across every instance.
 LAST_USED_THROTTLE_SECONDS = 60
 LAST_USED_KEY = "api-token-used:"

@@ -1,4 +1,4 @@
-"""Auth as DESIGN.md's contract states it: register, login, refresh rotation with reuse
+"""Auth as docs/design.md's contract states it: register, login, refresh rotation with reuse
 detection, logout, /users/me, and every way a bad token is refused."""
 
 from __future__ import annotations
