@@ -8,7 +8,9 @@ from quart import Quart
 from quart_schema import Info, QuartSchema
 from starlette_compress import CompressMiddleware
 
-from app.api import auth, boards, comments, event_stream, health, notifications, pages, tasks, tokens, webhooks, websocket
+from app.api import (
+    auth, boards, comments, event_stream, health, notifications, pages, tasks, tokens, webhooks, websocket,
+)
 from app.api.assets import install_asset_urls
 from app.api.errors import register_error_handlers
 from app.api.http_policy import install_http_policy

@@ -113,5 +113,5 @@ class IdempotencyService:
 
 
 def _in_progress() -> ConflictError:
-    return ConflictError("idempotency_in_progress", "A request with this Idempotency-Key is still running; retry shortly.",
-                         retry_after=1)
+    return ConflictError("idempotency_in_progress",
+                         "A request with this Idempotency-Key is still running; retry shortly.", retry_after=1)
