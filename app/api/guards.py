@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from quart import g
 
 from app.api.auth_context import bearer_token, caller
-from app.api.errors import APIError
 from app.api.mutations import bind_client_mutation_id, run_idempotently
 from app.api.rate_limits import limit_by_ip, limit_by_user
+from app.domain.errors import UnauthenticatedError
 from app.runtime import current_runtime
 from app.services.access import insufficient_scope
 
@@ -61,7 +61,7 @@ def _guard(name: str, check: Callable[[], Awaitable[None]]) -> Callable[[F], F]:
             await check()
             return await handler(*args, **kwargs)
 
-        return mark_guarded(guarded, name)  # type: ignore[arg-type]
+        return mark_guarded(cast(F, guarded), name)
 
     return decorate
 
@@ -69,8 +69,7 @@ def _guard(name: str, check: Callable[[], Awaitable[None]]) -> Callable[[F], F]:
 async def _authenticate() -> None:
     token = bearer_token()
     if token is None:
-        raise APIError(401, "unauthorized", "Send an access token: Authorization: Bearer <token>.",
-                       headers={"WWW-Authenticate": "Bearer"})
+        raise UnauthenticatedError("unauthorized", "Send an access token: Authorization: Bearer <token>.")
     g.caller = await current_runtime().services.auth.authenticate(token)
 
 
@@ -105,4 +104,4 @@ def idempotent(handler: F) -> F:
     async def replayable(*args: Any, **kwargs: Any) -> Any:
         return await run_idempotently(caller().user.id, lambda: handler(*args, **kwargs))
 
-    return mark_guarded(replayable, IDEMPOTENT)  # type: ignore[arg-type]
+    return mark_guarded(cast(F, replayable), IDEMPOTENT)
