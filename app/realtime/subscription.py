@@ -36,7 +36,7 @@ class BoardSubscription[C: Outbox]:
                  "pending", "lossy", "epoch", "_report_gap", "_end")
 
     def __init__(self, conn: C, board_id: str, user_id: str, epoch: int,
-                 report_gap: Callable[[], None], end: Callable[["BoardSubscription[C]", str], None]) -> None:
+                 report_gap: Callable[[], None], end: Callable[[BoardSubscription[C], str], None]) -> None:
         self.conn = conn
         self.board_id = board_id
         self.user_id = user_id
