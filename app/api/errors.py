@@ -64,7 +64,6 @@ class APIError(Exception):
         message: str,
         details: Any = None,
         headers: dict[str, str] | None = None,
-        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -72,8 +71,6 @@ class APIError(Exception):
         self.message = message
         self.details = details
         self.headers = headers or {}
-        # Top-level members beside "error", e.g. "current" on a 409 version conflict.
-        self.extra = extra or {}
 
 
 def error_body(code: str, message: str, details: Any = None, **extra: Any) -> dict[str, Any]:
@@ -124,7 +121,7 @@ def _validation_details(error: Exception) -> Any:
 def register_error_handlers(app: Quart) -> None:
     @app.errorhandler(APIError)
     async def handle_api_error(error: APIError) -> Response:
-        return error_response(error.status, error.code, error.message, error.details, error.headers, **error.extra)
+        return error_response(error.status, error.code, error.message, error.details, error.headers)
 
     @app.errorhandler(DomainError)
     async def handle_domain_error(error: DomainError) -> Response:
