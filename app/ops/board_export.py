@@ -3,18 +3,25 @@ its whole event log, read through the Store protocol only, so it works on either
 
 Users are referred to by email in the file (``users`` maps every user id the board
 mentions to an email): ids mean nothing in another deployment, emails do.
+
+The file is written as the pages are read, so memory stays bounded by a page whatever
+the board's size. ``users`` comes before the tasks and events in the file but is only
+known after reading them, so they are spooled to an unnamed temporary file beside the
+output first, then copied after the head.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, AsyncIterator
 
 from app.domain import clock
-from app.domain.models import TaskFilter, TaskPageRequest, TaskSort
+from app.domain.models import Board, TaskFilter, TaskPageRequest, TaskSort
 from app.domain.views import board_view, event_view, member_view, task_view
-from app.ops.common import OpsError, check_output_free, opened_store, progress, write_atomically
+from app.ops.common import OpsError, check_output_free, opened_store, progress, written_atomically
 from app.settings import Settings
 from app.store.base import Store
 
@@ -23,78 +30,112 @@ FORMAT = "taskwire.board-export"
 FORMAT_VERSION = 1
 PAGE_SIZE = 500
 PROGRESS_EVERY = 1000
+# The layout of json.dumps(document, ensure_ascii=False, indent=1), which the file has
+# always had: the streamed file is byte for byte what encoding the whole document gives.
+INDENT = 1
 
 
 async def export_board(settings: Settings, board_id: str, output: Path, *, force: bool = False) -> None:
     check_output_free(output, force)
     async with opened_store(settings) as store:
-        document = await build_export(store, board_id)
-    write_atomically(output, json.dumps(document, ensure_ascii=False, indent=1).encode())
-    progress(COMMAND, f"wrote {output} ({len(document['tasks'])} tasks, {len(document['events'])} events)")
+        with written_atomically(output) as handle:
+            # The spool goes where the operator made room for the file.
+            tasks, events = await write_export(store, board_id, handle, output.parent)
+    progress(COMMAND, f"wrote {output} ({tasks} tasks, {events} events)")
 
 
-async def build_export(store: Store, board_id: str) -> dict[str, Any]:
+async def write_export(store: Store, board_id: str, out: IO[bytes], spool_dir: Path | None = None) -> tuple[int, int]:
+    """Write the board's export to ``out``; return how many tasks and events it holds."""
     board = await store.get_board(board_id)
     if board is None:
         raise OpsError(f"no board with id {board_id!r}")
     progress(COMMAND, f"board {board.id} {board.name!r} at seq {board.seq}")
     members = await store.list_members(board_id)
     progress(COMMAND, f"{len(members)} members")
-    tasks = [task_view(task) for task in await _all_tasks(store, board_id)]
-    events = [event_view(event) for event in await _all_events(store, board_id)]
     users = {member.user_id: member.email for member in members}
-    await _add_other_users(store, users, tasks, events)
-    latest = await store.get_board(board_id)
-    if latest is not None and latest.seq != board.seq:
-        # Tasks and events were read at different moments; the file is still usable, but
-        # not one instant of the board. A quiet moment gives an exact snapshot.
-        progress(COMMAND, f"warning: the board changed during the export (seq {board.seq} -> {latest.seq})")
-    return {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "exported_at": clock.now(),
-        "board": board_view(board),
-        "members": [member_view(member) for member in members],
-        "users": users,
-        "tasks": tasks,
-        "events": events,
-    }
+    mentioned: set[str] = set()
+    with tempfile.TemporaryFile(dir=spool_dir) as spool:
+        tasks = await _write_array(spool, "tasks", _task_views(store, board_id, mentioned))
+        events = await _write_array(spool, "events", _event_views(store, board_id, mentioned))
+        await _add_other_users(store, users, mentioned)
+        _warn_if_changed(board, await store.get_board(board_id))
+        head = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "exported_at": clock.now(),
+            "board": board_view(board),
+            "members": [member_view(member) for member in members],
+            "users": users,
+        }
+        # The head's closing "\n}" is written after the arrays instead.
+        out.write(_encode(head)[:-2])
+        spool.seek(0)
+        shutil.copyfileobj(spool, out)
+        out.write(b"\n}")
+    return tasks, events
 
 
-async def _all_tasks(store: Store, board_id: str) -> list:
-    tasks: list = []
+def _encode(value: Any, depth: int = 0) -> bytes:
+    text = json.dumps(value, ensure_ascii=False, indent=INDENT)
+    # No line of it can start inside a string: the encoder escapes newlines in strings.
+    return text.replace("\n", "\n" + " " * (INDENT * depth)).encode()
+
+
+async def _write_array(out: IO[bytes], key: str, items: AsyncIterator[dict[str, Any]]) -> int:
+    """``,\\n "key": [...]`` as a member of the top-level object, one item at a time."""
+    inner = b"\n" + b" " * (2 * INDENT)
+    out.write(f',\n{" " * INDENT}{json.dumps(key)}: ['.encode())
+    count = 0
+    async for item in items:
+        out.write(b"," + inner if count else inner)
+        out.write(_encode(item, 2))
+        count += 1
+    out.write(f"\n{' ' * INDENT}]".encode() if count else b"]")
+    return count
+
+
+async def _task_views(store: Store, board_id: str, mentioned: set[str]) -> AsyncIterator[dict[str, Any]]:
+    count = 0
     after: tuple[str | int, str] | None = None
     while True:
         page = await store.list_tasks(TaskPageRequest(board_id, TaskFilter(), TaskSort.POSITION, PAGE_SIZE, after))
-        tasks.extend(page.items)
-        if len(tasks) % PROGRESS_EVERY < len(page.items) or not page.has_more:
-            progress(COMMAND, f"{len(tasks)} tasks")
+        for task in page.items:
+            # Former members still appear as assignees and authors: their emails go in users.
+            mentioned.update(task.assignees)
+            mentioned.add(task.created_by)
+            yield task_view(task)
+        count += len(page.items)
+        if count % PROGRESS_EVERY < len(page.items) or not page.has_more:
+            progress(COMMAND, f"{count} tasks")
         if not page.has_more or not page.items:
-            return tasks
+            return
         last = page.items[-1]
         after = (last.position, last.id)
 
 
-async def _all_events(store: Store, board_id: str) -> list:
-    events: list = []
+async def _event_views(store: Store, board_id: str, mentioned: set[str]) -> AsyncIterator[dict[str, Any]]:
+    count = 0
     after_seq = 0
     while batch := await store.list_events(board_id, after_seq, PAGE_SIZE):
-        events.extend(batch)
+        for event in batch:
+            mentioned.add(event.actor)
+            yield event_view(event)
+        count += len(batch)
         after_seq = batch[-1].seq
-        if len(events) % PROGRESS_EVERY < len(batch):
-            progress(COMMAND, f"{len(events)} events")
-    progress(COMMAND, f"{len(events)} events")
-    return events
+        if count % PROGRESS_EVERY < len(batch):
+            progress(COMMAND, f"{count} events")
+    progress(COMMAND, f"{count} events")
 
 
-async def _add_other_users(store: Store, users: dict[str, str], tasks: list[dict], events: list[dict]) -> None:
-    """Former members still appear as assignees, authors and actors: record their emails too."""
-    mentioned: set[str] = set()
-    for task in tasks:
-        mentioned.update(task["assignees"])
-        mentioned.add(task["created_by"])
-    mentioned.update(event["actor"] for event in events)
+async def _add_other_users(store: Store, users: dict[str, str], mentioned: set[str]) -> None:
     for user_id in sorted(mentioned - users.keys()):
         user = await store.get_user(user_id)
         if user is not None:
             users[user_id] = user.email
+
+
+def _warn_if_changed(board: Board, latest: Board | None) -> None:
+    if latest is not None and latest.seq != board.seq:
+        # Tasks and events were read at different moments; the file is still usable, but
+        # not one instant of the board. A quiet moment gives an exact snapshot.
+        progress(COMMAND, f"warning: the board changed during the export (seq {board.seq} -> {latest.seq})")

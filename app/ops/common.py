@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
-from typing import AsyncIterator
+from typing import AsyncIterator, BinaryIO, Iterator
 
 from app.settings import Settings
 from app.store import create_store
@@ -43,14 +43,16 @@ def partial_path(target: Path) -> Path:
     return target.with_name(f".{target.name}.{os.getpid()}.partial")
 
 
-def write_atomically(target: Path, data: bytes) -> None:
-    """Write ``target`` so that a crash or a full disk never leaves a truncated file under
-    its name (an operator would take it for a good export)."""
+@contextlib.contextmanager
+def written_atomically(target: Path) -> Iterator[BinaryIO]:
+    """A file to write ``target`` through, so that a crash or a full disk never leaves a
+    truncated file under its name (an operator would take it for a good export): it gets
+    the name only once the block has ended without an error and the data is on disk."""
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = partial_path(target)
     try:
         with open(partial, "wb") as handle:
-            handle.write(data)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(partial, target)
