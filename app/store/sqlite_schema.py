@@ -217,7 +217,38 @@ _NOTIFICATIONS = (
     "CREATE INDEX notifications_board ON notifications (board_id)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_INITIAL, _TOKENS_AND_COMMENTS, _WEBHOOKS, _NOTIFICATIONS)
+# The full-text index also holds each task's board id, so that a search matches within one
+# board instead of listing every match in the file (issue 13). Rebuilt from the tasks.
+_FTS_BY_BOARD = (
+    "DROP TRIGGER tasks_fts_insert",
+    "DROP TRIGGER tasks_fts_delete",
+    "DROP TRIGGER tasks_fts_update",
+    "DROP TABLE tasks_fts",
+    """CREATE VIRTUAL TABLE tasks_fts USING fts5 (
+        board_id, title, description, content = 'tasks', content_rowid = 'rid',
+        tokenize = 'unicode61 remove_diacritics 2'
+    )""",
+    """CREATE TRIGGER tasks_fts_insert AFTER INSERT ON tasks BEGIN
+        INSERT INTO tasks_fts (rowid, board_id, title, description)
+        VALUES (new.rid, new.board_id, new.title, new.description);
+    END""",
+    """CREATE TRIGGER tasks_fts_delete AFTER DELETE ON tasks BEGIN
+        INSERT INTO tasks_fts (tasks_fts, rowid, board_id, title, description)
+        VALUES ('delete', old.rid, old.board_id, old.title, old.description);
+    END""",
+    # A task never changes board, so only title and description changes reindex it.
+    """CREATE TRIGGER tasks_fts_update AFTER UPDATE OF title, description ON tasks BEGIN
+        INSERT INTO tasks_fts (tasks_fts, rowid, board_id, title, description)
+        VALUES ('delete', old.rid, old.board_id, old.title, old.description);
+        INSERT INTO tasks_fts (rowid, board_id, title, description)
+        VALUES (new.rid, new.board_id, new.title, new.description);
+    END""",
+    "INSERT INTO tasks_fts (tasks_fts) VALUES ('rebuild')",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    _INITIAL, _TOKENS_AND_COMMENTS, _WEBHOOKS, _NOTIFICATIONS, _FTS_BY_BOARD,
+)
 
 
 class SchemaTooNew(RuntimeError):

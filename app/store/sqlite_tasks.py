@@ -7,6 +7,7 @@ transaction by ``SQLiteStore``; raising rolls the whole use case back.
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import sqlite3
 from typing import Any
@@ -124,33 +125,111 @@ def last_position(conn: sqlite3.Connection, board_id: str, status: str) -> str |
     return row[0]
 
 
-def _filters(request: TaskPageRequest) -> tuple[list[str], list[Any]]:
-    wanted = request.filter
-    clauses, params = ["t.board_id = ?"], [request.board_id]
-    if wanted.status is not None:
-        clauses.append("t.status = ?")
-        params.append(wanted.status)
-    if wanted.assignee is not None:
-        clauses.append("t.id IN (SELECT task_id FROM task_assignees WHERE board_id = ? AND user_id = ?)")
-        params += [request.board_id, wanted.assignee]
+# A set filter (text, label, assignee) matched by at most this many tasks of the board
+# drives the query: those tasks are fetched by rowid and sorted. Above it, walking the
+# sort's index and checking each task finds a page of matches within a few thousand
+# steps. Either way a page costs about the same whatever the board's size; the walk alone
+# read the whole board for a rare word or label (issue 13).
+DRIVING_MATCHES = 1000
+
+
+def _board_match(board_id: str, words: str) -> str:
+    """The FTS5 query for ``words`` (see fts_query) within one board's tasks: the index
+    holds each task's board id, so a common word never lists the other boards' matches."""
+    quoted = '"' + board_id.replace('"', '""') + '"'
+    return f"board_id : {quoted} AND {{title description}} : ({words})"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _SetFilter:
+    """A filter matching a set of the board's tasks: a statement listing their rowids,
+    and the same condition as a check on one task ``t``."""
+
+    probe: str
+    probe_params: list[Any]
+    check: str
+    check_params: list[Any]
+
+
+def _set_filters(request: TaskPageRequest, match: str | None) -> list[_SetFilter]:
+    wanted, board_id = request.filter, request.board_id
+    found = []
+    if match is not None:
+        found.append(_SetFilter("SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH ?", [match],
+                                "t.rid IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH ?)", [match]))
+    # Correlated checks, not IN lists: a walk stops at the page's end instead of first
+    # listing every task of the board that has the label or the assignee.
     if wanted.label is not None:
-        clauses.append("t.id IN (SELECT task_id FROM task_labels WHERE board_id = ? AND label = ?)")
-        params += [request.board_id, wanted.label]
-    if wanted.text is not None:
-        match = fts_query(wanted.text)
-        # Text without a single word cannot match any task (as in MongoDB's $text).
-        clauses.append("0" if match is None else "t.rid IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH ?)")
-        params += [] if match is None else [match]
-    return clauses, params
+        found.append(_SetFilter(
+            "SELECT t.rid FROM task_labels l JOIN tasks t ON t.id = l.task_id WHERE l.board_id = ? AND l.label = ?",
+            [board_id, wanted.label],
+            "EXISTS (SELECT 1 FROM task_labels l WHERE l.board_id = t.board_id AND l.label = ? AND l.task_id = t.id)",
+            [wanted.label]))
+    if wanted.assignee is not None:
+        found.append(_SetFilter(
+            "SELECT t.rid FROM task_assignees a JOIN tasks t ON t.id = a.task_id"
+            " WHERE a.board_id = ? AND a.user_id = ?",
+            [board_id, wanted.assignee],
+            "EXISTS (SELECT 1 FROM task_assignees a"
+            " WHERE a.board_id = t.board_id AND a.user_id = ? AND a.task_id = t.id)",
+            [wanted.assignee]))
+    return found
+
+
+def _driving(conn: sqlite3.Connection, filters: list[_SetFilter]) -> tuple[_SetFilter, list[int]] | None:
+    """The set filter matching the fewest tasks with their rowids, if it matches at most
+    DRIVING_MATCHES; None when every one matches more (or there is none)."""
+    fewest: tuple[_SetFilter, list[int]] | None = None
+    for candidate in filters:
+        rows = conn.execute(f"{candidate.probe} LIMIT ?", [*candidate.probe_params, DRIVING_MATCHES + 1]).fetchall()
+        if len(rows) <= DRIVING_MATCHES and (fewest is None or len(rows) < len(fewest[1])):
+            fewest = candidate, [row[0] for row in rows]
+    return fewest
+
+
+def _where(request: TaskPageRequest, set_filters: list[_SetFilter],
+           driver: tuple[_SetFilter, str, list[Any]] | None, rowids_drive: bool = True) -> tuple[str, list[Any]]:
+    """The WHERE clause. With a ``driver`` (a set filter, and a statement listing the
+    rowids it matches) that list drives, unless ``rowids_drive`` is false: then the
+    planner chooses. Without one, the board's index for the sort does."""
+    if driver is None:
+        clauses, params = ["t.board_id = ?"], [request.board_id]
+    else:
+        # The unary + keeps the planner off the board's indexes.
+        board = "+t.board_id = ?" if rowids_drive else "t.board_id = ?"
+        clauses, params = [f"t.rid IN ({driver[1]})", board], [*driver[2], request.board_id]
+    if request.filter.status is not None:
+        clauses.append("t.status = ?")
+        params.append(request.filter.status)
+    for set_filter in set_filters:
+        if driver is None or set_filter is not driver[0]:
+            clauses.append(set_filter.check)
+            params += set_filter.check_params
+    return " AND ".join(clauses), params
 
 
 def list_tasks(conn: sqlite3.Connection, request: TaskPageRequest) -> TaskPage:
-    """Two queries at most (the page, the total), whatever the page size."""
-    clauses, params = _filters(request)
-    where = " AND ".join(clauses)
+    """A probe per set filter (at most DRIVING_MATCHES rows each), then the page and the total."""
+    match = None
+    if request.filter.text is not None:
+        words = fts_query(request.filter.text)
+        if words is None:
+            # Text without a single word cannot match any task (as in MongoDB's $text).
+            return TaskPage(items=[], has_more=False, total=0 if request.include_total else None)
+        match = _board_match(request.board_id, words)
+    set_filters = _set_filters(request, match)
+    driving = _driving(conn, set_filters)
+    page_driver = None if driving is None else (driving[0], "SELECT value FROM json_each(?)", [json.dumps(driving[1])])
+    where, params = _where(request, set_filters, page_driver)
     total = None
     if request.include_total:
-        total = conn.execute(f"SELECT count(*) FROM tasks t WHERE {where}", params).fetchone()[0]
+        count_where, count_params = where, params
+        if page_driver is None and set_filters:
+            # Every match is read anyway: one list of the first set filter's matches
+            # checked along the board's smallest index beats a check per task.
+            first = set_filters[0]
+            count_where, count_params = _where(request, set_filters, (first, first.probe, first.probe_params), False)
+        total = conn.execute(f"SELECT count(*) FROM tasks t WHERE {count_where}", count_params).fetchone()[0]
     column = _SORT_COLUMNS[TaskSort(request.sort)]
     direction, beyond = ("DESC", "<") if sort_is_descending(request.sort) else ("ASC", ">")
     page_params = list(params)
