@@ -61,8 +61,11 @@ INDEXES: tuple[IndexSpec, ...] = (
     _index(TASKS, "tasks_board_updated", ("board_id", 1), ("updated_at", 1), ("_id", 1)),
     _index(TASKS, "tasks_board_due", ("board_id", 1), ("due_key", 1), ("_id", 1)),
     _index(TASKS, "tasks_board_priority", ("board_id", 1), ("priority_rank", 1), ("_id", 1)),
-    _index(TASKS, "tasks_board_assignees", ("board_id", 1), ("assignees", 1)),
-    _index(TASKS, "tasks_board_labels", ("board_id", 1), ("labels", 1)),
+    # An assignee's or a label's tasks in board order straight from the index: without the
+    # sort keys the server must sort every match, or walk the board and filter (issue 13).
+    # (The earlier tasks_board_assignees and tasks_board_labels are prefixes of these.)
+    _index(TASKS, "tasks_board_assignees_position", ("board_id", 1), ("assignees", 1), ("position", 1), ("_id", 1)),
+    _index(TASKS, "tasks_board_labels_position", ("board_id", 1), ("labels", 1), ("position", 1), ("_id", 1)),
     # board_id as an equality prefix keeps each search inside one board's postings.
     # Language "none": no stemming or stop words, so every word the user typed counts,
     # whatever language the tasks are written in.
