@@ -31,7 +31,6 @@ import json
 import os
 import random
 import re
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -51,6 +50,7 @@ from app.domain.models import TaskFilter, TaskPageRequest, TaskSort, User  # noq
 from app.ops.board_export import FORMAT, FORMAT_VERSION  # noqa: E402
 from app.store import create_store  # noqa: E402
 from app.store.base import Store  # noqa: E402
+from tests.support.sqlite_plans import RecordingConnection, query_plan  # noqa: E402
 
 COLUMNS = ["todo", "doing", "review", "done"]
 LABELS = [f"label{number}" for number in range(10)]
@@ -222,23 +222,12 @@ def operations(person_email_id: str) -> list[Operation]:
         Operation("search common", TaskFilter(text=COMMON_WORD)),
         # Two letters, as typed into a search box: most tasks have a word starting so.
         Operation("search prefix", TaskFilter(text="ka")),
+        Operation("search 2 words", TaskFilter(text=f"{RARE_WORD} {COMMON_WORD[:3]}")),
         Operation("label", TaskFilter(label=LABELS[3])),
         Operation("label unused", TaskFilter(label="unused")),
         Operation("assignee", TaskFilter(assignee=person_email_id)),
         Operation("assignee+column", TaskFilter(assignee=person_email_id, status="review")),
     ]
-
-
-class RecordingConnection:
-    """Hands every statement to the real connection and keeps it, to re-run it alone."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-        self.statements: list[tuple[str, list[Any]]] = []
-
-    def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
-        self.statements.append((sql, list(params)))
-        return self.conn.execute(sql, params)
 
 
 def median_ms(work: Any, repeat: int) -> float:
@@ -270,9 +259,7 @@ def measure_sqlite(db_path: Path, board_id: str, size: int, op: Operation, repea
         count_ms = median_ms(lambda: conn.execute(*count_sql).fetchall(), repeat)
         untimed = TaskPageRequest(board_id, op.task_filter, TaskSort.POSITION, PAGE)
         store_ms = median_ms(lambda: sqlite_tasks.list_tasks(conn, untimed), repeat)
-        plan = []
-        for sql, params in [*before, page_sql]:
-            plan += [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
+        plan = [line for sql, params in [*before, page_sql] for line in query_plan(conn, sql, params)]
     finally:
         conn.close()
     return Measured(size, op.name, len(page.items), page.total, page_ms, count_ms, store_ms, plan)
@@ -303,20 +290,19 @@ async def measure_mongo(store: Store, database_url: str, board_id: str, size: in
 
 
 def describe_mongo_plan(explained: dict[str, Any]) -> list[str]:
-    """The winning plan's stages, outermost first, with each index used, and the counts."""
-    planner = explained.get("queryPlanner", {})
+    """A real server's winning plan (stages outermost first, with each index), or
+    mongoeco's execution lineage (it scans and sorts in Python, whatever the indexes)."""
     lines = []
-    stage: dict[str, Any] | None = planner.get("winningPlan")
+    stage: dict[str, Any] | None = explained.get("queryPlanner", {}).get("winningPlan")
     while isinstance(stage, dict):
-        name = stage.get("stage") or stage.get("queryPlan", {}).get("stage") or "?"
-        detail = stage.get("indexName") or stage.get("details") or ""
-        lines.append(f"{name} {detail}".strip())
-        stage = stage.get("inputStage") or stage.get("queryPlan")
-    stats = explained.get("executionStats", {})
-    if stats:
-        lines.append("examined: keys {totalKeysExamined} docs {totalDocsExamined}".format_map(
-            {"totalKeysExamined": "?", "totalDocsExamined": "?", **stats}))
-    return lines or [json.dumps(planner, default=str)[:400]]
+        lines.append(f"{stage.get('stage', '?')} {stage.get('indexName', '')}".strip())
+        stage = stage.get("inputStage")
+    if "execution_lineage" in explained:
+        phases = " -> ".join(f"{step['phase']} ({step['detail']})" for step in explained["execution_lineage"])
+        text_index = explained.get("details", {}).get("textQuery", {}).get("index")
+        lines.append(f"{explained.get('engine')}/{explained.get('strategy')}: {phases}"
+                     + (f"; text index {text_index}" if text_index else ""))
+    return lines or [json.dumps(explained, default=str)[:400]]
 
 
 def print_result(result: Measured) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import sqlite3
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import AsyncIterator
 
 import pytest
 
@@ -15,21 +15,10 @@ from app.store import sqlite_tasks
 from app.store.sqlite import SQLiteStore
 from app.store.sqlite_pool import connect
 from tests.store.conftest import Make
+from tests.support.sqlite_plans import RecordingConnection, query_plan
 
 # Enough that the planner cannot hide a board walk behind a tiny table.
 FILLER = 40
-
-
-class RecordingConnection:
-    """Runs each statement on the real connection and keeps it, to explain it after."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-        self.statements: list[tuple[str, list[Any]]] = []
-
-    def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
-        self.statements.append((sql, list(params)))
-        return self.conn.execute(sql, params)
 
 
 @pytest.fixture
@@ -55,8 +44,7 @@ def run(conn: sqlite3.Connection, board: Board, total: bool = False, **wanted: s
 
 
 def plans(conn: sqlite3.Connection, recorder: RecordingConnection) -> list[str]:
-    return [" | ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params))
-            for sql, params in recorder.statements]
+    return [" | ".join(query_plan(conn, sql, params)) for sql, params in recorder.statements]
 
 
 async def seed(make: Make, board: Board) -> None:
