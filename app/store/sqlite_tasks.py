@@ -55,15 +55,24 @@ _SORT_COLUMNS = {
 _WORD = re.compile(r"[^\W_]+")
 
 
-def fts_query(text: str) -> str | None:
+# A prefix this short is the start of most words: FTS5 merges the postings of every word
+# it starts, which costs as much as the search itself, so a probe leaves it out.
+SHORT_PREFIX = 2
+
+
+def fts_query(text: str, *, probe: bool = False) -> str | None:
     """The user's text as an FTS5 query: every word quoted (so nothing in it is FTS
-    syntax), all words required, the last one as a prefix. None when it has no words."""
+    syntax), all words required, the last one as a prefix. None when it has no words.
+    With ``probe``, a last word of at most SHORT_PREFIX letters is left out (so the query
+    may match more tasks than the text does), and None when nothing is left."""
     words = _WORD.findall(text)
     if not words:
         return None
-    terms = [f'"{word}"' for word in words]
-    terms[-1] += "*"
-    return " AND ".join(terms)
+    *whole, last = words
+    terms = [f'"{word}"' for word in whole]
+    if not (probe and len(last) <= SHORT_PREFIX):
+        terms.append(f'"{last}"*')
+    return " AND ".join(terms) or None
 
 
 def get_task(conn: sqlite3.Connection, task_id: str) -> Task | None:
@@ -142,21 +151,27 @@ def _board_match(board_id: str, words: str) -> str:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class _SetFilter:
-    """A filter matching a set of the board's tasks: a statement listing their rowids,
-    and the same condition as a check on one task ``t``."""
+    """A filter matching a set of the board's tasks: a statement listing their rowids
+    (None: too costly to list), and the condition as a check on one task ``t``."""
 
-    probe: str
+    probe: str | None
     probe_params: list[Any]
     check: str
     check_params: list[Any]
+    # False when the probe lists more tasks than the filter matches (a short prefix left out).
+    exact: bool = True
 
 
 def _set_filters(request: TaskPageRequest, match: str | None) -> list[_SetFilter]:
     wanted, board_id = request.filter, request.board_id
     found = []
-    if match is not None:
-        found.append(_SetFilter("SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH ?", [match],
-                                "t.rid IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH ?)", [match]))
+    if wanted.text is not None and match is not None:
+        probe = fts_query(wanted.text, probe=True)
+        found.append(_SetFilter(
+            None if probe is None else "SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH ?",
+            [] if probe is None else [_board_match(board_id, probe)],
+            "t.rid IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH ?)", [_board_match(board_id, match)],
+            exact=probe == match))
     # Correlated checks, not IN lists: a walk stops at the page's end instead of first
     # listing every task of the board that has the label or the assignee.
     if wanted.label is not None:
@@ -181,6 +196,8 @@ def _driving(conn: sqlite3.Connection, filters: list[_SetFilter]) -> tuple[_SetF
     DRIVING_MATCHES; None when every one matches more (or there is none)."""
     fewest: tuple[_SetFilter, list[int]] | None = None
     for candidate in filters:
+        if candidate.probe is None:
+            continue
         rows = conn.execute(f"{candidate.probe} LIMIT ?", [*candidate.probe_params, DRIVING_MATCHES + 1]).fetchall()
         if len(rows) <= DRIVING_MATCHES and (fewest is None or len(rows) < len(fewest[1])):
             fewest = candidate, [row[0] for row in rows]
@@ -202,7 +219,7 @@ def _where(request: TaskPageRequest, set_filters: list[_SetFilter],
         clauses.append("t.status = ?")
         params.append(request.filter.status)
     for set_filter in set_filters:
-        if driver is None or set_filter is not driver[0]:
+        if driver is None or set_filter is not driver[0] or not set_filter.exact:
             clauses.append(set_filter.check)
             params += set_filter.check_params
     return " AND ".join(clauses), params
@@ -210,13 +227,10 @@ def _where(request: TaskPageRequest, set_filters: list[_SetFilter],
 
 def list_tasks(conn: sqlite3.Connection, request: TaskPageRequest) -> TaskPage:
     """A probe per set filter (at most DRIVING_MATCHES rows each), then the page and the total."""
-    match = None
-    if request.filter.text is not None:
-        words = fts_query(request.filter.text)
-        if words is None:
-            # Text without a single word cannot match any task (as in MongoDB's $text).
-            return TaskPage(items=[], has_more=False, total=0 if request.include_total else None)
-        match = _board_match(request.board_id, words)
+    match = None if request.filter.text is None else fts_query(request.filter.text)
+    if request.filter.text is not None and match is None:
+        # Text without a single word cannot match any task (as in MongoDB's $text).
+        return TaskPage(items=[], has_more=False, total=0 if request.include_total else None)
     set_filters = _set_filters(request, match)
     driving = _driving(conn, set_filters)
     page_driver = None if driving is None else (driving[0], "SELECT value FROM json_each(?)", [json.dumps(driving[1])])
@@ -224,11 +238,11 @@ def list_tasks(conn: sqlite3.Connection, request: TaskPageRequest) -> TaskPage:
     total = None
     if request.include_total:
         count_where, count_params = where, params
-        if page_driver is None and set_filters:
-            # Every match is read anyway: one list of the first set filter's matches
-            # checked along the board's smallest index beats a check per task.
-            first = set_filters[0]
-            count_where, count_params = _where(request, set_filters, (first, first.probe, first.probe_params), False)
+        exact = [(f, f.probe, f.probe_params) for f in set_filters if f.exact and f.probe is not None]
+        if page_driver is None and exact:
+            # Every match is read anyway: one list of a set filter's matches checked
+            # along the board's smallest index beats a check per task.
+            count_where, count_params = _where(request, set_filters, exact[0], False)
         total = conn.execute(f"SELECT count(*) FROM tasks t WHERE {count_where}", count_params).fetchone()[0]
     column = _SORT_COLUMNS[TaskSort(request.sort)]
     direction, beyond = ("DESC", "<") if sort_is_descending(request.sort) else ("ASC", ">")
