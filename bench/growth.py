@@ -115,24 +115,37 @@ def export_document(size: int, people: dict[str, str], seed: int) -> dict[str, A
         if index in rare:
             description[rng.randrange(len(description))] = RARE_WORD
         status = COLUMNS[index % len(COLUMNS)]
-        tasks.append({
-            "id": new_id(), "board_id": "source", "title": " ".join(title).capitalize(),
-            "description": " ".join(description), "status": status,
-            "priority": rng.choice(["low", "medium", "high", "urgent"]),
-            "assignees": rng.sample(member_ids, rng.choice([0, 1, 1, 2])),
-            "labels": rng.sample(LABELS, rng.choice([0, 1, 1, 2])),
-            "due_at": None if index % 3 else f"2031-{1 + index % 12:02d}-{1 + index % 28:02d}T09:00:00.000000Z",
-            # Column order scrambled against creation order, as after months of moves.
-            "position": f"a{rng.randrange(10**9):09d}{index:07d}",
-            "created_by": rng.choice([owner_old, *member_ids]), "created_at": at, "updated_at": at,
-            "version": 1,
-        })
+        tasks.append(
+            {
+                "id": new_id(),
+                "board_id": "source",
+                "title": " ".join(title).capitalize(),
+                "description": " ".join(description),
+                "status": status,
+                "priority": rng.choice(["low", "medium", "high", "urgent"]),
+                "assignees": rng.sample(member_ids, rng.choice([0, 1, 1, 2])),
+                "labels": rng.sample(LABELS, rng.choice([0, 1, 1, 2])),
+                "due_at": None if index % 3 else f"2031-{1 + index % 12:02d}-{1 + index % 28:02d}T09:00:00.000000Z",
+                # Column order scrambled against creation order, as after months of moves.
+                "position": f"a{rng.randrange(10**9):09d}{index:07d}",
+                "created_by": rng.choice([owner_old, *member_ids]),
+                "created_at": at,
+                "updated_at": at,
+                "version": 1,
+            }
+        )
     return {
-        "format": FORMAT, "format_version": FORMAT_VERSION, "exported_at": at,
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "exported_at": at,
         "board": {"id": "source", "name": f"Growth {size}", "description": "", "columns": COLUMNS},
-        "members": [{"user_id": old_id, "email": email, "role": "owner" if email == OWNER_EMAIL else "editor"}
-                    for old_id, email in people.items()],
-        "users": people, "tasks": tasks, "events": [],
+        "members": [
+            {"user_id": old_id, "email": email, "role": "owner" if email == OWNER_EMAIL else "editor"}
+            for old_id, email in people.items()
+        ],
+        "users": people,
+        "tasks": tasks,
+        "events": [],
     }
 
 
@@ -184,15 +197,21 @@ def run_app(env: dict[str, str], *args: str, echo_every: int = 0) -> CommandRun:
     """Run ``python -m app ARGS``; echo its progress lines (every ``echo_every``-th task
     count) and return its wall time and peak RSS."""
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "app", *args], cwd=REPO_ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     peak = [0]
     watcher = threading.Thread(target=watch_peak_rss, args=(proc.pid, peak), daemon=True)
     watcher.start()
     output: list[str] = []
     assert proc.stdout is not None
-    for line in proc.stdout:
-        line = line.rstrip("\n")
+    for raw in proc.stdout:
+        line = raw.rstrip("\n")
         output.append(line)
         count = re.search(r"(\d+)(?:/\d+)? (?:tasks|events)$", line)
         if echo_every == 0 or count is None or int(count.group(1)) % echo_every == 0:
@@ -265,8 +284,9 @@ def measure_sqlite(db_path: Path, board_id: str, size: int, op: Operation, repea
     return Measured(size, op.name, len(page.items), page.total, page_ms, count_ms, store_ms, plan)
 
 
-async def measure_mongo(store: Store, database_url: str, board_id: str, size: int, op: Operation,
-                        repeat: int) -> Measured:
+async def measure_mongo(
+    store: Store, database_url: str, board_id: str, size: int, op: Operation, repeat: int
+) -> Measured:
     from pymongo import AsyncMongoClient
 
     from app.store.mongo_query import base_filter, sort_spec
@@ -300,8 +320,10 @@ def describe_mongo_plan(explained: dict[str, Any]) -> list[str]:
     if "execution_lineage" in explained:
         phases = " -> ".join(f"{step['phase']} ({step['detail']})" for step in explained["execution_lineage"])
         text_index = explained.get("details", {}).get("textQuery", {}).get("index")
-        lines.append(f"{explained.get('engine')}/{explained.get('strategy')}: {phases}"
-                     + (f"; text index {text_index}" if text_index else ""))
+        lines.append(
+            f"{explained.get('engine')}/{explained.get('strategy')}: {phases}"
+            + (f"; text index {text_index}" if text_index else "")
+        )
     return lines or [json.dumps(explained, default=str)[:400]]
 
 
@@ -309,8 +331,10 @@ def print_result(result: Measured) -> None:
     count = "" if result.count_ms is None else f"  count {result.count_ms:8.2f} ms"
     store = "" if result.store_ms is None else f"  store {result.store_ms:8.2f} ms"
     total = "" if result.total is None else f" of {result.total}"
-    say(f"{result.board_size:>7} tasks  {result.op:<15}  page {result.page_ms:8.2f} ms{count}{store}"
-        f"  ({result.rows}{total} rows)")
+    say(
+        f"{result.board_size:>7} tasks  {result.op:<15}  page {result.page_ms:8.2f} ms{count}{store}"
+        f"  ({result.rows}{total} rows)"
+    )
     for line in result.plan:
         print(f"      {line}", flush=True)
 
@@ -351,8 +375,9 @@ async def existing_boards(database_url: str, sizes: list[int]) -> dict[int, str]
     return {size: named[f"Growth {size}"] for size in sizes if f"Growth {size}" in named}
 
 
-def build_boards(args: argparse.Namespace, env: dict[str, str], people: dict[str, str],
-                 boards: dict[int, str]) -> dict[int, str]:
+def build_boards(
+    args: argparse.Namespace, env: dict[str, str], people: dict[str, str], boards: dict[int, str]
+) -> dict[int, str]:
     for number, size in enumerate(args.sizes):
         if size in boards:
             say(f"{size} tasks: reusing board {boards[size]}")
@@ -360,11 +385,15 @@ def build_boards(args: argparse.Namespace, env: dict[str, str], people: dict[str
         source = args.data_dir / f"growth-{size}.json"
         began = time.perf_counter()
         source.write_text(json.dumps(export_document(size, people, SEED + number)))
-        say(f"{size} tasks: wrote {source.name} ({source.stat().st_size / 2**20:.1f} MiB) in "
-            f"{time.perf_counter() - began:.1f} s; importing")
+        say(
+            f"{size} tasks: wrote {source.name} ({source.stat().st_size / 2**20:.1f} MiB) in "
+            f"{time.perf_counter() - began:.1f} s; importing"
+        )
         board_id, run = import_board(env, source, size)
-        say(f"{size} tasks: imported as board {board_id} in {run.seconds:.1f} s "
-            f"({size / run.seconds:.0f} tasks/s, peak RSS {run.peak_rss_kib / 1024:.0f} MiB)")
+        say(
+            f"{size} tasks: imported as board {board_id} in {run.seconds:.1f} s "
+            f"({size / run.seconds:.0f} tasks/s, peak RSS {run.peak_rss_kib / 1024:.0f} MiB)"
+        )
         boards[size] = board_id
         source.unlink()
     return dict(sorted(boards.items()))
@@ -396,13 +425,17 @@ def export_boards(args: argparse.Namespace, env: dict[str, str], boards: dict[in
     exports = []
     for size, board_id in boards.items():
         target = args.data_dir / f"export-{size}.json"
-        run = run_app(env, "export-board", board_id, "--output", str(target), "--force",
-                      echo_every=max(size // 5, 1000))
+        run = run_app(
+            env, "export-board", board_id, "--output", str(target), "--force", echo_every=max(size // 5, 1000)
+        )
         file_mib = target.stat().st_size / 2**20
-        exports.append({"board_size": size, "seconds": run.seconds, "file_mib": file_mib,
-                        "peak_rss_mib": run.peak_rss_kib / 1024})
-        say(f"{size:>7} tasks  export  {run.seconds:6.1f} s  file {file_mib:7.1f} MiB  "
-            f"peak RSS {run.peak_rss_kib / 1024:7.1f} MiB ({run.peak_rss_kib / 1024 / file_mib:.2f}x the file)")
+        exports.append(
+            {"board_size": size, "seconds": run.seconds, "file_mib": file_mib, "peak_rss_mib": run.peak_rss_kib / 1024}
+        )
+        say(
+            f"{size:>7} tasks  export  {run.seconds:6.1f} s  file {file_mib:7.1f} MiB  "
+            f"peak RSS {run.peak_rss_kib / 1024:7.1f} MiB ({run.peak_rss_kib / 1024 / file_mib:.2f}x the file)"
+        )
         target.unlink()
     return exports
 
@@ -419,18 +452,24 @@ def summary(results: list[Measured], exports: list[dict[str, Any]]) -> None:
             cells.append(f"{found.page_ms:.2f}{count} ms")
         print(f"| {op} | " + " | ".join(cells) + " |")
     for export in exports:
-        print(f"| export {export['board_size']:,} | {export['seconds']:.1f} s, {export['file_mib']:.1f} MiB file, "
-              f"peak RSS {export['peak_rss_mib']:.0f} MiB |")
+        print(
+            f"| export {export['board_size']:,} | {export['seconds']:.1f} s, {export['file_mib']:.1f} MiB file, "
+            f"peak RSS {export['peak_rss_mib']:.0f} MiB |"
+        )
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="1000,20000,100000",
-                        type=lambda text: [int(part) for part in text.split(",")])
+    parser.add_argument(
+        "--sizes", default="1000,20000,100000", type=lambda text: [int(part) for part in text.split(",")]
+    )
     parser.add_argument("--repeat", type=int, default=15, help="runs of each query; the median is reported")
     parser.add_argument("--data-dir", type=Path, help="where the store goes (default: a temporary folder)")
-    parser.add_argument("--reuse", action="store_true",
-                        help="measure the boards an earlier run left in --data-dir instead of building them again")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure the boards an earlier run left in --data-dir instead of building them again",
+    )
     parser.add_argument("--mongo", action="store_true", help="run on mongoeco's wire server instead of SQLite")
     parser.add_argument("--no-export", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")

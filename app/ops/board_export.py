@@ -15,8 +15,9 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import IO, Any, AsyncIterator
+from typing import IO, Any
 
 from app.domain import clock
 from app.domain.models import Board, TaskFilter, TaskPageRequest, TaskSort
@@ -84,7 +85,7 @@ def _encode(value: Any, depth: int = 0) -> bytes:
 async def _write_array(out: IO[bytes], key: str, items: AsyncIterator[dict[str, Any]]) -> int:
     """``,\\n "key": [...]`` as a member of the top-level object, one item at a time."""
     inner = b"\n" + b" " * (2 * INDENT)
-    out.write(f',\n{" " * INDENT}{json.dumps(key)}: ['.encode())
+    out.write(f",\n{' ' * INDENT}{json.dumps(key)}: [".encode())
     count = 0
     async for item in items:
         out.write(b"," + inner if count else inner)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import AsyncIterator, BinaryIO, Iterator
+from typing import BinaryIO
 
 from app.settings import Settings
 from app.store import create_store

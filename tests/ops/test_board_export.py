@@ -13,6 +13,7 @@ from app.domain import clock
 from app.domain.ids import new_id
 from app.domain.models import Board, Member, Role
 from app.ops import board_export
+from app.ops.common import written_atomically
 from app.store.base import Store
 from tests.ops.test_cli import add_task, add_user, opened, run_app, seed_shared_board, sqlite_url
 
@@ -41,13 +42,22 @@ async def test_the_streamed_file_is_byte_for_byte_the_encoded_document(tmp_path:
         assert data == encoded_whole(data)
         document = json.loads(data)
         assert len(document["tasks"]) == tasks
-        assert list(document) == ["format", "format_version", "exported_at", "board", "members", "users",
-                                  "tasks", "events"]
+        assert list(document) == [
+            "format",
+            "format_version",
+            "exported_at",
+            "board",
+            "members",
+            "users",
+            "tasks",
+            "events",
+        ]
     assert document["tasks"] == [] and document["users"] == {people["Ada"].id: "ada@example.com"}
     full = json.loads((tmp_path / f"{board.id}.json").read_bytes())
     assert full["users"][former.id] == "gone@example.com"
     assert [task["title"] for task in full["tasks"] if task["status"] == "doing"] == [
-        'Ünï “quotes” \\ "escapes"\n\ttab 🚀']
+        'Ünï “quotes” \\ "escapes"\n\ttab 🚀'
+    ]
     assert not list(tmp_path.glob(".*partial")) and not list(tmp_path.glob("tmp*"))
 
 
@@ -66,12 +76,13 @@ async def test_an_export_holds_a_page_of_the_board_in_memory_not_the_whole_board
     try:
         board, people = await seed_shared_board(store)
         for number in range(300):
-            await add_task(store, board, people["Bob"], f"task {number} " + "word " * 1600, "todo",
-                           f"b{number:04d}", [], [])
+            await add_task(
+                store, board, people["Bob"], f"task {number} " + "word " * 1600, "todo", f"b{number:04d}", [], []
+            )
         target = tmp_path / "export.json"
         tracemalloc.start()
         try:
-            with open(target, "wb") as handle:
+            with written_atomically(target) as handle:
                 tasks, _ = await board_export.write_export(store, board.id, handle, tmp_path)
             _, peak = tracemalloc.get_traced_memory()
         finally:

@@ -21,8 +21,12 @@ def test_each_filter_in_board_order_is_one_index_walk(wanted: dict[str, str]) ->
     equalities = {field for field, value in query.items() if not field.startswith("$") and isinstance(value, str)}
     order = [field for field, _ in sort_spec(TaskSort.POSITION)]
 
-    serving = [spec.name for spec in INDEXES if spec.collection == TASKS
-               and {field for field, _ in spec.keys[: len(equalities)]} == equalities
-               and [field for field, _ in spec.keys[len(equalities):]] == order]
+    serving = [
+        spec.name
+        for spec in INDEXES
+        if spec.collection == TASKS
+        and {field for field, _ in spec.keys[: len(equalities)]} == equalities
+        and [field for field, _ in spec.keys[len(equalities) :]] == order
+    ]
 
     assert serving, f"no index serves {sorted(equalities)} ordered by {order}"

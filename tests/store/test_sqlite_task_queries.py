@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import AsyncIterator
 
 import pytest
 
@@ -53,8 +53,16 @@ async def seed(make: Make, board: Board) -> None:
     await make.task(board, title="the quokka", labels=["rare"], assignees=["ray"])
 
 
-@pytest.mark.parametrize("wanted", [{"text": "quokka"}, {"label": "rare"}, {"assignee": "ray"},
-                                    {"text": "quokka", "label": "bug"}, {"text": "quokka qu"}])
+@pytest.mark.parametrize(
+    "wanted",
+    [
+        {"text": "quokka"},
+        {"label": "rare"},
+        {"assignee": "ray"},
+        {"text": "quokka", "label": "bug"},
+        {"text": "quokka qu"},
+    ],
+)
 async def test_a_rare_match_is_read_from_its_own_rows_not_by_walking_the_board(
     sqlite_store: SQLiteStore, db: sqlite3.Connection, wanted: dict[str, str]
 ) -> None:
@@ -107,16 +115,26 @@ async def test_every_plan_gives_the_same_pages_and_totals(
     board = await make.board()
     words = ["alpha beta", "beta gamma", "gamma", "alphabet soup"]
     tasks = [
-        await make.task(board, title=words[n % 4], description=f"number {n}", status=["todo", "doing"][n % 2],
-                        labels=[["bug"], ["ui"], [], ["bug", "ui"]][n % 4][:], assignees=[["ann"], ["bo"], []][n % 3],
-                        position=f"p{(n * 7) % 30:03d}")
+        await make.task(
+            board,
+            title=words[n % 4],
+            description=f"number {n}",
+            status=["todo", "doing"][n % 2],
+            labels=[["bug"], ["ui"], [], ["bug", "ui"]][n % 4][:],
+            assignees=[["ann"], ["bo"], []][n % 3],
+            position=f"p{(n * 7) % 30:03d}",
+        )
         for n in range(30)
     ]
     await make.task(await make.board(), title="alpha beta", labels=["bug"], assignees=["ann"])
-    filters = [dict(zip(("text", "label", "assignee", "status"), combo)) for combo in itertools.product(
-        [None, "alpha", "beta gam", "beta ga", "al", "nothing"], [None, "bug", "ui"], [None, "ann"], [None, "doing"])]
-    for wanted in filters:
-        wanted = {key: value for key, value in wanted.items() if value is not None}
+    filters = [
+        dict(zip(("text", "label", "assignee", "status"), combo, strict=True))
+        for combo in itertools.product(
+            [None, "alpha", "beta gam", "beta ga", "al", "nothing"], [None, "bug", "ui"], [None, "ann"], [None, "doing"]
+        )
+    ]
+    for combination in filters:
+        wanted = {key: value for key, value in combination.items() if value is not None}
         expected = [task.id for task in sorted(tasks, key=lambda t: (t.position, t.id)) if matches(task, wanted)]
         for threshold in (0, 3, 1000):
             monkeypatch.setattr(sqlite_tasks, "DRIVING_MATCHES", threshold)
@@ -129,8 +147,11 @@ def matches(task: Task, wanted: dict[str, str]) -> bool:
         *whole, last = wanted["text"].split()
         if not all(word in text for word in whole) or not any(word.startswith(last) for word in text):
             return False
-    return (wanted.get("label") in (None, *task.labels) and wanted.get("assignee") in (None, *task.assignees)
-            and wanted.get("status") in (None, task.status))
+    return (
+        wanted.get("label") in (None, *task.labels)
+        and wanted.get("assignee") in (None, *task.assignees)
+        and wanted.get("status") in (None, task.status)
+    )
 
 
 async def all_pages(store: SQLiteStore, board: Board, wanted: dict[str, str]) -> tuple[list[str], int | None]:
@@ -138,14 +159,14 @@ async def all_pages(store: SQLiteStore, board: Board, wanted: dict[str, str]) ->
     after = None
     total = None
     while True:
-        page = await store.list_tasks(TaskPageRequest(board.id, TaskFilter(**wanted), TaskSort.POSITION, 4, after,
-                                                      total is None))
+        page = await store.list_tasks(
+            TaskPageRequest(board.id, TaskFilter(**wanted), TaskSort.POSITION, 4, after, total is None)
+        )
         total = page.total if total is None else total
         found += [task.id for task in page.items]
         if not page.has_more:
             return found, total
         after = (task_sort_key(page.items[-1], TaskSort.POSITION), page.items[-1].id)
-
 
 
 async def test_a_file_from_before_the_board_scoped_index_is_upgraded_and_still_finds_its_tasks(
