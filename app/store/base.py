@@ -48,6 +48,15 @@ class StoreUnavailable(StoreError):
     """The database cannot be reached right now."""
 
 
+class StoreNotWritable(StoreUnavailable):
+    """Reads work but writes cannot be made; ``reason`` is ``disk_full``, ``read_only`` or
+    ``write_failed``."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"the store cannot write: {reason} {detail}".strip())
+        self.reason = reason
+
+
 class EmailTaken(StoreError):
     """Another user already has this email (compared case-insensitively)."""
 
@@ -82,6 +91,10 @@ class Store(Protocol):
     async def ping(self) -> None:
         """Return when the database answers; raise StoreUnavailable otherwise."""
 
+    async def check_writable(self) -> None:
+        """Return when a write can be made now (one small write is made to find out);
+        raise StoreNotWritable when it cannot (or StoreUnavailable when nothing answers)."""
+
     # -- users -----------------------------------------------------------------------
     async def create_user(self, user: User) -> None:
         """Raise EmailTaken if the (lower-case) email exists."""
@@ -106,6 +119,19 @@ class Store(Protocol):
 
     async def revoke_refresh_family(self, family_id: str) -> None:
         """Mark every token of the family revoked."""
+
+    # -- revoked sessions (a login session is a refresh family; access tokens carry its id)
+    async def revoke_session(self, session_id: str, until: str) -> None:
+        """Remember the session as revoked until ``until`` (when its last access token has
+        expired) and mark its refresh tokens revoked, the first before the second (or in one
+        write). Idempotent: revoking again keeps the later ``until``. Sessions whose
+        ``until`` has passed may be forgotten."""
+
+    async def session_revoked(self, session_id: str, at: str) -> bool:
+        """True if the session was revoked and ``at`` is before its ``until``."""
+
+    async def list_revoked_sessions(self, at: str) -> list[tuple[str, str]]:
+        """Every (session_id, until) still revoked at ``at``."""
 
     # -- boards ----------------------------------------------------------------------
     async def create_board(self, board: Board, owner: Member) -> None:

@@ -10,10 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from pymongo import AsyncMongoClient, ReturnDocument
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
+from app.domain import clock
+from app.domain.clock import parse_time
 from app.domain.models import RefreshToken, User
-from app.store.base import EmailTaken
+from app.store.base import EmailTaken, StoreNotWritable
 from app.store.mongo_boards import BoardMethods
 from app.store.mongo_comments import CommentMethods
 from app.store.mongo_notifications import NotificationMethods
@@ -24,7 +26,7 @@ from app.store.mongo_records import (
     user_record,
     want_str,
 )
-from app.store.mongo_schema import INDEXES, REFRESH_TOKENS, USERS, Client, ensure_indexes
+from app.store.mongo_schema import INDEXES, PROBE, REFRESH_TOKENS, REVOKED_SESSIONS, USERS, Client, ensure_indexes
 from app.store.mongo_tasks import TaskMethods
 from app.store.mongo_tokens import ApiTokenMethods
 from app.store.mongo_tx import BoardWriter, driver_errors, supports_transactions
@@ -78,6 +80,14 @@ class MongoStore(BoardMethods, TaskMethods, CommentMethods, ApiTokenMethods, Web
     @driver_errors
     async def ping(self) -> None:
         await self._db.command("ping")
+
+    @driver_errors
+    async def check_writable(self) -> None:
+        # The probe collection holds nothing of value; a server out of disk refuses this.
+        try:
+            await self._db[PROBE].update_one({"_id": "writable"}, {"$set": {"at": clock.now()}}, upsert=True)
+        except OperationFailure as exc:
+            raise StoreNotWritable("write_failed", f"({exc.code})") from exc
 
     @property
     def uses_transactions(self) -> bool:
@@ -141,6 +151,30 @@ class MongoStore(BoardMethods, TaskMethods, CommentMethods, ApiTokenMethods, Web
         await self._db[REFRESH_TOKENS].update_many(
             {"family_id": want_str(family_id, "family_id")}, {"$set": {"revoked": True}}
         )
+
+    # -- revoked sessions ------------------------------------------------------------
+
+    @driver_errors
+    async def revoke_session(self, session_id: str, until: str) -> None:
+        sessions = self._db[REVOKED_SESSIONS]
+        key, until = want_str(session_id, "session_id"), want_str(until, "until")
+        # The mark first: a refresh racing this write checks it after storing its new token
+        # (AuthService.rotate), so either it sees the mark or the family update covers it.
+        # $max: revoking again never shortens it. purge_after is a BSON date for the TTL index.
+        await sessions.update_one({"_id": key}, {"$max": {"until": until, "purge_after": parse_time(until)}},
+                                  upsert=True)
+        await self.revoke_refresh_family(key)
+
+    @driver_errors
+    async def session_revoked(self, session_id: str, at: str) -> bool:
+        doc = await self._db[REVOKED_SESSIONS].find_one(
+            {"_id": want_str(session_id, "session_id"), "until": {"$gt": want_str(at, "at")}}, {"_id": 1})
+        return doc is not None
+
+    @driver_errors
+    async def list_revoked_sessions(self, at: str) -> list[tuple[str, str]]:
+        cursor = self._db[REVOKED_SESSIONS].find({"until": {"$gt": want_str(at, "at")}}).sort("until", 1)
+        return [(doc["_id"], doc["until"]) async for doc in cursor]
 
 
 def _duplicate_key_fields(exc: DuplicateKeyError) -> set[str]:

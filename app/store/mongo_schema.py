@@ -26,6 +26,7 @@ COMMENTS = "comments"
 WEBHOOKS = "webhooks"
 WEBHOOK_ATTEMPTS = "webhook_attempts"
 NOTIFICATIONS = "notifications"
+REVOKED_SESSIONS = "revoked_sessions"
 # Written only by the transaction check in open(); holds nothing of value.
 PROBE = "_taskwire_probe"
 
@@ -53,6 +54,9 @@ INDEXES: tuple[IndexSpec, ...] = (
     # Refresh tokens use the token hash as _id (unique by construction).
     _index(REFRESH_TOKENS, "refresh_tokens_family", ("family_id", 1)),
     _index(REFRESH_TOKENS, "refresh_tokens_purge_ttl", ("purge_after", 1), expireAfterSeconds=0),
+    # Revoked sessions use the session id as _id; they go once their last access token has expired.
+    _index(REVOKED_SESSIONS, "revoked_sessions_until", ("until", 1)),
+    _index(REVOKED_SESSIONS, "revoked_sessions_purge_ttl", ("purge_after", 1), expireAfterSeconds=0),
     _index(MEMBERS, "members_board_user_unique", ("board_id", 1), ("user_id", 1), unique=True),
     _index(MEMBERS, "members_user_board", ("user_id", 1), ("board_id", 1)),
     _index(TASKS, "tasks_board_status_position", ("board_id", 1), ("status", 1), ("position", 1), ("_id", 1)),
@@ -103,7 +107,7 @@ async def ensure_indexes(db: Database) -> None:
     for spec in INDEXES:
         by_collection.setdefault(spec.collection, []).append(spec.model())
     for name in (USERS, REFRESH_TOKENS, BOARDS, MEMBERS, TASKS, EVENTS, API_TOKENS, COMMENTS, WEBHOOKS,
-                 WEBHOOK_ATTEMPTS, NOTIFICATIONS):
+                 WEBHOOK_ATTEMPTS, NOTIFICATIONS, REVOKED_SESSIONS):
         models = by_collection.get(name)
         if models is None:
             # Created up front because older servers cannot create a collection inside a transaction.

@@ -8,9 +8,12 @@ this process's single writer thread; reads run on a few reader threads beside it
 from __future__ import annotations
 
 import asyncio
+import os
+import sqlite3
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
+from app.domain import clock
 from app.domain.models import (
     ApiToken,
     Board,
@@ -32,7 +35,7 @@ from app.store import sqlite_comments as comments
 from app.store import sqlite_notifications as notifications
 from app.store import sqlite_tasks as tasks
 from app.store import sqlite_tokens as tokens
-from app.store.base import StoreUnavailable
+from app.store.base import StoreNotWritable, StoreUnavailable
 from app.store.sqlite_pool import ConnectionThreads, in_read_transaction, in_write_transaction
 from app.store.sqlite_schema import apply_migrations
 from app.store.sqlite_webhooks import SQLiteWebhookMethods
@@ -40,6 +43,18 @@ from app.store.sqlite_webhooks import SQLiteWebhookMethods
 T = TypeVar("T")
 
 READER_THREADS = 4
+# Below this much free space the disk counts as full: a write may need a few MiB of WAL.
+MIN_FREE_BYTES = 1024 * 1024
+
+
+_NOT_WRITABLE = {sqlite3.SQLITE_FULL: "disk_full", sqlite3.SQLITE_READONLY: "read_only",
+                 sqlite3.SQLITE_PERM: "read_only", sqlite3.SQLITE_IOERR: "write_failed",
+                 sqlite3.SQLITE_CANTOPEN: "write_failed"}
+
+
+def _write_probe(conn: sqlite3.Connection, at: str) -> None:
+    conn.execute("INSERT INTO write_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at",
+                 (at,))
 
 
 class SQLiteStore(SQLiteWebhookMethods):
@@ -76,6 +91,22 @@ class SQLiteStore(SQLiteWebhookMethods):
     async def ping(self) -> None:
         await self._read(lambda conn: conn.execute("PRAGMA user_version").fetchone())
 
+    async def check_writable(self) -> None:
+        # A small write can still fit in WAL space already allocated while the disk is full,
+        # so the free space is checked as well as the write itself.
+        stats = await asyncio.to_thread(os.statvfs, Path(self._path).parent)
+        if stats.f_flag & os.ST_RDONLY:
+            raise StoreNotWritable("read_only", "(the file system is mounted read-only)")
+        if (free := stats.f_bavail * stats.f_frsize) < MIN_FREE_BYTES:
+            raise StoreNotWritable("disk_full", f"({free // 1024} KiB free)")
+        try:
+            await self._write(_write_probe, clock.now())
+        except StoreUnavailable as error:
+            code = getattr(error.__cause__, "sqlite_errorcode", 0) & 0xFF
+            if code in _NOT_WRITABLE:
+                raise StoreNotWritable(_NOT_WRITABLE[code], f"({error.__cause__})") from error
+            raise
+
     async def _write(self, work: Callable[..., T], *args: Any) -> T:
         if self._writer is None:
             raise StoreUnavailable("the SQLite store is not open")
@@ -110,6 +141,17 @@ class SQLiteStore(SQLiteWebhookMethods):
 
     async def revoke_refresh_family(self, family_id: str) -> None:
         await self._write(boards.revoke_refresh_family, family_id)
+
+    # -- revoked sessions ----------------------------------------------------------------
+
+    async def revoke_session(self, session_id: str, until: str) -> None:
+        await self._write(boards.revoke_session, session_id, until, clock.now())
+
+    async def session_revoked(self, session_id: str, at: str) -> bool:
+        return await self._read(boards.session_revoked, session_id, at)
+
+    async def list_revoked_sessions(self, at: str) -> list[tuple[str, str]]:
+        return await self._read(boards.list_revoked_sessions, at)
 
     # -- boards --------------------------------------------------------------------------
 

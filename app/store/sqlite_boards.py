@@ -82,6 +82,29 @@ def revoke_refresh_family(conn: sqlite3.Connection, family_id: str) -> None:
     conn.execute("UPDATE refresh_tokens SET revoked = 1 WHERE family_id = ?", (family_id,))
 
 
+# -- revoked sessions -------------------------------------------------------------------
+
+
+def revoke_session(conn: sqlite3.Connection, session_id: str, until: str, at: str) -> None:
+    conn.execute("DELETE FROM revoked_sessions WHERE until <= ?", (at,))
+    conn.execute(
+        "INSERT INTO revoked_sessions (session_id, until) VALUES (?, ?) "
+        "ON CONFLICT (session_id) DO UPDATE SET until = max(until, excluded.until)",
+        (session_id, until),
+    )
+    revoke_refresh_family(conn, session_id)
+
+
+def session_revoked(conn: sqlite3.Connection, session_id: str, at: str) -> bool:
+    row = conn.execute("SELECT 1 FROM revoked_sessions WHERE session_id = ? AND until > ?", (session_id, at)).fetchone()
+    return row is not None
+
+
+def list_revoked_sessions(conn: sqlite3.Connection, at: str) -> list[tuple[str, str]]:
+    rows = conn.execute("SELECT session_id, until FROM revoked_sessions WHERE until > ? ORDER BY until", (at,))
+    return [(row["session_id"], row["until"]) for row in rows]
+
+
 # -- boards -----------------------------------------------------------------------------
 
 

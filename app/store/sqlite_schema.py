@@ -246,8 +246,20 @@ _FTS_BY_BOARD = (
     "INSERT INTO tasks_fts (tasks_fts) VALUES ('rebuild')",
 )
 
+# Revoked login sessions, until their last access token has expired: what authentication
+# checks when the broker (which holds the same marks for speed) is down.
+_REVOKED_SESSIONS = (
+    """CREATE TABLE revoked_sessions (
+        session_id TEXT PRIMARY KEY,
+        until TEXT NOT NULL
+    ) WITHOUT ROWID""",
+    "CREATE INDEX revoked_sessions_until ON revoked_sessions (until)",
+    # One row, rewritten by /readyz to find out whether writes go through.
+    "CREATE TABLE write_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at TEXT NOT NULL)",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    _INITIAL, _TOKENS_AND_COMMENTS, _WEBHOOKS, _NOTIFICATIONS, _FTS_BY_BOARD,
+    _INITIAL, _TOKENS_AND_COMMENTS, _WEBHOOKS, _NOTIFICATIONS, _FTS_BY_BOARD, _REVOKED_SESSIONS,
 )
 
 
