@@ -22,6 +22,12 @@ class BrokerUnavailable(Exception):
 
 
 class Broker(Protocol):
+    @property
+    def outages(self) -> int:
+        """Grows each time the broker was found unreachable or lost its connection: the
+        shared state below may have been lost since (a Redis restart loses it all), so
+        whoever relies on it rebuilds it from the store when this changes."""
+
     async def open(self) -> None:
         """Connect and start the receive loop (which owns its reconnects)."""
 

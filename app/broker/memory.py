@@ -51,6 +51,10 @@ class MemoryBroker:
         self._windows: dict[str, _Window] = {}
         self._next_sweep = 0.0
 
+    @property
+    def outages(self) -> int:
+        return 0  # nothing in this process can be lost while it runs
+
     # -- lifecycle -------------------------------------------------------------------
     async def open(self) -> None:
         self._closed = False

@@ -5,11 +5,17 @@ the pub/sub connection belongs to ``RedisSubscriber`` and its supervised receive
 Every key and channel is namespaced under ``prefix`` (``taskwire:``) so a shared Redis
 stays tidy. Any command that cannot reach Redis within ``command_timeout`` raises
 ``BrokerUnavailable`` instead of hanging the request that made it.
+
+Once one command has found Redis unreachable, the others do not each wait to find out
+again: until a background PING (or the pub/sub connection coming back) shows it answers,
+every command raises ``BrokerUnavailable`` at once. A frozen Redis then costs one
+``command_timeout``, not one per request.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import math
 import uuid
@@ -80,6 +86,9 @@ class RedisBroker:
         self._on_message: MessageHandler | None = None
         self._on_resync: ResyncHandler | None = None
         self._opened = False
+        self._probe: asyncio.Task[None] | None = None  # while Redis is known to be down
+        self._trips = 0
+        self._probe_interval = min(0.5, heartbeat_interval)
 
     @property
     def reconnects(self) -> int:
@@ -96,8 +105,20 @@ class RedisBroker:
         self._opened = True
         await self._subscriber.start(wait=self._timing.connect_timeout + self._timing.command_timeout)
 
+    @property
+    def outages(self) -> int:
+        return self._trips + self._subscriber.losses
+
+    @property
+    def known_down(self) -> bool:
+        """True while commands fail fast because Redis was found unreachable."""
+        return self._probe is not None
+
     async def close(self) -> None:
         self._opened = False
+        if (probe := self._probe) is not None:
+            probe.cancel()
+            await asyncio.gather(probe, return_exceptions=True)
         await self._subscriber.stop()
         try:
             async with asyncio.timeout(self._timing.connect_timeout):
@@ -135,6 +156,7 @@ class RedisBroker:
             log.exception("message handler failed on channel %s", channel)
 
     def _resync(self) -> None:
+        self._mark_up()  # the pub/sub connection is back: so is Redis
         handler = self._on_resync
         if handler is None:
             return
@@ -185,16 +207,48 @@ class RedisBroker:
         return False, max(int(retry_us), 1) / 1_000_000
 
     async def _command(self, operation: Awaitable[T]) -> T:
+        if self._probe is not None:
+            if inspect.iscoroutine(operation):
+                operation.close()  # never started: nothing was sent
+            raise BrokerUnavailable("Redis is down; not waiting for it until it answers a ping again")
         try:
             async with asyncio.timeout(self._timing.command_timeout):
                 return await operation
         except _UNREACHABLE as exc:
+            self._mark_down(exc)
             raise BrokerUnavailable(f"Redis unreachable: {exc!r}") from exc
         except RedisError as exc:
             # OOM, MISCONF, READONLY after a failover...: callers degrade the same way as
             # for an outage, but this one may be ours to fix, so it is logged loudly.
             log.error("Redis refused a command: %r", exc)
             raise BrokerUnavailable(f"Redis refused the command: {exc!r}") from exc
+
+    # -- known down: fail fast until Redis answers again ------------------------------------
+    def _mark_down(self, error: BaseException) -> None:
+        if self._probe is None and self._opened:
+            self._trips += 1
+            log.warning("Redis unreachable (%r): commands fail fast until it answers again", error)
+            self._probe = asyncio.create_task(self._probe_until_up(), name="taskwire-redis-probe")
+
+    def _mark_up(self) -> None:
+        if (probe := self._probe) is not None:
+            self._probe = None
+            probe.cancel()
+            log.info("Redis answers again")
+
+    async def _probe_until_up(self) -> None:
+        while True:
+            await asyncio.sleep(self._probe_interval)
+            try:
+                async with asyncio.timeout(self._timing.command_timeout):
+                    await self._commands.ping()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                continue
+            self._probe = None
+            log.info("Redis answers again")
+            return
 
 
 def _millis(seconds: float) -> int:

@@ -62,6 +62,7 @@ class RedisSubscriber:
         self._resync = resync
         self.channels: set[str] = set()
         self.reconnects = 0
+        self.losses = 0  # connections that were up and then failed
         self._current: PubSub | None = None  # the connection being built or in use
         self._live: PubSub | None = None  # set once it may take SUBSCRIBE from callers
         self._waiters: dict[str, list[asyncio.Future[bool]]] = {}
@@ -140,6 +141,7 @@ class RedisSubscriber:
                 raise
             except Exception as exc:
                 was_up = self.connected
+                self.losses += was_up
                 log.log(logging.WARNING if was_up else logging.INFO,
                         "Redis pub/sub %s (%r); rebuilding", "lost" if was_up else "connect failed", exc)
                 if was_up and loop.time() - started > self._timing.silence_timeout:

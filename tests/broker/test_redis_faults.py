@@ -236,3 +236,44 @@ async def test_open_with_redis_down_keeps_trying_and_resyncs_when_it_arrives(
     finally:
         await ensure_running(redis)
         await broker.close()
+
+
+async def test_once_redis_is_found_frozen_calls_fail_at_once_until_it_answers_again(
+        make_redis_broker: BrokerFactory, redis: RedisServer) -> None:
+    broker = await make_redis_broker()
+    outages = broker.outages
+    try:
+        async with frozen(redis):
+            with pytest.raises(BrokerUnavailable):
+                await broker.get_value("k")  # this one waits out command_timeout
+            started = now()
+            for _ in range(50):
+                with pytest.raises(BrokerUnavailable):
+                    await broker.get_value("k")
+            fifty_calls = now() - started
+            assert broker.known_down and broker.outages == outages + 1
+        thawed = now()
+        while broker.known_down:
+            assert now() - thawed < PROMPT + 1, "the probe never saw Redis answer again"
+            await asyncio.sleep(0.05)
+        await broker.set_value("k", "back", 5)
+        assert await broker.get_value("k") == "back"
+        print(f"50 calls while known down took {fifty_calls * 1000:.1f} ms; "
+              f"calls worked again {now() - thawed:.2f} s after the thaw")
+        assert fifty_calls < FAST_REDIS["command_timeout"]  # not one timeout each
+    finally:
+        await ensure_running(redis)
+
+
+async def test_a_lost_connection_counts_as_an_outage(make_redis_broker: BrokerFactory, redis: RedisServer) -> None:
+    broker = await make_redis_broker()
+    outages = broker.outages
+    try:
+        await asyncio.to_thread(redis.kill)
+        await asyncio.to_thread(redis.restart)
+        started = now()
+        while broker.outages == outages:
+            assert now() - started < 5, "the lost pub/sub connection was never counted"
+            await asyncio.sleep(0.05)
+    finally:
+        await ensure_running(redis)
