@@ -64,10 +64,10 @@ def _listening_line(settings: Settings) -> str:
 
 
 async def _serve(settings: Settings, config_path: Path) -> None:
-    from hypercorn.asyncio import serve
     from hypercorn.config import Config
 
     from app.factory import create_app
+    from app.serving import serve_until_stopped
     from app.store.base import StoreUnavailable
 
     config = Config.from_toml(config_path) if config_path.exists() else Config()
@@ -94,15 +94,7 @@ async def _serve(settings: Settings, config_path: Path) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
 
-    async def shutdown_trigger() -> None:
-        await stop.wait()
-        logging.getLogger("taskwire").info("shutting down: closing WebSockets, finishing requests in flight")
-        # Hypercorn stops accepting once this returns and then lets requests in flight
-        # finish (graceful_timeout); it would wait forever for open WebSockets (hypercorn
-        # issue #308), so those are closed with 1012 first and reconnect elsewhere.
-        await app.extensions["taskwire"].begin_shutdown()
-
-    await serve(app, config, shutdown_trigger=shutdown_trigger)
+    await serve_until_stopped(app, config, stop)
 
 
 def main(argv: list[str] | None = None) -> int:

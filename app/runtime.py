@@ -12,8 +12,9 @@ from quart import current_app
 
 from app.broker import create_broker
 from app.broker.base import Broker
+from app.broker.memory import MemoryBroker
 from app.events.publisher import EventPublisher
-from app.realtime.hub import Hub
+from app.realtime.hub import SHUTDOWN_WAIT_SECONDS, Hub
 from app.services import Services
 from app.settings import Settings
 from app.store import create_store
@@ -33,6 +34,9 @@ class Runtime:
     hub: Hub
     webhook_worker: WebhookWorker
     services: Services
+    # Rate limits while the broker is down: counted in this process only.
+    local_limits: Broker = dataclasses.field(default_factory=MemoryBroker)
+    closing: bool = False
 
     async def open(self) -> None:
         await self.store.open()
@@ -40,12 +44,23 @@ class Runtime:
         await self.hub.open()
         await self.webhook_worker.open()
 
-    async def begin_shutdown(self) -> None:
+    @property
+    def draining(self) -> bool:
+        """True from the moment the server is asked to stop: /readyz fails and new
+        WebSockets and event streams are refused."""
+        return self.hub.draining
+
+    async def begin_shutdown(self, wait: float = SHUTDOWN_WAIT_SECONDS) -> None:
         """Call when the server is asked to stop, before it waits for open connections:
-        Hypercorn would wait for open WebSockets forever (hypercorn issue #308)."""
-        await self.hub.close_connections()
+        Hypercorn would wait for open WebSockets forever (hypercorn issue #308). Waits at
+        most ``wait`` seconds for them to go."""
+        await self.hub.close_connections(wait=wait)
 
     async def close(self) -> None:
+        # Once only: a shutdown cut short closes the runtime itself (app.serving).
+        if self.closing:
+            return
+        self.closing = True
         # Reverse order of open; each step runs even when an earlier one failed.
         for closer in (self.webhook_worker.close, self.hub.close, self.broker.close, self.store.close):
             try:

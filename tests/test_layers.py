@@ -20,6 +20,7 @@ APP = Path(__file__).resolve().parent.parent / "app"
 # Highest first. Packages on one line form one layer and may not import each other.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("app", "app.__main__"),  # entry points: the package (``app:create_app``) and the command line
+    ("app.serving",),  # serves the app with Hypercorn, with a shutdown that always ends
     ("app.factory",),  # builds the Quart app: blueprints, error handlers, the runtime
     ("app.api", "app.ops"),  # edges: HTTP, WebSocket and SSE handlers; operations commands
     ("app.runtime",),  # builds and owns store, broker, hub, webhook worker and services

@@ -73,6 +73,13 @@ class APIError(Exception):
         self.headers = headers or {}
 
 
+def shutting_down() -> APIError:
+    """A new WebSocket or event stream on an instance that is draining: it would be cut
+    within seconds, so the client retries at once and lands on another instance."""
+    return APIError(503, "unavailable", "This instance is shutting down; retry, another one will answer.",
+                    headers={"Retry-After": "1"})
+
+
 def error_body(code: str, message: str, details: Any = None, **extra: Any) -> dict[str, Any]:
     error: dict[str, Any] = {"code": code, "message": message}
     if details is not None:

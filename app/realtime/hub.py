@@ -45,6 +45,7 @@ class Hub:
         self._tasks: set[asyncio.Task] = set()
         self._maintenance: asyncio.Task | None = None
         self._all_gone: asyncio.Event | None = None  # while close_connections waits
+        self.draining = False  # set once at shutdown: no connection may join after it
         self.presence = PresenceTracker(broker, self._spawn)
         self.notifications = NotificationRelay(store, broker, self._spawn)
 
@@ -70,21 +71,26 @@ class Hub:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def close_connections(self, code: int = CLOSE_RESTARTING) -> None:
-        """Close every socket ourselves: Hypercorn waits for open WebSockets before it
-        shuts down (hypercorn issue #308), and clients should reconnect elsewhere."""
+    async def close_connections(self, code: int = CLOSE_RESTARTING, wait: float = SHUTDOWN_WAIT_SECONDS) -> None:
+        """Close every socket ourselves, and every one that connects from now on: Hypercorn
+        waits for open WebSockets before it shuts down (hypercorn issue #308), and clients
+        should reconnect elsewhere."""
+        self.draining = True
         if not self._connections:
             return
         self._all_gone = asyncio.Event()
         for conn in list(self._connections):
             conn.request_close(code)
         try:
-            await asyncio.wait_for(self._all_gone.wait(), SHUTDOWN_WAIT_SECONDS)
+            await asyncio.wait_for(self._all_gone.wait(), wait)
         except TimeoutError:
-            log.warning("%d WebSockets still open after %.0f s", len(self._connections), SHUTDOWN_WAIT_SECONDS)
+            log.warning("%d WebSockets still open after %.1f s", len(self._connections), wait)
 
     # -- connections -----------------------------------------------------------------
     def connect(self, conn: Connection) -> None:
+        if self.draining:
+            # Its handler checked before the drain began: it ends like the others did.
+            conn.request_close(CLOSE_RESTARTING)
         self._connections.add(conn)
 
     def disconnect(self, conn: Connection) -> None:
