@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any, Awaitable, Callable
 
 from quart import Blueprint, Response, render_template
 from quart_schema import hide
 
 from app.observability import metrics
 from app.runtime import current_runtime
+from app.store.base import StoreNotWritable
 
 blueprint = Blueprint("health", __name__)
 
@@ -24,18 +26,29 @@ async def healthz() -> dict:
 
 @blueprint.get("/readyz")
 @hide
-async def readyz() -> tuple[dict, int]:
-    """The store and the broker both answer; a load balancer sends traffic only then."""
+async def readyz() -> tuple[dict[str, Any], int]:
+    """Ready when the store answers and takes writes; a load balancer sends traffic only
+    then. A broker outage is reported (``degraded``) but keeps the instance ready: REST
+    goes on without it, and every instance shares it, so failing here would take the
+    whole service down for nothing."""
     runtime = current_runtime()
-    checks: dict[str, str] = {}
-    for name, ping in (("store", runtime.store.ping), ("broker", runtime.broker.ping)):
-        try:
-            await asyncio.wait_for(ping(), READINESS_TIMEOUT_SECONDS)
-            checks[name] = "ok"
-        except Exception as error:  # any failure means not ready; the reason is reported
-            checks[name] = f"unavailable: {type(error).__name__}"
-    ready = all(value == "ok" for value in checks.values())
-    return {"status": "ready" if ready else "unavailable", "checks": checks}, 200 if ready else 503
+    if runtime.draining:  # shutting down: let the balancer move on at once
+        return {"status": "unavailable", "checks": {"draining": "yes"}}, 503
+    checks = {name: await _check(probe) for name, probe in (
+        ("store", runtime.store.ping), ("store_writes", runtime.store.check_writable), ("broker", runtime.broker.ping))}
+    if checks["store"] != "ok" or checks["store_writes"] != "ok":
+        return {"status": "unavailable", "checks": checks}, 503
+    return {"status": "ready" if checks["broker"] == "ok" else "degraded", "checks": checks}, 200
+
+
+async def _check(probe: Callable[[], Awaitable[None]]) -> str:
+    try:
+        await asyncio.wait_for(probe(), READINESS_TIMEOUT_SECONDS)
+    except StoreNotWritable as error:
+        return f"failing: {error.reason}"
+    except Exception as error:  # any failure counts; only its kind is told (no hosts or paths)
+        return f"unavailable: {type(error).__name__}"
+    return "ok"
 
 
 @blueprint.get("/docs")

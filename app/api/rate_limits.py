@@ -4,6 +4,10 @@ Public auth endpoints are limited per client IP; everything behind a token per u
 ``@rate_limited_per_user``). A refused request raises ``RateLimitedError``: HTTP answers 429 with
 ``Retry-After`` and the IETF ``RateLimit``/``RateLimit-Policy`` headers, a WebSocket an
 ``error`` message.
+
+While the broker is down the limits fail open, but not to nothing: each instance counts
+on its own (the in-process sliding window), so a deployment of N instances allows up to
+N times the limit until Redis is back.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from functools import cache
 
 from quart import request
 
+from app.broker.base import BrokerUnavailable
 from app.domain.errors import RateLimitedError
 from app.observability import metrics
 from app.runtime import current_runtime
@@ -52,8 +57,12 @@ def client_ip(settings: Settings) -> str:
 
 
 async def enforce(scope: str, subject: str, limit: int) -> None:
-    allowed, retry_after = await current_runtime().broker.hit_rate_limit(
-        f"ratelimit:{scope}:{subject}", limit, WINDOW_SECONDS)
+    runtime = current_runtime()
+    key = f"ratelimit:{scope}:{subject}"
+    try:
+        allowed, retry_after = await runtime.broker.hit_rate_limit(key, limit, WINDOW_SECONDS)
+    except BrokerUnavailable:
+        allowed, retry_after = await runtime.local_limits.hit_rate_limit(key, limit, WINDOW_SECONDS)
     if allowed:
         return
     metrics.RATE_LIMITED.labels(scope).inc()

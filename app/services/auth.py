@@ -2,8 +2,13 @@
 refresh tokens grouped in families (one family per login session).
 
 A spent refresh token presented again means it was stolen or replayed: the whole family
-is revoked, and so is every access token of that session (the ``sid`` claim), through a
-broker key that lives as long as an access token can.
+is revoked, and so is every access token of that session (the ``sid`` claim). The store
+remembers a revoked session for as long as an access token can live; a broker key holds
+the same mark so that the check costs one Redis GET. While the broker is down the store
+answers instead. The broker's marks are trusted only while it has had no outage since they
+were last copied from the store (at start-up, and after each outage), so neither a
+revocation made during an outage nor a Redis restart that lost every mark un-revokes a
+session.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from app.broker.base import Broker
+from app.broker.base import Broker, BrokerUnavailable
 from app.domain import clock
 from app.domain.caller import Caller
 from app.domain.errors import ConflictError, ForbiddenError, InvalidInputError, UnauthenticatedError
@@ -71,6 +76,10 @@ class AuthService:
         self._access_key = hmac.new(settings.secret_key.encode(), b"taskwire access jwt v1", "sha256").digest()
         # Verifying against this when the email is unknown makes both failures equally slow.
         self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
+        # The broker's outage count when its revocation marks were last restored from the
+        # store; -1: never (a Redis that restarted while we were down lost them too).
+        self._marks_restored_at = -1
+        self._restoring = asyncio.Lock()
 
     # -- passwords -------------------------------------------------------------------
     async def hash_password(self, password: str) -> str:
@@ -178,10 +187,10 @@ class AuthService:
             raise _unauthorized("The account no longer exists.", "invalid_refresh_token")
         pair = await self._issue_pair(user.id, stored.family_id)
         # A replay racing this call may have revoked the family after our spend but before
-        # the new token was stored, so its revocation missed that token. The marker is set
-        # before the store revocation (see _revoke_session): seeing none here means any later
-        # revocation still covers the new token.
-        if await self._broker.get_value(REVOKED_SESSION_KEY + stored.family_id) is not None:
+        # the new token was stored, so its revocation missed that token. The store marks the
+        # session revoked before (or with) its refresh tokens: seeing no mark here means any
+        # later revocation still covers the new token.
+        if await self._store.session_revoked(stored.family_id, clock.now()):
             await self._store.revoke_refresh_family(stored.family_id)
             raise _unauthorized("This refresh token was already used; the session is revoked.", "refresh_token_reused")
         return pair, user
@@ -199,13 +208,40 @@ class AuthService:
             await self._revoke_session(session_id)
 
     async def _revoke_session(self, session_id: str) -> None:
-        # Access tokens are not stored: a marker that outlives the last of them does it. It
-        # is set first, so that a concurrent rotate() sees it (see rotate).
-        await self._broker.set_value(
-            REVOKED_SESSION_KEY + session_id, "1", self._settings.access_token_ttl_seconds + 60
-        )
-        await self._store.revoke_refresh_family(session_id)
+        # Access tokens are not stored: a mark that outlives the last of them does it.
+        lifetime = self._settings.access_token_ttl_seconds + 60
+        until = datetime.now(UTC) + timedelta(seconds=lifetime)
+        await self._store.revoke_session(session_id, clock.format_time(until))
+        try:
+            await self._broker.set_value(REVOKED_SESSION_KEY + session_id, "1", lifetime)
+        except BrokerUnavailable:
+            self._marks_restored_at = -1  # restored from the store once the broker is back
         await announce_session_ended(self._broker, session_id)
+
+    async def _session_revoked(self, session_id: str) -> bool:
+        try:
+            if self._marks_restored_at != self._broker.outages:
+                await self._restore_revocation_marks()
+            return await self._broker.get_value(REVOKED_SESSION_KEY + session_id) is not None
+        except BrokerUnavailable:
+            # Reads and writes go on without Redis; the store knows every revoked session.
+            return await self._store.session_revoked(session_id, clock.now())
+
+    async def _restore_revocation_marks(self) -> None:
+        """Copy every live revocation from the store into the broker: any instance may
+        have revoked a session while the broker was down, and the broker's answer is
+        trusted only once it holds them all."""
+        async with self._restoring:
+            outages = self._broker.outages
+            if self._marks_restored_at == outages:
+                return
+            now = datetime.now(UTC)
+            revoked = await self._store.list_revoked_sessions(clock.format_time(now))
+            for session_id, until in revoked:
+                remaining = (clock.parse_time(until) - now).total_seconds()
+                await self._broker.set_value(REVOKED_SESSION_KEY + session_id, "1", max(remaining, 1.0))
+            self._marks_restored_at = outages
+            log.info("%d session revocations copied from the store into the broker", len(revoked))
 
     async def authenticate(self, access_token: str) -> Caller:
         """The caller behind an access JWT or a personal API token (``twp_...``). Also binds
@@ -224,7 +260,9 @@ class AuthService:
                                              lambda: self._store.get_user(token.user_id), encode_user, decode_user)
         if user is None:
             raise _unauthorized("The account no longer exists.", "invalid_token")
-        return Caller(user=user, session_id=api_token_session_id(token.id), token_id=token.id, limits=token_limits(token))
+        expires_at = None if token.expires_at is None else clock.parse_time(token.expires_at).timestamp()
+        return Caller(user=user, session_id=api_token_session_id(token.id), token_id=token.id, limits=token_limits(token),
+                      expires_at=expires_at)
 
     async def _authenticate_jwt(self, access_token: str) -> Caller:
         try:
@@ -243,10 +281,10 @@ class AuthService:
         subject, session_id = claims["sub"], claims["sid"]
         if not isinstance(subject, str) or not isinstance(session_id, str):
             raise _unauthorized("The access token is not valid.", "invalid_token")
-        if await self._broker.get_value(REVOKED_SESSION_KEY + session_id) is not None:
+        if await self._session_revoked(session_id):
             raise _unauthorized("This session has ended; sign in again.", "session_revoked")
         user = await self._cache.get_or_load(f"user:{subject}", USER_TTL_SECONDS,
                                              lambda: self._store.get_user(subject), encode_user, decode_user)
         if user is None:
             raise _unauthorized("The account no longer exists.", "invalid_token")
-        return Caller(user=user, session_id=session_id)
+        return Caller(user=user, session_id=session_id, expires_at=float(claims["exp"]))

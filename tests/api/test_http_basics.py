@@ -46,7 +46,7 @@ async def test_bodies_over_one_mebibyte_are_413(api: Api) -> None:
 async def test_health_readiness_and_docs_are_served(api: Api) -> None:
     assert (await api.call("GET", "/healthz"))[0] == 200
     status, body = await api.call("GET", "/readyz")
-    assert status == 200 and body["checks"] == {"store": "ok", "broker": "ok"}
+    assert status == 200 and body["checks"] == {"store": "ok", "store_writes": "ok", "broker": "ok"}
     status, spec = await api.call("GET", "/openapi.json")
     assert status == 200 and "/api/v1/boards/{board_id}/tasks" in spec["paths"]
     response = await api.client.get("/docs")

@@ -1,5 +1,6 @@
 """Faults under load, on real processes: an instance killed with SIGKILL, Redis gone for five
-seconds, the SQLite file locked by another process, the MongoDB server gone and back.
+seconds, the SQLite file locked by another process, the MongoDB server gone and back, the
+disk of the SQLite file full.
 
 After each, what a user relies on must hold: every follower of a board holds every seq
 exactly once (it reconnects, to the other instance if need be, with ``since``), and the
@@ -90,7 +91,7 @@ async def test_clients_of_an_instance_killed_under_load_catch_up_on_the_other_an
     assert sum(score.ok.values()) > 50 and alive(pair[1])
 
 
-async def test_redis_gone_for_five_seconds_mid_stream_costs_503s_and_loses_nothing(
+async def test_redis_gone_for_five_seconds_mid_stream_costs_no_503_and_loses_nothing(
         pair: list[AppServer], redis: RedisServer) -> None:
     writers, followers, accounts, score = await _load(pair, boards=3, followers_per_board=4)
     stop = asyncio.Event()
@@ -109,7 +110,8 @@ async def test_redis_gone_for_five_seconds_mid_stream_costs_503s_and_loses_nothi
           f"{score.served_between(stopped_at + 0.5, back_at)}; after it came back: first write served "
           f"{min((t for t in score.served_at if t > back_at), default=back_at) - back_at:.2f}s later")
     assert totals["lost"] == 0 and totals["repeated"] == 0
-    assert score.unavailable > 0, "the outage was never noticed"
+    # REST needs no Redis: writes go on, and only the fan-out between instances waits for it.
+    assert score.unavailable == 0 and score.served_between(stopped_at + 0.5, back_at) > 0
     assert all(alive(server) for server in pair)
 
 
