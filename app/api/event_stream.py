@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
+import time
 from typing import AsyncIterator
 
 from quart import Blueprint, Response, request
 from quart_schema import document_response, validate_querystring
 
 from app.api.auth_context import caller
-from app.api.errors import APIError
+from app.api.errors import APIError, shutting_down
 from app.api.guards import authenticated, rate_limited_per_user
 from app.api.realtime_errors import failure_message
 from app.api.schemas import MAX_SEQ, ErrorOut, EventStreamQuery
@@ -53,6 +55,8 @@ async def event_stream(board_id: str, query_args: EventStreamQuery) -> Response:
     ``Last-Event-ID`` (or ``?after=<seq>`` on the first connection); without either the
     stream starts with the next event."""
     runtime = current_runtime()
+    if runtime.draining:
+        raise shutting_down()
     since = _resume_position(query_args.after)
     who = caller()
     await runtime.services.boards.get(who.user, board_id)  # 404 before the stream starts
@@ -60,7 +64,7 @@ async def event_stream(board_id: str, query_args: EventStreamQuery) -> Response:
     conn = Connection(conn_queue.put, runtime.settings.ws_send_queue)
     conn.user, conn.session_id = who.user, who.session_id
     body = _stream(runtime.hub, conn, conn_queue, Subscribe(board_id, since, None), who.limits,
-                   runtime.settings.sse_keepalive_seconds)
+                   runtime.settings.sse_keepalive_seconds, who.expires_at)
     response = Response(body, content_type="text/event-stream; charset=utf-8")
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Accel-Buffering"] = "no"  # nginx would otherwise hold the events back
@@ -80,7 +84,7 @@ def _resume_position(after: int | None) -> int | None:
 
 
 async def _stream(hub: Hub, conn: Connection, frames: asyncio.Queue[str], subscribe: Subscribe,
-                  limits: TokenLimits | None, keepalive_seconds: float) -> AsyncIterator[bytes]:
+                  limits: TokenLimits | None, keepalive_seconds: float, expires_at: float | None) -> AsyncIterator[bytes]:
     # The body runs outside the handler's context: hold it to the token's board limits again.
     bind_token_limits(limits)
     hub.connect(conn)
@@ -91,7 +95,13 @@ async def _stream(hub: Hub, conn: Connection, frames: asyncio.Queue[str], subscr
     try:
         yield f"retry: {RECONNECT_MILLISECONDS}\n\n".encode()
         while True:
-            done, _ = await asyncio.wait({taking, closing}, timeout=keepalive_seconds,
+            # The stream ends with its credential; a client reconnects with a fresh token.
+            left = math.inf if expires_at is None else expires_at - time.time()
+            if left <= 0:
+                yield _to_sse(error_message("session_expired", "The token of this stream has expired; "
+                                            "reconnect with a fresh one."))[0]
+                return
+            done, _ = await asyncio.wait({taking, closing}, timeout=min(keepalive_seconds, left),
                                          return_when=asyncio.FIRST_COMPLETED)
             if taking in done:
                 chunk, final = _to_sse(taking.result())
@@ -103,7 +113,7 @@ async def _stream(hub: Hub, conn: Connection, frames: asyncio.Queue[str], subscr
                 if conn.close_code == CLOSE_UNAUTHORIZED:  # logged out, or the API token revoked
                     yield _to_sse(error_message("session_ended", "This session has ended; sign in again."))[0]
                 return  # otherwise a slow reader or a restart: the client resumes from its last id
-            else:
+            elif left > keepalive_seconds:
                 yield b": keepalive\n\n"  # proxies drop connections that stay silent
     finally:
         hub.disconnect(conn)

@@ -15,9 +15,10 @@ from quart import Blueprint, Response, websocket
 from quart.wrappers.base import ClientDisconnectedError
 
 from app.api import rate_limits
-from app.api.errors import error_response
+from app.api.errors import error_response, shutting_down
 from app.api.guards import AUTHENTICATED, RATE_LIMITED_PER_USER, mark_guarded
 from app.api.realtime_errors import auth_failure_close_code, failure_message
+from app.api.socket_credential import SocketCredential
 from app.broker.base import BrokerUnavailable
 from app.domain.errors import DomainError, RateLimitedError
 from app.observability import metrics
@@ -65,6 +66,8 @@ async def stream() -> Response | None:
     if not origin_allowed(websocket.headers.get("Origin"), websocket.headers.get("Host"),
                           runtime.settings.cors_origins):
         return error_response(403, "forbidden_origin", "This origin may not open a WebSocket here.")
+    if runtime.draining:
+        raise shutting_down()
     await websocket.accept()
     await serve_socket(runtime.hub, runtime.services.auth, runtime.settings)
     return None
@@ -77,19 +80,21 @@ mark_guarded(stream, AUTHENTICATED, RATE_LIMITED_PER_USER)
 
 async def serve_socket(hub: Hub, auth: AuthService, settings: Settings) -> None:
     conn = Connection(websocket.send, settings.ws_send_queue)
+    credential = SocketCredential(conn, auth)
     hub.connect(conn)
     metrics.WS_CONNECTIONS.inc()
     reader: asyncio.Task | None = None
     code: int | None = None
     try:
-        code = await _authenticate(conn, auth, settings.ws_auth_timeout_seconds, settings.ws_max_message_bytes)
+        code = await _authenticate(conn, credential, settings.ws_auth_timeout_seconds, settings.ws_max_message_bytes)
         if code is None:
-            reader = asyncio.create_task(_read_frames(conn, hub, settings.ws_max_message_bytes,
+            reader = asyncio.create_task(_read_frames(conn, hub, credential, settings.ws_max_message_bytes,
                                                      settings.rate_limit_ws_messages_per_minute))
             # The reader never ends on its own; if it does (a bug), close rather than hang.
             reader.add_done_callback(lambda _: conn.request_close(CLOSE_INTERNAL))
             code = await conn.wait_close_requested()
     finally:
+        credential.stop()
         hub.disconnect(conn)  # synchronous: done even if the awaits below are cut short
         metrics.WS_CONNECTIONS.dec()
         if reader is not None:
@@ -102,12 +107,11 @@ async def serve_socket(hub: Hub, auth: AuthService, settings: Settings) -> None:
         await websocket.close(code)
 
 
-async def _authenticate(conn: Connection, auth: AuthService, timeout: float, max_bytes: int) -> int | None:
+async def _authenticate(conn: Connection, credential: SocketCredential, timeout: float, max_bytes: int) -> int | None:
     """None once authenticated (``ready`` is queued), else the close code."""
-    try:
-        frame = await asyncio.wait_for(websocket.receive(), timeout)
-    except TimeoutError:
-        return CLOSE_UNAUTHORIZED
+    frame = await _first_frame(conn, timeout)
+    if frame is None:
+        return conn.close_code or CLOSE_UNAUTHORIZED
     if _too_big(frame, max_bytes):
         return CLOSE_TOO_BIG
     try:
@@ -117,12 +121,28 @@ async def _authenticate(conn: Connection, auth: AuthService, timeout: float, max
     if not isinstance(message, Auth):
         return CLOSE_UNAUTHORIZED
     try:
-        caller = await auth.authenticate(message.token)
+        caller = await credential.authenticate(message.token)
     except (DomainError, StoreUnavailable, BrokerUnavailable) as error:
         return auth_failure_close_code(error)
-    conn.user, conn.session_id = caller.user, caller.session_id
-    conn.push(ready_message({"id": caller.user.id, "name": caller.user.name, "email": caller.user.email}))
+    conn.push(ready_message({"id": caller.user.id, "name": caller.user.name, "email": caller.user.email},
+                            caller.expires_at))
     return None
+
+
+async def _first_frame(conn: Connection, timeout: float) -> str | bytes | None:
+    """The first frame; None when it is late or the hub closes the socket meanwhile (a
+    shutdown must not wait for a client that never authenticates)."""
+    receiving = asyncio.ensure_future(websocket.receive())
+    closing = asyncio.ensure_future(conn.wait_close_requested())
+    try:
+        await asyncio.wait({receiving, closing}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (receiving, closing):
+            task.cancel()
+        await asyncio.gather(receiving, closing, return_exceptions=True)
+    if receiving.cancelled() or receiving.exception() is not None:
+        return None
+    return receiving.result()
 
 
 def _too_big(frame: str | bytes, max_bytes: int) -> bool:
@@ -132,7 +152,7 @@ def _too_big(frame: str | bytes, max_bytes: int) -> bool:
     return isinstance(frame, str) and len(frame) * 4 > max_bytes and len(frame.encode()) > max_bytes
 
 
-async def _read_frames(conn: Connection, hub: Hub, max_bytes: int, limit: int) -> None:
+async def _read_frames(conn: Connection, hub: Hub, credential: SocketCredential, max_bytes: int, limit: int) -> None:
     buffer = websocket.buffer
     assert conn.user is not None
     user_id = conn.user.id
@@ -150,12 +170,10 @@ async def _read_frames(conn: Connection, hub: Hub, max_bytes: int, limit: int) -
         except RateLimitedError as error:
             conn.push(failure_message(error))
             continue
-        except BrokerUnavailable:
-            pass  # the limiter is down: serve rather than refuse everyone
-        await _handle_frame(conn, hub, frame)
+        await _handle_frame(conn, hub, credential, frame)
 
 
-async def _handle_frame(conn: Connection, hub: Hub, frame: str | bytes) -> None:
+async def _handle_frame(conn: Connection, hub: Hub, credential: SocketCredential, frame: str | bytes) -> None:
     if isinstance(frame, bytes):
         conn.push(error_message("invalid_message", "Send JSON text frames, not binary ones."))
         return
@@ -165,12 +183,12 @@ async def _handle_frame(conn: Connection, hub: Hub, frame: str | bytes) -> None:
         conn.push(error_message("invalid_message", str(error), error.request_id))
         return
     try:
-        await _handle_message(conn, hub, message)
+        await _handle_message(conn, hub, credential, message)
     except Exception as error:  # one bad message must never take the connection down
         conn.push(failure_message(error, getattr(message, "id", None)))
 
 
-async def _handle_message(conn: Connection, hub: Hub, message: ClientMessage) -> None:
+async def _handle_message(conn: Connection, hub: Hub, credential: SocketCredential, message: ClientMessage) -> None:
     match message:
         case Subscribe():
             await hub.subscribe(conn, message)
@@ -183,4 +201,4 @@ async def _handle_message(conn: Connection, hub: Hub, message: ClientMessage) ->
         case NotificationsUnsubscribe():
             hub.notifications.unsubscribe(conn, message.id)
         case Auth():
-            conn.push(error_message("invalid_message", "Already authenticated."))
+            await credential.renew(message)

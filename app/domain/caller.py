@@ -17,3 +17,5 @@ class Caller:
     # Set when the request came with a personal API token rather than a session's JWT.
     token_id: str | None = None
     limits: TokenLimits | None = None
+    # When the credential stops working (Unix time); None: never. Streams end then.
+    expires_at: float | None = None

@@ -8,8 +8,10 @@ its connection, let alone the process.
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime
 from typing import Any
 
+from app.domain.clock import format_time
 from app.jsonutil import dumps, loads
 
 MAX_ID_LENGTH = 128  # board ids are 26 chars; request ids are the client's own
@@ -27,6 +29,7 @@ class InvalidMessage(Exception):
 @dataclasses.dataclass(slots=True, frozen=True)
 class Auth:
     token: str
+    id: str | int | None = None
 
 
 @dataclasses.dataclass(slots=True, frozen=True)
@@ -116,7 +119,7 @@ def parse_client_message(frame: str) -> ClientMessage:
             token = body.get("token")
             if not _is_text(token, MAX_TOKEN_LENGTH):
                 raise InvalidMessage('"token" must be an access token.', request_id)
-            return Auth(token)
+            return Auth(token, request_id)
         case "subscribe":
             return Subscribe(_board(body, request_id), _since(body, request_id), request_id)
         case "unsubscribe":
@@ -140,8 +143,21 @@ def _with_id(message: dict[str, Any], request_id: str | int | None) -> str:
     return dumps(message)
 
 
-def ready_message(user: dict[str, Any]) -> str:
-    return dumps({"type": "ready", "user": user})
+def ready_message(user: dict[str, Any], expires_at: float | None = None) -> str:
+    return dumps({"type": "ready", "user": user, "expires_at": _time(expires_at)})
+
+
+def auth_expiring_message(expires_at: float) -> str:
+    """Ahead of an access token's expiry: send ``auth`` with a fresh one of the same session."""
+    return dumps({"type": "auth.expiring", "expires_at": _time(expires_at)})
+
+
+def auth_renewed_message(expires_at: float | None, request_id: str | int | None) -> str:
+    return _with_id({"type": "auth.renewed", "expires_at": _time(expires_at)}, request_id)
+
+
+def _time(moment: float | None) -> str | None:
+    return None if moment is None else format_time(datetime.fromtimestamp(moment, UTC))
 
 
 def error_message(code: str, message: str, request_id: str | int | None = None) -> str:

@@ -105,7 +105,8 @@ export class LiveClient {
       let message;
       try { message = JSON.parse(line); } catch { continue; }
       if (message.type === "ready") this.becomeReady();
-      else if (message.type === "pong") continue;
+      else if (message.type === "auth.expiring") this.renew(socket);
+      else if (message.type === "pong" || message.type === "auth.renewed") continue;
       else for (const channel of [...this.channels]) channel.receive(message);
     }
   }
@@ -116,6 +117,14 @@ export class LiveClient {
     this.everLive = true;
     this.setStatus("live");
     for (const channel of this.channels) this.subscribeChannel(channel);
+  }
+
+  /** The token this socket signed in with runs out soon: renew in-band rather than be
+   * closed with 4401 and replay what we would miss while reconnecting. */
+  async renew(socket) {
+    if (!(await refresh())) return; // signed out: the 4401 at expiry ends the socket
+    const token = await getAccessToken();
+    if (token && socket === this.socket) this.send({ type: "auth", token });
   }
 
   subscribeChannel(channel) {

@@ -30,7 +30,9 @@ async def test_auth_answers_ready_with_the_user(live: LiveApp) -> None:
     alice = await live.api.register("alice")
     client = await live.client()
     ready = await client.auth(alice.access_token)
-    assert ready == {"type": "ready", "user": {"id": alice.id, "name": "alice", "email": alice.email}}
+    assert ready == {"type": "ready", "user": {"id": alice.id, "name": "alice", "email": alice.email},
+                     "expires_at": ready["expires_at"]}
+    assert ready["expires_at"].endswith("Z")  # when the access token expires: renew before
     await client.close()
 
 

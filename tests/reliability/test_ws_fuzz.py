@@ -36,7 +36,8 @@ SEED = os.environ.get("TASKWIRE_FUZZ_SEED")
 PASSWORD = "correct horse battery"
 SNAKE_CASE = re.compile(r"^[a-z][a-z0-9_]*$")
 BOARD_STREAM_TYPES = {"event", "subscribed", "reset", "presence"}
-SERVER_TYPES = {"ready", "event", "subscribed", "unsubscribed", "reset", "error", "pong", "presence"}
+SERVER_TYPES = {"ready", "event", "subscribed", "unsubscribed", "reset", "error", "pong", "presence", "auth.renewed",
+                "auth.expiring"}
 # The close codes of docs/design.md and docs/realtime.md, but 1011: that one means a frame made
 # our code fail, which is what this fuzzing looks for.
 DOCUMENTED_CLOSES = {1000, 1008, 1009, 1012, 1013, 4401, 4408}
