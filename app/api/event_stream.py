@@ -31,7 +31,7 @@ from app.jsonutil import loads
 from app.observability import metrics
 from app.realtime.connection import CLOSE_UNAUTHORIZED, Connection
 from app.realtime.hub import Hub
-from app.realtime.protocol import Subscribe, error_message
+from app.realtime.protocol import Outbound, Subscribe, error_message
 from app.runtime import current_runtime
 
 blueprint = Blueprint("event_stream", __name__, url_prefix="/api/v1/boards")
@@ -60,7 +60,7 @@ async def event_stream(board_id: str, query_args: EventStreamQuery) -> Response:
     since = _resume_position(query_args.after)
     who = caller()
     await runtime.services.boards.get(who.user, board_id)  # 404 before the stream starts
-    conn_queue: asyncio.Queue[str] = asyncio.Queue(maxsize=1)
+    conn_queue: asyncio.Queue[list[Outbound]] = asyncio.Queue(maxsize=1)
     conn = Connection(conn_queue.put, runtime.settings.ws_send_queue)
     conn.user, conn.session_id = who.user, who.session_id
     body = _stream(runtime.hub, conn, conn_queue, Subscribe(board_id, since, None), who.limits,
@@ -83,7 +83,7 @@ def _resume_position(after: int | None) -> int | None:
     return int(text)
 
 
-async def _stream(hub: Hub, conn: Connection, frames: asyncio.Queue[str], subscribe: Subscribe,
+async def _stream(hub: Hub, conn: Connection, frames: asyncio.Queue[list[Outbound]], subscribe: Subscribe,
                   limits: TokenLimits | None, keepalive_seconds: float, expires_at: float | None) -> AsyncIterator[bytes]:
     # The body runs outside the handler's context: hold it to the token's board limits again.
     bind_token_limits(limits)
@@ -91,15 +91,15 @@ async def _stream(hub: Hub, conn: Connection, frames: asyncio.Queue[str], subscr
     metrics.SSE_STREAMS.inc()
     subscribing = asyncio.create_task(_subscribe(hub, conn, subscribe))
     closing = asyncio.create_task(conn.wait_close_requested())
-    taking: asyncio.Future[str] = asyncio.ensure_future(frames.get())
+    taking: asyncio.Future[list[Outbound]] = asyncio.ensure_future(frames.get())
     try:
         yield f"retry: {RECONNECT_MILLISECONDS}\n\n".encode()
         while True:
             # The stream ends with its credential; a client reconnects with a fresh token.
             left = math.inf if expires_at is None else expires_at - time.time()
             if left <= 0:
-                yield _to_sse(error_message("session_expired", "The token of this stream has expired; "
-                                            "reconnect with a fresh one."))[0]
+                yield _to_sse([Outbound(error_message("session_expired", "The token of this stream has expired; "
+                                                      "reconnect with a fresh one."))])[0]
                 return
             done, _ = await asyncio.wait({taking, closing}, timeout=min(keepalive_seconds, left),
                                          return_when=asyncio.FIRST_COMPLETED)
@@ -111,7 +111,7 @@ async def _stream(hub: Hub, conn: Connection, frames: asyncio.Queue[str], subscr
                 taking = asyncio.ensure_future(frames.get())
             elif closing in done:
                 if conn.close_code == CLOSE_UNAUTHORIZED:  # logged out, or the API token revoked
-                    yield _to_sse(error_message("session_ended", "This session has ended; sign in again."))[0]
+                    yield _to_sse([Outbound(error_message("session_ended", "This session has ended; sign in again."))])[0]
                 return  # otherwise a slow reader or a restart: the client resumes from its last id
             elif left > keepalive_seconds:
                 yield b": keepalive\n\n"  # proxies drop connections that stay silent
@@ -134,18 +134,20 @@ async def _subscribe(hub: Hub, conn: Connection, subscribe: Subscribe) -> None:
         conn.push(failure_message(error))
 
 
-def _to_sse(frame: str) -> tuple[bytes, bool]:
-    """One hub frame (one JSON message per line) as SSE messages; True when one of them
-    ends the stream."""
+def _to_sse(batch: list[Outbound]) -> tuple[bytes, bool]:
+    """Queued hub messages as SSE messages; True when one of them ends the stream. Events
+    carry their seq from the hub; only the rare others are parsed for theirs."""
     parts: list[str] = []
     final = False
-    for line in frame.split("\n"):
-        message = loads(line)
-        kind = message["type"]
+    for message in batch:
+        kind, seq, line = message.kind, message.seq, message.text
+        if kind is None:
+            parsed = loads(line)
+            kind, seq = parsed["type"], parsed.get("seq")
         if kind == "event":
-            parts.append(f"id: {message['seq']}\ndata: {line}\n\n")
+            parts.append(f"id: {seq}\ndata: {line}\n\n")
         elif kind in ("subscribed", "reset"):
-            parts.append(f"id: {message['seq']}\nevent: {kind}\ndata: {line}\n\n")
+            parts.append(f"id: {seq}\nevent: {kind}\ndata: {line}\n\n")
         else:
             parts.append(f"event: {kind}\ndata: {line}\n\n")
             final = final or kind in _FINAL_TYPES

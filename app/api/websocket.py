@@ -22,8 +22,11 @@ from app.api.socket_credential import SocketCredential
 from app.broker.base import BrokerUnavailable
 from app.domain.errors import DomainError, RateLimitedError
 from app.observability import metrics
-from app.realtime.connection import CLOSE_INTERNAL, CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_UNAUTHORIZED, Connection
+from app.realtime.connection import (
+    CLOSE_INTERNAL, CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_UNAUTHORIZED, Connection, packed_text,
+)
 from app.realtime.hub import Hub
+from app.realtime.hypercorn_compat import direct_frames
 from app.realtime.protocol import (
     Auth, ClientMessage, InvalidMessage, NotificationsSubscribe, NotificationsUnsubscribe, Ping, Subscribe, Unsubscribe,
     error_message, parse_client_message, pong_message, ready_message,
@@ -79,7 +82,8 @@ mark_guarded(stream, AUTHENTICATED, RATE_LIMITED_PER_USER)
 
 
 async def serve_socket(hub: Hub, auth: AuthService, settings: Settings) -> None:
-    conn = Connection(websocket.send, settings.ws_send_queue)
+    conn = Connection(lambda batch: websocket.send(packed_text(batch)), settings.ws_send_queue,
+                      direct_frames(websocket.scope))
     credential = SocketCredential(conn, auth)
     hub.connect(conn)
     metrics.WS_CONNECTIONS.inc()

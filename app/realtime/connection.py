@@ -3,7 +3,11 @@ bounded outbox drained by one send at a time.
 
 ``push`` never blocks and never waits for the network: the hub calls it for every local
 socket inside the broker's receive callback, so one slow reader must not slow the others.
-A full outbox closes that connection with 4408 instead (it catches up on reconnect).
+Where the server lets us (``frames.FrameOutlet``), a message goes straight to the socket's
+transport as a frame built once per message, while the transport has room; only a socket
+that pushes back queues, and gets a task that waits for room and sends what queued in one
+packed frame. A full outbox closes that connection with 4408 instead (it catches up on
+reconnect).
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from typing import Awaitable, Callable
 
 from app.domain.models import User
 from app.observability import metrics
+from app.realtime.frames import FrameOutlet, text_frame
+from app.realtime.protocol import Outbound
 from app.realtime.subscription import BoardSubscription
 
 CLOSE_POLICY = 1008  # the client floods us with frames faster than we read them
@@ -31,20 +37,40 @@ MAX_PACKED_CHARS = 256 * 1024
 
 _numbers = itertools.count(1)
 
-SendText = Callable[[str], Awaitable[None]]
+# Sends one batch of queued messages (WebSocket: as one packed frame; SSE: as events).
+SendBatch = Callable[[list[Outbound]], Awaitable[None]]
+
+
+def packed_text(batch: list[Outbound]) -> str:
+    """A batch as one frame's text: one JSON message per line (the contract)."""
+    return batch[0].text if len(batch) == 1 else "\n".join(message.text for message in batch)
+
+
+def frame_of(message: Outbound | str) -> bytes:
+    if type(message) is str:
+        return text_frame(message)
+    frame = message.frame
+    if frame is None:
+        frame = message.frame = text_frame(message.text)
+    return frame
+
+
+class ConnectionGone(Exception):
+    """The peer went away while we were writing to it."""
 
 
 class Connection:
-    def __init__(self, send_text: SendText, queue_limit: int) -> None:
+    def __init__(self, send: SendBatch, queue_limit: int, frames: FrameOutlet | None = None) -> None:
         self.number = next(_numbers)
         self.user: User | None = None
         self.session_id: str | None = None  # closed with 4401 when this session ends
         self.subscriptions: dict[str, BoardSubscription[Connection]] = {}
-        self._send_text = send_text
+        self._send = send
+        self._frames = frames
         self._queue_limit = queue_limit
         # A list, not a deque: most of the time it is empty, and an empty list is 10x
         # smaller; frames are taken from its head in slices.
-        self._outbox: list[str] = []
+        self._outbox: list[Outbound] = []
         self._flushing: asyncio.Task | None = None
         self._loop = asyncio.get_running_loop()
         self._room: asyncio.Event | None = None  # only while a replay waits for room
@@ -55,20 +81,33 @@ class Connection:
     def closing(self) -> bool:
         return self.close_code is not None
 
-    def push(self, text: str) -> None:
-        """Queue one message and start sending it at once; close with 4408 when the reader
-        cannot keep up."""
+    @property
+    def writes_frames_directly(self) -> bool:
+        return self._frames is not None
+
+    @property
+    def queued(self) -> int:
+        """Messages waiting for the socket to take them."""
+        return len(self._outbox)
+
+    def push(self, message: Outbound | str) -> None:
+        """Send one message now if the socket takes it, else queue it; close with 4408 when
+        the reader cannot keep up."""
         if self.close_code is not None:
+            return
+        frames = self._frames
+        # Nothing flushing means nothing queued: writing now keeps the order.
+        if frames is not None and self._flushing is None and frames.has_room():
+            frames.write(frame_of(message))
             return
         if len(self._outbox) >= self._queue_limit:
             metrics.WS_SLOW_CONSUMERS.inc()
             self.request_close(CLOSE_SLOW_CONSUMER)
             return
-        self._outbox.append(text)
+        self._outbox.append(message if type(message) is Outbound else Outbound(message))
         if self._flushing is None:
-            # Eager: the send runs right here and, unless the socket pushes back, finishes
-            # without a task switch; a fan-out to hundreds of sockets then costs no
-            # wake-ups. Only a send that has to wait becomes a task of its own.
+            # Eager: a send that need not wait finishes right here, without a task switch;
+            # only a socket that pushes back gets a task of its own.
             flushing = asyncio.Task(self._flush(), loop=self._loop, eager_start=True)
             if not flushing.done():
                 self._flushing = flushing
@@ -76,9 +115,19 @@ class Connection:
     async def _flush(self) -> None:
         """Send until the outbox is empty. Messages queued meanwhile go out as one frame,
         one per line, so a burst costs one socket write per connection, not one per message."""
+        frames = self._frames
         try:
             while self._outbox and self.close_code is None:
-                await self._send_text(self._take_frame())
+                if frames is None:
+                    await self._send(self._take_batch())
+                else:
+                    await frames.drain()
+                    if self.close_code is not None:
+                        break
+                    if not frames.has_room():  # drained, so the WebSocket is closing
+                        raise ConnectionGone()
+                    batch = self._take_batch()
+                    frames.write(frame_of(batch[0]) if len(batch) == 1 else text_frame(packed_text(batch)))
                 if self._room is not None and len(self._outbox) < self._queue_limit // 2:
                     self._room.set()
         except Exception:  # the peer is gone: the handler closes and cleans up
@@ -116,15 +165,15 @@ class Connection:
             flushing.cancel()
             await asyncio.gather(flushing, return_exceptions=True)
 
-    def _take_frame(self) -> str:
+    def _take_batch(self) -> list[Outbound]:
         outbox = self._outbox
         if len(outbox) == 1:
-            return outbox.pop()
+            return [outbox.pop()]
         count, size = 0, 0
-        for text in outbox:
-            if count == MAX_PACKED_MESSAGES or (count and size + len(text) >= MAX_PACKED_CHARS):
+        for message in outbox:
+            if count == MAX_PACKED_MESSAGES or (count and size + len(message.text) >= MAX_PACKED_CHARS):
                 break
-            count, size = count + 1, size + len(text) + 1
-        frame = "\n".join(outbox[:count])
+            count, size = count + 1, size + len(message.text) + 1
+        batch = outbox[:count]
         del outbox[:count]
-        return frame
+        return batch

@@ -16,6 +16,7 @@ from typing import Any, Awaitable, Callable
 from app.domain.models import Event
 from app.domain.views import event_message
 from app.jsonutil import dumps
+from app.realtime.protocol import Outbound
 from app.realtime.subscription import BoardSubscription
 from app.store.base import Store
 
@@ -53,9 +54,9 @@ class BoardFeed:
         self._catch_up: asyncio.Task | None = None
         self._again = False
 
-    def offer(self, seq: int, text: str, removed_user: str | None) -> None:
+    def offer(self, seq: int, message: Outbound, removed_user: str | None) -> None:
         for subscription in list(self.subscriptions):
-            subscription.offer(seq, text, removed_user)
+            subscription.offer(seq, message, removed_user)
 
     def report_gap(self) -> None:
         """A subscription is missing a seq: catch up unless it arrives within the hold."""
@@ -132,11 +133,11 @@ class BoardFeed:
             if not events:
                 return
             for event in events:
-                text, removed_user = serialise_event(event)
+                message, removed_user = serialise_event(event)
                 for subscription in subscriptions:
-                    subscription.offer(event.seq, text, removed_user)
+                    subscription.offer(event.seq, message, removed_user)
             after = events[-1].seq
 
 
-def serialise_event(event: Event) -> tuple[str, str | None]:
-    return dumps(event_message(event)), removed_user_of(event.type, event.data)
+def serialise_event(event: Event) -> tuple[Outbound, str | None]:
+    return Outbound(dumps(event_message(event)), "event", event.seq), removed_user_of(event.type, event.data)

@@ -23,7 +23,7 @@ from app.realtime.connection import CLOSE_RESTARTING, CLOSE_UNAUTHORIZED, Connec
 from app.realtime.feed import PAGE_SIZE, BoardFeed, removed_user_of, serialise_event
 from app.realtime.notifications import NotificationRelay
 from app.realtime.presence import REFRESH_SECONDS, PresenceTracker
-from app.realtime.protocol import Subscribe, error_message, reset_message, unsubscribed_message
+from app.realtime.protocol import Outbound, Subscribe, error_message, reset_message, unsubscribed_message
 from app.realtime.subscription import BoardSubscription
 from app.domain.request_context import board_allowed
 from app.settings import Settings
@@ -105,6 +105,10 @@ class Hub:
     @property
     def connection_count(self) -> int:
         return len(self._connections)
+
+    @property
+    def connections(self) -> frozenset[Connection]:
+        return frozenset(self._connections)
 
     # -- subscriptions ---------------------------------------------------------------
     async def subscribe(self, conn: Connection, request: Subscribe) -> None:
@@ -248,12 +252,13 @@ class Hub:
             return
         kind = message.get("type")
         if kind == "event" and isinstance(seq := message.get("seq"), int):
-            feed.offer(seq, text, removed_user_of(message.get("event"), message.get("data")))
+            feed.offer(seq, Outbound(text, kind, seq), removed_user_of(message.get("event"), message.get("data")))
         elif kind == "presence":
             self.presence.seen(board_id, message.get("users"))
+            outbound = Outbound(text, kind)
             for subscription in list(feed.subscriptions):
                 if subscription.live:
-                    subscription.conn.push(text)
+                    subscription.conn.push(outbound)
         elif kind == "unsubscribed" and message.get("reason") == "board_deleted":
             self._end_all(feed, "board_deleted")
 

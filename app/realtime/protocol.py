@@ -137,6 +137,22 @@ def parse_client_message(frame: str) -> ClientMessage:
 
 # -- server messages ----------------------------------------------------------------------
 
+class Outbound:
+    """One server message on its way to local sockets: its text, what the edges need to
+    know of it without parsing it again (its type, and the seq of an event: the SSE ``id:``),
+    and its WebSocket frame, built by the first socket that needs it and then shared by
+    every other (server frames are unmasked, so the bytes are the same for all)."""
+
+    __slots__ = ("text", "kind", "seq", "frame")
+
+    def __init__(self, text: str, kind: str | None = None, seq: int | None = None) -> None:
+        self.text = text
+        self.kind = kind  # None: not known without parsing (control messages, rare)
+        self.seq = seq
+        self.frame: bytes | None = None
+
+
+
 def _with_id(message: dict[str, Any], request_id: str | int | None) -> str:
     if request_id is not None:
         message["id"] = request_id

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Callable, Protocol
 
 from app.observability import metrics
-from app.realtime.protocol import reset_message, subscribed_message
+from app.realtime.protocol import Outbound, reset_message, subscribed_message
 
 # Held messages past this are dropped and fetched from the log instead: memory stays
 # bounded whatever the broker does.
@@ -28,7 +28,7 @@ PENDING_LIMIT = 1024
 class Outbox(Protocol):
     """What a subscription needs of its connection (``app.realtime.connection``)."""
 
-    def push(self, text: str) -> None: ...
+    def push(self, message: Outbound | str) -> None: ...
 
 
 class BoardSubscription[C: Outbox]:
@@ -45,14 +45,14 @@ class BoardSubscription[C: Outbox]:
         self.last = 0  # the last seq this connection got (or was told to skip to by a reset)
         self.verified_seq: int | None = None  # membership was checked at this seq
         self.removed_at = 0  # a removal of this user seen before the membership check
-        self.pending: dict[int, str] | None = None
+        self.pending: dict[int, Outbound] | None = None
         self.lossy = False  # held messages were dropped: only the log can fill in
         self.epoch = epoch  # the feed's resync count when this subscription started
         self._report_gap = report_gap
         self._end = end
 
-    def offer(self, seq: int, text: str, removed_user: str | None) -> None:
-        """An event of the board, from the broker or from the log; ``text`` is sent as is."""
+    def offer(self, seq: int, message: Outbound, removed_user: str | None) -> None:
+        """An event of the board, from the broker or from the log; ``message`` is sent as is."""
         if self.ended:
             return
         if removed_user == self.user_id:
@@ -65,15 +65,15 @@ class BoardSubscription[C: Outbox]:
         if seq <= self.last and self.live:
             return
         if not self.live or seq > self.last + 1:
-            self._hold(seq, text)
+            self._hold(seq, message)
             return
-        self._deliver(seq, text)
+        self._deliver(seq, message)
         self._drain()
 
-    def deliver_replayed(self, seq: int, text: str) -> None:
+    def deliver_replayed(self, seq: int, message: Outbound) -> None:
         """One event of the subscribe-time replay, which reads the log in seq order."""
         if seq == self.last + 1:
-            self._deliver(seq, text)
+            self._deliver(seq, message)
 
     def go_live(self, request_id: str | int | None) -> None:
         """End of the replay: confirm, then flush the live events held meanwhile."""
@@ -92,16 +92,16 @@ class BoardSubscription[C: Outbox]:
     def needs_catch_up(self) -> bool:
         return self.live and (self.lossy or bool(self.pending))
 
-    def _deliver(self, seq: int, text: str) -> None:
+    def _deliver(self, seq: int, message: Outbound) -> None:
         self.last = seq
-        self.conn.push(text)
+        self.conn.push(message)
         metrics.EVENTS_DELIVERED.inc()
 
-    def _hold(self, seq: int, text: str) -> None:
+    def _hold(self, seq: int, message: Outbound) -> None:
         if self.pending is None:
             self.pending = {}
         if len(self.pending) < PENDING_LIMIT:
-            self.pending[seq] = text
+            self.pending[seq] = message
         else:
             self.lossy = True
         if self.live:
@@ -113,8 +113,8 @@ class BoardSubscription[C: Outbox]:
             if self.lossy:
                 self._report_gap()
             return
-        while (text := pending.pop(self.last + 1, None)) is not None and not self.ended:
-            self._deliver(self.last + 1, text)
+        while (message := pending.pop(self.last + 1, None)) is not None and not self.ended:
+            self._deliver(self.last + 1, message)
         for seq in [seq for seq in pending if seq <= self.last]:
             del pending[seq]
         if not pending:

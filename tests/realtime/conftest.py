@@ -74,9 +74,17 @@ async def _wait_listening(port: int, timeout: float = 10.0) -> None:
 
 
 @pytest.fixture
-async def live(ws_settings: Settings) -> AsyncIterator[LiveApp]:
+def hypercorn_overrides() -> dict[str, object]:
+    """Hypercorn settings a test module needs other than hypercorn.toml's."""
+    return {}
+
+
+@pytest.fixture
+async def live(ws_settings: Settings, hypercorn_overrides: dict[str, object]) -> AsyncIterator[LiveApp]:
     app = create_app(ws_settings)
     config = Config.from_toml(REPO_ROOT / "hypercorn.toml")
+    for name, value in hypercorn_overrides.items():
+        setattr(config, name, value)
     port = free_port()
     config.bind = [f"127.0.0.1:{port}"]
     config.errorlog = None
