@@ -16,6 +16,7 @@ from typing import Any, Awaitable, Callable
 from app.domain.models import Event
 from app.domain.views import event_message
 from app.jsonutil import dumps
+from app.observability import metrics
 from app.realtime.protocol import Outbound
 from app.realtime.subscription import BoardSubscription
 from app.store.base import Store
@@ -55,8 +56,10 @@ class BoardFeed:
         self._again = False
 
     def offer(self, seq: int, message: Outbound, removed_user: str | None) -> None:
+        sent = 0
         for subscription in list(self.subscriptions):
-            subscription.offer(seq, message, removed_user)
+            sent += subscription.offer(seq, message, removed_user)
+        metrics.EVENTS_DELIVERED.inc(sent)
 
     def report_gap(self) -> None:
         """A subscription is missing a seq: catch up unless it arrives within the hold."""
@@ -134,8 +137,8 @@ class BoardFeed:
                 return
             for event in events:
                 message, removed_user = serialise_event(event)
-                for subscription in subscriptions:
-                    subscription.offer(event.seq, message, removed_user)
+                sent = sum(subscription.offer(event.seq, message, removed_user) for subscription in subscriptions)
+                metrics.EVENTS_DELIVERED.inc(sent)
             after = events[-1].seq
 
 

@@ -51,42 +51,45 @@ class BoardSubscription[C: Outbox]:
         self._report_gap = report_gap
         self._end = end
 
-    def offer(self, seq: int, message: Outbound, removed_user: str | None) -> None:
-        """An event of the board, from the broker or from the log; ``message`` is sent as is."""
+    def offer(self, seq: int, message: Outbound, removed_user: str | None) -> int:
+        """An event of the board, from the broker or from the log; ``message`` is sent as is.
+        Returns how many events went out (this one and held successors): the feed counts
+        them once per event rather than once per socket."""
         if self.ended:
-            return
+            return 0
         if removed_user == self.user_id:
             if self.verified_seq is None:
                 self.removed_at = max(self.removed_at, seq)
             elif seq > self.verified_seq:
                 # Acts at once, even ahead of a gap: nothing after a removal is theirs.
                 self._end(self, "removed")
-                return
+                return 0
         if seq <= self.last and self.live:
-            return
+            return 0
         if not self.live or seq > self.last + 1:
             self._hold(seq, message)
-            return
+            return 0
         self._deliver(seq, message)
-        self._drain()
+        return 1 + self._drain()
 
     def deliver_replayed(self, seq: int, message: Outbound) -> None:
         """One event of the subscribe-time replay, which reads the log in seq order."""
         if seq == self.last + 1:
             self._deliver(seq, message)
+            metrics.EVENTS_DELIVERED.inc()
 
     def go_live(self, request_id: str | int | None) -> None:
         """End of the replay: confirm, then flush the live events held meanwhile."""
         self.live = True
         self.conn.push(subscribed_message(self.board_id, self.last, request_id))
-        self._drain()
+        metrics.EVENTS_DELIVERED.inc(self._drain())
 
     def reset(self, latest: int) -> None:
         """The gap is older than the log we replay: the client refetches over REST."""
         self.conn.push(reset_message(self.board_id, latest))
         self.last = max(self.last, latest)
         if self.live:
-            self._drain()
+            metrics.EVENTS_DELIVERED.inc(self._drain())
 
     @property
     def needs_catch_up(self) -> bool:
@@ -95,7 +98,6 @@ class BoardSubscription[C: Outbox]:
     def _deliver(self, seq: int, message: Outbound) -> None:
         self.last = seq
         self.conn.push(message)
-        metrics.EVENTS_DELIVERED.inc()
 
     def _hold(self, seq: int, message: Outbound) -> None:
         if self.pending is None:
@@ -107,17 +109,21 @@ class BoardSubscription[C: Outbox]:
         if self.live:
             self._report_gap()
 
-    def _drain(self) -> None:
+    def _drain(self) -> int:
+        """Send the held successors of ``last``; how many went."""
         pending = self.pending
         if not pending:
             if self.lossy:
                 self._report_gap()
-            return
+            return 0
+        sent = 0
         while (message := pending.pop(self.last + 1, None)) is not None and not self.ended:
             self._deliver(self.last + 1, message)
+            sent += 1
         for seq in [seq for seq in pending if seq <= self.last]:
             del pending[seq]
         if not pending:
             self.pending = None
         if pending or self.lossy:
             self._report_gap()
+        return sent

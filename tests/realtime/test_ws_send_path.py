@@ -11,6 +11,7 @@ import socket
 from typing import AsyncIterator
 
 import pytest
+from prometheus_client import REGISTRY
 
 from app.realtime.connection import CLOSE_INTERNAL, CLOSE_SLOW_CONSUMER, Connection
 from app.realtime.frames import FrameOutlet
@@ -228,3 +229,18 @@ async def test_a_slow_reader_of_the_real_server_gets_every_event_in_order_betwee
     assert any(frame.opcode == OP_PING for frame in frames), "pings flow between the events"
     assert any(len(frame.lines) >= 5 for frame in frames if frame.opcode == OP_TEXT), "what waited went out packed"
     assert set(frame.opcode for frame in frames) <= {OP_TEXT, OP_PING}
+
+
+async def test_every_event_sent_to_a_socket_is_counted_once(live: LiveApp) -> None:
+    alice = await live.api.register()
+    board = alice.personal_board
+    clients = [await live.client(alice) for _ in range(2)]
+    for client in clients:
+        await client.subscribe(board)
+    before = REGISTRY.get_sample_value("taskwire_events_delivered_total") or 0
+    for number in range(1, 4):
+        await live.api.task(alice, board, f"task {number}")
+    for client in clients:
+        await client.recv_until(lambda message: message.get("seq") == 3)
+        await client.close()
+    assert REGISTRY.get_sample_value("taskwire_events_delivered_total") - before == 6
