@@ -10,6 +10,7 @@ import signal
 import socket
 import sys
 from pathlib import Path
+from typing import Callable
 
 from app.observability.logs import configure_logging
 from app.ops.cli import add_ops_commands, run_ops_command
@@ -61,6 +62,27 @@ def _listening_line(settings: Settings) -> str:
         where = "this address only"
     return (f"Taskwire listening on {url} ({where}; store {settings.effective_database_url.split('://')[0]}, "
             f"broker {'redis' if settings.redis_url else 'in-process'})")
+
+
+def _event_loop_factory(config_path: Path) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """The event loop the Hypercorn config's ``worker_class`` names. ``hypercorn.asyncio.serve``
+    leaves the loop and the process count to its caller, so both are read here, and a value
+    Taskwire does not run is refused instead of ignored."""
+    from hypercorn.config import Config
+
+    config = Config.from_toml(config_path) if config_path.exists() else Config()
+    if config.workers != 1:
+        # One process per instance (docs/operations.md): scale with processes behind the
+        # load balancer, each with its own hub on the shared broker.
+        raise SettingsError(f"workers = {config.workers} in {config_path.name}: Taskwire runs one worker per process; "
+                            "start more processes instead")
+    if config.worker_class == "uvloop":
+        import uvloop
+
+        return uvloop.new_event_loop
+    if config.worker_class != "asyncio":
+        raise SettingsError(f'worker_class = "{config.worker_class}" in {config_path.name}: use "uvloop" or "asyncio"')
+    return None
 
 
 async def _serve(settings: Settings, config_path: Path) -> None:
@@ -120,7 +142,12 @@ def main(argv: list[str] | None = None) -> int:
     _configure_logging(settings)
     if args.command == "serve":
         try:
-            asyncio.run(_serve(settings, args.config))
+            loop_factory = _event_loop_factory(args.config)
+        except SettingsError as error:
+            print(f"taskwire: {error}", file=sys.stderr)
+            return 2
+        try:
+            asyncio.run(_serve(settings, args.config), loop_factory=loop_factory)
         except StartupError as error:
             print(f"taskwire: {error}", file=sys.stderr)
             return 1

@@ -44,6 +44,7 @@ class AppServer:
     env: dict[str, str]
     log_path: Path
     proc: subprocess.Popen | None = field(default=None, repr=False)
+    serve_args: tuple[str, ...] = ()  # e.g. ("--config", path)
 
     @property
     def url(self) -> str:
@@ -60,8 +61,8 @@ class AppServer:
 
     def start(self, timeout: float = 30.0) -> None:
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "app", "serve"], cwd=REPO_ROOT, env=self.env,
-                                         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen([sys.executable, "-m", "app", "serve", *self.serve_args], cwd=REPO_ROOT,
+                                         env=self.env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
         self.wait_ready(timeout)
 
     def wait_ready(self, timeout: float = 30.0) -> None:
