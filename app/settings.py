@@ -140,6 +140,9 @@ class Settings(BaseSettings):
         ge=1, le=1_000_000, description="messages queued per socket before it is closed with 4408")] = 1000
     ws_max_message_bytes: Annotated[int, Field(
         ge=1024, le=16 * 1024 * 1024, description="larger client frames close the socket with 1009")] = 65536
+    ws_write_delay_seconds: Annotated[Seconds, _env("TASKWIRE_WS_WRITE_DELAY"), Field(
+        ge=0, le=1, description="seconds a socket's messages may wait to go out together as one frame (fewer "
+                                "writes under a high event rate, that much more latency); 0: off")] = 0.0
     replay_limit: Annotated[int, Field(
         ge=1, le=1_000_000, description="events replayed on subscribe-with-since before answering `reset`")] = 1000
     sse_keepalive_seconds: Annotated[Seconds, _env("TASKWIRE_SSE_KEEPALIVE"), Field(

@@ -19,7 +19,7 @@ from app.broker.base import Broker, BrokerUnavailable
 from app.domain.ids import new_id
 from app.events.channels import BOARD_CHANNEL_PREFIX, SESSION_ENDED_CHANNEL, USER_CHANNEL_PREFIX, board_channel
 from app.jsonutil import loads
-from app.realtime.connection import CLOSE_RESTARTING, CLOSE_UNAUTHORIZED, Connection
+from app.realtime.connection import CLOSE_RESTARTING, CLOSE_UNAUTHORIZED, Connection, WriteCoalescer
 from app.realtime.feed import PAGE_SIZE, BoardFeed, removed_user_of, serialise_event
 from app.realtime.notifications import NotificationRelay
 from app.realtime.presence import REFRESH_SECONDS, PresenceTracker
@@ -46,6 +46,8 @@ class Hub:
         self._maintenance: asyncio.Task | None = None
         self._all_gone: asyncio.Event | None = None  # while close_connections waits
         self.draining = False  # set once at shutdown: no connection may join after it
+        delay = settings.ws_write_delay_seconds
+        self._write_coalescer = WriteCoalescer(delay) if delay > 0 else None
         self.presence = PresenceTracker(broker, self._spawn)
         self.notifications = NotificationRelay(store, broker, self._spawn)
 
@@ -62,6 +64,8 @@ class Hub:
             await asyncio.gather(self._maintenance, return_exceptions=True)
         for feed in self._feeds.values():
             feed.stop()
+        if self._write_coalescer is not None:
+            self._write_coalescer.stop()
         try:
             await asyncio.wait_for(self.presence.forget_all(), SHUTDOWN_WAIT_SECONDS)
         except (TimeoutError, BrokerUnavailable) as error:
@@ -92,6 +96,8 @@ class Hub:
             # Its handler checked before the drain began: it ends like the others did.
             conn.request_close(CLOSE_RESTARTING)
         self._connections.add(conn)
+        if self._write_coalescer is not None:
+            conn.coalesce_writes(self._write_coalescer)
 
     def disconnect(self, conn: Connection) -> None:
         """Synchronous, so that it runs to the end even while the handler is cancelled."""

@@ -13,7 +13,7 @@ from typing import AsyncIterator
 import pytest
 from prometheus_client import REGISTRY
 
-from app.realtime.connection import CLOSE_INTERNAL, CLOSE_SLOW_CONSUMER, Connection
+from app.realtime.connection import CLOSE_INTERNAL, CLOSE_SLOW_CONSUMER, Connection, WriteCoalescer
 from app.realtime.frames import FrameOutlet
 from app.realtime.protocol import Outbound
 from app.settings import Settings
@@ -177,11 +177,24 @@ async def test_nothing_is_written_once_the_websocket_is_closing(wire: Wire) -> N
     assert await wire.nothing_more()
 
 
+async def test_with_a_write_delay_what_sockets_get_within_it_goes_out_as_one_frame_each(wire: Wire) -> None:
+    coalescer = WriteCoalescer(0.05)
+    conns = [Connection(_unused_send, QUEUE, wire.outlet) for _ in range(2)]
+    messages = [_message(number) for number in range(1, 4)]
+    for conn in conns:
+        conn.coalesce_writes(coalescer)
+        for message in messages:
+            conn.push(message)
+    assert [conn.queued for conn in conns] == [3, 3]  # nothing is written before the delay is over
+    frames = await wire.read(6)
+    assert [_seqs([frame]) for frame in frames] == [[1, 2, 3], [1, 2, 3]]
+
+
 # -- through the real server -----------------------------------------------------------
 
 @pytest.fixture
-def ws_settings(ws_settings: Settings) -> Settings:
-    return ws_settings.model_copy(update=dict(ws_send_queue=64))
+def ws_settings(ws_settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    return ws_settings.model_copy(update=dict(ws_send_queue=64, ws_write_delay_seconds=getattr(request, "param", 0.0)))
 
 
 @pytest.fixture
@@ -244,3 +257,26 @@ async def test_every_event_sent_to_a_socket_is_counted_once(live: LiveApp) -> No
         await client.recv_until(lambda message: message.get("seq") == 3)
         await client.close()
     assert REGISTRY.get_sample_value("taskwire_events_delivered_total") - before == 6
+
+
+@pytest.mark.parametrize("ws_settings", [0.0, 0.2], indirect=True, ids=["no delay", "write delay"])
+async def test_events_written_at_once_reach_every_socket_complete_and_in_order(live: LiveApp) -> None:
+    alice = await live.api.register()
+    board = alice.personal_board
+    client = await live.client(alice)
+    await client.subscribe(board)
+    raw = RawWebSocket(live.port, receive_buffer=1 << 20)
+    await raw.start(alice.access_token, board)
+    async with asyncio.timeout(5):
+        while sum(sub.live for conn in live.runtime.services.hub.connections for sub in conn.subscriptions.values()) < 2:
+            await asyncio.sleep(0.01)
+    await asyncio.gather(*(live.api.task(alice, board, f"task {number}") for number in range(1, 11)))
+    await client.recv_until(lambda message: message.get("seq") == 10)
+    assert client.seqs[board] == list(range(1, 11))
+    frames = await _frames_until_seq(raw, 10, chunk=1 << 16, pause=0)
+    raw.close()
+    await client.close()
+    texts = [frame for frame in frames if frame.opcode == OP_TEXT]
+    assert [line["seq"] for frame in texts for line in frame.lines if line["type"] == "event"] == list(range(1, 11))
+    if live.runtime.settings.ws_write_delay_seconds:
+        assert len(texts) < 10, "events within the delay share frames"
