@@ -70,7 +70,8 @@ class BoardSubscription[C: Outbox]:
             self._hold(seq, message)
             return 0
         self._deliver(seq, message)
-        return 1 + self._drain()
+        # Checked here rather than in _drain: this is once per socket per event.
+        return 1 + self._drain() if self.pending is not None or self.lossy else 1
 
     def deliver_replayed(self, seq: int, message: Outbound) -> None:
         """One event of the subscribe-time replay, which reads the log in seq order."""
