@@ -9,8 +9,8 @@ import logging
 import signal
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from app.observability.logs import configure_logging
 from app.ops.cli import add_ops_commands, run_ops_command

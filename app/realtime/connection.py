@@ -47,7 +47,7 @@ def packed_text(batch: list[Outbound]) -> str:
 
 
 def frame_of(message: Outbound | str) -> bytes:
-    if type(message) is str:
+    if isinstance(message, str):
         return text_frame(message)
     frame = message.frame
     if frame is None:
@@ -103,7 +103,7 @@ class Connection:
         # A list, not a deque: most of the time it is empty, and an empty list is 10x
         # smaller; frames are taken from its head in slices.
         self._outbox: list[Outbound] = []
-        self._flushing: asyncio.Task | None = None
+        self._flushing: asyncio.Task[None] | None = None
         self._loop = asyncio.get_running_loop()
         self._room: asyncio.Event | None = None  # only while a replay waits for room
         self._close_requested = asyncio.Event()
@@ -141,7 +141,7 @@ class Connection:
             metrics.WS_SLOW_CONSUMERS.inc()
             self.request_close(CLOSE_SLOW_CONSUMER)
             return
-        self._outbox.append(message if type(message) is Outbound else Outbound(message))
+        self._outbox.append(Outbound(message) if isinstance(message, str) else message)
         if self._coalescer is not None and self._flushing is None:
             if len(self._outbox) == 1:
                 self._coalescer.schedule(self)
@@ -162,7 +162,7 @@ class Connection:
                     await self._send(self._take_batch())
                 else:
                     await frames.drain()
-                    if self.close_code is not None:
+                    if self.closing:  # while it waited
                         break
                     if not frames.has_room():  # drained, so the WebSocket is closing
                         raise ConnectionGone()

@@ -11,7 +11,7 @@ this way; when it cannot, the connection falls back to the ASGI send.
 from __future__ import annotations
 
 import asyncio
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 _TEXT_FIN = 0x81  # FIN, opcode 1 (text)
 
@@ -36,10 +36,11 @@ class FrameOutlet:
     bytes it holds stay under its high-water mark (where ``drain`` would start to wait),
     and only while the WebSocket is open on our side (no data after a close frame)."""
 
-    __slots__ = ("_transport", "_drain", "_high_water", "_open")
+    __slots__ = ("_drain", "_high_water", "_open", "_transport")
 
-    def __init__(self, transport: asyncio.WriteTransport, drain: Callable[[], Awaitable[None]],
-                 is_open: Callable[[], bool]) -> None:
+    def __init__(
+        self, transport: asyncio.WriteTransport, drain: Callable[[], Awaitable[None]], is_open: Callable[[], bool]
+    ) -> None:
         self._transport = transport
         self._drain = drain
         self._high_water = transport.get_write_buffer_limits()[1]
@@ -47,8 +48,7 @@ class FrameOutlet:
 
     def has_room(self) -> bool:
         transport = self._transport
-        return (transport.get_write_buffer_size() <= self._high_water and not transport.is_closing()
-                and self._open())
+        return transport.get_write_buffer_size() <= self._high_water and not transport.is_closing() and self._open()
 
     def write(self, frame: bytes) -> None:
         self._transport.write(frame)

@@ -32,6 +32,7 @@ never interleave. Anything else (HTTP/2, trio, another server) keeps the ASGI se
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import Any
 
 from hypercorn.asyncio.tcp_server import TCPServer
@@ -116,7 +117,7 @@ def expose_accepted_streams() -> None:
     setattr(stream_class, _STREAMS_EXPOSED, True)
 
 
-def direct_frames(scope: dict[str, Any]) -> FrameOutlet | None:
+def direct_frames(scope: Mapping[str, Any]) -> FrameOutlet | None:
     """The transport of an accepted WebSocket, when frames can be written to it directly."""
     stream = (scope.get("extensions") or {}).get(STREAM_EXTENSION)
     if stream is None:

@@ -143,7 +143,7 @@ class Outbound:
     and its WebSocket frame, built by the first socket that needs it and then shared by
     every other (server frames are unmasked, so the bytes are the same for all)."""
 
-    __slots__ = ("text", "kind", "seq", "frame")
+    __slots__ = ("frame", "kind", "seq", "text")
 
     def __init__(self, text: str, kind: str | None = None, seq: int | None = None) -> None:
         self.text = text

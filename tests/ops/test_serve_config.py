@@ -31,8 +31,12 @@ def _loaded_libraries(pid: int) -> str:
 @pytest.mark.parametrize("worker_class", ["uvloop", "asyncio"])
 def test_the_event_loop_the_config_names_is_the_one_that_runs(tmp_path: Path, worker_class: str) -> None:
     port = free_port()
-    server = AppServer(port, server_env(f"sqlite:///{tmp_path / 'taskwire.db'}", "", tmp_path, port),
-                       tmp_path / "server.log", serve_args=("--config", str(_config(tmp_path, worker_class=worker_class))))
+    server = AppServer(
+        port,
+        server_env(f"sqlite:///{tmp_path / 'taskwire.db'}", "", tmp_path, port),
+        tmp_path / "server.log",
+        serve_args=("--config", str(_config(tmp_path, worker_class=worker_class))),
+    )
     server.start()
     try:
         assert ("uvloop" in _loaded_libraries(server.pid)) == (worker_class == "uvloop")
@@ -40,14 +44,22 @@ def test_the_event_loop_the_config_names_is_the_one_that_runs(tmp_path: Path, wo
         assert server.stop() == 0
 
 
-@pytest.mark.parametrize(("overrides", "named"), [
-    ({"workers": 4}, "workers = 4"),
-    ({"worker_class": "trio"}, 'worker_class = "trio"'),
-])
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"workers": 4}, "workers = 4"),
+        ({"worker_class": "trio"}, 'worker_class = "trio"'),
+    ],
+)
 def test_a_config_taskwire_does_not_run_is_refused_at_start(tmp_path: Path, overrides: dict, named: str) -> None:
     port = free_port()
-    result = subprocess.run([sys.executable, "-m", "app", "serve", "--config", str(_config(tmp_path, **overrides))],
-                            cwd=REPO_ROOT, env=server_env(f"sqlite:///{tmp_path / 'taskwire.db'}", "", tmp_path, port),
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "serve", "--config", str(_config(tmp_path, **overrides))],
+        cwd=REPO_ROOT,
+        env=server_env(f"sqlite:///{tmp_path / 'taskwire.db'}", "", tmp_path, port),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
     assert named in result.stderr

@@ -18,7 +18,9 @@ def client_frame(message: dict) -> bytes:
     """One masked text frame (RFC 6455 5.2); the zero mask keeps it readable."""
     payload = json.dumps(message).encode()
     assert len(payload) < 65536
-    length = bytes([0x80 | len(payload)]) if len(payload) < 126 else bytes([0x80 | 126]) + len(payload).to_bytes(2, "big")
+    length = (
+        bytes([0x80 | len(payload)]) if len(payload) < 126 else bytes([0x80 | 126]) + len(payload).to_bytes(2, "big")
+    )
     return bytes([0x81]) + length + b"\0\0\0\0" + payload
 
 
@@ -50,8 +52,8 @@ def parse_frames(buffer: bytearray) -> list[Frame]:
             length, head = int.from_bytes(buffer[2:10], "big"), 10
         if len(buffer) < head + length:
             break
-        frames.append(Frame(first & 0x0F, bytes(buffer[head:head + length])))
-        del buffer[:head + length]
+        frames.append(Frame(first & 0x0F, bytes(buffer[head : head + length])))
+        del buffer[: head + length]
     return frames
 
 
@@ -68,8 +70,10 @@ class RawWebSocket:
         loop = asyncio.get_running_loop()
         await loop.sock_connect(self.sock, ("127.0.0.1", self.port))
         key = base64.b64encode(os.urandom(16)).decode()
-        request = (f"GET /api/v1/ws HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nUpgrade: websocket\r\n"
-                   f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        request = (
+            f"GET /api/v1/ws HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
         await loop.sock_sendall(self.sock, request.encode())
         head = b""
         while b"\r\n\r\n" not in head:

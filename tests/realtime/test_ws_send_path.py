@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import dataclasses
 import socket
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import pytest
 from prometheus_client import REGISTRY
@@ -70,8 +70,9 @@ async def wire() -> AsyncIterator[Wire]:
     writer = await accepted
     websocket_open = [True]
     try:
-        yield Wire(FrameOutlet(writer.transport, writer.drain, lambda: websocket_open[0]), client, writer,
-                   websocket_open)
+        yield Wire(
+            FrameOutlet(writer.transport, writer.drain, lambda: websocket_open[0]), client, writer, websocket_open
+        )
     finally:
         client.close()
         writer.close()
@@ -192,6 +193,7 @@ async def test_with_a_write_delay_what_sockets_get_within_it_goes_out_as_one_fra
 
 # -- through the real server -----------------------------------------------------------
 
+
 @pytest.fixture
 def ws_settings(ws_settings: Settings, request: pytest.FixtureRequest) -> Settings:
     return ws_settings.model_copy(update=dict(ws_send_queue=64, ws_write_delay_seconds=getattr(request, "param", 0.0)))
@@ -204,8 +206,12 @@ def hypercorn_overrides() -> dict[str, object]:
 
 async def _frames_until_seq(reader: RawWebSocket, seq: int, chunk: int, pause: float) -> list[Frame]:
     frames: list[Frame] = []
-    while not any(line.get("seq") == seq and line["type"] == "event"
-                  for frame in frames if frame.opcode == OP_TEXT for line in frame.lines):
+    while not any(
+        line.get("seq") == seq and line["type"] == "event"
+        for frame in frames
+        if frame.opcode == OP_TEXT
+        for line in frame.lines
+    ):
         more = await reader.read_frames(chunk)
         assert more, "the server closed the connection"
         frames.extend(more)
@@ -227,7 +233,9 @@ async def test_a_slow_reader_of_the_real_server_gets_every_event_in_order_betwee
     reader = RawWebSocket(live.port)
     await reader.start(alice.access_token, board)
     async with asyncio.timeout(5):
-        while not any(sub.live for conn in live.runtime.services.hub.connections for sub in conn.subscriptions.values()):
+        while not any(
+            sub.live for conn in live.runtime.services.hub.connections for sub in conn.subscriptions.values()
+        ):
             await asyncio.sleep(0.01)
     [conn] = live.runtime.services.hub.connections
     count = 0
@@ -241,7 +249,7 @@ async def test_a_slow_reader_of_the_real_server_gets_every_event_in_order_betwee
     assert [event["seq"] for event in events] == list(range(1, count + 1))
     assert any(frame.opcode == OP_PING for frame in frames), "pings flow between the events"
     assert any(len(frame.lines) >= 5 for frame in frames if frame.opcode == OP_TEXT), "what waited went out packed"
-    assert set(frame.opcode for frame in frames) <= {OP_TEXT, OP_PING}
+    assert {frame.opcode for frame in frames} <= {OP_TEXT, OP_PING}
 
 
 async def test_every_event_sent_to_a_socket_is_counted_once(live: LiveApp) -> None:
@@ -268,7 +276,9 @@ async def test_events_written_at_once_reach_every_socket_complete_and_in_order(l
     raw = RawWebSocket(live.port, receive_buffer=1 << 20)
     await raw.start(alice.access_token, board)
     async with asyncio.timeout(5):
-        while sum(sub.live for conn in live.runtime.services.hub.connections for sub in conn.subscriptions.values()) < 2:
+        while (
+            sum(sub.live for conn in live.runtime.services.hub.connections for sub in conn.subscriptions.values()) < 2
+        ):
             await asyncio.sleep(0.01)
     await asyncio.gather(*(live.api.task(alice, board, f"task {number}") for number in range(1, 11)))
     await client.recv_until(lambda message: message.get("seq") == 10)
