@@ -222,7 +222,7 @@ async def _frames_until_seq(reader: RawWebSocket, seq: int, chunk: int, pause: f
 async def test_sockets_served_by_hypercorn_write_frames_directly(live: LiveApp) -> None:
     alice = await live.api.register()
     client = await live.client(alice)
-    [conn] = live.runtime.services.hub.connections
+    [conn] = live.runtime.hub.connections
     assert conn.writes_frames_directly
     await client.close()
 
@@ -234,10 +234,10 @@ async def test_a_slow_reader_of_the_real_server_gets_every_event_in_order_betwee
     await reader.start(alice.access_token, board)
     async with asyncio.timeout(5):
         while not any(
-            sub.live for conn in live.runtime.services.hub.connections for sub in conn.subscriptions.values()
+            sub.live for conn in live.runtime.hub.connections for sub in conn.subscriptions.values()
         ):
             await asyncio.sleep(0.01)
-    [conn] = live.runtime.services.hub.connections
+    [conn] = live.runtime.hub.connections
     count = 0
     while conn.queued < 5:  # until the socket pushes back and a few events wait for it
         count += 1
@@ -277,7 +277,7 @@ async def test_events_written_at_once_reach_every_socket_complete_and_in_order(l
     await raw.start(alice.access_token, board)
     async with asyncio.timeout(5):
         while (
-            sum(sub.live for conn in live.runtime.services.hub.connections for sub in conn.subscriptions.values()) < 2
+            sum(sub.live for conn in live.runtime.hub.connections for sub in conn.subscriptions.values()) < 2
         ):
             await asyncio.sleep(0.01)
     await asyncio.gather(*(live.api.task(alice, board, f"task {number}") for number in range(1, 11)))
