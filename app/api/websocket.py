@@ -23,7 +23,7 @@ from app.broker.base import BrokerUnavailable
 from app.domain.errors import DomainError, RateLimitedError
 from app.observability import metrics
 from app.realtime.connection import (
-    CLOSE_INTERNAL, CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_UNAUTHORIZED, Connection, packed_text,
+    CLOSE_INTERNAL, CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_UNAUTHORIZED, Connection, text_sender,
 )
 from app.realtime.hub import Hub
 from app.realtime.hypercorn_compat import direct_frames
@@ -82,7 +82,7 @@ mark_guarded(stream, AUTHENTICATED, RATE_LIMITED_PER_USER)
 
 
 async def serve_socket(hub: Hub, auth: AuthService, settings: Settings) -> None:
-    conn = Connection(lambda batch: websocket.send(packed_text(batch)), settings.ws_send_queue,
+    conn = Connection(text_sender(websocket.send), settings.ws_send_queue,
                       direct_frames(websocket.scope))
     credential = SocketCredential(conn, auth)
     hub.connect(conn)

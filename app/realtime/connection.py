@@ -46,6 +46,16 @@ def packed_text(batch: list[Outbound]) -> str:
     return batch[0].text if len(batch) == 1 else "\n".join(message.text for message in batch)
 
 
+def text_sender(send_text: Callable[[str], Awaitable[None]]) -> SendBatch:
+    """A WebSocket's send (bound now, in the handler's context: the hub calls it from the
+    broker's) as a SendBatch: one packed frame per batch."""
+
+    async def send(batch: list[Outbound]) -> None:
+        await send_text(packed_text(batch))
+
+    return send
+
+
 def frame_of(message: Outbound | str) -> bytes:
     if isinstance(message, str):
         return text_frame(message)
