@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
 import socket
 from collections.abc import AsyncIterator
 
@@ -233,9 +234,7 @@ async def test_a_slow_reader_of_the_real_server_gets_every_event_in_order_betwee
     reader = RawWebSocket(live.port)
     await reader.start(alice.access_token, board)
     async with asyncio.timeout(5):
-        while not any(
-            sub.live for conn in live.runtime.hub.connections for sub in conn.subscriptions.values()
-        ):
+        while not any(sub.live for conn in live.runtime.hub.connections for sub in conn.subscriptions.values()):
             await asyncio.sleep(0.01)
     [conn] = live.runtime.hub.connections
     count = 0
@@ -276,9 +275,7 @@ async def test_events_written_at_once_reach_every_socket_complete_and_in_order(l
     raw = RawWebSocket(live.port, receive_buffer=1 << 20)
     await raw.start(alice.access_token, board)
     async with asyncio.timeout(5):
-        while (
-            sum(sub.live for conn in live.runtime.hub.connections for sub in conn.subscriptions.values()) < 2
-        ):
+        while sum(sub.live for conn in live.runtime.hub.connections for sub in conn.subscriptions.values()) < 2:
             await asyncio.sleep(0.01)
     await asyncio.gather(*(live.api.task(alice, board, f"task {number}") for number in range(1, 11)))
     await client.recv_until(lambda message: message.get("seq") == 10)
@@ -290,3 +287,21 @@ async def test_events_written_at_once_reach_every_socket_complete_and_in_order(l
     assert [line["seq"] for frame in texts for line in frame.lines if line["type"] == "event"] == list(range(1, 11))
     if live.runtime.settings.ws_write_delay_seconds:
         assert len(texts) < 10, "events within the delay share frames"
+
+
+async def test_a_socket_without_a_transport_to_write_to_gets_events_through_the_asgi_send(live: LiveApp) -> None:
+    alice = await live.api.register()
+    board = alice.personal_board
+    async with live.app.test_client().websocket("/api/v1/ws") as socket:  # no Hypercorn stream
+        await socket.send(json.dumps({"type": "auth", "token": alice.access_token}))
+        await socket.send(json.dumps({"type": "subscribe", "board": board, "id": "s"}))
+        received: list[dict] = []
+        while not any(message["type"] == "subscribed" for message in received):
+            received += [json.loads(line) for line in (await socket.receive()).split("\n")]
+        assert not any(conn.writes_frames_directly for conn in live.runtime.hub.connections)
+        for number in range(1, 4):
+            await live.api.task(alice, board, f"task {number}")
+        async with asyncio.timeout(10):
+            while not any(message.get("seq") == 3 and message["type"] == "event" for message in received):
+                received += [json.loads(line) for line in (await socket.receive()).split("\n")]
+    assert [message["seq"] for message in received if message["type"] == "event"] == [1, 2, 3]
