@@ -160,9 +160,16 @@ export class NotificationBell {
   }
 
   async send(body) {
+    const arrivalsBefore = this.feed.liveArrivals;
     try {
       const result = await api("POST", "/notifications/read", { body });
       if (!this.alive) return;
+      // A notification that arrived live while the request was out may or may not be in
+      // the answered count; the first page again settles it (adoptFirstPage counts later ones).
+      if (this.feed.liveArrivals !== arrivalsBefore) {
+        this.refetch();
+        return;
+      }
       this.feed.setUnread(result.unread_count);
       this.renderCount();
     } catch (error) {

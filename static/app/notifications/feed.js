@@ -14,6 +14,7 @@ export class NotificationFeed {
     this.unread = 0;
     this.nextCursor = null; // of the page after the oldest one loaded; null: no more
     this.loaded = false; // a first page has arrived
+    this.liveArrivals = 0; // how many live ones were added: a count answered meanwhile is stale
   }
 
   get items() {
@@ -58,6 +59,7 @@ export class NotificationFeed {
     if (this.byId.has(notification.id)) return false;
     this.byId.set(notification.id, notification);
     if (!notification.read_at) this.unread += 1;
+    this.liveArrivals += 1;
     return true;
   }
 
