@@ -67,11 +67,11 @@ class MemoryBroker:
     async def ping(self) -> None:
         return None
 
+    # -- PubSub ----------------------------------------------------------------------
     def set_handlers(self, on_message: MessageHandler, on_resync: ResyncHandler) -> None:
         self._on_message = on_message
         self._on_resync = on_resync  # never called: an in-process broker cannot drop out
 
-    # -- pub/sub ---------------------------------------------------------------------
     async def publish(self, channel: str, message: str) -> None:
         if channel in self._channels and not self._closed:
             # call_soon is FIFO, which is what keeps per-channel publish order.
@@ -93,7 +93,7 @@ class MemoryBroker:
         except Exception:
             log.exception("message handler failed on channel %s", channel)
 
-    # -- shared state with expiry ----------------------------------------------------
+    # -- SharedValues ----------------------------------------------------------------
     async def set_value(self, key: str, value: str, ttl_seconds: float) -> None:
         now = self._tick()
         self._entries[key] = _Expiring(value, now + ttl_seconds)
@@ -113,6 +113,7 @@ class MemoryBroker:
         self._entries[key] = _Expiring(value, now + ttl_seconds)
         return True
 
+    # -- PresenceHashes --------------------------------------------------------------
     async def hash_set(self, key: str, field: str, value: str, ttl_seconds: float) -> None:
         now = self._tick()
         fields = self._live(key, now)
@@ -133,6 +134,7 @@ class MemoryBroker:
         fields = self._live(key, self._tick())
         return dict(fields) if isinstance(fields, dict) else {}
 
+    # -- RateLimiter -----------------------------------------------------------------
     async def hit_rate_limit(self, key: str, limit: int, window_seconds: float) -> tuple[bool, float]:
         now = self._tick()
         window = self._windows.get(key)

@@ -132,11 +132,11 @@ class RedisBroker:
             # Commands work, but this instance would miss every event until it reconnects.
             raise BrokerUnavailable("Redis pub/sub connection is down; reconnecting")
 
+    # -- PubSub ----------------------------------------------------------------------
     def set_handlers(self, on_message: MessageHandler, on_resync: ResyncHandler) -> None:
         self._on_message = on_message
         self._on_resync = on_resync
 
-    # -- pub/sub ---------------------------------------------------------------------
     async def publish(self, channel: str, message: str) -> None:
         await self._command(self._commands.publish(self._prefix + channel, message))
 
@@ -165,7 +165,7 @@ class RedisBroker:
         except Exception:
             log.exception("resync handler failed")
 
-    # -- shared state with expiry ----------------------------------------------------
+    # -- SharedValues ----------------------------------------------------------------
     async def set_value(self, key: str, value: str, ttl_seconds: float) -> None:
         await self._command(self._commands.set(self._prefix + key, value, px=_millis(ttl_seconds)))
 
@@ -180,6 +180,7 @@ class RedisBroker:
         stored = await self._command(self._commands.set(self._prefix + key, value, px=_millis(ttl_seconds), nx=True))
         return bool(stored)
 
+    # -- PresenceHashes --------------------------------------------------------------
     async def hash_set(self, key: str, field: str, value: str, ttl_seconds: float) -> None:
         full_key = self._prefix + key
 
@@ -198,6 +199,7 @@ class RedisBroker:
     async def hash_get_all(self, key: str) -> dict[str, str]:
         return await self._command(self._commands.hgetall(self._prefix + key))
 
+    # -- RateLimiter -----------------------------------------------------------------
     async def hit_rate_limit(self, key: str, limit: int, window_seconds: float) -> tuple[bool, float]:
         window_us = max(1, int(window_seconds * 1_000_000))
         allowed, retry_us = await self._command(

@@ -15,7 +15,7 @@ import hashlib
 import logging
 from typing import Any, Awaitable, Callable, TypeVar
 
-from app.broker.base import Broker, BrokerUnavailable
+from app.broker.base import BrokerUnavailable, SharedValues
 from app.domain.models import Member, Priority, Role, Task, TaskPage, User
 from app.jsonutil import dumps, loads
 from app.observability import metrics
@@ -32,7 +32,7 @@ def query_fingerprint(*parts: Any) -> str:
 
 
 class ReadCache:
-    def __init__(self, broker: Broker, enabled: bool) -> None:
+    def __init__(self, broker: SharedValues, enabled: bool) -> None:
         self._broker = broker
         self.enabled = enabled
 

@@ -16,7 +16,7 @@ import dataclasses
 import hashlib
 import logging
 
-from app.broker.base import Broker, BrokerUnavailable
+from app.broker.base import BrokerUnavailable, SharedValues
 from app.domain.errors import ConflictError, InvalidInputError, MalformedInputError
 from app.jsonutil import dumps, loads
 
@@ -53,7 +53,7 @@ def check_key(key: str) -> None:
 
 
 class IdempotencyService:
-    def __init__(self, broker: Broker) -> None:
+    def __init__(self, broker: SharedValues) -> None:
         self._broker = broker
 
     @staticmethod
