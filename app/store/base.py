@@ -1,4 +1,6 @@
-"""The storage contract. Every adapter implements ``Store``; services only see this.
+"""The storage contract, one protocol per aggregate; ``Store`` composes them with the
+lifecycle. Every adapter implements ``Store`` whole (one part class per aggregate, composed
+the same way in sqlite.py and mongo.py); services only see these protocols.
 
 Rules every adapter keeps (tests/store/ checks each of them on every adapter):
 
@@ -81,19 +83,8 @@ class VersionConflict(StoreError):
         self.current = current
 
 
-class Store(Protocol):
-    # -- lifecycle -------------------------------------------------------------------
-    async def open(self) -> None:
-        """Connect, create the schema/indexes, apply migrations. Idempotent across processes."""
-
-    async def close(self) -> None: ...
-
-    async def ping(self) -> None:
-        """Return when the database answers; raise StoreUnavailable otherwise."""
-
-    async def check_writable(self) -> None:
-        """Return when a write can be made now (one small write is made to find out);
-        raise StoreNotWritable when it cannot (or StoreUnavailable when nothing answers)."""
+class UserStore(Protocol):
+    """Accounts and their login sessions (refresh token families)."""
 
     # -- users -----------------------------------------------------------------------
     async def create_user(self, user: User) -> None:
@@ -133,6 +124,10 @@ class Store(Protocol):
     async def list_revoked_sessions(self, at: str) -> list[tuple[str, str]]:
         """Every (session_id, until) still revoked at ``at``."""
 
+
+class BoardStore(Protocol):
+    """Boards and their members."""
+
     # -- boards ----------------------------------------------------------------------
     async def create_board(self, board: Board, owner: Member) -> None:
         """Create the board (seq 0) with its first owner in one write."""
@@ -166,6 +161,8 @@ class Store(Protocol):
     async def remove_member(self, board_id: str, user_id: str, event: EventDraft) -> Event:
         """NotFound if not a member; LastOwner if it would leave no owner."""
 
+
+class TaskStore(Protocol):
     # -- tasks -----------------------------------------------------------------------
     async def create_task(self, task: Task, event: EventDraft) -> Event:
         """NotFound if the board is gone."""
@@ -194,10 +191,14 @@ class Store(Protocol):
         last one is welcome); ``filter.assignee``/``label`` match one element of the list.
         """
 
+
+class EventStore(Protocol):
     # -- events ----------------------------------------------------------------------
     async def list_events(self, board_id: str, after_seq: int, limit: int) -> list[Event]:
         """Events with seq > after_seq in seq order, at most ``limit``."""
 
+
+class ApiTokenStore(Protocol):
     # -- personal API tokens -----------------------------------------------------------
     async def create_api_token(self, token: ApiToken) -> None: ...
 
@@ -213,6 +214,8 @@ class Store(Protocol):
     async def touch_api_token(self, token_id: str, at: str) -> None:
         """Set last_used_at; nothing happens if the token is gone."""
 
+
+class CommentStore(Protocol):
     # -- comments (each write appends its event like every board change) ---------------
     async def create_comment(self, comment: Comment, event: EventDraft) -> Event:
         """NotFound if the task (or its board) is gone."""
@@ -228,6 +231,8 @@ class Store(Protocol):
     async def delete_comment(self, comment_id: str, event: EventDraft) -> Event:
         """NotFound if the comment is gone. Deleting a task or a board deletes its comments."""
 
+
+class WebhookStore(Protocol):
     # -- webhooks (app.domain.webhooks; the delivery worker is app/webhooks/) ------------
     async def create_webhook(self, webhook: Webhook) -> None:
         """NotFound if the board is gone."""
@@ -285,6 +290,8 @@ class Store(Protocol):
     async def prune_webhook_attempts(self, webhook_id: str, keep: int) -> int:
         """Delete all but the newest ``keep`` attempts of the webhook; how many went."""
 
+
+class NotificationStore(Protocol):
     # -- notifications (written by the event-appending writes above; see EventDraft.notify)
     async def list_notifications(self, scope: NotificationScope, unread_only: bool, before_id: str | None,
                                  limit: int) -> list[Notification]:
@@ -302,3 +309,19 @@ class Store(Protocol):
                                      read_at: str | None) -> Notification | None:
         """Mark one of the scope's notifications read (an already read one keeps its read_at)
         or, with None, unread. The notification after the write; None if it is not in scope."""
+
+
+class Store(UserStore, ApiTokenStore, BoardStore, TaskStore, EventStore, CommentStore, WebhookStore,
+            NotificationStore, Protocol):
+    # -- lifecycle -------------------------------------------------------------------
+    async def open(self) -> None:
+        """Connect, create the schema/indexes, apply migrations. Idempotent across processes."""
+
+    async def close(self) -> None: ...
+
+    async def ping(self) -> None:
+        """Return when the database answers; raise StoreUnavailable otherwise."""
+
+    async def check_writable(self) -> None:
+        """Return when a write can be made now (one small write is made to find out);
+        raise StoreNotWritable when it cannot (or StoreUnavailable when nothing answers)."""

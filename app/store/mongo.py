@@ -1,4 +1,5 @@
-"""The MongoDB adapter of ``app.store.base.Store`` (PyMongo's native async API).
+"""The MongoDB adapter of ``app.store.base.Store`` (PyMongo's native async API), composed
+of one part per aggregate (mongo_users, mongo_boards, ...), like ``SQLiteStore``.
 
 Documents use the record id as ``_id``. Board changes and their events are written in
 one transaction when the deployment has them (replica set, mongos); see mongo_tx for
@@ -9,28 +10,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from pymongo import AsyncMongoClient, ReturnDocument
-from pymongo.errors import DuplicateKeyError, OperationFailure
+from pymongo import AsyncMongoClient
+from pymongo.errors import OperationFailure
 
 from app.domain import clock
-from app.domain.clock import parse_time
-from app.domain.models import RefreshToken, User
-from app.store.base import EmailTaken, StoreNotWritable
-from app.store.mongo_boards import BoardMethods
-from app.store.mongo_comments import CommentMethods
-from app.store.mongo_notifications import NotificationMethods
-from app.store.mongo_records import (
-    token_doc,
-    token_record,
-    user_doc,
-    user_record,
-    want_str,
-)
-from app.store.mongo_schema import INDEXES, PROBE, REFRESH_TOKENS, REVOKED_SESSIONS, USERS, Client, ensure_indexes
-from app.store.mongo_tasks import TaskMethods
-from app.store.mongo_tokens import ApiTokenMethods
+from app.store.base import StoreNotWritable
+from app.store.mongo_boards import MongoBoards
+from app.store.mongo_comments import MongoComments
+from app.store.mongo_events import MongoEvents
+from app.store.mongo_notifications import MongoNotifications
+from app.store.mongo_schema import INDEXES, PROBE, Client, ensure_indexes
+from app.store.mongo_tasks import MongoTasks
+from app.store.mongo_tokens import MongoApiTokens
 from app.store.mongo_tx import BoardWriter, driver_errors, supports_transactions
-from app.store.mongo_webhooks import WebhookMethods
+from app.store.mongo_users import MongoUsers
+from app.store.mongo_webhooks import MongoWebhooks
 
 __all__ = ["INDEXES", "MongoStore"]
 
@@ -39,7 +33,8 @@ DEFAULT_DATABASE = "taskwire"
 SERVER_SELECTION_TIMEOUT_MS = 5000
 
 
-class MongoStore(BoardMethods, TaskMethods, CommentMethods, ApiTokenMethods, WebhookMethods, NotificationMethods):
+class MongoStore(MongoUsers, MongoApiTokens, MongoBoards, MongoTasks, MongoEvents, MongoComments, MongoWebhooks,
+                 MongoNotifications):
     """One AsyncMongoClient per store, opened in open() and closed in close()."""
 
     def __init__(self, url: str, *, transactions: bool | None = None) -> None:
@@ -47,8 +42,6 @@ class MongoStore(BoardMethods, TaskMethods, CommentMethods, ApiTokenMethods, Web
         self._url = url
         self._transactions_wanted = transactions
         self._client: Client | None = None
-
-    # -- lifecycle -------------------------------------------------------------------
 
     @driver_errors
     async def open(self) -> None:
@@ -93,91 +86,3 @@ class MongoStore(BoardMethods, TaskMethods, CommentMethods, ApiTokenMethods, Web
     def uses_transactions(self) -> bool:
         """Whether writes run in transactions (decided in open())."""
         return self._writer.transactions
-
-    # -- users -----------------------------------------------------------------------
-
-    @driver_errors
-    async def create_user(self, user: User) -> None:
-        try:
-            await self._db[USERS].insert_one(user_doc(user))
-        except DuplicateKeyError as exc:
-            if "_id" in _duplicate_key_fields(exc):
-                raise
-            raise EmailTaken(user.email) from exc
-
-    @driver_errors
-    async def get_user(self, user_id: str) -> User | None:
-        doc = await self._db[USERS].find_one({"_id": want_str(user_id, "user_id")})
-        return user_record(doc) if doc else None
-
-    @driver_errors
-    async def get_user_by_email(self, email: str) -> User | None:
-        doc = await self._db[USERS].find_one({"email": want_str(email, "email").lower()})
-        return user_record(doc) if doc else None
-
-    @driver_errors
-    async def update_user(self, user: User) -> User | None:
-        changes = user_doc(user)
-        doc = await self._db[USERS].find_one_and_update(
-            {"_id": changes["_id"]},
-            {"$set": {key: changes[key] for key in ("name", "password_hash", "updated_at")}},
-            return_document=ReturnDocument.AFTER,
-        )
-        return user_record(doc) if doc else None
-
-    # -- refresh tokens --------------------------------------------------------------
-
-    @driver_errors
-    async def create_refresh_token(self, token: RefreshToken) -> None:
-        await self._db[REFRESH_TOKENS].insert_one(token_doc(token))
-
-    @driver_errors
-    async def spend_refresh_token(self, token_hash: str, at: str) -> tuple[RefreshToken | None, bool]:
-        tokens = self._db[REFRESH_TOKENS]
-        token_id = want_str(token_hash, "token_hash")
-        # One atomic conditional write: of two concurrent spends exactly one matches.
-        before = await tokens.find_one_and_update(
-            {"_id": token_id, "used_at": None},
-            {"$set": {"used_at": want_str(at, "at")}},
-            return_document=ReturnDocument.BEFORE,
-        )
-        if before is not None:
-            return token_record(before), True
-        doc = await tokens.find_one({"_id": token_id})
-        return (token_record(doc) if doc else None), False
-
-    @driver_errors
-    async def revoke_refresh_family(self, family_id: str) -> None:
-        await self._db[REFRESH_TOKENS].update_many(
-            {"family_id": want_str(family_id, "family_id")}, {"$set": {"revoked": True}}
-        )
-
-    # -- revoked sessions ------------------------------------------------------------
-
-    @driver_errors
-    async def revoke_session(self, session_id: str, until: str) -> None:
-        sessions = self._db[REVOKED_SESSIONS]
-        key, until = want_str(session_id, "session_id"), want_str(until, "until")
-        # The mark first: a refresh racing this write checks it after storing its new token
-        # (AuthService.rotate), so either it sees the mark or the family update covers it.
-        # $max: revoking again never shortens it. purge_after is a BSON date for the TTL index.
-        await sessions.update_one({"_id": key}, {"$max": {"until": until, "purge_after": parse_time(until)}},
-                                  upsert=True)
-        await self.revoke_refresh_family(key)
-
-    @driver_errors
-    async def session_revoked(self, session_id: str, at: str) -> bool:
-        doc = await self._db[REVOKED_SESSIONS].find_one(
-            {"_id": want_str(session_id, "session_id"), "until": {"$gt": want_str(at, "at")}}, {"_id": 1})
-        return doc is not None
-
-    @driver_errors
-    async def list_revoked_sessions(self, at: str) -> list[tuple[str, str]]:
-        cursor = self._db[REVOKED_SESSIONS].find({"until": {"$gt": want_str(at, "at")}}).sort("until", 1)
-        return [(doc["_id"], doc["until"]) async for doc in cursor]
-
-
-def _duplicate_key_fields(exc: DuplicateKeyError) -> set[str]:
-    """The fields of the unique index that refused the write, when the server says."""
-    details = exc.details or {}
-    return set(details.get("keyPattern") or {})

@@ -6,26 +6,34 @@ from pymongo.errors import DuplicateKeyError
 
 from app.domain.models import Board, Event, EventDraft, Member, Role
 from app.store.base import AlreadyMember, LastOwner, NotFound
+from app.store.mongo_events import append_event
 from app.store.mongo_records import (
     Document,
     board_doc,
     board_profile,
     board_record,
     checked_draft,
-    event_record,
     member_doc,
     member_key,
     member_record,
-    want_int,
+    want_page_size,
     want_str,
 )
 from app.store.mongo_schema import (
-    BOARDS, COMMENTS, EVENTS, MEMBERS, NOTIFICATIONS, TASKS, USERS, WEBHOOK_ATTEMPTS, WEBHOOKS,
+    BOARDS,
+    COMMENTS,
+    EVENTS,
+    MEMBERS,
+    NOTIFICATIONS,
+    TASKS,
+    USERS,
+    WEBHOOK_ATTEMPTS,
+    WEBHOOKS,
 )
-from app.store.mongo_tx import MongoStoreBase, Session, append_event, driver_errors
+from app.store.mongo_tx import MongoStoreBase, Session, driver_errors
 
 
-class BoardMethods(MongoStoreBase):
+class MongoBoards(MongoStoreBase):
     # -- boards ----------------------------------------------------------------------
 
     @driver_errors
@@ -47,7 +55,7 @@ class BoardMethods(MongoStoreBase):
     async def list_boards_for_user(
         self, user_id: str, after_board_id: str | None, limit: int
     ) -> list[tuple[Board, Role]]:
-        if _page_size(limit) == 0:
+        if want_page_size(limit) == 0:
             return []
         query: Document = {"user_id": want_str(user_id, "user_id")}
         if after_board_id is not None:
@@ -166,22 +174,3 @@ class BoardMethods(MongoStoreBase):
         ).limit(2).to_list(None)
         if len(owners) < 2:
             raise LastOwner(board_id)
-
-    # -- events ----------------------------------------------------------------------
-
-    @driver_errors
-    async def list_events(self, board_id: str, after_seq: int, limit: int) -> list[Event]:
-        if _page_size(limit) == 0:
-            return []
-        docs = await self._db[EVENTS].find(
-            {"board_id": want_str(board_id, "board_id"), "seq": {"$gt": want_int(after_seq, "after_seq")}}
-        ).sort("seq", 1).limit(limit).batch_size(limit).to_list(None)
-        return [event_record(doc) for doc in docs]
-
-
-def _page_size(limit: int) -> int:
-    # MongoDB reads limit(0) as "no limit", so zero must never reach the driver.
-    size = want_int(limit, "limit")
-    if size < 0:
-        raise ValueError("limit must not be negative")
-    return size

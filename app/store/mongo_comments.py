@@ -10,6 +10,7 @@ from pymongo import ReturnDocument
 
 from app.domain.models import Comment, Event, EventDraft
 from app.store.base import NotFound
+from app.store.mongo_events import append_event
 from app.store.mongo_records import (
     Document,
     checked_draft,
@@ -18,7 +19,7 @@ from app.store.mongo_records import (
     want_str_list,
 )
 from app.store.mongo_schema import COMMENTS, TASKS
-from app.store.mongo_tx import MongoStoreBase, Session, append_event, driver_errors
+from app.store.mongo_tx import MongoStoreBase, Session, driver_errors
 
 
 def _comment_doc(comment: Comment) -> Document:
@@ -47,7 +48,7 @@ def _comment_record(doc: Mapping[str, Any]) -> Comment:
     )
 
 
-class CommentMethods(MongoStoreBase):
+class MongoComments(MongoStoreBase):
     @driver_errors
     async def create_comment(self, comment: Comment, event: EventDraft) -> Event:
         document, draft = _comment_doc(comment), checked_draft(event)

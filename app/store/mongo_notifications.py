@@ -1,5 +1,5 @@
 """Notifications, for MongoStore (see mongo.py). They are written by ``append_event`` (in
-mongo_tx) in the transaction of the event that causes them; these read and mark them.
+mongo_events) in the transaction of the event that causes them; these read and mark them.
 
 Every filter starts from the scope's user (and boards, for a limited API token), so one
 user can never see or change another's notifications by id.
@@ -22,7 +22,7 @@ def _scope_filter(scope: NotificationScope) -> Document:
     return query
 
 
-class NotificationMethods(MongoStoreBase):
+class MongoNotifications(MongoStoreBase):
     @driver_errors
     async def list_notifications(self, scope: NotificationScope, unread_only: bool, before_id: str | None,
                                  limit: int) -> list[Notification]:

@@ -50,6 +50,14 @@ def want_int(value: object, name: str) -> int:
     return int(value)
 
 
+def want_page_size(limit: int) -> int:
+    # MongoDB reads limit(0) as "no limit", so zero must never reach the driver.
+    size = want_int(limit, "limit")
+    if size < 0:
+        raise ValueError("limit must not be negative")
+    return size
+
+
 def want_str_list(values: object, name: str) -> list[str]:
     if not isinstance(values, (list, tuple)):
         raise TypeError(f"{name} must be a list of strings, not {type(values).__name__}")

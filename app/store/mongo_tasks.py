@@ -6,13 +6,14 @@ from typing import NoReturn
 
 from app.domain.models import Event, EventDraft, Task, TaskPage, TaskPageRequest
 from app.store.base import NotFound, VersionConflict
+from app.store.mongo_events import append_event
 from app.store.mongo_query import base_filter, page_filter, sort_spec
 from app.store.mongo_records import Document, checked_draft, task_doc, task_record, want_int, want_str
 from app.store.mongo_schema import COMMENTS, TASKS
-from app.store.mongo_tx import MongoStoreBase, Session, append_event, driver_errors
+from app.store.mongo_tx import MongoStoreBase, Session, driver_errors
 
 
-class TaskMethods(MongoStoreBase):
+class MongoTasks(MongoStoreBase):
     @driver_errors
     async def create_task(self, task: Task, event: EventDraft) -> Event:
         document, draft = task_doc(task), checked_draft(event)

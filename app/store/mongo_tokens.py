@@ -43,7 +43,7 @@ def _token_record(doc: Mapping[str, Any]) -> ApiToken:
     )
 
 
-class ApiTokenMethods(MongoStoreBase):
+class MongoApiTokens(MongoStoreBase):
     @driver_errors
     async def create_api_token(self, token: ApiToken) -> None:
         await self._db[API_TOKENS].insert_one(_token_doc(token))

@@ -18,7 +18,6 @@ import weakref
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from pymongo import ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import (
     ConfigurationError,
@@ -31,10 +30,8 @@ from pymongo.errors import (
 
 from app.domain.clock import now
 from app.domain.ids import new_id
-from app.domain.models import NOTIFICATIONS_KEPT_PER_USER, Event, EventDraft, Notification, notification_of
-from app.store.base import NotFound, StoreUnavailable
-from app.store.mongo_records import Document, event_doc, event_record, notification_doc
-from app.store.mongo_schema import BOARDS, EVENTS, NOTIFICATIONS, PROBE, Client, Database
+from app.store.base import StoreUnavailable
+from app.store.mongo_schema import PROBE, Client, Database
 
 log = logging.getLogger(__name__)
 
@@ -165,52 +162,6 @@ def _is_write_conflict(exc: BaseException) -> bool:
     return isinstance(exc, OperationFailure) and (
         exc.code == _WRITE_CONFLICT or str(exc).startswith("Write conflict")
     )
-
-
-async def append_event(
-    db: Database,
-    board_id: str,
-    draft: EventDraft,
-    session: Session,
-    board_changes: Document | None = None,
-) -> Event:
-    """Take the board's next seq and log the event; NotFound if the board is gone.
-
-    Without a transaction (session None) the seq is taken and the event inserted after
-    the change was applied: a refused change (conflict, duplicate) never leaves an event
-    or a gap, but a crash between the steps loses the event or leaves a gap, concurrent
-    writers may log in a different order than they applied, and a change to a board
-    deleted meanwhile stays behind unreferenced. Seqs stay unique either way: the
-    unique (board_id, seq) index and the atomic $inc see to that.
-    """
-    update: Document = {"$inc": {"seq": 1}}
-    if board_changes:
-        update["$set"] = board_changes
-    board = await db[BOARDS].find_one_and_update(
-        {"_id": board_id}, update, projection={"seq": 1},
-        return_document=ReturnDocument.AFTER, session=session,
-    )
-    if board is None:
-        raise NotFound(f"board {board_id}")
-    doc = event_doc(board_id, int(board["seq"]), draft)
-    await db[EVENTS].insert_one(doc, session=session)
-    event = event_record(doc)
-    if draft.notify:
-        event.notifications = [notification_of(event, notice) for notice in draft.notify]
-        await _insert_notifications(db, event.notifications, session)
-    return event
-
-
-async def _insert_notifications(db: Database, notifications: list[Notification], session: Session) -> None:
-    """Store them and keep each notified user's newest NOTIFICATIONS_KEPT_PER_USER."""
-    await db[NOTIFICATIONS].insert_many([notification_doc(n) for n in notifications], session=session)
-    for user_id in {n.user_id for n in notifications}:
-        oldest_kept = await db[NOTIFICATIONS].find(
-            {"user_id": user_id}, {"_id": 1}, session=session,
-        ).sort("_id", -1).skip(NOTIFICATIONS_KEPT_PER_USER - 1).limit(1).to_list(None)
-        if oldest_kept:
-            await db[NOTIFICATIONS].delete_many(
-                {"user_id": user_id, "_id": {"$lt": oldest_kept[0]["_id"]}}, session=session)
 
 
 def driver_errors[**P, T](method: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, Coroutine[Any, Any, T]]:

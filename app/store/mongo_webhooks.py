@@ -16,9 +16,10 @@ from pymongo import ReturnDocument
 from app.domain.models import Event, EventDraft
 from app.domain.webhooks import Webhook, WebhookAttempt, WebhookProgress
 from app.store.base import NotFound
+from app.store.mongo_events import append_event
 from app.store.mongo_records import Document, checked_draft, want_int, want_optional_str, want_str, want_str_list
 from app.store.mongo_schema import BOARDS, WEBHOOK_ATTEMPTS, WEBHOOKS
-from app.store.mongo_tx import MongoStoreBase, Session, append_event, driver_errors
+from app.store.mongo_tx import MongoStoreBase, Session, driver_errors
 
 
 def _webhook_doc(webhook: Webhook) -> Document:
@@ -91,7 +92,7 @@ def _lease_is_free(now: str) -> Document:
     return {"$or": [{"lease_owner": None}, {"lease_until": {"$lte": now}}]}
 
 
-class WebhookMethods(MongoStoreBase):
+class MongoWebhooks(MongoStoreBase):
     @driver_errors
     async def create_webhook(self, webhook: Webhook) -> None:
         document = _webhook_doc(webhook)

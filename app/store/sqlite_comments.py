@@ -1,4 +1,4 @@
-"""SQLite bodies of the comment use cases (see ``SQLiteStore``).
+"""Comments on tasks, for SQLiteStore.
 
 A comment write and its event share one transaction, like every other board change.
 """
@@ -10,7 +10,8 @@ import sqlite3
 from app.domain.models import Comment, Event, EventDraft
 from app.jsonutil import dumps, loads
 from app.store.base import NotFound
-from app.store.sqlite_records import append_event
+from app.store.sqlite_events import append_event
+from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
 
 _COLUMNS = "id, board_id, task_id, author_id, body, mentions, created_at, updated_at"
 
@@ -28,45 +29,48 @@ def _comment_from_row(row: sqlite3.Row) -> Comment:
     )
 
 
-def create_comment(conn: sqlite3.Connection, comment: Comment, draft: EventDraft) -> Event:
-    # Checked under the write lock: a task deleted a moment ago cannot gain a comment.
-    task = conn.execute("SELECT board_id FROM tasks WHERE id = ?", (comment.task_id,)).fetchone()
-    if task is None or task["board_id"] != comment.board_id:
-        raise NotFound(f"task {comment.task_id}")
-    event = append_event(conn, comment.board_id, draft)
-    conn.execute(
-        f"INSERT INTO comments ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (comment.id, comment.board_id, comment.task_id, comment.author_id, comment.body,
-         dumps(list(comment.mentions)), comment.created_at, comment.updated_at),
-    )
-    return event
+class SQLiteComments(SQLiteStoreBase):
+    @writes
+    def create_comment(self, conn: sqlite3.Connection, comment: Comment, event: EventDraft) -> Event:
+        # Checked under the write lock: a task deleted a moment ago cannot gain a comment.
+        task = conn.execute("SELECT board_id FROM tasks WHERE id = ?", (comment.task_id,)).fetchone()
+        if task is None or task["board_id"] != comment.board_id:
+            raise NotFound(f"task {comment.task_id}")
+        appended = append_event(conn, comment.board_id, event)
+        conn.execute(
+            f"INSERT INTO comments ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (comment.id, comment.board_id, comment.task_id, comment.author_id, comment.body,
+             dumps(list(comment.mentions)), comment.created_at, comment.updated_at),
+        )
+        return appended
 
+    @reads
+    def get_comment(self, conn: sqlite3.Connection, comment_id: str) -> Comment | None:
+        row = conn.execute(f"SELECT {_COLUMNS} FROM comments WHERE id = ?", (comment_id,)).fetchone()
+        return None if row is None else _comment_from_row(row)
 
-def get_comment(conn: sqlite3.Connection, comment_id: str) -> Comment | None:
-    row = conn.execute(f"SELECT {_COLUMNS} FROM comments WHERE id = ?", (comment_id,)).fetchone()
-    return None if row is None else _comment_from_row(row)
+    @reads
+    def list_comments(self, conn: sqlite3.Connection, task_id: str, after_comment_id: str | None,
+                      limit: int) -> list[Comment]:
+        rows = conn.execute(
+            f"SELECT {_COLUMNS} FROM comments WHERE task_id = ? AND id > ? ORDER BY id LIMIT ?",
+            (task_id, after_comment_id or "", limit),
+        ).fetchall()
+        return [_comment_from_row(row) for row in rows]
 
+    @writes
+    def update_comment(self, conn: sqlite3.Connection, comment: Comment, event: EventDraft) -> Event:
+        row = conn.execute(
+            "UPDATE comments SET body = ?, mentions = ?, updated_at = ? WHERE id = ? RETURNING board_id",
+            (comment.body, dumps(list(comment.mentions)), comment.updated_at, comment.id),
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"comment {comment.id}")
+        return append_event(conn, row["board_id"], event)
 
-def list_comments(conn: sqlite3.Connection, task_id: str, after_comment_id: str | None, limit: int) -> list[Comment]:
-    rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM comments WHERE task_id = ? AND id > ? ORDER BY id LIMIT ?",
-        (task_id, after_comment_id or "", limit),
-    ).fetchall()
-    return [_comment_from_row(row) for row in rows]
-
-
-def update_comment(conn: sqlite3.Connection, comment: Comment, draft: EventDraft) -> Event:
-    row = conn.execute(
-        "UPDATE comments SET body = ?, mentions = ?, updated_at = ? WHERE id = ? RETURNING board_id",
-        (comment.body, dumps(list(comment.mentions)), comment.updated_at, comment.id),
-    ).fetchone()
-    if row is None:
-        raise NotFound(f"comment {comment.id}")
-    return append_event(conn, row["board_id"], draft)
-
-
-def delete_comment(conn: sqlite3.Connection, comment_id: str, draft: EventDraft) -> Event:
-    row = conn.execute("DELETE FROM comments WHERE id = ? RETURNING board_id", (comment_id,)).fetchone()
-    if row is None:
-        raise NotFound(f"comment {comment_id}")
-    return append_event(conn, row["board_id"], draft)
+    @writes
+    def delete_comment(self, conn: sqlite3.Connection, comment_id: str, event: EventDraft) -> Event:
+        row = conn.execute("DELETE FROM comments WHERE id = ? RETURNING board_id", (comment_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"comment {comment_id}")
+        return append_event(conn, row["board_id"], event)

@@ -1,5 +1,5 @@
-"""SQLite bodies of the notification use cases (see ``SQLiteStore``). Notifications are
-written by ``append_event`` with the event that causes them; these read and mark them.
+"""Notifications, for SQLiteStore. They are written by ``append_event`` (in sqlite_events)
+with the event that causes them; these read and mark them.
 
 Every statement filters on the scope's user (and boards, for a limited API token), so one
 user can never see or change another's notifications by id.
@@ -11,6 +11,7 @@ import sqlite3
 from typing import Any
 
 from app.domain.models import Notification, NotificationScope
+from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
 from app.store.sqlite_records import NOTIFICATION_COLUMNS, notification_from_row
 
 
@@ -21,45 +22,48 @@ def _scope_filter(scope: NotificationScope) -> tuple[str, list[Any]]:
     return f"user_id = ? AND board_id IN ({', '.join('?' * len(boards))})", [scope.user_id, *boards]
 
 
-def list_notifications(conn: sqlite3.Connection, scope: NotificationScope, unread_only: bool,
-                       before_id: str | None, limit: int) -> list[Notification]:
-    where, params = _scope_filter(scope)
-    if unread_only:
-        where += " AND read_at IS NULL"
-    if before_id is not None:
-        where += " AND id < ?"
-        params.append(before_id)
-    rows = conn.execute(
-        f"SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE {where} ORDER BY id DESC LIMIT ?", (*params, limit)
-    ).fetchall()
-    return [notification_from_row(row) for row in rows]
+class SQLiteNotifications(SQLiteStoreBase):
+    @reads
+    def list_notifications(self, conn: sqlite3.Connection, scope: NotificationScope, unread_only: bool,
+                           before_id: str | None, limit: int) -> list[Notification]:
+        where, params = _scope_filter(scope)
+        if unread_only:
+            where += " AND read_at IS NULL"
+        if before_id is not None:
+            where += " AND id < ?"
+            params.append(before_id)
+        rows = conn.execute(
+            f"SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE {where} ORDER BY id DESC LIMIT ?", (*params, limit)
+        ).fetchall()
+        return [notification_from_row(row) for row in rows]
 
+    @reads
+    def count_unread_notifications(self, conn: sqlite3.Connection, scope: NotificationScope) -> int:
+        where, params = _scope_filter(scope)
+        query = f"SELECT count(*) FROM notifications WHERE {where} AND read_at IS NULL"
+        return conn.execute(query, params).fetchone()[0]
 
-def count_unread_notifications(conn: sqlite3.Connection, scope: NotificationScope) -> int:
-    where, params = _scope_filter(scope)
-    return conn.execute(f"SELECT count(*) FROM notifications WHERE {where} AND read_at IS NULL", params).fetchone()[0]
+    @writes
+    def mark_notifications_read(self, conn: sqlite3.Connection, scope: NotificationScope, ids: list[str] | None,
+                                up_to_id: str | None, at: str) -> int:
+        where, params = _scope_filter(scope)
+        if ids is not None:
+            where += f" AND id IN ({', '.join('?' * len(ids))})"
+            params.extend(ids)
+        if up_to_id is not None:
+            where += " AND id <= ?"
+            params.append(up_to_id)
+        cursor = conn.execute(f"UPDATE notifications SET read_at = ? WHERE {where} AND read_at IS NULL", (at, *params))
+        return cursor.rowcount
 
-
-def mark_notifications_read(conn: sqlite3.Connection, scope: NotificationScope, ids: list[str] | None,
-                            up_to_id: str | None, at: str) -> int:
-    where, params = _scope_filter(scope)
-    if ids is not None:
-        where += f" AND id IN ({', '.join('?' * len(ids))})"
-        params.extend(ids)
-    if up_to_id is not None:
-        where += " AND id <= ?"
-        params.append(up_to_id)
-    cursor = conn.execute(f"UPDATE notifications SET read_at = ? WHERE {where} AND read_at IS NULL", (at, *params))
-    return cursor.rowcount
-
-
-def set_notification_read(conn: sqlite3.Connection, scope: NotificationScope, notification_id: str,
-                          read_at: str | None) -> Notification | None:
-    where, params = _scope_filter(scope)
-    # The first time it was read stays; unreading clears it.
-    row = conn.execute(
-        f"UPDATE notifications SET read_at = CASE WHEN ? IS NULL THEN NULL ELSE coalesce(read_at, ?) END"
-        f" WHERE id = ? AND {where} RETURNING {NOTIFICATION_COLUMNS}",
-        (read_at, read_at, notification_id, *params),
-    ).fetchone()
-    return None if row is None else notification_from_row(row)
+    @writes
+    def set_notification_read(self, conn: sqlite3.Connection, scope: NotificationScope, notification_id: str,
+                              read_at: str | None) -> Notification | None:
+        where, params = _scope_filter(scope)
+        # The first time it was read stays; unreading clears it.
+        row = conn.execute(
+            f"UPDATE notifications SET read_at = CASE WHEN ? IS NULL THEN NULL ELSE coalesce(read_at, ?) END"
+            f" WHERE id = ? AND {where} RETURNING {NOTIFICATION_COLUMNS}",
+            (read_at, read_at, notification_id, *params),
+        ).fetchone()
+        return None if row is None else notification_from_row(row)

@@ -14,8 +14,9 @@ import functools
 import sqlite3
 import threading
 import time
+from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Concatenate, TypeVar
 
 from app.store.base import StoreUnavailable
 
@@ -142,3 +143,39 @@ class ConnectionThreads:
             connections, self._connections = self._connections, []
         for conn in connections:
             conn.close()
+
+
+class SQLiteStoreBase:
+    """The state every part of SQLiteStore reads: the threads owning its connections."""
+
+    _writer: ConnectionThreads | None = None
+    _readers: ConnectionThreads | None = None
+
+
+def writes[S: SQLiteStoreBase, **P, T](
+    body: Callable[Concatenate[S, sqlite3.Connection, P], T],
+) -> Callable[Concatenate[S, P], Coroutine[Any, Any, T]]:
+    """Make ``body(self, conn, ...)`` a store method that runs it in one write transaction
+    on this process's writer thread; raising inside rolls the whole use case back."""
+
+    @functools.wraps(body)
+    async def on_writer(self: S, *args: P.args, **kwargs: P.kwargs) -> T:
+        if self._writer is None:
+            raise StoreUnavailable("the SQLite store is not open")
+        return await self._writer.run(in_write_transaction, functools.partial(body, self, **kwargs), *args)
+
+    return on_writer
+
+
+def reads[S: SQLiteStoreBase, **P, T](
+    body: Callable[Concatenate[S, sqlite3.Connection, P], T],
+) -> Callable[Concatenate[S, P], Coroutine[Any, Any, T]]:
+    """Make ``body(self, conn, ...)`` a store method that runs it on one snapshot on a reader thread."""
+
+    @functools.wraps(body)
+    async def on_reader(self: S, *args: P.args, **kwargs: P.kwargs) -> T:
+        if self._readers is None:
+            raise StoreUnavailable("the SQLite store is not open")
+        return await self._readers.run(in_read_transaction, functools.partial(body, self, **kwargs), *args)
+
+    return on_reader

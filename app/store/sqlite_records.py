@@ -1,4 +1,4 @@
-"""Rows to domain records and back, and the event append every board write shares."""
+"""Rows to domain records and back."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ from app.domain.models import (
     PRIORITY_RANK,
     Board,
     Event,
-    EventDraft,
     Member,
-    NOTIFICATIONS_KEPT_PER_USER,
     Notification,
     NotificationType,
     Priority,
@@ -20,10 +18,8 @@ from app.domain.models import (
     Role,
     Task,
     User,
-    notification_of,
 )
 from app.jsonutil import dumps, loads
-from app.store.base import NotFound
 
 USER_COLUMNS = "id, email, name, password_hash, created_at, updated_at"
 TOKEN_COLUMNS = "token_hash, user_id, family_id, created_at, expires_at, used_at, revoked"
@@ -124,41 +120,6 @@ def event_from_row(row: sqlite3.Row) -> Event:
         data=loads(row["data"]),
         client_mutation_id=row["client_mutation_id"],
     )
-
-
-def append_event(conn: sqlite3.Connection, board_id: str, draft: EventDraft) -> Event:
-    """Give the draft the board's next seq and store it. Must run inside the write
-    transaction of the change: the seq bump takes the board row, so concurrent writers
-    (threads or processes) get consecutive seqs and a rolled-back change leaves no gap."""
-    row = conn.execute("UPDATE boards SET seq = seq + 1 WHERE id = ? RETURNING seq", (board_id,)).fetchone()
-    if row is None:
-        raise NotFound(f"board {board_id}")
-    data = dumps(draft.data)
-    conn.execute(
-        "INSERT INTO events (board_id, seq, type, actor, at, data, client_mutation_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (board_id, row[0], draft.type, draft.actor, draft.at, data, draft.client_mutation_id),
-    )
-    # Decoding what was stored hands the caller the same data a later replay will see.
-    event = Event(board_id=board_id, seq=row[0], type=draft.type, actor=draft.actor, at=draft.at, data=loads(data),
-                  client_mutation_id=draft.client_mutation_id)
-    if draft.notify:  # most events notify nobody: no statement for them
-        event.notifications = [notification_of(event, notice) for notice in draft.notify]
-        _insert_notifications(conn, event.notifications)
-    return event
-
-
-def _insert_notifications(conn: sqlite3.Connection, notifications: list[Notification]) -> None:
-    conn.executemany(
-        f"INSERT INTO notifications ({NOTIFICATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(n.id, n.user_id, n.type.value, n.board_id, n.board_name, n.actor, n.actor_name, n.at, n.seq, n.task_id,
-          n.comment_id, dumps(n.data), n.read_at) for n in notifications],
-    )
-    for user_id in {n.user_id for n in notifications}:
-        conn.execute(
-            "DELETE FROM notifications WHERE user_id = ?1 AND id <= (SELECT id FROM notifications WHERE user_id = ?1"
-            " ORDER BY id DESC LIMIT 1 OFFSET ?2)",
-            (user_id, NOTIFICATIONS_KEPT_PER_USER),
-        )
 
 
 def notification_from_row(row: sqlite3.Row) -> Notification:

@@ -1,8 +1,4 @@
-"""SQLite bodies of the task and event use cases, and the one task list query.
-
-Each function takes the connection of the thread it runs on and is run inside one
-transaction by ``SQLiteStore``; raising rolls the whole use case back.
-"""
+"""Tasks, for SQLiteStore, and the one task list query."""
 
 from __future__ import annotations
 
@@ -22,14 +18,9 @@ from app.domain.models import (
     sort_is_descending,
 )
 from app.store.base import NotFound, VersionConflict
-from app.store.sqlite_records import (
-    EVENT_COLUMNS,
-    TASK_COLUMNS,
-    append_event,
-    event_from_row,
-    task_from_row,
-    task_params,
-)
+from app.store.sqlite_events import append_event
+from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
+from app.store.sqlite_records import TASK_COLUMNS, task_from_row, task_params
 
 _TASK_FIELDS = (
     "id, board_id, title, description, status, priority, priority_rank, assignees, labels,"
@@ -75,7 +66,7 @@ def fts_query(text: str, *, probe: bool = False) -> str | None:
     return " AND ".join(terms) or None
 
 
-def get_task(conn: sqlite3.Connection, task_id: str) -> Task | None:
+def _task(conn: sqlite3.Connection, task_id: str) -> Task | None:
     row = conn.execute(f"SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id = ?", (task_id,)).fetchone()
     return None if row is None else task_from_row(row)
 
@@ -91,47 +82,6 @@ def _save_tags(conn: sqlite3.Connection, task: Task) -> None:
         "INSERT OR IGNORE INTO task_labels (board_id, label, task_id) VALUES (?, ?, ?)",
         [(task.board_id, label, task.id) for label in task.labels],
     )
-
-
-def create_task(conn: sqlite3.Connection, task: Task, draft: EventDraft) -> Event:
-    event = append_event(conn, task.board_id, draft)
-    conn.execute(f"INSERT INTO tasks ({_TASK_FIELDS}) VALUES ({_TASK_VALUES})", task_params(task))
-    _save_tags(conn, task)
-    return event
-
-
-def update_task(conn: sqlite3.Connection, task: Task, expected_version: int, draft: EventDraft) -> Event:
-    params = {**task_params(task), "expected_version": expected_version}
-    row = conn.execute(
-        f"UPDATE tasks SET {_TASK_ASSIGNMENTS} WHERE id = :id AND version = :expected_version RETURNING board_id",
-        params,
-    ).fetchone()
-    if row is None:
-        current = get_task(conn, task.id)
-        if current is None:
-            raise NotFound(f"task {task.id}")
-        raise VersionConflict(current)
-    _save_tags(conn, dataclasses.replace(task, board_id=row["board_id"]))
-    return append_event(conn, row["board_id"], draft)
-
-
-def delete_task(conn: sqlite3.Connection, task_id: str, expected_version: int | None, draft: EventDraft) -> Event:
-    current = get_task(conn, task_id)
-    if current is None:
-        raise NotFound(f"task {task_id}")
-    if expected_version is not None and current.version != expected_version:
-        raise VersionConflict(current)
-    # Explicit, like delete_board: not left to the foreign-key cascade alone.
-    conn.execute("DELETE FROM comments WHERE task_id = ?", (task_id,))
-    conn.execute("DELETE FROM tasks WHERE id = ?", (task_id,))
-    return append_event(conn, current.board_id, draft)
-
-
-def last_position(conn: sqlite3.Connection, board_id: str, status: str) -> str | None:
-    row = conn.execute(
-        "SELECT max(position) FROM tasks WHERE board_id = ? AND status = ?", (board_id, status)
-    ).fetchone()
-    return row[0]
 
 
 # A set filter (text, label, assignee) matched by at most this many tasks of the board
@@ -225,43 +175,86 @@ def _where(request: TaskPageRequest, set_filters: list[_SetFilter],
     return " AND ".join(clauses), params
 
 
-def list_tasks(conn: sqlite3.Connection, request: TaskPageRequest) -> TaskPage:
-    """A probe per set filter (at most DRIVING_MATCHES rows each), then the page and the total."""
-    match = None if request.filter.text is None else fts_query(request.filter.text)
-    if request.filter.text is not None and match is None:
-        # Text without a single word cannot match any task (as in MongoDB's $text).
-        return TaskPage(items=[], has_more=False, total=0 if request.include_total else None)
-    set_filters = _set_filters(request, match)
-    driving = _driving(conn, set_filters)
-    page_driver = None if driving is None else (driving[0], "SELECT value FROM json_each(?)", [json.dumps(driving[1])])
-    where, params = _where(request, set_filters, page_driver)
-    total = None
-    if request.include_total:
-        count_where, count_params = where, params
-        exact = [(f, f.probe, f.probe_params) for f in set_filters if f.exact and f.probe is not None]
-        if page_driver is None and exact:
-            # Every match is read anyway: one list of a set filter's matches checked
-            # along the board's smallest index beats a check per task.
-            count_where, count_params = _where(request, set_filters, exact[0], False)
-        total = conn.execute(f"SELECT count(*) FROM tasks t WHERE {count_where}", count_params).fetchone()[0]
-    column = _SORT_COLUMNS[TaskSort(request.sort)]
-    direction, beyond = ("DESC", "<") if sort_is_descending(request.sort) else ("ASC", ">")
-    page_params = list(params)
-    if request.after is not None:
-        where += f" AND (t.{column}, t.id) {beyond} (?, ?)"
-        page_params += [request.after[0], request.after[1]]
-    rows = conn.execute(
-        f"SELECT {TASK_COLUMNS} FROM tasks t WHERE {where}"
-        f" ORDER BY t.{column} {direction}, t.id {direction} LIMIT ?",
-        [*page_params, request.limit + 1],
-    ).fetchall()
-    items = [task_from_row(row) for row in rows[: request.limit]]
-    return TaskPage(items=items, has_more=len(rows) > request.limit, total=total)
+class SQLiteTasks(SQLiteStoreBase):
+    @reads
+    def get_task(self, conn: sqlite3.Connection, task_id: str) -> Task | None:
+        return _task(conn, task_id)
 
+    @writes
+    def create_task(self, conn: sqlite3.Connection, task: Task, event: EventDraft) -> Event:
+        appended = append_event(conn, task.board_id, event)
+        conn.execute(f"INSERT INTO tasks ({_TASK_FIELDS}) VALUES ({_TASK_VALUES})", task_params(task))
+        _save_tags(conn, task)
+        return appended
 
-def list_events(conn: sqlite3.Connection, board_id: str, after_seq: int, limit: int) -> list[Event]:
-    rows = conn.execute(
-        f"SELECT {EVENT_COLUMNS} FROM events WHERE board_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-        (board_id, after_seq, limit),
-    ).fetchall()
-    return [event_from_row(row) for row in rows]
+    @writes
+    def update_task(
+        self, conn: sqlite3.Connection, task: Task, expected_version: int, event: EventDraft
+    ) -> Event:
+        params = {**task_params(task), "expected_version": expected_version}
+        row = conn.execute(
+            f"UPDATE tasks SET {_TASK_ASSIGNMENTS} WHERE id = :id AND version = :expected_version RETURNING board_id",
+            params,
+        ).fetchone()
+        if row is None:
+            current = _task(conn, task.id)
+            if current is None:
+                raise NotFound(f"task {task.id}")
+            raise VersionConflict(current)
+        _save_tags(conn, dataclasses.replace(task, board_id=row["board_id"]))
+        return append_event(conn, row["board_id"], event)
+
+    @writes
+    def delete_task(
+        self, conn: sqlite3.Connection, task_id: str, expected_version: int | None, event: EventDraft
+    ) -> Event:
+        current = _task(conn, task_id)
+        if current is None:
+            raise NotFound(f"task {task_id}")
+        if expected_version is not None and current.version != expected_version:
+            raise VersionConflict(current)
+        # Explicit, like delete_board: not left to the foreign-key cascade alone.
+        conn.execute("DELETE FROM comments WHERE task_id = ?", (task_id,))
+        conn.execute("DELETE FROM tasks WHERE id = ?", (task_id,))
+        return append_event(conn, current.board_id, event)
+
+    @reads
+    def last_position(self, conn: sqlite3.Connection, board_id: str, status: str) -> str | None:
+        row = conn.execute(
+            "SELECT max(position) FROM tasks WHERE board_id = ? AND status = ?", (board_id, status)
+        ).fetchone()
+        return row[0]
+
+    @reads
+    def list_tasks(self, conn: sqlite3.Connection, request: TaskPageRequest) -> TaskPage:
+        """A probe per set filter (at most DRIVING_MATCHES rows each), then the page and the total."""
+        match = None if request.filter.text is None else fts_query(request.filter.text)
+        if request.filter.text is not None and match is None:
+            # Text without a single word cannot match any task (as in MongoDB's $text).
+            return TaskPage(items=[], has_more=False, total=0 if request.include_total else None)
+        set_filters = _set_filters(request, match)
+        driving = _driving(conn, set_filters)
+        page_driver = None if driving is None else (driving[0], "SELECT value FROM json_each(?)", [json.dumps(driving[1])])
+        where, params = _where(request, set_filters, page_driver)
+        total = None
+        if request.include_total:
+            count_where, count_params = where, params
+            exact = [(f, f.probe, f.probe_params) for f in set_filters if f.exact and f.probe is not None]
+            if page_driver is None and exact:
+                # Every match is read anyway: one list of a set filter's matches checked
+                # along the board's smallest index beats a check per task.
+                count_where, count_params = _where(request, set_filters, exact[0], False)
+            total = conn.execute(f"SELECT count(*) FROM tasks t WHERE {count_where}", count_params).fetchone()[0]
+        column = _SORT_COLUMNS[TaskSort(request.sort)]
+        direction, beyond = ("DESC", "<") if sort_is_descending(request.sort) else ("ASC", ">")
+        page_params = list(params)
+        if request.after is not None:
+            where += f" AND (t.{column}, t.id) {beyond} (?, ?)"
+            page_params += [request.after[0], request.after[1]]
+        rows = conn.execute(
+            f"SELECT {TASK_COLUMNS} FROM tasks t WHERE {where}"
+            f" ORDER BY t.{column} {direction}, t.id {direction} LIMIT ?",
+            [*page_params, request.limit + 1],
+        ).fetchall()
+        items = [task_from_row(row) for row in rows[: request.limit]]
+        return TaskPage(items=items, has_more=len(rows) > request.limit, total=total)

@@ -1,8 +1,4 @@
-"""SQLite bodies of the personal API token use cases (see ``SQLiteStore``).
-
-Each function takes the connection of the thread it runs on and runs inside one
-transaction; no business rules live here.
-"""
+"""Personal API tokens, for SQLiteStore."""
 
 from __future__ import annotations
 
@@ -10,6 +6,7 @@ import sqlite3
 
 from app.domain.models import ApiToken
 from app.jsonutil import dumps, loads
+from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
 
 _COLUMNS = "id, user_id, name, token_hash, prefix, scopes, board_ids, created_at, expires_at, last_used_at"
 
@@ -30,32 +27,34 @@ def _token_from_row(row: sqlite3.Row) -> ApiToken:
     )
 
 
-def create_api_token(conn: sqlite3.Connection, token: ApiToken) -> None:
-    conn.execute(
-        f"INSERT INTO api_tokens ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (token.id, token.user_id, token.name, token.token_hash, token.prefix, dumps(list(token.scopes)),
-         None if token.board_ids is None else dumps(list(token.board_ids)), token.created_at, token.expires_at,
-         token.last_used_at),
-    )
+class SQLiteApiTokens(SQLiteStoreBase):
+    @writes
+    def create_api_token(self, conn: sqlite3.Connection, token: ApiToken) -> None:
+        conn.execute(
+            f"INSERT INTO api_tokens ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (token.id, token.user_id, token.name, token.token_hash, token.prefix, dumps(list(token.scopes)),
+             None if token.board_ids is None else dumps(list(token.board_ids)), token.created_at, token.expires_at,
+             token.last_used_at),
+        )
 
+    @reads
+    def get_api_token_by_hash(self, conn: sqlite3.Connection, token_hash: str) -> ApiToken | None:
+        row = conn.execute(f"SELECT {_COLUMNS} FROM api_tokens WHERE token_hash = ?", (token_hash,)).fetchone()
+        return None if row is None else _token_from_row(row)
 
-def get_api_token_by_hash(conn: sqlite3.Connection, token_hash: str) -> ApiToken | None:
-    row = conn.execute(f"SELECT {_COLUMNS} FROM api_tokens WHERE token_hash = ?", (token_hash,)).fetchone()
-    return None if row is None else _token_from_row(row)
+    @reads
+    def list_api_tokens(self, conn: sqlite3.Connection, user_id: str) -> list[ApiToken]:
+        rows = conn.execute(
+            f"SELECT {_COLUMNS} FROM api_tokens WHERE user_id = ? ORDER BY created_at, id", (user_id,)
+        ).fetchall()
+        return [_token_from_row(row) for row in rows]
 
+    @writes
+    def delete_api_token(self, conn: sqlite3.Connection, user_id: str, token_id: str) -> bool:
+        # The owner is part of the key: one user can never delete another's token by id.
+        cursor = conn.execute("DELETE FROM api_tokens WHERE id = ? AND user_id = ?", (token_id, user_id))
+        return cursor.rowcount == 1
 
-def list_api_tokens(conn: sqlite3.Connection, user_id: str) -> list[ApiToken]:
-    rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM api_tokens WHERE user_id = ? ORDER BY created_at, id", (user_id,)
-    ).fetchall()
-    return [_token_from_row(row) for row in rows]
-
-
-def delete_api_token(conn: sqlite3.Connection, user_id: str, token_id: str) -> bool:
-    # The owner is part of the key: one user can never delete another's token by id.
-    cursor = conn.execute("DELETE FROM api_tokens WHERE id = ? AND user_id = ?", (token_id, user_id))
-    return cursor.rowcount == 1
-
-
-def touch_api_token(conn: sqlite3.Connection, token_id: str, at: str) -> None:
-    conn.execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", (at, token_id))
+    @writes
+    def touch_api_token(self, conn: sqlite3.Connection, token_id: str, at: str) -> None:
+        conn.execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", (at, token_id))

@@ -1,4 +1,4 @@
-"""SQLite bodies of the webhook use cases, and the methods SQLiteStore takes from here.
+"""Webhooks and their delivery log, for SQLiteStore.
 
 Every lease-holder write is fenced by ``lease_owner = ?`` inside its transaction: an
 instance whose lease was taken over can neither move the cursor nor disable the webhook.
@@ -8,13 +8,14 @@ Times are the fixed-width ISO strings of ``app.domain.clock``, so they compare a
 from __future__ import annotations
 
 import sqlite3
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from app.domain.models import Event, EventDraft
 from app.domain.webhooks import Webhook, WebhookAttempt, WebhookProgress
 from app.jsonutil import dumps, loads
 from app.store.base import NotFound
-from app.store.sqlite_records import append_event
+from app.store.sqlite_events import append_event
+from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
 
 _COLUMNS = ("id, board_id, url, secret, events, active, created_by, created_at, updated_at, cursor, failures,"
             " next_attempt_at, disabled_reason, redeliveries, lease_owner, lease_until")
@@ -42,202 +43,151 @@ def _events_param(events: list[str] | None) -> str | None:
     return None if events is None else dumps(list(events))
 
 
-def create_webhook(conn: sqlite3.Connection, webhook: Webhook) -> None:
-    if conn.execute("SELECT 1 FROM boards WHERE id = ?", (webhook.board_id,)).fetchone() is None:
-        raise NotFound(f"board {webhook.board_id}")
-    conn.execute(
-        f"INSERT INTO webhooks ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (webhook.id, webhook.board_id, webhook.url, webhook.secret, _events_param(webhook.events),
-         int(webhook.active), webhook.created_by, webhook.created_at, webhook.updated_at, webhook.cursor,
-         webhook.failures, webhook.next_attempt_at, webhook.disabled_reason, dumps(list(webhook.redeliveries)),
-         webhook.lease_owner, webhook.lease_until),
-    )
-
-
-def get_webhook(conn: sqlite3.Connection, webhook_id: str) -> Webhook | None:
-    row = conn.execute(f"SELECT {_COLUMNS} FROM webhooks WHERE id = ?", (webhook_id,)).fetchone()
-    return None if row is None else _webhook_from_row(row)
-
-
-def list_webhooks(conn: sqlite3.Connection, board_id: str) -> list[Webhook]:
-    rows = conn.execute(f"SELECT {_COLUMNS} FROM webhooks WHERE board_id = ? ORDER BY id", (board_id,)).fetchall()
-    return [_webhook_from_row(row) for row in rows]
-
-
-def update_webhook(conn: sqlite3.Connection, webhook: Webhook, reset_backoff: bool) -> Webhook | None:
-    backoff = ", failures = 0, next_attempt_at = NULL" if reset_backoff else ""
-    row = conn.execute(
-        f"UPDATE webhooks SET url = ?, events = ?, active = ?, disabled_reason = ?, updated_at = ?{backoff}"
-        f" WHERE id = ? RETURNING {_COLUMNS}",
-        (webhook.url, _events_param(webhook.events), int(webhook.active), webhook.disabled_reason,
-         webhook.updated_at, webhook.id),
-    ).fetchone()
-    return None if row is None else _webhook_from_row(row)
-
-
-def delete_webhook(conn: sqlite3.Connection, webhook_id: str) -> bool:
-    conn.execute("DELETE FROM webhook_attempts WHERE webhook_id = ?", (webhook_id,))
-    return conn.execute("DELETE FROM webhooks WHERE id = ?", (webhook_id,)).rowcount == 1
-
-
-def list_due_webhooks(conn: sqlite3.Connection, now: str, after_id: str | None, limit: int) -> list[Webhook]:
-    rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM webhooks WHERE active = 1 AND id > ?"
-        " AND (lease_owner IS NULL OR lease_until <= ?)"
-        " AND (next_attempt_at IS NULL OR next_attempt_at <= ? OR redeliveries != '[]')"
-        " ORDER BY id LIMIT ?",
-        (after_id or "", now, now, limit),
-    ).fetchall()
-    return [_webhook_from_row(row) for row in rows]
-
-
-def claim_webhook(conn: sqlite3.Connection, webhook_id: str, owner: str, now: str, until: str) -> Webhook | None:
-    row = conn.execute(
-        f"UPDATE webhooks SET lease_owner = ?, lease_until = ?"
-        f" WHERE id = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_until <= ?) RETURNING {_COLUMNS}",
-        (owner, until, webhook_id, owner, now),
-    ).fetchone()
-    return None if row is None else _webhook_from_row(row)
-
-
-def release_webhook(conn: sqlite3.Connection, webhook_id: str, owner: str) -> None:
-    conn.execute("UPDATE webhooks SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?",
-                 (webhook_id, owner))
-
-
-def record_webhook_attempt(conn: sqlite3.Connection, webhook_id: str, owner: str, attempt: WebhookAttempt | None,
-                           progress: WebhookProgress | None) -> Webhook | None:
-    exists = conn.execute("SELECT 1 FROM webhooks WHERE id = ?", (webhook_id,)).fetchone() is not None
-    if attempt is not None and exists:
+class SQLiteWebhooks(SQLiteStoreBase):
+    @writes
+    def create_webhook(self, conn: sqlite3.Connection, webhook: Webhook) -> None:
+        if conn.execute("SELECT 1 FROM boards WHERE id = ?", (webhook.board_id,)).fetchone() is None:
+            raise NotFound(f"board {webhook.board_id}")
         conn.execute(
-            f"INSERT INTO webhook_attempts ({_ATTEMPT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (attempt.id, attempt.webhook_id, attempt.board_id, attempt.delivery_id, attempt.seq, attempt.event_type,
-             attempt.attempt, int(attempt.manual), attempt.status_code, attempt.latency_ms, attempt.error,
-             attempt.response_body, attempt.at),
+            f"INSERT INTO webhooks ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (webhook.id, webhook.board_id, webhook.url, webhook.secret, _events_param(webhook.events),
+             int(webhook.active), webhook.created_by, webhook.created_at, webhook.updated_at, webhook.cursor,
+             webhook.failures, webhook.next_attempt_at, webhook.disabled_reason, dumps(list(webhook.redeliveries)),
+             webhook.lease_owner, webhook.lease_until),
         )
-    if progress is not None:
-        conn.execute(
-            "UPDATE webhooks SET cursor = ?, failures = ?, next_attempt_at = ? WHERE id = ? AND lease_owner = ?",
-            (progress.cursor, progress.failures, progress.next_attempt_at, webhook_id, owner),
-        )
-    row = conn.execute(f"SELECT {_COLUMNS} FROM webhooks WHERE id = ? AND lease_owner = ?",
-                       (webhook_id, owner)).fetchone()
-    return None if row is None else _webhook_from_row(row)
 
+    @reads
+    def get_webhook(self, conn: sqlite3.Connection, webhook_id: str) -> Webhook | None:
+        row = conn.execute(f"SELECT {_COLUMNS} FROM webhooks WHERE id = ?", (webhook_id,)).fetchone()
+        return None if row is None else _webhook_from_row(row)
 
-def disable_webhook(conn: sqlite3.Connection, webhook_id: str, owner: str, reason: str,
-                    draft: EventDraft) -> Event | None:
-    row = conn.execute(
-        "UPDATE webhooks SET active = 0, disabled_reason = ?, updated_at = ?, lease_owner = NULL, lease_until = NULL"
-        " WHERE id = ? AND lease_owner = ? AND active = 1 RETURNING board_id",
-        (reason, draft.at, webhook_id, owner),
-    ).fetchone()
-    return None if row is None else append_event(conn, row["board_id"], draft)
+    @reads
+    def list_webhooks(self, conn: sqlite3.Connection, board_id: str) -> list[Webhook]:
+        rows = conn.execute(f"SELECT {_COLUMNS} FROM webhooks WHERE board_id = ? ORDER BY id", (board_id,)).fetchall()
+        return [_webhook_from_row(row) for row in rows]
 
+    @writes
+    def update_webhook(self, conn: sqlite3.Connection, webhook: Webhook, reset_backoff: bool) -> Webhook | None:
+        backoff = ", failures = 0, next_attempt_at = NULL" if reset_backoff else ""
+        row = conn.execute(
+            f"UPDATE webhooks SET url = ?, events = ?, active = ?, disabled_reason = ?, updated_at = ?{backoff}"
+            f" WHERE id = ? RETURNING {_COLUMNS}",
+            (webhook.url, _events_param(webhook.events), int(webhook.active), webhook.disabled_reason,
+             webhook.updated_at, webhook.id),
+        ).fetchone()
+        return None if row is None else _webhook_from_row(row)
 
-def queue_webhook_redelivery(conn: sqlite3.Connection, webhook_id: str, seq: int, limit: int) -> bool:
-    row = conn.execute("SELECT redeliveries FROM webhooks WHERE id = ?", (webhook_id,)).fetchone()
-    if row is None:
-        return False
-    queue: list[int] = loads(row["redeliveries"])
-    if seq in queue:
-        return True  # asked twice before it ran: once is what was meant
-    if len(queue) >= limit:
-        return False
-    conn.execute("UPDATE webhooks SET redeliveries = ? WHERE id = ?", (dumps([*queue, seq]), webhook_id))
-    return True
+    @writes
+    def delete_webhook(self, conn: sqlite3.Connection, webhook_id: str) -> bool:
+        conn.execute("DELETE FROM webhook_attempts WHERE webhook_id = ?", (webhook_id,))
+        return conn.execute("DELETE FROM webhooks WHERE id = ?", (webhook_id,)).rowcount == 1
 
+    @reads
+    def list_due_webhooks(self, conn: sqlite3.Connection, now: str, after_id: str | None, limit: int) -> list[Webhook]:
+        rows = conn.execute(
+            f"SELECT {_COLUMNS} FROM webhooks WHERE active = 1 AND id > ?"
+            " AND (lease_owner IS NULL OR lease_until <= ?)"
+            " AND (next_attempt_at IS NULL OR next_attempt_at <= ? OR redeliveries != '[]')"
+            " ORDER BY id LIMIT ?",
+            (after_id or "", now, now, limit),
+        ).fetchall()
+        return [_webhook_from_row(row) for row in rows]
 
-def pop_webhook_redelivery(conn: sqlite3.Connection, webhook_id: str, owner: str) -> int | None:
-    row = conn.execute("SELECT redeliveries FROM webhooks WHERE id = ? AND lease_owner = ?",
-                       (webhook_id, owner)).fetchone()
-    queue: list[int] = [] if row is None else loads(row["redeliveries"])
-    if not queue:
-        return None
-    conn.execute("UPDATE webhooks SET redeliveries = ? WHERE id = ?", (dumps(queue[1:]), webhook_id))
-    return queue[0]
+    @writes
+    def claim_webhook(self, conn: sqlite3.Connection, webhook_id: str, owner: str, now: str,
+                      until: str) -> Webhook | None:
+        row = conn.execute(
+            f"UPDATE webhooks SET lease_owner = ?, lease_until = ?"
+            f" WHERE id = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_until <= ?) RETURNING {_COLUMNS}",
+            (owner, until, webhook_id, owner, now),
+        ).fetchone()
+        return None if row is None else _webhook_from_row(row)
 
+    @writes
+    def release_webhook(self, conn: sqlite3.Connection, webhook_id: str, owner: str) -> None:
+        conn.execute("UPDATE webhooks SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?",
+                     (webhook_id, owner))
 
-def list_webhook_attempts(conn: sqlite3.Connection, webhook_id: str, before_id: str | None,
-                          limit: int) -> list[WebhookAttempt]:
-    before = "AND id < ?" if before_id is not None else ""
-    params: tuple[Any, ...] = (webhook_id, before_id, limit) if before_id is not None else (webhook_id, limit)
-    rows = conn.execute(
-        f"SELECT {_ATTEMPT_COLUMNS} FROM webhook_attempts WHERE webhook_id = ? {before} ORDER BY id DESC LIMIT ?",
-        params,
-    ).fetchall()
-    return [_attempt_from_row(row) for row in rows]
+    @writes
+    def record_webhook_attempt(self, conn: sqlite3.Connection, webhook_id: str, owner: str,
+                               attempt: WebhookAttempt | None, progress: WebhookProgress | None) -> Webhook | None:
+        exists = conn.execute("SELECT 1 FROM webhooks WHERE id = ?", (webhook_id,)).fetchone() is not None
+        if attempt is not None and exists:
+            conn.execute(
+                f"INSERT INTO webhook_attempts ({_ATTEMPT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (attempt.id, attempt.webhook_id, attempt.board_id, attempt.delivery_id, attempt.seq, attempt.event_type,
+                 attempt.attempt, int(attempt.manual), attempt.status_code, attempt.latency_ms, attempt.error,
+                 attempt.response_body, attempt.at),
+            )
+        if progress is not None:
+            conn.execute(
+                "UPDATE webhooks SET cursor = ?, failures = ?, next_attempt_at = ? WHERE id = ? AND lease_owner = ?",
+                (progress.cursor, progress.failures, progress.next_attempt_at, webhook_id, owner),
+            )
+        row = conn.execute(f"SELECT {_COLUMNS} FROM webhooks WHERE id = ? AND lease_owner = ?",
+                           (webhook_id, owner)).fetchone()
+        return None if row is None else _webhook_from_row(row)
 
+    @writes
+    def disable_webhook(self, conn: sqlite3.Connection, webhook_id: str, owner: str, reason: str,
+                        event: EventDraft) -> Event | None:
+        row = conn.execute(
+            "UPDATE webhooks SET active = 0, disabled_reason = ?, updated_at = ?, lease_owner = NULL,"
+            " lease_until = NULL WHERE id = ? AND lease_owner = ? AND active = 1 RETURNING board_id",
+            (reason, event.at, webhook_id, owner),
+        ).fetchone()
+        return None if row is None else append_event(conn, row["board_id"], event)
 
-def get_webhook_attempt(conn: sqlite3.Connection, webhook_id: str, delivery_id: str) -> WebhookAttempt | None:
-    row = conn.execute(
-        f"SELECT {_ATTEMPT_COLUMNS} FROM webhook_attempts WHERE webhook_id = ? AND delivery_id = ?"
-        " ORDER BY id DESC LIMIT 1",
-        (webhook_id, delivery_id),
-    ).fetchone()
-    return None if row is None else _attempt_from_row(row)
+    @writes
+    def queue_webhook_redelivery(self, conn: sqlite3.Connection, webhook_id: str, seq: int, limit: int) -> bool:
+        row = conn.execute("SELECT redeliveries FROM webhooks WHERE id = ?", (webhook_id,)).fetchone()
+        if row is None:
+            return False
+        queue: list[int] = loads(row["redeliveries"])
+        if seq in queue:
+            return True  # asked twice before it ran: once is what was meant
+        if len(queue) >= limit:
+            return False
+        conn.execute("UPDATE webhooks SET redeliveries = ? WHERE id = ?", (dumps([*queue, seq]), webhook_id))
+        return True
 
+    @writes
+    def pop_webhook_redelivery(self, conn: sqlite3.Connection, webhook_id: str, owner: str) -> int | None:
+        row = conn.execute("SELECT redeliveries FROM webhooks WHERE id = ? AND lease_owner = ?",
+                           (webhook_id, owner)).fetchone()
+        queue: list[int] = [] if row is None else loads(row["redeliveries"])
+        if not queue:
+            return None
+        conn.execute("UPDATE webhooks SET redeliveries = ? WHERE id = ?", (dumps(queue[1:]), webhook_id))
+        return queue[0]
 
-def prune_webhook_attempts(conn: sqlite3.Connection, webhook_id: str, keep: int) -> int:
-    cutoff = conn.execute(
-        "SELECT id FROM webhook_attempts WHERE webhook_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?",
-        (webhook_id, max(keep, 0)),
-    ).fetchone()
-    if cutoff is None:
-        return 0
-    return conn.execute("DELETE FROM webhook_attempts WHERE webhook_id = ? AND id <= ?",
-                        (webhook_id, cutoff["id"])).rowcount
+    @reads
+    def list_webhook_attempts(self, conn: sqlite3.Connection, webhook_id: str, before_id: str | None,
+                              limit: int) -> list[WebhookAttempt]:
+        before = "AND id < ?" if before_id is not None else ""
+        params: tuple[Any, ...] = (webhook_id, before_id, limit) if before_id is not None else (webhook_id, limit)
+        rows = conn.execute(
+            f"SELECT {_ATTEMPT_COLUMNS} FROM webhook_attempts WHERE webhook_id = ? {before} ORDER BY id DESC LIMIT ?",
+            params,
+        ).fetchall()
+        return [_attempt_from_row(row) for row in rows]
 
+    @reads
+    def get_webhook_attempt(self, conn: sqlite3.Connection, webhook_id: str, delivery_id: str) -> WebhookAttempt | None:
+        row = conn.execute(
+            f"SELECT {_ATTEMPT_COLUMNS} FROM webhook_attempts WHERE webhook_id = ? AND delivery_id = ?"
+            " ORDER BY id DESC LIMIT 1",
+            (webhook_id, delivery_id),
+        ).fetchone()
+        return None if row is None else _attempt_from_row(row)
 
-class SQLiteWebhookMethods:
-    """The webhook half of SQLiteStore; ``_read``/``_write`` are SQLiteStore's."""
-
-    _read: Callable[..., Awaitable[Any]]
-    _write: Callable[..., Awaitable[Any]]
-
-    async def create_webhook(self, webhook: Webhook) -> None:
-        await self._write(create_webhook, webhook)
-
-    async def get_webhook(self, webhook_id: str) -> Webhook | None:
-        return await self._read(get_webhook, webhook_id)
-
-    async def list_webhooks(self, board_id: str) -> list[Webhook]:
-        return await self._read(list_webhooks, board_id)
-
-    async def update_webhook(self, webhook: Webhook, reset_backoff: bool) -> Webhook | None:
-        return await self._write(update_webhook, webhook, reset_backoff)
-
-    async def delete_webhook(self, webhook_id: str) -> bool:
-        return await self._write(delete_webhook, webhook_id)
-
-    async def list_due_webhooks(self, now: str, after_id: str | None, limit: int) -> list[Webhook]:
-        return await self._read(list_due_webhooks, now, after_id, limit)
-
-    async def claim_webhook(self, webhook_id: str, owner: str, now: str, until: str) -> Webhook | None:
-        return await self._write(claim_webhook, webhook_id, owner, now, until)
-
-    async def release_webhook(self, webhook_id: str, owner: str) -> None:
-        await self._write(release_webhook, webhook_id, owner)
-
-    async def record_webhook_attempt(self, webhook_id: str, owner: str, attempt: WebhookAttempt | None,
-                                     progress: WebhookProgress | None) -> Webhook | None:
-        return await self._write(record_webhook_attempt, webhook_id, owner, attempt, progress)
-
-    async def disable_webhook(self, webhook_id: str, owner: str, reason: str, event: EventDraft) -> Event | None:
-        return await self._write(disable_webhook, webhook_id, owner, reason, event)
-
-    async def queue_webhook_redelivery(self, webhook_id: str, seq: int, limit: int) -> bool:
-        return await self._write(queue_webhook_redelivery, webhook_id, seq, limit)
-
-    async def pop_webhook_redelivery(self, webhook_id: str, owner: str) -> int | None:
-        return await self._write(pop_webhook_redelivery, webhook_id, owner)
-
-    async def list_webhook_attempts(self, webhook_id: str, before_id: str | None,
-                                    limit: int) -> list[WebhookAttempt]:
-        return await self._read(list_webhook_attempts, webhook_id, before_id, limit)
-
-    async def get_webhook_attempt(self, webhook_id: str, delivery_id: str) -> WebhookAttempt | None:
-        return await self._read(get_webhook_attempt, webhook_id, delivery_id)
-
-    async def prune_webhook_attempts(self, webhook_id: str, keep: int) -> int:
-        return await self._write(prune_webhook_attempts, webhook_id, keep)
+    @writes
+    def prune_webhook_attempts(self, conn: sqlite3.Connection, webhook_id: str, keep: int) -> int:
+        cutoff = conn.execute(
+            "SELECT id FROM webhook_attempts WHERE webhook_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?",
+            (webhook_id, max(keep, 0)),
+        ).fetchone()
+        if cutoff is None:
+            return 0
+        return conn.execute("DELETE FROM webhook_attempts WHERE webhook_id = ? AND id <= ?",
+                            (webhook_id, cutoff["id"])).rowcount

@@ -1,0 +1,83 @@
+"""The board event log, for MongoStore: the append every board write shares (with the
+notifications an event causes) and the catch-up read."""
+
+from __future__ import annotations
+
+from pymongo import ReturnDocument
+
+from app.domain.models import (
+    NOTIFICATIONS_KEPT_PER_USER,
+    Event,
+    EventDraft,
+    Notification,
+    notification_of,
+)
+from app.store.base import NotFound
+from app.store.mongo_records import (
+    Document,
+    event_doc,
+    event_record,
+    notification_doc,
+    want_int,
+    want_page_size,
+    want_str,
+)
+from app.store.mongo_schema import BOARDS, EVENTS, NOTIFICATIONS, Database
+from app.store.mongo_tx import MongoStoreBase, Session, driver_errors
+
+
+async def append_event(
+    db: Database,
+    board_id: str,
+    draft: EventDraft,
+    session: Session,
+    board_changes: Document | None = None,
+) -> Event:
+    """Take the board's next seq and log the event; NotFound if the board is gone.
+
+    Without a transaction (session None) the seq is taken and the event inserted after
+    the change was applied: a refused change (conflict, duplicate) never leaves an event
+    or a gap, but a crash between the steps loses the event or leaves a gap, concurrent
+    writers may log in a different order than they applied, and a change to a board
+    deleted meanwhile stays behind unreferenced. Seqs stay unique either way: the
+    unique (board_id, seq) index and the atomic $inc see to that.
+    """
+    update: Document = {"$inc": {"seq": 1}}
+    if board_changes:
+        update["$set"] = board_changes
+    board = await db[BOARDS].find_one_and_update(
+        {"_id": board_id}, update, projection={"seq": 1},
+        return_document=ReturnDocument.AFTER, session=session,
+    )
+    if board is None:
+        raise NotFound(f"board {board_id}")
+    doc = event_doc(board_id, int(board["seq"]), draft)
+    await db[EVENTS].insert_one(doc, session=session)
+    event = event_record(doc)
+    if draft.notify:
+        event.notifications = [notification_of(event, notice) for notice in draft.notify]
+        await _insert_notifications(db, event.notifications, session)
+    return event
+
+
+async def _insert_notifications(db: Database, notifications: list[Notification], session: Session) -> None:
+    """Store them and keep each notified user's newest NOTIFICATIONS_KEPT_PER_USER."""
+    await db[NOTIFICATIONS].insert_many([notification_doc(n) for n in notifications], session=session)
+    for user_id in {n.user_id for n in notifications}:
+        oldest_kept = await db[NOTIFICATIONS].find(
+            {"user_id": user_id}, {"_id": 1}, session=session,
+        ).sort("_id", -1).skip(NOTIFICATIONS_KEPT_PER_USER - 1).limit(1).to_list(None)
+        if oldest_kept:
+            await db[NOTIFICATIONS].delete_many(
+                {"user_id": user_id, "_id": {"$lt": oldest_kept[0]["_id"]}}, session=session)
+
+
+class MongoEvents(MongoStoreBase):
+    @driver_errors
+    async def list_events(self, board_id: str, after_seq: int, limit: int) -> list[Event]:
+        if want_page_size(limit) == 0:
+            return []
+        docs = await self._db[EVENTS].find(
+            {"board_id": want_str(board_id, "board_id"), "seq": {"$gt": want_int(after_seq, "after_seq")}}
+        ).sort("seq", 1).limit(limit).batch_size(limit).to_list(None)
+        return [event_record(doc) for doc in docs]
