@@ -3,12 +3,12 @@ the conventions: requests forbid unknown fields, every string is bounded)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StrictBool, StringConstraints, model_validator
 
-from app.api.schemas import Id, RequestModel, ResponseModel, unique_values
-from app.domain.models import NotificationType
+from app.api.schemas import Id, RequestModel, ResponseModel, unique_values, view_of
+from app.domain.models import Notification
 
 MAX_IDS = 200
 
@@ -40,25 +40,9 @@ class NotificationPatchIn(RequestModel):
     read: StrictBool = Field(description="true: read; false: unread again.")
 
 
-class NotificationActor(ResponseModel):
-    id: str
-    name: str
-
-
+@view_of(Notification)
 class NotificationOut(ResponseModel):
-    id: str
-    type: NotificationType
-    board_id: str
-    board_name: str = Field(description="The board's name when the notification was made.")
-    task_id: str | None
-    comment_id: str | None
-    actor: NotificationActor
-    at: str
-    read_at: str | None
-    seq: int = Field(description="The seq of the board event that caused it.")
-    data: dict[str, Any] = Field(description=(
-        "What renders it: task_title (task.assigned, comment.mentioned), excerpt (comment.mentioned), "
-        "role (member.added)."))
+    pass
 
 
 class NotificationList(ResponseModel):

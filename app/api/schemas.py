@@ -6,13 +6,15 @@ either means exactly what it says or is refused with 422.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints, create_model
 
 from app.domain.clock import format_time
-from app.domain.models import Priority, Role, TaskSort
+from app.domain.models import ApiToken, Board, Comment, Event, Member, Priority, Role, Task, TaskSort, User
+from app.domain.shape import shape_of
 
 
 class RequestModel(BaseModel):
@@ -21,6 +23,36 @@ class RequestModel(BaseModel):
 
 class ResponseModel(BaseModel):
     model_config = ConfigDict(extra="allow")
+
+
+def view_of[M: ResponseModel](record: type) -> Callable[[type[M]], type[M]]:
+    """Give the decorated response model the fields of a record's public view
+    (app.domain.views), derived from the record's one definition: its shown fields in
+    order, under their view keys, with their descriptions; a dotted key (``actor.id``)
+    becomes an object of its own. Fields the class declares itself follow them."""
+
+    def derive(declared: type[M]) -> type[M]:
+        fields: dict[str, Any] = {}
+        nested: dict[str, dict[str, Any]] = {}
+        for item in shape_of(record):
+            if item.key is None:
+                continue
+            spec = (item.annotation, Field(default=None if item.omit_none else ..., description=item.doc))
+            outer, _, inner = item.key.rpartition(".")
+            if outer:
+                if outer not in nested:
+                    nested[outer] = fields[outer] = {}
+                nested[outer][inner] = spec
+            else:
+                fields[item.key] = spec
+        for outer, members in nested.items():
+            fields[outer] = (create_model(f"{record.__name__}{outer.title()}", __base__=ResponseModel, **members), ...)
+        fields.update({name: (info.annotation, info) for name, info in declared.model_fields.items()})
+        model: type[BaseModel] = create_model(declared.__name__, __base__=declared.__bases__,
+                                              __module__=declared.__module__, **fields)
+        return cast(type[M], model)
+
+    return derive
 
 
 Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
@@ -56,11 +88,9 @@ class RefreshIn(RequestModel):
     refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
 
 
+@view_of(User)
 class UserOut(ResponseModel):
-    id: str
-    email: str
-    name: str
-    created_at: str
+    pass
 
 
 class SessionOut(ResponseModel):
@@ -92,15 +122,8 @@ class BoardPatchIn(RequestModel):
     columns: Columns | None = None
 
 
+@view_of(Board)
 class BoardOut(ResponseModel):
-    id: str
-    name: str
-    description: str
-    columns: list[str]
-    created_by: str
-    created_at: str
-    updated_at: str
-    seq: int
     role: Role
 
 
@@ -123,13 +146,9 @@ class MemberPatchIn(RequestModel):
     role: Role
 
 
+@view_of(Member)
 class MemberOut(ResponseModel):
-    board_id: str
-    user_id: str
-    role: Role
-    email: str
-    name: str
-    added_at: str
+    pass
 
 
 class MemberList(ResponseModel):
@@ -177,21 +196,9 @@ class TaskMoveIn(RequestModel):
     client_mutation_id: ClientMutationId | None = None
 
 
+@view_of(Task)
 class TaskOut(ResponseModel):
-    id: str
-    board_id: str
-    title: str
-    description: str
-    status: str
-    priority: Priority
-    assignees: list[str]
-    labels: list[str]
-    due_at: str | None
-    position: str
-    created_by: str
-    created_at: str
-    updated_at: str
-    version: int
+    pass
 
 
 class TaskListQuery(RequestModel):
@@ -237,14 +244,9 @@ class EventStreamQuery(RequestModel):
         "Start after this seq (the Last-Event-ID header, when sent, wins); none: with the next event."))] = None
 
 
+@view_of(Event)
 class EventOut(ResponseModel):
-    board_id: str
-    seq: int
-    type: str
-    actor: str
-    at: str
-    data: dict[str, Any]
-    client_mutation_id: str | None = Field(default=None, description="Present when the write that caused it sent one.")
+    pass
 
 
 class EventList(ResponseModel):
@@ -265,15 +267,9 @@ class TokenIn(RequestModel):
     expires_at: Timestamp | None = None
 
 
+@view_of(ApiToken)
 class TokenOut(ResponseModel):
-    id: str
-    name: str
-    scopes: list[str]
-    boards: list[str] | None
-    prefix: str = Field(description="The first characters of the token, to tell tokens apart.")
-    created_at: str
-    last_used_at: str | None
-    expires_at: str | None
+    pass
 
 
 class TokenCreatedOut(TokenOut):
@@ -293,15 +289,9 @@ class CommentIn(RequestModel):
     client_mutation_id: ClientMutationId | None = None
 
 
+@view_of(Comment)
 class CommentOut(ResponseModel):
-    id: str
-    board_id: str
-    task_id: str
-    author_id: str
-    body: str
-    mentions: list[str] = Field(description="Ids of the board members the body @mentions.")
-    created_at: str
-    updated_at: str
+    pass
 
 
 class CommentList(ResponseModel):

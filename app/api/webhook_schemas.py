@@ -7,7 +7,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from app.api.schemas import RequestModel, ResponseModel, unique_values
+from app.api.schemas import RequestModel, ResponseModel, unique_values, view_of
+from app.domain.webhooks import Webhook, WebhookAttempt
 
 # "task.created", "comment.*", "webhook.disabled": an event type, or every type of a kind.
 EventPattern = Annotated[str, StringConstraints(min_length=1, max_length=60,
@@ -33,19 +34,9 @@ class WebhookPatchIn(RequestModel):
     active: bool | None = Field(default=None, description="Switching a webhook back on retries at once.")
 
 
+@view_of(Webhook)
 class WebhookOut(ResponseModel):
-    id: str
-    board_id: str
-    url: str
-    events: list[str] | None
-    active: bool
-    disabled_reason: str | None = Field(description="Why Taskwire switched it off, if it did.")
-    last_delivered_seq: int = Field(description="The board seq delivered (or skipped) last; the next goes after it.")
-    consecutive_failures: int
-    next_attempt_at: str | None
-    created_by: str
-    created_at: str
-    updated_at: str
+    pass
 
 
 class WebhookCreatedOut(WebhookOut):
@@ -56,18 +47,9 @@ class WebhookList(ResponseModel):
     items: list[WebhookOut]
 
 
+@view_of(WebhookAttempt)
 class DeliveryOut(ResponseModel):
-    id: str
-    delivery_id: str = Field(description="The same for every attempt at one event; also the Taskwire-Delivery header.")
-    seq: int
-    event_type: str
-    attempt: int
-    manual: bool = Field(description="A redelivery asked for by hand.")
-    status_code: int | None
-    latency_ms: int
-    error: str | None
-    response_body: str | None = Field(description="The first 1 KiB of the answer at most.")
-    at: str
+    pass
 
 
 class DeliveryList(ResponseModel):

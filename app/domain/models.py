@@ -1,4 +1,9 @@
-"""Records passed between services and stores. Stores return these, never driver rows."""
+"""Records passed between services and stores. Stores return these, never driver rows.
+
+Each record is defined here once: its field order is its public JSON order, and
+``field()`` (app.domain.shape) marks what is never shown, renamed, described or not
+stored. Views, OpenAPI schemas, SQLite rows and MongoDB documents are derived from it.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from app.domain.request_context import CLIENT_MUTATION_ID
+from app.domain.shape import field, record
 
 
 class Role(StrEnum):
@@ -44,17 +50,17 @@ class TaskSort(StrEnum):
 NO_DUE_DATE_KEY = "~"
 
 
-@dataclasses.dataclass(slots=True)
+@record
 class User:
     id: str
     email: str  # always lower-case
     name: str
-    password_hash: str
+    password_hash: str = field(view=None)
     created_at: str
-    updated_at: str
+    updated_at: str = field(view=None)
 
 
-@dataclasses.dataclass(slots=True)
+@record
 class RefreshToken:
     token_hash: str  # sha256 hex of the opaque token; the token itself is never stored
     user_id: str
@@ -65,7 +71,7 @@ class RefreshToken:
     revoked: bool = False
 
 
-@dataclasses.dataclass(slots=True)
+@record
 class Board:
     id: str
     name: str
@@ -77,18 +83,18 @@ class Board:
     seq: int = 0  # the seq of the board's latest event
 
 
-@dataclasses.dataclass(slots=True)
+@record
 class Member:
     board_id: str
     user_id: str
     role: Role
-    added_at: str
     # Filled in by the store when listing, from the user record.
-    email: str = ""
-    name: str = ""
+    email: str = field(default="", stored=False, kw_only=True)
+    name: str = field(default="", stored=False, kw_only=True)
+    added_at: str
 
 
-@dataclasses.dataclass(slots=True)
+@record
 class Task:
     id: str
     board_id: str
@@ -147,24 +153,26 @@ class EventDraft:
     notify: list[NotificationDraft] = dataclasses.field(default_factory=list)
 
 
-@dataclasses.dataclass(slots=True)
+@record
 class Notification:
     id: str  # time-ordered, so id order is creation order
-    user_id: str
+    user_id: str = field(view=None)
     type: NotificationType
     board_id: str
-    board_name: str
-    actor: str
-    actor_name: str
+    board_name: str = field(doc="The board's name when the notification was made.")
+    task_id: str | None = field(default=None, kw_only=True)
+    comment_id: str | None = field(default=None, kw_only=True)
+    actor: str = field(view="actor.id")
+    actor_name: str = field(view="actor.name")
     at: str
-    seq: int  # the seq of the board event that caused it
-    data: dict[str, Any]
-    task_id: str | None = None
-    comment_id: str | None = None
-    read_at: str | None = None
+    read_at: str | None = field(default=None, kw_only=True)
+    seq: int = field(doc="The seq of the board event that caused it.")
+    data: dict[str, Any] = field(doc=(
+        "What renders it: task_title (task.assigned, comment.mentioned), excerpt (comment.mentioned), "
+        "role (member.added)."))
 
 
-@dataclasses.dataclass(slots=True)
+@record
 class Event:
     board_id: str
     seq: int
@@ -172,10 +180,13 @@ class Event:
     actor: str
     at: str
     data: dict[str, Any]
-    client_mutation_id: str | None = None
+    # Absent rather than null when unset: clients that never send one see the v1 shape unchanged.
+    client_mutation_id: str | None = field(
+        default=None, omit_none=True, doc="Present when the write that caused it sent one.")
     # Only on the event a write returns (never in the log): what it notified, for the
     # publisher to send on each user's channel once the write has committed.
-    notifications: list[Notification] = dataclasses.field(default_factory=list, compare=False, repr=False)
+    notifications: list[Notification] = field(default_factory=list, view=None, stored=False, compare=False,
+                                              repr=False)
 
 
 def notification_of(event: Event, draft: NotificationDraft) -> Notification:
@@ -240,6 +251,12 @@ def task_sort_key(task: Task, sort: TaskSort) -> str | int:
     raise ValueError(sort)
 
 
+def stored_sort_keys(task: Task) -> dict[str, str | int]:
+    """The sort keys both stores keep beside a task, so that every sort of list_tasks is an
+    index scan: the priority's rank and the due date with NO_DUE_DATE_KEY for none."""
+    return {"priority_rank": PRIORITY_RANK[Priority(task.priority)], "due_key": task.due_at or NO_DUE_DATE_KEY}
+
+
 def sort_is_descending(sort: TaskSort) -> bool:
     return sort in (TaskSort.CREATED_DESC, TaskSort.UPDATED_DESC)
 
@@ -249,30 +266,30 @@ class TokenScope(StrEnum):
     WRITE = "write"  # everything a session of the same user may do
 
 
-@dataclasses.dataclass(slots=True)
+@record
 class ApiToken:
     """A personal API token. The secret itself is never stored: only its sha256 and the
     first characters (``prefix``), so that a user can tell tokens apart in a list."""
 
     id: str
-    user_id: str
+    user_id: str = field(view=None)
     name: str
-    token_hash: str
-    prefix: str
+    token_hash: str = field(view=None)
     scopes: list[str]
-    board_ids: list[str] | None  # None: every board the user is a member of
+    board_ids: list[str] | None = field(view="boards")  # None: every board the user is a member of
+    prefix: str = field(kw_only=True, doc="The first characters of the token, to tell tokens apart.")
     created_at: str
-    expires_at: str | None = None
     last_used_at: str | None = None
+    expires_at: str | None = None
 
 
-@dataclasses.dataclass(slots=True)
+@record
 class Comment:
     id: str  # time-ordered, so id order is creation order
     board_id: str
     task_id: str
     author_id: str
     body: str
-    mentions: list[str]  # ids of the board members the body @mentions
+    mentions: list[str] = field(doc="Ids of the board members the body @mentions.")
     created_at: str
     updated_at: str

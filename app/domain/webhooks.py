@@ -1,4 +1,4 @@
-"""Webhook records and their public JSON shapes.
+"""Webhook records (their public JSON shapes are derived from them).
 
 A webhook follows one board's event log: ``cursor`` is the seq of the last event it has
 delivered (or skipped, when ``events`` does not want its type), so delivery resumes
@@ -15,49 +15,54 @@ from typing import Any
 
 from app.domain.ids import new_id
 from app.domain.models import Event
-from app.domain.views import event_view
+from app.domain.shape import field, record
+from app.domain.views import event_view, record_view
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _last_attempt_id = ""
 _attempt_id_lock = threading.Lock()
 
 
-@dataclasses.dataclass(slots=True)
+@record
 class Webhook:
     id: str
     board_id: str
     url: str
-    secret: str  # kept in clear: every delivery is signed with it
+    secret: str = field(view=None)  # kept in clear: every delivery is signed with it
     events: list[str] | None  # event types or "prefix.*" patterns; None: every event
     active: bool
+    disabled_reason: str | None = field(default=None, kw_only=True, doc="Why Taskwire switched it off, if it did.")
+    cursor: int = field(default=0, kw_only=True, view="last_delivered_seq",
+                        doc="The board seq delivered (or skipped) last; the next goes after it.")
+    # Consecutive failed attempts at the event after cursor.
+    failures: int = field(default=0, kw_only=True, view="consecutive_failures")
+    next_attempt_at: str | None = field(default=None, kw_only=True)
     created_by: str
     created_at: str
     updated_at: str
-    cursor: int = 0
-    failures: int = 0  # consecutive failed attempts at the event after cursor
-    next_attempt_at: str | None = None
-    disabled_reason: str | None = None
-    redeliveries: list[int] = dataclasses.field(default_factory=list)  # seqs queued by hand, oldest first
-    lease_owner: str | None = None
-    lease_until: str | None = None
+    # Seqs queued by hand, oldest first.
+    redeliveries: list[int] = field(default_factory=list, kw_only=True, view=None)
+    lease_owner: str | None = field(default=None, kw_only=True, view=None)
+    lease_until: str | None = field(default=None, kw_only=True, view=None)
 
 
-@dataclasses.dataclass(slots=True)
+@record
 class WebhookAttempt:
     """One row of a webhook's delivery log: one HTTP attempt at one event."""
 
     id: str  # time-ordered: id order is attempt order
-    webhook_id: str
-    board_id: str
-    delivery_id: str  # the same for every attempt at one event (receivers deduplicate on it)
+    webhook_id: str = field(view=None)
+    board_id: str = field(view=None)
+    # Receivers deduplicate on it.
+    delivery_id: str = field(doc="The same for every attempt at one event; also the Taskwire-Delivery header.")
     seq: int
     event_type: str
     attempt: int
-    manual: bool  # a redelivery asked for by hand
+    manual: bool = field(doc="A redelivery asked for by hand.")
     status_code: int | None  # None: no HTTP response (refused, unreachable, timed out)
     latency_ms: int
     error: str | None
-    response_body: str | None  # the first 1 KiB at most
+    response_body: str | None = field(doc="The first 1 KiB of the answer at most.")
     at: str
 
 
@@ -101,38 +106,8 @@ def wants_event(webhook: Webhook, event_type: str) -> bool:
     return False
 
 
-def webhook_view(webhook: Webhook) -> dict[str, Any]:
-    """The public shape; never the secret."""
-    return {
-        "id": webhook.id,
-        "board_id": webhook.board_id,
-        "url": webhook.url,
-        "events": None if webhook.events is None else list(webhook.events),
-        "active": webhook.active,
-        "disabled_reason": webhook.disabled_reason,
-        "last_delivered_seq": webhook.cursor,
-        "consecutive_failures": webhook.failures,
-        "next_attempt_at": webhook.next_attempt_at,
-        "created_by": webhook.created_by,
-        "created_at": webhook.created_at,
-        "updated_at": webhook.updated_at,
-    }
-
-
-def attempt_view(attempt: WebhookAttempt) -> dict[str, Any]:
-    return {
-        "id": attempt.id,
-        "delivery_id": attempt.delivery_id,
-        "seq": attempt.seq,
-        "event_type": attempt.event_type,
-        "attempt": attempt.attempt,
-        "manual": attempt.manual,
-        "status_code": attempt.status_code,
-        "latency_ms": attempt.latency_ms,
-        "error": attempt.error,
-        "response_body": attempt.response_body,
-        "at": attempt.at,
-    }
+webhook_view = record_view(Webhook)  # never the secret, nor the lease
+attempt_view = record_view(WebhookAttempt)
 
 
 def webhook_payload(webhook_id: str, event: Event) -> dict[str, Any]:

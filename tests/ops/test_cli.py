@@ -68,7 +68,7 @@ async def seed_shared_board(store: Store) -> tuple[Board, dict[str, User]]:
     board = Board(new_id(), "Launch", "the spring launch", ["todo", "doing", "done"], people["Ada"].id, at, at)
     await store.create_board(board, Member(board.id, people["Ada"].id, Role.OWNER, at))
     for name, role in (("Bob", Role.EDITOR), ("Cy", Role.VIEWER)):
-        member = Member(board.id, people[name].id, role, at, people[name].email, name)
+        member = Member(board.id, people[name].id, role, at, email=people[name].email, name=name)
         await store.add_member(member, EventDraft("member.added", people["Ada"].id, at, member_view(member)))
     ada, bob, cy = people["Ada"], people["Bob"], people["Cy"]
     await add_task(store, board, ada, "Write the post", "todo", "a0", [bob.id, cy.id], ["blog"])
