@@ -8,8 +8,8 @@ from app.domain.models import Board, Event, EventDraft, Member, Role
 from app.store.base import AlreadyMember, LastOwner, NotFound
 from app.store.mongo_events import append_event
 from app.store.mongo_records import (
+    BOARD_DOCS,
     Document,
-    board_doc,
     board_profile,
     board_record,
     checked_draft,
@@ -20,15 +20,7 @@ from app.store.mongo_records import (
     want_str,
 )
 from app.store.mongo_schema import (
-    BOARDS,
-    COMMENTS,
-    EVENTS,
-    MEMBERS,
-    NOTIFICATIONS,
-    TASKS,
-    USERS,
-    WEBHOOK_ATTEMPTS,
-    WEBHOOKS,
+    BOARDS, COMMENTS, EVENTS, MEMBERS, NOTIFICATIONS, TASKS, USERS, WEBHOOK_ATTEMPTS, WEBHOOKS,
 )
 from app.store.mongo_tx import MongoStoreBase, Session, driver_errors
 
@@ -38,7 +30,7 @@ class MongoBoards(MongoStoreBase):
 
     @driver_errors
     async def create_board(self, board: Board, owner: Member) -> None:
-        board_document, owner_document = board_doc(board), member_doc(owner)
+        board_document, owner_document = BOARD_DOCS.doc(board), member_doc(owner)
 
         async def body(session: Session) -> None:
             await self._db[BOARDS].insert_one(board_document, session=session)

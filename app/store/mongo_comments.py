@@ -3,55 +3,20 @@ transaction through the board's writer, like every other board change."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from pymongo import ReturnDocument
 
 from app.domain.models import Comment, Event, EventDraft
 from app.store.base import NotFound
 from app.store.mongo_events import append_event
-from app.store.mongo_records import (
-    Document,
-    checked_draft,
-    want_int,
-    want_str,
-    want_str_list,
-)
+from app.store.mongo_records import COMMENT_DOCS, Document, checked_draft, fields_of, want_int, want_str
 from app.store.mongo_schema import COMMENTS, TASKS
 from app.store.mongo_tx import MongoStoreBase, Session, driver_errors
-
-
-def _comment_doc(comment: Comment) -> Document:
-    return {
-        "_id": want_str(comment.id, "id"),
-        "board_id": want_str(comment.board_id, "board_id"),
-        "task_id": want_str(comment.task_id, "task_id"),
-        "author_id": want_str(comment.author_id, "author_id"),
-        "body": want_str(comment.body, "body"),
-        "mentions": want_str_list(comment.mentions, "mentions"),
-        "created_at": want_str(comment.created_at, "created_at"),
-        "updated_at": want_str(comment.updated_at, "updated_at"),
-    }
-
-
-def _comment_record(doc: Mapping[str, Any]) -> Comment:
-    return Comment(
-        id=doc["_id"],
-        board_id=doc["board_id"],
-        task_id=doc["task_id"],
-        author_id=doc["author_id"],
-        body=doc["body"],
-        mentions=list(doc["mentions"]),
-        created_at=doc["created_at"],
-        updated_at=doc["updated_at"],
-    )
 
 
 class MongoComments(MongoStoreBase):
     @driver_errors
     async def create_comment(self, comment: Comment, event: EventDraft) -> Event:
-        document, draft = _comment_doc(comment), checked_draft(event)
+        document, draft = COMMENT_DOCS.doc(comment), checked_draft(event)
 
         async def body(session: Session) -> Event:
             # A concurrent delete_task also writes the board document (its seq), so inside
@@ -67,7 +32,7 @@ class MongoComments(MongoStoreBase):
     @driver_errors
     async def get_comment(self, comment_id: str) -> Comment | None:
         doc = await self._db[COMMENTS].find_one({"_id": want_str(comment_id, "comment_id")})
-        return _comment_record(doc) if doc else None
+        return COMMENT_DOCS.record(doc) if doc else None
 
     @driver_errors
     async def list_comments(self, task_id: str, after_comment_id: str | None, limit: int) -> list[Comment]:
@@ -77,12 +42,12 @@ class MongoComments(MongoStoreBase):
         if after_comment_id is not None:
             query["_id"] = {"$gt": want_str(after_comment_id, "after_comment_id")}
         docs = await self._db[COMMENTS].find(query).sort("_id", 1).limit(limit).batch_size(limit).to_list(None)
-        return [_comment_record(doc) for doc in docs]
+        return [COMMENT_DOCS.record(doc) for doc in docs]
 
     @driver_errors
     async def update_comment(self, comment: Comment, event: EventDraft) -> Event:
-        document, draft = _comment_doc(comment), checked_draft(event)
-        changes = {key: document[key] for key in ("body", "mentions", "updated_at")}
+        document, draft = COMMENT_DOCS.doc(comment), checked_draft(event)
+        changes = fields_of(document, "body", "mentions", "updated_at")
 
         async def body(session: Session) -> Event:
             before = await self._db[COMMENTS].find_one_and_update(

@@ -1,5 +1,5 @@
-"""The board event log, for MongoStore: the append every board write shares (with the
-notifications an event causes) and the catch-up read."""
+"""The board event log, for MongoStore: ``append_event``, which every board change runs
+through the board's writer (see mongo_tx), and the catch-up read."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""One store write = one transaction that also appends the board's next event.
+"""One store write = one transaction that also appends the board's next event
+(``append_event`` in mongo_events), and ``MongoStoreBase``, which every part of MongoStore shares.
 
 Every event-writing transaction increments ``seq`` on the board document. That single
 document is therefore written by every change to a board, so two concurrent changes to
@@ -104,7 +105,7 @@ class BoardWriter:
     async def _run[T](self, body: WriteBody[T]) -> T:
         if not self.transactions:
             # Standalone mongod: each statement is atomic on its own, the write as a whole
-            # is not. See append_event for what that costs.
+            # is not. See mongo_events.append_event for what that costs.
             return await body(None)
         async with self._client.start_session() as session:
             return await _run_in_transaction(session, body)

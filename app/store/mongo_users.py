@@ -8,7 +8,7 @@ from pymongo.errors import DuplicateKeyError
 from app.domain.clock import parse_time
 from app.domain.models import RefreshToken, User
 from app.store.base import EmailTaken
-from app.store.mongo_records import token_doc, token_record, user_doc, user_record, want_str
+from app.store.mongo_records import fields_of, token_doc, token_record, user_doc, user_record, want_str
 from app.store.mongo_schema import REFRESH_TOKENS, REVOKED_SESSIONS, USERS
 from app.store.mongo_tx import MongoStoreBase, driver_errors
 
@@ -40,7 +40,7 @@ class MongoUsers(MongoStoreBase):
         changes = user_doc(user)
         doc = await self._db[USERS].find_one_and_update(
             {"_id": changes["_id"]},
-            {"$set": {key: changes[key] for key in ("name", "password_hash", "updated_at")}},
+            {"$set": fields_of(changes, "name", "password_hash", "updated_at")},
             return_document=ReturnDocument.AFTER,
         )
         return user_record(doc) if doc else None

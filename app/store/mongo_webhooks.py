@@ -8,84 +8,24 @@ other event append.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from pymongo import ReturnDocument
 
 from app.domain.models import Event, EventDraft
 from app.domain.webhooks import Webhook, WebhookAttempt, WebhookProgress
 from app.store.base import NotFound
 from app.store.mongo_events import append_event
-from app.store.mongo_records import Document, checked_draft, want_int, want_optional_str, want_str, want_str_list
+from app.store.mongo_records import (
+    WEBHOOK_ATTEMPT_DOCS,
+    WEBHOOK_DOCS,
+    Document,
+    checked_draft,
+    fields_of,
+    want_int,
+    want_optional_str,
+    want_str,
+)
 from app.store.mongo_schema import BOARDS, WEBHOOK_ATTEMPTS, WEBHOOKS
 from app.store.mongo_tx import MongoStoreBase, Session, driver_errors
-
-
-def _webhook_doc(webhook: Webhook) -> Document:
-    return {
-        "_id": want_str(webhook.id, "id"),
-        "board_id": want_str(webhook.board_id, "board_id"),
-        "created_by": want_str(webhook.created_by, "created_by"),
-        "created_at": want_str(webhook.created_at, "created_at"),
-        "secret": want_str(webhook.secret, "secret"),
-        "cursor": want_int(webhook.cursor, "cursor"),
-        "failures": want_int(webhook.failures, "failures"),
-        "next_attempt_at": want_optional_str(webhook.next_attempt_at, "next_attempt_at"),
-        "redeliveries": [want_int(seq, "redeliveries") for seq in webhook.redeliveries],
-        "lease_owner": want_optional_str(webhook.lease_owner, "lease_owner"),
-        "lease_until": want_optional_str(webhook.lease_until, "lease_until"),
-        **_settings(webhook),
-    }
-
-
-def _settings(webhook: Webhook) -> Document:
-    """The fields ``update_webhook`` replaces."""
-    return {
-        "url": want_str(webhook.url, "url"),
-        "events": None if webhook.events is None else want_str_list(webhook.events, "events"),
-        "active": bool(webhook.active),
-        "disabled_reason": want_optional_str(webhook.disabled_reason, "disabled_reason"),
-        "updated_at": want_str(webhook.updated_at, "updated_at"),
-    }
-
-
-def _webhook_record(doc: Mapping[str, Any]) -> Webhook:
-    events = doc.get("events")
-    return Webhook(
-        id=doc["_id"], board_id=doc["board_id"], url=doc["url"], secret=doc["secret"],
-        events=None if events is None else list(events), active=bool(doc["active"]),
-        created_by=doc["created_by"], created_at=doc["created_at"], updated_at=doc["updated_at"],
-        cursor=int(doc["cursor"]), failures=int(doc["failures"]), next_attempt_at=doc.get("next_attempt_at"),
-        disabled_reason=doc.get("disabled_reason"), redeliveries=[int(seq) for seq in doc.get("redeliveries", [])],
-        lease_owner=doc.get("lease_owner"), lease_until=doc.get("lease_until"),
-    )
-
-
-def _attempt_doc(attempt: WebhookAttempt) -> Document:
-    return {
-        "_id": want_str(attempt.id, "id"),
-        "webhook_id": want_str(attempt.webhook_id, "webhook_id"),
-        "board_id": want_str(attempt.board_id, "board_id"),
-        "delivery_id": want_str(attempt.delivery_id, "delivery_id"),
-        "seq": want_int(attempt.seq, "seq"),
-        "event_type": want_str(attempt.event_type, "event_type"),
-        "attempt": want_int(attempt.attempt, "attempt"),
-        "manual": bool(attempt.manual),
-        "status_code": None if attempt.status_code is None else want_int(attempt.status_code, "status_code"),
-        "latency_ms": want_int(attempt.latency_ms, "latency_ms"),
-        "error": want_optional_str(attempt.error, "error"),
-        "response_body": want_optional_str(attempt.response_body, "response_body"),
-        "at": want_str(attempt.at, "at"),
-    }
-
-
-def _attempt_record(doc: Mapping[str, Any]) -> WebhookAttempt:
-    return WebhookAttempt(**{key: doc[key] for key in _ATTEMPT_FIELDS}, id=doc["_id"])
-
-
-_ATTEMPT_FIELDS = ("webhook_id", "board_id", "delivery_id", "seq", "event_type", "attempt", "manual", "status_code",
-                   "latency_ms", "error", "response_body", "at")
 
 
 def _lease_is_free(now: str) -> Document:
@@ -95,7 +35,7 @@ def _lease_is_free(now: str) -> Document:
 class MongoWebhooks(MongoStoreBase):
     @driver_errors
     async def create_webhook(self, webhook: Webhook) -> None:
-        document = _webhook_doc(webhook)
+        document = WEBHOOK_DOCS.doc(webhook)
         if await self._db[BOARDS].find_one({"_id": document["board_id"]}, {"_id": 1}) is None:
             raise NotFound(f"board {document['board_id']}")
         await self._db[WEBHOOKS].insert_one(document)
@@ -103,21 +43,22 @@ class MongoWebhooks(MongoStoreBase):
     @driver_errors
     async def get_webhook(self, webhook_id: str) -> Webhook | None:
         doc = await self._db[WEBHOOKS].find_one({"_id": want_str(webhook_id, "webhook_id")})
-        return _webhook_record(doc) if doc else None
+        return WEBHOOK_DOCS.record(doc) if doc else None
 
     @driver_errors
     async def list_webhooks(self, board_id: str) -> list[Webhook]:
         docs = await self._db[WEBHOOKS].find({"board_id": want_str(board_id, "board_id")}).sort("_id", 1).to_list(None)
-        return [_webhook_record(doc) for doc in docs]
+        return [WEBHOOK_DOCS.record(doc) for doc in docs]
 
     @driver_errors
     async def update_webhook(self, webhook: Webhook, reset_backoff: bool) -> Webhook | None:
-        changes = _settings(webhook)
+        # The fields update_webhook replaces.
+        changes = fields_of(WEBHOOK_DOCS.doc(webhook), "url", "events", "active", "disabled_reason", "updated_at")
         if reset_backoff:
             changes.update(failures=0, next_attempt_at=None)
         doc = await self._db[WEBHOOKS].find_one_and_update(
             {"_id": want_str(webhook.id, "id")}, {"$set": changes}, return_document=ReturnDocument.AFTER)
-        return _webhook_record(doc) if doc else None
+        return WEBHOOK_DOCS.record(doc) if doc else None
 
     @driver_errors
     async def delete_webhook(self, webhook_id: str) -> bool:
@@ -136,7 +77,7 @@ class MongoWebhooks(MongoStoreBase):
         query = {"active": True, "_id": {"$gt": want_optional_str(after_id, "after_id") or ""},
                  "$and": [_lease_is_free(now), due]}
         docs = await self._db[WEBHOOKS].find(query).sort("_id", 1).limit(limit).to_list(None)
-        return [_webhook_record(doc) for doc in docs]
+        return [WEBHOOK_DOCS.record(doc) for doc in docs]
 
     @driver_errors
     async def claim_webhook(self, webhook_id: str, owner: str, now: str, until: str) -> Webhook | None:
@@ -146,7 +87,7 @@ class MongoWebhooks(MongoStoreBase):
         doc = await self._db[WEBHOOKS].find_one_and_update(
             query, {"$set": {"lease_owner": owner, "lease_until": want_str(until, "until")}},
             return_document=ReturnDocument.AFTER)
-        return _webhook_record(doc) if doc else None
+        return WEBHOOK_DOCS.record(doc) if doc else None
 
     @driver_errors
     async def release_webhook(self, webhook_id: str, owner: str) -> None:
@@ -159,7 +100,7 @@ class MongoWebhooks(MongoStoreBase):
                                      progress: WebhookProgress | None) -> Webhook | None:
         held = {"_id": want_str(webhook_id, "webhook_id"), "lease_owner": want_str(owner, "owner")}
         if attempt is not None:
-            document = _attempt_doc(attempt)
+            document = WEBHOOK_ATTEMPT_DOCS.doc(attempt)
             if await self._db[WEBHOOKS].find_one({"_id": held["_id"]}, {"_id": 1}) is not None:
                 await self._db[WEBHOOK_ATTEMPTS].insert_one(document)
         if progress is None:
@@ -169,7 +110,7 @@ class MongoWebhooks(MongoStoreBase):
                        "next_attempt_at": want_optional_str(progress.next_attempt_at, "next_attempt_at")}
             doc = await self._db[WEBHOOKS].find_one_and_update(
                 held, {"$set": changes}, return_document=ReturnDocument.AFTER)
-        return _webhook_record(doc) if doc else None
+        return WEBHOOK_DOCS.record(doc) if doc else None
 
     @driver_errors
     async def disable_webhook(self, webhook_id: str, owner: str, reason: str, event: EventDraft) -> Event | None:
@@ -215,14 +156,14 @@ class MongoWebhooks(MongoStoreBase):
         if before_id is not None:
             query["_id"] = {"$lt": want_str(before_id, "before_id")}
         docs = await self._db[WEBHOOK_ATTEMPTS].find(query).sort("_id", -1).limit(limit).to_list(None)
-        return [_attempt_record(doc) for doc in docs]
+        return [WEBHOOK_ATTEMPT_DOCS.record(doc) for doc in docs]
 
     @driver_errors
     async def get_webhook_attempt(self, webhook_id: str, delivery_id: str) -> WebhookAttempt | None:
         doc = await self._db[WEBHOOK_ATTEMPTS].find_one(
             {"webhook_id": want_str(webhook_id, "webhook_id"), "delivery_id": want_str(delivery_id, "delivery_id")},
             sort=[("_id", -1)])
-        return _attempt_record(doc) if doc else None
+        return WEBHOOK_ATTEMPT_DOCS.record(doc) if doc else None
 
     @driver_errors
     async def prune_webhook_attempts(self, webhook_id: str, keep: int) -> int:

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 
 from app.domain.models import Board, Event, EventDraft, Member, Role
-from app.jsonutil import dumps
 from app.store.base import AlreadyMember, LastOwner, NotFound
 from app.store.sqlite_events import append_event
 from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
-from app.store.sqlite_records import BOARD_COLUMNS, MEMBER_COLUMNS, board_from_row, member_from_row
+from app.store.sqlite_records import (
+    BOARD_COLUMNS,
+    BOARD_ROWS,
+    MEMBER_COLUMNS,
+    MEMBER_ROWS,
+    member_from_row,
+)
 
 
 def _insert_member(conn: sqlite3.Connection, member: Member) -> bool:
     cursor = conn.execute(
-        "INSERT INTO members (board_id, user_id, role, added_at) VALUES (?, ?, ?, ?)"
+        f"INSERT INTO members ({MEMBER_ROWS.columns}) VALUES ({MEMBER_ROWS.placeholders})"
         " ON CONFLICT (board_id, user_id) DO NOTHING",
-        (member.board_id, member.user_id, Role(member.role).value, member.added_at),
+        MEMBER_ROWS.params(member),
     )
     return cursor.rowcount == 1
 
@@ -46,18 +52,15 @@ class SQLiteBoards(SQLiteStoreBase):
 
     @writes
     def create_board(self, conn: sqlite3.Connection, board: Board, owner: Member) -> None:
-        conn.execute(
-            "INSERT INTO boards (id, name, description, columns, created_by, created_at, updated_at, seq)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
-            (board.id, board.name, board.description, dumps(list(board.columns)), board.created_by,
-             board.created_at, board.updated_at),
-        )
+        # A new board starts at seq 0 whatever the record says: its log is empty.
+        conn.execute(f"INSERT INTO boards ({BOARD_ROWS.columns}) VALUES ({BOARD_ROWS.placeholders})",
+                     BOARD_ROWS.params(dataclasses.replace(board, seq=0)))
         _insert_member(conn, owner)
 
     @reads
     def get_board(self, conn: sqlite3.Connection, board_id: str) -> Board | None:
         row = conn.execute(f"SELECT {BOARD_COLUMNS} FROM boards b WHERE b.id = ?", (board_id,)).fetchone()
-        return None if row is None else board_from_row(row)
+        return None if row is None else BOARD_ROWS.record(row)
 
     @reads
     def list_boards_for_user(
@@ -68,14 +71,15 @@ class SQLiteBoards(SQLiteStoreBase):
             " WHERE m.user_id = ? AND m.board_id > ? ORDER BY m.board_id LIMIT ?",
             (user_id, after_board_id or "", limit),
         ).fetchall()
-        return [(board_from_row(row), Role(row["role"])) for row in rows]
+        return [(BOARD_ROWS.record(row), Role(row["role"])) for row in rows]
 
     @writes
     def update_board(self, conn: sqlite3.Connection, board: Board, event: EventDraft) -> Event:
         appended = append_event(conn, board.id, event)
         conn.execute(
-            "UPDATE boards SET name = ?, description = ?, columns = ?, updated_at = ? WHERE id = ?",
-            (board.name, board.description, dumps(list(board.columns)), board.updated_at, board.id),
+            "UPDATE boards SET name = :name, description = :description, columns = :columns,"
+            " updated_at = :updated_at WHERE id = :id",
+            BOARD_ROWS.named(board),
         )
         return appended
 

@@ -8,26 +8,12 @@ from __future__ import annotations
 import sqlite3
 
 from app.domain.models import Comment, Event, EventDraft
-from app.jsonutil import dumps, loads
 from app.store.base import NotFound
 from app.store.sqlite_events import append_event
 from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
+from app.store.sqlite_records import COMMENT_ROWS
 
-_COLUMNS = "id, board_id, task_id, author_id, body, mentions, created_at, updated_at"
-
-
-def _comment_from_row(row: sqlite3.Row) -> Comment:
-    return Comment(
-        id=row["id"],
-        board_id=row["board_id"],
-        task_id=row["task_id"],
-        author_id=row["author_id"],
-        body=row["body"],
-        mentions=loads(row["mentions"]),
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
-
+_COLUMNS = COMMENT_ROWS.columns
 
 class SQLiteComments(SQLiteStoreBase):
     @writes
@@ -37,17 +23,14 @@ class SQLiteComments(SQLiteStoreBase):
         if task is None or task["board_id"] != comment.board_id:
             raise NotFound(f"task {comment.task_id}")
         appended = append_event(conn, comment.board_id, event)
-        conn.execute(
-            f"INSERT INTO comments ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (comment.id, comment.board_id, comment.task_id, comment.author_id, comment.body,
-             dumps(list(comment.mentions)), comment.created_at, comment.updated_at),
-        )
+        conn.execute(f"INSERT INTO comments ({_COLUMNS}) VALUES ({COMMENT_ROWS.placeholders})",
+                     COMMENT_ROWS.params(comment))
         return appended
 
     @reads
     def get_comment(self, conn: sqlite3.Connection, comment_id: str) -> Comment | None:
         row = conn.execute(f"SELECT {_COLUMNS} FROM comments WHERE id = ?", (comment_id,)).fetchone()
-        return None if row is None else _comment_from_row(row)
+        return None if row is None else COMMENT_ROWS.record(row)
 
     @reads
     def list_comments(self, conn: sqlite3.Connection, task_id: str, after_comment_id: str | None,
@@ -56,13 +39,14 @@ class SQLiteComments(SQLiteStoreBase):
             f"SELECT {_COLUMNS} FROM comments WHERE task_id = ? AND id > ? ORDER BY id LIMIT ?",
             (task_id, after_comment_id or "", limit),
         ).fetchall()
-        return [_comment_from_row(row) for row in rows]
+        return [COMMENT_ROWS.record(row) for row in rows]
 
     @writes
     def update_comment(self, conn: sqlite3.Connection, comment: Comment, event: EventDraft) -> Event:
         row = conn.execute(
-            "UPDATE comments SET body = ?, mentions = ?, updated_at = ? WHERE id = ? RETURNING board_id",
-            (comment.body, dumps(list(comment.mentions)), comment.updated_at, comment.id),
+            "UPDATE comments SET body = :body, mentions = :mentions, updated_at = :updated_at WHERE id = :id"
+            " RETURNING board_id",
+            COMMENT_ROWS.named(comment),
         ).fetchone()
         if row is None:
             raise NotFound(f"comment {comment.id}")

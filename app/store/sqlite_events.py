@@ -1,15 +1,20 @@
-"""The board event log, for SQLiteStore: the append every board write shares (with the
-notifications an event causes) and the catch-up read."""
+"""The board event log, for SQLiteStore: ``append_event``, which every board change runs
+in its own write transaction, and the catch-up read."""
 
 from __future__ import annotations
 
 import sqlite3
 
-from app.domain.models import NOTIFICATIONS_KEPT_PER_USER, Event, EventDraft, Notification, notification_of
-from app.jsonutil import dumps, loads
+from app.domain.models import (
+    NOTIFICATIONS_KEPT_PER_USER,
+    Event,
+    EventDraft,
+    Notification,
+    notification_of,
+)
 from app.store.base import NotFound
 from app.store.sqlite_pool import SQLiteStoreBase, reads
-from app.store.sqlite_records import EVENT_COLUMNS, NOTIFICATION_COLUMNS, event_from_row
+from app.store.sqlite_records import EVENT_COLUMNS, EVENT_ROWS, NOTIFICATION_ROWS
 
 
 def append_event(conn: sqlite3.Connection, board_id: str, draft: EventDraft) -> Event:
@@ -19,14 +24,11 @@ def append_event(conn: sqlite3.Connection, board_id: str, draft: EventDraft) -> 
     row = conn.execute("UPDATE boards SET seq = seq + 1 WHERE id = ? RETURNING seq", (board_id,)).fetchone()
     if row is None:
         raise NotFound(f"board {board_id}")
-    data = dumps(draft.data)
-    conn.execute(
-        "INSERT INTO events (board_id, seq, type, actor, at, data, client_mutation_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (board_id, row[0], draft.type, draft.actor, draft.at, data, draft.client_mutation_id),
-    )
+    stored = EVENT_ROWS.params(Event(board_id=board_id, seq=row[0], type=draft.type, actor=draft.actor, at=draft.at,
+                                     data=draft.data, client_mutation_id=draft.client_mutation_id))
+    conn.execute(f"INSERT INTO events ({EVENT_COLUMNS}) VALUES ({EVENT_ROWS.placeholders})", stored)
     # Decoding what was stored hands the caller the same data a later replay will see.
-    event = Event(board_id=board_id, seq=row[0], type=draft.type, actor=draft.actor, at=draft.at, data=loads(data),
-                  client_mutation_id=draft.client_mutation_id)
+    event = EVENT_ROWS.record(stored)
     if draft.notify:  # most events notify nobody: no statement for them
         event.notifications = [notification_of(event, notice) for notice in draft.notify]
         _insert_notifications(conn, event.notifications)
@@ -35,9 +37,8 @@ def append_event(conn: sqlite3.Connection, board_id: str, draft: EventDraft) -> 
 
 def _insert_notifications(conn: sqlite3.Connection, notifications: list[Notification]) -> None:
     conn.executemany(
-        f"INSERT INTO notifications ({NOTIFICATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(n.id, n.user_id, n.type.value, n.board_id, n.board_name, n.actor, n.actor_name, n.at, n.seq, n.task_id,
-          n.comment_id, dumps(n.data), n.read_at) for n in notifications],
+        f"INSERT INTO notifications ({NOTIFICATION_ROWS.columns}) VALUES ({NOTIFICATION_ROWS.placeholders})",
+        [NOTIFICATION_ROWS.params(notification) for notification in notifications],
     )
     for user_id in {n.user_id for n in notifications}:
         conn.execute(
@@ -54,4 +55,4 @@ class SQLiteEvents(SQLiteStoreBase):
             f"SELECT {EVENT_COLUMNS} FROM events WHERE board_id = ? AND seq > ? ORDER BY seq LIMIT ?",
             (board_id, after_seq, limit),
         ).fetchall()
-        return [event_from_row(row) for row in rows]
+        return [EVENT_ROWS.record(row) for row in rows]

@@ -12,7 +12,7 @@ from typing import Any
 
 from app.domain.models import Notification, NotificationScope
 from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
-from app.store.sqlite_records import NOTIFICATION_COLUMNS, notification_from_row
+from app.store.sqlite_records import NOTIFICATION_COLUMNS, NOTIFICATION_ROWS
 
 
 def _scope_filter(scope: NotificationScope) -> tuple[str, list[Any]]:
@@ -35,13 +35,14 @@ class SQLiteNotifications(SQLiteStoreBase):
         rows = conn.execute(
             f"SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE {where} ORDER BY id DESC LIMIT ?", (*params, limit)
         ).fetchall()
-        return [notification_from_row(row) for row in rows]
+        return [NOTIFICATION_ROWS.record(row) for row in rows]
 
     @reads
     def count_unread_notifications(self, conn: sqlite3.Connection, scope: NotificationScope) -> int:
         where, params = _scope_filter(scope)
         query = f"SELECT count(*) FROM notifications WHERE {where} AND read_at IS NULL"
-        return conn.execute(query, params).fetchone()[0]
+        count: int = conn.execute(query, params).fetchone()[0]
+        return count
 
     @writes
     def mark_notifications_read(self, conn: sqlite3.Connection, scope: NotificationScope, ids: list[str] | None,
@@ -66,4 +67,4 @@ class SQLiteNotifications(SQLiteStoreBase):
             f" WHERE id = ? AND {where} RETURNING {NOTIFICATION_COLUMNS}",
             (read_at, read_at, notification_id, *params),
         ).fetchone()
-        return None if row is None else notification_from_row(row)
+        return None if row is None else NOTIFICATION_ROWS.record(row)

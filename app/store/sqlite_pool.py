@@ -5,6 +5,9 @@ and a few readers (threads owning a connection each). Writes of one process queu
 writer instead of fighting over SQLite's single write lock, so the only contenders for
 that lock are other processes, which ``busy_timeout`` and a retried ``BEGIN IMMEDIATE``
 absorb. WAL lets the readers run beside the writer on consistent snapshots.
+
+``@writes`` and ``@reads`` turn a plain ``(self, conn, ...)`` method of a SQLiteStore part
+into the async store method that runs it on those threads, in one transaction.
 """
 
 from __future__ import annotations
@@ -152,30 +155,31 @@ class SQLiteStoreBase:
     _readers: ConnectionThreads | None = None
 
 
-def writes[S: SQLiteStoreBase, **P, T](
-    body: Callable[Concatenate[S, sqlite3.Connection, P], T],
-) -> Callable[Concatenate[S, P], Coroutine[Any, Any, T]]:
-    """Make ``body(self, conn, ...)`` a store method that runs it in one write transaction
-    on this process's writer thread; raising inside rolls the whole use case back."""
+class _StoreMethod:
+    """A decorator that makes ``body(self, conn, ...)`` an async store method running
+    ``body`` inside ``transaction`` on the threads ``threads`` picks from the store."""
 
-    @functools.wraps(body)
-    async def on_writer(self: S, *args: P.args, **kwargs: P.kwargs) -> T:
-        if self._writer is None:
-            raise StoreUnavailable("the SQLite store is not open")
-        return await self._writer.run(in_write_transaction, functools.partial(body, self, **kwargs), *args)
+    def __init__(self, threads: Callable[[SQLiteStoreBase], ConnectionThreads | None],
+                 transaction: Callable[..., Any]) -> None:
+        self._threads = threads
+        self._transaction = transaction
 
-    return on_writer
+    def __call__[S: SQLiteStoreBase, **P, T](
+        self, body: Callable[Concatenate[S, sqlite3.Connection, P], T],
+    ) -> Callable[Concatenate[S, P], Coroutine[Any, Any, T]]:
+        pick, transaction = self._threads, self._transaction
+
+        async def method(store: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
+            threads = pick(store)
+            if threads is None:
+                raise StoreUnavailable("the SQLite store is not open")
+            return await threads.run(transaction, functools.partial(body, store, **kwargs), *args)
+
+        functools.update_wrapper(method, body)
+        return method
 
 
-def reads[S: SQLiteStoreBase, **P, T](
-    body: Callable[Concatenate[S, sqlite3.Connection, P], T],
-) -> Callable[Concatenate[S, P], Coroutine[Any, Any, T]]:
-    """Make ``body(self, conn, ...)`` a store method that runs it on one snapshot on a reader thread."""
-
-    @functools.wraps(body)
-    async def on_reader(self: S, *args: P.args, **kwargs: P.kwargs) -> T:
-        if self._readers is None:
-            raise StoreUnavailable("the SQLite store is not open")
-        return await self._readers.run(in_read_transaction, functools.partial(body, self, **kwargs), *args)
-
-    return on_reader
+# One write transaction on this process's writer thread; raising inside rolls the whole use case back.
+writes = _StoreMethod(lambda store: store._writer, in_write_transaction)
+# One snapshot on a reader thread.
+reads = _StoreMethod(lambda store: store._readers, in_read_transaction)

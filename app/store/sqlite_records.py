@@ -1,140 +1,120 @@
-"""Rows to domain records and back."""
+"""Rows to domain records and back, derived from each record's one definition.
+
+A table keeps one column per stored field, named like the field (app.domain.shape):
+lists and free-form data as JSON text, booleans as 0/1, enums as their values.
+"""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from app.domain.models import (
-    NO_DUE_DATE_KEY,
-    PRIORITY_RANK,
+    ApiToken,
     Board,
+    Comment,
     Event,
     Member,
     Notification,
-    NotificationType,
-    Priority,
     RefreshToken,
-    Role,
     Task,
     User,
 )
+from app.domain.shape import FieldShape, Kind, shape_of
+from app.domain.webhooks import Webhook, WebhookAttempt
 from app.jsonutil import dumps, loads
 
-USER_COLUMNS = "id, email, name, password_hash, created_at, updated_at"
-TOKEN_COLUMNS = "token_hash, user_id, family_id, created_at, expires_at, used_at, revoked"
-BOARD_COLUMNS = "b.id, b.name, b.description, b.columns, b.created_by, b.created_at, b.updated_at, b.seq"
-MEMBER_COLUMNS = "m.board_id, m.user_id, m.role, m.added_at"
-TASK_COLUMNS = (
-    "t.id, t.board_id, t.title, t.description, t.status, t.priority, t.assignees, t.labels,"
-    " t.due_at, t.position, t.created_by, t.created_at, t.updated_at, t.version"
-)
-EVENT_COLUMNS = "board_id, seq, type, actor, at, data, client_mutation_id"
-NOTIFICATION_COLUMNS = (
-    "id, user_id, type, board_id, board_name, actor, actor_name, at, seq, task_id, comment_id, data, read_at"
-)
+
+def _encoder(item: FieldShape) -> Callable[[Any], Any] | None:
+    match item.kind:
+        case Kind.LIST:
+            return lambda value: dumps(list(value))
+        case Kind.DICT:
+            return dumps
+        case Kind.BOOL:
+            return int
+        case Kind.ENUM:
+            enum = item.enum
+            assert enum is not None
+            return lambda value: enum(value).value
+    return None
 
 
-def user_from_row(row: sqlite3.Row) -> User:
-    return User(**dict(row))
+def _decoder(item: FieldShape) -> Callable[[Any], Any] | None:
+    match item.kind:
+        case Kind.LIST | Kind.DICT:
+            return loads
+        case Kind.BOOL:
+            return bool
+        case Kind.ENUM:
+            return item.enum
+    return None
 
 
-def token_from_row(row: sqlite3.Row) -> RefreshToken:
-    return RefreshToken(**{**dict(row), "revoked": bool(row["revoked"])})
+class Rows[R]:
+    """How one record type is kept in one table."""
+
+    def __init__(self, cls: type[R]) -> None:
+        self._cls = cls
+        stored = [item for item in shape_of(cls) if item.stored]
+        self.names = tuple(item.name for item in stored)
+        self.columns = ", ".join(self.names)
+        self.placeholders = ", ".join("?" * len(self.names))
+        self._encoders = [(index, encode, item.nullable) for index, item in enumerate(stored)
+                          if (encode := _encoder(item)) is not None]
+        self._decoders = [(item.name, decode, item.nullable) for item in stored
+                          if (decode := _decoder(item)) is not None]
+
+    def qualified(self, alias: str) -> str:
+        """The column list for a query that names the table ``alias``."""
+        return ", ".join(f"{alias}.{name}" for name in self.names)
+
+    def params(self, record: R) -> list[Any]:
+        """The values of ``record``, in the order of ``columns``."""
+        values = [getattr(record, name) for name in self.names]
+        for index, encode, nullable in self._encoders:
+            if not (nullable and values[index] is None):
+                values[index] = encode(values[index])
+        return values
+
+    def named(self, record: R) -> dict[str, Any]:
+        """The values of ``record`` by column name, for named parameters."""
+        return dict(zip(self.names, self.params(record)))
+
+    def record(self, row: sqlite3.Row | Iterable[Any], **joined: Any) -> R:
+        """The record of a row that starts with ``columns`` (or of ``params``); ``joined``
+        fills fields the table does not keep (a member's email and name, from users)."""
+        values = dict(zip(self.names, row))
+        for name, decode, nullable in self._decoders:
+            if not (nullable and values[name] is None):
+                values[name] = decode(values[name])
+        return self._cls(**values, **joined)
 
 
-def board_from_row(row: sqlite3.Row) -> Board:
-    return Board(
-        id=row["id"],
-        name=row["name"],
-        description=row["description"],
-        columns=loads(row["columns"]),
-        created_by=row["created_by"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        seq=row["seq"],
-    )
+USER_ROWS = Rows(User)
+REFRESH_TOKEN_ROWS = Rows(RefreshToken)
+BOARD_ROWS = Rows(Board)
+MEMBER_ROWS = Rows(Member)
+TASK_ROWS = Rows(Task)
+EVENT_ROWS = Rows(Event)
+NOTIFICATION_ROWS = Rows(Notification)
+API_TOKEN_ROWS = Rows(ApiToken)
+COMMENT_ROWS = Rows(Comment)
+WEBHOOK_ROWS = Rows(Webhook)
+WEBHOOK_ATTEMPT_ROWS = Rows(WebhookAttempt)
+
+USER_COLUMNS = USER_ROWS.columns
+TOKEN_COLUMNS = REFRESH_TOKEN_ROWS.columns
+EVENT_COLUMNS = EVENT_ROWS.columns
+NOTIFICATION_COLUMNS = NOTIFICATION_ROWS.columns
+# Column lists of queries that join tables under these aliases.
+BOARD_COLUMNS = BOARD_ROWS.qualified("b")
+MEMBER_COLUMNS = MEMBER_ROWS.qualified("m")
+TASK_COLUMNS = TASK_ROWS.qualified("t")
 
 
 def member_from_row(row: sqlite3.Row) -> Member:
     # email and name come from a join with users, only present when listing.
     profile = {key: row[key] or "" for key in ("email", "name") if key in row.keys()}  # noqa: SIM118 (`in row` tests values)
-    return Member(
-        board_id=row["board_id"],
-        user_id=row["user_id"],
-        role=Role(row["role"]),
-        added_at=row["added_at"],
-        **profile,
-    )
-
-
-def task_from_row(row: sqlite3.Row) -> Task:
-    return Task(
-        id=row["id"],
-        board_id=row["board_id"],
-        title=row["title"],
-        description=row["description"],
-        status=row["status"],
-        priority=Priority(row["priority"]),
-        assignees=loads(row["assignees"]),
-        labels=loads(row["labels"]),
-        due_at=row["due_at"],
-        position=row["position"],
-        created_by=row["created_by"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        version=row["version"],
-    )
-
-
-def task_params(task: Task) -> dict[str, Any]:
-    """Named parameters for the tasks table, including the derived sort keys."""
-    priority = Priority(task.priority)
-    return {
-        "id": task.id,
-        "board_id": task.board_id,
-        "title": task.title,
-        "description": task.description,
-        "status": task.status,
-        "priority": priority.value,
-        "priority_rank": PRIORITY_RANK[priority],
-        "assignees": dumps(list(task.assignees)),
-        "labels": dumps(list(task.labels)),
-        "due_at": task.due_at,
-        "due_key": task.due_at or NO_DUE_DATE_KEY,
-        "position": task.position,
-        "created_by": task.created_by,
-        "created_at": task.created_at,
-        "updated_at": task.updated_at,
-        "version": task.version,
-    }
-
-
-def event_from_row(row: sqlite3.Row) -> Event:
-    return Event(
-        board_id=row["board_id"],
-        seq=row["seq"],
-        type=row["type"],
-        actor=row["actor"],
-        at=row["at"],
-        data=loads(row["data"]),
-        client_mutation_id=row["client_mutation_id"],
-    )
-
-
-def notification_from_row(row: sqlite3.Row) -> Notification:
-    return Notification(
-        id=row["id"],
-        user_id=row["user_id"],
-        type=NotificationType(row["type"]),
-        board_id=row["board_id"],
-        board_name=row["board_name"],
-        actor=row["actor"],
-        actor_name=row["actor_name"],
-        at=row["at"],
-        seq=row["seq"],
-        data=loads(row["data"]),
-        task_id=row["task_id"],
-        comment_id=row["comment_id"],
-        read_at=row["read_at"],
-    )
+    return MEMBER_ROWS.record(row, **profile)

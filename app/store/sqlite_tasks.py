@@ -16,16 +16,15 @@ from app.domain.models import (
     TaskPageRequest,
     TaskSort,
     sort_is_descending,
+    stored_sort_keys,
 )
 from app.store.base import NotFound, VersionConflict
 from app.store.sqlite_events import append_event
 from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
-from app.store.sqlite_records import TASK_COLUMNS, task_from_row, task_params
+from app.store.sqlite_records import TASK_COLUMNS, TASK_ROWS
 
-_TASK_FIELDS = (
-    "id, board_id, title, description, status, priority, priority_rank, assignees, labels,"
-    " due_at, due_key, position, created_by, created_at, updated_at, version"
-)
+# The task's own fields and the sort keys stored beside them (stored_sort_keys).
+_TASK_FIELDS = ", ".join((*TASK_ROWS.names, "priority_rank", "due_key"))
 _TASK_VALUES = ", ".join(f":{name.strip()}" for name in _TASK_FIELDS.split(","))
 # board_id and id are not replaced: a task never changes board.
 _TASK_ASSIGNMENTS = ", ".join(
@@ -66,9 +65,13 @@ def fts_query(text: str, *, probe: bool = False) -> str | None:
     return " AND ".join(terms) or None
 
 
+def _task_params(task: Task) -> dict[str, Any]:
+    return {**TASK_ROWS.named(task), **stored_sort_keys(task)}
+
+
 def _task(conn: sqlite3.Connection, task_id: str) -> Task | None:
     row = conn.execute(f"SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id = ?", (task_id,)).fetchone()
-    return None if row is None else task_from_row(row)
+    return None if row is None else TASK_ROWS.record(row)
 
 
 def _save_tags(conn: sqlite3.Connection, task: Task) -> None:
@@ -183,7 +186,7 @@ class SQLiteTasks(SQLiteStoreBase):
     @writes
     def create_task(self, conn: sqlite3.Connection, task: Task, event: EventDraft) -> Event:
         appended = append_event(conn, task.board_id, event)
-        conn.execute(f"INSERT INTO tasks ({_TASK_FIELDS}) VALUES ({_TASK_VALUES})", task_params(task))
+        conn.execute(f"INSERT INTO tasks ({_TASK_FIELDS}) VALUES ({_TASK_VALUES})", _task_params(task))
         _save_tags(conn, task)
         return appended
 
@@ -191,7 +194,7 @@ class SQLiteTasks(SQLiteStoreBase):
     def update_task(
         self, conn: sqlite3.Connection, task: Task, expected_version: int, event: EventDraft
     ) -> Event:
-        params = {**task_params(task), "expected_version": expected_version}
+        params = {**_task_params(task), "expected_version": expected_version}
         row = conn.execute(
             f"UPDATE tasks SET {_TASK_ASSIGNMENTS} WHERE id = :id AND version = :expected_version RETURNING board_id",
             params,
@@ -256,5 +259,5 @@ class SQLiteTasks(SQLiteStoreBase):
             f" ORDER BY t.{column} {direction}, t.id {direction} LIMIT ?",
             [*page_params, request.limit + 1],
         ).fetchall()
-        items = [task_from_row(row) for row in rows[: request.limit]]
+        items = [TASK_ROWS.record(row) for row in rows[: request.limit]]
         return TaskPage(items=items, has_more=len(rows) > request.limit, total=total)

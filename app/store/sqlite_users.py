@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 
 from app.domain import clock
 from app.domain.models import RefreshToken, User
 from app.store.base import EmailTaken
 from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
-from app.store.sqlite_records import TOKEN_COLUMNS, USER_COLUMNS, token_from_row, user_from_row
+from app.store.sqlite_records import (
+    REFRESH_TOKEN_ROWS,
+    TOKEN_COLUMNS,
+    USER_COLUMNS,
+    USER_ROWS,
+)
 
 
 def _user_where(conn: sqlite3.Connection, column: str, value: str) -> User | None:
     row = conn.execute(f"SELECT {USER_COLUMNS} FROM users WHERE {column} = ?", (value,)).fetchone()
-    return None if row is None else user_from_row(row)
+    return None if row is None else USER_ROWS.record(row)
 
 
 def _revoke_family(conn: sqlite3.Connection, family_id: str) -> None:
@@ -30,10 +36,8 @@ class SQLiteUsers(SQLiteStoreBase):
         # index stays as the last line of defence.
         if _user_where(conn, "email", email) is not None:
             raise EmailTaken(user.email)
-        conn.execute(
-            f"INSERT INTO users ({USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-            (user.id, email, user.name, user.password_hash, user.created_at, user.updated_at),
-        )
+        conn.execute(f"INSERT INTO users ({USER_COLUMNS}) VALUES ({USER_ROWS.placeholders})",
+                     USER_ROWS.params(dataclasses.replace(user, email=email)))
 
     @reads
     def get_user(self, conn: sqlite3.Connection, user_id: str) -> User | None:
@@ -56,9 +60,8 @@ class SQLiteUsers(SQLiteStoreBase):
     @writes
     def create_refresh_token(self, conn: sqlite3.Connection, token: RefreshToken) -> None:
         conn.execute(
-            f"INSERT INTO refresh_tokens ({TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (token.token_hash, token.user_id, token.family_id, token.created_at, token.expires_at,
-             token.used_at, int(token.revoked)),
+            f"INSERT INTO refresh_tokens ({TOKEN_COLUMNS}) VALUES ({REFRESH_TOKEN_ROWS.placeholders})",
+            REFRESH_TOKEN_ROWS.params(token),
         )
 
     @writes
@@ -72,7 +75,7 @@ class SQLiteUsers(SQLiteStoreBase):
         spent = conn.execute(
             "UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL", (at, token_hash)
         ).rowcount
-        return token_from_row(row), spent == 1
+        return REFRESH_TOKEN_ROWS.record(row), spent == 1
 
     @writes
     def revoke_refresh_family(self, conn: sqlite3.Connection, family_id: str) -> None:

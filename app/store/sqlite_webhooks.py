@@ -16,66 +16,38 @@ from app.jsonutil import dumps, loads
 from app.store.base import NotFound
 from app.store.sqlite_events import append_event
 from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
+from app.store.sqlite_records import WEBHOOK_ATTEMPT_ROWS, WEBHOOK_ROWS
 
-_COLUMNS = ("id, board_id, url, secret, events, active, created_by, created_at, updated_at, cursor, failures,"
-            " next_attempt_at, disabled_reason, redeliveries, lease_owner, lease_until")
-_ATTEMPT_COLUMNS = ("id, webhook_id, board_id, delivery_id, seq, event_type, attempt, manual, status_code,"
-                    " latency_ms, error, response_body, at")
-
-
-def _webhook_from_row(row: sqlite3.Row) -> Webhook:
-    events = row["events"]
-    return Webhook(
-        id=row["id"], board_id=row["board_id"], url=row["url"], secret=row["secret"],
-        events=None if events is None else loads(events), active=bool(row["active"]),
-        created_by=row["created_by"], created_at=row["created_at"], updated_at=row["updated_at"],
-        cursor=row["cursor"], failures=row["failures"], next_attempt_at=row["next_attempt_at"],
-        disabled_reason=row["disabled_reason"], redeliveries=loads(row["redeliveries"]),
-        lease_owner=row["lease_owner"], lease_until=row["lease_until"],
-    )
-
-
-def _attempt_from_row(row: sqlite3.Row) -> WebhookAttempt:
-    return WebhookAttempt(**{**dict(row), "manual": bool(row["manual"])})
-
-
-def _events_param(events: list[str] | None) -> str | None:
-    return None if events is None else dumps(list(events))
-
+_COLUMNS = WEBHOOK_ROWS.columns
+_ATTEMPT_COLUMNS = WEBHOOK_ATTEMPT_ROWS.columns
 
 class SQLiteWebhooks(SQLiteStoreBase):
     @writes
     def create_webhook(self, conn: sqlite3.Connection, webhook: Webhook) -> None:
         if conn.execute("SELECT 1 FROM boards WHERE id = ?", (webhook.board_id,)).fetchone() is None:
             raise NotFound(f"board {webhook.board_id}")
-        conn.execute(
-            f"INSERT INTO webhooks ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (webhook.id, webhook.board_id, webhook.url, webhook.secret, _events_param(webhook.events),
-             int(webhook.active), webhook.created_by, webhook.created_at, webhook.updated_at, webhook.cursor,
-             webhook.failures, webhook.next_attempt_at, webhook.disabled_reason, dumps(list(webhook.redeliveries)),
-             webhook.lease_owner, webhook.lease_until),
-        )
+        conn.execute(f"INSERT INTO webhooks ({_COLUMNS}) VALUES ({WEBHOOK_ROWS.placeholders})",
+                     WEBHOOK_ROWS.params(webhook))
 
     @reads
     def get_webhook(self, conn: sqlite3.Connection, webhook_id: str) -> Webhook | None:
         row = conn.execute(f"SELECT {_COLUMNS} FROM webhooks WHERE id = ?", (webhook_id,)).fetchone()
-        return None if row is None else _webhook_from_row(row)
+        return None if row is None else WEBHOOK_ROWS.record(row)
 
     @reads
     def list_webhooks(self, conn: sqlite3.Connection, board_id: str) -> list[Webhook]:
         rows = conn.execute(f"SELECT {_COLUMNS} FROM webhooks WHERE board_id = ? ORDER BY id", (board_id,)).fetchall()
-        return [_webhook_from_row(row) for row in rows]
+        return [WEBHOOK_ROWS.record(row) for row in rows]
 
     @writes
     def update_webhook(self, conn: sqlite3.Connection, webhook: Webhook, reset_backoff: bool) -> Webhook | None:
         backoff = ", failures = 0, next_attempt_at = NULL" if reset_backoff else ""
         row = conn.execute(
-            f"UPDATE webhooks SET url = ?, events = ?, active = ?, disabled_reason = ?, updated_at = ?{backoff}"
-            f" WHERE id = ? RETURNING {_COLUMNS}",
-            (webhook.url, _events_param(webhook.events), int(webhook.active), webhook.disabled_reason,
-             webhook.updated_at, webhook.id),
+            "UPDATE webhooks SET url = :url, events = :events, active = :active, disabled_reason = :disabled_reason,"
+            f" updated_at = :updated_at{backoff} WHERE id = :id RETURNING {_COLUMNS}",
+            WEBHOOK_ROWS.named(webhook),
         ).fetchone()
-        return None if row is None else _webhook_from_row(row)
+        return None if row is None else WEBHOOK_ROWS.record(row)
 
     @writes
     def delete_webhook(self, conn: sqlite3.Connection, webhook_id: str) -> bool:
@@ -91,7 +63,7 @@ class SQLiteWebhooks(SQLiteStoreBase):
             " ORDER BY id LIMIT ?",
             (after_id or "", now, now, limit),
         ).fetchall()
-        return [_webhook_from_row(row) for row in rows]
+        return [WEBHOOK_ROWS.record(row) for row in rows]
 
     @writes
     def claim_webhook(self, conn: sqlite3.Connection, webhook_id: str, owner: str, now: str,
@@ -101,7 +73,7 @@ class SQLiteWebhooks(SQLiteStoreBase):
             f" WHERE id = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_until <= ?) RETURNING {_COLUMNS}",
             (owner, until, webhook_id, owner, now),
         ).fetchone()
-        return None if row is None else _webhook_from_row(row)
+        return None if row is None else WEBHOOK_ROWS.record(row)
 
     @writes
     def release_webhook(self, conn: sqlite3.Connection, webhook_id: str, owner: str) -> None:
@@ -114,10 +86,9 @@ class SQLiteWebhooks(SQLiteStoreBase):
         exists = conn.execute("SELECT 1 FROM webhooks WHERE id = ?", (webhook_id,)).fetchone() is not None
         if attempt is not None and exists:
             conn.execute(
-                f"INSERT INTO webhook_attempts ({_ATTEMPT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (attempt.id, attempt.webhook_id, attempt.board_id, attempt.delivery_id, attempt.seq, attempt.event_type,
-                 attempt.attempt, int(attempt.manual), attempt.status_code, attempt.latency_ms, attempt.error,
-                 attempt.response_body, attempt.at),
+                f"INSERT INTO webhook_attempts ({_ATTEMPT_COLUMNS})"
+                f" VALUES ({WEBHOOK_ATTEMPT_ROWS.placeholders})",
+                WEBHOOK_ATTEMPT_ROWS.params(attempt),
             )
         if progress is not None:
             conn.execute(
@@ -126,7 +97,7 @@ class SQLiteWebhooks(SQLiteStoreBase):
             )
         row = conn.execute(f"SELECT {_COLUMNS} FROM webhooks WHERE id = ? AND lease_owner = ?",
                            (webhook_id, owner)).fetchone()
-        return None if row is None else _webhook_from_row(row)
+        return None if row is None else WEBHOOK_ROWS.record(row)
 
     @writes
     def disable_webhook(self, conn: sqlite3.Connection, webhook_id: str, owner: str, reason: str,
@@ -170,7 +141,7 @@ class SQLiteWebhooks(SQLiteStoreBase):
             f"SELECT {_ATTEMPT_COLUMNS} FROM webhook_attempts WHERE webhook_id = ? {before} ORDER BY id DESC LIMIT ?",
             params,
         ).fetchall()
-        return [_attempt_from_row(row) for row in rows]
+        return [WEBHOOK_ATTEMPT_ROWS.record(row) for row in rows]
 
     @reads
     def get_webhook_attempt(self, conn: sqlite3.Connection, webhook_id: str, delivery_id: str) -> WebhookAttempt | None:
@@ -179,7 +150,7 @@ class SQLiteWebhooks(SQLiteStoreBase):
             " ORDER BY id DESC LIMIT 1",
             (webhook_id, delivery_id),
         ).fetchone()
-        return None if row is None else _attempt_from_row(row)
+        return None if row is None else WEBHOOK_ATTEMPT_ROWS.record(row)
 
     @writes
     def prune_webhook_attempts(self, conn: sqlite3.Connection, webhook_id: str, keep: int) -> int:
