@@ -93,8 +93,12 @@ class Documents[R]:
         stored = [item for item in shape_of(cls) if item.stored]
         self._writes = [(item.name, "_id" if item.name == id_field else item.name, _check(item), item.omit_none)
                         for item in stored]
-        self._reads = [(item.name, "_id" if item.name == id_field else item.name, _convert(item), item)
-                       for item in stored]
+        keys = {item.name: "_id" if item.name == id_field else item.name for item in stored}
+        self._required = [(item.name, keys[item.name]) for item in stored if item.required and not item.nullable]
+        # None when absent: written before the field existed.
+        self._nullable = [(item.name, keys[item.name]) for item in stored if item.nullable]
+        self._defaulted = [(item.name, keys[item.name]) for item in stored if not item.required and not item.nullable]
+        self._converts = [(item.name, convert) for item in stored if (convert := _convert(item)) is not None]
 
     def doc(self, record: R) -> Document:
         doc: Document = {}
@@ -108,15 +112,13 @@ class Documents[R]:
 
     def record(self, doc: Mapping[str, Any], **joined: Any) -> R:
         """The record of a document; ``joined`` fills what the collection does not keep."""
-        values: dict[str, Any] = {}
-        for name, key, convert, item in self._reads:
-            if key in doc:
-                value = doc[key]
-                values[name] = value if value is None or convert is None else convert(value)
-            elif item.nullable:
-                values[name] = None  # written before the field existed
-            elif item.required:
-                raise KeyError(key)
+        values = {name: doc[key] for name, key in self._required}
+        values.update({name: doc.get(key) for name, key in self._nullable})
+        values.update({name: doc[key] for name, key in self._defaulted if key in doc})
+        for name, convert in self._converts:
+            value = values.get(name)
+            if value is not None:
+                values[name] = convert(value)
         return self._cls(**values, **joined)
 
 
