@@ -16,7 +16,8 @@ reference (messages are str) so it behaves like the serialised transport.
 
 from __future__ import annotations
 
-from typing import Callable, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 MessageHandler = Callable[[str, str], None]  # (channel, message); must not block
 ResyncHandler = Callable[[], None]

@@ -40,8 +40,9 @@ def field(
     ``omit_none``: left out of the view and the document rather than null when unset.
     """
     metadata = {"view": view, "doc": doc, "stored": stored, "omit_none": omit_none}
-    return dataclasses.field(default=default, default_factory=default_factory, kw_only=kw_only, compare=compare,
-                             repr=repr, metadata=metadata)
+    return dataclasses.field(
+        default=default, default_factory=default_factory, kw_only=kw_only, compare=compare, repr=repr, metadata=metadata
+    )
 
 
 @dataclass_transform(field_specifiers=(field, dataclasses.field))

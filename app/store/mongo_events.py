@@ -46,8 +46,11 @@ async def append_event(
     if board_changes:
         update["$set"] = board_changes
     board = await db[BOARDS].find_one_and_update(
-        {"_id": board_id}, update, projection={"seq": 1},
-        return_document=ReturnDocument.AFTER, session=session,
+        {"_id": board_id},
+        update,
+        projection={"seq": 1},
+        return_document=ReturnDocument.AFTER,
+        session=session,
     )
     if board is None:
         raise NotFound(f"board {board_id}")
@@ -64,12 +67,22 @@ async def _insert_notifications(db: Database, notifications: list[Notification],
     """Store them and keep each notified user's newest NOTIFICATIONS_KEPT_PER_USER."""
     await db[NOTIFICATIONS].insert_many([notification_doc(n) for n in notifications], session=session)
     for user_id in {n.user_id for n in notifications}:
-        oldest_kept = await db[NOTIFICATIONS].find(
-            {"user_id": user_id}, {"_id": 1}, session=session,
-        ).sort("_id", -1).skip(NOTIFICATIONS_KEPT_PER_USER - 1).limit(1).to_list(None)
+        oldest_kept = (
+            await db[NOTIFICATIONS]
+            .find(
+                {"user_id": user_id},
+                {"_id": 1},
+                session=session,
+            )
+            .sort("_id", -1)
+            .skip(NOTIFICATIONS_KEPT_PER_USER - 1)
+            .limit(1)
+            .to_list(None)
+        )
         if oldest_kept:
             await db[NOTIFICATIONS].delete_many(
-                {"user_id": user_id, "_id": {"$lt": oldest_kept[0]["_id"]}}, session=session)
+                {"user_id": user_id, "_id": {"$lt": oldest_kept[0]["_id"]}}, session=session
+            )
 
 
 class MongoEvents(MongoStoreBase):
@@ -77,7 +90,12 @@ class MongoEvents(MongoStoreBase):
     async def list_events(self, board_id: str, after_seq: int, limit: int) -> list[Event]:
         if want_page_size(limit) == 0:
             return []
-        docs = await self._db[EVENTS].find(
-            {"board_id": want_str(board_id, "board_id"), "seq": {"$gt": want_int(after_seq, "after_seq")}}
-        ).sort("seq", 1).limit(limit).batch_size(limit).to_list(None)
+        docs = (
+            await self._db[EVENTS]
+            .find({"board_id": want_str(board_id, "board_id"), "seq": {"$gt": want_int(after_seq, "after_seq")}})
+            .sort("seq", 1)
+            .limit(limit)
+            .batch_size(limit)
+            .to_list(None)
+        )
         return [event_record(doc) for doc in docs]

@@ -24,8 +24,17 @@ def append_event(conn: sqlite3.Connection, board_id: str, draft: EventDraft) -> 
     row = conn.execute("UPDATE boards SET seq = seq + 1 WHERE id = ? RETURNING seq", (board_id,)).fetchone()
     if row is None:
         raise NotFound(f"board {board_id}")
-    stored = EVENT_ROWS.params(Event(board_id=board_id, seq=row[0], type=draft.type, actor=draft.actor, at=draft.at,
-                                     data=draft.data, client_mutation_id=draft.client_mutation_id))
+    stored = EVENT_ROWS.params(
+        Event(
+            board_id=board_id,
+            seq=row[0],
+            type=draft.type,
+            actor=draft.actor,
+            at=draft.at,
+            data=draft.data,
+            client_mutation_id=draft.client_mutation_id,
+        )
+    )
     conn.execute(f"INSERT INTO events ({EVENT_COLUMNS}) VALUES ({EVENT_ROWS.placeholders})", stored)
     # Decoding what was stored hands the caller the same data a later replay will see.
     event = EVENT_ROWS.record(stored)

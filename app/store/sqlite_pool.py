@@ -17,9 +17,9 @@ import functools
 import sqlite3
 import threading
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Concatenate, TypeVar
+from typing import Any, Concatenate, TypeVar
 
 from app.store.base import StoreUnavailable
 

@@ -80,12 +80,12 @@ class Rows[R]:
 
     def named(self, record: R) -> dict[str, Any]:
         """The values of ``record`` by column name, for named parameters."""
-        return dict(zip(self.names, self.params(record)))
+        return dict(zip(self.names, self.params(record), strict=True))
 
     def record(self, row: sqlite3.Row | Iterable[Any], **joined: Any) -> R:
         """The record of a row that starts with ``columns`` (or of ``params``); ``joined``
         fills fields the table does not keep (a member's email and name, from users)."""
-        values = dict(zip(self.names, row))
+        values = dict(zip(self.names, row, strict=False))  # a join may add columns after ours
         for name, decode, nullable in self._decoders:
             if not (nullable and values[name] is None):
                 values[name] = decode(values[name])

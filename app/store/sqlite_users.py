@@ -36,8 +36,10 @@ class SQLiteUsers(SQLiteStoreBase):
         # index stays as the last line of defence.
         if _user_where(conn, "email", email) is not None:
             raise EmailTaken(user.email)
-        conn.execute(f"INSERT INTO users ({USER_COLUMNS}) VALUES ({USER_ROWS.placeholders})",
-                     USER_ROWS.params(dataclasses.replace(user, email=email)))
+        conn.execute(
+            f"INSERT INTO users ({USER_COLUMNS}) VALUES ({USER_ROWS.placeholders})",
+            USER_ROWS.params(dataclasses.replace(user, email=email)),
+        )
 
     @reads
     def get_user(self, conn: sqlite3.Connection, user_id: str) -> User | None:
@@ -65,10 +67,10 @@ class SQLiteUsers(SQLiteStoreBase):
         )
 
     @writes
-    def spend_refresh_token(self, conn: sqlite3.Connection, token_hash: str,
-                            at: str) -> tuple[RefreshToken | None, bool]:
-        row = conn.execute(
-            f"SELECT {TOKEN_COLUMNS} FROM refresh_tokens WHERE token_hash = ?", (token_hash,)).fetchone()
+    def spend_refresh_token(
+        self, conn: sqlite3.Connection, token_hash: str, at: str
+    ) -> tuple[RefreshToken | None, bool]:
+        row = conn.execute(f"SELECT {TOKEN_COLUMNS} FROM refresh_tokens WHERE token_hash = ?", (token_hash,)).fetchone()
         if row is None:
             return None, False
         # The guard on used_at makes the spend single-use even if the read above were stale.

@@ -44,8 +44,9 @@ async def test_every_record_is_answered_exactly_as_openapi_documents_it(api: Api
 
     board = await api.board(ada, columns=["todo", "done"])
     assert_documented(spec, BoardOut, board)
-    status, member = await api.call("POST", f"/api/v1/boards/{board['id']}/members", ada,
-                                    json={"email": bob.email, "role": "editor"})
+    status, member = await api.call(
+        "POST", f"/api/v1/boards/{board['id']}/members", ada, json={"email": bob.email, "role": "editor"}
+    )
     assert status == 201, member
     assert_documented(spec, MemberOut, member)
     for listed in (await api.call("GET", f"/api/v1/boards/{board['id']}/members", ada))[1]["items"]:
@@ -53,16 +54,24 @@ async def test_every_record_is_answered_exactly_as_openapi_documents_it(api: Api
 
     hook = await create_webhook(api, ada, board["id"], receiver.url)
     assert_documented(spec, WebhookCreatedOut, hook)
-    task = await api.task(ada, board["id"], assignees=[bob.id], labels=["launch"], due_at="2031-01-01T00:00:00Z",
-                          client_mutation_id="tab-1")
+    task = await api.task(
+        ada,
+        board["id"],
+        assignees=[bob.id],
+        labels=["launch"],
+        due_at="2031-01-01T00:00:00Z",
+        client_mutation_id="tab-1",
+    )
     assert_documented(spec, TaskOut, task)
-    status, comment = await api.call("POST", f"/api/v1/tasks/{task['id']}/comments", ada,
-                                     json={"body": f"@{bob.name} have a look"})
+    status, comment = await api.call(
+        "POST", f"/api/v1/tasks/{task['id']}/comments", ada, json={"body": f"@{bob.name} have a look"}
+    )
     assert status == 201, comment
     assert_documented(spec, CommentOut, comment)
 
-    status, token = await api.call("POST", "/api/v1/tokens", ada, json={"name": "ci", "scopes": ["read"],
-                                                                         "boards": [board["id"]]})
+    status, token = await api.call(
+        "POST", "/api/v1/tokens", ada, json={"name": "ci", "scopes": ["read"], "boards": [board["id"]]}
+    )
     assert status == 201, token
     assert_documented(spec, TokenCreatedOut, token)
     for listed in (await api.call("GET", "/api/v1/tokens", ada))[1]["items"]:
@@ -80,5 +89,6 @@ async def test_every_record_is_answered_exactly_as_openapi_documents_it(api: Api
 
     for delivery in await deliveries(api, ada, board["id"], hook["id"], at_least=1):
         assert_documented(spec, DeliveryOut, delivery)
-    assert_documented(spec, WebhookOut, (await api.call("GET", f"/api/v1/boards/{board['id']}/webhooks/{hook['id']}",
-                                                        ada))[1])
+    assert_documented(
+        spec, WebhookOut, (await api.call("GET", f"/api/v1/boards/{board['id']}/webhooks/{hook['id']}", ada))[1]
+    )
