@@ -2,27 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from pymongo.errors import DuplicateKeyError
 
 from app.domain.models import Board, Event, EventDraft, Member, Role
 from app.store.base import AlreadyMember, LastOwner, NotFound
 from app.store.mongo_events import append_event
-from app.store.mongo_records import (
-    BOARD_DOCS,
-    Document,
-    board_profile,
-    board_record,
-    checked_draft,
-    member_doc,
-    member_key,
-    member_record,
-    want_page_size,
-    want_str,
-)
+from app.store.mongo_records import Document, Documents, checked_draft, fields_of, want_page_size, want_str
 from app.store.mongo_schema import (
     BOARDS, COMMENTS, EVENTS, MEMBERS, NOTIFICATIONS, TASKS, USERS, WEBHOOK_ATTEMPTS, WEBHOOKS,
 )
 from app.store.mongo_tx import MongoStoreBase, Session, driver_errors
+
+BOARD_DOCS = Documents(Board)
+MEMBER_DOCS = Documents(Member, id_field=None)
+
+
+def member_key(board_id: str, user_id: str) -> str:
+    """A member's _id: the pair itself, so a duplicate is refused by the primary key too."""
+    return f"{want_str(board_id, 'board_id')}:{want_str(user_id, 'user_id')}"
+
+
+def _member_doc(member: Member) -> Document:
+    return {"_id": member_key(member.board_id, member.user_id), **MEMBER_DOCS.doc(member)}
+
+
+def _member_record(doc: Mapping[str, Any], user: Mapping[str, Any] | None = None) -> Member:
+    return MEMBER_DOCS.record(doc, email=user["email"] if user else "", name=user["name"] if user else "")
 
 
 class MongoBoards(MongoStoreBase):
@@ -30,7 +38,7 @@ class MongoBoards(MongoStoreBase):
 
     @driver_errors
     async def create_board(self, board: Board, owner: Member) -> None:
-        board_document, owner_document = BOARD_DOCS.doc(board), member_doc(owner)
+        board_document, owner_document = BOARD_DOCS.doc(board), _member_doc(owner)
 
         async def body(session: Session) -> None:
             await self._db[BOARDS].insert_one(board_document, session=session)
@@ -41,7 +49,7 @@ class MongoBoards(MongoStoreBase):
     @driver_errors
     async def get_board(self, board_id: str) -> Board | None:
         doc = await self._db[BOARDS].find_one({"_id": want_str(board_id, "board_id")})
-        return board_record(doc) if doc else None
+        return BOARD_DOCS.record(doc) if doc else None
 
     @driver_errors
     async def list_boards_for_user(
@@ -62,14 +70,14 @@ class MongoBoards(MongoStoreBase):
         by_id = {doc["_id"]: doc for doc in boards}
         # A board deleted between the two reads is simply left out.
         return [
-            (board_record(by_id[doc["board_id"]]), Role(doc["role"]))
+            (BOARD_DOCS.record(by_id[doc["board_id"]]), Role(doc["role"]))
             for doc in memberships
             if doc["board_id"] in by_id
         ]
 
     @driver_errors
     async def update_board(self, board: Board, event: EventDraft) -> Event:
-        board_id, changes, draft = want_str(board.id, "id"), board_profile(board), checked_draft(event)
+        board_id, changes, draft = want_str(board.id, "id"), fields_of(BOARD_DOCS.doc(board), "name", "description", "columns", "updated_at"), checked_draft(event)
 
         async def body(session: Session) -> Event:
             # The change rides on the same single-document update that takes the seq.
@@ -97,7 +105,7 @@ class MongoBoards(MongoStoreBase):
     @driver_errors
     async def get_member(self, board_id: str, user_id: str) -> Member | None:
         doc = await self._db[MEMBERS].find_one({"_id": member_key(board_id, user_id)})
-        return member_record(doc) if doc else None
+        return _member_record(doc) if doc else None
 
     @driver_errors
     async def list_members(self, board_id: str) -> list[Member]:
@@ -111,11 +119,11 @@ class MongoBoards(MongoStoreBase):
             self._db[USERS].find({"_id": {"$in": user_ids}}, {"email": 1, "name": 1}).batch_size(len(user_ids))
         ).to_list(None)
         by_id = {doc["_id"]: doc for doc in users}
-        return [member_record(doc, by_id.get(doc["user_id"])) for doc in members]
+        return [_member_record(doc, by_id.get(doc["user_id"])) for doc in members]
 
     @driver_errors
     async def add_member(self, member: Member, event: EventDraft) -> Event:
-        document, draft = member_doc(member), checked_draft(event)
+        document, draft = _member_doc(member), checked_draft(event)
 
         async def body(session: Session) -> Event:
             try:
@@ -156,7 +164,7 @@ class MongoBoards(MongoStoreBase):
         doc = await self._db[MEMBERS].find_one({"_id": key}, session=session)
         if doc is None:
             raise NotFound(f"member {key}")
-        return member_record(doc)
+        return _member_record(doc)
 
     async def _ensure_another_owner(self, board_id: str, session: Session) -> None:
         # Race-free in a transaction because the event append writes the board document

@@ -8,9 +8,11 @@ from pymongo import ReturnDocument
 from app.domain.models import Comment, Event, EventDraft
 from app.store.base import NotFound
 from app.store.mongo_events import append_event
-from app.store.mongo_records import COMMENT_DOCS, Document, checked_draft, fields_of, want_int, want_str
+from app.store.mongo_records import Document, Documents, checked_draft, fields_of, want_int, want_str
 from app.store.mongo_schema import COMMENTS, TASKS
 from app.store.mongo_tx import MongoStoreBase, Session, driver_errors
+
+COMMENT_DOCS = Documents(Comment)
 
 
 class MongoComments(MongoStoreBase):

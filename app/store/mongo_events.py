@@ -13,17 +13,12 @@ from app.domain.models import (
     notification_of,
 )
 from app.store.base import NotFound
-from app.store.mongo_records import (
-    Document,
-    event_doc,
-    event_record,
-    notification_doc,
-    want_int,
-    want_page_size,
-    want_str,
-)
+from app.store.mongo_notifications import NOTIFICATION_DOCS
+from app.store.mongo_records import Document, Documents, want_int, want_page_size, want_str
 from app.store.mongo_schema import BOARDS, EVENTS, NOTIFICATIONS, Database
 from app.store.mongo_tx import MongoStoreBase, Session, driver_errors
+
+EVENT_DOCS = Documents(Event, id_field=None)
 
 
 async def append_event(
@@ -54,9 +49,19 @@ async def append_event(
     )
     if board is None:
         raise NotFound(f"board {board_id}")
-    doc = event_doc(board_id, int(board["seq"]), draft)
+    doc = EVENT_DOCS.doc(
+        Event(
+            board_id=board_id,
+            seq=int(board["seq"]),
+            type=draft.type,
+            actor=draft.actor,
+            at=draft.at,
+            data=draft.data,
+            client_mutation_id=draft.client_mutation_id,
+        )
+    )
     await db[EVENTS].insert_one(doc, session=session)
-    event = event_record(doc)
+    event = EVENT_DOCS.record(doc)
     if draft.notify:
         event.notifications = [notification_of(event, notice) for notice in draft.notify]
         await _insert_notifications(db, event.notifications, session)
@@ -65,7 +70,7 @@ async def append_event(
 
 async def _insert_notifications(db: Database, notifications: list[Notification], session: Session) -> None:
     """Store them and keep each notified user's newest NOTIFICATIONS_KEPT_PER_USER."""
-    await db[NOTIFICATIONS].insert_many([notification_doc(n) for n in notifications], session=session)
+    await db[NOTIFICATIONS].insert_many([NOTIFICATION_DOCS.doc(n) for n in notifications], session=session)
     for user_id in {n.user_id for n in notifications}:
         oldest_kept = (
             await db[NOTIFICATIONS]
@@ -98,4 +103,4 @@ class MongoEvents(MongoStoreBase):
             .batch_size(limit)
             .to_list(None)
         )
-        return [event_record(doc) for doc in docs]
+        return [EVENT_DOCS.record(doc) for doc in docs]

@@ -10,9 +10,11 @@ from __future__ import annotations
 from pymongo import ReturnDocument
 
 from app.domain.models import Notification, NotificationScope
-from app.store.mongo_records import Document, notification_record, want_int, want_optional_str, want_str, want_str_list
+from app.store.mongo_records import Document, Documents, want_int, want_optional_str, want_str, want_str_list
 from app.store.mongo_schema import NOTIFICATIONS
 from app.store.mongo_tx import MongoStoreBase, driver_errors
+
+NOTIFICATION_DOCS = Documents(Notification)
 
 
 def _scope_filter(scope: NotificationScope) -> Document:
@@ -34,7 +36,7 @@ class MongoNotifications(MongoStoreBase):
         if before_id is not None:
             query["_id"] = {"$lt": want_str(before_id, "before_id")}
         docs = await self._db[NOTIFICATIONS].find(query).sort("_id", -1).limit(limit).batch_size(limit).to_list(None)
-        return [notification_record(doc) for doc in docs]
+        return [NOTIFICATION_DOCS.record(doc) for doc in docs]
 
     @driver_errors
     async def count_unread_notifications(self, scope: NotificationScope) -> int:
@@ -66,4 +68,4 @@ class MongoNotifications(MongoStoreBase):
                                                    return_document=ReturnDocument.AFTER)
         if doc is None and read_at is not None:
             doc = await collection.find_one(query)  # already read, or not in scope
-        return notification_record(doc) if doc else None
+        return NOTIFICATION_DOCS.record(doc) if doc else None

@@ -1,5 +1,6 @@
 """MongoDB documents <-> domain records, derived from each record's one definition
-(app.domain.shape), with the type checks that stop operator injection.
+(app.domain.shape), with the type checks that stop operator injection. Each part of
+MongoStore declares the ``Documents`` of the records it keeps.
 
 Every value that reaches a filter or a document passes through one of the ``want_*``
 checks first: a dict handed in where a string belongs would otherwise become a query
@@ -11,25 +12,10 @@ from __future__ import annotations
 import copy
 import dataclasses
 from collections.abc import Callable, Mapping
-from datetime import timedelta
 from typing import Any
 
-from app.domain.clock import parse_time
-from app.domain.models import (
-    ApiToken,
-    Board,
-    Comment,
-    Event,
-    EventDraft,
-    Member,
-    Notification,
-    RefreshToken,
-    Task,
-    User,
-    stored_sort_keys,
-)
+from app.domain.models import EventDraft
 from app.domain.shape import FieldShape, Kind, shape_of
-from app.domain.webhooks import Webhook, WebhookAttempt
 
 Document = dict[str, Any]
 
@@ -76,11 +62,6 @@ def want_dict(value: object, name: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise TypeError(f"{name} must be a dict, not {type(value).__name__}")
     return value
-
-
-def member_key(board_id: str, user_id: str) -> str:
-    """A member's _id: the pair itself, so a duplicate is refused by the primary key too."""
-    return f"{want_str(board_id, 'board_id')}:{want_str(user_id, 'user_id')}"
 
 
 class Documents[R]:
@@ -159,73 +140,9 @@ def _convert(item: FieldShape) -> Callable[[Any], Any] | None:
     return None
 
 
-USER_DOCS = Documents(User)
-REFRESH_TOKEN_DOCS = Documents(RefreshToken, id_field="token_hash")
-BOARD_DOCS = Documents(Board)
-MEMBER_DOCS = Documents(Member, id_field=None)
-TASK_DOCS = Documents(Task)
-EVENT_DOCS = Documents(Event, id_field=None)
-NOTIFICATION_DOCS = Documents(Notification)
-API_TOKEN_DOCS = Documents(ApiToken)
-COMMENT_DOCS = Documents(Comment)
-WEBHOOK_DOCS = Documents(Webhook)
-WEBHOOK_ATTEMPT_DOCS = Documents(WebhookAttempt)
-
-
-def user_doc(user: User) -> Document:
-    doc = USER_DOCS.doc(user)
-    doc["email"] = doc["email"].lower()
-    return doc
-
-
-# Spent and expired tokens linger this long before the TTL monitor removes them, so a
-# replay shortly after expiry is still recognised as reuse rather than as unknown.
-TOKEN_RETENTION = timedelta(days=1)
-
-
-def token_doc(token: RefreshToken) -> Document:
-    doc = REFRESH_TOKEN_DOCS.doc(token)
-    # A BSON date only for the TTL index; the record keeps the ISO string.
-    doc["purge_after"] = parse_time(doc["expires_at"]) + TOKEN_RETENTION
-    return doc
-
-
-def board_profile(board: Board) -> Document:
-    """The fields ``update_board`` replaces."""
-    return fields_of(BOARD_DOCS.doc(board), "name", "description", "columns", "updated_at")
-
-
-def member_doc(member: Member) -> Document:
-    return {"_id": member_key(member.board_id, member.user_id), **MEMBER_DOCS.doc(member)}
-
-
-def member_record(doc: Mapping[str, Any], user: Mapping[str, Any] | None = None) -> Member:
-    return MEMBER_DOCS.record(doc, email=user["email"] if user else "", name=user["name"] if user else "")
-
-
-def task_doc(task: Task) -> Document:
-    # Sort keys stored beside the task so that every sort of list_tasks is an index scan.
-    doc = TASK_DOCS.doc(task)
-    return {**doc, **stored_sort_keys(task)}
-
-
-def event_doc(board_id: str, seq: int, draft: EventDraft) -> Document:
-    return EVENT_DOCS.doc(Event(board_id=board_id, seq=seq, type=draft.type, actor=draft.actor, at=draft.at,
-                                data=draft.data, client_mutation_id=draft.client_mutation_id))
-
-
 def fields_of(doc: Document, *names: str) -> Document:
     """Part of a document, for an update that replaces only these fields."""
     return {name: doc[name] for name in names}
-
-
-user_record = USER_DOCS.record
-token_record = REFRESH_TOKEN_DOCS.record
-board_record = BOARD_DOCS.record
-task_record = TASK_DOCS.record
-event_record = EVENT_DOCS.record
-notification_doc = NOTIFICATION_DOCS.doc
-notification_record = NOTIFICATION_DOCS.record
 
 
 def checked_draft(draft: EventDraft) -> EventDraft:

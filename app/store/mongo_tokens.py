@@ -4,9 +4,11 @@ the sha256 of the secret has a unique index of its own (the lookup of every API 
 from __future__ import annotations
 
 from app.domain.models import ApiToken
-from app.store.mongo_records import API_TOKEN_DOCS, want_str
+from app.store.mongo_records import Documents, want_str
 from app.store.mongo_schema import API_TOKENS
 from app.store.mongo_tx import MongoStoreBase, driver_errors
+
+API_TOKEN_DOCS = Documents(ApiToken)
 
 
 class MongoApiTokens(MongoStoreBase):

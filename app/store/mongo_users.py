@@ -2,15 +2,36 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from app.domain.clock import parse_time
 from app.domain.models import RefreshToken, User
 from app.store.base import EmailTaken
-from app.store.mongo_records import fields_of, token_doc, token_record, user_doc, user_record, want_str
+from app.store.mongo_records import Document, Documents, fields_of, want_str
 from app.store.mongo_schema import REFRESH_TOKENS, REVOKED_SESSIONS, USERS
 from app.store.mongo_tx import MongoStoreBase, driver_errors
+
+USER_DOCS = Documents(User)
+REFRESH_TOKEN_DOCS = Documents(RefreshToken, id_field="token_hash")
+# Spent and expired tokens linger this long before the TTL monitor removes them, so a
+# replay shortly after expiry is still recognised as reuse rather than as unknown.
+TOKEN_RETENTION = timedelta(days=1)
+
+
+def _user_doc(user: User) -> Document:
+    doc = USER_DOCS.doc(user)
+    doc["email"] = doc["email"].lower()
+    return doc
+
+
+def _token_doc(token: RefreshToken) -> Document:
+    doc = REFRESH_TOKEN_DOCS.doc(token)
+    # A BSON date only for the TTL index; the record keeps the ISO string.
+    doc["purge_after"] = parse_time(doc["expires_at"]) + TOKEN_RETENTION
+    return doc
 
 
 class MongoUsers(MongoStoreBase):
@@ -19,7 +40,7 @@ class MongoUsers(MongoStoreBase):
     @driver_errors
     async def create_user(self, user: User) -> None:
         try:
-            await self._db[USERS].insert_one(user_doc(user))
+            await self._db[USERS].insert_one(_user_doc(user))
         except DuplicateKeyError as exc:
             if "_id" in _duplicate_key_fields(exc):
                 raise
@@ -28,28 +49,28 @@ class MongoUsers(MongoStoreBase):
     @driver_errors
     async def get_user(self, user_id: str) -> User | None:
         doc = await self._db[USERS].find_one({"_id": want_str(user_id, "user_id")})
-        return user_record(doc) if doc else None
+        return USER_DOCS.record(doc) if doc else None
 
     @driver_errors
     async def get_user_by_email(self, email: str) -> User | None:
         doc = await self._db[USERS].find_one({"email": want_str(email, "email").lower()})
-        return user_record(doc) if doc else None
+        return USER_DOCS.record(doc) if doc else None
 
     @driver_errors
     async def update_user(self, user: User) -> User | None:
-        changes = user_doc(user)
+        changes = _user_doc(user)
         doc = await self._db[USERS].find_one_and_update(
             {"_id": changes["_id"]},
             {"$set": fields_of(changes, "name", "password_hash", "updated_at")},
             return_document=ReturnDocument.AFTER,
         )
-        return user_record(doc) if doc else None
+        return USER_DOCS.record(doc) if doc else None
 
     # -- refresh tokens --------------------------------------------------------------
 
     @driver_errors
     async def create_refresh_token(self, token: RefreshToken) -> None:
-        await self._db[REFRESH_TOKENS].insert_one(token_doc(token))
+        await self._db[REFRESH_TOKENS].insert_one(_token_doc(token))
 
     @driver_errors
     async def spend_refresh_token(self, token_hash: str, at: str) -> tuple[RefreshToken | None, bool]:
@@ -62,9 +83,9 @@ class MongoUsers(MongoStoreBase):
             return_document=ReturnDocument.BEFORE,
         )
         if before is not None:
-            return token_record(before), True
+            return REFRESH_TOKEN_DOCS.record(before), True
         doc = await tokens.find_one({"_id": token_id})
-        return (token_record(doc) if doc else None), False
+        return (REFRESH_TOKEN_DOCS.record(doc) if doc else None), False
 
     @driver_errors
     async def revoke_refresh_family(self, family_id: str) -> None:

@@ -14,18 +14,12 @@ from app.domain.models import Event, EventDraft
 from app.domain.webhooks import Webhook, WebhookAttempt, WebhookProgress
 from app.store.base import NotFound
 from app.store.mongo_events import append_event
-from app.store.mongo_records import (
-    WEBHOOK_ATTEMPT_DOCS,
-    WEBHOOK_DOCS,
-    Document,
-    checked_draft,
-    fields_of,
-    want_int,
-    want_optional_str,
-    want_str,
-)
+from app.store.mongo_records import Document, Documents, checked_draft, fields_of, want_int, want_optional_str, want_str
 from app.store.mongo_schema import BOARDS, WEBHOOK_ATTEMPTS, WEBHOOKS
 from app.store.mongo_tx import MongoStoreBase, Session, driver_errors
+
+WEBHOOK_DOCS = Documents(Webhook)
+WEBHOOK_ATTEMPT_DOCS = Documents(WebhookAttempt)
 
 
 def _lease_is_free(now: str) -> Document:

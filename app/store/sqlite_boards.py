@@ -9,13 +9,19 @@ from app.domain.models import Board, Event, EventDraft, Member, Role
 from app.store.base import AlreadyMember, LastOwner, NotFound
 from app.store.sqlite_events import append_event
 from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
-from app.store.sqlite_records import (
-    BOARD_COLUMNS,
-    BOARD_ROWS,
-    MEMBER_COLUMNS,
-    MEMBER_ROWS,
-    member_from_row,
-)
+from app.store.sqlite_records import Rows
+
+BOARD_ROWS = Rows(Board)
+MEMBER_ROWS = Rows(Member)
+# Column lists of queries that join tables under these aliases.
+BOARD_COLUMNS = BOARD_ROWS.qualified("b")
+MEMBER_COLUMNS = MEMBER_ROWS.qualified("m")
+
+
+def _member_from_row(row: sqlite3.Row) -> Member:
+    # email and name come from a join with users, only present when listing.
+    profile = {key: row[key] or "" for key in ("email", "name") if key in row.keys()}  # noqa: SIM118 (`in row` tests values)
+    return MEMBER_ROWS.record(row, **profile)
 
 
 def _insert_member(conn: sqlite3.Connection, member: Member) -> bool:
@@ -31,7 +37,7 @@ def _member(conn: sqlite3.Connection, board_id: str, user_id: str) -> Member | N
     row = conn.execute(
         f"SELECT {MEMBER_COLUMNS} FROM members m WHERE m.board_id = ? AND m.user_id = ?", (board_id, user_id)
     ).fetchone()
-    return None if row is None else member_from_row(row)
+    return None if row is None else _member_from_row(row)
 
 
 def _check_owner_remains(conn: sqlite3.Connection, board_id: str, user_id: str, new_role: Role | None) -> None:
@@ -105,7 +111,7 @@ class SQLiteBoards(SQLiteStoreBase):
             " WHERE m.board_id = ? ORDER BY m.added_at, m.user_id",
             (board_id,),
         ).fetchall()
-        return [member_from_row(row) for row in rows]
+        return [_member_from_row(row) for row in rows]
 
     @writes
     def add_member(self, conn: sqlite3.Connection, member: Member, event: EventDraft) -> Event:

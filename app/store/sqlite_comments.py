@@ -11,9 +11,11 @@ from app.domain.models import Comment, Event, EventDraft
 from app.store.base import NotFound
 from app.store.sqlite_events import append_event
 from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
-from app.store.sqlite_records import COMMENT_ROWS
+from app.store.sqlite_records import Rows
 
+COMMENT_ROWS = Rows(Comment)
 _COLUMNS = COMMENT_ROWS.columns
+
 
 class SQLiteComments(SQLiteStoreBase):
     @writes
@@ -23,8 +25,9 @@ class SQLiteComments(SQLiteStoreBase):
         if task is None or task["board_id"] != comment.board_id:
             raise NotFound(f"task {comment.task_id}")
         appended = append_event(conn, comment.board_id, event)
-        conn.execute(f"INSERT INTO comments ({_COLUMNS}) VALUES ({COMMENT_ROWS.placeholders})",
-                     COMMENT_ROWS.params(comment))
+        conn.execute(
+            f"INSERT INTO comments ({_COLUMNS}) VALUES ({COMMENT_ROWS.placeholders})", COMMENT_ROWS.params(comment)
+        )
         return appended
 
     @reads
@@ -33,8 +36,9 @@ class SQLiteComments(SQLiteStoreBase):
         return None if row is None else COMMENT_ROWS.record(row)
 
     @reads
-    def list_comments(self, conn: sqlite3.Connection, task_id: str, after_comment_id: str | None,
-                      limit: int) -> list[Comment]:
+    def list_comments(
+        self, conn: sqlite3.Connection, task_id: str, after_comment_id: str | None, limit: int
+    ) -> list[Comment]:
         rows = conn.execute(
             f"SELECT {_COLUMNS} FROM comments WHERE task_id = ? AND id > ? ORDER BY id LIMIT ?",
             (task_id, after_comment_id or "", limit),

@@ -13,8 +13,12 @@ from app.domain.models import (
     notification_of,
 )
 from app.store.base import NotFound
+from app.store.sqlite_notifications import NOTIFICATION_ROWS
 from app.store.sqlite_pool import SQLiteStoreBase, reads
-from app.store.sqlite_records import EVENT_COLUMNS, EVENT_ROWS, NOTIFICATION_ROWS
+from app.store.sqlite_records import Rows
+
+EVENT_ROWS = Rows(Event)
+EVENT_COLUMNS = EVENT_ROWS.columns
 
 
 def append_event(conn: sqlite3.Connection, board_id: str, draft: EventDraft) -> Event:

@@ -12,7 +12,10 @@ from typing import Any
 
 from app.domain.models import Notification, NotificationScope
 from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
-from app.store.sqlite_records import NOTIFICATION_COLUMNS, NOTIFICATION_ROWS
+from app.store.sqlite_records import Rows
+
+NOTIFICATION_ROWS = Rows(Notification)
+NOTIFICATION_COLUMNS = NOTIFICATION_ROWS.columns
 
 
 def _scope_filter(scope: NotificationScope) -> tuple[str, list[Any]]:

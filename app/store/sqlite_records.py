@@ -1,7 +1,8 @@
 """Rows to domain records and back, derived from each record's one definition.
 
 A table keeps one column per stored field, named like the field (app.domain.shape):
-lists and free-form data as JSON text, booleans as 0/1, enums as their values.
+lists and free-form data as JSON text, booleans as 0/1, enums as their values. Each part
+of SQLiteStore declares the ``Rows`` of the records it keeps.
 """
 
 from __future__ import annotations
@@ -10,19 +11,7 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from app.domain.models import (
-    ApiToken,
-    Board,
-    Comment,
-    Event,
-    Member,
-    Notification,
-    RefreshToken,
-    Task,
-    User,
-)
 from app.domain.shape import FieldShape, Kind, shape_of
-from app.domain.webhooks import Webhook, WebhookAttempt
 from app.jsonutil import dumps, loads
 
 
@@ -90,31 +79,3 @@ class Rows[R]:
             if not (nullable and values[name] is None):
                 values[name] = decode(values[name])
         return self._cls(**values, **joined)
-
-
-USER_ROWS = Rows(User)
-REFRESH_TOKEN_ROWS = Rows(RefreshToken)
-BOARD_ROWS = Rows(Board)
-MEMBER_ROWS = Rows(Member)
-TASK_ROWS = Rows(Task)
-EVENT_ROWS = Rows(Event)
-NOTIFICATION_ROWS = Rows(Notification)
-API_TOKEN_ROWS = Rows(ApiToken)
-COMMENT_ROWS = Rows(Comment)
-WEBHOOK_ROWS = Rows(Webhook)
-WEBHOOK_ATTEMPT_ROWS = Rows(WebhookAttempt)
-
-USER_COLUMNS = USER_ROWS.columns
-TOKEN_COLUMNS = REFRESH_TOKEN_ROWS.columns
-EVENT_COLUMNS = EVENT_ROWS.columns
-NOTIFICATION_COLUMNS = NOTIFICATION_ROWS.columns
-# Column lists of queries that join tables under these aliases.
-BOARD_COLUMNS = BOARD_ROWS.qualified("b")
-MEMBER_COLUMNS = MEMBER_ROWS.qualified("m")
-TASK_COLUMNS = TASK_ROWS.qualified("t")
-
-
-def member_from_row(row: sqlite3.Row) -> Member:
-    # email and name come from a join with users, only present when listing.
-    profile = {key: row[key] or "" for key in ("email", "name") if key in row.keys()}  # noqa: SIM118 (`in row` tests values)
-    return MEMBER_ROWS.record(row, **profile)

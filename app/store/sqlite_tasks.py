@@ -21,7 +21,10 @@ from app.domain.models import (
 from app.store.base import NotFound, VersionConflict
 from app.store.sqlite_events import append_event
 from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
-from app.store.sqlite_records import TASK_COLUMNS, TASK_ROWS
+from app.store.sqlite_records import Rows
+
+TASK_ROWS = Rows(Task)
+TASK_COLUMNS = TASK_ROWS.qualified("t")
 
 # The task's own fields and the sort keys stored beside them (stored_sort_keys).
 _TASK_FIELDS = ", ".join((*TASK_ROWS.names, "priority_rank", "due_key"))

@@ -6,25 +6,30 @@ import sqlite3
 
 from app.domain.models import ApiToken
 from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
-from app.store.sqlite_records import API_TOKEN_ROWS
+from app.store.sqlite_records import Rows
 
-_COLUMNS = API_TOKEN_ROWS.columns
+API_TOKEN_ROWS = Rows(ApiToken)
+
 
 class SQLiteApiTokens(SQLiteStoreBase):
     @writes
     def create_api_token(self, conn: sqlite3.Connection, token: ApiToken) -> None:
-        conn.execute(f"INSERT INTO api_tokens ({_COLUMNS}) VALUES ({API_TOKEN_ROWS.placeholders})",
-                     API_TOKEN_ROWS.params(token))
+        conn.execute(
+            f"INSERT INTO api_tokens ({API_TOKEN_ROWS.columns}) VALUES ({API_TOKEN_ROWS.placeholders})",
+            API_TOKEN_ROWS.params(token),
+        )
 
     @reads
     def get_api_token_by_hash(self, conn: sqlite3.Connection, token_hash: str) -> ApiToken | None:
-        row = conn.execute(f"SELECT {_COLUMNS} FROM api_tokens WHERE token_hash = ?", (token_hash,)).fetchone()
+        row = conn.execute(
+            f"SELECT {API_TOKEN_ROWS.columns} FROM api_tokens WHERE token_hash = ?", (token_hash,)
+        ).fetchone()
         return None if row is None else API_TOKEN_ROWS.record(row)
 
     @reads
     def list_api_tokens(self, conn: sqlite3.Connection, user_id: str) -> list[ApiToken]:
         rows = conn.execute(
-            f"SELECT {_COLUMNS} FROM api_tokens WHERE user_id = ? ORDER BY created_at, id", (user_id,)
+            f"SELECT {API_TOKEN_ROWS.columns} FROM api_tokens WHERE user_id = ? ORDER BY created_at, id", (user_id,)
         ).fetchall()
         return [API_TOKEN_ROWS.record(row) for row in rows]
 

@@ -9,12 +9,12 @@ from app.domain import clock
 from app.domain.models import RefreshToken, User
 from app.store.base import EmailTaken
 from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
-from app.store.sqlite_records import (
-    REFRESH_TOKEN_ROWS,
-    TOKEN_COLUMNS,
-    USER_COLUMNS,
-    USER_ROWS,
-)
+from app.store.sqlite_records import Rows
+
+USER_ROWS = Rows(User)
+REFRESH_TOKEN_ROWS = Rows(RefreshToken)
+USER_COLUMNS = USER_ROWS.columns
+TOKEN_COLUMNS = REFRESH_TOKEN_ROWS.columns
 
 
 def _user_where(conn: sqlite3.Connection, column: str, value: str) -> User | None:

@@ -16,18 +16,22 @@ from app.jsonutil import dumps, loads
 from app.store.base import NotFound
 from app.store.sqlite_events import append_event
 from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
-from app.store.sqlite_records import WEBHOOK_ATTEMPT_ROWS, WEBHOOK_ROWS
+from app.store.sqlite_records import Rows
 
+WEBHOOK_ROWS = Rows(Webhook)
+WEBHOOK_ATTEMPT_ROWS = Rows(WebhookAttempt)
 _COLUMNS = WEBHOOK_ROWS.columns
 _ATTEMPT_COLUMNS = WEBHOOK_ATTEMPT_ROWS.columns
+
 
 class SQLiteWebhooks(SQLiteStoreBase):
     @writes
     def create_webhook(self, conn: sqlite3.Connection, webhook: Webhook) -> None:
         if conn.execute("SELECT 1 FROM boards WHERE id = ?", (webhook.board_id,)).fetchone() is None:
             raise NotFound(f"board {webhook.board_id}")
-        conn.execute(f"INSERT INTO webhooks ({_COLUMNS}) VALUES ({WEBHOOK_ROWS.placeholders})",
-                     WEBHOOK_ROWS.params(webhook))
+        conn.execute(
+            f"INSERT INTO webhooks ({_COLUMNS}) VALUES ({WEBHOOK_ROWS.placeholders})", WEBHOOK_ROWS.params(webhook)
+        )
 
     @reads
     def get_webhook(self, conn: sqlite3.Connection, webhook_id: str) -> Webhook | None:
@@ -66,8 +70,9 @@ class SQLiteWebhooks(SQLiteStoreBase):
         return [WEBHOOK_ROWS.record(row) for row in rows]
 
     @writes
-    def claim_webhook(self, conn: sqlite3.Connection, webhook_id: str, owner: str, now: str,
-                      until: str) -> Webhook | None:
+    def claim_webhook(
+        self, conn: sqlite3.Connection, webhook_id: str, owner: str, now: str, until: str
+    ) -> Webhook | None:
         row = conn.execute(
             f"UPDATE webhooks SET lease_owner = ?, lease_until = ?"
             f" WHERE id = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_until <= ?) RETURNING {_COLUMNS}",
@@ -77,17 +82,24 @@ class SQLiteWebhooks(SQLiteStoreBase):
 
     @writes
     def release_webhook(self, conn: sqlite3.Connection, webhook_id: str, owner: str) -> None:
-        conn.execute("UPDATE webhooks SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?",
-                     (webhook_id, owner))
+        conn.execute(
+            "UPDATE webhooks SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?",
+            (webhook_id, owner),
+        )
 
     @writes
-    def record_webhook_attempt(self, conn: sqlite3.Connection, webhook_id: str, owner: str,
-                               attempt: WebhookAttempt | None, progress: WebhookProgress | None) -> Webhook | None:
+    def record_webhook_attempt(
+        self,
+        conn: sqlite3.Connection,
+        webhook_id: str,
+        owner: str,
+        attempt: WebhookAttempt | None,
+        progress: WebhookProgress | None,
+    ) -> Webhook | None:
         exists = conn.execute("SELECT 1 FROM webhooks WHERE id = ?", (webhook_id,)).fetchone() is not None
         if attempt is not None and exists:
             conn.execute(
-                f"INSERT INTO webhook_attempts ({_ATTEMPT_COLUMNS})"
-                f" VALUES ({WEBHOOK_ATTEMPT_ROWS.placeholders})",
+                f"INSERT INTO webhook_attempts ({_ATTEMPT_COLUMNS}) VALUES ({WEBHOOK_ATTEMPT_ROWS.placeholders})",
                 WEBHOOK_ATTEMPT_ROWS.params(attempt),
             )
         if progress is not None:
@@ -95,13 +107,15 @@ class SQLiteWebhooks(SQLiteStoreBase):
                 "UPDATE webhooks SET cursor = ?, failures = ?, next_attempt_at = ? WHERE id = ? AND lease_owner = ?",
                 (progress.cursor, progress.failures, progress.next_attempt_at, webhook_id, owner),
             )
-        row = conn.execute(f"SELECT {_COLUMNS} FROM webhooks WHERE id = ? AND lease_owner = ?",
-                           (webhook_id, owner)).fetchone()
+        row = conn.execute(
+            f"SELECT {_COLUMNS} FROM webhooks WHERE id = ? AND lease_owner = ?", (webhook_id, owner)
+        ).fetchone()
         return None if row is None else WEBHOOK_ROWS.record(row)
 
     @writes
-    def disable_webhook(self, conn: sqlite3.Connection, webhook_id: str, owner: str, reason: str,
-                        event: EventDraft) -> Event | None:
+    def disable_webhook(
+        self, conn: sqlite3.Connection, webhook_id: str, owner: str, reason: str, event: EventDraft
+    ) -> Event | None:
         row = conn.execute(
             "UPDATE webhooks SET active = 0, disabled_reason = ?, updated_at = ?, lease_owner = NULL,"
             " lease_until = NULL WHERE id = ? AND lease_owner = ? AND active = 1 RETURNING board_id",
@@ -124,8 +138,9 @@ class SQLiteWebhooks(SQLiteStoreBase):
 
     @writes
     def pop_webhook_redelivery(self, conn: sqlite3.Connection, webhook_id: str, owner: str) -> int | None:
-        row = conn.execute("SELECT redeliveries FROM webhooks WHERE id = ? AND lease_owner = ?",
-                           (webhook_id, owner)).fetchone()
+        row = conn.execute(
+            "SELECT redeliveries FROM webhooks WHERE id = ? AND lease_owner = ?", (webhook_id, owner)
+        ).fetchone()
         queue: list[int] = [] if row is None else loads(row["redeliveries"])
         if not queue:
             return None
@@ -133,8 +148,9 @@ class SQLiteWebhooks(SQLiteStoreBase):
         return queue[0]
 
     @reads
-    def list_webhook_attempts(self, conn: sqlite3.Connection, webhook_id: str, before_id: str | None,
-                              limit: int) -> list[WebhookAttempt]:
+    def list_webhook_attempts(
+        self, conn: sqlite3.Connection, webhook_id: str, before_id: str | None, limit: int
+    ) -> list[WebhookAttempt]:
         before = "AND id < ?" if before_id is not None else ""
         params: tuple[Any, ...] = (webhook_id, before_id, limit) if before_id is not None else (webhook_id, limit)
         rows = conn.execute(
@@ -160,5 +176,6 @@ class SQLiteWebhooks(SQLiteStoreBase):
         ).fetchone()
         if cutoff is None:
             return 0
-        return conn.execute("DELETE FROM webhook_attempts WHERE webhook_id = ? AND id <= ?",
-                            (webhook_id, cutoff["id"])).rowcount
+        return conn.execute(
+            "DELETE FROM webhook_attempts WHERE webhook_id = ? AND id <= ?", (webhook_id, cutoff["id"])
+        ).rowcount
