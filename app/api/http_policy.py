@@ -11,6 +11,7 @@ from typing import Any
 
 from quart import Quart, Response, g, request
 
+from app.api.hypercorn_http import write_heads_with_bodies
 from app.observability import metrics
 from app.observability.logs import request_id_var
 from app.settings import Settings
@@ -44,6 +45,7 @@ def _security_headers(settings: Settings) -> dict[str, str]:
 
 
 def install_http_policy(app: Quart, settings: Settings) -> None:
+    write_heads_with_bodies()
     security_headers = _security_headers(settings)
     allowed_origins = frozenset(settings.cors_origins)
 
