@@ -14,8 +14,8 @@ from app.api import (
 from app.api.assets import install_asset_urls
 from app.api.errors import register_error_handlers
 from app.api.http_policy import install_http_policy
-from app.api.responses import install_json_encoder
 from app.api.openapi import RESOURCE_TAGS, TaskwireOpenAPI
+from app.api.responses import install_json_encoder
 from app.realtime.hypercorn_compat import patch_hypercorn_websockets
 from app.realtime.receive_buffer import BoundedWebsocket
 from app.runtime import build_runtime

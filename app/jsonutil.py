@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from enum import Enum
-from typing import Any, Callable
+from typing import Any
 
 import orjson
 
@@ -44,8 +45,11 @@ def encode(value: Any, default: Callable[[Any], Any] = _default) -> bytes:
     except orjson.JSONEncodeError as error:
         if isinstance(error.__cause__, TypeError):
             raise error.__cause__ from None  # not JSON: the standard library would refuse it too
-        fallback = _fallback if default is _default else json.JSONEncoder(
-            ensure_ascii=False, separators=(",", ":"), default=default)
+        fallback = (
+            _fallback
+            if default is _default
+            else json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=default)
+        )
         return fallback.encode(value).encode("utf-8", "surrogatepass")
 
 

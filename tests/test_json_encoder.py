@@ -23,9 +23,21 @@ json_values = st.recursive(
 
 
 def task(title: str) -> Task:
-    return Task(id="01TASK", board_id="01BOARD", title=title, description="line\nbreak\t\x00", status="todo",
-                priority=Priority.HIGH, assignees=["01U"], labels=["é"], due_at=None, position="a0",
-                created_by="01U", created_at="2026-12-01T00:00:00.000Z", updated_at="2026-12-01T00:00:00.000Z")
+    return Task(
+        id="01TASK",
+        board_id="01BOARD",
+        title=title,
+        description="line\nbreak\t\x00",
+        status="todo",
+        priority=Priority.HIGH,
+        assignees=["01U"],
+        labels=["é"],
+        due_at=None,
+        position="a0",
+        created_by="01U",
+        created_at="2026-12-01T00:00:00.000Z",
+        updated_at="2026-12-01T00:00:00.000Z",
+    )
 
 
 @given(json_values)
@@ -33,7 +45,7 @@ def test_any_json_value_is_written_byte_for_byte_as_the_standard_library_did(val
     assert encode(value) == STANDARD.encode(value).encode("utf-8", "surrogatepass")
 
 
-@pytest.mark.parametrize("title", ["plain", "Ünïcödé ✓ 😀", "quote \" backslash \\ \u2028", "\x1f\x7f"])
+@pytest.mark.parametrize("title", ["plain", "Ünïcödé ✓ 😀", 'quote " backslash \\ \u2028', "\x1f\x7f"])
 def test_a_task_view_and_a_task_record_are_written_as_before(title: str) -> None:
     assert dumps(task_view(task(title))) == STANDARD.encode(task_view(task(title)))
     assert dumps(task(title)) == STANDARD.encode(task(title))

@@ -25,8 +25,7 @@ from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from app.broker.base import BrokerUnavailable, MessageHandler, ResyncHandler
@@ -210,11 +209,13 @@ class RedisBroker:
             return True, 0.0
         return False, max(int(retry_us), 1) / 1_000_000
 
-    async def _hit(self, key: str, *args: object) -> list[int]:
+    async def _hit(self, key: str, limit: int, window_us: int, member: str) -> list[int]:
+        args: list[int | str] = [limit, window_us, member]
         try:
-            return await self._batch.execute("EVALSHA", self._rate_limit.sha, 1, key, *args)
+            reply: list[int] = await self._batch.execute("EVALSHA", self._rate_limit.sha, 1, key, *args)
         except NoScriptError:  # a restarted or flushed Redis: the script object loads it again
-            return await self._rate_limit(keys=[key], args=list(args))
+            reply = await self._rate_limit(keys=[key], args=args)
+        return reply
 
     async def _command(self, operation: Awaitable[T]) -> T:
         if self._probe is not None:

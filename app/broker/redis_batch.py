@@ -32,7 +32,7 @@ class CommandBatcher:
         if self._in_flight == 0 and not self._queue:
             self._in_flight += 1
             try:
-                return await self._client.execute_command(*args)
+                return await self._client.execute_command(*args)  # type: ignore[no-untyped-call]
             finally:
                 self._in_flight -= 1
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
@@ -72,7 +72,7 @@ class CommandBatcher:
 
     async def _replies(self, batch: list[tuple[tuple[Any, ...], asyncio.Future[Any]]]) -> list[Any]:
         if len(batch) == 1:
-            return [await self._client.execute_command(*batch[0][0])]
+            return [await self._client.execute_command(*batch[0][0])]  # type: ignore[no-untyped-call]
         async with self._client.pipeline(transaction=False) as pipe:
             for args, _ in batch:
                 pipe.execute_command(*args)
@@ -83,4 +83,3 @@ class CommandBatcher:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-

@@ -34,8 +34,8 @@ from app.domain.models import RefreshToken, User
 from app.domain.request_context import bind_token_limits, current_token_limits
 from app.events.sessions import announce_session_ended
 from app.services.cache import USER_TTL_SECONDS, ReadCache, decode_user, encode_user
-from app.services.verified_tokens import VerifiedTokens
 from app.services.tokens import api_token_session_id, is_api_token, token_limits, verify_api_token
+from app.services.verified_tokens import VerifiedTokens
 from app.settings import Settings
 from app.store.base import EmailTaken, Store
 

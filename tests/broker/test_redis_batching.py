@@ -20,8 +20,12 @@ async def test_concurrent_commands_each_get_their_own_reply_and_error(redis: Red
     try:
         key = prefix + "batch"
         results = await asyncio.gather(
-            batcher.execute("SET", key, "v"), batcher.execute("INCR", key), batcher.execute("GET", key),
-            *(batcher.execute("ECHO", str(n)) for n in range(50)), return_exceptions=True)
+            batcher.execute("SET", key, "v"),
+            batcher.execute("INCR", key),
+            batcher.execute("GET", key),
+            *(batcher.execute("ECHO", str(n)) for n in range(50)),
+            return_exceptions=True,
+        )
         assert results[0] is True and results[2] == "v"
         assert isinstance(results[1], ResponseError)  # a string cannot be incremented: its caller alone fails
         assert results[3:] == [str(n) for n in range(50)]
@@ -31,7 +35,8 @@ async def test_concurrent_commands_each_get_their_own_reply_and_error(redis: Red
 
 
 async def test_rate_limit_hits_issued_together_count_exactly_and_survive_a_script_flush(
-        make_redis_broker: BrokerFactory, redis: RedisServer) -> None:
+    make_redis_broker: BrokerFactory, redis: RedisServer
+) -> None:
     broker = await make_redis_broker()
     hits = await asyncio.gather(*(broker.hit_rate_limit("rl:batch", limit=30, window_seconds=10) for _ in range(40)))
     assert sum(allowed for allowed, _ in hits) == 30
@@ -40,7 +45,9 @@ async def test_rate_limit_hits_issued_together_count_exactly_and_survive_a_scrip
         await client.script_flush()  # as a restarted Redis would have forgotten the script
     finally:
         await client.aclose()
-    hits = await asyncio.gather(*(broker.hit_rate_limit("rl:after-flush", limit=5, window_seconds=10) for _ in range(8)))
+    hits = await asyncio.gather(
+        *(broker.hit_rate_limit("rl:after-flush", limit=5, window_seconds=10) for _ in range(8))
+    )
     assert sum(allowed for allowed, _ in hits) == 5
 
 

@@ -48,7 +48,9 @@ async def test_an_empty_response_leaves_with_the_end_of_the_message() -> None:
 async def test_a_streamed_response_sends_its_head_before_any_event() -> None:
     write_heads_with_bodies()
     proto, writes = protocol()
-    await H11Protocol._send_h11_event(proto, h11.Response(status_code=200, headers=[(b"transfer-encoding", b"chunked")]))
+    await H11Protocol._send_h11_event(
+        proto, h11.Response(status_code=200, headers=[(b"transfer-encoding", b"chunked")])
+    )
     assert len(writes) == 1 and writes[0].startswith(b"HTTP/1.1 200 ")
     await H11Protocol._send_h11_event(proto, h11.Data(data=b"event: x\n\n"))
     assert len(writes) == 2
