@@ -15,6 +15,7 @@ from app.api.assets import install_asset_urls
 from app.api.errors import register_error_handlers
 from app.api.http_policy import install_http_policy
 from app.api.openapi import RESOURCE_TAGS, TaskwireOpenAPI
+from app.api.responses import install_json_encoder
 from app.realtime.hypercorn_compat import patch_hypercorn_websockets
 from app.realtime.receive_buffer import BoundedWebsocket
 from app.runtime import build_runtime
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         tags=RESOURCE_TAGS,
         openapi_provider_class=TaskwireOpenAPI,
     )
+    install_json_encoder(app)  # after QuartSchema, which installs a JSON provider of its own
     register_error_handlers(app)
     install_http_policy(app, settings)
     install_asset_urls(app)

@@ -7,9 +7,11 @@ import logging
 import re
 import secrets
 import time
+from typing import Any
 
 from quart import Quart, Response, g, request
 
+from app.api.hypercorn_http import write_heads_with_bodies
 from app.observability import metrics
 from app.observability.logs import request_id_var
 from app.settings import Settings
@@ -43,6 +45,7 @@ def _security_headers(settings: Settings) -> dict[str, str]:
 
 
 def install_http_policy(app: Quart, settings: Settings) -> None:
+    write_heads_with_bodies()
     security_headers = _security_headers(settings)
     allowed_origins = frozenset(settings.cors_origins)
 
@@ -79,12 +82,21 @@ def install_http_policy(app: Quart, settings: Settings) -> None:
         return response
 
 
+# (method, route, status) -> that series' counter and histogram. prometheus_client's
+# labels() validates and locks on every call; the set of series is bounded by the route
+# map, so each is looked up once.
+_series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
 def _observe(response: Response) -> None:
     route = request.url_rule.rule if request.url_rule is not None else "unmatched"
-    status = str(response.status_code)
     elapsed = time.perf_counter() - g.get("started", time.perf_counter())
-    metrics.HTTP_REQUESTS.labels(request.method, route, status).inc()
-    metrics.HTTP_LATENCY.labels(request.method, route, status).observe(elapsed)
-    log.info("%s %s %s", request.method, request.path, status,
+    key = (request.method, route, response.status_code)
+    if (series := _series.get(key)) is None:
+        labels = (request.method, route, str(response.status_code))
+        series = _series[key] = (metrics.HTTP_REQUESTS.labels(*labels), metrics.HTTP_LATENCY.labels(*labels))
+    series[0].inc()
+    series[1].observe(elapsed)
+    log.info("%s %s %s", request.method, request.path, response.status_code,
              extra={"method": request.method, "route": route, "status": response.status_code,
                     "duration_ms": round(elapsed * 1000, 2)})

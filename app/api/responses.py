@@ -10,14 +10,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import Response
+from quart import Quart, Response
 
-from app.jsonutil import dumps
+from app.jsonutil import dumps, encode
 
 
 def json_response(body: Any, status: int = 200) -> Response:
-    return Response(dumps(body), status=status, content_type="application/json")
+    return Response(encode(body), status=status, content_type="application/json")
 
 
 def no_content() -> Response:
     return Response(status=204)
+
+
+def install_json_encoder(app: Quart) -> None:
+    """What Quart itself writes as JSON (a dict a handler returns, the OpenAPI document)
+    goes through the one encoder too; the provider's ``default`` still covers the types
+    only Quart and quart-schema know (dates, pydantic models)."""
+    default = app.json.default  # type: ignore[attr-defined]
+    app.json.dumps = lambda value, **_: dumps(value, default)  # type: ignore[method-assign]

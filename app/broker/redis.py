@@ -25,10 +25,11 @@ from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from app.broker.base import BrokerUnavailable, MessageHandler, ResyncHandler
+from app.broker.redis_batch import CommandBatcher
 from app.broker.redis_subscriber import RedisSubscriber, RedisTiming
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ class RedisBroker:
             socket_timeout=command_timeout, socket_connect_timeout=connect_timeout, socket_keepalive=True,
             retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), 2))
         self._rate_limit = self._commands.register_script(RATE_LIMIT_LUA)
+        self._batch = CommandBatcher(self._commands)
         self._subscriber = RedisSubscriber(
             url, self._commands, f"{prefix}heartbeat:{self.instance_id}", self._timing,
             client_name=f"taskwire-sub-{self.instance_id}",
@@ -120,6 +122,7 @@ class RedisBroker:
             probe.cancel()
             await asyncio.gather(probe, return_exceptions=True)
         await self._subscriber.stop()
+        await self._batch.close()
         try:
             async with asyncio.timeout(self._timing.connect_timeout):
                 await self._commands.aclose()
@@ -138,7 +141,7 @@ class RedisBroker:
         self._on_resync = on_resync
 
     async def publish(self, channel: str, message: str) -> None:
-        await self._command(self._commands.publish(self._prefix + channel, message))
+        await self._command(self._batch.execute("PUBLISH", self._prefix + channel, message))
 
     async def subscribe(self, channel: str) -> None:
         await self._subscriber.add(self._prefix + channel)
@@ -167,17 +170,18 @@ class RedisBroker:
 
     # -- SharedValues ----------------------------------------------------------------
     async def set_value(self, key: str, value: str, ttl_seconds: float) -> None:
-        await self._command(self._commands.set(self._prefix + key, value, px=_millis(ttl_seconds)))
+        await self._command(self._batch.execute("SET", self._prefix + key, value, "PX", _millis(ttl_seconds)))
 
     async def get_value(self, key: str) -> str | None:
-        return await self._command(self._commands.get(self._prefix + key))
+        return await self._command(self._batch.execute("GET", self._prefix + key))
 
     async def delete_value(self, key: str) -> None:
-        await self._command(self._commands.delete(self._prefix + key))
+        await self._command(self._batch.execute("DEL", self._prefix + key))
 
     async def set_value_if_absent(self, key: str, value: str, ttl_seconds: float) -> bool:
         # SET NX PX: the check, the set and the expiry are one command.
-        stored = await self._command(self._commands.set(self._prefix + key, value, px=_millis(ttl_seconds), nx=True))
+        stored = await self._command(
+            self._batch.execute("SET", self._prefix + key, value, "PX", _millis(ttl_seconds), "NX"))
         return bool(stored)
 
     # -- PresenceHashes --------------------------------------------------------------
@@ -202,11 +206,18 @@ class RedisBroker:
     # -- RateLimiter -----------------------------------------------------------------
     async def hit_rate_limit(self, key: str, limit: int, window_seconds: float) -> tuple[bool, float]:
         window_us = max(1, int(window_seconds * 1_000_000))
-        allowed, retry_us = await self._command(
-            self._rate_limit(keys=[self._prefix + key], args=[limit, window_us, uuid.uuid4().hex]))
+        allowed, retry_us = await self._command(self._hit(self._prefix + key, limit, window_us, uuid.uuid4().hex))
         if allowed:
             return True, 0.0
         return False, max(int(retry_us), 1) / 1_000_000
+
+    async def _hit(self, key: str, limit: int, window_us: int, member: str) -> list[int]:
+        args: list[int | str] = [limit, window_us, member]
+        try:
+            reply: list[int] = await self._batch.execute("EVALSHA", self._rate_limit.sha, 1, key, *args)
+        except NoScriptError:  # a restarted or flushed Redis: the script object loads it again
+            reply = await self._rate_limit(keys=[key], args=args)
+        return reply
 
     async def _command(self, operation: Awaitable[T]) -> T:
         if self._probe is not None:

@@ -35,6 +35,7 @@ from app.domain.request_context import bind_token_limits, current_token_limits
 from app.events.sessions import announce_session_ended
 from app.services.cache import USER_TTL_SECONDS, ReadCache, decode_user, encode_user
 from app.services.tokens import api_token_session_id, is_api_token, token_limits, verify_api_token
+from app.services.verified_tokens import VerifiedTokens
 from app.settings import Settings
 from app.store.base import EmailTaken, Store
 
@@ -80,6 +81,7 @@ class AuthService:
         # store; -1: never (a Redis that restarted while we were down lost them too).
         self._marks_restored_at = -1
         self._restoring = asyncio.Lock()
+        self._verified = VerifiedTokens()
 
     # -- passwords -------------------------------------------------------------------
     async def hash_password(self, password: str) -> str:
@@ -266,14 +268,16 @@ class AuthService:
 
     async def _authenticate_jwt(self, access_token: str) -> Caller:
         try:
-            header = jwt.get_unverified_header(access_token)
-            if header.get("typ") != ACCESS_TYPE:
-                raise jwt.InvalidTokenError("wrong token type")
-            claims = jwt.decode(
-                access_token, self._access_key, algorithms=[ALGORITHM], audience=ACCESS_AUDIENCE,
-                issuer=self._settings.jwt_issuer,
-                options={"require": ["exp", "iat", "sub", "jti", "iss", "aud", "sid"]},
-            )
+            if (claims := self._verified.get(access_token)) is None:
+                header = jwt.get_unverified_header(access_token)
+                if header.get("typ") != ACCESS_TYPE:
+                    raise jwt.InvalidTokenError("wrong token type")
+                claims = jwt.decode(
+                    access_token, self._access_key, algorithms=[ALGORITHM], audience=ACCESS_AUDIENCE,
+                    issuer=self._settings.jwt_issuer,
+                    options={"require": ["exp", "iat", "sub", "jti", "iss", "aud", "sid"]},
+                )
+                self._verified.remember(access_token, claims)
         except jwt.ExpiredSignatureError:
             raise _unauthorized("The access token has expired.", "token_expired") from None
         except jwt.InvalidTokenError:

@@ -48,14 +48,24 @@ class TaskService:
         return board
 
     async def _task_for(self, actor: User, task_id: str, needed: Role) -> tuple[Task, Board]:
+        task = await self._checked_task(actor, task_id, needed)
+        board = await self._store.get_board(task.board_id)
+        if board is None:
+            raise task_not_found()  # the board went since the task was read
+        return task, board
+
+    async def _checked_task(self, actor: User, task_id: str, needed: Role) -> Task:
+        """The task, once the actor's role on its board is checked. Its board is not read
+        (a task goes with its board), so reads and deletes pay for two lookups, not three."""
         task = await self._store.get_task(task_id)
         if task is None:
             raise task_not_found()
         try:
-            return task, await self._board_for(actor, task.board_id, needed)
+            await require_role(self._store, task.board_id, actor.id, needed)
         except NotFoundError:
             # A task of a board the caller cannot see does not exist for them.
             raise task_not_found() from None
+        return task
 
     async def _check_fields(self, board: Board, fields: dict[str, Any]) -> None:
         if "status" in fields and fields["status"] not in board.columns:
@@ -89,8 +99,7 @@ class TaskService:
         return task
 
     async def get(self, actor: User, task_id: str) -> Task:
-        task, _ = await self._task_for(actor, task_id, Role.VIEWER)
-        return task
+        return await self._checked_task(actor, task_id, Role.VIEWER)
 
     async def update(self, actor: User, task_id: str, expected_version: int, changes: dict[str, Any]) -> Task:
         task, board = await self._task_for(actor, task_id, Role.EDITOR)
@@ -158,7 +167,7 @@ class TaskService:
         return key_between(low, high)
 
     async def delete(self, actor: User, task_id: str, expected_version: int | None) -> None:
-        task, _ = await self._task_for(actor, task_id, Role.EDITOR)
+        task = await self._checked_task(actor, task_id, Role.EDITOR)
         draft = EventDraft("task.deleted", actor.id, clock.now(), task_view(task))
         try:
             event = await self._store.delete_task(task_id, expected_version, draft)

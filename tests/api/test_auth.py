@@ -3,6 +3,7 @@ detection, logout, /users/me, and every way a bad token is refused."""
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import time
 
@@ -137,6 +138,18 @@ async def test_a_correctly_signed_token_is_accepted(api: Api) -> None:
     account = await api.register()
     token = forge(valid_claims(account.id))
     assert (await api.call("GET", "/api/v1/users/me", headers={"Authorization": f"Bearer {token}"}))[0] == 200
+
+
+async def test_a_token_accepted_before_is_refused_once_it_expires(api: Api) -> None:
+    """Verified tokens are remembered per process; their expiry is still checked on every use."""
+    account = await api.register()
+    expires = int(time.time()) + 2
+    token = forge(valid_claims(account.id, exp=expires))
+    headers = {"Authorization": f"Bearer {token}"}
+    assert (await api.call("GET", "/api/v1/users/me", headers=headers))[0] == 200
+    await asyncio.sleep(max(0.0, expires - time.time()) + 0.1)
+    status, body = await api.call("GET", "/api/v1/users/me", headers=headers)
+    assert (status, body["error"]["code"]) == (401, "token_expired")
 
 
 async def test_me_can_be_renamed_and_password_changed(api: Api) -> None:
