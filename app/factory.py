@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from quart import Quart
 from quart_schema import Info, QuartSchema
@@ -16,6 +17,7 @@ from app.api.errors import register_error_handlers
 from app.api.http_policy import install_http_policy
 from app.api.openapi import RESOURCE_TAGS, TaskwireOpenAPI
 from app.api.responses import install_json_encoder
+from app.jsonutil import loads
 from app.realtime.hypercorn_compat import patch_hypercorn_websockets
 from app.realtime.receive_buffer import BoundedWebsocket
 from app.runtime import build_runtime
@@ -23,6 +25,10 @@ from app.settings import Settings, ensure_secret_key, load_settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 API_VERSION = "1.0.0"
+
+
+def _load_request_json(text: str | bytes, **kwargs: Any) -> Any:
+    return loads(text)
 
 
 def create_app(settings: Settings | None = None) -> Quart:
@@ -48,6 +54,10 @@ def create_app(settings: Settings | None = None) -> Quart:
         openapi_provider_class=TaskwireOpenAPI,
     )
     install_json_encoder(app)  # after QuartSchema, which installs a JSON provider of its own
+    # Request bodies (request.get_json, quart-schema) are parsed by our one decoder, so a body
+    # nested too deeply is refused as invalid JSON (400) rather than crashing (500). Set after
+    # QuartSchema, which installs a JSON provider of its own.
+    app.json.loads = _load_request_json  # type: ignore[method-assign]
     register_error_handlers(app)
     install_http_policy(app, settings)
     install_asset_urls(app)

@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from app.api.errors import APIError
+from app.jsonutil import loads
 
 
 def encode_cursor(kind: str, position: list[Any]) -> str:
@@ -16,13 +17,34 @@ def encode_cursor(kind: str, position: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+# What both stores can take as a query value: a 64-bit integer, or text that is valid UTF-8
+# (JSON's "\ud800" decodes to a lone surrogate, which neither driver can encode).
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _storable(part: Any) -> bool:
+    if isinstance(part, bool):
+        return False
+    if isinstance(part, int):
+        return INT64_MIN <= part <= INT64_MAX
+    if isinstance(part, str):
+        try:
+            part.encode()
+        except UnicodeEncodeError:
+            return False
+        return True
+    return False
+
+
 def decode_cursor(kind: str, cursor: str, arity: int) -> list[Any]:
+    """The position in ``cursor``; 400 ``invalid_cursor`` for anything we did not encode
+    (a forged one included: its parts reach the store as query values)."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        decoded = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+        decoded = loads(raw)
+    except (binascii.Error, ValueError):
         decoded = None
     if (not isinstance(decoded, list) or len(decoded) != arity + 1 or decoded[0] != kind
-            or not all(isinstance(part, (str, int)) and not isinstance(part, bool) for part in decoded[1:])):
+            or not all(_storable(part) for part in decoded[1:])):
         raise APIError(400, "invalid_cursor", "The cursor is not valid for this list; start from the first page.")
     return decoded[1:]

@@ -61,8 +61,22 @@ PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 Column = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
-# Accepts any ISO 8601 time and keeps it in the one stored form (UTC, microseconds, Z).
-Timestamp = Annotated[datetime, AfterValidator(format_time), PlainSerializer(lambda text: text, return_type=str)]
+
+
+def storable_time(moment: datetime) -> str:
+    """The one stored form (UTC, microseconds, Z). Years 1000-9999 in UTC only: outside them
+    the conversion overflows or the text loses the fixed width that makes its order time order."""
+    try:
+        text = format_time(moment)
+    except OverflowError:
+        raise ValueError("the time is out of range") from None
+    if len(text) != len("2000-01-01T00:00:00.000000Z"):
+        raise ValueError("the year must be between 1000 and 9999 (UTC)")
+    return text
+
+
+# Accepts any ISO 8601 time and keeps it in the one stored form.
+Timestamp = Annotated[datetime, AfterValidator(storable_time), PlainSerializer(lambda text: text, return_type=str)]
 
 
 def unique_values(values: list[str]) -> list[str]:

@@ -62,9 +62,22 @@ def parse_url(url: str) -> SplitResult:
     """Syntax only: http or https, a host, no credentials, a valid port."""
     if len(url) > MAX_URL_LENGTH:
         raise InvalidWebhookUrl(f"The URL is longer than {MAX_URL_LENGTH} characters.")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. "http://[::1/": an unclosed IPv6 literal
+        raise InvalidWebhookUrl("The URL is not valid.") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidWebhookUrl("The URL must be http:// or https:// with a host.")
+    try:
+        # What the resolver will do with the name: a label over 63 characters, an empty one
+        # or a NUL cannot be looked up at all.
+        parts.hostname.encode("idna")
+        if "\x00" in parts.hostname:
+            raise ValueError("NUL in host")
+        if "[" in parts.netloc:  # brackets hold an IPv6 address, nothing else
+            ipaddress.IPv6Address(parts.hostname)
+    except (UnicodeError, ValueError):
+        raise InvalidWebhookUrl("The URL's host is not a valid name.") from None
     if parts.username is not None or parts.password is not None:
         raise InvalidWebhookUrl("The URL must not carry credentials; the signature authenticates us.")
     try:

@@ -59,6 +59,71 @@ async def test_an_event_cursor_beyond_64_bits_is_refused_not_a_crash(api: Api) -
     assert status == 200 and body["items"] == []
 
 
+def _cursor(*parts: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(parts).encode()).decode().rstrip("=")
+
+
+async def test_forged_cursors_on_every_list_are_refused_as_invalid_cursor(api: Api) -> None:
+    account = await api.register()
+    task = await api.task(account, account.personal_board)
+    status, hook = await api.call("POST", f"/api/v1/boards/{account.personal_board}/webhooks", account,
+                                  json={"url": "https://93.184.215.14/hook"})  # no DNS, no events: never called
+    lists = {
+        "boards": ("/api/v1/boards", 1),
+        "comments": (f"/api/v1/tasks/{task['id']}/comments", 1),
+        "notifications": ("/api/v1/notifications", 1),
+        "deliveries": (f"/api/v1/boards/{account.personal_board}/webhooks/{hook['id']}/deliveries", 1),
+        **{f"tasks:{sort}": (f"/api/v1/boards/{account.personal_board}/tasks?sort={sort}", 2)
+           for sort in ("position", "-created_at", "-updated_at", "due_at", "priority")},
+    }
+    # What each store would choke on as a query value: an integer beyond 64 bits (SQLite's
+    # OverflowError, BSON's too) and a lone surrogate (neither driver encodes it). (A cursor
+    # is at most 512 characters: too short to nest past the JSON parser's recursion limit.)
+    hostile = [2**63, 2**64, -(2**63) - 1, 10**30, "\ud800", "a\udfffb"]
+    refused, tried = [], 0
+    for kind, (path, arity) in lists.items():
+        separator = "&" if "?" in path else "?"
+        cursors = [_cursor(kind, *([value] * arity)) for value in hostile]
+        for cursor in cursors:
+            tried += 1
+            status, body = await api.call("GET", f"{path}{separator}cursor={cursor}", account)
+            if (status, body["error"]["code"]) != (400, "invalid_cursor"):
+                refused.append((kind, cursor[:40], status, body))
+    print(f"forged cursors tried: {tried}; not refused as invalid_cursor: {len(refused)}")
+    assert refused == []
+
+
+NESTED = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize("path", ["/api/v1/auth/login", "/api/v1/auth/register", "/api/v1/boards", "/api/v1/tokens"])
+async def test_a_body_nested_a_hundred_thousand_deep_is_invalid_json(api: Api, path: str) -> None:
+    account = await api.register()
+    for body in (NESTED, '{"name": ' + NESTED + "}"):
+        response = await api.client.post(path, data=body, headers={**account.headers, "Content-Type": "application/json"})
+        answer = await response.get_json()
+        assert response.status_code == 400 and answer["error"]["code"] == "invalid_json", answer
+
+
+async def test_times_outside_years_1000_to_9999_are_refused_not_a_crash(api: Api) -> None:
+    account = await api.register()
+    path = f"/api/v1/boards/{account.personal_board}/tasks"
+    for due_at in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "0999-06-01T00:00:00Z"):
+        status, body = await api.call("POST", path, account, json={"title": "x", "due_at": due_at})
+        assert (status, body["error"]["code"]) == (422, "validation_error"), due_at
+    status, body = await api.call("POST", path, account, json={"title": "x", "due_at": "1000-01-01T00:00:00Z"})
+    assert status == 201 and body["due_at"] == "1000-01-01T00:00:00.000000Z"
+
+
+async def test_malformed_webhook_urls_are_refused_as_invalid(api: Api) -> None:
+    account = await api.register()
+    path = f"/api/v1/boards/{account.personal_board}/webhooks"
+    for url in ("http://[::1/", "http://[::1", "https://[fe80::1%25eth0/", "http://" + "a" * 64 + ".example/",
+                "http://a..example/", "http://a\u0000b.example/", "http://[v1.fe80::1]/"):
+        status, body = await api.call("POST", path, account, json={"url": url})
+        assert (status, body["error"]["code"]) == (422, "invalid_webhook_url"), (url, body)
+
+
 # -- tokens: anything but an HS256 access token we signed is refused ---------------------
 
 def _b64(data: bytes) -> str:
