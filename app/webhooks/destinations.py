@@ -1,8 +1,12 @@
 """Where a webhook may send: never into our own network (SSRF) unless an operator says so.
 
-A URL is refused when any address its host resolves to is private, loopback, link-local,
-multicast, reserved or otherwise not globally routable (IPv4 inside IPv6 included),
-unless ``TASKWIRE_WEBHOOK_ALLOW_HOSTS`` names the host or a network holding the address.
+A URL is refused when any address its host resolves to lies in one of the networks listed
+below (private, loopback, link-local, site-local, unique-local, shared/CGNAT, multicast,
+documentation, benchmarking, reserved, tunnels), or is outside IPv6's global unicast range,
+or is not global by ``ipaddress`` either, unless ``TASKWIRE_WEBHOOK_ALLOW_HOSTS`` names the
+host or a network holding the address. The list is ours rather than ``is_global`` alone:
+Python calls the deprecated site-local ``fec0::/10`` global, for one. An IPv4 address inside
+an IPv6 one (IPv4-mapped, NAT64) is judged as that IPv4 address.
 The check runs when a webhook is saved and again before every attempt, and the attempt
 then connects to the very address that was checked: a DNS answer that changes in between
 (DNS rebinding) cannot redirect it.
@@ -87,12 +91,67 @@ def parse_url(url: str) -> SplitResult:
     return parts
 
 
+def _networks(*cidrs: str) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(cidr) for cidr in cidrs)
+
+
+# IANA's special-purpose registries (RFC 6890 and successors), every block not globally
+# reachable, plus deprecated ones nobody should be sending to.
+REFUSED_IPV4 = _networks(
+    "0.0.0.0/8",  # "this network"
+    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",  # private (RFC 1918)
+    "100.64.0.0/10",  # shared address space (carrier-grade NAT)
+    "127.0.0.0/8",  # loopback
+    "169.254.0.0/16",  # link-local (cloud metadata services live here)
+    "192.0.0.0/24",  # IETF protocol assignments
+    "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24",  # documentation
+    "192.88.99.0/24",  # 6to4 relay anycast (deprecated)
+    "198.18.0.0/15",  # benchmarking
+    "224.0.0.0/4",  # multicast
+    "240.0.0.0/4",  # reserved, and the broadcast address
+)
+REFUSED_IPV6 = _networks(
+    "::/128", "::1/128",  # unspecified, loopback
+    "::/96",  # IPv4-compatible (deprecated)
+    "64:ff9b:1::/48",  # local-use NAT64
+    "100::/64",  # discard-only
+    "2001::/32",  # Teredo: a tunnel to wherever its embedded (obfuscated) IPv4 points
+    "2001:2::/48",  # benchmarking
+    "2001:10::/28", "2001:20::/28",  # ORCHID, ORCHIDv2
+    "2001:db8::/32", "3fff::/20",  # documentation
+    "2002::/16",  # 6to4: a tunnel to its embedded IPv4 (deprecated)
+    "5f00::/16",  # SRv6 segment identifiers
+    "fc00::/7",  # unique local
+    "fe80::/10",  # link-local
+    "fec0::/10",  # site-local (deprecated; Python's is_global says True)
+    "ff00::/8",  # multicast
+)
+GLOBAL_UNICAST_IPV6 = ipaddress.ip_network("2000::/3")
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address a connection to ``address`` really reaches, if it is one of the forms
+    an IPv6 stack uses for that (IPv4-mapped, well-known NAT64 prefix)."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address in NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
 def is_public(address: Address) -> bool:
     if isinstance(address, ipaddress.IPv6Address):
-        embedded = address.ipv4_mapped or address.sixtofour or (address.teredo[1] if address.teredo else None)
-        if embedded is not None and not is_public(embedded):
+        embedded = _embedded_ipv4(address)
+        if embedded is not None:
+            return is_public(embedded)
+        if address not in GLOBAL_UNICAST_IPV6:
             return False
-    return address.is_global and not (address.is_multicast or address.is_reserved or address.is_link_local)
+        refused = REFUSED_IPV6
+    else:
+        refused = REFUSED_IPV4
+    # Both must agree: our list, and the standard library's view as a second opinion.
+    return not any(address in network for network in refused) and address.is_global
 
 
 class DestinationGuard:

@@ -12,6 +12,7 @@ import base64
 import contextlib
 import hashlib
 import hmac
+import ipaddress
 import json
 import math
 import secrets
@@ -26,6 +27,7 @@ import pymongo
 import pytest
 
 from app.services.auth import ACCESS_AUDIENCE
+from app.webhooks.destinations import DestinationGuard, DestinationRefused, is_public
 from tests.realtime.client import WsClient
 from tests.reliability.instances import running
 from tests.support.apiclient import PASSWORD, Account, Api
@@ -122,6 +124,43 @@ async def test_malformed_webhook_urls_are_refused_as_invalid(api: Api) -> None:
                 "http://a..example/", "http://a\u0000b.example/", "http://[v1.fe80::1]/"):
         status, body = await api.call("POST", path, account, json={"url": url})
         assert (status, body["error"]["code"]) == (422, "invalid_webhook_url"), (url, body)
+
+
+# -- server-side requests: a webhook never calls into a private network -------------------
+
+NOT_PUBLIC = [
+    "0.0.0.0", "10.1.2.3", "100.64.0.1", "100.127.255.254", "127.0.0.1", "169.254.169.254", "172.16.0.1",
+    "192.0.0.8", "192.0.2.1", "192.88.99.1", "192.168.1.1", "198.18.0.1", "198.51.100.7", "203.0.113.9",
+    "224.0.0.1", "239.255.255.250", "240.0.0.1", "255.255.255.255",
+    "::", "::1", "::127.0.0.1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:169.254.169.254",
+    "64:ff9b::a00:1", "64:ff9b::7f00:1", "64:ff9b:1::1", "100::1", "2001::1", "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+    "2001:2::1", "2001:10::1", "2001:20::1", "2001:db8::1", "2002:a00:1::1", "2002:808:808::1", "3fff::1",
+    "5f00::1", "fc00::1", "fd12:3456::1", "fe80::1", "febf::1", "fec0::1", "fee0::1", "feff::1", "ff02::1",
+    "ff0e::1", "4000::1", "8000::1", "e000::1",
+]
+PUBLIC = ["1.1.1.1", "8.8.8.8", "93.184.215.14", "2606:4700:4700::1111", "2001:4860:4860::8888",
+          "::ffff:8.8.8.8", "64:ff9b::808:808"]
+
+
+def test_every_non_global_range_is_refused_and_public_addresses_are_not() -> None:
+    wrongly_allowed = [text for text in NOT_PUBLIC if is_public(ipaddress.ip_address(text))]
+    wrongly_refused = [text for text in PUBLIC if not is_public(ipaddress.ip_address(text))]
+    assert (wrongly_allowed, wrongly_refused) == ([], [])
+
+
+async def test_webhooks_to_site_local_and_other_non_global_ipv6_are_refused(api: Api) -> None:
+    account = await api.register()
+    path = f"/api/v1/boards/{account.personal_board}/webhooks"
+    for address in ("fec0::1", "fd00::1", "64:ff9b::7f00:1", "2002:7f00:1::1", "2001::1", "::ffff:10.0.0.1"):
+        status, body = await api.call("POST", path, account, json={"url": f"http://[{address}]/hook"})
+        assert (status, body["error"]["code"]) == (422, "webhook_url_not_allowed"), address
+    assert (await api.call("GET", path, account))[1]["items"] == []
+
+
+async def test_delivery_time_checks_refuse_site_local_too() -> None:
+    guard = DestinationGuard(())
+    with pytest.raises(DestinationRefused):
+        await guard.resolve("http://[fec0::1]:8080/hook")
 
 
 # -- tokens: anything but an HS256 access token we signed is refused ---------------------
