@@ -102,6 +102,6 @@ def rate_limited_per_ip(scope: str) -> Callable[[F], F]:
 def idempotent(handler: F) -> F:
     @functools.wraps(handler)
     async def replayable(*args: Any, **kwargs: Any) -> Any:
-        return await run_idempotently(caller().user.id, lambda: handler(*args, **kwargs))
+        return await run_idempotently(caller(), lambda: handler(*args, **kwargs))
 
     return mark_guarded(cast(F, replayable), IDEMPOTENT)

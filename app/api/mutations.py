@@ -11,12 +11,16 @@ from typing import Any
 
 from quart import Response, make_response, request
 
-from app.domain.request_context import CLIENT_MUTATION_ID
 from app.api.errors import APIError
+from app.domain.caller import Caller
+from app.domain.models import Role
+from app.domain.request_context import CLIENT_MUTATION_ID, collect_board_checks
 from app.runtime import current_runtime
+from app.services.access import require_role
 from app.services.idempotency import (
     REPLAYED_HEADERS,
     StoredResponse,
+    credential_scope,
     request_fingerprint,
 )
 
@@ -44,30 +48,37 @@ async def bind_client_mutation_id() -> None:
     CLIENT_MUTATION_ID.set(value)
 
 
-async def run_idempotently(user_id: str, handler: Callable[[], Awaitable[Any]]) -> Any:
-    """Run a POST once per (user, Idempotency-Key); a retry gets the first response."""
+async def run_idempotently(caller: Caller, handler: Callable[[], Awaitable[Any]]) -> Any:
+    """Run a POST once per (credential, Idempotency-Key); a retry gets the first response
+    if the caller still passes the board checks the first request passed."""
     key = request.headers.get(IDEMPOTENCY_HEADER)
     if request.method != "POST" or key is None:
         return await handler()
-    idempotency = current_runtime().services.idempotency
+    runtime = current_runtime()
+    idempotency = runtime.services.idempotency
+    scope = credential_scope(caller.user.id, caller.session_id)
     body = await request.get_data(as_text=False)
     fingerprint = request_fingerprint(request.method, request.path, request.query_string, body)  # type: ignore[arg-type]
-    stored = await idempotency.claim(user_id, key, fingerprint)
+    stored = await idempotency.claim(scope, key, fingerprint)
     if stored is not None:
+        for board_id, role in stored.board_checks:
+            await require_role(runtime.store, board_id, caller.user.id, Role(role))
         replay = Response(stored.body, status=stored.status, headers=stored.headers)
         replay.headers["Idempotent-Replayed"] = "true"
         return replay
+    board_checks = collect_board_checks()
     try:
         response = await make_response(await handler())
     except Exception:
         # Refused or failed: nothing was written, so a retry may run again. (A cancelled
         # request keeps its lease: the write may have happened; the lease runs out.)
-        await idempotency.release(user_id, key)
+        await idempotency.release(scope, key)
         raise
     if response.status_code >= 500:
-        await idempotency.release(user_id, key)
+        await idempotency.release(scope, key)
         return response
     headers = {name: response.headers[name] for name in REPLAYED_HEADERS if name in response.headers}
-    await idempotency.complete(user_id, key, fingerprint, StoredResponse(
-        response.status_code, await response.get_data(as_text=False), headers))  # type: ignore[arg-type]
+    await idempotency.complete(scope, key, fingerprint, StoredResponse(
+        response.status_code, await response.get_data(as_text=False), headers,  # type: ignore[arg-type]
+        tuple(dict.fromkeys(board_checks))))
     return response

@@ -43,3 +43,21 @@ def board_allowed(board_id: str) -> bool:
     """False for a board the caller's API token does not cover (the caller is told 404)."""
     limits = _TOKEN_LIMITS.get()
     return limits is None or limits.allows_board(board_id)
+
+
+# The board checks (board id, role) a request passed, collected while an idempotent POST
+# runs: its stored response is replayed only to a caller who still passes them all.
+_BOARD_CHECKS: ContextVar[list[tuple[str, str]] | None] = ContextVar("board_checks", default=None)
+
+
+def collect_board_checks() -> list[tuple[str, str]]:
+    """From now on in this context, note every board check passed in the returned list."""
+    checks: list[tuple[str, str]] = []
+    _BOARD_CHECKS.set(checks)
+    return checks
+
+
+def note_board_check(board_id: str, role: str) -> None:
+    checks = _BOARD_CHECKS.get()
+    if checks is not None:
+        checks.append((board_id, role))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from app.domain.errors import ForbiddenError, NotFoundError
 from app.domain.models import ROLE_RANK, Board, Member, Role
-from app.domain.request_context import current_token_limits
+from app.domain.request_context import current_token_limits, note_board_check
 from app.store.base import Store
 
 
@@ -35,6 +35,7 @@ async def require_role(store: Store, board_id: str, user_id: str, needed: Role) 
                        details={"role": member.role.value, "needed": needed.value})
     if limits is not None and not limits.writable and needed != Role.VIEWER:
         raise insufficient_scope()  # REST refuses unsafe methods earlier; this covers any other path
+    note_board_check(board_id, needed.value)
     return member
 
 

@@ -1,7 +1,13 @@
 """Idempotent POSTs: a client that resends a request with the same ``Idempotency-Key``
 gets the first response again, and the write happens once.
 
-The first request claims ``(user, key)`` in the broker with an atomic set-if-absent (one
+Keys belong to one credential: a login session (its access and refresh tokens) or one API
+token. A replay can therefore only ever hand a response to the credential that made the
+request, never to a token limited to other boards; and it is held to the same board checks
+the first request passed (``StoredResponse.board_checks``), so access lost since also ends
+the replays.
+
+The first request claims ``(credential, key)`` in the broker with an atomic set-if-absent (one
 ``SET NX`` on Redis, so it holds across instances), runs, and leaves its response there
 for 24 hours. While it runs, the claim is a short lease: a second request with the key
 is refused with ``idempotency_in_progress``, and if the process dies mid-request the lease runs
@@ -35,6 +41,13 @@ class StoredResponse:
     status: int
     body: bytes
     headers: dict[str, str]
+    # (board id, role) of every board access check the first request passed.
+    board_checks: tuple[tuple[str, str], ...] = ()
+
+
+def credential_scope(user_id: str, session_id: str) -> str:
+    """Whose keys these are: a session id is the login session's, or ``api-token:<id>``."""
+    return f"{user_id}:{session_id}"
 
 
 def request_fingerprint(method: str, path: str, query: bytes, body: bytes) -> str:
@@ -57,15 +70,15 @@ class IdempotencyService:
         self._broker = broker
 
     @staticmethod
-    def _slot(user_id: str, key: str) -> str:
+    def _slot(scope: str, key: str) -> str:
         # Hashed: keys are the client's text, of any characters, up to 200 of them.
-        return f"{KEY_PREFIX}{user_id}:{hashlib.sha256(key.encode()).hexdigest()}"
+        return f"{KEY_PREFIX}{scope}:{hashlib.sha256(key.encode()).hexdigest()}"
 
-    async def claim(self, user_id: str, key: str, fingerprint: str) -> StoredResponse | None:
+    async def claim(self, scope: str, key: str, fingerprint: str) -> StoredResponse | None:
         """None: this request holds the key now and must run (then ``complete`` or
         ``release``). A StoredResponse: the request already ran; answer with it."""
         check_key(key)
-        slot = self._slot(user_id, key)
+        slot = self._slot(scope, key)
         pending = dumps({"state": "pending", "fingerprint": fingerprint})
         # Two rounds: a lease can expire between a failed claim and the read that follows.
         for _ in range(2):
@@ -88,26 +101,28 @@ class IdempotencyService:
                                 "This request was already done, and its response held a secret that is never "
                                 "kept; list the resource to find what it created.")
         return StoredResponse(status=int(record["status"]), body=base64.b64decode(record["body"]),
-                              headers=dict(record.get("headers") or {}))
+                              headers=dict(record.get("headers") or {}),
+                              board_checks=tuple((board, role) for board, role in record.get("board_checks") or ()))
 
-    async def complete(self, user_id: str, key: str, fingerprint: str, response: StoredResponse) -> None:
+    async def complete(self, scope: str, key: str, fingerprint: str, response: StoredResponse) -> None:
         """Keep the response for replays. One marked ``Cache-Control: no-store`` carries a
         secret (a new API token): only the fact that the request ran is kept."""
         secret = "no-store" in response.headers.get("Cache-Control", "")
         record: dict = {"state": "withheld" if secret else "done", "fingerprint": fingerprint}
         if not secret:
             record.update(status=response.status, body=base64.b64encode(response.body).decode(),
-                          headers={name: value for name, value in response.headers.items() if name in REPLAYED_HEADERS})
+                          headers={name: value for name, value in response.headers.items() if name in REPLAYED_HEADERS},
+                          board_checks=[list(check) for check in response.board_checks])
         try:
-            await self._broker.set_value(self._slot(user_id, key), dumps(record), RESPONSE_TTL_SECONDS)
+            await self._broker.set_value(self._slot(scope, key), dumps(record), RESPONSE_TTL_SECONDS)
         except BrokerUnavailable:
             # The write is done and its answer is on its way: failing now would make the
             # client retry a write that happened. The lease still guards the next minute.
             log.warning("idempotent response not kept: broker unavailable")
 
-    async def release(self, user_id: str, key: str) -> None:
+    async def release(self, scope: str, key: str) -> None:
         try:
-            await self._broker.delete_value(self._slot(user_id, key))
+            await self._broker.delete_value(self._slot(scope, key))
         except BrokerUnavailable:
             log.warning("idempotency key not released: broker unavailable; its lease runs out instead")
 

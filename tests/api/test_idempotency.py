@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 
+import jwt
 from quart import Quart
 from werkzeug.datastructures import Headers
 
-from app.services.idempotency import request_fingerprint
-from tests.support.apiclient import Account, Api
+from app.services.idempotency import credential_scope, request_fingerprint
+from tests.support.apiclient import PASSWORD, Account, Api
 
 
 async def post(api: Api, account: Account, path: str, body: object, key: str | None = None,
@@ -68,13 +69,34 @@ async def test_keys_belong_to_one_user(api: Api) -> None:
         assert await task_count(api, account, account.personal_board) == 1
 
 
+async def test_keys_belong_to_one_session_and_a_replay_rechecks_board_access(api: Api) -> None:
+    owner, member = await api.register(), await api.register()
+    board = (await api.board(owner))["id"]
+    await api.add_member(owner, board, member, "editor")
+    path = f"/api/v1/boards/{board}/tasks"
+    first = await post(api, member, path, {"title": "Once"}, key="k")
+    assert first[0] == 201 and (await post(api, member, path, {"title": "Once"}, key="k"))[2]["Idempotent-Replayed"]
+
+    # Another login session of the same user has keys of its own: the request runs.
+    status, session = await api.call("POST", "/api/v1/auth/login", json={"email": member.email, "password": PASSWORD})
+    other = Account(member.id, member.email, member.name, session["access_token"], session["refresh_token"])
+    status, created, headers = await post(api, other, path, {"title": "Once"}, key="k")
+    assert status == 201 and created["id"] != first[1]["id"] and "Idempotent-Replayed" not in headers
+
+    # Removed from the board, the first session no longer gets its stored answer either.
+    assert (await api.call("DELETE", f"/api/v1/boards/{board}/members/{member.id}", owner))[0] == 204
+    status, refused, _ = await post(api, member, path, {"title": "Once"}, key="k")
+    assert (status, refused["error"]["code"]) == (404, "board_not_found")
+
+
 async def test_a_key_still_in_progress_gets_409(app: Quart, api: Api) -> None:
     owner = await api.register()
     path = f"/api/v1/boards/{owner.personal_board}/tasks"
     body = {"title": "Slow"}
     # Another request with this key and body holds it right now.
     fingerprint = request_fingerprint("POST", path, b"", json.dumps(body).encode())
-    assert await app.extensions["taskwire"].services.idempotency.claim(owner.id, "busy", fingerprint) is None
+    scope = credential_scope(owner.id, jwt.decode(owner.access_token, options={"verify_signature": False})["sid"])
+    assert await app.extensions["taskwire"].services.idempotency.claim(scope, "busy", fingerprint) is None
 
     status, refused, headers = await post(api, owner, path, body, key="busy")
 

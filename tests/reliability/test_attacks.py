@@ -163,6 +163,29 @@ async def test_delivery_time_checks_refuse_site_local_too() -> None:
         await guard.resolve("http://[fec0::1]:8080/hook")
 
 
+# -- credentials: a replayed response never crosses a token's limits ---------------------
+
+async def test_a_board_limited_token_replaying_a_sessions_key_gets_nothing_of_the_other_board(api: Api) -> None:
+    owner = await api.register()
+    secret_board = (await api.board(owner, "Secret"))["id"]
+    status, token = await api.call("POST", "/api/v1/tokens", owner, json={
+        "name": "bot", "scopes": ["read", "write"], "boards": [owner.personal_board]})
+    assert status == 201
+    body = json.dumps({"title": "launch codes"})
+    path = f"/api/v1/boards/{secret_board}/tasks"
+    response = await api.client.post(path, data=body, headers={
+        **owner.headers, "Content-Type": "application/json", "Idempotency-Key": "k-1"})
+    created = await response.get_json()
+    assert response.status_code == 201
+
+    replay = await api.client.post(path, data=body, headers={
+        "Authorization": f"Bearer {token['token']}", "Content-Type": "application/json", "Idempotency-Key": "k-1"})
+    answer = await replay.get_data(as_text=True)
+    assert replay.status_code == 404 and json.loads(answer)["error"]["code"] == "board_not_found"
+    assert created["id"] not in answer and "launch codes" not in answer
+    assert "Idempotent-Replayed" not in replay.headers
+
+
 # -- tokens: anything but an HS256 access token we signed is refused ---------------------
 
 def _b64(data: bytes) -> str:
