@@ -15,6 +15,7 @@ from app.api.errors import APIError
 from app.api.guards import (
     authenticated, binds_client_mutation_id, public, rate_limited_per_ip, rate_limited_per_user, requires_write_scope,
 )
+from app.api.rate_limits import client_ip
 from app.api.responses import json_response, no_content
 from app.api.schemas import (
     ErrorOut,
@@ -72,8 +73,9 @@ def _presented_refresh_token(data: RefreshIn | None) -> str | None:
 @document_response(ErrorOut, 409)
 async def register(data: RegisterIn) -> Response:
     """Create an account (with a personal board) and start a session."""
-    services = current_runtime().services
-    user = await services.auth.register(data.email, data.password, data.name)
+    runtime = current_runtime()
+    services = runtime.services
+    user = await services.auth.register(data.email, data.password, data.name, client_ip(runtime.settings))
     await services.boards.create_personal_board(user)
     return _session_response(user, await services.auth.start_session(user), 201)
 
@@ -84,10 +86,12 @@ async def register(data: RegisterIn) -> Response:
 @validate_request(LoginIn)
 @document_response(SessionOut, 200)
 @document_response(ErrorOut, 401)
+@document_response(ErrorOut, 429)
 async def login(data: LoginIn) -> Response:
     """Start a session with email and password."""
-    auth = current_runtime().services.auth
-    user = await auth.login(data.email, data.password)
+    runtime = current_runtime()
+    auth = runtime.services.auth
+    user = await auth.login(data.email, data.password, client_ip(runtime.settings))
     return _session_response(user, await auth.start_session(user), 200)
 
 
@@ -137,7 +141,11 @@ async def get_me() -> Response:
 @binds_client_mutation_id
 @validate_request(UserPatchIn)
 @document_response(UserOut, 200)
+@document_response(ErrorOut, 403)
 async def patch_me(data: UserPatchIn) -> Response:
-    """Change your name or password."""
-    user = await current_runtime().services.auth.update_profile(caller().user, data.name, data.password)
+    """Change your name or password. A new password needs the current one
+    (``current_password``) and ends every other session of yours."""
+    runtime = current_runtime()
+    user = await runtime.services.auth.update_profile(caller(), data.name, data.password, data.current_password,
+                                                      client_ip(runtime.settings))
     return json_response(user_view(user))

@@ -21,7 +21,7 @@ from werkzeug.exceptions import HTTPException
 from app.broker.base import BrokerUnavailable
 from app.domain.errors import (
     ConflictError, DomainError, ForbiddenError, InvalidInputError, MalformedInputError, NotFoundError,
-    RateLimitedError, StaleVersionError, UnauthenticatedError,
+    RateLimitedError, SignInDelayedError, StaleVersionError, UnauthenticatedError,
 )
 from app.jsonutil import dumps
 from app.store.base import StoreUnavailable
@@ -53,6 +53,7 @@ _DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (ConflictError, 409),
     (InvalidInputError, 422),
     (RateLimitedError, 429),
+    (SignInDelayedError, 429),
 )
 
 

@@ -117,7 +117,8 @@ class SessionOut(ResponseModel):
 
 class UserPatchIn(RequestModel):
     name: PersonName | None = None
-    password: Password | None = None
+    password: Password | None = Field(default=None, description="A new password; needs current_password.")
+    current_password: Password | None = None
 
 
 # -- boards and members -----------------------------------------------------------------

@@ -54,6 +54,10 @@ class MalformedInputError(DomainError):
     """Input that cannot even be read as what it claims to be (a header's syntax)."""
 
 
+class SignInDelayedError(DomainError):
+    """Too many wrong passwords for one account lately: ``retry_after`` seconds to wait."""
+
+
 class RateLimitedError(DomainError):
     """Too many requests in the window; ``retry_after`` says when the next one is allowed."""
 

@@ -34,6 +34,7 @@ from app.domain.models import RefreshToken, User
 from app.domain.request_context import bind_token_limits, current_token_limits
 from app.events.sessions import announce_session_ended
 from app.services.cache import USER_TTL_SECONDS, ReadCache, decode_user, encode_user
+from app.services.login_throttle import LoginThrottle
 from app.services.tokens import api_token_session_id, is_api_token, token_limits, verify_api_token
 from app.services.verified_tokens import VerifiedTokens
 from app.settings import Settings
@@ -60,6 +61,16 @@ def _unauthorized(message: str = "Authentication is required.", code: str = "una
     return UnauthenticatedError(code, message)
 
 
+def _check_new_password(password: str, current_password: str | None) -> None:
+    if current_token_limits() is not None:
+        # A leaked API token must not be able to take the account over.
+        raise ForbiddenError("session_required", "Change your password from a signed-in session.")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInputError("password_too_short", f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.")
+    if current_password is None:
+        raise InvalidInputError("current_password_required", "Send your current password as current_password.")
+
+
 def hash_refresh_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -70,6 +81,7 @@ class AuthService:
         self._store = store
         self._broker = broker
         self._cache = cache
+        self._throttle = LoginThrottle(broker)
         self._hasher = PasswordHasher(
             time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib, parallelism=1
         )
@@ -97,7 +109,7 @@ class AuthService:
         return await asyncio.to_thread(verify)
 
     # -- accounts --------------------------------------------------------------------
-    async def register(self, email: str, password: str, name: str) -> User:
+    async def register(self, email: str, password: str, name: str, address: str) -> User:
         if len(password) < MIN_PASSWORD_LENGTH:
             raise InvalidInputError("password_too_short", f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.")
         at = clock.now()
@@ -109,38 +121,60 @@ class AuthService:
             await self._store.create_user(user)
         except EmailTaken:
             raise ConflictError("email_taken", "An account with this email already exists.") from None
+        await self._throttle.succeeded(user.email, address)
         return user
 
-    async def login(self, email: str, password: str) -> User:
-        user = await self._store.get_user_by_email(email.strip().lower())
+    async def login(self, email: str, password: str, address: str) -> User:
+        """``address``: the client's, so that its owner is not held up by others' failures
+        (see login_throttle)."""
+        email = email.strip().lower()
+        await self._throttle.check(email, address)
+        user = await self._store.get_user_by_email(email)
         valid = await self._verify_password(user.password_hash if user else self._dummy_hash, password)
         if user is None or not valid:
+            await self._throttle.failed(email)
             raise _unauthorized("The email or password is wrong.", "invalid_credentials")
+        await self._throttle.succeeded(email, address)
         if self._hasher.check_needs_rehash(user.password_hash):
             user.password_hash = await self.hash_password(password)
             await self._store.update_user(user)
         return user
 
-    async def update_profile(self, user: User, name: str | None, password: str | None) -> User:
-        if password is not None and current_token_limits() is not None:
-            # A leaked API token must not be able to take the account over.
-            raise ForbiddenError("session_required", "Change your password from a signed-in session.")
-        if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-            raise InvalidInputError("password_too_short", f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.")
+    async def update_profile(self, caller: Caller, name: str | None, password: str | None,
+                             current_password: str | None, address: str) -> User:
+        """A new password needs the current one, and ends every other session of the user
+        (their live connections included): whoever else held one is out."""
+        if password is not None:
+            _check_new_password(password, current_password)
         # The caller's record may come from the cache, which holds no password hash.
-        updated = await self._store.get_user(user.id)
+        updated = await self._store.get_user(caller.user.id)
         if updated is None:
             raise _unauthorized()
+        if password is not None and current_password is not None:
+            await self._check_current_password(updated, current_password, address)
+            updated.password_hash = await self.hash_password(password)
         if name is not None:
             updated.name = name.strip()
-        if password is not None:
-            updated.password_hash = await self.hash_password(password)
         updated.updated_at = clock.now()
         stored = await self._store.update_user(updated)
-        await self._cache.forget(f"user:{user.id}")
+        await self._cache.forget(f"user:{caller.user.id}")
         if stored is None:
             raise _unauthorized()
+        if password is not None:
+            await self._end_other_sessions(caller)
         return stored
+
+    async def _check_current_password(self, user: User, current_password: str, address: str) -> None:
+        # Counted like sign-ins: a stolen access token must not become a way to guess it.
+        await self._throttle.check(user.email, address)
+        if not await self._verify_password(user.password_hash, current_password):
+            await self._throttle.failed(user.email)
+            raise ForbiddenError("invalid_password", "The current password is wrong.")
+
+    async def _end_other_sessions(self, caller: Caller) -> None:
+        for session_id in await self._store.list_session_families(caller.user.id, clock.now()):
+            if session_id != caller.session_id:
+                await self._revoke_session(session_id)
 
     # -- tokens ----------------------------------------------------------------------
     async def start_session(self, user: User) -> TokenPair:

@@ -111,6 +111,10 @@ class UserStore(Protocol):
     async def revoke_refresh_family(self, family_id: str) -> None:
         """Mark every token of the family revoked."""
 
+    async def list_session_families(self, user_id: str, at: str) -> list[str]:
+        """The families (login sessions) of ``user_id`` that still hold a token neither
+        revoked nor expired at ``at``, in any order."""
+
     # -- revoked sessions (a login session is a refresh family; access tokens carry its id)
     async def revoke_session(self, session_id: str, until: str) -> None:
         """Remember the session as revoked until ``until`` (when its last access token has

@@ -53,6 +53,8 @@ INDEXES: tuple[IndexSpec, ...] = (
     _index(USERS, "users_email_unique", ("email", 1), unique=True),
     # Refresh tokens use the token hash as _id (unique by construction).
     _index(REFRESH_TOKENS, "refresh_tokens_family", ("family_id", 1)),
+    # A password change ends the user's other sessions: it finds them by user.
+    _index(REFRESH_TOKENS, "refresh_tokens_user", ("user_id", 1), ("family_id", 1)),
     _index(REFRESH_TOKENS, "refresh_tokens_purge_ttl", ("purge_after", 1), expireAfterSeconds=0),
     # Revoked sessions use the session id as _id; they go once their last access token has expired.
     _index(REVOKED_SESSIONS, "revoked_sessions_until", ("until", 1)),

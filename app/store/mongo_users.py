@@ -93,6 +93,11 @@ class MongoUsers(MongoStoreBase):
             {"family_id": want_str(family_id, "family_id")}, {"$set": {"revoked": True}}
         )
 
+    @driver_errors
+    async def list_session_families(self, user_id: str, at: str) -> list[str]:
+        query = {"user_id": want_str(user_id, "user_id"), "revoked": False, "expires_at": {"$gt": want_str(at, "at")}}
+        return list(await self._db[REFRESH_TOKENS].distinct("family_id", query))
+
     # -- revoked sessions ------------------------------------------------------------
 
     @driver_errors

@@ -258,8 +258,11 @@ _REVOKED_SESSIONS = (
     "CREATE TABLE write_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at TEXT NOT NULL)",
 )
 
+# A password change ends the user's other sessions: it finds them by user.
+_SESSIONS_BY_USER = ("CREATE INDEX refresh_tokens_user ON refresh_tokens (user_id, family_id)",)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    _INITIAL, _TOKENS_AND_COMMENTS, _WEBHOOKS, _NOTIFICATIONS, _FTS_BY_BOARD, _REVOKED_SESSIONS,
+    _INITIAL, _TOKENS_AND_COMMENTS, _WEBHOOKS, _NOTIFICATIONS, _FTS_BY_BOARD, _REVOKED_SESSIONS, _SESSIONS_BY_USER,
 )
 
 

@@ -83,6 +83,14 @@ class SQLiteUsers(SQLiteStoreBase):
     def revoke_refresh_family(self, conn: sqlite3.Connection, family_id: str) -> None:
         _revoke_family(conn, family_id)
 
+    @reads
+    def list_session_families(self, conn: sqlite3.Connection, user_id: str, at: str) -> list[str]:
+        rows = conn.execute(
+            "SELECT DISTINCT family_id FROM refresh_tokens WHERE user_id = ? AND revoked = 0 AND expires_at > ?",
+            (user_id, at),
+        ).fetchall()
+        return [row[0] for row in rows]
+
     # -- revoked sessions ----------------------------------------------------------------
 
     @writes

@@ -51,3 +51,26 @@ async def test_revoking_an_api_token_ends_its_socket_and_its_event_stream(live: 
     await session_socket.send({"type": "ping", "id": "p"})
     assert (await session_socket.recv_type("pong"))["id"] == "p"  # the user's own session is untouched
     await session_socket.close()
+
+
+async def test_a_password_change_closes_the_other_sessions_sockets_and_streams_but_not_its_own(
+        live: LiveApp) -> None:
+    alice = await live.api.register()
+    status, thief = await live.api.call("POST", "/api/v1/auth/login", json={"email": alice.email, "password": PASSWORD})
+    assert status == 200
+    thief_socket = await live.client()
+    assert (await thief_socket.auth(thief["access_token"]))["type"] == "ready"
+    thief_stream = await SseStream.open(f"http://127.0.0.1:{live.port}", alice.personal_board, thief["access_token"])
+    await thief_stream.until("subscribed")
+    own_socket = await live.client(alice)
+
+    status, _ = await live.api.call("PATCH", "/api/v1/users/me", alice,
+                                    json={"password": "a brand new passphrase", "current_password": PASSWORD})
+    assert status == 200
+    assert await thief_socket.closed_with() == 4401
+    assert (await thief_stream.until("error"))[-1].data["code"] == "session_ended"
+    assert await thief_stream.next() is None
+    await thief_stream.close()
+    await own_socket.send({"type": "ping", "id": "p"})
+    assert (await own_socket.recv_type("pong"))["id"] == "p"
+    await own_socket.close()

@@ -474,7 +474,7 @@ def _bodies(world: dict[str, Any]) -> list[tuple[str, str, dict]]:
         ("POST", "/api/v1/auth/register", {"email": "new@example.test", "password": PASSWORD, "name": "New"}),
         ("POST", "/api/v1/auth/login", {"email": world["email"], "password": PASSWORD}),
         ("POST", "/api/v1/auth/refresh", {"refresh_token": world["refresh_token"]}),
-        ("PATCH", "/api/v1/users/me", {"name": "Renamed", "password": PASSWORD}),
+        ("PATCH", "/api/v1/users/me", {"name": "Renamed", "password": PASSWORD, "current_password": PASSWORD}),
         ("POST", "/api/v1/boards", {"name": "B", "description": "d", "columns": ["todo", "done"]}),
         ("PATCH", f"/api/v1/boards/{board}", {"name": "B", "description": "d", "columns": ["todo", "done"]}),
         ("POST", f"/api/v1/boards/{board}/members", {"email": world["other_email"], "role": "editor"}),
@@ -703,3 +703,33 @@ async def test_slow_header_and_never_reading_clients_are_cut_off_while_others_ar
     # (drained here after `budget` seconds: the EOF was already waiting).
     assert all(closed_after < budget + 2 for closed_after in never_reading), never_reading
     assert len(latencies) > budget and max(latencies) < 2.0, latencies
+
+
+# -- guessing one account's password from many addresses, across instances ---------------
+
+def _sign_in(server: AppServer, email: str, password: str, address: str | None = None) -> httpx.Response:
+    # The instances trust 127.0.0.1 as a proxy, so X-Forwarded-For names the client.
+    headers = {"X-Forwarded-For": address} if address else {}
+    return httpx.post(f"{server.url}/api/v1/auth/login", json={"email": email, "password": password}, headers=headers)
+
+
+@pytest.mark.processes
+def test_failed_sign_ins_counted_on_two_instances_delay_strangers_but_never_the_owner(tmp_path, redis) -> None:
+    with running(tmp_path, count=2, redis_url=redis.url, env={"TASKWIRE_TRUSTED_PROXIES": "127.0.0.1"}) as [one, two]:
+        email = f"victim.{secrets.token_hex(4)}@example.test"
+        assert httpx.post(f"{one.url}/api/v1/auth/register",
+                          json={"email": email, "password": PASSWORD, "name": "Victim"}).status_code == 201
+        # A botnet: each guess from another address, spread over both instances.
+        for number in range(6):
+            server = (one, two)[number % 2]
+            assert _sign_in(server, email, "a wrong guess", f"203.0.113.{number}").status_code == 401
+        refused = _sign_in(one, email, PASSWORD, "203.0.113.99")
+        assert refused.status_code == 429 and refused.json()["error"]["code"] == "too_many_failed_sign_ins"
+        assert refused.headers["Retry-After"] == "1"
+        assert _sign_in(two, email, PASSWORD).status_code == 200  # the owner's own address
+        time.sleep(1.05)
+        assert _sign_in(two, email, "a wrong guess", "203.0.113.7").status_code == 401
+        refused = _sign_in(one, email, PASSWORD, "203.0.113.99")
+        assert refused.status_code == 429 and refused.headers["Retry-After"] == "2"
+        time.sleep(2.05)
+        assert _sign_in(one, email, PASSWORD, "203.0.113.99").status_code == 200

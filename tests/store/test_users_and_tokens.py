@@ -110,3 +110,19 @@ async def test_revoking_a_family_revokes_each_of_its_tokens_and_no_other(store: 
         assert found is not None and found.revoked is True
     found, _ = await store.spend_refresh_token(other.token_hash, "2030-01-02T00:00:00.000000Z")
     assert found is not None and found.revoked is False
+
+
+async def test_a_users_live_sessions_are_listed_without_revoked_expired_or_other_users_ones(
+        store: Store, make: Make) -> None:
+    user, other_user = await make.user(), await make.user()
+    live, rotated, revoked = new_id(), new_id(), new_id()
+    tokens = [make.token(user, family_id=live), make.token(user, family_id=rotated),
+              make.token(user, family_id=rotated), make.token(user, family_id=revoked),
+              make.token(user, expires_at="2000-01-01T00:00:00.000000Z"), make.token(other_user)]
+    for token in tokens:
+        await store.create_refresh_token(token)
+    await store.spend_refresh_token(tokens[1].token_hash, "2030-01-01T00:00:00.000000Z")
+    await store.revoke_refresh_family(revoked)
+
+    assert sorted(await store.list_session_families(user.id, "2030-01-01T00:00:00.000000Z")) == sorted([live, rotated])
+    assert await store.list_session_families(new_id(), "2030-01-01T00:00:00.000000Z") == []
