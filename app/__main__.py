@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import errno
 import logging
+import os
 import signal
 import socket
 import sys
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from app.observability.logs import configure_logging
 from app.ops.cli import add_ops_commands, run_ops_command
+from app.private_files import PRIVATE_UMASK
 from app.settings import Settings, SettingsError, ensure_secret_key, load_settings, settings_table
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -130,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "settings-table":
         print(settings_table(), end="")
         return 0
+    # Everything this process creates (the database and its -wal/-shm, backups, exports,
+    # the secret key, their partial files) starts readable by its owner only.
+    os.umask(PRIVATE_UMASK)
     try:
         settings = load_settings()
         # Only the server signs tokens; an operations command must not leave a generated

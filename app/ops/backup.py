@@ -15,6 +15,7 @@ import sqlite3
 from pathlib import Path
 
 from app.ops.common import OpsError, check_output_free, partial_path, progress
+from app.private_files import create_private_file
 from app.settings import Settings
 
 COMMAND = "backup"
@@ -41,6 +42,7 @@ def backup_sqlite(settings: Settings, output: Path, *, force: bool = False) -> N
     partial = partial_path(output)
     try:
         progress(COMMAND, f"copying {source} to {output}")
+        create_private_file(partial)  # sqlite3 would create it with the umask's mode
         _copy_pages(source, partial)
         summary = _seal(partial)
         os.replace(partial, output)

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from app.private_files import PRIVATE_FILE_MODE
 from app.settings import Settings
 from app.store import create_store
 from app.store.base import Store
@@ -52,7 +53,8 @@ def written_atomically(target: Path) -> Iterator[BinaryIO]:
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = partial_path(target)
     try:
-        with open(partial, "wb") as handle:
+        # 0600 whatever the umask: an export holds members' emails and every task.
+        with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE), "wb") as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())

@@ -15,6 +15,7 @@ import sqlite3
 from pathlib import Path
 
 from app.domain import clock
+from app.private_files import prepare_sqlite_file
 from app.store.base import StoreNotWritable, StoreUnavailable
 from app.store.sqlite_boards import SQLiteBoards
 from app.store.sqlite_comments import SQLiteComments
@@ -48,9 +49,9 @@ class SQLiteStore(SQLiteUsers, SQLiteApiTokens, SQLiteBoards, SQLiteTasks, SQLit
         if self._writer is not None:
             return
         try:
-            await asyncio.to_thread(Path(self._path).parent.mkdir, parents=True, exist_ok=True)
+            await asyncio.to_thread(prepare_sqlite_file, Path(self._path))
         except OSError as error:
-            raise StoreUnavailable(f"cannot create the folder of {self._path}: {error}") from error
+            raise StoreUnavailable(f"cannot create {self._path}: {error}") from error
         writer = ConnectionThreads(self._path, 1, "sqlite-writer")
         try:
             await writer.run(in_write_transaction, apply_migrations)

@@ -15,11 +15,16 @@ import hmac
 import ipaddress
 import json
 import math
+import os
 import secrets
 import socket as socket_module
 import sqlite3
+import stat
+import subprocess
+import sys
 import time
 import tomllib
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import httpx
@@ -733,3 +738,43 @@ def test_failed_sign_ins_counted_on_two_instances_delay_strangers_but_never_the_
         assert refused.status_code == 429 and refused.headers["Retry-After"] == "2"
         time.sleep(2.05)
         assert _sign_in(one, email, PASSWORD, "203.0.113.99").status_code == 200
+
+
+# -- files: another local user reads nothing Taskwire keeps on disk ----------------------
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.mark.processes
+def test_the_data_dir_database_wal_backups_exports_and_secret_key_are_private_to_their_owner(tmp_path) -> None:
+    old_umask = os.umask(0o022)  # what a default shell gives: new files 0644, folders 0755
+    try:
+        data = tmp_path / "instance0"
+        (data / "backups").mkdir(parents=True)
+        with contextlib.closing(sqlite3.connect(data / "taskwire.db")) as conn:
+            conn.execute("PRAGMA journal_mode = WAL")
+        (data / "secret_key").write_text(secrets.token_urlsafe(48))
+        (data / "backups" / "old.db").write_bytes(b"left by an earlier version")
+        assert _mode(data) == 0o755 and _mode(data / "taskwire.db") == 0o644  # the flaw, as found
+
+        with running(tmp_path, database_url=f"sqlite:///{data / 'taskwire.db'}") as [server]:
+            response = httpx.post(f"{server.url}/api/v1/auth/register", json={
+                "email": "files@example.test", "password": PASSWORD, "name": "Files"})
+            assert response.status_code == 201
+            board = httpx.get(f"{server.url}/api/v1/boards", headers={
+                "Authorization": f"Bearer {response.json()['access_token']}"}).json()["items"][0]["id"]
+            env = {**server.env, "TASKWIRE_DATA_DIR": str(data)}
+            for args in (["backup", "--output", str(data / "backups" / "new.db")],
+                         ["export-board", board, "--output", str(tmp_path / "exports" / "board.json")]):
+                done = subprocess.run([sys.executable, "-m", "app", *args], cwd=REPO_ROOT, env=env,
+                                      capture_output=True, text=True, timeout=60)
+                assert done.returncode == 0, done.stderr
+            files = [data / name for name in ("taskwire.db", "taskwire.db-wal", "taskwire.db-shm", "secret_key")]
+            files += [data / "backups" / "old.db", data / "backups" / "new.db", tmp_path / "exports" / "board.json"]
+            folders = [data, data / "backups", tmp_path / "exports"]
+            modes = {str(path.relative_to(tmp_path)): oct(_mode(path)) for path in files + folders}
+    finally:
+        os.umask(old_umask)
+    assert modes == {**{str(path.relative_to(tmp_path)): oct(0o600) for path in files},
+                     **{str(path.relative_to(tmp_path)): oct(0o700) for path in folders}}
