@@ -11,6 +11,8 @@ mode: TASKWIRE_FUZZ_EXAMPLES (default 25); TASKWIRE_FUZZ_SEED explores another c
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import re
 import time
@@ -249,3 +251,93 @@ def test_no_operation_answers_5xx_or_breaks_its_documented_schema(server: AppSer
         (Path(report_dir) / "fuzz_openapi.txt").write_text(summary)
     assert alive(server), server.log_tail()
     assert not tally.failures, summary
+
+
+# -- hostile shapes: what generators rarely produce, sent to every operation -------------
+
+DEEP = "[" * 100_000 + "]" * 100_000
+HUGE_INTEGERS = ["1" + "0" * 30, "-1" + "0" * 30, str(2**64), str(2**63), "1e400"]
+# JSON text, so that a lone surrogate travels as the escape a client would send.
+HOSTILE_STRINGS = [json.dumps("\ud800"), json.dumps("a\udfffb"), json.dumps("a\u0000b"), json.dumps("\u202e" * 50)]
+HOSTILE_TIMES = ['"0001-01-01T00:00:00+14:00"', '"9999-12-31T23:59:59-14:00"', '"0999-01-01T00:00:00Z"']
+
+
+def _forged_cursor(*parts: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(parts).encode()).decode().rstrip("=")
+
+
+FORGED_CURSORS = [_forged_cursor("boards", 2**64), _forged_cursor("tasks:priority", 10**30, "x"),
+                  _forged_cursor("tasks:position", "\ud800", "x"), _forged_cursor("comments", -(2**63) - 1),
+                  _forged_cursor("notifications", "\udfff")]
+# Raw (already percent-encoded) query values: NUL, invalid UTF-8 (a surrogate's bytes).
+HOSTILE_QUERY_TEXT = ["a%00b", "%ED%A0%80", "%FF", "%C0%80"]
+
+
+def _property_types(schema: dict) -> set[str]:
+    options = schema.get("anyOf", [schema])
+    return {f"{option.get('type')}:{option.get('format', '')}" for option in options if option.get("type") != "null"}
+
+
+def _hostile_bodies(schema: dict) -> Iterator[str]:
+    yield DEEP
+    for name, property_schema in (schema.get("properties") or {}).items():
+        types = _property_types(property_schema)
+        values = [DEEP] + HUGE_INTEGERS
+        if any(kind.startswith("string") for kind in types):
+            values += HOSTILE_STRINGS
+        if "string:date-time" in types:
+            values += HOSTILE_TIMES
+        if any(kind.startswith("array") for kind in types):
+            values += [f"[{value}]" for value in HOSTILE_STRINGS + HUGE_INTEGERS[:1]]
+        for value in values:
+            yield f'{{"{name}": {value}}}'
+
+
+def _hostile_queries(parameters: list[dict]) -> Iterator[str]:
+    for parameter in parameters:
+        if parameter["in"] != "query":
+            continue
+        name = parameter["name"]
+        values = HUGE_INTEGERS + HOSTILE_QUERY_TEXT
+        if name == "cursor":
+            values += FORGED_CURSORS
+        for value in values:
+            yield f"{name}={value}"
+
+
+def test_hostile_shapes_in_bodies_queries_and_headers_get_a_4xx_with_the_error_envelope(server: AppServer) -> None:
+    """Nesting past the parser's recursion limit, integers past 64 bits, lone surrogates, NUL
+    bytes, forged cursors and times that overflow, in every body field and query parameter
+    of every operation (each once found a 500 somewhere)."""
+    world = World.build(server.url)
+    spec = requests.get(f"{server.url}/openapi.json", timeout=10).json()
+    tried, failures = 0, []
+    for path, operations in spec["paths"].items():
+        if path.endswith("/events/stream"):
+            continue
+        for method, operation in operations.items():
+            ids = {**world.path_ids(method.upper(), path), "notification_id": "01NOSUCH", "delivery_id": "01NOSUCH"}
+            url = server.url + re.sub(r"\{(\w+)\}", lambda match: ids[match.group(1)], path)
+            body_schema = (operation.get("requestBody") or {}).get("content", {}).get("application/json", {})
+            requests_to_send = [("", body) for body in _hostile_bodies(body_schema["schema"])] if body_schema else []
+            requests_to_send += [(query, None) for query in _hostile_queries(operation.get("parameters") or [])]
+            headers = {**world.headers_for(path), "Content-Type": "application/json"}
+            for query, body in requests_to_send:
+                tried += 1
+                response = requests.request(method, f"{url}?{query}" if query else url, data=body,
+                                            headers=headers, timeout=30)
+                problem = _error_shape_problem(response)
+                if response.status_code >= 500 or problem:
+                    failures.append(f"{method.upper()} {path}?{query[:60]} {str(body)[:60]!r} -> "
+                                    f"{response.status_code} {problem or response.text[:200]}")
+    for name, value in (("Idempotency-Key", "\xff\xfe"), ("If-Match", '"' + "9" * 5000 + '"'),
+                        ("X-Client-Mutation-Id", "\xff" * 101), ("Authorization", "Bearer \xff\xfe")):
+        tried += 1
+        response = requests.patch(f"{server.url}/api/v1/tasks/{world.task}", data='{"title": "x"}',
+                                  headers={**world.headers_for(""), "Content-Type": "application/json", name: value},
+                                  timeout=30)
+        if response.status_code >= 500 or _error_shape_problem(response):
+            failures.append(f"header {name} -> {response.status_code} {response.text[:200]}")
+    print(f"hostile shapes tried: {tried}; 5xx or broken envelopes: {len(failures)}")
+    assert alive(server), server.log_tail()
+    assert failures == [], "\n".join(failures[:30])
