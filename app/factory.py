@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     # Request bodies (request.get_json, quart-schema) are parsed by our one decoder, so a body
     # nested too deeply is refused as invalid JSON (400) rather than crashing (500). Set after
     # QuartSchema, which installs a JSON provider of its own.
-    app.json.loads = _load_request_json  # type: ignore[method-assign]
+    app.json.loads = _load_request_json  # type: ignore[method-assign, assignment]
     register_error_handlers(app)
     install_http_policy(app, settings)
     install_asset_urls(app)

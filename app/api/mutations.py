@@ -78,7 +78,7 @@ async def run_idempotently(caller: Caller, handler: Callable[[], Awaitable[Any]]
         await idempotency.release(scope, key)
         return response
     headers = {name: response.headers[name] for name in REPLAYED_HEADERS if name in response.headers}
+    body = await response.get_data(as_text=False)  # type: ignore[misc]
     await idempotency.complete(scope, key, fingerprint, StoredResponse(
-        response.status_code, await response.get_data(as_text=False), headers,  # type: ignore[arg-type]
-        tuple(dict.fromkeys(board_checks))))
+        response.status_code, body, headers, tuple(dict.fromkeys(board_checks))))
     return response

@@ -58,9 +58,12 @@ class LoginThrottle:
             return
         seconds = max(1, math.ceil(float(until) - time.time()))
         metrics.RATE_LIMITED.labels(METRIC_SCOPE).inc()
-        raise SignInDelayedError("too_many_failed_sign_ins",
-                                 f"Too many wrong passwords for this account; retry in {seconds} s.",
-                                 details={"retry_after": seconds}, retry_after=seconds)
+        raise SignInDelayedError(
+            "too_many_failed_sign_ins",
+            f"Too many wrong passwords for this account; retry in {seconds} s.",
+            details={"retry_after": seconds},
+            retry_after=seconds,
+        )
 
     async def failed(self, email: str) -> None:
         """Count a wrong password; past the free ones, make the account wait."""

@@ -282,7 +282,7 @@ def _hostile_bodies(schema: dict) -> Iterator[str]:
     yield DEEP
     for name, property_schema in (schema.get("properties") or {}).items():
         types = _property_types(property_schema)
-        values = [DEEP] + HUGE_INTEGERS
+        values = [DEEP, *HUGE_INTEGERS]
         if any(kind.startswith("string") for kind in types):
             values += HOSTILE_STRINGS
         if "string:date-time" in types:
@@ -317,7 +317,7 @@ def test_hostile_shapes_in_bodies_queries_and_headers_get_a_4xx_with_the_error_e
             continue
         for method, operation in operations.items():
             ids = {**world.path_ids(method.upper(), path), "notification_id": "01NOSUCH", "delivery_id": "01NOSUCH"}
-            url = server.url + re.sub(r"\{(\w+)\}", lambda match: ids[match.group(1)], path)
+            url = server.url + re.sub(r"\{(\w+)\}", lambda match, ids=ids: ids[match.group(1)], path)
             body_schema = (operation.get("requestBody") or {}).get("content", {}).get("application/json", {})
             requests_to_send = [("", body) for body in _hostile_bodies(body_schema["schema"])] if body_schema else []
             requests_to_send += [(query, None) for query in _hostile_queries(operation.get("parameters") or [])]
