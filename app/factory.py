@@ -18,7 +18,7 @@ from app.api.http_policy import install_http_policy
 from app.api.openapi import RESOURCE_TAGS, TaskwireOpenAPI
 from app.api.responses import install_json_encoder
 from app.jsonutil import loads
-from app.private_files import make_private_dir
+from app.private_files import restrict_tree
 from app.realtime.hypercorn_compat import patch_hypercorn_websockets
 from app.realtime.receive_buffer import BoundedWebsocket
 from app.runtime import build_runtime
@@ -34,7 +34,7 @@ def _load_request_json(text: str | bytes, **kwargs: Any) -> Any:
 
 def create_app(settings: Settings | None = None) -> Quart:
     settings = ensure_secret_key(settings or load_settings())
-    make_private_dir(settings.data_dir)
+    restrict_tree(settings.data_dir)
     app = Quart(
         __name__,
         static_folder=str(REPO_ROOT / "static"),

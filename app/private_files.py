@@ -36,9 +36,8 @@ def restrict(path: Path) -> None:
         log.warning("cannot make %s private to its owner: not ours", path)
 
 
-def make_private_dir(directory: Path) -> None:
-    """Create ``directory`` (0700), or make it and everything under it private."""
-    directory.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+def restrict_tree(directory: Path) -> None:
+    """Make ``directory`` and everything under it private, if it exists."""
     restrict(directory)
     for root, folders, files in os.walk(directory):  # does not follow symlinked folders
         for name in (*folders, *files):
