@@ -28,10 +28,11 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("app.webhooks",),  # webhook delivery: the worker, its signing and its destination guard
     ("app.events",),  # publishing events, channel names, session-end announcements
     ("app.store", "app.broker"),  # adapters over SQLite/MongoDB and memory/Redis
-    ("app.domain", "app.settings", "app.jsonutil", "app.observability"),  # records, rules' vocabulary, tools
+    # records, rules' vocabulary, tools
+    ("app.domain", "app.settings", "app.jsonutil", "app.observability", "app.private_files"),
 )
 # Within the lowest layer the tools are used by the records, never the other way round.
-FOUNDATION_ORDER = ("app.domain", "app.settings", "app.observability", "app.jsonutil")
+FOUNDATION_ORDER = ("app.domain", "app.settings", "app.observability", "app.jsonutil", "app.private_files")
 
 # (module, function): lazy imports that choose a backend or a command, and run downward.
 LAZY_IMPORTS_ALLOWED = {
@@ -46,7 +47,7 @@ LAZY_IMPORTS_ALLOWED = {
 # What knows HTTP: nothing below the edges and the runtime.
 WEB_FRAMEWORKS = ("quart", "quart_schema", "werkzeug", "hypercorn", "starlette_compress")
 WEB_FREE_LAYERS = ("app.services", "app.webhooks", "app.events", "app.store", "app.broker", "app.domain",
-                   "app.settings", "app.jsonutil", "app.observability")
+                   "app.settings", "app.jsonutil", "app.observability", "app.private_files")
 
 
 @dataclasses.dataclass(frozen=True)

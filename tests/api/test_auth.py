@@ -169,7 +169,8 @@ async def test_a_password_change_needs_the_current_password(api: Api) -> None:
     status, body = await api.call("PATCH", "/api/v1/users/me", account, json={"password": "another long one"})
     assert (status, body["error"]["code"]) == (422, "current_password_required")
     status, body = await api.call("PATCH", "/api/v1/users/me", account,
-                                  json={"name": "Thief", "password": "another long one", "current_password": "a guess!!"})
+                                  json={"name": "Thief", "password": "another long one",
+                                        "current_password": "a guess!!"})
     assert (status, body["error"]["code"]) == (403, "invalid_password")
     _, me = await api.call("GET", "/api/v1/users/me", account)
     assert me["name"] == account.name  # nothing of a refused change is kept
@@ -184,14 +185,16 @@ async def test_a_password_change_ends_every_other_session_and_keeps_this_one(api
                                json={"password": "another long one", "current_password": PASSWORD})
     assert status == 200
     for other in others:
-        status, body = await api.call("GET", "/api/v1/users/me", headers={"Authorization": f"Bearer {other['access_token']}"})
+        status, body = await api.call("GET", "/api/v1/users/me",
+                                      headers={"Authorization": f"Bearer {other['access_token']}"})
         assert (status, body["error"]["code"]) == (401, "session_revoked")
         status, body = await api.call("POST", "/api/v1/auth/refresh", json={"refresh_token": other["refresh_token"]})
         assert (status, body["error"]["code"]) == (401, "session_revoked")
     assert (await api.call("GET", "/api/v1/users/me", account))[0] == 200
     status, pair = await api.call("POST", "/api/v1/auth/refresh", json={"refresh_token": account.refresh_token})
     assert status == 200
-    assert (await api.call("GET", "/api/v1/users/me", headers={"Authorization": f"Bearer {pair['access_token']}"}))[0] == 200
+    headers = {"Authorization": f"Bearer {pair['access_token']}"}
+    assert (await api.call("GET", "/api/v1/users/me", headers=headers))[0] == 200
 
 
 async def test_login_with_an_unknown_email_is_as_slow_as_with_a_wrong_password(settings) -> None:

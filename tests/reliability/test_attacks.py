@@ -107,7 +107,8 @@ NESTED = "[" * 100_000 + "]" * 100_000
 async def test_a_body_nested_a_hundred_thousand_deep_is_invalid_json(api: Api, path: str) -> None:
     account = await api.register()
     for body in (NESTED, '{"name": ' + NESTED + "}"):
-        response = await api.client.post(path, data=body, headers={**account.headers, "Content-Type": "application/json"})
+        headers = {**account.headers, "Content-Type": "application/json"}
+        response = await api.client.post(path, data=body, headers=headers)
         answer = await response.get_json()
         assert response.status_code == 400 and answer["error"]["code"] == "invalid_json", answer
 
