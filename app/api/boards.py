@@ -155,6 +155,7 @@ async def remove_member(board_id: str, user_id: str) -> Response:
 @validate_querystring(EventQuery)
 @document_response(EventList, 200)
 async def list_events(board_id: str, query_args: EventQuery) -> Response:
-    """The board's event log after a seq: activity feed, audit trail, catch-up."""
-    events, latest = await _boards().events(caller().user, board_id, query_args.after, query_args.limit)
+    """The board's event log after a seq: activity feed, audit trail, catch-up; with task_id, one task's history."""
+    events, latest = await _boards().events(caller().user, board_id, query_args.after, query_args.limit,
+                                            query_args.task_id)
     return json_response({"items": [event_view(event) for event in events], "latest_seq": latest})

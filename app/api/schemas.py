@@ -252,6 +252,8 @@ MAX_SEQ = 2**63 - 1
 class EventQuery(RequestModel):
     after: Annotated[int, Field(ge=0, le=MAX_SEQ)] = 0
     limit: Annotated[int, Field(ge=1, le=1000)] = 100
+    task_id: Annotated[Id | None, Field(description=(
+        "Only this task's events: its task.* events and its comments' comment.* events (its history)."))] = None
 
 
 class EventStreamQuery(RequestModel):

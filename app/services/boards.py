@@ -92,10 +92,12 @@ class BoardService:
         await self._store.delete_board(board_id)
         await self._publisher.publish_board_deleted(board_id)
 
-    async def events(self, actor: User, board_id: str, after_seq: int, limit: int) -> tuple[list[Event], int]:
-        """The activity feed / audit trail: events after ``after_seq``, and the latest seq."""
+    async def events(self, actor: User, board_id: str, after_seq: int, limit: int,
+                     task_id: str | None = None) -> tuple[list[Event], int]:
+        """The activity feed / audit trail: events after ``after_seq`` (only one task's with
+        ``task_id``: its history, kept after the task is deleted), and the latest seq."""
         board, _ = await self.get(actor, board_id)
-        return await self._store.list_events(board_id, after_seq, limit), board.seq
+        return await self._store.list_events(board_id, after_seq, limit, task_id), board.seq
 
     # -- members ---------------------------------------------------------------------
     async def list_members(self, actor: User, board_id: str) -> list[Member]:

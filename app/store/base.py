@@ -198,8 +198,9 @@ class TaskStore(Protocol):
 
 class EventStore(Protocol):
     # -- events ----------------------------------------------------------------------
-    async def list_events(self, board_id: str, after_seq: int, limit: int) -> list[Event]:
-        """Events with seq > after_seq in seq order, at most ``limit``."""
+    async def list_events(self, board_id: str, after_seq: int, limit: int, task_id: str | None = None) -> list[Event]:
+        """Events with seq > after_seq in seq order, at most ``limit``. With ``task_id``, only
+        that task's: its ``task.*`` events (``data.id``) and its comments' (``data.task_id``)."""
 
 
 class ApiTokenStore(Protocol):

@@ -92,12 +92,18 @@ async def _insert_notifications(db: Database, notifications: list[Notification],
 
 class MongoEvents(MongoStoreBase):
     @driver_errors
-    async def list_events(self, board_id: str, after_seq: int, limit: int) -> list[Event]:
+    async def list_events(self, board_id: str, after_seq: int, limit: int, task_id: str | None = None) -> list[Event]:
         if want_page_size(limit) == 0:
             return []
+        query: Document = {"board_id": want_str(board_id, "board_id"), "seq": {"$gt": want_int(after_seq, "after_seq")}}
+        if task_id is not None:
+            # A task event's data is the task, a comment event's the comment (with task_id);
+            # ids are unique across kinds, so no other event matches. One index per branch.
+            task = want_str(task_id, "task_id")
+            query = {"$or": [{**query, "data.id": task}, {**query, "data.task_id": task}]}
         docs = (
             await self._db[EVENTS]
-            .find({"board_id": want_str(board_id, "board_id"), "seq": {"$gt": want_int(after_seq, "after_seq")}})
+            .find(query)
             .sort("seq", 1)
             .limit(limit)
             .batch_size(limit)

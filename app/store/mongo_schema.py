@@ -80,6 +80,9 @@ INDEXES: tuple[IndexSpec, ...] = (
         default_language="none",
     ),
     _index(EVENTS, "events_board_seq_unique", ("board_id", 1), ("seq", 1), unique=True),
+    # A task's own history: its task events (data.id) and its comments' (data.task_id).
+    _index(EVENTS, "events_board_task_id", ("board_id", 1), ("data.id", 1), ("seq", 1)),
+    _index(EVENTS, "events_board_comment_task", ("board_id", 1), ("data.task_id", 1), ("seq", 1)),
     # Every API request looks its token up by hash; listing is per user, oldest first.
     _index(API_TOKENS, "api_tokens_hash_unique", ("token_hash", 1), unique=True),
     _index(API_TOKENS, "api_tokens_user_created", ("user_id", 1), ("created_at", 1), ("_id", 1)),

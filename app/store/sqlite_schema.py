@@ -261,8 +261,18 @@ _REVOKED_SESSIONS = (
 # A password change ends the user's other sessions: it finds them by user.
 _SESSIONS_BY_USER = ("CREATE INDEX refresh_tokens_user ON refresh_tokens (user_id, family_id)",)
 
+# The task an event is about: a task event's data is the task (its id), a comment event's
+# the comment (its task_id). Ids are unique across kinds, so no other event matches a task.
+EVENT_TASK_ID = "coalesce(json_extract(data, '$.task_id'), json_extract(data, '$.id'))"
+
+# A task's own history (the task dialog) without reading the board's whole log.
+_EVENTS_BY_TASK = (
+    f"CREATE INDEX events_task ON events (board_id, {EVENT_TASK_ID}, seq)",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _INITIAL, _TOKENS_AND_COMMENTS, _WEBHOOKS, _NOTIFICATIONS, _FTS_BY_BOARD, _REVOKED_SESSIONS, _SESSIONS_BY_USER,
+    _EVENTS_BY_TASK,
 )
 
 

@@ -198,3 +198,29 @@ async def test_comment_events_reach_subscribers_live(app: Quart, api: Api) -> No
             messages += [json.loads(line) for line in (await socket.receive()).split("\n")]
     event = next(message for message in messages if message.get("event") == "comment.created")
     assert (event["board"], event["actor"], event["data"]) == (board, owner.id, created)
+
+
+async def test_a_tasks_history_is_its_own_events_and_outlives_the_task(api: Api) -> None:
+    owner = await api.register()
+    stranger = await api.register()
+    board = (await api.board(owner))["id"]
+    task = await api.task(owner, board, "Mine")
+    other = await api.task(owner, board, "Not mine")
+    await comment(api, owner, task["id"], "On mine")
+    await comment(api, owner, other["id"], "On the other")
+    status, moved = await api.call("POST", f"/api/v1/tasks/{task['id']}/move", owner, json={"status": "done"})
+    assert status == 200, moved
+    assert (await api.call("DELETE", f"/api/v1/tasks/{task['id']}", owner))[0] == 204
+
+    path = f"/api/v1/boards/{board}/events?task_id={task['id']}"
+    status, history = await api.call("GET", path, owner)
+    assert status == 200
+    assert [event["type"] for event in history["items"]] == [
+        "task.created", "comment.created", "task.moved", "task.deleted"]
+    assert history["latest_seq"] == (await api.call("GET", f"/api/v1/boards/{board}", owner))[1]["seq"]
+    status, page = await api.call("GET", f"{path}&after={history['items'][1]['seq']}&limit=1", owner)
+    assert [event["type"] for event in page["items"]] == ["task.moved"]
+    assert (await api.call("GET", path, stranger))[0] == 404
+    for bad in ("x y", "a" * 65, ""):
+        status, refused = await api.call("GET", f"/api/v1/boards/{board}/events?task_id={bad}", owner)
+        assert (status, refused["error"]["code"]) == (422, "validation_error"), bad

@@ -7,7 +7,9 @@ import dataclasses
 
 import pytest
 
-from app.domain.models import Role
+from app.domain.clock import now
+from app.domain.ids import new_id
+from app.domain.models import Comment, Role
 from app.store.base import AlreadyMember, NotFound, Store, VersionConflict
 from tests.store.conftest import Make
 
@@ -115,3 +117,33 @@ async def test_concurrent_writes_on_one_board_get_seqs_one_to_n(store: Store, ma
     assert [e.seq for e in logged] == list(range(1, 61))
     assert {e.data["id"] for e in logged} == {t.id for t in tasks}
     assert (await store.get_board(board.id)).seq == 60  # type: ignore[union-attr]
+
+
+async def test_a_tasks_events_are_its_own_task_and_comment_events_in_seq_order(store: Store, make: Make) -> None:
+    board = await make.board()
+    task = await make.task(board)
+    other = await make.task(board)
+    await store.update_task(dataclasses.replace(task, version=2), 1, make.draft("task.updated", id=task.id))
+    await store.update_task(dataclasses.replace(other, version=2), 1, make.draft("task.updated", id=other.id))
+    comment = Comment(id=new_id(), board_id=board.id, task_id=task.id, author_id="author", body="Hi", mentions=[],
+                      created_at=now(), updated_at=now())
+    await store.create_comment(comment, make.draft("comment.created", id=comment.id, task_id=task.id))
+    await store.update_board(board, make.draft("board.updated", id=board.id))
+    await store.delete_task(task.id, 2, make.draft("task.deleted", id=task.id))
+
+    history = await store.list_events(board.id, 0, 100, task_id=task.id)
+
+    assert [(e.seq, e.type) for e in history] == [
+        (1, "task.created"), (3, "task.updated"), (5, "comment.created"), (7, "task.deleted")]
+    assert [e.seq for e in await store.list_events(board.id, 3, 2, task_id=task.id)] == [5, 7]
+    assert [e.type for e in await store.list_events(board.id, 0, 100, task_id=other.id)] == [
+        "task.created", "task.updated"]
+    assert await store.list_events(board.id, 0, 100, task_id=new_id()) == []
+
+
+async def test_a_tasks_events_stay_on_their_board(store: Store, make: Make) -> None:
+    board = await make.board()
+    elsewhere = await make.board()
+    task = await make.task(board)
+
+    assert await store.list_events(elsewhere.id, 0, 100, task_id=task.id) == []
