@@ -4,6 +4,7 @@ delete, list. Every write appends its event in the same store write and publishe
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 from app.domain import clock
@@ -176,6 +177,11 @@ class TaskService:
         except NotFound:
             raise task_not_found() from None
         await self._publisher.publish(event)
+
+    async def comment_counts(self, tasks: Sequence[Task]) -> dict[str, int]:
+        """Counted when read, not stored on the task: a comment never changes its task's
+        version, and a stored count would race the task's own writes."""
+        return await self._store.count_comments([task.id for task in tasks])
 
     async def list(self, actor: User, board_id: str, task_filter: TaskFilter, sort: TaskSort, limit: int,
                    after: tuple[str | int, str] | None, include_total: bool) -> TaskPage:

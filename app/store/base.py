@@ -21,6 +21,7 @@ Rules every adapter keeps (tests/store/ checks each of them on every adapter):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from app.domain.models import (
@@ -229,6 +230,9 @@ class CommentStore(Protocol):
 
     async def list_comments(self, task_id: str, after_comment_id: str | None, limit: int) -> list[Comment]:
         """The task's comments in id order (oldest first), after ``after_comment_id``, at most ``limit``."""
+
+    async def count_comments(self, task_ids: Sequence[str]) -> dict[str, int]:
+        """How many comments each of these tasks has (a task without any is left out)."""
 
     async def update_comment(self, comment: Comment, event: EventDraft) -> Event:
         """Replace body, mentions and updated_at; NotFound if the comment is gone."""

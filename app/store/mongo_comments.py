@@ -3,6 +3,8 @@ transaction through the board's writer, like every other board change."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pymongo import ReturnDocument
 
 from app.domain.models import Comment, Event, EventDraft
@@ -45,6 +47,15 @@ class MongoComments(MongoStoreBase):
             query["_id"] = {"$gt": want_str(after_comment_id, "after_comment_id")}
         docs = await self._db[COMMENTS].find(query).sort("_id", 1).limit(limit).batch_size(limit).to_list(None)
         return [COMMENT_DOCS.record(doc) for doc in docs]
+
+    @driver_errors
+    async def count_comments(self, task_ids: Sequence[str]) -> dict[str, int]:
+        if not task_ids:
+            return {}
+        ids = [want_str(task_id, "task_id") for task_id in task_ids]
+        cursor = await self._db[COMMENTS].aggregate(
+            [{"$match": {"task_id": {"$in": ids}}}, {"$group": {"_id": "$task_id", "count": {"$sum": 1}}}])
+        return {doc["_id"]: int(doc["count"]) for doc in await cursor.to_list(None)}
 
     @driver_errors
     async def update_comment(self, comment: Comment, event: EventDraft) -> Event:

@@ -6,6 +6,7 @@ A comment write and its event share one transaction, like every other board chan
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 
 from app.domain.models import Comment, Event, EventDraft
 from app.store.base import NotFound
@@ -44,6 +45,18 @@ class SQLiteComments(SQLiteStoreBase):
             (task_id, after_comment_id or "", limit),
         ).fetchall()
         return [COMMENT_ROWS.record(row) for row in rows]
+
+    @reads
+    def count_comments(self, conn: sqlite3.Connection, task_ids: Sequence[str]) -> dict[str, int]:
+        if not task_ids:
+            return {}
+        # One page of tasks at most (200 ids), well under SQLite's bound-parameter limit;
+        # each count is a range of the comments_task index.
+        marks = ", ".join("?" * len(task_ids))
+        rows = conn.execute(
+            f"SELECT task_id, count(*) FROM comments WHERE task_id IN ({marks}) GROUP BY task_id", list(task_ids),
+        ).fetchall()
+        return {row[0]: row[1] for row in rows}
 
     @writes
     def update_comment(self, conn: sqlite3.Connection, comment: Comment, event: EventDraft) -> Event:

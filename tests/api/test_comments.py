@@ -224,3 +224,18 @@ async def test_a_tasks_history_is_its_own_events_and_outlives_the_task(api: Api)
     for bad in ("x y", "a" * 65, ""):
         status, refused = await api.call("GET", f"/api/v1/boards/{board}/events?task_id={bad}", owner)
         assert (status, refused["error"]["code"]) == (422, "validation_error"), bad
+
+
+async def test_a_boards_task_list_counts_each_tasks_comments(api: Api) -> None:
+    owner = await api.register()
+    board = (await api.board(owner))["id"]
+    task = await api.task(owner, board, "Talked about")
+    quiet = await api.task(owner, board, "Quiet")
+    await comment(api, owner, task["id"])
+    removed = await comment(api, owner, task["id"])
+    await comment(api, owner, task["id"])
+    assert (await api.call("DELETE", f"/api/v1/comments/{removed['id']}", owner))[0] == 204
+
+    listed = (await api.call("GET", f"/api/v1/boards/{board}/tasks", owner))[1]["items"]
+    assert {item["title"]: item["comment_count"] for item in listed} == {"Talked about": 2, "Quiet": 0}
+    assert "comment_count" not in (await api.call("GET", f"/api/v1/tasks/{task['id']}", owner))[1]

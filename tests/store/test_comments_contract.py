@@ -179,3 +179,17 @@ async def test_an_events_client_mutation_id_is_kept_in_the_log(store: Store, mak
     logged = await store.list_events(board.id, 0, 10)
     assert [entry.client_mutation_id for entry in logged] == [None, "m-42"]
     assert logged[-1] == event
+
+
+async def test_comments_are_counted_per_task(store: Store, make: Make) -> None:
+    board, task = await board_with_task(make)
+    quiet = await make.task(board)
+    other = await make.task(board)
+    for _ in range(3):
+        await store.create_comment(comment_record(task), make.draft("comment.created"))
+    gone = comment_record(other)
+    await store.create_comment(gone, make.draft("comment.created"))
+    await store.delete_comment(gone.id, make.draft("comment.deleted"))
+
+    assert await store.count_comments([task.id, quiet.id, other.id]) == {task.id: 3}
+    assert await store.count_comments([]) == {}
