@@ -122,6 +122,28 @@ export function flash(node, className) {
   node.addEventListener("animationend", () => node.classList.remove(className), { once: true });
 }
 
+const CONFIRM_MS = 4000;
+
+/** A destructive button asks once more in place instead of a modal confirm(): the first
+ * press turns it into "Confirm" for a few seconds, and its accessible name says so too
+ * ("Confirm: remove Vic"), or a screen reader would still hear the old one. */
+export function confirmInPlace(button, action) {
+  if (button.dataset.armed) return action();
+  const text = button.textContent;
+  const label = button.getAttribute("aria-label");
+  button.dataset.armed = "1";
+  button.textContent = "Confirm";
+  if (label) button.setAttribute("aria-label", `Confirm: ${label.charAt(0).toLowerCase()}${label.slice(1)}`);
+  button.classList.add("btn-danger");
+  setTimeout(() => {
+    delete button.dataset.armed;
+    button.textContent = text;
+    if (label) button.setAttribute("aria-label", label);
+    button.classList.remove("btn-danger");
+  }, CONFIRM_MS);
+  return undefined;
+}
+
 /** Screen-reader announcement (drag and drop, live changes). */
 export function announce(text) {
   const region = document.getElementById("announcer");

@@ -80,8 +80,11 @@ async def test_members_are_invited_promoted_and_removed_as_the_role_allows(peopl
     await expect(vic_page.get_by_test_id("new-task")).to_be_visible()
 
     # Removed: Vic's page stops showing the board at once.
-    await owner_page.get_by_role("button", name="Remove Vic").click()
-    await owner_page.get_by_role("button", name="Remove Vic").click()  # the second click confirms
+    await owner_page.get_by_role("button", name="Remove Vic", exact=True).click()
+    # The button now asks for a second press, and its accessible name says so too.
+    confirm = owner_page.get_by_role("button", name="Confirm: remove Vic", exact=True)
+    await expect(confirm).to_have_text("Confirm")
+    await confirm.click()
     await expect(members.get_by_role("listitem")).to_have_count(1)
     await expect(vic_page.get_by_test_id("board-not-found")).to_be_visible()
     await expect(vic_page.get_by_role("heading", name="You no longer have access to this board")).to_be_visible()

@@ -7,27 +7,44 @@ const KEEP = 50;
 const TICK_MS = 30_000;
 
 /** REST events say `type`, WebSocket messages say `event`; one shape from here on. */
-function normalise(event) {
+export function normalise(event) {
   const type = event.type === "event" ? event.event : event.type;
   return { seq: event.seq, type, actor: event.actor, at: event.at, data: event.data || {} };
 }
 
-/** Describe an event; call before the event is applied, while a removed member's name is known. */
+/** The task a comment is on, by title while the board still has it. */
+function commentedTask(data, state) {
+  const task = state.tasks.get(data.task_id);
+  return task ? quoted(task.title) : "a task";
+}
+
+/** Describe an event; call before the event is applied, while a removed member's name is known.
+ * Every event type the server logs has its own sentence (app/services: task, board,
+ * member and comment events); an unknown one, from a newer server, still reads sensibly. */
 export function describe(event, state) {
   const { type, data } = event;
   const who = state.memberName(event.actor);
   const name = (userId) => (userId === state.me.id ? "you" : state.members.get(userId)?.name || "someone");
   switch (type) {
+    case "comment.created":
+      return data.mentions?.includes(state.me.id) && event.actor !== state.me.id
+        ? `${who} mentioned you on ${commentedTask(data, state)}`
+        : `${who} commented on ${commentedTask(data, state)}`;
+    case "comment.updated": return `${who} edited a comment on ${commentedTask(data, state)}`;
+    case "comment.deleted": return `${who} deleted a comment on ${commentedTask(data, state)}`;
     case "task.created": return `${who} created ${quoted(data.title)} in ${columnLabel(data.status)}`;
     case "task.updated": return `${who} updated ${quoted(data.title)}`;
     case "task.moved": return `${who} moved ${quoted(data.title)} to ${columnLabel(data.status)}`;
     case "task.deleted": return `${who} deleted ${quoted(data.title)}`;
-    case "board.updated": return `${who} updated the board`;
+    case "board.updated":
+      // Described before it is applied: the board in memory still has the old name.
+      return data.name && data.name !== state.board.name ? `${who} renamed the board to ${quoted(data.name)}`
+        : `${who} updated the board's details`;
     case "member.added": return `${who} added ${data.user_id === state.me.id ? "you" : data.name} as ${roleWithArticle(data.role)}`;
     case "member.updated": return `${who} made ${data.user_id === state.me.id ? "you" : data.name} ${roleWithArticle(data.role)}`;
     case "member.removed":
       return data.user_id === event.actor ? `${who} left the board` : `${who} removed ${name(data.user_id)}`;
-    default: return `${who} changed the board`;
+    default: return `${who} changed the board (${type})`;
   }
 }
 

@@ -19,8 +19,9 @@ export class ColumnsView {
   }
 
   handleClick(event) {
-    const open = event.target.closest(".card-open");
-    if (open) this.onOpenTask(open.closest(".card").dataset.id);
+    // The whole card opens its task, not only the title; the grip is for moving.
+    const card = event.target.closest(".card");
+    if (card && !event.target.closest(".card-grip")) this.onOpenTask(card.dataset.id);
     const add = event.target.closest(".column-add");
     if (add) this.onAddTask(add.closest(".column").dataset.status);
   }
@@ -70,9 +71,7 @@ export class ColumnsView {
         if (at !== card) move(column.list, card, at || null);
       });
       while (column.list.children.length > tasks.length) column.list.lastElementChild.remove();
-      column.count.textContent = String(tasks.length);
-      column.count.setAttribute("aria-label", `${tasks.length} task${tasks.length === 1 ? "" : "s"}`);
-      column.empty.hidden = tasks.length > 0;
+      showCount(column, tasks.length);
     }
     for (const [id, card] of this.cards) {
       if (!seen.has(id)) {
@@ -83,15 +82,22 @@ export class ColumnsView {
     if (focused && focused !== document.activeElement && focused.isConnected) focused.focus({ preventScroll: true });
   }
 
+  /** Counts from the cards as they stand in the DOM: a keyboard move runs ahead of the state. */
+  recount() {
+    for (const column of this.columns.values()) showCount(column, column.list.querySelectorAll(":scope > .card").length);
+  }
+
   cardFor(task) {
     let card = this.cards.get(task.id);
     if (!card) {
       card = h("li", { class: "card", "data-id": task.id, "data-testid": "card" });
       this.cards.set(task.id, card);
     }
-    if (card.dataset.version !== String(task.version) || card.dataset.members !== this.membersStamp()) {
+    // The comment count changes without a new version of the task.
+    const stamp = `${task.version}:${task.comment_count || 0}`;
+    if (card.dataset.version !== stamp || card.dataset.members !== this.membersStamp()) {
       fillCard(card, task, this.state);
-      card.dataset.version = String(task.version);
+      card.dataset.version = stamp;
       card.dataset.members = this.membersStamp();
     }
     card.classList.toggle("card-readonly", !this.state.canEdit);
@@ -113,6 +119,26 @@ export class ColumnsView {
   listFor(status) {
     return this.columns.get(status)?.list;
   }
+}
+
+const SVG = "http://www.w3.org/2000/svg";
+
+/** A small speech bubble drawn as SVG: emoji fonts are not everywhere (nor in CI's Chromium). */
+function speechBubble() {
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", "0 0 16 16");
+  svg.setAttribute("class", "icon");
+  svg.setAttribute("aria-hidden", "true");
+  const path = document.createElementNS(SVG, "path");
+  path.setAttribute("d", "M2 3.5A1.5 1.5 0 0 1 3.5 2h9A1.5 1.5 0 0 1 14 3.5v6a1.5 1.5 0 0 1-1.5 1.5H7l-3 3v-3h-.5A1.5 1.5 0 0 1 2 9.5z");
+  svg.append(path);
+  return svg;
+}
+
+function showCount(column, count) {
+  column.count.textContent = String(count);
+  column.count.setAttribute("aria-label", `${count} task${count === 1 ? "" : "s"}`);
+  column.empty.hidden = count > 0;
 }
 
 function move(list, card, before) {
@@ -150,6 +176,15 @@ function fillCard(card, task, state) {
     chips.push(h("span", { class: `chip prio prio-${task.priority}` }, PRIORITY_TEXT[task.priority]));
   }
   for (const label of task.labels) chips.push(h("span", { class: `chip label lc-${colourSlot(label)}` }, label));
+  if (task.description.trim()) {
+    chips.push(h("span", { class: "card-icon card-has-description", title: "Has a description", role: "img",
+                           "aria-label": "Has a description" }, "≡"));
+  }
+  if (task.comment_count) {
+    const words = `${task.comment_count} comment${task.comment_count === 1 ? "" : "s"}`;
+    chips.push(h("span", { class: "card-icon card-comments", title: words, role: "img", "aria-label": words,
+                           "data-testid": "comment-count" }, speechBubble(), String(task.comment_count)));
+  }
   if (task.due_at) {
     const overdue = isOverdue(task.due_at) && task.status !== "done";
     chips.push(h("span", { class: `due${overdue ? " due-overdue" : ""}`, title: overdue ? "Overdue" : "Due date" },

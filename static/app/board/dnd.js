@@ -9,12 +9,13 @@ const DRAG_THRESHOLD_PX = 6;
 const EDGE_SCROLL_PX = 48;
 
 export class DragAndDrop {
-  constructor(root, scroller, { enabled, onDrop, onSettle }) {
+  constructor(root, scroller, { enabled, onDrop, onSettle, onShift }) {
     this.root = root;
     this.scroller = scroller;
     this.enabled = enabled;
     this.onDrop = onDrop;
     this.onSettle = onSettle; // a move ended, dropped or not: held renders may run
+    this.onShift = onShift; // a card moved in the DOM ahead of the state (column counts)
     this.pointer = null; // {card, x, y, dragging, ghost, placeholder, dx, dy}
     this.grabbed = null; // {card, origin}
     this.movingFocus = false;
@@ -112,6 +113,7 @@ export class DragAndDrop {
       return;
     }
     drag.placeholder.replaceWith(drag.card);
+    this.onShift?.();
     this.finishPointer();
     // The click that follows this pointerup must not open the task.
     const swallow = (event) => { event.stopPropagation(); event.preventDefault(); };
@@ -126,6 +128,7 @@ export class DragAndDrop {
     if (drag.dragging) {
       drag.placeholder.remove();
       drag.origin.list.insertBefore(drag.card, drag.origin.next);
+      this.onShift?.();
     }
     this.finishPointer();
   }
@@ -191,6 +194,7 @@ export class DragAndDrop {
     card.querySelector(".card-grip").focus();
     card.scrollIntoView({ block: "nearest", inline: "nearest" });
     this.movingFocus = false;
+    this.onShift?.();
     const position = [...list.children].indexOf(card) + 1;
     announce(`${columnLabel(list.dataset.status)}, position ${position} of ${list.children.length}.`);
   }

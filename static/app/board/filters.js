@@ -22,17 +22,35 @@ export function isFiltering(values) {
   return KEYS.some((key) => values[key]);
 }
 
-/** Does a task pass the filters? Search matches title, description and labels, every word. */
+/** The words of a text as search compares them: runs of letters and digits, lower case,
+ * accents removed (SQLite's unicode61 tokenizer with remove_diacritics, MongoDB's \w). */
+export function searchWords(text) {
+  return (text || "").normalize("NFD").replace(/\p{M}/gu, "").toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+}
+
+/** Does some word of `text` start with `prefix` (already one search word)? */
+export function startsAWord(text, prefix) {
+  return searchWords(text).some((word) => word.startsWith(searchWords(prefix)[0] || ""));
+}
+
+/** The API's search rule (GET /boards/{id}/tasks?q=), so a view filtered here and a list
+ * asked of the server agree: title and description, every word whole but the last, which
+ * may be the start of a word ("ship ann" finds "Ship the announcement"). */
+export function textMatches(task, q) {
+  const wanted = searchWords(q);
+  if (!wanted.length) return true;
+  const words = new Set(searchWords(`${task.title} ${task.description}`));
+  const last = wanted.pop();
+  return wanted.every((word) => words.has(word)) && [...words].some((word) => word.startsWith(last));
+}
+
+/** Does a task pass the filters? */
 export function taskMatches(task, values, meId) {
   if (values.status && task.status !== values.status) return false;
   if (values.label && !task.labels.includes(values.label)) return false;
   if (values.assignee && !task.assignees.includes(values.assignee)) return false;
   if (values.mine && !task.assignees.includes(meId)) return false;
-  if (values.q) {
-    const haystack = `${task.title}\n${task.description}\n${task.labels.join(" ")}`.toLowerCase();
-    return values.q.toLowerCase().split(/\s+/).filter(Boolean).every((word) => haystack.includes(word));
-  }
-  return true;
+  return !values.q || textMatches(task, values.q);
 }
 
 function select(label, name, testId) {

@@ -2,11 +2,10 @@
 // shown only as my role allows (the server checks again; this only avoids dead buttons).
 
 import { api } from "../api.js";
-import { avatar, h, uid } from "../dom.js";
+import { avatar, confirmInPlace, h, uid } from "../dom.js";
 import { toast } from "../toast.js";
 
 const ROLE_TEXT = { owner: "Owner", admin: "Admin", editor: "Editor", viewer: "Viewer" };
-const CONFIRM_MS = 4000;
 
 export class MembersPanel {
   constructor({ state, onChanged, onLeft }) {
@@ -45,7 +44,7 @@ export class MembersPanel {
       select.addEventListener("change", () => this.changeRole(member, select));
       const remove = h("button", { type: "button", class: "btn btn-ghost btn-small", "aria-label": `Remove ${member.name}` },
         "Remove");
-      remove.addEventListener("click", () => this.confirmThen(remove, () => this.remove(member)));
+      remove.addEventListener("click", () => confirmInPlace(remove, () => this.remove(member)));
       control = h("div", { class: "member-controls" },
         h("label", { class: "visually-hidden", for: id }, `Role for ${member.name}`), select, remove);
     } else {
@@ -54,7 +53,7 @@ export class MembersPanel {
         const soleOwner = member.role === "owner" && [...this.state.members.values()].filter((m) => m.role === "owner").length < 2;
         leave.disabled = soleOwner;
         if (soleOwner) leave.title = "Make someone else an owner before leaving.";
-        leave.addEventListener("click", () => this.confirmThen(leave, () => this.leave()));
+        leave.addEventListener("click", () => confirmInPlace(leave, () => this.leave()));
       }
       control = h("div", { class: "member-controls" }, h("span", { class: `role-badge role-${member.role}` }, ROLE_TEXT[member.role]), leave);
     }
@@ -89,21 +88,6 @@ export class MembersPanel {
       }
     });
     return form;
-  }
-
-  /** Destructive buttons ask once more in place instead of a modal confirm(). */
-  confirmThen(button, action) {
-    if (button.dataset.armed) return action();
-    const text = button.textContent;
-    button.dataset.armed = "1";
-    button.textContent = "Confirm";
-    button.classList.add("btn-danger");
-    setTimeout(() => {
-      delete button.dataset.armed;
-      button.textContent = text;
-      button.classList.remove("btn-danger");
-    }, CONFIRM_MS);
-    return undefined;
   }
 
   async changeRole(member, select) {

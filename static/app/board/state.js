@@ -70,16 +70,27 @@ export class BoardState {
     if (known && known.version === task.version && known.position === task.position && known.status === task.status) {
       return false;
     }
-    this.tasks.set(task.id, task);
+    // Only the board's task list counts comments; events and write answers leave the count
+    // out, and the comment events keep the one we have up to date.
+    const comments = task.comment_count ?? known?.comment_count ?? 0;
+    this.tasks.set(task.id, { ...task, comment_count: comments });
+    return true;
+  }
+
+  /** A comment added (+1) or deleted (-1) on a task; true if the board has that task. */
+  countComment(taskId, step) {
+    const task = this.tasks.get(taskId);
+    if (!task) return false;
+    this.tasks.set(taskId, { ...task, comment_count: Math.max(0, (task.comment_count || 0) + step) });
     return true;
   }
 
   /**
    * Apply one `event` message (already checked to be the next seq). Returns what changed:
-   * {task, removedTask, members, board, lostAccess}.
+   * {task, removedTask, comments (the task whose count changed), members, board, lostAccess}.
    */
   apply(message) {
-    const change = { task: null, removedTask: null, members: false, board: false, lostAccess: false };
+    const change = { task: null, removedTask: null, comments: null, members: false, board: false, lostAccess: false };
     const { data } = message;
     this.seq = Math.max(this.seq, message.seq);
     switch (message.event) {
@@ -87,6 +98,10 @@ export class BoardState {
       case "task.updated":
       case "task.moved":
         if (data.board_id === this.board.id && this.upsertTask(data)) change.task = data.id;
+        break;
+      case "comment.created":
+      case "comment.deleted":
+        if (this.countComment(data.task_id, message.event === "comment.created" ? 1 : -1)) change.comments = data.task_id;
         break;
       case "task.deleted":
         if (this.tasks.delete(data.id)) change.removedTask = data.id;

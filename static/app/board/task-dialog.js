@@ -3,6 +3,8 @@
 
 import { api } from "../api.js";
 import { columnLabel, dueDateInputValue, formatDueDate, h, uid } from "../dom.js";
+import { CommentThread } from "./comments.js";
+import { TaskHistory } from "./history.js";
 import { PRIORITIES } from "./state.js";
 
 const FIELDS = ["title", "description", "status", "priority", "due_at", "labels", "assignees"];
@@ -33,6 +35,9 @@ export class TaskDialog {
     this.onSaved = onSaved;
     this.onDeleted = onDeleted;
     this.task = null;
+    this.changedBy = null; // {version, name}: who made the live change that a 409 will be about
+    this.thread = new CommentThread({ state });
+    this.history = new TaskHistory({ state });
     this.build();
   }
 
@@ -67,10 +72,15 @@ export class TaskDialog {
     this.element = h("dialog", { class: "dialog task-dialog", "aria-labelledby": this.heading.id, "data-testid": "task-dialog" },
       h("div", { class: "dialog-head" }, this.heading,
         h("button", { type: "button", class: "btn-icon", "aria-label": "Close", onclick: () => this.close() }, "×")),
-      this.form);
+      h("div", { class: "task-body" }, this.form,
+        this.extras = h("div", { class: "task-extras" }, this.thread.element, this.history.element)));
     this.form.addEventListener("submit", (event) => { event.preventDefault(); this.save(); });
     this.deleteButton.addEventListener("click", () => this.showConfirm(true));
-    this.element.addEventListener("close", () => { this.task = null; });
+    this.element.addEventListener("close", () => {
+      this.task = null;
+      this.thread.close();
+      this.history.close();
+    });
   }
 
   get openTaskId() {
@@ -87,7 +97,10 @@ export class TaskDialog {
     const task = this.state.tasks.get(taskId);
     if (!task) return;
     this.task = task;
+    this.changedBy = null;
     this.show(task, this.state.canEdit ? "Edit task" : "Task");
+    this.thread.open(taskId);
+    this.history.open(taskId);
   }
 
   show(values, heading) {
@@ -100,6 +113,7 @@ export class TaskDialog {
     this.deleteButton.hidden = !editable || !this.task;
     for (const node of [this.notice, this.error, this.conflict, this.confirmRow]) node.hidden = true;
     this.saveButton.disabled = false;
+    this.extras.hidden = !this.task;
     if (!this.element.open) this.element.showModal();
     this.title.focus();
   }
@@ -207,8 +221,9 @@ export class TaskDialog {
       this.title.focus();
     });
     // replaceChildren would print a null; h() skips it, so build the parts with a filter.
+    const who = this.changedBy?.version === current.version ? this.changedBy.name : "Someone else";
     this.conflict.replaceChildren(...[
-      h("h3", {}, "Someone else saved this task first"),
+      h("h3", {}, `${who} saved this task first`),
       h("p", {}, "You both changed the fields below. Keep your version, or use theirs and carry on editing."),
       h("div", { class: "table-scroll" }, h("table", { class: "conflict-table" },
         h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Field"), h("th", { scope: "col" }, "Theirs"),
@@ -247,12 +262,20 @@ export class TaskDialog {
     }
   }
 
-  /** A live event touched the task being edited. */
-  noteLiveChange(taskId, deleted) {
+  /** A live board event: comments and history of the open task follow it. */
+  receive(message) {
+    if (!this.openTaskId) return;
+    this.thread.receive(message);
+    this.history.receive(message);
+  }
+
+  /** A live event by someone else touched the task being edited (`who`: their name). */
+  noteLiveChange(taskId, deleted, who = "Someone else", version = null) {
     if (this.openTaskId !== taskId || !this.conflict.hidden) return;
+    this.changedBy = { version, name: who };
     this.notice.textContent = deleted
-      ? "Someone else deleted this task."
-      : "Someone else just changed this task. Saving will ask which version to keep.";
+      ? `${who} deleted this task.`
+      : `${who} just changed this task. Saving will ask which version to keep.`;
     this.notice.hidden = false;
     if (deleted) this.saveButton.disabled = true;
   }

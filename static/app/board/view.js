@@ -77,6 +77,7 @@ class BoardView {
     this.dnd = new DragAndDrop(this.columns.element, scroller, {
       enabled: () => this.state.canEdit, onDrop: (...move) => this.moveTask(...move),
       onSettle: () => { if (this.renderHeld) this.scheduleRender(); },
+      onShift: () => this.columns.recount(),
     });
     this.dialog = new TaskDialog({
       state: this.state,
@@ -219,12 +220,14 @@ class BoardView {
     this.activity.add(message); // first: describing a removal needs the member's name
     const change = this.state.apply(message);
     if (change.lostAccess) return this.showNotFound("removed");
+    this.dialog.receive(message);
     const byOther = message.actor !== this.state.me.id;
+    const who = this.state.members.get(message.actor)?.name || "Someone else";
     if (change.task && byOther) {
       this.flashes.add(change.task);
-      this.dialog.noteLiveChange(change.task, false);
+      this.dialog.noteLiveChange(change.task, false, who, message.data.version);
     }
-    if (change.removedTask && byOther) this.dialog.noteLiveChange(change.removedTask, true);
+    if (change.removedTask && byOther) this.dialog.noteLiveChange(change.removedTask, true, who);
     if (change.members || change.board) this.renderAll();
     else this.scheduleRender();
     return undefined;
