@@ -1,12 +1,12 @@
 // The boards you are a member of, and a form to create one.
 
 import { api, listAll } from "./api.js";
-import { clear, columnLabel, h } from "./dom.js";
+import { announce, clear, columnLabel, flash, h } from "./dom.js";
 import { navigate } from "./router.js";
 import { toast } from "./toast.js";
 
 function boardCard(board) {
-  return h("li", { class: "board-tile" },
+  return h("li", { class: "board-tile", "data-id": board.id, "data-testid": "board-tile" },
     h("a", { href: `/boards/${board.id}`, "data-link": true, class: "board-tile-link" },
       h("span", { class: "board-tile-name" }, board.name),
       board.description ? h("span", { class: "board-tile-desc" }, board.description) : null,
@@ -15,7 +15,7 @@ function boardCard(board) {
         h("span", {}, board.columns.map(columnLabel).join(" · ")))));
 }
 
-export function mountBoardsView(container) {
+export function mountBoardsView(container, live) {
   document.title = "Boards · Taskwire";
   const list = h("ul", { class: "board-grid", "aria-label": "Your boards", "aria-busy": "true" });
   const name = h("input", { class: "input", id: "new-board-name", name: "name", required: true, maxlength: 200,
@@ -41,12 +41,26 @@ export function mountBoardsView(container) {
   container.append(h("section", { class: "page boards-page" },
     h("div", { class: "page-head" }, h("h1", {}, "Your boards")), form, list));
 
-  listAll("/boards").then((boards) => {
+  let shown = null; // ids on screen; null before the first list
+  const load = () => listAll("/boards").then((boards) => {
     if (!alive) return;
+    const fresh = shown ? boards.filter((board) => !shown.has(board.id)) : [];
+    shown = new Set(boards.map((board) => board.id));
     clear(list).removeAttribute("aria-busy");
     if (!boards.length) list.append(h("li", { class: "muted" }, "No boards yet: create one above."));
     for (const board of boards) list.append(boardCard(board));
+    for (const board of fresh) {
+      flash(list.querySelector(`[data-id="${CSS.escape(board.id)}"] .board-tile-link`), "card-flash");
+      announce(`You were added to ${board.name}.`);
+    }
   }).catch((error) => alive && toast(error.message, "error"));
+  load();
+  // Being added to a board is a notification on the socket the bell keeps open; the list is
+  // read again then, and after a reconnect (notifications.subscribed) for what was missed.
+  const stop = live.listen((message) => {
+    if ((message.type === "notification" && message.notification?.type === "member.added")
+        || (message.type === "notifications.subscribed" && shown)) load();
+  });
 
-  return () => { alive = false; };
+  return () => { alive = false; stop(); };
 }

@@ -57,6 +57,12 @@ export class LiveClient {
     };
   }
 
+  /** See every server message without subscribing to anything (the boards list hears the
+   * notifications the bell subscribed to). Returns `stop()`. */
+  listen(receive) {
+    return this.join({ subscribe: () => null, unsubscribe: () => null, receive });
+  }
+
   /** Calls `listener(status)` now and on every change; returns a function that stops it. */
   onStatus(listener) {
     this.statusListeners.add(listener);
@@ -133,7 +139,7 @@ export class LiveClient {
   }
 
   send(message) {
-    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
+    if (message && this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
   }
 
   /** Any frame proves the link alive; silence for a ping interval sends a ping, and no

@@ -8,6 +8,7 @@ import { LiveClient } from "./live.js";
 import { NotificationBell } from "./notifications/bell.js";
 import { currentRoute, navigate, startRouter } from "./router.js";
 import * as session from "./session.js";
+import { themeToggle } from "./theme.js";
 import { mountAuthView } from "./auth-view.js";
 import { mountBoardsView } from "./boards-view.js";
 import { mountBoardView } from "./board/view.js";
@@ -16,6 +17,7 @@ configureAuth({ token: session.getAccessToken, refresh: session.refresh });
 
 const main = document.getElementById("main");
 const accountNav = document.getElementById("account-nav");
+accountNav.before(themeToggle());
 let unmount = null;
 let firstRender = true;
 let account = null; // {user, live, bell} while signed in
@@ -60,7 +62,7 @@ function render(route) {
   } else if (route.name === "board") {
     unmount = mountBoardView(main, route.params.boardId, account.live);
   } else if (route.name === "boards") {
-    unmount = mountBoardsView(main);
+    unmount = mountBoardsView(main, account.live);
   } else {
     document.title = "Not found · Taskwire";
     main.append(h("section", { class: "empty-state" }, h("h1", {}, "Page not found"),

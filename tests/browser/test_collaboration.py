@@ -27,10 +27,14 @@ async def test_a_conflicting_save_shows_their_version_and_can_keep_mine_or_use_t
     await page.get_by_role("button", name="Open task: Draft intro").click()
     await dialog.get_by_label("Title").fill("Draft the intro (Cora)")
     task = await rest.patch_task(dan, task, title="Intro draft (Dan)", priority="high")
-    await expect(dialog.get_by_role("status")).to_contain_text("Someone else just changed this task")
+    await expect(dialog.get_by_role("status")).to_contain_text("Dan just changed this task")  # named, not "someone"
     await dialog.get_by_role("button", name="Save").click()
     conflict = dialog.get_by_test_id("conflict")
-    await expect(conflict).to_contain_text("Someone else saved this task first")
+    await expect(conflict).to_contain_text("Dan saved this task first")
+    # The header's words are never broken inside ("Fiel/d"): each is one line high.
+    heights = await conflict.locator("thead th").evaluate_all("cells => cells.map((c) => c.clientHeight)")
+    line = await conflict.locator("thead th").first.evaluate("c => parseFloat(getComputedStyle(c).lineHeight) + 12.5")
+    assert all(height <= line for height in heights), heights
     await expect(conflict.get_by_role("row", name="Title")).to_contain_text("Intro draft (Dan)")
     await expect(conflict.get_by_role("row", name="Title")).to_contain_text("Draft the intro (Cora)")
     await expect(conflict.get_by_role("row")).to_have_count(2)  # the header and Title: only what both changed

@@ -8,10 +8,11 @@ const FLASH_CLASS = "card-flash";
 
 export class ColumnsView {
   /** @param {{state, onOpenTask: (id) => void, onAddTask: (column) => void}} options */
-  constructor({ state, onOpenTask, onAddTask }) {
+  constructor({ state, onOpenTask, onAddTask, onLoadMore }) {
     this.state = state;
     this.onOpenTask = onOpenTask;
     this.onAddTask = onAddTask;
+    this.onLoadMore = onLoadMore;
     this.cards = new Map();
     this.columns = new Map();
     this.element = h("div", { class: "columns", "data-testid": "columns" });
@@ -24,6 +25,8 @@ export class ColumnsView {
     if (card && !event.target.closest(".card-grip")) this.onOpenTask(card.dataset.id);
     const add = event.target.closest(".column-add");
     if (add) this.onAddTask(add.closest(".column").dataset.status);
+    const more = event.target.closest(".column-more");
+    if (more) this.onLoadMore(more.closest(".column").dataset.status);
   }
 
   ensureColumns(visibleColumns) {
@@ -51,10 +54,11 @@ export class ColumnsView {
                               title: `Add a task to ${label}` }, "+");
     const list = h("ol", { class: "card-list", "data-status": status, "aria-labelledby": titleId });
     const empty = h("p", { class: "column-empty" }, "No tasks");
+    const more = h("button", { type: "button", class: "btn btn-ghost btn-small column-more", hidden: true });
     const section = h("section", { class: "column", "data-status": status, "data-testid": `column-${status}` },
       h("header", { class: "column-head" }, h("h2", { class: "column-title", id: titleId }, label), count, add),
-      list, empty);
-    return { section, list, count, add, empty };
+      list, empty, more);
+    return { section, list, count, add, empty, more };
   }
 
   /** Reconcile the DOM with the state: `visible(task)` applies the filters. */
@@ -71,6 +75,9 @@ export class ColumnsView {
         if (at !== card) move(column.list, card, at || null);
       });
       while (column.list.children.length > tasks.length) column.list.lastElementChild.remove();
+      const remaining = this.state.remaining(status);
+      column.more.hidden = remaining === 0;
+      column.more.textContent = remaining ? `Show more (${remaining.toLocaleString()} not loaded)` : "Show more";
       showCount(column, tasks.length);
     }
     for (const [id, card] of this.cards) {
@@ -136,9 +143,11 @@ function speechBubble() {
 }
 
 function showCount(column, count) {
-  column.count.textContent = String(count);
-  column.count.setAttribute("aria-label", `${count} task${count === 1 ? "" : "s"}`);
-  column.empty.hidden = count > 0;
+  // "50+" while the column has pages not loaded yet.
+  const more = !column.more.hidden;
+  column.count.textContent = `${count}${more ? "+" : ""}`;
+  column.count.setAttribute("aria-label", `${count} task${count === 1 ? "" : "s"}${more ? " shown, more to load" : ""}`);
+  column.empty.hidden = count > 0 || more;
 }
 
 function move(list, card, before) {

@@ -126,8 +126,9 @@ export class FilterBar {
     fill(this.assignee.control, "Anyone", members.map((m) => [m.user_id, m.name]), this.values.assignee);
   }
 
-  showCount(shown, total) {
-    this.summary.textContent = isFiltering(this.values) ? `${shown} of ${total} tasks` : "";
+  /** `partial`: some columns have pages not loaded yet, which the filters have not seen. */
+  showCount(shown, total, partial = false) {
+    this.summary.textContent = isFiltering(this.values) ? `${shown} of ${total}${partial ? " loaded" : ""} tasks` : "";
   }
 }
 

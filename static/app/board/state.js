@@ -1,5 +1,7 @@
-// The open board held in memory: board, my role, members and every task. REST loads it;
-// WebSocket events are applied to it. Events carry whole records with a version, so
+// The open board held in memory: board, my role, members and the tasks loaded so far. Each
+// column is read in pages in position order (a large board is never read whole), so what
+// is loaded of a column is its head, up to the last task read (`more`); a live change
+// beyond that point is left for the next page. WebSocket events are applied to it. Events carry whole records with a version, so
 // applying one twice, or an older one after a newer REST read, changes nothing.
 
 const ROLE_RANK = { viewer: 0, editor: 1, admin: 2, owner: 3 };
@@ -19,16 +21,40 @@ export class BoardState {
     this.role = "viewer";
     this.members = new Map();
     this.tasks = new Map();
+    this.more = new Map(); // column -> {cursor, total, last}: what is not loaded yet
     this.seq = 0;
   }
 
   /** Adopt a full REST read (first load, or a resync after `reset`). */
-  load(board, members, tasks) {
+  load(board, members, pages) {
     this.board = board;
     this.role = board.role;
     this.seq = board.seq;
     this.members = new Map(members.map((member) => [member.user_id, member]));
-    this.tasks = new Map(tasks.map((task) => [task.id, task]));
+    this.tasks = new Map();
+    this.more = new Map();
+    for (const [column, page] of Object.entries(pages)) this.addPage(column, page);
+  }
+
+  /** One page of a column's tasks (GET /boards/{id}/tasks?status=…&sort=position). */
+  addPage(column, page) {
+    const last = page.items[page.items.length - 1];
+    if (page.next_cursor) this.more.set(column, { cursor: page.next_cursor, total: page.total, last });
+    else this.more.delete(column);
+    for (const task of page.items) this.upsertTask(task);
+  }
+
+  /** How many tasks of a column are not loaded yet (null: unknown). */
+  remaining(column) {
+    const more = this.more.get(column);
+    if (!more) return 0;
+    return more.total == null ? null : Math.max(0, more.total - this.tasksIn(column).length);
+  }
+
+  /** Is the task in the loaded head of its column? */
+  withinLoaded(task) {
+    const more = this.more.get(task.status);
+    return !more || comparePosition(task, more.last) <= 0;
   }
 
   get canEdit() {
@@ -63,10 +89,15 @@ export class BoardState {
     return [...labels].sort((a, b) => a.localeCompare(b));
   }
 
-  /** Keep the newer of two versions of a task; true when the stored one changed. */
-  upsertTask(task) {
+  /** Keep the newer of two versions of a task; true when the stored one changed. `mine`: my
+   * own write's answer, kept even beyond the loaded head (where I just put it). */
+  upsertTask(task, mine = false) {
     const known = this.tasks.get(task.id);
     if (known && known.version > task.version) return false;
+    if (!mine && !this.withinLoaded(task)) {
+      // Beyond the loaded part of its column: the page that reaches it will show it.
+      return this.tasks.delete(task.id);
+    }
     if (known && known.version === task.version && known.position === task.position && known.status === task.status) {
       return false;
     }

@@ -12,11 +12,13 @@ import { DragAndDrop } from "./dnd.js";
 import { FilterBar, filtersFromQuery, filtersToQuery, taskMatches } from "./filters.js";
 import { BoardHeader } from "./header.js";
 import { MembersPanel } from "./members.js";
+import { BoardShortcuts } from "./shortcuts.js";
 import { SidePanel } from "./side-panel.js";
 import { BoardState } from "./state.js";
 import { TaskDialog } from "./task-dialog.js";
 
 const FEED_SIZE = 50;
+const COLUMN_PAGE = 50; // tasks read per column at a time: a 10,000-task board opens as fast as a small one
 
 class BoardView {
   constructor(container, boardId, live) {
@@ -40,9 +42,9 @@ class BoardView {
       const board = (await listAll("/boards")).find((item) => item.id === this.boardId);
       if (!this.alive) return;
       if (!board) return this.showNotFound();
-      const { members, tasks, events } = await this.fetchContents(board);
+      const { members, pages, events } = await this.fetchContents(board);
       if (!this.alive) return;
-      this.state.load(board, members, tasks);
+      this.state.load(board, members, pages);
       this.build();
       this.activity.load(events);
       this.renderAll();
@@ -58,12 +60,36 @@ class BoardView {
 
   async fetchContents(board) {
     const base = `/boards/${board.id}`;
-    const [members, tasks, events] = await Promise.all([
+    const [members, events, ...firstPages] = await Promise.all([
       api("GET", `${base}/members`),
-      listAll(`${base}/tasks`, { sort: "position" }),
       api("GET", `${base}/events`, { query: { after: Math.max(0, board.seq - FEED_SIZE), limit: FEED_SIZE } }),
+      ...board.columns.map((column) => this.fetchPage(column)),
     ]);
-    return { members: members.items, tasks, events: events.items };
+    const pages = Object.fromEntries(board.columns.map((column, index) => [column, firstPages[index]]));
+    return { members: members.items, pages, events: events.items };
+  }
+
+  fetchPage(column, cursor = null) {
+    return api("GET", `/boards/${this.boardId}/tasks`,
+               { query: { status: column, sort: "position", limit: COLUMN_PAGE, include_total: true, cursor } });
+  }
+
+  /** The next page of one column ("Show more"). */
+  async loadMore(column) {
+    const more = this.state.more.get(column);
+    if (!more || this.loadingMore?.has(column)) return;
+    this.loadingMore = this.loadingMore || new Set();
+    this.loadingMore.add(column);
+    try {
+      const page = await this.fetchPage(column, more.cursor);
+      if (!this.alive || this.state.more.get(column) !== more) return; // a resync started over
+      this.state.addPage(column, page);
+      this.scheduleRender();
+    } catch (error) {
+      toast(`Couldn't load more tasks: ${error.message}`, "error");
+    } finally {
+      this.loadingMore.delete(column);
+    }
   }
 
   build() {
@@ -72,6 +98,7 @@ class BoardView {
     this.filters.set(filtersFromQuery(currentRoute().query));
     this.columns = new ColumnsView({
       state: this.state, onOpenTask: (id) => this.dialog.open(id), onAddTask: (column) => this.dialog.openNew(column),
+      onLoadMore: (column) => this.loadMore(column),
     });
     const scroller = h("div", { class: "columns-scroller" }, this.columns.element);
     this.dnd = new DragAndDrop(this.columns.element, scroller, {
@@ -81,7 +108,7 @@ class BoardView {
     });
     this.dialog = new TaskDialog({
       state: this.state,
-      onSaved: (task) => { this.state.upsertTask(task); this.scheduleRender(); },
+      onSaved: (task) => { this.state.upsertTask(task, true); this.scheduleRender(); },
       onDeleted: (id) => { this.state.tasks.delete(id); this.scheduleRender(); },
     });
     this.activity = new ActivityFeed({ state: this.state });
@@ -96,6 +123,14 @@ class BoardView {
         "To move a task with the keyboard, press Space on its move button, use the arrow keys, then Enter to drop or Escape to cancel."),
       this.dialog.element));
     this.header.name.id = "board-title";
+    this.shortcuts = new BoardShortcuts({
+      focusSearch: () => this.filters.search.focus(),
+      newTask: () => { if (this.state.canEdit) this.dialog.openNew(this.visibleColumns()[0]); },
+    });
+    this.container.querySelector(".board-page").append(this.shortcuts.element);
+    this.header.element.querySelector(".board-head-end").prepend(h("button", {
+      type: "button", class: "btn-icon", "aria-label": "Keyboard shortcuts", title: "Keyboard shortcuts (?)",
+      onclick: () => this.shortcuts.element.showModal() }, "?"));
   }
 
   visibleColumns() {
@@ -136,14 +171,14 @@ class BoardView {
     this.filters.setOptions({ columns: this.state.board.columns, labels: this.state.labels(),
                               members: [...this.state.members.values()] });
     const all = [...this.state.tasks.values()];
-    this.filters.showCount(all.filter(visible).length, all.length);
+    this.filters.showCount(all.filter(visible).length, all.length, this.state.more.size > 0);
   }
 
   async moveTask(taskId, status, before, after) {
     this.moving += 1;
     try {
       const task = await api("POST", `/tasks/${taskId}/move`, { body: { status, before, after } });
-      this.state.upsertTask(task);
+      this.state.upsertTask(task, true);
     } catch (error) {
       toast(`Couldn't move the task: ${error.message}`, "error");
     } finally {
@@ -157,8 +192,15 @@ class BoardView {
     const taskId = currentRoute().query.get("task");
     if (!taskId) return;
     replaceQuery(filtersToQuery(this.filters.values)); // opened once, not again on reload
-    if (this.state.tasks.has(taskId)) this.dialog.open(taskId);
-    else toast("That task no longer exists.");
+    if (this.state.tasks.has(taskId)) return this.dialog.open(taskId);
+    // Not in the pages loaded so far: ask for it (a 404 is only the board-membership check's
+    // second line, as the board is mine; the task may be gone, though).
+    return api("GET", `/tasks/${taskId}`).then((task) => {
+      if (!this.alive || task.board_id !== this.boardId) return;
+      this.state.upsertTask(task, true);
+      this.scheduleRender();
+      this.dialog.open(taskId);
+    }).catch(() => toast("That task no longer exists."));
   }
 
   // -- live ------------------------------------------------------------------------------
@@ -240,9 +282,9 @@ class BoardView {
     this.resyncing = true;
     try {
       const board = await api("GET", `/boards/${this.boardId}`);
-      const { members, tasks, events } = await this.fetchContents(board);
+      const { members, pages, events } = await this.fetchContents(board);
       if (!this.alive) return;
-      this.state.load(board, members, tasks);
+      this.state.load(board, members, pages);
       this.activity.load(events);
       const later = this.buffered.filter((message) => message.seq > this.state.seq).sort((a, b) => a.seq - b.seq);
       this.buffered = [];
@@ -277,6 +319,7 @@ class BoardView {
     this.alive = false;
     this.stopLive();
     this.dnd?.destroy();
+    this.shortcuts?.destroy();
     this.activity?.destroy();
     this.dialog?.close();
   }
