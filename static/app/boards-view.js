@@ -56,10 +56,14 @@ export function mountBoardsView(container, live) {
   }).catch((error) => alive && toast(error.message, "error"));
   load();
   // Being added to a board is a notification on the socket the bell keeps open; the list is
-  // read again then, and after a reconnect (notifications.subscribed) for what was missed.
+  // read again then, and after a reconnect (notifications.subscribed) for what was missed,
+  // but not on the socket's first connect: the read above is as new as that.
+  let firstConnect = live.status !== "live";
   const stop = live.listen((message) => {
-    if ((message.type === "notification" && message.notification?.type === "member.added")
-        || (message.type === "notifications.subscribed" && shown)) load();
+    if (message.type === "notification" && message.notification?.type === "member.added") load();
+    if (message.type !== "notifications.subscribed") return;
+    if (firstConnect) firstConnect = false;
+    else load();
   });
 
   return () => { alive = false; stop(); };
