@@ -230,7 +230,7 @@ async def test_a_boards_task_list_counts_each_tasks_comments(api: Api) -> None:
     owner = await api.register()
     board = (await api.board(owner))["id"]
     task = await api.task(owner, board, "Talked about")
-    quiet = await api.task(owner, board, "Quiet")
+    await api.task(owner, board, "Quiet")
     await comment(api, owner, task["id"])
     removed = await comment(api, owner, task["id"])
     await comment(api, owner, task["id"])

@@ -6,6 +6,7 @@ boards list that is live, and a long column read in pages."""
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -133,7 +134,7 @@ async def test_avatars_do_not_cover_each_other_and_a_long_label_does_not_widen_t
     avatars = card(page, "Pair on it").locator(".avatar")
     await expect(avatars).to_have_count(3)
     boxes = [await avatars.nth(i).bounding_box() for i in range(3)]
-    for left, right in zip(boxes, boxes[1:]):
+    for left, right in itertools.pairwise(boxes):
         assert left["x"] + left["width"] <= right["x"] + 0.5 or right["x"] + right["width"] <= left["x"] + 0.5
 
     bar = page.locator(".filter-bar")
