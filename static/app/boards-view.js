@@ -5,6 +5,8 @@ import { announce, clear, columnLabel, flash, h } from "./dom.js";
 import { navigate } from "./router.js";
 import { toast } from "./toast.js";
 
+const RECONNECT_READ_DELAY_MS = 1500;
+
 function boardCard(board) {
   return h("li", { class: "board-tile", "data-id": board.id, "data-testid": "board-tile" },
     h("a", { href: `/boards/${board.id}`, "data-link": true, class: "board-tile-link" },
@@ -57,14 +59,20 @@ export function mountBoardsView(container, live) {
   load();
   // Being added to a board is a notification on the socket the bell keeps open; the list is
   // read again then, and after a reconnect (notifications.subscribed) for what was missed,
-  // but not on the socket's first connect: the read above is as new as that.
+  // but not on the socket's first connect: the read above is as new as that. A reconnect's
+  // read waits a moment: a sign-out also reconnects the socket just before this view goes,
+  // and a read with the revoked token would only fail.
   let firstConnect = live.status !== "live";
+  let later = null;
   const stop = live.listen((message) => {
     if (message.type === "notification" && message.notification?.type === "member.added") load();
     if (message.type !== "notifications.subscribed") return;
     if (firstConnect) firstConnect = false;
-    else load();
+    else {
+      clearTimeout(later);
+      later = setTimeout(load, RECONNECT_READ_DELAY_MS);
+    }
   });
 
-  return () => { alive = false; stop(); };
+  return () => { alive = false; clearTimeout(later); stop(); };
 }

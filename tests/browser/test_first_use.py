@@ -45,6 +45,20 @@ async def test_folding_the_side_panel_fits_four_columns_in_1280_px_and_is_rememb
     await expect(page.get_by_test_id("activity")).to_be_visible()
 
 
+async def test_a_click_anywhere_on_a_card_opens_it_but_its_handle_does_not(people, rest) -> None:
+    ada = await rest.register("Ada")
+    board = await rest.board(ada, "Clicks")
+    await rest.task(ada, board["id"], "Label me", labels=["somewhere"])
+    page = await people.page("ada")
+    await open_board(page, ada, board["id"])
+    dialog = page.get_by_test_id("task-dialog")
+    await card(page, "Label me").get_by_text("somewhere").click()  # the label chip, not the title
+    await expect(dialog.get_by_label("Title")).to_have_value("Label me")
+    await dialog.get_by_role("button", name="Cancel").click()
+    await page.get_by_role("button", name="Move task: Label me").click()
+    await expect(dialog).to_be_hidden()
+
+
 async def test_keyboard_shortcuts_search_new_task_and_the_list(people, rest) -> None:
     ada = await rest.register("Ada")
     board = await rest.board(ada, "Keys")
