@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import sqlite3
 
 import pytest
 
 from app.domain.clock import now
 from app.domain.ids import new_id
 from app.domain.models import Comment, Role
+from app.store import sqlite_events
 from app.store.base import AlreadyMember, NotFound, Store, VersionConflict
+from app.store.sqlite_schema import apply_migrations
 from tests.store.conftest import Make
 
 
@@ -147,3 +150,14 @@ async def test_a_tasks_events_stay_on_their_board(store: Store, make: Make) -> N
     task = await make.task(board)
 
     assert await store.list_events(elsewhere.id, 0, 100, task_id=task.id) == []
+
+
+def test_sqlite_reads_a_tasks_history_through_its_index_not_the_whole_log() -> None:
+    conn = sqlite3.connect(":memory:")
+    apply_migrations(conn)
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    sqlite_events.list_events(conn, "board", 0, 10, task_id="task")
+    [query] = [s for s in statements if s.startswith("SELECT")]
+    plan = " ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + query))
+    assert "USING INDEX events_task" in plan, plan
