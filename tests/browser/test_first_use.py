@@ -12,6 +12,7 @@ import re
 import pytest
 from playwright.async_api import expect
 
+from tests.browser.server import REPO_ROOT
 from tests.browser.support import card, column, open_board, sign_in
 
 pytestmark = pytest.mark.browser
@@ -161,8 +162,13 @@ async def test_avatars_do_not_cover_each_other_and_a_long_label_does_not_widen_t
 
 async def test_dark_mode_follows_the_system_until_the_toggle_picks_one(people, rest) -> None:
     ada = await rest.register("Ada")
+    board = await rest.board(ada, "Night shift")
+    await rest.task(ada, board["id"], "Check the alerts", labels=["ops"], priority="high", description="Pager first.")
+    await rest.task(ada, board["id"], "Rotate the keys", status="in_progress", assignees=[ada.id])
     page = await people.page("ada", color_scheme="dark")
-    await sign_in(page, ada)
+    await open_board(page, ada, board["id"])
+    await expect(card(page, "Rotate the keys")).to_be_visible()
+    await page.screenshot(path=str(REPO_ROOT / "docs" / "screenshots" / "board-dark.png"))
 
     def background():
         return page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
