@@ -231,6 +231,9 @@ class TaskList(ResponseModel):
     items: list[TaskOut]
     next_cursor: str | None
     total: int | None = None
+    comment_counts: dict[str, int] = Field(default_factory=dict, description=(
+        "How many comments each listed task has, by task id. Beside the tasks, not in them: a task "
+        "is the same object in every answer and event, and a comment does not change its task."))
 
 
 class ErrorDetail(ResponseModel):

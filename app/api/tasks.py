@@ -62,8 +62,8 @@ async def list_tasks(board_id: str, query_args: TaskListQuery) -> Response:
         last = page.items[-1]
         next_cursor = encode_cursor(kind, [task_sort_key(last, query_args.sort), last.id])
     counts = await _tasks().comment_counts(page.items)
-    items = [{**task_view(task), "comment_count": counts.get(task.id, 0)} for task in page.items]
-    body: dict = {"items": items, "next_cursor": next_cursor}
+    body: dict = {"items": [task_view(task) for task in page.items], "next_cursor": next_cursor,
+                  "comment_counts": {task.id: counts.get(task.id, 0) for task in page.items}}
     if query_args.include_total:
         body["total"] = page.total
     return json_response(body)

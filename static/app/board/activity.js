@@ -48,6 +48,14 @@ export function describe(event, state) {
   }
 }
 
+/** One line of a feed: who, what (`text`), when. The board's feed and a task's history. */
+export function activityItem(event, text, state) {
+  return h("li", { class: "activity-item" },
+    avatar({ id: event.actor, name: state.members.get(event.actor)?.name || "?" }, "avatar-small"),
+    h("p", { class: "activity-text" }, text, h("span", { class: "activity-sep" }, ", "),
+      h("time", { datetime: event.at, title: new Date(event.at).toLocaleString() }, timeAgo(event.at))));
+}
+
 export class ActivityFeed {
   constructor({ state }) {
     this.state = state;
@@ -81,10 +89,7 @@ export class ActivityFeed {
       this.list.replaceChildren(h("li", { class: "muted small" }, "Nothing has happened here yet."));
       return;
     }
-    this.list.replaceChildren(...this.items.map((item) => h("li", { class: "activity-item" },
-      avatar({ id: item.actor, name: this.state.members.get(item.actor)?.name || "?" }, "avatar-small"),
-      h("p", { class: "activity-text" }, item.text, h("span", { class: "activity-sep" }, ", "),
-        h("time", { datetime: item.at, title: new Date(item.at).toLocaleString() }, timeAgo(item.at))))));
+    this.list.replaceChildren(...this.items.map((item) => activityItem(item, item.text, this.state)));
   }
 
   destroy() {

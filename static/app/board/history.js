@@ -3,8 +3,8 @@
 // extended by live events while the dialog is open. Loaded when first unfolded.
 
 import { api } from "../api.js";
-import { avatar, h, timeAgo, uid } from "../dom.js";
-import { describe, normalise } from "./activity.js";
+import { h, uid } from "../dom.js";
+import { activityItem, describe, normalise } from "./activity.js";
 
 const PAGE = 200;
 
@@ -90,9 +90,6 @@ export class TaskHistory {
       this.list.replaceChildren(h("li", { class: "muted small" }, "Nothing recorded yet."));
       return;
     }
-    this.list.replaceChildren(...this.items.map((event) => h("li", { class: "activity-item" },
-      avatar({ id: event.actor, name: this.state.members.get(event.actor)?.name || "?" }, "avatar-small"),
-      h("p", { class: "activity-text" }, describe(event, this.state), h("span", { class: "activity-sep" }, ", "),
-        h("time", { datetime: event.at, title: new Date(event.at).toLocaleString() }, timeAgo(event.at))))));
+    this.list.replaceChildren(...this.items.map((event) => activityItem(event, describe(event, this.state), this.state)));
   }
 }

@@ -41,7 +41,10 @@ export class BoardState {
     const last = page.items[page.items.length - 1];
     if (page.next_cursor) this.more.set(column, { cursor: page.next_cursor, total: page.total, last });
     else this.more.delete(column);
-    for (const task of page.items) this.upsertTask(task);
+    // Comment counts come beside the tasks (a comment does not change its task); kept on the
+    // task in memory only, where the comment events keep them up to date.
+    const counts = page.comment_counts || {};
+    for (const task of page.items) this.upsertTask({ ...task, comment_count: counts[task.id] ?? 0 });
   }
 
   /** How many tasks of a column are not loaded yet (null: unknown). */
@@ -101,8 +104,8 @@ export class BoardState {
     if (known && known.version === task.version && known.position === task.position && known.status === task.status) {
       return false;
     }
-    // Only the board's task list counts comments; events and write answers leave the count
-    // out, and the comment events keep the one we have up to date.
+    // Only the board's task list counts comments (addPage); events and write answers carry
+    // none, and the comment events keep the one we have up to date.
     const comments = task.comment_count ?? known?.comment_count ?? 0;
     this.tasks.set(task.id, { ...task, comment_count: comments });
     return true;
