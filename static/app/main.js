@@ -39,6 +39,9 @@ function syncAccount(user) {
   const signOut = h("button", { type: "button", class: "btn btn-ghost btn-small", "data-testid": "sign-out" }, "Sign out");
   signOut.addEventListener("click", async () => {
     signOut.disabled = true;
+    // The socket goes first: the server ends it with the session, and a reconnect racing
+    // the revocation would subscribe and then fetch with a token about to be refused.
+    live.stop();
     await session.signOut();
     navigate("/signin");
   });
