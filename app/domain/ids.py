@@ -18,3 +18,16 @@ def new_id() -> str:
         chars.append(_ALPHABET[value & 31])
         value >>= 5
     return "".join(reversed(chars))
+
+
+def new_id_after(previous: str) -> str:
+    """A new id above ``previous``. Plain ids made within one millisecond are not ordered;
+    where id order must be creation order, make each id with the one before it."""
+    candidate = new_id()
+    if candidate > previous:
+        return candidate
+    value = 0
+    for char in previous:
+        value = value * 32 + _ALPHABET.index(char)
+    value += 1
+    return "".join(_ALPHABET[(value >> (5 * shift)) & 31] for shift in reversed(range(26)))

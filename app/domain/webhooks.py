@@ -13,12 +13,11 @@ import dataclasses
 import threading
 from typing import Any
 
-from app.domain.ids import new_id
+from app.domain.ids import new_id_after
 from app.domain.models import Event
 from app.domain.shape import field, record
 from app.domain.views import event_view, record_view
 
-_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _last_attempt_id = ""
 _attempt_id_lock = threading.Lock()
 
@@ -81,15 +80,8 @@ def next_attempt_id() -> str:
     delivered by one process at a time, so ordering within the process is enough."""
     global _last_attempt_id
     with _attempt_id_lock:
-        candidate = new_id()
-        if candidate <= _last_attempt_id:
-            value = 0
-            for char in _last_attempt_id:
-                value = value * 32 + _ALPHABET.index(char)
-            value += 1
-            candidate = "".join(_ALPHABET[(value >> (5 * shift)) & 31] for shift in reversed(range(26)))
-        _last_attempt_id = candidate
-        return candidate
+        _last_attempt_id = new_id_after(_last_attempt_id)
+        return _last_attempt_id
 
 
 def delivery_id(webhook_id: str, seq: int) -> str:

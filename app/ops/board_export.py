@@ -1,5 +1,9 @@
-"""``export-board``: one board as a JSON file, with its members (by email), its tasks and
-its whole event log, read through the Store protocol only, so it works on either store.
+"""``export-board``: one board as a JSON file, with its members (by email), its webhooks'
+configuration, its tasks, their comments and its whole event log, read through the Store
+protocol only, so it works on either store.
+
+Webhook signing secrets are never written (``omitted`` in the file says so): a file of
+tasks is handed around more freely than the keys that sign deliveries.
 
 Users are referred to by email in the file (``users`` maps every user id the board
 mentions to an email): ids mean nothing in another deployment, emails do.
@@ -20,15 +24,25 @@ from pathlib import Path
 from typing import IO, Any
 
 from app.domain import clock
-from app.domain.models import Board, TaskFilter, TaskPageRequest, TaskSort
-from app.domain.views import board_view, event_view, member_view, task_view
+from app.domain.models import Board, Task, TaskFilter, TaskPageRequest, TaskSort
+from app.domain.views import board_view, comment_view, event_view, member_view, task_view
+from app.domain.webhooks import webhook_view
 from app.ops.common import OpsError, check_output_free, opened_store, progress, written_atomically
 from app.settings import Settings
 from app.store.base import Store
 
 COMMAND = "export-board"
 FORMAT = "taskwire.board-export"
-FORMAT_VERSION = 1
+# 2 added "omitted", "webhooks" and "comments"; import-board still reads version 1.
+FORMAT_VERSION = 2
+# What a user sees of the board that the file leaves out on purpose, and why.
+OMITTED = {
+    "webhooks.secret": "Signing secrets are not exported; import-board creates each webhook switched off "
+    "(disabled_reason imported_without_secret) with a fresh secret: recreate it with the "
+    "receiver's secret to resume deliveries.",
+    "notifications": "They belong to each user's inbox, not to the board; an import notifies nobody.",
+    "webhook_deliveries": "The delivery log refers to the source's event seqs.",
+}
 PAGE_SIZE = 500
 PROGRESS_EVERY = 1000
 # The layout of json.dumps(document, ensure_ascii=False, indent=1), which the file has
@@ -42,7 +56,7 @@ async def export_board(settings: Settings, board_id: str, output: Path, *, force
         with written_atomically(output) as handle:
             # The spool goes where the operator made room for the file.
             tasks, events = await write_export(store, board_id, handle, output.parent)
-    progress(COMMAND, f"wrote {output} ({tasks} tasks, {events} events)")
+    progress(COMMAND, f"wrote {output} ({tasks} tasks, {events} events); webhook secrets are not exported")
 
 
 async def write_export(store: Store, board_id: str, out: IO[bytes], spool_dir: Path | None = None) -> tuple[int, int]:
@@ -54,9 +68,12 @@ async def write_export(store: Store, board_id: str, out: IO[bytes], spool_dir: P
     members = await store.list_members(board_id)
     progress(COMMAND, f"{len(members)} members")
     users = {member.user_id: member.email for member in members}
-    mentioned: set[str] = set()
+    webhooks = await store.list_webhooks(board_id)
+    mentioned = {webhook.created_by for webhook in webhooks}
     with tempfile.TemporaryFile(dir=spool_dir) as spool:
         tasks = await _write_array(spool, "tasks", _task_views(store, board_id, mentioned))
+        comments = await _write_array(spool, "comments", _comment_views(store, board_id, mentioned))
+        progress(COMMAND, f"{comments} comments")
         events = await _write_array(spool, "events", _event_views(store, board_id, mentioned))
         await _add_other_users(store, users, mentioned)
         _warn_if_changed(board, await store.get_board(board_id))
@@ -64,9 +81,12 @@ async def write_export(store: Store, board_id: str, out: IO[bytes], spool_dir: P
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "exported_at": clock.now(),
+            "omitted": OMITTED,
             "board": board_view(board),
             "members": [member_view(member) for member in members],
             "users": users,
+            # webhook_view is the public shape: it never holds the secret.
+            "webhooks": [webhook_view(webhook) for webhook in webhooks],
         }
         # The head's closing "\n}" is written after the arrays instead.
         out.write(_encode(head)[:-2])
@@ -97,17 +117,39 @@ async def _write_array(out: IO[bytes], key: str, items: AsyncIterator[dict[str, 
 
 async def _task_views(store: Store, board_id: str, mentioned: set[str]) -> AsyncIterator[dict[str, Any]]:
     count = 0
-    after: tuple[str | int, str] | None = None
-    while True:
-        page = await store.list_tasks(TaskPageRequest(board_id, TaskFilter(), TaskSort.POSITION, PAGE_SIZE, after))
-        for task in page.items:
+    async for page in _task_pages(store, board_id):
+        for task in page:
             # Former members still appear as assignees and authors: their emails go in users.
             mentioned.update(task.assignees)
             mentioned.add(task.created_by)
             yield task_view(task)
-        count += len(page.items)
-        if count % PROGRESS_EVERY < len(page.items) or not page.has_more:
+        count += len(page)
+        if count % PROGRESS_EVERY < len(page):
             progress(COMMAND, f"{count} tasks")
+    progress(COMMAND, f"{count} tasks")
+
+
+async def _comment_views(store: Store, board_id: str, mentioned: set[str]) -> AsyncIterator[dict[str, Any]]:
+    """Every task's comments, task after task in board order, each task's oldest first (the
+    order import-board recreates them in). The tasks are paged again rather than kept from
+    the first pass, so that memory stays bounded by a page."""
+    async for page in _task_pages(store, board_id):
+        for task in page:
+            after: str | None = None
+            while batch := await store.list_comments(task.id, after, PAGE_SIZE):
+                for comment in batch:
+                    mentioned.add(comment.author_id)
+                    mentioned.update(comment.mentions)
+                    yield comment_view(comment)
+                after = batch[-1].id
+
+
+async def _task_pages(store: Store, board_id: str) -> AsyncIterator[list[Task]]:
+    after: tuple[str | int, str] | None = None
+    while True:
+        page = await store.list_tasks(TaskPageRequest(board_id, TaskFilter(), TaskSort.POSITION, PAGE_SIZE, after))
+        if page.items:
+            yield page.items
         if not page.has_more or not page.items:
             return
         last = page.items[-1]

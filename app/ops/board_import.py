@@ -1,11 +1,20 @@
-"""``import-board``: recreate an exported board under a new id, with its members and tasks,
-through the Store protocol only (so on either store, and with every write's event).
+"""``import-board``: recreate an exported board under a new id, with its members, tasks,
+comments and webhooks, through the Store protocol only (so on either store, and with every
+write's event).
 
 Users are matched by email. A member without an account here is skipped with a warning,
-and so is an assignee who did not become a member (assignees must be members). The old
-event log is not replayed: it refers to ids of the source deployment, and the protocol
-appends events only as the effect of a change. It stays in the export file; the new
-board's log starts with this import (``member.added``, ``task.created``).
+and so is an assignee who did not become a member (assignees must be members), and a
+comment whose author has no account here (it would otherwise speak in someone else's
+name). Comments keep their authors, text, mentions and times, in their order; nobody is
+notified of an import. Webhooks keep their URL and event types, but their secrets were not
+exported: each comes back switched off (``imported_without_secret``) with a fresh secret
+that nobody knows, so nothing is sent until an admin recreates it with the receiver's
+secret. Each import makes a new board: importing a file twice gives two boards.
+
+The old event log is not replayed: it refers to ids of the source deployment, and the
+protocol appends events only as the effect of a change. It stays in the export file; the
+new board's log starts with this import (``member.added``, ``task.created``,
+``comment.created``).
 """
 
 from __future__ import annotations
@@ -15,16 +24,21 @@ from pathlib import Path
 from typing import Any
 
 from app.domain import clock
-from app.domain.ids import new_id
-from app.domain.models import Board, EventDraft, Member, Priority, Role, Task, User
-from app.domain.views import member_view, task_view
+from app.domain.ids import new_id, new_id_after
+from app.domain.models import Board, Comment, EventDraft, Member, Priority, Role, Task, User
+from app.domain.views import comment_view, member_view, task_view
+from app.domain.webhooks import Webhook
 from app.ops.board_export import FORMAT, FORMAT_VERSION
 from app.ops.common import OpsError, opened_store, progress
 from app.settings import Settings
 from app.store.base import Store
+from app.webhooks.signing import new_secret
 
 COMMAND = "import-board"
 PROGRESS_EVERY = 100
+# Version 1 files have neither comments nor webhooks; they import as before.
+READABLE_VERSIONS = (1, FORMAT_VERSION)
+IMPORTED_WITHOUT_SECRET = "imported_without_secret"
 
 
 async def import_board(settings: Settings, source: Path, owner_email: str | None = None) -> str:
@@ -45,9 +59,9 @@ def _read_export(source: Path) -> dict[str, Any]:
         raise OpsError(f"{source} is not JSON: {error}") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise OpsError(f"{source} is not a Taskwire board export")
-    if document.get("format_version") != FORMAT_VERSION:
+    if document.get("format_version") not in READABLE_VERSIONS:
         raise OpsError(f"{source} has export format version {document.get('format_version')!r}; "
-                       f"this Taskwire reads version {FORMAT_VERSION}")
+                       f"this Taskwire reads versions {', '.join(map(str, READABLE_VERSIONS))}")
     for key in ("board", "members", "users", "tasks"):
         if key not in document:
             raise OpsError(f"{source} has no {key!r}")
@@ -74,14 +88,21 @@ class _BoardImport:
         self._at = clock.now()
         # Old user id -> user id here, for the people who are members of the new board.
         self._members: dict[str, str] = {}
+        # Old user id -> user id here, for everyone of the file with an account here.
+        self._accounts: dict[str, str] = {}
+        # Old task id -> new task id.
+        self._tasks: dict[str, str] = {}
 
     async def run(self) -> str:
         board = self._new_board()
-        await self._store.create_board(board, Member(board.id, self._owner.id, Role.OWNER, self._at))
+        await self._store.create_board(board, Member(board.id, self._owner.id, Role.OWNER, self._owner_added_at()))
         progress(COMMAND, f"created board {board.id} {board.name!r} owned by {self._owner.email}")
         try:
+            await self._find_accounts()
             await self._add_members(board)
             await self._add_tasks(board)
+            await self._add_comments(board)
+            await self._add_webhooks(board)
         except BaseException:
             # Half a board is worse than none: the operator can fix the cause and rerun.
             await self._store.delete_board(board.id)
@@ -91,6 +112,12 @@ class _BoardImport:
         progress(COMMAND, f"done: board {board.id}; the source's {skipped_log} events stay in the export file")
         return board.id
 
+    def _owner_added_at(self) -> str:
+        for exported in self._document["members"]:
+            if str(exported.get("email", "")).lower() == self._owner.email and exported.get("added_at"):
+                return str(exported["added_at"])
+        return self._at
+
     def _new_board(self) -> Board:
         source = self._document["board"]
         columns = [str(column) for column in source["columns"]]
@@ -98,6 +125,12 @@ class _BoardImport:
             raise OpsError("the exported board has no columns")
         return Board(id=new_id(), name=str(source["name"]), description=str(source.get("description", "")),
                      columns=columns, created_by=self._owner.id, created_at=self._at, updated_at=self._at)
+
+    async def _find_accounts(self) -> None:
+        for old_id, email in self._document["users"].items():
+            user = await self._store.get_user_by_email(str(email).lower())
+            if user is not None:
+                self._accounts[old_id] = user.id
 
     async def _add_members(self, board: Board) -> None:
         owner_old_ids = {old for old, email in self._document["users"].items() if email == self._owner.email}
@@ -114,7 +147,8 @@ class _BoardImport:
                 role = Role(exported["role"])
             except (KeyError, ValueError):
                 raise OpsError(f"member {email} has no valid role in the export") from None
-            member = Member(board.id, user.id, role, self._at, email=user.email, name=user.name)
+            member = Member(board.id, user.id, role, str(exported.get("added_at") or self._at),
+                            email=user.email, name=user.name)
             await self._store.add_member(
                 member, EventDraft("member.added", self._owner.id, self._at, member_view(member)))
             self._members[exported["user_id"]] = user.id
@@ -129,6 +163,7 @@ class _BoardImport:
             except (KeyError, TypeError, ValueError) as error:
                 raise OpsError(f"task {count} of the export is malformed: {error!r}") from None
             dropped_assignees += len(exported["assignees"]) - len(task.assignees)
+            self._tasks[str(exported["id"])] = task.id
             await self._store.create_task(task, EventDraft("task.created", self._owner.id, self._at, task_view(task)))
             if count % PROGRESS_EVERY == 0:
                 progress(COMMAND, f"{count}/{len(tasks)} tasks")
@@ -149,6 +184,63 @@ class _BoardImport:
             assignees=[self._members[old] for old in exported["assignees"] if old in self._members],
             labels=[str(label) for label in exported["labels"]], due_at=exported.get("due_at"),
             position=str(exported["position"]),
-            created_by=self._members.get(exported["created_by"], self._owner.id),
+            created_by=self._accounts.get(exported["created_by"], self._owner.id),
             created_at=str(exported["created_at"]), updated_at=str(exported["updated_at"]), version=1,
         )
+
+    async def _add_comments(self, board: Board) -> None:
+        comments = self._document.get("comments", [])
+        last_id, skipped = "", 0
+        for count, exported in enumerate(comments, start=1):
+            try:
+                comment = self._comment(board, exported, new_id_after(last_id))
+            except (KeyError, TypeError, ValueError) as error:
+                raise OpsError(f"comment {count} of the export is malformed: {error!r}") from None
+            if comment is None:
+                skipped += 1
+                continue
+            # Ids in creation order: a task's comments are listed in id order.
+            last_id = comment.id
+            await self._store.create_comment(
+                comment, EventDraft("comment.created", self._owner.id, self._at, comment_view(comment)))
+        progress(COMMAND, f"{len(comments) - skipped} comments")
+        if skipped:
+            progress(COMMAND, f"warning: skipped {skipped} comments whose authors have no account here")
+
+    def _comment(self, board: Board, exported: dict[str, Any], comment_id: str) -> Comment | None:
+        task_id = self._tasks.get(str(exported["task_id"]))
+        if task_id is None:
+            raise OpsError(f"comment {exported['id']} is on task {exported['task_id']!r}, not a task of the export")
+        author = self._accounts.get(exported["author_id"])
+        if author is None:
+            return None
+        return Comment(
+            id=comment_id, board_id=board.id, task_id=task_id, author_id=author, body=str(exported["body"]),
+            # Mentions are of members; the text keeps the @name of anyone who is not one here.
+            mentions=[self._members[old] for old in exported["mentions"] if old in self._members],
+            created_at=str(exported["created_at"]), updated_at=str(exported["updated_at"]),
+        )
+
+    async def _add_webhooks(self, board: Board) -> None:
+        webhooks = self._document.get("webhooks", [])
+        current = await self._store.get_board(board.id)
+        # From the import on: the imported board's own log so far is the import itself.
+        cursor = current.seq if current is not None else 0
+        last_id = ""
+        for exported in webhooks:
+            try:
+                events = exported["events"]
+                # Ids in the exported order: a board's webhooks are listed in id order.
+                webhook = Webhook(
+                    id=new_id_after(last_id), board_id=board.id, url=str(exported["url"]), secret=new_secret(),
+                    events=None if events is None else [str(pattern) for pattern in events], active=False,
+                    created_by=self._accounts.get(exported["created_by"], self._owner.id),
+                    created_at=str(exported["created_at"]), updated_at=self._at, cursor=cursor,
+                    disabled_reason=IMPORTED_WITHOUT_SECRET,
+                )
+            except (KeyError, TypeError, ValueError) as error:
+                raise OpsError(f"a webhook of the export is malformed: {error!r}") from None
+            await self._store.create_webhook(webhook)
+            last_id = webhook.id
+        if webhooks:
+            progress(COMMAND, f"{len(webhooks)} webhooks, switched off: their secrets are not exported")

@@ -11,7 +11,8 @@ import pytest
 
 from app.domain import clock
 from app.domain.ids import new_id
-from app.domain.models import Board, Member, Role
+from app.domain.models import Board, Comment, EventDraft, Member, Role, Task, User
+from app.domain.views import comment_view
 from app.ops import board_export
 from app.ops.common import written_atomically
 from app.store.base import Store
@@ -46,10 +47,13 @@ async def test_the_streamed_file_is_byte_for_byte_the_encoded_document(tmp_path:
             "format",
             "format_version",
             "exported_at",
+            "omitted",
             "board",
             "members",
             "users",
+            "webhooks",
             "tasks",
+            "comments",
             "events",
         ]
     assert document["tasks"] == [] and document["users"] == {people["Ada"].id: "ada@example.com"}
@@ -68,6 +72,13 @@ async def add_empty_board(store: Store, owner_id: str) -> str:
     return board.id
 
 
+async def add_comments(store: Store, task: Task, author: User, count: int) -> None:
+    for number in range(count):
+        at = clock.now()
+        comment = Comment(new_id(), task.board_id, task.id, author.id, f"comment {number} " + "text " * 200, [], at, at)
+        await store.create_comment(comment, EventDraft("comment.created", author.id, at, comment_view(comment)))
+
+
 async def test_an_export_holds_a_page_of_the_board_in_memory_not_the_whole_board(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -76,9 +87,11 @@ async def test_an_export_holds_a_page_of_the_board_in_memory_not_the_whole_board
     try:
         board, people = await seed_shared_board(store)
         for number in range(300):
-            await add_task(
+            task = await add_task(
                 store, board, people["Bob"], f"task {number} " + "word " * 1600, "todo", f"b{number:04d}", [], []
             )
+            if number % 10 == 0:
+                await add_comments(store, task, people["Bob"], 30)
         target = tmp_path / "export.json"
         tracemalloc.start()
         try:
@@ -90,6 +103,6 @@ async def test_an_export_holds_a_page_of_the_board_in_memory_not_the_whole_board
     finally:
         await store.close()
     size = target.stat().st_size
-    assert tasks == 303 and size > 4_000_000
-    # A page of 20 tasks (and one of events) is ~0.3 MB of text; the whole board ~5 MB.
+    assert tasks == 303 and size > 6_000_000
+    # A page of 20 tasks (or of comments, or of events) is ~0.3 MB of text; the whole board ~7 MB.
     assert peak < size / 4, f"peak {peak} bytes for a {size}-byte file"

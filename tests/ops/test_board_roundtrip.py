@@ -1,0 +1,241 @@
+"""export-board then import-board into a fresh deployment gives back everything a user sees
+of the board through the REST API: tasks, comments (in order, with authors, mentions and
+edits), members and roles, webhooks' configuration. Only webhook secrets stay behind, and
+so the imported webhooks are switched off. On both stores, through the real commands."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.factory import create_app
+from app.settings import Settings, load_settings
+from tests.ops.test_cli import run_app
+from tests.support.apiclient import PASSWORD, Account, Api
+from tests.support.app_fixtures import SECRET, mongo_database_url
+
+PEOPLE = (("Ada", "owner"), ("Bob", "admin"), ("Cy", "editor"), ("Dee", "viewer"))
+
+
+def settings_for(database_url: str, data_dir: Path) -> Settings:
+    return load_settings().model_copy(
+        update=dict(
+            data_dir=data_dir,
+            database_url=database_url,
+            redis_url="",
+            secret_key=SECRET,
+            webhook_allow_hosts=("127.0.0.1",),
+        )
+    )
+
+
+@contextlib.asynccontextmanager
+async def serving(database_url: str, data_dir: Path) -> AsyncIterator[Api]:
+    application = create_app(settings_for(database_url, data_dir))
+    async with application.test_app():
+        yield Api(application.test_client())
+
+
+async def ok(api: Api, method: str, path: str, account: Account, body: Any = None) -> Any:
+    status, answer = await api.call(method, path, account, json=body)
+    assert status in (200, 201, 204), (method, path, status, answer)
+    return answer
+
+
+async def register_people(api: Api) -> dict[str, Account]:
+    return {name: await api.register(name, f"{name.lower()}@example.com") for name, _ in PEOPLE}
+
+
+async def build_board(api: Api, people: dict[str, Account]) -> str:
+    ada, bob, cy = people["Ada"], people["Bob"], people["Cy"]
+    board = (await api.board(ada, "Launch", description="the spring launch", columns=["todo", "doing", "done"]))["id"]
+    for name, role in PEOPLE[1:]:
+        await api.add_member(ada, board, people[name], role)
+    post = await api.task(
+        ada,
+        board,
+        "Write the post",
+        labels=["blog", "urgent-ish"],
+        assignees=[bob.id, cy.id],
+        priority="high",
+        due_at="2030-01-02T03:04:05.000000Z",
+        description="**draft** first",
+    )
+    demo = await api.task(bob, board, "Record the demo", status="doing", assignees=[bob.id])
+    await api.task(cy, board, "Book the room", status="done", labels=["office"])
+    await ok(
+        api, "PATCH", f"/api/v1/tasks/{demo['id']}", bob, {"title": "Record the demo (v2)", "version": demo["version"]}
+    )
+
+    comments = f"/api/v1/tasks/{post['id']}/comments"
+    await ok(api, "POST", comments, ada, {"body": "Thanks @Bob, and @cy@example.com please review"})
+    edited = await ok(api, "POST", comments, bob, {"body": "On it"})
+    await ok(api, "PATCH", f"/api/v1/comments/{edited['id']}", bob, {"body": "Done, @Ada: see the draft"})
+    deleted = await ok(api, "POST", comments, cy, {"body": "a typo"})
+    await ok(api, "DELETE", f"/api/v1/comments/{deleted['id']}", cy)
+    await ok(api, "POST", comments, cy, {"body": "Looks good 🚀"})
+    await ok(api, "POST", f"/api/v1/tasks/{demo['id']}/comments", ada, {"body": "Ship it"})
+
+    hooks = f"/api/v1/boards/{board}/webhooks"
+    await ok(api, "POST", hooks, ada, {"url": "http://127.0.0.1:9/every", "secret": "s" * 32})
+    await ok(api, "POST", hooks, bob, {"url": "http://127.0.0.1:9/comments", "events": ["comment.*", "task.created"]})
+    return board
+
+
+async def seen_by_users(api: Api, owner: Account, board_id: str) -> dict[str, Any]:
+    """The board as its owner sees it through REST, with user ids replaced by emails and
+    the ids of this deployment left out."""
+    members = (await ok(api, "GET", f"/api/v1/boards/{board_id}/members", owner))["items"]
+    email = {member["user_id"]: member["email"] for member in members}
+    board = await ok(api, "GET", f"/api/v1/boards/{board_id}", owner)
+    tasks = (await ok(api, "GET", f"/api/v1/boards/{board_id}/tasks?limit=100", owner))["items"]
+    seen_tasks = []
+    # Tasks of different columns may share a position; ids differ between deployments.
+    for task in sorted(tasks, key=lambda task: (task["status"], task["position"], task["title"])):
+        comments = (await ok(api, "GET", f"/api/v1/tasks/{task['id']}/comments?limit=100", owner))["items"]
+        seen_tasks.append(
+            {
+                **{key: value for key, value in task.items() if key not in ("id", "board_id", "version")},
+                "assignees": [email[user] for user in task["assignees"]],
+                "created_by": email[task["created_by"]],
+                "comments": [
+                    {
+                        "author": email[comment["author_id"]],
+                        "body": comment["body"],
+                        "mentions": [email[user] for user in comment["mentions"]],
+                        "created_at": comment["created_at"],
+                        "updated_at": comment["updated_at"],
+                    }
+                    for comment in comments
+                ],
+            }
+        )
+    webhooks = (await ok(api, "GET", f"/api/v1/boards/{board_id}/webhooks", owner))["items"]
+    return {
+        "board": {key: board[key] for key in ("name", "description", "columns", "role")},
+        "members": [{key: member[key] for key in ("email", "name", "role", "added_at")} for member in members],
+        "tasks": seen_tasks,
+        "webhooks": [
+            {
+                "url": hook["url"],
+                "events": hook["events"],
+                "created_by": email[hook["created_by"]],
+                "created_at": hook["created_at"],
+                "active": hook["active"],
+                "disabled_reason": hook["disabled_reason"],
+            }
+            for hook in webhooks
+        ],
+    }
+
+
+async def log_in(api: Api, email: str) -> Account:
+    status, body = await api.call("POST", "/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    assert status == 200, body
+    return Account(body["user"]["id"], email, body["user"]["name"], body["access_token"], body["refresh_token"])
+
+
+async def unread_notifications(api: Api, account: Account) -> int:
+    return len((await ok(api, "GET", "/api/v1/notifications", account))["items"])
+
+
+@pytest.mark.parametrize("store", ["sqlite", "mongo"])
+async def test_an_export_imported_into_a_fresh_deployment_shows_users_the_same_board(
+    store: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    source_dir, target_dir = tmp_path / "source", tmp_path / "target"
+    if store == "sqlite":
+        source_url, target_url = (f"sqlite:///{folder / 'taskwire.db'}" for folder in (source_dir, target_dir))
+    else:
+        wire = request.getfixturevalue("mongo_wire").url
+        source_url, target_url = mongo_database_url(wire), mongo_database_url(wire)
+
+    async with serving(source_url, source_dir) as api:
+        people = await register_people(api)
+        board_id = await build_board(api, people)
+        before = await seen_by_users(api, people["Ada"], board_id)
+        assert await unread_notifications(api, people["Bob"]) > 0  # the mention and the assignment
+
+    export_file = tmp_path / "launch.json"
+    exported = run_app(
+        "export-board", board_id, "--output", str(export_file), data_dir=source_dir, database_url=source_url
+    )
+    assert exported.returncode == 0, exported.stderr
+    assert "webhook secrets are not exported" in exported.stdout
+    text = export_file.read_text()
+    document = json.loads(text)
+    assert document["format_version"] == 2 and "webhooks.secret" in document["omitted"]
+    assert "s" * 32 not in text and all("secret" not in hook for hook in document["webhooks"])
+
+    async with serving(target_url, target_dir) as api:
+        await register_people(api)
+    imported = run_app("import-board", str(export_file), data_dir=target_dir, database_url=target_url)
+    assert imported.returncode == 0, imported.stderr
+    assert "2 webhooks, switched off" in imported.stdout and "4 comments" in imported.stdout
+    new_board_id = imported.stdout.split("import-board: done: board ")[1].split(";")[0]
+
+    async with serving(target_url, target_dir) as api:
+        people = {name: await log_in(api, f"{name.lower()}@example.com") for name, _ in PEOPLE}
+        after = await seen_by_users(api, people["Ada"], new_board_id)
+        # An import tells nobody anything: the notifications stayed in the source's inboxes.
+        assert [await unread_notifications(api, account) for account in people.values()] == [0, 0, 0, 0]
+        webhooks = (await ok(api, "GET", f"/api/v1/boards/{new_board_id}/webhooks", people["Ada"]))["items"]
+        board_seq = (await ok(api, "GET", f"/api/v1/boards/{new_board_id}", people["Ada"]))["seq"]
+        # Switched back on, they deliver what happens from then on, not the import itself.
+        assert {hook["last_delivered_seq"] for hook in webhooks} == {board_seq}
+
+    assert [hook["active"] for hook in before["webhooks"]] == [True, True]
+    assert after["webhooks"] == [
+        {**hook, "active": False, "disabled_reason": "imported_without_secret"} for hook in before["webhooks"]
+    ]
+    (post,) = (task for task in after["tasks"] if task["title"] == "Write the post")
+    assert [comment["body"] for comment in post["comments"]] == [
+        "Thanks @Bob, and @cy@example.com please review",
+        "Done, @Ada: see the draft",
+        "Looks good 🚀",
+    ]
+    assert [comment["author"] for comment in post["comments"]] == [
+        "ada@example.com",
+        "bob@example.com",
+        "cy@example.com",
+    ]
+    assert post["comments"][0]["mentions"] == ["bob@example.com", "cy@example.com"]
+    edited = post["comments"][1]
+    assert edited["updated_at"] > edited["created_at"]
+    assert {key: after[key] for key in ("board", "members", "tasks")} == {
+        key: before[key] for key in ("board", "members", "tasks")
+    }
+
+
+async def test_an_export_of_format_version_1_still_imports(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'taskwire.db'}"
+    async with serving(url, tmp_path) as api:
+        people = await register_people(api)
+        board_id = await build_board(api, people)
+    export_file = tmp_path / "launch.json"
+    assert (
+        run_app("export-board", board_id, "--output", str(export_file), data_dir=tmp_path, database_url=url).returncode
+        == 0
+    )
+    # What export-board wrote before comments and webhooks were in the file.
+    document = json.loads(export_file.read_text())
+    for key in ("omitted", "webhooks", "comments"):
+        del document[key]
+    document["format_version"] = 1
+    export_file.write_text(json.dumps(document))
+
+    imported = run_app("import-board", str(export_file), data_dir=tmp_path, database_url=url)
+    assert imported.returncode == 0, imported.stderr
+    new_board_id = imported.stdout.split("import-board: done: board ")[1].split(";")[0]
+    async with serving(url, tmp_path) as api:
+        ada = await log_in(api, "ada@example.com")
+        before = await seen_by_users(api, ada, board_id)
+        after = await seen_by_users(api, ada, new_board_id)
+    assert [task["title"] for task in after["tasks"]] == [task["title"] for task in before["tasks"]]
+    assert after["members"] == before["members"]
+    assert all(task["comments"] == [] for task in after["tasks"]) and after["webhooks"] == []
