@@ -239,3 +239,34 @@ async def test_an_export_of_format_version_1_still_imports(tmp_path: Path) -> No
     assert [task["title"] for task in after["tasks"]] == [task["title"] for task in before["tasks"]]
     assert after["members"] == before["members"]
     assert all(task["comments"] == [] for task in after["tasks"]) and after["webhooks"] == []
+
+
+async def test_comments_of_people_without_an_account_here_are_skipped_not_reattributed(tmp_path: Path) -> None:
+    source_url = f"sqlite:///{tmp_path / 'source.db'}"
+    target_url = f"sqlite:///{tmp_path / 'target.db'}"
+    async with serving(source_url, tmp_path) as api:
+        board_id = await build_board(api, await register_people(api))
+    export_file = tmp_path / "launch.json"
+    assert (
+        run_app(
+            "export-board", board_id, "--output", str(export_file), data_dir=tmp_path, database_url=source_url
+        ).returncode
+        == 0
+    )
+    async with serving(target_url, tmp_path) as api:
+        ada = await api.register("Ada", "ada@example.com")
+        await api.register("Bob", "bob@example.com")
+
+    imported = run_app("import-board", str(export_file), data_dir=tmp_path, database_url=target_url)
+    assert imported.returncode == 0, imported.stderr
+    assert "skipped 1 comments whose authors have no account here" in imported.stdout
+    new_board_id = imported.stdout.split("import-board: done: board ")[1].split(";")[0]
+    async with serving(target_url, tmp_path) as api:
+        ada = await log_in(api, "ada@example.com")
+        after = await seen_by_users(api, ada, new_board_id)
+    (post,) = (task for task in after["tasks"] if task["title"] == "Write the post")
+    assert [(comment["author"], comment["mentions"]) for comment in post["comments"]] == [
+        ("ada@example.com", ["bob@example.com"]),
+        ("bob@example.com", ["ada@example.com"]),
+    ]
+    assert post["comments"][0]["body"] == "Thanks @Bob, and @cy@example.com please review"
