@@ -6,9 +6,11 @@ write, its own read and its own wake-up; written as one pipeline they share them
 a third of the CPU per command at 32 requests in flight). node-redis, under the Node
 stack we are measured against, does the same on its own.
 
-Nothing else changes: each command is still awaited by its caller, replies come back in
-the order the commands were issued, a failed command fails only its own caller, and a
-broken connection fails every command of the batch as it would have failed each alone.
+Nothing else changes: each command is still awaited by its caller and gets its own reply,
+a failed command fails only its own caller, and a broken connection fails every command of
+the batch as it would have failed each alone. Commands of different callers issued at the
+same moment have no order between them (the lone first one and the batch after it may use
+two pooled connections), as without batching; one caller's awaited commands stay in order.
 A command issued while nothing else is waiting goes out at once, as a plain command.
 """
 
