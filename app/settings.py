@@ -100,8 +100,11 @@ class Settings(BaseSettings):
     database_url: Annotated[str, _url_scheme("sqlite:///", "mongodb://", "mongodb+srv://"), Field(
         repr=False, description="`sqlite:///path` or `mongodb://host/db?...`; unset: "
                                 "`sqlite:///$TASKWIRE_DATA_DIR/taskwire.db`")] = ""
-    redis_url: Annotated[str, _url_scheme("redis://", "rediss://", "unix://"), Field(
+    redis_url: Annotated[str, _url_scheme("redis://", "rediss://", "unix://", "redis+sentinel://",
+                                          "rediss+sentinel://", "redis+cluster://", "rediss+cluster://"), Field(
         repr=False, description="`redis://host:6379/0`: pub/sub fan-out and shared state across instances; "
+                                "`redis+sentinel://s1:26379,s2:26379/MASTER/DB` or "
+                                "`redis+cluster://n1:7000,n2:7001` (`rediss+…`: TLS) for Sentinel or a cluster; "
                                 "unset: in-process broker (one instance)")] = ""
     secret_key: Annotated[str, AfterValidator(_secret_key), Field(
         repr=False, description=f"signs access tokens; set the same value on every instance "
