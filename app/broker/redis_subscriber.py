@@ -147,6 +147,8 @@ class RedisSubscriber:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                if isinstance(exc, ExceptionGroup):
+                    exc = exc.exceptions[0]  # the lane that failed first, for a readable line
                 was_up = self.connected
                 self.losses += was_up
                 log.log(logging.WARNING if was_up else logging.INFO,

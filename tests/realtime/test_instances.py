@@ -10,7 +10,7 @@ from typing import AsyncIterator, Iterator
 import pytest
 
 from tests.realtime.client import WsClient
-from tests.realtime.follower import Follower, Rest
+from tests.realtime.follower import Rest, expect_every_seq_once, followers_on, shared_board
 from tests.realtime.sse_client import SseStream
 from tests.support.servers import AppServer, app_servers
 from tests.support.services import RedisServer
@@ -39,43 +39,9 @@ async def cluster(instances: list[AppServer], redis: RedisServer) -> AsyncIterat
             await rest.close()
 
 
-async def _shared_board(rest: Rest, members: int = 1) -> tuple[dict, list[dict], str]:
-    owner = await rest.register("owner")
-    board = await rest.board(owner["token"])
-    others = [await rest.register("member") for _ in range(members)]
-    for member in others:
-        await rest.add_member(owner["token"], board, member["email"])
-    return owner, others, board
-
-
-async def _followers(servers: list[AppServer], accounts: list[dict], board: str, per_instance: int) -> list[Follower]:
-    followers = []
-    for index in range(per_instance * len(servers)):
-        server_order = servers[index % len(servers):] + servers[:index % len(servers)]
-        follower = Follower([server.ws_url for server in server_order], accounts[index % len(accounts)]["token"], board)
-        follower.start()
-        followers.append(follower)
-    for follower in followers:
-        await asyncio.wait_for(follower.subscribed.wait(), 10)
-    return followers
-
-
-async def _expect_every_seq_once(followers: list[Follower], latest: int) -> None:
-    try:
-        for follower in followers:
-            await follower.wait_for(latest)
-        await asyncio.sleep(0.3)  # anything extra (a duplicate) would arrive by now
-        for follower in followers:
-            assert follower.seqs == list(range(1, latest + 1)), follower.seqs
-            assert follower.unexpected == []
-    finally:
-        for follower in followers:
-            await follower.stop()
-
-
 async def test_a_change_through_one_instance_reaches_clients_of_both(cluster) -> None:
     servers, rest_a, rest_b = cluster
-    owner, _, board = await _shared_board(rest_a, members=0)
+    owner, _, board = await shared_board(rest_a, members=0)
     clients = [await WsClient.open(server.ws_url) for server in servers]
     for client in clients:
         await client.auth(owner["token"])
@@ -89,7 +55,7 @@ async def test_a_change_through_one_instance_reaches_clients_of_both(cluster) ->
 
 async def test_an_event_stream_on_one_instance_gets_a_burst_written_through_both(cluster) -> None:
     servers, rest_a, rest_b = cluster
-    owner, members, board = await _shared_board(rest_a, members=1)
+    owner, members, board = await shared_board(rest_a, members=1)
     stream = await SseStream.open(servers[1].url, board, members[0]["token"], after=0)
     assert stream.response.status_code == 200
     await stream.until("subscribed")
@@ -104,17 +70,17 @@ async def test_an_event_stream_on_one_instance_gets_a_burst_written_through_both
 
 async def test_a_burst_through_both_instances_arrives_complete_and_in_order_everywhere(cluster) -> None:
     servers, rest_a, rest_b = cluster
-    owner, members, board = await _shared_board(rest_a, members=1)
-    followers = await _followers(servers, [owner, *members], board, per_instance=3)
+    owner, members, board = await shared_board(rest_a, members=1)
+    followers = await followers_on(servers, [owner, *members], board, per_instance=3)
     writers = [rest.task(account["token"], board, f"burst {number}")
                for number in range(40) for rest, account in ((rest_a, owner), (rest_b, members[0]))]
     await asyncio.gather(*writers)
-    await _expect_every_seq_once(followers, await rest_a.latest_seq(owner["token"], board))
+    await expect_every_seq_once(followers, await rest_a.latest_seq(owner["token"], board))
 
 
 async def test_reconnecting_with_since_replays_exactly_the_missed_events(cluster) -> None:
     servers, rest_a, rest_b = cluster
-    owner, _, board = await _shared_board(rest_a, members=0)
+    owner, _, board = await shared_board(rest_a, members=0)
     client = await WsClient.open(servers[0].ws_url)
     await client.auth(owner["token"])
     await client.subscribe(board)
@@ -137,8 +103,8 @@ async def test_reconnecting_with_since_replays_exactly_the_missed_events(cluster
 
 async def test_a_redis_restart_mid_stream_loses_nothing(cluster, redis: RedisServer) -> None:
     servers, rest_a, rest_b = cluster
-    owner, members, board = await _shared_board(rest_a, members=1)
-    followers = await _followers(servers, [owner, *members], board, per_instance=2)
+    owner, members, board = await shared_board(rest_a, members=1)
+    followers = await followers_on(servers, [owner, *members], board, per_instance=2)
 
     async def write(rest: Rest, token: str, count: int) -> None:
         for number in range(count):
@@ -153,13 +119,13 @@ async def test_a_redis_restart_mid_stream_loses_nothing(cluster, redis: RedisSer
     await writing
     for server in servers:
         await asyncio.to_thread(server.wait_ready)
-    await _expect_every_seq_once(followers, await rest_a.latest_seq(owner["token"], board))
+    await expect_every_seq_once(followers, await rest_a.latest_seq(owner["token"], board))
 
 
 async def test_clients_of_a_killed_instance_resume_on_the_other_without_loss(cluster) -> None:
     servers, rest_a, rest_b = cluster
-    owner, members, board = await _shared_board(rest_b, members=1)
-    followers = await _followers(servers, [owner, *members], board, per_instance=3)
+    owner, members, board = await shared_board(rest_b, members=1)
+    followers = await followers_on(servers, [owner, *members], board, per_instance=3)
 
     async def write(count: int) -> None:
         for number in range(count):
@@ -170,13 +136,13 @@ async def test_clients_of_a_killed_instance_resume_on_the_other_without_loss(clu
     await asyncio.sleep(0.3)
     await asyncio.to_thread(servers[0].kill)
     await writing
-    await _expect_every_seq_once(followers, await rest_b.latest_seq(owner["token"], board))
+    await expect_every_seq_once(followers, await rest_b.latest_seq(owner["token"], board))
     assert all(follower.connections >= 2 for follower in followers[::2]), "A's clients never reconnected"
 
 
 async def test_a_non_member_is_refused_on_every_instance(cluster) -> None:
     servers, rest_a, _ = cluster
-    owner, _, board = await _shared_board(rest_a, members=0)
+    owner, _, board = await shared_board(rest_a, members=0)
     stranger = await rest_a.register("stranger")
     for server in servers:
         client = await WsClient.open(server.ws_url)
