@@ -93,6 +93,9 @@ class Settings(BaseSettings):
         allow_inf_nan=False, extra="forbid")
 
     port: Annotated[int, _env("PORT"), Field(ge=1, le=65535, description="HTTP port of `python -m app serve`")] = 8000
+    workers: Annotated[int, Field(
+        ge=0, le=512, description="processes of `python -m app serve` sharing the port, each with its own hub "
+                                  "(more than one needs `TASKWIRE_REDIS_URL`); 0: `workers` of hypercorn.toml")] = 0
     host: Annotated[str, AfterValidator(_ip_address), Field(
         description="address `python -m app serve` binds: `0.0.0.0` is every IPv4 interface (containers); "
                     "`make run` passes `127.0.0.1`, this machine only")] = "0.0.0.0"

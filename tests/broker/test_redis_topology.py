@@ -9,7 +9,7 @@ import pytest
 
 from app.broker.redis_endpoints import parse_redis_url
 from app.settings import SettingsError, load_settings
-from tests.broker.conftest import BrokerFactory, Inbox, redis_brokers
+from tests.broker.conftest import Inbox, redis_brokers
 from tests.support.redis_topologies import RedisClusterNodes, RedisNode
 
 
