@@ -34,7 +34,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from app.broker.base import BrokerUnavailable, MessageHandler, ResyncHandler
 from app.broker.redis_batch import CommandBatcher
-from app.broker.redis_endpoints import parse_redis_url
+from app.broker.redis_endpoints import close_client, parse_redis_url
 from app.broker.redis_lanes import Lanes, ServerLanes, ShardLanes
 from app.broker.redis_subscriber import RedisSubscriber, RedisTiming
 
@@ -144,7 +144,7 @@ class RedisBroker:
         await self._batch.close()
         try:
             async with asyncio.timeout(self._timing.connect_timeout):
-                await self._commands.aclose()
+                await close_client(self._commands)
         except Exception as exc:
             log.debug("closing the Redis command client: %r", exc)
 

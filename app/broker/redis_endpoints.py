@@ -105,3 +105,11 @@ def _host_port(item: str, default_port: int) -> tuple[str, int]:
     if not host or (port and not port.isdigit()):
         raise ValueError(f"{item!r} is not host:port")
     return host, int(port) if port else default_port
+
+
+async def close_client(client: Redis | RedisCluster) -> None:
+    """Close a client and, for one made through Sentinel, its connections to the sentinels."""
+    await client.aclose()
+    manager = getattr(getattr(client, "connection_pool", None), "sentinel_manager", None)
+    for sentinel in getattr(manager, "sentinels", ()):
+        await sentinel.aclose()

@@ -19,7 +19,7 @@ from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.client import PubSub
 from redis.crc import key_slot
 
-from app.broker.redis_endpoints import RedisEndpoint
+from app.broker.redis_endpoints import RedisEndpoint, close_client
 
 
 @dataclass(eq=False)
@@ -72,7 +72,7 @@ class ServerLanes:
         await lane.pubsub.unsubscribe(channel)
 
     async def close(self) -> None:
-        await self._client.aclose()
+        await close_client(self._client)
 
 
 class ShardLanes:

@@ -11,8 +11,8 @@ Each test prints how long delivery took to resume after the kill (``-s`` shows i
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Awaitable, Callable, Iterator
 
 import pytest
 
