@@ -18,10 +18,14 @@ from tests.support.services import RedisServer
 pytestmark = pytest.mark.processes
 
 
-@pytest.fixture(scope="module")
-def instances(redis: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[AppServer]]:
+@pytest.fixture(scope="module", params=[1, 2], ids=["one-process", "two-workers"])
+def instances(request: pytest.FixtureRequest, redis: RedisServer,
+              tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[AppServer]]:
+    """Two instances; each also as two worker processes (TASKWIRE_WORKERS=2), where events
+    cross between the workers of one instance as they do between instances."""
     workdir = tmp_path_factory.mktemp("instances")
-    with app_servers(2, f"sqlite:///{workdir / 'shared.db'}", redis.url, workdir) as servers:
+    with app_servers(2, f"sqlite:///{workdir / 'shared.db'}", redis.url, workdir,
+                     {"TASKWIRE_WORKERS": str(request.param)}) as servers:
         yield servers
 
 
