@@ -149,6 +149,13 @@ async def followers_on(servers: list[AppServer], accounts: list[dict], board: st
     return followers
 
 
+async def write_steadily(rest: Rest, token: str, board: str, count: int, pause: float = 0.01) -> None:
+    """``count`` tasks one after the other, as a busy user would, through one instance."""
+    for number in range(count):
+        await rest.task(token, board, f"steady {number}")
+        await asyncio.sleep(pause)
+
+
 async def expect_every_seq_once(followers: list[Follower], latest: int) -> None:
     try:
         for follower in followers:

@@ -10,7 +10,7 @@ from typing import AsyncIterator, Iterator
 import pytest
 
 from tests.realtime.client import WsClient
-from tests.realtime.follower import Rest, expect_every_seq_once, followers_on, shared_board
+from tests.realtime.follower import Rest, expect_every_seq_once, followers_on, shared_board, write_steadily
 from tests.realtime.sse_client import SseStream
 from tests.support.servers import AppServer, app_servers
 from tests.support.services import RedisServer
@@ -110,12 +110,8 @@ async def test_a_redis_restart_mid_stream_loses_nothing(cluster, redis: RedisSer
     owner, members, board = await shared_board(rest_a, members=1)
     followers = await followers_on(servers, [owner, *members], board, per_instance=2)
 
-    async def write(rest: Rest, token: str, count: int) -> None:
-        for number in range(count):
-            await rest.task(token, board, f"steady {number}")
-            await asyncio.sleep(0.01)
-
-    writing = asyncio.gather(write(rest_a, owner["token"], 60), write(rest_b, members[0]["token"], 60))
+    writing = asyncio.gather(write_steadily(rest_a, owner["token"], board, 60),
+                             write_steadily(rest_b, members[0]["token"], board, 60))
     await asyncio.sleep(0.4)
     await asyncio.to_thread(redis.stop)
     await asyncio.sleep(0.5)
@@ -131,12 +127,7 @@ async def test_clients_of_a_killed_instance_resume_on_the_other_without_loss(clu
     owner, members, board = await shared_board(rest_b, members=1)
     followers = await followers_on(servers, [owner, *members], board, per_instance=3)
 
-    async def write(count: int) -> None:
-        for number in range(count):
-            await rest_b.task(owner["token"], board, f"while failing over {number}")
-            await asyncio.sleep(0.01)
-
-    writing = asyncio.create_task(write(80))
+    writing = asyncio.create_task(write_steadily(rest_b, owner["token"], board, 80))
     await asyncio.sleep(0.3)
     await asyncio.to_thread(servers[0].kill)
     await writing

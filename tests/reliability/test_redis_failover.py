@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.realtime.client import WsClient
-from tests.realtime.follower import Rest, expect_every_seq_once, followers_on, shared_board
+from tests.realtime.follower import Rest, expect_every_seq_once, followers_on, shared_board, write_steadily
 from tests.support.redis_topologies import RedisClusterNodes, RedisSentinels, redis_cluster, redis_sentinels
 from tests.support.servers import AppServer, app_servers
 
@@ -73,12 +73,8 @@ async def _failover_mid_burst(servers: list[AppServer], kill_primary: Callable[[
         owner, members, board = await shared_board(rest_a, members=1)
         followers = await followers_on(servers, [owner, *members], board, per_instance=2)
 
-        async def write(rest: Rest, token: str, count: int) -> None:
-            for number in range(count):
-                await rest.task(token, board, f"burst {number}")
-                await asyncio.sleep(0.02)
-
-        writing = asyncio.gather(write(rest_a, owner["token"], 25), write(rest_b, members[0]["token"], 25))
+        writing = asyncio.gather(write_steadily(rest_a, owner["token"], board, 25, pause=0.02),
+                                 write_steadily(rest_b, members[0]["token"], board, 25, pause=0.02))
         await asyncio.sleep(0.3)
         loop = asyncio.get_running_loop()
         killed_at = loop.time()
