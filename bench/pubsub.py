@@ -12,6 +12,9 @@ subscribed to it (each stands for one instance with a viewer of that board), and
 Subscribers only count bytes (every delivery has the same size), so the Python side costs
 little and the figure is Redis's. Delivered = publishes x subscribers; the run ends when
 every subscriber has all of them, or at ``--timeout`` (then what arrived is reported).
+A subscriber that falls too far behind is disconnected by Redis (``client-output-buffer-limit
+pubsub``, 32 MB by default): it is counted as cut off, and the run is then a measure of the
+subscribers rather than of Redis; lower ``--messages`` or ``--subscribers``.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ def frame_size(kind: str, channel: str, payload: str) -> int:
 
 
 async def subscriber(port: int, command: str, channel: str, expected_bytes: int, ready: asyncio.Event,
-                     received: list[int], index: int) -> None:
+                     received: list[int], cut_off: list[int], index: int) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(f"{command} {channel}\r\n".encode())
     await writer.drain()
@@ -50,6 +53,7 @@ async def subscriber(port: int, command: str, channel: str, expected_bytes: int,
     while received[index] < expected_bytes:
         chunk = await reader.read(1 << 20)
         if not chunk:
+            cut_off.append(index)
             break
         received[index] += len(chunk)
     writer.close()
@@ -70,6 +74,7 @@ async def measure(ports: list[int], sharded: bool, ports_by_slot: dict[int, int]
     channels = [channel_on(ports_by_slot, port) for port in ports]
     sizes = [frame_size(kind, channel, payload) for channel in channels]
     received = [0] * (len(ports) * args.subscribers)
+    cut_off: list[int] = []
     readies, tasks = [], []
     for shard, (port, channel) in enumerate(zip(ports, channels, strict=True)):
         for number in range(args.subscribers):
@@ -77,7 +82,7 @@ async def measure(ports: list[int], sharded: bool, ports_by_slot: dict[int, int]
             readies.append(ready)
             index = shard * args.subscribers + number
             tasks.append(asyncio.create_task(subscriber(port, command, channel, args.messages * sizes[shard], ready,
-                                                        received, index)))
+                                                        received, cut_off, index)))
     for ready in readies:
         await asyncio.wait_for(ready.wait(), 10)
     started = time.monotonic()
@@ -97,7 +102,7 @@ async def measure(ports: list[int], sharded: bool, ports_by_slot: dict[int, int]
     return {"shards": len(ports), "subscribers_per_channel": args.subscribers, "payload_bytes": args.payload,
             "published": args.messages * len(ports), "publish_seconds": round(published, 2),
             "delivered": delivered, "seconds": round(elapsed, 2), "delivered_per_second": round(delivered / elapsed),
-            "published_per_second": round(args.messages * len(ports) / published)}
+            "published_per_second": round(args.messages * len(ports) / published), "cut_off": len(cut_off)}
 
 
 def cluster_slots(port: int) -> dict[int, int]:
@@ -118,7 +123,7 @@ def cluster_slots(port: int) -> dict[int, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--messages", type=int, default=300_000, help="published per shard")
+    parser.add_argument("--messages", type=int, default=100_000, help="published per shard")
     parser.add_argument("--subscribers", type=int, default=4, help="subscriber connections per channel")
     parser.add_argument("--payload", type=int, default=400, help="bytes per message (an event is ~300-600)")
     parser.add_argument("--timeout", type=float, default=60.0)
@@ -135,12 +140,12 @@ def main() -> None:
         print(json.dumps({"load_before": load, "cpus": os.cpu_count(), "runs": results}))
         return
     print(f"load average before: {load:.2f} on {os.cpu_count()} CPUs")
-    print("| shards | published/s | delivered/s | subscribers per channel | payload | delivered / expected |")
-    print("|---|---|---|---|---|---|")
+    print("| shards | published/s | delivered/s | subscribers per channel | payload | delivered / expected | cut off |")
+    print("|---|---|---|---|---|---|---|")
     for run in results:
         print(f"| {run['shards']} | {run['published_per_second']:,} | {run['delivered_per_second']:,} | "
               f"{run['subscribers_per_channel']} | {run['payload_bytes']} B | "
-              f"{run['delivered']:,} / {run['published'] * run['subscribers_per_channel']:,} |")
+              f"{run['delivered']:,} / {run['published'] * run['subscribers_per_channel']:,} | {run['cut_off']} |")
 
 
 if __name__ == "__main__":
