@@ -24,8 +24,9 @@ PEOPLE = (10_000, 100_000, 1_000_000)
 
 def load_inputs(path: Path, pubsub: Path | None, overrides: list[str]) -> dict[str, float]:
     raw = json.loads(path.read_text())
-    figures = {name: float(entry["value"]) for section in ("measured", "assumed")
-               for name, entry in raw[section].items()}
+    figures = {
+        name: float(entry["value"]) for section in ("measured", "assumed") for name, entry in raw[section].items()
+    }
     if pubsub is not None:
         runs = {run["shards"]: run for run in json.loads(pubsub.read_text())["runs"]}
         figures["redis_deliveries_per_second_per_shard"] = float(runs[1]["delivered_per_second"])
@@ -47,8 +48,9 @@ def plan(people: int, f: dict[str, float]) -> dict[str, Any]:
     per_process_memory = (f["memory_per_process_mib"] - f["process_baseline_mib"]) * 1024 / f["idle_connection_kib"]
     delivery_capacity = f["fanout_deliveries_per_second_per_process"] / f["fanout_cpu_fraction"] * f["cpu_target"]
     write_capacity = f["rest_writes_per_second_per_process"] * f["cpu_target"]
-    processes = max(math.ceil(connections / per_process_memory),
-                    math.ceil(deliveries / delivery_capacity + writes / write_capacity))
+    processes = max(
+        math.ceil(connections / per_process_memory), math.ceil(deliveries / delivery_capacity + writes / write_capacity)
+    )
 
     # Redis: each write is published once and delivered once per process with a viewer of
     # that board (at worst every viewer on another process).
@@ -60,23 +62,36 @@ def plan(people: int, f: dict[str, float]) -> dict[str, Any]:
     sqlite_fits = writes <= f["sqlite_writes_per_second"] * f["cpu_target"]
     mongo_shards = math.ceil(writes / (f["mongodb_writes_per_second_per_shard"] * f["cpu_target"]))
     cores = processes  # one worker process per core (TASKWIRE_WORKERS = cores per machine)
-    return {"people": people, "connections": connections, "writes_per_second": writes,
-            "deliveries_per_second": deliveries, "processes": processes, "cores": cores,
-            "memory_gib": processes * f["memory_per_process_mib"] / 1024,
-            "bound_by": "memory" if connections / per_process_memory >= deliveries / delivery_capacity
-                        + writes / write_capacity else "CPU",
-            "redis_deliveries_per_second": redis_deliveries, "redis_shards": max(1, redis_shards),
-            "store": "SQLite (one file)" if sqlite_fits else f"MongoDB, {mongo_shards} shard(s)"}
+    return {
+        "people": people,
+        "connections": connections,
+        "writes_per_second": writes,
+        "deliveries_per_second": deliveries,
+        "processes": processes,
+        "cores": cores,
+        "memory_gib": processes * f["memory_per_process_mib"] / 1024,
+        "bound_by": "memory"
+        if connections / per_process_memory >= deliveries / delivery_capacity + writes / write_capacity
+        else "CPU",
+        "redis_deliveries_per_second": redis_deliveries,
+        "redis_shards": max(1, redis_shards),
+        "store": "SQLite (one file)" if sqlite_fits else f"MongoDB, {mongo_shards} shard(s)",
+    }
 
 
 def table(figures: dict[str, float]) -> str:
-    rows = ["| connected people | writes/s | deliveries/s | Taskwire processes (cores) | bound by | RAM | "
-            "Redis deliveries/s | Redis shards | store |", "|---|---|---|---|---|---|---|---|---|"]
+    rows = [
+        "| connected people | writes/s | deliveries/s | Taskwire processes (cores) | bound by | RAM | "
+        "Redis deliveries/s | Redis shards | store |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for people in PEOPLE:
         p = plan(people, figures)
-        rows.append(f"| {people:,} | {p['writes_per_second']:,.0f} | {p['deliveries_per_second']:,.0f} | "
-                    f"{p['processes']:,} | {p['bound_by']} | {p['memory_gib']:,.0f} GiB | "
-                    f"{p['redis_deliveries_per_second']:,.0f} | {p['redis_shards']} | {p['store']} |")
+        rows.append(
+            f"| {people:,} | {p['writes_per_second']:,.0f} | {p['deliveries_per_second']:,.0f} | "
+            f"{p['processes']:,} | {p['bound_by']} | {p['memory_gib']:,.0f} GiB | "
+            f"{p['redis_deliveries_per_second']:,.0f} | {p['redis_shards']} | {p['store']} |"
+        )
     return "\n".join(rows) + "\n"
 
 

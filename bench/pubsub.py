@@ -42,8 +42,16 @@ def frame_size(kind: str, channel: str, payload: str) -> int:
     return sum(len(f"${len(part)}\r\n{part}\r\n") for part in (kind, channel, payload)) + len("*3\r\n")
 
 
-async def subscriber(port: int, command: str, channel: str, expected_bytes: int, ready: asyncio.Event,
-                     received: list[int], cut_off: list[int], index: int) -> None:
+async def subscriber(
+    port: int,
+    command: str,
+    channel: str,
+    expected_bytes: int,
+    ready: asyncio.Event,
+    received: list[int],
+    cut_off: list[int],
+    index: int,
+) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(f"{command} {channel}\r\n".encode())
     await writer.drain()
@@ -81,15 +89,36 @@ async def measure(ports: list[int], sharded: bool, ports_by_slot: dict[int, int]
             ready = asyncio.Event()
             readies.append(ready)
             index = shard * args.subscribers + number
-            tasks.append(asyncio.create_task(subscriber(port, command, channel, args.messages * sizes[shard], ready,
-                                                        received, cut_off, index)))
+            tasks.append(
+                asyncio.create_task(
+                    subscriber(port, command, channel, args.messages * sizes[shard], ready, received, cut_off, index)
+                )
+            )
     for ready in readies:
         await asyncio.wait_for(ready.wait(), 10)
     started = time.monotonic()
-    publishers = [await asyncio.create_subprocess_exec(
-        "redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-c", "2", "-P", "32", "-n", str(args.messages), "-q",
-        "SPUBLISH" if sharded else "PUBLISH", channel, payload,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for port, channel in zip(ports, channels, strict=True)]
+    publishers = [
+        await asyncio.create_subprocess_exec(
+            "redis-benchmark",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-c",
+            "2",
+            "-P",
+            "32",
+            "-n",
+            str(args.messages),
+            "-q",
+            "SPUBLISH" if sharded else "PUBLISH",
+            channel,
+            payload,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for port, channel in zip(ports, channels, strict=True)
+    ]
     await asyncio.gather(*(publisher.wait() for publisher in publishers))
     published = time.monotonic() - started
     try:
@@ -97,17 +126,29 @@ async def measure(ports: list[int], sharded: bool, ports_by_slot: dict[int, int]
     except TimeoutError:
         pass
     elapsed = time.monotonic() - started
-    delivered = sum(received[shard * args.subscribers + n] // sizes[shard]
-                    for shard in range(len(ports)) for n in range(args.subscribers))
-    return {"shards": len(ports), "subscribers_per_channel": args.subscribers, "payload_bytes": args.payload,
-            "published": args.messages * len(ports), "publish_seconds": round(published, 2),
-            "delivered": delivered, "seconds": round(elapsed, 2), "delivered_per_second": round(delivered / elapsed),
-            "published_per_second": round(args.messages * len(ports) / published), "cut_off": len(cut_off)}
+    delivered = sum(
+        received[shard * args.subscribers + n] // sizes[shard]
+        for shard in range(len(ports))
+        for n in range(args.subscribers)
+    )
+    return {
+        "shards": len(ports),
+        "subscribers_per_channel": args.subscribers,
+        "payload_bytes": args.payload,
+        "published": args.messages * len(ports),
+        "publish_seconds": round(published, 2),
+        "delivered": delivered,
+        "seconds": round(elapsed, 2),
+        "delivered_per_second": round(delivered / elapsed),
+        "published_per_second": round(args.messages * len(ports) / published),
+        "cut_off": len(cut_off),
+    }
 
 
 def cluster_slots(port: int) -> dict[int, int]:
-    answer = subprocess.run(["redis-cli", "-p", str(port), "CLUSTER", "NODES"], capture_output=True, text=True,
-                            check=True).stdout
+    answer = subprocess.run(
+        ["redis-cli", "-p", str(port), "CLUSTER", "NODES"], capture_output=True, text=True, check=True
+    ).stdout
     owner: dict[int, int] = {}
     for line in answer.splitlines():
         fields = line.split()
@@ -143,9 +184,11 @@ def main() -> None:
     print("| shards | published/s | delivered/s | subscribers per channel | payload | delivered / expected | cut off |")
     print("|---|---|---|---|---|---|---|")
     for run in results:
-        print(f"| {run['shards']} | {run['published_per_second']:,} | {run['delivered_per_second']:,} | "
-              f"{run['subscribers_per_channel']} | {run['payload_bytes']} B | "
-              f"{run['delivered']:,} / {run['published'] * run['subscribers_per_channel']:,} | {run['cut_off']} |")
+        print(
+            f"| {run['shards']} | {run['published_per_second']:,} | {run['delivered_per_second']:,} | "
+            f"{run['subscribers_per_channel']} | {run['payload_bytes']} B | "
+            f"{run['delivered']:,} / {run['published'] * run['subscribers_per_channel']:,} | {run['cut_off']} |"
+        )
 
 
 if __name__ == "__main__":

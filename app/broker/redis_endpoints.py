@@ -22,9 +22,15 @@ from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.cluster import ClusterNode
 from redis.asyncio.sentinel import Sentinel
 
-SCHEMES = ("redis://", "rediss://", "unix://", "redis+sentinel://", "rediss+sentinel://",
-           "redis+cluster://", "rediss+cluster://")
-
+SCHEMES = (
+    "redis://",
+    "rediss://",
+    "unix://",
+    "redis+sentinel://",
+    "rediss+sentinel://",
+    "redis+cluster://",
+    "rediss+cluster://",
+)
 
 
 @dataclass(frozen=True)
@@ -45,14 +51,14 @@ class RedisEndpoint:
 
     def cluster_client(self, **options: Any) -> RedisCluster:
         """The command client of a cluster; ``options`` are redis-py connection keywords."""
-        return RedisCluster(startup_nodes=[ClusterNode(host, port) for host, port in self.hosts],
-                            **self._auth(), **options)
+        return RedisCluster(
+            startup_nodes=[ClusterNode(host, port) for host, port in self.hosts], **self._auth(), **options
+        )
 
     def server_client(self, **options: Any) -> Redis:
         """A client of the one server, or of whichever primary the sentinels name now."""
         if self.kind == "sentinel":
-            client: Redis = self._sentinel(options).master_for(self.master_name, db=self.db, **self._auth(),
-                                                                **options)
+            client: Redis = self._sentinel(options).master_for(self.master_name, db=self.db, **self._auth(), **options)
             return client
         return Redis.from_url(self.url, **options)
 
@@ -77,13 +83,21 @@ def parse_redis_url(url: str) -> RedisEndpoint:
         return RedisEndpoint(url)
     kind = scheme.split("+", 1)[1]
     parts = urlsplit(url)
-    hosts = tuple(_host_port(item, 26379 if kind == "sentinel" else 6379)
-                  for item in parts.netloc.rpartition("@")[2].split(",") if item)
+    hosts = tuple(
+        _host_port(item, 26379 if kind == "sentinel" else 6379)
+        for item in parts.netloc.rpartition("@")[2].split(",")
+        if item
+    )
     if not hosts:
         raise ValueError(f"{scheme}:// needs at least one host:port")
-    endpoint = RedisEndpoint(url, kind=kind, hosts=hosts, tls=scheme.startswith("rediss"),
-                             username=unquote(parts.username) if parts.username else None,
-                             password=unquote(parts.password) if parts.password else None)
+    endpoint = RedisEndpoint(
+        url,
+        kind=kind,
+        hosts=hosts,
+        tls=scheme.startswith("rediss"),
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )
     path = [segment for segment in parts.path.split("/") if segment]
     if kind == "cluster":
         if path:

@@ -78,8 +78,7 @@ class ServerLanes:
 class ShardLanes:
     """A cluster: one connection per primary, sharded pub/sub routed by hash slot."""
 
-    def __init__(self, endpoint: RedisEndpoint, cluster: RedisCluster, heartbeat: str,
-                 options: dict[str, Any]) -> None:
+    def __init__(self, endpoint: RedisEndpoint, cluster: RedisCluster, heartbeat: str, options: dict[str, Any]) -> None:
         self._endpoint = endpoint
         self._cluster = cluster  # the broker's command client: used for its slot map only
         self._heartbeat = heartbeat

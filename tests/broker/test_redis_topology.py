@@ -32,7 +32,8 @@ def _move_slot(cluster: RedisClusterNodes, key: str) -> RedisNode:
 
 
 async def test_a_channel_whose_slot_moves_to_another_primary_keeps_delivering_after_a_resync(
-        redis_cluster_nodes: RedisClusterNodes, prefix: str) -> None:
+    redis_cluster_nodes: RedisClusterNodes, prefix: str
+) -> None:
     async with redis_brokers(redis_cluster_nodes, prefix) as make:
         receiver, sender = await make(), await make()
         inbox = Inbox()
@@ -51,14 +52,25 @@ async def test_a_channel_whose_slot_moves_to_another_primary_keeps_delivering_af
         assert await inbox.wait_for("board:moving", 2, timeout=10) == ["before", "after"]
 
 
-@pytest.mark.parametrize(("url", "kind", "hosts", "extra"), [
-    ("redis+cluster://10.0.0.1:7000,10.0.0.2:7001", "cluster", (("10.0.0.1", 7000), ("10.0.0.2", 7001)), {}),
-    ("rediss+cluster://app:s%40cret@n1:7000", "cluster", (("n1", 7000),),
-     {"tls": True, "username": "app", "password": "s@cret"}),
-    ("redis+sentinel://s1:26379,s2,[::1]:26380/mymaster/2", "sentinel",
-     (("s1", 26379), ("s2", 26379), ("::1", 26380)), {"master_name": "mymaster", "db": 2}),
-    ("redis+sentinel://:pw@s1/mymaster", "sentinel", (("s1", 26379),), {"password": "pw", "db": 0}),
-])
+@pytest.mark.parametrize(
+    ("url", "kind", "hosts", "extra"),
+    [
+        ("redis+cluster://10.0.0.1:7000,10.0.0.2:7001", "cluster", (("10.0.0.1", 7000), ("10.0.0.2", 7001)), {}),
+        (
+            "rediss+cluster://app:s%40cret@n1:7000",
+            "cluster",
+            (("n1", 7000),),
+            {"tls": True, "username": "app", "password": "s@cret"},
+        ),
+        (
+            "redis+sentinel://s1:26379,s2,[::1]:26380/mymaster/2",
+            "sentinel",
+            (("s1", 26379), ("s2", 26379), ("::1", 26380)),
+            {"master_name": "mymaster", "db": 2},
+        ),
+        ("redis+sentinel://:pw@s1/mymaster", "sentinel", (("s1", 26379),), {"password": "pw", "db": 0}),
+    ],
+)
 def test_cluster_and_sentinel_urls_name_their_nodes(url: str, kind: str, hosts: tuple, extra: dict) -> None:
     endpoint = parse_redis_url(url)
     assert (endpoint.kind, endpoint.hosts) == (kind, hosts)
@@ -66,14 +78,17 @@ def test_cluster_and_sentinel_urls_name_their_nodes(url: str, kind: str, hosts: 
         assert getattr(endpoint, name) == value
 
 
-@pytest.mark.parametrize(("url", "complaint"), [
-    ("redis+cluster://n1:7000/1", "only database 0"),
-    ("redis+sentinel://s1:26379", "MASTER_NAME"),
-    ("redis+sentinel://s1:26379/m/x", "MASTER_NAME"),
-    ("redis+cluster://n1:port", "not host:port"),
-    ("redis+cluster://", "at least one host"),
-    ("redis+shard://n1:7000", "unsupported"),
-])
+@pytest.mark.parametrize(
+    ("url", "complaint"),
+    [
+        ("redis+cluster://n1:7000/1", "only database 0"),
+        ("redis+sentinel://s1:26379", "MASTER_NAME"),
+        ("redis+sentinel://s1:26379/m/x", "MASTER_NAME"),
+        ("redis+cluster://n1:port", "not host:port"),
+        ("redis+cluster://", "at least one host"),
+        ("redis+shard://n1:7000", "unsupported"),
+    ],
+)
 def test_a_malformed_cluster_or_sentinel_url_is_refused_with_a_reason(url: str, complaint: str) -> None:
     with pytest.raises(ValueError, match=complaint):
         parse_redis_url(url)
@@ -84,5 +99,3 @@ def test_every_form_the_broker_reads_is_accepted_by_the_settings() -> None:
         assert load_settings({"TASKWIRE_REDIS_URL": url}).redis_url == url
     with pytest.raises(SettingsError, match="TASKWIRE_REDIS_URL"):
         load_settings({"TASKWIRE_REDIS_URL": "memcached://n1"})
-
-

@@ -49,8 +49,9 @@ def test_the_instances_reach_redis_through_all_three_sentinels_of_the_monitored_
     assert services["redis-replica"]["command"][-3:] == ["--replicaof", "redis", "6379"]
     for name in ("taskwire-1", "taskwire-2"):
         environment = services[name]["environment"]
-        settings = load_settings({**{key: str(value) for key, value in environment.items()},
-                                  "TASKWIRE_SECRET_KEY": "k" * 48})
+        settings = load_settings(
+            {**{key: str(value) for key, value in environment.items()}, "TASKWIRE_SECRET_KEY": "k" * 48}
+        )
         endpoint = parse_redis_url(settings.redis_url)
         assert endpoint.kind == "sentinel" and endpoint.master_name == master_name
         assert {host for host, _ in endpoint.hosts} == set(sentinels)
@@ -58,22 +59,26 @@ def test_the_instances_reach_redis_through_all_three_sentinels_of_the_monitored_
         assert environment["TASKWIRE_DATABASE_URL"].startswith("mongodb://")  # the rest is kept
 
 
-def test_the_sentinel_command_of_the_compose_file_starts_a_sentinel_that_names_the_primary(
-        redis: RedisServer) -> None:
+def test_the_sentinel_command_of_the_compose_file_starts_a_sentinel_that_names_the_primary(redis: RedisServer) -> None:
     command = yaml.safe_load(SENTINEL_COMPOSE.read_text())["x-sentinel"]["command"]
     port = free_port()
     with tempfile.TemporaryDirectory() as workdir:
-        script = (command[2].replace("port 26379", f"port {port}")
-                  .replace("taskwire redis 6379", f"taskwire 127.0.0.1 {redis.port}")
-                  .replace("/tmp/sentinel.conf", str(Path(workdir) / "sentinel.conf")))
-        proc = subprocess.Popen([command[0], command[1], script], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        script = (
+            command[2]
+            .replace("port 26379", f"port {port}")
+            .replace("taskwire redis 6379", f"taskwire 127.0.0.1 {redis.port}")
+            .replace("/tmp/sentinel.conf", str(Path(workdir) / "sentinel.conf"))
+        )
+        proc = subprocess.Popen([command[0], command[1], script], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_for_port(port, proc=proc)
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline:
-                answer = subprocess.run(["redis-cli", "-p", str(port), "SENTINEL", "get-master-addr-by-name",
-                                         "taskwire"], capture_output=True, text=True).stdout.split()
+                answer = subprocess.run(
+                    ["redis-cli", "-p", str(port), "SENTINEL", "get-master-addr-by-name", "taskwire"],
+                    capture_output=True,
+                    text=True,
+                ).stdout.split()
                 if answer:
                     break
                 time.sleep(0.1)

@@ -23,8 +23,9 @@ pytestmark = pytest.mark.processes
 
 @pytest.fixture
 def two_workers(redis: RedisServer, tmp_path: Path) -> Iterator[AppServer]:
-    with app_servers(1, f"sqlite:///{tmp_path / 'taskwire.db'}", redis.url, tmp_path,
-                     {"TASKWIRE_WORKERS": "2"}) as servers:
+    with app_servers(
+        1, f"sqlite:///{tmp_path / 'taskwire.db'}", redis.url, tmp_path, {"TASKWIRE_WORKERS": "2"}
+    ) as servers:
         yield servers[0]
 
 
@@ -60,8 +61,13 @@ async def test_two_workers_share_the_port_and_fan_out_to_each_others_clients(two
         followers = await followers_on([two_workers], [owner, *members], board, per_instance=16)
         held = [established(worker, two_workers.port) for worker in workers]
         assert all(held), f"connections per worker: {held}"
-        await asyncio.gather(*(rest.task(account["token"], board, f"burst {number}")
-                               for number in range(20) for account in (owner, members[0])))
+        await asyncio.gather(
+            *(
+                rest.task(account["token"], board, f"burst {number}")
+                for number in range(20)
+                for account in (owner, members[0])
+            )
+        )
         await expect_every_seq_once(followers, await rest.latest_seq(owner["token"], board))
     finally:
         await rest.close()
@@ -82,9 +88,11 @@ def test_a_killed_instance_takes_its_workers_with_it(two_workers: AppServer) -> 
 def test_more_than_one_worker_with_the_in_process_broker_is_refused_with_one_line(tmp_path: Path) -> None:
     env = server_env(f"sqlite:///{tmp_path / 'taskwire.db'}", "", tmp_path, free_port(), {"TASKWIRE_WORKERS": "2"})
     env.pop("TASKWIRE_REDIS_URL")
-    done = subprocess.run([sys.executable, "-m", "app", "serve"], cwd=REPO_ROOT, env=env, capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "serve"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
         "taskwire: 2 workers need TASKWIRE_REDIS_URL: with the in-process broker each worker would fan out "
-        "only to its own clients (set it, or run one worker)"]
+        "only to its own clients (set it, or run one worker)"
+    ]

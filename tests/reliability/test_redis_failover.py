@@ -44,8 +44,9 @@ def workdir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-async def test_a_cluster_failover_mid_burst_loses_and_repeats_nothing(cluster_nodes: RedisClusterNodes,
-                                                                     workdir: Path) -> None:
+async def test_a_cluster_failover_mid_burst_loses_and_repeats_nothing(
+    cluster_nodes: RedisClusterNodes, workdir: Path
+) -> None:
     async def kill_the_boards_primary(board: str) -> None:
         victim = cluster_nodes.primary_of(f"taskwire:board:{board}")
         victim.kill()
@@ -55,8 +56,9 @@ async def test_a_cluster_failover_mid_burst_loses_and_repeats_nothing(cluster_no
     print(f"\ncluster failover: every client caught up {resumed:.1f}s after the primary was killed")
 
 
-async def test_a_sentinel_failover_mid_burst_loses_and_repeats_nothing(sentinel_nodes: RedisSentinels,
-                                                                      workdir: Path) -> None:
+async def test_a_sentinel_failover_mid_burst_loses_and_repeats_nothing(
+    sentinel_nodes: RedisSentinels, workdir: Path
+) -> None:
     async def kill_the_primary(board: str) -> None:
         sentinel_nodes.primary.kill()
 
@@ -73,8 +75,10 @@ async def _failover_mid_burst(servers: list[AppServer], kill_primary: Callable[[
         owner, members, board = await shared_board(rest_a, members=1)
         followers = await followers_on(servers, [owner, *members], board, per_instance=2)
 
-        writing = asyncio.gather(write_steadily(rest_a, owner["token"], board, 25, pause=0.02),
-                                 write_steadily(rest_b, members[0]["token"], board, 25, pause=0.02))
+        writing = asyncio.gather(
+            write_steadily(rest_a, owner["token"], board, 25, pause=0.02),
+            write_steadily(rest_b, members[0]["token"], board, 25, pause=0.02),
+        )
         await asyncio.sleep(0.3)
         loop = asyncio.get_running_loop()
         killed_at = loop.time()
@@ -116,8 +120,9 @@ async def _presence_crosses_instances(servers: list[AppServer], owner: dict, mem
         await viewer.subscribe(board)
         await other.auth(member["token"])
         await other.subscribe(board)
-        seen = await viewer.recv_until(lambda message: message["type"] == "presence" and message["count"] == 2,
-                                       timeout=10)
+        seen = await viewer.recv_until(
+            lambda message: message["type"] == "presence" and message["count"] == 2, timeout=10
+        )
         assert {user["id"] for user in seen[-1]["users"]} == {owner["id"], member["id"]}
     finally:
         await viewer.close()

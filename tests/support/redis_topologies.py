@@ -32,8 +32,9 @@ def _spawn(args: list[str]) -> subprocess.Popen:
 
 
 def _cli(port: int, *args: str) -> str:
-    return subprocess.run([_binary("redis-cli"), "-p", str(port), *args], capture_output=True, text=True,
-                          timeout=30, check=True).stdout
+    return subprocess.run(
+        [_binary("redis-cli"), "-p", str(port), *args], capture_output=True, text=True, timeout=30, check=True
+    ).stdout
 
 
 @dataclass
@@ -95,7 +96,9 @@ def _covers(ranges: list[str], slot: int) -> bool:
 
 
 @contextlib.contextmanager
-def redis_cluster(primaries: int = 3, replicas_each: int = 0, node_timeout_ms: int = 5000) -> Iterator[RedisClusterNodes]:
+def redis_cluster(
+    primaries: int = 3, replicas_each: int = 0, node_timeout_ms: int = 5000
+) -> Iterator[RedisClusterNodes]:
     workdir = Path(tempfile.mkdtemp(prefix="taskwire-cluster-"))
     nodes: list[RedisNode] = []
     try:
@@ -104,16 +107,42 @@ def redis_cluster(primaries: int = 3, replicas_each: int = 0, node_timeout_ms: i
             node_dir = workdir / str(port)
             node_dir.mkdir()
             # The bus port is chosen too: the default, port + 10000, may be taken or past 65535.
-            proc = _spawn(["--port", str(port), "--cluster-port", str(free_port()), "--bind", "127.0.0.1",
-                           "--cluster-enabled", "yes",
-                           "--cluster-config-file", str(node_dir / "nodes.conf"),
-                           "--cluster-node-timeout", str(node_timeout_ms), "--save", "", "--appendonly", "no",
-                           "--dir", str(node_dir), "--loglevel", "warning"])
+            proc = _spawn(
+                [
+                    "--port",
+                    str(port),
+                    "--cluster-port",
+                    str(free_port()),
+                    "--bind",
+                    "127.0.0.1",
+                    "--cluster-enabled",
+                    "yes",
+                    "--cluster-config-file",
+                    str(node_dir / "nodes.conf"),
+                    "--cluster-node-timeout",
+                    str(node_timeout_ms),
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(node_dir),
+                    "--loglevel",
+                    "warning",
+                ]
+            )
             nodes.append(RedisNode(port, proc))
         for node in nodes:
             wait_for_port(node.port, proc=node.proc)
-        _cli(nodes[0].port, "--cluster", "create", *(f"127.0.0.1:{node.port}" for node in nodes),
-             "--cluster-replicas", str(replicas_each), "--cluster-yes")
+        _cli(
+            nodes[0].port,
+            "--cluster",
+            "create",
+            *(f"127.0.0.1:{node.port}" for node in nodes),
+            "--cluster-replicas",
+            str(replicas_each),
+            "--cluster-yes",
+        )
         cluster = RedisClusterNodes(nodes, workdir)
         cluster.wait_healthy()
         _wait_replicas_synced(cluster, primaries * replicas_each)
@@ -159,12 +188,44 @@ def redis_sentinels(down_after_ms: int = 1000) -> Iterator[RedisSentinels]:
     procs: list[subprocess.Popen] = []
     try:
         primary_port, replica_port = free_port(), free_port()
-        primary = RedisNode(primary_port, _spawn(["--port", str(primary_port), "--bind", "127.0.0.1", "--save", "",
-                                                  "--appendonly", "no", "--dir", str(workdir)]))
+        primary = RedisNode(
+            primary_port,
+            _spawn(
+                [
+                    "--port",
+                    str(primary_port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(workdir),
+                ]
+            ),
+        )
         procs.append(primary.proc)
-        replica = RedisNode(replica_port, _spawn(["--port", str(replica_port), "--bind", "127.0.0.1", "--save", "",
-                                                  "--appendonly", "no", "--dir", str(workdir),
-                                                  "--replicaof", "127.0.0.1", str(primary_port)]))
+        replica = RedisNode(
+            replica_port,
+            _spawn(
+                [
+                    "--port",
+                    str(replica_port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(workdir),
+                    "--replicaof",
+                    "127.0.0.1",
+                    str(primary_port),
+                ]
+            ),
+        )
         procs.append(replica.proc)
         for node in (primary, replica):
             wait_for_port(node.port, proc=node.proc)
@@ -172,13 +233,18 @@ def redis_sentinels(down_after_ms: int = 1000) -> Iterator[RedisSentinels]:
         for number in range(3):
             port = free_port()
             config = workdir / f"sentinel{number}.conf"
-            config.write_text(f"port {port}\nbind 127.0.0.1\ndir {workdir}\n"
-                              f"sentinel monitor taskwire 127.0.0.1 {primary_port} 2\n"
-                              f"sentinel down-after-milliseconds taskwire {down_after_ms}\n"
-                              f"sentinel failover-timeout taskwire 5000\n"
-                              f"sentinel parallel-syncs taskwire 1\n")
-            proc = subprocess.Popen([_binary("redis-server"), str(config), "--sentinel"],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            config.write_text(
+                f"port {port}\nbind 127.0.0.1\ndir {workdir}\n"
+                f"sentinel monitor taskwire 127.0.0.1 {primary_port} 2\n"
+                f"sentinel down-after-milliseconds taskwire {down_after_ms}\n"
+                f"sentinel failover-timeout taskwire 5000\n"
+                f"sentinel parallel-syncs taskwire 1\n"
+            )
+            proc = subprocess.Popen(
+                [_binary("redis-server"), str(config), "--sentinel"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             procs.append(proc)
             sentinels.append(RedisNode(port, proc))
         for node in sentinels:
@@ -198,9 +264,10 @@ def _wait_sentinels_ready(topology: RedisSentinels, timeout: float = 30.0) -> No
     while time.monotonic() < deadline:
         with contextlib.suppress(subprocess.SubprocessError, IndexError):
             if "master_link_status:up" in topology.replica.cli("INFO", "replication") and all(
-                    _field(node.cli("SENTINEL", "master", topology.master_name), "num-other-sentinels") >= 2
-                    and _field(node.cli("SENTINEL", "master", topology.master_name), "num-slaves") >= 1
-                    for node in topology.sentinels):
+                _field(node.cli("SENTINEL", "master", topology.master_name), "num-other-sentinels") >= 2
+                and _field(node.cli("SENTINEL", "master", topology.master_name), "num-slaves") >= 1
+                for node in topology.sentinels
+            ):
                 return
         time.sleep(0.2)
     raise TimeoutError("the sentinels did not discover each other and the replica")
