@@ -10,7 +10,7 @@ import pytest
 from app.broker.redis_endpoints import parse_redis_url
 from app.settings import SettingsError, load_settings
 from tests.broker.conftest import Inbox, redis_brokers
-from tests.support.redis_topologies import RedisClusterNodes, RedisNode
+from tests.support.redis_topologies import RedisClusterNodes, RedisNode, redis_cluster
 
 
 def _node_id(node: RedisNode) -> str:
@@ -50,6 +50,23 @@ async def test_a_channel_whose_slot_moves_to_another_primary_keeps_delivering_af
         await inbox.wait_until(lambda: inbox.resyncs >= 1, timeout=10)
         await sender.publish("board:moving", "after")
         assert await inbox.wait_for("board:moving", 2, timeout=10) == ["before", "after"]
+
+
+async def test_a_cluster_that_needs_a_password_gets_it_on_every_connection(prefix: str) -> None:
+    """The URL's credentials reach the command client and each shard's subscriber connection."""
+    with redis_cluster(primaries=3, password="s3cret-pw") as cluster:
+        assert cluster.url.startswith("redis+cluster://:s3cret-pw@")
+        async with redis_brokers(cluster, prefix) as make:
+            broker = await make()
+            inbox = Inbox()
+            broker.set_handlers(inbox.on_message, inbox.on_resync)
+            channels = [f"board:{number}" for number in range(12)]  # over every shard
+            for channel in channels:
+                await broker.subscribe(channel)
+            for channel in channels:
+                await broker.publish(channel, channel)
+            await inbox.wait_until(lambda: len(inbox.messages) == len(channels))
+            assert await broker.hit_rate_limit("limit", 1, 60) == (True, 0.0)
 
 
 @pytest.mark.parametrize(

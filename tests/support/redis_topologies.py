@@ -31,9 +31,10 @@ def _spawn(args: list[str]) -> subprocess.Popen:
     return subprocess.Popen([_binary("redis-server"), *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def _cli(port: int, *args: str) -> str:
+def _cli(port: int, *args: str, password: str = "") -> str:
+    auth = ["-a", password, "--no-auth-warning"] if password else []
     return subprocess.run(
-        [_binary("redis-cli"), "-p", str(port), *args], capture_output=True, text=True, timeout=30, check=True
+        [_binary("redis-cli"), "-p", str(port), *auth, *args], capture_output=True, text=True, timeout=30, check=True
     ).stdout
 
 
@@ -41,6 +42,7 @@ def _cli(port: int, *args: str) -> str:
 class RedisNode:
     port: int
     proc: subprocess.Popen
+    password: str = ""
 
     def kill(self) -> None:
         """kill -9: no goodbye to the cluster or the sentinels."""
@@ -48,7 +50,7 @@ class RedisNode:
         self.proc.wait(5)
 
     def cli(self, *args: str) -> str:
-        return _cli(self.port, *args)
+        return _cli(self.port, *args, password=self.password)
 
 
 @dataclass
@@ -58,7 +60,8 @@ class RedisClusterNodes:
 
     @property
     def url(self) -> str:
-        return "redis+cluster://" + ",".join(f"127.0.0.1:{node.port}" for node in self.nodes[:3])
+        credentials = f":{self.nodes[0].password}@" if self.nodes[0].password else ""
+        return f"redis+cluster://{credentials}" + ",".join(f"127.0.0.1:{node.port}" for node in self.nodes[:3])
 
     def node(self, port: int) -> RedisNode:
         return next(node for node in self.nodes if node.port == port)
@@ -97,7 +100,7 @@ def _covers(ranges: list[str], slot: int) -> bool:
 
 @contextlib.contextmanager
 def redis_cluster(
-    primaries: int = 3, replicas_each: int = 0, node_timeout_ms: int = 5000
+    primaries: int = 3, replicas_each: int = 0, node_timeout_ms: int = 5000, password: str = ""
 ) -> Iterator[RedisClusterNodes]:
     workdir = Path(tempfile.mkdtemp(prefix="taskwire-cluster-"))
     nodes: list[RedisNode] = []
@@ -129,9 +132,10 @@ def redis_cluster(
                     str(node_dir),
                     "--loglevel",
                     "warning",
+                    *(["--requirepass", password, "--masterauth", password] if password else []),
                 ]
             )
-            nodes.append(RedisNode(port, proc))
+            nodes.append(RedisNode(port, proc, password))
         for node in nodes:
             wait_for_port(node.port, proc=node.proc)
         _cli(
@@ -142,6 +146,7 @@ def redis_cluster(
             "--cluster-replicas",
             str(replicas_each),
             "--cluster-yes",
+            password=password,
         )
         cluster = RedisClusterNodes(nodes, workdir)
         cluster.wait_healthy()
