@@ -148,9 +148,14 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser.add_argument("--config", type=Path, default=REPO_ROOT / "hypercorn.toml")
     # Internal: how app/workers.py hands a worker its listening socket.
     serve_parser.add_argument("--listen-fd", type=int, default=None, help=argparse.SUPPRESS)
+    serve_parser.add_argument("--supervisor", type=int, default=None, help=argparse.SUPPRESS)
     commands.add_parser("settings-table", help="print the README's table of every setting (Markdown)")
     add_ops_commands(commands)
     args = parser.parse_args(argv)
+    if getattr(args, "supervisor", None) is not None:
+        from app.workers import die_with_supervisor
+
+        die_with_supervisor(args.supervisor)
     if args.command == "settings-table":
         print(settings_table(), end="")
         return 0
@@ -173,10 +178,6 @@ def main(argv: list[str] | None = None) -> int:
         try:
             if args.listen_fd is None and (count := _worker_count(settings, args.config)) > 1:
                 return _serve_workers(settings, args.config, count)
-            if args.listen_fd is not None:
-                from app.workers import die_with_parent
-
-                die_with_parent()
             asyncio.run(_serve(settings, args.config, args.listen_fd), loop_factory=loop_factory)
         except StartupError as error:
             print(f"taskwire: {error}", file=sys.stderr)

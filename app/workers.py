@@ -29,7 +29,18 @@ def run_workers(listeners: list[socket.socket], config_path: Path) -> int:
     workers: dict[int, subprocess.Popen[bytes]] = {}
     for listener in listeners:
         fd = listener.fileno()
-        command = [sys.executable, "-m", "app", "serve", "--config", str(config_path), "--listen-fd", str(fd)]
+        command = [
+            sys.executable,
+            "-m",
+            "app",
+            "serve",
+            "--config",
+            str(config_path),
+            "--listen-fd",
+            str(fd),
+            "--supervisor",
+            str(os.getpid()),
+        ]
         worker = subprocess.Popen(command, pass_fds=(fd,), stdin=subprocess.DEVNULL)
         workers[worker.pid] = worker
         listener.close()  # the worker holds it now; a copy here would outlive a dead worker
@@ -59,14 +70,13 @@ def run_workers(listeners: list[socket.socket], config_path: Path) -> int:
     return code
 
 
-def die_with_parent() -> None:
-    """Called by a worker as it starts: SIGTERM it when the process that started it dies,
-    even by SIGKILL, so no orphaned worker keeps serving (and holding the port) after its
-    instance is gone."""
+def die_with_supervisor(supervisor: int) -> None:
+    """Called by a worker first thing: SIGTERM it when ``supervisor`` (the process that
+    started it) dies, even by SIGKILL, so no orphaned worker keeps serving (and holding the
+    port) after its instance is gone."""
     if sys.platform != "linux":
         return
-    parent = os.getppid()
     pr_set_pdeathsig = 1
     ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
-    if os.getppid() != parent:  # it died before the request took effect
+    if os.getppid() != supervisor:  # it died while this worker was starting
         os.kill(os.getpid(), signal.SIGTERM)

@@ -79,10 +79,32 @@ async def test_two_workers_share_the_port_and_fan_out_to_each_others_clients(two
 def test_a_killed_instance_takes_its_workers_with_it(two_workers: AppServer) -> None:
     workers = workers_of(two_workers.pid)
     two_workers.kill()
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 30  # a drain takes graceful_timeout (10 s) at most
     while any(Path(f"/proc/{worker}").exists() for worker in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(Path(f"/proc/{worker}").exists() for worker in workers), "an orphaned worker kept serving"
+
+
+def test_an_instance_killed_while_its_workers_start_leaves_none_behind(redis: RedisServer, tmp_path: Path) -> None:
+    env = server_env(
+        f"sqlite:///{tmp_path / 'taskwire.db'}", redis.url, tmp_path, free_port(), {"TASKWIRE_WORKERS": "2"}
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    workers: list[int] = []
+    while len(workers) < 2 and parent.poll() is None:
+        workers = workers_of(parent.pid)
+    parent.kill()  # the workers are still importing: they ask for their SIGTERM only later
+    parent.wait(5)
+    deadline = time.monotonic() + 30
+    while any(Path(f"/proc/{worker}").exists() for worker in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert workers and not any(Path(f"/proc/{worker}").exists() for worker in workers)
 
 
 def test_more_than_one_worker_with_the_in_process_broker_is_refused_with_one_line(tmp_path: Path) -> None:
