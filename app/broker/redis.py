@@ -5,6 +5,7 @@ the pub/sub connections belong to ``RedisSubscriber`` and its supervised receive
 The same code runs on one server, behind Sentinel or on a cluster (redis_endpoints.py):
 on a cluster channels are sharded (SPUBLISH), and every command and script names exactly
 one key, so none can span hash slots.
+
 Every key and channel is namespaced under ``prefix`` (``taskwire:``) so a shared Redis
 stays tidy. Any command that cannot reach Redis within ``command_timeout`` raises
 ``BrokerUnavailable`` instead of hanging the request that made it.
