@@ -24,7 +24,7 @@ import logging
 import math
 import uuid
 from collections.abc import Awaitable
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.retry import Retry
@@ -226,7 +226,7 @@ class RedisBroker:
         await self._command(self._commands.hdel(self._prefix + key, field))
 
     async def hash_get_all(self, key: str) -> dict[str, str]:
-        return await self._command(self._commands.hgetall(self._prefix + key))
+        return cast("dict[str, str]", await self._command(self._commands.hgetall(self._prefix + key)))
 
     # -- RateLimiter -----------------------------------------------------------------
     async def hit_rate_limit(self, key: str, limit: int, window_seconds: float) -> tuple[bool, float]:
