@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from app.observability.logs import configure_logging
 from app.ops.cli import add_ops_commands, run_ops_command
 from app.settings import Settings, SettingsError, ensure_secret_key, load_settings, settings_table
+from app.workers import die_with_supervisor, run_workers
 
 if TYPE_CHECKING:
     from hypercorn.config import Config
@@ -100,8 +101,6 @@ def _worker_count(settings: Settings, config_path: Path) -> int:
 
 
 def _serve_workers(settings: Settings, config_path: Path, count: int) -> int:
-    from app.workers import run_workers
-
     backlog = _hypercorn_config(config_path).backlog
     listeners = [_listen(settings.host, settings.port, backlog, reuse_port=True) for _ in range(count)]
     return run_workers(listeners, config_path)
@@ -153,8 +152,6 @@ def main(argv: list[str] | None = None) -> int:
     add_ops_commands(commands)
     args = parser.parse_args(argv)
     if getattr(args, "supervisor", None) is not None:
-        from app.workers import die_with_supervisor
-
         die_with_supervisor(args.supervisor)
     if args.command == "settings-table":
         print(settings_table(), end="")
