@@ -95,7 +95,7 @@ def _worker_count(settings: Settings, config_path: Path) -> int:
     """TASKWIRE_WORKERS, else ``workers`` of hypercorn.toml; more than one needs Redis."""
     count = settings.workers or _hypercorn_config(config_path).workers
     if count > 1 and not settings.redis_url:
-        raise StartupError(f"{count} workers need TASKWIRE_REDIS_URL: with the in-process broker each worker "
+        raise SettingsError(f"{count} workers need TASKWIRE_REDIS_URL: with the in-process broker each worker "
                            f"would fan out only to its own clients (set it, or run one worker)")
     return count
 
@@ -169,12 +169,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         try:
             loop_factory = _event_loop_factory(args.config)
+            workers = 1 if args.listen_fd is not None else _worker_count(settings, args.config)
         except SettingsError as error:
             print(f"taskwire: {error}", file=sys.stderr)
             return 2
         try:
-            if args.listen_fd is None and (count := _worker_count(settings, args.config)) > 1:
-                return _serve_workers(settings, args.config, count)
+            if workers > 1:
+                return _serve_workers(settings, args.config, workers)
             asyncio.run(_serve(settings, args.config, args.listen_fd), loop_factory=loop_factory)
         except StartupError as error:
             print(f"taskwire: {error}", file=sys.stderr)

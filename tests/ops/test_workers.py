@@ -113,7 +113,7 @@ def test_more_than_one_worker_with_the_in_process_broker_is_refused_with_one_lin
     done = subprocess.run(
         [sys.executable, "-m", "app", "serve"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60
     )
-    assert done.returncode == 1
+    assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         "taskwire: 2 workers need TASKWIRE_REDIS_URL: with the in-process broker each worker would fan out "
         "only to its own clients (set it, or run one worker)"
