@@ -12,11 +12,16 @@ import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.observability.logs import configure_logging
 from app.ops.cli import add_ops_commands, run_ops_command
 from app.private_files import PRIVATE_UMASK
 from app.settings import Settings, SettingsError, ensure_secret_key, load_settings, settings_table
+from app.workers import die_with_supervisor, run_workers
+
+if TYPE_CHECKING:
+    from hypercorn.config import Config
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,10 +41,12 @@ class StartupError(Exception):
     """Start-up cannot go on; the message is the one line the operator sees."""
 
 
-def _listen(host: str, port: int, backlog: int) -> socket.socket:
+def _listen(host: str, port: int, backlog: int, *, reuse_port: bool = False) -> socket.socket:
     """Bind and listen before anything else starts, so that a busy port is one clear line."""
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:  # one socket per worker on the same port (app/workers.py)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         sock.bind((host, port))
@@ -66,18 +73,17 @@ def _listening_line(settings: Settings) -> str:
             f"broker {'redis' if settings.redis_url else 'in-process'})")
 
 
-def _event_loop_factory(config_path: Path) -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """The event loop the Hypercorn config's ``worker_class`` names. ``hypercorn.asyncio.serve``
-    leaves the loop and the process count to its caller, so both are read here, and a value
-    Taskwire does not run is refused instead of ignored."""
+def _hypercorn_config(config_path: Path) -> Config:
     from hypercorn.config import Config
 
-    config = Config.from_toml(config_path) if config_path.exists() else Config()
-    if config.workers != 1:
-        # One process per instance (docs/operations.md): scale with processes behind the
-        # load balancer, each with its own hub on the shared broker.
-        raise SettingsError(f"workers = {config.workers} in {config_path.name}: Taskwire runs one worker per process; "
-                            "start more processes instead")
+    return Config.from_toml(config_path) if config_path.exists() else Config()
+
+
+def _event_loop_factory(config_path: Path) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """The event loop the Hypercorn config's ``worker_class`` names. ``hypercorn.asyncio.serve``
+    leaves the loop to its caller, so it is read here, and a value Taskwire does not run is
+    refused instead of ignored."""
+    config = _hypercorn_config(config_path)
     if config.worker_class == "uvloop":
         import uvloop
 
@@ -87,15 +93,30 @@ def _event_loop_factory(config_path: Path) -> Callable[[], asyncio.AbstractEvent
     return None
 
 
-async def _serve(settings: Settings, config_path: Path) -> None:
-    from hypercorn.config import Config
+def _worker_count(settings: Settings, config_path: Path) -> int:
+    """TASKWIRE_WORKERS, else ``workers`` of hypercorn.toml; more than one needs Redis."""
+    count = settings.workers or _hypercorn_config(config_path).workers
+    if count > 1 and not settings.redis_url:
+        raise SettingsError(f"{count} workers need TASKWIRE_REDIS_URL: with the in-process broker each worker "
+                           f"would fan out only to its own clients (set it, or run one worker)")
+    return count
 
+
+def _serve_workers(settings: Settings, config_path: Path, count: int) -> int:
+    backlog = _hypercorn_config(config_path).backlog
+    listeners = [_listen(settings.host, settings.port, backlog, reuse_port=True) for _ in range(count)]
+    return run_workers(listeners, config_path)
+
+
+async def _serve(settings: Settings, config_path: Path, listen_fd: int | None = None) -> None:
     from app.factory import create_app
     from app.serving import serve_until_stopped
     from app.store.base import StoreUnavailable
 
-    config = Config.from_toml(config_path) if config_path.exists() else Config()
-    listener = _listen(settings.host, settings.port, config.backlog)
+    config = _hypercorn_config(config_path)
+    # A worker of a multi-core instance is handed its socket, already bound and listening.
+    listener = socket.socket(fileno=listen_fd) if listen_fd is not None else \
+        _listen(settings.host, settings.port, config.backlog)
     config.bind = [f"fd://{listener.detach()}"]
     # Hypercorn's own lines go through our log handler, once (its "-" would add a second,
     # plain-text copy on stderr).
@@ -126,9 +147,14 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     serve_parser = commands.add_parser("serve", help="run the server (Hypercorn) on $PORT")
     serve_parser.add_argument("--config", type=Path, default=REPO_ROOT / "hypercorn.toml")
+    # Internal: how app/workers.py hands a worker its listening socket.
+    serve_parser.add_argument("--listen-fd", type=int, default=None, help=argparse.SUPPRESS)
+    serve_parser.add_argument("--supervisor", type=int, default=None, help=argparse.SUPPRESS)
     commands.add_parser("settings-table", help="print the README's table of every setting (Markdown)")
     add_ops_commands(commands)
     args = parser.parse_args(argv)
+    if getattr(args, "supervisor", None) is not None:
+        die_with_supervisor(args.supervisor)
     if args.command == "settings-table":
         print(settings_table(), end="")
         return 0
@@ -148,11 +174,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         try:
             loop_factory = _event_loop_factory(args.config)
+            workers = 1 if args.listen_fd is not None else _worker_count(settings, args.config)
         except SettingsError as error:
             print(f"taskwire: {error}", file=sys.stderr)
             return 2
         try:
-            asyncio.run(_serve(settings, args.config), loop_factory=loop_factory)
+            if workers > 1:
+                return _serve_workers(settings, args.config, workers)
+            asyncio.run(_serve(settings, args.config, args.listen_fd), loop_factory=loop_factory)
         except StartupError as error:
             print(f"taskwire: {error}", file=sys.stderr)
             return 1

@@ -93,6 +93,9 @@ class Settings(BaseSettings):
         allow_inf_nan=False, extra="forbid")
 
     port: Annotated[int, _env("PORT"), Field(ge=1, le=65535, description="HTTP port of `python -m app serve`")] = 8000
+    workers: Annotated[int, Field(
+        ge=0, le=512, description="processes of `python -m app serve` sharing the port, each with its own hub "
+                                  "(more than one needs `TASKWIRE_REDIS_URL`); 0: `workers` of hypercorn.toml")] = 0
     host: Annotated[str, AfterValidator(_ip_address), Field(
         description="address `python -m app serve` binds: `0.0.0.0` is every IPv4 interface (containers); "
                     "`make run` passes `127.0.0.1`, this machine only")] = "0.0.0.0"
@@ -100,8 +103,11 @@ class Settings(BaseSettings):
     database_url: Annotated[str, _url_scheme("sqlite:///", "mongodb://", "mongodb+srv://"), Field(
         repr=False, description="`sqlite:///path` or `mongodb://host/db?...`; unset: "
                                 "`sqlite:///$TASKWIRE_DATA_DIR/taskwire.db`")] = ""
-    redis_url: Annotated[str, _url_scheme("redis://", "rediss://", "unix://"), Field(
+    redis_url: Annotated[str, _url_scheme("redis://", "rediss://", "unix://", "redis+sentinel://",
+                                          "rediss+sentinel://", "redis+cluster://", "rediss+cluster://"), Field(
         repr=False, description="`redis://host:6379/0`: pub/sub fan-out and shared state across instances; "
+                                "`redis+sentinel://s1:26379,s2:26379/MASTER/DB` or "
+                                "`redis+cluster://n1:7000,n2:7001` (`rediss+…`: TLS) for Sentinel or a cluster; "
                                 "unset: in-process broker (one instance)")] = ""
     secret_key: Annotated[str, AfterValidator(_secret_key), Field(
         repr=False, description=f"signs access tokens; set the same value on every instance "

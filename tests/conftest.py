@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.redis_topologies import RedisClusterNodes, RedisSentinels, redis_cluster, redis_sentinels
 from tests.support.services import MongoWireServer, RedisServer, mongo_wire_server, redis_server
 
 pytest_plugins = ["tests.support.app_fixtures"]
@@ -24,6 +25,22 @@ os.environ.setdefault("TASKWIRE_RATE_LIMIT_WS", "1000000")
 def redis() -> Iterator[RedisServer]:
     with redis_server() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def redis_cluster_nodes() -> Iterator[RedisClusterNodes]:
+    """Three primaries, no replicas: the contract suite on sharded pub/sub and hash slots.
+    Failover tests start clusters of their own, with replicas, that they may break."""
+    with redis_cluster(primaries=3) as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
+def redis_sentinel_nodes() -> Iterator[RedisSentinels]:
+    """A primary, a replica and three sentinels, for the contract suite; failover tests
+    start their own."""
+    with redis_sentinels() as sentinels:
+        yield sentinels
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,7 @@ APP = Path(__file__).resolve().parent.parent / "app"
 # Highest first. Packages on one line form one layer and may not import each other.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("app", "app.__main__"),  # entry points: the package (``app:create_app``) and the command line
-    ("app.serving",),  # serves the app with Hypercorn, with a shutdown that always ends
+    ("app.serving", "app.workers"),  # serves the app with Hypercorn (shutdown that always ends); N workers of it
     ("app.factory",),  # builds the Quart app: blueprints, error handlers, the runtime
     ("app.api", "app.ops"),  # edges: HTTP, WebSocket and SSE handlers; operations commands
     ("app.runtime",),  # builds and owns store, broker, hub, webhook worker and services
@@ -39,6 +39,7 @@ LAZY_IMPORTS_ALLOWED = {
     ("app.__main__", "_configure_logging"),  # sentry-sdk is optional
     ("app.__main__", "_serve"),  # Hypercorn and the app only for `serve`
     ("app.__main__", "_event_loop_factory"),  # and the event loop its config names
+    ("app.__main__", "_hypercorn_config"),  # Hypercorn's config (workers, loop, backlog) only for `serve`
     ("app.ops.cli", "_dispatch"),  # one command's code per command
     ("app.ops.indexes", "_list_mongo"),  # PyMongo only for a MongoDB store
     ("app.store", "create_store"),  # the driver of the URL's scheme only

@@ -11,7 +11,8 @@ def create_broker(url: str) -> Broker:
         from app.broker.memory import MemoryBroker
 
         return MemoryBroker()
-    if url.startswith(("redis://", "rediss://", "unix://")):
+    # One server, Sentinel or cluster: redis_endpoints.py reads the URL (and refuses others).
+    if url.startswith(("redis", "unix://")):
         from app.broker.redis import RedisBroker
 
         return RedisBroker(url)

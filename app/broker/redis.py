@@ -1,7 +1,11 @@
 """The Redis broker: fan-out between any number of instances, plus the state they share.
 
 One ``redis.asyncio`` client carries commands (publish, values, hashes, the rate limiter);
-the pub/sub connection belongs to ``RedisSubscriber`` and its supervised receive loop.
+the pub/sub connections belong to ``RedisSubscriber`` and its supervised receive loop.
+The same code runs on one server, behind Sentinel or on a cluster (redis_endpoints.py):
+on a cluster channels are sharded (SPUBLISH), and every command and script names exactly
+one key, so none can span hash slots.
+
 Every key and channel is namespaced under ``prefix`` (``taskwire:``) so a shared Redis
 stays tidy. Any command that cannot reach Redis within ``command_timeout`` raises
 ``BrokerUnavailable`` instead of hanging the request that made it.
@@ -19,17 +23,20 @@ import inspect
 import logging
 import math
 import uuid
-from typing import Awaitable, TypeVar
+from collections.abc import Awaitable
+from typing import TypeVar, cast
 
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialWithJitterBackoff
+from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from app.broker.base import BrokerUnavailable, MessageHandler, ResyncHandler
 from app.broker.redis_batch import CommandBatcher
+from app.broker.redis_endpoints import close_client, parse_redis_url
+from app.broker.redis_lanes import Lanes, ServerLanes, ShardLanes
 from app.broker.redis_subscriber import RedisSubscriber, RedisTiming
 
 log = logging.getLogger(__name__)
@@ -72,19 +79,32 @@ class RedisBroker:
             backoff_initial=backoff_initial, backoff_max=backoff_max, connect_timeout=connect_timeout,
             command_timeout=command_timeout, health_check_interval=health_check_interval)
         self.instance_id = uuid.uuid4().hex
+        endpoint = parse_redis_url(url)
+        self._sharded = endpoint.sharded
+        connection = dict(decode_responses=True, socket_keepalive=True, socket_connect_timeout=connect_timeout,
+                          socket_timeout=command_timeout)
         # A couple of quick retries ride over a pooled socket that a Redis restart broke;
         # the overall command_timeout still bounds every call.
-        self._commands = Redis.from_url(
-            url, decode_responses=True, health_check_interval=health_check_interval,
-            client_name=f"taskwire-cmd-{self.instance_id}",
-            socket_timeout=command_timeout, socket_connect_timeout=connect_timeout, socket_keepalive=True,
-            retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), 2))
+        commands = dict(connection, health_check_interval=health_check_interval,
+                        client_name=f"taskwire-cmd-{self.instance_id}",
+                        retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), 2))
+        # The subscriber's connections have no retries, and replace undecodable bytes
+        # rather than raise, so one stray message cannot make its loop rebuild forever.
+        listening = dict(connection, encoding_errors="replace", retry=Retry(NoBackoff(), 0),
+                         client_name=f"taskwire-sub-{self.instance_id}")
+        heartbeat = f"{prefix}heartbeat:{self.instance_id}"
+        lanes: Lanes
+        self._commands: Redis | RedisCluster
+        if endpoint.sharded:
+            self._commands = cluster = endpoint.cluster_client(**commands)
+            lanes = ShardLanes(endpoint, cluster, heartbeat, listening)
+        else:
+            self._commands = endpoint.server_client(**commands)
+            lanes = ServerLanes(endpoint.server_client(**listening), heartbeat)
         self._rate_limit = self._commands.register_script(RATE_LIMIT_LUA)
         self._batch = CommandBatcher(self._commands)
-        self._subscriber = RedisSubscriber(
-            url, self._commands, f"{prefix}heartbeat:{self.instance_id}", self._timing,
-            client_name=f"taskwire-sub-{self.instance_id}",
-            deliver=self._deliver, resync=self._resync)
+        self._subscriber = RedisSubscriber(lanes, self._publish, self._timing,
+                                           deliver=self._deliver, resync=self._resync)
         self._on_message: MessageHandler | None = None
         self._on_resync: ResyncHandler | None = None
         self._opened = False
@@ -125,7 +145,7 @@ class RedisBroker:
         await self._batch.close()
         try:
             async with asyncio.timeout(self._timing.connect_timeout):
-                await self._commands.aclose()
+                await close_client(self._commands)
         except Exception as exc:
             log.debug("closing the Redis command client: %r", exc)
 
@@ -141,7 +161,12 @@ class RedisBroker:
         self._on_resync = on_resync
 
     async def publish(self, channel: str, message: str) -> None:
-        await self._command(self._batch.execute("PUBLISH", self._prefix + channel, message))
+        await self._command(self._publish(self._prefix + channel, message))
+
+    def _publish(self, channel: str, message: str) -> Awaitable[int]:
+        # Sharded: the message goes to the one shard owning the channel's slot, instead
+        # of being broadcast over the cluster bus to every node.
+        return self._batch.execute("SPUBLISH" if self._sharded else "PUBLISH", channel, message)
 
     async def subscribe(self, channel: str) -> None:
         await self._subscriber.add(self._prefix + channel)
@@ -201,7 +226,7 @@ class RedisBroker:
         await self._command(self._commands.hdel(self._prefix + key, field))
 
     async def hash_get_all(self, key: str) -> dict[str, str]:
-        return await self._command(self._commands.hgetall(self._prefix + key))
+        return cast("dict[str, str]", await self._command(self._commands.hgetall(self._prefix + key)))
 
     # -- RateLimiter -----------------------------------------------------------------
     async def hit_rate_limit(self, key: str, limit: int, window_seconds: float) -> tuple[bool, float]:

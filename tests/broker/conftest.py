@@ -1,7 +1,9 @@
 """The broker contract suite: every test in tests/broker/ runs once per adapter, unless
 it asks for Redis by name.
 
-``memory`` is the in-process broker; ``redis`` talks to the suite's real redis-server.
+``memory`` is the in-process broker; ``redis`` talks to the suite's real redis-server;
+``cluster`` to a real three-primary Redis Cluster (sharded pub/sub, keys over hash
+slots); ``sentinel`` to a primary found through three real sentinels.
 Each test gets brokers under a prefix of its own (``taskwire:test-<uuid>:``), so tests
 never see each other's keys or channels on the shared server and nothing is flushed.
 Redis brokers run with small timing knobs so fault tests finish in seconds.
@@ -12,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from typing import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import pytest
 
@@ -70,7 +73,10 @@ async def ensure_running(server: RedisServer) -> None:
         await asyncio.to_thread(server.restart)
 
 
-@pytest.fixture(params=["memory", "redis"])
+REDIS_KINDS = {"redis": "redis", "cluster": "redis_cluster_nodes", "sentinel": "redis_sentinel_nodes"}
+
+
+@pytest.fixture(params=["memory", "redis", "cluster", "sentinel"])
 def broker_kind(request: pytest.FixtureRequest) -> str:
     return request.param
 
@@ -81,9 +87,10 @@ def prefix() -> str:
 
 
 @contextlib.asynccontextmanager
-async def redis_brokers(server: RedisServer, prefix: str) -> AsyncIterator[BrokerFactory]:
-    """Opens RedisBrokers on the suite's redis-server sharing one prefix (so they behave
-    as instances of one deployment); closes each on the way out."""
+async def redis_brokers(server: RedisServer | Any, prefix: str) -> AsyncIterator[BrokerFactory]:
+    """Opens RedisBrokers on one of the suite's Redis deployments (anything with a ``url``)
+    sharing one prefix (so they behave as instances of one deployment); closes each on the
+    way out."""
     opened: list[RedisBroker] = []
 
     async def make(**overrides: float) -> RedisBroker:
@@ -95,7 +102,8 @@ async def redis_brokers(server: RedisServer, prefix: str) -> AsyncIterator[Broke
     try:
         yield make
     finally:
-        await ensure_running(server)
+        if isinstance(server, RedisServer):
+            await ensure_running(server)
         for broker in opened:
             await broker.close()
 
@@ -111,8 +119,8 @@ async def make_broker(broker_kind: str, request: pytest.FixtureRequest, prefix: 
     """Each call is another instance of the same deployment. For Redis that is a new
     connection to the shared server; in-process there is only ever one instance, so
     every call returns the same broker (one process shares one broker)."""
-    if broker_kind == "redis":
-        async with redis_brokers(request.getfixturevalue("redis"), prefix) as make:
+    if broker_kind in REDIS_KINDS:
+        async with redis_brokers(request.getfixturevalue(REDIS_KINDS[broker_kind]), prefix) as make:
             yield make
         return
     broker = MemoryBroker()

@@ -25,7 +25,8 @@ from app.settings import SettingsError, load_settings, variables
 from tests.support.services import REPO_ROOT, free_port, stop_process, wait_for_port
 
 KUBERNETES = REPO_ROOT / "deploy" / "kubernetes"
-DEPLOYMENT_FILES = [REPO_ROOT / "Dockerfile", REPO_ROOT / "docker-compose.yml", REPO_ROOT / "deploy" / "nginx.conf",
+DEPLOYMENT_FILES = [REPO_ROOT / "Dockerfile", REPO_ROOT / "docker-compose.yml", REPO_ROOT / "docker-compose.sentinel.yml",
+                    REPO_ROOT / "deploy" / "nginx.conf",
                     *sorted(KUBERNETES.glob("*.yaml")), REPO_ROOT / "docs" / "operations.md"]
 COMPOSE_VARIABLE = re.compile(r"\$\{(\w+):\?[^}]*\}")
 

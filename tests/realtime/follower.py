@@ -13,6 +13,8 @@ import httpx
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
+from tests.support.servers import AppServer
+
 PASSWORD = "correct horse battery"
 _numbers = itertools.count()
 
@@ -72,6 +74,7 @@ class Follower:
         self.token = token
         self.board = board
         self.seqs: list[int] = []
+        self.arrived: list[float] = []  # loop time each seq arrived, beside ``seqs``
         self.connections = 0
         self.close_codes: list[int | None] = []
         self.subscribed = asyncio.Event()
@@ -117,7 +120,50 @@ class Follower:
     def _take(self, message: dict[str, Any]) -> None:
         if message["type"] == "event":
             self.seqs.append(message["seq"])
+            self.arrived.append(asyncio.get_running_loop().time())
         elif message["type"] == "subscribed":
             self.subscribed.set()
         elif message["type"] in ("reset", "error", "unsubscribed"):
             self.unexpected.append(message)
+
+
+# -- scenarios shared by the multi-process tests -----------------------------------------
+async def shared_board(rest: Rest, members: int = 1) -> tuple[dict, list[dict], str]:
+    owner = await rest.register("owner")
+    board = await rest.board(owner["token"])
+    others = [await rest.register("member") for _ in range(members)]
+    for member in others:
+        await rest.add_member(owner["token"], board, member["email"])
+    return owner, others, board
+
+
+async def followers_on(servers: list[AppServer], accounts: list[dict], board: str, per_instance: int) -> list[Follower]:
+    followers = []
+    for index in range(per_instance * len(servers)):
+        server_order = servers[index % len(servers):] + servers[:index % len(servers)]
+        follower = Follower([server.ws_url for server in server_order], accounts[index % len(accounts)]["token"], board)
+        follower.start()
+        followers.append(follower)
+    for follower in followers:
+        await asyncio.wait_for(follower.subscribed.wait(), 10)
+    return followers
+
+
+async def write_steadily(rest: Rest, token: str, board: str, count: int, pause: float = 0.01) -> None:
+    """``count`` tasks one after the other, as a busy user would, through one instance."""
+    for number in range(count):
+        await rest.task(token, board, f"steady {number}")
+        await asyncio.sleep(pause)
+
+
+async def expect_every_seq_once(followers: list[Follower], latest: int) -> None:
+    try:
+        for follower in followers:
+            await follower.wait_for(latest)
+        await asyncio.sleep(0.3)  # anything extra (a duplicate) would arrive by now
+        for follower in followers:
+            assert follower.seqs == list(range(1, latest + 1)), follower.seqs
+            assert follower.unexpected == []
+    finally:
+        for follower in followers:
+            await follower.stop()

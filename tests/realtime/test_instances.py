@@ -10,7 +10,7 @@ from typing import AsyncIterator, Iterator
 import pytest
 
 from tests.realtime.client import WsClient
-from tests.realtime.follower import Follower, Rest
+from tests.realtime.follower import Rest, expect_every_seq_once, followers_on, shared_board, write_steadily
 from tests.realtime.sse_client import SseStream
 from tests.support.servers import AppServer, app_servers
 from tests.support.services import RedisServer
@@ -18,10 +18,14 @@ from tests.support.services import RedisServer
 pytestmark = pytest.mark.processes
 
 
-@pytest.fixture(scope="module")
-def instances(redis: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[AppServer]]:
+@pytest.fixture(scope="module", params=[1, 2], ids=["one-process", "two-workers"])
+def instances(request: pytest.FixtureRequest, redis: RedisServer,
+              tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[AppServer]]:
+    """Two instances; each also as two worker processes (TASKWIRE_WORKERS=2), where events
+    cross between the workers of one instance as they do between instances."""
     workdir = tmp_path_factory.mktemp("instances")
-    with app_servers(2, f"sqlite:///{workdir / 'shared.db'}", redis.url, workdir) as servers:
+    with app_servers(2, f"sqlite:///{workdir / 'shared.db'}", redis.url, workdir,
+                     {"TASKWIRE_WORKERS": str(request.param)}) as servers:
         yield servers
 
 
@@ -39,43 +43,9 @@ async def cluster(instances: list[AppServer], redis: RedisServer) -> AsyncIterat
             await rest.close()
 
 
-async def _shared_board(rest: Rest, members: int = 1) -> tuple[dict, list[dict], str]:
-    owner = await rest.register("owner")
-    board = await rest.board(owner["token"])
-    others = [await rest.register("member") for _ in range(members)]
-    for member in others:
-        await rest.add_member(owner["token"], board, member["email"])
-    return owner, others, board
-
-
-async def _followers(servers: list[AppServer], accounts: list[dict], board: str, per_instance: int) -> list[Follower]:
-    followers = []
-    for index in range(per_instance * len(servers)):
-        server_order = servers[index % len(servers):] + servers[:index % len(servers)]
-        follower = Follower([server.ws_url for server in server_order], accounts[index % len(accounts)]["token"], board)
-        follower.start()
-        followers.append(follower)
-    for follower in followers:
-        await asyncio.wait_for(follower.subscribed.wait(), 10)
-    return followers
-
-
-async def _expect_every_seq_once(followers: list[Follower], latest: int) -> None:
-    try:
-        for follower in followers:
-            await follower.wait_for(latest)
-        await asyncio.sleep(0.3)  # anything extra (a duplicate) would arrive by now
-        for follower in followers:
-            assert follower.seqs == list(range(1, latest + 1)), follower.seqs
-            assert follower.unexpected == []
-    finally:
-        for follower in followers:
-            await follower.stop()
-
-
 async def test_a_change_through_one_instance_reaches_clients_of_both(cluster) -> None:
     servers, rest_a, rest_b = cluster
-    owner, _, board = await _shared_board(rest_a, members=0)
+    owner, _, board = await shared_board(rest_a, members=0)
     clients = [await WsClient.open(server.ws_url) for server in servers]
     for client in clients:
         await client.auth(owner["token"])
@@ -89,7 +59,7 @@ async def test_a_change_through_one_instance_reaches_clients_of_both(cluster) ->
 
 async def test_an_event_stream_on_one_instance_gets_a_burst_written_through_both(cluster) -> None:
     servers, rest_a, rest_b = cluster
-    owner, members, board = await _shared_board(rest_a, members=1)
+    owner, members, board = await shared_board(rest_a, members=1)
     stream = await SseStream.open(servers[1].url, board, members[0]["token"], after=0)
     assert stream.response.status_code == 200
     await stream.until("subscribed")
@@ -104,17 +74,17 @@ async def test_an_event_stream_on_one_instance_gets_a_burst_written_through_both
 
 async def test_a_burst_through_both_instances_arrives_complete_and_in_order_everywhere(cluster) -> None:
     servers, rest_a, rest_b = cluster
-    owner, members, board = await _shared_board(rest_a, members=1)
-    followers = await _followers(servers, [owner, *members], board, per_instance=3)
+    owner, members, board = await shared_board(rest_a, members=1)
+    followers = await followers_on(servers, [owner, *members], board, per_instance=3)
     writers = [rest.task(account["token"], board, f"burst {number}")
                for number in range(40) for rest, account in ((rest_a, owner), (rest_b, members[0]))]
     await asyncio.gather(*writers)
-    await _expect_every_seq_once(followers, await rest_a.latest_seq(owner["token"], board))
+    await expect_every_seq_once(followers, await rest_a.latest_seq(owner["token"], board))
 
 
 async def test_reconnecting_with_since_replays_exactly_the_missed_events(cluster) -> None:
     servers, rest_a, rest_b = cluster
-    owner, _, board = await _shared_board(rest_a, members=0)
+    owner, _, board = await shared_board(rest_a, members=0)
     client = await WsClient.open(servers[0].ws_url)
     await client.auth(owner["token"])
     await client.subscribe(board)
@@ -137,15 +107,11 @@ async def test_reconnecting_with_since_replays_exactly_the_missed_events(cluster
 
 async def test_a_redis_restart_mid_stream_loses_nothing(cluster, redis: RedisServer) -> None:
     servers, rest_a, rest_b = cluster
-    owner, members, board = await _shared_board(rest_a, members=1)
-    followers = await _followers(servers, [owner, *members], board, per_instance=2)
+    owner, members, board = await shared_board(rest_a, members=1)
+    followers = await followers_on(servers, [owner, *members], board, per_instance=2)
 
-    async def write(rest: Rest, token: str, count: int) -> None:
-        for number in range(count):
-            await rest.task(token, board, f"steady {number}")
-            await asyncio.sleep(0.01)
-
-    writing = asyncio.gather(write(rest_a, owner["token"], 60), write(rest_b, members[0]["token"], 60))
+    writing = asyncio.gather(write_steadily(rest_a, owner["token"], board, 60),
+                             write_steadily(rest_b, members[0]["token"], board, 60))
     await asyncio.sleep(0.4)
     await asyncio.to_thread(redis.stop)
     await asyncio.sleep(0.5)
@@ -153,30 +119,25 @@ async def test_a_redis_restart_mid_stream_loses_nothing(cluster, redis: RedisSer
     await writing
     for server in servers:
         await asyncio.to_thread(server.wait_ready)
-    await _expect_every_seq_once(followers, await rest_a.latest_seq(owner["token"], board))
+    await expect_every_seq_once(followers, await rest_a.latest_seq(owner["token"], board))
 
 
 async def test_clients_of_a_killed_instance_resume_on_the_other_without_loss(cluster) -> None:
     servers, rest_a, rest_b = cluster
-    owner, members, board = await _shared_board(rest_b, members=1)
-    followers = await _followers(servers, [owner, *members], board, per_instance=3)
+    owner, members, board = await shared_board(rest_b, members=1)
+    followers = await followers_on(servers, [owner, *members], board, per_instance=3)
 
-    async def write(count: int) -> None:
-        for number in range(count):
-            await rest_b.task(owner["token"], board, f"while failing over {number}")
-            await asyncio.sleep(0.01)
-
-    writing = asyncio.create_task(write(80))
+    writing = asyncio.create_task(write_steadily(rest_b, owner["token"], board, 80))
     await asyncio.sleep(0.3)
     await asyncio.to_thread(servers[0].kill)
     await writing
-    await _expect_every_seq_once(followers, await rest_b.latest_seq(owner["token"], board))
+    await expect_every_seq_once(followers, await rest_b.latest_seq(owner["token"], board))
     assert all(follower.connections >= 2 for follower in followers[::2]), "A's clients never reconnected"
 
 
 async def test_a_non_member_is_refused_on_every_instance(cluster) -> None:
     servers, rest_a, _ = cluster
-    owner, _, board = await _shared_board(rest_a, members=0)
+    owner, _, board = await shared_board(rest_a, members=0)
     stranger = await rest_a.register("stranger")
     for server in servers:
         client = await WsClient.open(server.ws_url)
