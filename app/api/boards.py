@@ -27,11 +27,12 @@ from app.api.schemas import (
 )
 from app.domain.views import board_view, event_view, member_view
 from app.runtime import current_runtime
+from app.services.boards import BoardService
 
 blueprint = Blueprint("boards", __name__, url_prefix="/api/v1/boards")
 
 
-def _boards():
+def _boards() -> BoardService:
     return current_runtime().services.boards
 
 

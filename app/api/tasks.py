@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from quart import Blueprint, Response, request
 from quart_schema import document_response, validate_querystring, validate_request
 
@@ -25,11 +27,12 @@ from app.domain.models import TaskFilter, task_sort_key
 from app.domain.views import task_view
 from app.api.errors import APIError
 from app.runtime import current_runtime
+from app.services.tasks import TaskService
 
 blueprint = Blueprint("tasks", __name__, url_prefix="/api/v1")
 
 
-def _tasks():
+def _tasks() -> TaskService:
     return current_runtime().services.tasks
 
 
@@ -52,17 +55,20 @@ def _if_match_version() -> int | None:
 async def list_tasks(board_id: str, query_args: TaskListQuery) -> Response:
     """Tasks of a board: filter, full-text search, sort, cursor pages."""
     kind = f"tasks:{query_args.sort.value}"
-    after = tuple(decode_cursor(kind, query_args.cursor, 2)) if query_args.cursor else None
+    after: tuple[str | int, str] | None = None
+    if query_args.cursor:
+        sort_key, last_id = decode_cursor(kind, query_args.cursor, 2)
+        after = (sort_key, last_id)
     task_filter = TaskFilter(status=query_args.status, assignee=query_args.assignee, label=query_args.label,
                              text=query_args.q or None)
     page = await _tasks().list(caller().user, board_id, task_filter, query_args.sort, query_args.limit,
-                               after, query_args.include_total)  # type: ignore[arg-type]
+                               after, query_args.include_total)
     next_cursor = None
     if page.has_more and page.items:
         last = page.items[-1]
         next_cursor = encode_cursor(kind, [task_sort_key(last, query_args.sort), last.id])
     counts = await _tasks().comment_counts(page.items)
-    body: dict = {"items": [task_view(task) for task in page.items], "next_cursor": next_cursor,
+    body: dict[str, Any] = {"items": [task_view(task) for task in page.items], "next_cursor": next_cursor,
                   "comment_counts": {task.id: counts.get(task.id, 0) for task in page.items}}
     if query_args.include_total:
         body["total"] = page.total
