@@ -25,4 +25,5 @@ async def optional_caller() -> Caller | None:
 
 
 def caller() -> Caller:
-    return g.caller
+    found: Caller = g.caller
+    return found

@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import math
 import time
-from typing import AsyncIterator
+from typing import Any, AsyncIterator
 
 from quart import Blueprint, Response, request
 from quart_schema import document_response, validate_querystring
@@ -101,7 +101,8 @@ async def _stream(hub: Hub, conn: Connection, frames: asyncio.Queue[list[Outboun
                 yield _to_sse([Outbound(error_message("session_expired", "The token of this stream has expired; "
                                                       "reconnect with a fresh one."))])[0]
                 return
-            done, _ = await asyncio.wait({taking, closing}, timeout=min(keepalive_seconds, left),
+            watched: set[asyncio.Future[Any]] = {taking, closing}
+            done, _ = await asyncio.wait(watched, timeout=min(keepalive_seconds, left),
                                          return_when=asyncio.FIRST_COMPLETED)
             if taking in done:
                 chunk, final = _to_sse(taking.result())

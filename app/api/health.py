@@ -19,7 +19,7 @@ READINESS_TIMEOUT_SECONDS = 2.0
 
 @blueprint.get("/healthz")
 @hide
-async def healthz() -> dict:
+async def healthz() -> dict[str, str]:
     """The process is up."""
     return {"status": "ok"}
 

@@ -7,7 +7,7 @@ Each write handler asks for them with ``@binds_client_mutation_id`` and, for a P
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 from quart import Response, make_response, request
 
@@ -57,8 +57,9 @@ async def run_idempotently(caller: Caller, handler: Callable[[], Awaitable[Any]]
     runtime = current_runtime()
     idempotency = runtime.services.idempotency
     scope = credential_scope(caller.user.id, caller.session_id)
-    body = await request.get_data(as_text=False)
-    fingerprint = request_fingerprint(request.method, request.path, request.query_string, body)  # type: ignore[arg-type]
+    # All three arguments spelled out: only then do Quart's overloads promise bytes.
+    body = await request.get_data(cache=True, as_text=False, parse_form_data=False)
+    fingerprint = request_fingerprint(request.method, request.path, request.query_string, body)
     stored = await idempotency.claim(scope, key, fingerprint)
     if stored is not None:
         for board_id, role in stored.board_checks:
@@ -68,7 +69,9 @@ async def run_idempotently(caller: Caller, handler: Callable[[], Awaitable[Any]]
         return replay
     board_checks = collect_board_checks()
     try:
-        response = await make_response(await handler())
+        # Our handlers return Quart responses, which make_response passes through; its
+        # declared result also allows a Werkzeug one, whose get_data is not awaitable.
+        response = cast(Response, await make_response(await handler()))
     except Exception:
         # Refused or failed: nothing was written, so a retry may run again. (A cancelled
         # request keeps its lease: the write may have happened; the lease runs out.)
@@ -78,7 +81,7 @@ async def run_idempotently(caller: Caller, handler: Callable[[], Awaitable[Any]]
         await idempotency.release(scope, key)
         return response
     headers = {name: response.headers[name] for name in REPLAYED_HEADERS if name in response.headers}
-    body = await response.get_data(as_text=False)  # type: ignore[misc]
+    body = await response.get_data(as_text=False)
     await idempotency.complete(scope, key, fingerprint, StoredResponse(
         response.status_code, body, headers, tuple(dict.fromkeys(board_checks))))
     return response

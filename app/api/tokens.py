@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from quart import Blueprint, Response
 from quart_schema import document_response, validate_request
 
@@ -35,7 +37,9 @@ async def create_token(data: TokenIn) -> Response:
     """Create a personal API token (``twp_...``): use it as ``Authorization: Bearer``
     wherever an access token works. ``read`` allows GET only; ``read`` + ``write`` allows
     everything you may do. The token is in this response only: store it now."""
-    token, secret = await _tokens().create(caller(), data.name, list(data.scopes), data.boards, data.expires_at)
+    # Timestamp's AfterValidator leaves the stored text form, not the datetime it parsed.
+    expires_at = cast("str | None", data.expires_at)
+    token, secret = await _tokens().create(caller(), data.name, list(data.scopes), data.boards, expires_at)
     response = json_response({**api_token_view(token), "token": secret}, 201)
     response.headers["Cache-Control"] = "no-store"
     return response

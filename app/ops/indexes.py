@@ -8,6 +8,7 @@ declarations: a missing index is reported, never assumed present.
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 from pathlib import Path
 
 from app.ops.common import OpsError, opened_store, progress, store_kind
@@ -51,7 +52,7 @@ async def _list_mongo(url: str) -> None:
     from app.store.mongo import DEFAULT_DATABASE, SERVER_SELECTION_TIMEOUT_MS
     from app.store.mongo_schema import INDEXES
 
-    client: AsyncMongoClient = AsyncMongoClient(url, serverSelectionTimeoutMS=SERVER_SELECTION_TIMEOUT_MS)
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url, serverSelectionTimeoutMS=SERVER_SELECTION_TIMEOUT_MS)
     try:
         db = client.get_default_database(default=DEFAULT_DATABASE)
         found: dict[str, list[str]] = {}

@@ -10,6 +10,7 @@ mentioned by someone else is notified (app/services/notifications.py) in the sam
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 from collections.abc import Callable, Sequence
 
@@ -138,7 +139,7 @@ class CommentService:
         await self._publisher.publish(event)
 
     async def _mention_notices(self, actor: User, comment: Comment, mentioned_before: Sequence[str],
-                               task: Task | None = None) -> list[NotificationDraft]:
+                               task: Task | None = None) -> builtins.list[NotificationDraft]:
         """``task``: the comment's task when the caller has just read it."""
         if not set(comment.mentions) - set(mentioned_before) - {actor.id}:
             return []  # the usual case, without reading task and board
@@ -148,7 +149,7 @@ class CommentService:
             return []  # gone meanwhile: the write that follows says so
         return mention_notices(actor, board, task, comment, mentioned_before)
 
-    async def _mentions(self, board_id: str, body: str) -> list[str]:
+    async def _mentions(self, board_id: str, body: str) -> builtins.list[str]:
         if "@" not in body:
             return []
         return find_mentions(body, await self._store.list_members(board_id))

@@ -11,6 +11,7 @@ only those boards' (``NotificationScope``).
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable
 
 from app.domain import clock
@@ -82,7 +83,7 @@ class NotificationService:
         items = await self._store.list_notifications(scope, unread_only, before_id, limit + 1)
         return items[:limit], len(items) > limit, await self._store.count_unread_notifications(scope)
 
-    async def mark_read(self, user: User, ids: list[str] | None, up_to_id: str | None) -> tuple[int, int]:
+    async def mark_read(self, user: User, ids: builtins.list[str] | None, up_to_id: str | None) -> tuple[int, int]:
         """Mark ``ids`` (None: all, up to ``up_to_id`` when given) read; how many changed and
         how many stay unread. Ids that are not the caller's are ignored, as if unknown."""
         scope = caller_scope(user)

@@ -7,6 +7,7 @@ delivery itself is ``app/webhooks/``; this service only wakes it when there is n
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 from collections.abc import Callable
 from typing import Any
@@ -106,7 +107,7 @@ class WebhookService:
             raise webhook_not_found()
 
     async def deliveries(self, actor: User, board_id: str, webhook_id: str, before_id: str | None,
-                         limit: int) -> tuple[list[WebhookAttempt], bool]:
+                         limit: int) -> tuple[builtins.list[WebhookAttempt], bool]:
         """One page of the delivery log, newest first, and whether an older page follows."""
         await self._webhook(actor, board_id, webhook_id)
         attempts = await self._store.list_webhook_attempts(webhook_id, before_id, limit + 1)
