@@ -87,7 +87,7 @@ async def serve_socket(hub: Hub, auth: AuthService, settings: Settings) -> None:
     credential = SocketCredential(conn, auth)
     hub.connect(conn)
     metrics.WS_CONNECTIONS.inc()
-    reader: asyncio.Task | None = None
+    reader: asyncio.Task[None] | None = None
     code: int | None = None
     try:
         code = await _authenticate(conn, credential, settings.ws_auth_timeout_seconds, settings.ws_max_message_bytes)

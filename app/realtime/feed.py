@@ -17,6 +17,7 @@ from app.domain.models import Event
 from app.domain.views import event_message
 from app.jsonutil import dumps
 from app.observability import metrics
+from app.realtime.connection import Connection
 from app.realtime.protocol import Outbound
 from app.realtime.subscription import BoardSubscription
 from app.store.base import Store
@@ -29,21 +30,22 @@ GAP_HOLD_SECONDS = 0.075
 RETRY_SECONDS = 1.0  # after a failed catch-up (store unavailable)
 PAGE_SIZE = 500
 
-Spawn = Callable[[Awaitable[Any]], asyncio.Task]
+Spawn = Callable[[Awaitable[Any]], asyncio.Task[Any]]
 EndAll = Callable[["BoardFeed", str], None]
 
 
 def removed_user_of(event_type: Any, data: Any) -> str | None:
     """The user a ``member.removed`` event removes; the hub ends their subscriptions."""
     if event_type == "member.removed" and isinstance(data, dict) and isinstance(data.get("user_id"), str):
-        return data["user_id"]
+        user_id: str = data["user_id"]
+        return user_id
     return None
 
 
 class BoardFeed:
     def __init__(self, board_id: str, store: Store, replay_limit: int, spawn: Spawn, end_all: EndAll) -> None:
         self.board_id = board_id
-        self.subscriptions: set[BoardSubscription] = set()
+        self.subscriptions: set[BoardSubscription[Connection]] = set()
         self.broker_subscribed = False
         self.broker_lock = asyncio.Lock()
         self.epoch = 0  # resyncs so far; a subscription started before one must catch up too
@@ -52,7 +54,7 @@ class BoardFeed:
         self._spawn = spawn
         self._end_all = end_all
         self._timer: asyncio.TimerHandle | None = None
-        self._catch_up: asyncio.Task | None = None
+        self._catch_up: asyncio.Task[Any] | None = None
         self._again = False
 
     def offer(self, seq: int, message: Outbound, removed_user: str | None) -> None:
@@ -130,7 +132,7 @@ class BoardFeed:
         if behind:
             await self._replay_to(behind, min(sub.last for sub in behind), latest)
 
-    async def _replay_to(self, subscriptions: list[BoardSubscription], after: int, latest: int) -> None:
+    async def _replay_to(self, subscriptions: list[BoardSubscription[Connection]], after: int, latest: int) -> None:
         while after < latest:
             events = await self._store.list_events(self.board_id, after, min(PAGE_SIZE, latest - after))
             if not events:

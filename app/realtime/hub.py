@@ -42,8 +42,8 @@ class Hub:
         self._instance = new_id()  # names this instance's presence entries
         self._feeds: dict[str, BoardFeed] = {}
         self._connections: set[Connection] = set()
-        self._tasks: set[asyncio.Task] = set()
-        self._maintenance: asyncio.Task | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._maintenance: asyncio.Task[None] | None = None
         self._all_gone: asyncio.Event | None = None  # while close_connections waits
         self.draining = False  # set once at shutdown: no connection may join after it
         delay = settings.ws_write_delay_seconds
@@ -136,7 +136,7 @@ class Hub:
             self._end(subscription, "")
             raise
 
-    async def _start(self, feed: BoardFeed, subscription: BoardSubscription, request: Subscribe) -> None:
+    async def _start(self, feed: BoardFeed, subscription: BoardSubscription[Connection], request: Subscribe) -> None:
         conn, board_id = subscription.conn, subscription.board_id
         # Board first, member second: a removal committed after the member check has a
         # seq above ``latest`` and reaches this subscription live or from the log.
@@ -151,15 +151,17 @@ class Hub:
             return
         subscription.verified_seq = board.seq
         await self._replay(subscription, request.since, board.seq)
+        # mypy keeps the narrowing of the check above across the await, but the replay may
+        # end the subscription.
         if subscription.ended:
-            return
+            return  # type: ignore[unreachable]
         if feed.epoch != subscription.epoch:
             subscription.lossy = True  # a resync happened while we replayed: ask the log
         subscription.go_live(request.id)
         assert conn.user is not None
         self.presence.join(board_id, self._presence_field(conn), conn.user.id, conn.user.name)
 
-    async def _replay(self, subscription: BoardSubscription, since: int | None, latest: int) -> None:
+    async def _replay(self, subscription: BoardSubscription[Connection], since: int | None, latest: int) -> None:
         conn, board_id = subscription.conn, subscription.board_id
         if since is None:
             subscription.last = latest
@@ -187,7 +189,7 @@ class Hub:
             self._end(subscription, "")
         conn.push(unsubscribed_message(board_id, "client", request_id))
 
-    def _end(self, subscription: BoardSubscription, reason: str) -> None:
+    def _end(self, subscription: BoardSubscription[Connection], reason: str) -> None:
         """End one subscription; ``reason`` is told to the client unless it is empty."""
         if subscription.ended:
             return
@@ -285,13 +287,13 @@ class Hub:
             feed.catch_up_now()
 
     # -- background work -------------------------------------------------------------
-    def _spawn(self, work: Awaitable[Any]) -> asyncio.Task:
+    def _spawn(self, work: Awaitable[Any]) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
         return task
 
-    def _task_done(self, task: asyncio.Task) -> None:
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and (error := task.exception()) is not None:
             log.warning("hub task failed: %r", error)

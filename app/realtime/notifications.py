@@ -28,7 +28,7 @@ from app.realtime.protocol import (
 )
 from app.store.base import Store
 
-Spawn = Callable[[Awaitable[Any]], asyncio.Task]
+Spawn = Callable[[Awaitable[Any]], asyncio.Task[Any]]
 
 
 @dataclasses.dataclass(eq=False, slots=True)

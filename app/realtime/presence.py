@@ -33,7 +33,7 @@ REFRESH_SECONDS = 15.0
 FLUSH_DELAY_SECONDS = 0.1  # joins and leaves within this window cost one publish
 LIST_LIMIT = 100  # the message names this many users at most; "count" tells the total
 
-Spawn = Callable[[Awaitable[Any]], asyncio.Task]
+Spawn = Callable[[Awaitable[Any]], asyncio.Task[Any]]
 
 
 @dataclasses.dataclass(slots=True)
@@ -63,7 +63,7 @@ class PresenceTracker:
         if state is not None and state.local.pop(field, None) is not None:
             self._schedule(board_id, state)
 
-    def seen(self, board_id: str, users: list[dict[str, str]]) -> None:
+    def seen(self, board_id: str, users: list[dict[str, str]] | None) -> None:
         """A presence message arrived: remember it, so refreshes publish only changes."""
         if (state := self._boards.get(board_id)) is not None:
             state.last_users = users

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from app.domain.clock import format_time
 from app.jsonutil import dumps, loads
@@ -63,7 +63,7 @@ class NotificationsUnsubscribe:
 ClientMessage = Auth | Subscribe | Unsubscribe | Ping | NotificationsSubscribe | NotificationsUnsubscribe
 
 
-def _is_text(value: Any, max_length: int) -> bool:
+def _is_text(value: Any, max_length: int) -> TypeGuard[str]:
     """A non-empty string we can send back: JSON may carry lone surrogates ("\\ud800"),
     which no UTF-8 frame can hold."""
     if not isinstance(value, str) or not value or len(value) > max_length:
