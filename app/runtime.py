@@ -80,4 +80,5 @@ def build_runtime(settings: Settings) -> Runtime:
 
 
 def current_runtime() -> Runtime:
-    return current_app.extensions["taskwire"]
+    runtime: Runtime = current_app.extensions["taskwire"]
+    return runtime

@@ -264,7 +264,8 @@ class SQLiteTasks(SQLiteStoreBase):
         row = conn.execute(
             "SELECT max(position) FROM tasks WHERE board_id = ? AND status = ?", (board_id, status)
         ).fetchone()
-        return row[0]
+        position: str | None = row[0]
+        return position
 
     @reads
     def list_tasks(self, conn: sqlite3.Connection, request: TaskPageRequest) -> TaskPage:

@@ -123,9 +123,9 @@ class DeliveryRun:
             self._last_error = result.error or f"HTTP {result.status_code}"
         return await self._store.record_webhook_attempt(webhook.id, self._owner, attempt, progress)
 
-    async def _redeliver(self, webhook: Webhook) -> Webhook | None:
+    async def _redeliver(self, leased: Webhook) -> Webhook | None:
         """One attempt at a delivery asked for by hand; it moves neither cursor nor backoff."""
-        webhook = await self._fresh_lease(webhook)
+        webhook = await self._fresh_lease(leased)
         if webhook is None:
             return None
         seq = await self._store.pop_webhook_redelivery(webhook.id, self._owner)
