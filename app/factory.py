@@ -83,5 +83,7 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     # Compression wraps the whole ASGI app (zstd, brotli or gzip by Accept-Encoding); it
     # passes WebSocket traffic through untouched.
-    app.asgi_app = CompressMiddleware(app.asgi_app, minimum_size=1024)  # type: ignore[method-assign]
+    # Quart types ASGI scopes and events as TypedDicts, Starlette as MutableMappings: the
+    # same callable, two spellings neither library's types accept from the other.
+    app.asgi_app = CompressMiddleware(app.asgi_app, minimum_size=1024)  # type: ignore[method-assign, assignment, arg-type]
     return app

@@ -4,6 +4,7 @@ owners; a board always keeps at least one owner."""
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from app.domain import clock
 from app.domain.errors import ConflictError, ForbiddenError, NotFoundError
@@ -58,7 +59,7 @@ class BoardService:
             raise board_not_found()
         return board, member.role
 
-    async def update(self, actor: User, board_id: str, changes: dict) -> tuple[Board, Role]:
+    async def update(self, actor: User, board_id: str, changes: dict[str, Any]) -> tuple[Board, Role]:
         member = await require_role(self._store, board_id, actor.id, Role.ADMIN)
         board = await self._store.get_board(board_id)
         if board is None:

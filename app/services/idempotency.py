@@ -21,6 +21,7 @@ import base64
 import dataclasses
 import hashlib
 import logging
+from typing import Any
 
 from app.broker.base import BrokerUnavailable, SharedValues
 from app.domain.errors import ConflictError, InvalidInputError, MalformedInputError
@@ -90,7 +91,7 @@ class IdempotencyService:
         raise _in_progress()
 
     @staticmethod
-    def _answer(record: dict, fingerprint: str) -> StoredResponse:
+    def _answer(record: dict[str, Any], fingerprint: str) -> StoredResponse:
         if record.get("fingerprint") != fingerprint:
             raise InvalidInputError("idempotency_key_reused",
                                     "This Idempotency-Key was already used for a different request; use a new key.")
@@ -108,7 +109,7 @@ class IdempotencyService:
         """Keep the response for replays. One marked ``Cache-Control: no-store`` carries a
         secret (a new API token): only the fact that the request ran is kept."""
         secret = "no-store" in response.headers.get("Cache-Control", "")
-        record: dict = {"state": "withheld" if secret else "done", "fingerprint": fingerprint}
+        record: dict[str, Any] = {"state": "withheld" if secret else "done", "fingerprint": fingerprint}
         if not secret:
             record.update(status=response.status, body=base64.b64encode(response.body).decode(),
                           headers={name: value for name, value in response.headers.items() if name in REPLAYED_HEADERS},
