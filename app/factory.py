@@ -85,5 +85,6 @@ def create_app(settings: Settings | None = None) -> Quart:
     # passes WebSocket traffic through untouched.
     # Quart types ASGI scopes and events as TypedDicts, Starlette as MutableMappings: the
     # same callable, two spellings neither library's types accept from the other.
-    app.asgi_app = CompressMiddleware(app.asgi_app, minimum_size=1024)  # type: ignore[method-assign, assignment, arg-type]
+    app.asgi_app = CompressMiddleware(  # type: ignore[method-assign, assignment]
+        app.asgi_app, minimum_size=1024)  # type: ignore[arg-type]
     return app
