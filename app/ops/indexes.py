@@ -8,8 +8,8 @@ declarations: a missing index is reported, never assumed present.
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from app.ops.common import OpsError, opened_store, progress, store_kind
 from app.settings import Settings
