@@ -69,7 +69,7 @@ async def list_tasks(board_id: str, query_args: TaskListQuery) -> Response:
         next_cursor = encode_cursor(kind, [task_sort_key(last, query_args.sort), last.id])
     counts = await _tasks().comment_counts(page.items)
     body: dict[str, Any] = {"items": [task_view(task) for task in page.items], "next_cursor": next_cursor,
-                  "comment_counts": {task.id: counts.get(task.id, 0) for task in page.items}}
+                            "comment_counts": {task.id: counts.get(task.id, 0) for task in page.items}}
     if query_args.include_total:
         body["total"] = page.total
     return json_response(body)

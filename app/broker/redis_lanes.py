@@ -33,7 +33,8 @@ class Lane:
     client: Redis | None = field(default=None, repr=False)  # owned by the lane (cluster nodes)
 
     async def close(self) -> None:
-        await self.pubsub.aclose()
+        # redis-py leaves PubSub.aclose unannotated.
+        await self.pubsub.aclose()  # type: ignore[no-untyped-call]
         if self.client is not None:
             await self.client.aclose()
 

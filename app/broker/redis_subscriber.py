@@ -167,7 +167,9 @@ class RedisSubscriber:
             last = await self._subscribe_all(self._current)
         for lane in self._current:
             assert lane.pubsub.connection is not None
-            lane.pubsub.connection.register_connect_callback(self._on_hidden_reconnect)
+            # redis-py leaves PubSub.connection unannotated and None in __init__, so mypy takes
+            # it to be always None; subscribing has connected it.
+            lane.pubsub.connection.register_connect_callback(self._on_hidden_reconnect)  # type: ignore[unreachable]
         self._initial = [self._waiter(channel) for channel in last]
         async with asyncio.TaskGroup() as lanes:
             for lane in self._current:
@@ -257,8 +259,10 @@ class RedisSubscriber:
                     waiter.set_result(False)  # callers return; the channel waits for the rebuild
         self._waiters.clear()
         for lane in lanes:
+            # See _session: redis-py types PubSub.connection as always None.
             if lane.pubsub.connection is not None:
-                lane.pubsub.connection.deregister_connect_callback(self._on_hidden_reconnect)
+                connection = lane.pubsub.connection  # type: ignore[unreachable]
+                connection.deregister_connect_callback(self._on_hidden_reconnect)
             try:
                 async with asyncio.timeout(self._timing.connect_timeout):
                     await lane.close()
