@@ -19,12 +19,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 
 class CommandBatcher:
-    def __init__(self, client: Redis) -> None:
+    def __init__(self, client: Redis | RedisCluster) -> None:
         self._client = client
         self._queue: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
         self._in_flight = 0  # batches and plain commands sent and not yet answered
@@ -34,7 +34,7 @@ class CommandBatcher:
         if self._in_flight == 0 and not self._queue:
             self._in_flight += 1
             try:
-                return await self._client.execute_command(*args)  # type: ignore[no-untyped-call]
+                return await self._client.execute_command(*args)
             finally:
                 self._in_flight -= 1
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
@@ -74,7 +74,7 @@ class CommandBatcher:
 
     async def _replies(self, batch: list[tuple[tuple[Any, ...], asyncio.Future[Any]]]) -> list[Any]:
         if len(batch) == 1:
-            return [await self._client.execute_command(*batch[0][0])]  # type: ignore[no-untyped-call]
+            return [await self._client.execute_command(*batch[0][0])]
         async with self._client.pipeline(transaction=False) as pipe:
             for args, _ in batch:
                 pipe.execute_command(*args)

@@ -4,14 +4,14 @@ delete, list. Every write appends its event in the same store write and publishe
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 from app.domain import clock
 from app.domain.errors import InvalidInputError, NotFoundError, StaleVersionError
 from app.domain.ids import new_id
 from app.domain.models import (
-    Board, EventDraft, NotificationDraft, Priority, Role, Task, TaskFilter, TaskPage, TaskPageRequest, TaskSort, User,
+    Board, Event, EventDraft, NotificationDraft, Priority, Role, Task, TaskFilter, TaskPage, TaskPageRequest, TaskSort, User,
 )
 from app.domain.ordering import key_between
 from app.domain.views import task_view
@@ -125,14 +125,18 @@ class TaskService:
         updated.version = expected_version + 1
         updated.updated_at = clock.now()
         draft = EventDraft(event_type, actor.id, updated.updated_at, task_view(updated), notify=notify or [])
+        await self._commit(self._store.update_task(updated, expected_version, draft))
+        return updated
+
+    async def _commit(self, versioned_write: Awaitable[Event]) -> None:
+        """A write checked against the task's version; its event goes out once it is stored."""
         try:
-            event = await self._store.update_task(updated, expected_version, draft)
+            event = await versioned_write
         except VersionConflict as conflict:
             raise version_conflict(conflict.current) from None
         except NotFound:
             raise task_not_found() from None
         await self._publisher.publish(event)
-        return updated
 
     async def move(self, actor: User, task_id: str, status: str, before_id: str | None, after_id: str | None) -> Task:
         """Place the task in ``status`` between ``before_id`` (the task above it) and
@@ -170,13 +174,7 @@ class TaskService:
     async def delete(self, actor: User, task_id: str, expected_version: int | None) -> None:
         task = await self._checked_task(actor, task_id, Role.EDITOR)
         draft = EventDraft("task.deleted", actor.id, clock.now(), task_view(task))
-        try:
-            event = await self._store.delete_task(task_id, expected_version, draft)
-        except VersionConflict as conflict:
-            raise version_conflict(conflict.current) from None
-        except NotFound:
-            raise task_not_found() from None
-        await self._publisher.publish(event)
+        await self._commit(self._store.delete_task(task_id, expected_version, draft))
 
     async def comment_counts(self, tasks: Sequence[Task]) -> dict[str, int]:
         """Counted when read, not stored on the task: a comment never changes its task's
