@@ -69,8 +69,10 @@ def _listening_line(settings: Settings) -> str:
         where = f"{every}; from this machine: http://{_address('127.0.0.1', settings.port)}/"
     else:
         where = "this address only"
-    return (f"Taskwire listening on {url} ({where}; store {settings.effective_database_url.split('://')[0]}, "
-            f"broker {'redis' if settings.redis_url else 'in-process'})")
+    return (
+        f"Taskwire listening on {url} ({where}; store {settings.effective_database_url.split('://')[0]}, "
+        f"broker {'redis' if settings.redis_url else 'in-process'})"
+    )
 
 
 def _hypercorn_config(config_path: Path) -> Config:
@@ -97,8 +99,10 @@ def _worker_count(settings: Settings, config_path: Path) -> int:
     """TASKWIRE_WORKERS, else ``workers`` of hypercorn.toml; more than one needs Redis."""
     count = settings.workers or _hypercorn_config(config_path).workers
     if count > 1 and not settings.redis_url:
-        raise SettingsError(f"{count} workers need TASKWIRE_REDIS_URL: with the in-process broker each worker "
-                           f"would fan out only to its own clients (set it, or run one worker)")
+        raise SettingsError(
+            f"{count} workers need TASKWIRE_REDIS_URL: with the in-process broker each worker "
+            f"would fan out only to its own clients (set it, or run one worker)"
+        )
     return count
 
 
@@ -115,8 +119,11 @@ async def _serve(settings: Settings, config_path: Path, listen_fd: int | None = 
 
     config = _hypercorn_config(config_path)
     # A worker of a multi-core instance is handed its socket, already bound and listening.
-    listener = socket.socket(fileno=listen_fd) if listen_fd is not None else \
-        _listen(settings.host, settings.port, config.backlog)
+    listener = (
+        socket.socket(fileno=listen_fd)
+        if listen_fd is not None
+        else _listen(settings.host, settings.port, config.backlog)
+    )
     config.bind = [f"fd://{listener.detach()}"]
     # Hypercorn's own lines go through our log handler, once (its "-" would add a second,
     # plain-text copy on stderr).

@@ -10,7 +10,17 @@ from quart_schema import Info, QuartSchema
 from starlette_compress import CompressMiddleware
 
 from app.api import (
-    auth, boards, comments, event_stream, health, notifications, pages, tasks, tokens, webhooks, websocket,
+    auth,
+    boards,
+    comments,
+    event_stream,
+    health,
+    notifications,
+    pages,
+    tasks,
+    tokens,
+    webhooks,
+    websocket,
 )
 from app.api.assets import install_asset_urls
 from app.api.errors import register_error_handlers
@@ -64,8 +74,19 @@ def create_app(settings: Settings | None = None) -> Quart:
     install_http_policy(app, settings)
     install_asset_urls(app)
 
-    for module in (health, auth, boards, tasks, comments, tokens, webhooks, notifications, event_stream, websocket,
-                   pages):
+    for module in (
+        health,
+        auth,
+        boards,
+        tasks,
+        comments,
+        tokens,
+        webhooks,
+        notifications,
+        event_stream,
+        websocket,
+        pages,
+    ):
         app.register_blueprint(module.blueprint)
     app.websocket_class = BoundedWebsocket
     patch_hypercorn_websockets()
@@ -85,6 +106,6 @@ def create_app(settings: Settings | None = None) -> Quart:
     # passes WebSocket traffic through untouched.
     # Quart types ASGI scopes and events as TypedDicts, Starlette as MutableMappings: the
     # same callable, two spellings neither library's types accept from the other.
-    app.asgi_app = CompressMiddleware(  # type: ignore[method-assign, assignment]
-        app.asgi_app, minimum_size=1024)  # type: ignore[arg-type]
+    compressed = CompressMiddleware(app.asgi_app, minimum_size=1024)  # type: ignore[arg-type]
+    app.asgi_app = compressed  # type: ignore[method-assign, assignment]
     return app

@@ -74,9 +74,15 @@ def build_runtime(settings: Settings) -> Runtime:
     broker = create_broker(settings.redis_url)
     publisher = EventPublisher(broker)
     webhook_worker = WebhookWorker(settings, store, publisher)
-    return Runtime(settings=settings, store=store, broker=broker, publisher=publisher,
-                   hub=Hub(settings, store, broker), webhook_worker=webhook_worker,
-                   services=Services(settings, store, broker, publisher, webhook_worker))
+    return Runtime(
+        settings=settings,
+        store=store,
+        broker=broker,
+        publisher=publisher,
+        hub=Hub(settings, store, broker),
+        webhook_worker=webhook_worker,
+        services=Services(settings, store, broker, publisher, webhook_worker),
+    )
 
 
 def current_runtime() -> Runtime:

@@ -89,105 +89,227 @@ class Settings(BaseSettings):
     """Taskwire's settings. Fields without an alias are read from ``TASKWIRE_<NAME>``."""
 
     model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_ignore_empty=True, frozen=True, validate_by_name=True, validate_by_alias=True,
-        allow_inf_nan=False, extra="forbid")
+        env_prefix=ENV_PREFIX,
+        env_ignore_empty=True,
+        frozen=True,
+        validate_by_name=True,
+        validate_by_alias=True,
+        allow_inf_nan=False,
+        extra="forbid",
+    )
 
     port: Annotated[int, _env("PORT"), Field(ge=1, le=65535, description="HTTP port of `python -m app serve`")] = 8000
-    workers: Annotated[int, Field(
-        ge=0, le=512, description="processes of `python -m app serve` sharing the port, each with its own hub "
-                                  "(more than one needs `TASKWIRE_REDIS_URL`); 0: `workers` of hypercorn.toml")] = 0
-    host: Annotated[str, AfterValidator(_ip_address), Field(
-        description="address `python -m app serve` binds: `0.0.0.0` is every IPv4 interface (containers); "
-                    "`make run` passes `127.0.0.1`, this machine only")] = "0.0.0.0"
+    workers: Annotated[
+        int,
+        Field(
+            ge=0,
+            le=512,
+            description="processes of `python -m app serve` sharing the port, each with its own hub "
+            "(more than one needs `TASKWIRE_REDIS_URL`); 0: `workers` of hypercorn.toml",
+        ),
+    ] = 0
+    host: Annotated[
+        str,
+        AfterValidator(_ip_address),
+        Field(
+            description="address `python -m app serve` binds: `0.0.0.0` is every IPv4 interface (containers); "
+            "`make run` passes `127.0.0.1`, this machine only"
+        ),
+    ] = "0.0.0.0"
     data_dir: Annotated[Path, Field(description="where the SQLite file and a generated secret key live")] = Path("data")
-    database_url: Annotated[str, _url_scheme("sqlite:///", "mongodb://", "mongodb+srv://"), Field(
-        repr=False, description="`sqlite:///path` or `mongodb://host/db?...`; unset: "
-                                "`sqlite:///$TASKWIRE_DATA_DIR/taskwire.db`")] = ""
-    redis_url: Annotated[str, _url_scheme("redis://", "rediss://", "unix://", "redis+sentinel://",
-                                          "rediss+sentinel://", "redis+cluster://", "rediss+cluster://"), Field(
-        repr=False, description="`redis://host:6379/0`: pub/sub fan-out and shared state across instances; "
-                                "`redis+sentinel://s1:26379,s2:26379/MASTER/DB` or "
-                                "`redis+cluster://n1:7000,n2:7001` (`rediss+…`: TLS) for Sentinel or a cluster; "
-                                "unset: in-process broker (one instance)")] = ""
-    secret_key: Annotated[str, AfterValidator(_secret_key), Field(
-        repr=False, description=f"signs access tokens; set the same value on every instance "
-                                f"(≥ {MIN_SECRET_KEY_LENGTH} chars); unset: generated in the data dir "
-                                f"(mode 0600), with a warning")] = ""
-    access_token_ttl_seconds: Annotated[int, _env("TASKWIRE_ACCESS_TOKEN_TTL"), Field(
-        ge=10, le=DAY, description="access JWT lifetime, seconds")] = 15 * 60
-    refresh_token_ttl_seconds: Annotated[int, _env("TASKWIRE_REFRESH_TOKEN_TTL"), Field(
-        ge=60, le=365 * DAY, description="refresh token lifetime, seconds (30 days)")] = 30 * DAY
-    jwt_issuer: Annotated[str, Field(min_length=1, max_length=200,
-                                     description="`iss` claim of the access tokens Taskwire signs and accepts")] = \
-        "taskwire"
-    cors_origins: Annotated[CommaList, Field(
-        description="comma-separated origins allowed for CORS and WebSocket `Origin`")] = ()
-    trusted_proxies: Annotated[CommaList, AfterValidator(_networks), Field(
-        description="comma-separated addresses or CIDR networks of proxies whose `X-Forwarded-For` is believed")] = ()
+    database_url: Annotated[
+        str,
+        _url_scheme("sqlite:///", "mongodb://", "mongodb+srv://"),
+        Field(
+            repr=False,
+            description="`sqlite:///path` or `mongodb://host/db?...`; unset: "
+            "`sqlite:///$TASKWIRE_DATA_DIR/taskwire.db`",
+        ),
+    ] = ""
+    redis_url: Annotated[
+        str,
+        _url_scheme(
+            "redis://",
+            "rediss://",
+            "unix://",
+            "redis+sentinel://",
+            "rediss+sentinel://",
+            "redis+cluster://",
+            "rediss+cluster://",
+        ),
+        Field(
+            repr=False,
+            description="`redis://host:6379/0`: pub/sub fan-out and shared state across instances; "
+            "`redis+sentinel://s1:26379,s2:26379/MASTER/DB` or "
+            "`redis+cluster://n1:7000,n2:7001` (`rediss+…`: TLS) for Sentinel or a cluster; "
+            "unset: in-process broker (one instance)",
+        ),
+    ] = ""
+    secret_key: Annotated[
+        str,
+        AfterValidator(_secret_key),
+        Field(
+            repr=False,
+            description=f"signs access tokens; set the same value on every instance "
+            f"(≥ {MIN_SECRET_KEY_LENGTH} chars); unset: generated in the data dir "
+            f"(mode 0600), with a warning",
+        ),
+    ] = ""
+    access_token_ttl_seconds: Annotated[
+        int, _env("TASKWIRE_ACCESS_TOKEN_TTL"), Field(ge=10, le=DAY, description="access JWT lifetime, seconds")
+    ] = 15 * 60
+    refresh_token_ttl_seconds: Annotated[
+        int,
+        _env("TASKWIRE_REFRESH_TOKEN_TTL"),
+        Field(ge=60, le=365 * DAY, description="refresh token lifetime, seconds (30 days)"),
+    ] = 30 * DAY
+    jwt_issuer: Annotated[
+        str,
+        Field(min_length=1, max_length=200, description="`iss` claim of the access tokens Taskwire signs and accepts"),
+    ] = "taskwire"
+    cors_origins: Annotated[
+        CommaList, Field(description="comma-separated origins allowed for CORS and WebSocket `Origin`")
+    ] = ()
+    trusted_proxies: Annotated[
+        CommaList,
+        AfterValidator(_networks),
+        Field(description="comma-separated addresses or CIDR networks of proxies whose `X-Forwarded-For` is believed"),
+    ] = ()
     secure_cookies: Annotated[bool, Field(description="mark the refresh cookie `Secure` (behind TLS)")] = False
-    hsts: Annotated[bool, Field(
-        description="send `Strict-Transport-Security` (only behind TLS: a browser then refuses plain HTTP "
-                    "for two years)")] = False
-    max_body_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024,
-                                         description="larger request bodies get 413")] = 1024 * 1024
-    log_level: Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR"], BeforeValidator(
-        lambda raw: raw.upper() if isinstance(raw, str) else raw), Field(
-        description="`DEBUG`, `INFO`, `WARNING`, `ERROR`")] = "INFO"
-    sentry_dsn: Annotated[str, Field(
-        repr=False, description="report errors to Sentry (needs `sentry-sdk` installed)")] = ""
+    hsts: Annotated[
+        bool,
+        Field(
+            description="send `Strict-Transport-Security` (only behind TLS: a browser then refuses plain HTTP "
+            "for two years)"
+        ),
+    ] = False
+    max_body_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024, description="larger request bodies get 413")] = (
+        1024 * 1024
+    )
+    log_level: Annotated[
+        Literal["DEBUG", "INFO", "WARNING", "ERROR"],
+        BeforeValidator(lambda raw: raw.upper() if isinstance(raw, str) else raw),
+        Field(description="`DEBUG`, `INFO`, `WARNING`, `ERROR`"),
+    ] = "INFO"
+    sentry_dsn: Annotated[
+        str, Field(repr=False, description="report errors to Sentry (needs `sentry-sdk` installed)")
+    ] = ""
     # The argon2 cost is a setting so that tests and benchmarks can lower it knowingly.
     argon2_time_cost: Annotated[int, Field(ge=1, le=20, description="password hashing passes (tests lower it)")] = 3
-    argon2_memory_kib: Annotated[int, Field(ge=8, le=4 * 1024 * 1024,
-                                            description="password hashing memory, KiB (tests lower it)")] = 65536
-    ws_auth_timeout_seconds: Annotated[Seconds, _env("TASKWIRE_WS_AUTH_TIMEOUT"), Field(
-        ge=0.1, le=300, description="seconds a socket has to send its auth message")] = 10.0
+    argon2_memory_kib: Annotated[
+        int, Field(ge=8, le=4 * 1024 * 1024, description="password hashing memory, KiB (tests lower it)")
+    ] = 65536
+    ws_auth_timeout_seconds: Annotated[
+        Seconds,
+        _env("TASKWIRE_WS_AUTH_TIMEOUT"),
+        Field(ge=0.1, le=300, description="seconds a socket has to send its auth message"),
+    ] = 10.0
     ws_max_boards: Annotated[int, Field(ge=1, le=10_000, description="subscriptions per socket")] = 50
-    ws_send_queue: Annotated[int, Field(
-        ge=1, le=1_000_000, description="messages queued per socket before it is closed with 4408")] = 1000
-    ws_max_message_bytes: Annotated[int, Field(
-        ge=1024, le=16 * 1024 * 1024, description="larger client frames close the socket with 1009")] = 65536
-    ws_write_delay_seconds: Annotated[Seconds, _env("TASKWIRE_WS_WRITE_DELAY"), Field(
-        ge=0, le=1, description="seconds a socket's messages may wait to go out together as one frame (fewer "
-                                "writes under a high event rate, that much more latency); 0: off")] = 0.0
-    replay_limit: Annotated[int, Field(
-        ge=1, le=1_000_000, description="events replayed on subscribe-with-since before answering `reset`")] = 1000
-    sse_keepalive_seconds: Annotated[Seconds, _env("TASKWIRE_SSE_KEEPALIVE"), Field(
-        ge=0.1, le=300, description="seconds of silence after which an event stream sends a comment line "
-                                    "(proxies drop idle connections)")] = 15.0
-    rate_limit_auth_per_minute: Annotated[int, _env("TASKWIRE_RATE_LIMIT_AUTH"), Field(
-        ge=1, le=1_000_000, description="requests per minute per client IP on each of register, login "
-                                        "and refresh")] = 10
-    rate_limit_api_per_minute: Annotated[int, _env("TASKWIRE_RATE_LIMIT_API"), Field(
-        ge=1, le=10_000_000, description="authenticated requests per minute per user")] = 1200
-    rate_limit_ws_messages_per_minute: Annotated[int, _env("TASKWIRE_RATE_LIMIT_WS"), Field(
-        ge=1, le=10_000_000, description="WebSocket messages per minute per user sent to the server")] = 600
-    cache: Annotated[bool, Field(
-        description="cache board reads in Redis (only when `TASKWIRE_REDIS_URL` is set)")] = True
-    webhook_allow_hosts: Annotated[CommaList, AfterValidator(_hosts_or_networks), Field(
-        description="comma-separated hosts or CIDRs webhooks may call although private or loopback")] = ()
-    webhook_retry_base_seconds: Annotated[Seconds, _env("TASKWIRE_WEBHOOK_RETRY_BASE"), Field(
-        ge=0.001, le=3600, description="first webhook retry delay, seconds (exponential to the cap, "
-                                       "full jitter)")] = 1.0
-    webhook_retry_cap_seconds: Annotated[Seconds, _env("TASKWIRE_WEBHOOK_RETRY_CAP"), Field(
-        ge=0.001, le=7 * DAY, description="longest webhook retry delay, seconds")] = 600.0
-    webhook_max_failures: Annotated[int, Field(
-        ge=1, le=1000, description="consecutive failed attempts after which a webhook is switched off "
-                                   "(`webhook.disabled`)")] = 15
-    webhook_timeout_seconds: Annotated[Seconds, _env("TASKWIRE_WEBHOOK_TIMEOUT"), Field(
-        ge=0.1, le=300, description="seconds a receiver has to answer (connect: 5 at most)")] = 10.0
-    webhook_lease_ttl_seconds: Annotated[Seconds, _env("TASKWIRE_WEBHOOK_LEASE_TTL"), Field(
-        ge=0.3, le=3600, description="seconds an instance holds a webhook it delivers; a crashed one's is "
-                                     "taken over after it")] = 60.0
-    webhook_poll_seconds: Annotated[Seconds, _env("TASKWIRE_WEBHOOK_POLL_INTERVAL"), Field(
-        ge=0.01, le=3600, description="seconds between scans for webhook work besides the wake-ups of "
-                                      "local events")] = 5.0
+    ws_send_queue: Annotated[
+        int, Field(ge=1, le=1_000_000, description="messages queued per socket before it is closed with 4408")
+    ] = 1000
+    ws_max_message_bytes: Annotated[
+        int, Field(ge=1024, le=16 * 1024 * 1024, description="larger client frames close the socket with 1009")
+    ] = 65536
+    ws_write_delay_seconds: Annotated[
+        Seconds,
+        _env("TASKWIRE_WS_WRITE_DELAY"),
+        Field(
+            ge=0,
+            le=1,
+            description="seconds a socket's messages may wait to go out together as one frame (fewer "
+            "writes under a high event rate, that much more latency); 0: off",
+        ),
+    ] = 0.0
+    replay_limit: Annotated[
+        int, Field(ge=1, le=1_000_000, description="events replayed on subscribe-with-since before answering `reset`")
+    ] = 1000
+    sse_keepalive_seconds: Annotated[
+        Seconds,
+        _env("TASKWIRE_SSE_KEEPALIVE"),
+        Field(
+            ge=0.1,
+            le=300,
+            description="seconds of silence after which an event stream sends a comment line "
+            "(proxies drop idle connections)",
+        ),
+    ] = 15.0
+    rate_limit_auth_per_minute: Annotated[
+        int,
+        _env("TASKWIRE_RATE_LIMIT_AUTH"),
+        Field(
+            ge=1, le=1_000_000, description="requests per minute per client IP on each of register, login and refresh"
+        ),
+    ] = 10
+    rate_limit_api_per_minute: Annotated[
+        int,
+        _env("TASKWIRE_RATE_LIMIT_API"),
+        Field(ge=1, le=10_000_000, description="authenticated requests per minute per user"),
+    ] = 1200
+    rate_limit_ws_messages_per_minute: Annotated[
+        int,
+        _env("TASKWIRE_RATE_LIMIT_WS"),
+        Field(ge=1, le=10_000_000, description="WebSocket messages per minute per user sent to the server"),
+    ] = 600
+    cache: Annotated[bool, Field(description="cache board reads in Redis (only when `TASKWIRE_REDIS_URL` is set)")] = (
+        True
+    )
+    webhook_allow_hosts: Annotated[
+        CommaList,
+        AfterValidator(_hosts_or_networks),
+        Field(description="comma-separated hosts or CIDRs webhooks may call although private or loopback"),
+    ] = ()
+    webhook_retry_base_seconds: Annotated[
+        Seconds,
+        _env("TASKWIRE_WEBHOOK_RETRY_BASE"),
+        Field(
+            ge=0.001, le=3600, description="first webhook retry delay, seconds (exponential to the cap, full jitter)"
+        ),
+    ] = 1.0
+    webhook_retry_cap_seconds: Annotated[
+        Seconds,
+        _env("TASKWIRE_WEBHOOK_RETRY_CAP"),
+        Field(ge=0.001, le=7 * DAY, description="longest webhook retry delay, seconds"),
+    ] = 600.0
+    webhook_max_failures: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=1000,
+            description="consecutive failed attempts after which a webhook is switched off (`webhook.disabled`)",
+        ),
+    ] = 15
+    webhook_timeout_seconds: Annotated[
+        Seconds,
+        _env("TASKWIRE_WEBHOOK_TIMEOUT"),
+        Field(ge=0.1, le=300, description="seconds a receiver has to answer (connect: 5 at most)"),
+    ] = 10.0
+    webhook_lease_ttl_seconds: Annotated[
+        Seconds,
+        _env("TASKWIRE_WEBHOOK_LEASE_TTL"),
+        Field(
+            ge=0.3,
+            le=3600,
+            description="seconds an instance holds a webhook it delivers; a crashed one's is taken over after it",
+        ),
+    ] = 60.0
+    webhook_poll_seconds: Annotated[
+        Seconds,
+        _env("TASKWIRE_WEBHOOK_POLL_INTERVAL"),
+        Field(
+            ge=0.01, le=3600, description="seconds between scans for webhook work besides the wake-ups of local events"
+        ),
+    ] = 5.0
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-                                   env_settings: PydanticBaseSettingsSource,
-                                   dotenv_settings: PydanticBaseSettingsSource,
-                                   file_secret_settings: PydanticBaseSettingsSource,
-                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
         # The environment only: no .env file or secrets directory read behind the operator's back.
         return init_settings, env_settings
 

@@ -35,7 +35,9 @@ SHARE = {"todo": 0.7, "in_progress": 0.2, "done": 0.1}
 async def seed(url: str, tasks: int, concurrency: int) -> tuple[dict, str]:
     async with httpx.AsyncClient(base_url=f"{url}/api/v1", timeout=60) as client:
         email = f"bench.{int(time.time())}@example.test"
-        body = (await client.post("/auth/register", json={"email": email, "password": PASSWORD, "name": "Bench"})).json()
+        body = (
+            await client.post("/auth/register", json={"email": email, "password": PASSWORD, "name": "Bench"})
+        ).json()
         headers = {"Authorization": f"Bearer {body['access_token']}"}
         board = (await client.post("/boards", json={"name": "Ten thousand"}, headers=headers)).json()
         statuses = [status for status, share in SHARE.items() for _ in range(round(tasks * share))][:tasks]
@@ -43,9 +45,16 @@ async def seed(url: str, tasks: int, concurrency: int) -> tuple[dict, str]:
 
         async def worker() -> None:
             for number, status in numbers:
-                response = await client.post(f"/boards/{board['id']}/tasks", headers=headers, json={
-                    "title": f"Task {number:05d}", "status": status, "labels": [f"area-{number % 7}"],
-                    "description": "Some words to search." if number % 3 == 0 else ""})
+                response = await client.post(
+                    f"/boards/{board['id']}/tasks",
+                    headers=headers,
+                    json={
+                        "title": f"Task {number:05d}",
+                        "status": status,
+                        "labels": [f"area-{number % 7}"],
+                        "description": "Some words to search." if number % 3 == 0 else "",
+                    },
+                )
                 response.raise_for_status()
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -77,7 +86,8 @@ async def measure(url: str, board: dict, email: str, runs: int) -> dict:
             heaps.append(metrics["JSHeapUsedSize"] / 2**20)
             nodes.append(int(metrics["Nodes"]))
             cards = await page.get_by_test_id("card").count()
-            whole = await page.evaluate("""async (boardId) => {
+            whole = await page.evaluate(
+                """async (boardId) => {
                 const { api } = await import("/static/app/api.js");
                 const started = performance.now();
                 let cursor = null, count = 0;
@@ -87,11 +97,19 @@ async def measure(url: str, board: dict, email: str, runs: int) -> dict:
                     cursor = page.next_cursor;
                 } while (cursor);
                 return [performance.now() - started, count];
-            }""", board["id"])
+            }""",
+                board["id"],
+            )
             await page.close()
         await browser.close()
-    return {"opened_s": opened, "heap_mib": heaps, "dom_nodes": nodes, "cards_shown": cards,
-            "read_all_ms": whole[0], "read_all_count": whole[1]}
+    return {
+        "opened_s": opened,
+        "heap_mib": heaps,
+        "dom_nodes": nodes,
+        "cards_shown": cards,
+        "read_all_ms": whole[0],
+        "read_all_count": whole[1],
+    }
 
 
 async def main() -> None:
@@ -101,7 +119,9 @@ async def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data_dir:
-        proc, url = start_server(data_dir, {"TASKWIRE_DATABASE_URL": f"sqlite:///{data_dir}/t.db", "TASKWIRE_REDIS_URL": ""})
+        proc, url = start_server(
+            data_dir, {"TASKWIRE_DATABASE_URL": f"sqlite:///{data_dir}/t.db", "TASKWIRE_REDIS_URL": ""}
+        )
         try:
             began = time.perf_counter()
             board, email = await seed(url, args.tasks, args.concurrency)
@@ -109,12 +129,18 @@ async def main() -> None:
             result = await measure(url, board, email, args.runs)
         finally:
             stop_process(proc)
-    print(f"board opened (columns shown, live): median {statistics.median(result['opened_s']) * 1000:.0f} ms "
-          f"(runs: {', '.join(f'{s * 1000:.0f}' for s in result['opened_s'])} ms)")
-    print(f"JS heap after GC: median {statistics.median(result['heap_mib']):.1f} MiB; "
-          f"DOM nodes: {statistics.median(result['dom_nodes']):.0f}; cards shown: {result['cards_shown']}")
-    print(f"for comparison, reading all {result['read_all_count']} tasks in pages of 200 took "
-          f"{result['read_all_ms']:.0f} ms (before any rendering)")
+    print(
+        f"board opened (columns shown, live): median {statistics.median(result['opened_s']) * 1000:.0f} ms "
+        f"(runs: {', '.join(f'{s * 1000:.0f}' for s in result['opened_s'])} ms)"
+    )
+    print(
+        f"JS heap after GC: median {statistics.median(result['heap_mib']):.1f} MiB; "
+        f"DOM nodes: {statistics.median(result['dom_nodes']):.0f}; cards shown: {result['cards_shown']}"
+    )
+    print(
+        f"for comparison, reading all {result['read_all_count']} tasks in pages of 200 took "
+        f"{result['read_all_ms']:.0f} ms (before any rendering)"
+    )
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 # -- /proc -------------------------------------------------------------------------------
 
+
 def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as handle:
         fields = handle.read().rsplit(")", 1)[1].split()
@@ -64,8 +65,9 @@ def percentile(samples: list[float], fraction: float) -> float:
 
 # -- the client worker (a separate process) ----------------------------------------------
 
+
 class Follow:
-    __slots__ = ("board", "start", "seqs", "close_code")
+    __slots__ = ("board", "close_code", "seqs", "start")
 
     def __init__(self, board: str) -> None:
         self.board, self.start, self.seqs, self.close_code = board, None, [], None
@@ -98,8 +100,9 @@ class RawFollower(asyncio.Protocol):
         for event in self.protocol.events_received():
             if isinstance(event, Response):  # the handshake is done: authenticate, subscribe
                 self.protocol.send_text(json.dumps({"type": "auth", "token": self.token}).encode())
-                self.protocol.send_text(json.dumps({"type": "subscribe", "board": self.state.board,
-                                                    "since": None}).encode())
+                self.protocol.send_text(
+                    json.dumps({"type": "subscribe", "board": self.state.board, "since": None}).encode()
+                )
             elif getattr(event, "opcode", None) is Opcode.TEXT:
                 for line in event.data.decode().split("\n"):
                     self._take(line, now)
@@ -144,8 +147,12 @@ async def worker_main() -> None:
         uri = parse_uri(plan["urls"][index])
         async with gate:
             transport, _ = await asyncio.get_running_loop().create_connection(
-                lambda: RawFollower(plan["urls"][index], plan["tokens"][index], states[index], latencies,
-                                    readies[index]), uri.host, uri.port)
+                lambda: RawFollower(
+                    plan["urls"][index], plan["tokens"][index], states[index], latencies, readies[index]
+                ),
+                uri.host,
+                uri.port,
+            )
             await asyncio.wait_for(readies[index].wait(), 60)
             return transport
 
@@ -171,11 +178,18 @@ def summarise(states: list[Follow], finals: dict[str, int], latencies: list[floa
         disorder += sum(1 for a, b in itertools.pairwise(state.seqs) if b <= a)
         if state.close_code is not None:
             codes[str(state.close_code)] = codes.get(str(state.close_code), 0) + 1
-    return {"received": sum(len(state.seqs) for state in states), "lost": lost, "duplicates": duplicates,
-            "disorder": disorder, "close_codes": codes, "latencies": [round(value, 5) for value in latencies]}
+    return {
+        "received": sum(len(state.seqs) for state in states),
+        "lost": lost,
+        "duplicates": duplicates,
+        "disorder": disorder,
+        "close_codes": codes,
+        "latencies": [round(value, 5) for value in latencies],
+    }
 
 
 # -- the driver ---------------------------------------------------------------------------
+
 
 async def set_up(servers: list[AppServer], clients: int, boards: int) -> tuple[str, list[str], list[str]]:
     """An owner, up to 50 member accounts (presence shows each user once, whatever the
@@ -183,33 +197,49 @@ async def set_up(servers: list[AppServer], clients: int, boards: int) -> tuple[s
     import httpx
 
     async with httpx.AsyncClient(base_url=servers[0].url, timeout=60) as http:
+
         async def register(name: str) -> dict:
-            response = await http.post("/api/v1/auth/register", json={
-                "email": f"{name}.{time.time_ns()}@bench.test", "password": "benchmark password", "name": name})
+            response = await http.post(
+                "/api/v1/auth/register",
+                json={"email": f"{name}.{time.time_ns()}@bench.test", "password": "benchmark password", "name": name},
+            )
             return response.json()
 
         owner = await register("owner")
         auth = {"Authorization": f"Bearer {owner['access_token']}"}
-        board_ids = [(await http.post("/api/v1/boards", json={"name": f"Fan-out {n}"}, headers=auth)).json()["id"]
-                     for n in range(boards)]
+        board_ids = [
+            (await http.post("/api/v1/boards", json={"name": f"Fan-out {n}"}, headers=auth)).json()["id"]
+            for n in range(boards)
+        ]
         members = [await register(f"viewer{n}") for n in range(min(clients, 50))]
         for board in board_ids:
             for member in members:
-                await http.post(f"/api/v1/boards/{board}/members", headers=auth,
-                                json={"email": member["user"]["email"], "role": "viewer"})
+                await http.post(
+                    f"/api/v1/boards/{board}/members",
+                    headers=auth,
+                    json={"email": member["user"]["email"], "role": "viewer"},
+                )
     return owner["access_token"], [member["access_token"] for member in members], board_ids
 
 
-def start_workers(count: int, servers: list[AppServer], tokens: list[str], boards: list[str],
-                  processes: int) -> list[subprocess.Popen]:
+def start_workers(
+    count: int, servers: list[AppServer], tokens: list[str], boards: list[str], processes: int
+) -> list[subprocess.Popen]:
     workers = []
     for number in range(processes):
         mine = range(number, count, processes)
-        plan = {"urls": [servers[index % len(servers)].ws_url for index in mine],
-                "tokens": [tokens[index % len(tokens)] for index in mine],
-                "boards": [boards[index % len(boards)] for index in mine]}
-        worker = subprocess.Popen([sys.executable, __file__, "--worker"], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, text=True, cwd=REPO_ROOT)
+        plan = {
+            "urls": [servers[index % len(servers)].ws_url for index in mine],
+            "tokens": [tokens[index % len(tokens)] for index in mine],
+            "boards": [boards[index % len(boards)] for index in mine],
+        }
+        worker = subprocess.Popen(
+            [sys.executable, __file__, "--worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=REPO_ROOT,
+        )
         assert worker.stdin is not None
         worker.stdin.write(json.dumps(plan) + "\n")
         worker.stdin.flush()
@@ -234,13 +264,16 @@ def finish_workers(workers: list[subprocess.Popen], finals: dict[str, int]) -> l
     return results
 
 
-async def send_updates(servers: list[AppServer], token: str, boards: list[str], rate: float,
-                       duration: float) -> tuple[int, dict[int, int], list[float]]:
+async def send_updates(
+    servers: list[AppServer], token: str, boards: list[str], rate: float, duration: float
+) -> tuple[int, dict[int, int], list[float]]:
     """Open loop: update i starts at t0 + i/rate whether or not earlier ones finished."""
     import httpx
 
-    clients = [httpx.AsyncClient(base_url=server.url, timeout=30, headers={"Authorization": f"Bearer {token}"})
-               for server in servers]
+    clients = [
+        httpx.AsyncClient(base_url=server.url, timeout=30, headers={"Authorization": f"Bearer {token}"})
+        for server in servers
+    ]
     errors: dict[int, int] = {}
     latencies: list[float] = []
     pending = []
@@ -248,7 +281,8 @@ async def send_updates(servers: list[AppServer], token: str, boards: list[str], 
     async def update(index: int) -> None:
         began = time.perf_counter()
         response = await clients[index % len(clients)].post(
-            f"/api/v1/boards/{boards[index % len(boards)]}/tasks", json={"title": f"update {index}"})
+            f"/api/v1/boards/{boards[index % len(boards)]}/tasks", json={"title": f"update {index}"}
+        )
         latencies.append(time.perf_counter() - began)
         if response.status_code >= 400:
             errors[response.status_code] = errors.get(response.status_code, 0) + 1
@@ -273,24 +307,38 @@ async def latest_seqs(server: AppServer, token: str, boards: list[str]) -> dict[
         return {board: (await http.get(f"/api/v1/boards/{board}")).json()["seq"] for board in boards}
 
 
-def report_load(args: argparse.Namespace, servers: list[AppServer], workers: list[int],
-                usage: tuple[dict[int, float], dict[int, int]], elapsed: float, sent: tuple[int, dict[int, int], list[float]],
-                results: list[dict]) -> None:
+def report_load(
+    args: argparse.Namespace,
+    servers: list[AppServer],
+    workers: list[int],
+    usage: tuple[dict[int, float], dict[int, int]],
+    elapsed: float,
+    sent: tuple[int, dict[int, int], list[float]],
+    results: list[dict],
+) -> None:
     cpu, rss = usage
     latencies = [value for result in results for value in result["latencies"]]
     received = sum(result["received"] for result in results)
-    print(f"clients {args.clients} over {len(servers)} instances, {args.boards} board(s), "
-          f"rate {args.rate}/s for {args.duration}s; {sent[0]} updates, REST errors {sent[1] or 'none'}, "
-          f"REST p50 {percentile(sent[2], 0.5) * 1000:.1f} ms")
-    print(f"delivered {received} messages = {received / elapsed:.0f} msgs/s; latency commit->receipt "
-          f"p50 {percentile(latencies, 0.5) * 1000:.1f} ms, p99 {percentile(latencies, 0.99) * 1000:.1f} ms, "
-          f"max {max(latencies, default=float('nan')) * 1000:.1f} ms")
-    print(f"lost {sum(r['lost'] for r in results)}, duplicates {sum(r['duplicates'] for r in results)}, "
-          f"out of order {sum(r['disorder'] for r in results)}, closes "
-          f"{[r['close_codes'] for r in results if r['close_codes']]}")
+    print(
+        f"clients {args.clients} over {len(servers)} instances, {args.boards} board(s), "
+        f"rate {args.rate}/s for {args.duration}s; {sent[0]} updates, REST errors {sent[1] or 'none'}, "
+        f"REST p50 {percentile(sent[2], 0.5) * 1000:.1f} ms"
+    )
+    print(
+        f"delivered {received} messages = {received / elapsed:.0f} msgs/s; latency commit->receipt "
+        f"p50 {percentile(latencies, 0.5) * 1000:.1f} ms, p99 {percentile(latencies, 0.99) * 1000:.1f} ms, "
+        f"max {max(latencies, default=float('nan')) * 1000:.1f} ms"
+    )
+    print(
+        f"lost {sum(r['lost'] for r in results)}, duplicates {sum(r['duplicates'] for r in results)}, "
+        f"out of order {sum(r['disorder'] for r in results)}, closes "
+        f"{[r['close_codes'] for r in results if r['close_codes']]}"
+    )
     for number, server in enumerate(servers):
-        print(f"instance {number}: CPU {100 * cpu[server.pid] / elapsed:.0f}% of one core, "
-              f"RSS {rss[server.pid] / 1024:.1f} MiB")
+        print(
+            f"instance {number}: CPU {100 * cpu[server.pid] / elapsed:.0f}% of one core, "
+            f"RSS {rss[server.pid] / 1024:.1f} MiB"
+        )
     client_cpu = sum(cpu[pid] for pid in workers)
     print(f"client processes: CPU {100 * client_cpu / elapsed:.0f}% of one core in total")
 
@@ -319,8 +367,10 @@ async def run_idle(args: argparse.Namespace, servers: list[AppServer]) -> None:
     per_instance = args.clients / len(servers)
     for number, server in enumerate(servers):
         grown = rss_kib(server.pid) - before[server.pid]
-        print(f"instance {number}: RSS {before[server.pid] / 1024:.1f} -> {rss_kib(server.pid) / 1024:.1f} MiB "
-              f"with {per_instance:.0f} idle subscribed sockets = {grown / per_instance:.1f} KiB per connection")
+        print(
+            f"instance {number}: RSS {before[server.pid] / 1024:.1f} -> {rss_kib(server.pid) / 1024:.1f} MiB "
+            f"with {per_instance:.0f} idle subscribed sockets = {grown / per_instance:.1f} KiB per connection"
+        )
     finish_workers(workers, await latest_seqs(servers[0], owner, boards))
 
 
@@ -334,8 +384,9 @@ async def drive(args: argparse.Namespace) -> None:
     print(f"load average before: {load_average()} on {os.cpu_count()} CPUs", flush=True)
     with tempfile.TemporaryDirectory(prefix="taskwire-fanout-", dir=args.data_dir) as tmp, redis_server() as redis:
         extra = {"TASKWIRE_WS_SEND_QUEUE": str(args.send_queue)}
-        with app_servers(2, f"sqlite:///{Path(tmp) / 'bench.db'}", redis.url, Path(tmp), extra,
-                         stop_timeout=5) as servers:
+        with app_servers(
+            2, f"sqlite:///{Path(tmp) / 'bench.db'}", redis.url, Path(tmp), extra, stop_timeout=5
+        ) as servers:
             await (run_idle(args, servers) if args.idle else run_load(args, servers))
     print(f"load average after: {load_average()}")
 
@@ -348,8 +399,10 @@ def main() -> None:
     parser.add_argument("--boards", type=int, default=1, help="clients are spread over this many boards")
     parser.add_argument("--client-procs", type=int, default=2, help="processes running the clients")
     parser.add_argument("--send-queue", type=int, default=1000, help="TASKWIRE_WS_SEND_QUEUE")
-    parser.add_argument("--data-dir", help="where the SQLite file goes (default: the temp dir; /dev/shm "
-                        "takes the disk out of the measurement)")
+    parser.add_argument(
+        "--data-dir",
+        help="where the SQLite file goes (default: the temp dir; /dev/shm takes the disk out of the measurement)",
+    )
     parser.add_argument("--idle", action="store_true", help="only connect, and report RSS per connection")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()

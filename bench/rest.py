@@ -27,18 +27,35 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from tests.support.services import (  # noqa: E402
-    free_port, mongo_wire_server, redis_server, stop_process, wait_for_port,
+    free_port,
+    mongo_wire_server,
+    redis_server,
+    stop_process,
+    wait_for_port,
 )
 
 
 def start_server(data_dir: str, extra_env: dict[str, str]) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    env = {**os.environ, **extra_env, "PORT": str(port), "TASKWIRE_DATA_DIR": data_dir,
-           "TASKWIRE_RATE_LIMIT_AUTH": "1000000", "TASKWIRE_RATE_LIMIT_API": "10000000",
-           "TASKWIRE_SECRET_KEY": "bench-secret-key-" + "x" * 40, "TASKWIRE_LOG_LEVEL": "WARNING",
-           "TASKWIRE_ARGON2_TIME_COST": "1", "TASKWIRE_ARGON2_MEMORY_KIB": "1024"}
-    proc = subprocess.Popen([sys.executable, "-m", "app", "serve"], cwd=REPO_ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        **extra_env,
+        "PORT": str(port),
+        "TASKWIRE_DATA_DIR": data_dir,
+        "TASKWIRE_RATE_LIMIT_AUTH": "1000000",
+        "TASKWIRE_RATE_LIMIT_API": "10000000",
+        "TASKWIRE_SECRET_KEY": "bench-secret-key-" + "x" * 40,
+        "TASKWIRE_LOG_LEVEL": "WARNING",
+        "TASKWIRE_ARGON2_TIME_COST": "1",
+        "TASKWIRE_ARGON2_MEMORY_KIB": "1024",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     wait_for_port(port, timeout=30, proc=proc)
     return proc, f"http://127.0.0.1:{port}"
 
@@ -65,11 +82,20 @@ async def run_phase(name: str, total: int, concurrency: int, make_request) -> di
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.perf_counter() - started
-    result = {"op": name, "requests": total, "errors": errors, "rps": total / elapsed,
-              "p50_ms": percentile(latencies, 0.50) * 1000, "p99_ms": percentile(latencies, 0.99) * 1000,
-              "mean_ms": statistics.fmean(latencies) * 1000}
-    print(f"{name:>7}: {result['rps']:8.1f} req/s  p50 {result['p50_ms']:6.1f} ms  p99 {result['p99_ms']:6.1f} ms"
-          f"  errors {errors}", flush=True)
+    result = {
+        "op": name,
+        "requests": total,
+        "errors": errors,
+        "rps": total / elapsed,
+        "p50_ms": percentile(latencies, 0.50) * 1000,
+        "p99_ms": percentile(latencies, 0.99) * 1000,
+        "mean_ms": statistics.fmean(latencies) * 1000,
+    }
+    print(
+        f"{name:>7}: {result['rps']:8.1f} req/s  p50 {result['p50_ms']:6.1f} ms  p99 {result['p99_ms']:6.1f} ms"
+        f"  errors {errors}",
+        flush=True,
+    )
     return result
 
 
@@ -77,16 +103,21 @@ async def bench(url: str, requests: int, concurrency: int) -> list[dict]:
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
         email = f"bench{time.time_ns()}@example.test"
-        session = (await client.post("/api/v1/auth/register",
-                                     json={"email": email, "password": "benchmark password", "name": "Bench"})).json()
+        session = (
+            await client.post(
+                "/api/v1/auth/register", json={"email": email, "password": "benchmark password", "name": "Bench"}
+            )
+        ).json()
         client.headers["Authorization"] = f"Bearer {session['access_token']}"
         board = (await client.post("/api/v1/boards", json={"name": "Bench"})).json()["id"]
         print(f"server {url}, board {board}, {requests} requests per phase at concurrency {concurrency}", flush=True)
         task_ids: list[str] = []
 
         async def create(index: int) -> httpx.Response:
-            response = await client.post(f"/api/v1/boards/{board}/tasks",
-                                         json={"title": f"Task {index}", "labels": ["bench"], "priority": "high"})
+            response = await client.post(
+                f"/api/v1/boards/{board}/tasks",
+                json={"title": f"Task {index}", "labels": ["bench"], "priority": "high"},
+            )
             if response.status_code == 201:
                 task_ids.append(response.json()["id"])
             return response
@@ -95,7 +126,9 @@ async def bench(url: str, requests: int, concurrency: int) -> list[dict]:
             # Each task is patched by one worker at a time, so no 409s skew the figures.
             task_id = task_ids[index % len(task_ids)]
             current = versions.get(task_id, 1)
-            response = await client.patch(f"/api/v1/tasks/{task_id}", json={"title": f"Edited {index}", "version": current})
+            response = await client.patch(
+                f"/api/v1/tasks/{task_id}", json={"title": f"Edited {index}", "version": current}
+            )
             if response.status_code == 200:
                 versions[task_id] = response.json()["version"]
             return response
@@ -132,8 +165,11 @@ def main() -> int:
         if url is None:
             proc, url = start_server(data_dir, extra_env)
             stack.callback(stop_process, proc)
-        print(f"store: {'mongo' if args.mongo else 'sqlite'}, broker: {'redis' if args.redis else 'in-process'}, "
-              f"cache: {'off' if args.no_cache or not args.redis else 'on'}", flush=True)
+        print(
+            f"store: {'mongo' if args.mongo else 'sqlite'}, broker: {'redis' if args.redis else 'in-process'}, "
+            f"cache: {'off' if args.no_cache or not args.redis else 'on'}",
+            flush=True,
+        )
         asyncio.run(bench(url, args.requests, args.concurrency))
     return 0
 

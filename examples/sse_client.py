@@ -20,7 +20,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from typing import Iterator
+from collections.abc import Iterator
 
 DEFAULT_RETRY_SECONDS = 2.0
 # Longer than the server's keep-alive comments (15 s by default): silence this long means
@@ -52,9 +52,14 @@ def follow(url: str, token: str, board: str, after: int | None, count: int | Non
     retry = DEFAULT_RETRY_SECONDS
     printed = 0
     while count is None or printed < count:
-        request = urllib.request.Request(f"{url}/api/v1/boards/{board}/events/stream", headers={
-            "Authorization": f"Bearer {token}", "Accept": "text/event-stream",
-            **({"Last-Event-ID": last_id} if last_id is not None else {})})
+        request = urllib.request.Request(
+            f"{url}/api/v1/boards/{board}/events/stream",
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Accept": "text/event-stream",
+                **({"Last-Event-ID": last_id} if last_id is not None else {}),
+            },
+        )
         try:
             with urllib.request.urlopen(request, timeout=READ_TIMEOUT_SECONDS) as response:
                 for message in messages(response):

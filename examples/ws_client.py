@@ -34,8 +34,9 @@ EXCERPT_CHARS = 60
 
 
 def rest(base_url: str, method: str, path: str, token: str | None = None, body: Any = None) -> Any:
-    request = urllib.request.Request(base_url + path, method=method,
-                                     data=json.dumps(body).encode() if body is not None else None)
+    request = urllib.request.Request(
+        base_url + path, method=method, data=json.dumps(body).encode() if body is not None else None
+    )
     request.add_header("Content-Type", "application/json")
     if token:
         request.add_header("Authorization", f"Bearer {token}")
@@ -55,8 +56,9 @@ class BoardFollower:
         self.names: dict[str, str] = {}  # user id -> name, from the member list and events
 
     async def login(self) -> None:
-        session = await asyncio.to_thread(rest, self.base_url, "POST", "/api/v1/auth/login", None,
-                                          {"email": self.email, "password": self.password})
+        session = await asyncio.to_thread(
+            rest, self.base_url, "POST", "/api/v1/auth/login", None, {"email": self.email, "password": self.password}
+        )
         self.token = session["access_token"]
         if self.board is None:
             boards = await asyncio.to_thread(rest, self.base_url, "GET", "/api/v1/boards", self.token)
@@ -64,8 +66,9 @@ class BoardFollower:
         log.info("logged in as %s, following board %s", session["user"]["name"], self.board)
 
     async def load_names(self) -> None:
-        members = await asyncio.to_thread(rest, self.base_url, "GET", f"/api/v1/boards/{self.board}/members",
-                                          self.token)
+        members = await asyncio.to_thread(
+            rest, self.base_url, "GET", f"/api/v1/boards/{self.board}/members", self.token
+        )
         self.names.update((member["user_id"], member["name"]) for member in members["items"])
 
     async def run_forever(self) -> None:
@@ -91,13 +94,14 @@ class BoardFollower:
             # Exponential backoff with full jitter, so that a restarted server is not hit
             # by every client at the same instant; a connection that got live starts over.
             attempt = 1 if self.live else min(attempt + 1, 8)
-            await asyncio.sleep(random.uniform(0, min(MAX_BACKOFF_SECONDS, 0.25 * 2 ** attempt)))
+            await asyncio.sleep(random.uniform(0, min(MAX_BACKOFF_SECONDS, 0.25 * 2**attempt)))
 
     async def follow(self) -> None:
         async with connect(self.ws_url, open_timeout=10) as socket:
             await socket.send(json.dumps({"type": "auth", "token": self.token}))
-            await socket.send(json.dumps({"type": "subscribe", "board": self.board,
-                                          "since": self.last_seq, "id": "follow"}))
+            await socket.send(
+                json.dumps({"type": "subscribe", "board": self.board, "since": self.last_seq, "id": "follow"})
+            )
             async for frame in socket:
                 for line in frame.split("\n"):  # the server may pack messages, one per line
                     self.handle(json.loads(line))
@@ -123,8 +127,7 @@ class BoardFollower:
                 log.info("live from seq %s", message["seq"])
             case "reset":
                 self.last_seq = message["seq"]
-                log.warning("missed too much to replay: refetch the board over REST (now at seq %s)",
-                            message["seq"])
+                log.warning("missed too much to replay: refetch the board over REST (now at seq %s)", message["seq"])
             case "presence":
                 self.names.update((user["id"], user["name"]) for user in message["users"])
                 log.info("viewing now: %s", ", ".join(user["name"] for user in message["users"]))
@@ -138,7 +141,7 @@ def describe(event: str, data: dict[str, Any]) -> str:
     """What changed, in a few words: a task's title, a comment's text, a member's name."""
     if event.startswith("comment."):
         body = " ".join(data.get("body", "").split())
-        excerpt = body if len(body) <= EXCERPT_CHARS else body[:EXCERPT_CHARS - 1] + "…"
+        excerpt = body if len(body) <= EXCERPT_CHARS else body[: EXCERPT_CHARS - 1] + "…"
         return f"on task {data.get('task_id')}: {excerpt!r}"
     return str(data.get("title") or data.get("name") or "")
 

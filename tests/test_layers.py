@@ -47,8 +47,18 @@ LAZY_IMPORTS_ALLOWED = {
 }
 # What knows HTTP: nothing below the edges and the runtime.
 WEB_FRAMEWORKS = ("quart", "quart_schema", "werkzeug", "hypercorn", "starlette_compress")
-WEB_FREE_LAYERS = ("app.services", "app.webhooks", "app.events", "app.store", "app.broker", "app.domain",
-                   "app.settings", "app.jsonutil", "app.observability", "app.private_files")
+WEB_FREE_LAYERS = (
+    "app.services",
+    "app.webhooks",
+    "app.events",
+    "app.store",
+    "app.broker",
+    "app.domain",
+    "app.settings",
+    "app.jsonutil",
+    "app.observability",
+    "app.private_files",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,8 +94,14 @@ def imports_of(module: str) -> list[Import]:
                 continue
             if isinstance(child, ast.Import):
                 for alias in child.names:
-                    found.append(Import(module, resolve(alias.name) if alias.name.startswith("app.") else alias.name,
-                                        child.lineno, function))
+                    found.append(
+                        Import(
+                            module,
+                            resolve(alias.name) if alias.name.startswith("app.") else alias.name,
+                            child.lineno,
+                            function,
+                        )
+                    )
             elif isinstance(child, ast.ImportFrom):
                 assert child.level == 0 and child.module, f"{module}:{child.lineno}: use absolute imports"
                 if child.module == "app" or child.module.startswith("app."):
@@ -147,9 +163,11 @@ def test_no_import_cycle() -> None:
 
 
 def test_imports_sit_at_module_level_except_in_backend_and_command_choices() -> None:
-    hidden = [f"{item.source}:{item.line} imports {item.target} inside {item.function}()"
-              for item in ALL_IMPORTS
-              if item.function is not None and (item.source, item.function) not in LAZY_IMPORTS_ALLOWED]
+    hidden = [
+        f"{item.source}:{item.line} imports {item.target} inside {item.function}()"
+        for item in ALL_IMPORTS
+        if item.function is not None and (item.source, item.function) not in LAZY_IMPORTS_ALLOWED
+    ]
     assert not hidden, "\n".join(hidden)
 
 
@@ -157,9 +175,12 @@ def test_imports_sit_at_module_level_except_in_backend_and_command_choices() -> 
 def test_below_the_edges_nothing_knows_http(layer: str) -> None:
     """Services raise domain errors (app/domain/errors.py); only the edges turn them into
     statuses and messages."""
-    web = [f"{item.source}:{item.line} imports {item.target}" for item in ALL_IMPORTS
-           if package_of(item.source) == layer
-           and (item.target.split(".")[0] in WEB_FRAMEWORKS or item.target.startswith("app.api"))]
+    web = [
+        f"{item.source}:{item.line} imports {item.target}"
+        for item in ALL_IMPORTS
+        if package_of(item.source) == layer
+        and (item.target.split(".")[0] in WEB_FRAMEWORKS or item.target.startswith("app.api"))
+    ]
     assert not web, "\n".join(web)
 
 

@@ -13,7 +13,12 @@ from quart_schema import document_response, validate_request
 from app.api.auth_context import caller, optional_caller
 from app.api.errors import APIError
 from app.api.guards import (
-    authenticated, binds_client_mutation_id, public, rate_limited_per_ip, rate_limited_per_user, requires_write_scope,
+    authenticated,
+    binds_client_mutation_id,
+    public,
+    rate_limited_per_ip,
+    rate_limited_per_user,
+    requires_write_scope,
 )
 from app.api.rate_limits import client_ip
 from app.api.responses import json_response, no_content
@@ -43,8 +48,13 @@ def _wants_cookie() -> bool:
 
 
 def _session_response(user: User, pair: TokenPair, status: int) -> Response:
-    body = {"user": user_view(user), "access_token": pair.access_token, "refresh_token": pair.refresh_token,
-            "token_type": "Bearer", "expires_in": pair.expires_in}
+    body = {
+        "user": user_view(user),
+        "access_token": pair.access_token,
+        "refresh_token": pair.refresh_token,
+        "token_type": "Bearer",
+        "expires_in": pair.expires_in,
+    }
     cookie = _wants_cookie()
     if cookie:
         body["refresh_token"] = None
@@ -52,8 +62,15 @@ def _session_response(user: User, pair: TokenPair, status: int) -> Response:
     response.headers["Cache-Control"] = "no-store"
     if cookie:
         settings = current_runtime().settings
-        response.set_cookie(COOKIE_NAME, pair.refresh_token, max_age=settings.refresh_token_ttl_seconds,
-                            path=COOKIE_PATH, httponly=True, samesite="Strict", secure=settings.secure_cookies)
+        response.set_cookie(
+            COOKIE_NAME,
+            pair.refresh_token,
+            max_age=settings.refresh_token_ttl_seconds,
+            path=COOKIE_PATH,
+            httponly=True,
+            samesite="Strict",
+            secure=settings.secure_cookies,
+        )
     return response
 
 
@@ -146,6 +163,7 @@ async def patch_me(data: UserPatchIn) -> Response:
     """Change your name or password. A new password needs the current one
     (``current_password``) and ends every other session of yours."""
     runtime = current_runtime()
-    user = await runtime.services.auth.update_profile(caller(), data.name, data.password, data.current_password,
-                                                      client_ip(runtime.settings))
+    user = await runtime.services.auth.update_profile(
+        caller(), data.name, data.password, data.current_password, client_ip(runtime.settings)
+    )
     return json_response(user_view(user))

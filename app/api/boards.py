@@ -8,7 +8,11 @@ from quart_schema import document_response, validate_querystring, validate_reque
 from app.api.auth_context import caller
 from app.api.cursors import decode_cursor, encode_cursor
 from app.api.guards import (
-    authenticated, binds_client_mutation_id, idempotent, rate_limited_per_user, requires_write_scope,
+    authenticated,
+    binds_client_mutation_id,
+    idempotent,
+    rate_limited_per_user,
+    requires_write_scope,
 )
 from app.api.responses import json_response, no_content
 from app.api.schemas import (
@@ -157,6 +161,7 @@ async def remove_member(board_id: str, user_id: str) -> Response:
 @document_response(EventList, 200)
 async def list_events(board_id: str, query_args: EventQuery) -> Response:
     """The board's event log after a seq: activity feed, audit trail, catch-up; with task_id, one task's history."""
-    events, latest = await _boards().events(caller().user, board_id, query_args.after, query_args.limit,
-                                            query_args.task_id)
+    events, latest = await _boards().events(
+        caller().user, board_id, query_args.after, query_args.limit, query_args.task_id
+    )
     return json_response({"items": [event_view(event) for event in events], "latest_seq": latest})

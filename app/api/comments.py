@@ -8,7 +8,11 @@ from quart_schema import document_response, validate_querystring, validate_reque
 from app.api.auth_context import caller
 from app.api.cursors import decode_cursor, encode_cursor
 from app.api.guards import (
-    authenticated, binds_client_mutation_id, idempotent, rate_limited_per_user, requires_write_scope,
+    authenticated,
+    binds_client_mutation_id,
+    idempotent,
+    rate_limited_per_user,
+    requires_write_scope,
 )
 from app.api.responses import json_response, no_content
 from app.api.schemas import CommentIn, CommentList, CommentOut, ErrorOut, PageQuery

@@ -44,7 +44,11 @@ def decode_cursor(kind: str, cursor: str, arity: int) -> list[Any]:
         decoded = loads(raw)
     except (binascii.Error, ValueError):
         decoded = None
-    if (not isinstance(decoded, list) or len(decoded) != arity + 1 or decoded[0] != kind
-            or not all(_storable(part) for part in decoded[1:])):
+    if (
+        not isinstance(decoded, list)
+        or len(decoded) != arity + 1
+        or decoded[0] != kind
+        or not all(_storable(part) for part in decoded[1:])
+    ):
         raise APIError(400, "invalid_cursor", "The cursor is not valid for this list; start from the first page.")
     return decoded[1:]

@@ -20,8 +20,16 @@ from werkzeug.exceptions import HTTPException
 
 from app.broker.base import BrokerUnavailable
 from app.domain.errors import (
-    ConflictError, DomainError, ForbiddenError, InvalidInputError, MalformedInputError, NotFoundError,
-    RateLimitedError, SignInDelayedError, StaleVersionError, UnauthenticatedError,
+    ConflictError,
+    DomainError,
+    ForbiddenError,
+    InvalidInputError,
+    MalformedInputError,
+    NotFoundError,
+    RateLimitedError,
+    SignInDelayedError,
+    StaleVersionError,
+    UnauthenticatedError,
 )
 from app.jsonutil import dumps
 from app.store.base import StoreUnavailable
@@ -77,8 +85,12 @@ class APIError(Exception):
 def shutting_down() -> APIError:
     """A new WebSocket or event stream on an instance that is draining: it would be cut
     within seconds, so the client retries at once and lands on another instance."""
-    return APIError(503, "unavailable", "This instance is shutting down; retry, another one will answer.",
-                    headers={"Retry-After": "1"})
+    return APIError(
+        503,
+        "unavailable",
+        "This instance is shutting down; retry, another one will answer.",
+        headers={"Retry-After": "1"},
+    )
 
 
 def error_body(code: str, message: str, details: Any = None, **extra: Any) -> dict[str, Any]:
@@ -91,7 +103,9 @@ def error_body(code: str, message: str, details: Any = None, **extra: Any) -> di
 def error_response(
     status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None, **extra: Any
 ) -> Response:
-    response = Response(dumps(error_body(code, message, details, **extra)), status=status, content_type="application/json")
+    response = Response(
+        dumps(error_body(code, message, details, **extra)), status=status, content_type="application/json"
+    )
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
@@ -172,7 +186,8 @@ def register_error_handlers(app: Quart) -> None:
     async def handle_unexpected(error: Exception) -> Response:
         if isinstance(error, (StoreUnavailable, BrokerUnavailable)):
             log.warning("dependency unavailable: %s", error)
-            return error_response(503, "unavailable", "A backing service is unavailable; retry shortly.",
-                                  headers={"Retry-After": "2"})
+            return error_response(
+                503, "unavailable", "A backing service is unavailable; retry shortly.", headers={"Retry-After": "2"}
+            )
         log.exception("unhandled error")
         return error_response(500, "internal_error", "Something went wrong on our side.")

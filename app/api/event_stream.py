@@ -16,7 +16,8 @@ import asyncio
 import contextlib
 import math
 import time
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 from quart import Blueprint, Response, request
 from quart_schema import document_response, validate_querystring
@@ -63,8 +64,15 @@ async def event_stream(board_id: str, query_args: EventStreamQuery) -> Response:
     conn_queue: asyncio.Queue[list[Outbound]] = asyncio.Queue(maxsize=1)
     conn = Connection(conn_queue.put, runtime.settings.ws_send_queue)
     conn.user, conn.session_id = who.user, who.session_id
-    body = _stream(runtime.hub, conn, conn_queue, Subscribe(board_id, since, None), who.limits,
-                   runtime.settings.sse_keepalive_seconds, who.expires_at)
+    body = _stream(
+        runtime.hub,
+        conn,
+        conn_queue,
+        Subscribe(board_id, since, None),
+        who.limits,
+        runtime.settings.sse_keepalive_seconds,
+        who.expires_at,
+    )
     response = Response(body, content_type="text/event-stream; charset=utf-8")
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Accel-Buffering"] = "no"  # nginx would otherwise hold the events back
@@ -78,13 +86,24 @@ def _resume_position(after: int | None) -> int | None:
         return after
     text = header.strip()
     if not text.isascii() or not text.isdigit() or int(text) > MAX_SEQ:
-        raise APIError(422, "validation_error", "Last-Event-ID must be a seq this stream sent.",
-                       [{"loc": ["headers", "Last-Event-ID"], "msg": "not a seq", "type": "invalid"}])
+        raise APIError(
+            422,
+            "validation_error",
+            "Last-Event-ID must be a seq this stream sent.",
+            [{"loc": ["headers", "Last-Event-ID"], "msg": "not a seq", "type": "invalid"}],
+        )
     return int(text)
 
 
-async def _stream(hub: Hub, conn: Connection, frames: asyncio.Queue[list[Outbound]], subscribe: Subscribe,
-                  limits: TokenLimits | None, keepalive_seconds: float, expires_at: float | None) -> AsyncIterator[bytes]:
+async def _stream(
+    hub: Hub,
+    conn: Connection,
+    frames: asyncio.Queue[list[Outbound]],
+    subscribe: Subscribe,
+    limits: TokenLimits | None,
+    keepalive_seconds: float,
+    expires_at: float | None,
+) -> AsyncIterator[bytes]:
     # The body runs outside the handler's context: hold it to the token's board limits again.
     bind_token_limits(limits)
     hub.connect(conn)
@@ -98,12 +117,20 @@ async def _stream(hub: Hub, conn: Connection, frames: asyncio.Queue[list[Outboun
             # The stream ends with its credential; a client reconnects with a fresh token.
             left = math.inf if expires_at is None else expires_at - time.time()
             if left <= 0:
-                yield _to_sse([Outbound(error_message("session_expired", "The token of this stream has expired; "
-                                                      "reconnect with a fresh one."))])[0]
+                yield _to_sse(
+                    [
+                        Outbound(
+                            error_message(
+                                "session_expired", "The token of this stream has expired; reconnect with a fresh one."
+                            )
+                        )
+                    ]
+                )[0]
                 return
             watched: set[asyncio.Future[Any]] = {taking, closing}
-            done, _ = await asyncio.wait(watched, timeout=min(keepalive_seconds, left),
-                                         return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(
+                watched, timeout=min(keepalive_seconds, left), return_when=asyncio.FIRST_COMPLETED
+            )
             if taking in done:
                 chunk, final = _to_sse(taking.result())
                 yield chunk
@@ -112,7 +139,9 @@ async def _stream(hub: Hub, conn: Connection, frames: asyncio.Queue[list[Outboun
                 taking = asyncio.ensure_future(frames.get())
             elif closing in done:
                 if conn.close_code == CLOSE_UNAUTHORIZED:  # logged out, or the API token revoked
-                    yield _to_sse([Outbound(error_message("session_ended", "This session has ended; sign in again."))])[0]
+                    yield _to_sse([Outbound(error_message("session_ended", "This session has ended; sign in again."))])[
+                        0
+                    ]
                 return  # otherwise a slow reader or a restart: the client resumes from its last id
             elif left > keepalive_seconds:
                 yield b": keepalive\n\n"  # proxies drop connections that stay silent

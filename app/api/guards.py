@@ -38,8 +38,7 @@ WRITE_SCOPE = "requires_write_scope"
 CLIENT_MUTATION_ID = "binds_client_mutation_id"
 IDEMPOTENT = "idempotent"
 # The order the guards run in, outermost first: each may rely on the ones before it.
-ORDER = (AUTHENTICATED, PUBLIC, RATE_LIMITED_PER_USER, RATE_LIMITED_PER_IP, WRITE_SCOPE, CLIENT_MUTATION_ID,
-         IDEMPOTENT)
+ORDER = (AUTHENTICATED, PUBLIC, RATE_LIMITED_PER_USER, RATE_LIMITED_PER_IP, WRITE_SCOPE, CLIENT_MUTATION_ID, IDEMPOTENT)
 
 
 def guards_of(view: Callable[..., Any]) -> tuple[str, ...]:

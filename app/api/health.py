@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from quart import Blueprint, Response, render_template
 from quart_schema import hide
@@ -34,8 +35,14 @@ async def readyz() -> tuple[dict[str, Any], int]:
     runtime = current_runtime()
     if runtime.draining:  # shutting down: let the balancer move on at once
         return {"status": "unavailable", "checks": {"draining": "yes"}}, 503
-    checks = {name: await _check(probe) for name, probe in (
-        ("store", runtime.store.ping), ("store_writes", runtime.store.check_writable), ("broker", runtime.broker.ping))}
+    checks = {
+        name: await _check(probe)
+        for name, probe in (
+            ("store", runtime.store.ping),
+            ("store_writes", runtime.store.check_writable),
+            ("broker", runtime.broker.ping),
+        )
+    }
     if checks["store"] != "ok" or checks["store_writes"] != "ok":
         return {"status": "unavailable", "checks": checks}, 503
     return {"status": "ready" if checks["broker"] == "ok" else "degraded", "checks": checks}, 200

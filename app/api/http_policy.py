@@ -97,6 +97,15 @@ def _observe(response: Response) -> None:
         series = _series[key] = (metrics.HTTP_REQUESTS.labels(*labels), metrics.HTTP_LATENCY.labels(*labels))
     series[0].inc()
     series[1].observe(elapsed)
-    log.info("%s %s %s", request.method, request.path, response.status_code,
-             extra={"method": request.method, "route": route, "status": response.status_code,
-                    "duration_ms": round(elapsed * 1000, 2)})
+    log.info(
+        "%s %s %s",
+        request.method,
+        request.path,
+        response.status_code,
+        extra={
+            "method": request.method,
+            "route": route,
+            "status": response.status_code,
+            "duration_ms": round(elapsed * 1000, 2),
+        },
+    )

@@ -43,8 +43,11 @@ async def bind_client_mutation_id() -> None:
     if value is None:
         return
     if not 1 <= len(value) <= CLIENT_MUTATION_ID_MAX_LENGTH:
-        raise APIError(422, "invalid_client_mutation_id",
-                       f"client_mutation_id must be 1 to {CLIENT_MUTATION_ID_MAX_LENGTH} characters.")
+        raise APIError(
+            422,
+            "invalid_client_mutation_id",
+            f"client_mutation_id must be 1 to {CLIENT_MUTATION_ID_MAX_LENGTH} characters.",
+        )
     CLIENT_MUTATION_ID.set(value)
 
 
@@ -82,6 +85,7 @@ async def run_idempotently(caller: Caller, handler: Callable[[], Awaitable[Any]]
         return response
     headers = {name: response.headers[name] for name in REPLAYED_HEADERS if name in response.headers}
     body = await response.get_data(as_text=False)
-    await idempotency.complete(scope, key, fingerprint, StoredResponse(
-        response.status_code, body, headers, tuple(dict.fromkeys(board_checks))))
+    await idempotency.complete(
+        scope, key, fingerprint, StoredResponse(response.status_code, body, headers, tuple(dict.fromkeys(board_checks)))
+    )
     return response

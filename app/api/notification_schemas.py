@@ -21,11 +21,16 @@ class NotificationQuery(RequestModel):
 
 class NotificationsReadIn(RequestModel):
     ids: Annotated[list[Id], Field(min_length=1, max_length=MAX_IDS), AfterValidator(unique_values)] | None = Field(
-        default=None, description="Mark these read (ids that are not yours are ignored).")
+        default=None, description="Mark these read (ids that are not yours are ignored)."
+    )
     all: Literal[True] | None = Field(default=None, description="Mark all of yours read.")
-    up_to: Id | None = Field(default=None, description=(
-        "With all: only those up to this id (the newest one you have seen), so that one that "
-        "arrived meanwhile stays unread."))
+    up_to: Id | None = Field(
+        default=None,
+        description=(
+            "With all: only those up to this id (the newest one you have seen), so that one that "
+            "arrived meanwhile stays unread."
+        ),
+    )
 
     @model_validator(mode="after")
     def _one_selection(self) -> NotificationsReadIn:

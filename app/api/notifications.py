@@ -9,10 +9,18 @@ from quart_schema import document_response, validate_querystring, validate_reque
 from app.api.auth_context import caller
 from app.api.cursors import decode_cursor, encode_cursor
 from app.api.guards import (
-    authenticated, binds_client_mutation_id, idempotent, rate_limited_per_user, requires_write_scope,
+    authenticated,
+    binds_client_mutation_id,
+    idempotent,
+    rate_limited_per_user,
+    requires_write_scope,
 )
 from app.api.notification_schemas import (
-    NotificationList, NotificationOut, NotificationPatchIn, NotificationQuery, NotificationsReadIn,
+    NotificationList,
+    NotificationOut,
+    NotificationPatchIn,
+    NotificationQuery,
+    NotificationsReadIn,
     NotificationsReadOut,
 )
 from app.api.responses import json_response
@@ -40,8 +48,9 @@ async def list_notifications(query_args: NotificationQuery) -> Response:
     before = decode_cursor("notifications", query_args.cursor, 1)[0] if query_args.cursor else None
     items, more, unread = await _notifications().list(caller().user, query_args.unread, before, query_args.limit)
     next_cursor = encode_cursor("notifications", [items[-1].id]) if more and items else None
-    return json_response({"items": [notification_view(item) for item in items], "next_cursor": next_cursor,
-                          "unread_count": unread})
+    return json_response(
+        {"items": [notification_view(item) for item in items], "next_cursor": next_cursor, "unread_count": unread}
+    )
 
 
 @blueprint.post("/read")

@@ -43,7 +43,8 @@ RESOURCES = {
     "notifications": "Your mentions and assignments.",
 }
 RESOURCE_TAGS: list[Tag | dict[Any, Any]] = [
-    Tag(name=name, description=description) for name, description in RESOURCES.items()]
+    Tag(name=name, description=description) for name, description in RESOURCES.items()
+]
 
 ERRORS = {
     400: "Malformed: the body is not JSON, or a cursor or header is not valid.",
@@ -59,16 +60,23 @@ ERRORS = {
 }
 
 IF_MATCH = {
-    "name": "If-Match", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 40},
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "maxLength": 40},
     "description": 'The task version you saw, e.g. `"3"`: a stale one gets 409.',
 }
 IDEMPOTENCY_KEY = {
-    "name": IDEMPOTENCY_HEADER, "in": "header", "required": False,
+    "name": IDEMPOTENCY_HEADER,
+    "in": "header",
+    "required": False,
     "schema": {"type": "string", "minLength": 1, "maxLength": KEY_MAX_LENGTH},
     "description": "Makes a POST safe to retry: a repeat with the same key and body gets the first answer.",
 }
 CLIENT_MUTATION_ID = {
-    "name": CLIENT_MUTATION_ID_HEADER, "in": "header", "required": False,
+    "name": CLIENT_MUTATION_ID_HEADER,
+    "in": "header",
+    "required": False,
     "schema": {"type": "string", "minLength": 1, "maxLength": CLIENT_MUTATION_ID_MAX_LENGTH},
     "description": "Echoed as `client_mutation_id` in the events this write causes, so its author can skip them.",
 }
@@ -76,8 +84,10 @@ CLIENT_MUTATION_ID = {
 IF_MATCH_ROUTES = {("patch", "/api/v1/tasks/{task_id}"), ("delete", "/api/v1/tasks/{task_id}")}
 # A success that is not JSON and is not declared with a response model.
 EVENT_STREAM_PATH = "/api/v1/boards/{board_id}/events/stream"
-EVENT_STREAM = {"description": "The events, as `text/event-stream`, until the stream ends.",
-                "content": {"text/event-stream": {"schema": {"type": "string"}}}}
+EVENT_STREAM = {
+    "description": "The events, as `text/event-stream`, until the stream ends.",
+    "content": {"text/event-stream": {"schema": {"type": "string"}}},
+}
 
 
 def resource_of(path: str) -> str:
@@ -165,11 +175,12 @@ class TaskwireOpenAPI(OpenAPIProvider):
             if int(status) in ERRORS and not response.get("description"):
                 response["description"] = ERRORS[int(status)]
         for code in sorted(statuses):
-            responses.setdefault(str(code), {"description": ERRORS[code],
-                                             "content": {"application/json": {"schema": ERROR_REF}}})
+            responses.setdefault(
+                str(code), {"description": ERRORS[code], "content": {"application/json": {"schema": ERROR_REF}}}
+            )
         if not any(status.startswith("2") for status in responses):
             responses["200" if path == EVENT_STREAM_PATH else "204"] = (
-                EVENT_STREAM if path == EVENT_STREAM_PATH else {"description": "Done; no content."})
+                EVENT_STREAM if path == EVENT_STREAM_PATH else {"description": "Done; no content."}
+            )
         operation["responses"] = dict(sorted(responses.items()))
         return operation
-

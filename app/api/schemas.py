@@ -48,8 +48,9 @@ def view_of[M: ResponseModel](record: type) -> Callable[[type[M]], type[M]]:
         for outer, members in nested.items():
             fields[outer] = (create_model(f"{record.__name__}{outer.title()}", __base__=ResponseModel, **members), ...)
         fields.update({name: (info.annotation, info) for name, info in declared.model_fields.items()})
-        model: type[BaseModel] = create_model(declared.__name__, __base__=declared.__bases__,
-                                              __module__=declared.__module__, **fields)
+        model: type[BaseModel] = create_model(
+            declared.__name__, __base__=declared.__bases__, __module__=declared.__module__, **fields
+        )
         return cast(type[M], model)
 
     return derive
@@ -172,8 +173,11 @@ class MemberList(ResponseModel):
 
 # -- tasks ----------------------------------------------------------------------------
 # Echoed in the events the write causes (the X-Client-Mutation-Id header works too).
-ClientMutationId = Annotated[str, StringConstraints(min_length=1, max_length=100), Field(
-    description="Your id for this change; the events it causes carry it as client_mutation_id.")]
+ClientMutationId = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=100),
+    Field(description="Your id for this change; the events it causes carry it as client_mutation_id."),
+]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Description = Annotated[str, StringConstraints(max_length=20000)]
 Assignees = Annotated[list[Id], Field(max_length=20), AfterValidator(unique_values)]
@@ -193,7 +197,8 @@ class TaskIn(RequestModel):
 
 class TaskPatchIn(RequestModel):
     version: Annotated[int, Field(ge=1)] | None = Field(
-        default=None, description="The version you saw; or send it as If-Match.")
+        default=None, description="The version you saw; or send it as If-Match."
+    )
     title: Title | None = None
     description: Description | None = None
     status: Column | None = None
@@ -231,9 +236,13 @@ class TaskList(ResponseModel):
     items: list[TaskOut]
     next_cursor: str | None
     total: int | None = None
-    comment_counts: dict[str, int] = Field(default_factory=dict, description=(
-        "How many comments each listed task has, by task id. Beside the tasks, not in them: a task "
-        "is the same object in every answer and event, and a comment does not change its task."))
+    comment_counts: dict[str, int] = Field(
+        default_factory=dict,
+        description=(
+            "How many comments each listed task has, by task id. Beside the tasks, not in them: a task "
+            "is the same object in every answer and event, and a comment does not change its task."
+        ),
+    )
 
 
 class ErrorDetail(ResponseModel):
@@ -255,13 +264,25 @@ MAX_SEQ = 2**63 - 1
 class EventQuery(RequestModel):
     after: Annotated[int, Field(ge=0, le=MAX_SEQ)] = 0
     limit: Annotated[int, Field(ge=1, le=1000)] = 100
-    task_id: Annotated[Id | None, Field(description=(
-        "Only this task's events: its task.* events and its comments' comment.* events (its history)."))] = None
+    task_id: Annotated[
+        Id | None,
+        Field(
+            description=("Only this task's events: its task.* events and its comments' comment.* events (its history).")
+        ),
+    ] = None
 
 
 class EventStreamQuery(RequestModel):
-    after: Annotated[int | None, Field(ge=0, le=MAX_SEQ, description=(
-        "Start after this seq (the Last-Event-ID header, when sent, wins); none: with the next event."))] = None
+    after: Annotated[
+        int | None,
+        Field(
+            ge=0,
+            le=MAX_SEQ,
+            description=(
+                "Start after this seq (the Last-Event-ID header, when sent, wins); none: with the next event."
+            ),
+        ),
+    ] = None
 
 
 @view_of(Event)
@@ -283,7 +304,8 @@ class TokenIn(RequestModel):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     scopes: Annotated[list[Literal["read", "write"]], Field(min_length=1, max_length=2), AfterValidator(unique_values)]
     boards: Annotated[list[Id], Field(min_length=1, max_length=50), AfterValidator(unique_values)] | None = Field(
-        default=None, description="Limit the token to these boards; omit for all of your boards.")
+        default=None, description="Limit the token to these boards; omit for all of your boards."
+    )
     expires_at: Timestamp | None = None
 
 

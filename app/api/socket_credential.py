@@ -43,8 +43,14 @@ class SocketCredential:
         (or an API token, whose board limits would replace the socket's) is refused."""
         conn = self._conn
         if not self._renewable or is_api_token(message.token):
-            conn.push(error_message("invalid_message", "Already authenticated; only a connection made with an "
-                                    "access token renews it, with an access token.", message.id))
+            conn.push(
+                error_message(
+                    "invalid_message",
+                    "Already authenticated; only a connection made with an "
+                    "access token renews it, with an access token.",
+                    message.id,
+                )
+            )
             return
         try:
             caller = await self._auth.authenticate(message.token)
@@ -52,8 +58,9 @@ class SocketCredential:
             conn.push(failure_message(error, message.id))
             return
         if caller.session_id != conn.session_id:
-            conn.push(error_message("invalid_token", "Renew with an access token of this connection's session.",
-                                    message.id))
+            conn.push(
+                error_message("invalid_token", "Renew with an access token of this connection's session.", message.id)
+            )
             return
         self._schedule(caller.expires_at)
         conn.push(auth_renewed_message(caller.expires_at, message.id))
@@ -71,6 +78,7 @@ class SocketCredential:
         remaining = expires_at - time.time()
         if self._renewable:
             notice = min(NOTICE_SECONDS, remaining / 2)
-            self._timers.append(loop.call_later(max(remaining - notice, 0.0), self._conn.push,
-                                                auth_expiring_message(expires_at)))
+            self._timers.append(
+                loop.call_later(max(remaining - notice, 0.0), self._conn.push, auth_expiring_message(expires_at))
+            )
         self._timers.append(loop.call_later(max(remaining, 0.0), self._conn.request_close, CLOSE_UNAUTHORIZED))

@@ -9,8 +9,13 @@ from quart_schema import document_response, validate_querystring, validate_reque
 
 from app.api.auth_context import caller
 from app.api.cursors import decode_cursor, encode_cursor
+from app.api.errors import APIError
 from app.api.guards import (
-    authenticated, binds_client_mutation_id, idempotent, rate_limited_per_user, requires_write_scope,
+    authenticated,
+    binds_client_mutation_id,
+    idempotent,
+    rate_limited_per_user,
+    requires_write_scope,
 )
 from app.api.responses import json_response, no_content
 from app.api.schemas import (
@@ -25,7 +30,6 @@ from app.api.schemas import (
 )
 from app.domain.models import TaskFilter, task_sort_key
 from app.domain.views import task_view
-from app.api.errors import APIError
 from app.runtime import current_runtime
 from app.services.tasks import TaskService
 
@@ -59,17 +63,22 @@ async def list_tasks(board_id: str, query_args: TaskListQuery) -> Response:
     if query_args.cursor:
         sort_key, last_id = decode_cursor(kind, query_args.cursor, 2)
         after = (sort_key, last_id)
-    task_filter = TaskFilter(status=query_args.status, assignee=query_args.assignee, label=query_args.label,
-                             text=query_args.q or None)
-    page = await _tasks().list(caller().user, board_id, task_filter, query_args.sort, query_args.limit,
-                               after, query_args.include_total)
+    task_filter = TaskFilter(
+        status=query_args.status, assignee=query_args.assignee, label=query_args.label, text=query_args.q or None
+    )
+    page = await _tasks().list(
+        caller().user, board_id, task_filter, query_args.sort, query_args.limit, after, query_args.include_total
+    )
     next_cursor = None
     if page.has_more and page.items:
         last = page.items[-1]
         next_cursor = encode_cursor(kind, [task_sort_key(last, query_args.sort), last.id])
     counts = await _tasks().comment_counts(page.items)
-    body: dict[str, Any] = {"items": [task_view(task) for task in page.items], "next_cursor": next_cursor,
-                            "comment_counts": {task.id: counts.get(task.id, 0) for task in page.items}}
+    body: dict[str, Any] = {
+        "items": [task_view(task) for task in page.items],
+        "next_cursor": next_cursor,
+        "comment_counts": {task.id: counts.get(task.id, 0) for task in page.items},
+    }
     if query_args.include_total:
         body["total"] = page.total
     return json_response(body)

@@ -9,7 +9,11 @@ from quart_schema import document_response, validate_request
 
 from app.api.auth_context import caller
 from app.api.guards import (
-    authenticated, binds_client_mutation_id, idempotent, rate_limited_per_user, requires_write_scope,
+    authenticated,
+    binds_client_mutation_id,
+    idempotent,
+    rate_limited_per_user,
+    requires_write_scope,
 )
 from app.api.responses import json_response, no_content
 from app.api.schemas import ErrorOut, TokenCreatedOut, TokenIn, TokenList

@@ -11,14 +11,22 @@ from app.api.schemas import RequestModel, ResponseModel, unique_values, view_of
 from app.domain.webhooks import Webhook, WebhookAttempt
 
 # "task.created", "comment.*", "webhook.disabled": an event type, or every type of a kind.
-EventPattern = Annotated[str, StringConstraints(min_length=1, max_length=60,
-                                                pattern=r"^[a-z][a-z_]*(\.([a-z][a-z_]*|\*))?$")]
+EventPattern = Annotated[
+    str, StringConstraints(min_length=1, max_length=60, pattern=r"^[a-z][a-z_]*(\.([a-z][a-z_]*|\*))?$")
+]
 
 
-EventPatterns = Annotated[list[EventPattern], Field(min_length=1, max_length=50), AfterValidator(unique_values), Field(
-    description='Event types to deliver, or "kind.*" for every type of a kind; omit (or null) for every event.')]
-WebhookUrl = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), Field(
-    description="http:// or https://; it must resolve to public addresses only.")]
+EventPatterns = Annotated[
+    list[EventPattern],
+    Field(min_length=1, max_length=50),
+    AfterValidator(unique_values),
+    Field(description='Event types to deliver, or "kind.*" for every type of a kind; omit (or null) for every event.'),
+]
+WebhookUrl = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+    Field(description="http:// or https://; it must resolve to public addresses only."),
+]
 Secret = Annotated[str, StringConstraints(min_length=16, max_length=200, pattern=r"^[\x21-\x7e]+$")]
 
 

@@ -8,12 +8,22 @@ from quart_schema import document_response, validate_querystring, validate_reque
 from app.api.auth_context import caller
 from app.api.cursors import decode_cursor, encode_cursor
 from app.api.guards import (
-    authenticated, binds_client_mutation_id, idempotent, rate_limited_per_user, requires_write_scope,
+    authenticated,
+    binds_client_mutation_id,
+    idempotent,
+    rate_limited_per_user,
+    requires_write_scope,
 )
 from app.api.responses import json_response, no_content
 from app.api.schemas import ErrorOut, PageQuery
 from app.api.webhook_schemas import (
-    DeliveryList, RedeliveryOut, WebhookCreatedOut, WebhookIn, WebhookList, WebhookOut, WebhookPatchIn,
+    DeliveryList,
+    RedeliveryOut,
+    WebhookCreatedOut,
+    WebhookIn,
+    WebhookList,
+    WebhookOut,
+    WebhookPatchIn,
 )
 from app.domain.webhooks import attempt_view, webhook_view
 from app.runtime import current_runtime
@@ -116,5 +126,6 @@ async def list_deliveries(board_id: str, webhook_id: str, query_args: PageQuery)
 async def redeliver(board_id: str, webhook_id: str, delivery_id: str) -> Response:
     """Send that delivery's event once more, soon (one attempt; the log shows it as ``manual``)."""
     attempt = await _webhooks().redeliver(caller().user, board_id, webhook_id, delivery_id)
-    return json_response({"delivery_id": attempt.delivery_id, "seq": attempt.seq, "event_type": attempt.event_type,
-                          "queued": True}, 202)
+    return json_response(
+        {"delivery_id": attempt.delivery_id, "seq": attempt.seq, "event_type": attempt.event_type, "queued": True}, 202
+    )

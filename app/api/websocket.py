@@ -23,13 +23,28 @@ from app.broker.base import BrokerUnavailable
 from app.domain.errors import DomainError, RateLimitedError
 from app.observability import metrics
 from app.realtime.connection import (
-    CLOSE_INTERNAL, CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_UNAUTHORIZED, Connection, text_sender,
+    CLOSE_INTERNAL,
+    CLOSE_POLICY,
+    CLOSE_TOO_BIG,
+    CLOSE_UNAUTHORIZED,
+    Connection,
+    text_sender,
 )
 from app.realtime.hub import Hub
 from app.realtime.hypercorn_compat import direct_frames
 from app.realtime.protocol import (
-    Auth, ClientMessage, InvalidMessage, NotificationsSubscribe, NotificationsUnsubscribe, Ping, Subscribe, Unsubscribe,
-    error_message, parse_client_message, pong_message, ready_message,
+    Auth,
+    ClientMessage,
+    InvalidMessage,
+    NotificationsSubscribe,
+    NotificationsUnsubscribe,
+    Ping,
+    Subscribe,
+    Unsubscribe,
+    error_message,
+    parse_client_message,
+    pong_message,
+    ready_message,
 )
 from app.realtime.receive_buffer import BoundedReceiveBuffer
 from app.runtime import current_runtime
@@ -66,8 +81,9 @@ def origin_allowed(origin: str | None, host: str | None, allowed: tuple[str, ...
 async def stream() -> Response | None:
     """Events, presence and catch-up; authenticates in the first message (no token in URLs)."""
     runtime = current_runtime()
-    if not origin_allowed(websocket.headers.get("Origin"), websocket.headers.get("Host"),
-                          runtime.settings.cors_origins):
+    if not origin_allowed(
+        websocket.headers.get("Origin"), websocket.headers.get("Host"), runtime.settings.cors_origins
+    ):
         return error_response(403, "forbidden_origin", "This origin may not open a WebSocket here.")
     if runtime.draining:
         raise shutting_down()
@@ -82,8 +98,7 @@ mark_guarded(stream, AUTHENTICATED, RATE_LIMITED_PER_USER)
 
 
 async def serve_socket(hub: Hub, auth: AuthService, settings: Settings) -> None:
-    conn = Connection(text_sender(websocket.send), settings.ws_send_queue,
-                      direct_frames(websocket.scope))
+    conn = Connection(text_sender(websocket.send), settings.ws_send_queue, direct_frames(websocket.scope))
     credential = SocketCredential(conn, auth)
     hub.connect(conn)
     metrics.WS_CONNECTIONS.inc()
@@ -92,8 +107,11 @@ async def serve_socket(hub: Hub, auth: AuthService, settings: Settings) -> None:
     try:
         code = await _authenticate(conn, credential, settings.ws_auth_timeout_seconds, settings.ws_max_message_bytes)
         if code is None:
-            reader = asyncio.create_task(_read_frames(conn, hub, credential, settings.ws_max_message_bytes,
-                                                     settings.rate_limit_ws_messages_per_minute))
+            reader = asyncio.create_task(
+                _read_frames(
+                    conn, hub, credential, settings.ws_max_message_bytes, settings.rate_limit_ws_messages_per_minute
+                )
+            )
             # The reader never ends on its own; if it does (a bug), close rather than hang.
             reader.add_done_callback(lambda _: conn.request_close(CLOSE_INTERNAL))
             code = await conn.wait_close_requested()
@@ -128,8 +146,9 @@ async def _authenticate(conn: Connection, credential: SocketCredential, timeout:
         caller = await credential.authenticate(message.token)
     except (DomainError, StoreUnavailable, BrokerUnavailable) as error:
         return auth_failure_close_code(error)
-    conn.push(ready_message({"id": caller.user.id, "name": caller.user.name, "email": caller.user.email},
-                            caller.expires_at))
+    conn.push(
+        ready_message({"id": caller.user.id, "name": caller.user.name, "email": caller.user.email}, caller.expires_at)
+    )
     return None
 
 

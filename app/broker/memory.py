@@ -19,7 +19,6 @@ from app.broker.base import MessageHandler, ResyncHandler
 log = logging.getLogger(__name__)
 
 
-
 @dataclass(slots=True)
 class _Expiring:
     value: object

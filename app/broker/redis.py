@@ -69,29 +69,54 @@ _UNREACHABLE = (RedisConnectionError, RedisTimeoutError, TimeoutError, OSError)
 
 
 class RedisBroker:
-    def __init__(self, url: str, *, prefix: str = "taskwire:", heartbeat_interval: float = 1.0,
-                 silence_timeout: float = 3.0, backoff_initial: float = 0.1, backoff_max: float = 5.0,
-                 connect_timeout: float = 2.0, command_timeout: float = 3.0,
-                 health_check_interval: float = 15.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "taskwire:",
+        heartbeat_interval: float = 1.0,
+        silence_timeout: float = 3.0,
+        backoff_initial: float = 0.1,
+        backoff_max: float = 5.0,
+        connect_timeout: float = 2.0,
+        command_timeout: float = 3.0,
+        health_check_interval: float = 15.0,
+    ) -> None:
         self._prefix = prefix
         self._timing = RedisTiming(
-            heartbeat_interval=heartbeat_interval, silence_timeout=silence_timeout,
-            backoff_initial=backoff_initial, backoff_max=backoff_max, connect_timeout=connect_timeout,
-            command_timeout=command_timeout, health_check_interval=health_check_interval)
+            heartbeat_interval=heartbeat_interval,
+            silence_timeout=silence_timeout,
+            backoff_initial=backoff_initial,
+            backoff_max=backoff_max,
+            connect_timeout=connect_timeout,
+            command_timeout=command_timeout,
+            health_check_interval=health_check_interval,
+        )
         self.instance_id = uuid.uuid4().hex
         endpoint = parse_redis_url(url)
         self._sharded = endpoint.sharded
-        connection = dict(decode_responses=True, socket_keepalive=True, socket_connect_timeout=connect_timeout,
-                          socket_timeout=command_timeout)
+        connection = dict(
+            decode_responses=True,
+            socket_keepalive=True,
+            socket_connect_timeout=connect_timeout,
+            socket_timeout=command_timeout,
+        )
         # A couple of quick retries ride over a pooled socket that a Redis restart broke;
         # the overall command_timeout still bounds every call.
-        commands = dict(connection, health_check_interval=health_check_interval,
-                        client_name=f"taskwire-cmd-{self.instance_id}",
-                        retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), 2))
+        commands = dict(
+            connection,
+            health_check_interval=health_check_interval,
+            client_name=f"taskwire-cmd-{self.instance_id}",
+            retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), 2),
+        )
         # The subscriber's connections have no retries, and replace undecodable bytes
         # rather than raise, so one stray message cannot make its loop rebuild forever.
-        listening = dict(connection, encoding_errors="replace", retry=Retry(NoBackoff(), 0),
-                         client_name=f"taskwire-sub-{self.instance_id}")
+        listening = dict(
+            connection,
+            encoding_errors="replace",
+            retry=Retry(NoBackoff(), 0),
+            client_name=f"taskwire-sub-{self.instance_id}",
+        )
         heartbeat = f"{prefix}heartbeat:{self.instance_id}"
         lanes: Lanes
         self._commands: Redis | RedisCluster
@@ -103,8 +128,9 @@ class RedisBroker:
             lanes = ServerLanes(endpoint.server_client(**listening), heartbeat)
         self._rate_limit = self._commands.register_script(RATE_LIMIT_LUA)
         self._batch = CommandBatcher(self._commands)
-        self._subscriber = RedisSubscriber(lanes, self._publish, self._timing,
-                                           deliver=self._deliver, resync=self._resync)
+        self._subscriber = RedisSubscriber(
+            lanes, self._publish, self._timing, deliver=self._deliver, resync=self._resync
+        )
         self._on_message: MessageHandler | None = None
         self._on_resync: ResyncHandler | None = None
         self._opened = False
@@ -206,7 +232,8 @@ class RedisBroker:
     async def set_value_if_absent(self, key: str, value: str, ttl_seconds: float) -> bool:
         # SET NX PX: the check, the set and the expiry are one command.
         stored = await self._command(
-            self._batch.execute("SET", self._prefix + key, value, "PX", _millis(ttl_seconds), "NX"))
+            self._batch.execute("SET", self._prefix + key, value, "PX", _millis(ttl_seconds), "NX")
+        )
         return bool(stored)
 
     # -- PresenceHashes --------------------------------------------------------------
@@ -291,4 +318,3 @@ class RedisBroker:
 
 def _millis(seconds: float) -> int:
     return max(1, math.ceil(seconds * 1000))
-

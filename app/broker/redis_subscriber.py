@@ -50,8 +50,15 @@ class SilentConnection(Exception):
 class RedisSubscriber:
     """Owns the pub/sub session; callers only add and remove channels (full names)."""
 
-    def __init__(self, lanes: Lanes, publish: Callable[[str, str], Awaitable[Any]], timing: RedisTiming, *,
-                 deliver: Callable[[str, str], None], resync: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        lanes: Lanes,
+        publish: Callable[[str, str], Awaitable[Any]],
+        timing: RedisTiming,
+        *,
+        deliver: Callable[[str, str], None],
+        resync: Callable[[], None],
+    ) -> None:
         # ``lanes`` makes connections without redis-py's retries: a reconnect we did not
         # make ourselves would hide lost messages from us. ``publish`` sends heartbeats
         # through the command client, so they prove the whole path from a publisher.
@@ -80,8 +87,10 @@ class RedisSubscriber:
 
     async def start(self, wait: float) -> None:
         """Start the loops and give the first session ``wait`` seconds to come up."""
-        self._tasks = [asyncio.create_task(self._supervise(), name="taskwire-redis-receive"),
-                       asyncio.create_task(self._publish_heartbeats(), name="taskwire-redis-heartbeat")]
+        self._tasks = [
+            asyncio.create_task(self._supervise(), name="taskwire-redis-receive"),
+            asyncio.create_task(self._publish_heartbeats(), name="taskwire-redis-heartbeat"),
+        ]
         try:
             async with asyncio.timeout(wait):
                 await self._ready.wait()
@@ -151,8 +160,12 @@ class RedisSubscriber:
                     exc = exc.exceptions[0]  # the lane that failed first, for a readable line
                 was_up = self.connected
                 self.losses += was_up
-                log.log(logging.WARNING if was_up else logging.INFO,
-                        "Redis pub/sub %s (%r); rebuilding", "lost" if was_up else "connect failed", exc)
+                log.log(
+                    logging.WARNING if was_up else logging.INFO,
+                    "Redis pub/sub %s (%r); rebuilding",
+                    "lost" if was_up else "connect failed",
+                    exc,
+                )
                 if was_up and loop.time() - started > self._timing.silence_timeout:
                     delay = self._timing.backoff_initial  # it was healthy: no flapping to damp
             finally:

@@ -62,7 +62,8 @@ class RateLimitedError(DomainError):
     """Too many requests in the window; ``retry_after`` says when the next one is allowed."""
 
     def __init__(self, limit: int, window_seconds: int, retry_after: int) -> None:
-        super().__init__("rate_limited", f"Too many requests; retry in {retry_after} s.",
-                         {"retry_after": retry_after}, retry_after)
+        super().__init__(
+            "rate_limited", f"Too many requests; retry in {retry_after} s.", {"retry_after": retry_after}, retry_after
+        )
         self.limit = limit
         self.window_seconds = window_seconds

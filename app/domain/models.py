@@ -167,9 +167,12 @@ class Notification:
     at: str
     read_at: str | None = field(default=None, kw_only=True)
     seq: int = field(doc="The seq of the board event that caused it.")
-    data: dict[str, Any] = field(doc=(
-        "What renders it: task_title (task.assigned, comment.mentioned), excerpt (comment.mentioned), "
-        "role (member.added)."))
+    data: dict[str, Any] = field(
+        doc=(
+            "What renders it: task_title (task.assigned, comment.mentioned), excerpt (comment.mentioned), "
+            "role (member.added)."
+        )
+    )
 
 
 @record
@@ -182,18 +185,27 @@ class Event:
     data: dict[str, Any]
     # Absent rather than null when unset: clients that never send one see the v1 shape unchanged.
     client_mutation_id: str | None = field(
-        default=None, omit_none=True, doc="Present when the write that caused it sent one.")
+        default=None, omit_none=True, doc="Present when the write that caused it sent one."
+    )
     # Only on the event a write returns (never in the log): what it notified, for the
     # publisher to send on each user's channel once the write has committed.
-    notifications: list[Notification] = field(default_factory=list, view=None, stored=False, compare=False,
-                                              repr=False)
+    notifications: list[Notification] = field(default_factory=list, view=None, stored=False, compare=False, repr=False)
 
 
 def notification_of(event: Event, draft: NotificationDraft) -> Notification:
     return Notification(
-        id=draft.id, user_id=draft.user_id, type=NotificationType(draft.type), board_id=event.board_id,
-        board_name=draft.board_name, actor=event.actor, actor_name=draft.actor_name, at=event.at, seq=event.seq,
-        data=dict(draft.data), task_id=draft.task_id, comment_id=draft.comment_id,
+        id=draft.id,
+        user_id=draft.user_id,
+        type=NotificationType(draft.type),
+        board_id=event.board_id,
+        board_name=draft.board_name,
+        actor=event.actor,
+        actor_name=draft.actor_name,
+        at=event.at,
+        seq=event.seq,
+        data=dict(draft.data),
+        task_id=draft.task_id,
+        comment_id=draft.comment_id,
     )
 
 

@@ -44,7 +44,7 @@ def _integer_length(head: str) -> int:
 
 def _split(key: str) -> tuple[str, str]:
     length = _integer_length(key[0])
-    if len(key) < length or key[-1] == _ZERO and len(key) > length:
+    if len(key) < length or (key[-1] == _ZERO and len(key) > length):
         raise ValueError(f"invalid order key {key!r}")
     return key[:length], key[length:]
 

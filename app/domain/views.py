@@ -27,8 +27,9 @@ def record_view[R](cls: type[R]) -> Callable[[R], dict[str, Any]]:
         for name in outer:
             target = target.setdefault(name, {})
         target[key] = _expression(item)
-    omitted = "".join(f"    if out[{item.key!r}] is None:\n        del out[{item.key!r}]\n"
-                      for item in shown if item.omit_none)
+    omitted = "".join(
+        f"    if out[{item.key!r}] is None:\n        del out[{item.key!r}]\n" for item in shown if item.omit_none
+    )
     source = f"def view(record):\n    out = {_literal(entries)}\n{omitted}    return out\n"
     namespace: dict[str, Any] = {}
     exec(source, {}, namespace)  # built from field names and repr()-quoted keys only
@@ -49,8 +50,13 @@ def _expression(item: FieldShape) -> str:
 
 
 def _literal(entries: dict[str, Any]) -> str:
-    return "{" + ", ".join(f"{key!r}: {_literal(value) if isinstance(value, dict) else value}"
-                           for key, value in entries.items()) + "}"
+    return (
+        "{"
+        + ", ".join(
+            f"{key!r}: {_literal(value) if isinstance(value, dict) else value}" for key, value in entries.items()
+        )
+        + "}"
+    )
 
 
 user_view = record_view(User)

@@ -31,8 +31,12 @@ class Webhook:
     events: list[str] | None  # event types or "prefix.*" patterns; None: every event
     active: bool
     disabled_reason: str | None = field(default=None, kw_only=True, doc="Why Taskwire switched it off, if it did.")
-    cursor: int = field(default=0, kw_only=True, view="last_delivered_seq",
-                        doc="The board seq delivered (or skipped) last; the next goes after it.")
+    cursor: int = field(
+        default=0,
+        kw_only=True,
+        view="last_delivered_seq",
+        doc="The board seq delivered (or skipped) last; the next goes after it.",
+    )
     # Consecutive failed attempts at the event after cursor.
     failures: int = field(default=0, kw_only=True, view="consecutive_failures")
     next_attempt_at: str | None = field(default=None, kw_only=True)

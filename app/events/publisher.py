@@ -53,7 +53,9 @@ class EventPublisher:
         one live refetches the list over REST (docs/realtime.md)."""
         for notification in event.notifications:
             try:
-                await self._broker.publish(user_channel(notification.user_id), dumps(notification_message(notification)))
+                await self._broker.publish(
+                    user_channel(notification.user_id), dumps(notification_message(notification))
+                )
             except BrokerUnavailable:
                 log.warning("notification %s not published: broker unavailable", notification.id)
 

@@ -10,21 +10,26 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, ge
 
 HTTP_REQUESTS = Counter("taskwire_http_requests_total", "HTTP requests answered.", ["method", "route", "status"])
 HTTP_LATENCY = Histogram(
-    "taskwire_http_request_duration_seconds", "HTTP request latency by route and status.",
+    "taskwire_http_request_duration_seconds",
+    "HTTP request latency by route and status.",
     ["method", "route", "status"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
 WS_CONNECTIONS = Gauge("taskwire_ws_connections", "Open WebSocket connections on this instance.")
 SSE_STREAMS = Gauge("taskwire_sse_streams", "Open Server-Sent Events streams on this instance.")
 EVENTS_PUBLISHED = Counter("taskwire_events_published_total", "Events published to the broker.")
-EVENTS_PUBLISH_FAILURES = Counter("taskwire_events_publish_failures_total",
-                                  "Events committed but not published (subscribers catch up from the log).")
+EVENTS_PUBLISH_FAILURES = Counter(
+    "taskwire_events_publish_failures_total", "Events committed but not published (subscribers catch up from the log)."
+)
 EVENTS_DELIVERED = Counter("taskwire_events_delivered_total", "Event messages queued to local WebSocket clients.")
-WS_SLOW_CONSUMERS = Counter("taskwire_ws_slow_consumer_closes_total",
-                            "Connections closed with 4408 because their send queue was full.")
+WS_SLOW_CONSUMERS = Counter(
+    "taskwire_ws_slow_consumer_closes_total", "Connections closed with 4408 because their send queue was full."
+)
 BROKER_RECONNECTS = Gauge("taskwire_broker_reconnects", "Times the broker connection was rebuilt since start.")
 STORE_LATENCY = Histogram(
-    "taskwire_store_operation_duration_seconds", "Store call latency by operation.", ["operation"],
+    "taskwire_store_operation_duration_seconds",
+    "Store call latency by operation.",
+    ["operation"],
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
 )
 STORE_ERRORS = Counter("taskwire_store_errors_total", "Store calls that raised StoreUnavailable.", ["operation"])
@@ -36,4 +41,3 @@ WEBHOOKS_DISABLED = Counter("taskwire_webhooks_disabled_total", "Webhooks switch
 
 def render() -> tuple[bytes, str]:
     return generate_latest(), CONTENT_TYPE_LATEST
-

@@ -54,8 +54,9 @@ def backup_sqlite(settings: Settings, output: Path, *, force: bool = False) -> N
 def _copy_pages(source: Path, target: Path) -> None:
     # mode=ro: a mistyped path must never create an empty database, nor may a backup write
     # to the live file.
-    src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
-                          timeout=BUSY_TIMEOUT_SECONDS)
+    src = sqlite3.connect(
+        f"{source.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS
+    )
     try:
         # The backup API restarts from page one whenever another process commits between two
         # of its steps, so on a busy server a stepped backup could never finish. A read
@@ -92,8 +93,11 @@ def _seal(path: Path) -> str:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         # Table names come from SUMMARY_TABLES, never from input.
-        counts = [f"{conn.execute(f'SELECT count(*) FROM {name}').fetchone()[0]} {name}"
-                  for name in SUMMARY_TABLES if name in tables]
+        counts = [
+            f"{conn.execute(f'SELECT count(*) FROM {name}').fetchone()[0]} {name}"
+            for name in SUMMARY_TABLES
+            if name in tables
+        ]
     finally:
         conn.close()
     with open(path, "rb") as handle:

@@ -60,8 +60,10 @@ def _read_export(source: Path) -> dict[str, Any]:
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise OpsError(f"{source} is not a Taskwire board export")
     if document.get("format_version") not in READABLE_VERSIONS:
-        raise OpsError(f"{source} has export format version {document.get('format_version')!r}; "
-                       f"this Taskwire reads versions {', '.join(map(str, READABLE_VERSIONS))}")
+        raise OpsError(
+            f"{source} has export format version {document.get('format_version')!r}; "
+            f"this Taskwire reads versions {', '.join(map(str, READABLE_VERSIONS))}"
+        )
     for key in ("board", "members", "users", "tasks"):
         if key not in document:
             raise OpsError(f"{source} has no {key!r}")
@@ -123,8 +125,15 @@ class _BoardImport:
         columns = [str(column) for column in source["columns"]]
         if not columns:
             raise OpsError("the exported board has no columns")
-        return Board(id=new_id(), name=str(source["name"]), description=str(source.get("description", "")),
-                     columns=columns, created_by=self._owner.id, created_at=self._at, updated_at=self._at)
+        return Board(
+            id=new_id(),
+            name=str(source["name"]),
+            description=str(source.get("description", "")),
+            columns=columns,
+            created_by=self._owner.id,
+            created_at=self._at,
+            updated_at=self._at,
+        )
 
     async def _find_accounts(self) -> None:
         for old_id, email in self._document["users"].items():
@@ -147,10 +156,12 @@ class _BoardImport:
                 role = Role(exported["role"])
             except (KeyError, ValueError):
                 raise OpsError(f"member {email} has no valid role in the export") from None
-            member = Member(board.id, user.id, role, str(exported.get("added_at") or self._at),
-                            email=user.email, name=user.name)
+            member = Member(
+                board.id, user.id, role, str(exported.get("added_at") or self._at), email=user.email, name=user.name
+            )
             await self._store.add_member(
-                member, EventDraft("member.added", self._owner.id, self._at, member_view(member)))
+                member, EventDraft("member.added", self._owner.id, self._at, member_view(member))
+            )
             self._members[exported["user_id"]] = user.id
         progress(COMMAND, f"{len(set(self._members.values()))} members")
 
@@ -178,14 +189,20 @@ class _BoardImport:
         # Positions are copied as they are: they are order keys within a column, valid on
         # any board, so the columns keep their order without rewriting a key.
         return Task(
-            id=new_id(), board_id=board.id, title=str(exported["title"]),
-            description=str(exported.get("description", "")), status=status,
+            id=new_id(),
+            board_id=board.id,
+            title=str(exported["title"]),
+            description=str(exported.get("description", "")),
+            status=status,
             priority=Priority(exported["priority"]),
             assignees=[self._members[old] for old in exported["assignees"] if old in self._members],
-            labels=[str(label) for label in exported["labels"]], due_at=exported.get("due_at"),
+            labels=[str(label) for label in exported["labels"]],
+            due_at=exported.get("due_at"),
             position=str(exported["position"]),
             created_by=self._accounts.get(exported["created_by"], self._owner.id),
-            created_at=str(exported["created_at"]), updated_at=str(exported["updated_at"]), version=1,
+            created_at=str(exported["created_at"]),
+            updated_at=str(exported["updated_at"]),
+            version=1,
         )
 
     async def _add_comments(self, board: Board) -> None:
@@ -202,7 +219,8 @@ class _BoardImport:
             # Ids in creation order: a task's comments are listed in id order.
             last_id = comment.id
             await self._store.create_comment(
-                comment, EventDraft("comment.created", self._owner.id, self._at, comment_view(comment)))
+                comment, EventDraft("comment.created", self._owner.id, self._at, comment_view(comment))
+            )
         progress(COMMAND, f"{len(comments) - skipped} comments")
         if skipped:
             progress(COMMAND, f"warning: skipped {skipped} comments whose authors have no account here")
@@ -215,10 +233,15 @@ class _BoardImport:
         if author is None:
             return None
         return Comment(
-            id=comment_id, board_id=board.id, task_id=task_id, author_id=author, body=str(exported["body"]),
+            id=comment_id,
+            board_id=board.id,
+            task_id=task_id,
+            author_id=author,
+            body=str(exported["body"]),
             # Mentions are of members; the text keeps the @name of anyone who is not one here.
             mentions=[self._members[old] for old in exported["mentions"] if old in self._members],
-            created_at=str(exported["created_at"]), updated_at=str(exported["updated_at"]),
+            created_at=str(exported["created_at"]),
+            updated_at=str(exported["updated_at"]),
         )
 
     async def _add_webhooks(self, board: Board) -> None:
@@ -232,10 +255,16 @@ class _BoardImport:
                 events = exported["events"]
                 # Ids in the exported order: a board's webhooks are listed in id order.
                 webhook = Webhook(
-                    id=new_id_after(last_id), board_id=board.id, url=str(exported["url"]), secret=new_secret(),
-                    events=None if events is None else [str(pattern) for pattern in events], active=False,
+                    id=new_id_after(last_id),
+                    board_id=board.id,
+                    url=str(exported["url"]),
+                    secret=new_secret(),
+                    events=None if events is None else [str(pattern) for pattern in events],
+                    active=False,
                     created_by=self._accounts.get(exported["created_by"], self._owner.id),
-                    created_at=str(exported["created_at"]), updated_at=self._at, cursor=cursor,
+                    created_at=str(exported["created_at"]),
+                    updated_at=self._at,
+                    cursor=cursor,
                     disabled_reason=IMPORTED_WITHOUT_SECRET,
                 )
             except (KeyError, TypeError, ValueError) as error:

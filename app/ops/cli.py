@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any, Coroutine
+from typing import Any
 
 from app.ops.common import OpsError
 from app.settings import Settings
@@ -23,7 +24,8 @@ type Subcommands = argparse._SubParsersAction[argparse.ArgumentParser]
 
 def add_ops_commands(commands: Subcommands) -> None:
     commands.add_parser(
-        "create-indexes", help="open the store (creates its schema and indexes) and list the indexes it holds")
+        "create-indexes", help="open the store (creates its schema and indexes) and list the indexes it holds"
+    )
 
     backup = commands.add_parser("backup", help="copy the SQLite store to a file while servers run")
     backup.add_argument("--output", type=Path, required=True, metavar="FILE")
@@ -36,8 +38,11 @@ def add_ops_commands(commands: Subcommands) -> None:
 
     load = commands.add_parser("import-board", help="recreate an exported board under a new id")
     load.add_argument("source", type=Path, metavar="FILE.json")
-    load.add_argument("--owner-email", metavar="EMAIL",
-                      help="owner of the new board (default: the first exported owner with an account here)")
+    load.add_argument(
+        "--owner-email",
+        metavar="EMAIL",
+        help="owner of the new board (default: the first exported owner with an account here)",
+    )
 
 
 def run_ops_command(args: argparse.Namespace, settings: Settings) -> int:

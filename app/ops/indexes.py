@@ -52,7 +52,9 @@ async def _list_mongo(url: str) -> None:
     from app.store.mongo import DEFAULT_DATABASE, SERVER_SELECTION_TIMEOUT_MS
     from app.store.mongo_schema import INDEXES
 
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url, serverSelectionTimeoutMS=SERVER_SELECTION_TIMEOUT_MS)
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        url, serverSelectionTimeoutMS=SERVER_SELECTION_TIMEOUT_MS
+    )
     try:
         db = client.get_default_database(default=DEFAULT_DATABASE)
         found: dict[str, list[str]] = {}
@@ -66,8 +68,7 @@ async def _list_mongo(url: str) -> None:
     progress(COMMAND, f"database {db.name}")
     for collection, names in found.items():
         progress(COMMAND, f"{collection}: {', '.join(names)}")
-    missing = [f"{spec.collection}.{spec.name}" for spec in INDEXES
-               if spec.name not in found.get(spec.collection, [])]
+    missing = [f"{spec.collection}.{spec.name}" for spec in INDEXES if spec.name not in found.get(spec.collection, [])]
     if missing:
         raise OpsError(f"indexes missing after open: {', '.join(missing)}")
     progress(COMMAND, f"all {len(INDEXES)} indexes the store declares exist")

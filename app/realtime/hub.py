@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Awaitable
+from collections.abc import Awaitable
+from typing import Any
 
 from app.broker.base import Broker, BrokerUnavailable
 from app.domain.ids import new_id
+from app.domain.request_context import board_allowed
 from app.events.channels import BOARD_CHANNEL_PREFIX, SESSION_ENDED_CHANNEL, USER_CHANNEL_PREFIX, board_channel
 from app.jsonutil import loads
 from app.realtime.connection import CLOSE_RESTARTING, CLOSE_UNAUTHORIZED, Connection, WriteCoalescer
@@ -25,7 +27,6 @@ from app.realtime.notifications import NotificationRelay
 from app.realtime.presence import REFRESH_SECONDS, PresenceTracker
 from app.realtime.protocol import Outbound, Subscribe, error_message, reset_message, unsubscribed_message
 from app.realtime.subscription import BoardSubscription
-from app.domain.request_context import board_allowed
 from app.settings import Settings
 from app.store.base import Store
 
@@ -122,8 +123,13 @@ class Hub:
         if (previous := conn.subscriptions.get(request.board)) is not None:
             self._end(previous, "")  # a repeated subscribe restarts from its own since
         if len(conn.subscriptions) >= self._settings.ws_max_boards:
-            conn.push(error_message("too_many_subscriptions",
-                                    f"At most {self._settings.ws_max_boards} boards per connection.", request.id))
+            conn.push(
+                error_message(
+                    "too_many_subscriptions",
+                    f"At most {self._settings.ws_max_boards} boards per connection.",
+                    request.id,
+                )
+            )
             return
         feed = self._feed(request.board)
         subscription = BoardSubscription(conn, request.board, conn.user.id, feed.epoch, feed.report_gap, self._end)
@@ -172,8 +178,9 @@ class Hub:
             return
         subscription.last = since
         while subscription.last < latest and not subscription.ended:
-            events = await self._store.list_events(board_id, subscription.last,
-                                                   min(PAGE_SIZE, latest - subscription.last))
+            events = await self._store.list_events(
+                board_id, subscription.last, min(PAGE_SIZE, latest - subscription.last)
+            )
             if not events:  # the log no longer has them: the client must refetch
                 subscription.reset(latest)
                 return
@@ -243,11 +250,11 @@ class Hub:
     def _on_message(self, channel: str, text: str) -> None:
         try:
             if channel.startswith(BOARD_CHANNEL_PREFIX):
-                self._route(channel[len(BOARD_CHANNEL_PREFIX):], text)
+                self._route(channel[len(BOARD_CHANNEL_PREFIX) :], text)
             elif channel == SESSION_ENDED_CHANNEL:
                 self._end_session(text)
             elif channel.startswith(USER_CHANNEL_PREFIX):
-                self.notifications.route(channel[len(USER_CHANNEL_PREFIX):], text)
+                self.notifications.route(channel[len(USER_CHANNEL_PREFIX) :], text)
         except Exception:  # the broker's receive loop must survive any message
             log.exception("cannot route a message on %s", channel)
 

@@ -24,7 +24,9 @@ from app.events.channels import user_channel
 from app.jsonutil import loads
 from app.realtime.connection import Connection
 from app.realtime.protocol import (
-    NOTIFICATIONS_REFETCH_MESSAGE, notifications_subscribed_message, notifications_unsubscribed_message,
+    NOTIFICATIONS_REFETCH_MESSAGE,
+    notifications_subscribed_message,
+    notifications_unsubscribed_message,
 )
 from app.store.base import Store
 

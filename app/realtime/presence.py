@@ -18,11 +18,12 @@ import asyncio
 import dataclasses
 import logging
 import time
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from app.broker.base import Broker, BrokerUnavailable
-from app.jsonutil import dumps, loads
 from app.events.channels import board_channel
+from app.jsonutil import dumps, loads
 from app.realtime.protocol import presence_message
 
 log = logging.getLogger(__name__)

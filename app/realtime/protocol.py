@@ -112,7 +112,7 @@ def parse_client_message(frame: str) -> ClientMessage:
     except (ValueError, RecursionError):
         raise InvalidMessage("The frame is not valid JSON.") from None
     if not isinstance(body, dict):
-        raise InvalidMessage("A message is a JSON object with a \"type\".")
+        raise InvalidMessage('A message is a JSON object with a "type".')
     request_id = _request_id(body)
     match body.get("type"):
         case "auth":
@@ -131,11 +131,15 @@ def parse_client_message(frame: str) -> ClientMessage:
         case "notifications.unsubscribe":
             return NotificationsUnsubscribe(request_id)
         case _:
-            raise InvalidMessage('Unknown "type"; expected subscribe, unsubscribe, ping, notifications.subscribe'
-                                 ' or notifications.unsubscribe.', request_id)
+            raise InvalidMessage(
+                'Unknown "type"; expected subscribe, unsubscribe, ping, notifications.subscribe'
+                " or notifications.unsubscribe.",
+                request_id,
+            )
 
 
 # -- server messages ----------------------------------------------------------------------
+
 
 class Outbound:
     """One server message on its way to local sockets: its text, what the edges need to
@@ -150,7 +154,6 @@ class Outbound:
         self.kind = kind  # None: not known without parsing (control messages, rare)
         self.seq = seq
         self.frame: bytes | None = None
-
 
 
 def _with_id(message: dict[str, Any], request_id: str | int | None) -> str:

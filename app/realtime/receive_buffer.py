@@ -22,7 +22,7 @@ class BoundedReceiveBuffer:
     """A deque and one waiter rather than an asyncio.Queue: it is kept per connection, and
     one reader is all a WebSocket has (a Queue's three deques cost ~1 KiB more each)."""
 
-    __slots__ = ("_frames", "_waiter", "_disconnected", "overflowed")
+    __slots__ = ("_disconnected", "_frames", "_waiter", "overflowed")
 
     def __init__(self) -> None:
         self._frames: deque[bytes | str] = deque()

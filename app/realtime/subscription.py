@@ -15,7 +15,8 @@ are only held, so the switch from replay to live neither loses nor repeats one.
 
 from __future__ import annotations
 
-from typing import Callable, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 from app.observability import metrics
 from app.realtime.protocol import Outbound, reset_message, subscribed_message
@@ -32,11 +33,31 @@ class Outbox(Protocol):
 
 
 class BoardSubscription[C: Outbox]:
-    __slots__ = ("conn", "board_id", "user_id", "live", "ended", "last", "verified_seq", "removed_at",
-                 "pending", "lossy", "epoch", "_report_gap", "_end")
+    __slots__ = (
+        "_end",
+        "_report_gap",
+        "board_id",
+        "conn",
+        "ended",
+        "epoch",
+        "last",
+        "live",
+        "lossy",
+        "pending",
+        "removed_at",
+        "user_id",
+        "verified_seq",
+    )
 
-    def __init__(self, conn: C, board_id: str, user_id: str, epoch: int,
-                 report_gap: Callable[[], None], end: Callable[[BoardSubscription[C], str], None]) -> None:
+    def __init__(
+        self,
+        conn: C,
+        board_id: str,
+        user_id: str,
+        epoch: int,
+        report_gap: Callable[[], None],
+        end: Callable[[BoardSubscription[C], str], None],
+    ) -> None:
         self.conn = conn
         self.board_id = board_id
         self.user_id = user_id

@@ -21,8 +21,9 @@ from app.webhooks.worker import WebhookWorker
 
 
 class Services:
-    def __init__(self, settings: Settings, store: Store, broker: Broker, publisher: EventPublisher,
-                 webhook_worker: WebhookWorker) -> None:
+    def __init__(
+        self, settings: Settings, store: Store, broker: Broker, publisher: EventPublisher, webhook_worker: WebhookWorker
+    ) -> None:
         cache = ReadCache(broker, enabled=bool(settings.redis_url) and settings.cache)
         self.auth = AuthService(settings, store, broker, cache)
         self.boards = BoardService(store, publisher, cache)

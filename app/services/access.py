@@ -31,8 +31,11 @@ async def require_role(store: Store, board_id: str, user_id: str, needed: Role) 
     if member is None:
         raise board_not_found()
     if ROLE_RANK[member.role] < ROLE_RANK[needed]:
-        raise ForbiddenError("forbidden", f"This needs the {needed.value} role on the board.",
-                       details={"role": member.role.value, "needed": needed.value})
+        raise ForbiddenError(
+            "forbidden",
+            f"This needs the {needed.value} role on the board.",
+            details={"role": member.role.value, "needed": needed.value},
+        )
     if limits is not None and not limits.writable and needed != Role.VIEWER:
         raise insufficient_scope()  # REST refuses unsafe methods earlier; this covers any other path
     note_board_check(board_id, needed.value)

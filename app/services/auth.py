@@ -114,8 +114,12 @@ class AuthService:
             raise InvalidInputError("password_too_short", f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.")
         at = clock.now()
         user = User(
-            id=new_id(), email=email.strip().lower(), name=name.strip(),
-            password_hash=await self.hash_password(password), created_at=at, updated_at=at,
+            id=new_id(),
+            email=email.strip().lower(),
+            name=name.strip(),
+            password_hash=await self.hash_password(password),
+            created_at=at,
+            updated_at=at,
         )
         try:
             await self._store.create_user(user)
@@ -140,8 +144,9 @@ class AuthService:
             await self._store.update_user(user)
         return user
 
-    async def update_profile(self, caller: Caller, name: str | None, password: str | None,
-                             current_password: str | None, address: str) -> User:
+    async def update_profile(
+        self, caller: Caller, name: str | None, password: str | None, current_password: str | None, address: str
+    ) -> User:
         """A new password needs the current one, and ends every other session of the user
         (their live connections included): whoever else held one is out."""
         if password is not None:
@@ -185,13 +190,16 @@ class AuthService:
         refresh_token = REFRESH_PREFIX + secrets.token_urlsafe(32)
         await self._store.create_refresh_token(
             RefreshToken(
-                token_hash=hash_refresh_token(refresh_token), user_id=user_id, family_id=family_id,
+                token_hash=hash_refresh_token(refresh_token),
+                user_id=user_id,
+                family_id=family_id,
                 created_at=clock.format_time(now),
                 expires_at=clock.format_time(now + timedelta(seconds=self._settings.refresh_token_ttl_seconds)),
             )
         )
-        return TokenPair(self._encode_access(user_id, family_id, now), refresh_token,
-                         self._settings.access_token_ttl_seconds)
+        return TokenPair(
+            self._encode_access(user_id, family_id, now), refresh_token, self._settings.access_token_ttl_seconds
+        )
 
     def _encode_access(self, user_id: str, session_id: str, now: datetime) -> str:
         claims = {
@@ -292,13 +300,23 @@ class AuthService:
 
     async def _authenticate_api_token(self, secret: str) -> Caller:
         token = await verify_api_token(self._store, self._broker, secret)
-        user = await self._cache.get_or_load(f"user:{token.user_id}", USER_TTL_SECONDS,
-                                             lambda: self._store.get_user(token.user_id), encode_user, decode_user)
+        user = await self._cache.get_or_load(
+            f"user:{token.user_id}",
+            USER_TTL_SECONDS,
+            lambda: self._store.get_user(token.user_id),
+            encode_user,
+            decode_user,
+        )
         if user is None:
             raise _unauthorized("The account no longer exists.", "invalid_token")
         expires_at = None if token.expires_at is None else clock.parse_time(token.expires_at).timestamp()
-        return Caller(user=user, session_id=api_token_session_id(token.id), token_id=token.id, limits=token_limits(token),
-                      expires_at=expires_at)
+        return Caller(
+            user=user,
+            session_id=api_token_session_id(token.id),
+            token_id=token.id,
+            limits=token_limits(token),
+            expires_at=expires_at,
+        )
 
     async def _authenticate_jwt(self, access_token: str) -> Caller:
         try:
@@ -307,7 +325,10 @@ class AuthService:
                 if header.get("typ") != ACCESS_TYPE:
                     raise jwt.InvalidTokenError("wrong token type")
                 claims = jwt.decode(
-                    access_token, self._access_key, algorithms=[ALGORITHM], audience=ACCESS_AUDIENCE,
+                    access_token,
+                    self._access_key,
+                    algorithms=[ALGORITHM],
+                    audience=ACCESS_AUDIENCE,
                     issuer=self._settings.jwt_issuer,
                     options={"require": ["exp", "iat", "sub", "jti", "iss", "aud", "sid"]},
                 )
@@ -321,8 +342,9 @@ class AuthService:
             raise _unauthorized("The access token is not valid.", "invalid_token")
         if await self._session_revoked(session_id):
             raise _unauthorized("This session has ended; sign in again.", "session_revoked")
-        user = await self._cache.get_or_load(f"user:{subject}", USER_TTL_SECONDS,
-                                             lambda: self._store.get_user(subject), encode_user, decode_user)
+        user = await self._cache.get_or_load(
+            f"user:{subject}", USER_TTL_SECONDS, lambda: self._store.get_user(subject), encode_user, decode_user
+        )
         if user is None:
             raise _unauthorized("The account no longer exists.", "invalid_token")
         return Caller(user=user, session_id=session_id, expires_at=float(claims["exp"]))

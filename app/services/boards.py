@@ -10,7 +10,17 @@ from app.domain import clock
 from app.domain.errors import ConflictError, ForbiddenError, NotFoundError
 from app.domain.ids import new_id
 from app.domain.models import (
-    DEFAULT_COLUMNS, ROLE_RANK, Board, Event, EventDraft, Member, Role, TaskFilter, TaskPageRequest, TaskSort, User,
+    DEFAULT_COLUMNS,
+    ROLE_RANK,
+    Board,
+    Event,
+    EventDraft,
+    Member,
+    Role,
+    TaskFilter,
+    TaskPageRequest,
+    TaskSort,
+    User,
 )
 from app.domain.views import board_view, member_view
 from app.events.publisher import EventPublisher
@@ -36,11 +46,19 @@ class BoardService:
         self._publisher = publisher
         self._cache = cache
 
-    async def create(self, actor: User, name: str, description: str = "",
-                     columns: list[str] | None = None) -> tuple[Board, Role]:
+    async def create(
+        self, actor: User, name: str, description: str = "", columns: list[str] | None = None
+    ) -> tuple[Board, Role]:
         at = clock.now()
-        board = Board(id=new_id(), name=name.strip(), description=description,
-                      columns=list(columns or DEFAULT_COLUMNS), created_by=actor.id, created_at=at, updated_at=at)
+        board = Board(
+            id=new_id(),
+            name=name.strip(),
+            description=description,
+            columns=list(columns or DEFAULT_COLUMNS),
+            created_by=actor.id,
+            created_at=at,
+            updated_at=at,
+        )
         await self._store.create_board(board, Member(board.id, actor.id, Role.OWNER, at))
         return board, Role.OWNER
 
@@ -48,7 +66,9 @@ class BoardService:
         board, _ = await self.create(user, PERSONAL_BOARD_NAME)
         return board
 
-    async def list_for(self, user: User, after_board_id: str | None, limit: int) -> tuple[list[tuple[Board, Role]], bool]:
+    async def list_for(
+        self, user: User, after_board_id: str | None, limit: int
+    ) -> tuple[list[tuple[Board, Role]], bool]:
         rows = await boards_for(self._store, user.id, after_board_id, limit + 1)
         return rows[:limit], len(rows) > limit
 
@@ -83,18 +103,23 @@ class BoardService:
     async def _check_removed_columns_are_empty(self, board: Board, columns: list[str]) -> None:
         for removed in set(board.columns) - set(columns):
             page = await self._store.list_tasks(
-                TaskPageRequest(board.id, TaskFilter(status=removed), TaskSort.POSITION, limit=1))
+                TaskPageRequest(board.id, TaskFilter(status=removed), TaskSort.POSITION, limit=1)
+            )
             if page.items:
-                raise ConflictError("column_not_empty", f"Move the tasks out of {removed!r} before removing it.",
-                                    details={"column": removed})
+                raise ConflictError(
+                    "column_not_empty",
+                    f"Move the tasks out of {removed!r} before removing it.",
+                    details={"column": removed},
+                )
 
     async def delete(self, actor: User, board_id: str) -> None:
         await require_role(self._store, board_id, actor.id, Role.OWNER)
         await self._store.delete_board(board_id)
         await self._publisher.publish_board_deleted(board_id)
 
-    async def events(self, actor: User, board_id: str, after_seq: int, limit: int,
-                     task_id: str | None = None) -> tuple[list[Event], int]:
+    async def events(
+        self, actor: User, board_id: str, after_seq: int, limit: int, task_id: str | None = None
+    ) -> tuple[list[Event], int]:
         """The activity feed / audit trail: events after ``after_seq`` (only one task's with
         ``task_id``: its history, kept after the task is deleted), and the latest seq."""
         board, _ = await self.get(actor, board_id)
@@ -108,9 +133,13 @@ class BoardService:
         board = await self._store.get_board(board_id)
         if board is None:
             raise board_not_found()
-        return await self._cache.get_or_load(f"members:{board_id}:{board.seq}", BOARD_READ_TTL_SECONDS,
-                                             lambda: self._store.list_members(board_id), encode_members,
-                                             decode_members)
+        return await self._cache.get_or_load(
+            f"members:{board_id}:{board.seq}",
+            BOARD_READ_TTL_SECONDS,
+            lambda: self._store.list_members(board_id),
+            encode_members,
+            decode_members,
+        )
 
     async def add_member(self, actor: User, board_id: str, email: str, role: Role) -> Member:
         acting = await require_role(self._store, board_id, actor.id, Role.ADMIN)
@@ -123,8 +152,9 @@ class BoardService:
             raise board_not_found()
         at = clock.now()
         member = Member(board_id, user.id, role, at, email=user.email, name=user.name)
-        draft = EventDraft("member.added", actor.id, at, member_view(member),
-                           notify=member_added_notices(actor, board, member))
+        draft = EventDraft(
+            "member.added", actor.id, at, member_view(member), notify=member_added_notices(actor, board, member)
+        )
         try:
             event = await self._store.add_member(member, draft)
         except AlreadyMember:
@@ -162,8 +192,12 @@ class BoardService:
             raise _member_not_found()
         if not leaving_self:
             self._check_may_manage(acting, target)
-        draft = EventDraft("member.removed", actor.id, clock.now(),
-                           {"board_id": board_id, "user_id": user_id, "role": target.role.value})
+        draft = EventDraft(
+            "member.removed",
+            actor.id,
+            clock.now(),
+            {"board_id": board_id, "user_id": user_id, "role": target.role.value},
+        )
         try:
             event = await self._store.remove_member(board_id, user_id, draft)
         except LastOwner:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
-from typing import Any, Awaitable, Callable, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from app.broker.base import BrokerUnavailable, SharedValues
 from app.domain.models import Member, Priority, Role, Task, TaskPage, User
@@ -36,8 +37,14 @@ class ReadCache:
         self._broker = broker
         self.enabled = enabled
 
-    async def get_or_load(self, key: str, ttl: float, load: Callable[[], Awaitable[T]],
-                          encode: Callable[[T], Any], decode: Callable[[Any], T]) -> T:
+    async def get_or_load(
+        self,
+        key: str,
+        ttl: float,
+        load: Callable[[], Awaitable[T]],
+        encode: Callable[[T], Any],
+        decode: Callable[[Any], T],
+    ) -> T:
         if not self.enabled:
             return await load()
         try:

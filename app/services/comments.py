@@ -56,7 +56,7 @@ def find_mentions(body: str, members: list[Member]) -> list[str]:
                 end = at + 1 + length
                 if end > len(body) or (end < len(body) and _word_char(body[end])):
                     continue
-                user_ids = by_length[length].get(body[at + 1:end].casefold())
+                user_ids = by_length[length].get(body[at + 1 : end].casefold())
                 if user_ids:
                     mentioned.update(dict.fromkeys(user_ids))
                     break
@@ -82,15 +82,18 @@ class CommentService:
             raise comment_not_found()
         return comment, await self._require(actor, comment.board_id, needed, comment_not_found)
 
-    async def _require(self, actor: User, board_id: str, needed: Role, not_found: Callable[[], NotFoundError]) -> Member:
+    async def _require(
+        self, actor: User, board_id: str, needed: Role, not_found: Callable[[], NotFoundError]
+    ) -> Member:
         try:
             return await require_role(self._store, board_id, actor.id, needed)
         except NotFoundError:
             # Whatever lives on a board the caller cannot see does not exist for them.
             raise not_found() from None
 
-    async def list(self, actor: User, task_id: str, after_comment_id: str | None,
-                   limit: int) -> tuple[list[Comment], bool]:
+    async def list(
+        self, actor: User, task_id: str, after_comment_id: str | None, limit: int
+    ) -> tuple[list[Comment], bool]:
         """One page, oldest first, and whether another page follows."""
         await self._task_for(actor, task_id, Role.VIEWER)
         comments = await self._store.list_comments(task_id, after_comment_id, limit + 1)
@@ -99,12 +102,21 @@ class CommentService:
     async def create(self, actor: User, task_id: str, body: str) -> Comment:
         task = await self._task_for(actor, task_id, Role.EDITOR)
         at = clock.now()
-        comment = Comment(id=new_id(), board_id=task.board_id, task_id=task.id, author_id=actor.id, body=body,
-                          mentions=await self._mentions(task.board_id, body), created_at=at, updated_at=at)
+        comment = Comment(
+            id=new_id(),
+            board_id=task.board_id,
+            task_id=task.id,
+            author_id=actor.id,
+            body=body,
+            mentions=await self._mentions(task.board_id, body),
+            created_at=at,
+            updated_at=at,
+        )
         notify = await self._mention_notices(actor, comment, (), task)
         try:
             event = await self._store.create_comment(
-                comment, EventDraft("comment.created", actor.id, at, comment_view(comment), notify=notify))
+                comment, EventDraft("comment.created", actor.id, at, comment_view(comment), notify=notify)
+            )
         except NotFound:
             raise task_not_found() from None
         await self._publisher.publish(event)
@@ -115,12 +127,14 @@ class CommentService:
         if comment.author_id != actor.id:
             raise ForbiddenError("forbidden", "Only its author can edit a comment.")
         at = clock.now()
-        edited = dataclasses.replace(comment, body=body, mentions=await self._mentions(comment.board_id, body),
-                                     updated_at=at)
+        edited = dataclasses.replace(
+            comment, body=body, mentions=await self._mentions(comment.board_id, body), updated_at=at
+        )
         notify = await self._mention_notices(actor, edited, comment.mentions)
         try:
             event = await self._store.update_comment(
-                edited, EventDraft("comment.updated", actor.id, at, comment_view(edited), notify=notify))
+                edited, EventDraft("comment.updated", actor.id, at, comment_view(edited), notify=notify)
+            )
         except NotFound:
             raise comment_not_found() from None
         await self._publisher.publish(event)
@@ -129,17 +143,22 @@ class CommentService:
     async def delete(self, actor: User, comment_id: str) -> None:
         comment, member = await self._comment_for(actor, comment_id, Role.VIEWER)
         if comment.author_id != actor.id and ROLE_RANK[member.role] < ROLE_RANK[Role.ADMIN]:
-            raise ForbiddenError("forbidden", "Only its author or a board admin can delete a comment.",
-                                 details={"role": member.role.value, "needed": Role.ADMIN.value})
+            raise ForbiddenError(
+                "forbidden",
+                "Only its author or a board admin can delete a comment.",
+                details={"role": member.role.value, "needed": Role.ADMIN.value},
+            )
         try:
             event = await self._store.delete_comment(
-                comment_id, EventDraft("comment.deleted", actor.id, clock.now(), comment_view(comment)))
+                comment_id, EventDraft("comment.deleted", actor.id, clock.now(), comment_view(comment))
+            )
         except NotFound:
             raise comment_not_found() from None
         await self._publisher.publish(event)
 
-    async def _mention_notices(self, actor: User, comment: Comment, mentioned_before: Sequence[str],
-                               task: Task | None = None) -> builtins.list[NotificationDraft]:
+    async def _mention_notices(
+        self, actor: User, comment: Comment, mentioned_before: Sequence[str], task: Task | None = None
+    ) -> builtins.list[NotificationDraft]:
         """``task``: the comment's task when the caller has just read it."""
         if not set(comment.mentions) - set(mentioned_before) - {actor.id}:
             return []  # the usual case, without reading task and board

@@ -62,8 +62,9 @@ def request_fingerprint(method: str, path: str, query: bytes, body: bytes) -> st
 
 def check_key(key: str) -> None:
     if not 1 <= len(key) <= KEY_MAX_LENGTH or not key.isprintable():
-        raise MalformedInputError("invalid_idempotency_key",
-                                 f"Idempotency-Key must be 1 to {KEY_MAX_LENGTH} printable characters.")
+        raise MalformedInputError(
+            "invalid_idempotency_key", f"Idempotency-Key must be 1 to {KEY_MAX_LENGTH} printable characters."
+        )
 
 
 class IdempotencyService:
@@ -93,17 +94,24 @@ class IdempotencyService:
     @staticmethod
     def _answer(record: dict[str, Any], fingerprint: str) -> StoredResponse:
         if record.get("fingerprint") != fingerprint:
-            raise InvalidInputError("idempotency_key_reused",
-                                    "This Idempotency-Key was already used for a different request; use a new key.")
+            raise InvalidInputError(
+                "idempotency_key_reused",
+                "This Idempotency-Key was already used for a different request; use a new key.",
+            )
         if record.get("state") == "pending":
             raise _in_progress()
         if record.get("state") == "withheld":
-            raise ConflictError("idempotency_response_withheld",
-                                "This request was already done, and its response held a secret that is never "
-                                "kept; list the resource to find what it created.")
-        return StoredResponse(status=int(record["status"]), body=base64.b64decode(record["body"]),
-                              headers=dict(record.get("headers") or {}),
-                              board_checks=tuple((board, role) for board, role in record.get("board_checks") or ()))
+            raise ConflictError(
+                "idempotency_response_withheld",
+                "This request was already done, and its response held a secret that is never "
+                "kept; list the resource to find what it created.",
+            )
+        return StoredResponse(
+            status=int(record["status"]),
+            body=base64.b64decode(record["body"]),
+            headers=dict(record.get("headers") or {}),
+            board_checks=tuple((board, role) for board, role in record.get("board_checks") or ()),
+        )
 
     async def complete(self, scope: str, key: str, fingerprint: str, response: StoredResponse) -> None:
         """Keep the response for replays. One marked ``Cache-Control: no-store`` carries a
@@ -111,9 +119,12 @@ class IdempotencyService:
         secret = "no-store" in response.headers.get("Cache-Control", "")
         record: dict[str, Any] = {"state": "withheld" if secret else "done", "fingerprint": fingerprint}
         if not secret:
-            record.update(status=response.status, body=base64.b64encode(response.body).decode(),
-                          headers={name: value for name, value in response.headers.items() if name in REPLAYED_HEADERS},
-                          board_checks=[list(check) for check in response.board_checks])
+            record.update(
+                status=response.status,
+                body=base64.b64encode(response.body).decode(),
+                headers={name: value for name, value in response.headers.items() if name in REPLAYED_HEADERS},
+                board_checks=[list(check) for check in response.board_checks],
+            )
         try:
             await self._broker.set_value(self._slot(scope, key), dumps(record), RESPONSE_TTL_SECONDS)
         except BrokerUnavailable:
@@ -129,5 +140,6 @@ class IdempotencyService:
 
 
 def _in_progress() -> ConflictError:
-    return ConflictError("idempotency_in_progress",
-                         "A request with this Idempotency-Key is still running; retry shortly.", retry_after=1)
+    return ConflictError(
+        "idempotency_in_progress", "A request with this Idempotency-Key is still running; retry shortly.", retry_after=1
+    )

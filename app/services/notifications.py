@@ -18,7 +18,15 @@ from app.domain import clock
 from app.domain.errors import NotFoundError
 from app.domain.ids import new_id
 from app.domain.models import (
-    Board, Comment, Member, Notification, NotificationDraft, NotificationScope, NotificationType, Task, User,
+    Board,
+    Comment,
+    Member,
+    Notification,
+    NotificationDraft,
+    NotificationScope,
+    NotificationType,
+    Task,
+    User,
 )
 from app.domain.request_context import current_token_limits
 from app.store.base import Store
@@ -33,37 +41,60 @@ def _newly_added(user_ids: Iterable[str], before: Iterable[str], actor: User) ->
 
 def excerpt(text: str) -> str:
     flat = " ".join(text.split())
-    return flat if len(flat) <= EXCERPT_CHARS else flat[:EXCERPT_CHARS - 1] + "…"
+    return flat if len(flat) <= EXCERPT_CHARS else flat[: EXCERPT_CHARS - 1] + "…"
 
 
-def assignment_notices(actor: User, board: Board, task: Task, assigned_before: Iterable[str]) -> list[NotificationDraft]:
+def assignment_notices(
+    actor: User, board: Board, task: Task, assigned_before: Iterable[str]
+) -> list[NotificationDraft]:
     return [
-        NotificationDraft(id=new_id(), user_id=user_id, type=NotificationType.TASK_ASSIGNED, board_name=board.name,
-                          actor_name=actor.name, data={"task_title": task.title}, task_id=task.id)
+        NotificationDraft(
+            id=new_id(),
+            user_id=user_id,
+            type=NotificationType.TASK_ASSIGNED,
+            board_name=board.name,
+            actor_name=actor.name,
+            data={"task_title": task.title},
+            task_id=task.id,
+        )
         for user_id in _newly_added(task.assignees, assigned_before, actor)
     ]
 
 
-def mention_notices(actor: User, board: Board, task: Task, comment: Comment,
-                    mentioned_before: Iterable[str]) -> list[NotificationDraft]:
+def mention_notices(
+    actor: User, board: Board, task: Task, comment: Comment, mentioned_before: Iterable[str]
+) -> list[NotificationDraft]:
     return [
-        NotificationDraft(id=new_id(), user_id=user_id, type=NotificationType.COMMENT_MENTIONED, board_name=board.name,
-                          actor_name=actor.name, data={"task_title": task.title, "excerpt": excerpt(comment.body)},
-                          task_id=task.id, comment_id=comment.id)
+        NotificationDraft(
+            id=new_id(),
+            user_id=user_id,
+            type=NotificationType.COMMENT_MENTIONED,
+            board_name=board.name,
+            actor_name=actor.name,
+            data={"task_title": task.title, "excerpt": excerpt(comment.body)},
+            task_id=task.id,
+            comment_id=comment.id,
+        )
         for user_id in _newly_added(comment.mentions, mentioned_before, actor)
     ]
 
 
 def member_added_notices(actor: User, board: Board, member: Member) -> list[NotificationDraft]:
     return [
-        NotificationDraft(id=new_id(), user_id=user_id, type=NotificationType.MEMBER_ADDED, board_name=board.name,
-                          actor_name=actor.name, data={"role": member.role.value})
+        NotificationDraft(
+            id=new_id(),
+            user_id=user_id,
+            type=NotificationType.MEMBER_ADDED,
+            board_name=board.name,
+            actor_name=actor.name,
+            data={"role": member.role.value},
+        )
         for user_id in _newly_added([member.user_id], (), actor)
     ]
 
 
 def notification_not_found() -> NotFoundError:
-    return NotFoundError( "notification_not_found", "No such notification.")
+    return NotFoundError("notification_not_found", "No such notification.")
 
 
 def caller_scope(user: User) -> NotificationScope:
@@ -76,8 +107,9 @@ class NotificationService:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    async def list(self, user: User, unread_only: bool, before_id: str | None,
-                   limit: int) -> tuple[list[Notification], bool, int]:
+    async def list(
+        self, user: User, unread_only: bool, before_id: str | None, limit: int
+    ) -> tuple[list[Notification], bool, int]:
         """One page newest first, whether another follows, and the unread count."""
         scope = caller_scope(user)
         items = await self._store.list_notifications(scope, unread_only, before_id, limit + 1)
@@ -92,7 +124,8 @@ class NotificationService:
 
     async def set_read(self, user: User, notification_id: str, read: bool) -> Notification:
         notification = await self._store.set_notification_read(
-            caller_scope(user), notification_id, clock.now() if read else None)
+            caller_scope(user), notification_id, clock.now() if read else None
+        )
         if notification is None:
             raise notification_not_found()  # also another user's: the same answer
         return notification

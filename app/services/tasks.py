@@ -11,7 +11,18 @@ from app.domain import clock
 from app.domain.errors import InvalidInputError, NotFoundError, StaleVersionError
 from app.domain.ids import new_id
 from app.domain.models import (
-    Board, Event, EventDraft, NotificationDraft, Priority, Role, Task, TaskFilter, TaskPage, TaskPageRequest, TaskSort, User,
+    Board,
+    Event,
+    EventDraft,
+    NotificationDraft,
+    Priority,
+    Role,
+    Task,
+    TaskFilter,
+    TaskPage,
+    TaskPageRequest,
+    TaskSort,
+    User,
 )
 from app.domain.ordering import key_between
 from app.domain.views import task_view
@@ -31,8 +42,12 @@ def task_not_found() -> NotFoundError:
 
 
 def version_conflict(current: Task) -> StaleVersionError:
-    return StaleVersionError("version_conflict", "The task was changed by someone else; here is the current version.",
-                             task_view(current), details={"current_version": current.version})
+    return StaleVersionError(
+        "version_conflict",
+        "The task was changed by someone else; here is the current version.",
+        task_view(current),
+        details={"current_version": current.version},
+    )
 
 
 class TaskService:
@@ -70,14 +85,18 @@ class TaskService:
 
     async def _check_fields(self, board: Board, fields: dict[str, Any]) -> None:
         if "status" in fields and fields["status"] not in board.columns:
-            raise InvalidInputError("invalid_status", f"Status must be one of the board's columns: {board.columns}.",
-                                    details={"columns": board.columns})
+            raise InvalidInputError(
+                "invalid_status",
+                f"Status must be one of the board's columns: {board.columns}.",
+                details={"columns": board.columns},
+            )
         if fields.get("assignees"):
             members = {member.user_id for member in await self._store.list_members(board.id)}
             for user_id in fields["assignees"]:
                 if user_id not in members:
-                    raise InvalidInputError("assignee_not_member", "Assignees must be members of the board.",
-                                            details={"user_id": user_id})
+                    raise InvalidInputError(
+                        "assignee_not_member", "Assignees must be members of the board.", details={"user_id": user_id}
+                    )
 
     async def create(self, actor: User, board_id: str, fields: dict[str, Any]) -> Task:
         board = await self._board_for(actor, board_id, Role.EDITOR)
@@ -85,15 +104,28 @@ class TaskService:
         await self._check_fields(board, fields)
         at = clock.now()
         task = Task(
-            id=new_id(), board_id=board.id, title=fields["title"], description=fields.get("description", ""),
-            status=fields["status"], priority=Priority(fields.get("priority", Priority.MEDIUM)),
-            assignees=list(dict.fromkeys(fields.get("assignees", []))), labels=list(dict.fromkeys(fields.get("labels", []))),
-            due_at=fields.get("due_at"), position=key_between(await self._store.last_position(board.id, fields["status"]), None),
-            created_by=actor.id, created_at=at, updated_at=at, version=1,
+            id=new_id(),
+            board_id=board.id,
+            title=fields["title"],
+            description=fields.get("description", ""),
+            status=fields["status"],
+            priority=Priority(fields.get("priority", Priority.MEDIUM)),
+            assignees=list(dict.fromkeys(fields.get("assignees", []))),
+            labels=list(dict.fromkeys(fields.get("labels", []))),
+            due_at=fields.get("due_at"),
+            position=key_between(await self._store.last_position(board.id, fields["status"]), None),
+            created_by=actor.id,
+            created_at=at,
+            updated_at=at,
+            version=1,
         )
         try:
-            event = await self._store.create_task(task, EventDraft(
-                "task.created", actor.id, at, task_view(task), notify=assignment_notices(actor, board, task, ())))
+            event = await self._store.create_task(
+                task,
+                EventDraft(
+                    "task.created", actor.id, at, task_view(task), notify=assignment_notices(actor, board, task, ())
+                ),
+            )
         except NotFound:
             raise board_not_found() from None
         await self._publisher.publish(event)
@@ -117,11 +149,18 @@ class TaskService:
         if "status" in changes and changes["status"] != task.status:
             # A task changing column goes to the end of its new column.
             updated.position = key_between(await self._store.last_position(board.id, updated.status), None)
-        return await self._write(actor, updated, expected_version, "task.updated",
-                                 assignment_notices(actor, board, updated, task.assignees))
+        return await self._write(
+            actor, updated, expected_version, "task.updated", assignment_notices(actor, board, updated, task.assignees)
+        )
 
-    async def _write(self, actor: User, updated: Task, expected_version: int, event_type: str,
-                     notify: list[NotificationDraft] | None = None) -> Task:
+    async def _write(
+        self,
+        actor: User,
+        updated: Task,
+        expected_version: int,
+        event_type: str,
+        notify: list[NotificationDraft] | None = None,
+    ) -> Task:
         updated.version = expected_version + 1
         updated.updated_at = clock.now()
         draft = EventDraft(event_type, actor.id, updated.updated_at, task_view(updated), notify=notify or [])
@@ -156,12 +195,16 @@ class TaskService:
     async def _neighbour(self, board: Board, status: str, task_id: str, neighbour_id: str) -> Task:
         neighbour = await self._store.get_task(neighbour_id)
         if neighbour is None or neighbour.board_id != board.id or neighbour.status != status or neighbour.id == task_id:
-            raise InvalidInputError("invalid_neighbour", "before/after must be other tasks of the target column.",
-                                    details={"task_id": neighbour_id})
+            raise InvalidInputError(
+                "invalid_neighbour",
+                "before/after must be other tasks of the target column.",
+                details={"task_id": neighbour_id},
+            )
         return neighbour
 
-    async def _position_between(self, board: Board, status: str, task_id: str,
-                                before_id: str | None, after_id: str | None) -> str:
+    async def _position_between(
+        self, board: Board, status: str, task_id: str, before_id: str | None, after_id: str | None
+    ) -> str:
         above = await self._neighbour(board, status, task_id, before_id) if before_id else None
         below = await self._neighbour(board, status, task_id, after_id) if after_id else None
         if above is None and below is None:
@@ -181,8 +224,16 @@ class TaskService:
         version, and a stored count would race the task's own writes."""
         return await self._store.count_comments([task.id for task in tasks])
 
-    async def list(self, actor: User, board_id: str, task_filter: TaskFilter, sort: TaskSort, limit: int,
-                   after: tuple[str | int, str] | None, include_total: bool) -> TaskPage:
+    async def list(
+        self,
+        actor: User,
+        board_id: str,
+        task_filter: TaskFilter,
+        sort: TaskSort,
+        limit: int,
+        after: tuple[str | int, str] | None,
+        include_total: bool,
+    ) -> TaskPage:
         await require_role(self._store, board_id, actor.id, Role.VIEWER)
         if task_filter.assignee == "me":
             task_filter.assignee = actor.id
@@ -193,5 +244,10 @@ class TaskService:
         if board is None:
             raise board_not_found()
         fingerprint = query_fingerprint(dataclasses.asdict(task_filter), sort, limit, after, include_total)
-        return await self._cache.get_or_load(f"tasks:{board_id}:{board.seq}:{fingerprint}", BOARD_READ_TTL_SECONDS,
-                                             lambda: self._store.list_tasks(request), encode_page, decode_page)
+        return await self._cache.get_or_load(
+            f"tasks:{board_id}:{board.seq}:{fingerprint}",
+            BOARD_READ_TTL_SECONDS,
+            lambda: self._store.list_tasks(request),
+            encode_page,
+            decode_page,
+        )

@@ -69,7 +69,8 @@ async def verify_api_token(store: Store, broker: Broker, secret: str) -> ApiToke
         raise UnauthenticatedError("token_expired", "The API token has expired.")
     try:
         first_use_this_minute = await broker.set_value_if_absent(
-            LAST_USED_KEY + token.id, "1", LAST_USED_THROTTLE_SECONDS)
+            LAST_USED_KEY + token.id, "1", LAST_USED_THROTTLE_SECONDS
+        )
     except BrokerUnavailable:
         first_use_this_minute = False  # a missed last_used_at beats refusing the request
     if first_use_this_minute:
@@ -90,27 +91,39 @@ class ApiTokenService:
             raise ForbiddenError("session_required", "Manage API tokens from a signed-in session, not with a token.")
         return caller.user
 
-    async def create(self, caller: Caller, name: str, scopes: list[str], board_ids: list[str] | None,
-                     expires_at: str | None) -> tuple[ApiToken, str]:
+    async def create(
+        self, caller: Caller, name: str, scopes: list[str], board_ids: list[str] | None, expires_at: str | None
+    ) -> tuple[ApiToken, str]:
         """The stored token and its secret; the secret is never available again."""
         user = self._session_user(caller)
         at = clock.now()
         if expires_at is not None and expires_at <= at:
             raise InvalidInputError("invalid_expires_at", "expires_at must be in the future.")
         if len(await self._store.list_api_tokens(user.id)) >= MAX_TOKENS_PER_USER:
-            raise InvalidInputError("too_many_tokens", f"At most {MAX_TOKENS_PER_USER} API tokens per account; "
-                                    "delete one you no longer use.")
+            raise InvalidInputError(
+                "too_many_tokens",
+                f"At most {MAX_TOKENS_PER_USER} API tokens per account; delete one you no longer use.",
+            )
         for board_id in board_ids or []:
             if await self._store.get_member(board_id, user.id) is None:
-                raise InvalidInputError("invalid_boards", "A token can only be limited to boards you are a member of.",
-                                        details={"board_id": board_id})
+                raise InvalidInputError(
+                    "invalid_boards",
+                    "A token can only be limited to boards you are a member of.",
+                    details={"board_id": board_id},
+                )
         secret = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
         # write implies read: a token that may change a board may also see it.
         granted = [TokenScope.READ.value] + ([TokenScope.WRITE.value] if TokenScope.WRITE.value in scopes else [])
         token = ApiToken(
-            id=new_id(), user_id=user.id, name=name.strip(), token_hash=hash_api_token(secret),
-            prefix=secret[:DISPLAY_PREFIX_LENGTH], scopes=granted,
-            board_ids=None if board_ids is None else sorted(set(board_ids)), created_at=at, expires_at=expires_at,
+            id=new_id(),
+            user_id=user.id,
+            name=name.strip(),
+            token_hash=hash_api_token(secret),
+            prefix=secret[:DISPLAY_PREFIX_LENGTH],
+            scopes=granted,
+            board_ids=None if board_ids is None else sorted(set(board_ids)),
+            created_at=at,
+            expires_at=expires_at,
         )
         await self._store.create_api_token(token)
         return token, secret

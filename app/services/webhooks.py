@@ -51,11 +51,13 @@ class WebhookService:
         except UnresolvableHost as error:
             raise InvalidInputError("webhook_url_unresolvable", f"{error}.") from None
         except DestinationRefused as error:
-            raise InvalidInputError("webhook_url_not_allowed",
-                                    "Webhooks may only call public addresses.", details={"reason": str(error)}) from None
+            raise InvalidInputError(
+                "webhook_url_not_allowed", "Webhooks may only call public addresses.", details={"reason": str(error)}
+            ) from None
 
-    async def create(self, actor: User, board_id: str, url: str, secret: str | None,
-                     events: list[str] | None) -> tuple[Webhook, str]:
+    async def create(
+        self, actor: User, board_id: str, url: str, secret: str | None, events: list[str] | None
+    ) -> tuple[Webhook, str]:
         """The webhook and its secret (returned this once)."""
         await require_role(self._store, board_id, actor.id, Role.ADMIN)
         await self._check_url(url)
@@ -65,8 +67,18 @@ class WebhookService:
         if board is None:
             raise board_not_found()
         at, secret = clock.now(), secret or new_secret()
-        webhook = Webhook(id=new_id(), board_id=board_id, url=url, secret=secret, events=events, active=True,
-                          created_by=actor.id, created_at=at, updated_at=at, cursor=board.seq)
+        webhook = Webhook(
+            id=new_id(),
+            board_id=board_id,
+            url=url,
+            secret=secret,
+            events=events,
+            active=True,
+            created_by=actor.id,
+            created_at=at,
+            updated_at=at,
+            cursor=board.seq,
+        )
         try:
             await self._store.create_webhook(webhook)
         except NotFound:
@@ -106,8 +118,9 @@ class WebhookService:
         if not await self._store.delete_webhook(webhook_id):
             raise webhook_not_found()
 
-    async def deliveries(self, actor: User, board_id: str, webhook_id: str, before_id: str | None,
-                         limit: int) -> tuple[builtins.list[WebhookAttempt], bool]:
+    async def deliveries(
+        self, actor: User, board_id: str, webhook_id: str, before_id: str | None, limit: int
+    ) -> tuple[builtins.list[WebhookAttempt], bool]:
         """One page of the delivery log, newest first, and whether an older page follows."""
         await self._webhook(actor, board_id, webhook_id)
         attempts = await self._store.list_webhook_attempts(webhook_id, before_id, limit + 1)
@@ -122,8 +135,10 @@ class WebhookService:
         if not webhook.active:
             raise ConflictError("webhook_inactive", "Switch the webhook on (PATCH active: true) first.")
         if not await self._store.queue_webhook_redelivery(webhook_id, attempt.seq, MAX_QUEUED_REDELIVERIES):
-            raise ConflictError("too_many_redeliveries",
-                                f"At most {MAX_QUEUED_REDELIVERIES} redeliveries wait at once; retry when they are done.",
-                                retry_after=10)
+            raise ConflictError(
+                "too_many_redeliveries",
+                f"At most {MAX_QUEUED_REDELIVERIES} redeliveries wait at once; retry when they are done.",
+                retry_after=10,
+            )
         self._wake()
         return attempt

@@ -271,8 +271,9 @@ class WebhookStore(Protocol):
     async def release_webhook(self, webhook_id: str, owner: str) -> None:
         """Clear the lease if ``owner`` holds it; nothing otherwise."""
 
-    async def record_webhook_attempt(self, webhook_id: str, owner: str, attempt: WebhookAttempt | None,
-                                     progress: WebhookProgress | None) -> Webhook | None:
+    async def record_webhook_attempt(
+        self, webhook_id: str, owner: str, attempt: WebhookAttempt | None, progress: WebhookProgress | None
+    ) -> Webhook | None:
         """Log ``attempt`` (if the webhook still exists) and, if ``owner`` still holds the
         lease, save ``progress`` (cursor, failures, next_attempt_at). The webhook as stored
         when ``owner`` holds the lease, None otherwise (the caller must stop: a
@@ -302,26 +303,30 @@ class WebhookStore(Protocol):
 
 class NotificationStore(Protocol):
     # -- notifications (written by the event-appending writes above; see EventDraft.notify)
-    async def list_notifications(self, scope: NotificationScope, unread_only: bool, before_id: str | None,
-                                 limit: int) -> list[Notification]:
+    async def list_notifications(
+        self, scope: NotificationScope, unread_only: bool, before_id: str | None, limit: int
+    ) -> list[Notification]:
         """The scope's notifications newest first (id descending), before ``before_id``, at most ``limit``."""
 
     async def count_unread_notifications(self, scope: NotificationScope) -> int: ...
 
-    async def mark_notifications_read(self, scope: NotificationScope, ids: list[str] | None,
-                                      up_to_id: str | None, at: str) -> int:
+    async def mark_notifications_read(
+        self, scope: NotificationScope, ids: list[str] | None, up_to_id: str | None, at: str
+    ) -> int:
         """Set read_at = ``at`` on the scope's unread notifications among ``ids`` (None: all of
         them), only those with id <= ``up_to_id`` when given; how many changed. Ids outside
         the scope are ignored."""
 
-    async def set_notification_read(self, scope: NotificationScope, notification_id: str,
-                                     read_at: str | None) -> Notification | None:
+    async def set_notification_read(
+        self, scope: NotificationScope, notification_id: str, read_at: str | None
+    ) -> Notification | None:
         """Mark one of the scope's notifications read (an already read one keeps its read_at)
         or, with None, unread. The notification after the write; None if it is not in scope."""
 
 
-class Store(UserStore, ApiTokenStore, BoardStore, TaskStore, EventStore, CommentStore, WebhookStore,
-            NotificationStore, Protocol):
+class Store(
+    UserStore, ApiTokenStore, BoardStore, TaskStore, EventStore, CommentStore, WebhookStore, NotificationStore, Protocol
+):
     # -- lifecycle -------------------------------------------------------------------
     async def open(self) -> None:
         """Connect, create the schema/indexes, apply migrations. Idempotent across processes."""

@@ -33,8 +33,9 @@ DEFAULT_DATABASE = "taskwire"
 SERVER_SELECTION_TIMEOUT_MS = 5000
 
 
-class MongoStore(MongoUsers, MongoApiTokens, MongoBoards, MongoTasks, MongoEvents, MongoComments, MongoWebhooks,
-                 MongoNotifications):
+class MongoStore(
+    MongoUsers, MongoApiTokens, MongoBoards, MongoTasks, MongoEvents, MongoComments, MongoWebhooks, MongoNotifications
+):
     """One AsyncMongoClient per store, opened in open() and closed in close()."""
 
     def __init__(self, url: str, *, transactions: bool | None = None) -> None:
@@ -47,9 +48,11 @@ class MongoStore(MongoUsers, MongoApiTokens, MongoBoards, MongoTasks, MongoEvent
     async def open(self) -> None:
         if self._client is not None:
             return
-        options: dict[str, Any] = {} if "serverselectiontimeoutms" in self._url.lower() else {
-            "serverSelectionTimeoutMS": SERVER_SELECTION_TIMEOUT_MS
-        }
+        options: dict[str, Any] = (
+            {}
+            if "serverselectiontimeoutms" in self._url.lower()
+            else {"serverSelectionTimeoutMS": SERVER_SELECTION_TIMEOUT_MS}
+        )
         # tz_aware off: every time the records carry is an ISO string (app.domain.clock).
         client: Client = AsyncMongoClient(self._url, tz_aware=False, appname="taskwire", **options)
         try:

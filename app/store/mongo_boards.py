@@ -12,7 +12,15 @@ from app.store.base import AlreadyMember, LastOwner, NotFound
 from app.store.mongo_events import append_event
 from app.store.mongo_records import Document, Documents, checked_draft, fields_of, want_page_size, want_str
 from app.store.mongo_schema import (
-    BOARDS, COMMENTS, EVENTS, MEMBERS, NOTIFICATIONS, TASKS, USERS, WEBHOOK_ATTEMPTS, WEBHOOKS,
+    BOARDS,
+    COMMENTS,
+    EVENTS,
+    MEMBERS,
+    NOTIFICATIONS,
+    TASKS,
+    USERS,
+    WEBHOOK_ATTEMPTS,
+    WEBHOOKS,
 )
 from app.store.mongo_tx import MongoStoreBase, Session, driver_errors
 
@@ -77,7 +85,11 @@ class MongoBoards(MongoStoreBase):
 
     @driver_errors
     async def update_board(self, board: Board, event: EventDraft) -> Event:
-        board_id, changes, draft = want_str(board.id, "id"), fields_of(BOARD_DOCS.doc(board), "name", "description", "columns", "updated_at"), checked_draft(event)
+        board_id, changes, draft = (
+            want_str(board.id, "id"),
+            fields_of(BOARD_DOCS.doc(board), "name", "description", "columns", "updated_at"),
+            checked_draft(event),
+        )
 
         async def body(session: Session) -> Event:
             # The change rides on the same single-document update that takes the seq.
@@ -169,8 +181,11 @@ class MongoBoards(MongoStoreBase):
     async def _ensure_another_owner(self, board_id: str, session: Session) -> None:
         # Race-free in a transaction because the event append writes the board document
         # (see mongo_tx). Without transactions two concurrent demotions can both pass.
-        owners = await self._db[MEMBERS].find(
-            {"board_id": board_id, "role": Role.OWNER.value}, {"_id": 1}, session=session
-        ).limit(2).to_list(None)
+        owners = (
+            await self._db[MEMBERS]
+            .find({"board_id": board_id, "role": Role.OWNER.value}, {"_id": 1}, session=session)
+            .limit(2)
+            .to_list(None)
+        )
         if len(owners) < 2:
             raise LastOwner(board_id)

@@ -54,7 +54,8 @@ class MongoComments(MongoStoreBase):
             return {}
         ids = [want_str(task_id, "task_id") for task_id in task_ids]
         cursor = await self._db[COMMENTS].aggregate(
-            [{"$match": {"task_id": {"$in": ids}}}, {"$group": {"_id": "$task_id", "count": {"$sum": 1}}}])
+            [{"$match": {"task_id": {"$in": ids}}}, {"$group": {"_id": "$task_id", "count": {"$sum": 1}}}]
+        )
         return {doc["_id"]: int(doc["count"]) for doc in await cursor.to_list(None)}
 
     @driver_errors
@@ -64,8 +65,12 @@ class MongoComments(MongoStoreBase):
 
         async def body(session: Session) -> Event:
             before = await self._db[COMMENTS].find_one_and_update(
-                {"_id": document["_id"]}, {"$set": changes}, projection={"board_id": 1},
-                return_document=ReturnDocument.BEFORE, session=session)
+                {"_id": document["_id"]},
+                {"$set": changes},
+                projection={"board_id": 1},
+                return_document=ReturnDocument.BEFORE,
+                session=session,
+            )
             if before is None:
                 raise NotFound(f"comment {document['_id']}")
             return await append_event(self._db, before["board_id"], draft, session)
@@ -78,7 +83,8 @@ class MongoComments(MongoStoreBase):
 
         async def body(session: Session) -> Event:
             deleted = await self._db[COMMENTS].find_one_and_delete(
-                {"_id": comment_id}, projection={"board_id": 1}, session=session)
+                {"_id": comment_id}, projection={"board_id": 1}, session=session
+            )
             if deleted is None:
                 raise NotFound(f"comment {comment_id}")
             return await append_event(self._db, deleted["board_id"], draft, session)

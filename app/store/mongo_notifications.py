@@ -26,8 +26,9 @@ def _scope_filter(scope: NotificationScope) -> Document:
 
 class MongoNotifications(MongoStoreBase):
     @driver_errors
-    async def list_notifications(self, scope: NotificationScope, unread_only: bool, before_id: str | None,
-                                 limit: int) -> list[Notification]:
+    async def list_notifications(
+        self, scope: NotificationScope, unread_only: bool, before_id: str | None, limit: int
+    ) -> list[Notification]:
         if want_int(limit, "limit") <= 0:
             return []  # a MongoDB limit of 0 would mean "no limit"
         query = _scope_filter(scope)
@@ -43,8 +44,9 @@ class MongoNotifications(MongoStoreBase):
         return await self._db[NOTIFICATIONS].count_documents({**_scope_filter(scope), "read_at": None})
 
     @driver_errors
-    async def mark_notifications_read(self, scope: NotificationScope, ids: list[str] | None,
-                                      up_to_id: str | None, at: str) -> int:
+    async def mark_notifications_read(
+        self, scope: NotificationScope, ids: list[str] | None, up_to_id: str | None, at: str
+    ) -> int:
         query = {**_scope_filter(scope), "read_at": None}
         id_filter: Document = {}
         if ids is not None:
@@ -57,15 +59,17 @@ class MongoNotifications(MongoStoreBase):
         return result.modified_count
 
     @driver_errors
-    async def set_notification_read(self, scope: NotificationScope, notification_id: str,
-                                    read_at: str | None) -> Notification | None:
+    async def set_notification_read(
+        self, scope: NotificationScope, notification_id: str, read_at: str | None
+    ) -> Notification | None:
         query = {**_scope_filter(scope), "_id": want_str(notification_id, "notification_id")}
         read_at = want_optional_str(read_at, "read_at")
         collection = self._db[NOTIFICATIONS]
         # The first time it was read stays: only an unread one takes ``read_at``.
         changing = query if read_at is None else {**query, "read_at": None}
-        doc = await collection.find_one_and_update(changing, {"$set": {"read_at": read_at}},
-                                                   return_document=ReturnDocument.AFTER)
+        doc = await collection.find_one_and_update(
+            changing, {"$set": {"read_at": read_at}}, return_document=ReturnDocument.AFTER
+        )
         if doc is None and read_at is not None:
             doc = await collection.find_one(query)  # already read, or not in scope
         return NOTIFICATION_DOCS.record(doc) if doc else None

@@ -72,8 +72,9 @@ class Documents[R]:
     def __init__(self, cls: type[R], id_field: str | None = "id") -> None:
         self._cls = cls
         stored = [item for item in shape_of(cls) if item.stored]
-        self._writes = [(item.name, "_id" if item.name == id_field else item.name, _check(item), item.omit_none)
-                        for item in stored]
+        self._writes = [
+            (item.name, "_id" if item.name == id_field else item.name, _check(item), item.omit_none) for item in stored
+        ]
         keys = {item.name: "_id" if item.name == id_field else item.name for item in stored}
         self._required = [(item.name, keys[item.name]) for item in stored if item.required and not item.nullable]
         # None when absent: written before the field existed.

@@ -76,7 +76,11 @@ INDEXES: tuple[IndexSpec, ...] = (
     # Language "none": no stemming or stop words, so every word the user typed counts,
     # whatever language the tasks are written in.
     _index(
-        TASKS, "tasks_board_text", ("board_id", 1), ("title", "text"), ("description", "text"),
+        TASKS,
+        "tasks_board_text",
+        ("board_id", 1),
+        ("title", "text"),
+        ("description", "text"),
         default_language="none",
     ),
     _index(EVENTS, "events_board_seq_unique", ("board_id", 1), ("seq", 1), unique=True),
@@ -111,8 +115,20 @@ async def ensure_indexes(db: Database) -> None:
     by_collection: dict[str, list[IndexModel]] = {}
     for spec in INDEXES:
         by_collection.setdefault(spec.collection, []).append(spec.model())
-    for name in (USERS, REFRESH_TOKENS, BOARDS, MEMBERS, TASKS, EVENTS, API_TOKENS, COMMENTS, WEBHOOKS,
-                 WEBHOOK_ATTEMPTS, NOTIFICATIONS, REVOKED_SESSIONS):
+    for name in (
+        USERS,
+        REFRESH_TOKENS,
+        BOARDS,
+        MEMBERS,
+        TASKS,
+        EVENTS,
+        API_TOKENS,
+        COMMENTS,
+        WEBHOOKS,
+        WEBHOOK_ATTEMPTS,
+        NOTIFICATIONS,
+        REVOKED_SESSIONS,
+    ):
         models = by_collection.get(name)
         if models is None:
             # Created up front because older servers cannot create a collection inside a transaction.

@@ -31,10 +31,12 @@ class MongoApiTokens(MongoStoreBase):
     async def delete_api_token(self, user_id: str, token_id: str) -> bool:
         # The owner is part of the filter: one user can never delete another's token by id.
         result = await self._db[API_TOKENS].delete_one(
-            {"_id": want_str(token_id, "token_id"), "user_id": want_str(user_id, "user_id")})
+            {"_id": want_str(token_id, "token_id"), "user_id": want_str(user_id, "user_id")}
+        )
         return result.deleted_count == 1
 
     @driver_errors
     async def touch_api_token(self, token_id: str, at: str) -> None:
         await self._db[API_TOKENS].update_one(
-            {"_id": want_str(token_id, "token_id")}, {"$set": {"last_used_at": want_str(at, "at")}})
+            {"_id": want_str(token_id, "token_id")}, {"$set": {"last_used_at": want_str(at, "at")}}
+        )

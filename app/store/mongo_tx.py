@@ -160,9 +160,7 @@ def _worth_retrying(exc: BaseException) -> bool:
 def _is_write_conflict(exc: BaseException) -> bool:
     # The server says the transaction did not commit, so running it again is safe.
     # mongoeco reports a commit-time conflict with this message and no code or label.
-    return isinstance(exc, OperationFailure) and (
-        exc.code == _WRITE_CONFLICT or str(exc).startswith("Write conflict")
-    )
+    return isinstance(exc, OperationFailure) and (exc.code == _WRITE_CONFLICT or str(exc).startswith("Write conflict"))
 
 
 def driver_errors[**P, T](method: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, Coroutine[Any, Any, T]]:

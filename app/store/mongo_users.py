@@ -107,14 +107,16 @@ class MongoUsers(MongoStoreBase):
         # The mark first: a refresh racing this write checks it after storing its new token
         # (AuthService.rotate), so either it sees the mark or the family update covers it.
         # $max: revoking again never shortens it. purge_after is a BSON date for the TTL index.
-        await sessions.update_one({"_id": key}, {"$max": {"until": until, "purge_after": parse_time(until)}},
-                                  upsert=True)
+        await sessions.update_one(
+            {"_id": key}, {"$max": {"until": until, "purge_after": parse_time(until)}}, upsert=True
+        )
         await self.revoke_refresh_family(key)
 
     @driver_errors
     async def session_revoked(self, session_id: str, at: str) -> bool:
         doc = await self._db[REVOKED_SESSIONS].find_one(
-            {"_id": want_str(session_id, "session_id"), "until": {"$gt": want_str(at, "at")}}, {"_id": 1})
+            {"_id": want_str(session_id, "session_id"), "until": {"$gt": want_str(at, "at")}}, {"_id": 1}
+        )
         return doc is not None
 
     @driver_errors

@@ -51,7 +51,8 @@ class MongoWebhooks(MongoStoreBase):
         if reset_backoff:
             changes.update(failures=0, next_attempt_at=None)
         doc = await self._db[WEBHOOKS].find_one_and_update(
-            {"_id": want_str(webhook.id, "id")}, {"$set": changes}, return_document=ReturnDocument.AFTER)
+            {"_id": want_str(webhook.id, "id")}, {"$set": changes}, return_document=ReturnDocument.AFTER
+        )
         return WEBHOOK_DOCS.record(doc) if doc else None
 
     @driver_errors
@@ -66,32 +67,46 @@ class MongoWebhooks(MongoStoreBase):
         if want_int(limit, "limit") <= 0:
             return []  # a MongoDB limit of 0 would mean "no limit"
         now = want_str(now, "now")
-        due = {"$or": [{"next_attempt_at": None}, {"next_attempt_at": {"$lte": now}},
-                       {"redeliveries.0": {"$exists": True}}]}
-        query = {"active": True, "_id": {"$gt": want_optional_str(after_id, "after_id") or ""},
-                 "$and": [_lease_is_free(now), due]}
+        due = {
+            "$or": [
+                {"next_attempt_at": None},
+                {"next_attempt_at": {"$lte": now}},
+                {"redeliveries.0": {"$exists": True}},
+            ]
+        }
+        query = {
+            "active": True,
+            "_id": {"$gt": want_optional_str(after_id, "after_id") or ""},
+            "$and": [_lease_is_free(now), due],
+        }
         docs = await self._db[WEBHOOKS].find(query).sort("_id", 1).limit(limit).to_list(None)
         return [WEBHOOK_DOCS.record(doc) for doc in docs]
 
     @driver_errors
     async def claim_webhook(self, webhook_id: str, owner: str, now: str, until: str) -> Webhook | None:
         owner = want_str(owner, "owner")
-        query = {"_id": want_str(webhook_id, "webhook_id"),
-                 "$or": [*_lease_is_free(want_str(now, "now"))["$or"], {"lease_owner": owner}]}
+        query = {
+            "_id": want_str(webhook_id, "webhook_id"),
+            "$or": [*_lease_is_free(want_str(now, "now"))["$or"], {"lease_owner": owner}],
+        }
         doc = await self._db[WEBHOOKS].find_one_and_update(
-            query, {"$set": {"lease_owner": owner, "lease_until": want_str(until, "until")}},
-            return_document=ReturnDocument.AFTER)
+            query,
+            {"$set": {"lease_owner": owner, "lease_until": want_str(until, "until")}},
+            return_document=ReturnDocument.AFTER,
+        )
         return WEBHOOK_DOCS.record(doc) if doc else None
 
     @driver_errors
     async def release_webhook(self, webhook_id: str, owner: str) -> None:
         await self._db[WEBHOOKS].update_one(
             {"_id": want_str(webhook_id, "webhook_id"), "lease_owner": want_str(owner, "owner")},
-            {"$set": {"lease_owner": None, "lease_until": None}})
+            {"$set": {"lease_owner": None, "lease_until": None}},
+        )
 
     @driver_errors
-    async def record_webhook_attempt(self, webhook_id: str, owner: str, attempt: WebhookAttempt | None,
-                                     progress: WebhookProgress | None) -> Webhook | None:
+    async def record_webhook_attempt(
+        self, webhook_id: str, owner: str, attempt: WebhookAttempt | None, progress: WebhookProgress | None
+    ) -> Webhook | None:
         held = {"_id": want_str(webhook_id, "webhook_id"), "lease_owner": want_str(owner, "owner")}
         if attempt is not None:
             document = WEBHOOK_ATTEMPT_DOCS.doc(attempt)
@@ -100,22 +115,32 @@ class MongoWebhooks(MongoStoreBase):
         if progress is None:
             doc = await self._db[WEBHOOKS].find_one(held)
         else:
-            changes = {"cursor": want_int(progress.cursor, "cursor"), "failures": want_int(progress.failures, "failures"),
-                       "next_attempt_at": want_optional_str(progress.next_attempt_at, "next_attempt_at")}
+            changes = {
+                "cursor": want_int(progress.cursor, "cursor"),
+                "failures": want_int(progress.failures, "failures"),
+                "next_attempt_at": want_optional_str(progress.next_attempt_at, "next_attempt_at"),
+            }
             doc = await self._db[WEBHOOKS].find_one_and_update(
-                held, {"$set": changes}, return_document=ReturnDocument.AFTER)
+                held, {"$set": changes}, return_document=ReturnDocument.AFTER
+            )
         return WEBHOOK_DOCS.record(doc) if doc else None
 
     @driver_errors
     async def disable_webhook(self, webhook_id: str, owner: str, reason: str, event: EventDraft) -> Event | None:
         draft = checked_draft(event)
         query = {"_id": want_str(webhook_id, "webhook_id"), "lease_owner": want_str(owner, "owner"), "active": True}
-        changes = {"active": False, "disabled_reason": want_str(reason, "reason"), "updated_at": draft.at,
-                   "lease_owner": None, "lease_until": None}
+        changes = {
+            "active": False,
+            "disabled_reason": want_str(reason, "reason"),
+            "updated_at": draft.at,
+            "lease_owner": None,
+            "lease_until": None,
+        }
 
         async def body(session: Session) -> Event | None:
             before = await self._db[WEBHOOKS].find_one_and_update(
-                query, {"$set": changes}, projection={"board_id": 1}, session=session)
+                query, {"$set": changes}, projection={"board_id": 1}, session=session
+            )
             if before is None:
                 return None
             return await append_event(self._db, before["board_id"], draft, session)
@@ -128,22 +153,29 @@ class MongoWebhooks(MongoStoreBase):
         if want_int(limit, "limit") <= 0:
             return False
         # Queued already, or room for one more: one conditional update decides.
-        query = {"_id": want_str(webhook_id, "webhook_id"),
-                 "$or": [{"redeliveries": seq}, {f"redeliveries.{limit - 1}": {"$exists": False}}]}
+        query = {
+            "_id": want_str(webhook_id, "webhook_id"),
+            "$or": [{"redeliveries": seq}, {f"redeliveries.{limit - 1}": {"$exists": False}}],
+        }
         result = await self._db[WEBHOOKS].update_one(query, {"$addToSet": {"redeliveries": seq}})
         return result.matched_count == 1
 
     @driver_errors
     async def pop_webhook_redelivery(self, webhook_id: str, owner: str) -> int | None:
         before = await self._db[WEBHOOKS].find_one_and_update(
-            {"_id": want_str(webhook_id, "webhook_id"), "lease_owner": want_str(owner, "owner"),
-             "redeliveries.0": {"$exists": True}},
-            {"$pop": {"redeliveries": -1}}, projection={"redeliveries": 1}, return_document=ReturnDocument.BEFORE)
+            {
+                "_id": want_str(webhook_id, "webhook_id"),
+                "lease_owner": want_str(owner, "owner"),
+                "redeliveries.0": {"$exists": True},
+            },
+            {"$pop": {"redeliveries": -1}},
+            projection={"redeliveries": 1},
+            return_document=ReturnDocument.BEFORE,
+        )
         return None if before is None else int(before["redeliveries"][0])
 
     @driver_errors
-    async def list_webhook_attempts(self, webhook_id: str, before_id: str | None,
-                                    limit: int) -> list[WebhookAttempt]:
+    async def list_webhook_attempts(self, webhook_id: str, before_id: str | None, limit: int) -> list[WebhookAttempt]:
         if want_int(limit, "limit") <= 0:
             return []
         query: Document = {"webhook_id": want_str(webhook_id, "webhook_id")}
@@ -156,14 +188,21 @@ class MongoWebhooks(MongoStoreBase):
     async def get_webhook_attempt(self, webhook_id: str, delivery_id: str) -> WebhookAttempt | None:
         doc = await self._db[WEBHOOK_ATTEMPTS].find_one(
             {"webhook_id": want_str(webhook_id, "webhook_id"), "delivery_id": want_str(delivery_id, "delivery_id")},
-            sort=[("_id", -1)])
+            sort=[("_id", -1)],
+        )
         return WEBHOOK_ATTEMPT_DOCS.record(doc) if doc else None
 
     @driver_errors
     async def prune_webhook_attempts(self, webhook_id: str, keep: int) -> int:
         query: Document = {"webhook_id": want_str(webhook_id, "webhook_id")}
-        cutoff = await self._db[WEBHOOK_ATTEMPTS].find(query, {"_id": 1}).sort("_id", -1).skip(
-            max(want_int(keep, "keep"), 0)).limit(1).to_list(None)
+        cutoff = (
+            await self._db[WEBHOOK_ATTEMPTS]
+            .find(query, {"_id": 1})
+            .sort("_id", -1)
+            .skip(max(want_int(keep, "keep"), 0))
+            .limit(1)
+            .to_list(None)
+        )
         if not cutoff:
             return 0
         result = await self._db[WEBHOOK_ATTEMPTS].delete_many({**query, "_id": {"$lte": cutoff[0]["_id"]}})

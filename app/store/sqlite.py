@@ -33,13 +33,25 @@ READER_THREADS = 4
 MIN_FREE_BYTES = 1024 * 1024
 
 
-_NOT_WRITABLE = {sqlite3.SQLITE_FULL: "disk_full", sqlite3.SQLITE_READONLY: "read_only",
-                 sqlite3.SQLITE_PERM: "read_only", sqlite3.SQLITE_IOERR: "write_failed",
-                 sqlite3.SQLITE_CANTOPEN: "write_failed"}
+_NOT_WRITABLE = {
+    sqlite3.SQLITE_FULL: "disk_full",
+    sqlite3.SQLITE_READONLY: "read_only",
+    sqlite3.SQLITE_PERM: "read_only",
+    sqlite3.SQLITE_IOERR: "write_failed",
+    sqlite3.SQLITE_CANTOPEN: "write_failed",
+}
 
 
-class SQLiteStore(SQLiteUsers, SQLiteApiTokens, SQLiteBoards, SQLiteTasks, SQLiteEvents, SQLiteComments,
-                  SQLiteWebhooks, SQLiteNotifications):
+class SQLiteStore(
+    SQLiteUsers,
+    SQLiteApiTokens,
+    SQLiteBoards,
+    SQLiteTasks,
+    SQLiteEvents,
+    SQLiteComments,
+    SQLiteWebhooks,
+    SQLiteNotifications,
+):
     def __init__(self, path: str | Path) -> None:
         self._path = str(path)
         self._writer: ConnectionThreads | None = None
@@ -90,5 +102,6 @@ class SQLiteStore(SQLiteUsers, SQLiteApiTokens, SQLiteBoards, SQLiteTasks, SQLit
 
     @writes
     def _write_probe(self, conn: sqlite3.Connection, at: str) -> None:
-        conn.execute("INSERT INTO write_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at",
-                     (at,))
+        conn.execute(
+            "INSERT INTO write_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at", (at,)
+        )

@@ -59,8 +59,10 @@ class SQLiteBoards(SQLiteStoreBase):
     @writes
     def create_board(self, conn: sqlite3.Connection, board: Board, owner: Member) -> None:
         # A new board starts at seq 0 whatever the record says: its log is empty.
-        conn.execute(f"INSERT INTO boards ({BOARD_ROWS.columns}) VALUES ({BOARD_ROWS.placeholders})",
-                     BOARD_ROWS.params(dataclasses.replace(board, seq=0)))
+        conn.execute(
+            f"INSERT INTO boards ({BOARD_ROWS.columns}) VALUES ({BOARD_ROWS.placeholders})",
+            BOARD_ROWS.params(dataclasses.replace(board, seq=0)),
+        )
         _insert_member(conn, owner)
 
     @reads
@@ -93,8 +95,17 @@ class SQLiteBoards(SQLiteStoreBase):
     def delete_board(self, conn: sqlite3.Connection, board_id: str) -> bool:
         # Explicit deletes rather than trusting the cascade alone: they also run where a
         # connection forgot foreign_keys=ON, and tasks' delete trigger cleans the FTS index.
-        for table in ("events", "members", "comments", "task_assignees", "task_labels", "tasks",
-                      "webhook_attempts", "webhooks", "notifications"):
+        for table in (
+            "events",
+            "members",
+            "comments",
+            "task_assignees",
+            "task_labels",
+            "tasks",
+            "webhook_attempts",
+            "webhooks",
+            "notifications",
+        ):
             conn.execute(f"DELETE FROM {table} WHERE board_id = ?", (board_id,))
         return conn.execute("DELETE FROM boards WHERE id = ?", (board_id,)).rowcount == 1
 
@@ -121,8 +132,9 @@ class SQLiteBoards(SQLiteStoreBase):
         return appended
 
     @writes
-    def update_member_role(self, conn: sqlite3.Connection, board_id: str, user_id: str, role: Role,
-                           event: EventDraft) -> Event:
+    def update_member_role(
+        self, conn: sqlite3.Connection, board_id: str, user_id: str, role: Role, event: EventDraft
+    ) -> Event:
         _check_owner_remains(conn, board_id, user_id, Role(role))
         conn.execute(
             "UPDATE members SET role = ? WHERE board_id = ? AND user_id = ?", (Role(role).value, board_id, user_id)

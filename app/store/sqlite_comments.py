@@ -54,7 +54,8 @@ class SQLiteComments(SQLiteStoreBase):
         # each count is a range of the comments_task index.
         marks = ", ".join("?" * len(task_ids))
         rows = conn.execute(
-            f"SELECT task_id, count(*) FROM comments WHERE task_id IN ({marks}) GROUP BY task_id", list(task_ids),
+            f"SELECT task_id, count(*) FROM comments WHERE task_id IN ({marks}) GROUP BY task_id",
+            list(task_ids),
         ).fetchall()
         return {row[0]: row[1] for row in rows}
 

@@ -64,13 +64,15 @@ def _insert_notifications(conn: sqlite3.Connection, notifications: list[Notifica
 
 class SQLiteEvents(SQLiteStoreBase):
     @reads
-    def list_events(self, conn: sqlite3.Connection, board_id: str, after_seq: int, limit: int,
-                    task_id: str | None = None) -> list[Event]:
+    def list_events(
+        self, conn: sqlite3.Connection, board_id: str, after_seq: int, limit: int, task_id: str | None = None
+    ) -> list[Event]:
         return list_events(conn, board_id, after_seq, limit, task_id)
 
 
-def list_events(conn: sqlite3.Connection, board_id: str, after_seq: int, limit: int,
-                task_id: str | None = None) -> list[Event]:
+def list_events(
+    conn: sqlite3.Connection, board_id: str, after_seq: int, limit: int, task_id: str | None = None
+) -> list[Event]:
     if task_id is None:
         rows = conn.execute(
             f"SELECT {EVENT_COLUMNS} FROM events WHERE board_id = ? AND seq > ? ORDER BY seq LIMIT ?",

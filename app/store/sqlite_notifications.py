@@ -27,8 +27,9 @@ def _scope_filter(scope: NotificationScope) -> tuple[str, list[Any]]:
 
 class SQLiteNotifications(SQLiteStoreBase):
     @reads
-    def list_notifications(self, conn: sqlite3.Connection, scope: NotificationScope, unread_only: bool,
-                           before_id: str | None, limit: int) -> list[Notification]:
+    def list_notifications(
+        self, conn: sqlite3.Connection, scope: NotificationScope, unread_only: bool, before_id: str | None, limit: int
+    ) -> list[Notification]:
         where, params = _scope_filter(scope)
         if unread_only:
             where += " AND read_at IS NULL"
@@ -48,8 +49,9 @@ class SQLiteNotifications(SQLiteStoreBase):
         return count
 
     @writes
-    def mark_notifications_read(self, conn: sqlite3.Connection, scope: NotificationScope, ids: list[str] | None,
-                                up_to_id: str | None, at: str) -> int:
+    def mark_notifications_read(
+        self, conn: sqlite3.Connection, scope: NotificationScope, ids: list[str] | None, up_to_id: str | None, at: str
+    ) -> int:
         where, params = _scope_filter(scope)
         if ids is not None:
             where += f" AND id IN ({', '.join('?' * len(ids))})"
@@ -61,8 +63,9 @@ class SQLiteNotifications(SQLiteStoreBase):
         return cursor.rowcount
 
     @writes
-    def set_notification_read(self, conn: sqlite3.Connection, scope: NotificationScope, notification_id: str,
-                              read_at: str | None) -> Notification | None:
+    def set_notification_read(
+        self, conn: sqlite3.Connection, scope: NotificationScope, notification_id: str, read_at: str | None
+    ) -> Notification | None:
         where, params = _scope_filter(scope)
         # The first time it was read stays; unreading clears it.
         row = conn.execute(

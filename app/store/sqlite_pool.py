@@ -159,13 +159,15 @@ class _StoreMethod:
     """A decorator that makes ``body(self, conn, ...)`` an async store method running
     ``body`` inside ``transaction`` on the threads ``threads`` picks from the store."""
 
-    def __init__(self, threads: Callable[[SQLiteStoreBase], ConnectionThreads | None],
-                 transaction: Callable[..., Any]) -> None:
+    def __init__(
+        self, threads: Callable[[SQLiteStoreBase], ConnectionThreads | None], transaction: Callable[..., Any]
+    ) -> None:
         self._threads = threads
         self._transaction = transaction
 
     def __call__[S: SQLiteStoreBase, **P, T](
-        self, body: Callable[Concatenate[S, sqlite3.Connection, P], T],
+        self,
+        body: Callable[Concatenate[S, sqlite3.Connection, P], T],
     ) -> Callable[Concatenate[S, P], Coroutine[Any, Any, T]]:
         pick, transaction = self._threads, self._transaction
 

@@ -50,10 +50,14 @@ class Rows[R]:
         self.names = tuple(item.name for item in stored)
         self.columns = ", ".join(self.names)
         self.placeholders = ", ".join("?" * len(self.names))
-        self._encoders = [(index, encode, item.nullable) for index, item in enumerate(stored)
-                          if (encode := _encoder(item)) is not None]
-        self._decoders = [(item.name, decode, item.nullable) for item in stored
-                          if (decode := _decoder(item)) is not None]
+        self._encoders = [
+            (index, encode, item.nullable)
+            for index, item in enumerate(stored)
+            if (encode := _encoder(item)) is not None
+        ]
+        self._decoders = [
+            (item.name, decode, item.nullable) for item in stored if (decode := _decoder(item)) is not None
+        ]
 
     def qualified(self, alias: str) -> str:
         """The column list for a query that names the table ``alias``."""

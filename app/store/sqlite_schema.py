@@ -266,12 +266,16 @@ _SESSIONS_BY_USER = ("CREATE INDEX refresh_tokens_user ON refresh_tokens (user_i
 EVENT_TASK_ID = "coalesce(json_extract(data, '$.task_id'), json_extract(data, '$.id'))"
 
 # A task's own history (the task dialog) without reading the board's whole log.
-_EVENTS_BY_TASK = (
-    f"CREATE INDEX events_task ON events (board_id, {EVENT_TASK_ID}, seq)",
-)
+_EVENTS_BY_TASK = (f"CREATE INDEX events_task ON events (board_id, {EVENT_TASK_ID}, seq)",)
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    _INITIAL, _TOKENS_AND_COMMENTS, _WEBHOOKS, _NOTIFICATIONS, _FTS_BY_BOARD, _REVOKED_SESSIONS, _SESSIONS_BY_USER,
+    _INITIAL,
+    _TOKENS_AND_COMMENTS,
+    _WEBHOOKS,
+    _NOTIFICATIONS,
+    _FTS_BY_BOARD,
+    _REVOKED_SESSIONS,
+    _SESSIONS_BY_USER,
     _EVENTS_BY_TASK,
 )
 

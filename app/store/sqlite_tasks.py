@@ -31,7 +31,9 @@ _TASK_FIELDS = ", ".join((*TASK_ROWS.names, "priority_rank", "due_key"))
 _TASK_VALUES = ", ".join(f":{name.strip()}" for name in _TASK_FIELDS.split(","))
 # board_id and id are not replaced: a task never changes board.
 _TASK_ASSIGNMENTS = ", ".join(
-    f"{name} = :{name}" for name in (field.strip() for field in _TASK_FIELDS.split(",")) if name not in ("id", "board_id")
+    f"{name} = :{name}"
+    for name in (field.strip() for field in _TASK_FIELDS.split(","))
+    if name not in ("id", "board_id")
 )
 
 # Each sort's column; every one has a (board_id, column, id) index. Identifiers from
@@ -123,27 +125,37 @@ def _set_filters(request: TaskPageRequest, match: str | None) -> list[_SetFilter
     found = []
     if wanted.text is not None and match is not None:
         probe = fts_query(wanted.text, probe=True)
-        found.append(_SetFilter(
-            None if probe is None else "SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH ?",
-            [] if probe is None else [_board_match(board_id, probe)],
-            "t.rid IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH ?)", [_board_match(board_id, match)],
-            exact=probe == match))
+        found.append(
+            _SetFilter(
+                None if probe is None else "SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH ?",
+                [] if probe is None else [_board_match(board_id, probe)],
+                "t.rid IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH ?)",
+                [_board_match(board_id, match)],
+                exact=probe == match,
+            )
+        )
     # Correlated checks, not IN lists: a walk stops at the page's end instead of first
     # listing every task of the board that has the label or the assignee.
     if wanted.label is not None:
-        found.append(_SetFilter(
-            "SELECT t.rid FROM task_labels l JOIN tasks t ON t.id = l.task_id WHERE l.board_id = ? AND l.label = ?",
-            [board_id, wanted.label],
-            "EXISTS (SELECT 1 FROM task_labels l WHERE l.board_id = t.board_id AND l.label = ? AND l.task_id = t.id)",
-            [wanted.label]))
+        found.append(
+            _SetFilter(
+                "SELECT t.rid FROM task_labels l JOIN tasks t ON t.id = l.task_id WHERE l.board_id = ? AND l.label = ?",
+                [board_id, wanted.label],
+                "EXISTS (SELECT 1 FROM task_labels l WHERE l.board_id = t.board_id AND l.label = ? AND l.task_id = t.id)",
+                [wanted.label],
+            )
+        )
     if wanted.assignee is not None:
-        found.append(_SetFilter(
-            "SELECT t.rid FROM task_assignees a JOIN tasks t ON t.id = a.task_id"
-            " WHERE a.board_id = ? AND a.user_id = ?",
-            [board_id, wanted.assignee],
-            "EXISTS (SELECT 1 FROM task_assignees a"
-            " WHERE a.board_id = t.board_id AND a.user_id = ? AND a.task_id = t.id)",
-            [wanted.assignee]))
+        found.append(
+            _SetFilter(
+                "SELECT t.rid FROM task_assignees a JOIN tasks t ON t.id = a.task_id"
+                " WHERE a.board_id = ? AND a.user_id = ?",
+                [board_id, wanted.assignee],
+                "EXISTS (SELECT 1 FROM task_assignees a"
+                " WHERE a.board_id = t.board_id AND a.user_id = ? AND a.task_id = t.id)",
+                [wanted.assignee],
+            )
+        )
     return found
 
 
@@ -160,8 +172,12 @@ def _driving(conn: sqlite3.Connection, filters: list[_SetFilter]) -> tuple[_SetF
     return fewest
 
 
-def _where(request: TaskPageRequest, set_filters: list[_SetFilter],
-           driver: tuple[_SetFilter, str, list[Any]] | None, rowids_drive: bool = True) -> tuple[str, list[Any]]:
+def _where(
+    request: TaskPageRequest,
+    set_filters: list[_SetFilter],
+    driver: tuple[_SetFilter, str, list[Any]] | None,
+    rowids_drive: bool = True,
+) -> tuple[str, list[Any]]:
     """The WHERE clause. With a ``driver`` (a set filter, and a statement listing the
     rowids it matches) that list drives, unless ``rowids_drive`` is false: then the
     planner chooses. Without one, the board's index for the sort does."""
@@ -179,7 +195,6 @@ def _where(request: TaskPageRequest, set_filters: list[_SetFilter],
             clauses.append(set_filter.check)
             params += set_filter.check_params
     return " AND ".join(clauses), params
-
 
 
 def list_tasks(conn: sqlite3.Connection, request: TaskPageRequest) -> TaskPage:
@@ -208,8 +223,7 @@ def list_tasks(conn: sqlite3.Connection, request: TaskPageRequest) -> TaskPage:
         where += f" AND (t.{column}, t.id) {beyond} (?, ?)"
         page_params += [request.after[0], request.after[1]]
     rows = conn.execute(
-        f"SELECT {TASK_COLUMNS} FROM tasks t WHERE {where}"
-        f" ORDER BY t.{column} {direction}, t.id {direction} LIMIT ?",
+        f"SELECT {TASK_COLUMNS} FROM tasks t WHERE {where} ORDER BY t.{column} {direction}, t.id {direction} LIMIT ?",
         [*page_params, request.limit + 1],
     ).fetchall()
     items = [TASK_ROWS.record(row) for row in rows[: request.limit]]
@@ -229,9 +243,7 @@ class SQLiteTasks(SQLiteStoreBase):
         return appended
 
     @writes
-    def update_task(
-        self, conn: sqlite3.Connection, task: Task, expected_version: int, event: EventDraft
-    ) -> Event:
+    def update_task(self, conn: sqlite3.Connection, task: Task, expected_version: int, event: EventDraft) -> Event:
         params = {**_task_params(task), "expected_version": expected_version}
         row = conn.execute(
             f"UPDATE tasks SET {_TASK_ASSIGNMENTS} WHERE id = :id AND version = :expected_version RETURNING board_id",

@@ -105,7 +105,9 @@ class SQLiteUsers(SQLiteStoreBase):
 
     @reads
     def session_revoked(self, conn: sqlite3.Connection, session_id: str, at: str) -> bool:
-        row = conn.execute("SELECT 1 FROM revoked_sessions WHERE session_id = ? AND until > ?", (session_id, at)).fetchone()
+        row = conn.execute(
+            "SELECT 1 FROM revoked_sessions WHERE session_id = ? AND until > ?", (session_id, at)
+        ).fetchone()
         return row is not None
 
     @reads

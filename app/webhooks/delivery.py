@@ -19,10 +19,15 @@ from datetime import timedelta
 from app.domain import clock
 from app.domain.models import Event, EventDraft
 from app.domain.webhooks import (
-    Webhook, WebhookAttempt, WebhookProgress, delivery_id, next_attempt_id, wants_event,
+    Webhook,
+    WebhookAttempt,
+    WebhookProgress,
+    delivery_id,
+    next_attempt_id,
+    wants_event,
 )
-from app.observability import metrics
 from app.events.publisher import EventPublisher
+from app.observability import metrics
 from app.store.base import Store
 from app.webhooks.sender import SendResult, WebhookSender
 
@@ -50,8 +55,9 @@ def seconds_from_now(seconds: float) -> str:
 
 
 class DeliveryRun:
-    def __init__(self, store: Store, sender: WebhookSender, publisher: EventPublisher, policy: DeliveryPolicy,
-                 owner: str) -> None:
+    def __init__(
+        self, store: Store, sender: WebhookSender, publisher: EventPublisher, policy: DeliveryPolicy, owner: str
+    ) -> None:
         self._store, self._sender, self._publisher = store, sender, publisher
         self._policy, self._owner = policy, owner
         self._events: list[Event] = []
@@ -74,14 +80,15 @@ class DeliveryRun:
 
     async def _fresh_lease(self, webhook: Webhook) -> Webhook | None:
         """The webhook with at least two thirds of its lease ahead."""
-        remaining = (clock.parse_time(webhook.lease_until or clock.now()) - clock.parse_time(clock.now()))
+        remaining = clock.parse_time(webhook.lease_until or clock.now()) - clock.parse_time(clock.now())
         if remaining.total_seconds() >= self._policy.lease_ttl * 2 / 3:
             return webhook
         return await self._renew(webhook.id)
 
     async def _renew(self, webhook_id: str) -> Webhook | None:
-        return await self._store.claim_webhook(webhook_id, self._owner, clock.now(),
-                                               seconds_from_now(self._policy.lease_ttl))
+        return await self._store.claim_webhook(
+            webhook_id, self._owner, clock.now(), seconds_from_now(self._policy.lease_ttl)
+        )
 
     async def _wait_until(self, webhook_id: str, at: str) -> Webhook | None:
         """Sleep towards ``at``, waking to renew the lease (and to see changes made meanwhile)."""
@@ -109,8 +116,9 @@ class DeliveryRun:
                 if later.seq > skipped and wants_event(webhook, later.type):
                     break
                 skipped = max(skipped, later.seq)
-            return await self._store.record_webhook_attempt(webhook.id, self._owner, None,
-                                                            WebhookProgress(skipped, 0, None))
+            return await self._store.record_webhook_attempt(
+                webhook.id, self._owner, None, WebhookProgress(skipped, 0, None)
+            )
         result = await self._send(webhook, event)
         attempt = self._attempt_record(webhook, event, webhook.failures + 1, result, manual=False)
         if result.ok:
@@ -138,8 +146,9 @@ class DeliveryRun:
         return await self._store.record_webhook_attempt(webhook.id, self._owner, attempt, None)
 
     async def _disable(self, webhook: Webhook) -> None:
-        reason = (f"{webhook.failures} consecutive failed deliveries"
-                  + (f"; the last: {self._last_error}" if self._last_error else ""))
+        reason = f"{webhook.failures} consecutive failed deliveries" + (
+            f"; the last: {self._last_error}" if self._last_error else ""
+        )
         data = {"webhook_id": webhook.id, "url": webhook.url, "reason": reason}
         draft = EventDraft("webhook.disabled", SYSTEM_ACTOR, clock.now(), data, client_mutation_id=None)
         event = await self._store.disable_webhook(webhook.id, self._owner, reason, draft)
@@ -153,10 +162,21 @@ class DeliveryRun:
         metrics.WEBHOOK_ATTEMPTS.labels("ok" if result.ok else "failed").inc()
         return result
 
-    def _attempt_record(self, webhook: Webhook, event: Event, number: int, result: SendResult,
-                        manual: bool) -> WebhookAttempt:
+    def _attempt_record(
+        self, webhook: Webhook, event: Event, number: int, result: SendResult, manual: bool
+    ) -> WebhookAttempt:
         return WebhookAttempt(
-            id=next_attempt_id(), webhook_id=webhook.id, board_id=webhook.board_id,
-            delivery_id=delivery_id(webhook.id, event.seq), seq=event.seq, event_type=event.type, attempt=number,
-            manual=manual, status_code=result.status_code, latency_ms=result.latency_ms, error=result.error,
-            response_body=result.response_body, at=clock.now())
+            id=next_attempt_id(),
+            webhook_id=webhook.id,
+            board_id=webhook.board_id,
+            delivery_id=delivery_id(webhook.id, event.seq),
+            seq=event.seq,
+            event_type=event.type,
+            attempt=number,
+            manual=manual,
+            status_code=result.status_code,
+            latency_ms=result.latency_ms,
+            error=result.error,
+            response_body=result.response_body,
+            at=clock.now(),
+        )

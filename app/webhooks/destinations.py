@@ -99,26 +99,33 @@ def _networks(*cidrs: str) -> tuple[Network, ...]:
 # reachable, plus deprecated ones nobody should be sending to.
 REFUSED_IPV4 = _networks(
     "0.0.0.0/8",  # "this network"
-    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",  # private (RFC 1918)
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",  # private (RFC 1918)
     "100.64.0.0/10",  # shared address space (carrier-grade NAT)
     "127.0.0.0/8",  # loopback
     "169.254.0.0/16",  # link-local (cloud metadata services live here)
     "192.0.0.0/24",  # IETF protocol assignments
-    "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24",  # documentation
+    "192.0.2.0/24",
+    "198.51.100.0/24",
+    "203.0.113.0/24",  # documentation
     "192.88.99.0/24",  # 6to4 relay anycast (deprecated)
     "198.18.0.0/15",  # benchmarking
     "224.0.0.0/4",  # multicast
     "240.0.0.0/4",  # reserved, and the broadcast address
 )
 REFUSED_IPV6 = _networks(
-    "::/128", "::1/128",  # unspecified, loopback
+    "::/128",
+    "::1/128",  # unspecified, loopback
     "::/96",  # IPv4-compatible (deprecated)
     "64:ff9b:1::/48",  # local-use NAT64
     "100::/64",  # discard-only
     "2001::/32",  # Teredo: a tunnel to wherever its embedded (obfuscated) IPv4 points
     "2001:2::/48",  # benchmarking
-    "2001:10::/28", "2001:20::/28",  # ORCHID, ORCHIDv2
-    "2001:db8::/32", "3fff::/20",  # documentation
+    "2001:10::/28",
+    "2001:20::/28",  # ORCHID, ORCHIDv2
+    "2001:db8::/32",
+    "3fff::/20",  # documentation
     "2002::/16",  # 6to4: a tunnel to its embedded IPv4 (deprecated)
     "5f00::/16",  # SRv6 segment identifiers
     "fc00::/7",  # unique local

@@ -78,8 +78,13 @@ class WebhookSender:
     async def _post(self, url: str, headers: dict[str, str], body: bytes) -> tuple[int, str]:
         target = await self._guard.resolve(url)  # again at every attempt: DNS may have changed
         client = await self._client(target)
-        request = client.build_request("POST", target.pinned_url, headers={**headers, "Host": target.host_header},
-                                       content=body, extensions={"sni_hostname": target.host})
+        request = client.build_request(
+            "POST",
+            target.pinned_url,
+            headers={**headers, "Host": target.host_header},
+            content=body,
+            extensions={"sni_hostname": target.host},
+        )
         response = await client.send(request, stream=True)
         try:
             kept = bytearray()

@@ -23,8 +23,9 @@ def signature(secret: str, body: bytes, timestamp: int) -> str:
     return f"t={timestamp},v1={digest}"
 
 
-def verify(secret: str, body: bytes, header: str, tolerance: float = DEFAULT_TOLERANCE_SECONDS,
-           now: float | None = None) -> bool:
+def verify(
+    secret: str, body: bytes, header: str, tolerance: float = DEFAULT_TOLERANCE_SECONDS, now: float | None = None
+) -> bool:
     """What a receiver does (docs/integrations.md has the same code for them to copy)."""
     parts = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
     try:

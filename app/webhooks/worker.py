@@ -43,8 +43,12 @@ class WebhookWorker:
         self._store = store
         self._publisher = publisher
         self._poll = settings.webhook_poll_seconds
-        self._policy = DeliveryPolicy(settings.webhook_lease_ttl_seconds, settings.webhook_retry_base_seconds,
-                                      settings.webhook_retry_cap_seconds, settings.webhook_max_failures)
+        self._policy = DeliveryPolicy(
+            settings.webhook_lease_ttl_seconds,
+            settings.webhook_retry_base_seconds,
+            settings.webhook_retry_cap_seconds,
+            settings.webhook_max_failures,
+        )
         # An attempt may take a third of the lease at most (see delivery.py).
         total = min(settings.webhook_timeout_seconds + CONNECT_TIMEOUT_SECONDS, settings.webhook_lease_ttl_seconds / 3)
         self.guard = DestinationGuard(settings.webhook_allow_hosts)
@@ -108,8 +112,9 @@ class WebhookWorker:
         return board is not None and board.seq > webhook.cursor
 
     async def _start(self, webhook: Webhook) -> None:
-        claimed = await self._store.claim_webhook(webhook.id, self.owner, clock.now(),
-                                                  seconds_from_now(self._policy.lease_ttl))
+        claimed = await self._store.claim_webhook(
+            webhook.id, self.owner, clock.now(), seconds_from_now(self._policy.lease_ttl)
+        )
         if claimed is not None:
             self._runs[webhook.id] = asyncio.create_task(self._deliver(claimed), name=f"webhook-{webhook.id}")
 

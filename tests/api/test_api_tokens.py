@@ -21,8 +21,9 @@ def bearer(token: str) -> dict[str, str]:
 
 
 async def mint(api: Api, account: Account, scopes: list[str] | None = None, **fields: object) -> dict:
-    status, body = await api.call("POST", "/api/v1/tokens", account,
-                                  json={"name": "CI", "scopes": scopes or ["read"], **fields})
+    status, body = await api.call(
+        "POST", "/api/v1/tokens", account, json={"name": "CI", "scopes": scopes or ["read"], **fields}
+    )
     assert status == 201, body
     return body
 
@@ -174,9 +175,19 @@ async def test_an_expired_token_is_refused(app: Quart, api: Api) -> None:
     owner = await api.register()
     secret = "twp_" + new_id()
     past = format_time(datetime.now(UTC) - timedelta(seconds=1))
-    await app.extensions["taskwire"].store.create_api_token(ApiToken(
-        id=new_id(), user_id=owner.id, name="old", token_hash=hash_api_token(secret), prefix=secret[:12],
-        scopes=["read"], board_ids=None, created_at=past, expires_at=past))
+    await app.extensions["taskwire"].store.create_api_token(
+        ApiToken(
+            id=new_id(),
+            user_id=owner.id,
+            name="old",
+            token_hash=hash_api_token(secret),
+            prefix=secret[:12],
+            scopes=["read"],
+            board_ids=None,
+            created_at=past,
+            expires_at=past,
+        )
+    )
 
     status, body = await as_token(api, "GET", "/api/v1/users/me", secret)
 
@@ -194,16 +205,22 @@ async def test_tokens_are_managed_only_from_a_session(api: Api) -> None:
     created = await mint(api, owner, ["read", "write"])
     token = created["token"]
 
-    for method, path, body in [("POST", "/api/v1/tokens", {"name": "child", "scopes": ["read", "write"]}),
-                               ("GET", "/api/v1/tokens", None),
-                               ("DELETE", f"/api/v1/tokens/{created['id']}", None)]:
+    for method, path, body in [
+        ("POST", "/api/v1/tokens", {"name": "child", "scopes": ["read", "write"]}),
+        ("GET", "/api/v1/tokens", None),
+        ("DELETE", f"/api/v1/tokens/{created['id']}", None),
+    ]:
         status, refused = await as_token(api, method, path, token, body)
         assert (status, refused["error"]["code"]) == (403, "session_required"), (method, path)
     assert len((await api.call("GET", "/api/v1/tokens", owner))[1]["items"]) == 1
 
 
 async def test_token_endpoints_need_authentication(api: Api) -> None:
-    for method, path in [("POST", "/api/v1/tokens"), ("GET", "/api/v1/tokens"), ("DELETE", f"/api/v1/tokens/{new_id()}")]:
+    for method, path in [
+        ("POST", "/api/v1/tokens"),
+        ("GET", "/api/v1/tokens"),
+        ("DELETE", f"/api/v1/tokens/{new_id()}"),
+    ]:
         status, body = await api.call(method, path, json={"name": "x", "scopes": ["read"]})
         assert (status, body["error"]["code"]) == (401, "unauthorized")
 

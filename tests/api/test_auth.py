@@ -10,8 +10,8 @@ import time
 import jwt
 import pytest
 
-from tests.support.app_fixtures import SECRET
 from tests.support.apiclient import PASSWORD, Api
+from tests.support.app_fixtures import SECRET
 
 ACCESS_KEY = hmac.new(SECRET.encode(), b"taskwire access jwt v1", "sha256").digest()
 
@@ -22,15 +22,23 @@ def forge(claims: dict, key: bytes = ACCESS_KEY, algorithm: str = "HS256", typ: 
 
 def valid_claims(user_id: str, **overrides) -> dict:
     now = int(time.time())
-    claims = {"iss": "taskwire", "aud": "taskwire:access", "sub": user_id, "sid": "S1", "jti": "j",
-              "iat": now, "exp": now + 600}
+    claims = {
+        "iss": "taskwire",
+        "aud": "taskwire:access",
+        "sub": user_id,
+        "sid": "S1",
+        "jti": "j",
+        "iat": now,
+        "exp": now + 600,
+    }
     claims.update(overrides)
     return {key: value for key, value in claims.items() if value is not None}
 
 
 async def test_register_returns_a_session_and_a_personal_board(api: Api) -> None:
-    status, body = await api.call("POST", "/api/v1/auth/register",
-                                  json={"email": "Ada@Example.test", "password": PASSWORD, "name": "Ada"})
+    status, body = await api.call(
+        "POST", "/api/v1/auth/register", json={"email": "Ada@Example.test", "password": PASSWORD, "name": "Ada"}
+    )
     assert status == 201
     assert body["token_type"] == "Bearer" and body["expires_in"] == 900
     assert body["user"]["email"] == "ada@example.test" and body["user"]["name"] == "Ada"
@@ -41,26 +49,30 @@ async def test_register_returns_a_session_and_a_personal_board(api: Api) -> None
 
 async def test_same_email_in_another_case_is_refused_with_409(api: Api) -> None:
     await api.register(email="grace@example.test")
-    status, body = await api.call("POST", "/api/v1/auth/register",
-                                  json={"email": "GRACE@example.TEST", "password": PASSWORD, "name": "G"})
+    status, body = await api.call(
+        "POST", "/api/v1/auth/register", json={"email": "GRACE@example.TEST", "password": PASSWORD, "name": "G"}
+    )
     assert status == 409 and body["error"]["code"] == "email_taken"
 
 
 async def test_password_under_ten_characters_is_refused(api: Api) -> None:
-    status, body = await api.call("POST", "/api/v1/auth/register",
-                                  json={"email": "short@example.test", "password": "123456789", "name": "S"})
+    status, body = await api.call(
+        "POST", "/api/v1/auth/register", json={"email": "short@example.test", "password": "123456789", "name": "S"}
+    )
     assert status == 422 and body["error"]["code"] == "password_too_short"
 
 
 async def test_login_accepts_any_email_case_and_refuses_a_wrong_password(api: Api) -> None:
     account = await api.register()
-    status, body = await api.call("POST", "/api/v1/auth/login",
-                                  json={"email": account.email.upper(), "password": PASSWORD})
+    status, body = await api.call(
+        "POST", "/api/v1/auth/login", json={"email": account.email.upper(), "password": PASSWORD}
+    )
     assert status == 200 and body["user"]["id"] == account.id
     status, body = await api.call("POST", "/api/v1/auth/login", json={"email": account.email, "password": "x" * 12})
     assert status == 401 and body["error"]["code"] == "invalid_credentials"
-    status, unknown = await api.call("POST", "/api/v1/auth/login",
-                                     json={"email": "nobody@example.test", "password": "x" * 12})
+    status, unknown = await api.call(
+        "POST", "/api/v1/auth/login", json={"email": "nobody@example.test", "password": "x" * 12}
+    )
     assert status == 401 and unknown["error"] == body["error"]
 
 
@@ -96,8 +108,9 @@ async def test_logout_stops_the_access_and_refresh_tokens_at_once(api: Api) -> N
 async def test_dashboard_cookie_session_keeps_the_refresh_token_out_of_the_body(api: Api) -> None:
     account = await api.register()
     cookie_mode = {"X-Taskwire-Session": "cookie"}
-    response = await api.client.post("/api/v1/auth/login", json={"email": account.email, "password": PASSWORD},
-                                     headers=cookie_mode)
+    response = await api.client.post(
+        "/api/v1/auth/login", json={"email": account.email, "password": PASSWORD}, headers=cookie_mode
+    )
     body = await response.get_json()
     assert response.status_code == 200 and body["refresh_token"] is None
     cookie = response.headers["Set-Cookie"]
@@ -114,13 +127,16 @@ async def test_dashboard_cookie_session_keeps_the_refresh_token_out_of_the_body(
     [
         pytest.param(lambda uid: forge(valid_claims(uid, exp=int(time.time()) - 5)), id="expired"),
         pytest.param(lambda uid: forge(valid_claims(uid), key=b"not-our-key-" * 4), id="forged-signature"),
-        pytest.param(lambda uid: jwt.encode(valid_claims(uid), None, algorithm="none", headers={"typ": "at+jwt"}),
-                     id="alg-none"),
+        pytest.param(
+            lambda uid: jwt.encode(valid_claims(uid), None, algorithm="none", headers={"typ": "at+jwt"}), id="alg-none"
+        ),
         pytest.param(lambda uid: forge(valid_claims(uid, aud="taskwire:refresh")), id="wrong-audience"),
         pytest.param(lambda uid: forge(valid_claims(uid, iss="someone-else")), id="wrong-issuer"),
         pytest.param(lambda uid: forge(valid_claims(uid, jti=None)), id="missing-jti"),
-        pytest.param(lambda uid: forge(valid_claims(uid, iat=int(time.time()) + 3600,
-                                                    exp=int(time.time()) + 7200)), id="not-yet-valid"),
+        pytest.param(
+            lambda uid: forge(valid_claims(uid, iat=int(time.time()) + 3600, exp=int(time.time()) + 7200)),
+            id="not-yet-valid",
+        ),
         pytest.param(lambda uid: forge(valid_claims(uid), typ="JWT"), id="wrong-type"),
         pytest.param(lambda uid: forge(valid_claims(uid), key=SECRET.encode()), id="raw-secret-key"),
         pytest.param(lambda uid: forge(valid_claims("01NOSUCHUSER0000000000000")), id="unknown-user"),
@@ -130,7 +146,9 @@ async def test_dashboard_cookie_session_keeps_the_refresh_token_out_of_the_body(
 async def test_bad_access_tokens_are_refused_with_401(api: Api, make_token) -> None:
     account = await api.register()
     assert (await api.call("GET", "/api/v1/users/me", account))[0] == 200
-    status, body = await api.call("GET", "/api/v1/users/me", headers={"Authorization": f"Bearer {make_token(account.id)}"})
+    status, body = await api.call(
+        "GET", "/api/v1/users/me", headers={"Authorization": f"Bearer {make_token(account.id)}"}
+    )
     assert status == 401 and body["error"]["code"] in {"invalid_token", "token_expired"}
 
 
@@ -156,11 +174,13 @@ async def test_me_can_be_renamed_and_password_changed(api: Api) -> None:
     account = await api.register()
     status, body = await api.call("PATCH", "/api/v1/users/me", account, json={"name": "Renamed"})
     assert status == 200 and body["name"] == "Renamed"
-    status, body = await api.call("PATCH", "/api/v1/users/me", account,
-                                  json={"password": "another long one", "current_password": PASSWORD})
+    status, body = await api.call(
+        "PATCH", "/api/v1/users/me", account, json={"password": "another long one", "current_password": PASSWORD}
+    )
     assert status == 200
-    assert (await api.call("POST", "/api/v1/auth/login",
-                           json={"email": account.email, "password": "another long one"}))[0] == 200
+    assert (
+        await api.call("POST", "/api/v1/auth/login", json={"email": account.email, "password": "another long one"})
+    )[0] == 200
     assert (await api.call("POST", "/api/v1/auth/login", json={"email": account.email, "password": PASSWORD}))[0] == 401
 
 
@@ -168,9 +188,12 @@ async def test_a_password_change_needs_the_current_password(api: Api) -> None:
     account = await api.register()
     status, body = await api.call("PATCH", "/api/v1/users/me", account, json={"password": "another long one"})
     assert (status, body["error"]["code"]) == (422, "current_password_required")
-    status, body = await api.call("PATCH", "/api/v1/users/me", account,
-                                  json={"name": "Thief", "password": "another long one",
-                                        "current_password": "a guess!!"})
+    status, body = await api.call(
+        "PATCH",
+        "/api/v1/users/me",
+        account,
+        json={"name": "Thief", "password": "another long one", "current_password": "a guess!!"},
+    )
     assert (status, body["error"]["code"]) == (403, "invalid_password")
     _, me = await api.call("GET", "/api/v1/users/me", account)
     assert me["name"] == account.name  # nothing of a refused change is kept
@@ -179,14 +202,18 @@ async def test_a_password_change_needs_the_current_password(api: Api) -> None:
 
 async def test_a_password_change_ends_every_other_session_and_keeps_this_one(api: Api) -> None:
     account = await api.register()
-    others = [(await api.call("POST", "/api/v1/auth/login", json={"email": account.email, "password": PASSWORD}))[1]
-              for _ in range(2)]
-    status, _ = await api.call("PATCH", "/api/v1/users/me", account,
-                               json={"password": "another long one", "current_password": PASSWORD})
+    others = [
+        (await api.call("POST", "/api/v1/auth/login", json={"email": account.email, "password": PASSWORD}))[1]
+        for _ in range(2)
+    ]
+    status, _ = await api.call(
+        "PATCH", "/api/v1/users/me", account, json={"password": "another long one", "current_password": PASSWORD}
+    )
     assert status == 200
     for other in others:
-        status, body = await api.call("GET", "/api/v1/users/me",
-                                      headers={"Authorization": f"Bearer {other['access_token']}"})
+        status, body = await api.call(
+            "GET", "/api/v1/users/me", headers={"Authorization": f"Bearer {other['access_token']}"}
+        )
         assert (status, body["error"]["code"]) == (401, "session_revoked")
         status, body = await api.call("POST", "/api/v1/auth/refresh", json={"refresh_token": other["refresh_token"]})
         assert (status, body["error"]["code"]) == (401, "session_revoked")

@@ -24,13 +24,15 @@ async def test_columns_are_configurable_and_statuses_must_be_one_of_them(api: Ap
     assert board["columns"] == ["backlog", "doing", "shipped"]
     task = await api.task(owner, board["id"])
     assert task["status"] == "backlog"
-    status, body = await api.call("POST", f"/api/v1/boards/{board['id']}/tasks", owner,
-                                  json={"title": "x", "status": "todo"})
+    status, body = await api.call(
+        "POST", f"/api/v1/boards/{board['id']}/tasks", owner, json={"title": "x", "status": "todo"}
+    )
     assert status == 422 and body["error"]["code"] == "invalid_status"
     status, body = await api.call("PATCH", f"/api/v1/boards/{board['id']}", owner, json={"columns": ["doing"]})
     assert status == 409 and body["error"]["code"] == "column_not_empty"
-    status, body = await api.call("PATCH", f"/api/v1/boards/{board['id']}", owner,
-                                  json={"columns": ["backlog", "done"], "name": "Renamed"})
+    status, body = await api.call(
+        "PATCH", f"/api/v1/boards/{board['id']}", owner, json={"columns": ["backlog", "done"], "name": "Renamed"}
+    )
     assert status == 200 and body["columns"] == ["backlog", "done"] and body["name"] == "Renamed"
     events = (await api.call("GET", f"/api/v1/boards/{board['id']}/events", owner))[1]["items"]
     assert events[-1]["type"] == "board.updated" and events[-1]["data"]["name"] == "Renamed"
@@ -40,8 +42,9 @@ async def test_admins_manage_members_but_never_owners(api: Api) -> None:
     owner, admin, other = await api.register(), await api.register(), await api.register()
     board = (await api.board(owner))["id"]
     await api.add_member(owner, board, admin, "admin")
-    status, body = await api.call("POST", f"/api/v1/boards/{board}/members", admin,
-                                  json={"email": other.email, "role": "owner"})
+    status, body = await api.call(
+        "POST", f"/api/v1/boards/{board}/members", admin, json={"email": other.email, "role": "owner"}
+    )
     assert status == 403
     status, body = await api.call("PATCH", f"/api/v1/boards/{board}/members/{owner.id}", admin, json={"role": "viewer"})
     assert status == 403
@@ -50,12 +53,17 @@ async def test_admins_manage_members_but_never_owners(api: Api) -> None:
     await api.add_member(admin, board, other, "viewer")
     status, members = await api.call("GET", f"/api/v1/boards/{board}/members", other)
     assert {(m["email"], m["role"]) for m in members["items"]} == {
-        (owner.email, "owner"), (admin.email, "admin"), (other.email, "viewer")}
-    status, body = await api.call("POST", f"/api/v1/boards/{board}/members", owner,
-                                  json={"email": other.email, "role": "editor"})
+        (owner.email, "owner"),
+        (admin.email, "admin"),
+        (other.email, "viewer"),
+    }
+    status, body = await api.call(
+        "POST", f"/api/v1/boards/{board}/members", owner, json={"email": other.email, "role": "editor"}
+    )
     assert status == 409 and body["error"]["code"] == "already_member"
-    status, body = await api.call("POST", f"/api/v1/boards/{board}/members", owner,
-                                  json={"email": "nobody@example.test", "role": "editor"})
+    status, body = await api.call(
+        "POST", f"/api/v1/boards/{board}/members", owner, json={"email": "nobody@example.test", "role": "editor"}
+    )
     assert status == 404 and body["error"]["code"] == "user_not_found"
 
 

@@ -31,7 +31,11 @@ async def test_a_comment_is_created_listed_edited_and_deleted_with_an_event_each
     created = await comment(api, owner, task["id"], "First!")
     assert set(created) == {"id", "board_id", "task_id", "author_id", "body", "mentions", "created_at", "updated_at"}
     assert (created["task_id"], created["board_id"], created["author_id"], created["body"]) == (
-        task["id"], board, owner.id, "First!")
+        task["id"],
+        board,
+        owner.id,
+        "First!",
+    )
     listed = (await api.call("GET", f"/api/v1/tasks/{task['id']}/comments", owner))[1]
     assert listed == {"items": [created], "next_cursor": None}
 
@@ -43,7 +47,10 @@ async def test_a_comment_is_created_listed_edited_and_deleted_with_an_event_each
 
     logged = await events(api, owner, board, seq)
     assert [(event["type"], event["seq"]) for event in logged] == [
-        ("comment.created", seq + 1), ("comment.updated", seq + 2), ("comment.deleted", seq + 3)]
+        ("comment.created", seq + 1),
+        ("comment.updated", seq + 2),
+        ("comment.deleted", seq + 3),
+    ]
     assert [event["data"] for event in logged] == [created, edited, edited]
     assert all(event["actor"] == owner.id for event in logged)
 
@@ -94,15 +101,27 @@ async def test_only_the_author_edits_a_comment(api: Api) -> None:
     await api.add_member(accounts["owner"], board, author, "editor")  # type: ignore[arg-type]
     created = await comment(api, author, task["id"])
     path = f"/api/v1/comments/{created['id']}"
-    seen = {role: (await api.call("PATCH", path, account, json={"body": "mine now"}))[0]
-            for role, account in accounts.items()}
+    seen = {
+        role: (await api.call("PATCH", path, account, json={"body": "mine now"}))[0]
+        for role, account in accounts.items()
+    }
     assert seen == {"owner": 403, "admin": 403, "editor": 403, "viewer": 403, "stranger": 404, "anonymous": 401}
     status, edited = await api.call("PATCH", path, author, json={"body": "still mine"})
     assert status == 200 and edited["body"] == "still mine"
 
 
-@pytest.mark.parametrize("role,expected", [("owner", 204), ("admin", 204), ("editor", 403), ("viewer", 403),
-                                           ("stranger", 404), ("anonymous", 401), ("author", 204)])
+@pytest.mark.parametrize(
+    "role,expected",
+    [
+        ("owner", 204),
+        ("admin", 204),
+        ("editor", 403),
+        ("viewer", 403),
+        ("stranger", 404),
+        ("anonymous", 401),
+        ("author", 204),
+    ],
+)
 async def test_the_author_or_an_admin_deletes_a_comment(api: Api, role: str, expected: int) -> None:
     accounts, board, task = await _world(api)
     author = await api.register("author")
@@ -133,8 +152,16 @@ async def test_invalid_comment_requests_get_stable_4xx_codes(api: Api) -> None:
     owner = await api.register()
     task = await api.task(owner, owner.personal_board)
     path = f"/api/v1/tasks/{task['id']}/comments"
-    for body in [{"body": ""}, {"body": "   \n"}, {"body": "x" * 10001}, {}, {"body": None}, {"body": 7},
-                 {"body": {"$ne": ""}}, {"body": "ok", "author_id": owner.id}]:
+    for body in [
+        {"body": ""},
+        {"body": "   \n"},
+        {"body": "x" * 10001},
+        {},
+        {"body": None},
+        {"body": 7},
+        {"body": {"$ne": ""}},
+        {"body": "ok", "author_id": owner.id},
+    ]:
         status, refused = await api.call("POST", path, owner, json=body)
         assert (status, refused["error"]["code"]) == (422, "validation_error"), body
     assert (await api.call("POST", path, owner, json={"body": "x" * 10000}))[0] == 201
@@ -171,15 +198,23 @@ async def test_mentions_of_members_by_email_or_name_are_recorded_in_the_event(ap
     task = await api.task(owner, board)
     seq = (await api.call("GET", f"/api/v1/boards/{board}", owner))[1]["seq"]
 
-    created = await comment(api, owner, task["id"],
-                            f"@ada lovelace and @ADA.MENTION@EXAMPLE.TEST, not @Grace or @Adam or x@Ada; @{ada.name}.")
+    created = await comment(
+        api,
+        owner,
+        task["id"],
+        f"@ada lovelace and @ADA.MENTION@EXAMPLE.TEST, not @Grace or @Adam or x@Ada; @{ada.name}.",
+    )
 
     assert created["mentions"] == [ada_l.id, ada.id]
     assert outsider.id not in created["mentions"]
     logged = await events(api, owner, board, seq)
     assert logged[0]["data"]["mentions"] == [ada_l.id, ada.id]
     status, edited = await api.call("PATCH", f"/api/v1/comments/{created['id']}", owner, json={"body": "no one"})
-    assert status == 200 and edited["mentions"] == [] and (await events(api, owner, board, seq + 1))[0]["data"]["mentions"] == []
+    assert (
+        status == 200
+        and edited["mentions"] == []
+        and (await events(api, owner, board, seq + 1))[0]["data"]["mentions"] == []
+    )
 
 
 async def test_comment_events_reach_subscribers_live(app: Quart, api: Api) -> None:
@@ -216,7 +251,11 @@ async def test_a_tasks_history_is_its_own_events_and_outlives_the_task(api: Api)
     status, history = await api.call("GET", path, owner)
     assert status == 200
     assert [event["type"] for event in history["items"]] == [
-        "task.created", "comment.created", "task.moved", "task.deleted"]
+        "task.created",
+        "comment.created",
+        "task.moved",
+        "task.deleted",
+    ]
     assert history["latest_seq"] == (await api.call("GET", f"/api/v1/boards/{board}", owner))[1]["seq"]
     status, page = await api.call("GET", f"{path}&after={history['items'][1]['seq']}&limit=1", owner)
     assert [event["type"] for event in page["items"]] == ["task.moved"]
@@ -241,4 +280,5 @@ async def test_a_boards_task_list_counts_each_tasks_comments(api: Api) -> None:
     assert {titles[id_]: count for id_, count in listed["comment_counts"].items()} == {"Talked about": 2, "Quiet": 0}
     # The task itself is unchanged: the same object as GET /tasks/{id} and the events give.
     assert [item for item in listed["items"] if item["id"] == task["id"]] == [
-        (await api.call("GET", f"/api/v1/tasks/{task['id']}", owner))[1]]
+        (await api.call("GET", f"/api/v1/tasks/{task['id']}", owner))[1]
+    ]

@@ -19,15 +19,17 @@ async def test_unknown_route_and_wrong_method_use_the_error_shape(api: Api) -> N
 
 
 async def test_malformed_json_is_400(api: Api) -> None:
-    response = await api.client.post("/api/v1/auth/login", data=b"{not json",
-                                     headers={"Content-Type": "application/json"})
+    response = await api.client.post(
+        "/api/v1/auth/login", data=b"{not json", headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 400
     assert_error(await response.get_json(), "invalid_json")
 
 
 async def test_unknown_fields_and_wrong_types_are_422(api: Api) -> None:
-    status, body = await api.call("POST", "/api/v1/auth/login",
-                                  json={"email": "a@b.test", "password": "x" * 12, "admin": True})
+    status, body = await api.call(
+        "POST", "/api/v1/auth/login", json={"email": "a@b.test", "password": "x" * 12, "admin": True}
+    )
     assert status == 422
     assert_error(body, "validation_error")
     status, body = await api.call("POST", "/api/v1/auth/login", json={"email": {"$gt": ""}, "password": "x" * 12})
@@ -37,8 +39,9 @@ async def test_unknown_fields_and_wrong_types_are_422(api: Api) -> None:
 
 
 async def test_bodies_over_one_mebibyte_are_413(api: Api) -> None:
-    response = await api.client.post("/api/v1/auth/login", data=b"{" + b" " * (1024 * 1024 + 10) + b"}",
-                                     headers={"Content-Type": "application/json"})
+    response = await api.client.post(
+        "/api/v1/auth/login", data=b"{" + b" " * (1024 * 1024 + 10) + b"}", headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 413
     assert_error(await response.get_json(), "payload_too_large")
 

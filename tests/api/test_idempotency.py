@@ -13,8 +13,9 @@ from app.services.idempotency import credential_scope, request_fingerprint
 from tests.support.apiclient import PASSWORD, Account, Api
 
 
-async def post(api: Api, account: Account, path: str, body: object, key: str | None = None,
-               **headers: str) -> tuple[int, dict, Headers]:
+async def post(
+    api: Api, account: Account, path: str, body: object, key: str | None = None, **headers: str
+) -> tuple[int, dict, Headers]:
     """A POST with exactly these body bytes (so a test can reproduce its fingerprint)."""
     all_headers = {**account.headers, "Content-Type": "application/json", **headers}
     if key is not None:
@@ -33,6 +34,7 @@ async def log(api: Api, account: Account, board_id: str) -> list[dict]:
 
 
 # -- Idempotency-Key ------------------------------------------------------------------------
+
 
 async def test_a_retried_post_returns_the_first_response_and_writes_once(api: Api) -> None:
     owner = await api.register()
@@ -53,8 +55,11 @@ async def test_the_same_key_with_another_request_is_refused(api: Api) -> None:
     path = f"/api/v1/boards/{owner.personal_board}/tasks"
     await post(api, owner, path, {"title": "Once"}, key="k-1")
 
-    for other_path, body in [(path, {"title": "Twice"}), ("/api/v1/boards", {"title": "Once"}),
-                             (f"{path}?x=1", {"title": "Once"})]:
+    for other_path, body in [
+        (path, {"title": "Twice"}),
+        ("/api/v1/boards", {"title": "Once"}),
+        (f"{path}?x=1", {"title": "Once"}),
+    ]:
         status, refused, _ = await post(api, owner, other_path, body, key="k-1")
         assert (status, refused["error"]["code"]) == (422, "idempotency_key_reused"), other_path
     assert await task_count(api, owner, owner.personal_board) == 1
@@ -63,8 +68,9 @@ async def test_the_same_key_with_another_request_is_refused(api: Api) -> None:
 async def test_keys_belong_to_one_user(api: Api) -> None:
     ada, grace = await api.register(), await api.register()
     for account in (ada, grace):
-        status, _, headers = await post(api, account, f"/api/v1/boards/{account.personal_board}/tasks",
-                                        {"title": "Mine"}, key="shared-key")
+        status, _, headers = await post(
+            api, account, f"/api/v1/boards/{account.personal_board}/tasks", {"title": "Mine"}, key="shared-key"
+        )
         assert status == 201 and "Idempotent-Replayed" not in headers
         assert await task_count(api, account, account.personal_board) == 1
 
@@ -113,7 +119,10 @@ async def test_concurrent_requests_with_one_key_write_once(api: Api) -> None:
     fresh = [body for status, body, headers in results if status == 201 and "Idempotent-Replayed" not in headers]
     assert len(fresh) == 1
     for status, body, _ in results:
-        assert (status == 201 and body == fresh[0]) or (status, body["error"]["code"]) == (409, "idempotency_in_progress")
+        assert (status == 201 and body == fresh[0]) or (status, body["error"]["code"]) == (
+            409,
+            "idempotency_in_progress",
+        )
     assert await task_count(api, owner, owner.personal_board) == 1
 
 
@@ -143,9 +152,11 @@ async def test_comments_and_other_posts_are_idempotent_too(api: Api) -> None:
     comments = f"/api/v1/tasks/{task['id']}/comments"
 
     assert (await post(api, owner, comments, {"body": "hi"}, key="c"))[1] == (
-        await post(api, owner, comments, {"body": "hi"}, key="c"))[1]
+        await post(api, owner, comments, {"body": "hi"}, key="c")
+    )[1]
     assert (await post(api, owner, "/api/v1/boards", {"name": "B"}, key="b"))[1] == (
-        await post(api, owner, "/api/v1/boards", {"name": "B"}, key="b"))[1]
+        await post(api, owner, "/api/v1/boards", {"name": "B"}, key="b")
+    )[1]
 
     assert len((await api.call("GET", comments, owner))[1]["items"]) == 1
     assert len((await api.call("GET", "/api/v1/boards", owner))[1]["items"]) == 2
@@ -166,18 +177,24 @@ async def test_a_retried_token_creation_never_shows_or_mints_a_second_secret(api
 
 # -- client mutation ids --------------------------------------------------------------------
 
+
 async def test_a_task_writes_client_mutation_id_is_echoed_in_its_events_only(api: Api) -> None:
     owner = await api.register()
     board = owner.personal_board
-    status, task = await api.call("POST", f"/api/v1/boards/{board}/tasks", owner,
-                                  json={"title": "Echo", "client_mutation_id": "m-1"})
+    status, task = await api.call(
+        "POST", f"/api/v1/boards/{board}/tasks", owner, json={"title": "Echo", "client_mutation_id": "m-1"}
+    )
     assert status == 201 and "client_mutation_id" not in task
     task_path = f"/api/v1/tasks/{task['id']}"
-    status, _ = await api.call("PATCH", task_path, owner, json={"title": "Edit", "version": 1,
-                                                                "client_mutation_id": "m-2"})
+    status, _ = await api.call(
+        "PATCH", task_path, owner, json={"title": "Edit", "version": 1, "client_mutation_id": "m-2"}
+    )
     assert status == 200
-    assert (await api.call("POST", f"{task_path}/move", owner, json={"status": "done"},
-                           headers={"X-Client-Mutation-Id": "m-3"}))[0] == 200
+    assert (
+        await api.call(
+            "POST", f"{task_path}/move", owner, json={"status": "done"}, headers={"X-Client-Mutation-Id": "m-3"}
+        )
+    )[0] == 200
     assert (await api.call("PATCH", task_path, owner, json={"title": "Plain", "version": 3}))[0] == 200
     assert (await api.call("DELETE", task_path, owner, headers={"X-Client-Mutation-Id": "m-5"}))[0] == 204
 
@@ -189,31 +206,43 @@ async def test_a_task_writes_client_mutation_id_is_echoed_in_its_events_only(api
 
 async def test_the_body_field_wins_over_the_header(api: Api) -> None:
     owner = await api.register()
-    await api.call("POST", f"/api/v1/boards/{owner.personal_board}/tasks", owner,
-                   json={"title": "x", "client_mutation_id": "body"}, headers={"X-Client-Mutation-Id": "header"})
+    await api.call(
+        "POST",
+        f"/api/v1/boards/{owner.personal_board}/tasks",
+        owner,
+        json={"title": "x", "client_mutation_id": "body"},
+        headers={"X-Client-Mutation-Id": "header"},
+    )
     assert (await log(api, owner, owner.personal_board))[0]["client_mutation_id"] == "body"
 
 
 async def test_comment_writes_echo_their_client_mutation_id(api: Api) -> None:
     owner = await api.register()
     task = await api.task(owner, owner.personal_board)
-    status, created = await api.call("POST", f"/api/v1/tasks/{task['id']}/comments", owner,
-                                     json={"body": "hi", "client_mutation_id": "c-1"})
+    status, created = await api.call(
+        "POST", f"/api/v1/tasks/{task['id']}/comments", owner, json={"body": "hi", "client_mutation_id": "c-1"}
+    )
     assert status == 201 and "client_mutation_id" not in created
     path = f"/api/v1/comments/{created['id']}"
     await api.call("PATCH", path, owner, json={"body": "edit", "client_mutation_id": "c-2"})
     await api.call("DELETE", path, owner, headers={"X-Client-Mutation-Id": "c-3"})
 
     assert [event.get("client_mutation_id") for event in await log(api, owner, owner.personal_board)] == [
-        None, "c-1", "c-2", "c-3"]
+        None,
+        "c-1",
+        "c-2",
+        "c-3",
+    ]
 
 
 async def test_a_bad_client_mutation_id_is_refused_and_writes_nothing(api: Api) -> None:
     owner = await api.register()
     path = f"/api/v1/boards/{owner.personal_board}/tasks"
-    for body, headers in [({"title": "x", "client_mutation_id": ""}, {}),
-                          ({"title": "x", "client_mutation_id": "m" * 101}, {}),
-                          ({"title": "x"}, {"X-Client-Mutation-Id": "m" * 101})]:
+    for body, headers in [
+        ({"title": "x", "client_mutation_id": ""}, {}),
+        ({"title": "x", "client_mutation_id": "m" * 101}, {}),
+        ({"title": "x"}, {"X-Client-Mutation-Id": "m" * 101}),
+    ]:
         status, refused = await api.call("POST", path, owner, json=body, headers=headers)
         assert (status, refused["error"]["code"]) == (422, "invalid_client_mutation_id"), (body, headers)
     status, refused = await api.call("POST", path, owner, json={"title": "x", "client_mutation_id": 7})
@@ -230,7 +259,9 @@ async def test_the_live_event_carries_the_client_mutation_id(app: Quart, api: Ap
         messages: list[dict] = []
         while not any(message["type"] == "subscribed" for message in messages):
             messages += [json.loads(line) for line in (await socket.receive()).split("\n")]
-        await api.call("POST", f"/api/v1/boards/{board}/tasks", owner, json={"title": "x", "client_mutation_id": "ws-1"})
+        await api.call(
+            "POST", f"/api/v1/boards/{board}/tasks", owner, json={"title": "x", "client_mutation_id": "ws-1"}
+        )
         while not any(message["type"] == "event" for message in messages):
             messages += [json.loads(line) for line in (await socket.receive()).split("\n")]
     event = next(message for message in messages if message["type"] == "event")

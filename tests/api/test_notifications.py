@@ -43,12 +43,32 @@ async def test_being_assigned_notifies_the_assignee_with_everything_to_render_it
     listed = await notifications(api, bob)
     [notice] = [item for item in listed["items"] if item["type"] == "task.assigned"]
     event = (await api.call("GET", f"/api/v1/boards/{board}/events?after=0", ada))[1]["items"][-1]
-    assert set(notice) == {"id", "type", "board_id", "board_name", "task_id", "comment_id", "actor", "at", "read_at",
-                           "seq", "data"}
+    assert set(notice) == {
+        "id",
+        "type",
+        "board_id",
+        "board_name",
+        "task_id",
+        "comment_id",
+        "actor",
+        "at",
+        "read_at",
+        "seq",
+        "data",
+    }
     assert notice == {
-        "id": notice["id"], "type": "task.assigned", "board_id": board, "board_name": "Launch", "task_id": task["id"],
-        "comment_id": None, "actor": {"id": ada.id, "name": "Ada"}, "at": event["at"], "read_at": None,
-        "seq": event["seq"], "data": {"task_title": "Write the launch post"}}
+        "id": notice["id"],
+        "type": "task.assigned",
+        "board_id": board,
+        "board_name": "Launch",
+        "task_id": task["id"],
+        "comment_id": None,
+        "actor": {"id": ada.id, "name": "Ada"},
+        "at": event["at"],
+        "read_at": None,
+        "seq": event["seq"],
+        "data": {"task_title": "Write the launch post"},
+    }
     assert event["type"] == "task.created" and listed["unread_count"] == 1
     # Assigning yourself tells you nothing.
     assert (await notifications(api, ada))["items"] == []
@@ -59,8 +79,12 @@ async def test_only_newly_added_assignees_are_notified_on_an_update(api: Api) ->
     board = await shared_board(api, bob, cy, owner=ada)
     task = await api.task(ada, board, assignees=[bob.id])
 
-    status, updated = await api.call("PATCH", f"/api/v1/tasks/{task['id']}", ada,
-                                     json={"version": 1, "assignees": [bob.id, cy.id], "title": "Renamed"})
+    status, updated = await api.call(
+        "PATCH",
+        f"/api/v1/tasks/{task['id']}",
+        ada,
+        json={"version": 1, "assignees": [bob.id, cy.id], "title": "Renamed"},
+    )
     assert status == 200, updated
     await api.call("PATCH", f"/api/v1/tasks/{task['id']}", ada, json={"version": 2, "assignees": [cy.id]})
 
@@ -82,7 +106,10 @@ async def test_a_new_mention_notifies_the_mentioned_member_once(api: Api) -> Non
     [to_bob] = mentions(await notifications(api, bob))
     [to_cy] = mentions(await notifications(api, cy))
     assert (to_bob["task_id"], to_bob["comment_id"], to_bob["data"]) == (
-        task["id"], made["id"], {"task_title": "Budget", "excerpt": "@Bob can you check this? @Ada"})
+        task["id"],
+        made["id"],
+        {"task_title": "Budget", "excerpt": "@Bob can you check this? @Ada"},
+    )
     assert to_cy["data"]["excerpt"] == "@Bob and @Cy, check"
     assert mentions(await notifications(api, ada)) == []
 
@@ -95,7 +122,12 @@ async def test_being_added_to_a_board_notifies_the_new_member_with_the_role(api:
 
     [notice] = (await notifications(api, bob))["items"]
     assert (notice["type"], notice["board_id"], notice["board_name"], notice["task_id"], notice["data"]) == (
-        "member.added", board, "Roadmap", None, {"role": "viewer"})
+        "member.added",
+        board,
+        "Roadmap",
+        None,
+        {"role": "viewer"},
+    )
 
 
 async def test_the_list_pages_newest_first_and_filters_the_unread(api: Api) -> None:
@@ -179,8 +211,16 @@ async def test_api_tokens_read_with_read_mark_with_write_and_see_only_their_boar
 
 async def test_invalid_requests_are_refused_with_stable_codes(api: Api) -> None:
     bob = await api.register("Bob")
-    for body in ({}, {"ids": []}, {"ids": ["a"], "all": True}, {"all": False}, {"ids": ["a"], "up_to": "b"},
-                 {"ids": ["a", "a"]}, {"all": True, "extra": 1}, {"ids": ["not an id!"]}):
+    for body in (
+        {},
+        {"ids": []},
+        {"ids": ["a"], "all": True},
+        {"all": False},
+        {"ids": ["a"], "up_to": "b"},
+        {"ids": ["a", "a"]},
+        {"all": True, "extra": 1},
+        {"ids": ["not an id!"]},
+    ):
         status, answer = await api.call("POST", f"{PATH}/read", bob, json=body)
         assert (status, answer["error"]["code"]) == (422, "validation_error"), body
     status, answer = await api.call("PATCH", f"{PATH}/{new_id()}", bob, json={"read": "yes"})

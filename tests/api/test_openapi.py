@@ -90,8 +90,11 @@ def test_every_error_a_route_can_answer_is_documented_with_the_error_schema(spec
             if int(status) >= 400:
                 schema = response["content"]["application/json"]["schema"]
                 # The one envelope; a conflict may carry more beside it (the task as it is now).
-                assert schema == {"$ref": ERROR_REF} or schema["properties"]["error"] == {"$ref": ERROR_DETAIL_REF}, \
-                    (method, path, status)
+                assert schema == {"$ref": ERROR_REF} or schema["properties"]["error"] == {"$ref": ERROR_DETAIL_REF}, (
+                    method,
+                    path,
+                    status,
+                )
                 assert response["description"], (method, path, status)
     error = spec["components"]["schemas"]["ErrorOut"]
     assert error["properties"]["error"] == {"$ref": ERROR_DETAIL_REF} and error["required"] == ["error"]
@@ -127,5 +130,5 @@ def test_summaries_are_whole_sentences_without_markup(spec: dict[str, Any]) -> N
         assert summary and "`" not in summary and "``" not in description, (method, path)
         plain = description.replace("`", "")
         assert plain.startswith(summary), (method, path, summary)
-        following = plain[len(summary):len(summary) + 1]
+        following = plain[len(summary) : len(summary) + 1]
         assert following in ("", ".", ":"), f"{method} {path}: the summary stops mid-sentence: {summary!r}"

@@ -17,7 +17,9 @@ async def test_the_eleventh_login_in_a_minute_is_refused_with_retry_after(settin
         account = await api.register()
         statuses = []
         for _ in range(11):
-            status, body = await api.call("POST", "/api/v1/auth/login", json={"email": account.email, "password": PASSWORD})
+            status, body = await api.call(
+                "POST", "/api/v1/auth/login", json={"email": account.email, "password": PASSWORD}
+            )
             statuses.append(status)
         assert statuses == [200] * 10 + [429]
         assert body["error"]["code"] == "rate_limited"
@@ -25,8 +27,11 @@ async def test_the_eleventh_login_in_a_minute_is_refused_with_retry_after(settin
         assert response.status_code == 429 and 1 <= int(response.headers["Retry-After"]) <= 60
         assert response.headers["RateLimit-Policy"] == "10;w=60"
         # Another client address has its own budget.
-        response = await api.client.post("/api/v1/auth/login", json={"email": account.email, "password": PASSWORD},
-                                         scope_base={"client": ("10.9.8.7", 1234)})
+        response = await api.client.post(
+            "/api/v1/auth/login",
+            json={"email": account.email, "password": PASSWORD},
+            scope_base={"client": ("10.9.8.7", 1234)},
+        )
         assert response.status_code == 200
 
 
@@ -37,16 +42,20 @@ async def test_forwarded_for_is_believed_only_from_trusted_proxies(settings) -> 
         client = application.test_client()
         body = {"email": "nobody@example.test", "password": "x" * 12}
         proxy = {"client": ("10.0.0.2", 1)}
-        first = await client.post("/api/v1/auth/login", json=body, headers={"X-Forwarded-For": "203.0.113.1"},
-                                  scope_base=proxy)
-        second = await client.post("/api/v1/auth/login", json=body, headers={"X-Forwarded-For": "203.0.113.2"},
-                                   scope_base=proxy)
+        first = await client.post(
+            "/api/v1/auth/login", json=body, headers={"X-Forwarded-For": "203.0.113.1"}, scope_base=proxy
+        )
+        second = await client.post(
+            "/api/v1/auth/login", json=body, headers={"X-Forwarded-For": "203.0.113.2"}, scope_base=proxy
+        )
         assert (first.status_code, second.status_code) == (401, 401)  # two real clients, one attempt each
         spoofer = {"client": ("198.51.100.9", 1)}
-        third = await client.post("/api/v1/auth/login", json=body, headers={"X-Forwarded-For": "203.0.113.3"},
-                                  scope_base=spoofer)
-        fourth = await client.post("/api/v1/auth/login", json=body, headers={"X-Forwarded-For": "203.0.113.4"},
-                                   scope_base=spoofer)
+        third = await client.post(
+            "/api/v1/auth/login", json=body, headers={"X-Forwarded-For": "203.0.113.3"}, scope_base=spoofer
+        )
+        fourth = await client.post(
+            "/api/v1/auth/login", json=body, headers={"X-Forwarded-For": "203.0.113.4"}, scope_base=spoofer
+        )
         assert (third.status_code, fourth.status_code) == (401, 429)  # the header did not help the spoofer
 
 
@@ -61,8 +70,9 @@ async def test_authenticated_calls_are_limited_per_user(settings) -> None:
 
 
 async def _login(api: Api, email: str, password: str, address: str) -> tuple[int, dict, Headers]:
-    response = await api.client.post("/api/v1/auth/login", json={"email": email, "password": password},
-                                     scope_base={"client": (address, 1234)})
+    response = await api.client.post(
+        "/api/v1/auth/login", json={"email": email, "password": password}, scope_base={"client": (address, 1234)}
+    )
     return response.status_code, await response.get_json(), response.headers
 
 
@@ -93,11 +103,19 @@ async def test_unknown_emails_are_delayed_like_accounts_so_answers_reveal_nothin
 async def test_wrong_current_passwords_count_as_failed_sign_ins(api: Api) -> None:
     account = await api.register()
     for _ in range(6):
-        status, body = await api.call("PATCH", "/api/v1/users/me", account,
-                                      json={"password": "new long password", "current_password": "a wrong guess"},
-                                      scope_base={"client": ("198.51.100.9", 1)})
+        status, body = await api.call(
+            "PATCH",
+            "/api/v1/users/me",
+            account,
+            json={"password": "new long password", "current_password": "a wrong guess"},
+            scope_base={"client": ("198.51.100.9", 1)},
+        )
         assert (status, body["error"]["code"]) == (403, "invalid_password")
-    status, body = await api.call("PATCH", "/api/v1/users/me", account,
-                                  json={"password": "new long password", "current_password": PASSWORD},
-                                  scope_base={"client": ("198.51.100.9", 1)})
+    status, body = await api.call(
+        "PATCH",
+        "/api/v1/users/me",
+        account,
+        json={"password": "new long password", "current_password": PASSWORD},
+        scope_base={"client": ("198.51.100.9", 1)},
+    )
     assert (status, body["error"]["code"]) == (429, "too_many_failed_sign_ins")

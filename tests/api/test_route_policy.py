@@ -5,8 +5,15 @@ from __future__ import annotations
 from quart import Quart
 
 from app.api.guards import (
-    AUTHENTICATED, CLIENT_MUTATION_ID, IDEMPOTENT, ORDER, PUBLIC, RATE_LIMITED_PER_IP, RATE_LIMITED_PER_USER,
-    WRITE_SCOPE, guards_of,
+    AUTHENTICATED,
+    CLIENT_MUTATION_ID,
+    IDEMPOTENT,
+    ORDER,
+    PUBLIC,
+    RATE_LIMITED_PER_IP,
+    RATE_LIMITED_PER_USER,
+    WRITE_SCOPE,
+    guards_of,
 )
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}

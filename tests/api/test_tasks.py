@@ -10,10 +10,32 @@ from tests.support.apiclient import Api
 async def test_a_created_task_has_every_contract_field_and_version_1(api: Api) -> None:
     owner = await api.register()
     board = (await api.board(owner))["id"]
-    task = await api.task(owner, board, "Write docs", description="all of them", priority="high",
-                          labels=["docs"], assignees=[owner.id], due_at="2026-12-24T18:00:00+01:00")
-    assert set(task) == {"id", "board_id", "title", "description", "status", "priority", "assignees", "labels",
-                         "due_at", "position", "created_by", "created_at", "updated_at", "version"}
+    task = await api.task(
+        owner,
+        board,
+        "Write docs",
+        description="all of them",
+        priority="high",
+        labels=["docs"],
+        assignees=[owner.id],
+        due_at="2026-12-24T18:00:00+01:00",
+    )
+    assert set(task) == {
+        "id",
+        "board_id",
+        "title",
+        "description",
+        "status",
+        "priority",
+        "assignees",
+        "labels",
+        "due_at",
+        "position",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "version",
+    }
     assert task["version"] == 1 and task["status"] == "todo" and task["board_id"] == board
     assert task["due_at"] == "2026-12-24T17:00:00.000000Z"
     assert (await api.call("GET", f"/api/v1/tasks/{task['id']}", owner))[1] == task
@@ -24,9 +46,15 @@ async def test_invalid_task_fields_are_refused_and_change_nothing(api: Api) -> N
     stranger = await api.register()
     board = (await api.board(owner))["id"]
     bad_bodies = [
-        {"title": ""}, {"title": "x" * 301}, {"title": "ok", "status": "nope"}, {"title": "ok", "priority": "meh"},
-        {"title": "ok", "labels": [f"l{i}" for i in range(21)]}, {"title": "ok", "due_at": "tomorrow"},
-        {"title": "ok", "assignees": [stranger.id]}, {"title": {"$gt": ""}}, {"title": "ok", "labels": ["a", "a"]},
+        {"title": ""},
+        {"title": "x" * 301},
+        {"title": "ok", "status": "nope"},
+        {"title": "ok", "priority": "meh"},
+        {"title": "ok", "labels": [f"l{i}" for i in range(21)]},
+        {"title": "ok", "due_at": "tomorrow"},
+        {"title": "ok", "assignees": [stranger.id]},
+        {"title": {"$gt": ""}},
+        {"title": "ok", "labels": ["a", "a"]},
         {"title": "ok", "status": {"$ne": None}},
     ]
     for body in bad_bodies:
@@ -58,10 +86,12 @@ async def test_fifty_concurrent_writers_on_one_version_have_exactly_one_winner(a
     owner = await api.register()
     board = (await api.board(owner))["id"]
     task = await api.task(owner, board)
-    results = await asyncio.gather(*(
-        api.call("PATCH", f"/api/v1/tasks/{task['id']}", owner, json={"title": f"writer {n}", "version": 1})
-        for n in range(50)
-    ))
+    results = await asyncio.gather(
+        *(
+            api.call("PATCH", f"/api/v1/tasks/{task['id']}", owner, json={"title": f"writer {n}", "version": 1})
+            for n in range(50)
+        )
+    )
     statuses = sorted(status for status, _ in results)
     assert statuses == [200] + [409] * 49
     events = (await api.call("GET", f"/api/v1/boards/{board}/events", owner))[1]["items"]
@@ -72,10 +102,13 @@ async def test_move_places_a_task_between_its_neighbours_and_rewrites_only_it(ap
     owner = await api.register()
     board = (await api.board(owner))["id"]
     a, b, c = [await api.task(owner, board, title) for title in ("A", "B", "C")]
-    status, moved = await api.call("POST", f"/api/v1/tasks/{c['id']}/move", owner,
-                                   json={"status": "todo", "before": a["id"], "after": b["id"]})
+    status, moved = await api.call(
+        "POST", f"/api/v1/tasks/{c['id']}/move", owner, json={"status": "todo", "before": a["id"], "after": b["id"]}
+    )
     assert status == 200 and moved["version"] == 2
-    titles = [t["title"] for t in (await api.call("GET", f"/api/v1/boards/{board}/tasks?status=todo", owner))[1]["items"]]
+    titles = [
+        t["title"] for t in (await api.call("GET", f"/api/v1/boards/{board}/tasks?status=todo", owner))[1]["items"]
+    ]
     assert titles == ["A", "C", "B"]
     status, done = await api.call("POST", f"/api/v1/tasks/{a['id']}/move", owner, json={"status": "done"})
     assert status == 200 and done["status"] == "done"
@@ -83,8 +116,9 @@ async def test_move_places_a_task_between_its_neighbours_and_rewrites_only_it(ap
         assert (await api.call("GET", f"/api/v1/tasks/{untouched['id']}", owner))[1]["version"] == 1
     events = (await api.call("GET", f"/api/v1/boards/{board}/events?after=3", owner))[1]["items"]
     assert [e["type"] for e in events] == ["task.moved", "task.moved"]
-    status, body = await api.call("POST", f"/api/v1/tasks/{b['id']}/move", owner,
-                                  json={"status": "todo", "before": a["id"]})  # a is in done now
+    status, body = await api.call(
+        "POST", f"/api/v1/tasks/{b['id']}/move", owner, json={"status": "todo", "before": a["id"]}
+    )  # a is in done now
     assert status == 422 and body["error"]["code"] == "invalid_neighbour"
 
 
@@ -94,10 +128,17 @@ async def test_filters_search_and_sorts(api: Api) -> None:
     board = (await api.board(owner))["id"]
     await api.add_member(owner, board, mate, "editor")
     await api.task(owner, board, "Fix login bug", labels=["bug"], assignees=[owner.id], priority="urgent")
-    await api.task(owner, board, "Write release notes", description="mention the login fix", priority="low",
-                   due_at="2026-12-01T00:00:00Z")
-    await api.task(mate, board, "Plan offsite", status="in_progress", assignees=[mate.id],
-                   due_at="2026-11-30T00:00:00Z")
+    await api.task(
+        owner,
+        board,
+        "Write release notes",
+        description="mention the login fix",
+        priority="low",
+        due_at="2026-12-01T00:00:00Z",
+    )
+    await api.task(
+        mate, board, "Plan offsite", status="in_progress", assignees=[mate.id], due_at="2026-11-30T00:00:00Z"
+    )
 
     async def titles(query: str, who=owner) -> list[str]:
         status, body = await api.call("GET", f"/api/v1/boards/{board}/tasks?{query}", who)

@@ -26,8 +26,14 @@ from tests.support.services import RedisServer
 
 # Fast enough that a dead connection is noticed in about a second, slow enough that a
 # loaded CI machine does not mistake a busy event loop for silence.
-FAST_REDIS = dict(heartbeat_interval=0.2, silence_timeout=1.0, backoff_initial=0.05,
-                  backoff_max=0.4, connect_timeout=0.5, command_timeout=1.0)
+FAST_REDIS = dict(
+    heartbeat_interval=0.2,
+    silence_timeout=1.0,
+    backoff_initial=0.05,
+    backoff_max=0.4,
+    connect_timeout=0.5,
+    command_timeout=1.0,
+)
 
 BrokerFactory = Callable[[], Awaitable[Broker]]
 

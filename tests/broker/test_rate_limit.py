@@ -57,8 +57,7 @@ async def test_a_zero_limit_refuses_everything(broker: Broker) -> None:
 
 async def test_concurrent_hits_from_two_instances_never_exceed_the_limit(make_broker: BrokerFactory) -> None:
     first, second = await make_broker(), await make_broker()
-    hits = [(first if n % 2 else second).hit_rate_limit("rl:shared", limit=10, window_seconds=10)
-            for n in range(50)]
+    hits = [(first if n % 2 else second).hit_rate_limit("rl:shared", limit=10, window_seconds=10) for n in range(50)]
     results = await asyncio.gather(*hits)
     assert sum(allowed for allowed, _ in results) == 10
     assert all(retry_after > 0 for allowed, retry_after in results if not allowed)

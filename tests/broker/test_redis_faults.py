@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import os
 import signal
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as redis_client
@@ -61,7 +61,8 @@ async def publish_stream(sender: RedisBroker, channel: str, sent: list[int], sto
 
 
 async def test_broker_recovers_by_itself_after_a_redis_restart_mid_stream(
-        make_redis_broker: BrokerFactory, redis: RedisServer) -> None:
+    make_redis_broker: BrokerFactory, redis: RedisServer
+) -> None:
     receiver, inbox = await listening(make_redis_broker, "board:1")
     sender = await make_redis_broker()
     sent: list[int] = []
@@ -91,15 +92,17 @@ async def test_broker_recovers_by_itself_after_a_redis_restart_mid_stream(
     await inbox.wait_until(lambda: received()[-1] == sent[-1])
     assert received() == sorted(received()), "order per channel survives a reconnect"
     assert set(received()) <= set(sent)
-    assert [seq for seq in received() if seq > mark] == [seq for seq in sent if seq > mark], \
+    assert [seq for seq in received() if seq > mark] == [seq for seq in sent if seq > mark], (
         "nothing published after the resync is lost"
+    )
     assert receiver.reconnects == 1 and inbox.resyncs == 1
     assert receiver.pubsub_connected
     await receiver.ping()
 
 
 async def test_a_silent_connection_is_detected_by_the_heartbeat_and_rebuilt(
-        make_redis_broker: BrokerFactory, redis: RedisServer) -> None:
+    make_redis_broker: BrokerFactory, redis: RedisServer
+) -> None:
     receiver, inbox = await listening(make_redis_broker, "board:1")
     sender = await make_redis_broker()
     try:
@@ -122,11 +125,13 @@ async def test_a_silent_connection_is_detected_by_the_heartbeat_and_rebuilt(
 
 
 async def test_a_connection_cut_by_the_server_is_rebuilt_and_resynced(
-        make_redis_broker: BrokerFactory, redis: RedisServer) -> None:
+    make_redis_broker: BrokerFactory, redis: RedisServer
+) -> None:
     receiver, inbox = await listening(make_redis_broker, "board:1")
     async with redis_client.Redis.from_url(redis.url) as admin:
         killed = await admin.client_kill_filter(
-            _type="pubsub", skipme=True, _id=await pubsub_client_id(admin, receiver))
+            _type="pubsub", skipme=True, _id=await pubsub_client_id(admin, receiver)
+        )
     assert killed == 1
     await inbox.wait_until(lambda: inbox.resyncs == 1, timeout=5)
     await receiver.publish("board:1", "after the cut")
@@ -142,7 +147,8 @@ async def pubsub_client_id(admin: redis_client.Redis, broker: RedisBroker) -> st
 
 
 async def test_subscribing_while_redis_is_down_takes_effect_on_reconnect(
-        make_redis_broker: BrokerFactory, redis: RedisServer) -> None:
+    make_redis_broker: BrokerFactory, redis: RedisServer
+) -> None:
     receiver, inbox = await listening(make_redis_broker, "board:1")
     try:
         await asyncio.to_thread(redis.stop)
@@ -161,12 +167,17 @@ async def test_subscribing_while_redis_is_down_takes_effect_on_reconnect(
 
 
 async def test_calls_fail_fast_with_broker_unavailable_while_redis_is_down(
-        make_redis_broker: BrokerFactory, redis: RedisServer) -> None:
+    make_redis_broker: BrokerFactory, redis: RedisServer
+) -> None:
     broker = await make_redis_broker()
     try:
         await asyncio.to_thread(redis.stop)
-        for call in (broker.ping(), broker.publish("board:1", "x"), broker.get_value("k"),
-                     broker.hit_rate_limit("rl:k", 5, 10)):
+        for call in (
+            broker.ping(),
+            broker.publish("board:1", "x"),
+            broker.get_value("k"),
+            broker.hit_rate_limit("rl:k", 5, 10),
+        ):
             started = now()
             with pytest.raises(BrokerUnavailable):
                 await call
@@ -176,7 +187,8 @@ async def test_calls_fail_fast_with_broker_unavailable_while_redis_is_down(
 
 
 async def test_calls_to_a_frozen_redis_time_out_instead_of_hanging(
-        make_redis_broker: BrokerFactory, redis: RedisServer) -> None:
+    make_redis_broker: BrokerFactory, redis: RedisServer
+) -> None:
     broker = await make_redis_broker()
     try:
         async with frozen(redis):
@@ -218,8 +230,7 @@ async def test_close_returns_promptly_while_the_server_is_frozen(redis: RedisSer
         await ensure_running(redis)
 
 
-async def test_open_with_redis_down_keeps_trying_and_resyncs_when_it_arrives(
-        redis: RedisServer, prefix: str) -> None:
+async def test_open_with_redis_down_keeps_trying_and_resyncs_when_it_arrives(redis: RedisServer, prefix: str) -> None:
     broker, inbox = RedisBroker(redis.url, prefix=prefix, **FAST_REDIS), Inbox()
     broker.set_handlers(inbox.on_message, inbox.on_resync)
     try:
@@ -239,7 +250,8 @@ async def test_open_with_redis_down_keeps_trying_and_resyncs_when_it_arrives(
 
 
 async def test_once_redis_is_found_frozen_calls_fail_at_once_until_it_answers_again(
-        make_redis_broker: BrokerFactory, redis: RedisServer) -> None:
+    make_redis_broker: BrokerFactory, redis: RedisServer
+) -> None:
     broker = await make_redis_broker()
     outages = broker.outages
     try:
@@ -258,8 +270,10 @@ async def test_once_redis_is_found_frozen_calls_fail_at_once_until_it_answers_ag
             await asyncio.sleep(0.05)
         await broker.set_value("k", "back", 5)
         assert await broker.get_value("k") == "back"
-        print(f"50 calls while known down took {fifty_calls * 1000:.1f} ms; "
-              f"calls worked again {now() - thawed:.2f} s after the thaw")
+        print(
+            f"50 calls while known down took {fifty_calls * 1000:.1f} ms; "
+            f"calls worked again {now() - thawed:.2f} s after the thaw"
+        )
         assert fifty_calls < FAST_REDIS["command_timeout"]  # not one timeout each
     finally:
         await ensure_running(redis)

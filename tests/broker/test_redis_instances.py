@@ -41,8 +41,9 @@ async def test_an_instance_only_receives_the_channels_it_subscribed(make_redis_b
     assert inbox.messages == [("board:watched", "for the watcher")]
 
 
-async def test_every_key_and_channel_is_namespaced(make_redis_broker: BrokerFactory, redis: RedisServer,
-                                                  prefix: str) -> None:
+async def test_every_key_and_channel_is_namespaced(
+    make_redis_broker: BrokerFactory, redis: RedisServer, prefix: str
+) -> None:
     broker = await make_redis_broker()
     await broker.subscribe("board:1")
     await broker.set_value("revoked:1", "1", ttl_seconds=30)
@@ -58,8 +59,9 @@ async def test_every_key_and_channel_is_namespaced(make_redis_broker: BrokerFact
     assert all(0 < ttl <= 30_000 for ttl in ttls), "every key the adapter writes expires"
 
 
-async def test_the_rate_limiter_uses_the_servers_clock(make_redis_broker: BrokerFactory, redis: RedisServer,
-                                                      prefix: str) -> None:
+async def test_the_rate_limiter_uses_the_servers_clock(
+    make_redis_broker: BrokerFactory, redis: RedisServer, prefix: str
+) -> None:
     """Hits are stamped with Redis TIME, so an instance whose own clock is off cannot
     shift the window: the stored score is the server's time, not ours."""
     broker = await make_redis_broker()

@@ -49,7 +49,8 @@ async def test_of_many_racing_claims_exactly_one_wins(broker: Broker) -> None:
 
 async def test_claims_from_two_instances_exclude_each_other(make_broker: BrokerFactory) -> None:
     first, second = await make_broker(), await make_broker()
-    outcomes = await asyncio.gather(first.set_value_if_absent("idem:shared", "a", 5),
-                                    second.set_value_if_absent("idem:shared", "b", 5))
+    outcomes = await asyncio.gather(
+        first.set_value_if_absent("idem:shared", "a", 5), second.set_value_if_absent("idem:shared", "b", 5)
+    )
     assert sorted(outcomes) == [False, True]
     assert await first.get_value("idem:shared") == await second.get_value("idem:shared")

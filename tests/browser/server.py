@@ -43,8 +43,10 @@ def _wait_ready(url: str, proc: subprocess.Popen, log_path: Path) -> None:
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise ServerExited(f"server exited with {proc.returncode}:\n{log_path.read_text(errors='replace')}")
-        with contextlib.suppress(OSError, urllib.error.URLError), \
-                urllib.request.urlopen(f"{url}/readyz", timeout=1) as response:
+        with (
+            contextlib.suppress(OSError, urllib.error.URLError),
+            urllib.request.urlopen(f"{url}/readyz", timeout=1) as response,
+        ):
             # Ours only if our process is still alive: another one may have the port.
             if response.status == 200 and proc.poll() is None:
                 return
@@ -67,8 +69,9 @@ def _start(data_dir: Path, settings: dict[str, str]) -> ServerProcess:
     }
     log_path = data_dir / "server.log"
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "app", "serve"], cwd=REPO_ROOT, env=env,
-                                stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "app", "serve"], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(url, proc, log_path)

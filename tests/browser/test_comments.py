@@ -47,7 +47,9 @@ async def test_comments_arrive_live_both_ways_and_only_your_own_can_be_edited_or
     await expect(bob_thread).to_contain_text("No comments yet.")
 
     await say(ada, "First draft is in the doc.")
-    await expect(bob_thread.get_by_test_id("comment")).to_have_text([re.compile("Ada Lovelace.*First draft is in the doc.")])
+    await expect(bob_thread.get_by_test_id("comment")).to_have_text(
+        [re.compile("Ada Lovelace.*First draft is in the doc.")]
+    )
     await say(bob, "Reading it now.")
     await expect(ada_thread.get_by_test_id("comment")).to_have_count(2)
     await expect(ada_thread.get_by_test_id("comment").nth(1)).to_contain_text("Bob Okafor")
@@ -56,7 +58,9 @@ async def test_comments_arrive_live_both_ways_and_only_your_own_can_be_edited_or
     # Only your own: Bob has Edit and Delete on his comment, none on Ada's.
     ada_comment_for_bob = bob_thread.get_by_test_id("comment").nth(0)
     await expect(ada_comment_for_bob.get_by_role("button")).to_have_count(0)
-    await expect(bob_thread.get_by_test_id("comment").nth(1).get_by_role("button", name="Edit your comment")).to_be_visible()
+    await expect(
+        bob_thread.get_by_test_id("comment").nth(1).get_by_role("button", name="Edit your comment")
+    ).to_be_visible()
 
     # Ada edits hers: Bob sees the new text, marked edited.
     await ada_thread.get_by_role("button", name="Edit your comment").click()
@@ -64,7 +68,9 @@ async def test_comments_arrive_live_both_ways_and_only_your_own_can_be_edited_or
     await expect(editor).to_be_focused()
     await editor.fill("Second draft is in the doc.")
     await editor.press("Control+Enter")
-    await expect(ada_for_bob := bob_thread.get_by_test_id("comment").nth(0)).to_contain_text("Second draft is in the doc.")
+    await expect(ada_for_bob := bob_thread.get_by_test_id("comment").nth(0)).to_contain_text(
+        "Second draft is in the doc."
+    )
     await expect(ada_for_bob).to_contain_text("(edited)")
 
     # Both cards count the comments, live.
@@ -74,7 +80,9 @@ async def test_comments_arrive_live_both_ways_and_only_your_own_can_be_edited_or
     await expect(card(bob, "Write the launch post").get_by_role("img", name="2 comments")).to_be_visible()
     await expect(card(bob, "Write the launch post").get_by_role("img", name="Has a description")).to_be_visible()
     await expect(bob.get_by_test_id("activity")).to_contain_text("Ada Lovelace commented on ‘Write the launch post’")
-    await expect(bob.get_by_test_id("activity")).to_contain_text("Ada Lovelace edited a comment on ‘Write the launch post’")
+    await expect(bob.get_by_test_id("activity")).to_contain_text(
+        "Ada Lovelace edited a comment on ‘Write the launch post’"
+    )
 
     # Bob deletes his (a second press confirms): gone for Ada, and her card counts 1.
     await card(bob, "Write the launch post").click()
@@ -83,7 +91,9 @@ async def test_comments_arrive_live_both_ways_and_only_your_own_can_be_edited_or
     await bob_thread.get_by_role("button", name="Confirm: delete your comment").click()
     await expect(bob_thread.get_by_test_id("comment")).to_have_count(1)
     await expect(card(ada, "Write the launch post").get_by_test_id("comment-count")).to_have_text("1")
-    await expect(ada.get_by_test_id("activity")).to_contain_text("Bob Okafor deleted a comment on ‘Write the launch post’")
+    await expect(ada.get_by_test_id("activity")).to_contain_text(
+        "Bob Okafor deleted a comment on ‘Write the launch post’"
+    )
 
 
 async def test_a_mention_is_picked_from_the_members_with_the_keyboard(people, rest) -> None:
@@ -115,7 +125,9 @@ async def test_a_mention_is_picked_from_the_members_with_the_keyboard(people, re
     bob_thread = bob.get_by_test_id("task-dialog").get_by_test_id("comments")
     await expect(bob_thread.locator(".mention")).to_have_text("@Bob Okafor")
     await expect(bob.get_by_test_id("notifications-badge")).to_have_text("2")  # added to the board, mentioned
-    await expect(bob.get_by_test_id("activity")).to_contain_text("Ada Lovelace mentioned you on ‘Write the launch post’")
+    await expect(bob.get_by_test_id("activity")).to_contain_text(
+        "Ada Lovelace mentioned you on ‘Write the launch post’"
+    )
 
 
 async def test_the_dialog_shows_the_tasks_own_history_live(people, rest) -> None:
@@ -126,10 +138,12 @@ async def test_the_dialog_shows_the_tasks_own_history_live(people, rest) -> None
     dialog = bob.get_by_test_id("task-dialog")
     await dialog.get_by_text("History").click()
     history = dialog.get_by_test_id("history")
-    await expect(history.get_by_role("listitem")).to_have_text([
-        re.compile("Ada Lovelace created ‘Book the venue’ in To do"),
-        re.compile("Ada Lovelace moved ‘Book the venue’ to In progress"),
-    ])
+    await expect(history.get_by_role("listitem")).to_have_text(
+        [
+            re.compile("Ada Lovelace created ‘Book the venue’ in To do"),
+            re.compile("Ada Lovelace moved ‘Book the venue’ to In progress"),
+        ]
+    )
     await say(ada, "Venue called back.")
     await expect(history.get_by_role("listitem")).to_have_count(3)
     await expect(history.get_by_role("listitem").nth(2)).to_contain_text("Ada Lovelace commented on ‘Book the venue’")

@@ -84,8 +84,12 @@ async def test_a_gap_too_old_to_replay_is_refetched_after_reset(chromium, tmp_pa
             await rest.call("DELETE", f"/tasks/{doomed['id']}", alice)
 
             refetches = []
-            bob_page.on("request", lambda request: refetches.append(request.url)
-                        if request.url.endswith(f"/api/v1/boards/{board['id']}") else None)
+            bob_page.on(
+                "request",
+                lambda request: (
+                    refetches.append(request.url) if request.url.endswith(f"/api/v1/boards/{board['id']}") else None
+                ),
+            )
             await bob_page.context.set_offline(False)
             await expect(column(bob_page, "in_progress").get_by_test_id("card")).to_have_count(3)
             await expect(card(bob_page, "Doomed")).to_have_count(0)

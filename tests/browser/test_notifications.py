@@ -27,8 +27,10 @@ class SocketLog:
         page.on("websocket", self._watch)
 
     def _watch(self, socket: WebSocket) -> None:
-        socket.on("framereceived", lambda frame: self.messages.extend(
-            json.loads(line) for line in str(frame).splitlines() if line.strip()))
+        socket.on(
+            "framereceived",
+            lambda frame: self.messages.extend(json.loads(line) for line in str(frame).splitlines() if line.strip()),
+        )
         socket.on("close", lambda _socket: setattr(self, "closed", self.closed + 1))
 
     def of_type(self, kind: str) -> list[dict]:
@@ -42,8 +44,9 @@ class SocketLog:
         raise AssertionError(f"the socket never saw {what}: {self.messages!r}")
 
     async def subscribed(self, times: int = 1) -> None:
-        await self.wait(f"notifications.subscribed x{times}",
-                        lambda: len(self.of_type("notifications.subscribed")) >= times)
+        await self.wait(
+            f"notifications.subscribed x{times}", lambda: len(self.of_type("notifications.subscribed")) >= times
+        )
 
 
 async def test_bob_sees_being_added_and_assigned_live_opens_the_task_and_marks_all_read(people, rest) -> None:
@@ -52,8 +55,14 @@ async def test_bob_sees_being_added_and_assigned_live_opens_the_task_and_marks_a
     bob_page = await people.page("bob")
     socket = SocketLog(bob_page)
     notification_reads: list[str] = []
-    bob_page.on("request", lambda request: notification_reads.append(request.url)
-                if request.method == "GET" and "/api/v1/notifications" in request.url else None)
+    bob_page.on(
+        "request",
+        lambda request: (
+            notification_reads.append(request.url)
+            if request.method == "GET" and "/api/v1/notifications" in request.url
+            else None
+        ),
+    )
     await sign_in(bob_page, bob)
     await bob_page.evaluate("window.noReload = true")
     bell = bob_page.get_by_test_id("notifications-bell")
@@ -67,8 +76,10 @@ async def test_bob_sees_being_added_and_assigned_live_opens_the_task_and_marks_a
     task = await rest.task(alice, board["id"], "Ship it", assignees=[bob.id])
     await expect(badge).to_have_text("2", timeout=LIVE_WITHIN_MS)
     await expect(bell).to_have_accessible_name("Notifications, 2 unread")
-    assert [message["notification"]["type"] for message in socket.of_type("notification")] \
-        == ["member.added", "task.assigned"]
+    assert [message["notification"]["type"] for message in socket.of_type("notification")] == [
+        "member.added",
+        "task.assigned",
+    ]
     assert len(notification_reads) == 1, "the live ones came over the socket, not a refetch"
 
     # The panel lists both, newest first, unread.

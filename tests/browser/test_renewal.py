@@ -33,8 +33,10 @@ async def test_a_live_board_renews_its_socket_in_band_and_stays_live_past_the_to
 
             def watch(socket: WebSocket) -> None:
                 sockets.append(socket)
-                socket.on("framereceived", lambda frame: received.extend(
-                    json.loads(line) for line in str(frame).splitlines() if line.strip()))
+                socket.on(
+                    "framereceived",
+                    lambda frame: received.extend(json.loads(line) for line in str(frame).splitlines() if line.strip()),
+                )
 
             page.on("websocket", watch)
             await open_board(page, bob, board["id"])

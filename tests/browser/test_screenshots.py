@@ -22,15 +22,30 @@ async def seed_launch_board(rest) -> tuple[dict, dict]:
     for person in (bob, carol):
         await rest.add_member(alice, board["id"], person, "editor")
     bid = board["id"]
-    await rest.task(alice, bid, "Write launch announcement", labels=["marketing"], assignees=[carol.id],
-                    due_at="2030-03-14T00:00:00Z")
+    await rest.task(
+        alice,
+        bid,
+        "Write launch announcement",
+        labels=["marketing"],
+        assignees=[carol.id],
+        due_at="2030-03-14T00:00:00Z",
+    )
     await rest.task(alice, bid, "Set up status page", labels=["ops"], priority="high")
     await rest.task(carol, bid, "Audit colour contrast", labels=["a11y", "design"], priority="low")
     await rest.task(carol, bid, "Collect beta feedback")
-    await rest.task(bob, bid, "Migrate billing to the v2 API", labels=["backend"], priority="urgent",
-                    assignees=[bob.id], due_at="2030-03-02T00:00:00Z", status="in_progress")
-    await rest.task(carol, bid, "Design the pricing page", labels=["design"], assignees=[alice.id, carol.id],
-                    status="in_progress")
+    await rest.task(
+        bob,
+        bid,
+        "Migrate billing to the v2 API",
+        labels=["backend"],
+        priority="urgent",
+        assignees=[bob.id],
+        due_at="2030-03-02T00:00:00Z",
+        status="in_progress",
+    )
+    await rest.task(
+        carol, bid, "Design the pricing page", labels=["design"], assignees=[alice.id, carol.id], status="in_progress"
+    )
     ship = await rest.task(alice, bid, "Ship it", labels=["release"], assignees=[alice.id])
     await rest.call("POST", f"/tasks/{ship['id']}/move", bob, json={"status": "done"})
     await rest.task(bob, bid, "Set up CI pipeline", labels=["ops"], status="done", assignees=[bob.id])

@@ -5,7 +5,8 @@ a destination; a real HTTP server on loopback records what arrives."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -19,11 +20,21 @@ MAX_FAILURES = 4
 
 @pytest.fixture
 def settings(database_url: str, tmp_path) -> Settings:
-    return load_settings().model_copy(update=dict(
-        data_dir=tmp_path, database_url=database_url, redis_url="", secret_key=SECRET,
-        webhook_allow_hosts=("127.0.0.1",), webhook_retry_base_seconds=0.02, webhook_retry_cap_seconds=0.1,
-        webhook_max_failures=MAX_FAILURES, webhook_poll_seconds=0.2, webhook_lease_ttl_seconds=3.0,
-        webhook_timeout_seconds=2.0))
+    return load_settings().model_copy(
+        update=dict(
+            data_dir=tmp_path,
+            database_url=database_url,
+            redis_url="",
+            secret_key=SECRET,
+            webhook_allow_hosts=("127.0.0.1",),
+            webhook_retry_base_seconds=0.02,
+            webhook_retry_cap_seconds=0.1,
+            webhook_max_failures=MAX_FAILURES,
+            webhook_poll_seconds=0.2,
+            webhook_lease_ttl_seconds=3.0,
+            webhook_timeout_seconds=2.0,
+        )
+    )
 
 
 @pytest.fixture
@@ -48,8 +59,9 @@ async def webhook_state(api: Api, account: Account, board_id: str, webhook_id: s
     return body
 
 
-async def deliveries(api: Api, account: Account, board_id: str, webhook_id: str, at_least: int = 0,
-                     timeout: float = 10.0) -> list[dict]:
+async def deliveries(
+    api: Api, account: Account, board_id: str, webhook_id: str, at_least: int = 0, timeout: float = 10.0
+) -> list[dict]:
     """The whole delivery log, oldest first, once it holds at least `at_least` entries: the
     worker writes an entry after the receiver has answered, so a test that saw the request
     arrive must still wait for its record."""
@@ -66,8 +78,9 @@ async def _delivery_log(api: Api, account: Account, board_id: str, webhook_id: s
     items, cursor = [], None
     while True:
         query = "?limit=200" + (f"&cursor={cursor}" if cursor else "")
-        status, page = await api.call("GET", f"/api/v1/boards/{board_id}/webhooks/{webhook_id}/deliveries{query}",
-                                      account)
+        status, page = await api.call(
+            "GET", f"/api/v1/boards/{board_id}/webhooks/{webhook_id}/deliveries{query}", account
+        )
         assert status == 200, page
         items += page["items"]
         if not (cursor := page["next_cursor"]):

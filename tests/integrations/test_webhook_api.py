@@ -38,11 +38,15 @@ async def test_only_admins_and_owners_manage_webhooks(api: Api, receiver: Receiv
     await api.task(owner, board)
     delivery = (await _delivered(api, owner, board, hook, receiver))[0]["delivery_id"]
     base = f"/api/v1/boards/{board}/webhooks"
-    calls = [("POST", base, {"url": receiver.url}), ("GET", base, None), ("GET", f"{base}/{hook['id']}", None),
-             ("PATCH", f"{base}/{hook['id']}", {"events": ["task.*"]}),
-             ("GET", f"{base}/{hook['id']}/deliveries", None),
-             ("POST", f"{base}/{hook['id']}/deliveries/{delivery}/redeliver", None),
-             ("DELETE", f"{base}/{hook['id']}", None)]
+    calls = [
+        ("POST", base, {"url": receiver.url}),
+        ("GET", base, None),
+        ("GET", f"{base}/{hook['id']}", None),
+        ("PATCH", f"{base}/{hook['id']}", {"events": ["task.*"]}),
+        ("GET", f"{base}/{hook['id']}/deliveries", None),
+        ("POST", f"{base}/{hook['id']}/deliveries/{delivery}/redeliver", None),
+        ("DELETE", f"{base}/{hook['id']}", None),
+    ]
     expected = {"stranger": 404, "anonymous": 401, "editor": 403, "viewer": 403}.get(role)
     for method, path, body in calls:
         status, answer = await api.call(method, path, account, json=body)
@@ -69,16 +73,33 @@ async def test_the_secret_is_shown_once_and_never_listed(api: Api, receiver: Rec
     one = (await api.call("GET", f"{path}/{created['id']}", owner))[1]
     assert all("secret" not in item for item in [*listed, one])
     assert one == {key: value for key, value in created.items() if key != "secret"}
-    assert set(one) == {"id", "board_id", "url", "events", "active", "disabled_reason", "last_delivered_seq",
-                        "consecutive_failures", "next_attempt_at", "created_by", "created_at", "updated_at"}
+    assert set(one) == {
+        "id",
+        "board_id",
+        "url",
+        "events",
+        "active",
+        "disabled_reason",
+        "last_delivered_seq",
+        "consecutive_failures",
+        "next_attempt_at",
+        "created_by",
+        "created_at",
+        "updated_at",
+    }
 
 
 async def test_invalid_webhooks_are_refused(api: Api, receiver: Receiver) -> None:
     owner = await api.register()
     path = f"/api/v1/boards/{owner.personal_board}/webhooks"
-    for body in ({"url": receiver.url, "events": []}, {"url": receiver.url, "events": ["Task Created"]},
-                 {"url": receiver.url, "events": ["task.created", "task.created"]},
-                 {"url": receiver.url, "secret": "short"}, {"url": receiver.url, "extra": 1}, {}):
+    for body in (
+        {"url": receiver.url, "events": []},
+        {"url": receiver.url, "events": ["Task Created"]},
+        {"url": receiver.url, "events": ["task.created", "task.created"]},
+        {"url": receiver.url, "secret": "short"},
+        {"url": receiver.url, "extra": 1},
+        {},
+    ):
         status, answer = await api.call("POST", path, owner, json=body)
         assert (status, answer["error"]["code"]) == (422, "validation_error"), body
     hook = await create_webhook(api, owner, owner.personal_board, receiver.url)
@@ -121,14 +142,22 @@ async def test_the_log_pages_newest_first_and_a_delivery_can_be_sent_again(api: 
 
     first = log[0]
     status, queued = await api.call("POST", f"{base}/{first['delivery_id']}/redeliver", owner)
-    assert status == 202 and queued == {"delivery_id": first["delivery_id"], "seq": first["seq"],
-                                        "event_type": "task.created", "queued": True}
+    assert status == 202 and queued == {
+        "delivery_id": first["delivery_id"],
+        "seq": first["seq"],
+        "event_type": "task.created",
+        "queued": True,
+    }
     await receiver.wait_for(lambda: len(receiver.received(hook["id"])) == 4)
     again = receiver.received(hook["id"])[-1]
     assert again.seq == first["seq"] and again.headers["taskwire-delivery"] == first["delivery_id"]
     newest = (await deliveries(api, owner, board, hook["id"], at_least=4))[-1]
     assert (newest["delivery_id"], newest["attempt"], newest["manual"], newest["status_code"]) == (
-        first["delivery_id"], 2, True, 200)
+        first["delivery_id"],
+        2,
+        True,
+        200,
+    )
 
     status, answer = await api.call("POST", f"{base}/{hook['id']}-999/redeliver", owner)
     assert (status, answer["error"]["code"]) == (404, "delivery_not_found")

@@ -8,8 +8,8 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -73,14 +73,16 @@ async def _delivering_instance(database: Path, webhook_id: str, instances: list[
 
 
 async def test_events_written_through_both_instances_are_delivered_once_each_one_at_a_time(
-        instances: list[AppServer], receiver: Receiver) -> None:
+    instances: list[AppServer], receiver: Receiver
+) -> None:
     receiver.delay = 0.03  # holds each request open long enough for an overlap to show
     rests = [Rest(server.url) for server in instances]
     try:
         token, board, hook = await _board_with_webhook(rests[0], receiver.url)
         start = hook["last_delivered_seq"]
-        await asyncio.gather(*(rest.task(token, board, f"{n} via {i}") for n in range(15)
-                               for i, rest in enumerate(rests)))
+        await asyncio.gather(
+            *(rest.task(token, board, f"{n} via {i}") for n in range(15) for i, rest in enumerate(rests))
+        )
         latest = await rests[1].latest_seq(token, board)
         assert latest == start + 30
         await receiver.wait_for(lambda: len(receiver.received(hook["id"])) >= 30, timeout=20)
@@ -92,8 +94,9 @@ async def test_events_written_through_both_instances_are_delivered_once_each_one
     assert receiver.max_in_flight[hook["id"]] == 1
 
 
-async def test_killing_the_delivering_instance_does_not_stop_delivery(instances: list[AppServer], shared_db: Path,
-                                                                      receiver: Receiver) -> None:
+async def test_killing_the_delivering_instance_does_not_stop_delivery(
+    instances: list[AppServer], shared_db: Path, receiver: Receiver
+) -> None:
     receiver.delay = 0.15  # the backlog keeps one instance busy, holding the lease
     rests = [Rest(server.url) for server in instances]
     try:
@@ -107,15 +110,17 @@ async def test_killing_the_delivering_instance_does_not_stop_delivery(instances:
         await asyncio.to_thread(delivering.kill)
         await survivor.task(token, board, "after the kill")
         latest = await survivor.latest_seq(token, board)
-        await receiver.wait_for(lambda: any(r.seq == latest and r.status == 200
-                                            for r in receiver.received(hook["id"])), timeout=20)
+        await receiver.wait_for(
+            lambda: any(r.seq == latest and r.status == 200 for r in receiver.received(hook["id"])), timeout=20
+        )
     finally:
         for rest in rests:
             await rest.close()
     got = [r.seq for r in receiver.received(hook["id"])]
     # At least once: the event in flight when the instance died may come again, never out of order.
     assert [seq for n, seq in enumerate(got) if n == 0 or seq != got[n - 1]] == list(
-        range(hook["last_delivered_seq"] + 1, latest + 1))
+        range(hook["last_delivered_seq"] + 1, latest + 1)
+    )
     assert len(got) - len(set(got)) <= 1
     assert receiver.max_in_flight[hook["id"]] == 1
     resumed = [r for r in receiver.received(hook["id"]) if r.started > killed_at]

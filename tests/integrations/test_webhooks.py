@@ -34,8 +34,9 @@ async def test_a_burst_of_changes_arrives_in_seq_order_signed_once_each(api: Api
     start = hook["last_delivered_seq"]
     tasks = [await api.task(owner, board["id"], f"task {n}") for n in range(20)]
     for task in tasks[:10]:
-        status, _ = await api.call("PATCH", f"/api/v1/tasks/{task['id']}", owner,
-                                   json={"title": "renamed", "version": task["version"]})
+        status, _ = await api.call(
+            "PATCH", f"/api/v1/tasks/{task['id']}", owner, json={"title": "renamed", "version": task["version"]}
+        )
         assert status == 200
 
     await receiver.wait_for(lambda: len(receiver.received(hook["id"])) >= 30)
@@ -44,8 +45,11 @@ async def test_a_burst_of_changes_arrives_in_seq_order_signed_once_each(api: Api
     logged = await board_events(api, owner, board["id"], start)
     for request, event in zip(got, logged, strict=True):
         assert verify(hook["secret"], request.body, request.headers["taskwire-signature"])
-        assert request.payload == {**event, "webhook_id": hook["id"], "delivery_id": request.headers[
-            "taskwire-delivery"]}
+        assert request.payload == {
+            **event,
+            "webhook_id": hook["id"],
+            "delivery_id": request.headers["taskwire-delivery"],
+        }
         assert request.headers["taskwire-event"] == event["type"]
         assert request.headers["content-type"] == "application/json"
     assert len({r.headers["taskwire-delivery"] for r in got}) == 30
@@ -53,7 +57,8 @@ async def test_a_burst_of_changes_arrives_in_seq_order_signed_once_each(api: Api
 
     log = await deliveries(api, owner, board["id"], hook["id"], at_least=30)
     assert [(d["seq"], d["attempt"], d["status_code"], d["manual"]) for d in log] == [
-        (seq, 1, 200, False) for seq in range(start + 1, start + 31)]
+        (seq, 1, 200, False) for seq in range(start + 1, start + 31)
+    ]
     assert (await webhook_state(api, owner, board["id"], hook["id"]))["last_delivered_seq"] == start + 30
 
 
@@ -81,14 +86,16 @@ async def test_a_receiver_that_fails_for_a_while_gets_everything_after_retries(a
     log = await deliveries(api, owner, board["id"], hook["id"], at_least=len(receiver.received(hook["id"])))
     first = [d for d in log if d["seq"] == start + 2]
     assert [(d["attempt"], d["status_code"]) for d in first] == [(n, 500) for n in range(1, MAX_FAILURES)] + [
-        (MAX_FAILURES, 204)]
+        (MAX_FAILURES, 204)
+    ]
     assert first[0]["response_body"] == "ok" and first[0]["latency_ms"] >= 0 and first[0]["error"] is None
     state = await webhook_state(api, owner, board["id"], hook["id"])
     assert (state["active"], state["consecutive_failures"], state["next_attempt_at"]) == (True, 0, None)
 
 
-async def test_repeated_failure_disables_the_webhook_and_tells_the_board(app: Quart, api: Api,
-                                                                         receiver: Receiver) -> None:
+async def test_repeated_failure_disables_the_webhook_and_tells_the_board(
+    app: Quart, api: Api, receiver: Receiver
+) -> None:
     published: list[Event] = []
     app.extensions["taskwire"].publisher.add_listener(published.append)
     receiver.respond = lambda _request: 503
@@ -110,12 +117,15 @@ async def test_repeated_failure_disables_the_webhook_and_tells_the_board(app: Qu
     assert any(event.type == "webhook.disabled" and event.seq == notice["seq"] for event in published)
 
     receiver.respond = lambda _request: 200  # fixed: switching it back on delivers what was pending
-    status, body = await api.call("PATCH", f"/api/v1/boards/{board['id']}/webhooks/{hook['id']}", owner,
-                                  json={"active": True})
+    status, body = await api.call(
+        "PATCH", f"/api/v1/boards/{board['id']}/webhooks/{hook['id']}", owner, json={"active": True}
+    )
     assert status == 200 and body["active"] and body["consecutive_failures"] == 0 and body["disabled_reason"] is None
     await receiver.wait_for(lambda: len(receiver.received(hook["id"], status=200)) == 2)
     assert [r.payload["type"] for r in receiver.received(hook["id"], status=200)] == [
-        "task.created", "webhook.disabled"]
+        "task.created",
+        "webhook.disabled",
+    ]
     assert receiver.received(hook["id"], status=200)[0].payload["data"]["id"] == task["id"]
 
 
@@ -125,9 +135,19 @@ async def test_private_and_loopback_urls_are_refused_without_the_allow_list(sett
         api = Api(application.test_client())
         owner = await api.register()
         path = f"/api/v1/boards/{owner.personal_board}/webhooks"
-        for url in ("http://127.0.0.1:9/hook", "http://localhost/", "http://10.1.2.3/", "https://192.168.0.10/",
-                    "http://169.254.169.254/latest/meta-data", "http://[::1]/", "http://0.0.0.0/",
-                    "http://[::ffff:127.0.0.1]/", "http://224.0.0.1/", "http://100.64.0.1/", "http://[fe80::1]/"):
+        for url in (
+            "http://127.0.0.1:9/hook",
+            "http://localhost/",
+            "http://10.1.2.3/",
+            "https://192.168.0.10/",
+            "http://169.254.169.254/latest/meta-data",
+            "http://[::1]/",
+            "http://0.0.0.0/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://224.0.0.1/",
+            "http://100.64.0.1/",
+            "http://[fe80::1]/",
+        ):
             status, body = await api.call("POST", path, owner, json={"url": url})
             assert (status, body["error"]["code"]) == (422, "webhook_url_not_allowed"), url
         for url in ("ftp://example.com/", "http://user:pw@example.com/", "not a url"):
@@ -139,8 +159,17 @@ async def test_private_and_loopback_urls_are_refused_without_the_allow_list(sett
 async def test_a_delivery_checks_the_destination_again_when_it_is_sent(receiver: Receiver) -> None:
     """What was allowed when the webhook was saved is checked again at every attempt (a DNS
     answer may have changed since): a sender whose guard admits no private address refuses."""
-    hook = Webhook(id="w", board_id="b", url=receiver.url, secret="whsec_test", events=None, active=True,
-                   created_by="u", created_at="", updated_at="")
+    hook = Webhook(
+        id="w",
+        board_id="b",
+        url=receiver.url,
+        secret="whsec_test",
+        events=None,
+        active=True,
+        created_by="u",
+        created_at="",
+        updated_at="",
+    )
     event = Event(board_id="b", seq=1, type="task.created", actor="u", at="2026-01-01T00:00:00.000000Z", data={})
     strict = WebhookSender(DestinationGuard(()), read_timeout=1.0, total_timeout=1.0)
     lenient = WebhookSender(DestinationGuard(("127.0.0.0/8",)), read_timeout=1.0, total_timeout=1.0)
@@ -162,8 +191,9 @@ def documented_verifier():
     return namespace["verify_taskwire_signature"]
 
 
-async def test_the_documented_snippet_verifies_a_real_delivery_and_refuses_forgeries(api: Api,
-                                                                                     receiver: Receiver) -> None:
+async def test_the_documented_snippet_verifies_a_real_delivery_and_refuses_forgeries(
+    api: Api, receiver: Receiver
+) -> None:
     verify_documented = documented_verifier()
     owner = await api.register()
     hook = await create_webhook(api, owner, owner.personal_board, receiver.url)

@@ -35,8 +35,9 @@ async def test_a_cached_list_is_never_stale_after_a_write_on_another_instance(se
         metrics_after = await (await api_one.client.get("/metrics")).get_data(as_text=True)
         assert cache_count(metrics_after, "hit") - cache_count(metrics_before, "hit") >= 2
 
-        status, _ = await api_two.call("PATCH", f"/api/v1/tasks/{task['id']}", owner,
-                                       json={"title": "Changed elsewhere", "version": 1})
+        status, _ = await api_two.call(
+            "PATCH", f"/api/v1/tasks/{task['id']}", owner, json={"title": "Changed elsewhere", "version": 1}
+        )
         assert status == 200
         status, page = await api_one.call("GET", path, owner)
         assert [t["title"] for t in page["items"]] == ["Changed elsewhere"]

@@ -15,7 +15,16 @@ import pytest
 from app.domain import clock
 from app.domain.ids import new_id
 from app.domain.models import (
-    Board, EventDraft, Member, Priority, Role, Task, TaskFilter, TaskPageRequest, TaskSort, User,
+    Board,
+    EventDraft,
+    Member,
+    Priority,
+    Role,
+    Task,
+    TaskFilter,
+    TaskPageRequest,
+    TaskSort,
+    User,
 )
 from app.domain.views import member_view, task_view
 from app.store import create_store
@@ -24,15 +33,17 @@ from tests.support.app_fixtures import mongo_database_url
 from tests.support.services import REPO_ROOT
 
 
-def run_app(*args: str, data_dir: Path, database_url: str | None = None,
-            extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_app(
+    *args: str, data_dir: Path, database_url: str | None = None, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("TASKWIRE_")}
     env["TASKWIRE_DATA_DIR"] = str(data_dir)
     if database_url is not None:
         env["TASKWIRE_DATABASE_URL"] = database_url
     env.update(extra_env or {})
-    return subprocess.run([sys.executable, "-m", "app", *args], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 def sqlite_url(data_dir: Path) -> str:
@@ -52,11 +63,32 @@ async def add_user(store: Store, email: str, name: str) -> User:
     return user
 
 
-async def add_task(store: Store, board: Board, actor: User, title: str, status: str, position: str,
-                   assignees: list[str], labels: list[str]) -> Task:
+async def add_task(
+    store: Store,
+    board: Board,
+    actor: User,
+    title: str,
+    status: str,
+    position: str,
+    assignees: list[str],
+    labels: list[str],
+) -> Task:
     at = clock.now()
-    task = Task(new_id(), board.id, title, f"about {title}", status, Priority.HIGH, assignees, labels,
-                "2030-01-02T03:04:05.000000Z", position, actor.id, at, at)
+    task = Task(
+        new_id(),
+        board.id,
+        title,
+        f"about {title}",
+        status,
+        Priority.HIGH,
+        assignees,
+        labels,
+        "2030-01-02T03:04:05.000000Z",
+        position,
+        actor.id,
+        at,
+        at,
+    )
     await store.create_task(task, EventDraft("task.created", actor.id, at, task_view(task)))
     return task
 
@@ -118,8 +150,9 @@ def test_backup_of_a_missing_database_fails_without_creating_one(tmp_path: Path)
 
 def test_backup_on_mongodb_refuses_and_points_at_mongodump(tmp_path: Path) -> None:
     # Nothing listens on port 1: the refusal must come before any connection attempt.
-    result = run_app("backup", "--output", str(tmp_path / "b.db"), data_dir=tmp_path,
-                     database_url="mongodb://127.0.0.1:1/taskwire")
+    result = run_app(
+        "backup", "--output", str(tmp_path / "b.db"), data_dir=tmp_path, database_url="mongodb://127.0.0.1:1/taskwire"
+    )
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "mongodump" in result.stderr
 
@@ -178,7 +211,11 @@ async def test_export_then_import_recreates_the_board_in_another_deployment(tmp_
     try:
         new_board = await store.get_board(new_board_id)
         assert new_board is not None
-        assert (new_board.name, new_board.columns, new_board.created_by) == ("Launch", ["todo", "doing", "done"], ada.id)
+        assert (new_board.name, new_board.columns, new_board.created_by) == (
+            "Launch",
+            ["todo", "doing", "done"],
+            ada.id,
+        )
         members = {member.email: member.role for member in await store.list_members(new_board_id)}
         assert members == {"ada@example.com": Role.OWNER, "bob@example.com": Role.EDITOR}
         page = await store.list_tasks(TaskPageRequest(new_board_id, TaskFilter(), TaskSort.POSITION, 50))
@@ -187,7 +224,9 @@ async def test_export_then_import_recreates_the_board_in_another_deployment(tmp_
         assert tasks["Write the post"].assignees == [bob.id]  # Cy is not a member here
         assert tasks["Record the demo"].created_by == bob.id
         assert [(t.status, t.position) for t in (tasks["Write the post"], tasks["Record the demo"])] == [
-            ("todo", "a0"), ("todo", "a1")]
+            ("todo", "a0"),
+            ("todo", "a1"),
+        ]
         assert tasks["Book the room"].labels == ["office", "admin"]
         assert tasks["Book the room"].due_at == "2030-01-02T03:04:05.000000Z"
         events = await store.list_events(new_board_id, 0, 100)
@@ -228,12 +267,15 @@ def test_export_of_an_unknown_board_fails_in_one_line(tmp_path: Path) -> None:
     assert not (tmp_path / "x.json").exists()
 
 
-@pytest.mark.parametrize(("command", "bad"), [
-    (["serve"], {"TASKWIRE_DATABASE_URL": "postgres://db/taskwire"}),
-    (["backup", "--output", "x.db"], {"PORT": "eighty"}),
-    (["create-indexes"], {"TASKWIRE_LOG_LEVEL": "LOUD"}),
-    (["export-board", "B", "--output", "x.json"], {"TASKWIRE_SECRET_KEY": "short"}),
-])
+@pytest.mark.parametrize(
+    ("command", "bad"),
+    [
+        (["serve"], {"TASKWIRE_DATABASE_URL": "postgres://db/taskwire"}),
+        (["backup", "--output", "x.db"], {"PORT": "eighty"}),
+        (["create-indexes"], {"TASKWIRE_LOG_LEVEL": "LOUD"}),
+        (["export-board", "B", "--output", "x.json"], {"TASKWIRE_SECRET_KEY": "short"}),
+    ],
+)
 def test_a_bad_setting_prints_one_line_and_exits_2(tmp_path: Path, command: list[str], bad: dict[str, str]) -> None:
     result = run_app(*command, data_dir=tmp_path, extra_env=bad)
     assert result.returncode == 2
@@ -254,8 +296,14 @@ async def test_a_board_exported_from_sqlite_imports_into_mongodb(tmp_path: Path,
     store = await opened(mongo_url)
     try:
         await add_user(store, "bob@example.com", "Bob")
-        imported = run_app("import-board", str(export_file), "--owner-email", "BOB@example.com",
-                           data_dir=tmp_path, database_url=mongo_url)
+        imported = run_app(
+            "import-board",
+            str(export_file),
+            "--owner-email",
+            "BOB@example.com",
+            data_dir=tmp_path,
+            database_url=mongo_url,
+        )
         assert imported.returncode == 0, imported.stderr
         assert "skipped member ada@example.com" in imported.stdout
         bob = await store.get_user_by_email("bob@example.com")

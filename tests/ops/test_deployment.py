@@ -25,9 +25,14 @@ from app.settings import SettingsError, load_settings, variables
 from tests.support.services import REPO_ROOT, free_port, stop_process, wait_for_port
 
 KUBERNETES = REPO_ROOT / "deploy" / "kubernetes"
-DEPLOYMENT_FILES = [REPO_ROOT / "Dockerfile", REPO_ROOT / "docker-compose.yml", REPO_ROOT / "docker-compose.sentinel.yml",
-                    REPO_ROOT / "deploy" / "nginx.conf",
-                    *sorted(KUBERNETES.glob("*.yaml")), REPO_ROOT / "docs" / "operations.md"]
+DEPLOYMENT_FILES = [
+    REPO_ROOT / "Dockerfile",
+    REPO_ROOT / "docker-compose.yml",
+    REPO_ROOT / "docker-compose.sentinel.yml",
+    REPO_ROOT / "deploy" / "nginx.conf",
+    *sorted(KUBERNETES.glob("*.yaml")),
+    REPO_ROOT / "docs" / "operations.md",
+]
 COMPOSE_VARIABLE = re.compile(r"\$\{(\w+):\?[^}]*\}")
 
 
@@ -41,8 +46,11 @@ def compose() -> dict[str, Any]:
 
 
 def taskwire_services() -> dict[str, dict[str, Any]]:
-    return {name: service for name, service in compose()["services"].items()
-            if service.get("image", "").startswith("taskwire")}
+    return {
+        name: service
+        for name, service in compose()["services"].items()
+        if service.get("image", "").startswith("taskwire")
+    }
 
 
 def kubernetes_objects() -> dict[str, dict[str, Any]]:
@@ -91,8 +99,9 @@ def test_every_taskwire_variable_a_deployment_file_passes_is_a_setting(path: Pat
 
 def test_the_compose_environment_is_valid_settings() -> None:
     for service in taskwire_services().values():
-        environment = {name: COMPOSE_VARIABLE.sub("x" * 48, str(value))
-                       for name, value in service["environment"].items()}
+        environment = {
+            name: COMPOSE_VARIABLE.sub("x" * 48, str(value)) for name, value in service["environment"].items()
+        }
         settings = load_settings(environment)
         assert settings.database_url.startswith("mongodb://") and settings.redis_url.startswith("redis://")
 
@@ -111,7 +120,7 @@ def test_dockerfile_builds_in_stages_on_python_slim_and_runs_unprivileged() -> N
     instructions = dockerfile_instructions()
     stages = [rest for keyword, rest in instructions if keyword == "FROM"]
     assert len(stages) >= 2 and all(stage.startswith("python:3.13-slim AS ") for stage in stages)
-    final = instructions[max(i for i, (keyword, _) in enumerate(instructions) if keyword == "FROM"):]
+    final = instructions[max(i for i, (keyword, _) in enumerate(instructions) if keyword == "FROM") :]
     values = dict(final)
     assert values["USER"].split(":")[0] not in ("root", "0")
     assert "--from=build /opt/venv" in " ".join(rest for keyword, rest in final if keyword == "COPY")
@@ -136,8 +145,11 @@ def test_the_image_holds_what_the_app_reads_and_nothing_private() -> None:
     assert {"app", "static", "templates", "hypercorn.toml", "pyproject.toml"} <= copied
     for name in copied:
         assert (REPO_ROOT / name).exists(), f"the Dockerfile copies {name}, which does not exist"
-    patterns = [line.strip() for line in (REPO_ROOT / ".dockerignore").read_text().splitlines()
-                if line.strip() and not line.startswith("#")]
+    patterns = [
+        line.strip()
+        for line in (REPO_ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     assert patterns[0] == "*", ".dockerignore must be an allowlist"
     allowed = {pattern[1:].rstrip("/") for pattern in patterns if pattern.startswith("!")}
     assert copied <= allowed and not allowed & {"data", ".venv", ".git", "tests"}
@@ -158,14 +170,17 @@ def test_compose_runs_a_replica_set_redis_two_instances_and_nginx() -> None:
         assert environment["TASKWIRE_DATABASE_URL"] == "mongodb://mongo:27017/taskwire?replicaSet=rs0"
         assert environment["TASKWIRE_REDIS_URL"] == "redis://redis:6379/0"
         assert {name: dep["condition"] for name, dep in service["depends_on"].items()} == {
-            "mongo": "service_healthy", "redis": "service_healthy"}
+            "mongo": "service_healthy",
+            "redis": "service_healthy",
+        }
         assert "ports" not in service, "instances are reached through nginx only"
         assert seconds(service["stop_grace_period"]) > hypercorn_graceful_timeout()
     assert len({service["environment"]["TASKWIRE_SECRET_KEY"] for service in instances.values()}) == 1
     nginx = services["nginx"]
     assert "./deploy/nginx.conf:/etc/nginx/nginx.conf:ro" in nginx["volumes"]
     assert {name: dep["condition"] for name, dep in nginx["depends_on"].items()} == dict.fromkeys(
-        instances, "service_healthy")
+        instances, "service_healthy"
+    )
 
 
 def nginx_text() -> str:
@@ -180,7 +195,7 @@ def nginx_block(header: str) -> str:
     while depth:
         depth += {"{": 1, "}": -1}.get(text[index], 0)
         index += 1
-    return text[start.end():index - 1]
+    return text[start.end() : index - 1]
 
 
 def directives(block: str, name: str) -> list[str]:
@@ -220,11 +235,20 @@ def pod_template() -> dict[str, Any]:
 
 def test_kubernetes_has_every_object_an_operator_needs() -> None:
     objects = kubernetes_objects()
-    assert set(objects) >= {"Deployment", "Service", "Ingress", "HorizontalPodAutoscaler",
-                            "PodDisruptionBudget", "ConfigMap", "Secret"}
+    assert set(objects) >= {
+        "Deployment",
+        "Service",
+        "Ingress",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "ConfigMap",
+        "Secret",
+    }
     listed = yaml.safe_load((KUBERNETES / "kustomization.yaml").read_text())["resources"]
-    assert set(listed) == {path.name for path in KUBERNETES.glob("*.yaml")} - {"kustomization.yaml",
-                                                                                "secret.example.yaml"}
+    assert set(listed) == {path.name for path in KUBERNETES.glob("*.yaml")} - {
+        "kustomization.yaml",
+        "secret.example.yaml",
+    }
 
 
 def test_kubernetes_pods_probe_readyz_and_healthz_and_run_unprivileged() -> None:
@@ -242,8 +266,10 @@ def test_kubernetes_pods_probe_readyz_and_healthz_and_run_unprivileged() -> None
     assert {"cpu", "memory"} <= set(container["resources"]["requests"])
     sources = {next(iter(source)): next(iter(source.values()))["name"] for source in container["envFrom"]}
     objects = kubernetes_objects()
-    assert sources == {"configMapRef": objects["ConfigMap"]["metadata"]["name"],
-                       "secretRef": objects["Secret"]["metadata"]["name"]}
+    assert sources == {
+        "configMapRef": objects["ConfigMap"]["metadata"]["name"],
+        "secretRef": objects["Secret"]["metadata"]["name"],
+    }
     drain = container["lifecycle"]["preStop"]["exec"]["command"]
     assert drain[0] == "sleep"
     assert pod["terminationGracePeriodSeconds"] > int(drain[1]) + hypercorn_graceful_timeout()
@@ -267,8 +293,11 @@ def test_kubernetes_service_ingress_autoscaler_and_budget_point_at_the_pods() ->
     assert all(b["name"] == service["metadata"]["name"] and b["port"]["name"] in service_ports for b in backends)
     hpa = objects["HorizontalPodAutoscaler"]
     assert hpa["apiVersion"] == "autoscaling/v2"
-    assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment",
-                                             "name": objects["Deployment"]["metadata"]["name"]}
+    assert hpa["spec"]["scaleTargetRef"] == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": objects["Deployment"]["metadata"]["name"],
+    }
     assert [metric["resource"]["name"] for metric in hpa["spec"]["metrics"]] == ["cpu"]
     assert hpa["spec"]["minReplicas"] >= 2
     pdb = objects["PodDisruptionBudget"]
@@ -280,10 +309,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """One real ``python -m app serve`` on SQLite; yields its port."""
     port = free_port()
     data_dir = tmp_path_factory.mktemp("server")
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("TASKWIRE_")},
-           "PORT": str(port), "TASKWIRE_DATA_DIR": str(data_dir), "TASKWIRE_SECRET_KEY": "s" * 48}
-    proc = subprocess.Popen([sys.executable, "-m", "app", "serve"], cwd=REPO_ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("TASKWIRE_")},
+        "PORT": str(port),
+        "TASKWIRE_DATA_DIR": str(data_dir),
+        "TASKWIRE_SECRET_KEY": "s" * 48,
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for_port(port, proc=proc)
         yield port
@@ -319,9 +357,18 @@ def nginx(server: int, tmp_path: Path) -> Iterator[int]:
     config = config.replace("access_log /dev/stdout", f"access_log {tmp_path}/access.log")
     (tmp_path / "nginx.conf").write_text(config)
     proc = subprocess.Popen(
-        [binary, "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path),
-         "-g", f"daemon off; pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log;"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        [
+            binary,
+            "-c",
+            str(tmp_path / "nginx.conf"),
+            "-p",
+            str(tmp_path),
+            "-g",
+            f"daemon off; pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log;",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         wait_for_port(port, proc=proc)
         yield port
@@ -345,8 +392,10 @@ def test_nginx_proxies_http_and_websockets_to_the_instances(nginx: int) -> None:
 
 def test_nginx_passes_server_sent_events_on_at_once(nginx: int) -> None:
     base = f"http://127.0.0.1:{nginx}"
-    registered = httpx.post(f"{base}/api/v1/auth/register", json={
-        "email": "sse-through-nginx@example.test", "password": "correct horse battery", "name": "Streamer"})
+    registered = httpx.post(
+        f"{base}/api/v1/auth/register",
+        json={"email": "sse-through-nginx@example.test", "password": "correct horse battery", "name": "Streamer"},
+    )
     assert registered.status_code == 201, registered.text
     headers = {"Authorization": f"Bearer {registered.json()['access_token']}"}
     board = httpx.get(f"{base}/api/v1/boards", headers=headers).json()["items"][0]["id"]
@@ -356,8 +405,12 @@ def test_nginx_passes_server_sent_events_on_at_once(nginx: int) -> None:
         while next(lines) != "event: subscribed":
             pass
         created = time.monotonic()
-        assert httpx.post(f"{base}/api/v1/boards/{board}/tasks", json={"title": "through nginx"},
-                          headers=headers).status_code == 201
+        assert (
+            httpx.post(
+                f"{base}/api/v1/boards/{board}/tasks", json={"title": "through nginx"}, headers=headers
+            ).status_code
+            == 201
+        )
         for line in lines:  # the event comes through while the response is still open
             if line.startswith("data: ") and '"task.created"' in line:
                 break

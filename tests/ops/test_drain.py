@@ -71,7 +71,8 @@ async def _sigterm_with_sockets_in_every_state(server: AppServer, token: str, bo
 
 @pytest.mark.parametrize("run", [1, 2, 3])
 async def test_sigterm_ends_the_process_within_graceful_timeout_whatever_the_sockets_do(
-        tmp_path, redis: RedisServer, run: int) -> None:
+    tmp_path, redis: RedisServer, run: int
+) -> None:
     with app_servers(1, f"sqlite:///{tmp_path / 'one.db'}", redis.url, tmp_path, stop_timeout=1) as (server,):
         rest = Rest(server.url)
         owner = await rest.register("drain")
@@ -82,14 +83,15 @@ async def test_sigterm_ends_the_process_within_graceful_timeout_whatever_the_soc
         assert elapsed < GRACEFUL_TIMEOUT and server.proc.returncode == 0, (elapsed, server.log_tail())
 
 
-async def test_sigterm_ends_the_process_within_graceful_timeout_while_a_request_body_never_arrives(
-        tmp_path) -> None:
+async def test_sigterm_ends_the_process_within_graceful_timeout_while_a_request_body_never_arrives(tmp_path) -> None:
     # Hypercorn would let this request run until read_timeout (30 s), and wait for it. The
     # in-process broker: the login's rate-limit hit must not count against other tests.
     with app_servers(1, f"sqlite:///{tmp_path / 'one.db'}", "", tmp_path, stop_timeout=1) as (server,):
         _, writer = await asyncio.open_connection("127.0.0.1", server.port)
-        writer.write(b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                     b"Content-Length: 1000\r\n\r\n{\"email\": ")
+        writer.write(
+            b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 1000\r\n\r\n{"email": '
+        )
         await writer.drain()
         await asyncio.sleep(0.5)
         try:
@@ -98,4 +100,3 @@ async def test_sigterm_ends_the_process_within_graceful_timeout_while_a_request_
             writer.transport.abort()
         print(f"exited {elapsed:.2f} s after SIGTERM with a request body still missing")
         assert elapsed < GRACEFUL_TIMEOUT, (elapsed, server.log_tail())
-

@@ -46,8 +46,11 @@ async def test_cors_is_granted_only_to_configured_origins(settings) -> None:
 async def test_cors_allows_every_request_header_the_api_reads(settings) -> None:
     application = create_app(settings.model_copy(update=dict(cors_origins=("https://app.example.test",))))
     async with application.test_app():
-        preflight = {"Origin": "https://app.example.test", "Access-Control-Request-Method": "PATCH",
-                     "Access-Control-Request-Headers": "if-match, idempotency-key, x-client-mutation-id"}
+        preflight = {
+            "Origin": "https://app.example.test",
+            "Access-Control-Request-Method": "PATCH",
+            "Access-Control-Request-Headers": "if-match, idempotency-key, x-client-mutation-id",
+        }
         response = await application.test_client().options("/api/v1/tasks/x", headers=preflight)
     allowed = {name.strip().lower() for name in response.headers["Access-Control-Allow-Headers"].split(",")}
     assert {"authorization", "content-type", "if-match", "idempotency-key", "x-client-mutation-id"} <= allowed
@@ -70,7 +73,7 @@ async def test_metrics_move_when_traffic_flows(api: Api) -> None:
         await api.call("GET", "/api/v1/users/me", account)
     after = await scrape()
     assert requests_to_me(after) == requests_to_me(before) + 3
-    assert "taskwire_store_operation_duration_seconds_count{operation=\"get_user\"}" in after
+    assert 'taskwire_store_operation_duration_seconds_count{operation="get_user"}' in after
 
 
 async def test_responses_are_compressed_when_asked_and_assets_cached_when_fingerprinted(app) -> None:

@@ -24,8 +24,9 @@ pytestmark = pytest.mark.processes
 
 
 def post(url: str, body: dict) -> tuple[int, dict]:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), method="POST", headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, json.loads(response.read() or b"{}")
@@ -34,12 +35,15 @@ def post(url: str, body: dict) -> tuple[int, dict]:
 
 
 def test_the_eleventh_login_in_a_minute_is_refused_wherever_it_lands(tmp_path, redis) -> None:
-    with app_servers(2, f"sqlite:///{tmp_path / 'shared.db'}", redis.url, tmp_path,
-                     extra_env={"TASKWIRE_RATE_LIMIT_AUTH": "10"}) as (one, two):
+    with app_servers(
+        2, f"sqlite:///{tmp_path / 'shared.db'}", redis.url, tmp_path, extra_env={"TASKWIRE_RATE_LIMIT_AUTH": "10"}
+    ) as (one, two):
         email = f"limit-{time.time_ns()}@example.test"
         assert post(one.url + "/api/v1/auth/register", {"email": email, "password": PASSWORD, "name": "L"})[0] == 201
-        statuses = [post((one, two)[attempt % 2].url + "/api/v1/auth/login", {"email": email, "password": PASSWORD})[0]
-                    for attempt in range(11)]
+        statuses = [
+            post((one, two)[attempt % 2].url + "/api/v1/auth/login", {"email": email, "password": PASSWORD})[0]
+            for attempt in range(11)
+        ]
         assert statuses == [200] * 10 + [429]
         # The budget is shared, not per instance: the other instance refuses too.
         assert post(one.url + "/api/v1/auth/login", {"email": email, "password": PASSWORD})[0] == 429
@@ -48,8 +52,9 @@ def test_the_eleventh_login_in_a_minute_is_refused_wherever_it_lands(tmp_path, r
 def test_sigterm_during_a_request_lets_it_finish(tmp_path, redis) -> None:
     # A costly password hash makes registration a request that is surely in flight.
     slow_hash = {"TASKWIRE_ARGON2_TIME_COST": "16", "TASKWIRE_ARGON2_MEMORY_KIB": "131072"}
-    with app_servers(1, f"sqlite:///{tmp_path / 'one.db'}", "", tmp_path, extra_env=slow_hash,
-                     stop_timeout=15) as (server,):
+    with app_servers(1, f"sqlite:///{tmp_path / 'one.db'}", "", tmp_path, extra_env=slow_hash, stop_timeout=15) as (
+        server,
+    ):
         result: dict = {}
         body = {"email": f"term-{time.time_ns()}@example.test", "password": PASSWORD, "name": "T"}
         worker = threading.Thread(target=lambda: result.update(answer=post(server.url + "/api/v1/auth/register", body)))

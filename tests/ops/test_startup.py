@@ -23,15 +23,27 @@ pytestmark = pytest.mark.processes
 
 
 def serve_env(tmp_path: Path, **variables: str) -> dict[str, str]:
-    base = {name: value for name, value in os.environ.items()
-            if not name.startswith("TASKWIRE_") and name != "PORT"}
-    return {**base, **BASE_ENV, "TASKWIRE_LOG_LEVEL": "INFO", "TASKWIRE_DATA_DIR": str(tmp_path / "data"),
-            "PORT": str(free_port()), **variables}
+    base = {name: value for name, value in os.environ.items() if not name.startswith("TASKWIRE_") and name != "PORT"}
+    return {
+        **base,
+        **BASE_ENV,
+        "TASKWIRE_LOG_LEVEL": "INFO",
+        "TASKWIRE_DATA_DIR": str(tmp_path / "data"),
+        "PORT": str(free_port()),
+        **variables,
+    }
 
 
 def run_serve(env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "app", "serve"], cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "app", "serve"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def assert_one_line(result: subprocess.CompletedProcess[str], exit_code: int, starts: str) -> None:
@@ -41,20 +53,24 @@ def assert_one_line(result: subprocess.CompletedProcess[str], exit_code: int, st
     assert result.stdout == ""
 
 
-@pytest.mark.parametrize(("variable", "value"), [
-    ("TASKWIRE_WS_AUTH_TIMEOUT", "-5"),
-    ("TASKWIRE_WS_AUTH_TIMEOUT", "nan"),
-    ("TASKWIRE_WS_AUTH_TIMEOUT", "inf"),
-    ("TASKWIRE_TRUSTED_PROXIES", "not-an-ip"),
-    ("TASKWIRE_TRUSTED_PROXIES", "10.0.0.0/8,proxy.internal"),
-    ("PORT", "abc"),
-    ("PORT", "70000"),
-    ("TASKWIRE_HOST", "localhost"),
-    ("TASKWIRE_RATE_LIMIT_AUTH", "0"),
-    ("TASKWIRE_LOG_LEVEL", "chatty"),
-])
-def test_a_bad_setting_stops_start_up_with_one_line_naming_its_variable(tmp_path: Path, variable: str,
-                                                                        value: str) -> None:
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("TASKWIRE_WS_AUTH_TIMEOUT", "-5"),
+        ("TASKWIRE_WS_AUTH_TIMEOUT", "nan"),
+        ("TASKWIRE_WS_AUTH_TIMEOUT", "inf"),
+        ("TASKWIRE_TRUSTED_PROXIES", "not-an-ip"),
+        ("TASKWIRE_TRUSTED_PROXIES", "10.0.0.0/8,proxy.internal"),
+        ("PORT", "abc"),
+        ("PORT", "70000"),
+        ("TASKWIRE_HOST", "localhost"),
+        ("TASKWIRE_RATE_LIMIT_AUTH", "0"),
+        ("TASKWIRE_LOG_LEVEL", "chatty"),
+    ],
+)
+def test_a_bad_setting_stops_start_up_with_one_line_naming_its_variable(
+    tmp_path: Path, variable: str, value: str
+) -> None:
     result = run_serve(serve_env(tmp_path, **{variable: value}))
     assert_one_line(result, 2, f"{variable}: ")
     assert not (tmp_path / "data").exists(), "nothing may be created before the settings are known good"
@@ -78,7 +94,9 @@ def test_a_busy_port_is_one_line_and_a_failed_exit(tmp_path: Path) -> None:
 
 def test_an_unreachable_mongodb_is_one_line_and_a_failed_exit(tmp_path: Path) -> None:
     nobody = free_port()
-    env = serve_env(tmp_path, TASKWIRE_DATABASE_URL=f"mongodb://127.0.0.1:{nobody}/taskwire?serverSelectionTimeoutMS=500")
+    env = serve_env(
+        tmp_path, TASKWIRE_DATABASE_URL=f"mongodb://127.0.0.1:{nobody}/taskwire?serverSelectionTimeoutMS=500"
+    )
     result = run_serve(env)
     assert_one_line(result, 1, "cannot open the store: MongoDB unreachable")
     assert f"127.0.0.1:{nobody}" in result.stderr
@@ -98,14 +116,27 @@ def read_until(proc: subprocess.Popen[str], marker: str, timeout: float = 30) ->
     raise AssertionError(f"no {marker!r} line:\n{''.join(lines)}")
 
 
-@pytest.mark.parametrize(("host", "shown"), [("127.0.0.1", "http://127.0.0.1:{port} (this address only"),
-                                             ("0.0.0.0", "http://0.0.0.0:{port} (every IPv4 interface")])
+@pytest.mark.parametrize(
+    ("host", "shown"),
+    [
+        ("127.0.0.1", "http://127.0.0.1:{port} (this address only"),
+        ("0.0.0.0", "http://0.0.0.0:{port} (every IPv4 interface"),
+    ],
+)
 def test_the_listening_line_comes_once_the_port_accepts_and_names_the_bound_address(
-        tmp_path: Path, host: str, shown: str) -> None:
+    tmp_path: Path, host: str, shown: str
+) -> None:
     env = serve_env(tmp_path, TASKWIRE_HOST=host)
     port = int(env["PORT"])
-    proc = subprocess.Popen([sys.executable, "-m", "app", "serve"], cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         lines = read_until(proc, "Taskwire listening on")
         with socket.create_connection(("127.0.0.1", port), timeout=2):
@@ -121,8 +152,15 @@ def test_the_listening_line_comes_once_the_port_accepts_and_names_the_bound_addr
 
 def test_an_unreachable_redis_is_a_warning_and_start_up_goes_on(tmp_path: Path) -> None:
     env = serve_env(tmp_path, TASKWIRE_HOST="127.0.0.1", TASKWIRE_REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
-    proc = subprocess.Popen([sys.executable, "-m", "app", "serve"], cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         lines = read_until(proc, "Taskwire listening on")
     finally:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import deque
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -63,7 +64,8 @@ class WsClient:
         """Subscribe and return every message up to the answer (subscribed or error)."""
         await self.send({"type": "subscribe", "board": board, "since": since, "id": request_id})
         return await self.recv_until(
-            lambda message: message.get("type") in ("subscribed", "error") and message.get("id") == request_id)
+            lambda message: message.get("type") in ("subscribed", "error") and message.get("id") == request_id
+        )
 
     async def quiet(self, seconds: float = 0.3) -> list[Message]:
         """What arrives within ``seconds`` (an empty list: nothing did)."""

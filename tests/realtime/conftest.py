@@ -8,8 +8,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import AsyncIterator
 
 import pytest
 from hypercorn.asyncio import serve
@@ -52,11 +52,22 @@ class LiveApp:
 
 @pytest.fixture
 def ws_settings(tmp_path: Path) -> Settings:
-    return load_settings().model_copy(update=dict(
-        data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'taskwire.db'}", redis_url="",
-        secret_key=SECRET, ws_auth_timeout_seconds=0.5, ws_max_message_bytes=4096, ws_max_boards=3,
-        replay_limit=20, sse_keepalive_seconds=0.3, rate_limit_ws_messages_per_minute=50, rate_limit_api_per_minute=100_000,
-        rate_limit_auth_per_minute=100_000))
+    return load_settings().model_copy(
+        update=dict(
+            data_dir=tmp_path,
+            database_url=f"sqlite:///{tmp_path / 'taskwire.db'}",
+            redis_url="",
+            secret_key=SECRET,
+            ws_auth_timeout_seconds=0.5,
+            ws_max_message_bytes=4096,
+            ws_max_boards=3,
+            replay_limit=20,
+            sse_keepalive_seconds=0.3,
+            rate_limit_ws_messages_per_minute=50,
+            rate_limit_api_per_minute=100_000,
+            rate_limit_auth_per_minute=100_000,
+        )
+    )
 
 
 async def _wait_listening(port: int, timeout: float = 10.0) -> None:

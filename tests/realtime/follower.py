@@ -28,8 +28,9 @@ class Rest:
     async def close(self) -> None:
         await self.http.aclose()
 
-    async def call(self, method: str, path: str, token: str | None = None, json_body: Any = None,
-                   retry_unavailable: bool = True) -> Any:
+    async def call(
+        self, method: str, path: str, token: str | None = None, json_body: Any = None, retry_unavailable: bool = True
+    ) -> Any:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         for _ in range(200):
             try:
@@ -48,8 +49,15 @@ class Rest:
 
     async def register(self, name: str = "user") -> dict[str, Any]:
         number = next(_numbers)
-        body = await self.call("POST", "/api/v1/auth/register", json_body={
-            "email": f"{name}.{number}.{id(self)}@example.test", "password": PASSWORD, "name": f"{name}{number}"})
+        body = await self.call(
+            "POST",
+            "/api/v1/auth/register",
+            json_body={
+                "email": f"{name}.{number}.{id(self)}@example.test",
+                "password": PASSWORD,
+                "name": f"{name}{number}",
+            },
+        )
         return {"id": body["user"]["id"], "email": body["user"]["email"], "token": body["access_token"]}
 
     async def board(self, token: str, name: str = "Shared") -> str:
@@ -140,7 +148,7 @@ async def shared_board(rest: Rest, members: int = 1) -> tuple[dict, list[dict], 
 async def followers_on(servers: list[AppServer], accounts: list[dict], board: str, per_instance: int) -> list[Follower]:
     followers = []
     for index in range(per_instance * len(servers)):
-        server_order = servers[index % len(servers):] + servers[:index % len(servers)]
+        server_order = servers[index % len(servers) :] + servers[: index % len(servers)]
         follower = Follower([server.ws_url for server in server_order], accounts[index % len(accounts)]["token"], board)
         follower.start()
         followers.append(follower)

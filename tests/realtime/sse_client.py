@@ -29,15 +29,15 @@ class SseStream:
         self.last_event_id: str | None = None
 
     @classmethod
-    async def open(cls, base_url: str, board: str, token: str, last_event_id: str | None = None,
-                   after: int | None = None) -> SseStream:
+    async def open(
+        cls, base_url: str, board: str, token: str, last_event_id: str | None = None, after: int | None = None
+    ) -> SseStream:
         client = httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(10, read=None))
         headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
         if last_event_id is not None:
             headers["Last-Event-ID"] = last_event_id
         params = {"after": after} if after is not None else {}
-        request = client.build_request("GET", f"/api/v1/boards/{board}/events/stream", headers=headers,
-                                       params=params)
+        request = client.build_request("GET", f"/api/v1/boards/{board}/events/stream", headers=headers, params=params)
         response = await client.send(request, stream=True)
         return cls(response, client)
 
@@ -74,8 +74,11 @@ class SseStream:
         async for line in self._lines:
             if line == "":
                 if "data" in fields:
-                    message = SseMessage(fields.get("event", ["message"])[-1], json.loads("\n".join(fields["data"])),
-                                         fields["id"][-1] if "id" in fields else None)
+                    message = SseMessage(
+                        fields.get("event", ["message"])[-1],
+                        json.loads("\n".join(fields["data"])),
+                        fields["id"][-1] if "id" in fields else None,
+                    )
                     if message.id is not None:
                         self.last_event_id = message.id
                     return message
@@ -91,4 +94,3 @@ class SseStream:
             else:
                 fields.setdefault(name, []).append(value)
         return None
-

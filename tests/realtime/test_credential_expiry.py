@@ -46,8 +46,7 @@ async def _fresh_access_token(live: LiveApp, account: Account) -> str:
     return body["access_token"]
 
 
-async def test_an_access_token_socket_is_asked_to_renew_then_closed_with_4401_when_it_does_not(
-        live: LiveApp) -> None:
+async def test_an_access_token_socket_is_asked_to_renew_then_closed_with_4401_when_it_does_not(live: LiveApp) -> None:
     alice = await live.api.register()
     client, ready = await _socket(live, alice)
     expiring = await client.recv_type("auth.expiring", timeout=TOKEN_SECONDS)
@@ -68,8 +67,12 @@ async def test_renewing_in_band_with_a_fresh_token_of_the_session_keeps_the_sock
     await asyncio.sleep(max(_left(ready["expires_at"]), 0) + 0.3)  # past the first token's end
     await client.send({"type": "ping", "id": "still"})
     assert (await client.recv_type("pong"))["id"] == "still"
-    status, _ = await live.api.call("POST", f"/api/v1/boards/{alice.personal_board}/tasks", json={"title": "live"},
-                                    headers={"Authorization": f"Bearer {await _fresh_access_token(live, alice)}"})
+    status, _ = await live.api.call(
+        "POST",
+        f"/api/v1/boards/{alice.personal_board}/tasks",
+        json={"title": "live"},
+        headers={"Authorization": f"Bearer {await _fresh_access_token(live, alice)}"},
+    )
     assert status == 201 and (await client.recv_type("event"))["event"] == "task.created"
     assert await client.closed_with(timeout=TOKEN_SECONDS + 1) == 4401  # the renewed token runs out too
 
@@ -77,8 +80,9 @@ async def test_renewing_in_band_with_a_fresh_token_of_the_session_keeps_the_sock
 async def test_a_token_of_another_session_or_an_api_token_does_not_renew(live: LiveApp) -> None:
     alice = await live.api.register()
     client, ready = await _socket(live, alice)
-    status, other_session = await live.api.call("POST", "/api/v1/auth/login",
-                                                json={"email": alice.email, "password": PASSWORD})
+    status, other_session = await live.api.call(
+        "POST", "/api/v1/auth/login", json={"email": alice.email, "password": PASSWORD}
+    )
     assert status == 200
     await client.send({"type": "auth", "token": other_session["access_token"], "id": "other"})
     refused = await client.recv_type("error")
@@ -94,8 +98,9 @@ async def test_a_token_of_another_session_or_an_api_token_does_not_renew(live: L
 async def test_an_api_token_socket_is_closed_with_4401_when_the_token_expires(live: LiveApp) -> None:
     alice = await live.api.register()
     expires_at = clock.format_time(datetime.now(UTC) + timedelta(seconds=2))
-    status, token = await live.api.call("POST", "/api/v1/tokens", alice,
-                                        json={"name": "short", "scopes": ["read"], "expires_at": expires_at})
+    status, token = await live.api.call(
+        "POST", "/api/v1/tokens", alice, json={"name": "short", "scopes": ["read"], "expires_at": expires_at}
+    )
     assert status == 201, token
     client = await WsClient.open(live.ws_url)
     ready = await client.auth(token["token"])

@@ -5,7 +5,7 @@ what else crosses instances live: event streams, session ends, notifications."""
 from __future__ import annotations
 
 import asyncio
-from typing import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
@@ -19,13 +19,15 @@ pytestmark = pytest.mark.processes
 
 
 @pytest.fixture(scope="module", params=[1, 2], ids=["one-process", "two-workers"])
-def instances(request: pytest.FixtureRequest, redis: RedisServer,
-              tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[AppServer]]:
+def instances(
+    request: pytest.FixtureRequest, redis: RedisServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[list[AppServer]]:
     """Two instances; each also as two worker processes (TASKWIRE_WORKERS=2), where events
     cross between the workers of one instance as they do between instances."""
     workdir = tmp_path_factory.mktemp("instances")
-    with app_servers(2, f"sqlite:///{workdir / 'shared.db'}", redis.url, workdir,
-                     {"TASKWIRE_WORKERS": str(request.param)}) as servers:
+    with app_servers(
+        2, f"sqlite:///{workdir / 'shared.db'}", redis.url, workdir, {"TASKWIRE_WORKERS": str(request.param)}
+    ) as servers:
         yield servers
 
 
@@ -63,8 +65,11 @@ async def test_an_event_stream_on_one_instance_gets_a_burst_written_through_both
     stream = await SseStream.open(servers[1].url, board, members[0]["token"], after=0)
     assert stream.response.status_code == 200
     await stream.until("subscribed")
-    writers = [rest.task(account["token"], board, f"burst {number}")
-               for number in range(20) for rest, account in ((rest_a, owner), (rest_b, members[0]))]
+    writers = [
+        rest.task(account["token"], board, f"burst {number}")
+        for number in range(20)
+        for rest, account in ((rest_a, owner), (rest_b, members[0]))
+    ]
     await asyncio.gather(*writers)
     latest = await rest_a.latest_seq(owner["token"], board)
     got = [int(message.id or 0) for message in await stream.events(latest - int(stream.last_event_id or 0))]
@@ -76,8 +81,11 @@ async def test_a_burst_through_both_instances_arrives_complete_and_in_order_ever
     servers, rest_a, rest_b = cluster
     owner, members, board = await shared_board(rest_a, members=1)
     followers = await followers_on(servers, [owner, *members], board, per_instance=3)
-    writers = [rest.task(account["token"], board, f"burst {number}")
-               for number in range(40) for rest, account in ((rest_a, owner), (rest_b, members[0]))]
+    writers = [
+        rest.task(account["token"], board, f"burst {number}")
+        for number in range(40)
+        for rest, account in ((rest_a, owner), (rest_b, members[0]))
+    ]
     await asyncio.gather(*writers)
     await expect_every_seq_once(followers, await rest_a.latest_seq(owner["token"], board))
 
@@ -110,8 +118,9 @@ async def test_a_redis_restart_mid_stream_loses_nothing(cluster, redis: RedisSer
     owner, members, board = await shared_board(rest_a, members=1)
     followers = await followers_on(servers, [owner, *members], board, per_instance=2)
 
-    writing = asyncio.gather(write_steadily(rest_a, owner["token"], board, 60),
-                             write_steadily(rest_b, members[0]["token"], board, 60))
+    writing = asyncio.gather(
+        write_steadily(rest_a, owner["token"], board, 60), write_steadily(rest_b, members[0]["token"], board, 60)
+    )
     await asyncio.sleep(0.4)
     await asyncio.to_thread(redis.stop)
     await asyncio.sleep(0.5)
@@ -173,8 +182,9 @@ async def test_a_notification_made_on_one_instance_reaches_its_user_on_the_other
     ada_socket = await _listening_to_notifications(instances[1], ada["token"])
 
     await first.add_member(ada["token"], board, bob["email"])
-    task = await first.call("POST", f"/api/v1/boards/{board}/tasks", ada["token"],
-                            {"title": "Ship it", "assignees": [bob["id"]]})
+    task = await first.call(
+        "POST", f"/api/v1/boards/{board}/tasks", ada["token"], {"title": "Ship it", "assignees": [bob["id"]]}
+    )
 
     received = [(await bob_socket.recv_type("notification"))["notification"] for _ in range(2)]
     assert [(n["type"], n["task_id"]) for n in received] == [("member.added", None), ("task.assigned", task["id"])]

@@ -11,8 +11,9 @@ from tests.support.apiclient import PASSWORD
 
 async def test_logging_out_closes_the_sessions_sockets_but_not_the_others(live: LiveApp) -> None:
     alice = await live.api.register()
-    status, laptop = await live.api.call("POST", "/api/v1/auth/login",
-                                         json={"email": alice.email, "password": PASSWORD})
+    status, laptop = await live.api.call(
+        "POST", "/api/v1/auth/login", json={"email": alice.email, "password": PASSWORD}
+    )
     assert status == 200
     phone = await live.client(alice)
     await phone.subscribe(alice.personal_board)
@@ -24,8 +25,12 @@ async def test_logging_out_closes_the_sessions_sockets_but_not_the_others(live: 
     assert status == 204
     assert await phone.closed_with() == 4401
 
-    status, _ = await live.api.call("POST", f"/api/v1/boards/{alice.personal_board}/tasks", json={"title": "later"},
-                                    headers={"Authorization": f"Bearer {laptop['access_token']}"})
+    status, _ = await live.api.call(
+        "POST",
+        f"/api/v1/boards/{alice.personal_board}/tasks",
+        json={"title": "later"},
+        headers={"Authorization": f"Bearer {laptop['access_token']}"},
+    )
     assert status == 201  # the other session still works, live
     assert (await laptop_socket.recv_type("event"))["event"] == "task.created"
     await laptop_socket.close()
@@ -53,8 +58,7 @@ async def test_revoking_an_api_token_ends_its_socket_and_its_event_stream(live: 
     await session_socket.close()
 
 
-async def test_a_password_change_closes_the_other_sessions_sockets_and_streams_but_not_its_own(
-        live: LiveApp) -> None:
+async def test_a_password_change_closes_the_other_sessions_sockets_and_streams_but_not_its_own(live: LiveApp) -> None:
     alice = await live.api.register()
     status, thief = await live.api.call("POST", "/api/v1/auth/login", json={"email": alice.email, "password": PASSWORD})
     assert status == 200
@@ -64,8 +68,9 @@ async def test_a_password_change_closes_the_other_sessions_sockets_and_streams_b
     await thief_stream.until("subscribed")
     own_socket = await live.client(alice)
 
-    status, _ = await live.api.call("PATCH", "/api/v1/users/me", alice,
-                                    json={"password": "a brand new passphrase", "current_password": PASSWORD})
+    status, _ = await live.api.call(
+        "PATCH", "/api/v1/users/me", alice, json={"password": "a brand new passphrase", "current_password": PASSWORD}
+    )
     assert status == 200
     assert await thief_socket.closed_with() == 4401
     assert (await thief_stream.until("error"))[-1].data["code"] == "session_ended"

@@ -78,7 +78,12 @@ async def test_a_client_that_reconnects_with_last_event_id_misses_nothing(live: 
     seqs = [int(m.data["seq"]) for m in seen + caught_up if m.event == "message"]
     assert seqs == list(range(seqs[0], seqs[0] + 8))  # every seq once, in order
     assert [m.data["data"]["title"] for m in caught_up if m.event == "message"] == [
-        "while away 0", "while away 1", "while away 2", "while away 3", "after 0"]
+        "while away 0",
+        "while away 1",
+        "while away 2",
+        "while away 3",
+        "after 0",
+    ]
     await again.close()
 
 
@@ -128,23 +133,30 @@ async def test_the_stream_refuses_like_the_rest_of_the_api(live: LiveApp) -> Non
         answers = {
             "anonymous": await http.get(path),
             "stranger": await http.get(path, headers={"Authorization": f"Bearer {stranger.access_token}"}),
-            "bad id": await http.get(path, headers={"Authorization": f"Bearer {alice.access_token}",
-                                                    "Last-Event-ID": "seven"}),
+            "bad id": await http.get(
+                path, headers={"Authorization": f"Bearer {alice.access_token}", "Last-Event-ID": "seven"}
+            ),
             "bad after": await http.get(f"{path}?after=-1", headers={"Authorization": f"Bearer {alice.access_token}"}),
-            "no board": await http.get("/api/v1/boards/nope/events/stream",
-                                       headers={"Authorization": f"Bearer {alice.access_token}"}),
+            "no board": await http.get(
+                "/api/v1/boards/nope/events/stream", headers={"Authorization": f"Bearer {alice.access_token}"}
+            ),
         }
     codes = {name: (response.status_code, response.json()["error"]["code"]) for name, response in answers.items()}
-    assert codes == {"anonymous": (401, "unauthorized"), "stranger": (404, "board_not_found"),
-                     "bad id": (422, "validation_error"), "bad after": (422, "validation_error"),
-                     "no board": (404, "board_not_found")}
+    assert codes == {
+        "anonymous": (401, "unauthorized"),
+        "stranger": (404, "board_not_found"),
+        "bad id": (422, "validation_error"),
+        "bad after": (422, "validation_error"),
+        "no board": (404, "board_not_found"),
+    }
 
 
 async def test_api_tokens_stream_only_the_boards_they_cover(live: LiveApp) -> None:
     alice = await live.api.register()
     other = (await live.api.board(alice, "Other"))["id"]
-    status, token = await live.api.call("POST", "/api/v1/tokens", alice, json={
-        "name": "feed", "scopes": ["read"], "boards": [alice.personal_board]})
+    status, token = await live.api.call(
+        "POST", "/api/v1/tokens", alice, json={"name": "feed", "scopes": ["read"], "boards": [alice.personal_board]}
+    )
     assert status == 201, token
     bot = Account(alice.id, alice.email, alice.name, token["token"], "")
     stream = await _stream(live, bot, alice.personal_board)
@@ -182,13 +194,28 @@ async def test_the_example_client_follows_a_board_from_a_position(live: LiveApp)
     assert status == 201
     await _tasks(live, alice, alice.personal_board, 2, "before")
     example = await asyncio.create_subprocess_exec(
-        sys.executable, str(REPO_ROOT / "examples" / "sse_client.py"), "--url", _base(live), "--token", token["token"],
-        "--board", alice.personal_board, "--after", "1", "--count", "3",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        str(REPO_ROOT / "examples" / "sse_client.py"),
+        "--url",
+        _base(live),
+        "--token",
+        token["token"],
+        "--board",
+        alice.personal_board,
+        "--after",
+        "1",
+        "--count",
+        "3",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     first = json.loads(await asyncio.wait_for(example.stdout.readline(), 10))  # type: ignore[union-attr]
     await _tasks(live, alice, alice.personal_board, 2, "live")  # the third line comes live
     out, err = await asyncio.wait_for(example.communicate(), 10)
     printed = [first, *(json.loads(line) for line in out.decode().splitlines())]
     assert example.returncode == 0, err.decode()
     assert [(event["seq"], event["data"]["title"]) for event in printed] == [
-        (2, "before 1"), (3, "live 0"), (4, "live 1")]
+        (2, "before 1"),
+        (3, "live 0"),
+        (4, "live 1"),
+    ]

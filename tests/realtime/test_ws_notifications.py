@@ -43,8 +43,9 @@ async def test_assigned_mentioned_and_added_arrive_live_unread_then_read(live: L
     rest = await listed(live, bob)
     assert rest["items"][:3] == live_ones[::-1] and rest["unread_count"] == 4
 
-    status, marked = await live.api.call("POST", f"{NOTIFICATIONS}/read", bob,
-                                         json={"ids": [n["id"] for n in live_ones]})
+    status, marked = await live.api.call(
+        "POST", f"{NOTIFICATIONS}/read", bob, json={"ids": [n["id"] for n in live_ones]}
+    )
     assert (status, marked) == (200, {"marked": 3, "unread_count": 1})
     assert [n["id"] for n in (await listed(live, bob, "?unread=true"))["items"]] == [rest["items"][3]["id"]]
     await client.close()
@@ -87,8 +88,9 @@ async def test_a_board_limited_token_socket_gets_only_its_boards_notifications(l
     allowed, other = (await live.api.board(ada, "A"))["id"], (await live.api.board(ada, "B"))["id"]
     await live.api.add_member(ada, allowed, bob, "editor")
     await live.api.add_member(ada, other, bob, "editor")
-    status, token = await live.api.call("POST", "/api/v1/tokens", bob,
-                                        json={"name": "bot", "scopes": ["read"], "boards": [allowed]})
+    status, token = await live.api.call(
+        "POST", "/api/v1/tokens", bob, json={"name": "bot", "scopes": ["read"], "boards": [allowed]}
+    )
     assert status == 201, token
     client = await WsClient.open(live.ws_url)
     assert (await client.auth(token["token"]))["type"] == "ready"
@@ -107,9 +109,14 @@ async def test_malformed_notification_messages_get_invalid_message_and_the_socke
     bob = await live.api.register("Bob")
     client = await live.client(bob)
 
-    for message in ({"type": "notifications.subscribe", "id": {"x": 1}}, {"type": "notifications.subscribe", "id": True},
-                    {"type": "notifications.subscribe", "id": ""}, {"type": "notifications.subscribed"},
-                    {"type": "notification"}, {"type": "notifications.unsubscribe", "id": [1]}):
+    for message in (
+        {"type": "notifications.subscribe", "id": {"x": 1}},
+        {"type": "notifications.subscribe", "id": True},
+        {"type": "notifications.subscribe", "id": ""},
+        {"type": "notifications.subscribed"},
+        {"type": "notification"},
+        {"type": "notifications.unsubscribe", "id": [1]},
+    ):
         await client.send(message)
         answer = await client.recv()
         assert (answer["type"], answer["code"]) == ("error", "invalid_message"), message

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 from websockets.exceptions import InvalidStatus
 
@@ -30,8 +29,11 @@ async def test_auth_answers_ready_with_the_user(live: LiveApp) -> None:
     alice = await live.api.register("alice")
     client = await live.client()
     ready = await client.auth(alice.access_token)
-    assert ready == {"type": "ready", "user": {"id": alice.id, "name": "alice", "email": alice.email},
-                     "expires_at": ready["expires_at"]}
+    assert ready == {
+        "type": "ready",
+        "user": {"id": alice.id, "name": "alice", "email": alice.email},
+        "expires_at": ready["expires_at"],
+    }
     assert ready["expires_at"].endswith("Z")  # when the access token expires: renew before
     await client.close()
 
@@ -56,14 +58,28 @@ async def test_subscribing_to_another_users_board_is_not_found_like_an_unknown_b
     await client.close()
 
 
-@pytest.mark.parametrize("frame", [
-    "not json", "[1, 2]", "42", '"text"', "{}", '{"type": "dance"}', '{"type": "subscribe"}',
-    '{"type": "subscribe", "board": 7}', '{"type": "subscribe", "board": "x", "since": "3"}',
-    '{"type": "subscribe", "board": "x", "since": true}', '{"type": "subscribe", "board": "x", "since": -1}',
-    '{"type": "ping", "id": {"a": 1}}', '{"type": "ping"', r'"\ud800"',
-    r'{"type": "ping", "id": "\ud800"}', r'{"type": "subscribe", "board": "\udfff", "id": 1}',
-    b"\x00\x01binary",
-])
+@pytest.mark.parametrize(
+    "frame",
+    [
+        "not json",
+        "[1, 2]",
+        "42",
+        '"text"',
+        "{}",
+        '{"type": "dance"}',
+        '{"type": "subscribe"}',
+        '{"type": "subscribe", "board": 7}',
+        '{"type": "subscribe", "board": "x", "since": "3"}',
+        '{"type": "subscribe", "board": "x", "since": true}',
+        '{"type": "subscribe", "board": "x", "since": -1}',
+        '{"type": "ping", "id": {"a": 1}}',
+        '{"type": "ping"',
+        r'"\ud800"',
+        r'{"type": "ping", "id": "\ud800"}',
+        r'{"type": "subscribe", "board": "\udfff", "id": 1}',
+        b"\x00\x01binary",
+    ],
+)
 async def test_junk_frames_get_invalid_message_and_the_connection_stays_up(live: LiveApp, frame) -> None:
     alice = await live.api.register()
     client = await live.client(alice)

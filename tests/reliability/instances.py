@@ -8,15 +8,17 @@ import contextlib
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from tests.support.servers import AppServer, app_servers
 
 
 @contextlib.contextmanager
-def running(workdir: Path, count: int = 1, database_url: str = "", redis_url: str = "",
-            env: dict[str, str] | None = None) -> Iterator[list[AppServer]]:
+def running(
+    workdir: Path, count: int = 1, database_url: str = "", redis_url: str = "", env: dict[str, str] | None = None
+) -> Iterator[list[AppServer]]:
     """``count`` instances sharing one store (by default a SQLite file in ``workdir``) and
     one broker (by default each its own in-process one: only sensible with count=1)."""
     url = database_url or f"sqlite:///{workdir / 'taskwire.db'}"
@@ -36,8 +38,7 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for {pid}")
 
 
-def http(method: str, url: str, token: str | None = None, body: Any = None,
-         timeout: float = 10.0) -> tuple[int, Any]:
+def http(method: str, url: str, token: str | None = None, body: Any = None, timeout: float = 10.0) -> tuple[int, Any]:
     """One blocking JSON call."""
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, method=method)

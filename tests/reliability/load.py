@@ -33,8 +33,10 @@ class Score:
         return sum(start <= moment <= end for moment in self.served_at)
 
     def line(self) -> str:
-        return (f"writes ok {sum(self.ok.values())} {dict(self.ok)}, 503 unavailable {self.unavailable}, "
-                f"transport errors {self.transport_errors}, refused {dict(self.refused)}")
+        return (
+            f"writes ok {sum(self.ok.values())} {dict(self.ok)}, 503 unavailable {self.unavailable}, "
+            f"transport errors {self.transport_errors}, refused {dict(self.refused)}"
+        )
 
 
 class Writer:
@@ -42,8 +44,9 @@ class Writer:
     and moving on to the next instance when one fails."""
 
     def __init__(self, urls: list[str], token: str, board: str, score: Score, seed: int) -> None:
-        self.clients = [httpx.AsyncClient(base_url=url, timeout=20, headers={"Authorization": f"Bearer {token}"})
-                        for url in urls]
+        self.clients = [
+            httpx.AsyncClient(base_url=url, timeout=20, headers={"Authorization": f"Bearer {token}"}) for url in urls
+        ]
         self.board, self.score = board, score
         self.tasks: dict[str, int] = {}  # id -> the version we last saw
         self.random = random.Random(seed)
@@ -82,8 +85,9 @@ class Writer:
     async def step(self) -> None:
         choice = self.random.random()
         if not self.tasks or choice < 0.4:
-            response = await self.call("POST", f"/api/v1/boards/{self.board}/tasks",
-                                       {"title": f"task {self.random.randrange(10**6)}"})
+            response = await self.call(
+                "POST", f"/api/v1/boards/{self.board}/tasks", {"title": f"task {self.random.randrange(10**6)}"}
+            )
             if response is not None and response.status_code == 201:
                 self.tasks[response.json()["id"]] = 1
                 self.score.ok["create"] += 1
@@ -92,11 +96,19 @@ class Writer:
             return
         task_id = self.random.choice(sorted(self.tasks))
         if choice < 0.7:
-            kind, method, path, body = "update", "PATCH", f"/api/v1/tasks/{task_id}", {
-                "version": self.tasks[task_id], "description": f"edit {self.random.randrange(10**6)}"}
+            kind, method, path, body = (
+                "update",
+                "PATCH",
+                f"/api/v1/tasks/{task_id}",
+                {"version": self.tasks[task_id], "description": f"edit {self.random.randrange(10**6)}"},
+            )
         elif choice < 0.9:
-            kind, method, path, body = "move", "POST", f"/api/v1/tasks/{task_id}/move", {
-                "status": self.random.choice(COLUMNS)}
+            kind, method, path, body = (
+                "move",
+                "POST",
+                f"/api/v1/tasks/{task_id}/move",
+                {"status": self.random.choice(COLUMNS)},
+            )
         else:
             kind, method, path, body = "delete", "DELETE", f"/api/v1/tasks/{task_id}", None
         response = await self.call(method, path, body)
@@ -123,12 +135,15 @@ class Writer:
 
 async def account_with_board(url: str, name: str) -> tuple[str, str]:
     async with httpx.AsyncClient(base_url=url, timeout=20) as client:
-        response = await client.post("/api/v1/auth/register", json={
-            "email": f"{name}.{time.monotonic_ns()}@example.test", "password": PASSWORD, "name": name})
+        response = await client.post(
+            "/api/v1/auth/register",
+            json={"email": f"{name}.{time.monotonic_ns()}@example.test", "password": PASSWORD, "name": name},
+        )
         assert response.status_code == 201, response.text
         token = response.json()["access_token"]
-        response = await client.post("/api/v1/boards", json={"name": name, "columns": COLUMNS},
-                                     headers={"Authorization": f"Bearer {token}"})
+        response = await client.post(
+            "/api/v1/boards", json={"name": name, "columns": COLUMNS}, headers={"Authorization": f"Bearer {token}"}
+        )
         assert response.status_code == 201, response.text
         return token, response.json()["id"]
 
@@ -148,8 +163,11 @@ async def _events(client: httpx.AsyncClient, board: str) -> list[dict]:
     events: list[dict] = []
     while True:
         after = events[-1]["seq"] if events else 0
-        body = (await client.get(f"/api/v1/boards/{board}/events", params={"after": after, "limit": 1000})
-                ).raise_for_status().json()
+        body = (
+            (await client.get(f"/api/v1/boards/{board}/events", params={"after": after, "limit": 1000}))
+            .raise_for_status()
+            .json()
+        )
         events += body["items"]
         if not body["items"]:
             return events
@@ -187,5 +205,3 @@ async def expect_every_seq_exactly_once(followers: list[Follower], latest: int) 
     finally:
         for follower in followers:
             await follower.stop()
-
-

@@ -24,8 +24,9 @@ import subprocess
 import sys
 import time
 import tomllib
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import httpx
 import pymongo
@@ -40,21 +41,25 @@ from tests.support.app_fixtures import SECRET
 from tests.support.servers import AppServer
 from tests.support.services import REPO_ROOT
 
-
 # -- malformed input: refused with 4xx, never a crash ------------------------------------
+
 
 @pytest.mark.parametrize("path", ["/api/v1/auth/login", "/api/v1/boards"])
 async def test_a_body_that_is_not_utf8_is_refused_as_invalid_json(api: Api, path: str) -> None:
     account = await api.register()
-    response = await api.client.post(path, data=b'{"name": "\xca\xfe"}', headers={
-        **account.headers, "Content-Type": "application/json"})
+    response = await api.client.post(
+        path, data=b'{"name": "\xca\xfe"}', headers={**account.headers, "Content-Type": "application/json"}
+    )
     body = await response.get_json()
     assert response.status_code == 400 and body["error"]["code"] == "invalid_json"
 
 
 async def test_a_number_too_long_to_parse_is_refused_as_invalid_json(api: Api) -> None:
-    response = await api.client.post("/api/v1/auth/login", data='{"email": "a@b.cd", "password": ' + "9" * 5000 + "}",
-                                     headers={"Content-Type": "application/json"})
+    response = await api.client.post(
+        "/api/v1/auth/login",
+        data='{"email": "a@b.cd", "password": ' + "9" * 5000 + "}",
+        headers={"Content-Type": "application/json"},
+    )
     assert response.status_code == 400 and (await response.get_json())["error"]["code"] == "invalid_json"
 
 
@@ -73,15 +78,18 @@ def _cursor(*parts: Any) -> str:
 async def test_forged_cursors_on_every_list_are_refused_as_invalid_cursor(api: Api) -> None:
     account = await api.register()
     task = await api.task(account, account.personal_board)
-    status, hook = await api.call("POST", f"/api/v1/boards/{account.personal_board}/webhooks", account,
-                                  json={"url": "https://93.184.215.14/hook"})  # no DNS, no events: never called
+    status, hook = await api.call(
+        "POST", f"/api/v1/boards/{account.personal_board}/webhooks", account, json={"url": "https://93.184.215.14/hook"}
+    )  # no DNS, no events: never called
     lists = {
         "boards": ("/api/v1/boards", 1),
         "comments": (f"/api/v1/tasks/{task['id']}/comments", 1),
         "notifications": ("/api/v1/notifications", 1),
         "deliveries": (f"/api/v1/boards/{account.personal_board}/webhooks/{hook['id']}/deliveries", 1),
-        **{f"tasks:{sort}": (f"/api/v1/boards/{account.personal_board}/tasks?sort={sort}", 2)
-           for sort in ("position", "-created_at", "-updated_at", "due_at", "priority")},
+        **{
+            f"tasks:{sort}": (f"/api/v1/boards/{account.personal_board}/tasks?sort={sort}", 2)
+            for sort in ("position", "-created_at", "-updated_at", "due_at", "priority")
+        },
     }
     # What each store would choke on as a query value: an integer beyond 64 bits (SQLite's
     # OverflowError, BSON's too) and a lone surrogate (neither driver encodes it). (A cursor
@@ -126,8 +134,15 @@ async def test_times_outside_years_1000_to_9999_are_refused_not_a_crash(api: Api
 async def test_malformed_webhook_urls_are_refused_as_invalid(api: Api) -> None:
     account = await api.register()
     path = f"/api/v1/boards/{account.personal_board}/webhooks"
-    for url in ("http://[::1/", "http://[::1", "https://[fe80::1%25eth0/", "http://" + "a" * 64 + ".example/",
-                "http://a..example/", "http://a\u0000b.example/", "http://[v1.fe80::1]/"):
+    for url in (
+        "http://[::1/",
+        "http://[::1",
+        "https://[fe80::1%25eth0/",
+        "http://" + "a" * 64 + ".example/",
+        "http://a..example/",
+        "http://a\u0000b.example/",
+        "http://[v1.fe80::1]/",
+    ):
         status, body = await api.call("POST", path, account, json={"url": url})
         assert (status, body["error"]["code"]) == (422, "invalid_webhook_url"), (url, body)
 
@@ -135,17 +150,66 @@ async def test_malformed_webhook_urls_are_refused_as_invalid(api: Api) -> None:
 # -- server-side requests: a webhook never calls into a private network -------------------
 
 NOT_PUBLIC = [
-    "0.0.0.0", "10.1.2.3", "100.64.0.1", "100.127.255.254", "127.0.0.1", "169.254.169.254", "172.16.0.1",
-    "192.0.0.8", "192.0.2.1", "192.88.99.1", "192.168.1.1", "198.18.0.1", "198.51.100.7", "203.0.113.9",
-    "224.0.0.1", "239.255.255.250", "240.0.0.1", "255.255.255.255",
-    "::", "::1", "::127.0.0.1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:169.254.169.254",
-    "64:ff9b::a00:1", "64:ff9b::7f00:1", "64:ff9b:1::1", "100::1", "2001::1", "2001:0:4136:e378:8000:63bf:3fff:fdd2",
-    "2001:2::1", "2001:10::1", "2001:20::1", "2001:db8::1", "2002:a00:1::1", "2002:808:808::1", "3fff::1",
-    "5f00::1", "fc00::1", "fd12:3456::1", "fe80::1", "febf::1", "fec0::1", "fee0::1", "feff::1", "ff02::1",
-    "ff0e::1", "4000::1", "8000::1", "e000::1",
+    "0.0.0.0",
+    "10.1.2.3",
+    "100.64.0.1",
+    "100.127.255.254",
+    "127.0.0.1",
+    "169.254.169.254",
+    "172.16.0.1",
+    "192.0.0.8",
+    "192.0.2.1",
+    "192.88.99.1",
+    "192.168.1.1",
+    "198.18.0.1",
+    "198.51.100.7",
+    "203.0.113.9",
+    "224.0.0.1",
+    "239.255.255.250",
+    "240.0.0.1",
+    "255.255.255.255",
+    "::",
+    "::1",
+    "::127.0.0.1",
+    "::ffff:127.0.0.1",
+    "::ffff:10.0.0.1",
+    "::ffff:169.254.169.254",
+    "64:ff9b::a00:1",
+    "64:ff9b::7f00:1",
+    "64:ff9b:1::1",
+    "100::1",
+    "2001::1",
+    "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+    "2001:2::1",
+    "2001:10::1",
+    "2001:20::1",
+    "2001:db8::1",
+    "2002:a00:1::1",
+    "2002:808:808::1",
+    "3fff::1",
+    "5f00::1",
+    "fc00::1",
+    "fd12:3456::1",
+    "fe80::1",
+    "febf::1",
+    "fec0::1",
+    "fee0::1",
+    "feff::1",
+    "ff02::1",
+    "ff0e::1",
+    "4000::1",
+    "8000::1",
+    "e000::1",
 ]
-PUBLIC = ["1.1.1.1", "8.8.8.8", "93.184.215.14", "2606:4700:4700::1111", "2001:4860:4860::8888",
-          "::ffff:8.8.8.8", "64:ff9b::808:808"]
+PUBLIC = [
+    "1.1.1.1",
+    "8.8.8.8",
+    "93.184.215.14",
+    "2606:4700:4700::1111",
+    "2001:4860:4860::8888",
+    "::ffff:8.8.8.8",
+    "64:ff9b::808:808",
+]
 
 
 def test_every_non_global_range_is_refused_and_public_addresses_are_not() -> None:
@@ -171,21 +235,34 @@ async def test_delivery_time_checks_refuse_site_local_too() -> None:
 
 # -- credentials: a replayed response never crosses a token's limits ---------------------
 
+
 async def test_a_board_limited_token_replaying_a_sessions_key_gets_nothing_of_the_other_board(api: Api) -> None:
     owner = await api.register()
     secret_board = (await api.board(owner, "Secret"))["id"]
-    status, token = await api.call("POST", "/api/v1/tokens", owner, json={
-        "name": "bot", "scopes": ["read", "write"], "boards": [owner.personal_board]})
+    status, token = await api.call(
+        "POST",
+        "/api/v1/tokens",
+        owner,
+        json={"name": "bot", "scopes": ["read", "write"], "boards": [owner.personal_board]},
+    )
     assert status == 201
     body = json.dumps({"title": "launch codes"})
     path = f"/api/v1/boards/{secret_board}/tasks"
-    response = await api.client.post(path, data=body, headers={
-        **owner.headers, "Content-Type": "application/json", "Idempotency-Key": "k-1"})
+    response = await api.client.post(
+        path, data=body, headers={**owner.headers, "Content-Type": "application/json", "Idempotency-Key": "k-1"}
+    )
     created = await response.get_json()
     assert response.status_code == 201
 
-    replay = await api.client.post(path, data=body, headers={
-        "Authorization": f"Bearer {token['token']}", "Content-Type": "application/json", "Idempotency-Key": "k-1"})
+    replay = await api.client.post(
+        path,
+        data=body,
+        headers={
+            "Authorization": f"Bearer {token['token']}",
+            "Content-Type": "application/json",
+            "Idempotency-Key": "k-1",
+        },
+    )
     answer = await replay.get_data(as_text=True)
     assert replay.status_code == 404 and json.loads(answer)["error"]["code"] == "board_not_found"
     assert created["id"] not in answer and "launch codes" not in answer
@@ -193,6 +270,7 @@ async def test_a_board_limited_token_replaying_a_sessions_key_gets_nothing_of_th
 
 
 # -- tokens: anything but an HS256 access token we signed is refused ---------------------
+
 
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
@@ -205,8 +283,16 @@ def _jwt(header: dict, claims: dict, sign: Callable[[bytes], bytes]) -> str:
 
 def _claims(user_id: str, **overrides: Any) -> dict:
     now = int(time.time())
-    claims = {"iss": "taskwire", "aud": ACCESS_AUDIENCE, "sub": user_id, "sid": "S1", "jti": secrets.token_hex(6),
-              "iat": now, "exp": now + 600, **overrides}
+    claims = {
+        "iss": "taskwire",
+        "aud": ACCESS_AUDIENCE,
+        "sub": user_id,
+        "sid": "S1",
+        "jti": secrets.token_hex(6),
+        "iat": now,
+        "exp": now + 600,
+        **overrides,
+    }
     return {name: value for name, value in claims.items() if value is not None}
 
 
@@ -238,12 +324,13 @@ class _AttackerRsaKey:
         algorithm = _der(0x30, bytes.fromhex("06092a864886f70d0101010500"))
         spki = _der(0x30, algorithm + _der(0x03, b"\x00" + rsa_key))
         body = base64.encodebytes(spki).decode().replace("\n", "")
-        lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+        lines = [body[i : i + 64] for i in range(0, len(body), 64)]
         return ("-----BEGIN PUBLIC KEY-----\n" + "\n".join(lines) + "\n-----END PUBLIC KEY-----\n").encode()
 
     def jwk(self) -> dict:
         def number(value: int) -> str:
             return _b64(value.to_bytes((value.bit_length() + 7) // 8))
+
         return {"kty": "RSA", "e": number(self.e), "n": number(self.n)}
 
 
@@ -296,23 +383,39 @@ FORGERIES: dict[str, Callable[[str, _AttackerRsaKey], str]] = {
     "alg None": lambda uid, key: _jwt({"alg": "None", **TYP}, _claims(uid), lambda _: b""),
     "alg NONE with our signature": lambda uid, key: _jwt({"alg": "NONE", **TYP}, _claims(uid), _hs(ACCESS_KEY)),
     "RS256 signed by the attacker, key embedded as jwk": lambda uid, key: _jwt(
-        {"alg": "RS256", **TYP, "jwk": key.jwk()}, _claims(uid), key.sign_rs256),
-    "RS256 header over our HMAC signature": lambda uid, key: _jwt({"alg": "RS256", **TYP}, _claims(uid), _hs(ACCESS_KEY)),
+        {"alg": "RS256", **TYP, "jwk": key.jwk()}, _claims(uid), key.sign_rs256
+    ),
+    "RS256 header over our HMAC signature": lambda uid, key: _jwt(
+        {"alg": "RS256", **TYP}, _claims(uid), _hs(ACCESS_KEY)
+    ),
     "HS256 keyed with the attacker's public key PEM": lambda uid, key: _jwt(
-        {"alg": "HS256", **TYP, "jwk": key.jwk()}, _claims(uid), _hs(key.public_pem())),
-    "HS512 keyed with our own key": lambda uid, key: _jwt({"alg": "HS512", **TYP}, _claims(uid), _hs(ACCESS_KEY, "sha512")),
-    "HS256 keyed with the raw secret": lambda uid, key: _jwt({"alg": "HS256", **TYP}, _claims(uid), _hs(SECRET.encode())),
+        {"alg": "HS256", **TYP, "jwk": key.jwk()}, _claims(uid), _hs(key.public_pem())
+    ),
+    "HS512 keyed with our own key": lambda uid, key: _jwt(
+        {"alg": "HS512", **TYP}, _claims(uid), _hs(ACCESS_KEY, "sha512")
+    ),
+    "HS256 keyed with the raw secret": lambda uid, key: _jwt(
+        {"alg": "HS256", **TYP}, _claims(uid), _hs(SECRET.encode())
+    ),
     "kid path traversal with an empty key": lambda uid, key: _jwt(
-        {"alg": "HS256", **TYP, "kid": "../../../../dev/null"}, _claims(uid), _hs(b"")),
-    "forged signature bytes": lambda uid, key: _jwt({"alg": "HS256", **TYP}, _claims(uid), lambda _: secrets.token_bytes(32)),
-    "expired": lambda uid, key: _jwt({"alg": "HS256", **TYP}, _claims(uid, iat=int(time.time()) - 1200,
-                                                                         exp=int(time.time()) - 600), _hs(ACCESS_KEY)),
-    "not yet valid (nbf)": lambda uid, key: _jwt({"alg": "HS256", **TYP}, _claims(uid, nbf=int(time.time()) + 600),
-                                                 _hs(ACCESS_KEY)),
+        {"alg": "HS256", **TYP, "kid": "../../../../dev/null"}, _claims(uid), _hs(b"")
+    ),
+    "forged signature bytes": lambda uid, key: _jwt(
+        {"alg": "HS256", **TYP}, _claims(uid), lambda _: secrets.token_bytes(32)
+    ),
+    "expired": lambda uid, key: _jwt(
+        {"alg": "HS256", **TYP}, _claims(uid, iat=int(time.time()) - 1200, exp=int(time.time()) - 600), _hs(ACCESS_KEY)
+    ),
+    "not yet valid (nbf)": lambda uid, key: _jwt(
+        {"alg": "HS256", **TYP}, _claims(uid, nbf=int(time.time()) + 600), _hs(ACCESS_KEY)
+    ),
     "wrong issuer": lambda uid, key: _jwt({"alg": "HS256", **TYP}, _claims(uid, iss="evil"), _hs(ACCESS_KEY)),
-    "wrong audience": lambda uid, key: _jwt({"alg": "HS256", **TYP}, _claims(uid, aud="taskwire:refresh"), _hs(ACCESS_KEY)),
-    "audience list without ours": lambda uid, key: _jwt({"alg": "HS256", **TYP}, _claims(uid, aud=["other"]),
-                                                        _hs(ACCESS_KEY)),
+    "wrong audience": lambda uid, key: _jwt(
+        {"alg": "HS256", **TYP}, _claims(uid, aud="taskwire:refresh"), _hs(ACCESS_KEY)
+    ),
+    "audience list without ours": lambda uid, key: _jwt(
+        {"alg": "HS256", **TYP}, _claims(uid, aud=["other"]), _hs(ACCESS_KEY)
+    ),
     "subject as an object": lambda uid, key: _jwt({"alg": "HS256", **TYP}, _claims({"$ne": None}), _hs(ACCESS_KEY)),
     "no expiry": lambda uid, key: _jwt({"alg": "HS256", **TYP}, _claims(uid, exp=None), _hs(ACCESS_KEY)),
 }
@@ -363,25 +466,32 @@ async def test_tokens_of_a_deleted_user_stop_working(api: Api, database_url: str
 
 async def test_racing_replays_of_one_refresh_token_leave_no_working_session(api: Api) -> None:
     account = await api.register()
-    results = await asyncio.gather(*[
-        api.call("POST", "/api/v1/auth/refresh", json={"refresh_token": account.refresh_token}) for _ in range(8)])
+    results = await asyncio.gather(
+        *[api.call("POST", "/api/v1/auth/refresh", json={"refresh_token": account.refresh_token}) for _ in range(8)]
+    )
     assert all(status in (200, 401) for status, _ in results), results
     winners = [body for status, body in results if status == 200]
     assert len(winners) <= 1, results
     # Seven replays mean the token was stolen: whatever pair the race handed out is dead,
     # the refresh token included (or the session would come back once the access marker expires).
     for pair in winners:
-        assert (await api.call("GET", "/api/v1/users/me",
-                               headers={"Authorization": f"Bearer {pair['access_token']}"}))[0] == 401
+        assert (await api.call("GET", "/api/v1/users/me", headers={"Authorization": f"Bearer {pair['access_token']}"}))[
+            0
+        ] == 401
         assert (await api.call("POST", "/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}))[0] == 401
 
 
 # -- tenants: user A never reaches user B's board, tasks, members or events --------------
 
+
 async def _snapshot(api: Api, owner: Account, board: str) -> tuple:
     """Everything B can see of B's board; must be identical before and after A's attempts."""
-    calls = [f"/api/v1/boards/{board}", f"/api/v1/boards/{board}/members", f"/api/v1/boards/{board}/tasks",
-             f"/api/v1/boards/{board}/events?limit=1000"]
+    calls = [
+        f"/api/v1/boards/{board}",
+        f"/api/v1/boards/{board}/members",
+        f"/api/v1/boards/{board}/tasks",
+        f"/api/v1/boards/{board}/events?limit=1000",
+    ]
     return tuple([await api.call("GET", path, owner) for path in calls])
 
 
@@ -430,10 +540,12 @@ async def test_another_boards_ids_inside_a_request_are_refused_like_unknown_ones
     unknown = "01NOSUCHTASK00000000000000"
 
     async def same_as_unknown(method: str, path: str, body_with: Callable[[str], dict] | None = None) -> None:
-        with_bobs = await api.call(method, path.format(bobs_task["id"], bob.id), alice,
-                                   json=body_with(bobs_task["id"]) if body_with else None)
-        with_unknown = await api.call(method, path.format(unknown, unknown), alice,
-                                      json=body_with(unknown) if body_with else None)
+        with_bobs = await api.call(
+            method, path.format(bobs_task["id"], bob.id), alice, json=body_with(bobs_task["id"]) if body_with else None
+        )
+        with_unknown = await api.call(
+            method, path.format(unknown, unknown), alice, json=body_with(unknown) if body_with else None
+        )
         # The answer may echo the id that was sent; apart from that it must be the same.
         echoed = json.dumps(with_bobs).replace(bobs_task["id"], unknown).replace(bob.id, unknown)
         assert with_bobs[0] in (404, 422) and echoed == json.dumps(with_unknown)
@@ -442,9 +554,11 @@ async def test_another_boards_ids_inside_a_request_are_refused_like_unknown_ones
     await same_as_unknown("POST", f"/api/v1/tasks/{mine['id']}/move", lambda other: {"status": "todo", "before": other})
     await same_as_unknown("POST", f"/api/v1/tasks/{mine['id']}/move", lambda other: {"status": "todo", "after": other})
     # Bob (a user, not on Alice's board) as an assignee or as a member to re-role.
-    await same_as_unknown("POST", f"/api/v1/boards/{alice.personal_board}/tasks",
-                          lambda _: {"title": "x", "assignees": [bob.id]} if _ != unknown else
-                          {"title": "x", "assignees": [unknown]})
+    await same_as_unknown(
+        "POST",
+        f"/api/v1/boards/{alice.personal_board}/tasks",
+        lambda _: {"title": "x", "assignees": [bob.id]} if _ != unknown else {"title": "x", "assignees": [unknown]},
+    )
     await same_as_unknown("PATCH", f"/api/v1/boards/{alice.personal_board}/members/{{1}}", lambda _: {"role": "viewer"})
     assert (await api.call("GET", f"/api/v1/tasks/{bobs_task['id']}", bob))[1]["title"] == "bob's"
 
@@ -462,15 +576,22 @@ async def test_lists_and_search_only_ever_return_the_callers_boards_and_tasks(ap
         assert page.get("total", 1) == 1
     # A cursor taken from Bob's list pages Alice's board, not Bob's.
     _, bobs_page = await api.call("GET", f"/api/v1/boards/{bob.personal_board}/tasks?limit=1", bob)
-    status, page = await api.call("GET", f"/api/v1/boards/{alice.personal_board}/tasks?cursor={bobs_page['next_cursor']}",
-                                  alice)
+    status, page = await api.call(
+        "GET", f"/api/v1/boards/{alice.personal_board}/tasks?cursor={bobs_page['next_cursor']}", alice
+    )
     assert status == 400 or all(task["board_id"] == alice.personal_board for task in page["items"])
 
 
 # -- query-operator injection: an operator object is refused, operator text is just text --
 
-OPERATORS: list[Any] = [{"$gt": ""}, {"$ne": None}, {"$where": "sleep(1000) || true"}, {"$regex": ".*"},
-                        {"$in": ["a"]}, [{"$ne": None}]]
+OPERATORS: list[Any] = [
+    {"$gt": ""},
+    {"$ne": None},
+    {"$where": "sleep(1000) || true"},
+    {"$regex": ".*"},
+    {"$in": ["a"]},
+    [{"$ne": None}],
+]
 
 
 def _bodies(world: dict[str, Any]) -> list[tuple[str, str, dict]]:
@@ -485,12 +606,33 @@ def _bodies(world: dict[str, Any]) -> list[tuple[str, str, dict]]:
         ("PATCH", f"/api/v1/boards/{board}", {"name": "B", "description": "d", "columns": ["todo", "done"]}),
         ("POST", f"/api/v1/boards/{board}/members", {"email": world["other_email"], "role": "editor"}),
         ("PATCH", f"/api/v1/boards/{board}/members/{member}", {"role": "viewer"}),
-        ("POST", f"/api/v1/boards/{board}/tasks", {"title": "t", "description": "d", "status": "todo",
-                                                    "priority": "high", "assignees": [world["user"]],
-                                                    "labels": ["x"], "due_at": "2030-01-01T00:00:00Z"}),
-        ("PATCH", f"/api/v1/tasks/{task}", {"version": 1, "title": "t", "description": "d", "status": "todo",
-                                            "priority": "low", "assignees": [world["user"]], "labels": ["y"],
-                                            "due_at": "2030-01-01T00:00:00Z"}),
+        (
+            "POST",
+            f"/api/v1/boards/{board}/tasks",
+            {
+                "title": "t",
+                "description": "d",
+                "status": "todo",
+                "priority": "high",
+                "assignees": [world["user"]],
+                "labels": ["x"],
+                "due_at": "2030-01-01T00:00:00Z",
+            },
+        ),
+        (
+            "PATCH",
+            f"/api/v1/tasks/{task}",
+            {
+                "version": 1,
+                "title": "t",
+                "description": "d",
+                "status": "todo",
+                "priority": "low",
+                "assignees": [world["user"]],
+                "labels": ["y"],
+                "due_at": "2030-01-01T00:00:00Z",
+            },
+        ),
         ("POST", f"/api/v1/tasks/{task}/move", {"status": "todo", "before": task, "after": task}),
         ("POST", "/api/v1/auth/logout", {"refresh_token": world["refresh_token"]}),
     ]
@@ -501,8 +643,15 @@ async def test_an_operator_object_in_any_json_field_is_refused_and_changes_nothi
     member = await api.register("member")
     await api.add_member(owner, owner.personal_board, member, "editor")
     task = await api.task(owner, owner.personal_board, "target")
-    world = {"board": owner.personal_board, "task": task["id"], "member": member.id, "user": owner.id,
-             "email": owner.email, "other_email": other.email, "refresh_token": owner.refresh_token}
+    world = {
+        "board": owner.personal_board,
+        "task": task["id"],
+        "member": member.id,
+        "user": owner.id,
+        "email": owner.email,
+        "other_email": other.email,
+        "refresh_token": owner.refresh_token,
+    }
     before = await _snapshot(api, owner, owner.personal_board)
     accepted = []
     tried = 0
@@ -531,8 +680,9 @@ async def test_operator_text_in_query_parameters_matches_nothing(api: Api) -> No
     matched = []
     for parameter in ("q", "label", "status", "assignee"):
         for text in INJECTED_TEXT:
-            status, page = await api.call("GET", f"/api/v1/boards/{board}/tasks", owner,
-                                          query_string={parameter: text, "include_total": "true"})
+            status, page = await api.call(
+                "GET", f"/api/v1/boards/{board}/tasks", owner, query_string={parameter: text, "include_total": "true"}
+            )
             if status >= 500 or (status == 200 and (page["items"] or page["total"])):
                 matched.append((parameter, text, status, page))
     # PHP/Express-style nested keys are unknown parameters, not operators.
@@ -565,8 +715,9 @@ async def test_operator_text_is_stored_and_found_verbatim(api: Api) -> None:
     await api.task(owner, owner.personal_board, "ordinary", labels=["plain"])
     _, stored = await api.call("GET", f"/api/v1/tasks/{task['id']}", owner)
     assert (stored["title"], stored["labels"], stored["description"]) == (text, ["$ne"], "$gt")
-    _, page = await api.call("GET", f"/api/v1/boards/{owner.personal_board}/tasks", owner,
-                             query_string={"label": "$ne"})
+    _, page = await api.call(
+        "GET", f"/api/v1/boards/{owner.personal_board}/tasks", owner, query_string={"label": "$ne"}
+    )
     assert [item["id"] for item in page["items"]] == [task["id"]]
 
 
@@ -599,14 +750,18 @@ async def _raw_exchange(port: int, head: bytes, body_chunks: list[bytes], timeou
 
 @pytest.mark.processes
 async def test_bodies_over_the_limit_are_413_whether_announced_or_streamed(server: AppServer) -> None:
-    announced = (b"POST /api/v1/auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
-                 b"Content-Length: 2097152\r\n\r\n")
+    announced = (
+        b"POST /api/v1/auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 2097152\r\n\r\n"
+    )
     # Refused on the announced length alone: the server does not wait for 2 MiB that never come.
     started = time.monotonic()
     assert b" 413 " in await _raw_exchange(server.port, announced, [], timeout=5)
     assert time.monotonic() - started < 5
-    chunked = (b"POST /api/v1/auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
-               b"Transfer-Encoding: chunked\r\n\r\n")
+    chunked = (
+        b"POST /api/v1/auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n"
+    )
     chunk = b"x" * 65536
     chunks = [b"%x\r\n%s\r\n" % (len(chunk), chunk)] * 32 + [b"0\r\n\r\n"]
     assert b" 413 " in await _raw_exchange(server.port, chunked, chunks)
@@ -617,8 +772,10 @@ async def test_bodies_over_the_limit_are_413_whether_announced_or_streamed(serve
 @pytest.mark.processes
 async def test_oversized_websocket_frames_close_with_1009_and_the_server_stays_up(server: AppServer) -> None:
     async with httpx.AsyncClient(base_url=server.url) as client:
-        response = await client.post("/api/v1/auth/register", json={
-            "email": f"big.{secrets.token_hex(4)}@example.test", "password": PASSWORD, "name": "Big"})
+        response = await client.post(
+            "/api/v1/auth/register",
+            json={"email": f"big.{secrets.token_hex(4)}@example.test", "password": PASSWORD, "name": "Big"},
+        )
         token = response.json()["access_token"]
         limit = int(HYPERCORN["websocket_max_message_size"])
         for size in (limit + 1, 4 * 1024 * 1024):
@@ -682,8 +839,10 @@ async def test_slow_header_and_never_reading_clients_are_cut_off_while_others_ar
     keep_alive = float(HYPERCORN["keep_alive_timeout"])
     budget = keep_alive + 5
     async with httpx.AsyncClient(base_url=server.url, timeout=5) as client:
-        response = await client.post("/api/v1/auth/register", json={
-            "email": f"patient.{secrets.token_hex(4)}@example.test", "password": PASSWORD, "name": "Patient"})
+        response = await client.post(
+            "/api/v1/auth/register",
+            json={"email": f"patient.{secrets.token_hex(4)}@example.test", "password": PASSWORD, "name": "Patient"},
+        )
         headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
         latencies: list[float] = []
 
@@ -698,10 +857,13 @@ async def test_slow_header_and_never_reading_clients_are_cut_off_while_others_ar
         slow, never_reading, _ = await asyncio.gather(
             asyncio.gather(*[_slow_header_client(server.port, budget) for _ in range(20)]),
             asyncio.gather(*[_never_reading_client(server.port, budget) for _ in range(5)]),
-            others_keep_being_served())
-    print(f"slow-header clients closed after {min(t for t, _ in slow):.1f}-{max(t for t, _ in slow):.1f}s; "
-          f"never-reading closed after {max(never_reading):.1f}s; others: {len(latencies)} requests, "
-          f"slowest {max(latencies) * 1000:.0f} ms")
+            others_keep_being_served(),
+        )
+    print(
+        f"slow-header clients closed after {min(t for t, _ in slow):.1f}-{max(t for t, _ in slow):.1f}s; "
+        f"never-reading closed after {max(never_reading):.1f}s; others: {len(latencies)} requests, "
+        f"slowest {max(latencies) * 1000:.0f} ms"
+    )
     # Hypercorn's idle timer runs until a request's headers are complete: keep_alive_timeout
     # is how long a slow-header client can hold a connection.
     assert all(answer == b"" and closed_after < keep_alive + 2 for closed_after, answer in slow), slow
@@ -713,6 +875,7 @@ async def test_slow_header_and_never_reading_clients_are_cut_off_while_others_ar
 
 # -- guessing one account's password from many addresses, across instances ---------------
 
+
 def _sign_in(server: AppServer, email: str, password: str, address: str | None = None) -> httpx.Response:
     # The instances trust 127.0.0.1 as a proxy, so X-Forwarded-For names the client.
     headers = {"X-Forwarded-For": address} if address else {}
@@ -723,8 +886,12 @@ def _sign_in(server: AppServer, email: str, password: str, address: str | None =
 def test_failed_sign_ins_counted_on_two_instances_delay_strangers_but_never_the_owner(tmp_path, redis) -> None:
     with running(tmp_path, count=2, redis_url=redis.url, env={"TASKWIRE_TRUSTED_PROXIES": "127.0.0.1"}) as [one, two]:
         email = f"victim.{secrets.token_hex(4)}@example.test"
-        assert httpx.post(f"{one.url}/api/v1/auth/register",
-                          json={"email": email, "password": PASSWORD, "name": "Victim"}).status_code == 201
+        assert (
+            httpx.post(
+                f"{one.url}/api/v1/auth/register", json={"email": email, "password": PASSWORD, "name": "Victim"}
+            ).status_code
+            == 201
+        )
         # A botnet: each guess from another address, spread over both instances.
         for number in range(6):
             server = (one, two)[number % 2]
@@ -743,6 +910,7 @@ def test_failed_sign_ins_counted_on_two_instances_delay_strangers_but_never_the_
 
 # -- files: another local user reads nothing Taskwire keeps on disk ----------------------
 
+
 def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
@@ -760,16 +928,27 @@ def test_the_data_dir_database_wal_backups_exports_and_secret_key_are_private_to
         assert _mode(data) == 0o755 and _mode(data / "taskwire.db") == 0o644  # the flaw, as found
 
         with running(tmp_path, database_url=f"sqlite:///{data / 'taskwire.db'}") as [server]:
-            response = httpx.post(f"{server.url}/api/v1/auth/register", json={
-                "email": "files@example.test", "password": PASSWORD, "name": "Files"})
+            response = httpx.post(
+                f"{server.url}/api/v1/auth/register",
+                json={"email": "files@example.test", "password": PASSWORD, "name": "Files"},
+            )
             assert response.status_code == 201
-            board = httpx.get(f"{server.url}/api/v1/boards", headers={
-                "Authorization": f"Bearer {response.json()['access_token']}"}).json()["items"][0]["id"]
+            board = httpx.get(
+                f"{server.url}/api/v1/boards", headers={"Authorization": f"Bearer {response.json()['access_token']}"}
+            ).json()["items"][0]["id"]
             env = {**server.env, "TASKWIRE_DATA_DIR": str(data)}
-            for args in (["backup", "--output", str(data / "backups" / "new.db")],
-                         ["export-board", board, "--output", str(tmp_path / "exports" / "board.json")]):
-                done = subprocess.run([sys.executable, "-m", "app", *args], cwd=REPO_ROOT, env=env,
-                                      capture_output=True, text=True, timeout=60)
+            for args in (
+                ["backup", "--output", str(data / "backups" / "new.db")],
+                ["export-board", board, "--output", str(tmp_path / "exports" / "board.json")],
+            ):
+                done = subprocess.run(
+                    [sys.executable, "-m", "app", *args],
+                    cwd=REPO_ROOT,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                )
                 assert done.returncode == 0, done.stderr
             files = [data / name for name in ("taskwire.db", "taskwire.db-wal", "taskwire.db-shm", "secret_key")]
             files += [data / "backups" / "old.db", data / "backups" / "new.db", tmp_path / "exports" / "board.json"]
@@ -777,5 +956,7 @@ def test_the_data_dir_database_wal_backups_exports_and_secret_key_are_private_to
             modes = {str(path.relative_to(tmp_path)): oct(_mode(path)) for path in files + folders}
     finally:
         os.umask(old_umask)
-    assert modes == {**{str(path.relative_to(tmp_path)): oct(0o600) for path in files},
-                     **{str(path.relative_to(tmp_path)): oct(0o700) for path in folders}}
+    assert modes == {
+        **{str(path.relative_to(tmp_path)): oct(0o600) for path in files},
+        **{str(path.relative_to(tmp_path)): oct(0o700) for path in folders},
+    }

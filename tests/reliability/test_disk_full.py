@@ -25,8 +25,9 @@ DISK_SIZE = "8m"
 @contextlib.contextmanager
 def tiny_disk(mount_point: Path) -> Iterator[Path]:
     mount_point.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={DISK_SIZE}", "tmpfs", str(mount_point)],
-                             capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={DISK_SIZE}", "tmpfs", str(mount_point)], capture_output=True, text=True
+    )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
     try:
@@ -49,7 +50,10 @@ def fill(disk: Path) -> Path:
 
 
 async def test_a_full_disk_makes_writes_and_readyz_503_until_space_is_freed(tmp_path: Path) -> None:
-    with tiny_disk(tmp_path / "disk") as disk, running(tmp_path, database_url=f"sqlite:///{disk / 'taskwire.db'}") as [server]:
+    with (
+        tiny_disk(tmp_path / "disk") as disk,
+        running(tmp_path, database_url=f"sqlite:///{disk / 'taskwire.db'}") as [server],
+    ):
         token, board = await account_with_board(server.url, "full")
         headers = {"Authorization": f"Bearer {token}"}
         async with httpx.AsyncClient(base_url=server.url, timeout=30, headers=headers) as client:
@@ -68,6 +72,8 @@ async def test_a_full_disk_makes_writes_and_readyz_503_until_space_is_freed(tmp_
             assert (await client.get("/readyz")).status_code == 200
             created = await client.post(f"/api/v1/boards/{board}/tasks", json={"title": "room again"})
             assert created.status_code == 201, created.text
-            print(f"disk full: /readyz {ready.status_code} {ready.json()['checks']}, a write 503, reads 200; "
-                  f"space freed: /readyz 200, writes 201, no restart")
+            print(
+                f"disk full: /readyz {ready.status_code} {ready.json()['checks']}, a write 503, reads 200; "
+                f"space freed: /readyz 200, writes 201, no restart"
+            )
         assert alive(server)

@@ -17,14 +17,16 @@ import os
 import re
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import requests
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, seed, settings, strategies as st
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
@@ -67,8 +69,9 @@ class World:
 
     def register(self) -> tuple[str, str, str]:
         email = f"fuzz{next(_numbers)}.{time.monotonic_ns()}@example.test"
-        status, body = http("POST", f"{self.base}/api/v1/auth/register",
-                            body={"email": email, "password": PASSWORD, "name": "Fuzz"})
+        status, body = http(
+            "POST", f"{self.base}/api/v1/auth/register", body={"email": email, "password": PASSWORD, "name": "Fuzz"}
+        )
         assert status == 201, body
         return body["user"]["id"], body["access_token"], email
 
@@ -84,8 +87,9 @@ class World:
 
     def fresh_member(self) -> str:
         user_id, _, email = self.register()
-        status, body = http("POST", f"{self.base}/api/v1/boards/{self.board}/members", self.token,
-                            {"email": email, "role": "editor"})
+        status, body = http(
+            "POST", f"{self.base}/api/v1/boards/{self.board}/members", self.token, {"email": email, "role": "editor"}
+        )
         assert status == 201, body
         return user_id
 
@@ -108,8 +112,12 @@ class World:
 
     def fresh_webhook(self, board: str = "") -> str:
         # Nothing listens on port 9: deliveries fail and back off, which is fine here.
-        status, body = http("POST", f"{self.base}/api/v1/boards/{board or self.board}/webhooks", self.token,
-                            {"url": "http://127.0.0.1:9/hook"})
+        status, body = http(
+            "POST",
+            f"{self.base}/api/v1/boards/{board or self.board}/webhooks",
+            self.token,
+            {"url": "http://127.0.0.1:9/hook"},
+        )
         assert status == 201, body
         return body["id"]
 
@@ -132,8 +140,14 @@ class World:
 
     def path_ids(self, method: str, path: str) -> dict[str, str]:
         destructive = method == "DELETE" or path.endswith("/members/{user_id}")
-        ids = {"board_id": self.board, "task_id": self.task, "user_id": self.member, "comment_id": self.comment,
-               "token_id": self.api_token, "webhook_id": self.webhook}
+        ids = {
+            "board_id": self.board,
+            "task_id": self.task,
+            "user_id": self.member,
+            "comment_id": self.comment,
+            "token_id": self.api_token,
+            "webhook_id": self.webhook,
+        }
         if method == "DELETE" and path == "/api/v1/boards/{board_id}":
             ids["board_id"] = self.fresh_board()
         elif method == "DELETE" and path == "/api/v1/tasks/{task_id}":
@@ -166,13 +180,16 @@ class Tally:
     failures: list[str] = field(default_factory=list)
 
     def report(self) -> str:
-        lines = [f"requests tried: {self.requests}; 5xx seen: {self.server_errors}; "
-                 f"failures: {len(self.failures)}",
-                 "statuses: " + ", ".join(f"{code}x{count}" for code, count in sorted(self.statuses.items()))]
+        lines = [
+            f"requests tried: {self.requests}; 5xx seen: {self.server_errors}; failures: {len(self.failures)}",
+            "statuses: " + ", ".join(f"{code}x{count}" for code, count in sorted(self.statuses.items())),
+        ]
         if self.unfilled:
             lines.append("path parameters never given a real id: " + "; ".join(sorted(self.unfilled)))
-        lines += [f"  {label}: " + ", ".join(f"{code}x{count}" for code, count in sorted(statuses.items()))
-                  for label, statuses in self.by_operation.items()]
+        lines += [
+            f"  {label}: " + ", ".join(f"{code}x{count}" for code, count in sorted(statuses.items()))
+            for label, statuses in self.by_operation.items()
+        ]
         return "\n".join(lines + self.failures[:20])
 
 
@@ -184,8 +201,11 @@ def _error_shape_problem(response: requests.Response) -> str | None:
     except ValueError:
         return f"error body is not JSON: {response.text[:200]!r}"
     error = body.get("error") if isinstance(body, dict) else None
-    if not isinstance(error, dict) or not isinstance(error.get("message"), str) \
-            or not SNAKE_CASE.match(str(error.get("code", ""))):
+    if (
+        not isinstance(error, dict)
+        or not isinstance(error.get("message"), str)
+        or not SNAKE_CASE.match(str(error.get("code", "")))
+    ):
         return f"error body breaks the contract shape: {body!r:.300}"
     return None
 
@@ -195,8 +215,14 @@ def _fuzz_operation(operation: Any, mode: GenerationMode, world: World, tally: T
     label = f"{method} {path} [{mode.value}]"
 
     @given(case=operation.as_strategy(generation_mode=mode), real_ids=st.integers(0, 3))
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=SEED is None,
-              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=SEED is None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     def run(case: schemathesis.Case, real_ids: int) -> None:
         # Three in four examples reach a real record; the rest probe unknown/garbage ids
         # (3, as Hypothesis favours small integers and the real records matter more).
@@ -237,8 +263,11 @@ def test_no_operation_answers_5xx_or_breaks_its_documented_schema(server: AppSer
     tally = Tally()
     # The event stream never ends while the board exists, so a request that reads the
     # whole body waits forever; its refusals and bad input are in tests/realtime/test_sse.py.
-    operations = [operation for operation in (result.ok() for result in schema.get_all_operations())
-                  if not operation.path.endswith("/events/stream")]
+    operations = [
+        operation
+        for operation in (result.ok() for result in schema.get_all_operations())
+        if not operation.path.endswith("/events/stream")
+    ]
     assert len(operations) >= 20, "the schema lost operations"
     started = time.monotonic()
     for operation in operations:
@@ -266,9 +295,13 @@ def _forged_cursor(*parts: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(parts).encode()).decode().rstrip("=")
 
 
-FORGED_CURSORS = [_forged_cursor("boards", 2**64), _forged_cursor("tasks:priority", 10**30, "x"),
-                  _forged_cursor("tasks:position", "\ud800", "x"), _forged_cursor("comments", -(2**63) - 1),
-                  _forged_cursor("notifications", "\udfff")]
+FORGED_CURSORS = [
+    _forged_cursor("boards", 2**64),
+    _forged_cursor("tasks:priority", 10**30, "x"),
+    _forged_cursor("tasks:position", "\ud800", "x"),
+    _forged_cursor("comments", -(2**63) - 1),
+    _forged_cursor("notifications", "\udfff"),
+]
 # Raw (already percent-encoded) query values: NUL, invalid UTF-8 (a surrogate's bytes).
 HOSTILE_QUERY_TEXT = ["a%00b", "%ED%A0%80", "%FF", "%C0%80"]
 
@@ -324,18 +357,28 @@ def test_hostile_shapes_in_bodies_queries_and_headers_get_a_4xx_with_the_error_e
             headers = {**world.headers_for(path), "Content-Type": "application/json"}
             for query, body in requests_to_send:
                 tried += 1
-                response = requests.request(method, f"{url}?{query}" if query else url, data=body,
-                                            headers=headers, timeout=30)
+                response = requests.request(
+                    method, f"{url}?{query}" if query else url, data=body, headers=headers, timeout=30
+                )
                 problem = _error_shape_problem(response)
                 if response.status_code >= 500 or problem:
-                    failures.append(f"{method.upper()} {path}?{query[:60]} {str(body)[:60]!r} -> "
-                                    f"{response.status_code} {problem or response.text[:200]}")
-    for name, value in (("Idempotency-Key", "\xff\xfe"), ("If-Match", '"' + "9" * 5000 + '"'),
-                        ("X-Client-Mutation-Id", "\xff" * 101), ("Authorization", "Bearer \xff\xfe")):
+                    failures.append(
+                        f"{method.upper()} {path}?{query[:60]} {str(body)[:60]!r} -> "
+                        f"{response.status_code} {problem or response.text[:200]}"
+                    )
+    for name, value in (
+        ("Idempotency-Key", "\xff\xfe"),
+        ("If-Match", '"' + "9" * 5000 + '"'),
+        ("X-Client-Mutation-Id", "\xff" * 101),
+        ("Authorization", "Bearer \xff\xfe"),
+    ):
         tried += 1
-        response = requests.patch(f"{server.url}/api/v1/tasks/{world.task}", data='{"title": "x"}',
-                                  headers={**world.headers_for(""), "Content-Type": "application/json", name: value},
-                                  timeout=30)
+        response = requests.patch(
+            f"{server.url}/api/v1/tasks/{world.task}",
+            data='{"title": "x"}',
+            headers={**world.headers_for(""), "Content-Type": "application/json", name: value},
+            timeout=30,
+        )
         if response.status_code >= 500 or _error_shape_problem(response):
             failures.append(f"header {name} -> {response.status_code} {response.text[:200]}")
     print(f"hostile shapes tried: {tried}; 5xx or broken envelopes: {len(failures)}")

@@ -39,7 +39,9 @@ def own_redis() -> Iterator[RedisServer]:
 
 @pytest.fixture
 def pair(own_redis: RedisServer, tmp_path: Path) -> Iterator[list[AppServer]]:
-    with running(tmp_path, count=2, redis_url=own_redis.url, env={"TASKWIRE_RATE_LIMIT_API": str(API_LIMIT)}) as servers:
+    with running(
+        tmp_path, count=2, redis_url=own_redis.url, env={"TASKWIRE_RATE_LIMIT_API": str(API_LIMIT)}
+    ) as servers:
         yield servers
 
 
@@ -54,8 +56,9 @@ async def _second_session(url: str, email: str) -> dict[str, Any]:
         return response.json()
 
 
-async def _timed(client: httpx.AsyncClient, method: str, path: str, token: str, body: Any = None,
-                 times: list[float] | None = None) -> httpx.Response:
+async def _timed(
+    client: httpx.AsyncClient, method: str, path: str, token: str, body: Any = None, times: list[float] | None = None
+) -> httpx.Response:
     started = time.monotonic()
     response = await client.request(method, path, json=body, headers=bearer(token))
     if times is not None:
@@ -69,7 +72,8 @@ async def _rate_limited_calls(url: str, token: str, calls: int) -> list[int]:
 
 
 async def test_with_redis_killed_rest_sessions_and_sockets_go_on_and_fan_out_catches_up(
-        pair: list[AppServer], own_redis: RedisServer) -> None:
+    pair: list[AppServer], own_redis: RedisServer
+) -> None:
     one, two = pair
     rest = Rest(one.url)
     owner = await rest.register("outage")
@@ -83,13 +87,22 @@ async def test_with_redis_killed_rest_sessions_and_sockets_go_on_and_fan_out_cat
     times: list[float] = []
     async with httpx.AsyncClient(base_url=one.url, timeout=30) as client:
         for number in range(5):
-            created = await _timed(client, "POST", f"/api/v1/boards/{board}/tasks", owner["token"],
-                                   {"title": f"during the outage {number}"}, times)
+            created = await _timed(
+                client,
+                "POST",
+                f"/api/v1/boards/{board}/tasks",
+                owner["token"],
+                {"title": f"during the outage {number}"},
+                times,
+            )
             assert created.status_code == 201, created.text
             listed = await _timed(client, "GET", f"/api/v1/boards/{board}/tasks", owner["token"], times=times)
             assert listed.status_code == 200 and len(listed.json()["items"]) == number + 1
-        ended = await client.post("/api/v1/auth/logout", json={"refresh_token": second["refresh_token"]},
-                                  headers=bearer(second["access_token"]))
+        ended = await client.post(
+            "/api/v1/auth/logout",
+            json={"refresh_token": second["refresh_token"]},
+            headers=bearer(second["access_token"]),
+        )
         assert ended.status_code == 204, ended.text
         ready = (await client.get("/readyz")).json()
         assert ready["status"] == "degraded" and ready["checks"]["broker"].startswith("unavailable"), ready
@@ -116,8 +129,10 @@ async def test_with_redis_killed_rest_sessions_and_sockets_go_on_and_fan_out_cat
             assert (refused.status_code, refused.json()["error"]["code"]) == (401, "session_revoked")
             refreshed = await client.post("/api/v1/auth/refresh", json={"refresh_token": second["refresh_token"]})
             assert refreshed.status_code == 401
-    print(f"redis killed: {len(times)} calls served meanwhile, slowest {max(times) * 1000:.0f} ms; "
-          f"rate limit fell back to {statuses.count(200)} per instance, then 429")
+    print(
+        f"redis killed: {len(times)} calls served meanwhile, slowest {max(times) * 1000:.0f} ms; "
+        f"rate limit fell back to {statuses.count(200)} per instance, then 429"
+    )
     for client in (follower, late):
         await client.close()
     await rest.close()
@@ -130,7 +145,8 @@ async def _until_seq(client: WsClient, board: str, seq: int) -> None:
 
 
 async def test_with_redis_frozen_rest_answers_without_waiting_for_it(
-        pair: list[AppServer], own_redis: RedisServer) -> None:
+    pair: list[AppServer], own_redis: RedisServer
+) -> None:
     one, _ = pair
     rest = Rest(one.url)
     owner = await rest.register("frozen")
@@ -143,8 +159,14 @@ async def test_with_redis_frozen_rest_answers_without_waiting_for_it(
             response = await _timed(client, "GET", f"/api/v1/boards/{board}/tasks", owner["token"], times=first)
             assert response.status_code == 200, response.text
             for number in range(10):
-                created = await _timed(client, "POST", f"/api/v1/boards/{board}/tasks", owner["token"],
-                                       {"title": f"frozen {number}"}, after)
+                created = await _timed(
+                    client,
+                    "POST",
+                    f"/api/v1/boards/{board}/tasks",
+                    owner["token"],
+                    {"title": f"frozen {number}"},
+                    after,
+                )
                 assert created.status_code == 201, created.text
                 listed = await _timed(client, "GET", f"/api/v1/boards/{board}/tasks", owner["token"], times=after)
                 assert listed.status_code == 200, listed.text
@@ -156,8 +178,10 @@ async def test_with_redis_frozen_rest_answers_without_waiting_for_it(
     await rest.task(owner["token"], board, "thawed")
     await asyncio.wait_for(_until_seq(socket, board, 11), 20)
     await socket.close()
-    print(f"redis frozen: first call {first[0] * 1000:.0f} ms (finds it out), the next {len(after)} "
-          f"took {sum(after) * 1000:.0f} ms together, slowest {max(after) * 1000:.0f} ms")
+    print(
+        f"redis frozen: first call {first[0] * 1000:.0f} ms (finds it out), the next {len(after)} "
+        f"took {sum(after) * 1000:.0f} ms together, slowest {max(after) * 1000:.0f} ms"
+    )
     # Not one command timeout (3 s) each: Redis is known down after the first.
     assert sum(after) < 3.0, after
     await rest.close()

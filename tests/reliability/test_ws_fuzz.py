@@ -17,11 +17,13 @@ import threading
 import time
 import tomllib
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, seed, settings, strategies as st
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import strategies as st
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
@@ -36,8 +38,18 @@ SEED = os.environ.get("TASKWIRE_FUZZ_SEED")
 PASSWORD = "correct horse battery"
 SNAKE_CASE = re.compile(r"^[a-z][a-z0-9_]*$")
 BOARD_STREAM_TYPES = {"event", "subscribed", "reset", "presence"}
-SERVER_TYPES = {"ready", "event", "subscribed", "unsubscribed", "reset", "error", "pong", "presence", "auth.renewed",
-                "auth.expiring"}
+SERVER_TYPES = {
+    "ready",
+    "event",
+    "subscribed",
+    "unsubscribed",
+    "reset",
+    "error",
+    "pong",
+    "presence",
+    "auth.renewed",
+    "auth.expiring",
+}
 # The close codes of docs/design.md and docs/realtime.md, but 1011: that one means a frame made
 # our code fail, which is what this fuzzing looks for.
 DOCUMENTED_CLOSES = {1000, 1008, 1009, 1012, 1013, 4401, 4408}
@@ -51,8 +63,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
 
 
 def _register(base: str, name: str) -> dict[str, str]:
-    status, body = http("POST", f"{base}/api/v1/auth/register", body={
-        "email": f"{name}.{time.monotonic_ns()}@example.test", "password": PASSWORD, "name": name})
+    status, body = http(
+        "POST",
+        f"{base}/api/v1/auth/register",
+        body={"email": f"{name}.{time.monotonic_ns()}@example.test", "password": PASSWORD, "name": name},
+    )
     assert status == 201, body
     token = body["access_token"]
     _, boards = http("GET", f"{base}/api/v1/boards", token)
@@ -70,8 +85,12 @@ class BackgroundWriter(threading.Thread):
 
     def run(self) -> None:
         while not self.stop.is_set():
-            status, body = http("POST", f"{self.base}/api/v1/boards/{self.account['board']}/tasks",
-                                self.account["token"], {"title": f"secret {len(self.task_ids)}"})
+            status, body = http(
+                "POST",
+                f"{self.base}/api/v1/boards/{self.account['board']}/tasks",
+                self.account["token"],
+                {"title": f"secret {len(self.task_ids)}"},
+            )
             if status == 201:
                 self.task_ids.append(body["id"])
             time.sleep(0.01)
@@ -164,39 +183,74 @@ class Session:
         code = connection.close_code
         self.closes[code] += 1
         if code not in DOCUMENTED_CLOSES:
-            self.problems.append(f"closed with undocumented code {code} ({connection.close_reason!r}) "
-                                 f"after frames {[repr(frame)[:300] for frame in self.recent]}")
+            self.problems.append(
+                f"closed with undocumented code {code} ({connection.close_reason!r}) "
+                f"after frames {[repr(frame)[:300] for frame in self.recent]}"
+            )
         self.recent = []
 
 
 def _json_values() -> st.SearchStrategy[Any]:
-    scalars = (st.none() | st.booleans() | st.integers() | st.integers(min_value=-(2**80), max_value=2**80)
-               | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=40))
-    return st.recursive(scalars, lambda children: st.lists(children, max_size=4)
-                        | st.dictionaries(st.text(max_size=10), children, max_size=4), max_leaves=20)
+    scalars = (
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.integers(min_value=-(2**80), max_value=2**80)
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | st.text(max_size=40)
+    )
+    return st.recursive(
+        scalars,
+        lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+        max_leaves=20,
+    )
 
 
 def _frames(alice: dict[str, str], bob: dict[str, str]) -> st.SearchStrategy[str | bytes]:
-    boards = st.sampled_from([alice["board"], bob["board"], bob["board"].lower(), f" {bob['board']}",
-                              bob["board"] + "\u0000", bob["board"][:-1], "*", "board:*", "../" + bob["board"]])
+    boards = st.sampled_from(
+        [
+            alice["board"],
+            bob["board"],
+            bob["board"].lower(),
+            f" {bob['board']}",
+            bob["board"] + "\u0000",
+            bob["board"][:-1],
+            "*",
+            "board:*",
+            "../" + bob["board"],
+        ]
+    )
     anything = _json_values()
     message = st.fixed_dictionaries(
         {"type": st.sampled_from(["subscribe", "unsubscribe", "ping", "auth", "event", "presence", "", "SUBSCRIBE"])},
-        optional={"board": boards | anything, "since": st.integers(-5, 50) | anything,
-                  "id": st.text(max_size=200) | anything, "token": st.text(max_size=50) | anything,
-                  "extra": anything})
-    edge_cases = st.sampled_from([
-        '{"type":"subscribe","board":"x","since":' + "9" * 5000 + "}",  # past Python's int-parsing limit
-        '{"type":"subscribe","board":"x","since":1e999}',
-        '{"type":"ping","id":' + "[" * 5000 + "]" * 5000 + "}",
-        '{"type":"ping"}' * 3,
-        '{"type":"ping"}\n{"type":"ping"}',
-        '{"type":"ping","id":"\ud800"}'.encode("utf-8", "surrogatepass").decode("utf-8", "replace"),
-        "\ufeff{\"type\":\"ping\"}",
-        '{"type":"ping","type":"subscribe","board":"' + bob["board"] + '"}',
-        "null", "[]", '""', "0", "NaN", "", b"",
-        "x" * 70000,  # past the frame limit: 1009, and the session reconnects
-    ])
+        optional={
+            "board": boards | anything,
+            "since": st.integers(-5, 50) | anything,
+            "id": st.text(max_size=200) | anything,
+            "token": st.text(max_size=50) | anything,
+            "extra": anything,
+        },
+    )
+    edge_cases = st.sampled_from(
+        [
+            '{"type":"subscribe","board":"x","since":' + "9" * 5000 + "}",  # past Python's int-parsing limit
+            '{"type":"subscribe","board":"x","since":1e999}',
+            '{"type":"ping","id":' + "[" * 5000 + "]" * 5000 + "}",
+            '{"type":"ping"}' * 3,
+            '{"type":"ping"}\n{"type":"ping"}',
+            '{"type":"ping","id":"\ud800"}'.encode("utf-8", "surrogatepass").decode("utf-8", "replace"),
+            '\ufeff{"type":"ping"}',
+            '{"type":"ping","type":"subscribe","board":"' + bob["board"] + '"}',
+            "null",
+            "[]",
+            '""',
+            "0",
+            "NaN",
+            "",
+            b"",
+            "x" * 70000,  # past the frame limit: 1009, and the session reconnects
+        ]
+    )
     return st.one_of(
         message.map(json.dumps),
         anything.map(json.dumps),
@@ -235,16 +289,21 @@ def test_an_empty_binary_frame_gets_invalid_message_and_the_socket_stays(server:
         assert socket.close_code == 4401
 
 
-def test_random_frames_get_an_answer_or_a_documented_close_and_never_another_users_events(
-        server: AppServer) -> None:
+def test_random_frames_get_an_answer_or_a_documented_close_and_never_another_users_events(server: AppServer) -> None:
     alice, bob = _register(server.url, "alice"), _register(server.url, "bob")
     writer = BackgroundWriter(server.url, bob)
     writer.start()
     session = Session(server.ws_url, alice)
 
     @given(frames=st.lists(_frames(alice, bob), min_size=1, max_size=4))
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=SEED is None,
-              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=SEED is None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     def run(frames: list[str | bytes]) -> None:
         for frame in frames:
             session.send(frame)
@@ -258,8 +317,9 @@ def test_random_frames_get_an_answer_or_a_documented_close_and_never_another_use
         # unsubscribed her: subscribe again first).
         session.send(json.dumps({"type": "subscribe", "board": alice["board"], "id": "final"}))
         session.settle()
-        status, task = http("POST", f"{server.url}/api/v1/boards/{alice['board']}/tasks", alice["token"],
-                            {"title": "still mine"})
+        status, task = http(
+            "POST", f"{server.url}/api/v1/boards/{alice['board']}/tasks", alice["token"], {"title": "still mine"}
+        )
         assert status == 201
         for _ in range(20):
             session.settle()
@@ -270,8 +330,10 @@ def test_random_frames_get_an_answer_or_a_documented_close_and_never_another_use
         writer.join(10)
         session._stack.close()
     text = "\n".join(session.received)
-    print(f"frames sent: {session.frames_sent}; messages received: {len(session.received)}; "
-          f"closes: {dict(session.closes)}; bob's tasks written meanwhile: {len(writer.task_ids)}")
+    print(
+        f"frames sent: {session.frames_sent}; messages received: {len(session.received)}; "
+        f"closes: {dict(session.closes)}; bob's tasks written meanwhile: {len(writer.task_ids)}"
+    )
     assert session.problems == []
     assert [task_id for task_id in writer.task_ids if task_id in text] == [], "bob's tasks reached alice"
     assert len(writer.task_ids) >= 10, "the other board was not changing during the run"
@@ -283,13 +345,23 @@ def test_random_frames_get_an_answer_or_a_documented_close_and_never_another_use
 def test_a_random_first_frame_is_refused_with_4401_or_1009(server: AppServer) -> None:
     closes: Counter = Counter()
     anything = _json_values()
-    first_frames = st.one_of(anything.map(json.dumps), st.text(max_size=300), st.binary(max_size=300),
-                             st.fixed_dictionaries({"type": st.just("auth")}, optional={"token": anything}).map(json.dumps),
-                             st.just("x" * 70000))
+    first_frames = st.one_of(
+        anything.map(json.dumps),
+        st.text(max_size=300),
+        st.binary(max_size=300),
+        st.fixed_dictionaries({"type": st.just("auth")}, optional={"token": anything}).map(json.dumps),
+        st.just("x" * 70000),
+    )
 
     @given(frame=first_frames)
-    @settings(max_examples=max(EXAMPLES // 4, 20), deadline=None, database=None, derandomize=SEED is None,
-              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=max(EXAMPLES // 4, 20),
+        deadline=None,
+        database=None,
+        derandomize=SEED is None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     def run(frame: str | bytes) -> None:
         with connect(server.ws_url, open_timeout=10, max_size=None) as socket:
             socket.send(frame)
@@ -305,10 +377,14 @@ def test_a_random_first_frame_is_refused_with_4401_or_1009(server: AppServer) ->
     assert alive(server), server.log_tail()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Hypercorn 0.18 keeps its oversized message buffer after closing with 1009: later text "
-    "frames re-raise FrameTooLarge before the client's close is read (the socket lingers until "
-    "read_timeout), later binary ones crash the connection task with TypeError"))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "Hypercorn 0.18 keeps its oversized message buffer after closing with 1009: later text "
+        "frames re-raise FrameTooLarge before the client's close is read (the socket lingers until "
+        "read_timeout), later binary ones crash the connection task with TypeError"
+    ),
+)
 def test_frames_after_an_oversized_one_still_let_the_socket_close(server: AppServer) -> None:
     alice = _register(server.url, "lingering")
     with connect(server.ws_url, open_timeout=10, max_size=None, close_timeout=1) as socket:

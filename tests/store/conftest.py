@@ -12,8 +12,9 @@ import importlib.util
 import itertools
 import os
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
@@ -101,8 +102,12 @@ class Make:
         number = next(self._numbers)
         at = now()
         user = User(
-            id=new_id(), email=f"user{number}@example.com", name=f"User {number}",
-            password_hash="argon2-hash", created_at=at, updated_at=at,
+            id=new_id(),
+            email=f"user{number}@example.com",
+            name=f"User {number}",
+            password_hash="argon2-hash",
+            created_at=at,
+            updated_at=at,
         )
         user = dataclasses.replace(user, **fields)
         await self.store.create_user(user)
@@ -110,8 +115,11 @@ class Make:
 
     def token(self, user: User, family_id: str | None = None, **fields: Any) -> RefreshToken:
         token = RefreshToken(
-            token_hash=uuid.uuid4().hex, user_id=user.id, family_id=family_id or new_id(),
-            created_at=now(), expires_at="2999-01-01T00:00:00.000000Z",
+            token_hash=uuid.uuid4().hex,
+            user_id=user.id,
+            family_id=family_id or new_id(),
+            created_at=now(),
+            expires_at="2999-01-01T00:00:00.000000Z",
         )
         return dataclasses.replace(token, **fields)
 
@@ -119,8 +127,13 @@ class Make:
         owner = owner or await self.user()
         at = now()
         board = Board(
-            id=new_id(), name="Board", description="", columns=list(DEFAULT_COLUMNS),
-            created_by=owner.id, created_at=at, updated_at=at,
+            id=new_id(),
+            name="Board",
+            description="",
+            columns=list(DEFAULT_COLUMNS),
+            created_by=owner.id,
+            created_at=at,
+            updated_at=at,
         )
         board = dataclasses.replace(board, **fields)
         await self.store.create_board(board, Member(board.id, owner.id, Role.OWNER, at))
@@ -136,9 +149,19 @@ class Make:
         number = next(self._numbers)
         at = now()
         task = Task(
-            id=new_id(), board_id=board.id, title=f"Task {number}", description="", status="todo",
-            priority=Priority.MEDIUM, assignees=[], labels=[], due_at=None, position=f"p{number:06d}",
-            created_by="creator", created_at=at, updated_at=at,
+            id=new_id(),
+            board_id=board.id,
+            title=f"Task {number}",
+            description="",
+            status="todo",
+            priority=Priority.MEDIUM,
+            assignees=[],
+            labels=[],
+            due_at=None,
+            position=f"p{number:06d}",
+            created_by="creator",
+            created_at=at,
+            updated_at=at,
         )
         return dataclasses.replace(task, **fields)
 

@@ -57,7 +57,11 @@ async def test_listed_boards_carry_their_fields(store: Store, make: Make) -> Non
 async def test_board_update_replaces_its_fields_and_appends_an_event(store: Store, make: Make) -> None:
     board = await make.board()
     changed = dataclasses.replace(
-        board, name="Renamed", description="New words", columns=["later", "now"], updated_at="2030-01-01T00:00:00.000000Z"
+        board,
+        name="Renamed",
+        description="New words",
+        columns=["later", "now"],
+        updated_at="2030-01-01T00:00:00.000000Z",
     )
 
     event = await store.update_board(changed, make.draft("board.updated", name="Renamed"))

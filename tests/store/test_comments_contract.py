@@ -17,8 +17,16 @@ from tests.store.conftest import Make
 
 def comment_record(task: Task, **fields: object) -> Comment:
     at = now()
-    comment = Comment(id=new_id(), board_id=task.board_id, task_id=task.id, author_id="author",
-                      body="Looks good", mentions=[], created_at=at, updated_at=at)
+    comment = Comment(
+        id=new_id(),
+        board_id=task.board_id,
+        task_id=task.id,
+        author_id="author",
+        body="Looks good",
+        mentions=[],
+        created_at=at,
+        updated_at=at,
+    )
     return dataclasses.replace(comment, **fields)  # type: ignore[arg-type]
 
 
@@ -88,15 +96,22 @@ async def test_an_update_replaces_body_mentions_and_time_and_logs_an_event(store
     _, task = await board_with_task(make)
     comment = comment_record(task)
     await store.create_comment(comment, make.draft("comment.created"))
-    edited = dataclasses.replace(comment, body="Edited @Grace", mentions=["u2"], updated_at=now(),
-                                 author_id="someone else", created_at="2000-01-01T00:00:00.000000Z")
+    edited = dataclasses.replace(
+        comment,
+        body="Edited @Grace",
+        mentions=["u2"],
+        updated_at=now(),
+        author_id="someone else",
+        created_at="2000-01-01T00:00:00.000000Z",
+    )
 
     event = await store.update_comment(edited, make.draft("comment.updated", id=comment.id))
 
     assert (event.seq, event.type) == (3, "comment.updated")
     # Only body, mentions and updated_at change; authorship and creation stay.
     assert await store.get_comment(comment.id) == dataclasses.replace(
-        comment, body="Edited @Grace", mentions=["u2"], updated_at=edited.updated_at)
+        comment, body="Edited @Grace", mentions=["u2"], updated_at=edited.updated_at
+    )
 
 
 async def test_updating_or_deleting_a_missing_comment_raises_not_found(store: Store, make: Make) -> None:

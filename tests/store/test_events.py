@@ -31,7 +31,12 @@ async def test_every_kind_of_board_write_takes_the_next_seq(store: Store, make: 
 
     assert [e.seq for e in events] == [1, 2, 3, 4, 5, 6, 7]
     assert [e.type for e in events] == [
-        "member.added", "task.created", "task.updated", "member.updated", "board.updated", "task.deleted",
+        "member.added",
+        "task.created",
+        "task.updated",
+        "member.updated",
+        "board.updated",
+        "task.deleted",
         "member.removed",
     ]
     assert (await store.get_board(board.id)).seq == 7  # type: ignore[union-attr]
@@ -47,7 +52,12 @@ async def test_stored_event_is_the_draft_with_its_board_and_seq(store: Store, ma
     [stored] = await store.list_events(board.id, 0, 10)
     assert stored == returned
     assert (stored.board_id, stored.seq, stored.type, stored.actor, stored.at, stored.data) == (
-        board.id, 1, draft.type, draft.actor, draft.at, draft.data,
+        board.id,
+        1,
+        draft.type,
+        draft.actor,
+        draft.at,
+        draft.data,
     )
 
 
@@ -94,7 +104,9 @@ async def test_fifty_concurrent_updates_of_one_version_let_exactly_one_win(store
 
     async def update(n: int) -> str:
         try:
-            await store.update_task(dataclasses.replace(task, title=f"edit {n}", version=2), 1, make.draft("task.updated"))
+            await store.update_task(
+                dataclasses.replace(task, title=f"edit {n}", version=2), 1, make.draft("task.updated")
+            )
         except VersionConflict as conflict:
             assert conflict.current.version == 2
             return "conflict"
@@ -128,8 +140,16 @@ async def test_a_tasks_events_are_its_own_task_and_comment_events_in_seq_order(s
     other = await make.task(board)
     await store.update_task(dataclasses.replace(task, version=2), 1, make.draft("task.updated", id=task.id))
     await store.update_task(dataclasses.replace(other, version=2), 1, make.draft("task.updated", id=other.id))
-    comment = Comment(id=new_id(), board_id=board.id, task_id=task.id, author_id="author", body="Hi", mentions=[],
-                      created_at=now(), updated_at=now())
+    comment = Comment(
+        id=new_id(),
+        board_id=board.id,
+        task_id=task.id,
+        author_id="author",
+        body="Hi",
+        mentions=[],
+        created_at=now(),
+        updated_at=now(),
+    )
     await store.create_comment(comment, make.draft("comment.created", id=comment.id, task_id=task.id))
     await store.update_board(board, make.draft("board.updated", id=board.id))
     await store.delete_task(task.id, 2, make.draft("task.deleted", id=task.id))
@@ -137,10 +157,16 @@ async def test_a_tasks_events_are_its_own_task_and_comment_events_in_seq_order(s
     history = await store.list_events(board.id, 0, 100, task_id=task.id)
 
     assert [(e.seq, e.type) for e in history] == [
-        (1, "task.created"), (3, "task.updated"), (5, "comment.created"), (7, "task.deleted")]
+        (1, "task.created"),
+        (3, "task.updated"),
+        (5, "comment.created"),
+        (7, "task.deleted"),
+    ]
     assert [e.seq for e in await store.list_events(board.id, 3, 2, task_id=task.id)] == [5, 7]
     assert [e.type for e in await store.list_events(board.id, 0, 100, task_id=other.id)] == [
-        "task.created", "task.updated"]
+        "task.created",
+        "task.updated",
+    ]
     assert await store.list_events(board.id, 0, 100, task_id=new_id()) == []
 
 

@@ -32,8 +32,15 @@ def expected_order(tasks: list[Task], sort: TaskSort) -> list[str]:
     return [t.id for t in ordered]
 
 
-async def page(store: Store, board: Board, sort: TaskSort = TaskSort.POSITION, limit: int = 50,
-               after: Task | None = None, total: bool = False, **wanted: str) -> TaskPage:
+async def page(
+    store: Store,
+    board: Board,
+    sort: TaskSort = TaskSort.POSITION,
+    limit: int = 50,
+    after: Task | None = None,
+    total: bool = False,
+    **wanted: str,
+) -> TaskPage:
     keyset = None if after is None else (task_sort_key(after, sort), after.id)
     return await store.list_tasks(TaskPageRequest(board.id, TaskFilter(**wanted), sort, limit, keyset, total))
 
@@ -59,8 +66,12 @@ async def seed_with_ties(make: Make, board: Board) -> list[Task]:
     """13 tasks whose every sort key repeats, and a third of which have no due date."""
     return [
         await make.task(
-            board, position="abc"[i % 3], created_at=at(i % 4), updated_at=at((i * 3) % 5),
-            due_at=None if i % 3 == 0 else at(10 + i % 2), priority=PRIORITIES[i % 4],
+            board,
+            position="abc"[i % 3],
+            created_at=at(i % 4),
+            updated_at=at((i * 3) % 5),
+            due_at=None if i % 3 == 0 else at(10 + i % 2),
+            priority=PRIORITIES[i % 4],
         )
         for i in range(13)
     ]
@@ -100,7 +111,9 @@ async def test_due_date_sort_puts_undated_tasks_last(store: Store, make: Make) -
 
 async def test_priority_sort_puts_the_most_urgent_first(store: Store, make: Make) -> None:
     board = await make.board()
-    made = {p: await make.task(board, priority=p) for p in (Priority.LOW, Priority.URGENT, Priority.MEDIUM, Priority.HIGH)}
+    made = {
+        p: await make.task(board, priority=p) for p in (Priority.LOW, Priority.URGENT, Priority.MEDIUM, Priority.HIGH)
+    }
 
     assert await ids(store, board, TaskSort.PRIORITY) == [made[p].id for p in PRIORITIES]
 
@@ -264,8 +277,20 @@ async def test_search_without_words_matches_nothing_and_does_not_fail(store: Sto
 
 @pytest.mark.parametrize(
     "text",
-    ['{"$gt": ""}', '{"$ne": null}', "alpha OR zzz", "title:zzz alpha", "NEAR(alpha zzz)", '"alpha zzz', "alpha*zzz",
-     "-alpha zzz", "^alpha zzz", "alpha AND NOT zzz OR", ".* zzz", "'; DROP TABLE tasks; --"],
+    [
+        '{"$gt": ""}',
+        '{"$ne": null}',
+        "alpha OR zzz",
+        "title:zzz alpha",
+        "NEAR(alpha zzz)",
+        '"alpha zzz',
+        "alpha*zzz",
+        "-alpha zzz",
+        "^alpha zzz",
+        "alpha AND NOT zzz OR",
+        ".* zzz",
+        "'; DROP TABLE tasks; --",
+    ],
 )
 async def test_search_text_that_looks_like_an_operator_is_plain_words(store: Store, make: Make, text: str) -> None:
     board = await make.board()

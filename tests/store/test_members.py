@@ -20,7 +20,12 @@ async def test_added_member_is_found_and_its_addition_is_an_event(store: Store, 
     assert (event.board_id, event.seq, event.type) == (board.id, 1, "member.added")
     found = await store.get_member(board.id, user.id)
     assert found is not None
-    assert (found.board_id, found.user_id, found.role, found.added_at) == (board.id, user.id, Role.EDITOR, member.added_at)
+    assert (found.board_id, found.user_id, found.role, found.added_at) == (
+        board.id,
+        user.id,
+        Role.EDITOR,
+        member.added_at,
+    )
     assert (await store.get_board(board.id)).seq == 1  # type: ignore[union-attr]
 
 
@@ -37,8 +42,9 @@ async def test_adding_an_existing_member_raises_already_member_and_appends_nothi
     member = await make.member(board, Role.VIEWER)
 
     with pytest.raises(AlreadyMember):
-        await store.add_member(Member(board.id, member.user_id, Role.ADMIN, "2030-01-01T00:00:00.000000Z"),
-                               make.draft("member.added"))
+        await store.add_member(
+            Member(board.id, member.user_id, Role.ADMIN, "2030-01-01T00:00:00.000000Z"), make.draft("member.added")
+        )
 
     assert (await store.get_member(board.id, member.user_id)).role == Role.VIEWER  # type: ignore[union-attr]
     assert [e.seq for e in await store.list_events(board.id, 0, 10)] == [1]
@@ -48,8 +54,9 @@ async def test_adding_a_member_to_a_missing_board_raises_not_found(store: Store,
     user = await make.user()
 
     with pytest.raises(NotFound):
-        await store.add_member(Member(new_id(), user.id, Role.EDITOR, "2030-01-01T00:00:00.000000Z"),
-                               make.draft("member.added"))
+        await store.add_member(
+            Member(new_id(), user.id, Role.EDITOR, "2030-01-01T00:00:00.000000Z"), make.draft("member.added")
+        )
 
 
 async def test_members_are_listed_with_email_and_name_in_the_order_added(store: Store, make: Make) -> None:

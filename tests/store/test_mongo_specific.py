@@ -207,8 +207,17 @@ async def test_two_processes_writing_one_board_get_seqs_one_to_n(make: Make, dat
     board = await make.board()
     processes = [
         await asyncio.create_subprocess_exec(
-            sys.executable, "-c", _WRITER, database_url, board.id, "30", name,
-            cwd=REPO_ROOT, stdin=PIPE, stdout=PIPE, stderr=PIPE,
+            sys.executable,
+            "-c",
+            _WRITER,
+            database_url,
+            board.id,
+            "30",
+            name,
+            cwd=REPO_ROOT,
+            stdin=PIPE,
+            stdout=PIPE,
+            stderr=PIPE,
         )
         for name in ("left", "right")
     ]
@@ -362,7 +371,12 @@ async def test_values_that_look_like_operators_are_stored_and_matched_as_plain_t
     user = await make.user(name='{"$gt": ""}', email="$where@example.com")
     board = await make.board(user, name="$set", columns=["$gt", "todo"])
     odd = await make.task(
-        board, title='{"$ne": null}', status="$gt", assignees=["$ne"], labels=["$in", "$exists"], position="$where",
+        board,
+        title='{"$ne": null}',
+        status="$gt",
+        assignees=["$ne"],
+        labels=["$in", "$exists"],
+        position="$where",
     )
     await make.task(board, status="todo", assignees=["u1"], labels=["bug"])
 

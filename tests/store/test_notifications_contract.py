@@ -11,17 +11,32 @@ import pytest
 from app.domain.clock import now
 from app.domain.ids import new_id
 from app.domain.models import (
-    NOTIFICATIONS_KEPT_PER_USER, Board, Comment, EventDraft, Member, NotificationDraft, NotificationScope, NotificationType,
-    Role, User,
+    NOTIFICATIONS_KEPT_PER_USER,
+    Board,
+    Comment,
+    EventDraft,
+    Member,
+    NotificationDraft,
+    NotificationScope,
+    NotificationType,
+    Role,
+    User,
 )
 from app.store.base import NotFound, Store, VersionConflict
 from tests.store.conftest import Make
 
 
-def notice(user: User, type: NotificationType = NotificationType.TASK_ASSIGNED, notice_id: str | None = None,
-           **fields: object) -> NotificationDraft:
-    draft = NotificationDraft(id=notice_id or new_id(), user_id=user.id, type=type, board_name="Launch",
-                              actor_name="Ada", data={"task_title": "Ship it"})
+def notice(
+    user: User, type: NotificationType = NotificationType.TASK_ASSIGNED, notice_id: str | None = None, **fields: object
+) -> NotificationDraft:
+    draft = NotificationDraft(
+        id=notice_id or new_id(),
+        user_id=user.id,
+        type=type,
+        board_name="Launch",
+        actor_name="Ada",
+        data={"task_title": "Ship it"},
+    )
     return dataclasses.replace(draft, **fields)  # type: ignore[arg-type]
 
 
@@ -47,8 +62,20 @@ async def test_a_notification_is_stored_with_its_event_and_returned_with_it(stor
 
     [made] = event.notifications
     assert (made.user_id, made.type, made.board_id, made.board_name, made.actor, made.actor_name) == (
-        bob.id, NotificationType.TASK_ASSIGNED, board.id, "Launch", "ada-id", "Ada")
-    assert (made.at, made.seq, made.task_id, made.comment_id, made.read_at) == (event.at, event.seq, task.id, None, None)
+        bob.id,
+        NotificationType.TASK_ASSIGNED,
+        board.id,
+        "Launch",
+        "ada-id",
+        "Ada",
+    )
+    assert (made.at, made.seq, made.task_id, made.comment_id, made.read_at) == (
+        event.at,
+        event.seq,
+        task.id,
+        None,
+        None,
+    )
     assert made.data == {"task_title": "Ship it"}
     assert await store.list_notifications(NotificationScope(bob.id), False, None, 10) == [made]
     assert await store.count_unread_notifications(NotificationScope(bob.id)) == 1
@@ -64,8 +91,9 @@ async def test_a_refused_write_stores_no_notification(store: Store, make: Make) 
     with pytest.raises(NotFound):
         await store.create_task(gone, EventDraft("task.created", "a", now(), {}, notify=[notice(bob)]))
     with pytest.raises(VersionConflict):
-        await store.update_task(dataclasses.replace(task, version=3), 2,
-                                EventDraft("task.updated", "a", now(), {}, notify=[notice(bob)]))
+        await store.update_task(
+            dataclasses.replace(task, version=3), 2, EventDraft("task.updated", "a", now(), {}, notify=[notice(bob)])
+        )
 
     assert await store.list_notifications(NotificationScope(bob.id), False, None, 10) == []
 
@@ -73,16 +101,29 @@ async def test_a_refused_write_stores_no_notification(store: Store, make: Make) 
 async def test_every_event_writing_use_case_stores_its_notifications(store: Store, make: Make) -> None:
     board, bob = await make.board(), await make.user()
     task = await make.task(board)
-    comment = Comment(id=new_id(), board_id=board.id, task_id=task.id, author_id="a", body="@Bob", mentions=[bob.id],
-                      created_at=now(), updated_at=now())
-    await store.add_member(Member(board.id, bob.id, Role.EDITOR, now()),
-                           EventDraft("member.added", "a", now(), {}, notify=[notice(bob, NotificationType.MEMBER_ADDED)]))
-    await store.update_task(dataclasses.replace(task, version=2), 1,
-                            EventDraft("task.updated", "a", now(), {}, notify=[notice(bob)]))
-    await store.create_comment(comment, EventDraft("comment.created", "a", now(), {},
-                                                   notify=[notice(bob, NotificationType.COMMENT_MENTIONED)]))
-    await store.update_comment(comment, EventDraft("comment.updated", "a", now(), {},
-                                                   notify=[notice(bob, NotificationType.COMMENT_MENTIONED)]))
+    comment = Comment(
+        id=new_id(),
+        board_id=board.id,
+        task_id=task.id,
+        author_id="a",
+        body="@Bob",
+        mentions=[bob.id],
+        created_at=now(),
+        updated_at=now(),
+    )
+    await store.add_member(
+        Member(board.id, bob.id, Role.EDITOR, now()),
+        EventDraft("member.added", "a", now(), {}, notify=[notice(bob, NotificationType.MEMBER_ADDED)]),
+    )
+    await store.update_task(
+        dataclasses.replace(task, version=2), 1, EventDraft("task.updated", "a", now(), {}, notify=[notice(bob)])
+    )
+    await store.create_comment(
+        comment, EventDraft("comment.created", "a", now(), {}, notify=[notice(bob, NotificationType.COMMENT_MENTIONED)])
+    )
+    await store.update_comment(
+        comment, EventDraft("comment.updated", "a", now(), {}, notify=[notice(bob, NotificationType.COMMENT_MENTIONED)])
+    )
 
     listed = await store.list_notifications(NotificationScope(bob.id), False, None, 10)
     assert sorted(n.seq for n in listed) == [2, 3, 4, 5]
@@ -124,7 +165,8 @@ async def test_marking_read_by_ids_or_all_up_to_one_changes_only_unread_ones(sto
 
 
 async def test_one_notification_is_marked_read_and_unread_keeping_when_it_was_first_read(
-        store: Store, make: Make) -> None:
+    store: Store, make: Make
+) -> None:
     board, bob = await make.board(), await make.user()
     [notice_id] = ordered_ids(1)
     await notify(make, board, notice(bob, notice_id=notice_id))
@@ -173,8 +215,7 @@ async def test_deleting_a_board_deletes_its_notifications(store: Store, make: Ma
 
     await store.delete_board(doomed.id)
 
-    assert [n.board_id for n in await store.list_notifications(NotificationScope(bob.id), False, None, 10)] == [
-        kept.id]
+    assert [n.board_id for n in await store.list_notifications(NotificationScope(bob.id), False, None, 10)] == [kept.id]
 
 
 async def test_each_user_keeps_only_the_newest_notifications(store: Store, make: Make) -> None:

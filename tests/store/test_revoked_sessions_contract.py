@@ -57,4 +57,3 @@ async def test_the_list_holds_the_sessions_still_revoked_at_a_moment(store: Stor
     assert (ended_soon, MARCH) in revoked and (ended_later, JUNE) in revoked
     later = await store.list_revoked_sessions("2030-04-01T00:00:00.000000Z")
     assert (ended_later, JUNE) in later and all(session != ended_soon for session, _ in later)
-

@@ -15,8 +15,15 @@ from tests.store.conftest import Make
 async def test_created_task_reads_back_equal_at_version_one(store: Store, make: Make) -> None:
     board = await make.board()
     task = make.task_record(
-        board, title="Write docs", description="All of them", status="in_progress", priority=Priority.URGENT,
-        assignees=["u1", "u2"], labels=["docs", "v1"], due_at="2030-05-01T09:00:00.000000Z", position="m",
+        board,
+        title="Write docs",
+        description="All of them",
+        status="in_progress",
+        priority=Priority.URGENT,
+        assignees=["u1", "u2"],
+        labels=["docs", "v1"],
+        due_at="2030-05-01T09:00:00.000000Z",
+        position="m",
     )
 
     event = await store.create_task(task, make.draft("task.created", id=task.id))
@@ -61,9 +68,17 @@ async def test_update_with_the_current_version_replaces_the_task_and_appends_an_
     board = await make.board()
     task = await make.task(board, assignees=["u1"], labels=["a"])
     changed = dataclasses.replace(
-        task, title="New title", description="New text", status="done", priority=Priority.LOW, assignees=["u2"],
-        labels=["b", "c"], due_at="2031-01-01T00:00:00.000000Z", position="zz",
-        updated_at="2030-01-01T00:00:00.000000Z", version=2,
+        task,
+        title="New title",
+        description="New text",
+        status="done",
+        priority=Priority.LOW,
+        assignees=["u2"],
+        labels=["b", "c"],
+        due_at="2031-01-01T00:00:00.000000Z",
+        position="zz",
+        updated_at="2030-01-01T00:00:00.000000Z",
+        version=2,
     )
 
     event = await store.update_task(changed, 1, make.draft("task.updated", id=task.id))

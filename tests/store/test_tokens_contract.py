@@ -16,16 +16,21 @@ from tests.store.conftest import Make
 
 def api_token(user: User, **fields: object) -> ApiToken:
     token = ApiToken(
-        id=new_id(), user_id=user.id, name="CI", token_hash=uuid.uuid4().hex, prefix="twp_abcdefgh",
-        scopes=["read"], board_ids=None, created_at=now(),
+        id=new_id(),
+        user_id=user.id,
+        name="CI",
+        token_hash=uuid.uuid4().hex,
+        prefix="twp_abcdefgh",
+        scopes=["read"],
+        board_ids=None,
+        created_at=now(),
     )
     return dataclasses.replace(token, **fields)  # type: ignore[arg-type]
 
 
 async def test_a_created_token_reads_back_by_its_hash(store: Store, make: Make) -> None:
     user = await make.user()
-    token = api_token(user, scopes=["read", "write"], board_ids=["b1", "b2"],
-                      expires_at="2999-01-01T00:00:00.000000Z")
+    token = api_token(user, scopes=["read", "write"], board_ids=["b1", "b2"], expires_at="2999-01-01T00:00:00.000000Z")
 
     await store.create_api_token(token)
 

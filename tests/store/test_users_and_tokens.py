@@ -36,7 +36,10 @@ async def test_email_is_taken_whatever_its_case(store: Store, make: Make) -> Non
 async def test_update_user_replaces_name_password_and_updated_at_but_not_email(store: Store, make: Make) -> None:
     user = await make.user(email="ada@example.com")
     changed = dataclasses.replace(
-        user, name="Ada L.", password_hash="new-hash", updated_at="2030-01-01T00:00:00.000000Z",
+        user,
+        name="Ada L.",
+        password_hash="new-hash",
+        updated_at="2030-01-01T00:00:00.000000Z",
         email="other@example.com",
     )
 
@@ -113,12 +116,18 @@ async def test_revoking_a_family_revokes_each_of_its_tokens_and_no_other(store: 
 
 
 async def test_a_users_live_sessions_are_listed_without_revoked_expired_or_other_users_ones(
-        store: Store, make: Make) -> None:
+    store: Store, make: Make
+) -> None:
     user, other_user = await make.user(), await make.user()
     live, rotated, revoked = new_id(), new_id(), new_id()
-    tokens = [make.token(user, family_id=live), make.token(user, family_id=rotated),
-              make.token(user, family_id=rotated), make.token(user, family_id=revoked),
-              make.token(user, expires_at="2000-01-01T00:00:00.000000Z"), make.token(other_user)]
+    tokens = [
+        make.token(user, family_id=live),
+        make.token(user, family_id=rotated),
+        make.token(user, family_id=rotated),
+        make.token(user, family_id=revoked),
+        make.token(user, expires_at="2000-01-01T00:00:00.000000Z"),
+        make.token(other_user),
+    ]
     for token in tokens:
         await store.create_refresh_token(token)
     await store.spend_refresh_token(tokens[1].token_hash, "2030-01-01T00:00:00.000000Z")

@@ -24,16 +24,36 @@ LATER = "2026-01-01T01:00:00.000000Z"
 
 def webhook_record(board: Board, **fields: object) -> Webhook:
     at = now()
-    webhook = Webhook(id=new_id(), board_id=board.id, url="https://example.com/hook", secret="whsec_x",
-                      events=None, active=True, created_by="creator", created_at=at, updated_at=at)
+    webhook = Webhook(
+        id=new_id(),
+        board_id=board.id,
+        url="https://example.com/hook",
+        secret="whsec_x",
+        events=None,
+        active=True,
+        created_by="creator",
+        created_at=at,
+        updated_at=at,
+    )
     return dataclasses.replace(webhook, **fields)  # type: ignore[arg-type]
 
 
 def attempt_record(webhook: Webhook, seq: int, attempt: int = 1, **fields: object) -> WebhookAttempt:
-    record = WebhookAttempt(id=new_id(), webhook_id=webhook.id, board_id=webhook.board_id,
-                            delivery_id=delivery_id(webhook.id, seq), seq=seq, event_type="task.created",
-                            attempt=attempt, manual=False, status_code=500, latency_ms=12, error=None,
-                            response_body="oops", at=now())
+    record = WebhookAttempt(
+        id=new_id(),
+        webhook_id=webhook.id,
+        board_id=webhook.board_id,
+        delivery_id=delivery_id(webhook.id, seq),
+        seq=seq,
+        event_type="task.created",
+        attempt=attempt,
+        manual=False,
+        status_code=500,
+        latency_ms=12,
+        error=None,
+        response_body="oops",
+        at=now(),
+    )
     return dataclasses.replace(record, **fields)  # type: ignore[arg-type]
 
 
@@ -64,19 +84,28 @@ async def test_a_webhook_on_a_missing_board_raises_not_found(store: Store, make:
 
 async def test_update_replaces_the_settings_and_reset_clears_the_backoff(store: Store, make: Make) -> None:
     webhook = await stored_webhook(store, make, failures=4, next_attempt_at=LATER, cursor=3)
-    changed = dataclasses.replace(webhook, url="https://example.org/x", events=["task.*"], active=False,
-                                  disabled_reason="paused", updated_at=now())
+    changed = dataclasses.replace(
+        webhook,
+        url="https://example.org/x",
+        events=["task.*"],
+        active=False,
+        disabled_reason="paused",
+        updated_at=now(),
+    )
 
     kept = await store.update_webhook(changed, reset_backoff=False)
     assert kept == changed
     reset = await store.update_webhook(dataclasses.replace(changed, active=True, disabled_reason=None), True)
     assert reset is not None and (reset.active, reset.failures, reset.next_attempt_at, reset.cursor) == (
-        True, 0, None, 3)
+        True,
+        0,
+        None,
+        3,
+    )
     assert await store.update_webhook(webhook_record(await make.board()), True) is None
 
 
-async def test_delete_removes_the_webhook_and_its_log_and_a_board_takes_its_webhooks(store: Store,
-                                                                                   make: Make) -> None:
+async def test_delete_removes_the_webhook_and_its_log_and_a_board_takes_its_webhooks(store: Store, make: Make) -> None:
     webhook = await stored_webhook(store, make)
     await store.record_webhook_attempt(webhook.id, "me", attempt_record(webhook, 1), None)
     assert await store.delete_webhook(webhook.id) is True
@@ -116,19 +145,22 @@ async def test_racing_claims_have_exactly_one_winner(store: Store, make: Make) -
     assert (await store.get_webhook(webhook.id)).lease_owner == winners[0].lease_owner  # type: ignore[union-attr]
 
 
-async def test_progress_is_saved_only_by_the_lease_holder_while_attempts_are_always_logged(store: Store,
-                                                                                        make: Make) -> None:
+async def test_progress_is_saved_only_by_the_lease_holder_while_attempts_are_always_logged(
+    store: Store, make: Make
+) -> None:
     webhook = await stored_webhook(store, make)
     await store.claim_webhook(webhook.id, "a", NOW, SOON)
 
-    saved = await store.record_webhook_attempt(webhook.id, "a", attempt_record(webhook, 1),
-                                               WebhookProgress(cursor=0, failures=1, next_attempt_at=SOON))
+    saved = await store.record_webhook_attempt(
+        webhook.id, "a", attempt_record(webhook, 1), WebhookProgress(cursor=0, failures=1, next_attempt_at=SOON)
+    )
     assert saved is not None and (saved.cursor, saved.failures, saved.next_attempt_at) == (0, 1, SOON)
     skipped = await store.record_webhook_attempt(webhook.id, "a", None, WebhookProgress(2, 0, None))
     assert skipped is not None and (skipped.cursor, skipped.failures) == (2, 0)
 
-    fenced = await store.record_webhook_attempt(webhook.id, "b", attempt_record(webhook, 3, status_code=200),
-                                                WebhookProgress(3, 0, None))
+    fenced = await store.record_webhook_attempt(
+        webhook.id, "b", attempt_record(webhook, 3, status_code=200), WebhookProgress(3, 0, None)
+    )
     assert fenced is None
     assert (await store.get_webhook(webhook.id)).cursor == 2  # type: ignore[union-attr]
     assert sorted(a.seq for a in await store.list_webhook_attempts(webhook.id, None, 10)) == [1, 3]
@@ -163,15 +195,22 @@ async def test_disabling_appends_the_boards_next_event_in_the_same_write(store: 
     assert await store.list_events(webhook.board_id, board.seq, 10) == [event]  # type: ignore[union-attr]
     stored = await store.get_webhook(webhook.id)
     assert stored is not None and (stored.active, stored.disabled_reason, stored.lease_owner) == (
-        False, "too many failures", None)
+        False,
+        "too many failures",
+        None,
+    )
     assert await store.disable_webhook(webhook.id, "a", "again", draft) is None
 
 
-async def test_redeliveries_queue_in_order_up_to_a_limit_and_pop_for_the_lease_holder(store: Store,
-                                                                                    make: Make) -> None:
+async def test_redeliveries_queue_in_order_up_to_a_limit_and_pop_for_the_lease_holder(store: Store, make: Make) -> None:
     webhook = await stored_webhook(store, make)
     assert [await store.queue_webhook_redelivery(webhook.id, seq, 3) for seq in (5, 2, 5, 9, 11)] == [
-        True, True, True, True, False]
+        True,
+        True,
+        True,
+        True,
+        False,
+    ]
     assert await store.queue_webhook_redelivery(new_id(), 1, 3) is False
     assert await store.pop_webhook_redelivery(webhook.id, "a") is None  # no lease
 
@@ -180,12 +219,13 @@ async def test_redeliveries_queue_in_order_up_to_a_limit_and_pop_for_the_lease_h
     assert popped == [5, 2, 9, None]
 
 
-async def test_the_log_pages_newest_first_finds_a_delivery_and_prunes_the_oldest(store: Store,
-                                                                               make: Make) -> None:
+async def test_the_log_pages_newest_first_finds_a_delivery_and_prunes_the_oldest(store: Store, make: Make) -> None:
     webhook = await stored_webhook(store, make)
     ids = sorted(new_id() for _ in range(5))  # ids made within one millisecond are not ordered
-    attempts = [attempt_record(webhook, seq, attempt, id=ids[n])
-                for n, (seq, attempt) in enumerate(((1, 1), (1, 2), (2, 1), (3, 1), (3, 2)))]
+    attempts = [
+        attempt_record(webhook, seq, attempt, id=ids[n])
+        for n, (seq, attempt) in enumerate(((1, 1), (1, 2), (2, 1), (3, 1), (3, 2)))
+    ]
     for attempt in attempts:
         await store.record_webhook_attempt(webhook.id, "me", attempt, None)
 

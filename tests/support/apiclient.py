@@ -30,8 +30,15 @@ class Api:
     def __init__(self, client: QuartClient) -> None:
         self.client = client
 
-    async def call(self, method: str, path: str, account: Account | None = None, json: Any = None,
-                   headers: dict[str, str] | None = None, **kwargs: Any) -> tuple[int, Any]:
+    async def call(
+        self,
+        method: str,
+        path: str,
+        account: Account | None = None,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> tuple[int, Any]:
         all_headers = dict(account.headers if account else {})
         all_headers.update(headers or {})
         response = await self.client.open(path, method=method, json=json, headers=all_headers, **kwargs)
@@ -44,8 +51,9 @@ class Api:
         number = next(_counter)
         name = name or f"user{number}"
         email = email or f"{name}.{number}@example.test"
-        status, body = await self.call("POST", "/api/v1/auth/register",
-                                       json={"email": email, "password": PASSWORD, "name": name})
+        status, body = await self.call(
+            "POST", "/api/v1/auth/register", json={"email": email, "password": PASSWORD, "name": name}
+        )
         assert status == 201, body
         account = Account(body["user"]["id"], email, name, body["access_token"], body["refresh_token"])
         status, boards = await self.call("GET", "/api/v1/boards", account)
@@ -58,12 +66,14 @@ class Api:
         return body
 
     async def add_member(self, owner: Account, board_id: str, member: Account, role: str) -> None:
-        status, body = await self.call("POST", f"/api/v1/boards/{board_id}/members", owner,
-                                       json={"email": member.email, "role": role})
+        status, body = await self.call(
+            "POST", f"/api/v1/boards/{board_id}/members", owner, json={"email": member.email, "role": role}
+        )
         assert status == 201, body
 
     async def task(self, account: Account, board_id: str, title: str = "Ship it", **fields: Any) -> dict:
-        status, body = await self.call("POST", f"/api/v1/boards/{board_id}/tasks", account,
-                                       json={"title": title, **fields})
+        status, body = await self.call(
+            "POST", f"/api/v1/boards/{board_id}/tasks", account, json={"title": title, **fields}
+        )
         assert status == 201, body
         return body

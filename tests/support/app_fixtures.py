@@ -4,7 +4,7 @@ on MongoDB (the real PyMongo driver against mongoeco's wire server)."""
 from __future__ import annotations
 
 import uuid
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import pytest
 from quart import Quart
@@ -30,8 +30,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path):
-    return load_settings().model_copy(update=dict(data_dir=tmp_path, database_url=database_url,
-                                                  redis_url="", secret_key=SECRET))
+    return load_settings().model_copy(
+        update=dict(data_dir=tmp_path, database_url=database_url, redis_url="", secret_key=SECRET)
+    )
 
 
 @pytest.fixture

@@ -16,9 +16,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 from tests.support.services import REPO_ROOT, free_port
 
@@ -61,8 +61,14 @@ class AppServer:
 
     def start(self, timeout: float = 30.0) -> None:
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "app", "serve", *self.serve_args], cwd=REPO_ROOT,
-                                         env=self.env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "app", "serve", *self.serve_args],
+                cwd=REPO_ROOT,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         self.wait_ready(timeout)
 
     def wait_ready(self, timeout: float = 30.0) -> None:
@@ -71,8 +77,10 @@ class AppServer:
         while time.monotonic() < deadline:
             if self.proc is not None and self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log_tail()}")
-            with contextlib.suppress(OSError, urllib.error.URLError), \
-                    urllib.request.urlopen(self.url + "/readyz", timeout=2) as response:
+            with (
+                contextlib.suppress(OSError, urllib.error.URLError),
+                urllib.request.urlopen(self.url + "/readyz", timeout=2) as response,
+            ):
                 if response.status == 200:
                     return
             time.sleep(0.1)
@@ -102,16 +110,30 @@ class AppServer:
         return ""
 
 
-def server_env(database_url: str, redis_url: str, data_dir: Path, port: int,
-               extra: dict[str, str] | None = None) -> dict[str, str]:
+def server_env(
+    database_url: str, redis_url: str, data_dir: Path, port: int, extra: dict[str, str] | None = None
+) -> dict[str, str]:
     inherited = {key: value for key, value in os.environ.items() if not key.startswith("TASKWIRE_")}
-    return {**inherited, **BASE_ENV, "TASKWIRE_DATABASE_URL": database_url, "TASKWIRE_REDIS_URL": redis_url,
-            "TASKWIRE_DATA_DIR": str(data_dir), "PORT": str(port), **(extra or {})}
+    return {
+        **inherited,
+        **BASE_ENV,
+        "TASKWIRE_DATABASE_URL": database_url,
+        "TASKWIRE_REDIS_URL": redis_url,
+        "TASKWIRE_DATA_DIR": str(data_dir),
+        "PORT": str(port),
+        **(extra or {}),
+    }
 
 
 @contextlib.contextmanager
-def app_servers(count: int, database_url: str, redis_url: str, workdir: Path,
-                extra_env: dict[str, str] | None = None, stop_timeout: float = 3.0) -> Iterator[list[AppServer]]:
+def app_servers(
+    count: int,
+    database_url: str,
+    redis_url: str,
+    workdir: Path,
+    extra_env: dict[str, str] | None = None,
+    stop_timeout: float = 3.0,
+) -> Iterator[list[AppServer]]:
     """``count`` instances sharing one store and one broker; all stopped on exit (SIGTERM,
     then SIGKILL after ``stop_timeout``: test runs need not wait out Hypercorn's pings)."""
     servers: list[AppServer] = []
@@ -120,8 +142,9 @@ def app_servers(count: int, database_url: str, redis_url: str, workdir: Path,
             port = free_port()
             data_dir = workdir / f"instance{number}"
             data_dir.mkdir(parents=True, exist_ok=True)
-            server = AppServer(port, server_env(database_url, redis_url, data_dir, port, extra_env),
-                               workdir / f"instance{number}.log")
+            server = AppServer(
+                port, server_env(database_url, redis_url, data_dir, port, extra_env), workdir / f"instance{number}.log"
+            )
             servers.append(server)
             server.start()
         yield servers
