@@ -47,11 +47,13 @@ system-packages:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-test: install-test system-packages
+test: install-test system-packages lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Lint and format rules and mypy --strict on app/ (pyproject.toml's [tool.ruff] and [tool.mypy]).
+# `make test` runs these first (seconds): a lint or type error fails it like a test would.
 lint: install-test
+	@echo "==> ruff check, ruff format --check, mypy --strict on app/"
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
