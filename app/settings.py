@@ -61,6 +61,18 @@ def _ip_address(text: str) -> str:
     return text
 
 
+# One list for the setting's check and the broker's URL parser (app/broker/redis_endpoints.py).
+REDIS_URL_SCHEMES = (
+    "redis://",
+    "rediss://",
+    "unix://",
+    "redis+sentinel://",
+    "rediss+sentinel://",
+    "redis+cluster://",
+    "rediss+cluster://",
+)
+
+
 def _url_scheme(*schemes: str) -> AfterValidator:
     def check(url: str) -> str:
         if url and not url.startswith(schemes):
@@ -128,15 +140,7 @@ class Settings(BaseSettings):
     ] = ""
     redis_url: Annotated[
         str,
-        _url_scheme(
-            "redis://",
-            "rediss://",
-            "unix://",
-            "redis+sentinel://",
-            "rediss+sentinel://",
-            "redis+cluster://",
-            "rediss+cluster://",
-        ),
+        _url_scheme(*REDIS_URL_SCHEMES),
         Field(
             repr=False,
             description="`redis://host:6379/0`: pub/sub fan-out and shared state across instances; "

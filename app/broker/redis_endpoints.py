@@ -22,15 +22,7 @@ from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.cluster import ClusterNode
 from redis.asyncio.sentinel import Sentinel
 
-SCHEMES = (
-    "redis://",
-    "rediss://",
-    "unix://",
-    "redis+sentinel://",
-    "rediss+sentinel://",
-    "redis+cluster://",
-    "rediss+cluster://",
-)
+from app.settings import REDIS_URL_SCHEMES
 
 
 @dataclass(frozen=True)
@@ -77,7 +69,7 @@ class RedisEndpoint:
 def parse_redis_url(url: str) -> RedisEndpoint:
     """Raises ValueError with a sentence naming what is wrong."""
     scheme = url.split("://", 1)[0]
-    if not url.startswith(SCHEMES):
+    if not url.startswith(REDIS_URL_SCHEMES):
         raise ValueError(f"unsupported Redis URL scheme: {scheme!r}")
     if "+" not in scheme:
         return RedisEndpoint(url)
