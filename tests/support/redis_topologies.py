@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.support.services import free_port, stop_process, wait_for_port
+from tests.support.services import free_port, spawn_redis_server, stop_process, wait_for_port
 
 
 def _binary(name: str) -> str:
@@ -25,10 +25,6 @@ def _binary(name: str) -> str:
     if found is None:
         raise RuntimeError(f"{name} is not installed (apt-get install redis-server)")
     return found
-
-
-def _spawn(args: list[str]) -> subprocess.Popen:
-    return subprocess.Popen([_binary("redis-server"), *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def _cli(port: int, *args: str, password: str = "") -> str:
@@ -110,30 +106,18 @@ def redis_cluster(
             node_dir = workdir / str(port)
             node_dir.mkdir()
             # The bus port is chosen too: the default, port + 10000, may be taken or past 65535.
-            proc = _spawn(
-                [
-                    "--port",
-                    str(port),
-                    "--cluster-port",
-                    str(free_port()),
-                    "--bind",
-                    "127.0.0.1",
-                    "--cluster-enabled",
-                    "yes",
-                    "--cluster-config-file",
-                    str(node_dir / "nodes.conf"),
-                    "--cluster-node-timeout",
-                    str(node_timeout_ms),
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                    "--dir",
-                    str(node_dir),
-                    "--loglevel",
-                    "warning",
-                    *(["--requirepass", password, "--masterauth", password] if password else []),
-                ]
+            proc = spawn_redis_server(
+                port,
+                node_dir,
+                "--cluster-port",
+                str(free_port()),
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                str(node_dir / "nodes.conf"),
+                "--cluster-node-timeout",
+                str(node_timeout_ms),
+                *(["--requirepass", password, "--masterauth", password] if password else []),
             )
             nodes.append(RedisNode(port, proc, password))
         for node in nodes:
@@ -193,43 +177,10 @@ def redis_sentinels(down_after_ms: int = 1000) -> Iterator[RedisSentinels]:
     procs: list[subprocess.Popen] = []
     try:
         primary_port, replica_port = free_port(), free_port()
-        primary = RedisNode(
-            primary_port,
-            _spawn(
-                [
-                    "--port",
-                    str(primary_port),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                    "--dir",
-                    str(workdir),
-                ]
-            ),
-        )
+        primary = RedisNode(primary_port, spawn_redis_server(primary_port, workdir))
         procs.append(primary.proc)
         replica = RedisNode(
-            replica_port,
-            _spawn(
-                [
-                    "--port",
-                    str(replica_port),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                    "--dir",
-                    str(workdir),
-                    "--replicaof",
-                    "127.0.0.1",
-                    str(primary_port),
-                ]
-            ),
+            replica_port, spawn_redis_server(replica_port, workdir, "--replicaof", "127.0.0.1", str(primary_port))
         )
         procs.append(replica.proc)
         for node in (primary, replica):

@@ -69,11 +69,13 @@ class RedisServer:
     def restart(self) -> None:
         """Start again on the same port, e.g. after ``stop`` in a fault test."""
         self.stop()
-        self.proc = _spawn_redis(self.port, self.workdir)
+        self.proc = spawn_redis_server(self.port, self.workdir)
         wait_for_port(self.port, proc=self.proc)
 
 
-def _spawn_redis(port: int, workdir: Path) -> subprocess.Popen:
+def spawn_redis_server(port: int, workdir: Path, *extra_args: str) -> subprocess.Popen:
+    """A throwaway redis-server on loopback: no persistence, quiet; ``extra_args`` add a
+    role (replica, cluster node) on top of these."""
     binary = shutil.which("redis-server")
     if binary is None:
         raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
@@ -92,6 +94,7 @@ def _spawn_redis(port: int, workdir: Path) -> subprocess.Popen:
             str(workdir),
             "--loglevel",
             "warning",
+            *extra_args,
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -102,7 +105,7 @@ def _spawn_redis(port: int, workdir: Path) -> subprocess.Popen:
 def redis_server() -> Iterator[RedisServer]:
     workdir = Path(tempfile.mkdtemp(prefix="taskwire-redis-"))
     port = free_port()
-    proc = _spawn_redis(port, workdir)
+    proc = spawn_redis_server(port, workdir)
     server = RedisServer(port=port, proc=proc, workdir=workdir)
     try:
         wait_for_port(port, proc=proc)
