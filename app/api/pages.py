@@ -20,29 +20,15 @@ async def _app_shell() -> Response:
     return response
 
 
-@blueprint.get("/")
+# Every path the client router knows: the shell is served on each, so a reload or a shared
+# link lands in the right view (the client checks membership before showing a board).
+APP_PATHS = ("/", "/signin", "/signup", "/boards/<board_id>")
+
+
 @hide
-async def boards_page() -> Response:
-    """The boards list (or the sign-in form)."""
+async def app_page(**_path_values: str) -> Response:
     return await _app_shell()
 
 
-@blueprint.get("/signin")
-@hide
-async def signin_page() -> Response:
-    """Sign in."""
-    return await _app_shell()
-
-
-@blueprint.get("/signup")
-@hide
-async def signup_page() -> Response:
-    """Create an account."""
-    return await _app_shell()
-
-
-@blueprint.get("/boards/<board_id>")
-@hide
-async def board_page(board_id: str) -> Response:
-    """One board; the client checks membership before showing anything."""
-    return await _app_shell()
+for path in APP_PATHS:
+    blueprint.add_url_rule(path, "app_page", app_page, methods=["GET"])
