@@ -22,7 +22,8 @@ class Role(StrEnum):
     VIEWER = "viewer"
 
 
-ROLE_RANK = {Role.VIEWER: 0, Role.EDITOR: 1, Role.ADMIN: 2, Role.OWNER: 3}
+# Declared from the most to the least powerful: a role outranks those declared after it.
+ROLE_RANK = {role: rank for rank, role in enumerate(reversed(Role))}
 
 
 class Priority(StrEnum):
@@ -33,7 +34,7 @@ class Priority(StrEnum):
 
 
 # Ascending rank sorts the most urgent first, which is what `sort=priority` promises.
-PRIORITY_RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.MEDIUM: 2, Priority.LOW: 3}
+PRIORITY_RANK = {priority: rank for rank, priority in enumerate(Priority)}
 
 DEFAULT_COLUMNS = ("todo", "in_progress", "done")
 
