@@ -35,8 +35,7 @@ class MongoComments(MongoStoreBase):
 
     @driver_errors
     async def get_comment(self, comment_id: str) -> Comment | None:
-        doc = await self._db[COMMENTS].find_one({"_id": want_str(comment_id, "comment_id")})
-        return COMMENT_DOCS.record(doc) if doc else None
+        return await COMMENT_DOCS.by_id(self._db[COMMENTS], comment_id, "comment_id")
 
     @driver_errors
     async def list_comments(self, task_id: str, after_comment_id: str | None, limit: int) -> list[Comment]:

@@ -14,6 +14,8 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from pymongo.asynchronous.collection import AsyncCollection
+
 from app.domain.models import EventDraft
 from app.domain.shape import FieldShape, Kind, shape_of
 
@@ -102,6 +104,11 @@ class Documents[R]:
             if value is not None:
                 values[name] = convert(value)
         return self._cls(**values, **joined)
+
+    async def by_id(self, collection: AsyncCollection[Document], record_id: object, name: str) -> R | None:
+        """The record kept under ``_id`` ``record_id``, or None."""
+        doc = await collection.find_one({"_id": want_str(record_id, name)})
+        return self.record(doc) if doc else None
 
 
 def _check(item: FieldShape) -> Callable[[Any, str], Any]:

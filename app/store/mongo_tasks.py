@@ -33,8 +33,7 @@ class MongoTasks(MongoStoreBase):
 
     @driver_errors
     async def get_task(self, task_id: str) -> Task | None:
-        doc = await self._db[TASKS].find_one({"_id": want_str(task_id, "task_id")})
-        return TASK_DOCS.record(doc) if doc else None
+        return await TASK_DOCS.by_id(self._db[TASKS], task_id, "task_id")
 
     @driver_errors
     async def update_task(self, task: Task, expected_version: int, event: EventDraft) -> Event:

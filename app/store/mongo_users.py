@@ -48,8 +48,7 @@ class MongoUsers(MongoStoreBase):
 
     @driver_errors
     async def get_user(self, user_id: str) -> User | None:
-        doc = await self._db[USERS].find_one({"_id": want_str(user_id, "user_id")})
-        return USER_DOCS.record(doc) if doc else None
+        return await USER_DOCS.by_id(self._db[USERS], user_id, "user_id")
 
     @driver_errors
     async def get_user_by_email(self, email: str) -> User | None:

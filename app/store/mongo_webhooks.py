@@ -36,8 +36,7 @@ class MongoWebhooks(MongoStoreBase):
 
     @driver_errors
     async def get_webhook(self, webhook_id: str) -> Webhook | None:
-        doc = await self._db[WEBHOOKS].find_one({"_id": want_str(webhook_id, "webhook_id")})
-        return WEBHOOK_DOCS.record(doc) if doc else None
+        return await WEBHOOK_DOCS.by_id(self._db[WEBHOOKS], webhook_id, "webhook_id")
 
     @driver_errors
     async def list_webhooks(self, board_id: str) -> list[Webhook]:
