@@ -43,24 +43,24 @@ from wsproto.events import Ping
 
 from app.realtime.frames import FrameOutlet
 
-_PATCHED = "_taskwire_no_deflate"
-_PINGS_PATCHED = "_taskwire_pings_end_on_close"
+# Set on WSStream once the patches below are in; a second create_app() must not wrap twice.
+_PATCHED = "_taskwire_patched"
 _PINGER = "_taskwire_pinger"
-_STREAMS_EXPOSED = "_taskwire_streams_exposed"
 STREAM_EXTENSION = "taskwire.hypercorn_ws_stream"
 
 
 def patch_hypercorn_websockets() -> None:
     """Idempotent; call once per process before serving."""
-    refuse_websocket_compression()
-    stop_pinging_closed_sockets()
-    expose_accepted_streams()
-
-
-def stop_pinging_closed_sockets() -> None:
-    stream_class = ws_stream.WSStream
-    if getattr(stream_class, _PINGS_PATCHED, False):
+    if getattr(ws_stream.WSStream, _PATCHED, False):
         return
+    _refuse_websocket_compression()
+    _stop_pinging_closed_sockets()
+    _expose_accepted_streams()
+    setattr(ws_stream.WSStream, _PATCHED, True)
+
+
+def _stop_pinging_closed_sockets() -> None:
+    stream_class = ws_stream.WSStream
     original_handle = stream_class.handle
 
     async def send_pings(self: Any) -> None:
@@ -83,14 +83,10 @@ def stop_pinging_closed_sockets() -> None:
 
     stream_class._send_pings = send_pings  # type: ignore[method-assign]
     stream_class.handle = handle  # type: ignore[method-assign]
-    setattr(stream_class, _PINGS_PATCHED, True)
 
 
-def refuse_websocket_compression() -> None:
-    """Idempotent; call once per process before serving."""
+def _refuse_websocket_compression() -> None:
     handshake = ws_stream.Handshake
-    if getattr(handshake, _PATCHED, False):
-        return
     original_init = handshake.__init__
 
     def init_without_extensions(self: Any, *args: Any, **kwargs: Any) -> None:
@@ -98,14 +94,10 @@ def refuse_websocket_compression() -> None:
         self.extensions = None
 
     handshake.__init__ = init_without_extensions  # type: ignore[method-assign]
-    setattr(handshake, _PATCHED, True)
 
 
-def expose_accepted_streams() -> None:
-    """Idempotent; call once per process before serving."""
+def _expose_accepted_streams() -> None:
     stream_class = ws_stream.WSStream
-    if getattr(stream_class, _STREAMS_EXPOSED, False):
-        return
     original_accept = stream_class._accept
 
     async def accept(self: Any, message: Any) -> None:
@@ -114,7 +106,6 @@ def expose_accepted_streams() -> None:
         self.scope["extensions"][STREAM_EXTENSION] = self
 
     stream_class._accept = accept  # type: ignore[method-assign]
-    setattr(stream_class, _STREAMS_EXPOSED, True)
 
 
 def direct_frames(scope: Mapping[str, Any]) -> FrameOutlet | None:
