@@ -59,27 +59,24 @@ ERRORS = {
     503: "The store or the broker is unavailable; retry.",
 }
 
-IF_MATCH = {
-    "name": "If-Match",
-    "in": "header",
-    "required": False,
-    "schema": {"type": "string", "maxLength": 40},
-    "description": 'The task version you saw, e.g. `"3"`: a stale one gets 409.',
-}
-IDEMPOTENCY_KEY = {
-    "name": IDEMPOTENCY_HEADER,
-    "in": "header",
-    "required": False,
-    "schema": {"type": "string", "minLength": 1, "maxLength": KEY_MAX_LENGTH},
-    "description": "Makes a POST safe to retry: a repeat with the same key and body gets the first answer.",
-}
-CLIENT_MUTATION_ID = {
-    "name": CLIENT_MUTATION_ID_HEADER,
-    "in": "header",
-    "required": False,
-    "schema": {"type": "string", "minLength": 1, "maxLength": CLIENT_MUTATION_ID_MAX_LENGTH},
-    "description": "Echoed as `client_mutation_id` in the events this write causes, so its author can skip them.",
-}
+
+def _optional_header(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "header", "required": False, "schema": schema, "description": description}
+
+
+IF_MATCH = _optional_header(
+    "If-Match", {"type": "string", "maxLength": 40}, 'The task version you saw, e.g. `"3"`: a stale one gets 409.'
+)
+IDEMPOTENCY_KEY = _optional_header(
+    IDEMPOTENCY_HEADER,
+    {"type": "string", "minLength": 1, "maxLength": KEY_MAX_LENGTH},
+    "Makes a POST safe to retry: a repeat with the same key and body gets the first answer.",
+)
+CLIENT_MUTATION_ID = _optional_header(
+    CLIENT_MUTATION_ID_HEADER,
+    {"type": "string", "minLength": 1, "maxLength": CLIENT_MUTATION_ID_MAX_LENGTH},
+    "Echoed as `client_mutation_id` in the events this write causes, so its author can skip them.",
+)
 # The routes that read If-Match (the task handlers read the header themselves).
 IF_MATCH_ROUTES = {("patch", "/api/v1/tasks/{task_id}"), ("delete", "/api/v1/tasks/{task_id}")}
 # A success that is not JSON and is not declared with a response model.
