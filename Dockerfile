@@ -25,6 +25,10 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PORT=8000 \
     TASKWIRE_DATA_DIR=/data
+# libmagic reads what an uploaded attachment really is (python-magic).
+RUN apt-get update -qq \
+ && apt-get install -y --no-install-recommends libmagic1 \
+ && rm -rf /var/lib/apt/lists/*
 # A fixed numeric uid: Kubernetes' runAsNonRoot can only verify a number.
 RUN groupadd --system --gid 10001 taskwire \
  && useradd --system --uid 10001 --gid taskwire --no-create-home --home-dir /nonexistent \

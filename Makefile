@@ -37,7 +37,7 @@ run: install
 # The suite starts these itself (redis-server, nginx in front of two instances, Chromium
 # for the browser tests); install the Debian packages that are missing. Browsers cannot
 # be downloaded by Playwright here, so Debian's Chromium it is.
-SYSTEM_PACKAGES := redis-server:redis-server nginx:nginx-light chromium:chromium
+SYSTEM_PACKAGES := redis-server:redis-server nginx:nginx-light chromium:chromium file:file
 
 system-packages:
 	@missing=""; for pair in $(SYSTEM_PACKAGES); do \

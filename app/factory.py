@@ -10,6 +10,7 @@ from quart_schema import Info, QuartSchema
 from starlette_compress import CompressMiddleware
 
 from app.api import (
+    attachments,
     auth,
     boards,
     comments,
@@ -27,6 +28,7 @@ from app.api.errors import register_error_handlers
 from app.api.http_policy import install_http_policy
 from app.api.openapi import RESOURCE_TAGS, TaskwireOpenAPI
 from app.api.responses import install_json_encoder
+from app.api.uploads import UploadRequest
 from app.jsonutil import loads
 from app.private_files import restrict_tree
 from app.realtime.hypercorn_compat import patch_hypercorn_websockets
@@ -80,6 +82,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         boards,
         tasks,
         comments,
+        attachments,
         tokens,
         webhooks,
         notifications,
@@ -89,6 +92,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     ):
         app.register_blueprint(module.blueprint)
     app.websocket_class = BoundedWebsocket
+    app.request_class = UploadRequest
     patch_hypercorn_websockets()
 
     runtime = build_runtime(settings)

@@ -190,6 +190,18 @@ class Settings(BaseSettings):
     max_body_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024, description="larger request bodies get 413")] = (
         1024 * 1024
     )
+    attachment_max_bytes: Annotated[
+        int,
+        Field(ge=1, le=1024 * 1024 * 1024, description="largest attachment a task takes; larger uploads get 413"),
+    ] = 25 * 1024 * 1024
+    board_attachment_quota_bytes: Annotated[
+        int,
+        Field(
+            ge=0,
+            le=1024**4,
+            description="bytes all of one board's attachments may take together (0: no quota); past it uploads get 413",
+        ),
+    ] = 1024 * 1024 * 1024
     log_level: Annotated[
         Literal["DEBUG", "INFO", "WARNING", "ERROR"],
         BeforeValidator(lambda raw: raw.upper() if isinstance(raw, str) else raw),

@@ -29,6 +29,7 @@ from app.domain.errors import (
     RateLimitedError,
     SignInDelayedError,
     StaleVersionError,
+    TooLargeError,
     UnauthenticatedError,
 )
 from app.jsonutil import dumps
@@ -60,6 +61,7 @@ _DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (NotFoundError, 404),
     (ConflictError, 409),
     (InvalidInputError, 422),
+    (TooLargeError, 413),
     (RateLimitedError, 429),
     (SignInDelayedError, 429),
 )

@@ -25,7 +25,7 @@ CORS_EXPOSED_HEADERS = "Retry-After, RateLimit-Limit, RateLimit-Remaining, RateL
 # Fingerprinted asset URLs (asset_url(): ?v=<content hash>) never change meaning.
 IMMUTABLE = "public, max-age=31536000, immutable"
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; "
     "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 
@@ -61,7 +61,9 @@ def install_http_policy(app: Quart, settings: Settings) -> None:
 
     @app.after_request
     async def finish_request(response: Response) -> Response:
-        response.headers.update(security_headers)
+        for name, value in security_headers.items():
+            # A route may have set a stricter one (a download's sandbox).
+            response.headers.setdefault(name, value)
         request_id = g.get("request_id")
         if request_id:
             response.headers[REQUEST_ID_HEADER] = request_id

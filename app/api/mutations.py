@@ -12,6 +12,7 @@ from typing import Any, cast
 from quart import Response, make_response, request
 
 from app.api.errors import APIError
+from app.api.uploads import streams_upload
 from app.domain.caller import Caller
 from app.domain.models import Role
 from app.domain.request_context import CLIENT_MUTATION_ID, collect_board_checks
@@ -60,8 +61,9 @@ async def run_idempotently(caller: Caller, handler: Callable[[], Awaitable[Any]]
     runtime = current_runtime()
     idempotency = runtime.services.idempotency
     scope = credential_scope(caller.user.id, caller.session_id)
-    # All three arguments spelled out: only then do Quart's overloads promise bytes.
-    body = await request.get_data(cache=True, as_text=False, parse_form_data=False)
+    # All three arguments spelled out: only then do Quart's overloads promise bytes. An
+    # upload's body is streamed by its handler and never read whole: its key covers the rest.
+    body = b"" if streams_upload() else await request.get_data(cache=True, as_text=False, parse_form_data=False)
     fingerprint = request_fingerprint(request.method, request.path, request.query_string, body)
     stored = await idempotency.claim(scope, key, fingerprint)
     if stored is not None:

@@ -37,6 +37,7 @@ RESOURCES = {
     "members": "Who is on a board, and their role.",
     "tasks": "A board's tasks: list, filter, search, edit, move.",
     "comments": "Comments on tasks, with mentions.",
+    "attachments": "Files on tasks: upload, list, download, thumbnails.",
     "events": "A board's event log, also as a Server-Sent Events stream.",
     "webhooks": "Signed POSTs of a board's events to your URL, and their delivery log.",
     "tokens": "Personal API tokens for integrations.",
@@ -53,6 +54,7 @@ ERRORS = {
     404: "No such record, or not one you may see.",
     409: "Conflicts with the current state: a stale version, a duplicate, a request in progress.",
     413: "The body is larger than the server accepts (TASKWIRE_MAX_BODY_BYTES).",
+    415: "The body is not of the type this route reads.",
     422: "The input is not valid; `details` says where.",
     428: "The version you saw is required (`version` in the body or If-Match).",
     429: "Too many requests; retry after the Retry-After header's seconds.",
@@ -81,10 +83,39 @@ CLIENT_MUTATION_ID = _optional_header(
 IF_MATCH_ROUTES = {("patch", "/api/v1/tasks/{task_id}"), ("delete", "/api/v1/tasks/{task_id}")}
 # A success that is not JSON and is not declared with a response model.
 EVENT_STREAM_PATH = "/api/v1/boards/{board_id}/events/stream"
-EVENT_STREAM = {
-    "description": "The events, as `text/event-stream`, until the stream ends.",
-    "content": {"text/event-stream": {"schema": {"type": "string"}}},
+BINARY = {"type": "string", "format": "binary"}
+NOT_JSON_SUCCESS = {
+    EVENT_STREAM_PATH: {
+        "description": "The events, as `text/event-stream`, until the stream ends.",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    },
+    "/api/v1/attachments/{attachment_id}/content": {
+        "description": "The file's bytes, with its `content_type` and `Content-Disposition: attachment`.",
+        "content": {"application/octet-stream": {"schema": BINARY}},
+    },
+    "/api/v1/attachments/{attachment_id}/thumbnail": {
+        "description": "A WebP image of at most 320 x 320 pixels.",
+        "content": {"image/webp": {"schema": BINARY}},
+    },
 }
+# The one body that is not JSON: a file upload, streamed by its handler.
+UPLOAD = ("post", "/api/v1/tasks/{task_id}/attachments")
+UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {"file": {**BINARY, "description": "The file; its part's filename is its name."}},
+            }
+        }
+    },
+}
+UPLOAD_TOO_LARGE = (
+    "The file is larger than TASKWIRE_ATTACHMENT_MAX_BYTES (`attachment_too_large`), or the board's "
+    "attachments would pass TASKWIRE_BOARD_ATTACHMENT_QUOTA_BYTES (`board_quota_exceeded`)."
+)
 
 
 def resource_of(path: str) -> str:
@@ -163,6 +194,9 @@ class TaskwireOpenAPI(OpenAPIProvider):
             statuses.add(422)
         if IF_MATCH in headers:
             statuses |= {400, 409} | ({428} if method == "patch" else set())
+        if (method, path) == UPLOAD:
+            operation["requestBody"] = copy.deepcopy(UPLOAD_BODY)
+            statuses |= {400, 413, 415, 422}
 
         responses = {str(status): response for status, response in operation["responses"].items()}
         for status, response in responses.items():
@@ -172,12 +206,14 @@ class TaskwireOpenAPI(OpenAPIProvider):
             if int(status) in ERRORS and not response.get("description"):
                 response["description"] = ERRORS[int(status)]
         for code in sorted(statuses):
+            description = UPLOAD_TOO_LARGE if (method, path) == UPLOAD and code == 413 else ERRORS[code]
             responses.setdefault(
-                str(code), {"description": ERRORS[code], "content": {"application/json": {"schema": ERROR_REF}}}
+                str(code), {"description": description, "content": {"application/json": {"schema": ERROR_REF}}}
             )
         if not any(status.startswith("2") for status in responses):
-            responses["200" if path == EVENT_STREAM_PATH else "204"] = (
-                EVENT_STREAM if path == EVENT_STREAM_PATH else {"description": "Done; no content."}
-            )
+            if path in NOT_JSON_SUCCESS:
+                responses["200"] = copy.deepcopy(NOT_JSON_SUCCESS[path])
+            else:
+                responses["204"] = {"description": "Done; no content."}
         operation["responses"] = dict(sorted(responses.items()))
         return operation

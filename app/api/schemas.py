@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, cast
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints, create_model
 
 from app.domain.clock import format_time
-from app.domain.models import ApiToken, Board, Comment, Event, Member, Priority, Role, Task, TaskSort, User
+from app.domain.models import ApiToken, Attachment, Board, Comment, Event, Member, Priority, Role, Task, TaskSort, User
 from app.domain.shape import shape_of
 
 
@@ -243,6 +243,13 @@ class TaskList(ResponseModel):
             "is the same object in every answer and event, and a comment does not change its task."
         ),
     )
+    attachment_counts: dict[str, int] = Field(
+        default_factory=dict, description="How many attachments each listed task has, by task id (beside the tasks)."
+    )
+    attachment_covers: dict[str, str] = Field(
+        default_factory=dict,
+        description="By task id, for the listed tasks with an image: the newest image attachment's id (its thumbnail).",
+    )
 
 
 class ErrorDetail(ResponseModel):
@@ -338,4 +345,14 @@ class CommentOut(ResponseModel):
 
 class CommentList(ResponseModel):
     items: list[CommentOut]
+    next_cursor: str | None
+
+
+@view_of(Attachment)
+class AttachmentOut(ResponseModel):
+    pass
+
+
+class AttachmentList(ResponseModel):
+    items: list[AttachmentOut]
     next_cursor: str | None

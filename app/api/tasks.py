@@ -74,10 +74,17 @@ async def list_tasks(board_id: str, query_args: TaskListQuery) -> Response:
         last = page.items[-1]
         next_cursor = encode_cursor(kind, [task_sort_key(last, query_args.sort), last.id])
     counts = await _tasks().comment_counts(page.items)
+    attachments = await current_runtime().services.attachments.summaries(page.items)
     body: dict[str, Any] = {
         "items": [task_view(task) for task in page.items],
         "next_cursor": next_cursor,
         "comment_counts": {task.id: counts.get(task.id, 0) for task in page.items},
+        "attachment_counts": {
+            task.id: summary.count if (summary := attachments.get(task.id)) else 0 for task in page.items
+        },
+        "attachment_covers": {
+            task_id: summary.cover_id for task_id, summary in attachments.items() if summary.cover_id
+        },
     }
     if query_args.include_total:
         body["total"] = page.total

@@ -50,6 +50,10 @@ class InvalidInputError(DomainError):
     """Well-formed input that breaks a rule (a column that does not exist, a short password)."""
 
 
+class TooLargeError(DomainError):
+    """The input, or what it would add up to, is over a size limit (an upload, a quota)."""
+
+
 class MalformedInputError(DomainError):
     """Input that cannot even be read as what it claims to be (a header's syntax)."""
 

@@ -306,3 +306,27 @@ class Comment:
     mentions: list[str] = field(doc="Ids of the board members the body @mentions.")
     created_at: str
     updated_at: str
+
+
+@record
+class Attachment:
+    """A file on a task. Its bytes (and an image's thumbnail) are kept by the store beside
+    the record, never in it: the record is what lists, events and exports carry."""
+
+    id: str  # time-ordered, so id order is upload order
+    board_id: str
+    task_id: str
+    name: str = field(doc="The file name as uploaded, without any folder.")
+    content_type: str = field(doc="Decided by reading the file's bytes, never taken from the client.")
+    size: int = field(doc="Bytes.")
+    has_thumbnail: bool = field(doc="An image whose thumbnail GET /api/v1/attachments/{id}/thumbnail serves.")
+    uploaded_by: str
+    created_at: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AttachmentSummary:
+    """What a card shows of a task's attachments: how many, and the newest one with a thumbnail."""
+
+    count: int
+    cover_id: str | None = None

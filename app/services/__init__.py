@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from app.broker.base import Broker
 from app.events.publisher import EventPublisher
+from app.services.attachments import AttachmentService
 from app.services.auth import AuthService
 from app.services.boards import BoardService
 from app.services.cache import ReadCache
@@ -29,6 +30,7 @@ class Services:
         self.boards = BoardService(store, publisher, cache)
         self.tasks = TaskService(store, publisher, cache)
         self.comments = CommentService(store, publisher)
+        self.attachments = AttachmentService(settings, store, publisher)
         self.notifications = NotificationService(store)
         self.tokens = ApiTokenService(store, broker)
         self.idempotency = IdempotencyService(broker)

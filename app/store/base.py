@@ -21,11 +21,13 @@ Rules every adapter keeps (tests/store/ checks each of them on every adapter):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import AsyncIterator, Sequence
+from typing import IO, Protocol
 
 from app.domain.models import (
     ApiToken,
+    Attachment,
+    AttachmentSummary,
     Board,
     Comment,
     Event,
@@ -74,6 +76,14 @@ class NotFound(StoreError):
 
 class LastOwner(StoreError):
     """The write would leave the board without an owner."""
+
+
+class QuotaExceeded(StoreError):
+    """The board's attachments would take more than its quota; ``used`` is what they take now."""
+
+    def __init__(self, used: int) -> None:
+        super().__init__(f"the board's attachments take {used} bytes")
+        self.used = used
 
 
 class VersionConflict(StoreError):
@@ -241,6 +251,36 @@ class CommentStore(Protocol):
         """NotFound if the comment is gone. Deleting a task or a board deletes its comments."""
 
 
+class AttachmentStore(Protocol):
+    # -- attachments: the record, its bytes and an image's thumbnail, kept where every
+    # instance reads them (SQLite: tables of the same file; MongoDB: GridFS) ----------------
+    async def create_attachment(
+        self, attachment: Attachment, content: IO[bytes], thumbnail: bytes | None, quota: int, event: EventDraft
+    ) -> Event:
+        """Store the record, the bytes of ``content`` (read from where it stands to its end,
+        ``attachment.size`` of them, a chunk at a time: never all in memory) and the thumbnail.
+        NotFound if the task (or its board) is gone; QuotaExceeded if ``quota`` > 0 and the
+        board's attachments would then take more than ``quota`` bytes. Nothing is kept then."""
+
+    async def get_attachment(self, attachment_id: str) -> Attachment | None: ...
+
+    async def list_attachments(self, task_id: str, after_attachment_id: str | None, limit: int) -> list[Attachment]:
+        """The task's attachments in id order (oldest first), after ``after_attachment_id``, at most ``limit``."""
+
+    async def summarize_attachments(self, task_ids: Sequence[str]) -> dict[str, AttachmentSummary]:
+        """Each of these tasks' attachment count and newest attachment with a thumbnail (a task
+        without any is left out)."""
+
+    async def open_attachment(self, attachment_id: str) -> AsyncIterator[bytes] | None:
+        """The stored bytes as chunks in order (each read when asked for), None if the
+        attachment is gone. A delete while they are read ends them early."""
+
+    async def get_attachment_thumbnail(self, attachment_id: str) -> bytes | None: ...
+
+    async def delete_attachment(self, attachment_id: str, event: EventDraft) -> Event:
+        """NotFound if gone. Deleting a task or a board deletes its attachments with their bytes."""
+
+
 class WebhookStore(Protocol):
     # -- webhooks (app.domain.webhooks; the delivery worker is app/webhooks/) ------------
     async def create_webhook(self, webhook: Webhook) -> None:
@@ -325,7 +365,16 @@ class NotificationStore(Protocol):
 
 
 class Store(
-    UserStore, ApiTokenStore, BoardStore, TaskStore, EventStore, CommentStore, WebhookStore, NotificationStore, Protocol
+    UserStore,
+    ApiTokenStore,
+    BoardStore,
+    TaskStore,
+    EventStore,
+    CommentStore,
+    AttachmentStore,
+    WebhookStore,
+    NotificationStore,
+    Protocol,
 ):
     # -- lifecycle -------------------------------------------------------------------
     async def open(self) -> None:

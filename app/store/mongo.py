@@ -15,6 +15,7 @@ from pymongo.errors import OperationFailure
 
 from app.domain import clock
 from app.store.base import StoreNotWritable
+from app.store.mongo_attachments import MongoAttachments
 from app.store.mongo_boards import MongoBoards
 from app.store.mongo_comments import MongoComments
 from app.store.mongo_events import MongoEvents
@@ -34,7 +35,15 @@ SERVER_SELECTION_TIMEOUT_MS = 5000
 
 
 class MongoStore(
-    MongoUsers, MongoApiTokens, MongoBoards, MongoTasks, MongoEvents, MongoComments, MongoWebhooks, MongoNotifications
+    MongoUsers,
+    MongoApiTokens,
+    MongoBoards,
+    MongoTasks,
+    MongoEvents,
+    MongoComments,
+    MongoAttachments,
+    MongoWebhooks,
+    MongoNotifications,
 ):
     """One AsyncMongoClient per store, opened in open() and closed in close()."""
 

@@ -9,9 +9,11 @@ from pymongo.errors import DuplicateKeyError
 
 from app.domain.models import Board, Event, EventDraft, Member, Role
 from app.store.base import AlreadyMember, LastOwner, NotFound
+from app.store.mongo_attachments import delete_attachment_files
 from app.store.mongo_events import append_event
 from app.store.mongo_records import Document, Documents, checked_draft, fields_of, want_page_size, want_str
 from app.store.mongo_schema import (
+    ATTACHMENTS,
     BOARDS,
     COMMENTS,
     EVENTS,
@@ -105,11 +107,13 @@ class MongoBoards(MongoStoreBase):
             # the board then fails with NotFound even if the clean-up below is cut short.
             if (await self._db[BOARDS].delete_one({"_id": board_id}, session=session)).deleted_count == 0:
                 return False
-            for name in (MEMBERS, TASKS, EVENTS, COMMENTS, WEBHOOKS, WEBHOOK_ATTEMPTS, NOTIFICATIONS):
+            for name in (MEMBERS, TASKS, EVENTS, COMMENTS, ATTACHMENTS, WEBHOOKS, WEBHOOK_ATTEMPTS, NOTIFICATIONS):
                 await self._db[name].delete_many({"board_id": board_id}, session=session)
             return True
 
-        return await self._writer.run(body, board_id)
+        deleted = await self._writer.run(body, board_id)
+        await delete_attachment_files(self._db, "board_id", board_id)
+        return deleted
 
     # -- members ---------------------------------------------------------------------
 

@@ -27,6 +27,10 @@ WEBHOOKS = "webhooks"
 WEBHOOK_ATTEMPTS = "webhook_attempts"
 NOTIFICATIONS = "notifications"
 REVOKED_SESSIONS = "revoked_sessions"
+ATTACHMENTS = "attachments"
+# The GridFS bucket of the attachments' bytes: collections <bucket>.files and <bucket>.chunks.
+ATTACHMENT_BUCKET = "attachment_content"
+ATTACHMENT_FILES = f"{ATTACHMENT_BUCKET}.files"
 # Written only by the transaction check in open(); holds nothing of value.
 PROBE = "_taskwire_probe"
 
@@ -104,6 +108,13 @@ INDEXES: tuple[IndexSpec, ...] = (
     _index(NOTIFICATIONS, "notifications_user", ("user_id", 1), ("_id", 1)),
     _index(NOTIFICATIONS, "notifications_user_unread", ("user_id", 1), ("read_at", 1), ("_id", 1)),
     _index(NOTIFICATIONS, "notifications_board", ("board_id", 1)),
+    # A task's attachments oldest first; a board's with their sizes (its quota's sum).
+    _index(ATTACHMENTS, "attachments_task", ("task_id", 1), ("_id", 1)),
+    _index(ATTACHMENTS, "attachments_board", ("board_id", 1), ("size", 1)),
+    # The stored files of a task or board, found to delete them with it (GridFS makes its own
+    # indexes on first use; these are ours).
+    _index(ATTACHMENT_FILES, "attachment_files_task", ("metadata.task_id", 1)),
+    _index(ATTACHMENT_FILES, "attachment_files_board", ("metadata.board_id", 1)),
 )
 
 # IndexBuildAlreadyInProgress (older servers, when another process builds the same index).
@@ -128,6 +139,8 @@ async def ensure_indexes(db: Database) -> None:
         WEBHOOK_ATTEMPTS,
         NOTIFICATIONS,
         REVOKED_SESSIONS,
+        ATTACHMENTS,
+        ATTACHMENT_FILES,
     ):
         models = by_collection.get(name)
         if models is None:

@@ -6,10 +6,11 @@ from typing import NoReturn
 
 from app.domain.models import Event, EventDraft, Task, TaskPage, TaskPageRequest, stored_sort_keys
 from app.store.base import NotFound, VersionConflict
+from app.store.mongo_attachments import delete_attachment_files
 from app.store.mongo_events import append_event
 from app.store.mongo_query import base_filter, page_filter, sort_spec
 from app.store.mongo_records import Document, Documents, checked_draft, want_int, want_str
-from app.store.mongo_schema import COMMENTS, TASKS
+from app.store.mongo_schema import ATTACHMENTS, COMMENTS, TASKS
 from app.store.mongo_tx import MongoStoreBase, Session, driver_errors
 
 TASK_DOCS = Documents(Task)
@@ -63,9 +64,12 @@ class MongoTasks(MongoStoreBase):
             if deleted is None:
                 await self._raise_stale(query["_id"], session)
             await self._db[COMMENTS].delete_many({"task_id": query["_id"]}, session=session)
+            await self._db[ATTACHMENTS].delete_many({"task_id": query["_id"]}, session=session)
             return await append_event(self._db, deleted["board_id"], draft, session)
 
-        return await self._writer.run(body)
+        appended = await self._writer.run(body)
+        await delete_attachment_files(self._db, "task_id", query["_id"])
+        return appended
 
     async def _raise_stale(self, task_id: str, session: Session) -> NoReturn:
         current = await self._db[TASKS].find_one({"_id": task_id}, session=session)

@@ -17,6 +17,7 @@ from pathlib import Path
 from app.domain import clock
 from app.private_files import prepare_sqlite_file
 from app.store.base import StoreNotWritable, StoreUnavailable
+from app.store.sqlite_attachments import SQLiteAttachments
 from app.store.sqlite_boards import SQLiteBoards
 from app.store.sqlite_comments import SQLiteComments
 from app.store.sqlite_events import SQLiteEvents
@@ -49,6 +50,7 @@ class SQLiteStore(
     SQLiteTasks,
     SQLiteEvents,
     SQLiteComments,
+    SQLiteAttachments,
     SQLiteWebhooks,
     SQLiteNotifications,
 ):

@@ -7,6 +7,7 @@ import sqlite3
 
 from app.domain.models import Board, Event, EventDraft, Member, Role
 from app.store.base import AlreadyMember, LastOwner, NotFound
+from app.store.sqlite_attachments import delete_attachments
 from app.store.sqlite_events import append_event
 from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
 from app.store.sqlite_records import Rows
@@ -95,6 +96,7 @@ class SQLiteBoards(SQLiteStoreBase):
     def delete_board(self, conn: sqlite3.Connection, board_id: str) -> bool:
         # Explicit deletes rather than trusting the cascade alone: they also run where a
         # connection forgot foreign_keys=ON, and tasks' delete trigger cleans the FTS index.
+        delete_attachments(conn, "board_id", board_id)
         for table in (
             "events",
             "members",

@@ -268,6 +268,34 @@ EVENT_TASK_ID = "coalesce(json_extract(data, '$.task_id'), json_extract(data, '$
 # A task's own history (the task dialog) without reading the board's whole log.
 _EVENTS_BY_TASK = (f"CREATE INDEX events_task ON events (board_id, {EVENT_TASK_ID}, seq)",)
 
+# Attachments: the record, an image's thumbnail beside it, and the bytes in chunks of their
+# own rows (so a file is written and read a chunk at a time, never whole in memory). In the
+# database file, so backups, every process and the deletes of a task or board include them.
+_ATTACHMENTS = (
+    """CREATE TABLE attachments (
+        id TEXT PRIMARY KEY,
+        board_id TEXT NOT NULL REFERENCES boards (id) ON DELETE CASCADE,
+        task_id TEXT NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        has_thumbnail INTEGER NOT NULL,
+        uploaded_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        thumbnail BLOB
+    )""",
+    "CREATE INDEX attachments_task ON attachments (task_id, id)",
+    # The quota's sum reads this index alone.
+    "CREATE INDEX attachments_board ON attachments (board_id, size)",
+    # A rowid table: rows of large blobs do not belong in a WITHOUT ROWID b-tree.
+    """CREATE TABLE attachment_chunks (
+        attachment_id TEXT NOT NULL REFERENCES attachments (id) ON DELETE CASCADE,
+        n INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        UNIQUE (attachment_id, n)
+    )""",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _INITIAL,
     _TOKENS_AND_COMMENTS,
@@ -277,6 +305,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _REVOKED_SESSIONS,
     _SESSIONS_BY_USER,
     _EVENTS_BY_TASK,
+    _ATTACHMENTS,
 )
 
 

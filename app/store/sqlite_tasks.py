@@ -19,6 +19,7 @@ from app.domain.models import (
     stored_sort_keys,
 )
 from app.store.base import NotFound, VersionConflict
+from app.store.sqlite_attachments import delete_attachments
 from app.store.sqlite_events import append_event
 from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
 from app.store.sqlite_records import Rows
@@ -268,6 +269,7 @@ class SQLiteTasks(SQLiteStoreBase):
             raise VersionConflict(current)
         # Explicit, like delete_board: not left to the foreign-key cascade alone.
         conn.execute("DELETE FROM comments WHERE task_id = ?", (task_id,))
+        delete_attachments(conn, "task_id", task_id)
         conn.execute("DELETE FROM tasks WHERE id = ?", (task_id,))
         return append_event(conn, current.board_id, event)
 

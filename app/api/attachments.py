@@ -1,0 +1,144 @@
+"""Attachments: /api/v1/tasks/<task_id>/attachments (list, upload) and
+/api/v1/attachments/<id> (read, delete, its content and thumbnail).
+
+A download is always served as a download: ``Content-Disposition: attachment``, the type
+read from its bytes, ``nosniff``, and a Content-Security-Policy that sandboxes it, so a file
+opened from its URL can neither run script nor reach this origin. The thumbnail (a WebP
+this server made) is served the same way, ``inline``, for the dashboard's cards.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from quart import Blueprint, Response, current_app
+from quart_schema import document_response, validate_querystring
+
+from app.api.auth_context import caller
+from app.api.cursors import decode_cursor, encode_cursor
+from app.api.guards import (
+    authenticated,
+    binds_client_mutation_id,
+    idempotent,
+    rate_limited_per_user,
+    requires_write_scope,
+)
+from app.api.responses import json_response, no_content
+from app.api.schemas import AttachmentList, AttachmentOut, ErrorOut, PageQuery
+from app.api.uploads import receive_upload, spool_file
+from app.domain.views import attachment_view
+from app.runtime import current_runtime
+from app.services.attachments import THUMBNAIL_TYPE, AttachmentService
+
+blueprint = Blueprint("attachments", __name__, url_prefix="/api/v1")
+
+# Served bytes are never a document of this origin: no script, no plugin, no request.
+DOWNLOAD_CSP = "default-src 'none'; sandbox"
+# An attachment's bytes never change under its id.
+PRIVATE_IMMUTABLE = "private, max-age=86400, immutable"
+
+
+def _attachments() -> AttachmentService:
+    return current_runtime().services.attachments
+
+
+def content_disposition(kind: str, name: str) -> str:
+    """RFC 6266: an ASCII fallback name and the exact one in RFC 5987 encoding."""
+    fallback = "".join(char if 32 <= ord(char) < 127 and char not in '"\\' else "_" for char in name)
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def _served(response: Response, disposition: str) -> Response:
+    response.headers["Content-Disposition"] = disposition
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
+    response.headers["Cache-Control"] = PRIVATE_IMMUTABLE
+    return response
+
+
+@blueprint.get("/tasks/<task_id>/attachments")
+@authenticated
+@rate_limited_per_user
+@validate_querystring(PageQuery)
+@document_response(AttachmentList, 200)
+@document_response(ErrorOut, 404)
+async def list_attachments(task_id: str, query_args: PageQuery) -> Response:
+    """A task's attachments, oldest first, in cursor pages (viewers and up)."""
+    after = decode_cursor("attachments", query_args.cursor, 1)[0] if query_args.cursor else None
+    attachments, more = await _attachments().list(caller().user, task_id, after, query_args.limit)
+    next_cursor = encode_cursor("attachments", [attachments[-1].id]) if more and attachments else None
+    return json_response(
+        {"items": [attachment_view(attachment) for attachment in attachments], "next_cursor": next_cursor}
+    )
+
+
+@blueprint.post("/tasks/<task_id>/attachments")
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+@idempotent
+@document_response(AttachmentOut, 201)
+@document_response(ErrorOut, 403)
+async def upload_attachment(task_id: str) -> Response:
+    """Attach a file to a task (editors and up): a `multipart/form-data` body with the file in
+    a part named `file`. It is streamed to storage, never held whole in memory.
+
+    Larger than `TASKWIRE_ATTACHMENT_MAX_BYTES`: 413 `attachment_too_large`; over the board's
+    quota (`TASKWIRE_BOARD_ATTACHMENT_QUOTA_BYTES`): 413 `board_quota_exceeded`. The
+    `content_type` is read from the file's bytes, whatever name or type the client gave; an
+    image (PNG, JPEG, GIF, WebP) also gets a thumbnail."""
+    settings = current_runtime().settings
+    timeout = float(current_app.config["BODY_TIMEOUT"])
+    async with spool_file(settings.data_dir) as spool:
+        attachment = await _attachments().add(
+            caller().user, task_id, lambda: receive_upload(spool, settings.attachment_max_bytes, timeout)
+        )
+    return json_response(attachment_view(attachment), 201)
+
+
+@blueprint.get("/attachments/<attachment_id>")
+@authenticated
+@rate_limited_per_user
+@document_response(AttachmentOut, 200)
+@document_response(ErrorOut, 404)
+async def get_attachment(attachment_id: str) -> Response:
+    """One attachment's record (viewers and up)."""
+    return json_response(attachment_view(await _attachments().get(caller().user, attachment_id)))
+
+
+@blueprint.get("/attachments/<attachment_id>/content")
+@authenticated
+@rate_limited_per_user
+@document_response(ErrorOut, 404)
+async def download_attachment(attachment_id: str) -> Response:
+    """The attachment's bytes, as a download (viewers and up): `Content-Disposition:
+    attachment`, its `content_type`, `X-Content-Type-Options: nosniff` and a sandboxing
+    Content-Security-Policy. Streamed a chunk at a time."""
+    attachment, chunks = await _attachments().open(caller().user, attachment_id)
+    response = Response(chunks, status=200, content_type=attachment.content_type)
+    response.headers["Content-Length"] = str(attachment.size)
+    return _served(response, content_disposition("attachment", attachment.name))
+
+
+@blueprint.get("/attachments/<attachment_id>/thumbnail")
+@authenticated
+@rate_limited_per_user
+@document_response(ErrorOut, 404)
+async def attachment_thumbnail(attachment_id: str) -> Response:
+    """An image attachment's thumbnail, a WebP of at most 320 x 320 made by the server
+    (viewers and up); 404 `thumbnail_not_found` for other files."""
+    thumbnail = await _attachments().thumbnail(caller().user, attachment_id)
+    return _served(Response(thumbnail, status=200, content_type=THUMBNAIL_TYPE), "inline")
+
+
+@blueprint.delete("/attachments/<attachment_id>")
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+@document_response(ErrorOut, 403)
+async def delete_attachment(attachment_id: str) -> Response:
+    """Delete an attachment and its bytes: its uploader, or a board admin or owner."""
+    await _attachments().delete(caller().user, attachment_id)
+    return no_content()

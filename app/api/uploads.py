@@ -1,0 +1,144 @@
+"""Receiving a file: a ``multipart/form-data`` body streamed to an unnamed private file
+beside the database, a chunk at a time as it arrives, and cut off with 413 as soon as it
+is larger than the limit. werkzeug's sans-I/O ``MultipartDecoder`` (the parser under
+Quart's own forms) splits the parts; only the part named ``file`` is kept.
+
+Quart refuses any body over ``MAX_CONTENT_LENGTH`` (``TASKWIRE_MAX_BODY_BYTES``) before a
+handler runs, and would read a body whole when asked for it. ``UploadRequest`` lifts that
+limit for the one route that streams (a multipart POST to a task's attachments), whose
+handler counts the bytes itself; a JSON body there keeps the limit, and nothing else
+reads the body of an upload (the idempotency guard fingerprints it without its body).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import IO, Any
+
+from quart import Request, request
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
+
+from app.api.errors import APIError
+from app.private_files import PRIVATE_DIR_MODE
+from app.services.attachments import Upload, too_large
+
+UPLOAD_PATH = re.compile(r"/api/v1/tasks/[^/]+/attachments")
+FILE_PART = "file"
+# Room for the part headers and boundaries around the file: the body may exceed the file
+# limit by this much before it is refused without reading the rest.
+FORM_OVERHEAD = 64 * 1024
+# What the decoder may hold unparsed (a part's headers); the file's data never piles up.
+MAX_UNPARSED = 64 * 1024
+MAX_PARTS = 8
+
+
+class UploadRequest(Request):
+    def __init__(
+        self,
+        method: str,
+        scheme: str,
+        path: str,
+        *args: Any,
+        max_content_length: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        headers = args[1] if len(args) > 1 else kwargs.get("headers")
+        content_type = str(headers.get("Content-Type", "")) if headers is not None else ""
+        self.streams_upload = (
+            method == "POST"
+            and UPLOAD_PATH.fullmatch(path) is not None
+            and content_type.lower().startswith("multipart/form-data")
+        )
+        super().__init__(
+            method,
+            scheme,
+            path,
+            *args,
+            max_content_length=None if self.streams_upload else max_content_length,
+            **kwargs,
+        )
+
+
+def streams_upload() -> bool:
+    """Whether the current request's body is an upload the handler streams (read it nowhere else)."""
+    return getattr(request, "streams_upload", False)
+
+
+@contextlib.asynccontextmanager
+async def spool_file(directory: Path) -> AsyncIterator[IO[bytes]]:
+    """An unnamed temporary file in ``directory`` (0600, and no name to leave behind)."""
+    await asyncio.to_thread(directory.mkdir, mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    with tempfile.TemporaryFile(dir=directory) as spool:
+        yield spool
+
+
+async def receive_upload(spool: IO[bytes], limit: int, idle_timeout: float) -> Upload:
+    """The request's ``file`` part, written to ``spool`` (see spool_file)."""
+    boundary = request.mimetype_params.get("boundary", "")
+    if not streams_upload() or not boundary:
+        raise APIError(
+            415,
+            "multipart_required",
+            f"Send the file as multipart/form-data, in a part named {FILE_PART!r}.",
+        )
+    if request.content_length is not None and request.content_length > limit + FORM_OVERHEAD:
+        raise too_large(limit)  # refused before a byte of it is read
+    upload = await _spool_file_part(spool, boundary.encode("latin-1"), limit, idle_timeout)
+    spool.seek(0)
+    return upload
+
+
+async def _spool_file_part(spool: IO[bytes], boundary: bytes, limit: int, idle_timeout: float) -> Upload:
+    decoder = MultipartDecoder(boundary, MAX_UNPARSED, max_parts=MAX_PARTS)
+    name: str | None = None
+    writing = False
+    size = received = 0
+    try:
+        async for data in _body_chunks(idle_timeout):
+            received += len(data)
+            if received > limit + FORM_OVERHEAD:
+                raise too_large(limit)
+            decoder.receive_data(data if data else None)
+            while not isinstance(event := decoder.next_event(), (NeedData, Epilogue)):
+                if isinstance(event, File) and event.name == FILE_PART and name is None:
+                    name, writing = event.filename or "", True
+                elif isinstance(event, (File, Field)):
+                    writing = False  # another part: read past it
+                elif isinstance(event, Data) and writing:
+                    size += len(event.data)
+                    if size > limit:
+                        raise too_large(limit)
+                    # A write to a local file lands in the page cache: far shorter than the
+                    # wait for the next network chunk.
+                    spool.write(event.data)
+                    writing = event.more_data
+    except RequestEntityTooLarge:
+        raise too_large(limit) from None
+    except ValueError:
+        raise APIError(400, "invalid_multipart", "The multipart/form-data body cannot be read.") from None
+    if name is None:
+        raise APIError(422, "file_required", f"The form has no part named {FILE_PART!r} with a file.")
+    return Upload(name=name, file=spool, size=size)
+
+
+async def _body_chunks(idle_timeout: float) -> AsyncIterator[bytes]:
+    """The body as it arrives, then b"" once at its end; a client that sends nothing for
+    ``idle_timeout`` seconds gets 408."""
+    body = aiter(request.body)
+    while True:
+        try:
+            async with asyncio.timeout(idle_timeout):
+                chunk = await anext(body)
+        except StopAsyncIteration:
+            yield b""
+            return
+        except TimeoutError:
+            raise APIError(408, "request_timeout", "The upload stalled.") from None
+        if chunk:
+            yield chunk
