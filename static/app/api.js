@@ -64,6 +64,26 @@ export async function api(method, path, { body, headers, query } = {}) {
   return result.data;
 }
 
+/** An authenticated request whose body or answer is not JSON (a file upload, a download):
+ * the Response, after one retry following a silent refresh on 401; ApiError for >= 400. */
+export async function fetchWithAuth(path, init = {}) {
+  const attempt = async () => {
+    const token = await auth.token();
+    try {
+      return await fetch(BASE + path, { ...init, credentials: "same-origin",
+                                        headers: { ...init.headers, ...(token ? { Authorization: `Bearer ${token}` } : {}) } });
+    } catch {
+      throw new ApiError(0, "network", "Can't reach Taskwire. Check your connection and try again.");
+    }
+  };
+  let response = await attempt();
+  if (response.status === 401 && (await auth.refresh())) response = await attempt();
+  if (response.ok) return response;
+  let data = null;
+  try { data = await response.json(); } catch { data = null; }
+  throw errorFrom(response.status, data);
+}
+
 function clean(query) {
   return Object.fromEntries(Object.entries(query).filter(([, value]) => value !== undefined && value !== null && value !== ""));
 }

@@ -12,7 +12,7 @@ export function normalise(event) {
   return { seq: event.seq, type, actor: event.actor, at: event.at, data: event.data || {} };
 }
 
-/** The task a comment is on, by title while the board still has it. */
+/** The task a comment or an attachment is on, by title while the board still has it. */
 function commentedTask(data, state) {
   const task = state.tasks.get(data.task_id);
   return task ? quoted(task.title) : "a task";
@@ -32,6 +32,8 @@ export function describe(event, state) {
         : `${who} commented on ${commentedTask(data, state)}`;
     case "comment.updated": return `${who} edited a comment on ${commentedTask(data, state)}`;
     case "comment.deleted": return `${who} deleted a comment on ${commentedTask(data, state)}`;
+    case "attachment.added": return `${who} attached ${quoted(data.name)} to ${commentedTask(data, state)}`;
+    case "attachment.deleted": return `${who} removed the attachment ${quoted(data.name)} from ${commentedTask(data, state)}`;
     case "task.created": return `${who} created ${quoted(data.title)} in ${columnLabel(data.status)}`;
     case "task.updated": return `${who} updated ${quoted(data.title)}`;
     case "task.moved": return `${who} moved ${quoted(data.title)} to ${columnLabel(data.status)}`;

@@ -2,6 +2,7 @@
 // live change reorders or edits one node: focus, scroll and drag state survive.
 
 import { avatar, colourSlot, columnLabel, flash, formatDueDate, h, isOverdue, uid } from "../dom.js";
+import { attachmentChip, showCover } from "./attachments.js";
 
 const PRIORITY_TEXT = { urgent: "Urgent", high: "High", medium: "Medium", low: "Low" };
 const FLASH_CLASS = "card-flash";
@@ -101,7 +102,7 @@ export class ColumnsView {
       this.cards.set(task.id, card);
     }
     // The comment count changes without a new version of the task.
-    const stamp = `${task.version}:${task.comment_count || 0}`;
+    const stamp = `${task.version}:${task.comment_count || 0}:${task.attachment_count || 0}:${task.attachment_cover}`;
     if (card.dataset.version !== stamp || card.dataset.members !== this.membersStamp()) {
       fillCard(card, task, this.state);
       card.dataset.version = stamp;
@@ -194,6 +195,8 @@ function fillCard(card, task, state) {
     chips.push(h("span", { class: "card-icon card-comments", title: words, role: "img", "aria-label": words,
                            "data-testid": "comment-count" }, speechBubble(), String(task.comment_count)));
   }
+  const attached = attachmentChip(task);
+  if (attached) chips.push(attached);
   if (task.due_at) {
     const overdue = isOverdue(task.due_at) && task.status !== "done";
     chips.push(h("span", { class: `due${overdue ? " due-overdue" : ""}`, title: overdue ? "Overdue" : "Due date" },
@@ -204,4 +207,5 @@ function fillCard(card, task, state) {
   card.querySelector(".avatars").replaceChildren(
     ...people.map((member) => avatar({ id: member.user_id, name: member.name }, "avatar-small")));
   card.querySelector(".card-meta").hidden = !chips.length && !people.length;
+  showCover(card, task);
 }

@@ -11,7 +11,7 @@ const PAGE = 200;
 /** The task an event is about: a task event's data is the task, a comment event's the comment. */
 export function eventTaskId(event) {
   if (event.type.startsWith("task.")) return event.data.id;
-  if (event.type.startsWith("comment.")) return event.data.task_id;
+  if (event.type.startsWith("comment.") || event.type.startsWith("attachment.")) return event.data.task_id;
   return null;
 }
 

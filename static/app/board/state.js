@@ -4,6 +4,8 @@
 // beyond that point is left for the next page. WebSocket events are applied to it. Events carry whole records with a version, so
 // applying one twice, or an older one after a newer REST read, changes nothing.
 
+import { summaryAfter } from "./attachments.js";
+
 const ROLE_RANK = { viewer: 0, editor: 1, admin: 2, owner: 3 };
 export const ROLES = ["viewer", "editor", "admin", "owner"];
 export const PRIORITIES = ["urgent", "high", "medium", "low"];
@@ -44,7 +46,12 @@ export class BoardState {
     // Comment counts come beside the tasks (a comment does not change its task); kept on the
     // task in memory only, where the comment events keep them up to date.
     const counts = page.comment_counts || {};
-    for (const task of page.items) this.upsertTask({ ...task, comment_count: counts[task.id] ?? 0 });
+    const attached = page.attachment_counts || {};
+    const covers = page.attachment_covers || {};
+    for (const task of page.items) {
+      this.upsertTask({ ...task, comment_count: counts[task.id] ?? 0, attachment_count: attached[task.id] ?? 0,
+                        attachment_cover: covers[task.id] ?? null });
+    }
   }
 
   /** How many tasks of a column are not loaded yet (null: unknown). */
@@ -107,7 +114,9 @@ export class BoardState {
     // Only the board's task list counts comments (addPage); events and write answers carry
     // none, and the comment events keep the one we have up to date.
     const comments = task.comment_count ?? known?.comment_count ?? 0;
-    this.tasks.set(task.id, { ...task, comment_count: comments });
+    const attachment_count = task.attachment_count ?? known?.attachment_count ?? 0;
+    const attachment_cover = task.attachment_cover !== undefined ? task.attachment_cover : known?.attachment_cover ?? null;
+    this.tasks.set(task.id, { ...task, comment_count: comments, attachment_count, attachment_cover });
     return true;
   }
 
@@ -137,6 +146,12 @@ export class BoardState {
       case "comment.deleted":
         if (this.countComment(data.task_id, message.event === "comment.created" ? 1 : -1)) change.comments = data.task_id;
         break;
+      case "attachment.added":
+      case "attachment.deleted": {
+        const task = this.tasks.get(data.task_id);
+        if (task) this.tasks.set(task.id, { ...task, ...summaryAfter(task, message) });
+        break;
+      }
       case "task.deleted":
         if (this.tasks.delete(data.id)) change.removedTask = data.id;
         break;

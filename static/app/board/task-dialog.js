@@ -3,6 +3,7 @@
 
 import { api } from "../api.js";
 import { columnLabel, dueDateInputValue, formatDueDate, h, uid } from "../dom.js";
+import { AttachmentPanel } from "./attachments.js";
 import { CommentThread } from "./comments.js";
 import { TaskHistory } from "./history.js";
 import { PRIORITIES } from "./state.js";
@@ -38,6 +39,7 @@ export class TaskDialog {
     this.changedBy = null; // {version, name}: who made the live change that a 409 will be about
     this.thread = new CommentThread({ state });
     this.history = new TaskHistory({ state });
+    this.attachments = new AttachmentPanel({ state });
     this.build();
   }
 
@@ -73,13 +75,15 @@ export class TaskDialog {
       h("div", { class: "dialog-head" }, this.heading,
         h("button", { type: "button", class: "btn-icon", "aria-label": "Close", onclick: () => this.close() }, "×")),
       h("div", { class: "task-body" }, this.form,
-        this.extras = h("div", { class: "task-extras" }, this.thread.element, this.history.element)));
+        this.extras = h("div", { class: "task-extras" }, this.attachments.element, this.thread.element,
+          this.history.element)));
     this.form.addEventListener("submit", (event) => { event.preventDefault(); this.save(); });
     this.deleteButton.addEventListener("click", () => this.showConfirm(true));
     this.element.addEventListener("close", () => {
       this.task = null;
       this.thread.close();
       this.history.close();
+      this.attachments.close();
     });
   }
 
@@ -101,6 +105,7 @@ export class TaskDialog {
     this.show(task, this.state.canEdit ? "Edit task" : "Task");
     this.thread.open(taskId);
     this.history.open(taskId);
+    this.attachments.open(taskId);
   }
 
   show(values, heading) {
@@ -267,6 +272,7 @@ export class TaskDialog {
     if (!this.openTaskId) return;
     this.thread.receive(message);
     this.history.receive(message);
+    this.attachments.receive(message);
   }
 
   /** A live event by someone else touched the task being edited (`who`: their name). */
