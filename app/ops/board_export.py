@@ -1,6 +1,6 @@
 """``export-board``: one board as a JSON file, with its members (by email), its webhooks'
-configuration, its tasks, their comments and its whole event log, read through the Store
-protocol only, so it works on either store.
+configuration, its tasks, their comments and attachments (the files' bytes in base64) and
+its whole event log, read through the Store protocol only, so it works on either store.
 
 Webhook signing secrets are never written (``omitted`` in the file says so): a file of
 tasks is handed around more freely than the keys that sign deliveries.
@@ -16,6 +16,7 @@ output first, then copied after the head.
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import tempfile
@@ -25,7 +26,7 @@ from typing import IO, Any
 
 from app.domain import clock
 from app.domain.models import Board, Task, TaskFilter, TaskPageRequest, TaskSort
-from app.domain.views import board_view, comment_view, event_view, member_view, task_view
+from app.domain.views import attachment_view, board_view, comment_view, event_view, member_view, task_view
 from app.domain.webhooks import webhook_view
 from app.ops.common import OpsError, check_output_free, opened_store, progress, written_atomically
 from app.settings import Settings
@@ -33,7 +34,8 @@ from app.store.base import Store
 
 COMMAND = "export-board"
 FORMAT = "taskwire.board-export"
-# 2 added "omitted", "webhooks" and "comments"; import-board still reads version 1.
+# 2 added "omitted", "webhooks" and "comments", then "attachments" (a file without them is
+# still version 2: an older import-board skips the key); import-board still reads version 1.
 FORMAT_VERSION = 2
 # What a user sees of the board that the file leaves out on purpose, and why.
 OMITTED = {
@@ -74,6 +76,8 @@ async def write_export(store: Store, board_id: str, out: IO[bytes], spool_dir: P
         tasks = await _write_array(spool, "tasks", _task_views(store, board_id, mentioned))
         comments = await _write_array(spool, "comments", _comment_views(store, board_id, mentioned))
         progress(COMMAND, f"{comments} comments")
+        attachments = await _write_attachments(spool, store, board_id, mentioned)
+        progress(COMMAND, f"{attachments} attachments")
         events = await _write_array(spool, "events", _event_views(store, board_id, mentioned))
         await _add_other_users(store, users, mentioned)
         _warn_if_changed(board, await store.get_board(board_id))
@@ -142,6 +146,52 @@ async def _comment_views(store: Store, board_id: str, mentioned: set[str]) -> As
                     mentioned.update(comment.mentions)
                     yield comment_view(comment)
                 after = batch[-1].id
+
+
+async def _write_attachments(out: IO[bytes], store: Store, board_id: str, mentioned: set[str]) -> int:
+    """``"attachments": [...]``: every task's attachments, task after task in board order, each
+    with its bytes (``content_base64``, streamed a chunk at a time: a file is never whole in
+    memory) and its thumbnail's (``thumbnail_base64``, null for a file without one)."""
+    inner = b"\n" + b" " * (2 * INDENT)
+    out.write(f",\n{' ' * INDENT}{json.dumps('attachments')}: [".encode())
+    count = 0
+    async for page in _task_pages(store, board_id):
+        for task in page:
+            after: str | None = None
+            while batch := await store.list_attachments(task.id, after, PAGE_SIZE):
+                for attachment in batch:
+                    chunks = await store.open_attachment(attachment.id)
+                    if chunks is None:
+                        continue  # deleted since it was listed
+                    mentioned.add(attachment.uploaded_by)
+                    thumbnail = await store.get_attachment_thumbnail(attachment.id)
+                    item = {
+                        **attachment_view(attachment),
+                        "thumbnail_base64": base64.b64encode(thumbnail).decode() if thumbnail else None,
+                        "content_base64": "",
+                    }
+                    # The item as _encode lays it out, its last value (the empty string)
+                    # filled in between the quotes as the bytes are read.
+                    encoded = _encode(item, 2)
+                    closing = b'"\n' + b" " * (2 * INDENT) + b"}"
+                    out.write(b"," + inner if count else inner)
+                    out.write(encoded[: -len(closing)])
+                    await _write_base64(out, chunks)
+                    out.write(closing)
+                    count += 1
+                after = batch[-1].id
+    out.write(f"\n{' ' * INDENT}]".encode() if count else b"]")
+    return count
+
+
+async def _write_base64(out: IO[bytes], chunks: AsyncIterator[bytes]) -> None:
+    pending = b""
+    async for chunk in chunks:
+        pending += chunk
+        whole = len(pending) - len(pending) % 3  # base64 of whole 3-byte groups joins seamlessly
+        out.write(base64.b64encode(pending[:whole]))
+        pending = pending[whole:]
+    out.write(base64.b64encode(pending))
 
 
 async def _task_pages(store: Store, board_id: str) -> AsyncIterator[list[Task]]:

@@ -1,12 +1,14 @@
 """``import-board``: recreate an exported board under a new id, with its members, tasks,
-comments and webhooks, through the Store protocol only (so on either store, and with every
+comments, attachments and webhooks, through the Store protocol only (so on either store, and with every
 write's event).
 
 Users are matched by email. A member without an account here is skipped with a warning,
 and so is an assignee who did not become a member (assignees must be members), and a
 comment whose author has no account here (it would otherwise speak in someone else's
 name). Comments keep their authors, text, mentions and times, in their order; nobody is
-notified of an import. Webhooks keep their URL and event types, but their secrets were not
+notified of an import. Attachments keep their names, types, bytes, thumbnails and times
+(an uploader without an account here becomes the importing owner); the board's attachment
+quota does not apply to an import. Webhooks keep their URL and event types, but their secrets were not
 exported: each comes back switched off (``imported_without_secret``) with a fresh secret
 that nobody knows, so nothing is sent until an admin recreates it with the receiver's
 secret. Each import makes a new board: importing a file twice gives two boards.
@@ -14,19 +16,22 @@ secret. Each import makes a new board: importing a file twice gives two boards.
 The old event log is not replayed: it refers to ids of the source deployment, and the
 protocol appends events only as the effect of a change. It stays in the export file; the
 new board's log starts with this import (``member.added``, ``task.created``,
-``comment.created``).
+``comment.created``, ``attachment.added``).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 from app.domain import clock
 from app.domain.ids import new_id, new_id_after
-from app.domain.models import Board, Comment, EventDraft, Member, Priority, Role, Task, User
-from app.domain.views import comment_view, member_view, task_view
+from app.domain.models import Attachment, Board, Comment, EventDraft, Member, Priority, Role, Task, User
+from app.domain.views import attachment_view, comment_view, member_view, task_view
 from app.domain.webhooks import Webhook
 from app.ops.board_export import FORMAT, FORMAT_VERSION
 from app.ops.common import OpsError, opened_store, progress
@@ -104,6 +109,7 @@ class _BoardImport:
             await self._add_members(board)
             await self._add_tasks(board)
             await self._add_comments(board)
+            await self._add_attachments(board)
             await self._add_webhooks(board)
         except BaseException:
             # Half a board is worse than none: the operator can fix the cause and rerun.
@@ -243,6 +249,39 @@ class _BoardImport:
             created_at=str(exported["created_at"]),
             updated_at=str(exported["updated_at"]),
         )
+
+    async def _add_attachments(self, board: Board) -> None:
+        attachments = self._document.get("attachments", [])
+        last_id = ""
+        for count, exported in enumerate(attachments, start=1):
+            try:
+                content = base64.b64decode(exported["content_base64"], validate=True)
+                thumbnail = exported.get("thumbnail_base64")
+                attachment = Attachment(
+                    # Ids in the exported order: a task's attachments are listed in id order.
+                    id=new_id_after(last_id),
+                    board_id=board.id,
+                    task_id=self._tasks[str(exported["task_id"])],
+                    name=str(exported["name"]),
+                    content_type=str(exported["content_type"]),
+                    size=len(content),
+                    has_thumbnail=thumbnail is not None,
+                    uploaded_by=self._accounts.get(exported["uploaded_by"], self._owner.id),
+                    created_at=str(exported["created_at"]),
+                )
+                thumbnail_bytes = None if thumbnail is None else base64.b64decode(thumbnail, validate=True)
+            except (KeyError, TypeError, ValueError, binascii.Error) as error:
+                raise OpsError(f"attachment {count} of the export is malformed: {error!r}") from None
+            last_id = attachment.id
+            await self._store.create_attachment(
+                attachment,
+                io.BytesIO(content),
+                thumbnail_bytes,
+                0,
+                EventDraft("attachment.added", self._owner.id, self._at, attachment_view(attachment)),
+            )
+        if attachments:
+            progress(COMMAND, f"{len(attachments)} attachments")
 
     async def _add_webhooks(self, board: Board) -> None:
         webhooks = self._document.get("webhooks", [])

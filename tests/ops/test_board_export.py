@@ -54,6 +54,7 @@ async def test_the_streamed_file_is_byte_for_byte_the_encoded_document(tmp_path:
             "webhooks",
             "tasks",
             "comments",
+            "attachments",
             "events",
         ]
     assert document["tasks"] == [] and document["users"] == {people["Ada"].id: "ada@example.com"}
