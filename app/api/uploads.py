@@ -33,8 +33,10 @@ FILE_PART = "file"
 # Room for the part headers and boundaries around the file: the body may exceed the file
 # limit by this much before it is refused without reading the rest.
 FORM_OVERHEAD = 64 * 1024
-# What the decoder may hold unparsed (a part's headers); the file's data never piles up.
+# What the decoder may hold unparsed (a part's headers); the file's data never piles up, as
+# the body is fed to it in slices of FEED_BYTES, each parsed before the next.
 MAX_UNPARSED = 64 * 1024
+FEED_BYTES = 16 * 1024
 MAX_PARTS = 8
 
 
@@ -104,20 +106,21 @@ async def _spool_file_part(spool: IO[bytes], boundary: bytes, limit: int, idle_t
             received += len(data)
             if received > limit + FORM_OVERHEAD:
                 raise too_large(limit)
-            decoder.receive_data(data if data else None)
-            while not isinstance(event := decoder.next_event(), (NeedData, Epilogue)):
-                if isinstance(event, File) and event.name == FILE_PART and name is None:
-                    name, writing = event.filename or "", True
-                elif isinstance(event, (File, Field)):
-                    writing = False  # another part: read past it
-                elif isinstance(event, Data) and writing:
-                    size += len(event.data)
-                    if size > limit:
-                        raise too_large(limit)
-                    # A write to a local file lands in the page cache: far shorter than the
-                    # wait for the next network chunk.
-                    spool.write(event.data)
-                    writing = event.more_data
+            for start in range(0, len(data), FEED_BYTES) if data else (0,):
+                decoder.receive_data(data[start : start + FEED_BYTES] if data else None)
+                while not isinstance(event := decoder.next_event(), (NeedData, Epilogue)):
+                    if isinstance(event, File) and event.name == FILE_PART and name is None:
+                        name, writing = event.filename or "", True
+                    elif isinstance(event, (File, Field)):
+                        writing = False  # another part: read past it
+                    elif isinstance(event, Data) and writing:
+                        size += len(event.data)
+                        if size > limit:
+                            raise too_large(limit)
+                        # A write to a local file lands in the page cache: far shorter than
+                        # the wait for the next network chunk.
+                        spool.write(event.data)
+                        writing = event.more_data
     except RequestEntityTooLarge:
         raise too_large(limit) from None
     except ValueError:
