@@ -9,6 +9,8 @@ applies them without each service passing them along.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from app.domain.errors import ForbiddenError, NotFoundError
 from app.domain.models import ROLE_RANK, Board, Member, Role
 from app.domain.request_context import current_token_limits, note_board_check
@@ -40,6 +42,17 @@ async def require_role(store: Store, board_id: str, user_id: str, needed: Role) 
         raise insufficient_scope()  # REST refuses unsafe methods earlier; this covers any other path
     note_board_check(board_id, needed.value)
     return member
+
+
+async def require_role_or(
+    store: Store, board_id: str, user_id: str, needed: Role, not_found: Callable[[], NotFoundError]
+) -> Member:
+    """``require_role``, answering ``not_found()`` for a board the caller cannot see: whatever
+    lives on it (a task, a comment, a file) does not exist for them."""
+    try:
+        return await require_role(store, board_id, user_id, needed)
+    except NotFoundError:
+        raise not_found() from None
 
 
 async def boards_for(store: Store, user_id: str, after_board_id: str | None, limit: int) -> list[tuple[Board, Role]]:

@@ -30,8 +30,8 @@ from app.domain.ids import new_id
 from app.domain.models import ROLE_RANK, Attachment, AttachmentSummary, EventDraft, Member, Role, Task, User
 from app.domain.views import attachment_view
 from app.events.publisher import EventPublisher
-from app.services.access import require_role
-from app.services.tasks import task_not_found
+from app.services.access import require_role_or
+from app.services.tasks import checked_task, task_not_found
 from app.settings import Settings
 from app.store.base import NotFound, QuotaExceeded, Store
 
@@ -115,40 +115,25 @@ class AttachmentService:
         self.max_bytes = settings.attachment_max_bytes
         self._quota = settings.board_attachment_quota_bytes
 
-    async def _task_for(self, actor: User, task_id: str, needed: Role) -> Task:
-        task = await self._store.get_task(task_id)
-        if task is None:
-            raise task_not_found()
-        await self._require(actor, task.board_id, needed, task_not_found)
-        return task
-
     async def _attachment_for(self, actor: User, attachment_id: str, needed: Role) -> tuple[Attachment, Member]:
         attachment = await self._store.get_attachment(attachment_id)
         if attachment is None:
             raise attachment_not_found()
-        return attachment, await self._require(actor, attachment.board_id, needed, attachment_not_found)
-
-    async def _require(
-        self, actor: User, board_id: str, needed: Role, not_found: Callable[[], NotFoundError]
-    ) -> Member:
-        try:
-            return await require_role(self._store, board_id, actor.id, needed)
-        except NotFoundError:
-            # Whatever lives on a board the caller cannot see does not exist for them.
-            raise not_found() from None
+        member = await require_role_or(self._store, attachment.board_id, actor.id, needed, attachment_not_found)
+        return attachment, member
 
     async def list(
         self, actor: User, task_id: str, after_attachment_id: str | None, limit: int
     ) -> tuple[builtins.list[Attachment], bool]:
         """One page, oldest first, and whether another page follows."""
-        await self._task_for(actor, task_id, Role.VIEWER)
+        await checked_task(self._store, actor, task_id, Role.VIEWER)
         attachments = await self._store.list_attachments(task_id, after_attachment_id, limit + 1)
         return attachments[:limit], len(attachments) > limit
 
     async def add(self, actor: User, task_id: str, receive: Callable[[], Awaitable[Upload]]) -> Attachment:
         """Check the caller may attach to the task, then ``receive`` the file (so a viewer's
         upload is refused before its body is read), read what it is and store it."""
-        task = await self._task_for(actor, task_id, Role.EDITOR)
+        task = await checked_task(self._store, actor, task_id, Role.EDITOR)
         upload = await receive()
         if upload.size > self.max_bytes:
             raise too_large(self.max_bytes)

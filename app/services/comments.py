@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from app.domain import clock
 from app.domain.errors import ForbiddenError, NotFoundError
@@ -20,9 +20,9 @@ from app.domain.ids import new_id
 from app.domain.models import ROLE_RANK, Comment, EventDraft, Member, NotificationDraft, Role, Task, User
 from app.domain.views import comment_view
 from app.events.publisher import EventPublisher
-from app.services.access import require_role
+from app.services.access import require_role_or
 from app.services.notifications import mention_notices
-from app.services.tasks import task_not_found
+from app.services.tasks import checked_task, task_not_found
 from app.store.base import NotFound, Store
 
 
@@ -70,26 +70,13 @@ class CommentService:
         self._publisher = publisher
 
     async def _task_for(self, actor: User, task_id: str, needed: Role) -> Task:
-        task = await self._store.get_task(task_id)
-        if task is None:
-            raise task_not_found()
-        await self._require(actor, task.board_id, needed, task_not_found)
-        return task
+        return await checked_task(self._store, actor, task_id, needed)
 
     async def _comment_for(self, actor: User, comment_id: str, needed: Role) -> tuple[Comment, Member]:
         comment = await self._store.get_comment(comment_id)
         if comment is None:
             raise comment_not_found()
-        return comment, await self._require(actor, comment.board_id, needed, comment_not_found)
-
-    async def _require(
-        self, actor: User, board_id: str, needed: Role, not_found: Callable[[], NotFoundError]
-    ) -> Member:
-        try:
-            return await require_role(self._store, board_id, actor.id, needed)
-        except NotFoundError:
-            # Whatever lives on a board the caller cannot see does not exist for them.
-            raise not_found() from None
+        return comment, await require_role_or(self._store, comment.board_id, actor.id, needed, comment_not_found)
 
     async def list(
         self, actor: User, task_id: str, after_comment_id: str | None, limit: int

@@ -27,7 +27,7 @@ from app.domain.models import (
 from app.domain.ordering import key_between
 from app.domain.views import task_view
 from app.events.publisher import EventPublisher
-from app.services.access import board_not_found, require_role
+from app.services.access import board_not_found, require_role, require_role_or
 from app.services.cache import BOARD_READ_TTL_SECONDS, ReadCache, decode_page, encode_page, query_fingerprint
 from app.services.notifications import assignment_notices
 from app.store.base import NotFound, Store, VersionConflict
@@ -39,6 +39,16 @@ MOVE_ATTEMPTS = 5
 
 def task_not_found() -> NotFoundError:
     return NotFoundError("task_not_found", "No such task.")
+
+
+async def checked_task(store: Store, actor: User, task_id: str, needed: Role) -> Task:
+    """The task, once the actor's role on its board is checked. Its board is not read
+    (a task goes with its board), so reads and deletes pay for two lookups, not three."""
+    task = await store.get_task(task_id)
+    if task is None:
+        raise task_not_found()
+    await require_role_or(store, task.board_id, actor.id, needed, task_not_found)
+    return task
 
 
 def version_conflict(current: Task) -> StaleVersionError:
@@ -71,17 +81,7 @@ class TaskService:
         return task, board
 
     async def _checked_task(self, actor: User, task_id: str, needed: Role) -> Task:
-        """The task, once the actor's role on its board is checked. Its board is not read
-        (a task goes with its board), so reads and deletes pay for two lookups, not three."""
-        task = await self._store.get_task(task_id)
-        if task is None:
-            raise task_not_found()
-        try:
-            await require_role(self._store, task.board_id, actor.id, needed)
-        except NotFoundError:
-            # A task of a board the caller cannot see does not exist for them.
-            raise task_not_found() from None
-        return task
+        return await checked_task(self._store, actor, task_id, needed)
 
     async def _check_fields(self, board: Board, fields: dict[str, Any]) -> None:
         if "status" in fields and fields["status"] not in board.columns:
