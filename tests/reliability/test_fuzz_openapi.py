@@ -64,6 +64,7 @@ class World:
     task: str = ""
     member: str = ""
     comment: str = ""
+    attachment: str = ""
     api_token: str = ""
     webhook: str = ""
 
@@ -97,6 +98,16 @@ class World:
         status, body = http("POST", f"{self.base}/api/v1/tasks/{self.task}/comments", self.token, {"body": "Fuzzed"})
         assert status == 201, body
         return body["id"]
+
+    def fresh_attachment(self) -> str:
+        response = requests.post(
+            f"{self.base}/api/v1/tasks/{self.task}/attachments",
+            headers={"Authorization": f"Bearer {self.token}"},
+            files={"file": ("fuzzed.txt", b"Fuzzed\n", "text/plain")},
+            timeout=10,
+        )
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
 
     def fresh_api_token(self) -> str:
         status, body = http("POST", f"{self.base}/api/v1/tokens", self.token, {"name": "Fuzzed", "scopes": ["read"]})
@@ -134,6 +145,7 @@ class World:
         world.task = world.fresh_task()
         world.member = world.fresh_member()
         world.comment = world.fresh_comment()
+        world.attachment = world.fresh_attachment()
         world.api_token = world.fresh_api_token()
         world.webhook = world.fresh_webhook()
         return world
@@ -145,6 +157,7 @@ class World:
             "task_id": self.task,
             "user_id": self.member,
             "comment_id": self.comment,
+            "attachment_id": self.attachment,
             "token_id": self.api_token,
             "webhook_id": self.webhook,
         }
@@ -156,6 +169,8 @@ class World:
             ids["user_id"] = self.fresh_member()
         elif method == "DELETE" and "{comment_id}" in path:
             ids["comment_id"] = self.fresh_comment()
+        elif method == "DELETE" and "{attachment_id}" in path:
+            ids["attachment_id"] = self.fresh_attachment()
         elif method == "DELETE" and "{token_id}" in path:
             ids["token_id"] = self.fresh_api_token()
         elif method == "DELETE" and "{webhook_id}" in path:
