@@ -8,6 +8,13 @@ handler runs, and would read a body whole when asked for it. ``UploadRequest`` l
 limit for the one route that streams (a multipart POST to a task's attachments), whose
 handler counts the bytes itself; a JSON body there keeps the limit, and nothing else
 reads the body of an upload (the idempotency guard fingerprints it without its body).
+
+Quart also moves every chunk the server receives into the request's body queue at once,
+however slowly the handler reads it; an upload's body is a ``StreamedBody`` instead, which
+holds at most BODY_QUEUE_CHUNKS unread chunks: past that, Quart stops taking chunks from
+Hypercorn, Hypercorn stops reading the socket, and TCP slows the client down. Once the
+request is over (``release_upload_body``, on every path, errors included) whatever the client
+still sends is dropped.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from quart import Request, request
+from quart.wrappers.request import Body
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
@@ -38,6 +46,36 @@ FORM_OVERHEAD = 64 * 1024
 MAX_UNPARSED = 64 * 1024
 FEED_BYTES = 16 * 1024
 MAX_PARTS = 8
+# Hypercorn hands over at most 64 KiB per chunk: a few MiB at most wait for the handler.
+BODY_QUEUE_CHUNKS = 32
+
+
+class StreamedBody(Body):
+    def __init__(self, expected_content_length: int | None, max_content_length: int | None) -> None:
+        super().__init__(expected_content_length, max_content_length)
+        self._unread = 0
+        self._room = asyncio.Event()
+        self._room.set()
+        self._released = False
+
+    async def put(self, data: bytes) -> None:
+        await self._room.wait()
+        if self._released:
+            return  # the request is over: nobody will read this
+        self._unread += 1
+        if self._unread >= BODY_QUEUE_CHUNKS:
+            self._room.clear()
+        await super().put(data)
+
+    async def get(self) -> bytes:
+        data = await super().get()
+        self._unread = max(0, self._unread - 1)
+        self._room.set()
+        return data
+
+    def release(self) -> None:
+        self._released = True
+        self._room.set()
 
 
 class UploadRequest(Request):
@@ -57,6 +95,8 @@ class UploadRequest(Request):
             and UPLOAD_PATH.fullmatch(path) is not None
             and content_type.lower().startswith("multipart/form-data")
         )
+        if self.streams_upload:
+            self.body_class = StreamedBody
         super().__init__(
             method,
             scheme,
@@ -70,6 +110,13 @@ class UploadRequest(Request):
 def streams_upload() -> bool:
     """Whether the current request's body is an upload the handler streams (read it nowhere else)."""
     return getattr(request, "streams_upload", False)
+
+
+def release_upload_body(error: BaseException | None = None) -> None:
+    """Run at the end of every request (a teardown): an upload's body stops holding back
+    the server's reads, which would otherwise wait for a handler that is gone."""
+    if isinstance(request.body, StreamedBody):
+        request.body.release()
 
 
 @contextlib.asynccontextmanager
