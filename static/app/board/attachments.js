@@ -114,7 +114,8 @@ export class AttachmentPanel {
     this.list = h("ul", { class: "attachment-list", "data-testid": "attachments", "aria-labelledby": this.heading.id });
     this.picker = h("input", { type: "file", multiple: true, hidden: true, "data-testid": "attachment-input" });
     this.attach = h("button", { type: "button", class: "btn btn-ghost btn-small" }, "Attach files");
-    this.status = h("p", { class: "field-hint", role: "status" });
+    // Announced politely; not a role="status" region: the dialog has one (its notice).
+    this.status = h("p", { class: "field-hint", "aria-live": "polite" });
     this.error = h("p", { class: "form-error", role: "alert", hidden: true });
     this.actions = h("div", { class: "attachment-actions" }, this.attach, this.picker,
       h("span", { class: "field-hint" }, "or drop files here"), this.status);
