@@ -207,7 +207,11 @@ def test_nginx_balances_both_instances_without_sticky_sessions() -> None:
     hosts = {server.split()[0].split(":")[0] for server in directives(upstream, "server")}
     assert hosts == set(taskwire_services())
     assert not re.search(r"\b(ip_hash|sticky|hash)\b", upstream)
-    assert directives(nginx_block(r"server"), "client_max_body_size") == ["1m"]
+    # 1 MiB for every body but attachment uploads, which are streamed to an instance.
+    assert directives(nginx_block(r"server"), "client_max_body_size") == ["1m", "26m"]
+    uploads = nginx_block(r"location ~ \^/api/v1/tasks/\[\^/\]\+/attachments\$")
+    assert directives(uploads, "client_max_body_size") == ["26m"]
+    assert directives(uploads, "proxy_request_buffering") == ["off"]
 
 
 def test_nginx_upgrades_websockets_and_keeps_them_open_for_an_hour() -> None:
