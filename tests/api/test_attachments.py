@@ -292,3 +292,16 @@ async def test_deleting_the_task_deletes_its_attachments(api: Api) -> None:
 
     assert (await api.call("GET", f"/api/v1/attachments/{created['id']}", owner))[0] == 404
     assert (await download(api, owner, f"/api/v1/attachments/{created['id']}/content")).status_code == 404
+
+
+async def test_openapi_documents_the_upload_as_multipart_and_the_download_as_bytes(api: Api) -> None:
+    spec = await (await api.client.get("/openapi.json")).get_json()
+    upload_op = spec["paths"]["/api/v1/tasks/{task_id}/attachments"]["post"]
+    body = upload_op["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert body["required"] == ["file"] and body["properties"]["file"]["format"] == "binary"
+    assert {"201", "403", "413", "415"} <= set(upload_op["responses"])
+    assert "board_quota_exceeded" in upload_op["responses"]["413"]["description"]
+    download = spec["paths"]["/api/v1/attachments/{attachment_id}/content"]["get"]["responses"]["200"]
+    assert download["content"]["application/octet-stream"]["schema"]["format"] == "binary"
+    thumbnail = spec["paths"]["/api/v1/attachments/{attachment_id}/thumbnail"]["get"]["responses"]["200"]
+    assert "image/webp" in thumbnail["content"]
