@@ -62,7 +62,13 @@ class Runtime:
             return
         self.closing = True
         # Reverse order of open; each step runs even when an earlier one failed.
-        for closer in (self.webhook_worker.close, self.hub.close, self.broker.close, self.store.close):
+        for closer in (
+            self.services.documents.close,
+            self.webhook_worker.close,
+            self.hub.close,
+            self.broker.close,
+            self.store.close,
+        ):
             try:
                 await closer()
             except Exception:
@@ -74,14 +80,17 @@ def build_runtime(settings: Settings) -> Runtime:
     broker = create_broker(settings.redis_url)
     publisher = EventPublisher(broker)
     webhook_worker = WebhookWorker(settings, store, publisher)
+    hub = Hub(settings, store, broker)
+    services = Services(settings, store, broker, publisher, webhook_worker)
+    hub.documents.on_remote_update = services.documents.note_remote_update
     return Runtime(
         settings=settings,
         store=store,
         broker=broker,
         publisher=publisher,
-        hub=Hub(settings, store, broker),
+        hub=hub,
         webhook_worker=webhook_worker,
-        services=Services(settings, store, broker, publisher, webhook_worker),
+        services=services,
     )
 
 

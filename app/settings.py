@@ -237,6 +237,15 @@ class Settings(BaseSettings):
             "writes under a high event rate, that much more latency); 0: off",
         ),
     ] = 0.0
+    document_settle_seconds: Annotated[
+        Seconds,
+        Field(
+            ge=0.05,
+            le=600,
+            description="seconds without typing after which a co-edited description is written to the task "
+            "(one `task.updated`)",
+        ),
+    ] = 2.0
     replay_limit: Annotated[
         int, Field(ge=1, le=1_000_000, description="events replayed on subscribe-with-since before answering `reset`")
     ] = 1000

@@ -20,7 +20,7 @@ from app.api.guards import AUTHENTICATED, RATE_LIMITED_PER_USER, mark_guarded
 from app.api.realtime_errors import auth_failure_close_code, failure_message
 from app.api.socket_credential import SocketCredential
 from app.broker.base import BrokerUnavailable
-from app.domain.errors import DomainError, RateLimitedError
+from app.domain.errors import DomainError, InvalidInputError, RateLimitedError
 from app.observability import metrics
 from app.realtime.connection import (
     CLOSE_INTERNAL,
@@ -30,17 +30,24 @@ from app.realtime.connection import (
     Connection,
     text_sender,
 )
+from app.realtime.documents import MAX_DOCUMENTS_PER_CONNECTION, closed_message
 from app.realtime.hub import Hub
 from app.realtime.hypercorn_compat import direct_frames
 from app.realtime.protocol import (
     Auth,
     ClientMessage,
+    DocumentAwareness,
+    DocumentClose,
+    DocumentOpen,
+    DocumentUpdate,
     InvalidMessage,
     NotificationsSubscribe,
     NotificationsUnsubscribe,
     Ping,
     Subscribe,
     Unsubscribe,
+    document_ack_message,
+    document_opened_message,
     error_message,
     parse_client_message,
     pong_message,
@@ -225,3 +232,53 @@ async def _handle_message(conn: Connection, hub: Hub, credential: SocketCredenti
             hub.notifications.unsubscribe(conn, message.id)
         case Auth():
             await credential.renew(message)
+        case DocumentOpen():
+            await _open_document(conn, hub, message)
+        case DocumentUpdate():
+            _require_open(conn, hub, message.task)
+            assert conn.user is not None
+            await current_runtime().services.documents.apply(
+                conn.user, message.task, message.update, hub.documents.origin(conn)
+            )
+            conn.push(document_ack_message(message.task, message.id))
+        case DocumentAwareness():
+            _require_open(conn, hub, message.task)
+            await current_runtime().services.documents.relay_awareness(
+                message.task, message.update, hub.documents.origin(conn)
+            )
+        case DocumentClose():
+            hub.documents.close(conn, message.task)
+            conn.push(closed_message(message.task, "client", message.id))
+
+
+def _require_open(conn: Connection, hub: Hub, task_id: str) -> None:
+    if not hub.documents.is_open(conn, task_id):
+        raise InvalidInputError("document_not_open", "Send doc.open for this task first.")
+
+
+async def _open_document(conn: Connection, hub: Hub, message: DocumentOpen) -> None:
+    """Register first, then read: an update stored between the two reaches this socket
+    anyway (held until access is checked; applying an update twice changes nothing)."""
+    assert conn.user is not None
+    relay = hub.documents
+    if not relay.is_open(conn, message.task) and relay.open_count(conn) >= MAX_DOCUMENTS_PER_CONNECTION:
+        raise InvalidInputError(
+            "too_many_documents", f"At most {MAX_DOCUMENTS_PER_CONNECTION} documents open per connection."
+        )
+    relay.close(conn, message.task)  # a repeated open starts over from its own state vector
+    await relay.register(conn, message.task)
+    try:
+        opened = await current_runtime().services.documents.open(conn.user, message.task, message.state_vector)
+        if not hub.follows(conn, opened.board_id):
+            raise InvalidInputError("not_subscribed", "Subscribe to the task's board before opening its document.")
+    except BaseException:
+        relay.close(conn, message.task)
+        raise
+    relay.activate(
+        conn,
+        message.task,
+        opened.board_id,
+        document_opened_message(
+            message.task, opened.board_id, opened.missing, opened.state, opened.writable, message.id
+        ),
+    )

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from app.broker.base import Broker, BrokerUnavailable
 from app.domain.models import Event
 from app.domain.views import event_message, notification_message
-from app.events.channels import board_channel, user_channel
+from app.events.channels import board_channel, document_channel, user_channel
 from app.jsonutil import dumps
 from app.observability import metrics
 
@@ -67,3 +67,14 @@ class EventPublisher:
             await self._broker.publish(board_channel(board_id), board_deleted_message(board_id))
         except BrokerUnavailable:
             log.warning("deletion of board %s not published: broker unavailable", board_id)
+
+    async def publish_document(self, task_id: str, message: str) -> bool:
+        """Send a document update or awareness message to every instance. Best effort:
+        an update is stored before it is sent, and a client that missed one gets it when
+        it opens the document again (each hub tells its clients to after a broker gap)."""
+        try:
+            await self._broker.publish(document_channel(task_id), message)
+        except BrokerUnavailable:
+            log.warning("document update of task %s not published: broker unavailable", task_id)
+            return False
+        return True

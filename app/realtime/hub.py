@@ -19,9 +19,16 @@ from typing import Any
 from app.broker.base import Broker, BrokerUnavailable
 from app.domain.ids import new_id
 from app.domain.request_context import board_allowed
-from app.events.channels import BOARD_CHANNEL_PREFIX, SESSION_ENDED_CHANNEL, USER_CHANNEL_PREFIX, board_channel
+from app.events.channels import (
+    BOARD_CHANNEL_PREFIX,
+    DOCUMENT_CHANNEL_PREFIX,
+    SESSION_ENDED_CHANNEL,
+    USER_CHANNEL_PREFIX,
+    board_channel,
+)
 from app.jsonutil import loads
 from app.realtime.connection import CLOSE_RESTARTING, CLOSE_UNAUTHORIZED, Connection, WriteCoalescer
+from app.realtime.documents import DocumentRelay
 from app.realtime.feed import PAGE_SIZE, BoardFeed, removed_user_of, serialise_event
 from app.realtime.notifications import NotificationRelay
 from app.realtime.presence import REFRESH_SECONDS, PresenceTracker
@@ -51,6 +58,7 @@ class Hub:
         self._write_coalescer = WriteCoalescer(delay) if delay > 0 else None
         self.presence = PresenceTracker(broker, self._spawn)
         self.notifications = NotificationRelay(store, broker, self._spawn)
+        self.documents = DocumentRelay(broker, self._instance, self._spawn)
 
     # -- lifecycle -------------------------------------------------------------------
     async def open(self) -> None:
@@ -105,6 +113,7 @@ class Hub:
         for subscription in list(conn.subscriptions.values()):
             self._end(subscription, "")
         self.notifications.drop(conn)
+        self.documents.drop(conn)
         self._connections.discard(conn)
         if not self._connections and self._all_gone is not None:
             self._all_gone.set()
@@ -206,6 +215,7 @@ class Hub:
             del conn.subscriptions[board_id]
         if reason:
             conn.push(unsubscribed_message(board_id, reason))
+        self.documents.close_board(conn, board_id, reason or "unsubscribed")
         if subscription.live:
             self.presence.leave(board_id, self._presence_field(conn))
         feed = self._feeds.get(board_id)
@@ -213,6 +223,11 @@ class Hub:
             feed.subscriptions.discard(subscription)
             if not feed.subscriptions:
                 self._spawn(self._sync_broker(feed))
+
+    def follows(self, conn: Connection, board_id: str) -> bool:
+        """Whether ``conn`` has a live subscription to ``board_id``."""
+        subscription = conn.subscriptions.get(board_id)
+        return subscription is not None and subscription.live and not subscription.ended
 
     def _end_all(self, feed: BoardFeed, reason: str) -> None:
         for subscription in list(feed.subscriptions):
@@ -255,6 +270,8 @@ class Hub:
                 self._end_session(text)
             elif channel.startswith(USER_CHANNEL_PREFIX):
                 self.notifications.route(channel[len(USER_CHANNEL_PREFIX) :], text)
+            elif channel.startswith(DOCUMENT_CHANNEL_PREFIX):
+                self.documents.route(channel[len(DOCUMENT_CHANNEL_PREFIX) :], text)
         except Exception:  # the broker's receive loop must survive any message
             log.exception("cannot route a message on %s", channel)
 
@@ -287,6 +304,7 @@ class Hub:
         """The broker reconnected: whatever was published meanwhile is only in the log."""
         self.catch_up_all()
         self.notifications.refetch_all()
+        self.documents.resync_all()
 
     def catch_up_all(self) -> None:
         """Catch every local subscription up from the log (in the background)."""

@@ -7,6 +7,8 @@ its connection, let alone the process.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 from datetime import UTC, datetime
 from typing import Any, TypeGuard
@@ -60,7 +62,45 @@ class NotificationsUnsubscribe:
     id: str | int | None
 
 
-ClientMessage = Auth | Subscribe | Unsubscribe | Ping | NotificationsSubscribe | NotificationsUnsubscribe
+@dataclasses.dataclass(slots=True, frozen=True)
+class DocumentOpen:
+    task: str
+    state_vector: bytes | None  # what the client has; None: it has nothing yet
+    id: str | int | None
+
+
+@dataclasses.dataclass(slots=True, frozen=True)
+class DocumentUpdate:
+    task: str
+    update: bytes
+    id: str | int | None
+
+
+@dataclasses.dataclass(slots=True, frozen=True)
+class DocumentAwareness:
+    task: str
+    update: bytes
+    id: str | int | None
+
+
+@dataclasses.dataclass(slots=True, frozen=True)
+class DocumentClose:
+    task: str
+    id: str | int | None
+
+
+ClientMessage = (
+    Auth
+    | Subscribe
+    | Unsubscribe
+    | Ping
+    | NotificationsSubscribe
+    | NotificationsUnsubscribe
+    | DocumentOpen
+    | DocumentUpdate
+    | DocumentAwareness
+    | DocumentClose
+)
 
 
 def _is_text(value: Any, max_length: int) -> TypeGuard[str]:
@@ -105,6 +145,43 @@ def _since(body: dict[str, Any], request_id: str | int | None) -> int | None:
     return since
 
 
+def _task(body: dict[str, Any], request_id: str | int | None) -> str:
+    task = body.get("task")
+    if not _is_text(task, MAX_ID_LENGTH):
+        raise InvalidMessage('"task" must be a task id.', request_id)
+    return task
+
+
+def _binary(body: dict[str, Any], name: str, request_id: str | int | None, required: bool = True) -> bytes | None:
+    """A base64 field (a Yjs update, state vector or awareness update)."""
+    value = body.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value:
+        raise InvalidMessage(f'"{name}" must be base64 text.', request_id)
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidMessage(f'"{name}" is not valid base64.', request_id) from None
+
+
+def _document_message(kind: str, body: dict[str, Any], request_id: str | int | None) -> ClientMessage:
+    task = _task(body, request_id)
+    match kind:
+        case "doc.open":
+            return DocumentOpen(task, _binary(body, "state_vector", request_id, required=False), request_id)
+        case "doc.update":
+            update = _binary(body, "update", request_id)
+            assert update is not None
+            return DocumentUpdate(task, update, request_id)
+        case "doc.awareness":
+            update = _binary(body, "update", request_id)
+            assert update is not None
+            return DocumentAwareness(task, update, request_id)
+        case _:
+            return DocumentClose(task, request_id)
+
+
 def parse_client_message(frame: str) -> ClientMessage:
     try:
         body = loads(frame)
@@ -130,10 +207,12 @@ def parse_client_message(frame: str) -> ClientMessage:
             return NotificationsSubscribe(request_id)
         case "notifications.unsubscribe":
             return NotificationsUnsubscribe(request_id)
+        case "doc.open" | "doc.update" | "doc.awareness" | "doc.close" as kind:
+            return _document_message(kind, body, request_id)
         case _:
             raise InvalidMessage(
-                'Unknown "type"; expected subscribe, unsubscribe, ping, notifications.subscribe'
-                " or notifications.unsubscribe.",
+                'Unknown "type"; expected subscribe, unsubscribe, ping, notifications.subscribe,'
+                " notifications.unsubscribe, doc.open, doc.update, doc.awareness or doc.close.",
                 request_id,
             )
 
@@ -222,3 +301,23 @@ def notifications_unsubscribed_message(request_id: str | int | None) -> str:
 
 # The live stream may have missed notifications (the broker reconnected): refetch over REST.
 NOTIFICATIONS_REFETCH_MESSAGE = dumps({"type": "notifications.refetch"})
+
+
+def document_opened_message(
+    task: str, board: str, missing: bytes, state: bytes, writable: bool, request_id: str | int | None
+) -> str:
+    return _with_id(
+        {
+            "type": "doc.opened",
+            "task": task,
+            "board": board,
+            "update": base64.b64encode(missing).decode(),
+            "state_vector": base64.b64encode(state).decode(),
+            "writable": writable,
+        },
+        request_id,
+    )
+
+
+def document_ack_message(task: str, request_id: str | int | None) -> str:
+    return _with_id({"type": "doc.ack", "task": task}, request_id)

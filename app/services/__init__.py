@@ -11,6 +11,7 @@ from app.services.auth import AuthService
 from app.services.boards import BoardService
 from app.services.cache import ReadCache
 from app.services.comments import CommentService
+from app.services.documents import TaskDocumentService
 from app.services.idempotency import IdempotencyService
 from app.services.notifications import NotificationService
 from app.services.tasks import TaskService
@@ -28,7 +29,8 @@ class Services:
         cache = ReadCache(broker, enabled=bool(settings.redis_url) and settings.cache)
         self.auth = AuthService(settings, store, broker, cache)
         self.boards = BoardService(store, publisher, cache)
-        self.tasks = TaskService(store, publisher, cache)
+        self.documents = TaskDocumentService(store, publisher, settings.document_settle_seconds)
+        self.tasks = TaskService(store, publisher, cache, self.documents)
         self.comments = CommentService(store, publisher)
         self.attachments = AttachmentService(settings, store, publisher)
         self.notifications = NotificationService(store)

@@ -21,6 +21,10 @@ def board_not_found() -> NotFoundError:
     return NotFoundError("board_not_found", "No such board.")
 
 
+def task_not_found() -> NotFoundError:
+    return NotFoundError("task_not_found", "No such task.")
+
+
 def insufficient_scope() -> ForbiddenError:
     return ForbiddenError("insufficient_scope", "This API token may only read; create one with the write scope.")
 

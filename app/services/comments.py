@@ -20,9 +20,9 @@ from app.domain.ids import new_id
 from app.domain.models import ROLE_RANK, Comment, EventDraft, Member, NotificationDraft, Role, Task, User
 from app.domain.views import comment_view
 from app.events.publisher import EventPublisher
-from app.services.access import require_role_or
+from app.services.access import require_role_or, task_not_found
 from app.services.notifications import mention_notices
-from app.services.tasks import checked_task, task_not_found
+from app.services.tasks import checked_task
 from app.store.base import NotFound, Store
 
 

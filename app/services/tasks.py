@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Sequence
 from typing import Any
 
 from app.domain import clock
-from app.domain.errors import InvalidInputError, NotFoundError, StaleVersionError
+from app.domain.errors import InvalidInputError, StaleVersionError
 from app.domain.ids import new_id
 from app.domain.models import (
     Board,
@@ -27,18 +27,15 @@ from app.domain.models import (
 from app.domain.ordering import key_between
 from app.domain.views import task_view
 from app.events.publisher import EventPublisher
-from app.services.access import board_not_found, require_role, require_role_or
+from app.services.access import board_not_found, require_role, require_role_or, task_not_found
 from app.services.cache import BOARD_READ_TTL_SECONDS, ReadCache, decode_page, encode_page, query_fingerprint
+from app.services.documents import TaskDocumentService
 from app.services.notifications import assignment_notices
 from app.store.base import NotFound, Store, VersionConflict
 
 EDITABLE_FIELDS = ("title", "description", "status", "priority", "assignees", "labels", "due_at")
 # A move reads the task and writes it back; under contention it retries on the fresh version.
 MOVE_ATTEMPTS = 5
-
-
-def task_not_found() -> NotFoundError:
-    return NotFoundError("task_not_found", "No such task.")
 
 
 async def checked_task(store: Store, actor: User, task_id: str, needed: Role) -> Task:
@@ -61,10 +58,13 @@ def version_conflict(current: Task) -> StaleVersionError:
 
 
 class TaskService:
-    def __init__(self, store: Store, publisher: EventPublisher, cache: ReadCache) -> None:
+    def __init__(
+        self, store: Store, publisher: EventPublisher, cache: ReadCache, documents: TaskDocumentService
+    ) -> None:
         self._store = store
         self._publisher = publisher
         self._cache = cache
+        self._documents = documents
 
     async def _board_for(self, actor: User, board_id: str, needed: Role) -> Board:
         await require_role(self._store, board_id, actor.id, needed)
@@ -139,6 +139,11 @@ class TaskService:
         if task.version != expected_version:
             raise version_conflict(task)
         await self._check_fields(board, changes)
+        if "description" in changes and changes["description"] != task.description:
+            # Live editors may have typed since: merge into their document, not over it.
+            merged = await self._documents.merge_description(actor, task, changes["description"])
+            if merged is not None:
+                changes = {**changes, "description": merged}
         updated = dataclasses.replace(task, assignees=list(task.assignees), labels=list(task.labels))
         for field in EDITABLE_FIELDS:
             if field in changes:

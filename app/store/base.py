@@ -364,6 +364,27 @@ class NotificationStore(Protocol):
         or, with None, unread. The notification after the write; None if it is not in scope."""
 
 
+class TaskDocumentStore(Protocol):
+    """The shared text of a task's description, a CRDT (Yjs): a set of binary updates that
+    give the same document whatever order they are applied in, and applied twice are applied
+    once. So none of these needs a transaction or an order; each only must not lose an update."""
+
+    async def seed_task_document(self, task_id: str, board_id: str, state: bytes) -> bool:
+        """Keep ``state`` as the document's first update unless it has one already: two
+        instances seeding at once keep one seed, never both (their texts would add up).
+        True when this one was kept; raise NotFound when the task is gone."""
+
+    async def append_task_document_update(self, task_id: str, board_id: str, update: bytes) -> None:
+        """Keep one more update; raise NotFound when the task is gone."""
+
+    async def load_task_document(self, task_id: str) -> list[tuple[str, bytes]]:
+        """Every update kept, as (id, bytes); empty when the document was never seeded."""
+
+    async def compact_task_document(self, task_id: str, replaced: Sequence[str], state: bytes) -> None:
+        """Keep ``state``, which holds every update in ``replaced`` (ids from
+        load_task_document), in their place. Updates kept meanwhile stay."""
+
+
 class Store(
     UserStore,
     ApiTokenStore,
@@ -374,6 +395,7 @@ class Store(
     AttachmentStore,
     WebhookStore,
     NotificationStore,
+    TaskDocumentStore,
     Protocol,
 ):
     # -- lifecycle -------------------------------------------------------------------

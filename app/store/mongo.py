@@ -21,6 +21,7 @@ from app.store.mongo_comments import MongoComments
 from app.store.mongo_events import MongoEvents
 from app.store.mongo_notifications import MongoNotifications
 from app.store.mongo_schema import INDEXES, PROBE, Client, ensure_indexes
+from app.store.mongo_task_documents import MongoTaskDocuments
 from app.store.mongo_tasks import MongoTasks
 from app.store.mongo_tokens import MongoApiTokens
 from app.store.mongo_tx import BoardWriter, driver_errors, supports_transactions
@@ -44,6 +45,7 @@ class MongoStore(
     MongoAttachments,
     MongoWebhooks,
     MongoNotifications,
+    MongoTaskDocuments,
 ):
     """One AsyncMongoClient per store, opened in open() and closed in close()."""
 

@@ -19,6 +19,7 @@ from app.store.mongo_schema import (
     EVENTS,
     MEMBERS,
     NOTIFICATIONS,
+    TASK_DOCUMENT_UPDATES,
     TASKS,
     USERS,
     WEBHOOK_ATTEMPTS,
@@ -107,7 +108,17 @@ class MongoBoards(MongoStoreBase):
             # the board then fails with NotFound even if the clean-up below is cut short.
             if (await self._db[BOARDS].delete_one({"_id": board_id}, session=session)).deleted_count == 0:
                 return False
-            for name in (MEMBERS, TASKS, EVENTS, COMMENTS, ATTACHMENTS, WEBHOOKS, WEBHOOK_ATTEMPTS, NOTIFICATIONS):
+            for name in (
+                MEMBERS,
+                TASKS,
+                EVENTS,
+                COMMENTS,
+                ATTACHMENTS,
+                WEBHOOKS,
+                WEBHOOK_ATTEMPTS,
+                NOTIFICATIONS,
+                TASK_DOCUMENT_UPDATES,
+            ):
                 await self._db[name].delete_many({"board_id": board_id}, session=session)
             return True
 

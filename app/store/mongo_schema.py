@@ -31,6 +31,7 @@ ATTACHMENTS = "attachments"
 # The GridFS bucket of the attachments' bytes: collections <bucket>.files and <bucket>.chunks.
 ATTACHMENT_BUCKET = "attachment_content"
 ATTACHMENT_FILES = f"{ATTACHMENT_BUCKET}.files"
+TASK_DOCUMENT_UPDATES = "task_document_updates"
 # Written only by the transaction check in open(); holds nothing of value.
 PROBE = "_taskwire_probe"
 
@@ -115,6 +116,9 @@ INDEXES: tuple[IndexSpec, ...] = (
     # indexes on first use; these are ours).
     _index(ATTACHMENT_FILES, "attachment_files_task", ("metadata.task_id", 1)),
     _index(ATTACHMENT_FILES, "attachment_files_board", ("metadata.board_id", 1)),
+    # A description document's updates, and a board's (to delete them with it).
+    _index(TASK_DOCUMENT_UPDATES, "task_document_updates_task", ("task_id", 1), ("_id", 1)),
+    _index(TASK_DOCUMENT_UPDATES, "task_document_updates_board", ("board_id", 1)),
 )
 
 # IndexBuildAlreadyInProgress (older servers, when another process builds the same index).
@@ -141,6 +145,7 @@ async def ensure_indexes(db: Database) -> None:
         REVOKED_SESSIONS,
         ATTACHMENTS,
         ATTACHMENT_FILES,
+        TASK_DOCUMENT_UPDATES,
     ):
         models = by_collection.get(name)
         if models is None:

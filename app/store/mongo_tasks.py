@@ -10,7 +10,7 @@ from app.store.mongo_attachments import delete_attachment_files
 from app.store.mongo_events import append_event
 from app.store.mongo_query import base_filter, page_filter, sort_spec
 from app.store.mongo_records import Document, Documents, checked_draft, want_int, want_str
-from app.store.mongo_schema import ATTACHMENTS, COMMENTS, TASKS
+from app.store.mongo_schema import ATTACHMENTS, COMMENTS, TASK_DOCUMENT_UPDATES, TASKS
 from app.store.mongo_tx import MongoStoreBase, Session, driver_errors
 
 TASK_DOCS = Documents(Task)
@@ -65,6 +65,7 @@ class MongoTasks(MongoStoreBase):
                 await self._raise_stale(query["_id"], session)
             await self._db[COMMENTS].delete_many({"task_id": query["_id"]}, session=session)
             await self._db[ATTACHMENTS].delete_many({"task_id": query["_id"]}, session=session)
+            await self._db[TASK_DOCUMENT_UPDATES].delete_many({"task_id": query["_id"]}, session=session)
             return await append_event(self._db, deleted["board_id"], draft, session)
 
         appended = await self._writer.run(body)

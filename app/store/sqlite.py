@@ -24,6 +24,7 @@ from app.store.sqlite_events import SQLiteEvents
 from app.store.sqlite_notifications import SQLiteNotifications
 from app.store.sqlite_pool import ConnectionThreads, in_write_transaction, reads, writes
 from app.store.sqlite_schema import apply_migrations
+from app.store.sqlite_task_documents import SQLiteTaskDocuments
 from app.store.sqlite_tasks import SQLiteTasks
 from app.store.sqlite_tokens import SQLiteApiTokens
 from app.store.sqlite_users import SQLiteUsers
@@ -53,6 +54,7 @@ class SQLiteStore(
     SQLiteAttachments,
     SQLiteWebhooks,
     SQLiteNotifications,
+    SQLiteTaskDocuments,
 ):
     def __init__(self, path: str | Path) -> None:
         self._path = str(path)

@@ -296,6 +296,17 @@ _ATTACHMENTS = (
     )""",
 )
 
+# The shared description documents: CRDT updates, deleted with their task (and so their board).
+_TASK_DOCUMENTS = (
+    """CREATE TABLE task_document_updates (
+        id INTEGER PRIMARY KEY,
+        task_id TEXT NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+        board_id TEXT NOT NULL,
+        data BLOB NOT NULL
+    )""",
+    "CREATE INDEX task_document_updates_task ON task_document_updates (task_id, id)",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _INITIAL,
     _TOKENS_AND_COMMENTS,
@@ -306,6 +317,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _SESSIONS_BY_USER,
     _EVENTS_BY_TASK,
     _ATTACHMENTS,
+    _TASK_DOCUMENTS,
 )
 
 
