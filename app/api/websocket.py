@@ -247,7 +247,9 @@ async def _handle_message(conn: Connection, hub: Hub, credential: SocketCredenti
                 message.task, message.update, hub.documents.origin(conn)
             )
         case DocumentClose():
-            hub.documents.close(conn, message.task)
+            if hub.documents.close(conn, message.task):
+                assert conn.user is not None
+                current_runtime().services.documents.settle_now(message.task, conn.user.id)
             conn.push(closed_message(message.task, "client", message.id))
 
 

@@ -207,6 +207,13 @@ class TaskDocumentService:
             dumps({"type": "doc.awareness", "task": task_id, "update": encode_update(update), "origin": origin}),
         )
 
+    def settle_now(self, task_id: str, actor_id: str) -> None:
+        """Someone closed the document: if a burst taken here waits to settle, settle it
+        now, so that a dialog closed after typing shows its text everywhere at once."""
+        if (pending := self._settles.pop(task_id, None)) is not None:
+            pending.cancel()
+            self._run(self.settle(task_id, actor_id))
+
     def note_remote_update(self, task_id: str, actor_id: str, update: bytes) -> None:
         """Another instance took an update: keep our copy current, and settle the burst
         from here too, later, in case that instance does not live to."""

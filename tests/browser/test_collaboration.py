@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import expect
 
-from tests.browser.support import card, open_board
+from tests.browser.support import card, eventually, open_board
 
 pytestmark = pytest.mark.browser
 
@@ -108,8 +108,14 @@ async def test_edits_to_different_fields_of_a_task_merge_without_asking(people, 
     await rest.patch_task(fin, task, labels=["team"])
     await dialog.get_by_role("button", name="Save").click()
     await expect(dialog).to_be_hidden()
+
+    async def stored_description() -> str:
+        return (await rest.get_task(eve, task["id"]))["description"]
+
+    # The description is co-edited live (no conflict possible) and written once the dialog closes.
+    await eventually(stored_description, "Book the venue first.")
     stored = await rest.get_task(eve, task["id"])
-    assert stored["description"] == "Book the venue first." and stored["labels"] == ["team"]
+    assert stored["labels"] == ["team"]
     await expect(card(page, "Plan the offsite")).to_contain_text("team")
 
 

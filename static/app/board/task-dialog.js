@@ -5,6 +5,7 @@ import { api } from "../api.js";
 import { columnLabel, dueDateInputValue, formatDueDate, h, uid } from "../dom.js";
 import { AttachmentPanel } from "./attachments.js";
 import { CommentThread } from "./comments.js";
+import { DescriptionEditor } from "./description-editor.js";
 import { TaskHistory } from "./history.js";
 import { PRIORITIES } from "./state.js";
 
@@ -31,8 +32,10 @@ function changesBetween(task, values) {
 }
 
 export class TaskDialog {
-  constructor({ state, onSaved, onDeleted }) {
+  constructor({ state, live, onSaved, onDeleted }) {
     this.state = state;
+    this.live = live;
+    this.editor = null; // the live, co-edited description of an existing task
     this.onSaved = onSaved;
     this.onDeleted = onDeleted;
     this.task = null;
@@ -63,7 +66,7 @@ export class TaskDialog {
       h("button", { type: "button", class: "btn btn-ghost", onclick: () => this.showConfirm(false) }, "Keep it"));
     this.form = h("form", { class: "task-form" },
       labelled("Title", this.title),
-      labelled("Description", this.description),
+      this.descriptionField = labelled("Description", this.description),
       h("div", { class: "field-grid" }, labelled("Column", this.status), labelled("Priority", this.priority),
         labelled("Due date", this.due)),
       labelled("Labels", this.labels, "Separate labels with commas."),
@@ -80,6 +83,7 @@ export class TaskDialog {
     this.form.addEventListener("submit", (event) => { event.preventDefault(); this.save(); });
     this.deleteButton.addEventListener("click", () => this.showConfirm(true));
     this.element.addEventListener("close", () => {
+      this.stopEditor();
       this.task = null;
       this.thread.close();
       this.history.close();
@@ -92,6 +96,7 @@ export class TaskDialog {
   }
 
   openNew(column) {
+    this.stopEditor();
     this.task = null;
     this.show({ title: "", description: "", status: column, priority: "medium", due_at: null, labels: [], assignees: [] },
               "New task");
@@ -103,9 +108,28 @@ export class TaskDialog {
     this.task = task;
     this.changedBy = null;
     this.show(task, this.state.canEdit ? "Edit task" : "Task");
+    this.startEditor(task);
     this.thread.open(taskId);
     this.history.open(taskId);
     this.attachments.open(taskId);
+  }
+
+  /** An existing task's description is edited live with everyone who has it open, and
+   * saved as it is typed: the form's Save leaves it alone. */
+  startEditor(task) {
+    this.stopEditor();
+    if (!this.live) return;
+    this.editor = new DescriptionEditor({ live: this.live, taskId: task.id, me: this.state.me,
+                                          initial: task.description, label: "Description" });
+    this.description.replaceWith(this.editor.element);
+    this.descriptionField.querySelector("label").htmlFor = this.editor.textarea.id = uid("description");
+  }
+
+  stopEditor() {
+    if (!this.editor) return;
+    this.editor.element.replaceWith(this.description);
+    this.editor.destroy();
+    this.editor = null;
   }
 
   show(values, heading) {
@@ -140,7 +164,8 @@ export class TaskDialog {
   read() {
     const labels = [...new Set(this.labels.value.split(",").map((l) => l.trim()).filter(Boolean))];
     return {
-      title: this.title.value.trim(), description: this.description.value, status: this.status.value,
+      title: this.title.value.trim(), description: this.editor ? this.task.description : this.description.value,
+      status: this.status.value,
       priority: this.priority.value, due_at: this.due.value ? `${this.due.value}T00:00:00.000000Z` : null, labels,
       assignees: [...this.assignees.querySelectorAll("input:checked")].map((box) => box.value),
     };
@@ -278,6 +303,12 @@ export class TaskDialog {
   /** A live event by someone else touched the task being edited (`who`: their name). */
   noteLiveChange(taskId, deleted, who = "Someone else", version = null) {
     if (this.openTaskId !== taskId || !this.conflict.hidden) return;
+    const latest = this.state.tasks.get(taskId);
+    if (!deleted && this.editor && latest && FIELDS.every((f) => f === "description" || same(f, this.task[f], latest[f]))) {
+      // Only the co-edited description moved on (it is live here already): nothing to warn of.
+      this.task = latest;
+      return;
+    }
     this.changedBy = { version, name: who };
     this.notice.textContent = deleted
       ? `${who} deleted this task.`

@@ -108,6 +108,7 @@ class BoardView {
     });
     this.dialog = new TaskDialog({
       state: this.state,
+      live: this.live,
       onSaved: (task) => { this.state.upsertTask(task, true); this.scheduleRender(); },
       onDeleted: (id) => { this.state.tasks.delete(id); this.scheduleRender(); },
     });
