@@ -16,6 +16,9 @@ const LOCAL = "local"; // the origin of my own edits: the only ones Undo touches
 const SEND_EVERY_MS = 200; // merged updates, so typing stays far below the socket's message limit
 const AWARENESS_EVERY_MS = 400;
 const SLOTS = 8;
+const RETRY_AFTER_MS = 1000;
+// Errors after which the same update is sent again; any other refusal is final.
+const TRANSIENT = new Set(["unavailable", "rate_limited", "internal_error"]);
 
 // Raw HTML in a description is shown as text, never parsed: DOMPurify would strip what is
 // dangerous, but merely parsing an `onerror` attribute already trips the page's CSP.
@@ -35,11 +38,7 @@ export class DescriptionEditor {
     this.live = live;
     this.taskId = taskId;
     this.me = me;
-    this.ydoc = new Y.Doc();
-    this.ytext = this.ydoc.getText("description");
-    this.awareness = new Awareness(this.ydoc);
-    this.awareness.setLocalStateField("user", { name: me.name, id: me.id, slot: colourSlot(me.name, SLOTS) });
-    this.undo = new Y.UndoManager(this.ytext, { trackedOrigins: new Set([LOCAL]) });
+    this.setUpDocument();
     this.outgoing = []; // my updates not yet sent
     this.inFlight = new Map(); // request id -> update, until doc.ack
     this.requests = 0;
@@ -51,12 +50,6 @@ export class DescriptionEditor {
     this.build(label);
     // Until the server answers, show what the board knows, read-only.
     this.textarea.value = initial || "";
-    this.ydoc.on("update", (update, origin) => { if (origin === LOCAL || origin === this.undo) this.queue(update); });
-    this.ytext.observe((event) => { if (event.transaction.origin !== LOCAL) this.showRemote(); });
-    this.awareness.on("update", ({ added, updated, removed }, origin) => {
-      this.renderCursors();
-      if (origin === "local" && [...added, ...updated, ...removed].includes(this.ydoc.clientID)) this.queueAwareness();
-    });
     this.leave = live.join({
       subscribe: (id) => {
         this.openId = id;
@@ -64,6 +57,22 @@ export class DescriptionEditor {
       },
       unsubscribe: () => ({ type: "doc.close", task: taskId }),
       receive: (message) => this.receive(message),
+    });
+  }
+
+  setUpDocument() {
+    this.ydoc = new Y.Doc();
+    this.ytext = this.ydoc.getText("description");
+    this.undo = new Y.UndoManager(this.ytext, { trackedOrigins: new Set([LOCAL]) });
+    this.onUpdate = (update, origin) => { if (origin === LOCAL || origin === this.undo) this.queue(update); };
+    this.ydoc.on("update", this.onUpdate);
+    this.ytext.observe((event) => { if (event.transaction.origin !== LOCAL) this.showRemote(); });
+    this.awareness?.destroy();
+    this.awareness = new Awareness(this.ydoc);
+    this.awareness.setLocalStateField("user", { name: this.me.name, id: this.me.id, slot: colourSlot(this.me.name, SLOTS) });
+    this.awareness.on("update", ({ added, updated, removed }, origin) => {
+      this.renderCursors();
+      if (origin === "local" && [...added, ...updated, ...removed].includes(this.ydoc.clientID)) this.queueAwareness();
     });
   }
 
@@ -92,10 +101,8 @@ export class DescriptionEditor {
 
   // -- the server ----------------------------------------------------------------------------
   receive(message) {
-    if (message.task !== this.taskId) {
-      if (message.type === "error" && message.id === this.openId) this.failOpen(message);
-      return;
-    }
+    if (message.type === "error") return this.failed(message);
+    if (message.task !== this.taskId) return undefined;
     switch (message.type) {
       case "doc.opened": return this.openedWith(message);
       case "doc.update": return Y.applyUpdate(this.ydoc, fromBase64(message.update), "remote");
@@ -133,8 +140,44 @@ export class DescriptionEditor {
     this.queueAwareness();
   }
 
-  failOpen(message) {
-    this.editors.textContent = message.code === "not_subscribed" ? "" : `Live editing is unavailable: ${message.message}`;
+  /** An error answering one of my messages (errors name no task: matched by request id). */
+  failed(message) {
+    if (message.id === this.openId) {
+      if (message.code === "not_subscribed" || TRANSIENT.has(message.code)) {
+        // The board's subscription was still on its way, or the server is busy: ask again.
+        this.timers.reopen = setTimeout(() => this.live.send(this.openMessage()), RETRY_AFTER_MS);
+      } else {
+        this.editors.textContent = `Live editing is unavailable: ${message.message}`;
+      }
+      return;
+    }
+    const update = this.inFlight.get(message.id);
+    if (!update) return;
+    this.inFlight.delete(message.id);
+    if (TRANSIENT.has(message.code)) {
+      this.retryLater(update);
+    } else {
+      // Refused for good (a role taken away, text past the limit): start again from what
+      // the server holds, dropping what it refused.
+      this.editors.textContent = message.message;
+      this.restart();
+    }
+  }
+
+  retryLater(update) {
+    this.outgoing.unshift(update);
+    clearTimeout(this.timers.send);
+    this.timers.send = setTimeout(() => this.flush(), RETRY_AFTER_MS);
+  }
+
+  restart() {
+    this.ydoc.off("update", this.onUpdate);
+    this.undo.destroy();
+    this.ydoc.destroy();
+    this.outgoing = [];
+    this.inFlight.clear();
+    this.setUpDocument();
+    this.live.send(this.openMessage());
   }
 
   queue(update) {
@@ -276,6 +319,7 @@ export class DescriptionEditor {
   destroy() {
     clearTimeout(this.timers.send);
     clearTimeout(this.timers.awareness);
+    clearTimeout(this.timers.reopen);
     this.flush(); // what I typed last goes out before the document closes
     if (this.opened) {
       removeAwarenessStates(this.awareness, [this.ydoc.clientID], "local");

@@ -1,0 +1,264 @@
+"""Co-editing one task description across two instances: how long an update takes from
+one editor to every other, with 2, 10 and 50 people typing at once, and what an open
+document costs the server in memory.
+
+    .venv/bin/python bench/coedit.py                  # 2, 10, 50 editors; prints a table
+    .venv/bin/python bench/coedit.py --editors 10 --seconds 20 --json
+
+Two real server processes (``python -m app serve``) share one SQLite file and one real
+redis-server, all started here on free ports. Editors (pycrdt documents over WebSockets,
+as tests/realtime/doc_client.py) alternate between the instances; each inserts a few
+characters ``--rate`` times a second (the dashboard merges keystrokes into at most five
+updates a second) at a random place. Latency is measured from sending ``doc.update`` to
+its arrival at each other editor: the server relays an update's base64 text unchanged, so
+arrivals are matched by it. Memory: the growth of both servers' RSS while ``--documents``
+tasks are opened (eight per socket, the limit), divided by that number.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import json
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+import httpx  # noqa: E402
+from pycrdt import Doc, Text  # noqa: E402
+from websockets.asyncio.client import connect  # noqa: E402
+
+from bench.fanout import percentile, rss_kib  # noqa: E402
+from tests.support.servers import AppServer, app_servers  # noqa: E402
+from tests.support.services import redis_server  # noqa: E402
+
+PASSWORD = "benchmark password"
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+async def register(http: httpx.AsyncClient, name: str) -> dict:
+    response = await http.post(
+        "/api/v1/auth/register",
+        json={"email": f"{name}.{time.time_ns()}@bench.test", "password": PASSWORD, "name": name},
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+async def set_up(base_url: str, editors: int, tasks: int) -> tuple[list[str], str, list[str]]:
+    """Editor tokens, the board, and ``tasks`` task ids (each with a 2 KB description)."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
+        owner = await register(http, "owner")
+        auth = {"Authorization": f"Bearer {owner['access_token']}"}
+        board = (await http.post("/api/v1/boards", json={"name": "Co-editing"}, headers=auth)).json()["id"]
+        tokens = [owner["access_token"]]
+        for number in range(editors - 1):
+            member = await register(http, f"editor{number}")
+            await http.post(
+                f"/api/v1/boards/{board}/members",
+                headers=auth,
+                json={"email": member["user"]["email"], "role": "editor"},
+            )
+            tokens.append(member["access_token"])
+        task_ids = []
+        for number in range(tasks):
+            body = {"title": f"Notes {number}", "description": ("lorem ipsum dolor sit amet " * 80)[:2000]}
+            task_ids.append((await http.post(f"/api/v1/boards/{board}/tasks", json=body, headers=auth)).json()["id"])
+    return tokens, board, task_ids
+
+
+class Editor:
+    def __init__(self, url: str, token: str, board: str, task: str, sent: dict[str, float]) -> None:
+        self.url, self.token, self.board, self.task = url, token, board, task
+        self.doc: Doc = Doc()
+        self.text = self.doc.get("description", type=Text)
+        self.sent = sent  # base64 update -> when it was sent, shared by all editors
+        self.latencies: list[float] = []
+        self.seen: set[str] = set()
+        self.repeats = 0
+        self.errors: list[dict] = []
+        self.opened = asyncio.Event()
+        self.number = 0
+        self.unacked: dict[int, str] = {}
+        self.retry: dict[int, str] = {}
+
+    async def run(self, rate: float, seconds: float, start: asyncio.Event) -> None:
+        async with connect(self.url, max_size=None, open_timeout=30) as socket:
+            await socket.send(json.dumps({"type": "auth", "token": self.token}))
+            await socket.send(json.dumps({"type": "subscribe", "board": self.board, "id": "s"}))
+            await socket.send(json.dumps({"type": "doc.open", "task": self.task, "id": "o"}))
+            reader = asyncio.create_task(self._read(socket))
+            await self.opened.wait()
+            await start.wait()
+            rng = random.Random()
+            loop = asyncio.get_running_loop()
+            until = loop.time() + seconds
+            next_at = loop.time() + rng.uniform(0, 1 / rate)
+            while loop.time() < until:
+                await asyncio.sleep(max(0.0, next_at - loop.time()))
+                next_at += 1 / rate
+                before = self.doc.get_state()
+                length = len(str(self.text).encode())
+                # Keep the document under the 5000-character limit: type, or trim the start.
+                if length > 4000:
+                    del self.text[0:40]
+                else:
+                    self.text.insert(rng.randint(0, length), "word ")
+                update = base64.b64encode(self.doc.get_update(before)).decode()
+                self.sent[update] = time.perf_counter()
+                self.number += 1
+                self.unacked[self.number] = update
+                await socket.send(
+                    json.dumps({"type": "doc.update", "task": self.task, "update": update, "id": self.number})
+                )
+            await asyncio.sleep(2)  # the last updates arrive, and refusals to send again
+            for request_id, update in list(self.retry.items()):
+                await socket.send(
+                    json.dumps({"type": "doc.update", "task": self.task, "update": update, "id": request_id})
+                )
+            await asyncio.sleep(2)
+            reader.cancel()
+            await asyncio.gather(reader, return_exceptions=True)
+
+    async def _read(self, socket) -> None:
+        async for frame in socket:
+            arrived = time.perf_counter()
+            for line in str(frame).split("\n"):
+                message = json.loads(line)
+                kind = message.get("type")
+                if kind == "doc.update":
+                    self.doc.apply_update(base64.b64decode(message["update"]))
+                    if message["update"] in self.seen:
+                        self.repeats += 1
+                        continue
+                    self.seen.add(message["update"])
+                    if (sent := self.sent.get(message["update"])) is not None:
+                        self.latencies.append(arrived - sent)
+                elif kind == "doc.opened":
+                    self.doc.apply_update(base64.b64decode(message["update"]))
+                    self.opened.set()
+                elif kind == "doc.ack":
+                    self.unacked.pop(message["id"], None)
+                    self.retry.pop(message["id"], None)
+                elif kind == "error":
+                    self.errors.append(message)
+                    if (update := self.unacked.get(message.get("id"))) is not None:
+                        self.retry[message["id"]] = update
+
+
+async def latency_run(servers: list[AppServer], editors: int, seconds: float, rate: float) -> dict:
+    """Editors alternate between the instances given."""
+    tokens, board, [task] = await set_up(servers[0].url, editors, 1)
+    sent: dict[str, float] = {}
+    crew = [Editor(servers[n % len(servers)].ws_url, tokens[n], board, task, sent) for n in range(editors)]
+    start = asyncio.Event()
+    runs = [asyncio.create_task(editor.run(rate, seconds, start)) for editor in crew]
+    await asyncio.wait_for(asyncio.gather(*(editor.opened.wait() for editor in crew)), 60)
+    log(f"{editors} editors open; typing for {seconds:.0f} s at {rate}/s each")
+    start.set()
+    await asyncio.gather(*runs)
+    latencies = [value for editor in crew for value in editor.latencies]
+    texts = {str(editor.text) for editor in crew}
+    expected = len(sent) * (editors - 1)
+    return {
+        "editors": editors,
+        "updates_sent": len(sent),
+        "deliveries": len(latencies),
+        "deliveries_expected": expected,
+        "p50_ms": round(percentile(latencies, 0.50) * 1000, 1),
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
+        "converged": len(texts) == 1,
+        "errors": sum(len(editor.errors) for editor in crew),
+        # At least once: a publish that timed out under load is sent again, and applying an
+        # update twice changes nothing. Counted apart, never as a delivery.
+        "repeats": sum(editor.repeats for editor in crew),
+    }
+
+
+async def memory_run(servers: list[AppServer], documents: int) -> dict:
+    tokens, board, tasks = await set_up(servers[0].url, 1, documents)
+    before = sum(rss_kib(server.pid) for server in servers)
+    sockets = []
+    try:
+        for start in range(0, documents, 8):
+            server = servers[(start // 8) % 2]
+            socket = await connect(server.ws_url, max_size=None, open_timeout=30)
+            sockets.append(socket)
+            await socket.send(json.dumps({"type": "auth", "token": tokens[0]}))
+            await socket.send(json.dumps({"type": "subscribe", "board": board, "id": "s"}))
+            batch = tasks[start : start + 8]
+            for task in batch:
+                await socket.send(json.dumps({"type": "doc.open", "task": task, "id": task}))
+            opened = 0
+            while opened < len(batch):
+                for line in str(await asyncio.wait_for(socket.recv(), 30)).split("\n"):
+                    opened += json.loads(line).get("type") == "doc.opened"
+        await asyncio.sleep(1)
+        after = sum(rss_kib(server.pid) for server in servers)
+        # The sockets themselves cost memory too: measured apart as one socket per 8 documents.
+        return {
+            "documents": documents,
+            "rss_growth_kib": after - before,
+            "kib_per_document": round((after - before) / documents, 1),
+        }
+    finally:
+        for socket in sockets:
+            with contextlib.suppress(Exception):
+                await socket.close()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--editors", type=int, nargs="*", default=[2, 10, 50])
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--rate", type=float, default=4.0, help="updates per second per editor")
+    parser.add_argument("--documents", type=int, default=400, help="documents opened for the memory figure")
+    parser.add_argument("--instances", type=int, choices=(1, 2), default=2)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    results: dict = {"latency": [], "memory": None}
+    with tempfile.TemporaryDirectory() as workdir, redis_server() as redis:
+        env = {
+            "TASKWIRE_RATE_LIMIT_WS": "1000000",
+            "TASKWIRE_RATE_LIMIT_API": "1000000",
+            "TASKWIRE_RATE_LIMIT_AUTH": "1000000",
+        }
+        with app_servers(2, f"sqlite:///{Path(workdir) / 'bench.db'}", redis.url, Path(workdir), env) as servers:
+            log(f"two instances on ports {servers[0].port} and {servers[1].port}")
+            for editors in args.editors:
+                results["latency"].append(
+                    await latency_run(servers[: args.instances], editors, args.seconds, args.rate)
+                )
+                log(f"{editors} editors: {results['latency'][-1]}")
+            log(f"opening {args.documents} documents for the memory figure")
+            results["memory"] = await memory_run(servers, args.documents)
+            log(f"memory: {results['memory']}")
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    print("| editors | updates sent | deliveries (expected) | repeats | p50 ms | p99 ms | converged | errors |")
+    print("|---|---|---|---|---|---|---|---|")
+    for row in results["latency"]:
+        print(
+            f"| {row['editors']} | {row['updates_sent']} | {row['deliveries']} ({row['deliveries_expected']}) | "
+            f"{row['repeats']} | "
+            f"{row['p50_ms']} | {row['p99_ms']} | {row['converged']} | {row['errors']} |"
+        )
+    memory = results["memory"]
+    print(
+        f"\nMemory: {memory['documents']} documents open: {memory['rss_growth_kib']} KiB, {memory['kib_per_document']} KiB each."
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
