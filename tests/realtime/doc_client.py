@@ -17,6 +17,7 @@ from websockets.exceptions import ConnectionClosed
 
 Message = dict[str, Any]
 _ids = itertools.count(1)
+WINDOW = 16  # updates sent and not yet acknowledged
 
 
 def b64(data: bytes) -> str:
@@ -35,6 +36,7 @@ class DocClient:
         self.errors: list[Message] = []
         self.received: list[Message] = []
         self.opened = asyncio.Event()
+        self.close_code: int | None = None
         self.writable: bool | None = None
         self._reader: asyncio.Task[None] | None = None
         self._unacked: dict[int, bytes] = {}
@@ -76,6 +78,12 @@ class DocClient:
 
     async def send_update(self, update: bytes) -> int:
         request_id = next(_ids)
+        if self.connection is not None:
+            # A window, as a real client keeps: a server that falls behind a flood of frames
+            # closes the socket (1008) rather than buffer without bound.
+            async with asyncio.timeout(120):
+                while len(self._unacked) >= WINDOW and self._reader is not None and not self._reader.done():
+                    await asyncio.sleep(0.005)
         self._unacked[request_id] = update
         if self.connection is not None:
             with contextlib.suppress(ConnectionClosed):
@@ -92,7 +100,7 @@ class DocClient:
                     await asyncio.sleep(0.02)
         except TimeoutError:
             raise AssertionError(
-                f"{len(self._unacked)} updates not acknowledged; errors {self.errors[:3]}, last {self.received[-3:]}"
+                f"{len(self._unacked)} updates not acknowledged (socket closed: {self.close_code}); errors {self.errors[:3]}, last {self.received[-3:]}"
             ) from None
 
     @property
@@ -114,10 +122,12 @@ class DocClient:
 
     async def _read(self) -> None:
         assert self.connection is not None
-        with contextlib.suppress(ConnectionClosed):
+        try:
             async for frame in self.connection:
                 for line in str(frame).split("\n"):
                     await self._take(json.loads(line))
+        except ConnectionClosed as closed:
+            self.close_code = closed.rcvd.code if closed.rcvd else None
 
     async def _take(self, message: Message) -> None:
         self.received.append(message)

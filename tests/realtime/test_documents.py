@@ -96,11 +96,11 @@ async def test_two_people_on_two_instances_typing_at_once_converge_with_every_ke
     for client in (ada, bob):
         await client.connect()
     assert ada.value == bob.value == "Start. "
-    await asyncio.gather(type_randomly(ada, "x", 200, 1), type_randomly(bob, "y", 200, 2))
-    await asyncio.gather(ada.wait_acked(), bob.wait_acked())
+    await asyncio.gather(type_randomly(ada, "x", 120, 1), type_randomly(bob, "y", 120, 2))
+    await asyncio.gather(ada.wait_acked(timeout=180), bob.wait_acked(timeout=180))
     final = await converged([ada, bob])
-    # 200 typed, 20 deleted again, by each; the seed text intact around them.
-    assert final.count("x") == 180 and final.count("y") == 180
+    # 120 typed, 12 deleted again, by each; the seed text intact around them.
+    assert final.count("x") == 108 and final.count("y") == 108
     assert final.replace("x", "").replace("y", "") == "Start. "
     updated = await description_becomes(rest, owner["token"], task["id"], final)
     assert updated["version"] > task["version"]
