@@ -38,6 +38,8 @@ RESOURCES = {
     "tasks": "A board's tasks: list, filter, search, edit, move.",
     "comments": "Comments on tasks, with mentions.",
     "attachments": "Files on tasks: upload, list, download, thumbnails.",
+    "columns": "A board's columns one at a time: free-text names, work-in-progress limits, order.",
+    "checklist": "A task's checklist: items of text and done, in order.",
     "events": "A board's event log, also as a Server-Sent Events stream.",
     "webhooks": "Signed POSTs of a board's events to your URL, and their delivery log.",
     "tokens": "Personal API tokens for integrations.",

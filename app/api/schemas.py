@@ -123,7 +123,23 @@ class UserPatchIn(RequestModel):
 
 
 # -- boards and members -----------------------------------------------------------------
-Columns = Annotated[list[Column], Field(min_length=1, max_length=20), AfterValidator(unique_values)]
+# Free text without control characters: a column's display name, or a key as in v1.
+ColumnName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60, pattern=r"^[^\x00-\x1f\x7f]+$")
+]
+Columns = Annotated[
+    list[ColumnName],
+    Field(
+        min_length=1,
+        max_length=20,
+        description=(
+            "Each entry is an existing column's key or display name (that column, kept), key-shaped text "
+            "(a new column with that key), or any other text: a new column with that display name and a key "
+            'derived from it ("Code Review 👀" -> code_review).'
+        ),
+    ),
+    AfterValidator(unique_values),
+]
 
 
 class BoardIn(RequestModel):
@@ -216,9 +232,15 @@ class TaskMoveIn(RequestModel):
     client_mutation_id: ClientMutationId | None = None
 
 
+class ChecklistItemOut(ResponseModel):
+    id: str
+    text: str
+    done: bool
+
+
 @view_of(Task)
 class TaskOut(ResponseModel):
-    pass
+    checklist: list[ChecklistItemOut] = Field(description="The task's checklist, in order.")
 
 
 class TaskListQuery(RequestModel):
@@ -327,6 +349,50 @@ class TokenCreatedOut(TokenOut):
 
 class TokenList(ResponseModel):
     items: list[TokenOut]
+
+
+# -- columns and checklists ------------------------------------------------------------------
+WipLimit = Annotated[int, Field(ge=1, le=10_000, description="More tasks than this in the column is warned about.")]
+Position = Annotated[int, Field(ge=0, le=1000, description="0-based place in the list after the change.")]
+
+
+class ColumnIn(RequestModel):
+    name: ColumnName
+    wip_limit: WipLimit | None = None
+    position: Position | None = Field(default=None, description="Where to insert it; omit for the end.")
+    client_mutation_id: ClientMutationId | None = None
+
+
+class ColumnPatchIn(RequestModel):
+    name: ColumnName | None = None
+    wip_limit: WipLimit | None = Field(default=None, description="null removes the limit.")
+    position: Position | None = None
+    client_mutation_id: ClientMutationId | None = None
+
+
+class ColumnOut(ResponseModel):
+    key: str = Field(description="Stable: tasks' status refers to it; renaming the column keeps it.")
+    name: str | None = Field(description="The display name; null: the column is shown by its key.")
+    wip_limit: int | None
+    position: int
+
+
+ChecklistText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500, pattern=r"^[^\x00-\x1f\x7f]+$")
+]
+
+
+class ChecklistItemIn(RequestModel):
+    text: ChecklistText
+    position: Position | None = Field(default=None, description="Where to insert it; omit for the end.")
+    client_mutation_id: ClientMutationId | None = None
+
+
+class ChecklistItemPatchIn(RequestModel):
+    text: ChecklistText | None = None
+    done: bool | None = None
+    position: Position | None = None
+    client_mutation_id: ClientMutationId | None = None
 
 
 # -- comments -----------------------------------------------------------------------------

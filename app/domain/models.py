@@ -82,6 +82,14 @@ class Board:
     created_at: str
     updated_at: str
     seq: int = 0  # the seq of the board's latest event
+    # Beside ``columns`` (the stable keys tasks' status refers to), so v1 clients keep working.
+    column_names: dict[str, str] = field(
+        default_factory=dict, doc="Display name of each column key that has one; a column without one shows its key."
+    )
+    wip_limits: dict[str, int] = field(
+        default_factory=dict,
+        doc="Work-in-progress limit of each column key that has one: more tasks than this is a warning, not refused.",
+    )
 
 
 @record
@@ -111,6 +119,9 @@ class Task:
     created_at: str
     updated_at: str
     version: int = 1
+    checklist: list[dict[str, Any]] = field(
+        default_factory=list, doc="The task's checklist in order: items of {id, text, done}."
+    )
 
 
 class NotificationType(StrEnum):

@@ -10,6 +10,8 @@ from app.services.attachments import AttachmentService
 from app.services.auth import AuthService
 from app.services.boards import BoardService
 from app.services.cache import ReadCache
+from app.services.checklists import ChecklistService
+from app.services.columns import ColumnService
 from app.services.comments import CommentService
 from app.services.documents import TaskDocumentService
 from app.services.idempotency import IdempotencyService
@@ -33,6 +35,8 @@ class Services:
         self.tasks = TaskService(store, publisher, cache, self.documents)
         self.comments = CommentService(store, publisher)
         self.attachments = AttachmentService(settings, store, publisher)
+        self.columns = ColumnService(store, publisher)
+        self.checklists = ChecklistService(store, publisher)
         self.notifications = NotificationService(store)
         self.tokens = ApiTokenService(store, broker)
         self.idempotency = IdempotencyService(broker)

@@ -7,7 +7,8 @@ import dataclasses
 from typing import Any
 
 from app.domain import clock
-from app.domain.errors import ConflictError, ForbiddenError, NotFoundError
+from app.domain.columns import names_clash, resolve_columns
+from app.domain.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from app.domain.ids import new_id
 from app.domain.models import (
     DEFAULT_COLUMNS,
@@ -17,15 +18,13 @@ from app.domain.models import (
     EventDraft,
     Member,
     Role,
-    TaskFilter,
-    TaskPageRequest,
-    TaskSort,
     User,
 )
 from app.domain.views import board_view, member_view
 from app.events.publisher import EventPublisher
 from app.services.access import board_not_found, boards_for, require_role
 from app.services.cache import BOARD_READ_TTL_SECONDS, ReadCache, decode_members, encode_members
+from app.services.columns import check_removed_columns_are_empty, copy_of
 from app.services.notifications import member_added_notices
 from app.store.base import AlreadyMember, LastOwner, NotFound, Store
 
@@ -34,6 +33,13 @@ PERSONAL_BOARD_NAME = "My tasks"
 
 def _last_owner() -> ConflictError:
     return ConflictError("last_owner", "A board must keep at least one owner.")
+
+
+def _resolved(entries: list[str], board: Board | None) -> tuple[list[str], dict[str, str]]:
+    keys, names = resolve_columns(entries, board)
+    if names_clash(keys, names):
+        raise InvalidInputError("duplicate_column", "Two entries of columns name the same column, or share a name.")
+    return keys, names
 
 
 def _member_not_found() -> NotFoundError:
@@ -50,14 +56,16 @@ class BoardService:
         self, actor: User, name: str, description: str = "", columns: list[str] | None = None
     ) -> tuple[Board, Role]:
         at = clock.now()
+        keys, names = _resolved(columns or list(DEFAULT_COLUMNS), None)
         board = Board(
             id=new_id(),
             name=name.strip(),
             description=description,
-            columns=list(columns or DEFAULT_COLUMNS),
+            columns=keys,
             created_by=actor.id,
             created_at=at,
             updated_at=at,
+            column_names=names,
         )
         await self._store.create_board(board, Member(board.id, actor.id, Role.OWNER, at))
         return board, Role.OWNER
@@ -84,12 +92,14 @@ class BoardService:
         board = await self._store.get_board(board_id)
         if board is None:
             raise board_not_found()
-        updated = dataclasses.replace(board, columns=list(board.columns))
-        for field in ("name", "description", "columns"):
+        updated = copy_of(board)
+        for field in ("name", "description"):
             if field in changes:
                 setattr(updated, field, changes[field])
         if "columns" in changes:
-            await self._check_removed_columns_are_empty(board, updated.columns)
+            updated.columns, updated.column_names = _resolved(changes["columns"], board)
+            updated.wip_limits = {key: limit for key, limit in board.wip_limits.items() if key in updated.columns}
+            await check_removed_columns_are_empty(self._store, board, updated.columns)
         updated.updated_at = clock.now()
         draft = EventDraft("board.updated", actor.id, updated.updated_at, board_view(updated))
         try:
@@ -99,18 +109,6 @@ class BoardService:
         updated.seq = event.seq
         await self._publisher.publish(event)
         return updated, member.role
-
-    async def _check_removed_columns_are_empty(self, board: Board, columns: list[str]) -> None:
-        for removed in set(board.columns) - set(columns):
-            page = await self._store.list_tasks(
-                TaskPageRequest(board.id, TaskFilter(status=removed), TaskSort.POSITION, limit=1)
-            )
-            if page.items:
-                raise ConflictError(
-                    "column_not_empty",
-                    f"Move the tasks out of {removed!r} before removing it.",
-                    details={"column": removed},
-                )
 
     async def delete(self, actor: User, board_id: str) -> None:
         await require_role(self._store, board_id, actor.id, Role.OWNER)

@@ -89,7 +89,9 @@ class MongoBoards(MongoStoreBase):
     async def update_board(self, board: Board, event: EventDraft) -> Event:
         board_id, changes, draft = (
             want_str(board.id, "id"),
-            fields_of(BOARD_DOCS.doc(board), "name", "description", "columns", "updated_at"),
+            fields_of(
+                BOARD_DOCS.doc(board), "name", "description", "columns", "column_names", "wip_limits", "updated_at"
+            ),
             checked_draft(event),
         )
 

@@ -59,6 +59,12 @@ def want_int_list(values: object, name: str) -> list[int]:
     return [want_int(value, name) for value in values]
 
 
+def want_dict_list(values: object, name: str) -> list[dict[str, Any]]:
+    if not isinstance(values, (list, tuple)):
+        raise TypeError(f"{name} must be a list of dicts, not {type(values).__name__}")
+    return [want_dict(value, name) for value in values]
+
+
 def want_dict(value: object, name: str) -> dict[str, Any]:
     # Not copied: every dict that reaches a document is the caller's own copy (checked_draft).
     if not isinstance(value, dict):
@@ -122,7 +128,7 @@ def _check(item: FieldShape) -> Callable[[Any, str], Any]:
             assert enum is not None
             check = lambda value, name: enum(want_str(value, name)).value  # noqa: E731
         case Kind.LIST:
-            check = want_str_list if item.item is str else want_int_list
+            check = want_str_list if item.item is str else want_int_list if item.item is int else want_dict_list
         case Kind.DICT:
             check = want_dict
         case _:

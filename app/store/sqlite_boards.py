@@ -87,7 +87,7 @@ class SQLiteBoards(SQLiteStoreBase):
         appended = append_event(conn, board.id, event)
         conn.execute(
             "UPDATE boards SET name = :name, description = :description, columns = :columns,"
-            " updated_at = :updated_at WHERE id = :id",
+            " column_names = :column_names, wip_limits = :wip_limits, updated_at = :updated_at WHERE id = :id",
             BOARD_ROWS.named(board),
         )
         return appended

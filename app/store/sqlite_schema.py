@@ -307,6 +307,14 @@ _TASK_DOCUMENTS = (
     "CREATE INDEX task_document_updates_task ON task_document_updates (task_id, id)",
 )
 
+# Columns with display names and work-in-progress limits beside their keys, and tasks'
+# checklists (a JSON array on the task: a checklist is read and written with its task).
+_COLUMN_NAMES_AND_CHECKLISTS = (
+    "ALTER TABLE boards ADD COLUMN column_names TEXT NOT NULL DEFAULT '{}'",
+    "ALTER TABLE boards ADD COLUMN wip_limits TEXT NOT NULL DEFAULT '{}'",
+    "ALTER TABLE tasks ADD COLUMN checklist TEXT NOT NULL DEFAULT '[]'",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _INITIAL,
     _TOKENS_AND_COMMENTS,
@@ -318,6 +326,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _EVENTS_BY_TASK,
     _ATTACHMENTS,
     _TASK_DOCUMENTS,
+    _COLUMN_NAMES_AND_CHECKLISTS,
 )
 
 

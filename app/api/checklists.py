@@ -1,0 +1,71 @@
+"""A task's checklist: /api/v1/tasks/<task_id>/checklist[/<item_id>]."""
+
+from __future__ import annotations
+
+from quart import Blueprint, Response
+from quart_schema import document_response, validate_request
+
+from app.api.auth_context import caller
+from app.api.guards import (
+    authenticated,
+    binds_client_mutation_id,
+    idempotent,
+    rate_limited_per_user,
+    requires_write_scope,
+)
+from app.api.responses import json_response, no_content
+from app.api.schemas import ChecklistItemIn, ChecklistItemPatchIn, ErrorOut, TaskOut
+from app.domain.views import task_view
+from app.runtime import current_runtime
+from app.services.checklists import ChecklistService
+
+blueprint = Blueprint("checklists", __name__, url_prefix="/api/v1")
+
+
+def _checklists() -> ChecklistService:
+    return current_runtime().services.checklists
+
+
+@blueprint.post("/tasks/<task_id>/checklist")
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+@idempotent
+@validate_request(ChecklistItemIn)
+@document_response(TaskOut, 201)
+@document_response(ErrorOut, 409)
+async def create_checklist_item(task_id: str, data: ChecklistItemIn) -> Response:
+    """Add an item to a task's checklist (editors and up); answers the task, new version
+    included. No version needed: the item is added to the current task. Event:
+    ``checklist_item.created``."""
+    task = await _checklists().add(caller().user, task_id, data.text, data.position)
+    return json_response(task_view(task), 201)
+
+
+@blueprint.patch("/tasks/<task_id>/checklist/<item_id>")
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+@validate_request(ChecklistItemPatchIn)
+@document_response(TaskOut, 200)
+@document_response(ErrorOut, 404)
+async def patch_checklist_item(task_id: str, item_id: str, data: ChecklistItemPatchIn) -> Response:
+    """Edit an item's text, tick or untick it (``done``), or move it to ``position``; answers
+    the task. Events: ``checklist_item.updated``, or ``checklist_item.moved`` when only its
+    place changed."""
+    changes = data.model_dump(include=data.model_fields_set & {"text", "done", "position"}, exclude_none=True)
+    return json_response(task_view(await _checklists().update(caller().user, task_id, item_id, **changes)))
+
+
+@blueprint.delete("/tasks/<task_id>/checklist/<item_id>")
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+@document_response(ErrorOut, 404)
+async def delete_checklist_item(task_id: str, item_id: str) -> Response:
+    """Remove an item. Event: ``checklist_item.deleted``, with the task after it."""
+    await _checklists().remove(caller().user, task_id, item_id)
+    return no_content()

@@ -1,0 +1,69 @@
+"""A board's columns one at a time: /api/v1/boards/<board_id>/columns[/<key>]."""
+
+from __future__ import annotations
+
+from quart import Blueprint, Response
+from quart_schema import document_response, validate_request
+
+from app.api.auth_context import caller
+from app.api.guards import (
+    authenticated,
+    binds_client_mutation_id,
+    idempotent,
+    rate_limited_per_user,
+    requires_write_scope,
+)
+from app.api.responses import json_response, no_content
+from app.api.schemas import ColumnIn, ColumnOut, ColumnPatchIn, ErrorOut
+from app.runtime import current_runtime
+from app.services.columns import ColumnService
+
+blueprint = Blueprint("columns", __name__, url_prefix="/api/v1/boards")
+
+
+def _columns() -> ColumnService:
+    return current_runtime().services.columns
+
+
+@blueprint.post("/<board_id>/columns")
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+@idempotent
+@validate_request(ColumnIn)
+@document_response(ColumnOut, 201)
+@document_response(ErrorOut, 409)
+async def create_column(board_id: str, data: ColumnIn) -> Response:
+    """Add a column with a free-text name (admins and owners); its key is derived from the
+    name and never changes. Event: ``column.created``."""
+    column = await _columns().add(caller().user, board_id, data.name, data.wip_limit, data.position)
+    return json_response(column, 201)
+
+
+@blueprint.patch("/<board_id>/columns/<key>")
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+@validate_request(ColumnPatchIn)
+@document_response(ColumnOut, 200)
+@document_response(ErrorOut, 404)
+async def patch_column(board_id: str, key: str, data: ColumnPatchIn) -> Response:
+    """Rename a column, set (or with null clear) its work-in-progress limit, or move it to
+    ``position``. Events: ``column.updated``, or ``column.moved`` when only its place changed."""
+    changes = data.model_dump(include=data.model_fields_set & {"name", "wip_limit", "position"})
+    column = await _columns().update(caller().user, board_id, key, **changes)
+    return json_response(column)
+
+
+@blueprint.delete("/<board_id>/columns/<key>")
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+@document_response(ErrorOut, 409)
+async def delete_column(board_id: str, key: str) -> Response:
+    """Remove an empty column (409 ``column_not_empty`` while tasks are in it). Event: ``column.deleted``."""
+    await _columns().remove(caller().user, board_id, key)
+    return no_content()

@@ -1,0 +1,146 @@
+"""A board's columns one at a time: add, rename, set a work-in-progress limit, reorder and
+remove (admins and owners, as for the board's other settings). Each change is one event
+in the board's log (``column.created``, ``column.updated``, ``column.moved``,
+``column.deleted``) whose data holds the column and the whole board after it."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from app.domain import clock
+from app.domain.columns import MAX_COLUMNS, column_view, key_for_name, name_clash
+from app.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from app.domain.models import Board, EventDraft, Role, TaskFilter, TaskPageRequest, TaskSort, User
+from app.domain.views import board_view
+from app.events.publisher import EventPublisher
+from app.services.access import board_not_found, require_role
+from app.store.base import NotFound, Store
+
+_UNSET: Any = object()
+
+
+def column_not_found(key: str) -> NotFoundError:
+    return NotFoundError("column_not_found", "No such column on this board.", details={"column": key})
+
+
+def copy_of(board: Board) -> Board:
+    """A board whose lists and dicts the caller may change."""
+    return dataclasses.replace(
+        board, columns=list(board.columns), column_names=dict(board.column_names), wip_limits=dict(board.wip_limits)
+    )
+
+
+async def check_removed_columns_are_empty(store: Store, board: Board, columns: list[str]) -> None:
+    for removed in set(board.columns) - set(columns):
+        page = await store.list_tasks(TaskPageRequest(board.id, TaskFilter(status=removed), TaskSort.POSITION, limit=1))
+        if page.items:
+            raise ConflictError(
+                "column_not_empty",
+                f"Move the tasks out of {removed!r} before removing it.",
+                details={"column": removed},
+            )
+
+
+def _check_position(position: int | None, count: int) -> None:
+    if position is not None and not 0 <= position < count:
+        raise InvalidInputError(
+            "invalid_position", f"position must be between 0 and {count - 1}.", details={"position": position}
+        )
+
+
+def _check_name_free(board: Board, name: str, except_key: str | None = None) -> None:
+    if (clash := name_clash(board, name, except_key)) is not None:
+        raise ConflictError(
+            "column_name_taken", f"Another column is already called {name!r}.", details={"column": clash}
+        )
+
+
+class ColumnService:
+    def __init__(self, store: Store, publisher: EventPublisher) -> None:
+        self._store = store
+        self._publisher = publisher
+
+    async def _board(self, actor: User, board_id: str) -> Board:
+        await require_role(self._store, board_id, actor.id, Role.ADMIN)
+        board = await self._store.get_board(board_id)
+        if board is None:
+            raise board_not_found()
+        return board
+
+    async def add(
+        self, actor: User, board_id: str, name: str, wip_limit: int | None, position: int | None
+    ) -> dict[str, Any]:
+        board = await self._board(actor, board_id)
+        if len(board.columns) >= MAX_COLUMNS:
+            raise ConflictError("too_many_columns", f"A board has at most {MAX_COLUMNS} columns.")
+        _check_name_free(board, name)
+        _check_position(position, len(board.columns) + 1)
+        updated = copy_of(board)
+        key = key_for_name(name, board.columns)
+        updated.columns.insert(len(board.columns) if position is None else position, key)
+        updated.column_names[key] = name
+        if wip_limit is not None:
+            updated.wip_limits[key] = wip_limit
+        return await self._save(actor, updated, "column.created", key)
+
+    async def update(
+        self,
+        actor: User,
+        board_id: str,
+        key: str,
+        name: str | None = None,
+        wip_limit: int | None = _UNSET,
+        position: int | None = None,
+    ) -> dict[str, Any]:
+        """Rename (``name``), set or clear (None) the limit, move to ``position``; an
+        unchanged column is answered as it is, with no event."""
+        board = await self._board(actor, board_id)
+        if key not in board.columns:
+            raise column_not_found(key)
+        _check_position(position, len(board.columns))
+        updated = copy_of(board)
+        if name is not None:
+            _check_name_free(board, name, except_key=key)
+            updated.column_names[key] = name
+        if wip_limit is None:
+            updated.wip_limits.pop(key, None)
+        elif wip_limit is not _UNSET:
+            updated.wip_limits[key] = wip_limit
+        if position is not None:
+            updated.columns.remove(key)
+            updated.columns.insert(position, key)
+        before = column_view(board, key)
+        after = column_view(updated, key)
+        if after == before:
+            return after
+        moved_only = {k for k in after if after[k] != before[k]} == {"position"}
+        return await self._save(actor, updated, "column.moved" if moved_only else "column.updated", key, before)
+
+    async def remove(self, actor: User, board_id: str, key: str) -> None:
+        board = await self._board(actor, board_id)
+        if key not in board.columns:
+            raise column_not_found(key)
+        if len(board.columns) == 1:
+            raise ConflictError("last_column", "A board keeps at least one column.")
+        updated = copy_of(board)
+        updated.columns.remove(key)
+        await check_removed_columns_are_empty(self._store, board, updated.columns)
+        updated.column_names.pop(key, None)
+        updated.wip_limits.pop(key, None)
+        await self._save(actor, updated, "column.deleted", key, column_view(board, key))
+
+    async def _save(
+        self, actor: User, updated: Board, event_type: str, key: str, before: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        updated.updated_at = clock.now()
+        column = column_view(updated, key) if before is None or event_type != "column.deleted" else before
+        data: dict[str, Any] = {"column": column, "board": board_view(updated)}
+        if before is not None and event_type != "column.deleted":
+            data["previous"] = before
+        try:
+            event = await self._store.update_board(updated, EventDraft(event_type, actor.id, updated.updated_at, data))
+        except NotFound:
+            raise board_not_found() from None
+        await self._publisher.publish(event)
+        return column
