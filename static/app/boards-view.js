@@ -14,7 +14,7 @@ function boardCard(board) {
       board.description ? h("span", { class: "board-tile-desc" }, board.description) : null,
       h("span", { class: "board-tile-meta" },
         h("span", { class: `role-badge role-${board.role}` }, board.role),
-        h("span", {}, board.columns.map(columnLabel).join(" · ")))));
+        h("span", {}, board.columns.map((column) => columnLabel(column, board)).join(" · ")))));
 }
 
 export function mountBoardsView(container, live) {

@@ -44,8 +44,10 @@ export function uid(prefix = "tw") {
 
 const COLUMN_NAMES = { todo: "To do", in_progress: "In progress", done: "Done", backlog: "Backlog", review: "Review" };
 
-/** "in_progress" → "In progress": column ids are slugs, people read words. */
-export function columnLabel(column) {
+/** A column as people read it: the board's display name for its key ("Code Review 👀"), or
+ * else "in_progress" → "In progress" (keys are slugs, people read words). */
+export function columnLabel(column, board = null) {
+  if (board?.column_names?.[column]) return board.column_names[column];
   if (COLUMN_NAMES[column]) return COLUMN_NAMES[column];
   const words = column.replace(/[-_]+/g, " ").trim();
   return words.charAt(0).toUpperCase() + words.slice(1);

@@ -34,20 +34,42 @@ export function describe(event, state) {
     case "comment.deleted": return `${who} deleted a comment on ${commentedTask(data, state)}`;
     case "attachment.added": return `${who} attached ${quoted(data.name)} to ${commentedTask(data, state)}`;
     case "attachment.deleted": return `${who} removed the attachment ${quoted(data.name)} from ${commentedTask(data, state)}`;
-    case "task.created": return `${who} created ${quoted(data.title)} in ${columnLabel(data.status)}`;
+    case "task.created": return `${who} created ${quoted(data.title)} in ${columnLabel(data.status, state.board)}`;
     case "task.updated": return `${who} updated ${quoted(data.title)}`;
-    case "task.moved": return `${who} moved ${quoted(data.title)} to ${columnLabel(data.status)}`;
+    case "task.moved": return `${who} moved ${quoted(data.title)} to ${columnLabel(data.status, state.board)}`;
     case "task.deleted": return `${who} deleted ${quoted(data.title)}`;
     case "board.updated":
       // Described before it is applied: the board in memory still has the old name.
       return data.name && data.name !== state.board.name ? `${who} renamed the board to ${quoted(data.name)}`
         : `${who} updated the board's details`;
+    case "checklist_item.created": return `${who} added ${quoted(data.item.text)} to the checklist of ${quoted(data.task.title)}`;
+    case "checklist_item.updated":
+      if (data.item.done !== data.previous?.done) {
+        return `${who} ${data.item.done ? "ticked" : "unticked"} ${quoted(data.item.text)} on ${quoted(data.task.title)}`;
+      }
+      return `${who} renamed checklist item ${quoted(data.previous?.text)} to ${quoted(data.item.text)} on ${quoted(data.task.title)}`;
+    case "checklist_item.moved": return `${who} reordered the checklist of ${quoted(data.task.title)}`;
+    case "checklist_item.deleted": return `${who} removed ${quoted(data.item.text)} from the checklist of ${quoted(data.task.title)}`;
+    case "column.created": return `${who} added the column ${quoted(columnLabel(data.column.key, data.board))}`;
+    case "column.updated": return describeColumnChange(who, data);
+    case "column.moved": return `${who} moved the column ${quoted(columnLabel(data.column.key, data.board))}`;
+    case "column.deleted": return `${who} removed the column ${quoted(data.column.name || columnLabel(data.column.key))}`;
     case "member.added": return `${who} added ${data.user_id === state.me.id ? "you" : data.name} as ${roleWithArticle(data.role)}`;
     case "member.updated": return `${who} made ${data.user_id === state.me.id ? "you" : data.name} ${roleWithArticle(data.role)}`;
     case "member.removed":
       return data.user_id === event.actor ? `${who} left the board` : `${who} removed ${name(data.user_id)}`;
     default: return `${who} changed the board (${type})`;
   }
+}
+
+/** A column renamed, or its work-in-progress limit set or removed (the event says which). */
+function describeColumnChange(who, { column, previous, board }) {
+  const now = quoted(columnLabel(column.key, board));
+  if (previous && previous.name !== column.name) {
+    return `${who} renamed the column ${quoted(previous.name || columnLabel(column.key))} to ${now}`;
+  }
+  if (column.wip_limit == null) return `${who} removed the limit of ${now}`;
+  return `${who} limited ${now} to ${column.wip_limit} task${column.wip_limit === 1 ? "" : "s"}`;
 }
 
 /** One line of a feed: who, what (`text`), when. The board's feed and a task's history. */

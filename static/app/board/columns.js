@@ -44,22 +44,22 @@ export class ColumnsView {
     for (const [status, column] of this.columns) {
       column.section.hidden = !visibleColumns.includes(status);
       column.add.hidden = !this.state.canEdit;
+      nameColumn(column, columnLabel(status, this.state.board));
     }
   }
 
   buildColumn(status) {
     const titleId = uid("column");
-    const label = columnLabel(status);
     const count = h("span", { class: "column-count", "aria-label": "0 tasks" }, "0");
-    const add = h("button", { type: "button", class: "column-add btn-icon", "aria-label": `Add a task to ${label}`,
-                              title: `Add a task to ${label}` }, "+");
+    const add = h("button", { type: "button", class: "column-add btn-icon" }, "+");
+    const title = h("h2", { class: "column-title", id: titleId });
+    const limit = h("p", { class: "column-limit", role: "status", "data-testid": "wip-warning", hidden: true });
     const list = h("ol", { class: "card-list", "data-status": status, "aria-labelledby": titleId });
     const empty = h("p", { class: "column-empty" }, "No tasks");
     const more = h("button", { type: "button", class: "btn btn-ghost btn-small column-more", hidden: true });
     const section = h("section", { class: "column", "data-status": status, "data-testid": `column-${status}` },
-      h("header", { class: "column-head" }, h("h2", { class: "column-title", id: titleId }, label), count, add),
-      list, empty, more);
-    return { section, list, count, add, empty, more };
+      h("header", { class: "column-head" }, title, count, add), limit, list, empty, more);
+    return { section, list, count, add, empty, more, title, limit };
   }
 
   /** Reconcile the DOM with the state: `visible(task)` applies the filters. */
@@ -79,6 +79,7 @@ export class ColumnsView {
       const remaining = this.state.remaining(status);
       column.more.hidden = remaining === 0;
       column.more.textContent = remaining ? `Show more (${remaining.toLocaleString()} not loaded)` : "Show more";
+      this.showLimit(status, column);
       showCount(column, tasks.length);
     }
     for (const [id, card] of this.cards) {
@@ -88,6 +89,18 @@ export class ColumnsView {
       }
     }
     if (focused && focused !== document.activeElement && focused.isConnected) focused.focus({ preventScroll: true });
+  }
+
+  /** The column's work-in-progress limit beside its count, and a warning past it: every task
+   * of the column counts (not only those the filters show), and so do pages not loaded yet. */
+  showLimit(status, column) {
+    const limit = this.state.board.wip_limits?.[status];
+    const total = this.state.tasksIn(status).length + (this.state.remaining(status) || 0);
+    const over = limit != null && total > limit;
+    column.section.classList.toggle("column-over-limit", over);
+    column.count.dataset.limit = limit ?? "";
+    column.limit.hidden = !over;
+    column.limit.textContent = over ? `Over the limit: ${total} tasks, limit ${limit}` : "";
   }
 
   /** Counts from the cards as they stand in the DOM: a keyboard move runs ahead of the state. */
@@ -143,11 +156,20 @@ function speechBubble() {
   return svg;
 }
 
+function nameColumn(column, label) {
+  if (column.title.textContent === label) return;
+  column.title.textContent = label;
+  column.add.setAttribute("aria-label", `Add a task to ${label}`);
+  column.add.title = `Add a task to ${label}`;
+}
+
 function showCount(column, count) {
   // "50+" while the column has pages not loaded yet.
   const more = !column.more.hidden;
-  column.count.textContent = `${count}${more ? "+" : ""}`;
-  column.count.setAttribute("aria-label", `${count} task${count === 1 ? "" : "s"}${more ? " shown, more to load" : ""}`);
+  const { limit } = column.count.dataset;
+  column.count.textContent = `${count}${more ? "+" : ""}${limit ? ` / ${limit}` : ""}`;
+  column.count.setAttribute("aria-label",
+    `${count} task${count === 1 ? "" : "s"}${more ? " shown, more to load" : ""}${limit ? `, limit ${limit}` : ""}`);
   column.empty.hidden = count > 0 || more;
 }
 
@@ -197,6 +219,13 @@ function fillCard(card, task, state) {
   }
   const attached = attachmentChip(task);
   if (attached) chips.push(attached);
+  if (task.checklist?.length) {
+    const done = task.checklist.filter((item) => item.done).length;
+    const words = `Checklist: ${done} of ${task.checklist.length} done`;
+    chips.push(h("span", { class: `card-icon card-checklist${done === task.checklist.length ? " card-checklist-done" : ""}`,
+                           title: words, role: "img", "aria-label": words, "data-testid": "checklist-progress" },
+      h("span", { "aria-hidden": "true" }, "☑"), `${done}/${task.checklist.length}`));
+  }
   if (task.due_at) {
     const overdue = isOverdue(task.due_at) && task.status !== "done";
     chips.push(h("span", { class: `due${overdue ? " due-overdue" : ""}`, title: overdue ? "Overdue" : "Due date" },

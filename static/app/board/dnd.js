@@ -3,7 +3,7 @@
 // Escape to cancel). Both end in onDrop(taskId, status, beforeId, afterId), where before is
 // the card just above the drop point and after the card just below, as the move API takes.
 
-import { announce, columnLabel, h } from "../dom.js";
+import { announce, h } from "../dom.js";
 
 const DRAG_THRESHOLD_PX = 6;
 const EDGE_SCROLL_PX = 48;
@@ -196,13 +196,13 @@ export class DragAndDrop {
     this.movingFocus = false;
     this.onShift?.();
     const position = [...list.children].indexOf(card) + 1;
-    announce(`${columnLabel(list.dataset.status)}, position ${position} of ${list.children.length}.`);
+    announce(`${columnTitleOf(list)}, position ${position} of ${list.children.length}.`);
   }
 
   keyboardDrop() {
     const { card, origin: from } = this.grabbed;
     this.releaseGrab();
-    announce(`Dropped ${titleOf(card)} in ${columnLabel(card.parentElement.dataset.status)}.`);
+    announce(`Dropped ${titleOf(card)} in ${columnTitleOf(card.parentElement)}.`);
     this.drop(card, from);
   }
 
@@ -252,6 +252,11 @@ function nextCard(card) {
 function origin(card) {
   return { list: card.parentElement, next: card.nextElementSibling, before: previousCard(card)?.dataset.id || null,
            after: nextCard(card)?.dataset.id || null };
+}
+
+/** The column's name as shown (a board may name its columns freely). */
+function columnTitleOf(list) {
+  return list.closest(".column")?.querySelector(".column-title")?.textContent || list.dataset.status;
 }
 
 function titleOf(card) {

@@ -120,8 +120,8 @@ export class FilterBar {
 
   /** Refresh the choices from the board; a value from the URL stays selectable even if no
    * task has it yet, so the filter is not silently dropped. */
-  setOptions({ columns, labels, members }) {
-    fill(this.status.control, "All columns", columns.map((c) => [c, columnLabel(c)]), this.values.status);
+  setOptions({ board, labels, members }) {
+    fill(this.status.control, "All columns", board.columns.map((c) => [c, columnLabel(c, board)]), this.values.status);
     fill(this.label.control, "Any label", labels.map((l) => [l, l]), this.values.label);
     fill(this.assignee.control, "Anyone", members.map((m) => [m.user_id, m.name]), this.values.assignee);
   }

@@ -8,10 +8,13 @@ import { activityItem, describe, normalise } from "./activity.js";
 
 const PAGE = 200;
 
-/** The task an event is about: a task event's data is the task, a comment event's the comment. */
+/** The task an event is about: a task event's data is the task, a comment's or a checklist
+ * item's event says task_id. */
 export function eventTaskId(event) {
   if (event.type.startsWith("task.")) return event.data.id;
-  if (event.type.startsWith("comment.") || event.type.startsWith("attachment.")) return event.data.task_id;
+  if (event.type.startsWith("comment.") || event.type.startsWith("attachment.") || event.type.startsWith("checklist_item.")) {
+    return event.data.task_id;
+  }
   return null;
 }
 

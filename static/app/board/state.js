@@ -130,10 +130,12 @@ export class BoardState {
 
   /**
    * Apply one `event` message (already checked to be the next seq). Returns what changed:
-   * {task, removedTask, comments (the task whose count changed), members, board, lostAccess}.
+   * {task, removedTask, comments (the task whose count changed), checklist (a checklist change: no
+   * need to warn an editor of the task), members, board, lostAccess}.
    */
   apply(message) {
-    const change = { task: null, removedTask: null, comments: null, members: false, board: false, lostAccess: false };
+    const change = { task: null, removedTask: null, comments: null, checklist: false, members: false, board: false,
+                     lostAccess: false };
     const { data } = message;
     this.seq = Math.max(this.seq, message.seq);
     switch (message.event) {
@@ -141,6 +143,21 @@ export class BoardState {
       case "task.updated":
       case "task.moved":
         if (data.board_id === this.board.id && this.upsertTask(data)) change.task = data.id;
+        break;
+      case "checklist_item.created":
+      case "checklist_item.updated":
+      case "checklist_item.moved":
+      case "checklist_item.deleted":
+        // The task after the change rides in the event: applied like any newer version of it.
+        if (data.task?.board_id === this.board.id && this.upsertTask(data.task)) change.task = data.task_id;
+        change.checklist = true;
+        break;
+      case "column.created":
+      case "column.updated":
+      case "column.moved":
+      case "column.deleted":
+        this.board = { ...this.board, ...data.board, role: this.role };
+        change.board = true;
         break;
       case "comment.created":
       case "comment.deleted":

@@ -4,6 +4,7 @@
 import { api } from "../api.js";
 import { columnLabel, dueDateInputValue, formatDueDate, h, uid } from "../dom.js";
 import { AttachmentPanel } from "./attachments.js";
+import { ChecklistEditor } from "./checklist.js";
 import { CommentThread } from "./comments.js";
 import { DescriptionEditor } from "./description-editor.js";
 import { TaskHistory } from "./history.js";
@@ -41,6 +42,7 @@ export class TaskDialog {
     this.task = null;
     this.changedBy = null; // {version, name}: who made the live change that a 409 will be about
     this.thread = new CommentThread({ state });
+    this.checklist = new ChecklistEditor({ state, onChanged: (task) => { this.follow(task); this.onSaved(task); } });
     this.history = new TaskHistory({ state });
     this.attachments = new AttachmentPanel({ state });
     this.build();
@@ -78,8 +80,8 @@ export class TaskDialog {
       h("div", { class: "dialog-head" }, this.heading,
         h("button", { type: "button", class: "btn-icon", "aria-label": "Close", onclick: () => this.close() }, "×")),
       h("div", { class: "task-body" }, this.form,
-        this.extras = h("div", { class: "task-extras" }, this.attachments.element, this.thread.element,
-          this.history.element)));
+        this.extras = h("div", { class: "task-extras" }, this.checklist.element, this.attachments.element,
+          this.thread.element, this.history.element)));
     this.form.addEventListener("submit", (event) => { event.preventDefault(); this.save(); });
     this.deleteButton.addEventListener("click", () => this.showConfirm(true));
     this.element.addEventListener("close", () => {
@@ -88,6 +90,7 @@ export class TaskDialog {
       this.thread.close();
       this.history.close();
       this.attachments.close();
+      this.checklist.close();
     });
   }
 
@@ -112,6 +115,7 @@ export class TaskDialog {
     this.thread.open(taskId);
     this.history.open(taskId);
     this.attachments.open(taskId);
+    this.checklist.open(task);
   }
 
   /** An existing task's description is edited live with everyone who has it open, and
@@ -134,7 +138,7 @@ export class TaskDialog {
 
   show(values, heading) {
     this.heading.textContent = heading;
-    this.status.replaceChildren(...this.state.board.columns.map((c) => h("option", { value: c }, columnLabel(c))));
+    this.status.replaceChildren(...this.state.board.columns.map((c) => h("option", { value: c }, columnLabel(c, this.state.board))));
     this.fill(values);
     const editable = this.state.canEdit;
     for (const control of this.form.querySelectorAll("input, textarea, select")) control.disabled = !editable;
@@ -268,7 +272,7 @@ export class TaskDialog {
   }
 
   display(field, value) {
-    if (field === "status") return columnLabel(value);
+    if (field === "status") return columnLabel(value, this.state.board);
     if (field === "due_at") return value ? formatDueDate(value) : "—";
     if (field === "labels") return value.length ? value.join(", ") : "—";
     if (field === "assignees") return value.length ? value.map((id) => this.state.memberName(id)).join(", ") : "—";
@@ -295,9 +299,21 @@ export class TaskDialog {
   /** A live board event: comments and history of the open task follow it. */
   receive(message) {
     if (!this.openTaskId) return;
+    if (message.event.startsWith("checklist_item.") && message.data.task_id === this.openTaskId) {
+      this.follow(message.data.task);
+      this.checklist.show(message.data.task);
+    }
     this.thread.receive(message);
     this.history.receive(message);
     this.attachments.receive(message);
+  }
+
+  /** The next version of the open task, if it changed none of the fields I edit (a checklist
+   * change): saving then needs no conflict round. */
+  follow(task) {
+    if (this.task?.id === task.id && task.version === this.task.version + 1 && FIELDS.every((f) => same(f, this.task[f], task[f]))) {
+      this.task = task;
+    }
   }
 
   /** A live event by someone else touched the task being edited (`who`: their name). */

@@ -7,6 +7,7 @@ import { currentRoute, replaceQuery } from "../router.js";
 import { currentUser } from "../session.js";
 import { toast } from "../toast.js";
 import { ActivityFeed } from "./activity.js";
+import { BoardSettings } from "./board-settings.js";
 import { ColumnsView } from "./columns.js";
 import { DragAndDrop } from "./dnd.js";
 import { FilterBar, filtersFromQuery, filtersToQuery, taskMatches } from "./filters.js";
@@ -113,6 +114,7 @@ class BoardView {
       onDeleted: (id) => { this.state.tasks.delete(id); this.scheduleRender(); },
     });
     this.activity = new ActivityFeed({ state: this.state });
+    this.settings = new BoardSettings({ state: this.state });
     this.members = new MembersPanel({
       state: this.state, onChanged: () => this.renderAll(), onLeft: () => this.showNotFound("left"),
     });
@@ -122,14 +124,16 @@ class BoardView {
       h("div", { class: "board-body" }, scroller, this.side.element),
       h("p", { id: "dnd-help", class: "visually-hidden" },
         "To move a task with the keyboard, press Space on its move button, use the arrow keys, then Enter to drop or Escape to cancel."),
-      this.dialog.element));
+      this.dialog.element, this.settings.element));
     this.header.name.id = "board-title";
     this.shortcuts = new BoardShortcuts({
       focusSearch: () => this.filters.search.focus(),
       newTask: () => { if (this.state.canEdit) this.dialog.openNew(this.visibleColumns()[0]); },
     });
     this.container.querySelector(".board-page").append(this.shortcuts.element);
-    this.header.element.querySelector(".board-head-end").prepend(h("button", {
+    this.settingsButton = h("button", { type: "button", class: "btn btn-ghost", "data-testid": "board-settings-button",
+                                        onclick: () => this.settings.open() }, "Board settings");
+    this.header.element.querySelector(".board-head-end").prepend(this.settingsButton, h("button", {
       type: "button", class: "btn-icon", "aria-label": "Keyboard shortcuts", title: "Keyboard shortcuts (?)",
       onclick: () => this.shortcuts.element.showModal() }, "?"));
   }
@@ -142,6 +146,8 @@ class BoardView {
   /** Everything, including the panels (after load, a resync, or a member change). */
   renderAll() {
     this.header.setBoard(this.state.board, this.state.canEdit);
+    this.settingsButton.hidden = !this.state.canManageMembers;
+    this.settings.render();
     this.members.render();
     this.side.setCount(1, this.state.members.size);
     this.scheduleRender();
@@ -169,7 +175,7 @@ class BoardView {
     this.columns.render(visible, this.visibleColumns());
     for (const id of this.flashes) this.columns.flash(id);
     this.flashes.clear();
-    this.filters.setOptions({ columns: this.state.board.columns, labels: this.state.labels(),
+    this.filters.setOptions({ board: this.state.board, labels: this.state.labels(),
                               members: [...this.state.members.values()] });
     const all = [...this.state.tasks.values()];
     this.filters.showCount(all.filter(visible).length, all.length, this.state.more.size > 0);
@@ -268,7 +274,8 @@ class BoardView {
     const who = this.state.members.get(message.actor)?.name || "Someone else";
     if (change.task && byOther) {
       this.flashes.add(change.task);
-      this.dialog.noteLiveChange(change.task, false, who, message.data.version);
+      // A checklist change leaves the dialog's fields alone: the dialog follows it (no warning).
+      if (!change.checklist) this.dialog.noteLiveChange(change.task, false, who, message.data.version);
     }
     if (change.removedTask && byOther) this.dialog.noteLiveChange(change.removedTask, true, who);
     if (change.members || change.board) this.renderAll();
@@ -304,6 +311,7 @@ class BoardView {
   showNotFound(why = "missing") {
     this.stopLive();
     this.dialog?.close();
+    this.settings?.close();
     const [title, text] = {
       missing: ["Board not found", "It doesn't exist, or you aren't a member of it."],
       removed: ["You no longer have access to this board", "You were removed from it."],
@@ -323,6 +331,7 @@ class BoardView {
     this.shortcuts?.destroy();
     this.activity?.destroy();
     this.dialog?.close();
+    this.settings?.close();
   }
 }
 
