@@ -139,6 +139,8 @@ class _BoardImport:
             created_by=self._owner.id,
             created_at=self._at,
             updated_at=self._at,
+            column_names={str(k): str(v) for k, v in source.get("column_names", {}).items() if k in columns},
+            wip_limits={str(k): int(v) for k, v in source.get("wip_limits", {}).items() if k in columns},
         )
 
     async def _find_accounts(self) -> None:
@@ -209,6 +211,10 @@ class _BoardImport:
             created_at=str(exported["created_at"]),
             updated_at=str(exported["updated_at"]),
             version=1,
+            checklist=[
+                {"id": str(item["id"]), "text": str(item["text"]), "done": bool(item["done"])}
+                for item in exported.get("checklist", [])
+            ],
         )
 
     async def _add_comments(self, board: Board) -> None:

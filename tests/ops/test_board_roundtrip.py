@@ -80,6 +80,10 @@ async def build_board(api: Api, people: dict[str, Account]) -> str:
     await ok(api, "DELETE", f"/api/v1/comments/{deleted['id']}", cy)
     await ok(api, "POST", comments, cy, {"body": "Looks good 🚀"})
     await ok(api, "POST", f"/api/v1/tasks/{demo['id']}/comments", ada, {"body": "Ship it"})
+    await ok(api, "POST", f"/api/v1/boards/{board}/columns", ada, {"name": "Code Review 👀", "wip_limit": 2})
+    for text in ("Outline", "Screenshots"):
+        item = (await ok(api, "POST", f"/api/v1/tasks/{post['id']}/checklist", bob, {"text": text}))["checklist"][-1]
+    await ok(api, "PATCH", f"/api/v1/tasks/{post['id']}/checklist/{item['id']}", cy, {"done": True})
 
     hooks = f"/api/v1/boards/{board}/webhooks"
     await ok(api, "POST", hooks, ada, {"url": "http://127.0.0.1:9/every", "secret": "s" * 32})
@@ -117,7 +121,7 @@ async def seen_by_users(api: Api, owner: Account, board_id: str) -> dict[str, An
         )
     webhooks = (await ok(api, "GET", f"/api/v1/boards/{board_id}/webhooks", owner))["items"]
     return {
-        "board": {key: board[key] for key in ("name", "description", "columns", "role")},
+        "board": {key: board[key] for key in ("name", "description", "columns", "column_names", "wip_limits", "role")},
         "members": [{key: member[key] for key in ("email", "name", "role", "added_at")} for member in members],
         "tasks": seen_tasks,
         "webhooks": [
