@@ -18,11 +18,11 @@ from app.domain.models import EventDraft, Role, Task, User
 from app.domain.views import task_view
 from app.events.publisher import EventPublisher
 from app.services.access import require_role
+from app.services.retry import WRITE_ATTEMPTS, before_retry
 from app.services.tasks import task_not_found
 from app.store.base import NotFound, Store, VersionConflict
 
 MAX_CHECKLIST_ITEMS = 100
-WRITE_ATTEMPTS = 5
 
 # (the new checklist, the item it is about, the event type, the item before the change);
 # None when the change changes nothing.
@@ -118,8 +118,7 @@ class ChecklistService:
             try:
                 event = await self._store.update_task(updated, task.version, EventDraft(event_type, actor.id, at, data))
             except VersionConflict:
-                if attempt == WRITE_ATTEMPTS - 1:
-                    raise ConflictError("busy", "The task is changing too fast; try again.") from None
+                await before_retry(attempt, "task")
                 continue
             except NotFound:
                 raise task_not_found() from None

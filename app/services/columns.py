@@ -6,6 +6,7 @@ in the board's log (``column.created``, ``column.updated``, ``column.moved``,
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 from app.domain import clock
@@ -15,7 +16,8 @@ from app.domain.models import Board, EventDraft, Role, TaskFilter, TaskPageReque
 from app.domain.views import board_view
 from app.events.publisher import EventPublisher
 from app.services.access import board_not_found, require_role
-from app.store.base import NotFound, Store
+from app.services.retry import WRITE_ATTEMPTS, before_retry
+from app.store.base import BoardChanged, NotFound, Store
 
 _UNSET: Any = object()
 
@@ -56,33 +58,33 @@ def _check_name_free(board: Board, name: str, except_key: str | None = None) -> 
         )
 
 
+# (the board after the change, the event type, the column's key, the column before it);
+# None when the change changes nothing.
+Change = tuple[Board, str, str, dict[str, Any] | None] | None
+
+
 class ColumnService:
     def __init__(self, store: Store, publisher: EventPublisher) -> None:
         self._store = store
         self._publisher = publisher
 
-    async def _board(self, actor: User, board_id: str) -> Board:
-        await require_role(self._store, board_id, actor.id, Role.ADMIN)
-        board = await self._store.get_board(board_id)
-        if board is None:
-            raise board_not_found()
-        return board
-
     async def add(
         self, actor: User, board_id: str, name: str, wip_limit: int | None, position: int | None
     ) -> dict[str, Any]:
-        board = await self._board(actor, board_id)
-        if len(board.columns) >= MAX_COLUMNS:
-            raise ConflictError("too_many_columns", f"A board has at most {MAX_COLUMNS} columns.")
-        _check_name_free(board, name)
-        _check_position(position, len(board.columns) + 1)
-        updated = copy_of(board)
-        key = key_for_name(name, board.columns)
-        updated.columns.insert(len(board.columns) if position is None else position, key)
-        updated.column_names[key] = name
-        if wip_limit is not None:
-            updated.wip_limits[key] = wip_limit
-        return await self._save(actor, updated, "column.created", key)
+        def change(board: Board) -> Change:
+            if len(board.columns) >= MAX_COLUMNS:
+                raise ConflictError("too_many_columns", f"A board has at most {MAX_COLUMNS} columns.")
+            _check_name_free(board, name)
+            _check_position(position, len(board.columns) + 1)
+            updated = copy_of(board)
+            key = key_for_name(name, board.columns)
+            updated.columns.insert(len(board.columns) if position is None else position, key)
+            updated.column_names[key] = name
+            if wip_limit is not None:
+                updated.wip_limits[key] = wip_limit
+            return updated, "column.created", key, None
+
+        return await self._change(actor, board_id, change)
 
     async def update(
         self,
@@ -95,52 +97,74 @@ class ColumnService:
     ) -> dict[str, Any]:
         """Rename (``name``), set or clear (None) the limit, move to ``position``; an
         unchanged column is answered as it is, with no event."""
-        board = await self._board(actor, board_id)
-        if key not in board.columns:
-            raise column_not_found(key)
-        _check_position(position, len(board.columns))
-        updated = copy_of(board)
-        if name is not None:
-            _check_name_free(board, name, except_key=key)
-            updated.column_names[key] = name
-        if wip_limit is None:
-            updated.wip_limits.pop(key, None)
-        elif wip_limit is not _UNSET:
-            updated.wip_limits[key] = wip_limit
-        if position is not None:
-            updated.columns.remove(key)
-            updated.columns.insert(position, key)
-        before = column_view(board, key)
-        after = column_view(updated, key)
-        if after == before:
-            return after
-        moved_only = {k for k in after if after[k] != before[k]} == {"position"}
-        return await self._save(actor, updated, "column.moved" if moved_only else "column.updated", key, before)
+
+        def change(board: Board) -> Change:
+            if key not in board.columns:
+                raise column_not_found(key)
+            _check_position(position, len(board.columns))
+            updated = copy_of(board)
+            if name is not None:
+                _check_name_free(board, name, except_key=key)
+                updated.column_names[key] = name
+            if wip_limit is None:
+                updated.wip_limits.pop(key, None)
+            elif wip_limit is not _UNSET:
+                updated.wip_limits[key] = wip_limit
+            if position is not None:
+                updated.columns.remove(key)
+                updated.columns.insert(position, key)
+            before, after = column_view(board, key), column_view(updated, key)
+            if after == before:
+                return None
+            moved_only = {field for field in after if after[field] != before[field]} == {"position"}
+            return updated, "column.moved" if moved_only else "column.updated", key, before
+
+        return await self._change(actor, board_id, change, unchanged=key)
 
     async def remove(self, actor: User, board_id: str, key: str) -> None:
-        board = await self._board(actor, board_id)
-        if key not in board.columns:
-            raise column_not_found(key)
-        if len(board.columns) == 1:
-            raise ConflictError("last_column", "A board keeps at least one column.")
-        updated = copy_of(board)
-        updated.columns.remove(key)
-        await check_removed_columns_are_empty(self._store, board, updated.columns)
-        updated.column_names.pop(key, None)
-        updated.wip_limits.pop(key, None)
-        await self._save(actor, updated, "column.deleted", key, column_view(board, key))
+        def change(board: Board) -> Change:
+            if key not in board.columns:
+                raise column_not_found(key)
+            if len(board.columns) == 1:
+                raise ConflictError("last_column", "A board keeps at least one column.")
+            updated = copy_of(board)
+            updated.columns.remove(key)
+            updated.column_names.pop(key, None)
+            updated.wip_limits.pop(key, None)
+            return updated, "column.deleted", key, column_view(board, key)
 
-    async def _save(
-        self, actor: User, updated: Board, event_type: str, key: str, before: dict[str, Any] | None = None
+        await self._change(actor, board_id, change)
+
+    async def _change(
+        self, actor: User, board_id: str, change: Callable[[Board], Change], unchanged: str | None = None
     ) -> dict[str, Any]:
-        updated.updated_at = clock.now()
-        column = column_view(updated, key) if before is None or event_type != "column.deleted" else before
-        data: dict[str, Any] = {"column": column, "board": board_view(updated)}
-        if before is not None and event_type != "column.deleted":
-            data["previous"] = before
-        try:
-            event = await self._store.update_board(updated, EventDraft(event_type, actor.id, updated.updated_at, data))
-        except NotFound:
-            raise board_not_found() from None
-        await self._publisher.publish(event)
-        return column
+        """Apply ``change`` to the board as read and write it only if nobody wrote the board
+        meanwhile; else read it again and retry, so two admins' edits never undo each other."""
+        await require_role(self._store, board_id, actor.id, Role.ADMIN)
+        for attempt in range(WRITE_ATTEMPTS):
+            board = await self._store.get_board(board_id)
+            if board is None:
+                raise board_not_found()
+            outcome = change(board)
+            if outcome is None:
+                assert unchanged is not None
+                return column_view(board, unchanged)
+            updated, event_type, key, before = outcome
+            if event_type == "column.deleted":
+                await check_removed_columns_are_empty(self._store, board, updated.columns)
+            updated.updated_at = clock.now()
+            column = before if event_type == "column.deleted" and before else column_view(updated, key)
+            data: dict[str, Any] = {"column": column, "board": board_view(updated)}
+            if before is not None and event_type != "column.deleted":
+                data["previous"] = before
+            draft = EventDraft(event_type, actor.id, updated.updated_at, data)
+            try:
+                event = await self._store.update_board(updated, draft, expected_updated_at=board.updated_at)
+            except BoardChanged:
+                await before_retry(attempt, "board")
+                continue
+            except NotFound:
+                raise board_not_found() from None
+            await self._publisher.publish(event)
+            return column
+        raise AssertionError("unreachable")

@@ -74,6 +74,10 @@ class NotFound(StoreError):
     """The record the write was about no longer exists."""
 
 
+class BoardChanged(StoreError):
+    """The board was written since it was read (its updated_at moved on)."""
+
+
 class LastOwner(StoreError):
     """The write would leave the board without an owner."""
 
@@ -154,8 +158,10 @@ class BoardStore(Protocol):
     ) -> list[tuple[Board, Role]]:
         """The user's boards ordered by board id ascending, after ``after_board_id``, at most ``limit``."""
 
-    async def update_board(self, board: Board, event: EventDraft) -> Event:
-        """Replace name, description, columns and updated_at; NotFound if the board is gone."""
+    async def update_board(self, board: Board, event: EventDraft, expected_updated_at: str | None = None) -> Event:
+        """Replace name, description, the columns with their names and limits, and updated_at;
+        NotFound if the board is gone; with ``expected_updated_at``, BoardChanged (and nothing
+        written) unless the board's updated_at is still that."""
 
     async def delete_board(self, board_id: str) -> bool:
         """Delete the board with its members, tasks, events and notifications; False if it did not exist."""

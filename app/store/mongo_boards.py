@@ -86,7 +86,7 @@ class MongoBoards(MongoStoreBase):
         ]
 
     @driver_errors
-    async def update_board(self, board: Board, event: EventDraft) -> Event:
+    async def update_board(self, board: Board, event: EventDraft, expected_updated_at: str | None = None) -> Event:
         board_id, changes, draft = (
             want_str(board.id, "id"),
             fields_of(
@@ -94,10 +94,11 @@ class MongoBoards(MongoStoreBase):
             ),
             checked_draft(event),
         )
+        match = None if expected_updated_at is None else {"updated_at": want_str(expected_updated_at, "updated_at")}
 
         async def body(session: Session) -> Event:
             # The change rides on the same single-document update that takes the seq.
-            return await append_event(self._db, board_id, draft, session, board_changes=changes)
+            return await append_event(self._db, board_id, draft, session, board_changes=changes, board_match=match)
 
         return await self._writer.run(body, board_id)
 

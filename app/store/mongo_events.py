@@ -12,7 +12,7 @@ from app.domain.models import (
     Notification,
     notification_of,
 )
-from app.store.base import NotFound
+from app.store.base import BoardChanged, NotFound
 from app.store.mongo_notifications import NOTIFICATION_DOCS
 from app.store.mongo_records import Document, Documents, want_int, want_page_size, want_str
 from app.store.mongo_schema import BOARDS, EVENTS, NOTIFICATIONS, Database
@@ -27,6 +27,7 @@ async def append_event(
     draft: EventDraft,
     session: Session,
     board_changes: Document | None = None,
+    board_match: Document | None = None,
 ) -> Event:
     """Take the board's next seq and log the event; NotFound if the board is gone.
 
@@ -35,19 +36,22 @@ async def append_event(
     or a gap, but a crash between the steps loses the event or leaves a gap, concurrent
     writers may log in a different order than they applied, and a change to a board
     deleted meanwhile stays behind unreferenced. Seqs stay unique either way: the
-    unique (board_id, seq) index and the atomic $inc see to that.
+    unique (board_id, seq) index and the atomic $inc see to that. ``board_match``: more the
+    board must match for the change to apply (BoardChanged otherwise).
     """
     update: Document = {"$inc": {"seq": 1}}
     if board_changes:
         update["$set"] = board_changes
     board = await db[BOARDS].find_one_and_update(
-        {"_id": board_id},
+        {"_id": board_id, **(board_match or {})},
         update,
         projection={"seq": 1},
         return_document=ReturnDocument.AFTER,
         session=session,
     )
     if board is None:
+        if board_match and await db[BOARDS].count_documents({"_id": board_id}, limit=1, session=session):
+            raise BoardChanged(board_id)
         raise NotFound(f"board {board_id}")
     doc = EVENT_DOCS.doc(
         Event(

@@ -6,7 +6,7 @@ import dataclasses
 import sqlite3
 
 from app.domain.models import Board, Event, EventDraft, Member, Role
-from app.store.base import AlreadyMember, LastOwner, NotFound
+from app.store.base import AlreadyMember, BoardChanged, LastOwner, NotFound
 from app.store.sqlite_attachments import delete_attachments
 from app.store.sqlite_events import append_event
 from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
@@ -83,7 +83,13 @@ class SQLiteBoards(SQLiteStoreBase):
         return [(BOARD_ROWS.record(row), Role(row["role"])) for row in rows]
 
     @writes
-    def update_board(self, conn: sqlite3.Connection, board: Board, event: EventDraft) -> Event:
+    def update_board(
+        self, conn: sqlite3.Connection, board: Board, event: EventDraft, expected_updated_at: str | None = None
+    ) -> Event:
+        if expected_updated_at is not None:
+            row = conn.execute("SELECT updated_at FROM boards WHERE id = ?", (board.id,)).fetchone()
+            if row is not None and row[0] != expected_updated_at:
+                raise BoardChanged(board.id)
         appended = append_event(conn, board.id, event)
         conn.execute(
             "UPDATE boards SET name = :name, description = :description, columns = :columns,"

@@ -4,7 +4,10 @@ while nothing changes."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
+
+import pytest
 
 from tests.support.apiclient import Account, Api
 
@@ -218,6 +221,8 @@ async def test_bad_checklist_changes_are_refused_and_change_nothing(api: Api) ->
     assert (await api.call("GET", f"/api/v1/boards/{board['id']}", owner))[1]["seq"] == seq
 
 
+# A rule of the service, not of a store: one store is enough for its hundred writes.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_a_checklist_holds_at_most_a_hundred_items(api: Api) -> None:
     owner = await api.register()
     board = await api.board(owner)
@@ -227,3 +232,20 @@ async def test_a_checklist_holds_at_most_a_hundred_items(api: Api) -> None:
         assert status == 201
     status, answer = await api.call("POST", f"/api/v1/tasks/{task['id']}/checklist", owner, json={"text": "one more"})
     assert (status, answer["error"]["code"]) == (409, "checklist_full")
+
+
+async def test_concurrent_column_and_checklist_changes_are_all_kept(api: Api) -> None:
+    owner = await api.register()
+    board = await api.board(owner)
+    task = await api.task(owner, board["id"])
+    names = [f"Lane {n}" for n in range(6)]
+    texts = [f"Step {n}" for n in range(6)]
+    answers = await asyncio.gather(
+        *(api.call("POST", f"/api/v1/boards/{board['id']}/columns", owner, json={"name": name}) for name in names),
+        *(api.call("POST", f"/api/v1/tasks/{task['id']}/checklist", owner, json={"text": text}) for text in texts),
+    )
+    assert [status for status, _ in answers] == [201] * 12, answers
+    status, read = await api.call("GET", f"/api/v1/boards/{board['id']}", owner)
+    assert sorted(read["column_names"].values()) == names
+    status, current = await api.call("GET", f"/api/v1/tasks/{task['id']}", owner)
+    assert sorted(item["text"] for item in current["checklist"]) == texts and current["version"] == 7

@@ -9,7 +9,7 @@ import pytest
 
 from app.domain.clock import now
 from app.domain.models import TaskFilter, TaskPageRequest, TaskSort
-from app.store.base import Store, VersionConflict
+from app.store.base import BoardChanged, NotFound, Store, VersionConflict
 from tests.store.conftest import Make
 
 
@@ -74,3 +74,19 @@ async def test_a_checklist_change_at_a_stale_version_changes_nothing(store: Stor
     stored = await store.get_task(task.id)
     assert stored is not None and stored.checklist == ticked.checklist
     assert [e.type for e in await store.list_events(board.id, 0, 10)] == ["task.created", "checklist_item.updated"]
+
+
+async def test_a_board_change_made_from_a_stale_read_is_refused_and_writes_nothing(store: Store, make: Make) -> None:
+    board = await make.board()
+    first = dataclasses.replace(board, column_names={"todo": "To Do"}, updated_at=now())
+    await store.update_board(first, make.draft("column.updated"), expected_updated_at=board.updated_at)
+
+    stale = dataclasses.replace(board, columns=["todo", "done"], updated_at=now())
+    with pytest.raises(BoardChanged):
+        await store.update_board(stale, make.draft("column.deleted"), expected_updated_at=board.updated_at)
+
+    stored = await store.get_board(board.id)
+    assert stored == dataclasses.replace(first, seq=1)
+    assert [e.type for e in await store.list_events(board.id, 0, 10)] == ["column.updated"]
+    with pytest.raises(NotFound):
+        await store.update_board(dataclasses.replace(board, id="gone"), make.draft(), expected_updated_at="x")
