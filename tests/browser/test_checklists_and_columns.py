@@ -19,11 +19,11 @@ pytestmark = pytest.mark.browser
 SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
 
 
-async def two_people_on_a_board(people, rest, columns=None):
+async def two_people_on_a_board(people, rest, columns=None, role="editor"):
     ada = await rest.register("Ada Lovelace")
     bob = await rest.register("Bob Okafor")
     board = await rest.board(ada, "Launch", **({"columns": columns} if columns else {}))
-    await rest.add_member(ada, board["id"], bob, "editor")
+    await rest.add_member(ada, board["id"], bob, role)
     return ada, bob, board
 
 
@@ -103,10 +103,7 @@ async def test_checklist_changes_show_live_for_the_other_person(people, rest) ->
 
 
 async def test_a_viewer_sees_the_checklist_but_cannot_change_it(people, rest) -> None:
-    ada = await rest.register("Ada Lovelace")
-    vic = await rest.register("Vic Viewer")
-    board = await rest.board(ada, "Launch")
-    await rest.add_member(ada, board["id"], vic, "viewer")
+    ada, vic, board = await two_people_on_a_board(people, rest, role="viewer")
     task = await rest.task(ada, board["id"], "Book the venue")
     await rest.call("POST", f"/tasks/{task['id']}/checklist", ada, json={"text": "Call them"})
     page = await people.page("vic")
@@ -154,8 +151,14 @@ async def test_the_column_editor_changes_the_board_live_for_the_other_person(peo
         await expect(column(page, "in_progress").get_by_test_id("wip-warning")).to_have_text(
             "Over the limit: 3 tasks, limit 2"
         )
-    # Warned, not refused: Bob can still add a fourth.
-    await rest.task(bob, board["id"], "Document it", status="in_progress")
+    # Warned, not refused: Bob can still add a fourth, and is told it is over.
+    await bob_page.get_by_role("button", name="Add a task to In progress").click()
+    bob_dialog = bob_page.get_by_test_id("task-dialog")
+    await bob_dialog.get_by_label("Title").fill("Document it")
+    await bob_dialog.get_by_role("button", name="Save").click()
+    await expect(bob_page.locator(".toast-warning")).to_have_text(
+        re.compile("In progress is over its limit: 4 tasks, limit 2.")
+    )
     await expect(column(ada_page, "in_progress").get_by_test_id("wip-warning")).to_contain_text("4 tasks")
 
     # Reorder: move Code Review left, before Done.

@@ -194,7 +194,7 @@ export class TaskDialog {
       if (!this.task) {
         const { due_at: due, ...rest } = values;
         const created = await api("POST", `/boards/${this.state.board.id}/tasks`, { body: { ...rest, ...(due ? { due_at: due } : {}) } });
-        this.onSaved(created);
+        this.onSaved(created, null);
         return this.close();
       }
       // Only the fields I changed since the dialog opened: the rest is not mine to overwrite.
@@ -208,7 +208,7 @@ export class TaskDialog {
   async patch(version, changes) {
     if (!Object.keys(changes).length) return this.close();
     const saved = await api("PATCH", `/tasks/${this.task.id}`, { body: { version, ...changes } });
-    this.onSaved(saved);
+    this.onSaved(saved, this.task.status);
     return this.close();
   }
 

@@ -2,7 +2,7 @@
 // wires the columns, drag and drop, filters, task dialog, members and activity together.
 
 import { api, listAll } from "../api.js";
-import { h } from "../dom.js";
+import { columnLabel, h } from "../dom.js";
 import { currentRoute, replaceQuery } from "../router.js";
 import { currentUser } from "../session.js";
 import { toast } from "../toast.js";
@@ -110,7 +110,12 @@ class BoardView {
     this.dialog = new TaskDialog({
       state: this.state,
       live: this.live,
-      onSaved: (task) => { this.state.upsertTask(task, true); this.scheduleRender(); },
+      // `from`: the column the task was in when I saved it (null: new; undefined: not my save).
+      onSaved: (task, from) => {
+        this.state.upsertTask(task, true);
+        if (from !== undefined && from !== task.status) this.warnOverLimit(task.status);
+        this.scheduleRender();
+      },
       onDeleted: (id) => { this.state.tasks.delete(id); this.scheduleRender(); },
     });
     this.activity = new ActivityFeed({ state: this.state });
@@ -184,13 +189,25 @@ class BoardView {
   async moveTask(taskId, status, before, after) {
     this.moving += 1;
     try {
+      const from = this.state.tasks.get(taskId)?.status;
       const task = await api("POST", `/tasks/${taskId}/move`, { body: { status, before, after } });
       this.state.upsertTask(task, true);
+      if (from !== status) this.warnOverLimit(status);
     } catch (error) {
       toast(`Couldn't move the task: ${error.message}`, "error");
     } finally {
       this.moving -= 1;
       this.scheduleRender();
+    }
+  }
+
+  /** My change put a task in a column over its work-in-progress limit: say so (it is a
+   * warning; the server never refuses). */
+  warnOverLimit(status) {
+    const limit = this.state.board.wip_limits?.[status];
+    const total = this.state.tasksIn(status).length + (this.state.remaining(status) || 0);
+    if (limit != null && total > limit) {
+      toast(`${columnLabel(status, this.state.board)} is over its limit: ${total} tasks, limit ${limit}.`, "warning");
     }
   }
 
