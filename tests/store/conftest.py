@@ -123,19 +123,23 @@ class Make:
         )
         return dataclasses.replace(token, **fields)
 
-    async def board(self, owner: User | None = None, **fields: Any) -> Board:
-        owner = owner or await self.user()
+    def board_record(self, owner_id: str = "owner", **fields: Any) -> Board:
         at = now()
         board = Board(
             id=new_id(),
             name="Board",
             description="",
             columns=list(DEFAULT_COLUMNS),
-            created_by=owner.id,
+            created_by=owner_id,
             created_at=at,
             updated_at=at,
         )
-        board = dataclasses.replace(board, **fields)
+        return dataclasses.replace(board, **fields)
+
+    async def board(self, owner: User | None = None, **fields: Any) -> Board:
+        owner = owner or await self.user()
+        at = now()
+        board = self.board_record(owner.id, **fields)
         await self.store.create_board(board, Member(board.id, owner.id, Role.OWNER, at))
         return board
 

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from app.domain.models import Board, Task, TaskFilter, TaskPageRequest, TaskSort, task_sort_key
+from app.domain.models import Board, Task, TaskFilter, TaskPageRequest, TaskSort, stored_sort_keys, task_sort_key
 from app.store import sqlite_tasks
 from app.store.sqlite import SQLiteStore
+from app.store.sqlite_boards import BOARD_ROWS as BoardRows
 from app.store.sqlite_pool import connect
+from app.store.sqlite_tasks import TASK_ROWS as TaskRows
 from tests.store.conftest import Make
 from tests.support.sqlite_plans import RecordingConnection, query_plan
 
@@ -169,6 +171,12 @@ async def all_pages(store: SQLiteStore, board: Board, wanted: dict[str, str]) ->
         after = (task_sort_key(page.items[-1], TaskSort.POSITION), page.items[-1].id)
 
 
+def _insert_as_of_schema(conn: sqlite3.Connection, table: str, values: dict[str, object]) -> None:
+    columns = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+    kept = {name: value for name, value in values.items() if name in columns}
+    conn.execute(f"INSERT INTO {table} ({', '.join(kept)}) VALUES ({', '.join('?' * len(kept))})", list(kept.values()))
+
+
 async def test_a_file_from_before_the_board_scoped_index_is_upgraded_and_still_finds_its_tasks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -178,11 +186,17 @@ async def test_a_file_from_before_the_board_scoped_index_is_upgraded_and_still_f
     monkeypatch.setattr(sqlite_schema, "MIGRATIONS", sqlite_schema.MIGRATIONS[:4])
     store = SQLiteStore(path)
     await store.open()
-    make = Make(store)
-    board = await make.board()
-    before = [await make.task(board, title=f"written before {n}") for n in range(3)]
     await store.close()
     monkeypatch.undo()
+    # Rows as that version kept them: only the columns its tables have (fields added since
+    # are not there yet), written as records of today.
+    make = Make(store)
+    board = make.board_record()
+    before = [make.task_record(board, title=f"written before {n}") for n in range(3)]
+    with sqlite3.connect(path) as conn:
+        _insert_as_of_schema(conn, "boards", BoardRows.named(board))
+        for task in before:
+            _insert_as_of_schema(conn, "tasks", {**TaskRows.named(task), **stored_sort_keys(task)})
 
     store = SQLiteStore(path)
     await store.open()
