@@ -35,7 +35,9 @@ async def test_a_created_task_has_every_contract_field_and_version_1(api: Api) -
         "created_at",
         "updated_at",
         "version",
+        "checklist",  # an addition to v1 (docs/columns-and-checklists.md)
     }
+    assert task["checklist"] == []
     assert task["version"] == 1 and task["status"] == "todo" and task["board_id"] == board
     assert task["due_at"] == "2026-12-24T17:00:00.000000Z"
     assert (await api.call("GET", f"/api/v1/tasks/{task['id']}", owner))[1] == task
