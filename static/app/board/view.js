@@ -7,7 +7,7 @@ import { currentRoute, replaceQuery } from "../router.js";
 import { currentUser } from "../session.js";
 import { toast } from "../toast.js";
 import { ActivityFeed } from "./activity.js";
-import { BoardSettings } from "./board-settings.js";
+import { BoardSettings, settingsIcon } from "./board-settings.js";
 import { ColumnsView } from "./columns.js";
 import { DragAndDrop } from "./dnd.js";
 import { FilterBar, filtersFromQuery, filtersToQuery, taskMatches } from "./filters.js";
@@ -136,8 +136,9 @@ class BoardView {
       newTask: () => { if (this.state.canEdit) this.dialog.openNew(this.visibleColumns()[0]); },
     });
     this.container.querySelector(".board-page").append(this.shortcuts.element);
-    this.settingsButton = h("button", { type: "button", class: "btn btn-ghost", "data-testid": "board-settings-button",
-                                        onclick: () => this.settings.open() }, "Board settings");
+    this.settingsButton = h("button", { type: "button", class: "btn-icon", "aria-label": "Board settings",
+                                        title: "Board settings", "data-testid": "board-settings-button",
+                                        onclick: () => this.settings.open() }, settingsIcon());
     this.header.element.querySelector(".board-head-end").prepend(this.settingsButton, h("button", {
       type: "button", class: "btn-icon", "aria-label": "Keyboard shortcuts", title: "Keyboard shortcuts (?)",
       onclick: () => this.shortcuts.element.showModal() }, "?"));
