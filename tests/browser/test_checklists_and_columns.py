@@ -12,7 +12,7 @@ import pytest
 from playwright.async_api import expect
 
 from tests.browser.server import REPO_ROOT
-from tests.browser.support import card, column, open_board
+from tests.browser.support import PHONE, card, column, open_board
 
 pytestmark = pytest.mark.browser
 
@@ -208,6 +208,23 @@ async def test_an_owner_deletes_the_board_from_its_settings(people, rest) -> Non
     await expect(bob_page.get_by_test_id("board-not-found")).to_contain_text("This board was deleted")
     response = await rest.client.get(f"/boards/{board['id']}", headers=ada.headers)
     assert response.status_code == 404
+    people.assert_no_errors()
+
+
+async def test_the_settings_and_the_checklist_fit_a_phone(people, rest) -> None:
+    ada, _, board = await two_people_on_a_board(people, rest, columns=["To Do", "In progress", "Code Review", "Done"])
+    task = await rest.task(ada, board["id"], "Write the launch post")
+    await rest.call("POST", f"/tasks/{task['id']}/checklist", ada, json={"text": "A rather long checklist item " * 4})
+    phone = await people.page("ada", viewport=PHONE, is_mobile=True, has_touch=True)
+    await open_board(phone, ada, board["id"])
+    await phone.get_by_test_id("board-settings-button").click()
+    settings = phone.get_by_test_id("board-settings")
+    await expect(settings.get_by_role("button", name="Remove Code Review")).to_be_visible()
+    assert await settings.evaluate("node => node.scrollWidth <= node.clientWidth")
+    await settings.get_by_role("button", name="Close").click()
+    dialog = await open_task(phone, "Write the launch post")
+    await expect(dialog.get_by_role("button", name=re.compile("^Remove A rather long"))).to_be_visible()
+    assert await dialog.evaluate("node => node.scrollWidth <= node.clientWidth")
     people.assert_no_errors()
 
 
