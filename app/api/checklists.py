@@ -51,6 +51,7 @@ async def create_checklist_item(task_id: str, data: ChecklistItemIn) -> Response
 @validate_request(ChecklistItemPatchIn)
 @document_response(TaskOut, 200)
 @document_response(ErrorOut, 404)
+@document_response(ErrorOut, 409)
 async def patch_checklist_item(task_id: str, item_id: str, data: ChecklistItemPatchIn) -> Response:
     """Edit an item's text, tick or untick it (``done``), or move it to ``position``; answers
     the task. Events: ``checklist_item.updated``, or ``checklist_item.moved`` when only its
@@ -65,6 +66,7 @@ async def patch_checklist_item(task_id: str, item_id: str, data: ChecklistItemPa
 @requires_write_scope
 @binds_client_mutation_id
 @document_response(ErrorOut, 404)
+@document_response(ErrorOut, 409)
 async def delete_checklist_item(task_id: str, item_id: str) -> Response:
     """Remove an item. Event: ``checklist_item.deleted``, with the task after it."""
     await _checklists().remove(caller().user, task_id, item_id)

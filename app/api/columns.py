@@ -49,6 +49,7 @@ async def create_column(board_id: str, data: ColumnIn) -> Response:
 @validate_request(ColumnPatchIn)
 @document_response(ColumnOut, 200)
 @document_response(ErrorOut, 404)
+@document_response(ErrorOut, 409)
 async def patch_column(board_id: str, key: str, data: ColumnPatchIn) -> Response:
     """Rename a column, set (or with null clear) its work-in-progress limit, or move it to
     ``position``. Events: ``column.updated``, or ``column.moved`` when only its place changed."""
