@@ -184,6 +184,11 @@ async def test_the_column_editor_changes_the_board_live_for_the_other_person(peo
     await card(bob_page, "Ship it").click()
     options = bob_page.get_by_test_id("task-dialog").get_by_label("Column").locator("option")
     await expect(options).to_have_text(["Backlog 📥", "In progress", "Code Review 👀"])
+    # A rename while Bob's dialog is open shows in its choices at once.
+    name = editor.get_by_role("textbox", name="Name of In progress")
+    await name.fill("Doing")
+    await name.press("Enter")
+    await expect(options).to_have_text(["Backlog 📥", "Doing", "Code Review 👀"])
     feed = bob_page.get_by_test_id("activity")
     await expect(feed).to_contain_text("Ada Lovelace renamed the column ‘To do’ to ‘Backlog 📥’")
     await expect(feed).to_contain_text("Ada Lovelace added the column ‘Code Review 👀’")

@@ -138,7 +138,7 @@ export class TaskDialog {
 
   show(values, heading) {
     this.heading.textContent = heading;
-    this.status.replaceChildren(...this.state.board.columns.map((c) => h("option", { value: c }, columnLabel(c, this.state.board))));
+    this.refreshColumns();
     this.fill(values);
     const editable = this.state.canEdit;
     for (const control of this.form.querySelectorAll("input, textarea, select")) control.disabled = !editable;
@@ -296,8 +296,19 @@ export class TaskDialog {
     }
   }
 
-  /** A live board event: comments and history of the open task follow it. */
+  /** The board's columns as choices, keeping the one chosen while it still exists. */
+  refreshColumns() {
+    const { columns } = this.state.board;
+    const chosen = this.status.value;
+    this.status.replaceChildren(...columns.map((c) => h("option", { value: c }, columnLabel(c, this.state.board))));
+    this.status.value = columns.includes(chosen) ? chosen : columns[0];
+  }
+
+  /** A live board event: comments and history of the open task follow it, and its columns. */
   receive(message) {
+    if (this.element.open && (message.event.startsWith("column.") || message.event === "board.updated")) {
+      this.refreshColumns();
+    }
     if (!this.openTaskId) return;
     if (message.event.startsWith("checklist_item.") && message.data.task_id === this.openTaskId) {
       this.follow(message.data.task);
