@@ -53,6 +53,26 @@ export function columnLabel(column, board = null) {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
+const SVG = "http://www.w3.org/2000/svg";
+
+/** A small icon drawn as SVG on a 16 × 16 grid (emoji and icon fonts are not everywhere, nor
+ * in CI's Chromium): one path `d`, and `circles` as [cx, cy, r]. */
+export function svgIcon(d, className = "icon", circles = []) {
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", "0 0 16 16");
+  svg.setAttribute("class", className);
+  svg.setAttribute("aria-hidden", "true");
+  const path = document.createElementNS(SVG, "path");
+  path.setAttribute("d", d);
+  svg.append(path);
+  for (const [cx, cy, r] of circles) {
+    const circle = document.createElementNS(SVG, "circle");
+    Object.entries({ cx, cy, r }).forEach(([name, value]) => circle.setAttribute(name, value));
+    svg.append(circle);
+  }
+  return svg;
+}
+
 /** A task title as people read it in a sentence: ‘Ship it’. */
 export function quoted(title) {
   return `‘${title}’`;

@@ -4,28 +4,14 @@
 // columns and everyone else's page live.
 
 import { api } from "../api.js";
-import { columnLabel, confirmInPlace, h, uid } from "../dom.js";
+import { columnLabel, confirmInPlace, h, svgIcon, uid } from "../dom.js";
 import { navigate } from "../router.js";
 import { toast } from "../toast.js";
 
 const NAME_MAX = 60;
-const SVG = "http://www.w3.org/2000/svg";
-
-/** Three sliders, drawn as SVG (icon fonts and emoji are not everywhere): the settings button. */
+/** Three sliders: the settings button's icon. */
 export function settingsIcon() {
-  const svg = document.createElementNS(SVG, "svg");
-  svg.setAttribute("viewBox", "0 0 16 16");
-  svg.setAttribute("class", "icon icon-settings");
-  svg.setAttribute("aria-hidden", "true");
-  const lines = document.createElementNS(SVG, "path");
-  lines.setAttribute("d", "M2 4h12M2 8h12M2 12h12");
-  svg.append(lines);
-  for (const [x, y] of [[5, 4], [11, 8], [7, 12]]) {
-    const knob = document.createElementNS(SVG, "circle");
-    Object.entries({ cx: x, cy: y, r: 1.8 }).forEach(([name, value]) => knob.setAttribute(name, value));
-    svg.append(knob);
-  }
-  return svg;
+  return svgIcon("M2 4h12M2 8h12M2 12h12", "icon icon-settings", [[5, 4, 1.8], [11, 8, 1.8], [7, 12, 1.8]]);
 }
 
 function limitValue(input) {

@@ -1,7 +1,7 @@
 // The kanban columns and their cards. Cards are kept by task id and updated in place, so a
 // live change reorders or edits one node: focus, scroll and drag state survive.
 
-import { avatar, colourSlot, columnLabel, flash, formatDueDate, h, isOverdue, uid } from "../dom.js";
+import { avatar, colourSlot, columnLabel, flash, formatDueDate, h, isOverdue, svgIcon, uid } from "../dom.js";
 import { attachmentChip, showCover } from "./attachments.js";
 
 const PRIORITY_TEXT = { urgent: "Urgent", high: "High", medium: "Medium", low: "Low" };
@@ -142,18 +142,9 @@ export class ColumnsView {
   }
 }
 
-const SVG = "http://www.w3.org/2000/svg";
-
-/** A small speech bubble drawn as SVG: emoji fonts are not everywhere (nor in CI's Chromium). */
+/** A small speech bubble: the comment count's icon. */
 function speechBubble() {
-  const svg = document.createElementNS(SVG, "svg");
-  svg.setAttribute("viewBox", "0 0 16 16");
-  svg.setAttribute("class", "icon");
-  svg.setAttribute("aria-hidden", "true");
-  const path = document.createElementNS(SVG, "path");
-  path.setAttribute("d", "M2 3.5A1.5 1.5 0 0 1 3.5 2h9A1.5 1.5 0 0 1 14 3.5v6a1.5 1.5 0 0 1-1.5 1.5H7l-3 3v-3h-.5A1.5 1.5 0 0 1 2 9.5z");
-  svg.append(path);
-  return svg;
+  return svgIcon("M2 3.5A1.5 1.5 0 0 1 3.5 2h9A1.5 1.5 0 0 1 14 3.5v6a1.5 1.5 0 0 1-1.5 1.5H7l-3 3v-3h-.5A1.5 1.5 0 0 1 2 9.5z");
 }
 
 function nameColumn(column, label) {
