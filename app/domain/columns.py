@@ -20,6 +20,7 @@ MAX_COLUMNS = 20
 MAX_WIP_LIMIT = 10_000
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _NOT_KEY_TEXT = re.compile(r"[^a-z0-9]+")
+_KEY_SEPARATORS = re.compile(r"[-_]+")
 
 
 def is_key(text: str) -> bool:
@@ -42,11 +43,17 @@ def shown_name(board: Board, key: str) -> str:
     return board.column_names.get(key, key)
 
 
+def _called(key: str, names: dict[str, str]) -> set[str]:
+    """What a column answers to, without case: its key, its key as words (``in_progress``
+    is shown "In progress" when it has no name) and its display name."""
+    return {key.casefold(), _KEY_SEPARATORS.sub(" ", key).strip().casefold(), names.get(key, key).casefold()}
+
+
 def name_clash(board: Board, name: str, except_key: str | None = None) -> str | None:
-    """The key of another column already shown as ``name`` (compared without case), if any."""
+    """The key of another column that already answers to ``name``, if any."""
     wanted = name.casefold()
     for key in board.columns:
-        if key != except_key and wanted in (key.casefold(), shown_name(board, key).casefold()):
+        if key != except_key and wanted in _called(key, board.column_names):
             return key
     return None
 
@@ -76,10 +83,10 @@ def resolve_columns(entries: list[str], board: Board | None) -> tuple[list[str],
 
 
 def names_clash(keys: list[str], names: dict[str, str]) -> bool:
-    """Do two of these columns share a key, or a name or key compared without case?"""
+    """Do two of these columns answer to the same key or name (see ``_called``)?"""
     seen: set[str] = set()
     for key in keys:
-        called = {key.casefold(), names.get(key, key).casefold()}
+        called = _called(key, names)
         if seen & called:
             return True
         seen |= called

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from app.domain import clock
-from app.domain.columns import MAX_COLUMNS, column_view, key_for_name, name_clash
+from app.domain.columns import MAX_COLUMNS, column_view, key_for_name, name_clash, shown_name
 from app.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from app.domain.models import Board, EventDraft, Role, TaskFilter, TaskPageRequest, TaskSort, User
 from app.domain.views import board_view
@@ -39,7 +39,7 @@ async def check_removed_columns_are_empty(store: Store, board: Board, columns: l
         if page.items:
             raise ConflictError(
                 "column_not_empty",
-                f"Move the tasks out of {removed!r} before removing it.",
+                f"Move the tasks out of {shown_name(board, removed)!r} before removing it.",
                 details={"column": removed},
             )
 

@@ -119,6 +119,23 @@ async def test_bad_column_changes_are_refused_and_change_nothing(api: Api) -> No
     assert await _events(api, owner, board["id"]) == before
 
 
+async def test_a_name_may_not_repeat_how_an_unnamed_column_is_shown(api: Api) -> None:
+    owner = await api.register()
+    board = await api.board(owner)  # todo, in_progress, done: shown "To do", "In progress", "Done"
+    status, answer = await api.call(
+        "POST", f"/api/v1/boards/{board['id']}/columns", owner, json={"name": "In Progress"}
+    )
+    assert (status, answer["error"]["code"], answer["error"]["details"]) == (
+        409,
+        "column_name_taken",
+        {"column": "in_progress"},
+    )
+    status, answer = await api.call(
+        "PATCH", f"/api/v1/boards/{board['id']}", owner, json={"columns": ["todo", "in_progress", "In progress"]}
+    )
+    assert (status, answer["error"]["code"]) == (422, "duplicate_column")
+
+
 async def test_the_last_column_stays(api: Api) -> None:
     owner = await api.register()
     board = await api.board(owner, columns=["only"])
