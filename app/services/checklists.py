@@ -17,9 +17,8 @@ from app.domain.ids import new_id
 from app.domain.models import EventDraft, Role, Task, User
 from app.domain.views import task_view
 from app.events.publisher import EventPublisher
-from app.services.access import require_role
+from app.services.access import require_role, task_not_found
 from app.services.retry import WRITE_ATTEMPTS, before_retry
-from app.services.tasks import task_not_found
 from app.store.base import NotFound, Store, VersionConflict
 
 MAX_CHECKLIST_ITEMS = 100
