@@ -75,7 +75,8 @@ async def converge(editors, timeout: float = 20.0) -> str:
 async def type_at(editor, position: str, text: str, delay: float) -> None:
     await editor.focus()
     await editor.press("Control+Home" if position == "start" else "Control+End")
-    await editor.press_sequentially(text, delay=delay)
+    # Hundreds of keystrokes: more than the default action timeout on a busy machine.
+    await editor.press_sequentially(text, delay=delay, timeout=120_000)
 
 
 async def test_two_people_on_two_instances_type_at_once_and_keep_every_keystroke(two_sides) -> None:
