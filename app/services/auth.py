@@ -35,6 +35,7 @@ from app.domain.request_context import bind_token_limits, current_token_limits
 from app.events.sessions import announce_session_ended
 from app.services.cache import USER_TTL_SECONDS, ReadCache, decode_user, encode_user
 from app.services.login_throttle import LoginThrottle
+from app.services.passwords import check_new_password
 from app.services.tokens import api_token_session_id, is_api_token, token_limits, verify_api_token
 from app.services.verified_tokens import VerifiedTokens
 from app.settings import Settings
@@ -46,7 +47,6 @@ ACCESS_AUDIENCE = "taskwire:access"
 ACCESS_TYPE = "at+jwt"  # RFC 9068: an access token cannot pass for any other JWT we sign
 ALGORITHM = "HS256"
 REFRESH_PREFIX = "twr_"
-MIN_PASSWORD_LENGTH = 10
 REVOKED_SESSION_KEY = "revoked-session:"
 
 
@@ -65,8 +65,7 @@ def _check_new_password(password: str, current_password: str | None) -> None:
     if current_token_limits() is not None:
         # A leaked API token must not be able to take the account over.
         raise ForbiddenError("session_required", "Change your password from a signed-in session.")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInputError("password_too_short", f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.")
+    check_new_password(password)
     if current_password is None:
         raise InvalidInputError("current_password_required", "Send your current password as current_password.")
 
@@ -110,8 +109,7 @@ class AuthService:
 
     # -- accounts --------------------------------------------------------------------
     async def register(self, email: str, password: str, name: str, address: str) -> User:
-        if len(password) < MIN_PASSWORD_LENGTH:
-            raise InvalidInputError("password_too_short", f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.")
+        check_new_password(password)
         at = clock.now()
         user = User(
             id=new_id(),

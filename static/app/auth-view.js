@@ -14,14 +14,14 @@ export function mountAuthView(container, mode) {
   const name = field("Name", { name: "name", autocomplete: "name", required: true, maxlength: 100 });
   const email = field("Email", { name: "email", type: "email", autocomplete: "email", required: true, maxlength: 254 });
   const password = field("Password", {
-    name: "password", type: "password", required: true, minlength: signingUp ? 10 : 1,
+    name: "password", type: "password", required: true, minlength: signingUp ? 12 : 1,
     autocomplete: signingUp ? "new-password" : "current-password",
   });
   const error = h("p", { class: "form-error", role: "alert", hidden: true });
   const submit = h("button", { type: "submit", class: "btn btn-primary btn-block" }, signingUp ? "Create account" : "Sign in");
   const form = h("form", { class: "auth-form", novalidate: false },
     signingUp ? name.node : null, email.node, password.node,
-    signingUp ? h("p", { class: "field-hint" }, "At least 10 characters.") : null,
+    signingUp ? h("p", { class: "field-hint" }, "At least 12 characters, and not one of the common passwords.") : null,
     error, submit);
 
   form.addEventListener("submit", async (event) => {

@@ -9,6 +9,7 @@ import time
 
 import jwt
 import pytest
+from quart import Quart
 
 from tests.support.apiclient import PASSWORD, Api
 from tests.support.app_fixtures import SECRET
@@ -55,11 +56,39 @@ async def test_same_email_in_another_case_is_refused_with_409(api: Api) -> None:
     assert status == 409 and body["error"]["code"] == "email_taken"
 
 
-async def test_password_under_ten_characters_is_refused(api: Api) -> None:
+async def test_a_new_password_under_twelve_characters_is_refused(api: Api) -> None:
     status, body = await api.call(
-        "POST", "/api/v1/auth/register", json={"email": "short@example.test", "password": "123456789", "name": "S"}
+        "POST", "/api/v1/auth/register", json={"email": "short@example.test", "password": "x" * 11, "name": "S"}
     )
     assert status == 422 and body["error"]["code"] == "password_too_short"
+    assert "12" in body["error"]["message"]
+    status, _ = await api.call("POST", "/api/v1/auth/login", json={"email": "short@example.test", "password": "x" * 11})
+    assert status == 401  # nothing was created
+
+
+@pytest.mark.parametrize("common", ["qwerty123456", "Password1234", " 1q2w3e4r5t6y7u8i9o0p "])
+async def test_a_common_password_is_refused_at_registration_and_on_a_change(api: Api, common: str) -> None:
+    status, body = await api.call(
+        "POST", "/api/v1/auth/register", json={"email": "common@example.test", "password": common, "name": "C"}
+    )
+    assert status == 422 and body["error"]["code"] == "password_too_common"
+    account = await api.register()
+    status, body = await api.call(
+        "PATCH", "/api/v1/users/me", account, json={"password": common, "current_password": PASSWORD}
+    )
+    assert status == 422 and body["error"]["code"] == "password_too_common"
+    status, _ = await api.call("POST", "/api/v1/auth/login", json={"email": account.email, "password": PASSWORD})
+    assert status == 200  # the old password still works: nothing changed
+
+
+async def test_an_account_whose_password_predates_the_rules_still_signs_in(app: Quart, api: Api) -> None:
+    account = await api.register()
+    runtime = app.extensions["taskwire"]
+    stored = await runtime.store.get_user(account.id)
+    stored.password_hash = await runtime.services.auth.hash_password("short pw")
+    await runtime.store.update_user(stored)
+    status, body = await api.call("POST", "/api/v1/auth/login", json={"email": account.email, "password": "short pw"})
+    assert status == 200 and body["user"]["id"] == account.id
 
 
 async def test_login_accepts_any_email_case_and_refuses_a_wrong_password(api: Api) -> None:
