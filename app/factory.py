@@ -10,6 +10,7 @@ from quart_schema import Info, QuartSchema
 from starlette_compress import CompressMiddleware
 
 from app.api import (
+    admin,
     attachments,
     auth,
     boards,
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     for module in (
         health,
         auth,
+        admin,
         boards,
         tasks,
         comments,

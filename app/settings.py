@@ -39,6 +39,10 @@ def _comma_list(raw: object) -> object:
     return raw
 
 
+def _lower_case(entries: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(entry.lower() for entry in entries)
+
+
 def _networks(entries: tuple[str, ...]) -> tuple[str, ...]:
     for entry in entries:
         try:
@@ -179,6 +183,18 @@ class Settings(BaseSettings):
         AfterValidator(_networks),
         Field(description="comma-separated addresses or CIDR networks of proxies whose `X-Forwarded-For` is believed"),
     ] = ()
+    admin_emails: Annotated[
+        CommaList,
+        AfterValidator(_lower_case),
+        Field(description="comma-separated emails of the instance administrators; empty: the first account registered"),
+    ] = ()
+    registration_open: Annotated[
+        bool,
+        Field(
+            description="anyone may create an account; `false` closes registration whatever the administrator's "
+            "switch says (invitations and single sign-on still create accounts)"
+        ),
+    ] = True
     secure_cookies: Annotated[bool, Field(description="mark the refresh cookie `Secure` (behind TLS)")] = False
     hsts: Annotated[
         bool,

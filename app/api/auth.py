@@ -10,6 +10,8 @@ from __future__ import annotations
 from quart import Blueprint, Response, request
 from quart_schema import document_response, validate_request
 
+from app.api.admin import account_view
+from app.api.admin_schemas import AccountOut
 from app.api.auth_context import caller, optional_caller
 from app.api.errors import APIError
 from app.api.guards import (
@@ -145,10 +147,10 @@ async def logout(data: RefreshIn) -> Response:
 @blueprint.get("/users/me")
 @authenticated
 @rate_limited_per_user
-@document_response(UserOut, 200)
+@document_response(AccountOut, 200)
 async def get_me() -> Response:
-    """The signed-in user."""
-    return json_response(user_view(caller().user))
+    """The signed-in user (``is_admin``: whether you administer the instance)."""
+    return json_response(await account_view(caller().user))
 
 
 @blueprint.patch("/users/me")

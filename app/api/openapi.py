@@ -44,6 +44,7 @@ RESOURCES = {
     "webhooks": "Signed POSTs of a board's events to your URL, and their delivery log.",
     "tokens": "Personal API tokens for integrations.",
     "notifications": "Your mentions and assignments.",
+    "admin": "The instance administrator: accounts, open registration, figures.",
 }
 RESOURCE_TAGS: list[Tag | dict[Any, Any]] = [
     Tag(name=name, description=description) for name, description in RESOURCES.items()

@@ -59,6 +59,9 @@ class User:
     password_hash: str = field(view=None)
     created_at: str
     updated_at: str = field(view=None)
+    disabled_at: str | None = field(
+        default=None, omit_none=True, doc="When an administrator disabled the account (absent: active)."
+    )
 
 
 @record

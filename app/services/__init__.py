@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from app.broker.base import Broker
 from app.events.publisher import EventPublisher
+from app.services.admin import AdminService
 from app.services.attachments import AttachmentService
 from app.services.auth import AuthService
 from app.services.boards import BoardService
@@ -30,6 +31,7 @@ class Services:
     ) -> None:
         cache = ReadCache(broker, enabled=bool(settings.redis_url) and settings.cache)
         self.auth = AuthService(settings, store, broker, cache)
+        self.admin = AdminService(settings, store, self.auth)
         self.boards = BoardService(store, publisher, cache)
         self.documents = TaskDocumentService(store, publisher, settings.document_settle_seconds)
         self.tasks = TaskService(store, publisher, cache, self.documents)

@@ -36,6 +36,7 @@ from app.events.sessions import announce_session_ended
 from app.services.cache import USER_TTL_SECONDS, ReadCache, decode_user, encode_user
 from app.services.login_throttle import LoginThrottle
 from app.services.passwords import check_new_password
+from app.services.registration import registration_open
 from app.services.tokens import api_token_session_id, is_api_token, token_limits, verify_api_token
 from app.services.verified_tokens import VerifiedTokens
 from app.settings import Settings
@@ -68,6 +69,11 @@ def _check_new_password(password: str, current_password: str | None) -> None:
     check_new_password(password)
     if current_password is None:
         raise InvalidInputError("current_password_required", "Send your current password as current_password.")
+
+
+def _refuse_disabled(user: User) -> None:
+    if user.disabled_at is not None:
+        raise _unauthorized("An administrator disabled this account.", "account_disabled")
 
 
 def hash_refresh_token(token: str) -> str:
@@ -108,7 +114,13 @@ class AuthService:
         return await asyncio.to_thread(verify)
 
     # -- accounts --------------------------------------------------------------------
-    async def register(self, email: str, password: str, name: str, address: str) -> User:
+    async def register(
+        self, email: str, password: str, name: str, address: str, *, allow_when_closed: bool = False
+    ) -> User:
+        """``allow_when_closed``: an invitation or single sign-on creates the account even
+        while registration is closed (app/services/registration.py)."""
+        if not allow_when_closed and not await registration_open(self._settings, self._store):
+            raise ForbiddenError("registration_closed", "This instance does not take new accounts.")
         check_new_password(password)
         at = clock.now()
         user = User(
@@ -137,6 +149,7 @@ class AuthService:
             await self._throttle.failed(email)
             raise _unauthorized("The email or password is wrong.", "invalid_credentials")
         await self._throttle.succeeded(email, address)
+        _refuse_disabled(user)
         if self._hasher.check_needs_rehash(user.password_hash):
             user.password_hash = await self.hash_password(password)
             await self._store.update_user(user)
@@ -173,6 +186,15 @@ class AuthService:
         if not await self._verify_password(user.password_hash, current_password):
             await self._throttle.failed(user.email)
             raise ForbiddenError("invalid_password", "The current password is wrong.")
+
+    async def end_all_sessions(self, user_id: str) -> None:
+        """Every login session and API token connection of the user ends, live ones on every
+        instance too (a disabled account)."""
+        await self._cache.forget(f"user:{user_id}")
+        for session_id in await self._store.list_session_families(user_id, clock.now()):
+            await self._revoke_session(session_id)
+        for token in await self._store.list_api_tokens(user_id):
+            await announce_session_ended(self._broker, api_token_session_id(token.id))
 
     async def _end_other_sessions(self, caller: Caller) -> None:
         for session_id in await self._store.list_session_families(caller.user.id, clock.now()):
@@ -227,6 +249,7 @@ class AuthService:
         user = await self._store.get_user(stored.user_id)
         if user is None:
             raise _unauthorized("The account no longer exists.", "invalid_refresh_token")
+        _refuse_disabled(user)
         pair = await self._issue_pair(user.id, stored.family_id)
         # A replay racing this call may have revoked the family after our spend but before
         # the new token was stored, so its revocation missed that token. The store marks the
@@ -307,6 +330,7 @@ class AuthService:
         )
         if user is None:
             raise _unauthorized("The account no longer exists.", "invalid_token")
+        _refuse_disabled(user)
         expires_at = None if token.expires_at is None else clock.parse_time(token.expires_at).timestamp()
         return Caller(
             user=user,
@@ -345,4 +369,5 @@ class AuthService:
         )
         if user is None:
             raise _unauthorized("The account no longer exists.", "invalid_token")
+        _refuse_disabled(user)
         return Caller(user=user, session_id=session_id, expires_at=float(claims["exp"]))

@@ -144,6 +144,23 @@ class UserStore(Protocol):
         """Every (session_id, until) still revoked at ``at``."""
 
 
+class InstanceStore(Protocol):
+    """What the instance administrator reads and switches (app/services/admin.py)."""
+
+    async def list_users(self, after_id: str | None, limit: int) -> list[User]:
+        """Users ordered by id (creation order), after ``after_id``, at most ``limit``."""
+
+    async def set_user_disabled(self, user_id: str, disabled_at: str | None) -> User | None:
+        """Set (or clear, with None) when the user was disabled; None if there is no such user."""
+
+    async def instance_figures(self) -> dict[str, int]:
+        """Counts of ``users``, ``disabled_users``, ``boards``, ``tasks`` and ``comments``."""
+
+    async def get_instance_value(self, key: str) -> str | None: ...
+
+    async def set_instance_value(self, key: str, value: str) -> None: ...
+
+
 class BoardStore(Protocol):
     """Boards and their members."""
 
@@ -393,6 +410,7 @@ class TaskDocumentStore(Protocol):
 
 class Store(
     UserStore,
+    InstanceStore,
     ApiTokenStore,
     BoardStore,
     TaskStore,

@@ -19,6 +19,7 @@ from app.store.mongo_attachments import MongoAttachments
 from app.store.mongo_boards import MongoBoards
 from app.store.mongo_comments import MongoComments
 from app.store.mongo_events import MongoEvents
+from app.store.mongo_instance import MongoInstance
 from app.store.mongo_notifications import MongoNotifications
 from app.store.mongo_schema import INDEXES, PROBE, Client, ensure_indexes
 from app.store.mongo_task_documents import MongoTaskDocuments
@@ -37,6 +38,7 @@ SERVER_SELECTION_TIMEOUT_MS = 5000
 
 class MongoStore(
     MongoUsers,
+    MongoInstance,
     MongoApiTokens,
     MongoBoards,
     MongoTasks,

@@ -32,6 +32,7 @@ ATTACHMENTS = "attachments"
 ATTACHMENT_BUCKET = "attachment_content"
 ATTACHMENT_FILES = f"{ATTACHMENT_BUCKET}.files"
 TASK_DOCUMENT_UPDATES = "task_document_updates"
+INSTANCE_VALUES = "instance_values"  # the administrator's switches, by key (_id)
 # Written only by the transaction check in open(); holds nothing of value.
 PROBE = "_taskwire_probe"
 
@@ -146,6 +147,7 @@ async def ensure_indexes(db: Database) -> None:
         ATTACHMENTS,
         ATTACHMENT_FILES,
         TASK_DOCUMENT_UPDATES,
+        INSTANCE_VALUES,
     ):
         models = by_collection.get(name)
         if models is None:

@@ -313,6 +313,10 @@ _COLUMN_NAMES_AND_CHECKLISTS = (
     "ALTER TABLE boards ADD COLUMN column_names TEXT NOT NULL DEFAULT '{}'",
     "ALTER TABLE boards ADD COLUMN wip_limits TEXT NOT NULL DEFAULT '{}'",
     "ALTER TABLE tasks ADD COLUMN checklist TEXT NOT NULL DEFAULT '[]'",
+# The instance administrator disables accounts and switches registration (app/services/admin.py).
+_INSTANCE_ADMIN = (
+    "ALTER TABLE users ADD COLUMN disabled_at TEXT",
+    "CREATE TABLE instance_values (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
 )
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -327,6 +331,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _ATTACHMENTS,
     _TASK_DOCUMENTS,
     _COLUMN_NAMES_AND_CHECKLISTS,
+    _INSTANCE_ADMIN,
 )
 
 

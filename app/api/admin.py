@@ -1,0 +1,92 @@
+"""/api/v1/admin: the instance administrator's accounts list, account switch and instance
+switches and figures (app/services/admin.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from quart import Blueprint, Response
+from quart_schema import document_response, validate_querystring, validate_request
+
+from app.api.admin_schemas import AccountList, AccountOut, AccountPatchIn, InstanceOut, InstancePatchIn
+from app.api.auth_context import caller
+from app.api.cursors import decode_cursor, encode_cursor
+from app.api.guards import authenticated, binds_client_mutation_id, rate_limited_per_user, requires_write_scope
+from app.api.responses import json_response
+from app.api.schemas import ErrorOut, PageQuery
+from app.domain.models import User
+from app.domain.views import user_view
+from app.runtime import current_runtime
+from app.services.admin import AdminService, InstanceState
+
+blueprint = Blueprint("admin", __name__, url_prefix="/api/v1/admin")
+
+
+def _admin() -> AdminService:
+    return current_runtime().services.admin
+
+
+async def account_view(user: User) -> dict[str, object]:
+    return {**user_view(user), "is_admin": await _admin().is_admin(user)}
+
+
+def _instance_view(state: InstanceState) -> dict[str, object]:
+    return dataclasses.asdict(state)
+
+
+@blueprint.get("/accounts")
+@authenticated
+@rate_limited_per_user
+@validate_querystring(PageQuery)
+@document_response(AccountList, 200)
+@document_response(ErrorOut, 403)
+async def list_accounts(query_args: PageQuery) -> Response:
+    """Every account of the instance, oldest first (administrator only)."""
+    after = decode_cursor("accounts", query_args.cursor, 1)[0] if query_args.cursor else None
+    users, more = await _admin().list_users(caller(), after, query_args.limit)
+    return json_response(
+        {
+            "items": [await account_view(user) for user in users],
+            "next_cursor": encode_cursor("accounts", [users[-1].id]) if more else None,
+        }
+    )
+
+
+@blueprint.patch("/accounts/<user_id>")
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+@validate_request(AccountPatchIn)
+@document_response(AccountOut, 200)
+@document_response(ErrorOut, 403)
+@document_response(ErrorOut, 404)
+async def patch_account(user_id: str, data: AccountPatchIn) -> Response:
+    """Disable an account (its sessions, API tokens and live connections stop at once, on
+    every instance) or enable it again (administrator only)."""
+    user = await _admin().set_disabled(caller(), user_id, data.disabled)
+    return json_response(await account_view(user))
+
+
+@blueprint.get("/instance")
+@authenticated
+@rate_limited_per_user
+@document_response(InstanceOut, 200)
+@document_response(ErrorOut, 403)
+async def get_instance() -> Response:
+    """Whether registration is open, and the instance's figures (administrator only)."""
+    return json_response(_instance_view(await _admin().instance(caller())))
+
+
+@blueprint.patch("/instance")
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+@validate_request(InstancePatchIn)
+@document_response(InstanceOut, 200)
+@document_response(ErrorOut, 403)
+async def patch_instance(data: InstancePatchIn) -> Response:
+    """Open or close registration (administrator only); invitations and single sign-on
+    still create accounts while it is closed."""
+    return json_response(_instance_view(await _admin().switch_registration(caller(), data.registration_open)))
