@@ -23,6 +23,7 @@ from app.api import (
     pages,
     tasks,
     tokens,
+    two_factor,
     webhooks,
     websocket,
 )
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         columns,
         checklists,
         tokens,
+        two_factor,
         webhooks,
         notifications,
         event_stream,

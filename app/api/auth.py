@@ -107,10 +107,12 @@ async def register(data: RegisterIn) -> Response:
 @document_response(ErrorOut, 401)
 @document_response(ErrorOut, 429)
 async def login(data: LoginIn) -> Response:
-    """Start a session with email and password."""
+    """Start a session with email and password (and ``code``, when two-factor sign-in is
+    on: without it the answer is 401 ``two_factor_required``)."""
     runtime = current_runtime()
     auth = runtime.services.auth
     user = await auth.login(data.email, data.password, client_ip(runtime.settings))
+    await runtime.services.two_factor.check_sign_in(user, data.code)
     return _session_response(user, await auth.start_session(user), 200)
 
 

@@ -97,6 +97,9 @@ class RegisterIn(RequestModel):
 class LoginIn(RequestModel):
     email: Email
     password: Password
+    code: Annotated[str, StringConstraints(min_length=1, max_length=20)] | None = Field(
+        default=None, description="With two-factor sign-in on: the authenticator's code or a recovery code."
+    )
 
 
 class RefreshIn(RequestModel):

@@ -65,6 +65,18 @@ class User:
 
 
 @record
+class TwoFactor:
+    """A user's TOTP second factor (app/services/two_factor.py); never shown as it is."""
+
+    user_id: str
+    secret: str  # base32, as the authenticator app holds it
+    created_at: str
+    confirmed_at: str | None = None  # None: enrolment started, not yet confirmed with a code
+    recovery_hashes: list[str] = field(default_factory=list)  # sha256 hex of each unused code
+    last_used_step: int = 0  # the newest TOTP time step accepted: a code is good once
+
+
+@record
 class RefreshToken:
     token_hash: str  # sha256 hex of the opaque token; the token itself is never stored
     user_id: str

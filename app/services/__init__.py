@@ -19,6 +19,7 @@ from app.services.idempotency import IdempotencyService
 from app.services.notifications import NotificationService
 from app.services.tasks import TaskService
 from app.services.tokens import ApiTokenService
+from app.services.two_factor import TwoFactorService
 from app.services.webhooks import WebhookService
 from app.settings import Settings
 from app.store.base import Store
@@ -41,5 +42,6 @@ class Services:
         self.checklists = ChecklistService(store, publisher)
         self.notifications = NotificationService(store)
         self.tokens = ApiTokenService(store, broker)
+        self.two_factor = TwoFactorService(store, broker)
         self.idempotency = IdempotencyService(broker)
         self.webhooks = WebhookService(store, webhook_worker.guard, webhook_worker.wake)

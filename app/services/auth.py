@@ -180,6 +180,15 @@ class AuthService:
             await self._end_other_sessions(caller)
         return stored
 
+    async def confirm_password(self, caller: Caller, password: str, address: str) -> None:
+        """For what a stolen access token alone must not do (turning two-factor sign-in on)."""
+        if current_token_limits() is not None:
+            raise ForbiddenError("session_required", "Do this from a signed-in session.")
+        user = await self._store.get_user(caller.user.id)
+        if user is None:
+            raise _unauthorized()
+        await self._check_current_password(user, password, address)
+
     async def _check_current_password(self, user: User, current_password: str, address: str) -> None:
         # Counted like sign-ins: a stolen access token must not become a way to guess it.
         await self._throttle.check(user.email, address)

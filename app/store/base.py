@@ -40,6 +40,7 @@ from app.domain.models import (
     Task,
     TaskPage,
     TaskPageRequest,
+    TwoFactor,
     User,
 )
 from app.domain.webhooks import Webhook, WebhookAttempt, WebhookProgress
@@ -159,6 +160,25 @@ class InstanceStore(Protocol):
     async def get_instance_value(self, key: str) -> str | None: ...
 
     async def set_instance_value(self, key: str, value: str) -> None: ...
+
+
+class TwoFactorStore(Protocol):
+    """Each user's TOTP second factor (at most one)."""
+
+    async def get_two_factor(self, user_id: str) -> TwoFactor | None: ...
+
+    async def put_two_factor(self, factor: TwoFactor) -> None:
+        """Create or replace the user's second factor."""
+
+    async def use_totp_step(self, user_id: str, step: int) -> bool:
+        """Record ``step`` as used if it is newer than the last one used; False otherwise
+        (a replayed or older code), atomically."""
+
+    async def use_recovery_code(self, user_id: str, code_hash: str) -> bool:
+        """Remove ``code_hash`` from the user's unused recovery codes; False if it was not
+        there (spent, or never issued), atomically."""
+
+    async def delete_two_factor(self, user_id: str) -> bool: ...
 
 
 class BoardStore(Protocol):
@@ -411,6 +431,7 @@ class TaskDocumentStore(Protocol):
 class Store(
     UserStore,
     InstanceStore,
+    TwoFactorStore,
     ApiTokenStore,
     BoardStore,
     TaskStore,

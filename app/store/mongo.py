@@ -25,6 +25,7 @@ from app.store.mongo_schema import INDEXES, PROBE, Client, ensure_indexes
 from app.store.mongo_task_documents import MongoTaskDocuments
 from app.store.mongo_tasks import MongoTasks
 from app.store.mongo_tokens import MongoApiTokens
+from app.store.mongo_two_factor import MongoTwoFactor
 from app.store.mongo_tx import BoardWriter, driver_errors, supports_transactions
 from app.store.mongo_users import MongoUsers
 from app.store.mongo_webhooks import MongoWebhooks
@@ -39,6 +40,7 @@ SERVER_SELECTION_TIMEOUT_MS = 5000
 class MongoStore(
     MongoUsers,
     MongoInstance,
+    MongoTwoFactor,
     MongoApiTokens,
     MongoBoards,
     MongoTasks,

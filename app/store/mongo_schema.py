@@ -32,6 +32,7 @@ ATTACHMENTS = "attachments"
 ATTACHMENT_BUCKET = "attachment_content"
 ATTACHMENT_FILES = f"{ATTACHMENT_BUCKET}.files"
 TASK_DOCUMENT_UPDATES = "task_document_updates"
+TWO_FACTOR = "two_factor"  # by user id (_id)
 INSTANCE_VALUES = "instance_values"  # the administrator's switches, by key (_id)
 # Written only by the transaction check in open(); holds nothing of value.
 PROBE = "_taskwire_probe"
@@ -148,6 +149,7 @@ async def ensure_indexes(db: Database) -> None:
         ATTACHMENT_FILES,
         TASK_DOCUMENT_UPDATES,
         INSTANCE_VALUES,
+        TWO_FACTOR,
     ):
         models = by_collection.get(name)
         if models is None:

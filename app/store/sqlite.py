@@ -28,6 +28,7 @@ from app.store.sqlite_schema import apply_migrations
 from app.store.sqlite_task_documents import SQLiteTaskDocuments
 from app.store.sqlite_tasks import SQLiteTasks
 from app.store.sqlite_tokens import SQLiteApiTokens
+from app.store.sqlite_two_factor import SQLiteTwoFactor
 from app.store.sqlite_users import SQLiteUsers
 from app.store.sqlite_webhooks import SQLiteWebhooks
 
@@ -48,6 +49,7 @@ _NOT_WRITABLE = {
 class SQLiteStore(
     SQLiteUsers,
     SQLiteInstance,
+    SQLiteTwoFactor,
     SQLiteApiTokens,
     SQLiteBoards,
     SQLiteTasks,

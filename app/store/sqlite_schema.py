@@ -319,6 +319,18 @@ _INSTANCE_ADMIN = (
     "CREATE TABLE instance_values (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
 )
 
+# Each user's TOTP second factor (app/services/two_factor.py).
+_TWO_FACTOR = (
+    """CREATE TABLE two_factor (
+        user_id TEXT PRIMARY KEY,
+        secret TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        confirmed_at TEXT,
+        recovery_hashes TEXT NOT NULL,
+        last_used_step INTEGER NOT NULL
+    ) WITHOUT ROWID""",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _INITIAL,
     _TOKENS_AND_COMMENTS,
@@ -332,6 +344,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _TASK_DOCUMENTS,
     _COLUMN_NAMES_AND_CHECKLISTS,
     _INSTANCE_ADMIN,
+    _TWO_FACTOR,
 )
 
 

@@ -1,0 +1,118 @@
+"""/api/v1/users/me/two-factor: TOTP enrolment, confirmation and switching it off
+(app/services/two_factor.py). From a signed-in session only."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+from quart import Blueprint, Response
+from quart_schema import document_response, validate_request
+
+from app.api.auth_context import caller
+from app.api.guards import (
+    authenticated,
+    binds_client_mutation_id,
+    idempotent,
+    rate_limited_per_user,
+    requires_write_scope,
+)
+from app.api.rate_limits import client_ip
+from app.api.responses import json_response, no_content
+from app.api.schemas import ErrorOut, Password, RequestModel, ResponseModel
+from app.runtime import current_runtime
+
+blueprint = Blueprint("two_factor", __name__, url_prefix="/api/v1/users/me/two-factor")
+
+Code = Annotated[str, StringConstraints(min_length=1, max_length=20)]
+
+
+class TwoFactorStatusOut(ResponseModel):
+    enabled: bool
+    pending: bool = Field(description="Enrolment started and not yet confirmed with a code.")
+    recovery_codes_left: int
+
+
+class EnrolIn(RequestModel):
+    password: Password = Field(description="Your current password: an access token alone cannot turn this on.")
+
+
+class EnrolmentOut(ResponseModel):
+    secret: str = Field(description="Base32, for typing into an authenticator app by hand.")
+    otpauth_uri: str
+    qr_svg_data_uri: str = Field(description="The otpauth URI as a QR code: an SVG data: URI for an <img>.")
+
+
+class CodeIn(RequestModel):
+    code: Code = Field(description="The authenticator's 6-digit code (disabling also takes a recovery code).")
+
+
+class RecoveryCodesOut(ResponseModel):
+    recovery_codes: list[str] = Field(description="Each good for one sign-in; shown this once.")
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blueprint.get("")
+@authenticated
+@rate_limited_per_user
+@document_response(TwoFactorStatusOut, 200)
+async def get_two_factor() -> Response:
+    """Whether two-factor sign-in is on, and how many recovery codes are left."""
+    status = await current_runtime().services.two_factor.status(caller())
+    return json_response(dataclasses.asdict(status))
+
+
+@blueprint.post("")
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+@idempotent
+@validate_request(EnrolIn)
+@document_response(EnrolmentOut, 201)
+@document_response(ErrorOut, 403)
+@document_response(ErrorOut, 409)
+async def start_enrolment(data: EnrolIn) -> Response:
+    """Start enrolment: a new secret and its QR code, pending until confirmed with a code."""
+    runtime = current_runtime()
+    await runtime.services.auth.confirm_password(caller(), data.password, client_ip(runtime.settings))
+    enrolment = await runtime.services.two_factor.start_enrolment(caller())
+    return _no_store(json_response(dataclasses.asdict(enrolment), 201))
+
+
+@blueprint.post("/confirm")
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+@idempotent
+@validate_request(CodeIn)
+@document_response(RecoveryCodesOut, 200)
+@document_response(ErrorOut, 401)
+@document_response(ErrorOut, 409)
+@document_response(ErrorOut, 429)
+async def confirm_enrolment(data: CodeIn) -> Response:
+    """Turn two-factor sign-in on with a first code; the answer holds the recovery codes,
+    shown this once."""
+    codes = await current_runtime().services.two_factor.confirm_enrolment(caller(), data.code)
+    return _no_store(json_response({"recovery_codes": codes}))
+
+
+@blueprint.post("/disable")
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+@idempotent
+@validate_request(CodeIn)
+@document_response(ErrorOut, 401)
+@document_response(ErrorOut, 429)
+async def disable_two_factor(data: CodeIn) -> Response:
+    """Turn two-factor sign-in off; needs a current code or a recovery code."""
+    await current_runtime().services.two_factor.disable(caller(), data.code)
+    return no_content()
