@@ -22,7 +22,7 @@ async def _app_shell() -> Response:
 
 # Every path the client router knows: the shell is served on each, so a reload or a shared
 # link lands in the right view (the client checks membership before showing a board).
-APP_PATHS = ("/", "/signin", "/signup", "/boards/<board_id>")
+APP_PATHS = ("/", "/signin", "/signup", "/account", "/boards/<board_id>")
 
 
 @hide

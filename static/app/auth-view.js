@@ -17,10 +17,17 @@ export function mountAuthView(container, mode) {
     name: "password", type: "password", required: true, minlength: signingUp ? 12 : 1,
     autocomplete: signingUp ? "new-password" : "current-password",
   });
+  // Shown once the server says the account has two-factor sign-in on.
+  const code = field("Authentication code", {
+    name: "code", autocomplete: "one-time-code", inputmode: "text", maxlength: 20, "data-testid": "two-factor-code",
+  });
+  code.node.hidden = true;
+  const codeHint = h("p", { class: "field-hint", hidden: true },
+    "The 6-digit code from your authenticator app, or one of your recovery codes.");
   const error = h("p", { class: "form-error", role: "alert", hidden: true });
   const submit = h("button", { type: "submit", class: "btn btn-primary btn-block" }, signingUp ? "Create account" : "Sign in");
   const form = h("form", { class: "auth-form", novalidate: false },
-    signingUp ? name.node : null, email.node, password.node,
+    signingUp ? name.node : null, email.node, password.node, code.node, codeHint,
     signingUp ? h("p", { class: "field-hint" }, "At least 12 characters, and not one of the common passwords.") : null,
     error, submit);
 
@@ -30,8 +37,16 @@ export function mountAuthView(container, mode) {
     submit.disabled = true;
     try {
       if (signingUp) await session.signUp(name.input.value.trim(), email.input.value.trim(), password.input.value);
-      else await session.signIn(email.input.value.trim(), password.input.value);
+      else await session.signIn(email.input.value.trim(), password.input.value, code.input.value.trim());
     } catch (problem) {
+      if (problem.code === "two_factor_required") {
+        code.node.hidden = false;
+        codeHint.hidden = false;
+        code.input.required = true;
+        code.input.focus();
+        submit.disabled = false;
+        return;
+      }
       error.textContent = problem.message;
       error.hidden = false;
       submit.disabled = false;

@@ -9,6 +9,7 @@ import { NotificationBell } from "./notifications/bell.js";
 import { currentRoute, navigate, startRouter } from "./router.js";
 import * as session from "./session.js";
 import { themeToggle } from "./theme.js";
+import { mountAccountView } from "./account-view.js";
 import { mountAuthView } from "./auth-view.js";
 import { mountBoardsView } from "./boards-view.js";
 import { mountBoardView } from "./board/view.js";
@@ -45,7 +46,9 @@ function syncAccount(user) {
     await session.signOut();
     navigate("/signin");
   });
-  accountNav.append(bell.element, h("span", { class: "account-name", title: user.email }, user.name), signOut);
+  const name = h("a", { class: "account-name", href: "/account", "data-link": true, title: `${user.email}: your account`,
+                       "data-testid": "account-link" }, user.name);
+  accountNav.append(bell.element, name, signOut);
 }
 
 function render(route) {
@@ -64,6 +67,8 @@ function render(route) {
     return;
   } else if (route.name === "board") {
     unmount = mountBoardView(main, route.params.boardId, account.live);
+  } else if (route.name === "account") {
+    unmount = mountAccountView(main);
   } else if (route.name === "boards") {
     unmount = mountBoardsView(main, account.live);
   } else {

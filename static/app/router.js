@@ -6,6 +6,7 @@ const ROUTES = [
   { name: "board", pattern: /^\/boards\/([A-Za-z0-9_-]+)\/?$/, keys: ["boardId"] },
   { name: "signin", pattern: /^\/signin\/?$/ },
   { name: "signup", pattern: /^\/signup\/?$/ },
+  { name: "account", pattern: /^\/account\/?$/ },
 ];
 
 let onRoute = () => {};

@@ -111,8 +111,10 @@ async function start(path, body) {
   return user;
 }
 
-export function signIn(email, password) {
-  return start("/auth/login", { email, password });
+/** `code`: the authenticator's code or a recovery code, once the server asked for one
+ * (ApiError code "two_factor_required"). */
+export function signIn(email, password, code = undefined) {
+  return start("/auth/login", code ? { email, password, code } : { email, password });
 }
 
 export function signUp(name, email, password) {

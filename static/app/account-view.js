@@ -1,0 +1,174 @@
+// The account page: two-factor sign-in (enrol with a QR code, confirm, recovery codes shown
+// once, turn off) and, for the instance administrator, open registration, the instance's
+// figures and the accounts with their disable switch (docs/identity.md).
+
+import { api, listAll } from "./api.js";
+import { clear, h } from "./dom.js";
+import { toast } from "./toast.js";
+
+function input(label, attrs) {
+  const node = h("input", { class: "input", ...attrs });
+  return { node, field: h("label", { class: "field" }, h("span", { class: "field-label" }, label), node) };
+}
+
+function twoFactorSection() {
+  const body = h("div", { class: "account-body" });
+  const section = h("section", { class: "account-section", "aria-labelledby": "tf-title", "data-testid": "two-factor" },
+    h("h2", { id: "tf-title" }, "Two-factor sign-in"),
+    h("p", { class: "muted" }, "Signing in with your password also asks for a code from an authenticator app."),
+    body);
+
+  async function showStatus() {
+    const state = await api("GET", "/users/me/two-factor");
+    clear(body);
+    if (state.enabled) {
+      const code = input("Code", { name: "code", autocomplete: "one-time-code", required: true, maxlength: 20 });
+      const form = h("form", { class: "account-form" },
+        h("p", { "data-testid": "two-factor-state" }, h("strong", {}, "On"),
+          ` · ${state.recovery_codes_left} recovery codes left`),
+        code.field,
+        h("button", { type: "submit", class: "btn btn-danger-ghost" }, "Turn off"));
+      form.addEventListener("submit", (event) => submit(event, form, async () => {
+        await api("POST", "/users/me/two-factor/disable", { body: { code: code.node.value.trim() } });
+        toast("Two-factor sign-in is off.");
+        await showStatus();
+      }));
+      body.append(form);
+    } else {
+      const password = input("Your password", { name: "password", type: "password", required: true,
+                                                autocomplete: "current-password" });
+      const form = h("form", { class: "account-form" },
+        h("p", { "data-testid": "two-factor-state" }, h("strong", {}, "Off")),
+        password.field,
+        h("button", { type: "submit", class: "btn btn-primary" }, "Set up two-factor sign-in"));
+      form.addEventListener("submit", (event) => submit(event, form, async () => {
+        const enrolment = await api("POST", "/users/me/two-factor", { body: { password: password.node.value } });
+        showEnrolment(enrolment);
+      }));
+      body.append(form);
+    }
+  }
+
+  function showEnrolment(enrolment) {
+    const code = input("Code from the app", { name: "code", autocomplete: "one-time-code", inputmode: "numeric",
+                                             required: true, maxlength: 20, "data-testid": "enrol-code" });
+    const form = h("form", { class: "account-form enrolment" },
+      h("ol", { class: "enrol-steps" },
+        h("li", {}, "Scan this code with your authenticator app:",
+          h("img", { class: "qr", src: enrolment.qr_svg_data_uri, alt: "QR code for your authenticator app",
+                     width: 200, height: 200, "data-testid": "enrol-qr" })),
+        h("li", {}, "Or type this key: ", h("code", { class: "secret", "data-testid": "enrol-secret" }, enrolment.secret)),
+        h("li", {}, "Enter the 6-digit code it shows.")),
+      code.field,
+      h("button", { type: "submit", class: "btn btn-primary" }, "Turn on"));
+    form.addEventListener("submit", (event) => submit(event, form, async () => {
+      const { recovery_codes: codes } = await api("POST", "/users/me/two-factor/confirm",
+                                                  { body: { code: code.node.value.trim() } });
+      showRecoveryCodes(codes);
+    }));
+    clear(body).append(form);
+    code.node.focus();
+  }
+
+  function showRecoveryCodes(codes) {
+    const done = h("button", { type: "button", class: "btn btn-primary" }, "I have saved them");
+    done.addEventListener("click", () => showStatus().catch((error) => toast(error.message, "error")));
+    clear(body).append(
+      h("p", {}, h("strong", {}, "Two-factor sign-in is on. "),
+        "Save these recovery codes somewhere safe: each signs you in once if you lose your phone. ",
+        "They are not shown again."),
+      h("ul", { class: "recovery-codes", "data-testid": "recovery-codes" }, codes.map((code) => h("li", {}, h("code", {}, code)))),
+      done);
+  }
+
+  return { section, load: showStatus };
+}
+
+async function submit(event, form, work) {
+  event.preventDefault();
+  const button = form.querySelector("button[type=submit]");
+  const old = form.querySelector(".form-error");
+  if (old) old.remove();
+  button.disabled = true;
+  try {
+    await work();
+  } catch (error) {
+    form.append(h("p", { class: "form-error", role: "alert" }, error.message));
+    button.disabled = false;
+  }
+}
+
+function adminSection() {
+  const figures = h("dl", { class: "figures", "data-testid": "figures" });
+  const registration = h("input", { type: "checkbox", "data-testid": "registration-open" });
+  const rows = h("tbody");
+  const note = h("p", { class: "field-hint", hidden: true }, "TASKWIRE_REGISTRATION_OPEN=false keeps it closed.");
+  const section = h("section", { class: "account-section", "aria-labelledby": "admin-title", "data-testid": "admin" },
+    h("h2", { id: "admin-title" }, "Instance"),
+    figures,
+    h("label", { class: "check" }, registration, "Anyone may create an account"),
+    note,
+    h("table", { class: "accounts" },
+      h("thead", {}, h("tr", {}, h("th", {}, "Name"), h("th", {}, "Email"), h("th", {}, "Status"), h("th", {}, ""))),
+      rows));
+
+  function showInstance(state) {
+    registration.checked = state.registration_open;
+    registration.disabled = state.registration_closed_by_setting;
+    note.hidden = !state.registration_closed_by_setting;
+    clear(figures).append(...Object.entries(state.figures).flatMap(([name, value]) =>
+      [h("dt", {}, name.replace("_", " ")), h("dd", {}, String(value))]));
+  }
+
+  function row(account) {
+    const disabled = Boolean(account.disabled_at);
+    const toggle = h("button", { type: "button", class: `btn btn-small ${disabled ? "" : "btn-danger-ghost"}` },
+      disabled ? "Enable" : "Disable");
+    toggle.hidden = account.is_admin;
+    toggle.addEventListener("click", async () => {
+      toggle.disabled = true;
+      try {
+        const updated = await api("PATCH", `/admin/accounts/${account.id}`, { body: { disabled: !disabled } });
+        current.replaceWith(row(updated));
+      } catch (error) {
+        toast(error.message, "error");
+        toggle.disabled = false;
+      }
+    });
+    const current = h("tr", { "data-testid": "account-row" },
+      h("td", {}, account.name), h("td", {}, account.email),
+      h("td", {}, account.is_admin ? "Administrator" : disabled ? "Disabled" : "Active"), h("td", {}, toggle));
+    return current;
+  }
+
+  registration.addEventListener("change", async () => {
+    try {
+      showInstance(await api("PATCH", "/admin/instance", { body: { registration_open: registration.checked } }));
+    } catch (error) {
+      toast(error.message, "error");
+    }
+  });
+
+  async function load() {
+    showInstance(await api("GET", "/admin/instance"));
+    clear(rows).append(...(await listAll("/admin/accounts")).map(row));
+  }
+  return { section, load };
+}
+
+export function mountAccountView(container) {
+  document.title = "Account · Taskwire";
+  const page = h("section", { class: "page account-page" },
+    h("header", { class: "page-head" }, h("h1", {}, "Account")));
+  container.append(page);
+  const twoFactor = twoFactorSection();
+  page.append(twoFactor.section);
+  twoFactor.load().catch((error) => toast(error.message, "error"));
+  api("GET", "/users/me").then(async (me) => {
+    if (!me.is_admin) return;
+    const admin = adminSection();
+    page.append(admin.section);
+    await admin.load();
+  }).catch((error) => toast(error.message, "error"));
+  return () => {};
+}
