@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import annotated_types
-from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings.sources.utils import parse_env_vars
@@ -99,6 +99,29 @@ Seconds = Annotated[float, Field(allow_inf_nan=False)]
 def _env(name: str) -> Any:
     """A setting whose variable is not TASKWIRE_ + its field name (kept for compatibility)."""
     return Field(validation_alias=name)
+
+
+class OidcProvider(BaseModel):
+    """One OpenID Connect provider of ``TASKWIRE_OIDC_PROVIDERS`` (docs/identity.md)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=80)]
+    issuer: Annotated[str, StringConstraints(pattern=r"^https?://[^\s?#]+$")]
+    client_id: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    client_secret: Annotated[str, StringConstraints(min_length=1, max_length=2000), Field(repr=False)]
+    allowed_domains: tuple[str, ...] = ()
+    scopes: str = "openid email profile"
+    # Microsoft Entra sends no email_verified; its optional claim xms_edov says the same.
+    email_verified_claim: str = "email_verified"
+
+
+def _unique_providers(providers: tuple[OidcProvider, ...]) -> tuple[OidcProvider, ...]:
+    ids = [provider.id for provider in providers]
+    if len(set(ids)) != len(ids):
+        raise ValueError("each provider needs an id of its own")
+    return providers
 
 
 class Settings(BaseSettings):
@@ -195,6 +218,23 @@ class Settings(BaseSettings):
             "switch says (invitations and single sign-on still create accounts)"
         ),
     ] = True
+    oidc_providers: Annotated[
+        tuple[OidcProvider, ...],
+        AfterValidator(_unique_providers),
+        Field(
+            repr=False,
+            description="JSON list of OpenID Connect providers for single sign-on, each "
+            '`{"id", "name", "issuer", "client_id", "client_secret", "allowed_domains"?}` (docs/identity.md)',
+        ),
+    ] = ()
+    public_url: Annotated[
+        str,
+        StringConstraints(pattern=r"^(https?://[^\s?#]+[^/\s?#])?$"),
+        Field(
+            description="the address people open Taskwire at, e.g. `https://tasks.example.com`: single sign-on's "
+            "redirect URI is built on it; unset: the request's own"
+        ),
+    ] = ""
     secure_cookies: Annotated[bool, Field(description="mark the refresh cookie `Secure` (behind TLS)")] = False
     hsts: Annotated[
         bool,

@@ -63,17 +63,22 @@ def _session_response(user: User, pair: TokenPair, status: int) -> Response:
     response = json_response(body, status)
     response.headers["Cache-Control"] = "no-store"
     if cookie:
-        settings = current_runtime().settings
-        response.set_cookie(
-            COOKIE_NAME,
-            pair.refresh_token,
-            max_age=settings.refresh_token_ttl_seconds,
-            path=COOKIE_PATH,
-            httponly=True,
-            samesite="Strict",
-            secure=settings.secure_cookies,
-        )
+        set_refresh_cookie(response, pair.refresh_token)
     return response
+
+
+def set_refresh_cookie(response: Response, refresh_token: str) -> None:
+    """The dashboard's session: what a reload (or single sign-on's redirect) restores it from."""
+    settings = current_runtime().settings
+    response.set_cookie(
+        COOKIE_NAME,
+        refresh_token,
+        max_age=settings.refresh_token_ttl_seconds,
+        path=COOKIE_PATH,
+        httponly=True,
+        samesite="Strict",
+        secure=settings.secure_cookies,
+    )
 
 
 def _presented_refresh_token(data: RefreshIn | None) -> str | None:

@@ -77,6 +77,17 @@ class TwoFactor:
 
 
 @record
+class ExternalIdentity:
+    """A user's account at an OpenID Connect provider, linked at their first sign-in there."""
+
+    provider: str  # the id of the provider's settings entry
+    subject: str  # the provider's ``sub``: stable, unlike the email
+    user_id: str
+    email: str
+    created_at: str
+
+
+@record
 class RefreshToken:
     token_hash: str  # sha256 hex of the opaque token; the token itself is never stored
     user_id: str

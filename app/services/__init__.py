@@ -17,6 +17,7 @@ from app.services.comments import CommentService
 from app.services.documents import TaskDocumentService
 from app.services.idempotency import IdempotencyService
 from app.services.notifications import NotificationService
+from app.services.oidc import OidcService
 from app.services.tasks import TaskService
 from app.services.tokens import ApiTokenService
 from app.services.two_factor import TwoFactorService
@@ -33,6 +34,7 @@ class Services:
         cache = ReadCache(broker, enabled=bool(settings.redis_url) and settings.cache)
         self.auth = AuthService(settings, store, broker, cache)
         self.admin = AdminService(settings, store, self.auth)
+        self.oidc = OidcService(settings, store, broker, self.auth)
         self.boards = BoardService(store, publisher, cache)
         self.documents = TaskDocumentService(store, publisher, settings.document_settle_seconds)
         self.tasks = TaskService(store, publisher, cache, self.documents)

@@ -71,7 +71,7 @@ def _check_new_password(password: str, current_password: str | None) -> None:
         raise InvalidInputError("current_password_required", "Send your current password as current_password.")
 
 
-def _refuse_disabled(user: User) -> None:
+def refuse_disabled(user: User) -> None:
     if user.disabled_at is not None:
         raise _unauthorized("An administrator disabled this account.", "account_disabled")
 
@@ -149,7 +149,7 @@ class AuthService:
             await self._throttle.failed(email)
             raise _unauthorized("The email or password is wrong.", "invalid_credentials")
         await self._throttle.succeeded(email, address)
-        _refuse_disabled(user)
+        refuse_disabled(user)
         if self._hasher.check_needs_rehash(user.password_hash):
             user.password_hash = await self.hash_password(password)
             await self._store.update_user(user)
@@ -258,7 +258,7 @@ class AuthService:
         user = await self._store.get_user(stored.user_id)
         if user is None:
             raise _unauthorized("The account no longer exists.", "invalid_refresh_token")
-        _refuse_disabled(user)
+        refuse_disabled(user)
         pair = await self._issue_pair(user.id, stored.family_id)
         # A replay racing this call may have revoked the family after our spend but before
         # the new token was stored, so its revocation missed that token. The store marks the
@@ -339,7 +339,7 @@ class AuthService:
         )
         if user is None:
             raise _unauthorized("The account no longer exists.", "invalid_token")
-        _refuse_disabled(user)
+        refuse_disabled(user)
         expires_at = None if token.expires_at is None else clock.parse_time(token.expires_at).timestamp()
         return Caller(
             user=user,
@@ -378,5 +378,5 @@ class AuthService:
         )
         if user is None:
             raise _unauthorized("The account no longer exists.", "invalid_token")
-        _refuse_disabled(user)
+        refuse_disabled(user)
         return Caller(user=user, session_id=session_id, expires_at=float(claims["exp"]))

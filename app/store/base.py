@@ -32,6 +32,7 @@ from app.domain.models import (
     Comment,
     Event,
     EventDraft,
+    ExternalIdentity,
     Member,
     Notification,
     NotificationScope,
@@ -179,6 +180,15 @@ class TwoFactorStore(Protocol):
         there (spent, or never issued), atomically."""
 
     async def delete_two_factor(self, user_id: str) -> bool: ...
+
+
+class IdentityStore(Protocol):
+    """Accounts at OpenID Connect providers linked to users."""
+
+    async def get_identity(self, provider: str, subject: str) -> ExternalIdentity | None: ...
+
+    async def link_identity(self, identity: ExternalIdentity) -> None:
+        """Keep the link; an existing link of the same provider and subject stays as it is."""
 
 
 class BoardStore(Protocol):
@@ -432,6 +442,7 @@ class Store(
     UserStore,
     InstanceStore,
     TwoFactorStore,
+    IdentityStore,
     ApiTokenStore,
     BoardStore,
     TaskStore,

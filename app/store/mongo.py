@@ -19,6 +19,7 @@ from app.store.mongo_attachments import MongoAttachments
 from app.store.mongo_boards import MongoBoards
 from app.store.mongo_comments import MongoComments
 from app.store.mongo_events import MongoEvents
+from app.store.mongo_identities import MongoIdentities
 from app.store.mongo_instance import MongoInstance
 from app.store.mongo_notifications import MongoNotifications
 from app.store.mongo_schema import INDEXES, PROBE, Client, ensure_indexes
@@ -41,6 +42,7 @@ class MongoStore(
     MongoUsers,
     MongoInstance,
     MongoTwoFactor,
+    MongoIdentities,
     MongoApiTokens,
     MongoBoards,
     MongoTasks,

@@ -33,6 +33,7 @@ ATTACHMENT_BUCKET = "attachment_content"
 ATTACHMENT_FILES = f"{ATTACHMENT_BUCKET}.files"
 TASK_DOCUMENT_UPDATES = "task_document_updates"
 TWO_FACTOR = "two_factor"  # by user id (_id)
+EXTERNAL_IDENTITIES = "external_identities"  # by "<provider> <subject>" (_id)
 INSTANCE_VALUES = "instance_values"  # the administrator's switches, by key (_id)
 # Written only by the transaction check in open(); holds nothing of value.
 PROBE = "_taskwire_probe"
@@ -65,6 +66,8 @@ INDEXES: tuple[IndexSpec, ...] = (
     _index(REFRESH_TOKENS, "refresh_tokens_purge_ttl", ("purge_after", 1), expireAfterSeconds=0),
     # Revoked sessions use the session id as _id; they go once their last access token has expired.
     _index(REVOKED_SESSIONS, "revoked_sessions_until", ("until", 1)),
+    # A deleted account's links go with it.
+    _index(EXTERNAL_IDENTITIES, "external_identities_user", ("user_id", 1)),
     _index(REVOKED_SESSIONS, "revoked_sessions_purge_ttl", ("purge_after", 1), expireAfterSeconds=0),
     _index(MEMBERS, "members_board_user_unique", ("board_id", 1), ("user_id", 1), unique=True),
     _index(MEMBERS, "members_user_board", ("user_id", 1), ("board_id", 1)),
@@ -150,6 +153,7 @@ async def ensure_indexes(db: Database) -> None:
         TASK_DOCUMENT_UPDATES,
         INSTANCE_VALUES,
         TWO_FACTOR,
+        EXTERNAL_IDENTITIES,
     ):
         models = by_collection.get(name)
         if models is None:

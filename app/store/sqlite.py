@@ -21,6 +21,7 @@ from app.store.sqlite_attachments import SQLiteAttachments
 from app.store.sqlite_boards import SQLiteBoards
 from app.store.sqlite_comments import SQLiteComments
 from app.store.sqlite_events import SQLiteEvents
+from app.store.sqlite_identities import SQLiteIdentities
 from app.store.sqlite_instance import SQLiteInstance
 from app.store.sqlite_notifications import SQLiteNotifications
 from app.store.sqlite_pool import ConnectionThreads, in_write_transaction, reads, writes
@@ -50,6 +51,7 @@ class SQLiteStore(
     SQLiteUsers,
     SQLiteInstance,
     SQLiteTwoFactor,
+    SQLiteIdentities,
     SQLiteApiTokens,
     SQLiteBoards,
     SQLiteTasks,

@@ -331,6 +331,19 @@ _TWO_FACTOR = (
     ) WITHOUT ROWID""",
 )
 
+# Accounts at OpenID Connect providers linked to users (app/services/oidc.py).
+_EXTERNAL_IDENTITIES = (
+    """CREATE TABLE external_identities (
+        provider TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        email TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (provider, subject)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX external_identities_user ON external_identities (user_id)",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _INITIAL,
     _TOKENS_AND_COMMENTS,
@@ -345,6 +358,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _COLUMN_NAMES_AND_CHECKLISTS,
     _INSTANCE_ADMIN,
     _TWO_FACTOR,
+    _EXTERNAL_IDENTITIES,
 )
 
 

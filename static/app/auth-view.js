@@ -1,5 +1,6 @@
 // Sign-in and sign-up forms.
 
+import { rawRequest } from "./api.js";
 import { h } from "./dom.js";
 import * as session from "./session.js";
 
@@ -7,6 +8,16 @@ function field(label, attrs) {
   const input = h("input", { class: "input", ...attrs });
   return { input, node: h("label", { class: "field" }, h("span", { class: "field-label" }, label), input) };
 }
+
+const SIGN_ON_ERRORS = {
+  sso_email_not_verified: "Your provider has not verified your email address, so it cannot sign you in here.",
+  sso_email_domain_not_allowed: "Accounts of your email domain cannot sign in here.",
+  sso_email_missing: "Your provider did not share your email address.",
+  sso_denied: "Single sign-on was cancelled.",
+  sso_invalid_state: "That sign-in expired or was started elsewhere; try again.",
+  account_disabled: "An administrator disabled this account.",
+  sso_provider_unavailable: "The sign-in provider cannot be reached; try again later.",
+};
 
 export function mountAuthView(container, mode) {
   const signingUp = mode === "signup";
@@ -53,6 +64,19 @@ export function mountAuthView(container, mode) {
     }
   });
 
+  // Single sign-on: one button per provider; a failed attempt comes back with ?sso_error=.
+  const providers = h("div", { class: "sso-providers", "data-testid": "sso-providers" });
+  rawRequest("GET", "/auth/sso/providers").then(({ status, data }) => {
+    if (status !== 200 || !data.items.length) return;
+    providers.append(h("p", { class: "sso-or" }, "or"), ...data.items.map((provider) =>
+      h("a", { class: "btn btn-block sso-button", href: provider.start_url }, `Sign in with ${provider.name}`)));
+  }).catch(() => {});
+  const failure = new URLSearchParams(window.location.search).get("sso_error");
+  if (failure) {
+    error.textContent = SIGN_ON_ERRORS[failure] || "Single sign-on did not work; try again.";
+    error.hidden = false;
+  }
+
   const other = signingUp
     ? h("p", { class: "auth-switch" }, "Already have an account? ", h("a", { href: "/signin", "data-link": true }, "Sign in"))
     : h("p", { class: "auth-switch" }, "New to Taskwire? ", h("a", { href: "/signup", "data-link": true }, "Create an account"));
@@ -60,7 +84,7 @@ export function mountAuthView(container, mode) {
   container.append(h("section", { class: "auth-card", "aria-labelledby": "auth-title" },
     h("h1", { id: "auth-title" }, signingUp ? "Create your account" : "Sign in to Taskwire"),
     h("p", { class: "auth-lead" }, "Plan together. Every change shows up for everyone, live."),
-    form, other));
+    form, providers, other));
   (signingUp ? name.input : email.input).focus();
   return () => {};
 }

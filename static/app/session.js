@@ -96,7 +96,13 @@ export async function getAccessToken() {
 
 /** On page load: restore the session from the cookie if there probably is one. */
 export async function restoreSession() {
-  if (!localStorage.getItem(HINT_KEY)) return null;
+  // Single sign-on lands here with its refresh cookie set and ?signed_in=sso.
+  const params = new URLSearchParams(window.location.search);
+  const fromSignOn = params.get("signed_in") === "sso";
+  if (fromSignOn) {
+    params.delete("signed_in");
+    history.replaceState(null, "", window.location.pathname + (params.size ? `?${params}` : ""));
+  } else if (!localStorage.getItem(HINT_KEY)) return null;
   await refresh();
   return user;
 }

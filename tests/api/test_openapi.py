@@ -13,7 +13,15 @@ import pytest
 from openapi_spec_validator import validate
 from quart import Quart
 
-PUBLIC = {"/api/v1/auth/register", "/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/logout"}
+PUBLIC = {
+    "/api/v1/auth/register",
+    "/api/v1/auth/login",
+    "/api/v1/auth/refresh",
+    "/api/v1/auth/logout",
+    "/api/v1/auth/sso/providers",
+    "/api/v1/auth/sso/{provider_id}/start",
+    "/api/v1/auth/sso/{provider_id}/callback",
+}
 METHODS = ("get", "post", "put", "patch", "delete")
 ERROR_REF = "#/components/schemas/ErrorOut"
 ERROR_DETAIL_REF = "#/components/schemas/ErrorDetail"

@@ -34,7 +34,15 @@ async def test_every_api_route_requires_a_token_unless_marked_public(app: Quart)
             public.add(rule.rule)
         else:
             assert AUTHENTICATED in guards, f"{rule.rule} is neither authenticated nor public"
-    assert public == {"/api/v1/auth/register", "/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/logout"}
+    assert public == {
+        "/api/v1/auth/register",
+        "/api/v1/auth/login",
+        "/api/v1/auth/refresh",
+        "/api/v1/auth/logout",
+        "/api/v1/auth/sso/providers",
+        "/api/v1/auth/sso/<provider_id>/start",
+        "/api/v1/auth/sso/<provider_id>/callback",
+    }
 
 
 async def test_every_api_route_is_documented_in_openapi(app: Quart) -> None:

@@ -1,0 +1,29 @@
+"""Accounts at OpenID Connect providers linked to users, for MongoStore."""
+
+from __future__ import annotations
+
+from app.domain.models import ExternalIdentity
+from app.store.mongo_records import Documents, want_str
+from app.store.mongo_schema import EXTERNAL_IDENTITIES
+from app.store.mongo_tx import MongoStoreBase, driver_errors
+
+IDENTITY_DOCS = Documents(ExternalIdentity, id_field=None)
+
+
+def _key(provider: str, subject: str) -> str:
+    # A provider id has no space (its settings pattern), so the pair maps to one key.
+    return f"{want_str(provider, 'provider')} {want_str(subject, 'subject')}"
+
+
+class MongoIdentities(MongoStoreBase):
+    @driver_errors
+    async def get_identity(self, provider: str, subject: str) -> ExternalIdentity | None:
+        doc = await self._db[EXTERNAL_IDENTITIES].find_one({"_id": _key(provider, subject)})
+        return IDENTITY_DOCS.record(doc) if doc else None
+
+    @driver_errors
+    async def link_identity(self, identity: ExternalIdentity) -> None:
+        doc = IDENTITY_DOCS.doc(identity)
+        await self._db[EXTERNAL_IDENTITIES].update_one(
+            {"_id": _key(identity.provider, identity.subject)}, {"$setOnInsert": doc}, upsert=True
+        )

@@ -1,0 +1,28 @@
+"""Accounts at OpenID Connect providers linked to users, for SQLiteStore."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from app.domain.models import ExternalIdentity
+from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
+from app.store.sqlite_records import Rows
+
+IDENTITY_ROWS = Rows(ExternalIdentity)
+
+
+class SQLiteIdentities(SQLiteStoreBase):
+    @reads
+    def get_identity(self, conn: sqlite3.Connection, provider: str, subject: str) -> ExternalIdentity | None:
+        row = conn.execute(
+            f"SELECT {IDENTITY_ROWS.columns} FROM external_identities WHERE provider = ? AND subject = ?",
+            (provider, subject),
+        ).fetchone()
+        return None if row is None else IDENTITY_ROWS.record(row)
+
+    @writes
+    def link_identity(self, conn: sqlite3.Connection, identity: ExternalIdentity) -> None:
+        conn.execute(
+            f"INSERT OR IGNORE INTO external_identities ({IDENTITY_ROWS.columns}) VALUES ({IDENTITY_ROWS.placeholders})",
+            IDENTITY_ROWS.params(identity),
+        )
