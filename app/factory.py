@@ -10,6 +10,7 @@ from quart_schema import Info, QuartSchema
 from starlette_compress import CompressMiddleware
 
 from app.api import (
+    account,
     admin,
     attachments,
     auth,
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     for module in (
         health,
         auth,
+        account,
         admin,
         boards,
         tasks,

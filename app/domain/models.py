@@ -76,6 +76,20 @@ class TwoFactor:
     last_used_step: int = 0  # the newest TOTP time step accepted: a code is good once
 
 
+# What a deleted account's comments, events and notifications name as their author (app/services/account.py).
+DELETED_USER_ID = "deleted-user"
+DELETED_USER_NAME = "Deleted user"
+
+
+@dataclasses.dataclass(slots=True)
+class UserRecords:
+    """What an account's data export reads besides the profile, boards and tokens."""
+
+    tasks: list[Task]  # created by the user or assigned to them
+    comments: list[Comment]  # written by the user
+    notifications: list[Notification]  # received by the user
+
+
 @record
 class ExternalIdentity:
     """A user's account at an OpenID Connect provider, linked at their first sign-in there."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from app.broker.base import Broker
 from app.events.publisher import EventPublisher
+from app.services.account import AccountService
 from app.services.admin import AdminService
 from app.services.attachments import AttachmentService
 from app.services.auth import AuthService
@@ -37,6 +38,7 @@ class Services:
         self.oidc = OidcService(settings, store, broker, self.auth)
         self.boards = BoardService(store, publisher, cache)
         self.documents = TaskDocumentService(store, publisher, settings.document_settle_seconds)
+        self.account = AccountService(store, self.auth, self.boards)
         self.tasks = TaskService(store, publisher, cache, self.documents)
         self.comments = CommentService(store, publisher)
         self.attachments = AttachmentService(settings, store, publisher)

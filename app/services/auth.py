@@ -196,6 +196,10 @@ class AuthService:
             await self._throttle.failed(user.email)
             raise ForbiddenError("invalid_password", "The current password is wrong.")
 
+    async def forget_user(self, user_id: str) -> None:
+        """Drop the cached record: the next request reads the account as it now is."""
+        await self._cache.forget(f"user:{user_id}")
+
     async def end_all_sessions(self, user_id: str) -> None:
         """Every login session and API token connection of the user ends, live ones on every
         instance too (a disabled account)."""

@@ -43,6 +43,7 @@ from app.domain.models import (
     TaskPageRequest,
     TwoFactor,
     User,
+    UserRecords,
 )
 from app.domain.webhooks import Webhook, WebhookAttempt, WebhookProgress
 
@@ -189,6 +190,23 @@ class IdentityStore(Protocol):
 
     async def link_identity(self, identity: ExternalIdentity) -> None:
         """Keep the link; an existing link of the same provider and subject stays as it is."""
+
+
+class AccountStore(Protocol):
+    """An account's own lifecycle (app/services/account.py)."""
+
+    async def update_user_email(self, user_id: str, email: str, at: str) -> User | None:
+        """Raise EmailTaken if another user has the (lower-case) email; None if no such user."""
+
+    async def user_records(self, user_id: str) -> UserRecords:
+        """The tasks the user created or is assigned to, their comments and notifications."""
+
+    async def erase_user(self, user_id: str, email: str, board_ids: list[str]) -> None:
+        """Delete the user and what is theirs alone (sessions, tokens, second factor, links,
+        notifications, memberships); what others keep names ``DELETED_USER_ID`` instead
+        (comments, tasks, boards, webhooks, notifications' actor, events' actor), drops the
+        id from assignees and mentions, and scrubs the user's id, email and name out of the
+        events of ``board_ids`` (app/store/erasure.py). Erasing again is harmless."""
 
 
 class BoardStore(Protocol):
@@ -443,6 +461,7 @@ class Store(
     InstanceStore,
     TwoFactorStore,
     IdentityStore,
+    AccountStore,
     ApiTokenStore,
     BoardStore,
     TaskStore,

@@ -15,6 +15,7 @@ from pymongo.errors import OperationFailure
 
 from app.domain import clock
 from app.store.base import StoreNotWritable
+from app.store.mongo_accounts import MongoAccounts
 from app.store.mongo_attachments import MongoAttachments
 from app.store.mongo_boards import MongoBoards
 from app.store.mongo_comments import MongoComments
@@ -43,6 +44,7 @@ class MongoStore(
     MongoInstance,
     MongoTwoFactor,
     MongoIdentities,
+    MongoAccounts,
     MongoApiTokens,
     MongoBoards,
     MongoTasks,

@@ -17,6 +17,7 @@ from pathlib import Path
 from app.domain import clock
 from app.private_files import prepare_sqlite_file
 from app.store.base import StoreNotWritable, StoreUnavailable
+from app.store.sqlite_accounts import SQLiteAccounts
 from app.store.sqlite_attachments import SQLiteAttachments
 from app.store.sqlite_boards import SQLiteBoards
 from app.store.sqlite_comments import SQLiteComments
@@ -52,6 +53,7 @@ class SQLiteStore(
     SQLiteInstance,
     SQLiteTwoFactor,
     SQLiteIdentities,
+    SQLiteAccounts,
     SQLiteApiTokens,
     SQLiteBoards,
     SQLiteTasks,

@@ -4,6 +4,8 @@
 
 import { api, listAll } from "./api.js";
 import { clear, h } from "./dom.js";
+import { navigate } from "./router.js";
+import * as session from "./session.js";
 import { toast } from "./toast.js";
 
 function input(label, attrs) {
@@ -156,6 +158,72 @@ function adminSection() {
   return { section, load };
 }
 
+function emailSection(me) {
+  const email = input("New email", { name: "email", type: "email", required: true, maxlength: 254, value: me.email });
+  const password = input("Current password", { name: "current_password", type: "password", required: true,
+                                               autocomplete: "current-password" });
+  const form = h("form", { class: "account-form" }, email.field, password.field,
+    h("button", { type: "submit", class: "btn" }, "Change email"));
+  form.addEventListener("submit", (event) => submit(event, form, async () => {
+    const user = await api("PUT", "/users/me/email", { body: { email: email.node.value.trim(),
+                                                              current_password: password.node.value } });
+    password.node.value = "";
+    form.querySelector("button").disabled = false;
+    toast(`Your email is now ${user.email}.`);
+  }));
+  return h("section", { class: "account-section", "aria-labelledby": "email-title" },
+    h("h2", { id: "email-title" }, "Email address"), h("div", { class: "account-body" }, form));
+}
+
+function dataSection() {
+  const download = h("button", { type: "button", class: "btn", "data-testid": "export" }, "Download your data");
+  download.addEventListener("click", async () => {
+    download.disabled = true;
+    try {
+      const data = await api("GET", "/users/me/export");
+      const url = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: "application/json" }));
+      const link = h("a", { href: url, download: "taskwire-account.json", hidden: true });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (error) {
+      toast(error.message, "error");
+    } finally {
+      download.disabled = false;
+    }
+  });
+
+  const password = input("Current password", { name: "current_password", type: "password", required: true,
+                                               autocomplete: "current-password" });
+  const choices = h("div", { class: "board-choices" });
+  const form = h("form", { class: "account-form", "data-testid": "delete-account" },
+    h("p", { class: "muted" }, "Your boards go with it, unless others share them; your comments stay, " +
+      "by “Deleted user”. This cannot be undone."),
+    password.field, choices,
+    h("button", { type: "submit", class: "btn btn-danger" }, "Delete my account"));
+  form.addEventListener("submit", (event) => submit(event, form, async () => {
+    const boards = Object.fromEntries([...choices.querySelectorAll("select")].map((select) => [select.name, select.value]));
+    try {
+      await api("POST", "/users/me/delete", { body: { current_password: password.node.value, boards } });
+    } catch (error) {
+      if (error.code !== "sole_owner_boards") throw error;
+      clear(choices).append(...error.body.error.details.boards.map((board) =>
+        h("label", { class: "field" }, h("span", { class: "field-label" }, `“${board.name}” (you alone own it)`),
+          h("select", { class: "input", name: board.id },
+            board.members.map((member) => h("option", { value: member.user_id }, `Hand over to ${member.name}`)),
+            h("option", { value: "delete" }, "Delete it")))));
+      throw error;
+    }
+    session.ended();
+    navigate("/signin");
+    toast("Your account is deleted.");
+  }));
+  return h("section", { class: "account-section", "aria-labelledby": "data-title" },
+    h("h2", { id: "data-title" }, "Your data"),
+    h("div", { class: "account-body" }, h("p", {}, download), h("h3", {}, "Delete your account"), form));
+}
+
 export function mountAccountView(container) {
   document.title = "Account · Taskwire";
   const page = h("section", { class: "page account-page" },
@@ -165,6 +233,7 @@ export function mountAccountView(container) {
   page.append(twoFactor.section);
   twoFactor.load().catch((error) => toast(error.message, "error"));
   api("GET", "/users/me").then(async (me) => {
+    page.append(emailSection(me), dataSection());
     if (!me.is_admin) return;
     const admin = adminSection();
     page.append(admin.section);

@@ -127,6 +127,11 @@ export function signUp(name, email, password) {
   return start("/auth/register", { name, email, password });
 }
 
+/** The server already ended the session (the account was deleted): forget it here too. */
+export function ended() {
+  forget();
+}
+
 export async function signOut() {
   try {
     // The access token lets the server end this session's access tokens at once too.

@@ -4,7 +4,9 @@ administrator disabling an account whose open board is then signed out."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pyotp
 import pytest
@@ -43,6 +45,7 @@ async def test_enrolling_by_qr_code_and_signing_in_with_a_recovery_code(people: 
     await expect(section.get_by_test_id("two-factor-state")).to_have_text("On · 10 recovery codes left")
 
     await page.get_by_test_id("sign-out").click()
+    await expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     await page.get_by_label("Email").fill(alice.email)
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Sign in").click()
@@ -106,3 +109,31 @@ async def test_the_administrator_disables_an_account_and_its_open_board_signs_ou
     await expect(registration).not_to_be_checked()
     await admin.reload()
     await expect(admin.get_by_test_id("registration-open")).not_to_be_checked()  # kept by the server
+
+
+async def test_downloading_your_data_and_deleting_the_account_with_a_hand_over(people: People, rest: Rest) -> None:
+    zelda = await rest.register("Zelda Quixote")
+    bob = await rest.register("Bob Okafor")
+    board = await rest.board(zelda, "Garden plans")
+    await rest.add_member(zelda, board["id"], bob, "editor")
+    # 409: the server asks about the board; 401: the live socket's last refresh, account gone.
+    page = await people.page("zelda", viewport=DESKTOP, allowed=("status of 409", "status of 401"))
+    await sign_in(page, zelda, "/account")
+
+    async with page.expect_download() as download_info:
+        await page.get_by_test_id("export").click()
+    download = await download_info.value
+    exported = json.loads(Path(await download.path()).read_text())
+    assert exported["user"]["email"] == zelda.email
+    assert {b["name"] for b in exported["boards"]} >= {"Garden plans"}
+
+    form = page.get_by_test_id("delete-account")
+    await form.get_by_label("Current password").fill(PASSWORD)
+    await form.get_by_role("button", name="Delete my account").click()
+    choice = form.get_by_label("“Garden plans” (you alone own it)")
+    await expect(choice).to_have_value(bob.id)  # handing over to Bob is offered first
+    await form.get_by_role("button", name="Delete my account").click()
+    await expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+
+    members = await rest.call("GET", f"/boards/{board['id']}/members", bob)
+    assert [(m["name"], m["role"]) for m in members["items"]] == [("Bob Okafor", "owner")]

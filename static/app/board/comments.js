@@ -6,6 +6,9 @@ import { api, listAll } from "../api.js";
 import { avatar, confirmInPlace, h, timeAgo, uid } from "../dom.js";
 import { MentionPicker } from "./mentions.js";
 
+// Comments of a deleted account name this author (docs/identity.md).
+const DELETED_USER = "deleted-user";
+
 function byId(a, b) {
   // Comment ids are time-ordered (app/domain/ids.py): id order is the order they were made.
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
@@ -124,7 +127,8 @@ export class CommentThread {
 
   item(comment) {
     const author = this.state.members.get(comment.author_id);
-    const name = comment.author_id === this.state.me.id ? "You" : author?.name || "A former member";
+    const name = comment.author_id === this.state.me.id ? "You"
+      : author?.name || (comment.author_id === DELETED_USER ? "Deleted user" : "A former member");
     const mine = comment.author_id === this.state.me.id;
     const head = h("div", { class: "comment-head" },
       h("span", { class: "comment-author" }, name),

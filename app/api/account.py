@@ -1,0 +1,95 @@
+"""/api/v1/users/me: changing the email, exporting your data, deleting your account
+(app/services/account.py). From a signed-in session, with the current password."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+from quart import Blueprint, Response
+from quart_schema import document_response, validate_request
+
+from app.api.admin_schemas import AccountOut
+from app.api.auth import COOKIE_NAME, COOKIE_PATH
+from app.api.auth_context import caller
+from app.api.guards import (
+    authenticated,
+    binds_client_mutation_id,
+    idempotent,
+    rate_limited_per_user,
+    requires_write_scope,
+)
+from app.api.rate_limits import client_ip
+from app.api.responses import json_response, no_content
+from app.api.schemas import Email, ErrorOut, Password, RequestModel
+from app.domain.views import user_view
+from app.runtime import current_runtime
+
+blueprint = Blueprint("account", __name__, url_prefix="/api/v1/users/me")
+
+Choice = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
+class EmailIn(RequestModel):
+    email: Email
+    current_password: Password
+
+
+class DeleteIn(RequestModel):
+    current_password: Password
+    boards: dict[Annotated[str, StringConstraints(max_length=100)], Choice] = Field(
+        default_factory=dict,
+        max_length=500,
+        description='For each board you alone own with other members: "delete", or the member id who becomes owner.',
+    )
+
+
+@blueprint.put("/email")
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+@validate_request(EmailIn)
+@document_response(AccountOut, 200)
+@document_response(ErrorOut, 403)
+@document_response(ErrorOut, 409)
+async def put_email(data: EmailIn) -> Response:
+    """Change your email (sign-in uses the new one at once); needs ``current_password``."""
+    runtime = current_runtime()
+    user = await runtime.services.account.change_email(
+        caller(), data.email, data.current_password, client_ip(runtime.settings)
+    )
+    return json_response(user_view(user))
+
+
+@blueprint.get("/export")
+@authenticated
+@rate_limited_per_user
+@document_response(ErrorOut, 403)
+async def export_account() -> Response:
+    """Everything that is yours, as one JSON document: your profile, your boards and their
+    members, the tasks you created or are assigned to, your comments, your notifications,
+    your API tokens (never their secrets)."""
+    response = json_response(await current_runtime().services.account.export(caller()))
+    response.headers["Content-Disposition"] = 'attachment; filename="taskwire-account.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blueprint.post("/delete")
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+@idempotent
+@validate_request(DeleteIn)
+@document_response(ErrorOut, 403)
+@document_response(ErrorOut, 409)
+async def delete_account(data: DeleteIn) -> Response:
+    """Delete your account. A board you alone own with other members needs a choice in
+    ``boards`` (409 ``sole_owner_boards`` lists them); your comments stay, by "Deleted user"."""
+    runtime = current_runtime()
+    await runtime.services.account.delete(caller(), data.current_password, data.boards, client_ip(runtime.settings))
+    response = no_content()
+    response.delete_cookie(COOKIE_NAME, path=COOKIE_PATH)
+    return response
