@@ -20,7 +20,7 @@ from app.api.guards import (
     requires_write_scope,
 )
 from app.api.rate_limits import client_ip
-from app.api.responses import json_response, no_content
+from app.api.responses import json_response, no_content, no_store
 from app.api.schemas import Email, ErrorOut, Password, RequestModel
 from app.domain.views import user_view
 from app.runtime import current_runtime
@@ -72,8 +72,7 @@ async def export_account() -> Response:
     your API tokens (never their secrets)."""
     response = json_response(await current_runtime().services.account.export(caller()))
     response.headers["Content-Disposition"] = 'attachment; filename="taskwire-account.json"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return no_store(response)
 
 
 @blueprint.post("/delete")

@@ -29,3 +29,9 @@ def install_json_encoder(app: Quart) -> None:
     only Quart and quart-schema know (dates, pydantic models)."""
     default = app.json.default  # type: ignore[attr-defined]
     app.json.dumps = lambda value, **_: dumps(value, default)  # type: ignore[method-assign]
+
+
+def no_store(response: Response) -> Response:
+    """For answers holding secrets or personal data: no cache keeps a copy."""
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -19,7 +19,7 @@ from app.api.guards import (
     requires_write_scope,
 )
 from app.api.rate_limits import client_ip
-from app.api.responses import json_response, no_content
+from app.api.responses import json_response, no_content, no_store
 from app.api.schemas import ErrorOut, Password, RequestModel, ResponseModel
 from app.runtime import current_runtime
 
@@ -52,11 +52,6 @@ class RecoveryCodesOut(ResponseModel):
     recovery_codes: list[str] = Field(description="Each good for one sign-in; shown this once.")
 
 
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 @blueprint.get("")
 @authenticated
 @rate_limited_per_user
@@ -82,7 +77,7 @@ async def start_enrolment(data: EnrolIn) -> Response:
     runtime = current_runtime()
     await runtime.services.auth.confirm_password(caller(), data.password, client_ip(runtime.settings))
     enrolment = await runtime.services.two_factor.start_enrolment(caller())
-    return _no_store(json_response(dataclasses.asdict(enrolment), 201))
+    return no_store(json_response(dataclasses.asdict(enrolment), 201))
 
 
 @blueprint.post("/confirm")
@@ -100,7 +95,7 @@ async def confirm_enrolment(data: CodeIn) -> Response:
     """Turn two-factor sign-in on with a first code; the answer holds the recovery codes,
     shown this once."""
     codes = await current_runtime().services.two_factor.confirm_enrolment(caller(), data.code)
-    return _no_store(json_response({"recovery_codes": codes}))
+    return no_store(json_response({"recovery_codes": codes}))
 
 
 @blueprint.post("/disable")

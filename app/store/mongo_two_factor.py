@@ -13,8 +13,7 @@ TWO_FACTOR_DOCS = Documents(TwoFactor, id_field="user_id")
 class MongoTwoFactor(MongoStoreBase):
     @driver_errors
     async def get_two_factor(self, user_id: str) -> TwoFactor | None:
-        doc = await self._db[TWO_FACTOR].find_one({"_id": want_str(user_id, "user_id")})
-        return TWO_FACTOR_DOCS.record(doc) if doc else None
+        return await TWO_FACTOR_DOCS.by_id(self._db[TWO_FACTOR], user_id, "user_id")
 
     @driver_errors
     async def put_two_factor(self, factor: TwoFactor) -> None:
