@@ -35,9 +35,10 @@ run: install
 	TASKWIRE_HOST=$(HOST) PORT=$(PORT) $(PY) -m app serve
 
 # The suite starts these itself (redis-server, nginx in front of two instances, Chromium
-# for the browser tests); install the Debian packages that are missing. Browsers cannot
-# be downloaded by Playwright here, so Debian's Chromium it is.
-SYSTEM_PACKAGES := redis-server:redis-server nginx:nginx-light chromium:chromium file:file
+# for the browser tests, Node for the OpenID Provider of tests/oidc/); install the Debian
+# packages that are missing. Browsers cannot be downloaded by Playwright here, so Debian's
+# Chromium it is.
+SYSTEM_PACKAGES := redis-server:redis-server nginx:nginx-light chromium:chromium file:file node:nodejs npm:npm
 
 system-packages:
 	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
