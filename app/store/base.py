@@ -204,7 +204,7 @@ class AccountStore(Protocol):
     async def erase_user(self, user_id: str, email: str, board_ids: list[str]) -> None:
         """Delete the user and what is theirs alone (sessions, tokens, second factor, links,
         notifications, memberships); what others keep names ``DELETED_USER_ID`` instead
-        (comments, tasks, boards, webhooks, notifications' actor, events' actor), drops the
+        (comments, tasks, boards, webhooks, attachments, notifications' actor, events' actor), drops the
         id from assignees and mentions, and scrubs the user's id, email and name out of the
         events of ``board_ids`` (app/store/erasure.py). Erasing again is harmless."""
 

@@ -14,6 +14,7 @@ from app.store.mongo_notifications import NOTIFICATION_DOCS
 from app.store.mongo_records import want_str
 from app.store.mongo_schema import (
     API_TOKENS,
+    ATTACHMENTS,
     BOARDS,
     COMMENTS,
     EVENTS,
@@ -75,6 +76,7 @@ class MongoAccounts(MongoStoreBase):
         await db[COMMENTS].update_many({"mentions": user_id}, {"$pull": {"mentions": user_id}})
         for collection in (TASKS, BOARDS, WEBHOOKS):
             await db[collection].update_many({"created_by": user_id}, {"$set": {"created_by": DELETED_USER_ID}})
+        await db[ATTACHMENTS].update_many({"uploaded_by": user_id}, {"$set": {"uploaded_by": DELETED_USER_ID}})
         await db[TASKS].update_many({"assignees": user_id}, {"$pull": {"assignees": user_id}})
         await db[EVENTS].update_many({"actor": user_id}, {"$set": {"actor": DELETED_USER_ID}})
         async for doc in db[EVENTS].find({"board_id": {"$in": board_ids}}, {"data": 1}):

@@ -69,6 +69,7 @@ class SQLiteAccounts(SQLiteStoreBase):
         conn.execute("UPDATE comments SET author_id = ? WHERE author_id = ?", (DELETED_USER_ID, user_id))
         for table in ("tasks", "boards", "webhooks"):
             conn.execute(f"UPDATE {table} SET created_by = ? WHERE created_by = ?", (DELETED_USER_ID, user_id))
+        conn.execute("UPDATE attachments SET uploaded_by = ? WHERE uploaded_by = ?", (DELETED_USER_ID, user_id))
         pattern = f'%"{user_id}"%'
         _without(
             conn,

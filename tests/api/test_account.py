@@ -13,6 +13,7 @@ from quart import Quart
 
 from app.domain.clock import now
 from app.domain.models import ExternalIdentity, TwoFactor
+from tests.api.test_attachments import upload
 from tests.support.apiclient import PASSWORD, Account, Api
 
 NAME = "Zelda Quixote-Marchetti"
@@ -128,6 +129,9 @@ async def test_deleting_hands_over_keeps_comments_and_leaves_no_personal_data(
     store = app.extensions["taskwire"].store
     await store.put_two_factor(TwoFactor(user_id=zelda.id, secret="A" * 32, created_at=now()))
     await store.link_identity(ExternalIdentity("kc", "zelda-sub", zelda.id, "zelda@example.test", now()))
+    team_tasks = (await api.call("GET", f"/api/v1/boards/{team['id']}/tasks", carol))[1]["items"]
+    status, attachment = await upload(api, zelda, team_tasks[0]["id"], b"plain notes", "notes.txt", "text/plain")
+    assert status == 201, attachment
     assert "zelda@example.test" in await raw_store_text(database_url)
 
     status, _ = await api.call(
@@ -159,6 +163,8 @@ async def test_deleting_hands_over_keeps_comments_and_leaves_no_personal_data(
         ("deleted-user", "On it, @Carol"),
         (carol.id, "Thanks!"),
     ]
+    status, files = await api.call("GET", f"/api/v1/tasks/{team_tasks[0]['id']}/attachments", carol)
+    assert [(f["name"], f["uploaded_by"]) for f in files["items"]] == [("notes.txt", "deleted-user")]
     status, notices = await api.call("GET", "/api/v1/notifications", carol)
     assert notices["items"] and {n["actor"]["name"] for n in notices["items"]} == {"Deleted user"}
 
