@@ -313,6 +313,8 @@ _COLUMN_NAMES_AND_CHECKLISTS = (
     "ALTER TABLE boards ADD COLUMN column_names TEXT NOT NULL DEFAULT '{}'",
     "ALTER TABLE boards ADD COLUMN wip_limits TEXT NOT NULL DEFAULT '{}'",
     "ALTER TABLE tasks ADD COLUMN checklist TEXT NOT NULL DEFAULT '[]'",
+)
+
 # The instance administrator disables accounts and switches registration (app/services/admin.py).
 _INSTANCE_ADMIN = (
     "ALTER TABLE users ADD COLUMN disabled_at TEXT",
