@@ -5,11 +5,21 @@ The fixed width makes string order equal time order, in SQLite and MongoDB alike
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+# Where this process's clock stands from the real one: moved only by tests (travel), to
+# see what a later time does, e.g. reminders coming due while no instance ran.
+_offset = timedelta()
 
 
 def now() -> str:
-    return format_time(datetime.now(UTC))
+    return format_time(datetime.now(UTC) + _offset)
+
+
+def travel(by: timedelta) -> None:
+    """Move this process's clock by ``by`` (tests only; every time Taskwire reads comes from now())."""
+    global _offset
+    _offset += by
 
 
 def format_time(moment: datetime) -> str:

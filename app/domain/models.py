@@ -168,6 +168,10 @@ class NotificationType(StrEnum):
     TASK_ASSIGNED = "task.assigned"
     COMMENT_MENTIONED = "comment.mentioned"
     MEMBER_ADDED = "member.added"
+    TASK_WATCHED = "task.watched"  # a task the user watches moved or got a new due date
+    COMMENT_WATCHED = "comment.watched"  # a comment on a task the user watches
+    TASK_DUE_SOON = "task.due_soon"
+    TASK_OVERDUE = "task.overdue"
 
 
 # The store keeps this many notifications per user, dropping the oldest in the write that
@@ -188,6 +192,11 @@ class NotificationDraft:
     data: dict[str, Any]  # what renders it: task title, comment excerpt, role
     task_id: str | None = None
     comment_id: str | None = None
+    # Where it goes (app.domain.mail.Channel values): the bell, an email, the daily digest;
+    # the services set them from the user's preferences. ``email_at``: not before then
+    # (quiet hours); None: at once.
+    channels: tuple[str, ...] = ("app",)
+    email_at: str | None = None
 
 
 @dataclasses.dataclass(slots=True)
@@ -221,8 +230,8 @@ class Notification:
     seq: int = field(doc="The seq of the board event that caused it.")
     data: dict[str, Any] = field(
         doc=(
-            "What renders it: task_title (task.assigned, comment.mentioned), excerpt (comment.mentioned), "
-            "role (member.added)."
+            "What renders it: task_title (all but member.added), excerpt (comment.mentioned, comment.watched), "
+            "role (member.added), column or due_at (task.watched), due_at (task.due_soon, task.overdue)."
         )
     )
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import IO, Protocol
 
+from app.domain.mail import AccountPurpose, AccountToken, MailAttempt, MailStatus, OutboxMessage, Preferences, Watch
 from app.domain.models import (
     ApiToken,
     Attachment,
@@ -456,6 +457,99 @@ class TaskDocumentStore(Protocol):
         load_task_document), in their place. Updates kept meanwhile stay."""
 
 
+class MailStore(Protocol):
+    # -- the email outbox (app.domain.mail; the worker is app/mail/). The event-appending
+    # writes above also queue the email and digest rows of their notices (outbox_of).
+    async def enqueue_mail(self, message: OutboxMessage) -> bool:
+        """Queue ``message``; False (nothing written) when a message with its ``key`` exists."""
+
+    async def get_mail(self, message_id: str) -> OutboxMessage | None: ...
+
+    async def list_mail(self, user_id: str, limit: int) -> list[OutboxMessage]:
+        """The user's messages newest first (id descending), at most ``limit``."""
+
+    async def claim_mail(self, owner: str, now: str, until: str, limit: int) -> list[OutboxMessage]:
+        """Atomically lease (lease_owner = ``owner``, lease_until = ``until``) at most ``limit``
+        pending messages whose next_attempt_at is not after ``now`` and whose lease is free
+        or expired at ``now``, the longest waiting first. Two callers never get one message
+        while its lease lives."""
+
+    async def finish_mail(
+        self, owner: str, attempt: MailAttempt, status: MailStatus, next_attempt_at: str, error: str | None
+    ) -> bool:
+        """Log ``attempt`` and, if ``owner`` still holds the message's lease, count the attempt,
+        set status, next_attempt_at, last_error (and sent_at = attempt.at when SENT) and
+        clear the lease. True if the message was updated."""
+
+    async def list_mail_attempts(self, message_id: str) -> list[MailAttempt]:
+        """The message's delivery log, oldest first."""
+
+    # -- notification preferences ----------------------------------------------------
+    async def get_preferences(self, user_ids: Sequence[str]) -> dict[str, Preferences]:
+        """The saved preferences of those users (one who never saved any is left out)."""
+
+    async def save_preferences(self, preferences: Preferences) -> None:
+        """Insert or replace the user's preferences."""
+
+
+class WatchStore(Protocol):
+    # -- watching ------------------------------------------------------------------------
+    async def save_watch(self, watch: Watch) -> None:
+        """Insert or replace the user's choice for that task (or board, task_id "")."""
+
+    async def list_watches(self, board_id: str, task_id: str | None) -> list[Watch]:
+        """The board's own watches (task_id ""), and with ``task_id`` that task's too."""
+
+
+class ScheduleStore(Protocol):
+    # -- the reminder and digest scheduler (app/mail/scheduler.py) -------------------------
+    async def claim_lease(self, name: str, owner: str, now: str, until: str) -> bool:
+        """Take or renew the named lease if it is free, expired at ``now`` or ``owner``'s."""
+
+    async def release_lease(self, name: str, owner: str) -> None: ...
+
+    async def list_tasks_due(
+        self, after: str, until: str, after_task: tuple[str, str] | None, limit: int
+    ) -> list[Task]:
+        """Tasks of every board whose due_at is after ``after`` and not after ``until``, in
+        (due_at, id) order, keyset-paged after ``after_task`` (its due_at and id)."""
+
+    async def marked(self, keys: Sequence[str]) -> set[str]:
+        """Those of ``keys`` that were recorded (record_reminder, queue_digest)."""
+
+    async def record_reminder(
+        self, key: str, at: str, notifications: list[Notification], mail: list[OutboxMessage]
+    ) -> bool:
+        """Record ``key`` and, in the same write, store the notifications (keeping each
+        user's newest NOTIFICATIONS_KEPT_PER_USER) and queue the mail; False (nothing
+        written) when ``key`` was recorded before."""
+
+    async def list_held_users(self, limit: int) -> list[str]:
+        """Users with digest lines waiting (HELD), at most ``limit``, in any order."""
+
+    async def list_held_mail(self, user_id: str, limit: int) -> list[OutboxMessage]:
+        """The user's waiting digest lines, oldest first (id order), at most ``limit``."""
+
+    async def queue_digest(self, key: str, message: OutboxMessage, held_ids: Sequence[str]) -> bool:
+        """Record ``key``, queue ``message`` and mark the held lines DIGESTED in one write;
+        False (nothing written) when ``key`` was recorded before."""
+
+
+class AccountEmailStore(Protocol):
+    # -- account emails: password reset, address confirmation -----------------------------
+    async def create_account_token(self, token: AccountToken, mail: OutboxMessage) -> None:
+        """Store the token and queue the email that carries it, in one write."""
+
+    async def spend_account_token(self, token_id: str, purpose: AccountPurpose, at: str) -> AccountToken | None:
+        """Atomically mark the token used at ``at`` if it is of ``purpose``, unused and not
+        expired at ``at``; the token as it was, or None (then nothing changed)."""
+
+    async def mark_email_verified(self, user_id: str, email: str, at: str) -> None: ...
+
+    async def verified_email(self, user_id: str) -> str | None:
+        """The address the user confirmed last, None if none."""
+
+
 class Store(
     UserStore,
     InstanceStore,
@@ -471,6 +565,10 @@ class Store(
     WebhookStore,
     NotificationStore,
     TaskDocumentStore,
+    MailStore,
+    WatchStore,
+    ScheduleStore,
+    AccountEmailStore,
     Protocol,
 ):
     # -- lifecycle -------------------------------------------------------------------

@@ -22,7 +22,9 @@ from app.store.mongo_comments import MongoComments
 from app.store.mongo_events import MongoEvents
 from app.store.mongo_identities import MongoIdentities
 from app.store.mongo_instance import MongoInstance
+from app.store.mongo_mail import MongoAccountEmails, MongoMail, MongoWatches
 from app.store.mongo_notifications import MongoNotifications
+from app.store.mongo_schedule import MongoSchedule
 from app.store.mongo_schema import INDEXES, PROBE, Client, ensure_indexes
 from app.store.mongo_task_documents import MongoTaskDocuments
 from app.store.mongo_tasks import MongoTasks
@@ -54,6 +56,10 @@ class MongoStore(
     MongoWebhooks,
     MongoNotifications,
     MongoTaskDocuments,
+    MongoMail,
+    MongoWatches,
+    MongoSchedule,
+    MongoAccountEmails,
 ):
     """One AsyncMongoClient per store, opened in open() and closed in close()."""
 

@@ -22,6 +22,7 @@ from app.store.mongo_schema import (
     TASK_DOCUMENT_UPDATES,
     TASKS,
     USERS,
+    WATCHES,
     WEBHOOK_ATTEMPTS,
     WEBHOOKS,
 )
@@ -121,6 +122,7 @@ class MongoBoards(MongoStoreBase):
                 WEBHOOK_ATTEMPTS,
                 NOTIFICATIONS,
                 TASK_DOCUMENT_UPDATES,
+                WATCHES,
             ):
                 await self._db[name].delete_many({"board_id": board_id}, session=session)
             return True

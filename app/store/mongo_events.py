@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pymongo import ReturnDocument
 
+from app.domain.mail import outbox_of
 from app.domain.models import (
     NOTIFICATIONS_KEPT_PER_USER,
     Event,
@@ -13,6 +14,7 @@ from app.domain.models import (
     notification_of,
 )
 from app.store.base import BoardChanged, NotFound
+from app.store.mongo_mail import insert_outbox
 from app.store.mongo_notifications import NOTIFICATION_DOCS
 from app.store.mongo_records import Document, Documents, want_int, want_page_size, want_str
 from app.store.mongo_schema import BOARDS, EVENTS, NOTIFICATIONS, Database
@@ -67,12 +69,16 @@ async def append_event(
     await db[EVENTS].insert_one(doc, session=session)
     event = EVENT_DOCS.record(doc)
     if draft.notify:
-        event.notifications = [notification_of(event, notice) for notice in draft.notify]
-        await _insert_notifications(db, event.notifications, session)
+        pairs = [(notification_of(event, notice), notice) for notice in draft.notify]
+        event.notifications = [made for made, notice in pairs if "app" in notice.channels]
+        if event.notifications:
+            await insert_notifications(db, event.notifications, session)
+        if mail := [message for made, notice in pairs for message in outbox_of(made, notice)]:
+            await insert_outbox(db, mail, session)
     return event
 
 
-async def _insert_notifications(db: Database, notifications: list[Notification], session: Session) -> None:
+async def insert_notifications(db: Database, notifications: list[Notification], session: Session) -> None:
     """Store them and keep each notified user's newest NOTIFICATIONS_KEPT_PER_USER."""
     await db[NOTIFICATIONS].insert_many([NOTIFICATION_DOCS.doc(n) for n in notifications], session=session)
     for user_id in {n.user_id for n in notifications}:

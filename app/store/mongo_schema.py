@@ -35,6 +35,14 @@ TASK_DOCUMENT_UPDATES = "task_document_updates"
 TWO_FACTOR = "two_factor"  # by user id (_id)
 EXTERNAL_IDENTITIES = "external_identities"  # by "<provider> <subject>" (_id)
 INSTANCE_VALUES = "instance_values"  # the administrator's switches, by key (_id)
+MAIL_OUTBOX = "mail_outbox"
+MAIL_ATTEMPTS = "mail_attempts"
+PREFERENCES = "preferences"
+WATCHES = "watches"
+SCHEDULE_MARKS = "schedule_marks"
+LEASES = "leases"
+ACCOUNT_TOKENS = "account_tokens"
+VERIFIED_EMAILS = "verified_emails"
 # Written only by the transaction check in open(); holds nothing of value.
 PROBE = "_taskwire_probe"
 
@@ -124,6 +132,21 @@ INDEXES: tuple[IndexSpec, ...] = (
     # A description document's updates, and a board's (to delete them with it).
     _index(TASK_DOCUMENT_UPDATES, "task_document_updates_task", ("task_id", 1), ("_id", 1)),
     _index(TASK_DOCUMENT_UPDATES, "task_document_updates_board", ("board_id", 1)),
+    # The mail workers' scan for due messages, a user's messages, and keys queued once.
+    _index(MAIL_OUTBOX, "mail_outbox_due", ("status", 1), ("next_attempt_at", 1), ("_id", 1)),
+    _index(MAIL_OUTBOX, "mail_outbox_user", ("user_id", 1), ("status", 1), ("_id", 1)),
+    _index(
+        MAIL_OUTBOX,
+        "mail_outbox_key_unique",
+        ("key", 1),
+        unique=True,
+        partialFilterExpression={"key": {"$type": "string"}},
+    ),
+    _index(MAIL_ATTEMPTS, "mail_attempts_message", ("message_id", 1), ("_id", 1)),
+    # A task's watchers with its board's, in one range; a board's (to delete them with it).
+    _index(WATCHES, "watches_board_task", ("board_id", 1), ("task_id", 1), ("user_id", 1)),
+    # The reminder scheduler's walk over every board's tasks by due date.
+    _index(TASKS, "tasks_due_everywhere", ("due_key", 1), ("_id", 1)),
 )
 
 # IndexBuildAlreadyInProgress (older servers, when another process builds the same index).
@@ -154,6 +177,14 @@ async def ensure_indexes(db: Database) -> None:
         INSTANCE_VALUES,
         TWO_FACTOR,
         EXTERNAL_IDENTITIES,
+        MAIL_OUTBOX,
+        MAIL_ATTEMPTS,
+        PREFERENCES,
+        WATCHES,
+        SCHEDULE_MARKS,
+        LEASES,
+        ACCOUNT_TOKENS,
+        VERIFIED_EMAILS,
     ):
         models = by_collection.get(name)
         if models is None:

@@ -24,8 +24,10 @@ from app.store.sqlite_comments import SQLiteComments
 from app.store.sqlite_events import SQLiteEvents
 from app.store.sqlite_identities import SQLiteIdentities
 from app.store.sqlite_instance import SQLiteInstance
+from app.store.sqlite_mail import SQLiteAccountEmails, SQLiteMail, SQLiteWatches
 from app.store.sqlite_notifications import SQLiteNotifications
 from app.store.sqlite_pool import ConnectionThreads, in_write_transaction, reads, writes
+from app.store.sqlite_schedule import SQLiteSchedule
 from app.store.sqlite_schema import apply_migrations
 from app.store.sqlite_task_documents import SQLiteTaskDocuments
 from app.store.sqlite_tasks import SQLiteTasks
@@ -63,6 +65,10 @@ class SQLiteStore(
     SQLiteWebhooks,
     SQLiteNotifications,
     SQLiteTaskDocuments,
+    SQLiteMail,
+    SQLiteWatches,
+    SQLiteSchedule,
+    SQLiteAccountEmails,
 ):
     def __init__(self, path: str | Path) -> None:
         self._path = str(path)

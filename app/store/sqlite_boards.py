@@ -113,6 +113,7 @@ class SQLiteBoards(SQLiteStoreBase):
             "webhook_attempts",
             "webhooks",
             "notifications",
+            "watches",
         ):
             conn.execute(f"DELETE FROM {table} WHERE board_id = ?", (board_id,))
         return conn.execute("DELETE FROM boards WHERE id = ?", (board_id,)).rowcount == 1

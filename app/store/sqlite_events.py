@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from app.domain.mail import outbox_of
 from app.domain.models import (
     NOTIFICATIONS_KEPT_PER_USER,
     Event,
@@ -13,6 +14,7 @@ from app.domain.models import (
     notification_of,
 )
 from app.store.base import NotFound
+from app.store.sqlite_mail import insert_outbox
 from app.store.sqlite_notifications import NOTIFICATION_ROWS
 from app.store.sqlite_pool import SQLiteStoreBase, reads
 from app.store.sqlite_records import Rows
@@ -44,12 +46,16 @@ def append_event(conn: sqlite3.Connection, board_id: str, draft: EventDraft) -> 
     # Decoding what was stored hands the caller the same data a later replay will see.
     event = EVENT_ROWS.record(stored)
     if draft.notify:  # most events notify nobody: no statement for them
-        event.notifications = [notification_of(event, notice) for notice in draft.notify]
-        _insert_notifications(conn, event.notifications)
+        pairs = [(notification_of(event, notice), notice) for notice in draft.notify]
+        event.notifications = [made for made, notice in pairs if "app" in notice.channels]
+        if event.notifications:
+            insert_notifications(conn, event.notifications)
+        if mail := [message for made, notice in pairs for message in outbox_of(made, notice)]:
+            insert_outbox(conn, mail)
     return event
 
 
-def _insert_notifications(conn: sqlite3.Connection, notifications: list[Notification]) -> None:
+def insert_notifications(conn: sqlite3.Connection, notifications: list[Notification]) -> None:
     conn.executemany(
         f"INSERT INTO notifications ({NOTIFICATION_ROWS.columns}) VALUES ({NOTIFICATION_ROWS.placeholders})",
         [NOTIFICATION_ROWS.params(notification) for notification in notifications],

@@ -346,6 +346,87 @@ _EXTERNAL_IDENTITIES = (
     "CREATE INDEX external_identities_user ON external_identities (user_id)",
 )
 
+# Email (app/mail/): the outbox, written in the write that causes a message and drained
+# under per-message leases; its delivery log; each user's notification preferences.
+_MAIL = (
+    """CREATE TABLE mail_outbox (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        data TEXT NOT NULL,
+        key TEXT UNIQUE,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_attempt_at TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        sent_at TEXT,
+        last_error TEXT,
+        lease_owner TEXT,
+        lease_until TEXT
+    ) WITHOUT ROWID""",
+    "CREATE INDEX mail_outbox_due ON mail_outbox (status, next_attempt_at, id)",
+    "CREATE INDEX mail_outbox_user ON mail_outbox (user_id, status, id)",
+    """CREATE TABLE mail_attempts (
+        id TEXT PRIMARY KEY,
+        message_id TEXT NOT NULL REFERENCES mail_outbox(id) ON DELETE CASCADE,
+        attempt INTEGER NOT NULL,
+        ok INTEGER NOT NULL,
+        error TEXT,
+        owner TEXT NOT NULL,
+        at TEXT NOT NULL
+    ) WITHOUT ROWID""",
+    "CREATE INDEX mail_attempts_message ON mail_attempts (message_id, id)",
+    """CREATE TABLE preferences (
+        user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+        channels TEXT NOT NULL,
+        time_zone TEXT NOT NULL,
+        quiet_start TEXT,
+        quiet_end TEXT,
+        reminder_lead_minutes INTEGER NOT NULL,
+        digest_hour INTEGER NOT NULL,
+        updated_at TEXT
+    ) WITHOUT ROWID""",
+)
+
+# Who watches a task or a board by choice (the defaults are not stored).
+_WATCHES = (
+    """CREATE TABLE watches (
+        board_id TEXT NOT NULL REFERENCES boards(id) ON DELETE CASCADE,
+        task_id TEXT NOT NULL,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        watching INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (board_id, task_id, user_id)
+    ) WITHOUT ROWID""",
+)
+
+# The reminder and digest scheduler (app/mail/scheduler.py): tasks by due date across
+# boards, what was done once (a key per reminder and digest), and named leases.
+_SCHEDULE = (
+    "CREATE INDEX tasks_by_due ON tasks (due_key, id)",
+    "CREATE TABLE schedule_marks (key TEXT PRIMARY KEY, at TEXT NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, until TEXT NOT NULL) WITHOUT ROWID",
+)
+
+# Account emails: single-use password reset and address confirmation links, and the
+# addresses confirmed.
+_ACCOUNT_EMAILS = (
+    """CREATE TABLE account_tokens (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        purpose TEXT NOT NULL,
+        email TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT
+    ) WITHOUT ROWID""",
+    """CREATE TABLE verified_emails (
+        user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+        email TEXT NOT NULL,
+        at TEXT NOT NULL
+    ) WITHOUT ROWID""",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _INITIAL,
     _TOKENS_AND_COMMENTS,
@@ -361,6 +442,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _INSTANCE_ADMIN,
     _TWO_FACTOR,
     _EXTERNAL_IDENTITIES,
+    _MAIL,
+    _WATCHES,
+    _SCHEDULE,
+    _ACCOUNT_EMAILS,
 )
 
 
