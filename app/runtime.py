@@ -14,6 +14,10 @@ from app.broker import create_broker
 from app.broker.base import Broker
 from app.broker.memory import MemoryBroker
 from app.events.publisher import EventPublisher
+from app.mail.links import Links
+from app.mail.render import Renderer
+from app.mail.scheduler import Scheduler
+from app.mail.worker import MailWorker
 from app.realtime.hub import SHUTDOWN_WAIT_SECONDS, Hub
 from app.services import Services
 from app.settings import Settings
@@ -33,6 +37,8 @@ class Runtime:
     publisher: EventPublisher
     hub: Hub
     webhook_worker: WebhookWorker
+    mail_worker: MailWorker
+    scheduler: Scheduler
     services: Services
     # Rate limits while the broker is down: counted in this process only.
     local_limits: Broker = dataclasses.field(default_factory=MemoryBroker)
@@ -43,6 +49,8 @@ class Runtime:
         await self.broker.open()
         await self.hub.open()
         await self.webhook_worker.open()
+        await self.mail_worker.open()
+        await self.scheduler.open()
 
     @property
     def draining(self) -> bool:
@@ -64,6 +72,8 @@ class Runtime:
         # Reverse order of open; each step runs even when an earlier one failed.
         for closer in (
             self.services.documents.close,
+            self.scheduler.close,
+            self.mail_worker.close,
             self.webhook_worker.close,
             self.hub.close,
             self.broker.close,
@@ -81,7 +91,9 @@ def build_runtime(settings: Settings) -> Runtime:
     publisher = EventPublisher(broker)
     webhook_worker = WebhookWorker(settings, store, publisher)
     hub = Hub(settings, store, broker)
-    services = Services(settings, store, broker, publisher, webhook_worker)
+    renderer = Renderer(Links(settings.public_url, settings.secret_key), settings.mail_from)
+    mail_worker = MailWorker(settings, store, publisher, renderer)
+    services = Services(settings, store, broker, publisher, webhook_worker, mail_worker)
     hub.documents.on_remote_update = services.documents.note_remote_update
     return Runtime(
         settings=settings,
@@ -90,6 +102,8 @@ def build_runtime(settings: Settings) -> Runtime:
         publisher=publisher,
         hub=hub,
         webhook_worker=webhook_worker,
+        mail_worker=mail_worker,
+        scheduler=Scheduler(settings, store, publisher, renderer, mail_worker.owner, mail_worker.wake),
         services=services,
     )
 

@@ -381,6 +381,75 @@ class Settings(BaseSettings):
             ge=0.01, le=3600, description="seconds between scans for webhook work besides the wake-ups of local events"
         ),
     ] = 5.0
+    # -- email (docs/notifications.md) -------------------------------------------------
+    smtp_url: Annotated[
+        str,
+        _url_scheme("smtp://", "smtps://"),
+        Field(
+            repr=False,
+            description=(
+                "SMTP server email goes out through, `smtp://user:pass@host:587?starttls=true` "
+                "(`smtps://` for TLS from the start); unset: no email is sent"
+            ),
+        ),
+    ] = ""
+    smtp_ca_file: Annotated[
+        Path | None, Field(description="CA certificates (PEM) the SMTP server's certificate is checked against")
+    ] = None
+    mail_from: Annotated[
+        str, Field(min_length=3, max_length=200, description="the From address of every email Taskwire sends")
+    ] = "Taskwire <taskwire@localhost>"
+    public_url: Annotated[
+        str,
+        _url_scheme("http://", "https://"),
+        Field(max_length=500, description="where people reach the dashboard; the links in emails start with it"),
+    ] = "http://localhost:8000"
+    mail_poll_seconds: Annotated[
+        Seconds,
+        _env("TASKWIRE_MAIL_POLL_INTERVAL"),
+        Field(ge=0.01, le=3600, description="seconds between scans of the email outbox and the reminder schedule"),
+    ] = 5.0
+    mail_lease_ttl_seconds: Annotated[
+        Seconds,
+        _env("TASKWIRE_MAIL_LEASE_TTL"),
+        Field(
+            ge=0.3,
+            le=3600,
+            description="seconds an instance holds an email it sends; a crashed one's is sent by another after it",
+        ),
+    ] = 60.0
+    mail_retry_base_seconds: Annotated[
+        Seconds,
+        _env("TASKWIRE_MAIL_RETRY_BASE"),
+        Field(ge=0.001, le=3600, description="first email retry delay, seconds (exponential to the cap, full jitter)"),
+    ] = 30.0
+    mail_retry_cap_seconds: Annotated[
+        Seconds,
+        _env("TASKWIRE_MAIL_RETRY_CAP"),
+        Field(ge=0.001, le=7 * DAY, description="longest email retry delay, seconds"),
+    ] = 3600.0
+    scheduler_interval_seconds: Annotated[
+        Seconds,
+        _env("TASKWIRE_SCHEDULER_INTERVAL"),
+        Field(ge=0.01, le=3600, description="seconds between runs of the due-date reminder and daily digest scheduler"),
+    ] = 60.0
+    email_verification: Annotated[
+        Literal["off", "optional", "required"],
+        Field(
+            description=(
+                "new accounts get a link to confirm their email address: `off`, `optional`, or `required` "
+                "before they can sign in (needs `TASKWIRE_SMTP_URL`)"
+            )
+        ),
+    ] = "off"
+    password_reset_ttl_seconds: Annotated[
+        Seconds,
+        _env("TASKWIRE_PASSWORD_RESET_TTL"),
+        Field(ge=60, le=7 * DAY, description="how long a password reset link works, seconds"),
+    ] = 3600.0
+    mail_max_attempts: Annotated[
+        int, Field(ge=1, le=1000, description="attempts at one email before it is given up (kept as failed)")
+    ] = 10
 
     @classmethod
     def settings_customise_sources(

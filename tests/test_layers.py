@@ -25,6 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("app.api", "app.ops"),  # edges: HTTP, WebSocket and SSE handlers; operations commands
     ("app.runtime",),  # builds and owns store, broker, hub, webhook worker and services
     ("app.services", "app.realtime"),  # permissions and rules; the hub fanning events out to sockets
+    ("app.mail",),  # email: the outbox worker, SMTP, rendering, signed links
     ("app.webhooks",),  # webhook delivery: the worker, its signing and its destination guard
     ("app.events",),  # publishing events, channel names, session-end announcements
     ("app.store", "app.broker"),  # adapters over SQLite/MongoDB and memory/Redis
@@ -49,6 +50,7 @@ LAZY_IMPORTS_ALLOWED = {
 WEB_FRAMEWORKS = ("quart", "quart_schema", "werkzeug", "hypercorn", "starlette_compress")
 WEB_FREE_LAYERS = (
     "app.services",
+    "app.mail",
     "app.webhooks",
     "app.events",
     "app.store",

@@ -96,11 +96,16 @@ def _presented_refresh_token(data: RefreshIn | None) -> str | None:
 @document_response(SessionOut, 201)
 @document_response(ErrorOut, 409)
 async def register(data: RegisterIn) -> Response:
-    """Create an account (with a personal board) and start a session."""
+    """Create an account (with a personal board) and start a session. When the server
+    requires confirmed addresses (TASKWIRE_EMAIL_VERIFICATION=required), no session yet:
+    202 with ``{"verification_required": true, "email": ...}``, and a confirmation email."""
     runtime = current_runtime()
     services = runtime.services
     user = await services.auth.register(data.email, data.password, data.name, client_ip(runtime.settings))
     await services.boards.create_personal_board(user)
+    await services.accounts.registered(user)
+    if services.accounts.verification_required:  # no session until the address is confirmed
+        return json_response({"verification_required": True, "email": user.email}, 202)
     return _session_response(user, await services.auth.start_session(user), 201)
 
 
@@ -110,6 +115,7 @@ async def register(data: RegisterIn) -> Response:
 @validate_request(LoginIn)
 @document_response(SessionOut, 200)
 @document_response(ErrorOut, 401)
+@document_response(ErrorOut, 403)
 @document_response(ErrorOut, 429)
 async def login(data: LoginIn) -> Response:
     """Start a session with email and password (and ``code``, when two-factor sign-in is
@@ -117,6 +123,7 @@ async def login(data: LoginIn) -> Response:
     runtime = current_runtime()
     auth = runtime.services.auth
     user = await auth.login(data.email, data.password, client_ip(runtime.settings))
+    await runtime.services.accounts.check_may_sign_in(user)
     await runtime.services.two_factor.check_sign_in(user, data.code)
     return _session_response(user, await auth.start_session(user), 200)
 

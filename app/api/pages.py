@@ -22,7 +22,17 @@ async def _app_shell() -> Response:
 
 # Every path the client router knows: the shell is served on each, so a reload or a shared
 # link lands in the right view (the client checks membership before showing a board).
-APP_PATHS = ("/", "/signin", "/signup", "/account", "/boards/<board_id>")
+APP_PATHS = (
+    "/",
+    "/signin",
+    "/signup",
+    "/account",  # two-factor, email, export, deletion, the administrator's panel
+    "/boards/<board_id>",
+    "/preferences",  # notification preferences
+    "/forgot-password",  # the account email pages (docs/notifications.md)
+    "/reset-password",
+    "/verify-email",
+)
 
 
 @hide

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 
 from app.broker.base import Broker, BrokerUnavailable
-from app.domain.models import Event
+from app.domain.models import Event, Notification
 from app.domain.views import event_message, notification_message
 from app.events.channels import board_channel, document_channel, user_channel
 from app.jsonutil import dumps
@@ -49,9 +49,12 @@ class EventPublisher:
         await self._publish_notifications(event)
 
     async def _publish_notifications(self, event: Event) -> None:
+        await self.publish_notifications(event.notifications)
+
+    async def publish_notifications(self, notifications: list[Notification]) -> None:
         """Best effort too: each notification is already stored, and a client that missed
         one live refetches the list over REST (docs/realtime.md)."""
-        for notification in event.notifications:
+        for notification in notifications:
             try:
                 await self._broker.publish(
                     user_channel(notification.user_id), dumps(notification_message(notification))

@@ -37,6 +37,9 @@ RATE_LIMITED = Counter("taskwire_rate_limited_total", "Requests or messages refu
 CACHE_REQUESTS = Counter("taskwire_cache_requests_total", "Read-cache lookups by result.", ["result"])
 WEBHOOK_ATTEMPTS = Counter("taskwire_webhook_attempts_total", "Webhook HTTP attempts by outcome.", ["outcome"])
 WEBHOOKS_DISABLED = Counter("taskwire_webhooks_disabled_total", "Webhooks switched off after repeated failure.")
+MAIL_ATTEMPTS = Counter(
+    "taskwire_mail_attempts_total", "Email attempts by outcome (sent, retry, failed, cancelled).", ["outcome"]
+)
 
 
 def render() -> tuple[bytes, str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from app.domain.errors import ForbiddenError, NotFoundError
-from app.domain.models import ROLE_RANK, Board, Member, Role
+from app.domain.models import ROLE_RANK, Board, Member, Role, Task, User
 from app.domain.request_context import current_token_limits, note_board_check
 from app.store.base import Store
 
@@ -76,3 +76,13 @@ async def boards_for(store: Store, user_id: str, after_board_id: str | None, lim
         if member is not None and board is not None:
             rows.append((board, member.role))
     return rows
+
+
+async def checked_task(store: Store, actor: User, task_id: str, needed: Role) -> Task:
+    """The task, once the actor's role on its board is checked. Its board is not read
+    (a task goes with its board), so reads and deletes pay for two lookups, not three."""
+    task = await store.get_task(task_id)
+    if task is None:
+        raise task_not_found()
+    await require_role_or(store, task.board_id, actor.id, needed, task_not_found)
+    return task

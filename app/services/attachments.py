@@ -30,8 +30,7 @@ from app.domain.ids import new_id
 from app.domain.models import ROLE_RANK, Attachment, AttachmentSummary, EventDraft, Member, Role, Task, User
 from app.domain.views import attachment_view
 from app.events.publisher import EventPublisher
-from app.services.access import require_role_or, task_not_found
-from app.services.tasks import checked_task
+from app.services.access import checked_task, require_role_or, task_not_found
 from app.settings import Settings
 from app.store.base import NotFound, QuotaExceeded, Store
 

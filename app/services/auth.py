@@ -189,6 +189,18 @@ class AuthService:
             raise _unauthorized()
         await self._check_current_password(user, password, address)
 
+    async def reset_password(self, user_id: str, password: str) -> None:
+        """A new password from a reset link (app/services/accounts.py): every session ends."""
+        _check_new_password(password, "")
+        user = await self._store.get_user(user_id)
+        if user is None:
+            raise _unauthorized()
+        user.password_hash, user.updated_at = await self.hash_password(password), clock.now()
+        await self._store.update_user(user)
+        await self._cache.forget(f"user:{user_id}")
+        for session_id in await self._store.list_session_families(user_id, clock.now()):
+            await self._revoke_session(session_id)
+
     async def _check_current_password(self, user: User, current_password: str, address: str) -> None:
         # Counted like sign-ins: a stolen access token must not become a way to guess it.
         await self._throttle.check(user.email, address)

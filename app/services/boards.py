@@ -26,6 +26,7 @@ from app.services.access import board_not_found, boards_for, require_role
 from app.services.cache import BOARD_READ_TTL_SECONDS, ReadCache, decode_members, encode_members
 from app.services.columns import check_removed_columns_are_empty, copy_of
 from app.services.notifications import member_added_notices
+from app.services.preferences import PreferenceService
 from app.store.base import AlreadyMember, LastOwner, NotFound, Store
 
 PERSONAL_BOARD_NAME = "My tasks"
@@ -47,10 +48,11 @@ def _member_not_found() -> NotFoundError:
 
 
 class BoardService:
-    def __init__(self, store: Store, publisher: EventPublisher, cache: ReadCache) -> None:
+    def __init__(self, store: Store, publisher: EventPublisher, cache: ReadCache, notices: PreferenceService) -> None:
         self._store = store
         self._publisher = publisher
         self._cache = cache
+        self._notices = notices
 
     async def create(
         self, actor: User, name: str, description: str = "", columns: list[str] | None = None
@@ -150,9 +152,8 @@ class BoardService:
             raise board_not_found()
         at = clock.now()
         member = Member(board_id, user.id, role, at, email=user.email, name=user.name)
-        draft = EventDraft(
-            "member.added", actor.id, at, member_view(member), notify=member_added_notices(actor, board, member)
-        )
+        notify = await self._notices.route(member_added_notices(actor, board, member))
+        draft = EventDraft("member.added", actor.id, at, member_view(member), notify=notify)
         try:
             event = await self._store.add_member(member, draft)
         except AlreadyMember:

@@ -17,12 +17,23 @@ from collections.abc import Sequence
 from app.domain import clock
 from app.domain.errors import ForbiddenError, NotFoundError
 from app.domain.ids import new_id
-from app.domain.models import ROLE_RANK, Comment, EventDraft, Member, NotificationDraft, Role, Task, User
+from app.domain.models import (
+    ROLE_RANK,
+    Comment,
+    EventDraft,
+    Member,
+    NotificationDraft,
+    NotificationType,
+    Role,
+    Task,
+    User,
+)
 from app.domain.views import comment_view
 from app.events.publisher import EventPublisher
-from app.services.access import require_role_or, task_not_found
-from app.services.notifications import mention_notices
-from app.services.tasks import checked_task
+from app.services.access import checked_task, require_role_or, task_not_found
+from app.services.notifications import excerpt, mention_notices
+from app.services.preferences import PreferenceService
+from app.services.watching import WatchService
 from app.store.base import NotFound, Store
 
 
@@ -65,9 +76,13 @@ def find_mentions(body: str, members: list[Member]) -> list[str]:
 
 
 class CommentService:
-    def __init__(self, store: Store, publisher: EventPublisher) -> None:
+    def __init__(
+        self, store: Store, publisher: EventPublisher, notices: PreferenceService, watching: WatchService
+    ) -> None:
         self._store = store
         self._publisher = publisher
+        self._notices = notices
+        self._watching = watching
 
     async def _task_for(self, actor: User, task_id: str, needed: Role) -> Task:
         return await checked_task(self._store, actor, task_id, needed)
@@ -100,6 +115,13 @@ class CommentService:
             updated_at=at,
         )
         notify = await self._mention_notices(actor, comment, (), task)
+        board = await self._store.get_board(task.board_id)
+        if board is not None:
+            told = {notice.user_id for notice in notify}
+            data = {"excerpt": excerpt(body)}
+            watched = NotificationType.COMMENT_WATCHED
+            notify += await self._watching.notices(actor, board, task, watched, data, told, comment.id)
+        notify = await self._notices.route(notify)
         try:
             event = await self._store.create_comment(
                 comment, EventDraft("comment.created", actor.id, at, comment_view(comment), notify=notify)
@@ -117,7 +139,7 @@ class CommentService:
         edited = dataclasses.replace(
             comment, body=body, mentions=await self._mentions(comment.board_id, body), updated_at=at
         )
-        notify = await self._mention_notices(actor, edited, comment.mentions)
+        notify = await self._notices.route(await self._mention_notices(actor, edited, comment.mentions))
         try:
             event = await self._store.update_comment(
                 edited, EventDraft("comment.updated", actor.id, at, comment_view(edited), notify=notify)

@@ -15,6 +15,7 @@ from app.domain.models import (
     Event,
     EventDraft,
     NotificationDraft,
+    NotificationType,
     Priority,
     Role,
     Task,
@@ -27,25 +28,17 @@ from app.domain.models import (
 from app.domain.ordering import key_between
 from app.domain.views import task_view
 from app.events.publisher import EventPublisher
-from app.services.access import board_not_found, require_role, require_role_or, task_not_found
+from app.services.access import board_not_found, checked_task, require_role, task_not_found
 from app.services.cache import BOARD_READ_TTL_SECONDS, ReadCache, decode_page, encode_page, query_fingerprint
 from app.services.documents import TaskDocumentService
 from app.services.notifications import assignment_notices
+from app.services.preferences import PreferenceService
+from app.services.watching import WatchService
 from app.store.base import NotFound, Store, VersionConflict
 
 EDITABLE_FIELDS = ("title", "description", "status", "priority", "assignees", "labels", "due_at")
 # A move reads the task and writes it back; under contention it retries on the fresh version.
 MOVE_ATTEMPTS = 5
-
-
-async def checked_task(store: Store, actor: User, task_id: str, needed: Role) -> Task:
-    """The task, once the actor's role on its board is checked. Its board is not read
-    (a task goes with its board), so reads and deletes pay for two lookups, not three."""
-    task = await store.get_task(task_id)
-    if task is None:
-        raise task_not_found()
-    await require_role_or(store, task.board_id, actor.id, needed, task_not_found)
-    return task
 
 
 def version_conflict(current: Task) -> StaleVersionError:
@@ -59,12 +52,20 @@ def version_conflict(current: Task) -> StaleVersionError:
 
 class TaskService:
     def __init__(
-        self, store: Store, publisher: EventPublisher, cache: ReadCache, documents: TaskDocumentService
+        self,
+        store: Store,
+        publisher: EventPublisher,
+        cache: ReadCache,
+        documents: TaskDocumentService,
+        notices: PreferenceService,
+        watching: WatchService,
     ) -> None:
         self._store = store
         self._publisher = publisher
         self._cache = cache
         self._documents = documents
+        self._notices = notices
+        self._watching = watching
 
     async def _board_for(self, actor: User, board_id: str, needed: Role) -> Board:
         await require_role(self._store, board_id, actor.id, needed)
@@ -123,7 +124,11 @@ class TaskService:
             event = await self._store.create_task(
                 task,
                 EventDraft(
-                    "task.created", actor.id, at, task_view(task), notify=assignment_notices(actor, board, task, ())
+                    "task.created",
+                    actor.id,
+                    at,
+                    task_view(task),
+                    notify=await self._notices.route(assignment_notices(actor, board, task, ())),
                 ),
             )
         except NotFound:
@@ -154,9 +159,21 @@ class TaskService:
         if "status" in changes and changes["status"] != task.status:
             # A task changing column goes to the end of its new column.
             updated.position = key_between(await self._store.last_position(board.id, updated.status), None)
-        return await self._write(
-            actor, updated, expected_version, "task.updated", assignment_notices(actor, board, updated, task.assignees)
-        )
+        notify = assignment_notices(actor, board, updated, task.assignees)
+        notify += await self._watcher_notices(actor, board, task, updated, {n.user_id for n in notify})
+        return await self._write(actor, updated, expected_version, "task.updated", notify)
+
+    async def _watcher_notices(
+        self, actor: User, board: Board, before: Task, after: Task, told: set[str]
+    ) -> list[NotificationDraft]:
+        """Watchers hear of a task moving to another column and of a new due date."""
+        if after.status != before.status:
+            data: dict[str, Any] = {"column": after.status}
+        elif after.due_at != before.due_at:
+            data = {"due_at": after.due_at}
+        else:
+            return []
+        return await self._watching.notices(actor, board, after, NotificationType.TASK_WATCHED, data, told)
 
     async def _write(
         self,
@@ -168,7 +185,8 @@ class TaskService:
     ) -> Task:
         updated.version = expected_version + 1
         updated.updated_at = clock.now()
-        draft = EventDraft(event_type, actor.id, updated.updated_at, task_view(updated), notify=notify or [])
+        notify = await self._notices.route(notify or [])
+        draft = EventDraft(event_type, actor.id, updated.updated_at, task_view(updated), notify=notify)
         await self._commit(self._store.update_task(updated, expected_version, draft))
         return updated
 
@@ -190,8 +208,9 @@ class TaskService:
             await self._check_fields(board, {"status": status})
             moved = dataclasses.replace(task, status=status, assignees=list(task.assignees), labels=list(task.labels))
             moved.position = await self._position_between(board, status, task_id, before_id, after_id)
+            notify = await self._watcher_notices(actor, board, task, moved, set())
             try:
-                return await self._write(actor, moved, task.version, "task.moved")
+                return await self._write(actor, moved, task.version, "task.moved", notify)
             except StaleVersionError:
                 if attempt == MOVE_ATTEMPTS - 1:
                     raise

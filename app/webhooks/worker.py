@@ -15,6 +15,7 @@ import contextlib
 import logging
 import os
 import socket
+from collections.abc import Awaitable, Callable
 
 from app.domain import clock
 from app.domain.ids import new_id
@@ -34,6 +35,30 @@ MAX_RUNS = 200  # webhooks one instance delivers at once; the rest wait for a la
 LOG_KEEP = 1000  # delivery log rows kept per webhook
 RELEASE_TIMEOUT_SECONDS = 2.0
 MAX_SCAN_BACKOFF_SECONDS = 60.0
+
+
+async def scan_forever(scan: Callable[[], Awaitable[object]], wake: asyncio.Event, poll: float, what: str) -> None:
+    """Run ``scan`` every ``poll`` seconds and whenever ``wake`` is set; while it fails,
+    log why (as ``what``) and back off, doubling to a minute. The webhook and mail workers
+    and the reminder scheduler each run one."""
+    failures = 0
+    while True:
+        wake.clear()  # before the scan: a wake-up during it means "scan again"
+        try:
+            await scan()
+            failures = 0
+        except asyncio.CancelledError:
+            raise
+        except StoreUnavailable as error:
+            failures += 1
+            log.warning("%s: store unavailable: %s", what, error)
+        except Exception:
+            failures += 1
+            log.exception("%s failed", what)
+        delay = poll if failures == 0 else min(poll * 2 ** min(failures, 10), MAX_SCAN_BACKOFF_SECONDS)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(delay):
+                await wake.wait()
 
 
 class WebhookWorker:
@@ -59,7 +84,9 @@ class WebhookWorker:
         publisher.add_listener(self._on_published)
 
     async def open(self) -> None:
-        self._loop = asyncio.create_task(self._scan_forever(), name="webhook-worker")
+        self._loop = asyncio.create_task(
+            scan_forever(self._scan, self._wake, self._poll, "webhook scan"), name="webhook-worker"
+        )
 
     async def close(self) -> None:
         tasks = [task for task in (self._loop, *self._runs.values()) if task is not None]
@@ -73,26 +100,6 @@ class WebhookWorker:
 
     def _on_published(self, event: Event) -> None:
         self.wake()
-
-    async def _scan_forever(self) -> None:
-        failures = 0
-        while True:
-            self._wake.clear()  # before the scan: a wake-up during it means "scan again"
-            try:
-                await self._scan()
-                failures = 0
-            except asyncio.CancelledError:
-                raise
-            except StoreUnavailable as error:
-                failures += 1
-                log.warning("webhook scan: store unavailable: %s", error)
-            except Exception:
-                failures += 1
-                log.exception("webhook scan failed")
-            delay = self._poll if failures == 0 else min(self._poll * 2 ** min(failures, 10), MAX_SCAN_BACKOFF_SECONDS)
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(delay):
-                    await self._wake.wait()
 
     async def _scan(self) -> None:
         after: str | None = None

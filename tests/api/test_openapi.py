@@ -21,6 +21,9 @@ PUBLIC = {
     "/api/v1/auth/sso/providers",
     "/api/v1/auth/sso/{provider_id}/start",
     "/api/v1/auth/sso/{provider_id}/callback",
+    "/api/v1/auth/password-reset",
+    "/api/v1/auth/password-reset/confirm",
+    "/api/v1/auth/verify-email",
 }
 METHODS = ("get", "post", "put", "patch", "delete")
 ERROR_REF = "#/components/schemas/ErrorOut"

@@ -1,0 +1,100 @@
+"""Account emails: confirming an address and resetting a forgotten password
+(docs/notifications.md). The links in the emails open /verify-email and /reset-password
+in the dashboard, which post their token here."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+from quart import Blueprint, Response
+from quart_schema import document_response, validate_request
+
+from app.api.auth_context import caller
+from app.api.guards import (
+    authenticated,
+    binds_client_mutation_id,
+    idempotent,
+    public,
+    rate_limited_per_ip,
+    rate_limited_per_user,
+    requires_write_scope,
+)
+from app.api.responses import json_response, no_content
+from app.api.schemas import Email, ErrorOut, Password, RequestModel, ResponseModel
+from app.runtime import current_runtime
+from app.services.accounts import AccountService
+
+blueprint = Blueprint("account_emails", __name__, url_prefix="/api/v1/auth")
+
+Token = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
+class PasswordResetIn(RequestModel):
+    email: Email
+
+
+class PasswordResetConfirmIn(RequestModel):
+    token: Token = Field(description="The token of the link in the email.")
+    password: Password
+
+
+class VerifyEmailIn(RequestModel):
+    token: Token
+
+
+class VerifiedOut(ResponseModel):
+    email: str = Field(description="The address now confirmed.")
+
+
+def _accounts() -> AccountService:
+    return current_runtime().services.accounts
+
+
+@blueprint.post("/password-reset")
+@public
+@rate_limited_per_ip("password-reset")
+@validate_request(PasswordResetIn)
+@document_response(ErrorOut, 409)
+async def request_password_reset(data: PasswordResetIn) -> Response:
+    """Email a single-use link that sets a new password (the same answer whether or not
+    an account has this address: it tells nobody which addresses have one). 409
+    ``email_disabled`` when this server sends no email."""
+    await _accounts().request_password_reset(data.email)
+    return no_content()
+
+
+@blueprint.post("/password-reset/confirm")
+@public
+@rate_limited_per_ip("password-reset")
+@validate_request(PasswordResetConfirmIn)
+@document_response(ErrorOut, 422)
+async def confirm_password_reset(data: PasswordResetConfirmIn) -> Response:
+    """Set a new password with the link's token (once, before it expires); every session
+    of the account ends. Then sign in with it."""
+    await _accounts().reset_password(data.token, data.password)
+    return no_content()
+
+
+@blueprint.post("/verify-email")
+@public
+@rate_limited_per_ip("verify-email")
+@validate_request(VerifyEmailIn)
+@document_response(VerifiedOut, 200)
+@document_response(ErrorOut, 422)
+async def verify_email(data: VerifyEmailIn) -> Response:
+    """Confirm the address the link was sent to."""
+    return json_response({"email": await _accounts().verify_email(data.token)})
+
+
+@blueprint.post("/verify-email/resend")
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+@idempotent
+@document_response(ErrorOut, 409)
+async def resend_verification() -> Response:
+    """Send the confirmation link again (nothing is sent once the address is confirmed)."""
+    await _accounts().resend_verification(caller().user)
+    return no_content()

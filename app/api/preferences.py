@@ -1,0 +1,52 @@
+"""Your notification preferences: /api/v1/preferences (docs/notifications.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Blueprint, Response
+from quart_schema import document_response, validate_request
+
+from app.api.auth_context import caller
+from app.api.guards import authenticated, binds_client_mutation_id, rate_limited_per_user, requires_write_scope
+from app.api.preference_schemas import PreferencesOut, PreferencesPatchIn
+from app.api.responses import json_response
+from app.api.schemas import ErrorOut
+from app.domain.mail import Preferences, preferences_view
+from app.runtime import current_runtime
+from app.services.preferences import PreferenceService
+
+blueprint = Blueprint("preferences", __name__, url_prefix="/api/v1/preferences")
+
+
+def _preferences() -> PreferenceService:
+    return current_runtime().services.preferences
+
+
+def _out(preferences: Preferences) -> dict[str, Any]:
+    return {**preferences_view(preferences), "email_enabled": _preferences().mail_enabled}
+
+
+@blueprint.get("")
+@authenticated
+@rate_limited_per_user
+@document_response(PreferencesOut, 200)
+async def get_preferences() -> Response:
+    """What reaches you where: per kind of notification (assigned, mentioned, watched,
+    due_soon, overdue, added_to_board) the bell (app), an email at once (email), the daily
+    digest (digest); quiet hours and the time zone they are in."""
+    return json_response(_out(await _preferences().get(caller().user)))
+
+
+@blueprint.patch("")
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+@validate_request(PreferencesPatchIn)
+@document_response(PreferencesOut, 200)
+@document_response(ErrorOut, 422)
+async def update_preferences(data: PreferencesPatchIn) -> Response:
+    """Change some of your preferences; what you leave out stays."""
+    changes = data.model_dump(exclude_unset=True, mode="json")
+    return json_response(_out(await _preferences().update(caller().user, changes)))

@@ -1,0 +1,82 @@
+"""Watching tasks and boards: who hears of a task's comments and changes.
+
+A task's author and assignees watch it unless they chose not to; anyone who can see a
+board may watch a task of it or the whole board. Watchers are told of comments, of the
+task moving to another column and of a new due date, never of what they did themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from app.domain import clock
+from app.domain.ids import new_id
+from app.domain.mail import Watch, watchers
+from app.domain.models import Board, NotificationDraft, NotificationType, Role, Task, User
+from app.services.access import require_role, task_not_found
+from app.store.base import Store
+
+
+class WatchService:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def _visible_task(self, actor: User, task_id: str) -> Task:
+        task = await self._store.get_task(task_id)
+        if task is None:
+            raise task_not_found()
+        await require_role(self._store, task.board_id, actor.id, Role.VIEWER)
+        return task
+
+    async def task(self, actor: User, task_id: str) -> bool:
+        task = await self._visible_task(actor, task_id)
+        rows = await self._store.list_watches(task.board_id, task.id)
+        return actor.id in watchers(task.created_by, task.assignees, task.id, rows)
+
+    async def set_task(self, actor: User, task_id: str, watching: bool) -> bool:
+        task = await self._visible_task(actor, task_id)
+        await self._store.save_watch(Watch(actor.id, task.board_id, task.id, watching, clock.now()))
+        return watching
+
+    async def board(self, actor: User, board_id: str) -> bool:
+        await require_role(self._store, board_id, actor.id, Role.VIEWER)
+        rows = await self._store.list_watches(board_id, None)
+        return any(row.user_id == actor.id and row.watching for row in rows)
+
+    async def set_board(self, actor: User, board_id: str, watching: bool) -> bool:
+        await require_role(self._store, board_id, actor.id, Role.VIEWER)
+        await self._store.save_watch(Watch(actor.id, board_id, "", watching, clock.now()))
+        return watching
+
+    async def notices(
+        self,
+        actor: User,
+        board: Board,
+        task: Task,
+        type: NotificationType,
+        data: dict[str, Any],
+        skip: Iterable[str] = (),
+        comment_id: str | None = None,
+    ) -> list[NotificationDraft]:
+        """Notices of ``type`` for the task's watchers who are still members, less the
+        actor and ``skip`` (those told of the same change in another way); the caller
+        routes them by preferences with the rest of its notices."""
+        rows = await self._store.list_watches(board.id, task.id)
+        users = watchers(task.created_by, task.assignees, task.id, rows) - {actor.id, *skip}
+        if not users:
+            return []
+        members = {member.user_id for member in await self._store.list_members(board.id)}
+        return [
+            NotificationDraft(
+                id=new_id(),
+                user_id=user_id,
+                type=type,
+                board_name=board.name,
+                actor_name=actor.name,
+                data={"task_title": task.title, **data},
+                task_id=task.id,
+                comment_id=comment_id,
+            )
+            for user_id in sorted(users & members)
+        ]
