@@ -79,7 +79,8 @@ export function mountAuthView(container, mode) {
 
   const other = signingUp
     ? h("p", { class: "auth-switch" }, "Already have an account? ", h("a", { href: "/signin", "data-link": true }, "Sign in"))
-    : h("p", { class: "auth-switch" }, "New to Taskwire? ", h("a", { href: "/signup", "data-link": true }, "Create an account"));
+    : h("p", { class: "auth-switch" }, "New to Taskwire? ", h("a", { href: "/signup", "data-link": true }, "Create an account"),
+      " · ", h("a", { href: "/forgot-password", "data-link": true }, "Forgot your password?"));
 
   container.append(h("section", { class: "auth-card", "aria-labelledby": "auth-title" },
     h("h1", { id: "auth-title" }, signingUp ? "Create your account" : "Sign in to Taskwire"),

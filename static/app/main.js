@@ -13,6 +13,8 @@ import { mountAccountView } from "./account-view.js";
 import { mountAuthView } from "./auth-view.js";
 import { mountBoardsView } from "./boards-view.js";
 import { mountBoardView } from "./board/view.js";
+import { mountForgotPassword, mountResetPassword, mountVerifyEmail } from "./preferences/account.js";
+import { mountPreferencesView } from "./preferences/view.js";
 
 configureAuth({ token: session.getAccessToken, refresh: session.refresh });
 
@@ -48,7 +50,9 @@ function syncAccount(user) {
   });
   const name = h("a", { class: "account-name", href: "/account", "data-link": true, title: `${user.email}: your account`,
                        "data-testid": "account-link" }, user.name);
-  accountNav.append(bell.element, name, signOut);
+  const preferences = h("a", { href: "/preferences", "data-link": true, class: "btn btn-ghost btn-small",
+                               "data-testid": "preferences-link" }, "Preferences");
+  accountNav.append(bell.element, name, preferences, signOut);
 }
 
 function render(route) {
@@ -57,7 +61,14 @@ function render(route) {
   clear(main);
   const user = session.currentUser();
   syncAccount(user);
-  if (!user) {
+  const token = route.query.get("token") || "";
+  if (route.name === "forgot-password") {
+    unmount = mountForgotPassword(main);
+  } else if (route.name === "reset-password") {
+    unmount = mountResetPassword(main, token);
+  } else if (route.name === "verify-email") {
+    unmount = mountVerifyEmail(main, token);
+  } else if (!user) {
     // Unauthenticated visitors to a board link sign in in place and then land on it.
     const mode = route.name === "signup" ? "signup" : "signin";
     // Signing in changes the session, whose listener below renders the route again.
@@ -69,6 +80,8 @@ function render(route) {
     unmount = mountBoardView(main, route.params.boardId, account.live);
   } else if (route.name === "account") {
     unmount = mountAccountView(main);
+  } else if (route.name === "preferences") {
+    unmount = mountPreferencesView(main);
   } else if (route.name === "boards") {
     unmount = mountBoardsView(main, account.live);
   } else {

@@ -7,6 +7,10 @@ const ROUTES = [
   { name: "signin", pattern: /^\/signin\/?$/ },
   { name: "signup", pattern: /^\/signup\/?$/ },
   { name: "account", pattern: /^\/account\/?$/ },
+  { name: "preferences", pattern: /^\/preferences\/?$/ },
+  { name: "forgot-password", pattern: /^\/forgot-password\/?$/ },
+  { name: "reset-password", pattern: /^\/reset-password\/?$/ },
+  { name: "verify-email", pattern: /^\/verify-email\/?$/ },
 ];
 
 let onRoute = () => {};

@@ -2,6 +2,7 @@
 // and the "New task" button.
 
 import { avatar, h } from "../dom.js";
+import { WatchToggle } from "../preferences/watch.js";
 
 const STATUS_TEXT = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…", offline: "Offline" };
 const STATUS_HELP = {
@@ -22,12 +23,13 @@ export class BoardHeader {
     this.newTask = h("button", { type: "button", class: "btn btn-primary", "data-testid": "new-task" },
       h("span", { "aria-hidden": "true" }, "+ "), "New task");
     this.newTask.addEventListener("click", onNewTask);
+    this.watch = new WatchToggle("board");
     this.element = h("header", { class: "board-head" },
       h("div", { class: "board-head-start" },
         h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, h("a", { href: "/", "data-link": true }, "Boards"),
           h("span", { "aria-hidden": "true" }, "/")),
         this.name),
-      h("div", { class: "board-head-end" }, this.presence, this.status, this.newTask));
+      h("div", { class: "board-head-end" }, this.presence, this.status, this.watch.element, this.newTask));
     this.setStatus("connecting");
   }
 
@@ -35,6 +37,9 @@ export class BoardHeader {
     this.name.textContent = board.name;
     document.title = `${board.name} · Taskwire`;
     this.newTask.hidden = !canEdit;
+    if (this.watch.path !== `/boards/${encodeURIComponent(board.id)}/watch`) {
+      this.watch.load(`/boards/${encodeURIComponent(board.id)}/watch`);
+    }
   }
 
   setStatus(status) {

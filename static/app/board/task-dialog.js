@@ -9,6 +9,7 @@ import { CommentThread } from "./comments.js";
 import { DescriptionEditor } from "./description-editor.js";
 import { TaskHistory } from "./history.js";
 import { PRIORITIES } from "./state.js";
+import { WatchToggle } from "../preferences/watch.js";
 
 const FIELDS = ["title", "description", "status", "priority", "due_at", "labels", "assignees"];
 const FIELD_NAMES = { title: "Title", description: "Description", status: "Column", priority: "Priority",
@@ -77,7 +78,7 @@ export class TaskDialog {
       h("div", { class: "dialog-actions" }, this.deleteButton, h("span", { class: "spacer" }),
         h("button", { type: "button", class: "btn btn-ghost", onclick: () => this.close() }, "Cancel"), this.saveButton));
     this.element = h("dialog", { class: "dialog task-dialog", "aria-labelledby": this.heading.id, "data-testid": "task-dialog" },
-      h("div", { class: "dialog-head" }, this.heading,
+      h("div", { class: "dialog-head" }, this.heading, (this.watch = new WatchToggle("task")).element,
         h("button", { type: "button", class: "btn-icon", "aria-label": "Close", onclick: () => this.close() }, "×")),
       h("div", { class: "task-body" }, this.form,
         this.extras = h("div", { class: "task-extras" }, this.checklist.element, this.attachments.element,
@@ -101,6 +102,7 @@ export class TaskDialog {
   openNew(column) {
     this.stopEditor();
     this.task = null;
+    this.watch.hide();
     this.show({ title: "", description: "", status: column, priority: "medium", due_at: null, labels: [], assignees: [] },
               "New task");
   }
@@ -116,6 +118,7 @@ export class TaskDialog {
     this.history.open(taskId);
     this.attachments.open(taskId);
     this.checklist.open(task);
+    this.watch.load(`/tasks/${encodeURIComponent(taskId)}/watch`);
   }
 
   /** An existing task's description is edited live with everyone who has it open, and

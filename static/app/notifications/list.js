@@ -15,6 +15,13 @@ export function describe(notification) {
     case "task.assigned": return `${who} assigned you to ${task} on ${board}`;
     case "comment.mentioned": return `${who} mentioned you on ${task} on ${board}`;
     case "member.added": return `${who} added you to ${board} as ${roleWithArticle(data.role)}`;
+    case "comment.watched": return `${who} commented on ${task} on ${board}`;
+    case "task.watched":
+      return data.column ? `${who} moved ${task} to ${data.column} on ${board}`
+        : `${who} changed the due date of ${task} on ${board}`;
+    case "task.due_soon":
+      return `${task} on ${board} is due ${new Date(data.due_at).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" })}`;
+    case "task.overdue": return `${task} on ${board} is overdue`;
     default: return `${who} notified you about ${board}`;
   }
 }
