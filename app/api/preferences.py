@@ -18,6 +18,8 @@ from app.services.preferences import PreferenceService
 
 blueprint = Blueprint("preferences", __name__, url_prefix="/api/v1/preferences")
 
+NULL_MEANS_NONE = ("quiet_start", "quiet_end")
+
 
 def _preferences() -> PreferenceService:
     return current_runtime().services.preferences
@@ -47,6 +49,11 @@ async def get_preferences() -> Response:
 @document_response(PreferencesOut, 200)
 @document_response(ErrorOut, 422)
 async def update_preferences(data: PreferencesPatchIn) -> Response:
-    """Change some of your preferences; what you leave out stays."""
-    changes = data.model_dump(exclude_unset=True, mode="json")
+    """Change some of your preferences; what you leave out (or send as null) stays, except
+    quiet_start and quiet_end, where null means no quiet hours."""
+    changes = {
+        name: value
+        for name, value in data.model_dump(exclude_unset=True, mode="json").items()
+        if value is not None or name in NULL_MEANS_NONE
+    }
     return json_response(_out(await _preferences().update(caller().user, changes)))

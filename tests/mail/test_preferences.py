@@ -104,6 +104,9 @@ async def test_bad_preferences_are_refused_and_change_nothing(api: Api) -> None:
     ):
         status, answer = await api.call("PATCH", "/api/v1/preferences", ada, json=body)
         assert status == 422 and answer["error"]["code"] == code, (body, answer)
+    # null leaves a field as it is, but for the quiet hours, where it means none.
+    status, kept = await api.call("PATCH", "/api/v1/preferences", ada, json={"time_zone": None, "channels": None})
+    assert status == 200 and kept["time_zone"] == "UTC"
     status, now = await api.call("GET", "/api/v1/preferences", ada)
     assert now["time_zone"] == "UTC" and now["quiet_start"] is None and now["channels"]["assigned"] == ["app", "email"]
 
