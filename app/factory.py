@@ -10,12 +10,9 @@ from quart_schema import Info, QuartSchema
 from starlette_compress import CompressMiddleware
 
 from app.api import (
-<<<<<<< HEAD
     account,
-    admin,
-=======
     account_emails,
->>>>>>> 29aa896 (Email over SMTP from the outbox, preferences, watching, due-date reminders, the daily digest and account emails: a mail worker in every instance (leases, retries with backoff, delivery log; aiosmtplib with STARTTLS/SMTPS and AUTH), plain-text and HTML parts with task links and signed one-click unsubscribe (List-Unsubscribe, List-Unsubscribe-Post, /unsubscribe); /api/v1/preferences per kind and channel with quiet hours in the user's zone; watching tasks and boards; a lease-holding scheduler for reminders, overdue notices and the digest that catches up after downtime; password reset by a single-use expiring link that ends every session, and address confirmation (TASKWIRE_EMAIL_VERIFICATION). Tested against a real aiosmtpd server, two server processes with a kill -9 of the lease holder, and two instances under a moved clock)
+    admin,
     attachments,
     auth,
     boards,
@@ -30,12 +27,9 @@ from app.api import (
     preferences,
     tasks,
     tokens,
-<<<<<<< HEAD
     two_factor,
-=======
     unsubscribe,
     watching,
->>>>>>> 29aa896 (Email over SMTP from the outbox, preferences, watching, due-date reminders, the daily digest and account emails: a mail worker in every instance (leases, retries with backoff, delivery log; aiosmtplib with STARTTLS/SMTPS and AUTH), plain-text and HTML parts with task links and signed one-click unsubscribe (List-Unsubscribe, List-Unsubscribe-Post, /unsubscribe); /api/v1/preferences per kind and channel with quiet hours in the user's zone; watching tasks and boards; a lease-holding scheduler for reminders, overdue notices and the digest that catches up after downtime; password reset by a single-use expiring link that ends every session, and address confirmation (TASKWIRE_EMAIL_VERIFICATION). Tested against a real aiosmtpd server, two server processes with a kill -9 of the lease holder, and two instances under a moved clock)
     webhooks,
     websocket,
 )
@@ -95,12 +89,9 @@ def create_app(settings: Settings | None = None) -> Quart:
     for module in (
         health,
         auth,
-<<<<<<< HEAD
         account,
         admin,
-=======
         account_emails,
->>>>>>> 29aa896 (Email over SMTP from the outbox, preferences, watching, due-date reminders, the daily digest and account emails: a mail worker in every instance (leases, retries with backoff, delivery log; aiosmtplib with STARTTLS/SMTPS and AUTH), plain-text and HTML parts with task links and signed one-click unsubscribe (List-Unsubscribe, List-Unsubscribe-Post, /unsubscribe); /api/v1/preferences per kind and channel with quiet hours in the user's zone; watching tasks and boards; a lease-holding scheduler for reminders, overdue notices and the digest that catches up after downtime; password reset by a single-use expiring link that ends every session, and address confirmation (TASKWIRE_EMAIL_VERIFICATION). Tested against a real aiosmtpd server, two server processes with a kill -9 of the lease holder, and two instances under a moved clock)
         boards,
         tasks,
         comments,
@@ -111,13 +102,10 @@ def create_app(settings: Settings | None = None) -> Quart:
         two_factor,
         webhooks,
         notifications,
-<<<<<<< HEAD
         oidc,
-=======
         preferences,
         unsubscribe,
         watching,
->>>>>>> 29aa896 (Email over SMTP from the outbox, preferences, watching, due-date reminders, the daily digest and account emails: a mail worker in every instance (leases, retries with backoff, delivery log; aiosmtplib with STARTTLS/SMTPS and AUTH), plain-text and HTML parts with task links and signed one-click unsubscribe (List-Unsubscribe, List-Unsubscribe-Post, /unsubscribe); /api/v1/preferences per kind and channel with quiet hours in the user's zone; watching tasks and boards; a lease-holding scheduler for reminders, overdue notices and the digest that catches up after downtime; password reset by a single-use expiring link that ends every session, and address confirmation (TASKWIRE_EMAIL_VERIFICATION). Tested against a real aiosmtpd server, two server processes with a kill -9 of the lease holder, and two instances under a moved clock)
         event_stream,
         websocket,
         pages,

@@ -232,7 +232,8 @@ class Settings(BaseSettings):
         StringConstraints(pattern=r"^(https?://[^\s?#]+[^/\s?#])?$"),
         Field(
             description="the address people open Taskwire at, e.g. `https://tasks.example.com`: single sign-on's "
-            "redirect URI is built on it; unset: the request's own"
+            "redirect URI and the links in emails are built on it; unset: the request's own "
+            "(emails: `http://localhost:<PORT>`)"
         ),
     ] = ""
     secure_cookies: Annotated[bool, Field(description="mark the refresh cookie `Secure` (behind TLS)")] = False
@@ -399,11 +400,6 @@ class Settings(BaseSettings):
     mail_from: Annotated[
         str, Field(min_length=3, max_length=200, description="the From address of every email Taskwire sends")
     ] = "Taskwire <taskwire@localhost>"
-    public_url: Annotated[
-        str,
-        _url_scheme("http://", "https://"),
-        Field(max_length=500, description="where people reach the dashboard; the links in emails start with it"),
-    ] = "http://localhost:8000"
     mail_poll_seconds: Annotated[
         Seconds,
         _env("TASKWIRE_MAIL_POLL_INTERVAL"),

@@ -23,7 +23,7 @@ from app.api.guards import (
 from app.api.responses import json_response, no_content
 from app.api.schemas import Email, ErrorOut, Password, RequestModel, ResponseModel
 from app.runtime import current_runtime
-from app.services.accounts import AccountService
+from app.services.account_emails import AccountEmailService
 
 blueprint = Blueprint("account_emails", __name__, url_prefix="/api/v1/auth")
 
@@ -47,8 +47,8 @@ class VerifiedOut(ResponseModel):
     email: str = Field(description="The address now confirmed.")
 
 
-def _accounts() -> AccountService:
-    return current_runtime().services.accounts
+def _accounts() -> AccountEmailService:
+    return current_runtime().services.account_emails
 
 
 @blueprint.post("/password-reset")

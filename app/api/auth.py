@@ -103,8 +103,8 @@ async def register(data: RegisterIn) -> Response:
     services = runtime.services
     user = await services.auth.register(data.email, data.password, data.name, client_ip(runtime.settings))
     await services.boards.create_personal_board(user)
-    await services.accounts.registered(user)
-    if services.accounts.verification_required:  # no session until the address is confirmed
+    await services.account_emails.registered(user)
+    if services.account_emails.verification_required:  # no session until the address is confirmed
         return json_response({"verification_required": True, "email": user.email}, 202)
     return _session_response(user, await services.auth.start_session(user), 201)
 
@@ -123,7 +123,7 @@ async def login(data: LoginIn) -> Response:
     runtime = current_runtime()
     auth = runtime.services.auth
     user = await auth.login(data.email, data.password, client_ip(runtime.settings))
-    await runtime.services.accounts.check_may_sign_in(user)
+    await runtime.services.account_emails.check_may_sign_in(user)
     await runtime.services.two_factor.check_sign_in(user, data.code)
     return _session_response(user, await auth.start_session(user), 200)
 

@@ -44,11 +44,8 @@ RESOURCES = {
     "webhooks": "Signed POSTs of a board's events to your URL, and their delivery log.",
     "tokens": "Personal API tokens for integrations.",
     "notifications": "Your mentions and assignments.",
-<<<<<<< HEAD
     "admin": "The instance administrator: accounts, open registration, figures.",
-=======
     "preferences": "What reaches you where: the bell, email, the daily digest; quiet hours.",
->>>>>>> 29aa896 (Email over SMTP from the outbox, preferences, watching, due-date reminders, the daily digest and account emails: a mail worker in every instance (leases, retries with backoff, delivery log; aiosmtplib with STARTTLS/SMTPS and AUTH), plain-text and HTML parts with task links and signed one-click unsubscribe (List-Unsubscribe, List-Unsubscribe-Post, /unsubscribe); /api/v1/preferences per kind and channel with quiet hours in the user's zone; watching tasks and boards; a lease-holding scheduler for reminders, overdue notices and the digest that catches up after downtime; password reset by a single-use expiring link that ends every session, and address confirmation (TASKWIRE_EMAIL_VERIFICATION). Tested against a real aiosmtpd server, two server processes with a kill -9 of the lease holder, and two instances under a moved clock)
 }
 RESOURCE_TAGS: list[Tag | dict[Any, Any]] = [
     Tag(name=name, description=description) for name, description in RESOURCES.items()

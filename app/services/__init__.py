@@ -6,13 +6,10 @@ from __future__ import annotations
 
 from app.broker.base import Broker
 from app.events.publisher import EventPublisher
-<<<<<<< HEAD
-from app.services.account import AccountService
-from app.services.admin import AdminService
-=======
 from app.mail.worker import MailWorker
-from app.services.accounts import AccountService
->>>>>>> 29aa896 (Email over SMTP from the outbox, preferences, watching, due-date reminders, the daily digest and account emails: a mail worker in every instance (leases, retries with backoff, delivery log; aiosmtplib with STARTTLS/SMTPS and AUTH), plain-text and HTML parts with task links and signed one-click unsubscribe (List-Unsubscribe, List-Unsubscribe-Post, /unsubscribe); /api/v1/preferences per kind and channel with quiet hours in the user's zone; watching tasks and boards; a lease-holding scheduler for reminders, overdue notices and the digest that catches up after downtime; password reset by a single-use expiring link that ends every session, and address confirmation (TASKWIRE_EMAIL_VERIFICATION). Tested against a real aiosmtpd server, two server processes with a kill -9 of the lease holder, and two instances under a moved clock)
+from app.services.account import AccountService
+from app.services.account_emails import AccountEmailService
+from app.services.admin import AdminService
 from app.services.attachments import AttachmentService
 from app.services.auth import AuthService
 from app.services.boards import BoardService
@@ -23,17 +20,12 @@ from app.services.comments import CommentService
 from app.services.documents import TaskDocumentService
 from app.services.idempotency import IdempotencyService
 from app.services.notifications import NotificationService
-<<<<<<< HEAD
 from app.services.oidc import OidcService
-from app.services.tasks import TaskService
-from app.services.tokens import ApiTokenService
-from app.services.two_factor import TwoFactorService
-=======
 from app.services.preferences import PreferenceService
 from app.services.tasks import TaskService
 from app.services.tokens import ApiTokenService
+from app.services.two_factor import TwoFactorService
 from app.services.watching import WatchService
->>>>>>> 29aa896 (Email over SMTP from the outbox, preferences, watching, due-date reminders, the daily digest and account emails: a mail worker in every instance (leases, retries with backoff, delivery log; aiosmtplib with STARTTLS/SMTPS and AUTH), plain-text and HTML parts with task links and signed one-click unsubscribe (List-Unsubscribe, List-Unsubscribe-Post, /unsubscribe); /api/v1/preferences per kind and channel with quiet hours in the user's zone; watching tasks and boards; a lease-holding scheduler for reminders, overdue notices and the digest that catches up after downtime; password reset by a single-use expiring link that ends every session, and address confirmation (TASKWIRE_EMAIL_VERIFICATION). Tested against a real aiosmtpd server, two server processes with a kill -9 of the lease holder, and two instances under a moved clock)
 from app.services.webhooks import WebhookService
 from app.settings import Settings
 from app.store.base import Store
@@ -53,22 +45,15 @@ class Services:
         cache = ReadCache(broker, enabled=bool(settings.redis_url) and settings.cache)
         self.preferences = PreferenceService(store, mail_worker.links, mail_worker.enabled)
         self.auth = AuthService(settings, store, broker, cache)
-<<<<<<< HEAD
         self.admin = AdminService(settings, store, self.auth)
         self.oidc = OidcService(settings, store, broker, self.auth)
-        self.boards = BoardService(store, publisher, cache)
-        self.documents = TaskDocumentService(store, publisher, settings.document_settle_seconds)
-        self.account = AccountService(store, self.auth, self.boards)
-        self.tasks = TaskService(store, publisher, cache, self.documents)
-        self.comments = CommentService(store, publisher)
-=======
-        self.accounts = AccountService(settings, store, mail_worker.links, self.auth, mail_worker.wake)
+        self.account_emails = AccountEmailService(settings, store, mail_worker.links, self.auth, mail_worker.wake)
         self.boards = BoardService(store, publisher, cache, self.preferences)
         self.documents = TaskDocumentService(store, publisher, settings.document_settle_seconds)
+        self.account = AccountService(store, self.auth, self.boards)
         self.watching = WatchService(store)
         self.tasks = TaskService(store, publisher, cache, self.documents, self.preferences, self.watching)
         self.comments = CommentService(store, publisher, self.preferences, self.watching)
->>>>>>> 29aa896 (Email over SMTP from the outbox, preferences, watching, due-date reminders, the daily digest and account emails: a mail worker in every instance (leases, retries with backoff, delivery log; aiosmtplib with STARTTLS/SMTPS and AUTH), plain-text and HTML parts with task links and signed one-click unsubscribe (List-Unsubscribe, List-Unsubscribe-Post, /unsubscribe); /api/v1/preferences per kind and channel with quiet hours in the user's zone; watching tasks and boards; a lease-holding scheduler for reminders, overdue notices and the digest that catches up after downtime; password reset by a single-use expiring link that ends every session, and address confirmation (TASKWIRE_EMAIL_VERIFICATION). Tested against a real aiosmtpd server, two server processes with a kill -9 of the lease holder, and two instances under a moved clock)
         self.attachments = AttachmentService(settings, store, publisher)
         self.columns = ColumnService(store, publisher)
         self.checklists = ChecklistService(store, publisher)

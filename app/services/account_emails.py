@@ -18,7 +18,8 @@ from app.domain.ids import new_id
 from app.domain.mail import AccountPurpose, AccountToken, MailStatus, OutboxMessage
 from app.domain.models import User
 from app.mail.links import Links
-from app.services.auth import MIN_PASSWORD_LENGTH, AuthService
+from app.services.auth import AuthService
+from app.services.passwords import check_new_password
 from app.settings import Settings
 from app.store.base import Store
 
@@ -29,7 +30,7 @@ def invalid_link() -> InvalidInputError:
     return InvalidInputError("invalid_token", "This link is not valid: it was used already, has expired, or is wrong.")
 
 
-class AccountService:
+class AccountEmailService:
     def __init__(
         self, settings: Settings, store: Store, links: Links, auth: AuthService, wake_mail: Callable[[], None]
     ) -> None:
@@ -88,8 +89,7 @@ class AccountService:
             await self._send(user, AccountPurpose.PASSWORD_RESET, self._reset_ttl)
 
     async def reset_password(self, token: str, password: str) -> None:
-        if len(password) < MIN_PASSWORD_LENGTH:  # checked before the link is spent
-            raise InvalidInputError("password_too_short", f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.")
+        check_new_password(password)  # before the link is spent
         token_id = self._links.read_account_token(token, AccountPurpose.PASSWORD_RESET)
         spent = token_id and await self._store.spend_account_token(token_id, AccountPurpose.PASSWORD_RESET, clock.now())
         if not spent:
