@@ -14,7 +14,7 @@ from collections.abc import Callable
 from app.domain.errors import ForbiddenError, NotFoundError
 from app.domain.models import ROLE_RANK, Board, Member, Role, Task, User
 from app.domain.request_context import current_token_limits, note_board_check
-from app.store.base import Store
+from app.store.base import Store, TaskAccess
 
 
 def board_not_found() -> NotFoundError:
@@ -30,12 +30,14 @@ def insufficient_scope() -> ForbiddenError:
 
 
 async def require_role(store: Store, board_id: str, user_id: str, needed: Role) -> Member:
+    return check_role(board_id, await store.get_member(board_id, user_id), needed)
+
+
+def check_role(board_id: str, member: Member | None, needed: Role) -> Member:
+    """``require_role`` on a membership already read (with the task or board it guards)."""
     limits = current_token_limits()
-    if limits is not None and not limits.allows_board(board_id):
-        raise board_not_found()  # the same answer as for a non-member
-    member = await store.get_member(board_id, user_id)
-    if member is None:
-        raise board_not_found()
+    if member is None or (limits is not None and not limits.allows_board(board_id)):
+        raise board_not_found()  # the same answer for a non-member and a board the token does not cover
     if ROLE_RANK[member.role] < ROLE_RANK[needed]:
         raise ForbiddenError(
             "forbidden",
@@ -80,9 +82,17 @@ async def boards_for(store: Store, user_id: str, after_board_id: str | None, lim
 
 async def checked_task(store: Store, actor: User, task_id: str, needed: Role) -> Task:
     """The task, once the actor's role on its board is checked. Its board is not read
-    (a task goes with its board), so reads and deletes pay for two lookups, not three."""
-    task = await store.get_task(task_id)
-    if task is None:
+    (a task goes with its board): the task and the membership are one store call."""
+    return checked_task_of(await store.get_task_access(task_id, actor.id, with_board=False), needed)
+
+
+def checked_task_of(access: TaskAccess, needed: Role) -> Task:
+    """The task of ``access``, once the role is checked; a task of a board the caller
+    cannot see does not exist for them."""
+    if access.task is None:
         raise task_not_found()
-    await require_role_or(store, task.board_id, actor.id, needed, task_not_found)
-    return task
+    try:
+        check_role(access.task.board_id, access.member, needed)
+    except NotFoundError:
+        raise task_not_found() from None
+    return access.task

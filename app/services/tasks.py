@@ -28,7 +28,7 @@ from app.domain.models import (
 from app.domain.ordering import key_between
 from app.domain.views import task_view
 from app.events.publisher import EventPublisher
-from app.services.access import board_not_found, checked_task, require_role, task_not_found
+from app.services.access import board_not_found, check_role, checked_task, checked_task_of, require_role, task_not_found
 from app.services.cache import BOARD_READ_TTL_SECONDS, ReadCache, decode_page, encode_page, query_fingerprint
 from app.services.documents import TaskDocumentService
 from app.services.notifications import assignment_notices
@@ -67,19 +67,12 @@ class TaskService:
         self._notices = notices
         self._watching = watching
 
-    async def _board_for(self, actor: User, board_id: str, needed: Role) -> Board:
-        await require_role(self._store, board_id, actor.id, needed)
-        board = await self._store.get_board(board_id)
-        if board is None:
-            raise board_not_found()
-        return board
-
     async def _task_for(self, actor: User, task_id: str, needed: Role) -> tuple[Task, Board]:
-        task = await self._checked_task(actor, task_id, needed)
-        board = await self._store.get_board(task.board_id)
-        if board is None:
-            raise task_not_found()  # the board went since the task was read
-        return task, board
+        access = await self._store.get_task_access(task_id, actor.id, with_board=True)
+        task = checked_task_of(access, needed)
+        if access.board is None:
+            raise task_not_found()  # cannot happen in one snapshot: a task goes with its board
+        return task, access.board
 
     async def _checked_task(self, actor: User, task_id: str, needed: Role) -> Task:
         return await checked_task(self._store, actor, task_id, needed)
@@ -100,7 +93,10 @@ class TaskService:
                     )
 
     async def create(self, actor: User, board_id: str, fields: dict[str, Any]) -> Task:
-        board = await self._board_for(actor, board_id, Role.EDITOR)
+        place = await self._store.get_new_task_place(board_id, actor.id, fields.get("status"))
+        check_role(board_id, place.member, Role.EDITOR)
+        if (board := place.board) is None:
+            raise board_not_found()
         fields.setdefault("status", board.columns[0])
         await self._check_fields(board, fields)
         at = clock.now()
@@ -114,7 +110,7 @@ class TaskService:
             assignees=list(dict.fromkeys(fields.get("assignees", []))),
             labels=list(dict.fromkeys(fields.get("labels", []))),
             due_at=fields.get("due_at"),
-            position=key_between(await self._store.last_position(board.id, fields["status"]), None),
+            position=key_between(place.last_position, None),
             created_by=actor.id,
             created_at=at,
             updated_at=at,

@@ -21,6 +21,7 @@ Rules every adapter keeps (tests/store/ checks each of them on every adapter):
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator, Sequence
 from typing import IO, Protocol
 
@@ -100,6 +101,26 @@ class VersionConflict(StoreError):
     def __init__(self, current: Task) -> None:
         super().__init__(f"task {current.id} is at version {current.version}")
         self.current = current
+
+
+@dataclasses.dataclass(slots=True, frozen=True)
+class TaskAccess:
+    """A task with the caller's membership of its board (and the board, when asked for),
+    read from one snapshot. ``member`` and ``board`` are None when ``task`` is."""
+
+    task: Task | None
+    member: Member | None = None
+    board: Board | None = None
+
+
+@dataclasses.dataclass(slots=True, frozen=True)
+class NewTaskPlace:
+    """What creating a task reads first, from one snapshot: the caller's membership, the
+    board, and the greatest position in the task's column (None if it is empty)."""
+
+    member: Member | None
+    board: Board | None
+    last_position: str | None
 
 
 class UserStore(Protocol):
@@ -268,6 +289,15 @@ class TaskStore(Protocol):
 
     async def last_position(self, board_id: str, status: str) -> str | None:
         """The greatest position key among the tasks of one column, None if it is empty."""
+
+    async def get_task_access(self, task_id: str, user_id: str, with_board: bool) -> TaskAccess:
+        """The first read of every task operation: the task, ``user_id``'s membership of its
+        board and, if ``with_board``, the board, in one round trip instead of three."""
+
+    async def get_new_task_place(self, board_id: str, user_id: str, status: str | None) -> NewTaskPlace:
+        """The first read of a task creation: ``user_id``'s membership, the board and the
+        last position of column ``status`` (the board's first column when None), in one
+        round trip instead of three."""
 
     async def list_tasks(self, request: TaskPageRequest) -> TaskPage:
         """One page in the order of ``request.sort`` (see domain.models.task_sort_key),

@@ -41,7 +41,7 @@ def _member_doc(member: Member) -> Document:
     return {"_id": member_key(member.board_id, member.user_id), **MEMBER_DOCS.doc(member)}
 
 
-def _member_record(doc: Mapping[str, Any], user: Mapping[str, Any] | None = None) -> Member:
+def member_record(doc: Mapping[str, Any], user: Mapping[str, Any] | None = None) -> Member:
     return MEMBER_DOCS.record(doc, email=user["email"] if user else "", name=user["name"] if user else "")
 
 
@@ -136,7 +136,7 @@ class MongoBoards(MongoStoreBase):
     @driver_errors
     async def get_member(self, board_id: str, user_id: str) -> Member | None:
         doc = await self._db[MEMBERS].find_one({"_id": member_key(board_id, user_id)})
-        return _member_record(doc) if doc else None
+        return member_record(doc) if doc else None
 
     @driver_errors
     async def list_members(self, board_id: str) -> list[Member]:
@@ -150,7 +150,7 @@ class MongoBoards(MongoStoreBase):
             self._db[USERS].find({"_id": {"$in": user_ids}}, {"email": 1, "name": 1}).batch_size(len(user_ids))
         ).to_list(None)
         by_id = {doc["_id"]: doc for doc in users}
-        return [_member_record(doc, by_id.get(doc["user_id"])) for doc in members]
+        return [member_record(doc, by_id.get(doc["user_id"])) for doc in members]
 
     @driver_errors
     async def add_member(self, member: Member, event: EventDraft) -> Event:
@@ -195,7 +195,7 @@ class MongoBoards(MongoStoreBase):
         doc = await self._db[MEMBERS].find_one({"_id": key}, session=session)
         if doc is None:
             raise NotFound(f"member {key}")
-        return _member_record(doc)
+        return member_record(doc)
 
     async def _ensure_another_owner(self, board_id: str, session: Session) -> None:
         # Race-free in a transaction because the event append writes the board document

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import NoReturn
 
 from app.domain.models import Event, EventDraft, Task, TaskPage, TaskPageRequest, stored_sort_keys
-from app.store.base import NotFound, VersionConflict
+from app.store.base import NewTaskPlace, NotFound, TaskAccess, VersionConflict
 from app.store.mongo_attachments import delete_attachment_files
+from app.store.mongo_boards import BOARD_DOCS, member_key, member_record
 from app.store.mongo_events import append_event
 from app.store.mongo_query import base_filter, page_filter, sort_spec
 from app.store.mongo_records import Document, Documents, checked_draft, want_int, want_str
-from app.store.mongo_schema import ATTACHMENTS, COMMENTS, TASK_DOCUMENT_UPDATES, TASKS
+from app.store.mongo_schema import ATTACHMENTS, BOARDS, COMMENTS, MEMBERS, TASK_DOCUMENT_UPDATES, TASKS
 from app.store.mongo_tx import MongoStoreBase, Session, driver_errors
 
 TASK_DOCS = Documents(Task)
@@ -77,6 +78,25 @@ class MongoTasks(MongoStoreBase):
         if current is None:
             raise NotFound(f"task {task_id}")
         raise VersionConflict(TASK_DOCS.record(current))
+
+    @driver_errors
+    async def get_task_access(self, task_id: str, user_id: str, with_board: bool) -> TaskAccess:
+        # Three point reads; no snapshot is needed as a task goes with its board.
+        task = await self.get_task(task_id)
+        if task is None:
+            return TaskAccess(None)
+        member = await self._db[MEMBERS].find_one({"_id": member_key(task.board_id, user_id)})
+        board = await self._db[BOARDS].find_one({"_id": task.board_id}) if with_board else None
+        return TaskAccess(task, member_record(member) if member else None, BOARD_DOCS.record(board) if board else None)
+
+    @driver_errors
+    async def get_new_task_place(self, board_id: str, user_id: str, status: str | None) -> NewTaskPlace:
+        doc = await self._db[BOARDS].find_one({"_id": want_str(board_id, "board_id")})
+        member = await self._db[MEMBERS].find_one({"_id": member_key(board_id, user_id)})
+        board = BOARD_DOCS.record(doc) if doc else None
+        column = status if status is not None or board is None else board.columns[0]
+        last = await self.last_position(board_id, column) if column is not None else None
+        return NewTaskPlace(member_record(member) if member else None, board, last)
 
     @driver_errors
     async def last_position(self, board_id: str, status: str) -> str | None:

@@ -34,15 +34,20 @@ def _insert_member(conn: sqlite3.Connection, member: Member) -> bool:
     return cursor.rowcount == 1
 
 
-def _member(conn: sqlite3.Connection, board_id: str, user_id: str) -> Member | None:
+def member_of(conn: sqlite3.Connection, board_id: str, user_id: str) -> Member | None:
     row = conn.execute(
         f"SELECT {MEMBER_COLUMNS} FROM members m WHERE m.board_id = ? AND m.user_id = ?", (board_id, user_id)
     ).fetchone()
     return None if row is None else _member_from_row(row)
 
 
+def board_of(conn: sqlite3.Connection, board_id: str) -> Board | None:
+    row = conn.execute(f"SELECT {BOARD_COLUMNS} FROM boards b WHERE b.id = ?", (board_id,)).fetchone()
+    return None if row is None else BOARD_ROWS.record(row)
+
+
 def _check_owner_remains(conn: sqlite3.Connection, board_id: str, user_id: str, new_role: Role | None) -> None:
-    current = _member(conn, board_id, user_id)
+    current = member_of(conn, board_id, user_id)
     if current is None:
         raise NotFound(f"member {user_id} of {board_id}")
     if current.role != Role.OWNER or new_role == Role.OWNER:
@@ -68,8 +73,7 @@ class SQLiteBoards(SQLiteStoreBase):
 
     @reads
     def get_board(self, conn: sqlite3.Connection, board_id: str) -> Board | None:
-        row = conn.execute(f"SELECT {BOARD_COLUMNS} FROM boards b WHERE b.id = ?", (board_id,)).fetchone()
-        return None if row is None else BOARD_ROWS.record(row)
+        return board_of(conn, board_id)
 
     @reads
     def list_boards_for_user(
@@ -122,7 +126,7 @@ class SQLiteBoards(SQLiteStoreBase):
 
     @reads
     def get_member(self, conn: sqlite3.Connection, board_id: str, user_id: str) -> Member | None:
-        return _member(conn, board_id, user_id)
+        return member_of(conn, board_id, user_id)
 
     @reads
     def list_members(self, conn: sqlite3.Connection, board_id: str) -> list[Member]:

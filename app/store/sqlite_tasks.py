@@ -18,8 +18,9 @@ from app.domain.models import (
     sort_is_descending,
     stored_sort_keys,
 )
-from app.store.base import NotFound, VersionConflict
+from app.store.base import NewTaskPlace, NotFound, TaskAccess, VersionConflict
 from app.store.sqlite_attachments import delete_attachments
+from app.store.sqlite_boards import board_of, member_of
 from app.store.sqlite_events import append_event
 from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
 from app.store.sqlite_records import Rows
@@ -73,6 +74,14 @@ def fts_query(text: str, *, probe: bool = False) -> str | None:
 
 def _task_params(task: Task) -> dict[str, Any]:
     return {**TASK_ROWS.named(task), **stored_sort_keys(task)}
+
+
+def _last_position(conn: sqlite3.Connection, board_id: str, status: str) -> str | None:
+    row = conn.execute(
+        "SELECT max(position) FROM tasks WHERE board_id = ? AND status = ?", (board_id, status)
+    ).fetchone()
+    position: str | None = row[0]
+    return position
 
 
 def _task(conn: sqlite3.Connection, task_id: str) -> Task | None:
@@ -275,11 +284,24 @@ class SQLiteTasks(SQLiteStoreBase):
 
     @reads
     def last_position(self, conn: sqlite3.Connection, board_id: str, status: str) -> str | None:
-        row = conn.execute(
-            "SELECT max(position) FROM tasks WHERE board_id = ? AND status = ?", (board_id, status)
-        ).fetchone()
-        position: str | None = row[0]
-        return position
+        return _last_position(conn, board_id, status)
+
+    @reads
+    def get_task_access(self, conn: sqlite3.Connection, task_id: str, user_id: str, with_board: bool) -> TaskAccess:
+        task = _task(conn, task_id)
+        if task is None:
+            return TaskAccess(None)
+        board = board_of(conn, task.board_id) if with_board else None
+        return TaskAccess(task, member_of(conn, task.board_id, user_id), board)
+
+    @reads
+    def get_new_task_place(
+        self, conn: sqlite3.Connection, board_id: str, user_id: str, status: str | None
+    ) -> NewTaskPlace:
+        board = board_of(conn, board_id)
+        column = status if status is not None or board is None else board.columns[0]
+        last = _last_position(conn, board_id, column) if column is not None else None
+        return NewTaskPlace(member_of(conn, board_id, user_id), board, last)
 
     @reads
     def list_tasks(self, conn: sqlite3.Connection, request: TaskPageRequest) -> TaskPage:

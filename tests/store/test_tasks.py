@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from app.domain.ids import new_id
-from app.domain.models import Priority
+from app.domain.models import Priority, Role
 from app.store.base import NotFound, Store, VersionConflict
 from tests.store.conftest import Make
 
@@ -178,3 +178,38 @@ async def test_moving_a_task_moves_its_column_position(store: Store, make: Make)
 
     assert await store.last_position(board.id, "todo") is None
     assert await store.last_position(board.id, "done") == "a"
+
+
+async def test_task_access_reads_the_task_the_callers_membership_and_the_board(store: Store, make: Make) -> None:
+    board = await make.board()
+    editor = await make.member(board, Role.EDITOR)
+    outsider = await make.user()
+    task = await make.task(board)
+
+    seen = await store.get_task_access(task.id, editor.user_id, with_board=True)
+    assert (seen.task, seen.member, seen.board) == (task, editor, await store.get_board(board.id))
+    without_board = await store.get_task_access(task.id, editor.user_id, with_board=False)
+    assert (without_board.task, without_board.member, without_board.board) == (task, editor, None)
+    stranger = await store.get_task_access(task.id, outsider.id, with_board=True)
+    assert (stranger.task, stranger.member) == (task, None)
+    missing = await store.get_task_access(new_id(), editor.user_id, with_board=True)
+    assert (missing.task, missing.member, missing.board) == (None, None, None)
+
+
+async def test_new_task_place_reads_membership_board_and_the_end_of_the_column(store: Store, make: Make) -> None:
+    board = await make.board()
+    editor = await make.member(board, Role.EDITOR)
+    await make.task(board, status="todo", position="c")
+    await make.task(board, status="done", position="x")
+    stored_board = await store.get_board(board.id)
+
+    named = await store.get_new_task_place(board.id, editor.user_id, "done")
+    assert (named.member, named.board, named.last_position) == (editor, stored_board, "x")
+    first_column = await store.get_new_task_place(board.id, editor.user_id, None)
+    assert (first_column.board, first_column.last_position) == (stored_board, "c")  # "todo" comes first
+    empty = await store.get_new_task_place(board.id, editor.user_id, "in_progress")
+    assert empty.last_position is None
+    stranger = await store.get_new_task_place(board.id, (await make.user()).id, None)
+    assert (stranger.member, stranger.board) == (None, stored_board)
+    gone = await store.get_new_task_place(new_id(), editor.user_id, None)
+    assert (gone.member, gone.board, gone.last_position) == (None, None, None)
