@@ -48,6 +48,9 @@ class SharedValues(Protocol):
     async def get_value(self, key: str) -> str | None:
         """None when absent or expired."""
 
+    async def get_values(self, keys: list[str]) -> list[str | None]:
+        """``get_value`` of each key, in one round trip (a request's first reads)."""
+
     async def delete_value(self, key: str) -> None: ...
 
     async def set_value_if_absent(self, key: str, value: str, ttl_seconds: float) -> bool:

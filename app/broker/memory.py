@@ -101,6 +101,10 @@ class MemoryBroker:
         value = self._live(key, self._tick())
         return value if isinstance(value, str) else None
 
+    async def get_values(self, keys: list[str]) -> list[str | None]:
+        now = self._tick()
+        return [value if isinstance(value := self._live(key, now), str) else None for key in keys]
+
     async def delete_value(self, key: str) -> None:
         self._entries.pop(key, None)
 

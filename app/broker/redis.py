@@ -226,6 +226,17 @@ class RedisBroker:
     async def get_value(self, key: str) -> str | None:
         return await self._command(self._batch.execute("GET", self._prefix + key))
 
+    async def get_values(self, keys: list[str]) -> list[str | None]:
+        full = [self._prefix + key for key in keys]
+        if not self._sharded:
+            return cast("list[str | None]", await self._command(self._batch.execute("MGET", *full)))
+
+        async def one_by_one() -> list[str | None]:
+            # On a cluster the keys live in different slots: one GET each, in the same batch.
+            return list(await asyncio.gather(*(self._batch.execute("GET", key) for key in full)))
+
+        return await self._command(one_by_one())
+
     async def delete_value(self, key: str) -> None:
         await self._command(self._batch.execute("DEL", self._prefix + key))
 

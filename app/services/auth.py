@@ -308,14 +308,28 @@ class AuthService:
             self._marks_restored_at = -1  # restored from the store once the broker is back
         await announce_session_ended(self._broker, session_id)
 
-    async def _session_revoked(self, session_id: str) -> bool:
+    async def _unrevoked_user(self, session_id: str, user_id: str) -> User | None:
+        """The session's user, once the session is known not to be revoked. The revocation
+        mark and the cached user are read in one broker round trip."""
+        user_key = f"user:{user_id}"
+        cached: str | None = None
         try:
             if self._marks_restored_at != self._broker.outages:
                 await self._restore_revocation_marks()
-            return await self._broker.get_value(REVOKED_SESSION_KEY + session_id) is not None
+            keys = [REVOKED_SESSION_KEY + session_id]
+            if self._cache.enabled:
+                keys.append(self._cache.shared_key(user_key))
+            mark, *rest = await self._broker.get_values(keys)
+            revoked = mark is not None
+            cached = rest[0] if rest else None
         except BrokerUnavailable:
             # Reads and writes go on without Redis; the store knows every revoked session.
-            return await self._store.session_revoked(session_id, clock.now())
+            revoked = await self._store.session_revoked(session_id, clock.now())
+        if revoked:
+            raise _unauthorized("This session has ended; sign in again.", "session_revoked")
+        return await self._cache.settle(
+            user_key, cached, USER_TTL_SECONDS, lambda: self._store.get_user(user_id), encode_user, decode_user
+        )
 
     async def _restore_revocation_marks(self) -> None:
         """Copy every live revocation from the store into the broker: any instance may
@@ -387,11 +401,7 @@ class AuthService:
         subject, session_id = claims["sub"], claims["sid"]
         if not isinstance(subject, str) or not isinstance(session_id, str):
             raise _unauthorized("The access token is not valid.", "invalid_token")
-        if await self._session_revoked(session_id):
-            raise _unauthorized("This session has ended; sign in again.", "session_revoked")
-        user = await self._cache.get_or_load(
-            f"user:{subject}", USER_TTL_SECONDS, lambda: self._store.get_user(subject), encode_user, decode_user
-        )
+        user = await self._unrevoked_user(session_id, subject)
         if user is None:
             raise _unauthorized("The account no longer exists.", "invalid_token")
         refuse_disabled(user)

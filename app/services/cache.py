@@ -48,16 +48,36 @@ class ReadCache:
         if not self.enabled:
             return await load()
         try:
-            cached = await self._broker.get_value("cache:" + key)
+            cached = await self._broker.get_value(self.shared_key(key))
         except BrokerUnavailable:
             cached = None  # the cache is an optimisation: never fail a read for it
+        return await self.settle(key, cached, ttl, load, encode, decode)
+
+    @staticmethod
+    def shared_key(key: str) -> str:
+        """The broker key of a cache entry, for a caller that reads it with other values."""
+        return "cache:" + key
+
+    async def settle(
+        self,
+        key: str,
+        cached: str | None,
+        ttl: float,
+        load: Callable[[], Awaitable[T]],
+        encode: Callable[[T], Any],
+        decode: Callable[[Any], T],
+    ) -> T:
+        """``get_or_load`` once the entry was read (``cached``: what the broker held under
+        ``shared_key(key)``, None if nothing or if it could not be read)."""
+        if not self.enabled:
+            return await load()
         if cached is not None:
             metrics.CACHE_REQUESTS.labels("hit").inc()
             return decode(loads(cached))
         metrics.CACHE_REQUESTS.labels("miss").inc()
         value = await load()
         try:
-            await self._broker.set_value("cache:" + key, dumps(encode(value)), ttl)
+            await self._broker.set_value(self.shared_key(key), dumps(encode(value)), ttl)
         except BrokerUnavailable:
             log.warning("cache write skipped: broker unavailable")
         return value
@@ -65,7 +85,7 @@ class ReadCache:
     async def forget(self, key: str) -> None:
         if self.enabled:
             try:
-                await self._broker.delete_value("cache:" + key)
+                await self._broker.delete_value(self.shared_key(key))
             except BrokerUnavailable:
                 log.warning("cache entry %s not dropped: broker unavailable (it expires in %ss)", key, USER_TTL_SECONDS)
 

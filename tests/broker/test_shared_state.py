@@ -75,3 +75,18 @@ async def test_a_deleted_hash_field_is_gone_and_the_rest_stay(broker: Broker) ->
 
 async def test_a_missing_hash_reads_as_empty(broker: Broker) -> None:
     assert await broker.hash_get_all("presence:nobody") == {}
+
+
+async def test_several_values_read_together_come_back_in_the_order_asked(broker: Broker) -> None:
+    await broker.set_value("revoked:s1", "1", ttl_seconds=5)
+    await broker.set_value("cache:user:u1", '{"id": "u1"}', ttl_seconds=5)
+    await broker.set_value("short", "x", ttl_seconds=0.2)
+    await asyncio.sleep(0.3)
+
+    assert await broker.get_values(["cache:user:u1", "never-set", "revoked:s1", "short"]) == [
+        '{"id": "u1"}',
+        None,
+        "1",
+        None,
+    ]
+    assert await broker.get_values(["revoked:s1"]) == ["1"]
