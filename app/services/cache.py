@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 BOARD_READ_TTL_SECONDS = 300.0  # entries of old seqs are garbage; let them go soon
 USER_TTL_SECONDS = 30.0
+# Looked up once: labels() validates and locks on every call (every request reads the cache).
+_HITS = metrics.CACHE_REQUESTS.labels("hit")
+_MISSES = metrics.CACHE_REQUESTS.labels("miss")
 
 
 def query_fingerprint(*parts: Any) -> str:
@@ -72,9 +75,9 @@ class ReadCache:
         if not self.enabled:
             return await load()
         if cached is not None:
-            metrics.CACHE_REQUESTS.labels("hit").inc()
+            _HITS.inc()
             return decode(loads(cached))
-        metrics.CACHE_REQUESTS.labels("miss").inc()
+        _MISSES.inc()
         value = await load()
         try:
             await self._broker.set_value(self.shared_key(key), dumps(encode(value)), ttl)
