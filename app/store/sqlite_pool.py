@@ -134,11 +134,11 @@ def _settle(outcomes: list[Outcome]) -> None:
 class ConnectionThreads:
     """A fixed set of threads, each lazily opening and then owning one connection.
 
-    The hand-off is as cheap as we can make it, since every store call pays it (it was a
-    quarter of a request's CPU through ``run_in_executor``): a job is a plain object on a
-    ``SimpleQueue``, and its caller's future is settled on the event loop directly. A
-    thread takes the jobs that queued while it was busy (up to ``BATCH``) and settles them
-    with one wake-up of the event loop, instead of one each.
+    Every store call pays the hand-off, so it is kept cheap: a job is a plain object on a
+    ``SimpleQueue`` and its caller's future is settled on the event loop directly (through
+    ``run_in_executor`` the executor's future, its wrapping and one wake-up per job cost
+    ~20 us of CPU per call; see docs/benchmarks.md). A thread takes the jobs that queued
+    while it was busy (up to ``BATCH``) and settles them with one wake-up of the loop.
     """
 
     BATCH = 16
