@@ -22,11 +22,19 @@ from typing import Any
 from quart import Blueprint, Response, request
 from quart_schema import document_response, validate_querystring
 
-from app.api.auth_context import caller
+from app.api.auth_context import bearer_token, caller
 from app.api.errors import APIError, shutting_down
-from app.api.guards import authenticated, rate_limited_per_user
+from app.api.guards import (
+    authenticated,
+    authenticated_or_stream_ticket,
+    binds_client_mutation_id,
+    idempotent,
+    rate_limited_per_user,
+    requires_write_scope,
+)
 from app.api.realtime_errors import failure_message
-from app.api.schemas import MAX_SEQ, ErrorOut, EventStreamQuery
+from app.api.responses import json_response
+from app.api.schemas import MAX_SEQ, ErrorOut, EventStreamQuery, StreamTicketOut
 from app.domain.request_context import TokenLimits, bind_token_limits
 from app.jsonutil import loads
 from app.observability import metrics
@@ -34,6 +42,7 @@ from app.realtime.connection import CLOSE_UNAUTHORIZED, Connection
 from app.realtime.hub import Hub
 from app.realtime.protocol import Outbound, Subscribe, error_message
 from app.runtime import current_runtime
+from app.services.stream_tickets import TICKET_TTL_SECONDS
 
 blueprint = Blueprint("event_stream", __name__, url_prefix="/api/v1/boards")
 
@@ -45,8 +54,26 @@ RECONNECT_MILLISECONDS = 2000
 _FINAL_TYPES = frozenset({"unsubscribed", "error"})
 
 
-@blueprint.get("/<board_id>/events/stream")
+@blueprint.post("/<board_id>/events/stream-ticket")
 @authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+@idempotent
+@document_response(StreamTicketOut, 201)
+@document_response(ErrorOut, 404)
+async def stream_ticket(board_id: str) -> Response:
+    """A single-use ticket that opens this board's event stream without an Authorization
+    header (``EventSource`` cannot send one): ``GET .../events/stream?ticket=<ticket>``.
+    Good once, for 30 seconds; each reconnect asks for a new one."""
+    runtime = current_runtime()
+    await runtime.services.boards.get(caller().user, board_id)  # 404 for a board the caller cannot read
+    ticket = await runtime.services.stream_tickets.issue(bearer_token() or "", board_id)
+    return json_response({"ticket": ticket, "expires_in": int(TICKET_TTL_SECONDS)}, 201)
+
+
+@blueprint.get("/<board_id>/events/stream")
+@authenticated_or_stream_ticket
 @rate_limited_per_user
 @validate_querystring(EventStreamQuery)
 @document_response(ErrorOut, 404)
@@ -54,7 +81,8 @@ async def event_stream(board_id: str, query_args: EventStreamQuery) -> Response:
     """The board's events as Server-Sent Events (``text/event-stream``): ``id:`` is the
     seq and ``data:`` the same JSON object a WebSocket subscription gets. Resume with
     ``Last-Event-ID`` (or ``?after=<seq>`` on the first connection); without either the
-    stream starts with the next event."""
+    stream starts with the next event. Authenticate with the Authorization header, or with
+    ``?ticket=`` from ``POST .../events/stream-ticket``."""
     runtime = current_runtime()
     if runtime.draining:
         raise shutting_down()

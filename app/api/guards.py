@@ -18,7 +18,7 @@ import functools
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar, cast
 
-from quart import g
+from quart import g, request
 
 from app.api.auth_context import bearer_token, caller
 from app.api.mutations import bind_client_mutation_id, run_idempotently
@@ -72,6 +72,17 @@ async def _authenticate() -> None:
     g.caller = await current_runtime().services.auth.authenticate(token)
 
 
+async def _authenticate_stream() -> None:
+    """A Bearer token, or else the single-use ``?ticket=`` of a browser's EventSource
+    (app/services/stream_tickets.py), which only the board it was issued for accepts."""
+    ticket = request.args.get("ticket")
+    if bearer_token() is not None or ticket is None:
+        return await _authenticate()
+    board_id = (request.view_args or {}).get("board_id", "")
+    g.caller = await current_runtime().services.stream_tickets.redeem(ticket, board_id)
+    return None
+
+
 async def _limit_caller() -> None:
     await limit_by_user(caller().user.id)
 
@@ -83,6 +94,8 @@ async def _check_write_scope() -> None:
 
 
 authenticated = _guard(AUTHENTICATED, _authenticate)
+# Counts as @authenticated for the route policy: a ticket is a token spent once.
+authenticated_or_stream_ticket = _guard(AUTHENTICATED, _authenticate_stream)
 rate_limited_per_user = _guard(RATE_LIMITED_PER_USER, _limit_caller)
 requires_write_scope = _guard(WRITE_SCOPE, _check_write_scope)
 binds_client_mutation_id = _guard(CLIENT_MUTATION_ID, bind_client_mutation_id)

@@ -315,6 +315,22 @@ class EventStreamQuery(RequestModel):
             ),
         ),
     ] = None
+    ticket: Annotated[
+        str | None,
+        Field(
+            min_length=1,
+            max_length=64,
+            description=(
+                "A stream ticket from POST .../events/stream-ticket, for clients that cannot send an "
+                "Authorization header (browsers' EventSource); single use."
+            ),
+        ),
+    ] = None
+
+
+class StreamTicketOut(ResponseModel):
+    ticket: str = Field(description="Pass as ?ticket= on the board's event stream, once, within expires_in seconds.")
+    expires_in: int = Field(description="Seconds the ticket stays good for if unused.")
 
 
 @view_of(Event)

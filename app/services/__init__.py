@@ -22,6 +22,7 @@ from app.services.idempotency import IdempotencyService
 from app.services.notifications import NotificationService
 from app.services.oidc import OidcService
 from app.services.preferences import PreferenceService
+from app.services.stream_tickets import StreamTicketService
 from app.services.tasks import TaskService
 from app.services.tokens import ApiTokenService
 from app.services.two_factor import TwoFactorService
@@ -61,4 +62,5 @@ class Services:
         self.tokens = ApiTokenService(store, broker)
         self.two_factor = TwoFactorService(store, broker)
         self.idempotency = IdempotencyService(broker)
+        self.stream_tickets = StreamTicketService(broker, self.auth)
         self.webhooks = WebhookService(store, webhook_worker.guard, webhook_worker.wake)

@@ -2,8 +2,11 @@
 // closed at sign-out. Auth message first, then every joined channel (the open board, the
 // notifications) subscribes again on each (re)connect; heartbeat, reconnect with backoff,
 // and a status for the connection indicator. Seq bookkeeping and what a message means
-// belong to the channels; this only moves messages.
+// belong to the channels; this only moves messages. When sockets cannot connect, or keep
+// dropping as soon as they open (a proxy that breaks WebSockets), the same channels are
+// served over Server-Sent Events instead (live-sse.js) until the page is reloaded.
 
+import { EventStreams } from "./live-sse.js";
 import { getAccessToken, refresh } from "./session.js";
 
 const PING_EVERY_MS = 25_000;
@@ -12,6 +15,10 @@ const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 15_000;
 const CLOSE_UNAUTHORIZED = 4401;
 const CLOSE_SLOW_CONSUMER = 4408;
+// A socket that fails before "ready", or closes this soon after it, counts as a quick
+// failure; this many in a row and we fall back to event streams.
+const QUICK_DROP_MS = 5_000;
+const QUICK_FAILURES_BEFORE_STREAMS = 2;
 
 /** Status: "connecting" | "live" (authenticated) | "reconnecting" | "offline". */
 export class LiveClient {
@@ -25,6 +32,8 @@ export class LiveClient {
     this.stopped = false;
     this.timers = {};
     this.requests = 0;
+    this.quickFailures = 0;
+    this.streams = null; // EventStreams once we fell back
     this.onOnline = () => this.connectSoon(0);
     this.onOffline = () => this.dropSocket("offline");
     window.addEventListener("online", this.onOnline);
@@ -41,6 +50,7 @@ export class LiveClient {
     window.removeEventListener("offline", this.onOffline);
     this.clearTimers();
     this.dropSocket(null);
+    this.streams?.stop();
   }
 
   /**
@@ -82,7 +92,8 @@ export class LiveClient {
   }
 
   async connect() {
-    if (this.stopped || this.socket) return;
+    if (this.stopped || this.socket) return undefined;
+    if (this.streams) return this.streams.resume();
     // Connecting while offline only logs a browser error; the "online" event resumes.
     if (!navigator.onLine) return this.setStatus("offline");
     this.setStatus(this.attempt === 0 && !this.everLive ? "connecting" : "reconnecting");
@@ -92,6 +103,7 @@ export class LiveClient {
     const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
     const socket = new WebSocket(`${scheme}//${window.location.host}/api/v1/ws`);
     this.socket = socket;
+    socket.startedAt = Date.now();
     socket.addEventListener("open", () => {
       if (socket.abandoned) return socket.close(1000);
       // No token in the URL (browsers log URLs): it goes in the first message.
@@ -110,14 +122,19 @@ export class LiveClient {
       if (!line.trim()) continue;
       let message;
       try { message = JSON.parse(line); } catch { continue; }
-      if (message.type === "ready") this.becomeReady();
+      if (message.type === "ready") this.becomeReady(socket);
       else if (message.type === "auth.expiring") this.renew(socket);
       else if (message.type === "pong" || message.type === "auth.renewed") continue;
-      else for (const channel of [...this.channels]) channel.receive(message);
+      else this.deliver(message);
     }
   }
 
-  becomeReady() {
+  deliver(message) {
+    for (const channel of [...this.channels]) channel.receive(message);
+  }
+
+  becomeReady(socket) {
+    socket.readyAt = Date.now();
     this.ready = true;
     this.attempt = 0;
     this.everLive = true;
@@ -139,6 +156,7 @@ export class LiveClient {
   }
 
   send(message) {
+    if (message && this.streams) return this.streams.send(message);
     if (message && this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
   }
 
@@ -156,6 +174,10 @@ export class LiveClient {
   /** Close our socket on purpose (offline, dead link, stop); "close" then reconnects. */
   dropSocket(status) {
     const socket = this.socket;
+    if (this.streams) {
+      if (status) this.setStatus(status);
+      return this.streams.pause();
+    }
     this.ready = false;
     if (status) this.setStatus(status);
     if (!socket) return;
@@ -185,7 +207,26 @@ export class LiveClient {
     // the app shows the sign-in form. 4408: we fell behind; each channel catches up as it
     // subscribes again.
     if (code === CLOSE_UNAUTHORIZED && !(await refresh())) return;
+    if (this.failedQuickly(socket, code)) return this.useEventStreams();
     this.connectSoon(code === CLOSE_SLOW_CONSUMER && this.attempt === 0 ? 0 : this.backoff());
+  }
+
+  failedQuickly(socket, code) {
+    if (code === CLOSE_UNAUTHORIZED || code === CLOSE_SLOW_CONSUMER) return false;
+    const quick = !socket.readyAt || Date.now() - socket.readyAt < QUICK_DROP_MS;
+    this.quickFailures = quick ? this.quickFailures + 1 : 0;
+    return this.quickFailures >= QUICK_FAILURES_BEFORE_STREAMS;
+  }
+
+  /** From now on every channel is served by event streams; `data-live-transport` on the
+   * root element tells which transport is in use. */
+  useEventStreams() {
+    this.clearTimers();
+    this.streams = new EventStreams((message) => this.deliver(message), (status) => this.setStatus(status));
+    document.documentElement.dataset.liveTransport = "sse";
+    this.ready = true;
+    this.everLive = true;
+    for (const channel of this.channels) this.subscribeChannel(channel);
   }
 
   /** Exponential backoff with jitter, so a restarted server is not hit by every tab at once. */

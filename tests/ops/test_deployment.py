@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect as ws_connect
 
 from app.settings import SettingsError, load_settings, variables
+from tests.support.nginx import shipped_nginx
 from tests.support.services import REPO_ROOT, free_port, stop_process, wait_for_port
 
 KUBERNETES = REPO_ROOT / "deploy" / "kubernetes"
@@ -346,38 +346,8 @@ def test_the_image_healthcheck_passes_on_a_live_server_and_fails_without_one(ser
 
 @pytest.fixture
 def nginx(server: int, tmp_path: Path) -> Iterator[int]:
-    """deploy/nginx.conf run by a real nginx, its upstreams pointed at the live server.
-
-    Debian's nginx predates upstream ``resolve`` (1.27.3) and there is no Docker DNS here:
-    those two are the only lines rewritten."""
-    binary = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
-    if binary is None:
-        pytest.skip("nginx is not installed (apt-get install nginx-light)")
-    port = free_port()
-    config = (REPO_ROOT / "deploy" / "nginx.conf").read_text()
-    config = re.sub(r"server taskwire-\d:8000 resolve", f"server 127.0.0.1:{server}", config)
-    config = re.sub(r"\n\s*resolver [^;]+;", "\n", config)
-    config = config.replace("listen 80;", f"listen 127.0.0.1:{port};")
-    config = config.replace("access_log /dev/stdout", f"access_log {tmp_path}/access.log")
-    (tmp_path / "nginx.conf").write_text(config)
-    proc = subprocess.Popen(
-        [
-            binary,
-            "-c",
-            str(tmp_path / "nginx.conf"),
-            "-p",
-            str(tmp_path),
-            "-g",
-            f"daemon off; pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log;",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        wait_for_port(port, proc=proc)
+    with shipped_nginx(server, tmp_path) as port:
         yield port
-    finally:
-        stop_process(proc)
 
 
 def test_nginx_proxies_http_and_websockets_to_the_instances(nginx: int) -> None:
@@ -449,3 +419,23 @@ def test_operations_doc_names_every_index_and_command() -> None:
     text = operations_doc()
     for name in [*sqlite_indexes, *(spec.name for spec in INDEXES), *commands.choices]:
         assert f"`{name}`" in text or f"`python -m app {name}" in text, f"docs/operations.md omits {name}"
+
+
+def test_a_stream_ticket_opens_the_stream_through_nginx_and_stays_out_of_its_log(nginx: int, tmp_path: Path) -> None:
+    base = f"http://127.0.0.1:{nginx}"
+    registered = httpx.post(
+        f"{base}/api/v1/auth/register",
+        json={"email": "ticket-through-nginx@example.test", "password": "correct horse battery", "name": "Ticketed"},
+    )
+    headers = {"Authorization": f"Bearer {registered.json()['access_token']}"}
+    board = httpx.get(f"{base}/api/v1/boards", headers=headers).json()["items"][0]["id"]
+    ticket = httpx.post(f"{base}/api/v1/boards/{board}/events/stream-ticket", headers=headers).json()["ticket"]
+    url = f"{base}/api/v1/boards/{board}/events/stream?after=0&ticket={ticket}"
+    with httpx.stream("GET", url, timeout=10) as stream:
+        assert stream.status_code == 200
+        assert next(line for line in stream.iter_lines() if line.startswith("event:")) == "event: subscribed"
+    assert httpx.get(url, timeout=10).status_code == 401  # spent
+    time.sleep(0.2)  # nginx writes the line once the response has ended
+    log = (tmp_path / "access.log").read_text()
+    assert log.count("/events/stream?after=0&ticket=[redacted]") == 2
+    assert ticket not in log

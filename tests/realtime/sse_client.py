@@ -30,13 +30,24 @@ class SseStream:
 
     @classmethod
     async def open(
-        cls, base_url: str, board: str, token: str, last_event_id: str | None = None, after: int | None = None
+        cls,
+        base_url: str,
+        board: str,
+        token: str | None,
+        last_event_id: str | None = None,
+        after: int | None = None,
+        ticket: str | None = None,
     ) -> SseStream:
+        """With ``token`` None, the stream ticket authenticates, as a browser's EventSource does."""
         client = httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(10, read=None))
-        headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
+        headers = {"Accept": "text/event-stream"}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
         if last_event_id is not None:
             headers["Last-Event-ID"] = last_event_id
-        params = {"after": after} if after is not None else {}
+        params: dict[str, str | int] = {"after": after} if after is not None else {}
+        if ticket is not None:
+            params["ticket"] = ticket
         request = client.build_request("GET", f"/api/v1/boards/{board}/events/stream", headers=headers, params=params)
         response = await client.send(request, stream=True)
         return cls(response, client)
