@@ -13,6 +13,7 @@ from app.api import (
     account,
     account_emails,
     admin,
+    analytics,
     attachments,
     auth,
     boards,
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         unsubscribe,
         watching,
         event_stream,
+        analytics,
         websocket,
         pages,
     ):

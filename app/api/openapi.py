@@ -46,6 +46,7 @@ RESOURCES = {
     "notifications": "Your mentions and assignments.",
     "admin": "The instance administrator: accounts, open registration, figures.",
     "preferences": "What reaches you where: the bell, email, the daily digest; quiet hours.",
+    "analytics": "How work flows on a board, computed from its event log.",
 }
 RESOURCE_TAGS: list[Tag | dict[Any, Any]] = [
     Tag(name=name, description=description) for name, description in RESOURCES.items()

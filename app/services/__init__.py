@@ -10,6 +10,7 @@ from app.mail.worker import MailWorker
 from app.services.account import AccountService
 from app.services.account_emails import AccountEmailService
 from app.services.admin import AdminService
+from app.services.analytics import AnalyticsService
 from app.services.attachments import AttachmentService
 from app.services.auth import AuthService
 from app.services.boards import BoardService
@@ -63,4 +64,5 @@ class Services:
         self.two_factor = TwoFactorService(store, broker)
         self.idempotency = IdempotencyService(broker)
         self.stream_tickets = StreamTicketService(broker, self.auth)
+        self.analytics = AnalyticsService(store)
         self.webhooks = WebhookService(store, webhook_worker.guard, webhook_worker.wake)
