@@ -28,6 +28,7 @@ APP_PATHS = (
     "/signup",
     "/account",  # two-factor, email, export, deletion, the administrator's panel
     "/boards/<board_id>",
+    "/boards/<board_id>/analytics",
     "/preferences",  # notification preferences
     "/forgot-password",  # the account email pages (docs/notifications.md)
     "/reset-password",

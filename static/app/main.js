@@ -15,6 +15,7 @@ import { mountBoardsView } from "./boards-view.js";
 import { mountBoardView } from "./board/view.js";
 import { mountForgotPassword, mountResetPassword, mountVerifyEmail } from "./preferences/account.js";
 import { mountPreferencesView } from "./preferences/view.js";
+import { mountAnalyticsView } from "./analytics/view.js";
 
 configureAuth({ token: session.getAccessToken, refresh: session.refresh });
 
@@ -82,6 +83,8 @@ function render(route) {
     unmount = mountAccountView(main);
   } else if (route.name === "preferences") {
     unmount = mountPreferencesView(main);
+  } else if (route.name === "analytics") {
+    unmount = mountAnalyticsView(main, route.params.boardId, account.live, route.query);
   } else if (route.name === "boards") {
     unmount = mountBoardsView(main, account.live);
   } else {

@@ -3,6 +3,7 @@
 
 const ROUTES = [
   { name: "boards", pattern: /^\/$/ },
+  { name: "analytics", pattern: /^\/boards\/([A-Za-z0-9_-]+)\/analytics\/?$/, keys: ["boardId"] },
   { name: "board", pattern: /^\/boards\/([A-Za-z0-9_-]+)\/?$/, keys: ["boardId"] },
   { name: "signin", pattern: /^\/signin\/?$/ },
   { name: "signup", pattern: /^\/signup\/?$/ },

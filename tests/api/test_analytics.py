@@ -1,6 +1,6 @@
 """Board analytics from the event log, on both stores: a board's history written through
-the REST API at moments a controlled clock sets, then the exact figures docs/analytics.md
-defines. Range 2026-01-05 (a Monday) .. 2026-01-18: two ISO weeks."""
+the REST API at moments a controlled clock sets (tests/support/history.py), then the exact
+figures docs/analytics.md defines. Range 2026-01-05 (a Monday) .. 2026-01-18: two ISO weeks."""
 
 from __future__ import annotations
 
@@ -11,33 +11,9 @@ from quart import Quart
 
 from tests.support.apiclient import Account, Api
 from tests.support.clock import ControlledClock
+from tests.support.history import TITLES, History, write_flow_history
 
 RANGE = {"from": "2026-01-05", "to": "2026-01-18"}
-
-
-class History:
-    """Writes through the API at the clock's moments."""
-
-    def __init__(self, api: Api, clock: ControlledClock, account: Account, board: str) -> None:
-        self.api, self.clock, self.account, self.board = api, clock, account, board
-        self.tasks: dict[str, dict[str, Any]] = {}
-
-    async def create(self, at: str, title: str, **fields: Any) -> None:
-        self.clock.set(at)
-        self.tasks[title] = await self.api.task(self.account, self.board, title, **fields)
-
-    async def move(self, at: str, title: str, status: str) -> None:
-        self.clock.set(at)
-        status_code, body = await self.api.call(
-            "POST", f"/api/v1/tasks/{self.tasks[title]['id']}/move", self.account, json={"status": status}
-        )
-        assert status_code == 200, body
-        self.tasks[title] = body
-
-    async def delete(self, at: str, title: str) -> None:
-        self.clock.set(at)
-        status_code, body = await self.api.call("DELETE", f"/api/v1/tasks/{self.tasks[title]['id']}", self.account)
-        assert status_code == 204, body
 
 
 async def analytics(api: Api, account: Account, board: str, **query: str) -> tuple[int, Any]:
@@ -48,35 +24,8 @@ async def analytics(api: Api, account: Account, board: str, **query: str) -> tup
 async def written(api: Api, monkeypatch: pytest.MonkeyPatch) -> tuple[Account, Account, str, History]:
     alice = await api.register("Alice")
     bob = await api.register("Bob")
-    clock = ControlledClock(monkeypatch, "2026-01-05T08:00:00Z")
-    board = (await api.board(alice, "Flow"))["id"]
-    await api.add_member(alice, board, bob, "editor")
-    h = History(api, clock, alice, board)
-    await h.create("2026-01-05T09:00", "A")
-    await h.create("2026-01-05T10:00", "B")
-    await h.create("2026-01-05T11:00", "C", assignees=[bob.id])
-    await h.create("2026-01-05T12:00", "D", status="in_progress", assignees=[alice.id], due_at="2026-01-10T12:00:00Z")
-    await h.create("2026-01-05T13:00", "H")
-    await h.move("2026-01-06T09:00", "A", "in_progress")
-    await h.move("2026-01-06T13:00", "H", "in_progress")
-    await h.move("2026-01-07T09:00", "A", "done")
-    await h.move("2026-01-07T10:00", "B", "in_progress")
-    await h.move("2026-01-08T10:00", "B", "done")
-    await h.move("2026-01-09T12:00", "D", "done")
-    await h.move("2026-01-09T13:00", "H", "done")
-    await h.move("2026-01-12T09:00", "D", "in_progress")  # reopened: not done as of the 18th
-    await h.create("2026-01-13T09:00", "E", assignees=[alice.id, bob.id], due_at="2026-01-14T00:00:00Z")
-    await h.move("2026-01-13T10:00", "C", "in_progress")
-    await h.move("2026-01-14T10:00", "C", "done")
-    await h.create("2026-01-15T09:00", "F")
-    await h.delete("2026-01-15T10:00", "F")
-    await h.move("2026-01-16T09:00", "E", "done")  # straight from todo: a cycle time of 0
-    await h.create("2026-01-16T10:00", "I")
-    await h.create(
-        "2026-01-17T10:00", "J", status="in_progress", assignees=[bob.id, alice.id], due_at="2026-01-25T00:00:00Z"
-    )
-    await h.create("2026-01-20T09:00", "G", due_at="2026-01-01T00:00:00Z")  # after the range
-    return alice, bob, board, h
+    history = await write_flow_history(api, ControlledClock(monkeypatch, "2026-01-05T08:00:00Z"), alice, bob)
+    return alice, bob, history.board, history
 
 
 def flow(result: dict[str, Any]) -> list[tuple[str, int, int, int]]:
@@ -139,7 +88,7 @@ async def test_the_figures_of_a_written_history(api: Api, written, app: Quart) -
     }
     # D is late; E was late but is done; G (due earlier still) did not exist yet.
     assert [(task["title"], task["status"], task["due_at"]) for task in result["overdue"]] == [
-        ("D", "in_progress", "2026-01-10T12:00:00.000000Z")
+        (TITLES["D"], "in_progress", "2026-01-10T12:00:00.000000Z")
     ]
 
     # As of the end of week 1 D was done: the range decides.

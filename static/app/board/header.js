@@ -24,17 +24,19 @@ export class BoardHeader {
       h("span", { "aria-hidden": "true" }, "+ "), "New task");
     this.newTask.addEventListener("click", onNewTask);
     this.watch = new WatchToggle("board");
+    this.analytics = h("a", { class: "btn btn-ghost", "data-link": true, "data-testid": "analytics-link" }, "Analytics");
     this.element = h("header", { class: "board-head" },
       h("div", { class: "board-head-start" },
         h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, h("a", { href: "/", "data-link": true }, "Boards"),
           h("span", { "aria-hidden": "true" }, "/")),
         this.name),
-      h("div", { class: "board-head-end" }, this.presence, this.status, this.watch.element, this.newTask));
+      h("div", { class: "board-head-end" }, this.presence, this.status, this.analytics, this.watch.element, this.newTask));
     this.setStatus("connecting");
   }
 
   setBoard(board, canEdit) {
     this.name.textContent = board.name;
+    this.analytics.href = `/boards/${board.id}/analytics`;
     document.title = `${board.name} · Taskwire`;
     this.newTask.hidden = !canEdit;
     if (this.watch.path !== `/boards/${encodeURIComponent(board.id)}/watch`) {
