@@ -22,6 +22,7 @@ from app.api import (
     comments,
     event_stream,
     health,
+    installable,
     notifications,
     oidc,
     pages,
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         event_stream,
         analytics,
         websocket,
+        installable,
         pages,
     ):
         app.register_blueprint(module.blueprint)

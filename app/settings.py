@@ -446,6 +446,15 @@ class Settings(BaseSettings):
     mail_max_attempts: Annotated[
         int, Field(ge=1, le=1000, description="attempts at one email before it is given up (kept as failed)")
     ] = 10
+    release: Annotated[
+        str,
+        Field(
+            max_length=64,
+            pattern=r"^[A-Za-z0-9._+-]*$",
+            description="a name for this release, shown when the installed dashboard updates itself; "
+            "unset: a hash of the dashboard's files",
+        ),
+    ] = ""
 
     @classmethod
     def settings_customise_sources(

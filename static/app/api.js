@@ -51,8 +51,21 @@ function errorFrom(status, data) {
   return new ApiError(status, error.code || "http_error", message, data);
 }
 
+// Set by offline/outbox.js: reads answered from the local copy and changes queued while
+// offline; it calls `onlineApi` for what goes to the server.
+let router = null;
+
+export function routeThrough(handler) {
+  router = handler;
+}
+
 /** An authenticated call; throws ApiError for any status >= 400. */
-export async function api(method, path, { body, headers, query } = {}) {
+export function api(method, path, options = {}) {
+  return router ? router(method, path, options) : onlineApi(method, path, options);
+}
+
+/** `api` straight to the server. */
+export async function onlineApi(method, path, { body, headers, query } = {}) {
   const url = query ? `${path}?${new URLSearchParams(clean(query))}` : path;
   let token = await auth.token();
   let result = await rawRequest(method, url, { body, headers, token });

@@ -16,8 +16,12 @@ import { mountBoardView } from "./board/view.js";
 import { mountForgotPassword, mountResetPassword, mountVerifyEmail } from "./preferences/account.js";
 import { mountPreferencesView } from "./preferences/view.js";
 import { mountAnalyticsView } from "./analytics/view.js";
+import { installServiceWorker } from "./offline/updates.js";
+import { clearLocalData, startOutbox } from "./offline/outbox.js";
+import { syncIndicator } from "./offline/indicator.js";
 
 configureAuth({ token: session.getAccessToken, refresh: session.refresh });
+installServiceWorker();
 
 const main = document.getElementById("main");
 const accountNav = document.getElementById("account-nav");
@@ -30,6 +34,7 @@ let account = null; // {user, live, bell} while signed in
 function syncAccount(user) {
   if (account && account.user.id === user?.id) return;
   if (account) {
+    account.sync.destroy();
     account.bell.destroy();
     account.live.stop();
     account = null;
@@ -38,8 +43,10 @@ function syncAccount(user) {
   if (!user) return;
   const live = new LiveClient();
   const bell = new NotificationBell({ live });
-  account = { user, live, bell };
+  const sync = syncIndicator();
+  account = { user, live, bell, sync };
   live.start();
+  startOutbox();
   const signOut = h("button", { type: "button", class: "btn btn-ghost btn-small", "data-testid": "sign-out" }, "Sign out");
   signOut.addEventListener("click", async () => {
     signOut.disabled = true;
@@ -47,13 +54,14 @@ function syncAccount(user) {
     // the revocation would subscribe and then fetch with a token about to be refused.
     live.stop();
     await session.signOut();
+    await clearLocalData(); // nothing of this account stays on the device
     navigate("/signin");
   });
   const name = h("a", { class: "account-name", href: "/account", "data-link": true, title: `${user.email}: your account`,
                        "data-testid": "account-link" }, user.name);
   const preferences = h("a", { href: "/preferences", "data-link": true, class: "btn btn-ghost btn-small",
                                "data-testid": "preferences-link" }, "Preferences");
-  accountNav.append(bell.element, name, preferences, signOut);
+  accountNav.append(sync, bell.element, name, preferences, signOut);
 }
 
 function render(route) {

@@ -9,6 +9,8 @@ const COOKIE_MODE = { "X-Taskwire-Session": "cookie" };
 // in is not sent to /auth/refresh for a certain 401 on every page load.
 const HINT_KEY = "taskwire.signed-in";
 const EARLY_REFRESH_MS = 15_000;
+// Who is signed in, so that the dashboard opens offline (docs/offline.md); gone at sign-out.
+const USER_KEY = "taskwire.user";
 
 let user = null;
 let accessToken = null;
@@ -36,6 +38,7 @@ function adopt(body) {
   accessToken = body.access_token;
   expiresAt = Date.now() + body.expires_in * 1000;
   localStorage.setItem(HINT_KEY, "1");
+  localStorage.setItem(USER_KEY, JSON.stringify(body.user));
   scheduleRefresh(body.expires_in);
   if (!wasSignedIn) notify();
 }
@@ -47,6 +50,7 @@ function forget() {
   expiresAt = 0;
   clearTimeout(refreshTimer);
   localStorage.removeItem(HINT_KEY);
+  localStorage.removeItem(USER_KEY);
   if (wasSignedIn) notify();
 }
 
@@ -90,6 +94,8 @@ async function exchangeCookie() {
 
 /** A valid access token, refreshed first when it is about to expire; null when signed out. */
 export async function getAccessToken() {
+  // Opened offline: the session is the cookie's, exchanged once the network is back.
+  if (!accessToken && user && navigator.onLine) await refresh();
   if (accessToken && Date.now() > expiresAt - EARLY_REFRESH_MS) await refresh();
   return accessToken;
 }
@@ -103,6 +109,10 @@ export async function restoreSession() {
     params.delete("signed_in");
     history.replaceState(null, "", window.location.pathname + (params.size ? `?${params}` : ""));
   } else if (!localStorage.getItem(HINT_KEY)) return null;
+  if (!fromSignOn && !navigator.onLine && localStorage.getItem(USER_KEY)) {
+    user = JSON.parse(localStorage.getItem(USER_KEY));
+    return user;
+  }
   await refresh();
   return user;
 }

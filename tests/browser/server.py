@@ -54,8 +54,8 @@ def _wait_ready(url: str, proc: subprocess.Popen, log_path: Path) -> None:
     raise TimeoutError(f"server not ready within {READY_TIMEOUT_SECONDS}s:\n{log_path.read_text(errors='replace')}")
 
 
-def _start(data_dir: Path, settings: dict[str, str]) -> ServerProcess:
-    port = free_port()
+def _start(data_dir: Path, settings: dict[str, str], port: int | None) -> ServerProcess:
+    port = port or free_port()
     env = {
         **os.environ,
         "PORT": str(port),
@@ -82,11 +82,12 @@ def _start(data_dir: Path, settings: dict[str, str]) -> ServerProcess:
 
 
 @contextlib.contextmanager
-def dashboard_server(data_dir: Path, **settings: str) -> Iterator[ServerProcess]:
-    """`settings`: extra TASKWIRE_* variables, e.g. REPLAY_LIMIT="2"."""
+def dashboard_server(data_dir: Path, port: int | None = None, **settings: str) -> Iterator[ServerProcess]:
+    """`settings`: extra TASKWIRE_* variables, e.g. REPLAY_LIMIT="2". `port`: the one to take
+    (a restarted server keeps its origin, and so the browser's service worker and storage)."""
     for attempt in range(START_ATTEMPTS):
         try:
-            server = _start(data_dir, settings)
+            server = _start(data_dir, settings, port)
             break
         except ServerExited:
             # Other suites pick free ports too: between our pick and our bind, one may win.

@@ -17,6 +17,7 @@ import { BoardShortcuts } from "./shortcuts.js";
 import { SidePanel } from "./side-panel.js";
 import { BoardState } from "./state.js";
 import { TaskDialog } from "./task-dialog.js";
+import { attachOffline } from "../offline/board.js";
 
 const FEED_SIZE = 50;
 const COLUMN_PAGE = 50; // tasks read per column at a time: a 10,000-task board opens as fast as a small one
@@ -50,6 +51,7 @@ class BoardView {
       this.activity.load(events);
       this.renderAll();
       this.openLinkedTask();
+      this.stopOffline = attachOffline(this);
       this.followLive();
     } catch (error) {
       if (!this.alive) return;
@@ -344,6 +346,7 @@ class BoardView {
 
   destroy() {
     this.alive = false;
+    this.stopOffline?.();
     this.stopLive();
     this.dnd?.destroy();
     this.shortcuts?.destroy();
