@@ -15,7 +15,7 @@ import dataclasses
 import math
 import statistics
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -131,11 +131,11 @@ def measure(history: BoardHistory, columns: list[str], start: date, end: date) -
     until = _midnight(end + timedelta(days=1))
     days = [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
 
-    flow = []
-    for day in days:
-        boundary = _midnight(day + timedelta(days=1))
-        states = [timeline.state_before(boundary) for timeline in history.tasks.values()]
-        flow.append({"date": day.isoformat(), "counts": _by_column(columns, states)})
+    ends = [_midnight(day + timedelta(days=1)) for day in days]
+    flow = [
+        {"date": day.isoformat(), "counts": _by_column(columns, counts)}
+        for day, counts in zip(days, _counts_at(history, ends), strict=True)
+    ]
 
     completions = [
         completion
@@ -188,7 +188,9 @@ def measure(history: BoardHistory, columns: list[str], start: date, end: date) -
         "cumulative_flow": flow,
         "weeks": weeks,
         "wip": {
-            "by_column": _by_column(columns[:-1], list(open_states.values())),
+            "by_column": _by_column(
+                columns[:-1], Counter(status for state in open_states.values() if (status := state.status) is not None)
+            ),
             "by_assignee": [
                 {"user_id": user, "count": count}
                 for user, count in sorted(by_assignee.items(), key=lambda item: (-item[1], item[0]))
@@ -199,12 +201,35 @@ def measure(history: BoardHistory, columns: list[str], start: date, end: date) -
     }
 
 
-def _by_column(columns: list[str], states: Iterable[TaskState | None]) -> dict[str, int]:
+def _counts_at(history: BoardHistory, moments: list[datetime]) -> Iterator[Counter[str]]:
+    """Tasks per status just before each of ``moments`` (ascending), in one sweep over every
+    state change: a year of days over a large board costs one sort, not a lookup per task
+    per day. Deleted and not yet created tasks count nowhere."""
+    changes = sorted(
+        (state.at, task_id, index, state.status)
+        for task_id, timeline in history.tasks.items()
+        for index, state in enumerate(timeline.states)
+    )
+    current: dict[str, str | None] = {}
+    counts: Counter[str] = Counter()
+    position = 0
+    for moment in moments:
+        while position < len(changes) and changes[position][0] < moment:
+            _, task_id, _, status = changes[position]
+            if (previous := current.get(task_id)) is not None:
+                counts[previous] -= 1
+            current[task_id] = status
+            if status is not None:
+                counts[status] += 1
+            position += 1
+        yield counts.copy()
+
+
+def _by_column(columns: list[str], counts: Counter[str]) -> dict[str, int]:
     """Tasks per column, in column order; a status no longer among the columns keeps its
-    own entry. Deleted and not yet created tasks count nowhere."""
-    counts = Counter(state.status for state in states if state is not None and state.status is not None)
+    own entry."""
     ordered = {column: counts.get(column, 0) for column in columns}
     for status, count in counts.items():
-        if status not in ordered:
+        if status not in ordered and count:
             ordered[status] = count
     return ordered
