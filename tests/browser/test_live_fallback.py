@@ -1,5 +1,5 @@
 """Behind the shipped nginx configured as a proxy that breaks WebSockets (no Upgrade passed
-on), the dashboard falls back to Server-Sent Events: live updates still arrive within a
+on, or upgraded connections cut after a second), the dashboard falls back to Server-Sent Events: live updates still arrive within a
 second, both ways, and a browser that went offline catches up; the single-use stream
 tickets the streams carry appear in no log."""
 
@@ -25,9 +25,11 @@ LIVE_WITHIN_MS = 1000
 HANDSHAKE_REFUSED = (r"WebSocket connection to .* failed",)
 
 
-@pytest.fixture
-def hostile_proxy(dashboard: ServerProcess, tmp_path: Path) -> Iterator[str]:
-    with shipped_nginx(int(dashboard.url.rsplit(":", 1)[1]), tmp_path, refuse_upgrades=True) as port:
+@pytest.fixture(params=["refuse_upgrades", "drop_upgraded"])
+def hostile_proxy(request: pytest.FixtureRequest, dashboard: ServerProcess, tmp_path: Path) -> Iterator[str]:
+    """Sockets that never connect, or that drop a second after they open."""
+    upstream = int(dashboard.url.rsplit(":", 1)[1])
+    with shipped_nginx(upstream, tmp_path, **{request.param: True}) as port:
         yield f"http://127.0.0.1:{port}"
 
 
@@ -46,7 +48,8 @@ async def test_live_updates_arrive_over_event_streams_when_the_proxy_refuses_web
         await open_board(alice_page, alice, board["id"])
         await open_board(bob_page, bob, board["id"])
         for page in (alice_page, bob_page):
-            assert await page.evaluate("document.documentElement.dataset.liveTransport") == "sse"
+            await expect(page.locator("html")).to_have_attribute("data-live-transport", "sse", timeout=10_000)
+            await expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "live")
         await bob_page.evaluate("window.noReload = true")
         await expect(alice_page.get_by_test_id("presence").get_by_role("img")).to_have_count(2)
 
@@ -84,5 +87,5 @@ async def test_live_updates_arrive_over_event_streams_when_the_proxy_refuses_web
         assert time.monotonic() < deadline, access_log
         await asyncio.sleep(0.1)
     assert all(re.search(r"ticket=\[redacted\]", line) for line in streams), streams
-    assert "/api/v1/ws" in access_log  # the refused handshakes
+    assert "/api/v1/ws" in access_log  # the sockets that did not last
     assert "ticket=" not in dashboard.log_tail(100_000)

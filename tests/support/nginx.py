@@ -1,9 +1,10 @@
 """deploy/nginx.conf run by a real nginx in front of a test server.
 
 Debian's nginx predates upstream ``resolve`` (1.27.3) and there is no Docker DNS here: those
-lines, the listen address and the log paths are the only ones rewritten. ``refuse_upgrades``
-turns the WebSocket location into what some corporate proxies do: no ``Upgrade`` passed on,
-so no WebSocket handshake ever completes and clients must fall back to the event stream.
+lines, the listen address and the log paths are the only ones rewritten. Two ways of
+breaking WebSockets that proxies have: ``refuse_upgrades`` passes no ``Upgrade`` on, so no
+handshake ever completes; ``drop_upgraded`` lets the handshake through and cuts the
+connection after a second without traffic, so sockets keep dropping just after they open.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ def nginx_binary() -> str:
 
 
 @contextlib.contextmanager
-def shipped_nginx(upstream_port: int, workdir: Path, refuse_upgrades: bool = False) -> Iterator[int]:
+def shipped_nginx(
+    upstream_port: int, workdir: Path, refuse_upgrades: bool = False, drop_upgraded: bool = False
+) -> Iterator[int]:
     """Yields nginx's port; its access log is ``workdir/access.log``."""
     binary = nginx_binary()
     port = free_port()
@@ -40,6 +43,9 @@ def shipped_nginx(upstream_port: int, workdir: Path, refuse_upgrades: bool = Fal
     if refuse_upgrades:
         config, count = re.subn(r"\n\s*proxy_set_header (Upgrade|Connection \$connection_upgrade)[^;]*;", "", config)
         assert count == 2, "the WebSocket location no longer looks as expected"
+    if drop_upgraded:
+        config, count = re.subn(r"proxy_read_timeout 3600s;", "proxy_read_timeout 1s;", config)
+        assert count == 1, "the WebSocket location no longer looks as expected"
     (workdir / "nginx.conf").write_text(config)
     proc = subprocess.Popen(
         [
