@@ -131,3 +131,33 @@ async def test_a_conflicting_offline_edit_opens_the_merge_dialog(people, rest: R
         return now["title"], now["version"]
 
     await eventually(saved, ("Write the launch post", 3), timeout=5)  # Bob's edit, then mine: once each
+
+
+async def test_a_change_whose_answer_was_lost_is_sent_again_and_done_once(people, rest: Rest) -> None:
+    alice = await rest.register("Alice")
+    board = await rest.board(alice, "Launch")
+    page = await people.page("alice", allowed=("ERR_CONNECTION_RESET",))
+    await open_board(page, alice, board["id"])
+    lost: list[str] = []
+
+    async def lose_the_first_answer(route) -> None:
+        if route.request.method == "POST" and not lost:
+            await route.fetch()  # the server creates the task ...
+            lost.append(route.request.headers["idempotency-key"])
+            await route.abort("connectionreset")  # ... and its answer never arrives
+        else:
+            await route.continue_()
+
+    await page.route("**/api/v1/boards/*/tasks", lose_the_first_answer)
+    await page.get_by_test_id("new-task").click()
+    await page.get_by_test_id("task-dialog").get_by_label("Title").fill("Once only")
+    await page.get_by_test_id("task-dialog").get_by_role("button", name="Save").click()
+    await expect(card(page, "Once only")).to_have_count(1)
+    await expect(page.get_by_test_id("sync-status")).to_be_hidden(timeout=10_000)
+
+    async def titles() -> list[str]:
+        return [task["title"] for task in await rest.tasks(alice, board["id"])]
+
+    assert len(lost) == 1
+    await eventually(titles, ["Once only"])  # sent twice with one Idempotency-Key: made once
+    await expect(card(page, "Once only")).to_have_count(1)

@@ -66,9 +66,10 @@ async function route(method, path, options) {
   const match = QUEUED.map(([verb, pattern, kind]) => verb === method && pattern.exec(path) && [kind, pattern.exec(path)[1]]).find(Boolean);
   if (!match) return onlineApi(method, path, options);
   const [kind, id] = match;
+  // Made once: if the answer is lost on the way, the queued retry is the same request.
+  const headers = { "Idempotency-Key": crypto.randomUUID(), "X-Client-Mutation-Id": crypto.randomUUID(), ...options.headers };
   // Behind changes still waiting, a new one waits too: the server must see them in order.
   if (navigator.onLine && !pending.length) {
-    const headers = { "Idempotency-Key": crypto.randomUUID(), ...options.headers };
     try {
       const result = await onlineApi(method, path, { ...options, headers });
       remember(result);
@@ -77,7 +78,7 @@ async function route(method, path, options) {
       if (!isNetwork(error)) throw error;
     }
   }
-  return enqueue(kind, id, method, path, options);
+  return enqueue(kind, id, method, path, { ...options, headers });
 }
 
 async function read(path, options) {
@@ -131,7 +132,7 @@ async function enqueue(kind, id, method, path, options) {
     boardId: kind === "create" ? id : kind === "comment" ? tasks.get(id)?.board_id : base.board_id,
     taskId: kind === "create" ? result.id : id,
     base: base || null, result,
-    headers: { "Idempotency-Key": crypto.randomUUID(), "X-Client-Mutation-Id": crypto.randomUUID() },
+    headers: options.headers,
     at: Date.now(),
   };
   op.seq = await outboxAdd(op);
