@@ -167,8 +167,9 @@ export async function sync() {
           retryTimer = setTimeout(sync, RETRY_MS);
           return;
         }
+        const deletedAlready = op.kind === "delete" && error.status === 404; // its answer was lost
         if (error.status === 409 && error.body?.current) handleConflict(op, error.body.current);
-        else notify({ type: "failed", op, error });
+        else if (!deletedAlready) notify({ type: "failed", op, error });
       }
       await outboxDelete(op.seq);
       pending.shift();
