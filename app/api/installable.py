@@ -24,17 +24,17 @@ from app.runtime import current_runtime
 
 blueprint = Blueprint("installable", __name__)
 
-# What the worker caches under /static/: the dashboard's modules, styles and icons; not
-# the API docs page and its vendored bundle, which need the network anyway.
-CACHED_STATIC = ("app/**/*", "app.css", "favicon.svg", "icons/*")
+# The worker caches everything under /static/ (the dashboard's modules, the libraries they
+# import, styles, icons) but the API docs page and its bundle, which need the network anyway.
+NOT_CACHED = ("docs.js", "vendor/swagger-ui/")
 SHELL_TEMPLATE = "app.html"
 THEME_COLOUR = "#4f46e5"
 
 
 @functools.cache
 def _cached_files(static_root: Path) -> tuple[str, ...]:
-    found = {path for pattern in CACHED_STATIC for path in static_root.glob(pattern) if path.is_file()}
-    return tuple(sorted(path.relative_to(static_root).as_posix() for path in found))
+    names = (path.relative_to(static_root).as_posix() for path in static_root.rglob("*") if path.is_file())
+    return tuple(sorted(name for name in names if not name.startswith(NOT_CACHED)))
 
 
 @functools.cache
