@@ -29,7 +29,8 @@ function stylesheet() {
 
 const hours = (value) => (value === null ? null : Math.round(value * 10) / 10);
 
-function charts(result, members) {
+function charts(result, members, board) {
+  const label = (column) => columnLabel(column, board); // its display name, if it has one
   const days = result.cumulative_flow.map((day) => day.date.slice(5));
   const columns = Object.keys(result.cumulative_flow[0]?.counts || {});
   const stacked = [...columns].reverse(); // done at the bottom, as flow diagrams are read
@@ -42,9 +43,9 @@ function charts(result, members) {
       testid: "chart-flow",
       title: "Cumulative flow",
       description: `Tasks in each column at the end of each day from ${result.from} to ${result.to}. `
-        + `On the last day: ${stacked.map((column) => `${columnLabel(column)} ${lastFlow[column] ?? 0}`).join(", ")}.`,
+        + `On the last day: ${stacked.map((column) => `${label(column)} ${lastFlow[column] ?? 0}`).join(", ")}.`,
       labels: days,
-      series: stacked.map((column) => ({ name: columnLabel(column), values: result.cumulative_flow.map((day) => day.counts[column] ?? 0) })),
+      series: stacked.map((column) => ({ name: label(column), values: result.cumulative_flow.map((day) => day.counts[column] ?? 0) })),
     }),
     barChart({
       testid: "chart-throughput",
@@ -71,8 +72,8 @@ function charts(result, members) {
     barChart({
       testid: "chart-wip-column",
       title: "Work in progress per column",
-      description: `Open tasks in each column on ${result.to}: ${wipColumns.map((column) => `${columnLabel(column)} ${result.wip.by_column[column]}`).join(", ")}.`,
-      labels: wipColumns.map(columnLabel),
+      description: `Open tasks in each column on ${result.to}: ${wipColumns.map((column) => `${label(column)} ${result.wip.by_column[column]}`).join(", ")}.`,
+      labels: wipColumns.map(label),
       labelHeading: "Column",
       series: [{ name: "Open tasks", values: wipColumns.map((column) => result.wip.by_column[column]) }],
     }),
@@ -88,10 +89,10 @@ function charts(result, members) {
   ];
 }
 
-function overdueList(result, members) {
+function overdueList(result, members, board) {
   const items = result.overdue.map((task) => h("li", { class: "overdue-item" },
     h("a", { href: `/boards/${result.board_id}?task=${task.id}`, "data-link": true }, task.title),
-    h("span", { class: "muted" }, ` · ${columnLabel(task.status)} · due ${task.due_at.slice(0, 10)}`,
+    h("span", { class: "muted" }, ` · ${columnLabel(task.status, board)} · due ${task.due_at.slice(0, 10)}`,
       task.assignees.length ? ` · ${task.assignees.map((id) => members.get(id) || "someone").join(", ")}` : "")));
   return h("section", { class: "overdue", "data-testid": "overdue", "aria-labelledby": "overdue-title" },
     h("h2", { id: "overdue-title" }, `Overdue on ${result.to} (${result.overdue.length})`),
@@ -133,7 +134,7 @@ export function mountAnalyticsView(container, boardId, live, query) {
       back.textContent = board.name;
       document.title = `Analytics · ${board.name} · Taskwire`;
       body.dataset.seq = String(result.seq);
-      body.replaceChildren(h("div", { class: "chart-grid-layout" }, charts(result, members)), overdueList(result, members));
+      body.replaceChildren(h("div", { class: "chart-grid-layout" }, charts(result, members, board)), overdueList(result, members, board));
     } catch (error) {
       if (alive) toast(error.message, "error");
     } finally {
