@@ -14,7 +14,7 @@ const PRECACHE = {{ precache|tojson }};
 const CACHE = `taskwire-${VERSION}`;
 const SHELL = "/";
 // The dashboard's own pages (app/api/pages.py): all the same shell.
-const SHELL_PATHS = [/^\/$/, /^\/signin\/?$/, /^\/signup\/?$/, /^\/boards\/[A-Za-z0-9_-]+(\/analytics)?\/?$/];
+const SHELL_PATHS = [/^\/$/, /^\/signin\/?$/, /^\/signup\/?$/, /^\/account\/?$/, /^\/boards\/[A-Za-z0-9_-]+(\/analytics)?\/?$/];
 
 self.addEventListener("install", (event) => {
   self.skipWaiting();
