@@ -14,7 +14,9 @@ const PRECACHE = {{ precache|tojson }};
 const CACHE = `taskwire-${VERSION}`;
 const SHELL = "/";
 // The dashboard's own pages (app/api/pages.py): all the same shell.
-const SHELL_PATHS = [/^\/$/, /^\/signin\/?$/, /^\/signup\/?$/, /^\/account\/?$/, /^\/boards\/[A-Za-z0-9_-]+(\/analytics)?\/?$/];
+// Every path APP_PATHS (app/api/pages.py) serves the shell on.
+const SHELL_PATHS = [/^\/$/, /^\/signin\/?$/, /^\/signup\/?$/, /^\/account\/?$/, /^\/preferences\/?$/,
+  /^\/forgot-password\/?$/, /^\/reset-password\/?$/, /^\/verify-email\/?$/, /^\/boards\/[A-Za-z0-9_-]+(\/analytics)?\/?$/];
 
 self.addEventListener("install", (event) => {
   self.skipWaiting();
