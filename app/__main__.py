@@ -149,6 +149,20 @@ async def _serve(settings: Settings, config_path: Path, listen_fd: int | None = 
     await serve_until_stopped(app, config, stop)
 
 
+def _mcp(settings: Settings) -> int:
+    """The MCP server over stdio, acting with the API token in TASKWIRE_TOKEN."""
+    from app.api.mcp.stdio import TOKEN_VARIABLE, TokenRefused, serve_stdio
+
+    try:
+        asyncio.run(serve_stdio(settings, os.environ.get(TOKEN_VARIABLE, "")))
+    except TokenRefused as error:
+        print(f"taskwire: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app", description="Taskwire")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -157,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     # Internal: how app/workers.py hands a worker its listening socket.
     serve_parser.add_argument("--listen-fd", type=int, default=None, help=argparse.SUPPRESS)
     serve_parser.add_argument("--supervisor", type=int, default=None, help=argparse.SUPPRESS)
+    commands.add_parser("mcp", help="serve the MCP server on stdin/stdout with the API token in $TASKWIRE_TOKEN")
     commands.add_parser("settings-table", help="print the README's table of every setting (Markdown)")
     add_ops_commands(commands)
     args = parser.parse_args(argv)
@@ -178,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"taskwire: {error}", file=sys.stderr)
         return 2
     _configure_logging(settings)
+    if args.command == "mcp":
+        return _mcp(settings)
     if args.command == "serve":
         try:
             loop_factory = _event_loop_factory(args.config)

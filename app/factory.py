@@ -38,6 +38,7 @@ from app.api import (
 from app.api.assets import install_asset_urls
 from app.api.errors import register_error_handlers
 from app.api.http_policy import install_http_policy
+from app.api.mcp.http import McpEndpoint, with_mcp
 from app.api.openapi import RESOURCE_TAGS, TaskwireOpenAPI
 from app.api.responses import install_json_encoder
 from app.api.uploads import UploadRequest
@@ -122,12 +123,16 @@ def create_app(settings: Settings | None = None) -> Quart:
     runtime = build_runtime(settings)
     app.extensions["taskwire"] = runtime
 
+    mcp = McpEndpoint(runtime)
+
     @app.before_serving
     async def open_runtime() -> None:
         await runtime.open()
+        await mcp.open()
 
     @app.after_serving
     async def close_runtime() -> None:
+        await mcp.close()
         await runtime.close()
 
     # Compression wraps the whole ASGI app (zstd, brotli or gzip by Accept-Encoding); it
@@ -135,5 +140,6 @@ def create_app(settings: Settings | None = None) -> Quart:
     # Quart types ASGI scopes and events as TypedDicts, Starlette as MutableMappings: the
     # same callable, two spellings neither library's types accept from the other.
     compressed = CompressMiddleware(app.asgi_app, minimum_size=1024)  # type: ignore[arg-type]
-    app.asgi_app = compressed  # type: ignore[method-assign, assignment]
+    # /mcp is the MCP server's (app/api/mcp/http.py), dispatched before Quart sees it.
+    app.asgi_app = with_mcp(compressed, mcp)  # type: ignore[method-assign, assignment]
     return app

@@ -16,6 +16,7 @@ class Caller:
     session_id: str
     # Set when the request came with a personal API token rather than a session's JWT.
     token_id: str | None = None
+    token_name: str | None = None
     limits: TokenLimits | None = None
     # When the credential stops working (Unix time); None: never. Streams end then.
     expires_at: float | None = None

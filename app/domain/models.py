@@ -11,7 +11,7 @@ import dataclasses
 from enum import StrEnum
 from typing import Any
 
-from app.domain.request_context import CLIENT_MUTATION_ID
+from app.domain.request_context import ACTING_TOKEN, CLIENT_MUTATION_ID
 from app.domain.shape import field, record
 
 
@@ -210,6 +210,8 @@ class EventDraft:
     # Every draft made while serving a request carries that request's client mutation id,
     # so the author's client can recognise (and skip) the echo of its own change.
     client_mutation_id: str | None = dataclasses.field(default_factory=CLIENT_MUTATION_ID.get)
+    # Likewise the API token the change is made with, so the feed can say "via <token>".
+    via: dict[str, str] | None = dataclasses.field(default_factory=ACTING_TOKEN.get)
     # Written with the event, so a crash can never keep the event and lose these.
     notify: list[NotificationDraft] = dataclasses.field(default_factory=list)
 
@@ -247,6 +249,12 @@ class Event:
     # Absent rather than null when unset: clients that never send one see the v1 shape unchanged.
     client_mutation_id: str | None = field(
         default=None, omit_none=True, doc="Present when the write that caused it sent one."
+    )
+    via: dict[str, str] | None = field(
+        default=None,
+        omit_none=True,
+        doc="Present when the change was made with a personal API token (an MCP assistant, a script): "
+        "{token_id, token_name}.",
     )
     # Only on the event a write returns (never in the log): what it notified, for the
     # publisher to send on each user's channel once the write has committed.

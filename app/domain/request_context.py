@@ -29,6 +29,10 @@ class TokenLimits:
 
 _TOKEN_LIMITS: ContextVar[TokenLimits | None] = ContextVar("token_limits", default=None)
 
+# The API token a request (or connection, or MCP tool call) acts with, as its events record
+# it (``Event.via``): {"token_id", "token_name"}; None for a signed-in session.
+ACTING_TOKEN: ContextVar[dict[str, str] | None] = ContextVar("acting_token", default=None)
+
 
 def bind_token_limits(limits: TokenLimits | None) -> None:
     """Hold the rest of this request (or connection) to ``limits``; None for a session."""

@@ -96,6 +96,8 @@ def _with_client_mutation_id(view: dict[str, Any], event: Event) -> dict[str, An
     # Only present when the writing request sent one: older clients see the v1 shape unchanged.
     if event.client_mutation_id is not None:
         view["client_mutation_id"] = event.client_mutation_id
+    if event.via is not None:  # likewise: only for a change made with an API token
+        view["via"] = event.via
     return view
 
 

@@ -31,13 +31,13 @@ from app.domain.caller import Caller
 from app.domain.errors import ConflictError, ForbiddenError, InvalidInputError, UnauthenticatedError
 from app.domain.ids import new_id
 from app.domain.models import RefreshToken, User
-from app.domain.request_context import bind_token_limits, current_token_limits
+from app.domain.request_context import ACTING_TOKEN, bind_token_limits, current_token_limits
 from app.events.sessions import announce_session_ended
 from app.services.cache import USER_TTL_SECONDS, ReadCache, decode_user, encode_user
 from app.services.login_throttle import LoginThrottle
 from app.services.passwords import check_new_password
 from app.services.registration import registration_open
-from app.services.tokens import api_token_session_id, is_api_token, token_limits, verify_api_token
+from app.services.tokens import acting_token, api_token_session_id, is_api_token, token_limits, verify_api_token
 from app.services.verified_tokens import VerifiedTokens
 from app.settings import Settings
 from app.store.base import EmailTaken, Store
@@ -356,6 +356,7 @@ class AuthService:
         else:
             caller = await self._authenticate_jwt(access_token)
         bind_token_limits(caller.limits)
+        ACTING_TOKEN.set(None if caller.token_id is None else acting_token(caller.token_id, caller.token_name or ""))
         return caller
 
     async def _authenticate_api_token(self, secret: str) -> Caller:
@@ -375,6 +376,7 @@ class AuthService:
             user=user,
             session_id=api_token_session_id(token.id),
             token_id=token.id,
+            token_name=token.name,
             limits=token_limits(token),
             expires_at=expires_at,
         )

@@ -55,6 +55,11 @@ def token_limits(token: ApiToken) -> TokenLimits:
     return TokenLimits(board_ids=board_ids, writable=TokenScope.WRITE.value in token.scopes)
 
 
+def acting_token(token_id: str, token_name: str) -> dict[str, str]:
+    """What an event made with the token records of it (``Event.via``)."""
+    return {"token_id": token_id, "token_name": token_name}
+
+
 def token_not_found() -> NotFoundError:
     return NotFoundError("token_not_found", "No such API token.")
 

@@ -64,6 +64,7 @@ async def append_event(
             at=draft.at,
             data=draft.data,
             client_mutation_id=draft.client_mutation_id,
+            via=draft.via,
         )
     )
     await db[EVENTS].insert_one(doc, session=session)

@@ -40,6 +40,7 @@ def append_event(conn: sqlite3.Connection, board_id: str, draft: EventDraft) -> 
             at=draft.at,
             data=draft.data,
             client_mutation_id=draft.client_mutation_id,
+            via=draft.via,
         )
     )
     conn.execute(f"INSERT INTO events ({EVENT_COLUMNS}) VALUES ({EVENT_ROWS.placeholders})", stored)

@@ -314,6 +314,8 @@ _COLUMN_NAMES_AND_CHECKLISTS = (
     "ALTER TABLE boards ADD COLUMN wip_limits TEXT NOT NULL DEFAULT '{}'",
     "ALTER TABLE tasks ADD COLUMN checklist TEXT NOT NULL DEFAULT '[]'",
 )
+# The API token an event's change was made with (Event.via), as JSON.
+_EVENTS_VIA_TOKEN = ("ALTER TABLE events ADD COLUMN via TEXT",)
 
 # The instance administrator disables accounts and switches registration (app/services/admin.py).
 _INSTANCE_ADMIN = (
@@ -446,6 +448,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _WATCHES,
     _SCHEDULE,
     _ACCOUNT_EMAILS,
+    _EVENTS_VIA_TOKEN,
 )
 
 

@@ -9,7 +9,7 @@ const TICK_MS = 30_000;
 /** REST events say `type`, WebSocket messages say `event`; one shape from here on. */
 export function normalise(event) {
   const type = event.type === "event" ? event.event : event.type;
-  return { seq: event.seq, type, actor: event.actor, at: event.at, data: event.data || {} };
+  return { seq: event.seq, type, actor: event.actor, at: event.at, data: event.data || {}, via: event.via };
 }
 
 /** The task a comment or an attachment is on, by title while the board still has it. */
@@ -23,7 +23,8 @@ function commentedTask(data, state) {
  * member and comment events); an unknown one, from a newer server, still reads sensibly. */
 export function describe(event, state) {
   const { type, data } = event;
-  const who = state.memberName(event.actor);
+  // A change made with a personal API token (an assistant over MCP, a script) names it.
+  const who = state.memberName(event.actor) + (event.via ? ` (via ${quoted(event.via.token_name)})` : "");
   const name = (userId) => (userId === state.me.id ? "you" : state.members.get(userId)?.name || "someone");
   switch (type) {
     case "comment.created":
