@@ -169,5 +169,6 @@ def checked_draft(draft: EventDraft) -> EventDraft:
         # The caller may keep mutating its dict; the log must hold the data as it was.
         data=copy.deepcopy(draft.data),
         client_mutation_id=want_optional_str(draft.client_mutation_id, "client_mutation_id"),
+        via=None if draft.via is None else dict(want_dict(draft.via, "via")),
         notify=[dataclasses.replace(notice, data=copy.deepcopy(notice.data)) for notice in draft.notify],
     )

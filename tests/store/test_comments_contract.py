@@ -196,6 +196,17 @@ async def test_an_events_client_mutation_id_is_kept_in_the_log(store: Store, mak
     assert logged[-1] == event
 
 
+async def test_the_api_token_an_event_was_made_with_is_kept_in_the_log(store: Store, make: Make) -> None:
+    board, task = await board_with_task(make)
+    via = {"token_id": "t1", "token_name": "Claude"}
+    draft = EventDraft("comment.created", "actor", now(), {"id": "c"}, via=via)
+
+    event = await store.create_comment(comment_record(task), draft)
+
+    assert event.via == via
+    assert [entry.via for entry in await store.list_events(board.id, 0, 10)] == [None, via]
+
+
 async def test_comments_are_counted_per_task(store: Store, make: Make) -> None:
     board, task = await board_with_task(make)
     quiet = await make.task(board)
