@@ -47,6 +47,7 @@ RESOURCES = {
     "admin": "The instance administrator: accounts, open registration, figures.",
     "preferences": "What reaches you where: the bell, email, the daily digest; quiet hours.",
     "analytics": "How work flows on a board, computed from its event log.",
+    "recurrence": "A task's repeat rule: its next occurrence is created when it is done.",
 }
 RESOURCE_TAGS: list[Tag | dict[Any, Any]] = [
     Tag(name=name, description=description) for name, description in RESOURCES.items()

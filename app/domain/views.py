@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from app.domain.models import ApiToken, Attachment, Board, Comment, Event, Member, Notification, Role, Task, User
+from app.domain.recurrence import Recurrence
 from app.domain.shape import FieldShape, Kind, shape_of
 
 
@@ -65,6 +66,7 @@ task_view = record_view(Task)
 event_view = record_view(Event)
 comment_view = record_view(Comment)
 attachment_view = record_view(Attachment)
+recurrence_view = record_view(Recurrence)
 api_token_view = record_view(ApiToken)  # as its owner may list it: never the secret nor its hash
 # One notification, the same over REST and in the WebSocket ``notification`` message.
 notification_view = record_view(Notification)

@@ -23,6 +23,7 @@ from app.services.idempotency import IdempotencyService
 from app.services.notifications import NotificationService
 from app.services.oidc import OidcService
 from app.services.preferences import PreferenceService
+from app.services.recurrence import RecurrenceService
 from app.services.stream_tickets import StreamTicketService
 from app.services.tasks import TaskService
 from app.services.tokens import ApiTokenService
@@ -54,7 +55,10 @@ class Services:
         self.documents = TaskDocumentService(store, publisher, settings.document_settle_seconds)
         self.account = AccountService(store, self.auth, self.boards)
         self.watching = WatchService(store)
-        self.tasks = TaskService(store, publisher, cache, self.documents, self.preferences, self.watching)
+        self.recurrences = RecurrenceService(store, publisher)
+        self.tasks = TaskService(
+            store, publisher, cache, self.documents, self.preferences, self.watching, self.recurrences.task_completed
+        )
         self.comments = CommentService(store, publisher, self.preferences, self.watching)
         self.attachments = AttachmentService(settings, store, publisher)
         self.columns = ColumnService(store, publisher)

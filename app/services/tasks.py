@@ -4,7 +4,7 @@ delete, list. Every write appends its event in the same store write and publishe
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from app.domain import clock
@@ -39,6 +39,8 @@ from app.store.base import NotFound, Store, VersionConflict
 EDITABLE_FIELDS = ("title", "description", "status", "priority", "assignees", "labels", "due_at")
 # A move reads the task and writes it back; under contention it retries on the fresh version.
 MOVE_ATTEMPTS = 5
+# Told when a task reaches its board's last column (recurring tasks: app/services/recurrence.py).
+type CompletionListener = Callable[[User, Task, Board], Awaitable[None]]
 
 
 def version_conflict(current: Task) -> StaleVersionError:
@@ -59,6 +61,7 @@ class TaskService:
         documents: TaskDocumentService,
         notices: PreferenceService,
         watching: WatchService,
+        on_completed: CompletionListener | None = None,
     ) -> None:
         self._store = store
         self._publisher = publisher
@@ -66,6 +69,7 @@ class TaskService:
         self._documents = documents
         self._notices = notices
         self._watching = watching
+        self._on_completed = on_completed
 
     async def _task_for(self, actor: User, task_id: str, needed: Role) -> tuple[Task, Board]:
         access = await self._store.get_task_access(task_id, actor.id, with_board=True)
@@ -157,7 +161,8 @@ class TaskService:
             updated.position = key_between(await self._store.last_position(board.id, updated.status), None)
         notify = assignment_notices(actor, board, updated, task.assignees)
         notify += await self._watcher_notices(actor, board, task, updated, {n.user_id for n in notify})
-        return await self._write(actor, updated, expected_version, "task.updated", notify)
+        written = await self._write(actor, updated, expected_version, "task.updated", notify)
+        return await self._completed(actor, task, written, board)
 
     async def _watcher_notices(
         self, actor: User, board: Board, before: Task, after: Task, told: set[str]
@@ -170,6 +175,11 @@ class TaskService:
         else:
             return []
         return await self._watching.notices(actor, board, after, NotificationType.TASK_WATCHED, data, told)
+
+    async def _completed(self, actor: User, before: Task, after: Task, board: Board) -> Task:
+        if self._on_completed and after.status == board.columns[-1] != before.status:
+            await self._on_completed(actor, after, board)
+        return after
 
     async def _write(
         self,
@@ -206,10 +216,12 @@ class TaskService:
             moved.position = await self._position_between(board, status, task_id, before_id, after_id)
             notify = await self._watcher_notices(actor, board, task, moved, set())
             try:
-                return await self._write(actor, moved, task.version, "task.moved", notify)
+                written = await self._write(actor, moved, task.version, "task.moved", notify)
             except StaleVersionError:
                 if attempt == MOVE_ATTEMPTS - 1:
                     raise
+                continue
+            return await self._completed(actor, task, written, board)
         raise AssertionError("unreachable")
 
     async def _neighbour(self, board: Board, status: str, task_id: str, neighbour_id: str) -> Task:

@@ -47,6 +47,7 @@ from app.domain.models import (
     User,
     UserRecords,
 )
+from app.domain.recurrence import Recurrence
 from app.domain.webhooks import Webhook, WebhookAttempt, WebhookProgress
 
 
@@ -580,6 +581,25 @@ class AccountEmailStore(Protocol):
         """The address the user confirmed last, None if none."""
 
 
+class RecurrenceStore(Protocol):
+    # -- recurring tasks (app/domain/recurrence.py): one rule per task, gone with the task
+    async def get_recurrence(self, task_id: str) -> Recurrence | None: ...
+
+    async def set_recurrence(self, recurrence: Recurrence, event: EventDraft) -> Event:
+        """Create or replace the task's rule; NotFound if the task is gone."""
+
+    async def delete_recurrence(self, task_id: str, event: EventDraft) -> Event:
+        """NotFound if the task has no rule."""
+
+    async def create_next_occurrence(
+        self, previous_task_id: str, task: Task, recurrence: Recurrence, events: Sequence[EventDraft]
+    ) -> list[Event] | None:
+        """In one write: set the previous task's rule's ``next_task_id`` to ``task.id`` if it
+        had none, insert ``task`` and its ``recurrence``, append ``events`` in order. None,
+        writing nothing, when that rule is gone or already has its next occurrence (made
+        by another request or instance): this is what makes the next occurrence happen once."""
+
+
 class Store(
     UserStore,
     InstanceStore,
@@ -599,6 +619,7 @@ class Store(
     WatchStore,
     ScheduleStore,
     AccountEmailStore,
+    RecurrenceStore,
     Protocol,
 ):
     # -- lifecycle -------------------------------------------------------------------

@@ -24,6 +24,7 @@ from app.store.mongo_identities import MongoIdentities
 from app.store.mongo_instance import MongoInstance
 from app.store.mongo_mail import MongoAccountEmails, MongoMail, MongoWatches
 from app.store.mongo_notifications import MongoNotifications
+from app.store.mongo_recurrences import MongoRecurrences
 from app.store.mongo_schedule import MongoSchedule
 from app.store.mongo_schema import INDEXES, PROBE, Client, ensure_indexes
 from app.store.mongo_task_documents import MongoTaskDocuments
@@ -60,6 +61,7 @@ class MongoStore(
     MongoWatches,
     MongoSchedule,
     MongoAccountEmails,
+    MongoRecurrences,
 ):
     """One AsyncMongoClient per store, opened in open() and closed in close()."""
 

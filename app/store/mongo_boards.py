@@ -19,6 +19,7 @@ from app.store.mongo_schema import (
     EVENTS,
     MEMBERS,
     NOTIFICATIONS,
+    RECURRENCES,
     TASK_DOCUMENT_UPDATES,
     TASKS,
     USERS,
@@ -123,6 +124,7 @@ class MongoBoards(MongoStoreBase):
                 NOTIFICATIONS,
                 TASK_DOCUMENT_UPDATES,
                 WATCHES,
+                RECURRENCES,
             ):
                 await self._db[name].delete_many({"board_id": board_id}, session=session)
             return True

@@ -7,7 +7,7 @@ import re
 from app.domain.models import TaskFilter, TaskPageRequest, TaskSort, sort_is_descending
 from app.store.mongo_records import Document, want_int, want_str
 
-# The stored field holding task_sort_key(task, sort) for each sort; see mongo_tasks._task_doc.
+# The stored field holding task_sort_key(task, sort) for each sort; see mongo_tasks.task_doc.
 SORT_FIELDS = {
     TaskSort.POSITION: "position",
     TaskSort.CREATED_DESC: "created_at",

@@ -43,6 +43,7 @@ SCHEDULE_MARKS = "schedule_marks"
 LEASES = "leases"
 ACCOUNT_TOKENS = "account_tokens"
 VERIFIED_EMAILS = "verified_emails"
+RECURRENCES = "recurrences"
 # Written only by the transaction check in open(); holds nothing of value.
 PROBE = "_taskwire_probe"
 
@@ -111,6 +112,7 @@ INDEXES: tuple[IndexSpec, ...] = (
     # Comment ids are time-ordered: (task_id, _id) walks a task's comments oldest first.
     _index(COMMENTS, "comments_task", ("task_id", 1), ("_id", 1)),
     _index(COMMENTS, "comments_board", ("board_id", 1)),
+    _index(RECURRENCES, "recurrences_board", ("board_id", 1)),
     # A board's webhooks; the delivery workers' scan over the active ones in id order.
     _index(WEBHOOKS, "webhooks_board", ("board_id", 1), ("_id", 1)),
     _index(WEBHOOKS, "webhooks_active", ("active", 1), ("_id", 1)),
@@ -185,6 +187,7 @@ async def ensure_indexes(db: Database) -> None:
         LEASES,
         ACCOUNT_TOKENS,
         VERIFIED_EMAILS,
+        RECURRENCES,
     ):
         models = by_collection.get(name)
         if models is None:

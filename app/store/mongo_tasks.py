@@ -11,13 +11,13 @@ from app.store.mongo_boards import BOARD_DOCS, member_key, member_record
 from app.store.mongo_events import append_event
 from app.store.mongo_query import base_filter, page_filter, sort_spec
 from app.store.mongo_records import Document, Documents, checked_draft, want_int, want_str
-from app.store.mongo_schema import ATTACHMENTS, BOARDS, COMMENTS, MEMBERS, TASK_DOCUMENT_UPDATES, TASKS
+from app.store.mongo_schema import ATTACHMENTS, BOARDS, COMMENTS, MEMBERS, RECURRENCES, TASK_DOCUMENT_UPDATES, TASKS
 from app.store.mongo_tx import MongoStoreBase, Session, driver_errors
 
 TASK_DOCS = Documents(Task)
 
 
-def _task_doc(task: Task) -> Document:
+def task_doc(task: Task) -> Document:
     # Sort keys stored beside the task so that every sort of list_tasks is an index scan.
     return {**TASK_DOCS.doc(task), **stored_sort_keys(task)}
 
@@ -25,7 +25,7 @@ def _task_doc(task: Task) -> Document:
 class MongoTasks(MongoStoreBase):
     @driver_errors
     async def create_task(self, task: Task, event: EventDraft) -> Event:
-        document, draft = _task_doc(task), checked_draft(event)
+        document, draft = task_doc(task), checked_draft(event)
 
         async def body(session: Session) -> Event:
             await self._db[TASKS].insert_one(document, session=session)
@@ -39,7 +39,7 @@ class MongoTasks(MongoStoreBase):
 
     @driver_errors
     async def update_task(self, task: Task, expected_version: int, event: EventDraft) -> Event:
-        document, draft = _task_doc(task), checked_draft(event)
+        document, draft = task_doc(task), checked_draft(event)
         expected = want_int(expected_version, "expected_version")
 
         async def body(session: Session) -> Event:
@@ -67,6 +67,7 @@ class MongoTasks(MongoStoreBase):
             await self._db[COMMENTS].delete_many({"task_id": query["_id"]}, session=session)
             await self._db[ATTACHMENTS].delete_many({"task_id": query["_id"]}, session=session)
             await self._db[TASK_DOCUMENT_UPDATES].delete_many({"task_id": query["_id"]}, session=session)
+            await self._db[RECURRENCES].delete_one({"_id": query["_id"]}, session=session)
             return await append_event(self._db, deleted["board_id"], draft, session)
 
         appended = await self._writer.run(body)

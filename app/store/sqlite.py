@@ -27,6 +27,7 @@ from app.store.sqlite_instance import SQLiteInstance
 from app.store.sqlite_mail import SQLiteAccountEmails, SQLiteMail, SQLiteWatches
 from app.store.sqlite_notifications import SQLiteNotifications
 from app.store.sqlite_pool import ConnectionThreads, in_write_transaction, reads, writes
+from app.store.sqlite_recurrences import SQLiteRecurrences
 from app.store.sqlite_schedule import SQLiteSchedule
 from app.store.sqlite_schema import apply_migrations
 from app.store.sqlite_task_documents import SQLiteTaskDocuments
@@ -69,6 +70,7 @@ class SQLiteStore(
     SQLiteWatches,
     SQLiteSchedule,
     SQLiteAccountEmails,
+    SQLiteRecurrences,
 ):
     def __init__(self, path: str | Path) -> None:
         self._path = str(path)

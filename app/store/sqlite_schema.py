@@ -429,6 +429,24 @@ _ACCOUNT_EMAILS = (
     ) WITHOUT ROWID""",
 )
 
+# Recurring tasks: one rule per task (app/domain/recurrence.py), gone with its task.
+_RECURRENCES = (
+    """CREATE TABLE recurrences (
+        task_id TEXT PRIMARY KEY REFERENCES tasks (id) ON DELETE CASCADE,
+        board_id TEXT NOT NULL REFERENCES boards (id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        interval INTEGER NOT NULL,
+        weekdays TEXT NOT NULL,
+        day_of_month INTEGER,
+        series_id TEXT NOT NULL,
+        previous_task_id TEXT,
+        next_task_id TEXT,
+        created_by TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    ) WITHOUT ROWID""",
+    "CREATE INDEX recurrences_board ON recurrences (board_id)",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _INITIAL,
     _TOKENS_AND_COMMENTS,
@@ -449,6 +467,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _SCHEDULE,
     _ACCOUNT_EMAILS,
     _EVENTS_VIA_TOKEN,
+    _RECURRENCES,
 )
 
 

@@ -84,6 +84,12 @@ def _last_position(conn: sqlite3.Connection, board_id: str, status: str) -> str 
     return position
 
 
+def insert_task(conn: sqlite3.Connection, task: Task) -> None:
+    """Inside a write transaction that also appends the task's event."""
+    conn.execute(f"INSERT INTO tasks ({_TASK_FIELDS}) VALUES ({_TASK_VALUES})", _task_params(task))
+    _save_tags(conn, task)
+
+
 def _task(conn: sqlite3.Connection, task_id: str) -> Task | None:
     row = conn.execute(f"SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id = ?", (task_id,)).fetchone()
     return None if row is None else TASK_ROWS.record(row)
@@ -248,8 +254,7 @@ class SQLiteTasks(SQLiteStoreBase):
     @writes
     def create_task(self, conn: sqlite3.Connection, task: Task, event: EventDraft) -> Event:
         appended = append_event(conn, task.board_id, event)
-        conn.execute(f"INSERT INTO tasks ({_TASK_FIELDS}) VALUES ({_TASK_VALUES})", _task_params(task))
-        _save_tags(conn, task)
+        insert_task(conn, task)
         return appended
 
     @writes

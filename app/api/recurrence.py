@@ -1,0 +1,82 @@
+"""Recurring tasks: /api/v1/tasks/<task_id>/recurrence (read, set, clear the task's rule)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field
+from quart import Blueprint, Response
+from quart_schema import document_response, validate_request
+
+from app.api.auth_context import caller
+from app.api.guards import authenticated, binds_client_mutation_id, rate_limited_per_user, requires_write_scope
+from app.api.responses import json_response, no_content
+from app.api.schemas import ClientMutationId, ErrorOut, RequestModel, ResponseModel, unique_values, view_of
+from app.domain.recurrence import Recurrence, RecurrenceKind
+from app.domain.views import recurrence_view
+from app.runtime import current_runtime
+from app.services.recurrence import RecurrenceService
+
+blueprint = Blueprint("recurrence", __name__, url_prefix="/api/v1")
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class RecurrenceIn(RequestModel):
+    kind: RecurrenceKind = Field(
+        description="daily: every `interval` days after the due date; weekly: every `interval` weeks on "
+        "`weekdays`; monthly: every `interval` months on `day_of_month`; after_done: `interval` days "
+        "after the task is done."
+    )
+    interval: Annotated[int, Field(ge=1, le=366)] = 1
+    weekdays: Annotated[list[Weekday], Field(max_length=7), AfterValidator(unique_values)] = Field(default_factory=list)
+    day_of_month: Annotated[int, Field(ge=1, le=31)] | None = None
+    client_mutation_id: ClientMutationId | None = None
+
+
+@view_of(Recurrence)
+class RecurrenceOut(ResponseModel):
+    pass
+
+
+def _recurrences() -> RecurrenceService:
+    return current_runtime().services.recurrences
+
+
+@blueprint.get("/tasks/<task_id>/recurrence")
+@authenticated
+@rate_limited_per_user
+@document_response(RecurrenceOut, 200)
+@document_response(ErrorOut, 404)
+async def get_recurrence(task_id: str) -> Response:
+    """The task's repeat rule, with the occurrences before and after it (viewers and up)."""
+    return json_response(recurrence_view(await _recurrences().get(caller().user, task_id)))
+
+
+@blueprint.put("/tasks/<task_id>/recurrence")
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+@validate_request(RecurrenceIn)
+@document_response(RecurrenceOut, 200)
+@document_response(ErrorOut, 404)
+async def put_recurrence(task_id: str, data: RecurrenceIn) -> Response:
+    """Make the task recur, or change its rule (editors and up). When it reaches the board's
+    last column, its next occurrence is created once, in the first column."""
+    recurrence = await _recurrences().set(
+        caller().user, task_id, data.kind, data.interval, list(data.weekdays), data.day_of_month
+    )
+    return json_response(recurrence_view(recurrence))
+
+
+@blueprint.delete("/tasks/<task_id>/recurrence")
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+@document_response(ErrorOut, 404)
+async def delete_recurrence(task_id: str) -> Response:
+    """Stop the task recurring (editors and up)."""
+    await _recurrences().clear(caller().user, task_id)
+    return no_content()

@@ -1,0 +1,163 @@
+"""Recurring tasks: set, read and clear a task's rule; and, when a task with a rule reaches
+its board's last column, create its next occurrence once.
+
+The next occurrence is a copy of the task (title, description, priority, labels, the
+assignees still on the board) in the board's first column, due at ``next_due`` and with
+the same rule. Its ``task.created`` event and the done task's ``task.recurred`` event
+(``data``: ``task_id``, ``next_task_id``, ``title``, ``due_at``) are written with it in one
+store write, which succeeds once per done task across every instance
+(``Store.create_next_occurrence``); reopening and finishing the task again creates nothing
+more. The history links them: ``task.recurred`` is in the done task's history, and the new
+task's rule names it as ``previous_task_id``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+from app.domain import clock
+from app.domain.errors import InvalidInputError, NotFoundError
+from app.domain.ids import new_id
+from app.domain.models import Board, EventDraft, Role, Task, User
+from app.domain.ordering import key_between
+from app.domain.recurrence import WEEKDAYS, Recurrence, RecurrenceKind, next_due
+from app.domain.views import recurrence_view, task_view
+from app.events.publisher import EventPublisher
+from app.services.access import require_role, task_not_found
+from app.store.base import NotFound, Store
+
+log = logging.getLogger(__name__)
+
+
+def recurrence_not_found() -> NotFoundError:
+    return NotFoundError("recurrence_not_found", "This task does not recur.")
+
+
+def _check_rule(kind: RecurrenceKind, weekdays: list[str], day_of_month: int | None) -> None:
+    if kind is RecurrenceKind.WEEKLY and not weekdays:
+        raise InvalidInputError("invalid_recurrence", f"A weekly rule needs weekdays, some of {list(WEEKDAYS)}.")
+    if kind is not RecurrenceKind.WEEKLY and weekdays:
+        raise InvalidInputError("invalid_recurrence", "Only a weekly rule takes weekdays.")
+    if (kind is RecurrenceKind.MONTHLY) != (day_of_month is not None):
+        raise InvalidInputError("invalid_recurrence", "A monthly rule, and only a monthly rule, takes day_of_month.")
+
+
+class RecurrenceService:
+    def __init__(self, store: Store, publisher: EventPublisher) -> None:
+        self._store = store
+        self._publisher = publisher
+
+    async def _task(self, actor: User, task_id: str, needed: Role) -> Task:
+        task = await self._store.get_task(task_id)
+        if task is None:
+            raise task_not_found()
+        try:
+            await require_role(self._store, task.board_id, actor.id, needed)
+        except NotFoundError:
+            raise task_not_found() from None
+        return task
+
+    async def get(self, actor: User, task_id: str) -> Recurrence:
+        await self._task(actor, task_id, Role.VIEWER)
+        recurrence = await self._store.get_recurrence(task_id)
+        if recurrence is None:
+            raise recurrence_not_found()
+        return recurrence
+
+    async def set(
+        self,
+        actor: User,
+        task_id: str,
+        kind: RecurrenceKind,
+        interval: int,
+        weekdays: list[str],
+        day_of_month: int | None,
+    ) -> Recurrence:
+        """Give the task a rule, or change it; the series and its links stay."""
+        task = await self._task(actor, task_id, Role.EDITOR)
+        _check_rule(kind, weekdays, day_of_month)
+        current = await self._store.get_recurrence(task_id)
+        at = clock.now()
+        recurrence = Recurrence(
+            task_id=task.id,
+            board_id=task.board_id,
+            kind=kind,
+            interval=interval,
+            weekdays=sorted(set(weekdays), key=WEEKDAYS.index),
+            day_of_month=day_of_month,
+            series_id=current.series_id if current else task.id,
+            previous_task_id=current.previous_task_id if current else None,
+            next_task_id=current.next_task_id if current else None,
+            created_by=actor.id,
+            updated_at=at,
+        )
+        try:
+            event = await self._store.set_recurrence(
+                recurrence, EventDraft("task.recurrence_set", actor.id, at, recurrence_view(recurrence))
+            )
+        except NotFound:
+            raise task_not_found() from None
+        await self._publisher.publish(event)
+        return recurrence
+
+    async def clear(self, actor: User, task_id: str) -> None:
+        await self._task(actor, task_id, Role.EDITOR)
+        draft = EventDraft("task.recurrence_cleared", actor.id, clock.now(), {"task_id": task_id})
+        try:
+            event = await self._store.delete_recurrence(task_id, draft)
+        except NotFound:
+            raise recurrence_not_found() from None
+        await self._publisher.publish(event)
+
+    async def task_completed(self, actor: User, task: Task, board: Board) -> None:
+        """Called once the task's move into the board's last column is stored. A failure
+        here must not undo that move, so it is logged, not raised."""
+        try:
+            await self._create_next(actor, task, board)
+        except Exception:
+            log.exception("the next occurrence of task %s was not created", task.id)
+
+    async def _create_next(self, actor: User, task: Task, board: Board) -> None:
+        rule = await self._store.get_recurrence(task.id)
+        if rule is None or rule.next_task_id is not None:
+            return
+        at = clock.now()
+        members = {member.user_id for member in await self._store.list_members(board.id)}
+        status = board.columns[0]
+        following = Task(
+            id=new_id(),
+            board_id=board.id,
+            title=task.title,
+            description=task.description,
+            status=status,
+            priority=task.priority,
+            assignees=[user_id for user_id in task.assignees if user_id in members],
+            labels=list(task.labels),
+            due_at=next_due(rule, task.due_at, at),
+            position=key_between(await self._store.last_position(board.id, status), None),
+            created_by=actor.id,
+            created_at=at,
+            updated_at=at,
+            version=1,
+        )
+        following_rule = dataclasses.replace(
+            rule,
+            task_id=following.id,
+            weekdays=list(rule.weekdays),
+            previous_task_id=task.id,
+            next_task_id=None,
+            updated_at=at,
+        )
+        recurred = {"task_id": task.id, "next_task_id": following.id, "title": task.title, "due_at": following.due_at}
+        events = await self._store.create_next_occurrence(
+            task.id,
+            following,
+            following_rule,
+            [
+                EventDraft("task.created", actor.id, at, task_view(following)),
+                EventDraft("task.recurred", actor.id, at, recurred),
+            ],
+        )
+        for event in events or ():
+            await self._publisher.publish(event)

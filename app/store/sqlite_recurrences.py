@@ -1,0 +1,61 @@
+"""Recurring tasks' rules, for SQLiteStore. Creating the next occurrence is one write
+transaction: the previous rule's ``next_task_id`` is set only where it is still empty, so
+of two instances completing the same task only one creates its successor."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+from app.domain.models import Event, EventDraft, Task
+from app.domain.recurrence import Recurrence
+from app.store.base import NotFound
+from app.store.sqlite_events import append_event
+from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
+from app.store.sqlite_records import Rows
+from app.store.sqlite_tasks import insert_task
+
+RECURRENCE_ROWS = Rows(Recurrence)
+_COLUMNS = RECURRENCE_ROWS.columns
+_UPSERT = f"INSERT OR REPLACE INTO recurrences ({_COLUMNS}) VALUES ({RECURRENCE_ROWS.placeholders})"
+
+
+class SQLiteRecurrences(SQLiteStoreBase):
+    @reads
+    def get_recurrence(self, conn: sqlite3.Connection, task_id: str) -> Recurrence | None:
+        row = conn.execute(f"SELECT {_COLUMNS} FROM recurrences WHERE task_id = ?", (task_id,)).fetchone()
+        return None if row is None else RECURRENCE_ROWS.record(row)
+
+    @writes
+    def set_recurrence(self, conn: sqlite3.Connection, recurrence: Recurrence, event: EventDraft) -> Event:
+        task = conn.execute("SELECT board_id FROM tasks WHERE id = ?", (recurrence.task_id,)).fetchone()
+        if task is None or task["board_id"] != recurrence.board_id:
+            raise NotFound(f"task {recurrence.task_id}")
+        conn.execute(_UPSERT, RECURRENCE_ROWS.params(recurrence))
+        return append_event(conn, recurrence.board_id, event)
+
+    @writes
+    def delete_recurrence(self, conn: sqlite3.Connection, task_id: str, event: EventDraft) -> Event:
+        row = conn.execute("DELETE FROM recurrences WHERE task_id = ? RETURNING board_id", (task_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"recurrence {task_id}")
+        return append_event(conn, row["board_id"], event)
+
+    @writes
+    def create_next_occurrence(
+        self,
+        conn: sqlite3.Connection,
+        previous_task_id: str,
+        task: Task,
+        recurrence: Recurrence,
+        events: Sequence[EventDraft],
+    ) -> list[Event] | None:
+        claimed = conn.execute(
+            "UPDATE recurrences SET next_task_id = ? WHERE task_id = ? AND next_task_id IS NULL",
+            (task.id, previous_task_id),
+        ).rowcount
+        if claimed == 0:
+            return None
+        insert_task(conn, task)
+        conn.execute(_UPSERT, RECURRENCE_ROWS.params(recurrence))
+        return [append_event(conn, task.board_id, draft) for draft in events]
