@@ -39,6 +39,14 @@ class RecurrenceOut(ResponseModel):
     pass
 
 
+class RecurrenceStateOut(ResponseModel):
+    rule: RecurrenceOut | None = Field(description="The task's rule; null when it does not repeat.")
+
+
+def _state(rule: Recurrence | None) -> Response:
+    return json_response({"rule": None if rule is None else recurrence_view(rule)})
+
+
 def _recurrences() -> RecurrenceService:
     return current_runtime().services.recurrences
 
@@ -46,11 +54,12 @@ def _recurrences() -> RecurrenceService:
 @blueprint.get("/tasks/<task_id>/recurrence")
 @authenticated
 @rate_limited_per_user
-@document_response(RecurrenceOut, 200)
+@document_response(RecurrenceStateOut, 200)
 @document_response(ErrorOut, 404)
 async def get_recurrence(task_id: str) -> Response:
-    """The task's repeat rule, with the occurrences before and after it (viewers and up)."""
-    return json_response(recurrence_view(await _recurrences().get(caller().user, task_id)))
+    """Whether the task repeats: its rule, with the occurrences before and after it, or null
+    (viewers and up)."""
+    return _state(await _recurrences().get(caller().user, task_id))
 
 
 @blueprint.put("/tasks/<task_id>/recurrence")
@@ -59,7 +68,7 @@ async def get_recurrence(task_id: str) -> Response:
 @requires_write_scope
 @binds_client_mutation_id
 @validate_request(RecurrenceIn)
-@document_response(RecurrenceOut, 200)
+@document_response(RecurrenceStateOut, 200)
 @document_response(ErrorOut, 404)
 async def put_recurrence(task_id: str, data: RecurrenceIn) -> Response:
     """Make the task recur, or change its rule (editors and up). When it reaches the board's
@@ -67,7 +76,7 @@ async def put_recurrence(task_id: str, data: RecurrenceIn) -> Response:
     recurrence = await _recurrences().set(
         caller().user, task_id, data.kind, data.interval, list(data.weekdays), data.day_of_month
     )
-    return json_response(recurrence_view(recurrence))
+    return _state(recurrence)
 
 
 @blueprint.delete("/tasks/<task_id>/recurrence")

@@ -58,12 +58,10 @@ class RecurrenceService:
             raise task_not_found() from None
         return task
 
-    async def get(self, actor: User, task_id: str) -> Recurrence:
+    async def get(self, actor: User, task_id: str) -> Recurrence | None:
+        """None: the task does not repeat."""
         await self._task(actor, task_id, Role.VIEWER)
-        recurrence = await self._store.get_recurrence(task_id)
-        if recurrence is None:
-            raise recurrence_not_found()
-        return recurrence
+        return await self._store.get_recurrence(task_id)
 
     async def set(
         self,

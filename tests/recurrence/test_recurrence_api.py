@@ -28,19 +28,17 @@ async def test_a_rule_is_set_read_changed_and_cleared_with_an_event_each(api: Ap
     task = await api.task(owner, board, "Standup notes")
     path = f"/api/v1/tasks/{task['id']}/recurrence"
 
-    assert (await api.call("GET", path, owner)) == (
-        404,
-        {"error": {"code": "recurrence_not_found", "message": "This task does not recur."}},
-    )
-    status, rule = await api.call("PUT", path, owner, json=WEEKLY)
-    assert status == 200, rule
+    assert (await api.call("GET", path, owner)) == (200, {"rule": None})
+    status, body = await api.call("PUT", path, owner, json=WEEKLY)
+    assert status == 200, body
+    rule = body["rule"]
     assert rule["weekdays"] == ["mon", "thu"] and rule["series_id"] == task["id"]
     assert rule["previous_task_id"] is None and rule["next_task_id"] is None
-    assert (await api.call("GET", path, owner)) == (200, rule)
-    status, monthly = await api.call("PUT", path, owner, json={"kind": "monthly", "day_of_month": 31})
-    assert status == 200 and monthly["kind"] == "monthly" and monthly["weekdays"] == []
+    assert (await api.call("GET", path, owner)) == (200, {"rule": rule})
+    status, body = await api.call("PUT", path, owner, json={"kind": "monthly", "day_of_month": 31})
+    assert status == 200 and body["rule"]["kind"] == "monthly" and body["rule"]["weekdays"] == []
     assert (await api.call("DELETE", path, owner))[0] == 204
-    assert (await api.call("GET", path, owner))[0] == 404
+    assert (await api.call("GET", path, owner)) == (200, {"rule": None})
     assert (await api.call("DELETE", path, owner))[1]["error"]["code"] == "recurrence_not_found"
 
     logged = [event["type"] for event in await events(api, owner, board, task_id=task["id"])]
@@ -75,7 +73,7 @@ async def test_bad_rules_and_callers_are_refused_and_change_nothing(api: Api) ->
     assert (await api.call("PUT", path, headers=reader, json=WEEKLY))[1]["error"]["code"] == "insufficient_scope"
 
     assert (await api.call("GET", f"/api/v1/boards/{board}", owner))[1]["seq"] == seq
-    assert (await api.call("GET", path, owner))[0] == 404
+    assert (await api.call("GET", path, owner)) == (200, {"rule": None})
 
 
 async def test_done_creates_the_next_occurrence_once_linked_both_ways(api: Api) -> None:
@@ -122,8 +120,8 @@ async def test_done_creates_the_next_occurrence_once_linked_both_ways(api: Api) 
     # The done task's history ends with its successor; the successor's rule names it.
     history = await events(api, owner, board, task_id=task["id"])
     assert history[-1]["type"] == "task.recurred"
-    previous_rule = (await api.call("GET", f"/api/v1/tasks/{task['id']}/recurrence", owner))[1]
-    next_rule = (await api.call("GET", f"/api/v1/tasks/{following['id']}/recurrence", owner))[1]
+    previous_rule = (await api.call("GET", f"/api/v1/tasks/{task['id']}/recurrence", owner))[1]["rule"]
+    next_rule = (await api.call("GET", f"/api/v1/tasks/{following['id']}/recurrence", owner))[1]["rule"]
     assert previous_rule["next_task_id"] == following["id"]
     assert (next_rule["previous_task_id"], next_rule["series_id"], next_rule["kind"]) == (
         task["id"],

@@ -1,7 +1,7 @@
 // The activity feed: the board's event log in words ("Bob moved ‘Ship it’ to Done,
 // 2 minutes ago"), loaded over REST and extended by live events.
 
-import { avatar, columnLabel, h, quoted, roleWithArticle, timeAgo } from "../dom.js";
+import { avatar, columnLabel, formatDueDate, h, quoted, roleWithArticle, timeAgo } from "../dom.js";
 
 const KEEP = 50;
 const TICK_MS = 30_000;
@@ -12,10 +12,15 @@ export function normalise(event) {
   return { seq: event.seq, type, actor: event.actor, at: event.at, data: event.data || {}, via: event.via };
 }
 
-/** The task a comment or an attachment is on, by title while the board still has it. */
-function commentedTask(data, state) {
-  const task = state.tasks.get(data.task_id);
+/** A task by title while the board still has it. */
+function taskTitle(taskId, state) {
+  const task = state.tasks.get(taskId);
   return task ? quoted(task.title) : "a task";
+}
+
+/** The task a comment or an attachment is on. */
+function commentedTask(data, state) {
+  return taskTitle(data.task_id, state);
 }
 
 /** Describe an event; call before the event is applied, while a removed member's name is known.
@@ -39,6 +44,9 @@ export function describe(event, state) {
     case "task.updated": return `${who} updated ${quoted(data.title)}`;
     case "task.moved": return `${who} moved ${quoted(data.title)} to ${columnLabel(data.status, state.board)}`;
     case "task.deleted": return `${who} deleted ${quoted(data.title)}`;
+    case "task.recurrence_set": return `${who} made ${taskTitle(data.task_id, state)} repeat`;
+    case "task.recurrence_cleared": return `${who} stopped ${taskTitle(data.task_id, state)} repeating`;
+    case "task.recurred": return `${quoted(data.title)} came round again${data.due_at ? `, due ${formatDueDate(data.due_at)}` : ""}`;
     case "board.updated":
       // Described before it is applied: the board in memory still has the old name.
       return data.name && data.name !== state.board.name ? `${who} renamed the board to ${quoted(data.name)}`

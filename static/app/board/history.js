@@ -11,7 +11,7 @@ const PAGE = 200;
 /** The task an event is about: a task event's data is the task, a comment's or a checklist
  * item's event says task_id. */
 export function eventTaskId(event) {
-  if (event.type.startsWith("task.")) return event.data.id;
+  if (event.type.startsWith("task.")) return event.data.task_id ?? event.data.id; // a rule's events name task_id
   if (event.type.startsWith("comment.") || event.type.startsWith("attachment.") || event.type.startsWith("checklist_item.")) {
     return event.data.task_id;
   }

@@ -8,6 +8,7 @@ import { ChecklistEditor } from "./checklist.js";
 import { CommentThread } from "./comments.js";
 import { DescriptionEditor } from "./description-editor.js";
 import { TaskHistory } from "./history.js";
+import { RecurrenceControl } from "./recurrence.js";
 import { PRIORITIES } from "./state.js";
 import { WatchToggle } from "../preferences/watch.js";
 
@@ -46,6 +47,7 @@ export class TaskDialog {
     this.checklist = new ChecklistEditor({ state, onChanged: (task) => { this.follow(task); this.onSaved(task); } });
     this.history = new TaskHistory({ state });
     this.attachments = new AttachmentPanel({ state });
+    this.repeat = new RecurrenceControl({ state });
     this.build();
   }
 
@@ -81,7 +83,7 @@ export class TaskDialog {
       h("div", { class: "dialog-head" }, this.heading, (this.watch = new WatchToggle("task")).element,
         h("button", { type: "button", class: "btn-icon", "aria-label": "Close", onclick: () => this.close() }, "×")),
       h("div", { class: "task-body" }, this.form,
-        this.extras = h("div", { class: "task-extras" }, this.checklist.element, this.attachments.element,
+        this.extras = h("div", { class: "task-extras" }, this.checklist.element, this.repeat.element, this.attachments.element,
           this.thread.element, this.history.element)));
     this.form.addEventListener("submit", (event) => { event.preventDefault(); this.save(); });
     this.deleteButton.addEventListener("click", () => this.showConfirm(true));
@@ -92,6 +94,7 @@ export class TaskDialog {
       this.history.close();
       this.attachments.close();
       this.checklist.close();
+      this.repeat.close();
     });
   }
 
@@ -119,6 +122,7 @@ export class TaskDialog {
     this.attachments.open(taskId);
     this.checklist.open(task);
     this.watch.load(`/tasks/${encodeURIComponent(taskId)}/watch`);
+    this.repeat.open(taskId);
   }
 
   /** An existing task's description is edited live with everyone who has it open, and
