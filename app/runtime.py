@@ -51,6 +51,7 @@ class Runtime:
         await self.webhook_worker.open()
         await self.mail_worker.open()
         await self.scheduler.open()
+        await self.services.imports.open()
 
     @property
     def draining(self) -> bool:
@@ -71,6 +72,7 @@ class Runtime:
         self.closing = True
         # Reverse order of open; each step runs even when an earlier one failed.
         for closer in (
+            self.services.imports.close,
             self.services.documents.close,
             self.scheduler.close,
             self.mail_worker.close,

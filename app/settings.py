@@ -259,6 +259,13 @@ class Settings(BaseSettings):
             description="bytes all of one board's attachments may take together (0: no quota); past it uploads get 413",
         ),
     ] = 1024 * 1024 * 1024
+    import_max_bytes: Annotated[
+        int, Field(ge=1024, description="largest file an import job takes (uploaded in parts of `max_body_bytes`)")
+    ] = 512 * 1024 * 1024
+    import_lease_seconds: Annotated[
+        float,
+        Field(gt=0, le=3600, description="an import job stalled this long (its instance crashed) is resumed"),
+    ] = 30.0
     log_level: Annotated[
         Literal["DEBUG", "INFO", "WARNING", "ERROR"],
         BeforeValidator(lambda raw: raw.upper() if isinstance(raw, str) else raw),

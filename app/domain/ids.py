@@ -8,14 +8,14 @@ from __future__ import annotations
 import os
 import time
 
-_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 def new_id() -> str:
     value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10))
     chars = []
     for _ in range(26):
-        chars.append(_ALPHABET[value & 31])
+        chars.append(ALPHABET[value & 31])
         value >>= 5
     return "".join(reversed(chars))
 
@@ -28,6 +28,6 @@ def new_id_after(previous: str) -> str:
         return candidate
     value = 0
     for char in previous:
-        value = value * 32 + _ALPHABET.index(char)
+        value = value * 32 + ALPHABET.index(char)
     value += 1
-    return "".join(_ALPHABET[(value >> (5 * shift)) & 31] for shift in reversed(range(26)))
+    return "".join(ALPHABET[(value >> (5 * shift)) & 31] for shift in reversed(range(26)))

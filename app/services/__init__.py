@@ -20,6 +20,7 @@ from app.services.columns import ColumnService
 from app.services.comments import CommentService
 from app.services.documents import TaskDocumentService
 from app.services.idempotency import IdempotencyService
+from app.services.importing.service import ImportService
 from app.services.notifications import NotificationService
 from app.services.oidc import OidcService
 from app.services.preferences import PreferenceService
@@ -69,4 +70,5 @@ class Services:
         self.idempotency = IdempotencyService(broker)
         self.stream_tickets = StreamTicketService(broker, self.auth)
         self.analytics = AnalyticsService(store)
+        self.imports = ImportService(settings, store, publisher)
         self.webhooks = WebhookService(store, webhook_worker.guard, webhook_worker.wake)

@@ -26,6 +26,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import IO, Protocol
 
 from app.domain.mail import AccountPurpose, AccountToken, MailAttempt, MailStatus, OutboxMessage, Preferences, Watch
+from app.domain.imports import ImportJob
 from app.domain.models import (
     ApiToken,
     Attachment,
@@ -600,6 +601,23 @@ class RecurrenceStore(Protocol):
         by another request or instance): this is what makes the next occurrence happen once."""
 
 
+class ImportStore(Protocol):
+    # -- import jobs (app/domain/imports.py) -----------------------------------------------
+    async def create_import_job(self, job: ImportJob) -> None: ...
+
+    async def get_import_job(self, job_id: str) -> ImportJob | None: ...
+
+    async def save_import_job(self, job: ImportJob) -> None:
+        """Replace the stored job with ``job``."""
+
+    async def claim_import_job(self, job_id: str, lease_until: str, now: str) -> ImportJob | None:
+        """Mark a queued or running job running, held until ``lease_until``, if nobody holds
+        it at ``now``; the job after the claim, or None when it is not to be run by us."""
+
+    async def list_unfinished_import_jobs(self) -> list[ImportJob]:
+        """Queued and running jobs: those a crash may have left behind."""
+
+
 class Store(
     UserStore,
     InstanceStore,
@@ -620,6 +638,7 @@ class Store(
     ScheduleStore,
     AccountEmailStore,
     RecurrenceStore,
+    ImportStore,
     Protocol,
 ):
     # -- lifecycle -------------------------------------------------------------------

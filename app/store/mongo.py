@@ -21,6 +21,7 @@ from app.store.mongo_boards import MongoBoards
 from app.store.mongo_comments import MongoComments
 from app.store.mongo_events import MongoEvents
 from app.store.mongo_identities import MongoIdentities
+from app.store.mongo_imports import MongoImports
 from app.store.mongo_instance import MongoInstance
 from app.store.mongo_mail import MongoAccountEmails, MongoMail, MongoWatches
 from app.store.mongo_notifications import MongoNotifications
@@ -62,6 +63,7 @@ class MongoStore(
     MongoSchedule,
     MongoAccountEmails,
     MongoRecurrences,
+    MongoImports,
 ):
     """One AsyncMongoClient per store, opened in open() and closed in close()."""
 

@@ -44,6 +44,7 @@ LEASES = "leases"
 ACCOUNT_TOKENS = "account_tokens"
 VERIFIED_EMAILS = "verified_emails"
 RECURRENCES = "recurrences"
+IMPORT_JOBS = "import_jobs"
 # Written only by the transaction check in open(); holds nothing of value.
 PROBE = "_taskwire_probe"
 
@@ -113,6 +114,7 @@ INDEXES: tuple[IndexSpec, ...] = (
     _index(COMMENTS, "comments_task", ("task_id", 1), ("_id", 1)),
     _index(COMMENTS, "comments_board", ("board_id", 1)),
     _index(RECURRENCES, "recurrences_board", ("board_id", 1)),
+    _index(IMPORT_JOBS, "import_jobs_state", ("state", 1)),
     # A board's webhooks; the delivery workers' scan over the active ones in id order.
     _index(WEBHOOKS, "webhooks_board", ("board_id", 1), ("_id", 1)),
     _index(WEBHOOKS, "webhooks_active", ("active", 1), ("_id", 1)),
@@ -188,6 +190,7 @@ async def ensure_indexes(db: Database) -> None:
         ACCOUNT_TOKENS,
         VERIFIED_EMAILS,
         RECURRENCES,
+        IMPORT_JOBS,
     ):
         models = by_collection.get(name)
         if models is None:

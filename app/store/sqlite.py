@@ -23,6 +23,7 @@ from app.store.sqlite_boards import SQLiteBoards
 from app.store.sqlite_comments import SQLiteComments
 from app.store.sqlite_events import SQLiteEvents
 from app.store.sqlite_identities import SQLiteIdentities
+from app.store.sqlite_imports import SQLiteImports
 from app.store.sqlite_instance import SQLiteInstance
 from app.store.sqlite_mail import SQLiteAccountEmails, SQLiteMail, SQLiteWatches
 from app.store.sqlite_notifications import SQLiteNotifications
@@ -71,6 +72,7 @@ class SQLiteStore(
     SQLiteSchedule,
     SQLiteAccountEmails,
     SQLiteRecurrences,
+    SQLiteImports,
 ):
     def __init__(self, path: str | Path) -> None:
         self._path = str(path)

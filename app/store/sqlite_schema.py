@@ -447,6 +447,28 @@ _RECURRENCES = (
     "CREATE INDEX recurrences_board ON recurrences (board_id)",
 )
 
+# Import jobs (app/domain/imports.py): the file is on the instance's disk, the job here.
+_IMPORT_JOBS = (
+    """CREATE TABLE import_jobs (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        state TEXT NOT NULL,
+        file_name TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        received INTEGER NOT NULL,
+        options TEXT NOT NULL,
+        board_id TEXT,
+        progress INTEGER NOT NULL,
+        result TEXT NOT NULL,
+        error TEXT,
+        lease_until TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    ) WITHOUT ROWID""",
+    "CREATE INDEX import_jobs_state ON import_jobs (state)",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _INITIAL,
     _TOKENS_AND_COMMENTS,
@@ -468,6 +490,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _ACCOUNT_EMAILS,
     _EVENTS_VIA_TOKEN,
     _RECURRENCES,
+    _IMPORT_JOBS,
 )
 
 

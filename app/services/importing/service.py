@@ -1,0 +1,357 @@
+"""Import jobs: create one, upload its file in parts, and run it, on whichever instance
+holds the file, once.
+
+A job runs under a lease in the store (``claim_import_job``), renewed as it goes; an
+instance that starts (or restarts after a crash) resumes the unfinished jobs whose files
+it holds once their lease has run out. Resuming is re-reading the file from the start:
+every record is made under an id derived from the source's ids (``stable_id``), so what
+was made before the crash is found and skipped, never made twice. The same file imported
+again fills the same board the same way, skipping everything already there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import time
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from app.domain import clock
+from app.domain.caller import Caller
+from app.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from app.domain.ids import new_id
+from app.domain.imports import ImportJob, ImportSource, ImportState, stable_id
+from app.domain.models import Board, Comment, EventDraft, Member, Priority, Role, Task
+from app.domain.ordering import key_between
+from app.domain.views import comment_view, member_view, task_view
+from app.events.publisher import EventPublisher
+from app.private_files import restrict
+from app.services.importing.sources import (
+    CsvFile,
+    ImportFileError,
+    Item,
+    Skipped,
+    SourceBoard,
+    SourceCard,
+    SourceComment,
+    TrelloExport,
+    trello_created,
+)
+from app.settings import Settings
+from app.store.base import AlreadyMember, Store
+
+log = logging.getLogger(__name__)
+
+BATCH = 200  # records read per trip to the parser's thread
+SAVE_EVERY_SECONDS = 0.5  # progress written at most this often
+SKIPPED_ITEMS_KEPT = 200  # the report names this many skipped records; the rest are counted
+PASSES = 2  # cards, then comments (and checklists): each a read of the whole file
+
+
+def job_not_found() -> NotFoundError:
+    return NotFoundError("import_not_found", "No such import job.")
+
+
+def _empty_result() -> dict[str, Any]:
+    return {"imported": {}, "skipped": {}, "skipped_items": []}
+
+
+class ImportService:
+    def __init__(self, settings: Settings, store: Store, publisher: EventPublisher) -> None:
+        self._settings = settings
+        self._store = store
+        self._publisher = publisher
+        self._directory = settings.data_dir / "imports"
+        self._running: dict[str, asyncio.Task[None]] = {}
+
+    # -- the API's calls ---------------------------------------------------------------
+    async def create(
+        self, caller: Caller, source: ImportSource, file_name: str, size: int, options: dict[str, Any]
+    ) -> ImportJob:
+        if size > self._settings.import_max_bytes:
+            raise InvalidInputError(
+                "import_too_large",
+                f"Imports are limited to {self._settings.import_max_bytes} bytes (TASKWIRE_IMPORT_MAX_BYTES).",
+            )
+        if source is ImportSource.CSV and not (options.get("columns") or {}).get("title"):
+            raise InvalidInputError("invalid_mapping", "A CSV import needs options.columns.title, the title column.")
+        at = clock.now()
+        job = ImportJob(
+            id=new_id(),
+            user_id=caller.user.id,
+            source=source,
+            state=ImportState.UPLOADING,
+            file_name=file_name,
+            size=size,
+            received=0,
+            options=options,
+            board_id=None,
+            progress=0,
+            result=_empty_result(),
+            error=None,
+            lease_until=None,
+            created_at=at,
+            updated_at=at,
+        )
+        await self._store.create_import_job(job)
+        return job
+
+    async def get(self, caller: Caller, job_id: str) -> ImportJob:
+        job = await self._store.get_import_job(job_id)
+        if job is None or job.user_id != caller.user.id:
+            raise job_not_found()
+        return job
+
+    async def upload(self, caller: Caller, job_id: str, offset: int, parts: AsyncIterator[bytes]) -> ImportJob:
+        """Write the part at ``offset``, which must be where the upload stands (a part sent
+        again after a lost answer is refused with ``received``, to resume from)."""
+        job = await self.get(caller, job_id)
+        if job.state is not ImportState.UPLOADING:
+            raise ConflictError("import_not_uploading", "This import's file is complete.", details={"state": job.state})
+        if offset != job.received:
+            raise ConflictError(
+                "upload_offset_mismatch", "Send the part that starts at `received`.", details={"received": job.received}
+            )
+        path = self._file(job.id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        written = job.received
+        file = await asyncio.to_thread(open, path, "r+b" if path.exists() else "wb")
+        try:
+            restrict(path)
+            file.seek(offset)
+            file.truncate()
+            async for part in parts:
+                written += len(part)
+                if written > job.size:
+                    raise InvalidInputError("import_too_large", "The parts add up to more than the announced size.")
+                await asyncio.to_thread(file.write, part)
+        finally:
+            await asyncio.to_thread(file.close)
+        job.received = written
+        job.updated_at = clock.now()
+        if written == job.size:
+            job.state = ImportState.QUEUED
+        await self._store.save_import_job(job)
+        if job.state is ImportState.QUEUED:
+            self._start(job.id)
+        return job
+
+    # -- running -----------------------------------------------------------------------
+    async def open(self) -> None:
+        """Resume what a crash left: unfinished jobs whose file this instance holds."""
+        for job in await self._store.list_unfinished_import_jobs():
+            if self._file(job.id).exists():
+                self._start(job.id)
+
+    async def close(self) -> None:
+        for task in list(self._running.values()):
+            task.cancel()
+        await asyncio.gather(*self._running.values(), return_exceptions=True)
+
+    def _file(self, job_id: str) -> Path:
+        return self._directory / f"{job_id}.upload"
+
+    def _start(self, job_id: str) -> None:
+        if job_id not in self._running:
+            task = asyncio.create_task(self._run_when_free(job_id), name=f"import-{job_id}")
+            self._running[job_id] = task
+            task.add_done_callback(lambda _: self._running.pop(job_id, None))
+
+    def _lease(self) -> str:
+        return clock.format_time(datetime.now(UTC) + timedelta(seconds=self._settings.import_lease_seconds))
+
+    async def _run_when_free(self, job_id: str) -> None:
+        """Claim the job, waiting out a lease a crashed run left behind."""
+        while True:
+            job = await self._store.claim_import_job(job_id, self._lease(), clock.now())
+            if job is not None:
+                break
+            current = await self._store.get_import_job(job_id)
+            if current is None or current.state not in (ImportState.QUEUED, ImportState.RUNNING):
+                return
+            await asyncio.sleep(min(1.0, self._settings.import_lease_seconds / 4))
+        try:
+            await Run(self, job).run()
+        except asyncio.CancelledError:
+            raise
+        except ImportFileError as error:
+            await self._finish(job, ImportState.FAILED, str(error))
+        except Exception as error:
+            log.exception("import %s failed", job.id)
+            await self._finish(job, ImportState.FAILED, f"the import stopped: {error.__class__.__name__}")
+
+    async def _finish(self, job: ImportJob, state: ImportState, error: str | None = None) -> None:
+        job.state, job.error, job.lease_until, job.updated_at = state, error, None, clock.now()
+        if state is ImportState.DONE:
+            job.progress = 100
+        await self._store.save_import_job(job)
+        with contextlib.suppress(OSError):
+            self._file(job.id).unlink()  # the file was the user's data: not kept past its job
+
+    async def _save(self, job: ImportJob) -> None:
+        job.lease_until, job.updated_at = self._lease(), clock.now()
+        await self._store.save_import_job(job)
+
+
+@dataclasses.dataclass
+class Run:
+    """One run of one job: reads its file and makes what is not made yet."""
+
+    service: ImportService
+    job: ImportJob
+    saved_at: float = 0.0
+
+    @property
+    def store(self) -> Store:
+        return self.service._store
+
+    async def run(self) -> None:
+        job = self.job
+        job.result = _empty_result()  # counted afresh: a resumed run reports the whole file
+        path = str(self.service._file(job.id))
+        source = TrelloExport(path) if job.source is ImportSource.TRELLO else CsvFile(path)
+        options = dict(job.options)
+        board_source = await asyncio.to_thread(source.board, options)
+        board = await self._board(board_source)
+        job.board_id = board.id
+        emails: dict[str, str] = options.get("_emails", {})
+        users = await self._members(board, board_source, emails)
+        for number, items in enumerate((source.cards, source.comments)):
+            async for item in self._batches(items()):
+                await self._make(board, board_source, item, users)
+                await self._progress(number, source.reader.count if source.reader else 0)
+        await self.service._finish(job, ImportState.DONE)
+
+    async def _batches(self, items: Iterator[Item]) -> AsyncIterator[Item]:
+        """The parser runs in a thread, a batch at a time, so the event loop never waits on it."""
+        while True:
+            batch = await asyncio.to_thread(lambda: [item for _, item in zip(range(BATCH), items, strict=False)])
+            if not batch:
+                return
+            for item in batch:
+                yield item
+
+    async def _progress(self, number: int, read: int) -> None:
+        self.job.progress = min(99, int(100 * (number + read / max(self.job.size, 1)) / PASSES))
+        if time.monotonic() - self.saved_at >= SAVE_EVERY_SECONDS:
+            self.saved_at = time.monotonic()
+            await self.service._save(self.job)
+
+    def _count(self, kind: str) -> None:
+        imported = self.job.result["imported"]
+        imported[kind] = imported.get(kind, 0) + 1
+
+    def _skip(self, skipped: Skipped) -> None:
+        counts = self.job.result["skipped"]
+        key = f"{skipped.kind}: {skipped.reason}"
+        counts[key] = counts.get(key, 0) + 1
+        items = self.job.result["skipped_items"]
+        if len(items) < SKIPPED_ITEMS_KEPT:
+            items.append(dataclasses.asdict(skipped))
+
+    async def _board(self, source: SourceBoard) -> Board:
+        board_id = stable_id(self.job.user_id, self.job.source, source.source_id)
+        board = await self.store.get_board(board_id)
+        if board is None:
+            at = clock.now()
+            board = Board(board_id, source.name, "", source.columns, self.job.user_id, at, at)
+            await self.store.create_board(board, Member(board_id, self.job.user_id, Role.OWNER, at))
+            self._count("board")
+        elif await self.store.get_member(board_id, self.job.user_id) is None:
+            raise ImportFileError("this file was imported before into a board you are no longer a member of")
+        return board
+
+    async def _members(self, board: Board, source: SourceBoard, emails: dict[str, str]) -> dict[str, str | None]:
+        """Source member id -> user id on the board, for the members the source gives an
+        email for; each with an account here is added as an editor."""
+        users: dict[str, str | None] = {}
+        for key, email in emails.items():
+            users[key] = await self._user(board, email)
+        return users
+
+    async def _user(self, board: Board, email: str) -> str | None:
+        user = await self.store.get_user_by_email(email)
+        if user is None:
+            return None
+        if await self.store.get_member(board.id, user.id) is None:
+            member = Member(board.id, user.id, Role.EDITOR, clock.now(), email=user.email, name=user.name)
+            with contextlib.suppress(AlreadyMember):
+                event = await self.store.add_member(
+                    member, EventDraft("member.added", self.job.user_id, member.added_at, member_view(member))
+                )
+                await self.service._publisher.publish(event)
+                self._count("member")
+        return user.id
+
+    async def _assignees(self, board: Board, card: SourceCard, users: dict[str, str | None]) -> list[str]:
+        """A CSV names assignees by email: looked up (and made editors) on first sight."""
+        for key in card.members:
+            if key not in users and "@" in key:
+                users[key] = await self._user(board, key)
+        found = [user for key in card.members if (user := users.get(key))]
+        if len(found) < len(card.members):
+            self._skip(Skipped("assignee", card.source_id, "a member with no account here (add an email mapping)"))
+        return list(dict.fromkeys(found))
+
+    async def _make(self, board: Board, source: SourceBoard, item: Item, users: dict[str, str | None]) -> None:
+        if isinstance(item, Skipped):
+            self._skip(item)
+        elif isinstance(item, SourceCard):
+            await self._card(board, source, item, users)
+        else:
+            await self._comment(board, source, item, users)
+
+    async def _card(self, board: Board, source: SourceBoard, card: SourceCard, users: dict[str, str | None]) -> None:
+        task_id = stable_id(board.id, "card", card.source_id, at=card.created_at)
+        if await self.store.get_task(task_id) is not None:
+            self._count("card (already there)")
+            return
+        status = source.column_of.get(card.column_key) or (source.columns[0] if card.column_key == "" else None)
+        if status is None or status not in board.columns:
+            self._skip(Skipped("card", card.source_id, "in a list that is archived or beyond the 20 columns"))
+            return
+        assignees = await self._assignees(board, card, users)
+        at = clock.now()
+        task = Task(
+            id=task_id,
+            board_id=board.id,
+            title=card.title,
+            description=card.description,
+            status=status,
+            priority=Priority.MEDIUM,
+            assignees=assignees,
+            labels=card.labels,
+            due_at=card.due_at,
+            position=key_between(await self.store.last_position(board.id, status), None),
+            created_by=self.job.user_id,
+            created_at=at,
+            updated_at=at,
+        )
+        event = await self.store.create_task(task, EventDraft("task.created", self.job.user_id, at, task_view(task)))
+        await self.service._publisher.publish(event)
+        self._count("card")
+
+    async def _comment(
+        self, board: Board, source: SourceBoard, item: SourceComment, users: dict[str, str | None]
+    ) -> None:
+        comment_id = stable_id(board.id, "comment", item.source_id, at=item.at)
+        if await self.store.get_comment(comment_id) is not None:
+            self._count("comment (already there)")
+            return
+        task = await self.store.get_task(stable_id(board.id, "card", item.card_id, at=trello_created(item.card_id)))
+        if task is None:
+            self._skip(Skipped("comment", item.source_id, "its card was not imported"))
+            return
+        author = users.get(item.author)
+        body = item.text if author else f"{source.members.get(item.author, item.author_name)} wrote:\n\n{item.text}"
+        comment = Comment(comment_id, board.id, task.id, author or self.job.user_id, body[:10000], [], item.at, item.at)
+        event = await self.store.create_comment(
+            comment, EventDraft("comment.created", comment.author_id, clock.now(), comment_view(comment))
+        )
+        await self.service._publisher.publish(event)
+        self._count("comment")

@@ -1,0 +1,125 @@
+"""Real-shaped import files the tests build: Trello board exports (every field kind Trello
+writes that an import reads, and the ones it skips) and CSV files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+BOARD_ID = "5f1a2b3c4d5e6f7a8b9c0d1e"
+
+
+def trello_id(seconds: int, number: int) -> str:
+    """Trello ids start with their creation time in hex."""
+    return f"{seconds:08x}{number:016x}"
+
+
+def rich_export(bob_email: str, carol_username: str = "carol") -> dict[str, Any]:
+    """One of each: open and archived lists, named and colour-only labels, a member with an
+    email, one mapped by username, one unknown; a plain card, a card with everything, an
+    archived card, a card in an archived list, a card with no title; checklists; comments
+    by a known and an unknown member; other actions."""
+    t = 1_600_000_000
+    lists = [
+        {"id": trello_id(t, 1), "name": "To Do", "closed": False, "pos": 1},
+        {"id": trello_id(t, 2), "name": "Doing 🚧", "closed": False, "pos": 2},
+        {"id": trello_id(t, 3), "name": "Old stuff", "closed": True, "pos": 3},
+        {"id": trello_id(t, 4), "name": "Done", "closed": False, "pos": 4},
+    ]
+    labels = [
+        {"id": trello_id(t, 10), "name": "bug", "color": "red"},
+        {"id": trello_id(t, 11), "name": "", "color": "green"},
+    ]
+    members = [
+        {"id": trello_id(t, 20), "username": "bob", "fullName": "Bob Builder", "email": bob_email},
+        {"id": trello_id(t, 21), "username": carol_username, "fullName": "Carol C"},
+        {"id": trello_id(t, 22), "username": "dave", "fullName": "Dave Unknown"},
+    ]
+    cards = [
+        {"id": trello_id(t + 100, 30), "name": "Plain card", "desc": "", "idList": lists[0]["id"], "closed": False},
+        {
+            "id": trello_id(t + 200, 31),
+            "name": "Everything card",
+            "desc": "Some **markdown**\nwith lines",
+            "idList": lists[1]["id"],
+            "closed": False,
+            "idLabels": [labels[0]["id"], labels[1]["id"]],
+            "idMembers": [members[0]["id"], members[1]["id"], members[2]["id"]],
+            "due": "2027-01-15T12:00:00.000Z",
+            "idChecklists": [trello_id(t, 50)],
+            "attachments": [{"id": trello_id(t, 60), "name": "Spec", "url": "https://example.test/spec.pdf"}],
+            "badges": {"comments": 2},
+        },
+        {"id": trello_id(t + 300, 32), "name": "Archived card", "idList": lists[0]["id"], "closed": True},
+        {"id": trello_id(t + 400, 33), "name": "In an archived list", "idList": lists[2]["id"], "closed": False},
+        {"id": trello_id(t + 500, 34), "name": "  ", "idList": lists[0]["id"], "closed": False},
+        {"id": trello_id(t + 600, 35), "name": "Finished", "idList": lists[3]["id"], "closed": False},
+    ]
+    checklists = [{"id": trello_id(t, 50), "idCard": cards[1]["id"], "name": "Steps", "checkItems": [{"name": "one"}]}]
+    actions = [
+        {
+            "id": trello_id(t + 700, 70),
+            "type": "commentCard",
+            "date": "2020-09-14T10:00:00.000Z",
+            "idMemberCreator": members[0]["id"],
+            "memberCreator": {"id": members[0]["id"], "fullName": "Bob Builder", "username": "bob"},
+            "data": {"text": "Looks good to me", "card": {"id": cards[1]["id"], "name": "Everything card"}},
+        },
+        {
+            "id": trello_id(t + 800, 71),
+            "type": "commentCard",
+            "date": "2020-09-14T11:00:00.000Z",
+            "idMemberCreator": members[2]["id"],
+            "memberCreator": {"id": members[2]["id"], "fullName": "Dave Unknown", "username": "dave"},
+            "data": {"text": "Who am I?", "card": {"id": cards[1]["id"]}},
+        },
+        {
+            "id": trello_id(t + 900, 72),
+            "type": "commentCard",
+            "date": "2020-09-14T12:00:00.000Z",
+            "idMemberCreator": members[0]["id"],
+            "data": {"text": "On an archived card", "card": {"id": cards[2]["id"]}},
+        },
+        {"id": trello_id(t + 950, 73), "type": "updateCard", "date": "2020-09-15T12:00:00.000Z", "data": {}},
+    ]
+    # Trello writes the board's arrays in this order: cards before lists is what streaming must cope with.
+    return {
+        "id": BOARD_ID,
+        "name": "Product launch",
+        "desc": "",
+        "closed": False,
+        "actions": actions,
+        "cards": cards,
+        "labels": labels,
+        "lists": lists,
+        "members": members,
+        "checklists": checklists,
+        "prefs": {"background": "blue"},
+    }
+
+
+def write_large_export(path: Path, target_bytes: int, description_bytes: int = 4000) -> int:
+    """A Trello export of about ``target_bytes``, written card by card (never whole in
+    memory); the number of cards."""
+    t = 1_600_000_000
+    lists = [{"id": trello_id(t, n), "name": f"List {n}", "closed": False} for n in range(1, 5)]
+    filler = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * (description_bytes // 56 + 1))[
+        :description_bytes
+    ]
+    count = 0
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(f'{{"id": "{BOARD_ID}", "name": "Big board", "cards": [')
+        while out.tell() < target_bytes:
+            card = {
+                "id": trello_id(t + count, 1000 + count),
+                "name": f"Card {count}",
+                "desc": filler,
+                "idList": lists[count % 4]["id"],
+                "closed": False,
+                "idLabels": [],
+            }
+            out.write(("," if count else "") + json.dumps(card))
+            count += 1
+        out.write('], "lists": ' + json.dumps(lists) + ', "labels": [], "members": [], "actions": []}')
+    return count
