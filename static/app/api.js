@@ -27,7 +27,8 @@ export async function rawRequest(method, path, { body, headers = {}, token = nul
   if (!navigator.onLine) throw new ApiError(0, "offline", "You are offline. Changes will sync when you reconnect.");
   const init = { method, headers: { Accept: "application/json", ...headers }, credentials: "same-origin" };
   if (token) init.headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) {
+  if (body instanceof Blob) init.body = body; // raw bytes (an import's file parts), Content-Type from headers
+  else if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }

@@ -2,6 +2,7 @@
 
 import { api, listAll } from "./api.js";
 import { announce, clear, columnLabel, flash, h } from "./dom.js";
+import { importPanel } from "./import-view.js";
 import { navigate } from "./router.js";
 import { toast } from "./toast.js";
 
@@ -41,7 +42,8 @@ export function mountBoardsView(container, live) {
   });
 
   container.append(h("section", { class: "page boards-page" },
-    h("div", { class: "page-head" }, h("h1", {}, "Your boards")), form, list));
+    h("div", { class: "page-head" }, h("h1", {}, "Your boards")), form,
+    importPanel({ onDone: () => load() }), list));
 
   let shown = null; // ids on screen; null before the first list
   const load = () => listAll("/boards").then((boards) => {
