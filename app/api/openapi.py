@@ -48,7 +48,7 @@ RESOURCES = {
     "preferences": "What reaches you where: the bell, email, the daily digest; quiet hours.",
     "analytics": "How work flows on a board, computed from its event log.",
     "recurrence": "A task's repeat rule: its next occurrence is created when it is done.",
-    "imports": "Import a Trello board export or a CSV file as a board: a job, its upload, its progress and report.",
+    "imports": "Import a Trello or Planka board export or a CSV file as a board: a job, its upload, its progress and report.",
 }
 RESOURCE_TAGS: list[Tag | dict[Any, Any]] = [
     Tag(name=name, description=description) for name, description in RESOURCES.items()

@@ -1,4 +1,4 @@
-"""Imports: a Trello board export or a CSV file becomes a board, in one job per board.
+"""Imports: a Trello or Planka board export or a CSV file becomes a board, in one job per board.
 
 The job's file is uploaded in parts (each within the request size limit), kept in the
 data directory, then read as a stream: a 100 MB export is imported in bounded memory.
@@ -20,6 +20,7 @@ from app.domain.shape import field, record
 
 class ImportSource(StrEnum):
     TRELLO = "trello"
+    PLANKA = "planka"
     CSV = "csv"
 
 

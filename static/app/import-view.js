@@ -1,5 +1,5 @@
 // Importing a board (POST /imports, PUT /imports/{id}/content in parts, GET /imports/{id}):
-// choose a Trello export or a CSV file, check how it will map, then follow a progress bar
+// choose a Trello or Planka export or a CSV file, check how it will map, then follow a progress bar
 // to the report. See docs/import.md.
 
 import { api } from "./api.js";
@@ -50,9 +50,9 @@ export function importPanel({ onDone }) {
                                    "data-testid": "import-progress" });
   const status = h("p", { class: "field-hint", role: "status", "data-testid": "import-status" });
   const element = h("details", { class: "import-panel", "data-testid": "import" },
-    h("summary", { class: "field-label" }, "Import a board from Trello or a CSV file"),
+    h("summary", { class: "field-label" }, "Import a board from Trello, Planka or a CSV file"),
     h("div", { class: "import-body" },
-      h("label", { class: "field-hint", for: fileId }, "A Trello board export (.json) or a CSV file"),
+      h("label", { class: "field-hint", for: fileId }, "A Trello or Planka board export (.json) or a CSV file"),
       file, preview, start, progress, status));
   let chosen = null; // {file, source, header, selects}
 
@@ -62,7 +62,8 @@ export function importPanel({ onDone }) {
     status.textContent = "";
     if (!picked) return;
     const head = await picked.slice(0, PREVIEW_BYTES).text();
-    const source = picked.name.toLowerCase().endsWith(".csv") || !head.trimStart().startsWith("{") ? "csv" : "trello";
+    const json = !picked.name.toLowerCase().endsWith(".csv") && head.trimStart().startsWith("{");
+    const source = !json ? "csv" : /^\s*\{\s*"(item|included)"/.test(head) ? "planka" : "trello";
     chosen = { file: picked, source };
     if (source === "csv") showCsv(head.replace(/^\ufeff/, ""));
     else await showTrello(picked);
@@ -104,18 +105,25 @@ export function importPanel({ onDone }) {
       return;
     }
     try {
-      const board = JSON.parse(await picked.text());
-      const lists = (board.lists || []).filter((list) => !list.closed);
-      const cards = board.cards || [];
-      const count = (list) => cards.filter((card) => card.idList === list.id && !card.closed).length;
-      preview.replaceChildren(h("p", { class: "panel-subtitle" }, `${board.name}: ${cards.length} cards, ` +
-        `${(board.actions || []).filter((a) => a.type === "commentCard").length} comments`),
+      const data = JSON.parse(await picked.text());
+      // Trello: the board with its arrays; Planka: {item: board, included: {lists, cards, ...}}.
+      const planka = chosen.source === "planka";
+      const board = planka ? data.item || {} : data;
+      const parts = planka ? data.included || {} : data;
+      const lists = (parts.lists || []).filter((list) => !list.closed && !["archive", "trash"].includes(list.type));
+      const cards = parts.cards || [];
+      const listOf = (card) => (planka ? card.listId : card.idList);
+      const count = (list) => cards.filter((card) => listOf(card) === list.id && !card.closed).length;
+      const comments = planka ? (parts.comments || []).length
+        : (parts.actions || []).filter((a) => a.type === "commentCard").length;
+      preview.replaceChildren(h("p", { class: "panel-subtitle" }, `${board.name}: ${cards.length} cards, ${comments} comments`),
         h("div", { class: "table-scroll" }, h("table", { class: "conflict-table", "data-testid": "import-sample" },
-          h("thead", {}, h("tr", {}, h("th", {}, "Trello list"), h("th", {}, "Column"), h("th", {}, "Cards"))),
+          h("thead", {}, h("tr", {}, h("th", {}, planka ? "Planka list" : "Trello list"), h("th", {}, "Column"),
+            h("th", {}, "Cards"))),
           h("tbody", {}, lists.slice(0, 20).map((list) =>
             h("tr", {}, h("td", {}, list.name), h("td", {}, slug(list.name)), h("td", {}, String(count(list)))))))));
     } catch {
-      preview.replaceChildren(h("p", { class: "form-error" }, "This file is not a Trello export (not JSON)."));
+      preview.replaceChildren(h("p", { class: "form-error" }, "This file is not a board export (not JSON)."));
     }
   }
 

@@ -30,7 +30,7 @@ async def test_a_csv_file_is_mapped_previewed_and_imported_with_a_progress_bar(p
     await sign_in(page, ada)
     panel = page.get_by_test_id("import")
     await panel.locator("summary").click()
-    await panel.get_by_label("A Trello board export (.json) or a CSV file").set_input_files(
+    await panel.get_by_label("A Trello or Planka board export (.json) or a CSV file").set_input_files(
         files=[{"name": "roadmap.csv", "mimeType": "text/csv", "buffer": CSV.encode()}]
     )
     preview = panel.get_by_test_id("import-preview")

@@ -123,3 +123,47 @@ def write_large_export(path: Path, target_bytes: int, description_bytes: int = 4
             count += 1
         out.write('], "lists": ' + json.dumps(lists) + ', "labels": [], "members": [], "actions": []}')
     return count
+
+
+def planka_export(bob_email: str) -> dict[str, Any]:
+    """A Planka board as ``GET /api/boards/{id}`` returns it, with the comments an export
+    script adds: lists (one archived), labels, users with emails, cards, their labels and
+    members in separate arrays, checklist items (tasks), attachments."""
+    return {
+        "item": {"id": "1357", "name": "Planka board", "projectId": "1"},
+        "included": {
+            "users": [
+                {"id": "11", "email": bob_email, "name": "Bob", "username": "bob"},
+                {"id": "12", "email": "ghost@example.test", "name": "Ghost", "username": "ghost"},
+            ],
+            "boardMemberships": [{"id": "21", "boardId": "1357", "userId": "11", "role": "editor"}],
+            "labels": [{"id": "31", "name": "urgent", "color": "berry-red"}],
+            "lists": [
+                {"id": "42", "name": "Doing", "position": 131072, "type": "active"},
+                {"id": "41", "name": "Backlog", "position": 65536, "type": "active"},
+                {"id": "43", "name": "Archive", "position": 1, "type": "archive"},
+            ],
+            "cards": [
+                {
+                    "id": "51",
+                    "listId": "41",
+                    "name": "Write docs",
+                    "description": "The **guide**",
+                    "dueDate": "2027-05-01T09:00:00.000Z",
+                    "createdAt": "2024-01-02T03:04:05.000Z",
+                },
+                {"id": "52", "listId": "42", "name": "Ship", "description": None, "dueDate": None},
+                {"id": "53", "listId": "43", "name": "Old", "description": ""},
+            ],
+            "cardMemberships": [
+                {"id": "61", "cardId": "51", "userId": "11"},
+                {"id": "62", "cardId": "52", "userId": "12"},
+            ],
+            "cardLabels": [{"id": "71", "cardId": "51", "labelId": "31"}],
+            "tasks": [{"id": "81", "cardId": "51", "name": "Outline", "isCompleted": True}],
+            "attachments": [{"id": "91", "cardId": "52", "name": "Build", "url": "https://example.test/build.zip"}],
+            "comments": [
+                {"id": "95", "cardId": "51", "userId": "11", "text": "Started", "createdAt": "2024-01-03T10:00:00.000Z"}
+            ],
+        },
+    }

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from quart import Quart
 
-from tests.imports.exports import rich_export
+from tests.imports.exports import planka_export, rich_export
 from tests.support.apiclient import Account, Api
 
 
@@ -194,3 +194,31 @@ async def test_a_file_that_is_not_a_trello_export_fails_the_job_with_a_reason(ap
     alice = await api.register("alice")
     job = await finished(api, alice, (await start(api, alice, "trello", garbage))["id"])
     assert job["state"] == "failed" and "not a Trello board export" in job["error"]
+
+
+async def test_a_planka_export_becomes_a_board(api: Api) -> None:
+    alice, bob = await api.register("alice"), await api.register("bob")
+    data = json.dumps(planka_export(bob.email)).encode()
+    job = await finished(api, alice, (await start(api, alice, "planka", data, parts=2))["id"])
+    assert job["state"] == "done", job
+    board = (await api.call("GET", f"/api/v1/boards/{job['board_id']}", alice))[1]
+    assert (board["name"], board["columns"]) == ("Planka board", ["backlog", "doing"])
+    tasks = await board_tasks(api, alice, job["board_id"])
+    assert set(tasks) == {"Write docs", "Ship"}
+    docs = tasks["Write docs"]
+    assert (docs["status"], docs["labels"], docs["assignees"], docs["due_at"]) == (
+        "backlog",
+        ["urgent"],
+        [bob.id],
+        "2027-05-01T09:00:00.000000Z",
+    )
+    assert tasks["Ship"]["description"] == "\n\nAttachments:\n- [Build](https://example.test/build.zip)"
+    comments = (await api.call("GET", f"/api/v1/tasks/{docs['id']}/comments", alice))[1]["items"]
+    assert [(c["author_id"], c["body"]) for c in comments] == [(bob.id, "Started")]
+    assert job["result"]["skipped"] == {
+        "card: in a list that is archived or beyond the 20 columns": 1,
+        "assignee: a member with no account here (add an email mapping)": 1,
+        "checklist item: checklists are not supported yet": 1,
+    }
+    again = await finished(api, alice, (await start(api, alice, "planka", data))["id"])
+    assert again["board_id"] == job["board_id"] and len(await board_tasks(api, alice, job["board_id"])) == 2

@@ -31,9 +31,7 @@ def server(tmp_path: Path) -> Iterator[AppServer]:
 
 async def upload(rest: Rest, token: str, path: Path) -> dict:
     size = path.stat().st_size
-    job = await rest.call(
-        "POST", "/api/v1/imports", token, {"source": "trello", "file_name": path.name, "size": size}
-    )
+    job = await rest.call("POST", "/api/v1/imports", token, {"source": "trello", "file_name": path.name, "size": size})
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/octet-stream"}
     with open(path, "rb") as file:
         offset = 0

@@ -35,12 +35,12 @@ from app.services.importing.sources import (
     CsvFile,
     ImportFileError,
     Item,
+    PlankaExport,
     Skipped,
     SourceBoard,
     SourceCard,
     SourceComment,
     TrelloExport,
-    trello_created,
 )
 from app.settings import Settings
 from app.store.base import AlreadyMember, Store
@@ -214,7 +214,12 @@ class Run:
         job = self.job
         job.result = _empty_result()  # counted afresh: a resumed run reports the whole file
         path = str(self.service._file(job.id))
-        source = TrelloExport(path) if job.source is ImportSource.TRELLO else CsvFile(path)
+        readers: dict[ImportSource, type[TrelloExport | CsvFile]] = {
+            ImportSource.TRELLO: TrelloExport,
+            ImportSource.PLANKA: PlankaExport,
+            ImportSource.CSV: CsvFile,
+        }
+        source = readers[job.source](path)
         options = dict(job.options)
         board_source = await asyncio.to_thread(source.board, options)
         board = await self._board(board_source)
@@ -343,7 +348,7 @@ class Run:
         if await self.store.get_comment(comment_id) is not None:
             self._count("comment (already there)")
             return
-        task = await self.store.get_task(stable_id(board.id, "card", item.card_id, at=trello_created(item.card_id)))
+        task = await self.store.get_task(stable_id(board.id, "card", item.card_id, at=item.card_created))
         if task is None:
             self._skip(Skipped("comment", item.source_id, "its card was not imported"))
             return

@@ -43,7 +43,7 @@ class SourceCard:
     labels: list[str]
     members: list[str]  # source member ids, or emails
     due_at: str | None
-    created_at: str | None
+    created_at: str | None  # the time part of the task's id: known from the card's id alone, or None
 
 
 @dataclasses.dataclass(slots=True)
@@ -54,6 +54,7 @@ class SourceComment:
     author_name: str
     text: str
     at: str
+    card_created: str | None  # the card's SourceCard.created_at
 
 
 @dataclasses.dataclass(slots=True)
@@ -239,6 +240,122 @@ class TrelloExport:
                 author_name=str(creator.get("fullName") or creator.get("username") or "someone"),
                 text=text[:10000],
                 at=storable_due(value.get("date")) or clock.now(),
+                card_created=trello_created(card_id),
+            )
+
+
+class PlankaExport(TrelloExport):
+    """A Planka board as its API gives it (``GET /api/boards/{id}``: ``item`` and
+    ``included``), comments included when the export added them (``included.comments``).
+    Cards name their labels and members in separate arrays, which are read first and held:
+    two ids per link, never the cards themselves."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self._links: dict[str, dict[str, list[str]]] = {}  # card id -> labels, members, attachments
+        self._closed_lists: set[str] = set()
+
+    def _link(self, card_id: Any, kind: str, value: str) -> None:
+        self._links.setdefault(str(card_id), {}).setdefault(kind, []).append(value)
+
+    def board(self, options: dict[str, Any]) -> SourceBoard:
+        wanted = {f"included.{name}.item" for name in ("users", "labels", "lists", "cardLabels", "cardMemberships")}
+        found: dict[str, Any] = {"lists": [], "users": {}}
+        labels: dict[str, str] = {}
+        links: list[tuple[str, dict[str, Any]]] = []
+        for prefix, value in self._objects({"item", "included.attachments.item", *wanted}):
+            if not isinstance(value, dict):
+                continue
+            kind = prefix.removeprefix("included.").removesuffix(".item")
+            if kind == "item":
+                found["board"] = value
+            elif kind == "lists":
+                found["lists"].append(value)
+            elif kind == "labels":
+                labels[str(value.get("id"))] = str(value.get("name") or value.get("color") or "")
+            elif kind == "users":
+                found["users"][str(value.get("id"))] = value
+            elif kind == "attachments" and value.get("url"):
+                self._link(
+                    value.get("cardId"), "attachments", f"- [{value.get('name') or value['url']}]({value['url']})"
+                )
+            else:
+                links.append((kind, value))
+        board = found.get("board")
+        if not isinstance(board, dict) or "id" not in board:
+            raise ImportFileError("this is not a Planka board export: it has no item (the board)")
+        for kind, link in links:
+            if kind == "cardLabels":
+                self._link(link.get("cardId"), "labels", labels.get(str(link.get("labelId")), ""))
+            else:
+                self._link(link.get("cardId"), "members", str(link.get("userId")))
+        taken: set[str] = set()
+        columns: list[str] = []
+        column_of: dict[str, str] = {}
+        for item in sorted(found["lists"], key=lambda entry: entry.get("position") or 0):
+            if item.get("type") in ("archive", "trash") or item.get("isClosed") or len(columns) >= MAX_COLUMNS:
+                continue
+            column = column_name(str(item.get("name") or ""), taken)
+            columns.append(column)
+            column_of[str(item.get("id"))] = column
+        emails: dict[str, str] = options.setdefault("_emails", {})
+        for user_id, user in found["users"].items():
+            if isinstance(user.get("email"), str) and user["email"]:
+                emails[user_id] = user["email"].strip().lower()
+        members = {
+            user_id: str(user.get("name") or user.get("username") or user_id)
+            for user_id, user in found["users"].items()
+        }
+        name = str(options.get("board_name") or board.get("name") or "Imported board")[:200]
+        return SourceBoard(f"planka:{board['id']}", name, columns or ["todo"], column_of, members)
+
+    def cards(self) -> Iterator[Item]:
+        for _, card in self._objects({"included.cards.item"}):
+            if not isinstance(card, dict) or not card.get("id"):
+                continue
+            card_id = str(card["id"])
+            links = self._links.get(card_id, {})
+            if card.get("isClosed"):
+                yield Skipped("card", card_id, "archived on Planka (this board has no archive yet)")
+                continue
+            title = str(card.get("name") or "").strip()
+            if not title:
+                yield Skipped("card", card_id, "no title")
+                continue
+            description = str(card.get("description") or "")
+            if links.get("attachments"):
+                description = f"{description}\n\nAttachments:\n" + "\n".join(links["attachments"])
+            yield SourceCard(
+                source_id=card_id,
+                title=title[:TITLE_MAX],
+                description=description[:DESCRIPTION_MAX],
+                column_key=str(card.get("listId")),
+                labels=clean_labels(links.get("labels", [])),
+                members=links.get("members", []),
+                due_at=storable_due(card.get("dueDate")),
+                created_at=None,
+            )
+
+    def comments(self) -> Iterator[Item]:
+        for prefix, value in self._objects({"included.comments.item", "included.tasks.item"}):
+            if not isinstance(value, dict):
+                continue
+            if prefix == "included.tasks.item":
+                yield Skipped("checklist item", str(value.get("id")), "checklists are not supported yet")
+                continue
+            text = str(value.get("text") or "").strip()
+            if not text or not value.get("cardId"):
+                yield Skipped("comment", str(value.get("id")), "empty, or on no card")
+                continue
+            author = str(value.get("userId") or "")
+            yield SourceComment(
+                source_id=str(value.get("id")),
+                card_id=str(value["cardId"]),
+                author=author,
+                author_name=author,
+                text=text[:10000],
+                at=storable_due(value.get("createdAt")) or clock.now(),
+                card_created=None,
             )
 
 
