@@ -10,7 +10,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.imports.exports import write_large_export
@@ -33,15 +32,18 @@ async def upload(rest: Rest, token: str, path: Path) -> dict:
     size = path.stat().st_size
     job = await rest.call("POST", "/api/v1/imports", token, {"source": "trello", "file_name": path.name, "size": size})
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/octet-stream"}
-    with open(path, "rb") as file:
+    file = await asyncio.to_thread(open, path, "rb")
+    try:
         offset = 0
-        while part := file.read(PART):
+        while part := await asyncio.to_thread(file.read, PART):
             answer = await rest.http.put(
                 f"/api/v1/imports/{job['id']}/content", params={"offset": offset}, content=part, headers=headers
             )
             assert answer.status_code == 200, answer.text
             offset += len(part)
             job = answer.json()
+    finally:
+        file.close()
     assert job["state"] == "queued"
     return job
 
