@@ -24,7 +24,8 @@ from app.domain.ordering import key_between
 from app.domain.recurrence import WEEKDAYS, Recurrence, RecurrenceKind, next_due
 from app.domain.views import recurrence_view, task_view
 from app.events.publisher import EventPublisher
-from app.services.access import require_role, task_not_found
+from app.services.access import task_not_found
+from app.services.tasks import checked_task
 from app.store.base import NotFound, Store
 
 log = logging.getLogger(__name__)
@@ -49,14 +50,7 @@ class RecurrenceService:
         self._publisher = publisher
 
     async def _task(self, actor: User, task_id: str, needed: Role) -> Task:
-        task = await self._store.get_task(task_id)
-        if task is None:
-            raise task_not_found()
-        try:
-            await require_role(self._store, task.board_id, actor.id, needed)
-        except NotFoundError:
-            raise task_not_found() from None
-        return task
+        return await checked_task(self._store, actor, task_id, needed)
 
     async def get(self, actor: User, task_id: str) -> Recurrence | None:
         """None: the task does not repeat."""

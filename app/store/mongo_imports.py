@@ -20,8 +20,7 @@ class MongoImports(MongoStoreBase):
 
     @driver_errors
     async def get_import_job(self, job_id: str) -> ImportJob | None:
-        doc = await self._db[IMPORT_JOBS].find_one({"_id": want_str(job_id, "job_id")})
-        return JOB_DOCS.record(doc) if doc else None
+        return await JOB_DOCS.by_id(self._db[IMPORT_JOBS], job_id, "job_id")
 
     @driver_errors
     async def save_import_job(self, job: ImportJob) -> None:

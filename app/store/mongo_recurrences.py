@@ -21,8 +21,7 @@ RECURRENCE_DOCS = Documents(Recurrence, id_field="task_id")
 class MongoRecurrences(MongoStoreBase):
     @driver_errors
     async def get_recurrence(self, task_id: str) -> Recurrence | None:
-        doc = await self._db[RECURRENCES].find_one({"_id": want_str(task_id, "task_id")})
-        return RECURRENCE_DOCS.record(doc) if doc else None
+        return await RECURRENCE_DOCS.by_id(self._db[RECURRENCES], task_id, "task_id")
 
     @driver_errors
     async def set_recurrence(self, recurrence: Recurrence, event: EventDraft) -> Event:
