@@ -21,7 +21,7 @@ from quart import request
 from app.broker.base import BrokerUnavailable
 from app.domain.errors import RateLimitedError
 from app.observability import metrics
-from app.runtime import current_runtime
+from app.runtime import Runtime, current_runtime
 from app.settings import Settings
 
 WINDOW_SECONDS = 60.0
@@ -56,8 +56,9 @@ def client_ip(settings: Settings) -> str:
     return hops[0] if hops else peer
 
 
-async def enforce(scope: str, subject: str, limit: int) -> None:
-    runtime = current_runtime()
+async def enforce(scope: str, subject: str, limit: int, runtime: Runtime | None = None) -> None:
+    """``runtime``: outside a Quart request (the MCP server's tool calls), the one to count in."""
+    runtime = runtime or current_runtime()
     key = f"ratelimit:{scope}:{subject}"
     try:
         allowed, retry_after = await runtime.broker.hit_rate_limit(key, limit, WINDOW_SECONDS)

@@ -266,3 +266,16 @@ def test_stdio_refuses_to_start_without_a_valid_token(server: AppServer) -> None
     )
     assert finished.returncode == 1
     assert b"TASKWIRE_TOKEN" in finished.stderr and finished.stdout == b""
+
+
+async def test_tool_calls_count_against_the_users_api_rate_limit(server: AppServer, team: Team) -> None:
+    carl = await team.rest.register("carl")
+    token = await team.token(carl, "Chatty", ["read"])
+    parameters = stdio_parameters(server, token["token"])
+    assert parameters.env is not None
+    parameters.env["TASKWIRE_RATE_LIMIT_API"] = "3"  # this process's limit; the count is Redis's, per user
+    async with Client(parameters, cache=None) as client:
+        assert "boards" in await call(client, "list_boards")
+        refusals = [await client.call_tool("list_boards", {}) for _ in range(3)]
+    limited = [result for result in refusals if result.is_error]
+    assert limited and all("rate_limited" in result.content[0].text for result in limited)

@@ -17,6 +17,7 @@ from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from pydantic import Field
 
 from app.api.errors import error_body
+from app.api.rate_limits import enforce
 from app.api.schemas import (
     Assignees,
     ClientMutationId,
@@ -81,6 +82,8 @@ class Assistant:
         # event draft made below reads them), as for a REST request.
         caller = await self.runtime.services.auth.authenticate(secret)
         CLIENT_MUTATION_ID.set(None)
+        # Each tool call counts as one API request of the user, as on REST.
+        await enforce("api", caller.user.id, self.runtime.settings.rate_limit_api_per_minute, self.runtime)
         return caller
 
     async def run[T](self, ctx: Context, work: Callable[[Caller], Awaitable[T]], *, writes: bool = False) -> T:
