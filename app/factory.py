@@ -133,6 +133,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     async def open_runtime() -> None:
         await runtime.open()
         await mcp.open()
+        await runtime.services.imports.open()  # a server, not `python -m app mcp`, resumes imports
 
     @app.after_serving
     async def close_runtime() -> None:

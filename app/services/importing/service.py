@@ -226,11 +226,25 @@ class Run:
         job.board_id = board.id
         emails: dict[str, str] = options.get("_emails", {})
         users = await self._members(board, board_source, emails)
-        for number, items in enumerate((source.cards, source.comments)):
-            async for item in self._batches(items()):
-                await self._make(board, board_source, item, users)
-                await self._progress(number, source.reader.count if source.reader else 0)
+        heartbeat = asyncio.create_task(self._keep_lease())
+        try:
+            for number, items in enumerate((source.cards, source.comments)):
+                async for item in self._batches(items()):
+                    await self._make(board, board_source, item, users)
+                    await self._progress(number, source.reader.count if source.reader else 0)
+        finally:
+            heartbeat.cancel()
+            # Waited for: a renewal still in flight must not land after the final state.
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
         await self.service._finish(job, ImportState.DONE)
+
+    async def _keep_lease(self) -> None:
+        """Renew the lease while a pass reads long stretches that make nothing (a large
+        export's comments pass), so no other instance takes the job over meanwhile."""
+        while True:
+            await asyncio.sleep(self.service._settings.import_lease_seconds / 3)
+            await self.service._save(self.job)
 
     async def _batches(self, items: Iterator[Item]) -> AsyncIterator[Item]:
         """The parser runs in a thread, a batch at a time, so the event loop never waits on it."""
