@@ -371,7 +371,12 @@ def test_hostile_shapes_in_bodies_queries_and_headers_get_a_4xx_with_the_error_e
         if path.endswith("/events/stream"):
             continue
         for method, operation in operations.items():
-            unknown = {"notification_id": "01NOSUCH", "delivery_id": "01NOSUCH", "provider_id": "nosuch"}
+            unknown = {
+                "notification_id": "01NOSUCH",
+                "delivery_id": "01NOSUCH",
+                "provider_id": "nosuch",
+                "job_id": "01NOSUCH",
+            }
             ids = {**world.path_ids(method.upper(), path), **unknown}
             url = server.url + re.sub(r"\{(\w+)\}", lambda match, ids=ids: ids[match.group(1)], path)
             body_schema = (operation.get("requestBody") or {}).get("content", {}).get("application/json", {})
