@@ -24,8 +24,7 @@ from app.domain.ordering import key_between
 from app.domain.recurrence import WEEKDAYS, Recurrence, RecurrenceKind, next_due
 from app.domain.views import recurrence_view, task_view
 from app.events.publisher import EventPublisher
-from app.services.access import task_not_found
-from app.services.tasks import checked_task
+from app.services.access import checked_task, task_not_found
 from app.store.base import NotFound, Store
 
 log = logging.getLogger(__name__)

@@ -25,8 +25,8 @@ import dataclasses
 from collections.abc import AsyncIterator, Sequence
 from typing import IO, Protocol
 
-from app.domain.mail import AccountPurpose, AccountToken, MailAttempt, MailStatus, OutboxMessage, Preferences, Watch
 from app.domain.imports import ImportJob
+from app.domain.mail import AccountPurpose, AccountToken, MailAttempt, MailStatus, OutboxMessage, Preferences, Watch
 from app.domain.models import (
     ApiToken,
     Attachment,
