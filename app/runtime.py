@@ -20,6 +20,7 @@ from app.mail.scheduler import Scheduler
 from app.mail.worker import MailWorker
 from app.realtime.hub import SHUTDOWN_WAIT_SECONDS, Hub
 from app.services import Services
+from app.services.trash import TrashPurger
 from app.settings import Settings
 from app.store import create_store
 from app.store.base import Store
@@ -40,6 +41,7 @@ class Runtime:
     mail_worker: MailWorker
     scheduler: Scheduler
     services: Services
+    trash_purger: TrashPurger
     # Rate limits while the broker is down: counted in this process only.
     local_limits: Broker = dataclasses.field(default_factory=MemoryBroker)
     closing: bool = False
@@ -52,6 +54,7 @@ class Runtime:
         await self.mail_worker.open()
         await self.scheduler.open()
         await self.services.imports.open()
+        await self.trash_purger.open()
 
     @property
     def draining(self) -> bool:
@@ -76,6 +79,7 @@ class Runtime:
             self.services.documents.close,
             self.scheduler.close,
             self.mail_worker.close,
+            self.trash_purger.close,
             self.webhook_worker.close,
             self.hub.close,
             self.broker.close,
@@ -109,6 +113,7 @@ def build_runtime(settings: Settings) -> Runtime:
         mail_worker=mail_worker,
         scheduler=Scheduler(settings, store, publisher, renderer, mail_worker.owner, mail_worker.wake),
         services=services,
+        trash_purger=TrashPurger(settings, services.trash),
     )
 
 

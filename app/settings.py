@@ -462,6 +462,18 @@ class Settings(BaseSettings):
             "unset: a hash of the dashboard's files",
         ),
     ] = ""
+    trash_retention_days: Annotated[
+        float,
+        Field(ge=0.0001, le=3650, allow_inf_nan=False, description="days a deleted task stays restorable in the trash"),
+    ] = 30.0
+    trash_purge_interval_seconds: Annotated[
+        Seconds,
+        _env("TASKWIRE_TRASH_PURGE_INTERVAL"),
+        Field(ge=0.05, le=DAY, description="seconds between purges of expired trash (one instance purges at a time)"),
+    ] = 3600.0
+    invitation_ttl_days: Annotated[
+        float, Field(ge=0.0001, le=365, allow_inf_nan=False, description="days an invitation link can be used")
+    ] = 7.0
 
     @classmethod
     def settings_customise_sources(

@@ -27,8 +27,8 @@ from app.api.schemas import (
     MemberList,
     MemberOut,
     MemberPatchIn,
-    PageQuery,
 )
+from app.api.trash_schemas import BoardListQuery
 from app.domain.views import board_view, event_view, member_view
 from app.runtime import current_runtime
 from app.services.boards import BoardService
@@ -43,12 +43,12 @@ def _boards() -> BoardService:
 @blueprint.get("")
 @authenticated
 @rate_limited_per_user
-@validate_querystring(PageQuery)
+@validate_querystring(BoardListQuery)
 @document_response(BoardList, 200)
-async def list_boards(query_args: PageQuery) -> Response:
-    """The boards you are a member of, with your role on each."""
+async def list_boards(query_args: BoardListQuery) -> Response:
+    """The boards you are a member of, with your role on each; archived ones only with ``archived=true``."""
     after = decode_cursor("boards", query_args.cursor, 1)[0] if query_args.cursor else None
-    rows, more = await _boards().list_for(caller().user, after, query_args.limit)
+    rows, more = await _boards().list_for(caller().user, after, query_args.limit, query_args.archived)
     items = [board_view(board, role) for board, role in rows]
     return json_response({"items": items, "next_cursor": encode_cursor("boards", [rows[-1][0].id]) if more else None})
 
@@ -103,6 +103,32 @@ async def delete_board(board_id: str) -> Response:
     """Delete a board with its tasks and history (owners only)."""
     await _boards().delete(caller().user, board_id)
     return no_content()
+
+
+@blueprint.post("/<board_id>/archive")
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+@idempotent
+@document_response(BoardOut, 200)
+async def archive_board(board_id: str) -> Response:
+    """Archive a board (admins and owners): it leaves your boards list (see ``archived=true``), kept whole."""
+    board, role = await _boards().set_archived(caller().user, board_id, True)
+    return json_response(board_view(board, role))
+
+
+@blueprint.post("/<board_id>/unarchive")
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+@idempotent
+@document_response(BoardOut, 200)
+async def unarchive_board(board_id: str) -> Response:
+    """Bring an archived board back to the boards list (admins and owners)."""
+    board, role = await _boards().set_archived(caller().user, board_id, False)
+    return json_response(board_view(board, role))
 
 
 @blueprint.get("/<board_id>/members")

@@ -49,6 +49,8 @@ RESOURCES = {
     "analytics": "How work flows on a board, computed from its event log.",
     "recurrence": "A task's repeat rule: its next occurrence is created when it is done.",
     "imports": "Import a Trello or Planka board export or a CSV file as a board: a job, its upload, its progress and report.",
+    "trash": "A board's deleted tasks: restorable until purged.",
+    "invitations": "Invitation links for people without an account.",
 }
 RESOURCE_TAGS: list[Tag | dict[Any, Any]] = [
     Tag(name=name, description=description) for name, description in RESOURCES.items()
@@ -87,7 +89,12 @@ CLIENT_MUTATION_ID = _optional_header(
     "Echoed as `client_mutation_id` in the events this write causes, so its author can skip them.",
 )
 # The routes that read If-Match (the task handlers read the header themselves).
-IF_MATCH_ROUTES = {("patch", "/api/v1/tasks/{task_id}"), ("delete", "/api/v1/tasks/{task_id}")}
+IF_MATCH_ROUTES = {
+    ("patch", "/api/v1/tasks/{task_id}"),
+    ("delete", "/api/v1/tasks/{task_id}"),
+    ("post", "/api/v1/tasks/{task_id}/archive"),
+    ("post", "/api/v1/tasks/{task_id}/unarchive"),
+}
 # A success that is not JSON and is not declared with a response model.
 EVENT_STREAM_PATH = "/api/v1/boards/{board_id}/events/stream"
 BINARY = {"type": "string", "format": "binary"}

@@ -255,6 +255,7 @@ class TaskListQuery(RequestModel):
     limit: Annotated[int, Field(ge=1, le=200)] = 50
     cursor: Annotated[str, StringConstraints(max_length=512)] | None = None
     include_total: bool = False
+    archived: bool = Field(default=False, description="true: only the archived tasks; false: the others.")
 
 
 class TaskList(ResponseModel):

@@ -28,6 +28,7 @@ from app.api.schemas import (
     TaskOut,
     TaskPatchIn,
 )
+from app.api.trash_schemas import ArchiveIn
 from app.domain.models import TaskFilter, task_sort_key
 from app.domain.views import task_view
 from app.runtime import current_runtime
@@ -57,14 +58,19 @@ def _if_match_version() -> int | None:
 @validate_querystring(TaskListQuery)
 @document_response(TaskList, 200)
 async def list_tasks(board_id: str, query_args: TaskListQuery) -> Response:
-    """Tasks of a board: filter, full-text search, sort, cursor pages."""
+    """Tasks of a board: filter, full-text search, sort, cursor pages. Archived tasks only
+    with ``archived=true``."""
     kind = f"tasks:{query_args.sort.value}"
     after: tuple[str | int, str] | None = None
     if query_args.cursor:
         sort_key, last_id = decode_cursor(kind, query_args.cursor, 2)
         after = (sort_key, last_id)
     task_filter = TaskFilter(
-        status=query_args.status, assignee=query_args.assignee, label=query_args.label, text=query_args.q or None
+        status=query_args.status,
+        assignee=query_args.assignee,
+        label=query_args.label,
+        text=query_args.q or None,
+        archived=query_args.archived,
     )
     page = await _tasks().list(
         caller().user, board_id, task_filter, query_args.sort, query_args.limit, after, query_args.include_total
@@ -161,3 +167,37 @@ async def delete_task(task_id: str) -> Response:
     """Delete a task (editors and up); If-Match makes it conditional on the version."""
     await _tasks().delete(caller().user, task_id, _if_match_version())
     return no_content()
+
+
+async def _set_archived(task_id: str, data: ArchiveIn, archived: bool) -> Response:
+    version = data.version if data.version is not None else _if_match_version()
+    return json_response(task_view(await _tasks().set_archived(caller().user, task_id, version, archived)))
+
+
+@blueprint.post("/tasks/<task_id>/archive")
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+@idempotent
+@validate_request(ArchiveIn)
+@document_response(TaskOut, 200)
+@document_response(TaskConflict, 409)
+async def archive_task(task_id: str, data: ArchiveIn) -> Response:
+    """Archive a task (editors and up): it leaves the board and its lists (see ``archived=true``)
+    but keeps everything. With a version (or If-Match), a stale one gets 409."""
+    return await _set_archived(task_id, data, True)
+
+
+@blueprint.post("/tasks/<task_id>/unarchive")
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+@idempotent
+@validate_request(ArchiveIn)
+@document_response(TaskOut, 200)
+@document_response(TaskConflict, 409)
+async def unarchive_task(task_id: str, data: ArchiveIn) -> Response:
+    """Bring an archived task back to its column (editors and up)."""
+    return await _set_archived(task_id, data, False)

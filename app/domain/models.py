@@ -19,6 +19,8 @@ class Role(StrEnum):
     OWNER = "owner"
     ADMIN = "admin"
     EDITOR = "editor"
+    # Reads the board and comments on its tasks; changes no task.
+    COMMENTER = "commenter"
     VIEWER = "viewer"
 
 
@@ -130,6 +132,9 @@ class Board:
         default_factory=dict,
         doc="Work-in-progress limit of each column key that has one: more tasks than this is a warning, not refused.",
     )
+    archived_at: str | None = field(
+        default=None, omit_none=True, kw_only=True, doc="When the board was archived; absent unless it is."
+    )
 
 
 @record
@@ -161,6 +166,10 @@ class Task:
     version: int = 1
     checklist: list[dict[str, Any]] = field(
         default_factory=list, doc="The task's checklist in order: items of {id, text, done}."
+    )
+    # Absent rather than null when unset: a task that was never archived keeps the v1 shape.
+    archived_at: str | None = field(
+        default=None, omit_none=True, kw_only=True, doc="When the task was archived; absent unless it is."
     )
 
 
@@ -293,6 +302,7 @@ class TaskFilter:
     assignee: str | None = None
     label: str | None = None
     text: str | None = None  # full-text query over title and description
+    archived: bool = False  # archived tasks only (True) or the others only (False)
 
 
 @dataclasses.dataclass(slots=True)

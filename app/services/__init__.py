@@ -21,6 +21,7 @@ from app.services.comments import CommentService
 from app.services.documents import TaskDocumentService
 from app.services.idempotency import IdempotencyService
 from app.services.importing.service import ImportService
+from app.services.invitations import InvitationService
 from app.services.notifications import NotificationService
 from app.services.oidc import OidcService
 from app.services.preferences import PreferenceService
@@ -28,6 +29,7 @@ from app.services.recurrence import RecurrenceService
 from app.services.stream_tickets import StreamTicketService
 from app.services.tasks import TaskService
 from app.services.tokens import ApiTokenService
+from app.services.trash import TrashService
 from app.services.two_factor import TwoFactorService
 from app.services.watching import WatchService
 from app.services.webhooks import WebhookService
@@ -72,3 +74,5 @@ class Services:
         self.analytics = AnalyticsService(store)
         self.imports = ImportService(settings, store, publisher)
         self.webhooks = WebhookService(store, webhook_worker.guard, webhook_worker.wake)
+        self.trash = TrashService(settings, store, publisher)
+        self.invitations = InvitationService(settings, store, publisher)

@@ -61,12 +61,14 @@ async def require_role_or(
         raise not_found() from None
 
 
-async def boards_for(store: Store, user_id: str, after_board_id: str | None, limit: int) -> list[tuple[Board, Role]]:
+async def boards_for(
+    store: Store, user_id: str, after_board_id: str | None, limit: int, archived: bool = False
+) -> list[tuple[Board, Role]]:
     """The caller's boards in id order, as ``Store.list_boards_for_user``, but only those
     their API token covers. A token names few boards, so they are looked up one by one."""
     limits = current_token_limits()
     if limits is None or limits.board_ids is None:
-        return await store.list_boards_for_user(user_id, after_board_id, limit)
+        return await store.list_boards_for_user(user_id, after_board_id, limit, archived)
     rows: list[tuple[Board, Role]] = []
     for board_id in sorted(limits.board_ids):
         if len(rows) >= limit:
@@ -75,7 +77,7 @@ async def boards_for(store: Store, user_id: str, after_board_id: str | None, lim
             continue
         member = await store.get_member(board_id, user_id)
         board = await store.get_board(board_id) if member is not None else None
-        if member is not None and board is not None:
+        if member is not None and board is not None and (board.archived_at is not None) == archived:
             rows.append((board, member.role))
     return rows
 

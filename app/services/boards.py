@@ -32,6 +32,11 @@ from app.store.base import AlreadyMember, LastOwner, NotFound, Store
 PERSONAL_BOARD_NAME = "My tasks"
 
 
+def check_may_grant(acting: Member, role: Role) -> None:
+    if ROLE_RANK[role] > ROLE_RANK[acting.role] or (role == Role.OWNER and acting.role != Role.OWNER):
+        raise ForbiddenError("forbidden", f"Only owners can grant the {role.value} role.")
+
+
 def _last_owner() -> ConflictError:
     return ConflictError("last_owner", "A board must keep at least one owner.")
 
@@ -77,9 +82,10 @@ class BoardService:
         return board
 
     async def list_for(
-        self, user: User, after_board_id: str | None, limit: int
+        self, user: User, after_board_id: str | None, limit: int, archived: bool = False
     ) -> tuple[list[tuple[Board, Role]], bool]:
-        rows = await boards_for(self._store, user.id, after_board_id, limit + 1)
+        """The user's boards: the archived ones only with ``archived``, else the others."""
+        rows = await boards_for(self._store, user.id, after_board_id, limit + 1, archived)
         return rows[:limit], len(rows) > limit
 
     async def get(self, actor: User, board_id: str) -> tuple[Board, Role]:
@@ -112,6 +118,27 @@ class BoardService:
         await self._publisher.publish(event)
         return updated, member.role
 
+    async def set_archived(self, actor: User, board_id: str, archived: bool) -> tuple[Board, Role]:
+        """Archive (out of the boards list, kept whole and usable by link) or bring back
+        (admins and owners). Asking for the state it is in already changes nothing."""
+        member = await require_role(self._store, board_id, actor.id, Role.ADMIN)
+        board = await self._store.get_board(board_id)
+        if board is None:
+            raise board_not_found()
+        if (board.archived_at is not None) == archived:
+            return board, member.role
+        changed = dataclasses.replace(board, archived_at=clock.now() if archived else None)
+        draft = EventDraft(
+            "board.archived" if archived else "board.unarchived", actor.id, clock.now(), board_view(changed)
+        )
+        try:
+            event = await self._store.set_board_archived(board_id, changed.archived_at, draft)
+        except NotFound:
+            raise board_not_found() from None
+        changed.seq = event.seq
+        await self._publisher.publish(event)
+        return changed, member.role
+
     async def delete(self, actor: User, board_id: str) -> None:
         await require_role(self._store, board_id, actor.id, Role.OWNER)
         await self._store.delete_board(board_id)
@@ -143,7 +170,7 @@ class BoardService:
 
     async def add_member(self, actor: User, board_id: str, email: str, role: Role) -> Member:
         acting = await require_role(self._store, board_id, actor.id, Role.ADMIN)
-        self._check_may_grant(acting, role)
+        check_may_grant(acting, role)
         user = await self._store.get_user_by_email(email.strip().lower())
         if user is None:
             raise NotFoundError("user_not_found", "No account has this email; ask them to sign up first.")
@@ -169,7 +196,7 @@ class BoardService:
         if target is None:
             raise _member_not_found()
         self._check_may_manage(acting, target)
-        self._check_may_grant(acting, role)
+        check_may_grant(acting, role)
         changed = dataclasses.replace(target, role=role)
         if (user := await self._store.get_user(user_id)) is not None:
             changed.email, changed.name = user.email, user.name
@@ -209,8 +236,3 @@ class BoardService:
     def _check_may_manage(acting: Member, target: Member) -> None:
         if target.role == Role.OWNER and acting.role != Role.OWNER:
             raise ForbiddenError("forbidden", "Only owners can change or remove owners.")
-
-    @staticmethod
-    def _check_may_grant(acting: Member, role: Role) -> None:
-        if ROLE_RANK[role] > ROLE_RANK[acting.role] or (role == Role.OWNER and acting.role != Role.OWNER):
-            raise ForbiddenError("forbidden", f"Only owners can grant the {role.value} role.")

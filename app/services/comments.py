@@ -1,4 +1,4 @@
-"""Comments on tasks. Viewers read them; editors and up write them; an author edits their
+"""Comments on tasks. Viewers read them; commenters and up write them; an author edits their
 own; the author or a board admin/owner deletes one. Every write appends its event
 (``comment.created|updated|deleted``, with the comment as ``data``) in the same store write
 and publishes it, like every other board change.
@@ -102,7 +102,7 @@ class CommentService:
         return comments[:limit], len(comments) > limit
 
     async def create(self, actor: User, task_id: str, body: str) -> Comment:
-        task = await self._task_for(actor, task_id, Role.EDITOR)
+        task = await self._task_for(actor, task_id, Role.COMMENTER)
         at = clock.now()
         comment = Comment(
             id=new_id(),
@@ -132,7 +132,7 @@ class CommentService:
         return comment
 
     async def edit(self, actor: User, comment_id: str, body: str) -> Comment:
-        comment, _ = await self._comment_for(actor, comment_id, Role.EDITOR)
+        comment, _ = await self._comment_for(actor, comment_id, Role.COMMENTER)
         if comment.author_id != actor.id:
             raise ForbiddenError("forbidden", "Only its author can edit a comment.")
         at = clock.now()

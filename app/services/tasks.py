@@ -247,9 +247,23 @@ class TaskService:
         return key_between(low, high)
 
     async def delete(self, actor: User, task_id: str, expected_version: int | None) -> None:
+        """Into the trash (app/services/trash.py restores it): gone from every read, as a
+        v1 client expects, until restored."""
         task = await self._checked_task(actor, task_id, Role.EDITOR)
         draft = EventDraft("task.deleted", actor.id, clock.now(), task_view(task))
-        await self._commit(self._store.delete_task(task_id, expected_version, draft))
+        await self._commit(self._store.trash_task(task_id, expected_version, actor.id, draft))
+
+    async def set_archived(self, actor: User, task_id: str, expected_version: int | None, archived: bool) -> Task:
+        """Archive (hidden from the board and its lists, kept whole) or bring back. Asking
+        for the state the task is already in changes nothing."""
+        task = await self._checked_task(actor, task_id, Role.EDITOR)
+        if expected_version is not None and task.version != expected_version:
+            raise version_conflict(task)
+        if (task.archived_at is not None) == archived:
+            return task
+        changed = dataclasses.replace(task, assignees=list(task.assignees), labels=list(task.labels))
+        changed.archived_at = clock.now() if archived else None
+        return await self._write(actor, changed, task.version, "task.archived" if archived else "task.unarchived")
 
     async def comment_counts(self, tasks: Sequence[Task]) -> dict[str, int]:
         """Counted when read, not stored on the task: a comment never changes its task's

@@ -26,6 +26,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import IO, Protocol
 
 from app.domain.imports import ImportJob
+from app.domain.invitations import Invitation
 from app.domain.mail import AccountPurpose, AccountToken, MailAttempt, MailStatus, OutboxMessage, Preferences, Watch
 from app.domain.models import (
     ApiToken,
@@ -49,6 +50,7 @@ from app.domain.models import (
     UserRecords,
 )
 from app.domain.recurrence import Recurrence
+from app.domain.trash import TrashedTask
 from app.domain.webhooks import Webhook, WebhookAttempt, WebhookProgress
 
 
@@ -243,9 +245,10 @@ class BoardStore(Protocol):
     async def get_board(self, board_id: str) -> Board | None: ...
 
     async def list_boards_for_user(
-        self, user_id: str, after_board_id: str | None, limit: int
+        self, user_id: str, after_board_id: str | None, limit: int, archived: bool = False
     ) -> list[tuple[Board, Role]]:
-        """The user's boards ordered by board id ascending, after ``after_board_id``, at most ``limit``."""
+        """The user's boards ordered by board id ascending, after ``after_board_id``, at most
+        ``limit``: the archived ones only with ``archived``, the others only without."""
 
     async def update_board(self, board: Board, event: EventDraft, expected_updated_at: str | None = None) -> Event:
         """Replace name, description, the columns with their names and limits, and updated_at;
@@ -254,6 +257,9 @@ class BoardStore(Protocol):
 
     async def delete_board(self, board_id: str) -> bool:
         """Delete the board with its members, tasks, events and notifications; False if it did not exist."""
+
+    async def set_board_archived(self, board_id: str, archived_at: str | None, event: EventDraft) -> Event:
+        """Set (a time) or clear (None) the board's archived_at; NotFound if the board is gone."""
 
     # -- members ---------------------------------------------------------------------
     async def get_member(self, board_id: str, user_id: str) -> Member | None:
@@ -307,7 +313,8 @@ class TaskStore(Protocol):
         page exists. A bounded number of round trips whatever the page size.
 
         ``filter.text`` is a full-text query (words, all must match, prefix match on the
-        last one is welcome); ``filter.assignee``/``label`` match one element of the list.
+        last one is welcome); ``filter.assignee``/``label`` match one element of the list;
+        ``filter.archived`` keeps the archived tasks only (True) or the others only (False).
         """
 
 
@@ -443,6 +450,53 @@ class WebhookStore(Protocol):
 
     async def prune_webhook_attempts(self, webhook_id: str, keep: int) -> int:
         """Delete all but the newest ``keep`` attempts of the webhook; how many went."""
+
+
+class TrashStore(Protocol):
+    # -- the trash (deleted tasks, restorable until purged) ------------------------------
+    async def trash_task(self, task_id: str, expected_version: int | None, deleted_by: str, event: EventDraft) -> Event:
+        """Move the task and its comments into the trash (a TrashedTask under the task's id,
+        deleted_at = ``event.at``) and append ``event``, in one write. Afterwards the task
+        reads as gone everywhere. VersionConflict if ``expected_version`` is given and
+        stale; NotFound if the task is gone."""
+
+    async def get_trashed_task(self, task_id: str) -> TrashedTask | None: ...
+
+    async def list_trash(self, board_id: str, limit: int) -> list[TrashedTask]:
+        """The board's trash, most recently deleted first (deleted_at, then id, descending)."""
+
+    async def restore_task(self, task: Task, comments: list[Comment], event: EventDraft) -> Event:
+        """Take ``task.id`` out of the trash and store ``task`` and ``comments`` again, with
+        ``event``, in one write. NotFound if it is not in the trash (restored or purged)
+        or its board is gone."""
+
+    async def purge_trashed_task(self, task_id: str, event: EventDraft) -> Event:
+        """Delete the trashed task for good and append ``event``; NotFound if it is not in the trash."""
+
+    async def list_expired_trash(self, deleted_before: str, limit: int) -> list[TrashedTask]:
+        """Trashed tasks of any board deleted before ``deleted_before``, oldest first."""
+
+
+class InvitationStore(Protocol):
+    # -- invitations (app.domain.invitations) -------------------------------------------
+    async def create_invitation(self, invitation: Invitation, event: EventDraft) -> Event:
+        """NotFound if the board is gone."""
+
+    async def get_invitation(self, invitation_id: str) -> Invitation | None: ...
+
+    async def get_invitation_by_token_hash(self, token_hash: str) -> Invitation | None: ...
+
+    async def list_invitations(self, board_id: str) -> list[Invitation]:
+        """The board's invitations neither accepted nor revoked (expired ones too), oldest first."""
+
+    async def revoke_invitation(self, invitation_id: str, at: str, event: EventDraft) -> Event:
+        """Set revoked_at; NotFound unless it is neither accepted nor revoked."""
+
+    async def accept_invitation(self, invitation_id: str, member: Member, event: EventDraft) -> Event:
+        """Mark it accepted by ``member.user_id`` at ``member.added_at`` and add ``member``,
+        with ``event``, in one write: exactly one caller wins. NotFound unless it is pending
+        (neither accepted nor revoked, expires_at after added_at) and its board exists;
+        AlreadyMember (nothing written) if the user is a member already."""
 
 
 class NotificationStore(Protocol):
@@ -639,6 +693,8 @@ class Store(
     AccountEmailStore,
     RecurrenceStore,
     ImportStore,
+    TrashStore,
+    InvitationStore,
     Protocol,
 ):
     # -- lifecycle -------------------------------------------------------------------

@@ -23,6 +23,7 @@ from app.store.mongo_events import MongoEvents
 from app.store.mongo_identities import MongoIdentities
 from app.store.mongo_imports import MongoImports
 from app.store.mongo_instance import MongoInstance
+from app.store.mongo_invitations import MongoInvitations
 from app.store.mongo_mail import MongoAccountEmails, MongoMail, MongoWatches
 from app.store.mongo_notifications import MongoNotifications
 from app.store.mongo_recurrences import MongoRecurrences
@@ -31,6 +32,7 @@ from app.store.mongo_schema import INDEXES, PROBE, Client, ensure_indexes
 from app.store.mongo_task_documents import MongoTaskDocuments
 from app.store.mongo_tasks import MongoTasks
 from app.store.mongo_tokens import MongoApiTokens
+from app.store.mongo_trash import MongoTrash
 from app.store.mongo_two_factor import MongoTwoFactor
 from app.store.mongo_tx import BoardWriter, driver_errors, supports_transactions
 from app.store.mongo_users import MongoUsers
@@ -64,6 +66,8 @@ class MongoStore(
     MongoAccountEmails,
     MongoRecurrences,
     MongoImports,
+    MongoTrash,
+    MongoInvitations,
 ):
     """One AsyncMongoClient per store, opened in open() and closed in close()."""
 

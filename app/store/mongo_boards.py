@@ -17,11 +17,13 @@ from app.store.mongo_schema import (
     BOARDS,
     COMMENTS,
     EVENTS,
+    INVITATIONS,
     MEMBERS,
     NOTIFICATIONS,
     RECURRENCES,
     TASK_DOCUMENT_UPDATES,
     TASKS,
+    TRASH,
     USERS,
     WATCHES,
     WEBHOOK_ATTEMPTS,
@@ -65,27 +67,47 @@ class MongoBoards(MongoStoreBase):
 
     @driver_errors
     async def list_boards_for_user(
-        self, user_id: str, after_board_id: str | None, limit: int
+        self, user_id: str, after_board_id: str | None, limit: int, archived: bool = False
     ) -> list[tuple[Board, Role]]:
         if want_page_size(limit) == 0:
             return []
-        query: Document = {"user_id": want_str(user_id, "user_id")}
-        if after_board_id is not None:
-            query["board_id"] = {"$gt": want_str(after_board_id, "after_board_id")}
-        memberships = await (
-            self._db[MEMBERS].find(query, {"board_id": 1, "role": 1}).sort("board_id", 1).limit(limit).batch_size(limit)
-        ).to_list(None)
-        if not memberships:
-            return []
-        board_ids = [doc["board_id"] for doc in memberships]
-        boards = await self._db[BOARDS].find({"_id": {"$in": board_ids}}).batch_size(len(board_ids)).to_list(None)
-        by_id = {doc["_id"]: doc for doc in boards}
-        # A board deleted between the two reads is simply left out.
-        return [
-            (BOARD_DOCS.record(by_id[doc["board_id"]]), Role(doc["role"]))
-            for doc in memberships
-            if doc["board_id"] in by_id
-        ]
+        found: list[tuple[Board, Role]] = []
+        after = want_str(after_board_id, "after_board_id") if after_board_id is not None else None
+        # Memberships are read a page at a time and their boards joined; archived (or
+        # unarchived) boards left out may take another page to fill this one.
+        while len(found) < limit:
+            query: Document = {"user_id": want_str(user_id, "user_id")}
+            if after is not None:
+                query["board_id"] = {"$gt": after}
+            memberships = await (
+                self._db[MEMBERS].find(query, {"board_id": 1, "role": 1}).sort("board_id", 1).limit(limit)
+            ).to_list(None)
+            if not memberships:
+                break
+            board_ids = [doc["board_id"] for doc in memberships]
+            archive = {"$ne": None} if archived else None
+            boards = await self._db[BOARDS].find({"_id": {"$in": board_ids}, "archived_at": archive}).to_list(None)
+            by_id = {doc["_id"]: doc for doc in boards}
+            # A board deleted between the two reads is simply left out.
+            found += [
+                (BOARD_DOCS.record(by_id[doc["board_id"]]), Role(doc["role"]))
+                for doc in memberships
+                if doc["board_id"] in by_id
+            ]
+            if len(memberships) < limit:
+                break
+            after = board_ids[-1]
+        return found[:limit]
+
+    @driver_errors
+    async def set_board_archived(self, board_id: str, archived_at: str | None, event: EventDraft) -> Event:
+        board_id, draft = want_str(board_id, "board_id"), checked_draft(event)
+        value = None if archived_at is None else want_str(archived_at, "archived_at")
+
+        async def body(session: Session) -> Event:
+            return await append_event(self._db, board_id, draft, session, board_changes={"archived_at": value})
+
+        return await self._writer.run(body, board_id)
 
     @driver_errors
     async def update_board(self, board: Board, event: EventDraft, expected_updated_at: str | None = None) -> Event:
@@ -125,6 +147,8 @@ class MongoBoards(MongoStoreBase):
                 TASK_DOCUMENT_UPDATES,
                 WATCHES,
                 RECURRENCES,
+                TRASH,
+                INVITATIONS,
             ):
                 await self._db[name].delete_many({"board_id": board_id}, session=session)
             return True

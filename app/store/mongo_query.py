@@ -45,6 +45,8 @@ def base_filter(board_id: str, task_filter: TaskFilter) -> Document | None:
     query: Document = {"board_id": want_str(board_id, "board_id")}
     if task_filter.status is not None:
         query["status"] = want_str(task_filter.status, "status")
+    # Null matches an absent field: a task never archived has none.
+    query["archived_at"] = {"$ne": None} if task_filter.archived else None
     # Equality on an array field matches any one element.
     if task_filter.assignee is not None:
         query["assignees"] = want_str(task_filter.assignee, "assignee")

@@ -45,6 +45,8 @@ ACCOUNT_TOKENS = "account_tokens"
 VERIFIED_EMAILS = "verified_emails"
 RECURRENCES = "recurrences"
 IMPORT_JOBS = "import_jobs"
+TRASH = "trash"
+INVITATIONS = "invitations"
 # Written only by the transaction check in open(); holds nothing of value.
 PROBE = "_taskwire_probe"
 
@@ -151,6 +153,12 @@ INDEXES: tuple[IndexSpec, ...] = (
     _index(WATCHES, "watches_board_task", ("board_id", 1), ("task_id", 1), ("user_id", 1)),
     # The reminder scheduler's walk over every board's tasks by due date.
     _index(TASKS, "tasks_due_everywhere", ("due_key", 1), ("_id", 1)),
+    # A board's trash newest first, and the purge's walk over what is due, oldest first.
+    _index(TRASH, "trash_board_deleted", ("board_id", 1), ("deleted_at", -1), ("_id", -1)),
+    _index(TRASH, "trash_deleted", ("deleted_at", 1), ("_id", 1)),
+    # An invitation link is looked up by its token's hash; a board lists its own.
+    _index(INVITATIONS, "invitations_token_hash_unique", ("token_hash", 1), unique=True),
+    _index(INVITATIONS, "invitations_board", ("board_id", 1), ("created_at", 1), ("_id", 1)),
 )
 
 # IndexBuildAlreadyInProgress (older servers, when another process builds the same index).
@@ -191,6 +199,8 @@ async def ensure_indexes(db: Database) -> None:
         VERIFIED_EMAILS,
         RECURRENCES,
         IMPORT_JOBS,
+        TRASH,
+        INVITATIONS,
     ):
         models = by_collection.get(name)
         if models is None:

@@ -25,6 +25,7 @@ from app.store.sqlite_events import SQLiteEvents
 from app.store.sqlite_identities import SQLiteIdentities
 from app.store.sqlite_imports import SQLiteImports
 from app.store.sqlite_instance import SQLiteInstance
+from app.store.sqlite_invitations import SQLiteInvitations
 from app.store.sqlite_mail import SQLiteAccountEmails, SQLiteMail, SQLiteWatches
 from app.store.sqlite_notifications import SQLiteNotifications
 from app.store.sqlite_pool import ConnectionThreads, in_write_transaction, reads, writes
@@ -34,6 +35,7 @@ from app.store.sqlite_schema import apply_migrations
 from app.store.sqlite_task_documents import SQLiteTaskDocuments
 from app.store.sqlite_tasks import SQLiteTasks
 from app.store.sqlite_tokens import SQLiteApiTokens
+from app.store.sqlite_trash import SQLiteTrash
 from app.store.sqlite_two_factor import SQLiteTwoFactor
 from app.store.sqlite_users import SQLiteUsers
 from app.store.sqlite_webhooks import SQLiteWebhooks
@@ -73,6 +75,8 @@ class SQLiteStore(
     SQLiteAccountEmails,
     SQLiteRecurrences,
     SQLiteImports,
+    SQLiteTrash,
+    SQLiteInvitations,
 ):
     def __init__(self, path: str | Path) -> None:
         self._path = str(path)

@@ -25,7 +25,7 @@ def _member_from_row(row: sqlite3.Row) -> Member:
     return MEMBER_ROWS.record(row, **profile)
 
 
-def _insert_member(conn: sqlite3.Connection, member: Member) -> bool:
+def insert_member(conn: sqlite3.Connection, member: Member) -> bool:
     cursor = conn.execute(
         f"INSERT INTO members ({MEMBER_ROWS.columns}) VALUES ({MEMBER_ROWS.placeholders})"
         " ON CONFLICT (board_id, user_id) DO NOTHING",
@@ -69,7 +69,7 @@ class SQLiteBoards(SQLiteStoreBase):
             f"INSERT INTO boards ({BOARD_ROWS.columns}) VALUES ({BOARD_ROWS.placeholders})",
             BOARD_ROWS.params(dataclasses.replace(board, seq=0)),
         )
-        _insert_member(conn, owner)
+        insert_member(conn, owner)
 
     @reads
     def get_board(self, conn: sqlite3.Connection, board_id: str) -> Board | None:
@@ -77,11 +77,12 @@ class SQLiteBoards(SQLiteStoreBase):
 
     @reads
     def list_boards_for_user(
-        self, conn: sqlite3.Connection, user_id: str, after_board_id: str | None, limit: int
+        self, conn: sqlite3.Connection, user_id: str, after_board_id: str | None, limit: int, archived: bool = False
     ) -> list[tuple[Board, Role]]:
+        archive = "b.archived_at IS NOT NULL" if archived else "b.archived_at IS NULL"
         rows = conn.execute(
             f"SELECT {BOARD_COLUMNS}, m.role FROM members m JOIN boards b ON b.id = m.board_id"
-            " WHERE m.user_id = ? AND m.board_id > ? ORDER BY m.board_id LIMIT ?",
+            f" WHERE m.user_id = ? AND m.board_id > ? AND {archive} ORDER BY m.board_id LIMIT ?",
             (user_id, after_board_id or "", limit),
         ).fetchall()
         return [(BOARD_ROWS.record(row), Role(row["role"])) for row in rows]
@@ -103,6 +104,14 @@ class SQLiteBoards(SQLiteStoreBase):
         return appended
 
     @writes
+    def set_board_archived(
+        self, conn: sqlite3.Connection, board_id: str, archived_at: str | None, event: EventDraft
+    ) -> Event:
+        appended = append_event(conn, board_id, event)
+        conn.execute("UPDATE boards SET archived_at = ? WHERE id = ?", (archived_at, board_id))
+        return appended
+
+    @writes
     def delete_board(self, conn: sqlite3.Connection, board_id: str) -> bool:
         # Explicit deletes rather than trusting the cascade alone: they also run where a
         # connection forgot foreign_keys=ON, and tasks' delete trigger cleans the FTS index.
@@ -118,6 +127,8 @@ class SQLiteBoards(SQLiteStoreBase):
             "webhooks",
             "notifications",
             "watches",
+            "trash",
+            "invitations",
         ):
             conn.execute(f"DELETE FROM {table} WHERE board_id = ?", (board_id,))
         return conn.execute("DELETE FROM boards WHERE id = ?", (board_id,)).rowcount == 1
@@ -140,7 +151,7 @@ class SQLiteBoards(SQLiteStoreBase):
     @writes
     def add_member(self, conn: sqlite3.Connection, member: Member, event: EventDraft) -> Event:
         appended = append_event(conn, member.board_id, event)
-        if not _insert_member(conn, member):
+        if not insert_member(conn, member):
             raise AlreadyMember(f"{member.user_id} on {member.board_id}")
         return appended
 

@@ -469,6 +469,40 @@ _IMPORT_JOBS = (
     "CREATE INDEX import_jobs_state ON import_jobs (state)",
 )
 
+# Archive (tasks and boards), the trash of deleted tasks (purged under the scheduler's
+# named leases, _SCHEDULE), and invitations by link.
+_ARCHIVE_TRASH_INVITATIONS = (
+    "ALTER TABLE tasks ADD COLUMN archived_at TEXT",
+    "ALTER TABLE boards ADD COLUMN archived_at TEXT",
+    # The archived tasks of a board are few: the ?archived=true list walks only them.
+    "CREATE INDEX tasks_archived ON tasks (board_id, archived_at, id) WHERE archived_at IS NOT NULL",
+    """CREATE TABLE trash (
+        id TEXT PRIMARY KEY,
+        board_id TEXT NOT NULL REFERENCES boards (id) ON DELETE CASCADE,
+        title TEXT NOT NULL,
+        deleted_by TEXT NOT NULL,
+        deleted_at TEXT NOT NULL,
+        task TEXT NOT NULL,
+        comments TEXT NOT NULL
+    ) WITHOUT ROWID""",
+    "CREATE INDEX trash_board ON trash (board_id, deleted_at, id)",
+    "CREATE INDEX trash_deleted ON trash (deleted_at, id)",
+    """CREATE TABLE invitations (
+        id TEXT PRIMARY KEY,
+        board_id TEXT NOT NULL REFERENCES boards (id) ON DELETE CASCADE,
+        email TEXT NOT NULL,
+        role TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        accepted_at TEXT,
+        accepted_by TEXT,
+        revoked_at TEXT
+    ) WITHOUT ROWID""",
+    "CREATE INDEX invitations_board ON invitations (board_id, created_at, id)",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _INITIAL,
     _TOKENS_AND_COMMENTS,
@@ -491,6 +525,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _EVENTS_VIA_TOKEN,
     _RECURRENCES,
     _IMPORT_JOBS,
+    _ARCHIVE_TRASH_INVITATIONS,
 )
 
 

@@ -95,6 +95,11 @@ def _task(conn: sqlite3.Connection, task_id: str) -> Task | None:
     return None if row is None else TASK_ROWS.record(row)
 
 
+def insert_task(conn: sqlite3.Connection, task: Task) -> None:
+    conn.execute(f"INSERT INTO tasks ({_TASK_FIELDS}) VALUES ({_TASK_VALUES})", _task_params(task))
+    _save_tags(conn, task)
+
+
 def _save_tags(conn: sqlite3.Connection, task: Task) -> None:
     conn.execute("DELETE FROM task_assignees WHERE task_id = ?", (task.id,))
     conn.execute("DELETE FROM task_labels WHERE task_id = ?", (task.id,))
@@ -206,6 +211,7 @@ def _where(
     if request.filter.status is not None:
         clauses.append("t.status = ?")
         params.append(request.filter.status)
+    clauses.append("t.archived_at IS NOT NULL" if request.filter.archived else "t.archived_at IS NULL")
     for set_filter in set_filters:
         if driver is None or set_filter is not driver[0] or not set_filter.exact:
             clauses.append(set_filter.check)

@@ -24,6 +24,7 @@ PUBLIC = {
     "/api/v1/auth/password-reset",
     "/api/v1/auth/password-reset/confirm",
     "/api/v1/auth/verify-email",
+    "/api/v1/invitations/lookup",
 }
 METHODS = ("get", "post", "put", "patch", "delete")
 ERROR_REF = "#/components/schemas/ErrorOut"

@@ -183,6 +183,7 @@ async def test_a_file_from_before_the_board_scoped_index_is_upgraded_and_still_f
     from app.store import sqlite_schema
 
     path = tmp_path / "taskwire.db"
+    # The old file is written in SQL of its time: today's records have columns it lacks.
     monkeypatch.setattr(sqlite_schema, "MIGRATIONS", sqlite_schema.MIGRATIONS[:4])
     store = SQLiteStore(path)
     await store.open()

@@ -1,0 +1,109 @@
+"""Invitations by link: /api/v1/boards/<id>/invitations (admins) and /api/v1/invitations
+(the link's page: look it up before signing in, accept it after)."""
+
+from __future__ import annotations
+
+from quart import Blueprint, Response, request
+from quart_schema import document_response, validate_request
+
+from app.api.auth_context import caller
+from app.api.guards import (
+    authenticated,
+    binds_client_mutation_id,
+    idempotent,
+    public,
+    rate_limited_per_ip,
+    rate_limited_per_user,
+    requires_write_scope,
+)
+from app.api.invitation_schemas import (
+    InvitationAcceptedOut,
+    InvitationCreatedOut,
+    InvitationIn,
+    InvitationList,
+    InvitationLookupOut,
+    TokenBody,
+)
+from app.api.responses import json_response, no_content
+from app.api.schemas import ErrorOut
+from app.domain.views import board_view, member_view
+from app.runtime import current_runtime
+from app.services.invitations import InvitationService, invitation_view
+
+blueprint = Blueprint("invitations", __name__, url_prefix="/api/v1")
+
+
+def _invitations() -> InvitationService:
+    return current_runtime().services.invitations
+
+
+@blueprint.post("/boards/<board_id>/invitations")
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+@idempotent
+@validate_request(InvitationIn)
+@document_response(InvitationCreatedOut, 201)
+@document_response(ErrorOut, 409)
+async def create_invitation(board_id: str, data: InvitationIn) -> Response:
+    """Invite an email, with or without an account, to the board with a role (admins and
+    owners). The answer holds the link, shown this once: single use, expiring after
+    TASKWIRE_INVITATION_TTL_DAYS, revocable."""
+    # The dashboard's own origin: the link opens its /invite page.
+    invitation, link = await _invitations().create(caller().user, board_id, data.email, data.role, request.host_url)
+    return json_response({**invitation_view(invitation), "link": link}, 201)
+
+
+@blueprint.get("/boards/<board_id>/invitations")
+@authenticated
+@rate_limited_per_user
+@document_response(InvitationList, 200)
+async def list_invitations(board_id: str) -> Response:
+    """The board's open invitations, oldest first, expired ones included (admins and owners)."""
+    items = await _invitations().list(caller().user, board_id)
+    return json_response({"items": [invitation_view(item) for item in items]})
+
+
+@blueprint.delete("/boards/<board_id>/invitations/<invitation_id>")
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+@document_response(ErrorOut, 409)
+async def revoke_invitation(board_id: str, invitation_id: str) -> Response:
+    """Revoke an invitation (admins and owners): its link stops working."""
+    await _invitations().revoke(caller().user, board_id, invitation_id)
+    return no_content()
+
+
+@blueprint.post("/invitations/lookup")
+@public
+@rate_limited_per_ip("invitation")
+@validate_request(TokenBody)
+@document_response(InvitationLookupOut, 200)
+async def lookup_invitation(data: TokenBody) -> Response:
+    """What an invitation link is for, before signing in: the board, the role, who sent it, its status."""
+    invitation, board, inviter = await _invitations().lookup(data.token)
+    return json_response(
+        {
+            "invitation": invitation_view(invitation),
+            "board": {"id": board.id, "name": board.name},
+            "invited_by": inviter,
+        }
+    )
+
+
+@blueprint.post("/invitations/accept")
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+@idempotent
+@validate_request(TokenBody)
+@document_response(InvitationAcceptedOut, 200)
+@document_response(ErrorOut, 409)
+async def accept_invitation(data: TokenBody) -> Response:
+    """Join the board of an invitation link with its role; the link is spent."""
+    board, member = await _invitations().accept(caller().user, data.token)
+    return json_response({"board": board_view(board, member.role), "member": member_view(member)})

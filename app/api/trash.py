@@ -1,0 +1,68 @@
+"""A board's trash: /api/v1/boards/<id>/trash (deleted tasks, restorable until purged)."""
+
+from __future__ import annotations
+
+from quart import Blueprint, Response
+from quart_schema import document_response
+
+from app.api.auth_context import caller
+from app.api.guards import (
+    authenticated,
+    binds_client_mutation_id,
+    idempotent,
+    rate_limited_per_user,
+    requires_write_scope,
+)
+from app.api.responses import json_response, no_content
+from app.api.schemas import TaskOut
+from app.api.trash_schemas import TrashList
+from app.domain.trash import trashed_task_view
+from app.domain.views import task_view
+from app.runtime import current_runtime
+from app.services.trash import TrashService
+
+blueprint = Blueprint("trash", __name__, url_prefix="/api/v1/boards/<board_id>/trash")
+
+
+def _trash() -> TrashService:
+    return current_runtime().services.trash
+
+
+@blueprint.get("")
+@authenticated
+@rate_limited_per_user
+@document_response(TrashList, 200)
+async def list_trash(board_id: str) -> Response:
+    """The board's deleted tasks, most recent first, each with when it is purged."""
+    trash = _trash()
+    entries = await trash.list(caller().user, board_id)
+    return json_response(
+        {
+            "items": [trashed_task_view(entry, trash.retention_days) for entry in entries],
+            "retention_days": trash.retention_days,
+        }
+    )
+
+
+@blueprint.post("/<task_id>/restore")
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+@idempotent
+@document_response(TaskOut, 200)
+async def restore_task(board_id: str, task_id: str) -> Response:
+    """Restore a deleted task (editors and up), with its comments, one version on; into its
+    column if the board still has it, else at the end of the first."""
+    return json_response(task_view(await _trash().restore(caller().user, board_id, task_id)))
+
+
+@blueprint.delete("/<task_id>")
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+async def delete_forever(board_id: str, task_id: str) -> Response:
+    """Delete a task in the trash for good (admins and owners)."""
+    await _trash().delete_forever(caller().user, board_id, task_id)
+    return no_content()

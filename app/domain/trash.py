@@ -1,0 +1,35 @@
+"""The trash: a deleted task is kept here, with its comments, until it is restored or
+purged (``TASKWIRE_TRASH_RETENTION_DAYS`` after its deletion)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from app.domain.clock import format_time, parse_time
+from app.domain.shape import field, record
+from app.domain.views import record_view
+
+
+@record
+class TrashedTask:
+    id: str  # the task's id: a restored task comes back under it
+    board_id: str
+    title: str
+    deleted_by: str
+    deleted_at: str
+    task: dict[str, Any] = field(doc="The task as it was when it was deleted.")
+    # Restored with the task; a comment's events stay in the log meanwhile.
+    comments: dict[str, Any] = field(view=None)  # {"items": [comment view, ...]}
+
+
+def purge_time(deleted_at: str, retention_days: float) -> str:
+    """When a task deleted at ``deleted_at`` is purged, ``retention_days`` later."""
+    return format_time(parse_time(deleted_at) + timedelta(days=retention_days))
+
+
+_view = record_view(TrashedTask)
+
+
+def trashed_task_view(entry: TrashedTask, retention_days: float) -> dict[str, Any]:
+    return {**_view(entry), "purge_at": purge_time(entry.deleted_at, retention_days)}

@@ -1,0 +1,157 @@
+"""The trash of deleted tasks: list it, restore from it, delete for good, and the purge of
+what has been there longer than ``TASKWIRE_TRASH_RETENTION_DAYS``.
+
+Every instance runs a ``TrashPurger``; a named lease in the store (like each webhook's
+delivery lease) lets one instance at a time purge, so no entry is purged twice and a
+crashed purger's lease runs out for another instance to take over. Each purge, like each
+restore, is an event in the board's log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from datetime import timedelta
+from typing import Any
+
+from app.domain import clock
+from app.domain.errors import NotFoundError
+from app.domain.ids import new_id
+from app.domain.models import Comment, EventDraft, Priority, Role, Task, User
+from app.domain.ordering import key_between
+from app.domain.trash import TrashedTask
+from app.domain.views import task_view
+from app.events.publisher import EventPublisher
+from app.services.access import require_role
+from app.settings import Settings
+from app.store.base import NotFound, Store, StoreUnavailable
+from app.webhooks.delivery import SYSTEM_ACTOR
+
+log = logging.getLogger(__name__)
+
+TRASH_PAGE = 200
+PURGE_LEASE = "trash-purge"
+PURGE_BATCH = 100
+
+
+def not_in_trash() -> NotFoundError:
+    return NotFoundError("task_not_in_trash", "No such task in the trash.")
+
+
+def restored_task(entry: TrashedTask, columns: list[str], members: set[str], last_position: str | None) -> Task:
+    """The task as it comes back: one version on (a client holding the deleted version
+    gets a conflict rather than overwriting it), in its column if the board still has it
+    (else at the end of the first), assigned to those who are still members."""
+    view: dict[str, Any] = dict(entry.task)
+    task = Task(**{**view, "priority": Priority(view["priority"])})
+    task.assignees = [user_id for user_id in task.assignees if user_id in members]
+    if task.status not in columns:
+        task.status, task.position = columns[0], key_between(last_position, None)
+    task.version += 1
+    task.updated_at = clock.now()
+    return task
+
+
+class TrashService:
+    def __init__(self, settings: Settings, store: Store, publisher: EventPublisher) -> None:
+        self.retention_days = settings.trash_retention_days
+        self._store = store
+        self._publisher = publisher
+
+    async def _entry_for(self, actor: User, board_id: str, task_id: str, needed: Role) -> TrashedTask:
+        await require_role(self._store, board_id, actor.id, needed)
+        entry = await self._store.get_trashed_task(task_id)
+        if entry is None or entry.board_id != board_id:
+            raise not_in_trash()
+        return entry
+
+    async def list(self, actor: User, board_id: str) -> list[TrashedTask]:
+        await require_role(self._store, board_id, actor.id, Role.VIEWER)
+        return await self._store.list_trash(board_id, TRASH_PAGE)
+
+    async def restore(self, actor: User, board_id: str, task_id: str) -> Task:
+        entry = await self._entry_for(actor, board_id, task_id, Role.EDITOR)
+        board = await self._store.get_board(board_id)
+        if board is None:
+            raise not_in_trash()
+        members = {member.user_id for member in await self._store.list_members(board_id)}
+        status = entry.task.get("status")
+        last = None if status in board.columns else await self._store.last_position(board_id, board.columns[0])
+        task = restored_task(entry, board.columns, members, last)
+        comments = [Comment(**comment) for comment in entry.comments.get("items", [])]
+        draft = EventDraft("task.restored", actor.id, task.updated_at, task_view(task))
+        try:
+            event = await self._store.restore_task(task, comments, draft)
+        except NotFound:
+            raise not_in_trash() from None  # restored or purged meanwhile
+        await self._publisher.publish(event)
+        return task
+
+    async def delete_forever(self, actor: User, board_id: str, task_id: str) -> None:
+        entry = await self._entry_for(actor, board_id, task_id, Role.ADMIN)
+        await self._purge(entry, actor.id)
+
+    async def _purge(self, entry: TrashedTask, actor_id: str) -> bool:
+        data = {"id": entry.id, "board_id": entry.board_id, "title": entry.title}
+        try:
+            event = await self._store.purge_trashed_task(
+                entry.id, EventDraft("task.purged", actor_id, clock.now(), data, client_mutation_id=None)
+            )
+        except NotFound:
+            return False  # restored or purged meanwhile
+        await self._publisher.publish(event)
+        return True
+
+    async def purge_expired(self, owner: str, lease_seconds: float) -> int | None:
+        """Purge what is past its retention, if this ``owner`` gets the purge lease: how
+        many went, or None when another instance holds the lease."""
+        now = clock.now()
+        until = clock.format_time(clock.parse_time(now) + timedelta(seconds=lease_seconds))
+        if not await self._store.claim_lease(PURGE_LEASE, owner, now, until):
+            return None
+        try:
+            cutoff = clock.format_time(clock.parse_time(now) - timedelta(days=self.retention_days))
+            purged = 0
+            while expired := await self._store.list_expired_trash(cutoff, PURGE_BATCH):
+                for entry in expired:
+                    purged += await self._purge(entry, SYSTEM_ACTOR)
+                if len(expired) < PURGE_BATCH:
+                    break
+            return purged
+        finally:
+            await self._store.release_lease(PURGE_LEASE, owner)
+
+
+class TrashPurger:
+    """The loop every instance runs: a purge every ``TASKWIRE_TRASH_PURGE_INTERVAL`` seconds."""
+
+    def __init__(self, settings: Settings, trash: TrashService) -> None:
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{new_id()[-6:]}"
+        self._trash = trash
+        self._interval = settings.trash_purge_interval_seconds
+        self._loop: asyncio.Task[None] | None = None
+
+    async def open(self) -> None:
+        self._loop = asyncio.create_task(self._purge_forever(), name="trash-purger")
+
+    async def close(self) -> None:
+        if self._loop is not None:
+            self._loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop
+
+    async def _purge_forever(self) -> None:
+        while True:
+            try:
+                # The lease outlives a slow purge's batches, never a crashed instance by long.
+                await self._trash.purge_expired(self.owner, max(60.0, self._interval))
+            except asyncio.CancelledError:
+                raise
+            except StoreUnavailable as error:
+                log.warning("trash purge: store unavailable: %s", error)
+            except Exception:
+                log.exception("trash purge failed")
+            await asyncio.sleep(self._interval)

@@ -1,0 +1,84 @@
+"""The trash of deleted tasks, and named leases, for SQLiteStore."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from app.domain.models import Comment, Event, EventDraft, Task
+from app.domain.trash import TrashedTask
+from app.domain.views import comment_view, task_view
+from app.store.base import NotFound, VersionConflict
+from app.store.sqlite_comments import COMMENT_ROWS
+from app.store.sqlite_events import append_event
+from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
+from app.store.sqlite_records import Rows
+from app.store.sqlite_tasks import TASK_COLUMNS, TASK_ROWS, insert_task
+
+TRASH_ROWS = Rows(TrashedTask)
+_COLUMNS = TRASH_ROWS.columns
+
+
+class SQLiteTrash(SQLiteStoreBase):
+    @writes
+    def trash_task(
+        self, conn: sqlite3.Connection, task_id: str, expected_version: int | None, deleted_by: str, event: EventDraft
+    ) -> Event:
+        row = conn.execute(f"SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id = ?", (task_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"task {task_id}")
+        task = TASK_ROWS.record(row)
+        if expected_version is not None and task.version != expected_version:
+            raise VersionConflict(task)
+        comments = [
+            comment_view(COMMENT_ROWS.record(found))
+            for found in conn.execute(
+                f"SELECT {COMMENT_ROWS.columns} FROM comments WHERE task_id = ? ORDER BY id", (task_id,)
+            )
+        ]
+        entry = TrashedTask(
+            task.id, task.board_id, task.title, deleted_by, event.at, task_view(task), {"items": comments}
+        )
+        conn.execute(f"INSERT INTO trash ({_COLUMNS}) VALUES ({TRASH_ROWS.placeholders})", TRASH_ROWS.params(entry))
+        conn.execute("DELETE FROM comments WHERE task_id = ?", (task_id,))
+        conn.execute("DELETE FROM tasks WHERE id = ?", (task_id,))
+        return append_event(conn, task.board_id, event)
+
+    @reads
+    def get_trashed_task(self, conn: sqlite3.Connection, task_id: str) -> TrashedTask | None:
+        row = conn.execute(f"SELECT {_COLUMNS} FROM trash WHERE id = ?", (task_id,)).fetchone()
+        return None if row is None else TRASH_ROWS.record(row)
+
+    @reads
+    def list_trash(self, conn: sqlite3.Connection, board_id: str, limit: int) -> list[TrashedTask]:
+        rows = conn.execute(
+            f"SELECT {_COLUMNS} FROM trash WHERE board_id = ? ORDER BY deleted_at DESC, id DESC LIMIT ?",
+            (board_id, limit),
+        ).fetchall()
+        return [TRASH_ROWS.record(row) for row in rows]
+
+    @writes
+    def restore_task(self, conn: sqlite3.Connection, task: Task, comments: list[Comment], event: EventDraft) -> Event:
+        if conn.execute("DELETE FROM trash WHERE id = ? AND board_id = ?", (task.id, task.board_id)).rowcount == 0:
+            raise NotFound(f"trashed task {task.id}")
+        appended = append_event(conn, task.board_id, event)
+        insert_task(conn, task)
+        conn.executemany(
+            f"INSERT INTO comments ({COMMENT_ROWS.columns}) VALUES ({COMMENT_ROWS.placeholders})",
+            [COMMENT_ROWS.params(comment) for comment in comments],
+        )
+        return appended
+
+    @writes
+    def purge_trashed_task(self, conn: sqlite3.Connection, task_id: str, event: EventDraft) -> Event:
+        row = conn.execute("DELETE FROM trash WHERE id = ? RETURNING board_id", (task_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"trashed task {task_id}")
+        return append_event(conn, row["board_id"], event)
+
+    @reads
+    def list_expired_trash(self, conn: sqlite3.Connection, deleted_before: str, limit: int) -> list[TrashedTask]:
+        rows = conn.execute(
+            f"SELECT {_COLUMNS} FROM trash WHERE deleted_at < ? ORDER BY deleted_at, id LIMIT ?",
+            (deleted_before, limit),
+        ).fetchall()
+        return [TRASH_ROWS.record(row) for row in rows]
