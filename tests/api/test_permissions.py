@@ -1,7 +1,8 @@
 """The permission matrix: every board endpoint x every role, plus a non-member and no token.
 
 A non-member always gets 404 (a board's existence is not revealed); a member without the
-needed role gets 403; no token gets 401.
+needed role gets 403; no token gets 401. A commenter reads and comments, and is refused
+every task write like a viewer.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ import pytest
 
 from tests.support.apiclient import Account, Api
 
-ROLES = ["owner", "admin", "editor", "viewer", "stranger", "anonymous"]
+ROLES = ["owner", "admin", "editor", "commenter", "viewer", "stranger", "anonymous"]
 
 
 @dataclass
 class World:
     board: str
     task: dict
+    trashed: dict
     accounts: dict[str, Account | None]
     extra_member: Account
     newcomer: Account
@@ -28,14 +30,17 @@ async def make_world(api: Api) -> World:
     owner = await api.register("owner")
     board = (await api.board(owner))["id"]
     accounts: dict[str, Account | None] = {"owner": owner, "anonymous": None}
-    for role in ("admin", "editor", "viewer"):
+    for role in ("admin", "editor", "commenter", "viewer"):
         accounts[role] = await api.register(role)
         await api.add_member(owner, board, accounts[role], role)
     accounts["stranger"] = await api.register("stranger")
     extra = await api.register("extra")
     await api.add_member(owner, board, extra, "editor")
     task = await api.task(owner, board)
-    return World(board, task, accounts, extra, await api.register("newcomer"))
+    trashed = await api.task(owner, board, "Deleted")
+    status, _ = await api.call("DELETE", f"/api/v1/tasks/{trashed['id']}", owner)
+    assert status == 204
+    return World(board, task, trashed, accounts, extra, await api.register("newcomer"))
 
 
 def _request(world: World, endpoint: str) -> tuple[str, str, dict | None]:
@@ -55,25 +60,49 @@ def _request(world: World, endpoint: str) -> tuple[str, str, dict | None]:
         "move_task": ("POST", f"/api/v1/tasks/{task['id']}/move", {"status": "done"}),
         "delete_task": ("DELETE", f"/api/v1/tasks/{task['id']}", None),
         "list_events": ("GET", f"/api/v1/boards/{board}/events", None),
+        "archive_task": ("POST", f"/api/v1/tasks/{task['id']}/archive", {}),
+        "unarchive_task": ("POST", f"/api/v1/tasks/{task['id']}/unarchive", {}),
+        "list_comments": ("GET", f"/api/v1/tasks/{task['id']}/comments", None),
+        "create_comment": ("POST", f"/api/v1/tasks/{task['id']}/comments", {"body": "Looks right"}),
+        "list_trash": ("GET", f"/api/v1/boards/{board}/trash", None),
+        "restore_task": ("POST", f"/api/v1/boards/{board}/trash/{world.trashed['id']}/restore", None),
+        "delete_forever": ("DELETE", f"/api/v1/boards/{board}/trash/{world.trashed['id']}", None),
+        "archive_board": ("POST", f"/api/v1/boards/{board}/archive", None),
+        "unarchive_board": ("POST", f"/api/v1/boards/{board}/unarchive", None),
+        "create_invitation": ("POST", f"/api/v1/boards/{board}/invitations", {"email": "new@example.test"}),
+        "list_invitations": ("GET", f"/api/v1/boards/{board}/invitations", None),
     }[endpoint]
 
 
-READ = {"owner": 200, "admin": 200, "editor": 200, "viewer": 200, "stranger": 404, "anonymous": 401}
+READ = {"owner": 200, "admin": 200, "editor": 200, "commenter": 200, "viewer": 200, "stranger": 404, "anonymous": 401}
+ADMINS = {"owner": 200, "admin": 200, "editor": 403, "commenter": 403, "viewer": 403, "stranger": 404, "anonymous": 401}
+EDITORS = {**ADMINS, "editor": 200}
 MATRIX = {
     "get_board": READ,
-    "patch_board": {"owner": 200, "admin": 200, "editor": 403, "viewer": 403, "stranger": 404, "anonymous": 401},
-    "delete_board": {"owner": 204, "admin": 403, "editor": 403, "viewer": 403, "stranger": 404, "anonymous": 401},
+    "patch_board": ADMINS,
+    "delete_board": {**ADMINS, "owner": 204, "admin": 403},
     "list_members": READ,
-    "add_member": {"owner": 201, "admin": 201, "editor": 403, "viewer": 403, "stranger": 404, "anonymous": 401},
-    "change_role": {"owner": 200, "admin": 200, "editor": 403, "viewer": 403, "stranger": 404, "anonymous": 401},
-    "remove_member": {"owner": 204, "admin": 204, "editor": 403, "viewer": 403, "stranger": 404, "anonymous": 401},
+    "add_member": {**ADMINS, "owner": 201, "admin": 201},
+    "change_role": ADMINS,
+    "remove_member": {**ADMINS, "owner": 204, "admin": 204},
     "list_tasks": READ,
-    "create_task": {"owner": 201, "admin": 201, "editor": 201, "viewer": 403, "stranger": 404, "anonymous": 401},
-    "get_task": {**READ, "stranger": 404},
-    "patch_task": {"owner": 200, "admin": 200, "editor": 200, "viewer": 403, "stranger": 404, "anonymous": 401},
-    "move_task": {"owner": 200, "admin": 200, "editor": 200, "viewer": 403, "stranger": 404, "anonymous": 401},
-    "delete_task": {"owner": 204, "admin": 204, "editor": 204, "viewer": 403, "stranger": 404, "anonymous": 401},
+    "create_task": {**EDITORS, "owner": 201, "admin": 201, "editor": 201},
+    "get_task": READ,
+    "patch_task": EDITORS,
+    "move_task": EDITORS,
+    "delete_task": {**EDITORS, "owner": 204, "admin": 204, "editor": 204},
     "list_events": READ,
+    "archive_task": EDITORS,
+    "unarchive_task": EDITORS,
+    "list_comments": READ,
+    "create_comment": {**READ, "owner": 201, "admin": 201, "editor": 201, "commenter": 201, "viewer": 403},
+    "list_trash": READ,
+    "restore_task": EDITORS,
+    "delete_forever": {**ADMINS, "owner": 204, "admin": 204},
+    "archive_board": ADMINS,
+    "unarchive_board": ADMINS,
+    "create_invitation": {**ADMINS, "owner": 201, "admin": 201},
+    "list_invitations": ADMINS,
 }
 
 
