@@ -15,7 +15,7 @@ const CACHE = `taskwire-${VERSION}`;
 const SHELL = "/";
 // The dashboard's own pages (app/api/pages.py): all the same shell.
 // Every path APP_PATHS (app/api/pages.py) serves the shell on.
-const SHELL_PATHS = [/^\/$/, /^\/signin\/?$/, /^\/signup\/?$/, /^\/account\/?$/, /^\/preferences\/?$/,
+const SHELL_PATHS = [/^\/$/, /^\/signin\/?$/, /^\/signup\/?$/, /^\/invite\/?$/, /^\/account\/?$/, /^\/preferences\/?$/,
   /^\/forgot-password\/?$/, /^\/reset-password\/?$/, /^\/verify-email\/?$/, /^\/boards\/[A-Za-z0-9_-]+(\/analytics)?\/?$/];
 
 self.addEventListener("install", (event) => {

@@ -22,10 +22,12 @@ async def _app_shell() -> Response:
 
 # Every path the client router knows: the shell is served on each, so a reload or a shared
 # link lands in the right view (the client checks membership before showing a board).
+# /invite: an invitation link (its token after the #, which never reaches the server).
 APP_PATHS = (
     "/",
     "/signin",
     "/signup",
+    "/invite",
     "/account",  # two-factor, email, export, deletion, the administrator's panel
     "/boards/<board_id>",
     "/boards/<board_id>/analytics",

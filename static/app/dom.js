@@ -78,7 +78,7 @@ export function quoted(title) {
   return `‘${title}’`;
 }
 
-const ROLE_WORDS = { owner: "an owner", admin: "an admin", editor: "an editor", viewer: "a viewer" };
+const ROLE_WORDS = { owner: "an owner", admin: "an admin", editor: "an editor", commenter: "a commenter", viewer: "a viewer" };
 
 /** "editor" → "an editor", for "added you as an editor". */
 export function roleWithArticle(role) {

@@ -19,6 +19,7 @@ import { mountAnalyticsView } from "./analytics/view.js";
 import { installServiceWorker } from "./offline/updates.js";
 import { clearLocalData, startOutbox } from "./offline/outbox.js";
 import { syncIndicator } from "./offline/indicator.js";
+import { mountInviteView, pendingInvitation } from "./invite-view.js";
 
 configureAuth({ token: session.getAccessToken, refresh: session.refresh });
 installServiceWorker();
@@ -71,7 +72,13 @@ function render(route) {
   const user = session.currentUser();
   syncAccount(user);
   const token = route.query.get("token") || "";
-  if (route.name === "forgot-password") {
+  if (route.name === "invite") {
+    unmount = mountInviteView(main, user);
+  } else if (user && pendingInvitation() && (route.name === "signin" || route.name === "signup")) {
+    // Signed in while following an invitation link: back to it, to join.
+    navigate("/invite", { replace: true });
+    return;
+  } else if (route.name === "forgot-password") {
     unmount = mountForgotPassword(main);
   } else if (route.name === "reset-password") {
     unmount = mountResetPassword(main, token);

@@ -12,6 +12,7 @@ const ROUTES = [
   { name: "forgot-password", pattern: /^\/forgot-password\/?$/ },
   { name: "reset-password", pattern: /^\/reset-password\/?$/ },
   { name: "verify-email", pattern: /^\/verify-email\/?$/ },
+  { name: "invite", pattern: /^\/invite\/?$/ },
 ];
 
 let onRoute = () => {};

@@ -47,6 +47,16 @@ export function describe(event, state) {
     case "task.recurrence_set": return `${who} made ${taskTitle(data.task_id, state)} repeat`;
     case "task.recurrence_cleared": return `${who} stopped ${taskTitle(data.task_id, state)} repeating`;
     case "task.recurred": return `${quoted(data.title)} came round again${data.due_at ? `, due ${formatDueDate(data.due_at)}` : ""}`;
+    case "task.archived": return `${who} archived ${quoted(data.title)}`;
+    case "task.unarchived": return `${who} brought back ${quoted(data.title)} from the archive`;
+    case "task.restored": return `${who} restored ${quoted(data.title)} from the trash`;
+    case "task.purged":
+      return event.actor === "system" ? `${quoted(data.title)} was emptied from the trash`
+        : `${who} deleted ${quoted(data.title)} for good`;
+    case "board.archived": return `${who} archived the board`;
+    case "board.unarchived": return `${who} brought the board back from the archive`;
+    case "invitation.created": return `${who} invited ${data.email} as ${roleWithArticle(data.role)}`;
+    case "invitation.revoked": return `${who} revoked the invitation of ${data.email}`;
     case "board.updated":
       // Described before it is applied: the board in memory still has the old name.
       return data.name && data.name !== state.board.name ? `${who} renamed the board to ${quoted(data.name)}`
@@ -63,7 +73,9 @@ export function describe(event, state) {
     case "column.updated": return describeColumnChange(who, data);
     case "column.moved": return `${who} moved the column ${quoted(columnLabel(data.column.key, data.board))}`;
     case "column.deleted": return `${who} removed the column ${quoted(data.column.name || columnLabel(data.column.key))}`;
-    case "member.added": return `${who} added ${data.user_id === state.me.id ? "you" : data.name} as ${roleWithArticle(data.role)}`;
+    case "member.added":
+      if (data.invitation_id) return `${data.user_id === state.me.id ? "You" : data.name} joined as ${roleWithArticle(data.role)} by invitation`;
+      return `${who} added ${data.user_id === state.me.id ? "you" : data.name} as ${roleWithArticle(data.role)}`;
     case "member.updated": return `${who} made ${data.user_id === state.me.id ? "you" : data.name} ${roleWithArticle(data.role)}`;
     case "member.removed":
       return data.user_id === event.actor ? `${who} left the board` : `${who} removed ${name(data.user_id)}`;

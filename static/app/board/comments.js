@@ -54,7 +54,7 @@ export class CommentThread {
   }
 
   get canComment() {
-    return this.state.canEdit; // editors and up write comments; viewers read them
+    return this.state.canComment; // commenters and up write comments; viewers read them
   }
 
   async open(taskId) {

@@ -4,8 +4,9 @@
 import { api } from "../api.js";
 import { avatar, confirmInPlace, h, uid } from "../dom.js";
 import { toast } from "../toast.js";
+import { Invitations } from "./invitations.js";
 
-const ROLE_TEXT = { owner: "Owner", admin: "Admin", editor: "Editor", viewer: "Viewer" };
+export const ROLE_TEXT = { owner: "Owner", admin: "Admin", editor: "Editor", commenter: "Commenter", viewer: "Viewer" };
 
 export class MembersPanel {
   constructor({ state, onChanged, onLeft }) {
@@ -14,7 +15,8 @@ export class MembersPanel {
     this.onLeft = onLeft;
     this.list = h("ul", { class: "member-list", "data-testid": "members" });
     this.inviteHost = h("div");
-    this.element = h("div", { class: "panel-body" }, this.list, this.inviteHost);
+    this.invitations = new Invitations({ state });
+    this.element = h("div", { class: "panel-body" }, this.list, this.inviteHost, this.invitations.element);
   }
 
   get boardPath() {
@@ -27,6 +29,7 @@ export class MembersPanel {
     this.list.replaceChildren(...members.map((member) => this.row(member)));
     this.inviteHost.replaceChildren(this.state.canManageMembers ? this.inviteForm() : h("p", { class: "muted small" },
       "Only admins and owners can invite people."));
+    this.invitations.load();
   }
 
   row(member) {
@@ -83,11 +86,23 @@ export class MembersPanel {
         toast(`${member.name} can now ${member.role === "viewer" ? "view" : "work on"} this board.`);
         this.onChanged();
       } catch (error) {
-        toast(error.message, "error");
         submit.disabled = false;
+        if (error.code !== "user_not_found") return toast(error.message, "error");
+        // No account yet: an invitation link instead.
+        try {
+          await this.invitations.create(email.value.trim(), role.value);
+          email.value = "";
+        } catch (problem) {
+          toast(problem.message, "error");
+        }
       }
+      return undefined;
     });
     return form;
+  }
+
+  receive(message) {
+    this.invitations.receive(message);
   }
 
   async changeRole(member, select) {

@@ -5,7 +5,7 @@ import { h, uid } from "../dom.js";
 
 const SHORTCUTS = [["/", "Search tasks"], ["n", "New task"], ["?", "Show these shortcuts"],
                    ["Space", "Pick up the focused card's ⠿ handle; arrows move it, Enter drops, Escape cancels"],
-                   ["Ctrl+Enter", "Send a comment"], ["Escape", "Close a dialog or list"]];
+                   ["Ctrl+Enter", "Send a comment"], ["Ctrl+Z", "Undo your last change on this board"], ["Escape", "Close a dialog or list"]];
 
 function typing(target) {
   return target.closest?.("input, textarea, select, [contenteditable=''], [contenteditable='true']");

@@ -6,8 +6,8 @@
 
 import { summaryAfter } from "./attachments.js";
 
-const ROLE_RANK = { viewer: 0, editor: 1, admin: 2, owner: 3 };
-export const ROLES = ["viewer", "editor", "admin", "owner"];
+const ROLE_RANK = { viewer: 0, commenter: 1, editor: 2, admin: 3, owner: 4 };
+export const ROLES = ["viewer", "commenter", "editor", "admin", "owner"];
 export const PRIORITIES = ["urgent", "high", "medium", "low"];
 
 export function comparePosition(a, b) {
@@ -69,6 +69,11 @@ export class BoardState {
 
   get canEdit() {
     return ROLE_RANK[this.role] >= ROLE_RANK.editor;
+  }
+
+  /** Commenters and up write comments; viewers only read them. */
+  get canComment() {
+    return ROLE_RANK[this.role] >= ROLE_RANK.commenter;
   }
 
   get canManageMembers() {
@@ -142,6 +147,8 @@ export class BoardState {
       case "task.created":
       case "task.updated":
       case "task.moved":
+      case "task.unarchived":
+      case "task.restored":
         if (data.board_id === this.board.id && this.upsertTask(data)) change.task = data.id;
         break;
       case "checklist_item.created":
@@ -159,6 +166,10 @@ export class BoardState {
         this.board = { ...this.board, ...data.board, role: this.role };
         change.board = true;
         break;
+      case "task.archived":
+        // Off the board, like a deletion: the archive lists it (archive.js).
+        if (this.tasks.delete(data.id)) change.removedTask = data.id;
+        break;
       case "comment.created":
       case "comment.deleted":
         if (this.countComment(data.task_id, message.event === "comment.created" ? 1 : -1)) change.comments = data.task_id;
@@ -173,7 +184,10 @@ export class BoardState {
         if (this.tasks.delete(data.id)) change.removedTask = data.id;
         break;
       case "board.updated":
-        this.board = { ...this.board, ...data, role: this.role };
+      case "board.archived":
+      case "board.unarchived":
+        // An unarchived board's data has no archived_at: drop the one we had.
+        this.board = { ...this.board, archived_at: undefined, ...data, role: this.role };
         change.board = true;
         break;
       case "member.added":

@@ -35,12 +35,16 @@ function changesBetween(task, values) {
 }
 
 export class TaskDialog {
-  constructor({ state, live, onSaved, onDeleted }) {
+  /** `onSaved(task, change)`: change is {created: true}, or {before, changes} (the task my
+   * edit was made on and the fields it set), for undo, and `from`: the column it was in (null:
+   * new), for the work-in-progress warning; `onDeleted(id, task)`, `onArchived(task)`. */
+  constructor({ state, live, onSaved, onDeleted, onArchived }) {
     this.state = state;
     this.live = live;
     this.editor = null; // the live, co-edited description of an existing task
     this.onSaved = onSaved;
     this.onDeleted = onDeleted;
+    this.onArchived = onArchived;
     this.task = null;
     this.changedBy = null; // {version, name}: who made the live change that a 409 will be about
     this.thread = new CommentThread({ state });
@@ -66,7 +70,9 @@ export class TaskDialog {
     this.conflict = h("div", { class: "conflict", role: "alert", hidden: true, "data-testid": "conflict" });
     this.saveButton = h("button", { type: "submit", class: "btn btn-primary" }, "Save");
     this.deleteButton = h("button", { type: "button", class: "btn btn-danger-ghost" }, "Delete");
-    this.confirmRow = h("div", { class: "confirm-row", hidden: true }, h("span", {}, "Delete this task for everyone?"),
+    this.archiveButton = h("button", { type: "button", class: "btn btn-ghost", "data-testid": "archive-task",
+                                       onclick: () => this.archive() }, "Archive");
+    this.confirmRow = h("div", { class: "confirm-row", hidden: true }, h("span", {}, "Move this task to the trash?"),
       h("button", { type: "button", class: "btn btn-danger", onclick: () => this.remove() }, "Delete task"),
       h("button", { type: "button", class: "btn btn-ghost", onclick: () => this.showConfirm(false) }, "Keep it"));
     this.form = h("form", { class: "task-form" },
@@ -77,7 +83,7 @@ export class TaskDialog {
       labelled("Labels", this.labels, "Separate labels with commas."),
       h("fieldset", { class: "field" }, h("legend", { class: "field-label" }, "Assignees"), this.assignees),
       this.notice, this.error, this.conflict, this.confirmRow,
-      h("div", { class: "dialog-actions" }, this.deleteButton, h("span", { class: "spacer" }),
+      h("div", { class: "dialog-actions" }, this.deleteButton, this.archiveButton, h("span", { class: "spacer" }),
         h("button", { type: "button", class: "btn btn-ghost", onclick: () => this.close() }, "Cancel"), this.saveButton));
     this.element = h("dialog", { class: "dialog task-dialog", "aria-labelledby": this.heading.id, "data-testid": "task-dialog" },
       h("div", { class: "dialog-head" }, this.heading, (this.watch = new WatchToggle("task")).element,
@@ -151,6 +157,7 @@ export class TaskDialog {
     for (const control of this.form.querySelectorAll("input, textarea, select")) control.disabled = !editable;
     this.saveButton.hidden = !editable;
     this.deleteButton.hidden = !editable || !this.task;
+    this.archiveButton.hidden = !editable || !this.task;
     for (const node of [this.notice, this.error, this.conflict, this.confirmRow]) node.hidden = true;
     this.saveButton.disabled = false;
     this.extras.hidden = !this.task;
@@ -201,7 +208,7 @@ export class TaskDialog {
       if (!this.task) {
         const { due_at: due, ...rest } = values;
         const created = await api("POST", `/boards/${this.state.board.id}/tasks`, { body: { ...rest, ...(due ? { due_at: due } : {}) } });
-        this.onSaved(created, null);
+        this.onSaved(created, { created: true, from: null });
         return this.close();
       }
       // Only the fields I changed since the dialog opened: the rest is not mine to overwrite.
@@ -212,11 +219,42 @@ export class TaskDialog {
     }
   }
 
-  async patch(version, changes) {
+  /** Save `changes` made on the task as of `version` (`before`: that task, for undo). */
+  async patch(version, changes, before = this.task) {
     if (!Object.keys(changes).length) return this.close();
     const saved = await api("PATCH", `/tasks/${this.task.id}`, { body: { version, ...changes } });
-    this.onSaved(saved, this.task.status);
+    this.onSaved(saved, { before, changes, from: before.status });
     return this.close();
+  }
+
+  /** Undo an edit: `changes` (the old values) saved on `task` (my edit's result) as a new
+   * edit; a conflict gets the same table as any other save. */
+  async saveUndo(task, changes) {
+    this.task = task;
+    try {
+      await this.patch(task.version, changes, task);
+    } catch (error) {
+      if (error.status !== 409 || !error.body?.current) throw error;
+      this.open(task.id);
+      this.task = task;
+      await this.resolve(error.body.current, changes);
+    }
+  }
+
+  async archive() {
+    const task = this.task;
+    try {
+      const archived = await api("POST", `/tasks/${task.id}/archive`, { body: { version: task.version } });
+      this.onArchived(archived);
+      this.close();
+    } catch (error) {
+      if (error.status === 409 && error.body?.current) {
+        this.onSaved(error.body.current);
+        return this.fail("Someone changed this task meanwhile; check it and archive again.");
+      }
+      this.fail(error.message);
+    }
+    return undefined;
   }
 
   /** A 409: someone saved first. Where their edit and mine touch different fields both are
@@ -228,7 +266,7 @@ export class TaskDialog {
       !same(field, this.task[field], current[field]) && !same(field, current[field], mine[field]));
     if (!clashing.length) {
       try {
-        return await this.patch(current.version, mine);
+        return await this.patch(current.version, mine, current);
       } catch (error) {
         if (error.status === 409 && error.body?.current) return this.resolve(error.body.current, mine);
         return this.fail(error.message);
@@ -247,7 +285,7 @@ export class TaskDialog {
     keepMine.addEventListener("click", async () => {
       keepMine.disabled = true;
       try {
-        await this.patch(current.version, mine);
+        await this.patch(current.version, mine, current);
       } catch (error) {
         if (error.status === 409 && error.body?.current) return this.resolve(error.body.current, mine);
         this.fail(error.message);
@@ -296,7 +334,7 @@ export class TaskDialog {
     const task = this.task;
     try {
       await api("DELETE", `/tasks/${task.id}`);
-      this.onDeleted(task.id);
+      this.onDeleted(task.id, task);
       this.close();
     } catch (error) {
       this.fail(error.message);

@@ -8,6 +8,8 @@ import { currentUser } from "../session.js";
 import { toast } from "../toast.js";
 import { ActivityFeed } from "./activity.js";
 import { BoardSettings, settingsIcon } from "./board-settings.js";
+import { ArchivePanel } from "./archive.js";
+import { BoardArchiveControl } from "./board-archive.js";
 import { ColumnsView } from "./columns.js";
 import { DragAndDrop } from "./dnd.js";
 import { FilterBar, filtersFromQuery, filtersToQuery, taskMatches } from "./filters.js";
@@ -18,6 +20,7 @@ import { SidePanel } from "./side-panel.js";
 import { BoardState } from "./state.js";
 import { TaskDialog } from "./task-dialog.js";
 import { attachOffline } from "../offline/board.js";
+import { BoardUndo } from "./undo.js";
 
 const FEED_SIZE = 50;
 const COLUMN_PAGE = 50; // tasks read per column at a time: a 10,000-task board opens as fast as a small one
@@ -41,7 +44,9 @@ class BoardView {
     try {
       // Membership is checked against my own board list first: a board I am not on is
       // "not found" without even asking for it (and without a 404 in the console).
-      const board = (await listAll("/boards")).find((item) => item.id === this.boardId);
+      const mine = (archived) => listAll("/boards", archived ? { archived } : {});
+      const find = (boards) => boards.find((item) => item.id === this.boardId);
+      const board = find(await mine(false)) || find(await mine(true));
       if (!this.alive) return;
       if (!board) return this.showNotFound();
       const { members, pages, events } = await this.fetchContents(board);
@@ -49,6 +54,7 @@ class BoardView {
       this.state.load(board, members, pages);
       this.build();
       this.activity.load(events);
+      this.archive.load();
       this.renderAll();
       this.openLinkedTask();
       this.stopOffline = attachOffline(this);
@@ -112,22 +118,29 @@ class BoardView {
     this.dialog = new TaskDialog({
       state: this.state,
       live: this.live,
-      // `from`: the column the task was in when I saved it (null: new; undefined: not my save).
-      onSaved: (task, from) => {
-        this.state.upsertTask(task, true);
-        if (from !== undefined && from !== task.status) this.warnOverLimit(task.status);
-        this.scheduleRender();
+      // `change`: my save (its `from` is the column the task was in, null when new); none: not my save.
+      onSaved: (task, change) => {
+        this.showTask(task);
+        if (!change) return;
+        if (change.from !== task.status) this.warnOverLimit(task.status);
+        this.undo.edited(task, change);
       },
-      onDeleted: (id) => { this.state.tasks.delete(id); this.scheduleRender(); },
+      onDeleted: (id, task) => { this.hideTask(id); this.undo.deleted(task); },
+      onArchived: (task) => { this.hideTask(task.id); this.undo.archived(task); },
     });
+    this.undo = new BoardUndo({ state: this.state, dialog: this.dialog, api,
+                                show: (task) => this.showTask(task), hide: (id) => this.hideTask(id) });
     this.activity = new ActivityFeed({ state: this.state });
     this.settings = new BoardSettings({ state: this.state });
     this.members = new MembersPanel({
       state: this.state, onChanged: () => this.renderAll(), onLeft: () => this.showNotFound("left"),
     });
-    this.side = new SidePanel([["Activity", this.activity.element], ["Members", this.members.element]]);
+    this.archive = new ArchivePanel({ state: this.state, onRestored: (task) => this.showTask(task) });
+    this.boardArchive = new BoardArchiveControl({ state: this.state, onChanged: () => this.renderAll() });
+    this.side = new SidePanel([["Activity", this.activity.element], ["Members", this.members.element],
+                               ["Archive", this.archive.element]]);
     this.container.replaceChildren(h("section", { class: "board-page", "aria-labelledby": "board-title" },
-      this.header.element, this.filters.element,
+      this.header.element, this.boardArchive.banner, this.filters.element,
       h("div", { class: "board-body" }, scroller, this.side.element),
       h("p", { id: "dnd-help", class: "visually-hidden" },
         "To move a task with the keyboard, press Space on its move button, use the arrow keys, then Enter to drop or Escape to cancel."),
@@ -141,9 +154,19 @@ class BoardView {
     this.settingsButton = h("button", { type: "button", class: "btn-icon", "aria-label": "Board settings",
                                         title: "Board settings", "data-testid": "board-settings-button",
                                         onclick: () => this.settings.open() }, settingsIcon());
-    this.header.element.querySelector(".board-head-end").prepend(this.settingsButton, h("button", {
+    this.header.element.querySelector(".board-head-end").prepend(this.boardArchive.button, this.settingsButton, h("button", {
       type: "button", class: "btn-icon", "aria-label": "Keyboard shortcuts", title: "Keyboard shortcuts (?)",
       onclick: () => this.shortcuts.element.showModal() }, "?"));
+  }
+
+  showTask(task) {
+    this.state.upsertTask(task, true);
+    this.scheduleRender();
+  }
+
+  hideTask(id) {
+    this.state.tasks.delete(id);
+    this.scheduleRender();
   }
 
   visibleColumns() {
@@ -156,6 +179,7 @@ class BoardView {
     this.header.setBoard(this.state.board, this.state.canEdit);
     this.settingsButton.hidden = !this.state.canManageMembers;
     this.settings.render();
+    this.boardArchive.render();
     this.members.render();
     this.side.setCount(1, this.state.members.size);
     this.scheduleRender();
@@ -191,11 +215,12 @@ class BoardView {
 
   async moveTask(taskId, status, before, after) {
     this.moving += 1;
+    const place = this.placeOf(taskId);
     try {
-      const from = this.state.tasks.get(taskId)?.status;
       const task = await api("POST", `/tasks/${taskId}/move`, { body: { status, before, after } });
       this.state.upsertTask(task, true);
-      if (from !== status) this.warnOverLimit(status);
+      if (place?.status !== status) this.warnOverLimit(status);
+      if (place) this.undo.moved(task, place);
     } catch (error) {
       toast(`Couldn't move the task: ${error.message}`, "error");
     } finally {
@@ -212,6 +237,15 @@ class BoardView {
     if (limit != null && total > limit) {
       toast(`${columnLabel(status, this.state.board)} is over its limit: ${total} tasks, limit ${limit}.`, "warning");
     }
+  }
+
+  /** Where a task is now: its column and neighbours, for moving it back. */
+  placeOf(taskId) {
+    const task = this.state.tasks.get(taskId);
+    if (!task) return null;
+    const column = this.state.tasksIn(task.status);
+    const index = column.findIndex((item) => item.id === taskId);
+    return { status: task.status, before: column[index - 1]?.id ?? null, after: column[index + 1]?.id ?? null };
   }
 
   /** `?task=<id>` (a notification's link): open that task once the board is shown. */
@@ -290,6 +324,8 @@ class BoardView {
     const change = this.state.apply(message);
     if (change.lostAccess) return this.showNotFound("removed");
     this.dialog.receive(message);
+    this.archive.receive(message);
+    this.members.receive(message);
     const byOther = message.actor !== this.state.me.id;
     const who = this.state.members.get(message.actor)?.name || "Someone else";
     if (change.task && byOther) {
@@ -314,6 +350,7 @@ class BoardView {
       if (!this.alive) return;
       this.state.load(board, members, pages);
       this.activity.load(events);
+      this.archive.load();
       const later = this.buffered.filter((message) => message.seq > this.state.seq).sort((a, b) => a.seq - b.seq);
       this.buffered = [];
       this.resyncing = false;
@@ -350,6 +387,7 @@ class BoardView {
     this.stopLive();
     this.dnd?.destroy();
     this.shortcuts?.destroy();
+    this.undo?.destroy();
     this.activity?.destroy();
     this.dialog?.close();
     this.settings?.close();
