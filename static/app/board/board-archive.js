@@ -9,7 +9,8 @@ export class BoardArchiveControl {
   constructor({ state, onChanged }) {
     this.state = state;
     this.onChanged = onChanged;
-    this.button = h("button", { type: "button", class: "btn btn-ghost btn-small", "data-testid": "archive-board" });
+    this.button = h("button", { type: "button", class: "btn btn-ghost btn-small board-archive-toggle",
+                                "data-testid": "archive-board" });
     this.button.addEventListener("click", () => this.toggle());
     this.unarchive = h("button", { type: "button", class: "btn btn-small" }, "Unarchive");
     this.unarchive.addEventListener("click", () => this.toggle());
