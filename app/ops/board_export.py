@@ -195,15 +195,18 @@ async def _write_base64(out: IO[bytes], chunks: AsyncIterator[bytes]) -> None:
 
 
 async def _task_pages(store: Store, board_id: str) -> AsyncIterator[list[Task]]:
-    after: tuple[str | int, str] | None = None
-    while True:
-        page = await store.list_tasks(TaskPageRequest(board_id, TaskFilter(), TaskSort.POSITION, PAGE_SIZE, after))
-        if page.items:
-            yield page.items
-        if not page.has_more or not page.items:
-            return
-        last = page.items[-1]
-        after = (last.position, last.id)
+    # The archived tasks after the others: an export keeps all the board has (not its trash).
+    for archived in (False, True):
+        after: tuple[str | int, str] | None = None
+        while True:
+            request = TaskPageRequest(board_id, TaskFilter(archived=archived), TaskSort.POSITION, PAGE_SIZE, after)
+            page = await store.list_tasks(request)
+            if page.items:
+                yield page.items
+            if not page.has_more or not page.items:
+                break
+            last = page.items[-1]
+            after = (last.position, last.id)
 
 
 async def _event_views(store: Store, board_id: str, mentioned: set[str]) -> AsyncIterator[dict[str, Any]]:

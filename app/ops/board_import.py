@@ -215,6 +215,7 @@ class _BoardImport:
                 {"id": str(item["id"]), "text": str(item["text"]), "done": bool(item["done"])}
                 for item in exported.get("checklist", [])
             ],
+            archived_at=exported.get("archived_at"),
         )
 
     async def _add_comments(self, board: Board) -> None:

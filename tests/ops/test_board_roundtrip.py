@@ -67,7 +67,8 @@ async def build_board(api: Api, people: dict[str, Account]) -> str:
         description="**draft** first",
     )
     demo = await api.task(bob, board, "Record the demo", status="doing", assignees=[bob.id])
-    await api.task(cy, board, "Book the room", status="done", labels=["office"])
+    room = await api.task(cy, board, "Book the room", status="done", labels=["office"])
+    await ok(api, "POST", f"/api/v1/tasks/{room['id']}/archive", cy, {})  # archived tasks travel too
     await ok(
         api, "PATCH", f"/api/v1/tasks/{demo['id']}", bob, {"title": "Record the demo (v2)", "version": demo["version"]}
     )
@@ -97,7 +98,13 @@ async def seen_by_users(api: Api, owner: Account, board_id: str) -> dict[str, An
     members = (await ok(api, "GET", f"/api/v1/boards/{board_id}/members", owner))["items"]
     email = {member["user_id"]: member["email"] for member in members}
     board = await ok(api, "GET", f"/api/v1/boards/{board_id}", owner)
-    tasks = (await ok(api, "GET", f"/api/v1/boards/{board_id}/tasks?limit=100", owner))["items"]
+    tasks = [
+        task
+        for archived in ("false", "true")
+        for task in (await ok(api, "GET", f"/api/v1/boards/{board_id}/tasks?limit=100&archived={archived}", owner))[
+            "items"
+        ]
+    ]
     seen_tasks = []
     # Tasks of different columns may share a position; ids differ between deployments.
     for task in sorted(tasks, key=lambda task: (task["status"], task["position"], task["title"])):
