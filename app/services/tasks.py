@@ -256,13 +256,17 @@ class TaskService:
     async def set_archived(self, actor: User, task_id: str, expected_version: int | None, archived: bool) -> Task:
         """Archive (hidden from the board and its lists, kept whole) or bring back. Asking
         for the state the task is already in changes nothing."""
-        task = await self._checked_task(actor, task_id, Role.EDITOR)
+        task, board = await self._task_for(actor, task_id, Role.EDITOR)
         if expected_version is not None and task.version != expected_version:
             raise version_conflict(task)
         if (task.archived_at is not None) == archived:
             return task
         changed = dataclasses.replace(task, assignees=list(task.assignees), labels=list(task.labels))
         changed.archived_at = clock.now() if archived else None
+        if not archived and task.status not in board.columns:
+            # Its column went while it was archived: back at the end of the first one.
+            changed.status = board.columns[0]
+            changed.position = key_between(await self._store.last_position(board.id, changed.status), None)
         return await self._write(actor, changed, task.version, "task.archived" if archived else "task.unarchived")
 
     async def comment_counts(self, tasks: Sequence[Task]) -> dict[str, int]:

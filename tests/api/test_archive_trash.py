@@ -92,6 +92,16 @@ async def test_a_task_restored_after_its_column_went_lands_in_the_first_column(a
     assert (status, restored["status"]) == (200, "todo")
 
 
+async def test_a_task_unarchived_after_its_column_went_lands_in_the_first_column(api: Api) -> None:
+    owner = await api.register()
+    board = (await api.board(owner, columns=["todo", "review"]))["id"]
+    task = await api.task(owner, board, status="review")
+    await api.call("POST", f"/api/v1/tasks/{task['id']}/archive", owner, json={})
+    assert (await api.call("PATCH", f"/api/v1/boards/{board}", owner, json={"columns": ["todo"]}))[0] == 200
+    status, back = await api.call("POST", f"/api/v1/tasks/{task['id']}/unarchive", owner, json={})
+    assert (status, back["status"]) == (200, "todo")
+
+
 async def test_delete_forever_is_for_admins_and_leaves_a_purge_event(api: Api) -> None:
     owner, editor = await api.register(), await api.register()
     board = (await api.board(owner))["id"]
