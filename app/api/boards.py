@@ -114,8 +114,7 @@ async def delete_board(board_id: str) -> Response:
 @document_response(BoardOut, 200)
 async def archive_board(board_id: str) -> Response:
     """Archive a board (admins and owners): it leaves your boards list (see ``archived=true``), kept whole."""
-    board, role = await _boards().set_archived(caller().user, board_id, True)
-    return json_response(board_view(board, role))
+    return await _set_archived(board_id, True)
 
 
 @blueprint.post("/<board_id>/unarchive")
@@ -127,7 +126,11 @@ async def archive_board(board_id: str) -> Response:
 @document_response(BoardOut, 200)
 async def unarchive_board(board_id: str) -> Response:
     """Bring an archived board back to the boards list (admins and owners)."""
-    board, role = await _boards().set_archived(caller().user, board_id, False)
+    return await _set_archived(board_id, False)
+
+
+async def _set_archived(board_id: str, archived: bool) -> Response:
+    board, role = await _boards().set_archived(caller().user, board_id, archived)
     return json_response(board_view(board, role))
 
 
