@@ -30,8 +30,7 @@ class MongoInvitations(MongoStoreBase):
 
     @driver_errors
     async def get_invitation(self, invitation_id: str) -> Invitation | None:
-        doc = await self._db[INVITATIONS].find_one({"_id": want_str(invitation_id, "invitation_id")})
-        return INVITATION_DOCS.record(doc) if doc else None
+        return await INVITATION_DOCS.by_id(self._db[INVITATIONS], invitation_id, "invitation_id")
 
     @driver_errors
     async def get_invitation_by_token_hash(self, token_hash: str) -> Invitation | None:

@@ -50,8 +50,7 @@ class MongoTrash(MongoStoreBase):
 
     @driver_errors
     async def get_trashed_task(self, task_id: str) -> TrashedTask | None:
-        doc = await self._db[TRASH].find_one({"_id": want_str(task_id, "task_id")})
-        return TRASH_DOCS.record(doc) if doc else None
+        return await TRASH_DOCS.by_id(self._db[TRASH], task_id, "task_id")
 
     @driver_errors
     async def list_trash(self, board_id: str, limit: int) -> list[TrashedTask]:
