@@ -23,6 +23,7 @@ from app.domain.errors import ConflictError, NotFoundError
 from app.domain.ids import new_id
 from app.domain.invitations import Invitation, InvitationStatus
 from app.domain.models import Board, EventDraft, Member, Role, User
+from app.domain.request_context import board_allowed
 from app.domain.views import member_view, record_view
 from app.events.publisher import EventPublisher
 from app.services.access import board_not_found, require_role
@@ -143,6 +144,8 @@ class InvitationService:
 
     async def accept(self, actor: User, token: str) -> tuple[Board, Member]:
         invitation, board, _ = await self.lookup(token)
+        if not board_allowed(board.id):
+            raise invitation_not_found()  # an API token held to other boards joins none
         if invitation.status(clock.now()) is not InvitationStatus.PENDING:
             raise _unusable(invitation)
         at = clock.now()

@@ -148,3 +148,21 @@ async def test_every_registered_sender_gets_the_link_and_a_failing_one_does_not_
     board = (await api.board(owner, name="Launch"))["id"]
     created = await invite(api, owner, board, "new@example.test")
     assert recording.sent == [("new@example.test", created["link"], "Launch", "Ada")]
+
+
+async def test_an_api_token_held_to_other_boards_cannot_join_through_a_link(api: Api) -> None:
+    owner, invitee = await api.register(), await api.register()
+    board = (await api.board(owner))["id"]
+    link = (await invite(api, owner, board, "invitee@example.test"))["link"]
+    status, token = await api.call(
+        "POST",
+        "/api/v1/tokens",
+        invitee,
+        json={"name": "ci", "scopes": ["read", "write"], "boards": [invitee.personal_board]},
+    )
+    assert status == 201, token
+    headers = {"Authorization": f"Bearer {token['token']}"}
+    status, body = await api.call("POST", "/api/v1/invitations/accept", json={"token": token_of(link)}, headers=headers)
+    assert (status, body["error"]["code"]) == (404, "invitation_not_found")
+    status, _ = await api.call("POST", "/api/v1/invitations/accept", invitee, json={"token": token_of(link)})
+    assert status == 200  # the link was not spent
