@@ -25,8 +25,10 @@ def instances(
     """Two instances; each also as two worker processes (TASKWIRE_WORKERS=2), where events
     cross between the workers of one instance as they do between instances."""
     workdir = tmp_path_factory.mktemp("instances")
+    # A trash kept for 8.6 s, and every process trying to purge it five times a second.
+    trash = {"TASKWIRE_TRASH_RETENTION_DAYS": "0.0001", "TASKWIRE_TRASH_PURGE_INTERVAL": "0.2"}
     with app_servers(
-        2, f"sqlite:///{workdir / 'shared.db'}", redis.url, workdir, {"TASKWIRE_WORKERS": str(request.param)}
+        2, f"sqlite:///{workdir / 'shared.db'}", redis.url, workdir, {"TASKWIRE_WORKERS": str(request.param), **trash}
     ) as servers:
         yield servers
 
@@ -57,6 +59,38 @@ async def test_a_change_through_one_instance_reaches_clients_of_both(cluster) ->
         event = await client.recv_type("event")
         assert event["event"] == "task.created" and event["data"]["title"] == "from instance A"
         await client.close()
+
+
+async def test_the_trash_works_across_instances_and_every_process_purging_purges_each_task_once(cluster) -> None:
+    servers, rest_a, rest_b = cluster
+    owner, _, board = await shared_board(rest_a, members=0)
+    token = owner["token"]
+    tasks = f"/api/v1/boards/{board}/tasks"
+    ids = [(await rest_a.call("POST", tasks, token, {"title": f"old {n}"}))["id"] for n in range(6)]
+    client = await WsClient.open(servers[1].ws_url)
+    await client.auth(token)
+    await client.subscribe(board)
+    await rest_a.call("DELETE", f"/api/v1/tasks/{ids[0]}", token)
+    await rest_b.call("POST", f"/api/v1/boards/{board}/trash/{ids[0]}/restore", token)
+    assert (await client.recv_type("event"))["event"] == "task.deleted"
+    restored = await client.recv_type("event")
+    assert (restored["event"], restored["data"]["id"], restored["data"]["version"]) == ("task.restored", ids[0], 2)
+    await client.close()
+
+    for number, task_id in enumerate(ids):
+        await (rest_a, rest_b)[number % 2].call("DELETE", f"/api/v1/tasks/{task_id}", token)
+
+    async def purged() -> list[str]:
+        events = (await rest_b.call("GET", f"/api/v1/boards/{board}/events?limit=1000", token))["items"]
+        return [event["data"]["id"] for event in events if event["type"] == "task.purged"]
+
+    for _ in range(300):
+        if len(await purged()) >= len(ids):
+            break
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(1.0)  # a double purge would show by now: every process tries 5 times a second
+    assert sorted(await purged()) == sorted(ids)
+    assert (await rest_a.call("GET", f"/api/v1/boards/{board}/trash", token))["items"] == []
 
 
 async def test_an_event_stream_on_one_instance_gets_a_burst_written_through_both(cluster) -> None:
