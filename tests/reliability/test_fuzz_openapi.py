@@ -68,6 +68,7 @@ class World:
     attachment: str = ""
     api_token: str = ""
     webhook: str = ""
+    invitation: str = ""
 
     def register(self) -> tuple[str, str, str]:
         email = f"fuzz{next(_numbers)}.{time.monotonic_ns()}@example.test"
@@ -133,6 +134,19 @@ class World:
         assert status == 201, body
         return body["id"]
 
+    def fresh_invitation(self) -> str:
+        status, body = http(
+            "POST", f"{self.base}/api/v1/boards/{self.board}/invitations", self.token, {"email": "fuzz@example.test"}
+        )
+        assert status == 201, body
+        return body["id"]
+
+    def fresh_trashed_task(self) -> str:
+        task_id = self.fresh_task()
+        status, body = http("DELETE", f"{self.base}/api/v1/tasks/{task_id}", self.token)
+        assert status == 204, body
+        return task_id
+
     def fresh_session(self) -> str:
         status, body = http("POST", f"{self.base}/api/v1/auth/login", body={"email": self.email, "password": PASSWORD})
         assert status == 200, body
@@ -149,6 +163,7 @@ class World:
         world.attachment = world.fresh_attachment()
         world.api_token = world.fresh_api_token()
         world.webhook = world.fresh_webhook()
+        world.invitation = world.fresh_invitation()
         return world
 
     def path_ids(self, method: str, path: str) -> dict[str, str]:
@@ -161,6 +176,7 @@ class World:
             "attachment_id": self.attachment,
             "token_id": self.api_token,
             "webhook_id": self.webhook,
+            "invitation_id": self.invitation,
         }
         if method == "DELETE" and path == "/api/v1/boards/{board_id}":
             ids["board_id"] = self.fresh_board()
@@ -172,6 +188,10 @@ class World:
             ids["comment_id"] = self.fresh_comment()
         elif method == "DELETE" and "{attachment_id}" in path:
             ids["attachment_id"] = self.fresh_attachment()
+        elif "/trash/" in path:
+            ids["task_id"] = self.fresh_trashed_task()  # restored or deleted for good
+        elif method == "DELETE" and "{invitation_id}" in path:
+            ids["invitation_id"] = self.fresh_invitation()
         elif method == "DELETE" and "{token_id}" in path:
             ids["token_id"] = self.fresh_api_token()
         elif method == "DELETE" and "{webhook_id}" in path:
