@@ -6,10 +6,11 @@ from app.domain.models import Comment, Event, EventDraft, Task
 from app.domain.trash import TrashedTask
 from app.domain.views import comment_view, task_view
 from app.store.base import NotFound, VersionConflict
+from app.store.mongo_attachments import delete_attachment_files
 from app.store.mongo_comments import COMMENT_DOCS
 from app.store.mongo_events import append_event
 from app.store.mongo_records import Document, Documents, checked_draft, want_int, want_page_size, want_str
-from app.store.mongo_schema import COMMENTS, TASKS, TRASH
+from app.store.mongo_schema import ATTACHMENTS, COMMENTS, TASK_DOCUMENT_UPDATES, TASKS, TRASH
 from app.store.mongo_tasks import TASK_DOCS, task_doc
 from app.store.mongo_tx import MongoStoreBase, Session, driver_errors
 
@@ -44,9 +45,14 @@ class MongoTrash(MongoStoreBase):
             )
             await self._db[TRASH].insert_one(TRASH_DOCS.doc(entry), session=session)
             await self._db[COMMENTS].delete_many({"task_id": task.id}, session=session)
+            # Files and the co-edited description's history are not kept in the trash.
+            await self._db[ATTACHMENTS].delete_many({"task_id": task.id}, session=session)
+            await self._db[TASK_DOCUMENT_UPDATES].delete_many({"task_id": task.id}, session=session)
             return await append_event(self._db, task.board_id, draft, session)
 
-        return await self._writer.run(body)
+        appended = await self._writer.run(body)
+        await delete_attachment_files(self._db, "task_id", query["_id"])
+        return appended
 
     @driver_errors
     async def get_trashed_task(self, task_id: str) -> TrashedTask | None:

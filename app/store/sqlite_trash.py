@@ -8,6 +8,7 @@ from app.domain.models import Comment, Event, EventDraft, Task
 from app.domain.trash import TrashedTask
 from app.domain.views import comment_view, task_view
 from app.store.base import NotFound, VersionConflict
+from app.store.sqlite_attachments import delete_attachments
 from app.store.sqlite_comments import COMMENT_ROWS
 from app.store.sqlite_events import append_event
 from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
@@ -40,6 +41,10 @@ class SQLiteTrash(SQLiteStoreBase):
         )
         conn.execute(f"INSERT INTO trash ({_COLUMNS}) VALUES ({TRASH_ROWS.placeholders})", TRASH_ROWS.params(entry))
         conn.execute("DELETE FROM comments WHERE task_id = ?", (task_id,))
+        # Files and the co-edited description's history are not kept in the trash (as on
+        # MongoDB): the task comes back with its fields, checklist and comments.
+        delete_attachments(conn, "task_id", task_id)
+        conn.execute("DELETE FROM task_document_updates WHERE task_id = ?", (task_id,))
         conn.execute("DELETE FROM tasks WHERE id = ?", (task_id,))
         return append_event(conn, task.board_id, event)
 

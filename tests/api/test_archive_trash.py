@@ -11,6 +11,7 @@ from quart import Quart
 
 from app.domain.models import EventDraft
 from app.runtime import Runtime
+from tests.api.test_attachments import upload
 from tests.support.apiclient import Account, Api
 
 LONG_AGO = "2001-01-01T00:00:00.000000Z"
@@ -223,3 +224,19 @@ async def test_a_commenter_is_refused_task_writes_with_403_and_may_comment(api: 
     assert (await api.call("DELETE", f"/api/v1/comments/{comment['id']}", commenter))[0] == 204
     members = (await api.call("GET", f"/api/v1/boards/{board}/members", commenter))[1]["items"]
     assert {member["user_id"]: member["role"] for member in members}[commenter.id] == "commenter"
+
+
+async def test_a_trashed_task_comes_back_with_its_checklist_but_without_its_files(api: Api) -> None:
+    owner = await api.register()
+    board = (await api.board(owner))["id"]
+    task = await api.task(owner, board, "With a file")
+    status, _ = await api.call("POST", f"/api/v1/tasks/{task['id']}/checklist", owner, json={"text": "Step one"})
+    assert status == 201
+    status, attachment = await upload(api, owner, task["id"], b"%PDF-1.4 fake", "notes.pdf", "application/pdf")
+    assert status == 201, attachment
+    assert (await api.call("DELETE", f"/api/v1/tasks/{task['id']}", owner))[0] == 204
+    assert (await api.call("GET", f"/api/v1/attachments/{attachment['id']}", owner))[0] == 404
+    status, restored = await api.call("POST", f"/api/v1/boards/{board}/trash/{task['id']}/restore", owner)
+    assert status == 200
+    assert [item["text"] for item in restored["checklist"]] == ["Step one"]
+    assert (await api.call("GET", f"/api/v1/tasks/{task['id']}/attachments", owner))[1]["items"] == []
