@@ -95,11 +95,6 @@ def _task(conn: sqlite3.Connection, task_id: str) -> Task | None:
     return None if row is None else TASK_ROWS.record(row)
 
 
-def insert_task(conn: sqlite3.Connection, task: Task) -> None:
-    conn.execute(f"INSERT INTO tasks ({_TASK_FIELDS}) VALUES ({_TASK_VALUES})", _task_params(task))
-    _save_tags(conn, task)
-
-
 def _save_tags(conn: sqlite3.Connection, task: Task) -> None:
     conn.execute("DELETE FROM task_assignees WHERE task_id = ?", (task.id,))
     conn.execute("DELETE FROM task_labels WHERE task_id = ?", (task.id,))
