@@ -63,14 +63,15 @@ async def test_board_screenshots_at_desktop_and_phone_width(people, rest) -> Non
     await expect(desktop.get_by_test_id("presence").get_by_role("img")).to_have_count(2)
     await expect(card(column(desktop, "done"), "Ship it")).to_be_visible()
     await expect(desktop.get_by_test_id("activity")).to_contain_text("Bob Okafor moved ‘Ship it’ to Done")
-    # Carol assigned Alice to a task: a stable badge in the picture, not a race with the socket.
-    await expect(desktop.get_by_test_id("notifications-badge")).to_have_text("1")
+    # Carol assigned Alice to a task, and Bob moved a task Alice wrote (its author watches it):
+    # a stable badge in the picture, not a race with the socket.
+    await expect(desktop.get_by_test_id("notifications-badge")).to_have_text("2")
     await desktop.screenshot(path=str(SCREENSHOTS / "board-desktop.png"))
 
     phone = await people.page("alice-phone", viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
     await open_board(phone, who["alice"], board["id"])
     await expect(phone.get_by_test_id("presence").get_by_role("img")).to_have_count(2)
-    await expect(phone.get_by_test_id("notifications-badge")).to_have_text("1")
+    await expect(phone.get_by_test_id("notifications-badge")).to_have_text("2")
     assert await phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     await phone.screenshot(path=str(SCREENSHOTS / "board-phone.png"))
 
