@@ -8,7 +8,8 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 # This machine only; HOST=0.0.0.0 serves every interface (what the container image does).
 HOST ?= 127.0.0.1
-PYTEST_ARGS ?=
+# Test files run in parallel, one per core (a file's tests stay together: module fixtures).
+PYTEST_ARGS ?= -n auto --dist loadfile
 
 .PHONY: run test lint install install-test system-packages clean bench
 
