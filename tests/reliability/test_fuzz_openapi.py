@@ -396,6 +396,8 @@ def test_hostile_shapes_in_bodies_queries_and_headers_get_a_4xx_with_the_error_e
                 "delivery_id": "01NOSUCH",
                 "provider_id": "nosuch",
                 "job_id": "01NOSUCH",
+                "key": "no_such_column",  # a column's key (the board's columns)
+                "item_id": "01NOSUCH",  # a checklist item
             }
             ids = {**world.path_ids(method.upper(), path), **unknown}
             url = server.url + re.sub(r"\{(\w+)\}", lambda match, ids=ids: ids[match.group(1)], path)
