@@ -269,8 +269,11 @@ class TaskDocumentService:
     async def _compact(self, task_id: str) -> None:
         updates = await self._store.load_task_document(task_id)
         if len(updates) > 1:
-            doc, _ = _document(updates)
-            await self._store.compact_task_document(task_id, [update_id for update_id, _ in updates], doc.get_update())
+            await self._keep_as_one(task_id, updates, _document(updates)[0])
+
+    async def _keep_as_one(self, task_id: str, updates: list[tuple[str, bytes]], doc: Doc[Any]) -> None:
+        """Store ``doc``, read from ``updates``, in their place."""
+        await self._store.compact_task_document(task_id, [update_id for update_id, _ in updates], doc.get_update())
 
     async def settle(self, task_id: str, actor_id: str) -> None:
         """Write the document's text into the task's description if they differ, as one
@@ -283,9 +286,7 @@ class TaskDocumentService:
                 return
             doc, text = _document(updates)
             if len(updates) > COMPACT_AFTER_UPDATES:
-                await self._store.compact_task_document(
-                    task_id, [update_id for update_id, _ in updates], doc.get_update()
-                )
+                await self._keep_as_one(task_id, updates, doc)
             content = str(text)
             if content == task.description:
                 return
