@@ -59,6 +59,19 @@ async def open_description(page: Page, title: str):
     return editor
 
 
+async def both_editing(two_sides, description: str):
+    """Ada on the first instance and Bob on the second, each with the shared task's
+    description open: (Ada's account, the task, (page, editor) of each)."""
+    first, second, rest = two_sides
+    ada, bob, board, task = await shared_task(rest, description)
+    opened = []
+    for side, person, label in ((first, ada, "ada"), (second, bob, "bob")):
+        page = await side.page(label)
+        await open_board(page, person, board["id"])
+        opened.append((page, await open_description(page, "Launch plan")))
+    return ada, task, *opened
+
+
 async def value_of(editor) -> str:
     return await editor.input_value()
 
@@ -80,13 +93,8 @@ async def type_at(editor, position: str, text: str, delay: float) -> None:
 
 
 async def test_two_people_on_two_instances_type_at_once_and_keep_every_keystroke(two_sides) -> None:
-    first, second, rest = two_sides
-    ada, bob, board, task = await shared_task(rest, "Middle.")
-    ada_page, bob_page = await first.page("ada"), await second.page("bob")
-    await open_board(ada_page, ada, board["id"])
-    await open_board(bob_page, bob, board["id"])
-    ada_editor = await open_description(ada_page, "Launch plan")
-    bob_editor = await open_description(bob_page, "Launch plan")
+    rest = two_sides[2]
+    ada, task, (ada_page, ada_editor), (bob_page, bob_editor) = await both_editing(two_sides, "Middle.")
 
     ada_text = "Ada writes the opening paragraph about the launch, " * 3
     bob_text = " Bob adds the closing remarks and the checklist." * 3
@@ -114,13 +122,8 @@ async def test_two_people_on_two_instances_type_at_once_and_keep_every_keystroke
 
 
 async def test_typing_offline_merges_when_back_online(two_sides) -> None:
-    first, second, rest = two_sides
-    ada, bob, board, task = await shared_task(rest, "Agenda:")
-    ada_page, bob_page = await first.page("ada"), await second.page("bob")
-    await open_board(ada_page, ada, board["id"])
-    await open_board(bob_page, bob, board["id"])
-    ada_editor = await open_description(ada_page, "Launch plan")
-    bob_editor = await open_description(bob_page, "Launch plan")
+    rest = two_sides[2]
+    ada, task, (ada_page, ada_editor), (bob_page, bob_editor) = await both_editing(two_sides, "Agenda:")
 
     await ada_page.context.set_offline(True)
     await expect(ada_page.get_by_test_id("connection")).not_to_have_attribute("data-state", "live")
@@ -135,13 +138,7 @@ async def test_typing_offline_merges_when_back_online(two_sides) -> None:
 
 
 async def test_undo_takes_back_only_my_own_typing_and_the_preview_is_sanitised(two_sides) -> None:
-    first, second, rest = two_sides
-    ada, bob, board, task = await shared_task(rest, "")
-    ada_page, bob_page = await first.page("ada"), await second.page("bob")
-    await open_board(ada_page, ada, board["id"])
-    await open_board(bob_page, bob, board["id"])
-    ada_editor = await open_description(ada_page, "Launch plan")
-    bob_editor = await open_description(bob_page, "Launch plan")
+    _, _, (_, ada_editor), (bob_page, bob_editor) = await both_editing(two_sides, "")
 
     await type_at(bob_editor, "end", "# Plan\n", delay=5)
     await expect(ada_editor).to_have_value("# Plan\n")
