@@ -20,6 +20,17 @@ export function configureAuth(provider) {
   auth = provider;
 }
 
+// Requests under way, so that signing out lets them finish first: one the server reads
+// after the session is revoked would be refused with a 401 and sent on to a failed refresh.
+const underway = new Set();
+
+/** Resolves once the requests under way have been answered, or after `limitMs`. */
+export function requestsSettled(limitMs = 3000) {
+  let timer;
+  const limit = new Promise((resolve) => { timer = setTimeout(resolve, limitMs); });
+  return Promise.race([Promise.allSettled([...underway]), limit]).finally(() => clearTimeout(timer));
+}
+
 /** One HTTP call, no auth logic; resolves to {status, data} for any HTTP status. */
 export async function rawRequest(method, path, { body, headers = {}, token = null } = {}) {
   // Chromium logs every failed fetch as a console error; not asking while the browser
@@ -33,12 +44,16 @@ export async function rawRequest(method, path, { body, headers = {}, token = nul
     init.body = JSON.stringify(body);
   }
   let response;
+  let text;
+  const answered = fetch(BASE + path, init).then(async (r) => { response = r; text = await r.text(); });
+  underway.add(answered);
   try {
-    response = await fetch(BASE + path, init);
+    await answered;
   } catch {
     throw new ApiError(0, "network", "Can't reach Taskwire. Check your connection and try again.");
+  } finally {
+    underway.delete(answered);
   }
-  const text = await response.text();
   let data = null;
   if (text) {
     try { data = JSON.parse(text); } catch { data = null; }

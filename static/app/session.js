@@ -2,7 +2,7 @@
 // token lives in an HttpOnly, SameSite=Strict cookie scoped to /api/v1/auth that script
 // never sees (docs/dashboard.md says why). A reload restores the session through that cookie.
 
-import { ApiError, rawRequest } from "./api.js";
+import { ApiError, rawRequest, requestsSettled } from "./api.js";
 
 const COOKIE_MODE = { "X-Taskwire-Session": "cookie" };
 // Not a secret: only "a refresh cookie probably exists", so that a visitor who never signed
@@ -143,6 +143,7 @@ export function ended() {
 }
 
 export async function signOut() {
+  await requestsSettled();
   try {
     // The access token lets the server end this session's access tokens at once too.
     await rawRequest("POST", "/auth/logout", { body: {}, headers: COOKIE_MODE, token: accessToken });

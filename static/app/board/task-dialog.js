@@ -123,12 +123,14 @@ export class TaskDialog {
     this.changedBy = null;
     this.show(task, this.state.canEdit ? "Edit task" : "Task");
     this.startEditor(task);
-    this.thread.open(taskId);
     this.history.open(taskId);
-    this.attachments.open(taskId);
     this.checklist.open(task);
-    this.watch.load(`/tasks/${encodeURIComponent(taskId)}/watch`);
-    this.repeat.open(taskId);
+    // A delete or archive from this dialog waits for these reads: sent meanwhile, it could
+    // reach the server first and turn them into 404s for a task the reader still shows.
+    this.loaded = Promise.allSettled([
+      this.thread.open(taskId), this.attachments.open(taskId),
+      this.watch.load(`/tasks/${encodeURIComponent(taskId)}/watch`), this.repeat.open(taskId),
+    ]);
   }
 
   /** An existing task's description is edited live with everyone who has it open, and
@@ -243,6 +245,7 @@ export class TaskDialog {
 
   async archive() {
     const task = this.task;
+    await this.loaded;
     try {
       const archived = await api("POST", `/tasks/${task.id}/archive`, { body: { version: task.version } });
       this.onArchived(archived);
@@ -332,6 +335,7 @@ export class TaskDialog {
 
   async remove() {
     const task = this.task;
+    await this.loaded;
     try {
       await api("DELETE", `/tasks/${task.id}`);
       this.onDeleted(task.id, task);
