@@ -233,6 +233,9 @@ async def test_http_needs_a_live_api_token_on_every_request(server: AppServer, t
             await team.rest.call("DELETE", f"/api/v1/tokens/{team.writer['id']}", team.alice["token"])
             with pytest.raises(Exception):  # noqa: B017 - the SDK raises what the transport met
                 await client.call_tool("list_boards", {})
+    # A new connection: the one above idled through the MCP session and may meet the
+    # server's keep-alive timeout on a loaded machine, which says nothing about tokens.
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
         answer = await http.post(
             "/mcp", json=initialize, headers={**headers, "Authorization": f"Bearer {team.writer['token']}"}
         )
