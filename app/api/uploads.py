@@ -112,9 +112,10 @@ def streams_upload() -> bool:
     return getattr(request, "streams_upload", False)
 
 
-def release_upload_body(error: BaseException | None = None) -> None:
+async def release_upload_body(error: BaseException | None = None) -> None:
     """Run at the end of every request (a teardown): an upload's body stops holding back
-    the server's reads, which would otherwise wait for a handler that is gone."""
+    the server's reads, which would otherwise wait for a handler that is gone. A coroutine,
+    because Quart hands a plain function to a thread pool: a thread hop on every request."""
     if isinstance(request.body, StreamedBody):
         request.body.release()
 
