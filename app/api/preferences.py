@@ -34,7 +34,7 @@ def _out(preferences: Preferences) -> dict[str, Any]:
 @rate_limited_per_user
 @document_response(PreferencesOut, 200)
 async def get_preferences() -> Response:
-    """What reaches you where: per kind of notification (assigned, mentioned, watched,
+    """What reaches you where: per kind of notification (assigned, mentioned, watched, changed,
     due_soon, overdue, added_to_board) the bell (app), an email at once (email), the daily
     digest (digest); quiet hours and the time zone they are in."""
     return json_response(_out(await _preferences().get(caller().user)))

@@ -19,7 +19,8 @@ blueprint = Blueprint("unsubscribe", __name__)
 WHAT = {
     "assigned": "emails when you are assigned to a task",
     "mentioned": "emails when you are @mentioned",
-    "watched": "emails about tasks and boards you watch",
+    "watched": "emails about comments on what you watch",
+    "changed": "emails about changes to what you watch",
     "due_soon": "due-date reminders by email",
     "overdue": "overdue notices by email",
     "added_to_board": "emails when you are added to a board",

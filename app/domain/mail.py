@@ -28,7 +28,8 @@ from app.domain.views import record_view
 class NoticeKind(StrEnum):
     ASSIGNED = "assigned"
     MENTIONED = "mentioned"
-    WATCHED = "watched"  # a comment or change on a task or board the user watches
+    WATCHED = "watched"  # a comment on a task the user watches (or on a task of a watched board)
+    CHANGED = "changed"  # a change to such a task, or a task added to a watched board
     DUE_SOON = "due_soon"
     OVERDUE = "overdue"
     ADDED_TO_BOARD = "added_to_board"
@@ -47,6 +48,8 @@ KIND_OF_TYPE: dict[str, NoticeKind] = {
     "member.added": NoticeKind.ADDED_TO_BOARD,
     "task.watched": NoticeKind.WATCHED,
     "comment.watched": NoticeKind.WATCHED,
+    "task.changed": NoticeKind.CHANGED,
+    "task.created": NoticeKind.CHANGED,
     "task.due_soon": NoticeKind.DUE_SOON,
     "task.overdue": NoticeKind.OVERDUE,
 }
@@ -58,6 +61,7 @@ DEFAULT_CHANNELS: dict[NoticeKind, tuple[Channel, ...]] = {
     NoticeKind.DUE_SOON: (Channel.APP, Channel.EMAIL),
     NoticeKind.OVERDUE: (Channel.APP, Channel.EMAIL),
     NoticeKind.WATCHED: (Channel.APP, Channel.DIGEST),
+    NoticeKind.CHANGED: (Channel.APP, Channel.DIGEST),
     NoticeKind.ADDED_TO_BOARD: (Channel.APP, Channel.DIGEST),
 }
 
@@ -106,6 +110,21 @@ def channels_for(preferences: Preferences, kind: NoticeKind, mail_enabled: bool)
     chosen = preferences.channels.get(kind.value)
     wanted = {Channel(c) for c in (chosen if chosen is not None else DEFAULT_CHANNELS[kind])}
     return wanted if mail_enabled else wanted & {Channel.APP}
+
+
+def completed(preferences: Preferences) -> Preferences:
+    """The preferences with every kind in ``channels``: a kind added since they were saved
+    has its default."""
+    if all(kind.value in preferences.channels for kind in NoticeKind):
+        return preferences
+    defaults = {kind.value: [c.value for c in channels] for kind, channels in DEFAULT_CHANNELS.items()}
+    return dataclasses.replace(preferences, channels={**defaults, **preferences.channels})
+
+
+def takes_digest(preferences: Preferences) -> bool:
+    """Whether the user gets the daily digest at all: some kind goes to it (the digest's
+    unsubscribe link takes it off every kind)."""
+    return any(Channel.DIGEST.value in chosen for chosen in completed(preferences).channels.values())
 
 
 def zone_exists(name: str) -> bool:

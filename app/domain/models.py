@@ -177,8 +177,11 @@ class NotificationType(StrEnum):
     TASK_ASSIGNED = "task.assigned"
     COMMENT_MENTIONED = "comment.mentioned"
     MEMBER_ADDED = "member.added"
+    # No longer made (task.changed says it since): older notifications keep the type.
     TASK_WATCHED = "task.watched"  # a task the user watches moved or got a new due date
     COMMENT_WATCHED = "comment.watched"  # a comment on a task the user watches
+    TASK_CHANGED = "task.changed"  # a task the user watches changed (data.changes says how)
+    TASK_CREATED = "task.created"  # a task was added to a board the user watches
     TASK_DUE_SOON = "task.due_soon"
     TASK_OVERDUE = "task.overdue"
 
@@ -242,7 +245,10 @@ class Notification:
     data: dict[str, Any] = field(
         doc=(
             "What renders it: task_title (all but member.added), excerpt (comment.mentioned, comment.watched), "
-            "role (member.added), column or due_at (task.watched), due_at (task.due_soon, task.overdue)."
+            "role (member.added), column or due_at (task.watched), due_at (task.due_soon, task.overdue); "
+            "changes (task.changed: what changed, some of title, description, column, priority, labels, "
+            "assignees, due_date, checklist, attachment_added, attachment_removed, archived, unarchived, "
+            "trashed, restored, recurrence) with column, due_at and attachment as they apply."
         )
     )
 

@@ -39,6 +39,44 @@ class Content:
     unsubscribe: str | None = None  # what the footer's link stops: a kind or "digest"
 
 
+# task.changed: the parts of a task named in ``data.changes`` as a sentence says them.
+FIELD_WORDS = {
+    "title": "title",
+    "description": "description",
+    "priority": "priority",
+    "labels": "labels",
+    "assignees": "assignees",
+    "due_date": "due date",
+    "checklist": "checklist",
+    "recurrence": "recurrence",
+}
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def change_sentence(actor: str, title: str, data: dict[str, Any]) -> str:
+    """"Ada changed the title and priority of “Ship it”", "Ada moved “Ship it” to Done and
+    changed its due date", "Ada archived “Ship it”"."""
+    changes = list(data.get("changes") or ())
+    quoted = f"“{title}”"
+    standalone = {
+        "column": f"moved {quoted} to {data.get('column', 'another column')}",
+        "attachment_added": f"attached {data.get('attachment', 'a file')} to {quoted}",
+        "attachment_removed": f"removed {data.get('attachment', 'a file')} from {quoted}",
+        "archived": f"archived {quoted}",
+        "unarchived": f"brought {quoted} back from the archive",
+        "trashed": f"moved {quoted} to the trash",
+        "restored": f"restored {quoted} from the trash",
+    }
+    clauses = [standalone[change] for change in changes if change in standalone]
+    fields = [FIELD_WORDS[change] for change in changes if change in FIELD_WORDS]
+    if fields:
+        clauses.append(f"changed its {_and(fields)}" if clauses else f"changed the {_and(fields)} of {quoted}")
+    return f"{actor} {_and(clauses or [f'changed {quoted}'])}"
+
+
 def local_time(at: str, time_zone: str) -> str:
     """A time as a person reads it in their zone: "Tue 1 Dec 2026, 14:30 (Europe/Paris)"."""
     moment = clock.parse_time(at).astimezone(zone(time_zone))
@@ -83,6 +121,17 @@ class Renderer:
                     f"{actor} added you to the board {board}",
                     [f"Your role: {data.get('role', 'member')}."],
                     action=("Open the board", self.links.board(data.get("board_id", ""))),
+                    unsubscribe=kind,
+                )
+            case NoticeKind.CHANGED:
+                if data.get("type") == "task.created":
+                    subject = f"{actor} added “{title}” to the board {board}"
+                else:
+                    subject = change_sentence(actor, title, data)
+                return Content(
+                    subject,
+                    [on_board, "You get this because you watch the task or its board."],
+                    action=task_link,
                     unsubscribe=kind,
                 )
             case NoticeKind.WATCHED:

@@ -31,6 +31,7 @@ from app.domain.models import ROLE_RANK, Attachment, AttachmentSummary, EventDra
 from app.domain.views import attachment_view
 from app.events.publisher import EventPublisher
 from app.services.access import checked_task, require_role_or, task_not_found
+from app.services.watching import WatchService
 from app.settings import Settings
 from app.store.base import NotFound, QuotaExceeded, Store
 
@@ -108,9 +109,10 @@ def make_thumbnail(file: IO[bytes], content_type: str) -> bytes | None:
 
 
 class AttachmentService:
-    def __init__(self, settings: Settings, store: Store, publisher: EventPublisher) -> None:
+    def __init__(self, settings: Settings, store: Store, publisher: EventPublisher, watching: WatchService) -> None:
         self._store = store
         self._publisher = publisher
+        self._watching = watching
         self.max_bytes = settings.attachment_max_bytes
         self._quota = settings.board_attachment_quota_bytes
 
@@ -149,7 +151,10 @@ class AttachmentService:
             uploaded_by=actor.id,
             created_at=clock.now(),
         )
-        draft = EventDraft("attachment.added", actor.id, attachment.created_at, attachment_view(attachment))
+        notify = await self._watching.changed(actor, task, ["attachment_added"], attachment=attachment.name)
+        draft = EventDraft(
+            "attachment.added", actor.id, attachment.created_at, attachment_view(attachment), notify=notify
+        )
         try:
             event = await self._store.create_attachment(attachment, upload.file, thumbnail, self._quota, draft)
         except NotFound:
@@ -189,10 +194,12 @@ class AttachmentService:
                 "Only its uploader or a board admin can delete an attachment.",
                 details={"role": member.role.value, "needed": Role.ADMIN.value},
             )
+        task = await self._store.get_task(attachment.task_id)
+        removed = ["attachment_removed"]
+        notify = [] if task is None else await self._watching.changed(actor, task, removed, attachment=attachment.name)
+        draft = EventDraft("attachment.deleted", actor.id, clock.now(), attachment_view(attachment), notify=notify)
         try:
-            event = await self._store.delete_attachment(
-                attachment_id, EventDraft("attachment.deleted", actor.id, clock.now(), attachment_view(attachment))
-            )
+            event = await self._store.delete_attachment(attachment_id, draft)
         except NotFound:
             raise attachment_not_found() from None
         await self._publisher.publish(event)

@@ -19,6 +19,7 @@ from app.domain.views import task_view
 from app.events.publisher import EventPublisher
 from app.services.access import require_role, task_not_found
 from app.services.retry import WRITE_ATTEMPTS, before_retry
+from app.services.watching import WatchService
 from app.store.base import NotFound, Store, VersionConflict
 
 MAX_CHECKLIST_ITEMS = 100
@@ -47,9 +48,10 @@ def _index_of(checklist: list[dict[str, Any]], item_id: str) -> int:
 
 
 class ChecklistService:
-    def __init__(self, store: Store, publisher: EventPublisher) -> None:
+    def __init__(self, store: Store, publisher: EventPublisher, watching: WatchService) -> None:
         self._store = store
         self._publisher = publisher
+        self._watching = watching
 
     async def add(self, actor: User, task_id: str, text: str, position: int | None = None) -> Task:
         def change(checklist: list[dict[str, Any]]) -> Change:
@@ -114,8 +116,13 @@ class ChecklistService:
             data: dict[str, Any] = {"task_id": task.id, "item": item, "task": task_view(updated)}
             if before is not None:
                 data["previous"] = before
+            # Reordering the checklist is not news to a task's watchers.
+            moved = event_type == "checklist_item.moved"
+            notify = [] if moved else await self._watching.changed(actor, updated, ["checklist"])
             try:
-                event = await self._store.update_task(updated, task.version, EventDraft(event_type, actor.id, at, data))
+                event = await self._store.update_task(
+                    updated, task.version, EventDraft(event_type, actor.id, at, data, notify=notify)
+                )
             except VersionConflict:
                 await before_retry(attempt, "task")
                 continue

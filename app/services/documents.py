@@ -5,7 +5,8 @@ browser), so people typing in one description at once all keep every keystroke.
   through the broker, and each hub hands it to the sockets that opened the document.
 - The task's ``description`` stays the document's text for REST, search, webhooks and the
   activity feed: when an editing burst settles, the instance that took the last update
-  writes one ``task.updated`` (versioned like any other write). Other instances that saw
+  writes one ``task.updated`` (versioned like any other write), which is also the one
+  ``task.changed`` notice the task's watchers get for the burst. Other instances that saw
   the burst check again later, so a crashed instance's burst is settled all the same.
 - A REST PATCH of ``description`` is merged into the document as the edits between the
   text it was based on and the new one, so it does not overwrite what others typed.
@@ -34,6 +35,7 @@ from app.domain.views import task_view
 from app.events.publisher import EventPublisher
 from app.jsonutil import dumps
 from app.services.access import require_role, task_not_found
+from app.services.watching import WatchService
 from app.store.base import NotFound, Store, VersionConflict
 
 log = logging.getLogger(__name__)
@@ -135,10 +137,11 @@ class _Live:
 
 
 class TaskDocumentService:
-    def __init__(self, store: Store, publisher: EventPublisher, settle_seconds: float) -> None:
+    def __init__(self, store: Store, publisher: EventPublisher, settle_seconds: float, watching: WatchService) -> None:
         self._store = store
         self._publisher = publisher
         self._settle_seconds = settle_seconds
+        self._watching = watching
         self._settles: dict[str, asyncio.TimerHandle] = {}
         self._running: set[asyncio.Task[None]] = set()
         self._live: OrderedDict[str, _Live] = OrderedDict()
@@ -299,7 +302,10 @@ class TaskDocumentService:
                 version=task.version + 1,
                 updated_at=at,
             )
-            draft = EventDraft("task.updated", actor_id, at, task_view(updated))
+            # The settled burst is the one change watchers hear of, not each keystroke.
+            actor = await self._store.get_user(actor_id)
+            notify = [] if actor is None else await self._watching.changed(actor, updated, ["description"])
+            draft = EventDraft("task.updated", actor_id, at, task_view(updated), notify=notify)
             try:
                 event = await self._store.update_task(updated, task.version, draft)
             except VersionConflict:

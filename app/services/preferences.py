@@ -20,6 +20,7 @@ from app.domain.mail import (
     Channel,
     NoticeKind,
     Preferences,
+    completed,
     default_preferences,
     routed,
 )
@@ -36,7 +37,8 @@ class PreferenceService:
         self.mail_enabled = mail_enabled
 
     async def get(self, user: User) -> Preferences:
-        return (await self._store.get_preferences([user.id])).get(user.id) or default_preferences(user.id)
+        saved = (await self._store.get_preferences([user.id])).get(user.id)
+        return completed(saved) if saved else default_preferences(user.id)
 
     async def update(self, user: User, changes: dict[str, Any]) -> Preferences:
         """Apply ``changes`` (already validated: see app/api/preference_schemas.py); a kind
@@ -59,7 +61,8 @@ class PreferenceService:
         if read is None:
             raise InvalidInputError("invalid_unsubscribe_link", "This unsubscribe link is not valid.")
         user_id, what = read
-        current = (await self._store.get_preferences([user_id])).get(user_id) or default_preferences(user_id)
+        saved = (await self._store.get_preferences([user_id])).get(user_id)
+        current = completed(saved) if saved else default_preferences(user_id)
         if what == DIGEST:
             dropped = {Channel.DIGEST.value}
             kinds = list(current.channels)

@@ -25,6 +25,7 @@ from app.domain.recurrence import WEEKDAYS, Recurrence, RecurrenceKind, next_due
 from app.domain.views import recurrence_view, task_view
 from app.events.publisher import EventPublisher
 from app.services.access import checked_task, task_not_found
+from app.services.watching import WatchService
 from app.store.base import NotFound, Store
 
 log = logging.getLogger(__name__)
@@ -44,9 +45,10 @@ def _check_rule(kind: RecurrenceKind, weekdays: list[str], day_of_month: int | N
 
 
 class RecurrenceService:
-    def __init__(self, store: Store, publisher: EventPublisher) -> None:
+    def __init__(self, store: Store, publisher: EventPublisher, watching: WatchService) -> None:
         self._store = store
         self._publisher = publisher
+        self._watching = watching
 
     async def _task(self, actor: User, task_id: str, needed: Role) -> Task:
         return await checked_task(self._store, actor, task_id, needed)
@@ -84,8 +86,9 @@ class RecurrenceService:
             updated_at=at,
         )
         try:
+            notify = await self._watching.changed(actor, task, ["recurrence"])
             event = await self._store.set_recurrence(
-                recurrence, EventDraft("task.recurrence_set", actor.id, at, recurrence_view(recurrence))
+                recurrence, EventDraft("task.recurrence_set", actor.id, at, recurrence_view(recurrence), notify=notify)
             )
         except NotFound:
             raise task_not_found() from None
@@ -93,8 +96,9 @@ class RecurrenceService:
         return recurrence
 
     async def clear(self, actor: User, task_id: str) -> None:
-        await self._task(actor, task_id, Role.EDITOR)
-        draft = EventDraft("task.recurrence_cleared", actor.id, clock.now(), {"task_id": task_id})
+        task = await self._task(actor, task_id, Role.EDITOR)
+        notify = await self._watching.changed(actor, task, ["recurrence"])
+        draft = EventDraft("task.recurrence_cleared", actor.id, clock.now(), {"task_id": task_id}, notify=notify)
         try:
             event = await self._store.delete_recurrence(task_id, draft)
         except NotFound:

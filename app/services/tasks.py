@@ -33,14 +33,29 @@ from app.services.cache import BOARD_READ_TTL_SECONDS, ReadCache, decode_page, e
 from app.services.documents import TaskDocumentService
 from app.services.notifications import assignment_notices
 from app.services.preferences import PreferenceService
-from app.services.watching import WatchService
+from app.services.watching import WatchService, change_data
 from app.store.base import NotFound, Store, VersionConflict
 
 EDITABLE_FIELDS = ("title", "description", "status", "priority", "assignees", "labels", "due_at")
+# A task's field -> its name in a task.changed notice's ``changes``.
+CHANGE_NAMES = {
+    "title": "title",
+    "description": "description",
+    "status": "column",
+    "priority": "priority",
+    "labels": "labels",
+    "assignees": "assignees",
+    "due_at": "due_date",
+}
 # A move reads the task and writes it back; under contention it retries on the fresh version.
 MOVE_ATTEMPTS = 5
 # Told when a task reaches its board's last column (recurring tasks: app/services/recurrence.py).
 type CompletionListener = Callable[[User, Task, Board], Awaitable[None]]
+
+
+def _differs(field: str, before: Task, after: Task) -> bool:
+    old, new = getattr(before, field), getattr(after, field)
+    return set(old) != set(new) if field == "assignees" else bool(old != new)
 
 
 def version_conflict(current: Task) -> StaleVersionError:
@@ -120,16 +135,13 @@ class TaskService:
             updated_at=at,
             version=1,
         )
+        notify = assignment_notices(actor, board, task, ())
+        told = {notice.user_id for notice in notify}
+        notify += await self._watching.notices(actor, board, task, NotificationType.TASK_CREATED, {}, told)
         try:
             event = await self._store.create_task(
                 task,
-                EventDraft(
-                    "task.created",
-                    actor.id,
-                    at,
-                    task_view(task),
-                    notify=await self._notices.route(assignment_notices(actor, board, task, ())),
-                ),
+                EventDraft("task.created", actor.id, at, task_view(task), notify=await self._notices.route(notify)),
             )
         except NotFound:
             raise board_not_found() from None
@@ -167,14 +179,19 @@ class TaskService:
     async def _watcher_notices(
         self, actor: User, board: Board, before: Task, after: Task, told: set[str]
     ) -> list[NotificationDraft]:
-        """Watchers hear of a task moving to another column and of a new due date."""
-        if after.status != before.status:
-            data: dict[str, Any] = {"column": after.status}
-        elif after.due_at != before.due_at:
-            data = {"due_at": after.due_at}
-        else:
+        """One ``task.changed`` notice per watcher naming what changed; reordering within a
+        column changes nothing a watcher needs to hear of."""
+        changes = [name for field, name in CHANGE_NAMES.items() if _differs(field, before, after)]
+        if not changes:
             return []
-        return await self._watching.notices(actor, board, after, NotificationType.TASK_WATCHED, data, told)
+        data = change_data(
+            changes,
+            {
+                "column": after.status if "column" in changes else None,
+                "due_at": after.due_at if "due_date" in changes else None,
+            },
+        )
+        return await self._watching.notices(actor, board, after, NotificationType.TASK_CHANGED, data, told)
 
     async def _completed(self, actor: User, before: Task, after: Task, board: Board) -> Task:
         if self._on_completed and after.status == board.columns[-1] != before.status:
@@ -250,7 +267,8 @@ class TaskService:
         """Into the trash (app/services/trash.py restores it): gone from every read, as a
         v1 client expects, until restored."""
         task = await self._checked_task(actor, task_id, Role.EDITOR)
-        draft = EventDraft("task.deleted", actor.id, clock.now(), task_view(task))
+        notify = await self._watching.changed(actor, task, ["trashed"])
+        draft = EventDraft("task.deleted", actor.id, clock.now(), task_view(task), notify=notify)
         await self._commit(self._store.trash_task(task_id, expected_version, actor.id, draft))
 
     async def set_archived(self, actor: User, task_id: str, expected_version: int | None, archived: bool) -> Task:
@@ -267,7 +285,16 @@ class TaskService:
             # Its column went while it was archived: back at the end of the first one.
             changed.status = board.columns[0]
             changed.position = key_between(await self._store.last_position(board.id, changed.status), None)
-        return await self._write(actor, changed, task.version, "task.archived" if archived else "task.unarchived")
+        notify = await self._watching.notices(
+            actor,
+            board,
+            changed,
+            NotificationType.TASK_CHANGED,
+            change_data(["archived" if archived else "unarchived"], {}),
+        )
+        return await self._write(
+            actor, changed, task.version, "task.archived" if archived else "task.unarchived", notify
+        )
 
     async def comment_counts(self, tasks: Sequence[Task]) -> dict[str, int]:
         """Counted when read, not stored on the task: a comment never changes its task's

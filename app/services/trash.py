@@ -26,6 +26,7 @@ from app.domain.trash import TrashedTask
 from app.domain.views import task_view
 from app.events.publisher import EventPublisher
 from app.services.access import require_role
+from app.services.watching import WatchService
 from app.settings import Settings
 from app.store.base import NotFound, Store, StoreUnavailable
 from app.webhooks.delivery import SYSTEM_ACTOR
@@ -56,10 +57,11 @@ def restored_task(entry: TrashedTask, columns: list[str], members: set[str], las
 
 
 class TrashService:
-    def __init__(self, settings: Settings, store: Store, publisher: EventPublisher) -> None:
+    def __init__(self, settings: Settings, store: Store, publisher: EventPublisher, watching: WatchService) -> None:
         self.retention_days = settings.trash_retention_days
         self._store = store
         self._publisher = publisher
+        self._watching = watching
 
     async def _entry_for(self, actor: User, board_id: str, task_id: str, needed: Role) -> TrashedTask:
         await require_role(self._store, board_id, actor.id, needed)
@@ -82,7 +84,8 @@ class TrashService:
         last = None if status in board.columns else await self._store.last_position(board_id, board.columns[0])
         task = restored_task(entry, board.columns, members, last)
         comments = [Comment(**comment) for comment in entry.comments.get("items", [])]
-        draft = EventDraft("task.restored", actor.id, task.updated_at, task_view(task))
+        notify = await self._watching.changed(actor, task, ["restored"], board)
+        draft = EventDraft("task.restored", actor.id, task.updated_at, task_view(task), notify=notify)
         try:
             event = await self._store.restore_task(task, comments, draft)
         except NotFound:

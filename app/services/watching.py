@@ -1,13 +1,16 @@
 """Watching tasks and boards: who hears of a task's comments and changes.
 
 A task's author and assignees watch it unless they chose not to; anyone who can see a
-board may watch a task of it or the whole board. Watchers are told of comments, of the
-task moving to another column and of a new due date, never of what they did themselves.
+board may watch a task of it or the whole board (every task on it, and tasks added to
+it). Watchers are told of comments (``comment.watched``) and of every change to the task
+(``task.changed``, one per change event, ``data.changes`` naming what changed), never of
+what they did themselves, and not again when the same event already tells them in a more
+specific way (assigned, mentioned: the caller passes those as ``skip``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from app.domain import clock
@@ -15,12 +18,14 @@ from app.domain.ids import new_id
 from app.domain.mail import Watch, watchers
 from app.domain.models import Board, NotificationDraft, NotificationType, Role, Task, User
 from app.services.access import require_role, task_not_found
+from app.services.preferences import PreferenceService
 from app.store.base import Store
 
 
 class WatchService:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, preferences: PreferenceService) -> None:
         self._store = store
+        self._preferences = preferences
 
     async def _visible_task(self, actor: User, task_id: str) -> Task:
         task = await self._store.get_task(task_id)
@@ -80,3 +85,25 @@ class WatchService:
             )
             for user_id in sorted(users & members)
         ]
+
+    async def changed(
+        self,
+        actor: User,
+        task: Task,
+        changes: Sequence[str],
+        board: Board | None = None,
+        **data: Any,
+    ) -> list[NotificationDraft]:
+        """The ``task.changed`` notices of one change event, routed by their users'
+        preferences: ready for ``EventDraft.notify``."""
+        if not changes:
+            return []
+        board = board or await self._store.get_board(task.board_id)
+        if board is None:
+            return []  # gone meanwhile: the write that follows says so
+        notices = await self.notices(actor, board, task, NotificationType.TASK_CHANGED, change_data(changes, data))
+        return await self._preferences.route(notices)
+
+
+def change_data(changes: Sequence[str], data: dict[str, Any]) -> dict[str, Any]:
+    return {"changes": list(changes), **{key: value for key, value in data.items() if value is not None}}

@@ -6,6 +6,36 @@ import { avatar, flash, h, quoted, roleWithArticle, timeAgo } from "../dom.js";
 
 const FLASH_CLASS = "notice-flash";
 
+// task.changed: the parts of a task named in data.changes as a sentence says them
+// (app/mail/render.py's change_sentence says the same in emails).
+const FIELD_WORDS = {
+  title: "title", description: "description", priority: "priority", labels: "labels", assignees: "assignees",
+  due_date: "due date", checklist: "checklist", recurrence: "recurrence",
+};
+
+function joined(words) {
+  return words.length === 1 ? words[0] : `${words.slice(0, -1).join(", ")} and ${words[words.length - 1]}`;
+}
+
+function changeSentence(who, task, data) {
+  const changes = data.changes || [];
+  const standalone = {
+    column: () => `moved ${task} to ${data.column || "another column"}`,
+    attachment_added: () => `attached ${data.attachment || "a file"} to ${task}`,
+    attachment_removed: () => `removed ${data.attachment || "a file"} from ${task}`,
+    archived: () => `archived ${task}`,
+    unarchived: () => `brought ${task} back from the archive`,
+    trashed: () => `moved ${task} to the trash`,
+    restored: () => `restored ${task} from the trash`,
+  };
+  const clauses = changes.filter((change) => standalone[change]).map((change) => standalone[change]());
+  const fields = changes.filter((change) => FIELD_WORDS[change]).map((change) => FIELD_WORDS[change]);
+  if (fields.length) {
+    clauses.push(clauses.length ? `changed its ${joined(fields)}` : `changed the ${joined(fields)} of ${task}`);
+  }
+  return `${who} ${joined(clauses.length ? clauses : [`changed ${task}`])}`;
+}
+
 export function describe(notification) {
   const who = notification.actor?.name || "Someone";
   const data = notification.data || {};
@@ -16,6 +46,8 @@ export function describe(notification) {
     case "comment.mentioned": return `${who} mentioned you on ${task} on ${board}`;
     case "member.added": return `${who} added you to ${board} as ${roleWithArticle(data.role)}`;
     case "comment.watched": return `${who} commented on ${task} on ${board}`;
+    case "task.changed": return `${changeSentence(who, task, data)} on ${board}`;
+    case "task.created": return `${who} added ${task} to ${board}`;
     case "task.watched":
       return data.column ? `${who} moved ${task} to ${data.column} on ${board}`
         : `${who} changed the due date of ${task} on ${board}`;

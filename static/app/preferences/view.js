@@ -9,7 +9,8 @@ import { toast } from "../toast.js";
 const KINDS = [
   ["assigned", "You are assigned to a task"],
   ["mentioned", "Someone @mentions you"],
-  ["watched", "Comments and changes on what you watch"],
+  ["watched", "Comments on what you watch"],
+  ["changed", "Changes to what you watch"],
   ["due_soon", "A task of yours is due soon"],
   ["overdue", "A task of yours is overdue"],
   ["added_to_board", "You are added to a board"],
