@@ -46,6 +46,7 @@ async def test_the_defaults(api: Api) -> None:
             "due_soon": ["app", "email"],
             "overdue": ["app", "email"],
             "watched": ["app", "digest"],
+            "changed": ["app", "digest"],
             "added_to_board": ["app", "digest"],
         },
         "time_zone": "UTC",
@@ -121,3 +122,36 @@ async def test_without_smtp_nothing_is_queued_and_the_preferences_say_so(databas
         assert status == 200 and body["email_enabled"] is False
         assert await store_of(api).list_mail(bob.id, 10) == []
         assert sorted(await _bell(api, bob)) == ["member.added", "task.assigned"]
+
+
+async def test_changes_to_a_watched_task_go_where_their_kind_says(api: Api, sink: SmtpSink) -> None:
+    ada, bob = await api.register("Ada"), await api.register("Bob")
+    task = await assign(api, ada, bob)
+    await _prefer(api, bob, channels={"changed": []})  # off; comments still reach him
+    path = f"/api/v1/tasks/{task['id']}"
+    status, _ = await api.call("PATCH", path, ada, json={"title": "Ship 2.0", "version": task["version"]})
+    assert status == 200
+    status, _ = await api.call("POST", f"{path}/comments", ada, json={"body": "Renamed"})
+    assert status == 201
+    assert "task.changed" not in await _bell(api, bob) and "comment.watched" in await _bell(api, bob)
+
+    await _prefer(api, bob, channels={"changed": ["email"]})
+    status, current = await api.call("GET", path, ada)
+    status, _ = await api.call("PATCH", path, ada, json={"priority": "urgent", "version": current["version"]})
+    assert status == 200
+    await sink.wait_for(lambda: any("priority" in str(r.message["Subject"]) for r in sink.to(bob.email)))
+    [email] = [r for r in sink.to(bob.email) if r.message["X-Taskwire-Kind"] == "changed"]
+    assert email.message["Subject"] == "Ada changed the priority of “Ship 2.0”"
+    assert f"/boards/{task['board_id']}?task={task['id']}" in email.part("plain")
+    assert "task.changed" not in await _bell(api, bob)
+
+
+async def test_preferences_saved_before_a_kind_existed_get_its_default(api: Api) -> None:
+    ada = await api.register("Ada")
+    await _prefer(api, ada, channels={"watched": ["email"]})
+    store = store_of(api)
+    saved = (await store.get_preferences([ada.id]))[ada.id]
+    del saved.channels["changed"]  # as saved by a server that did not know the kind
+    await store.save_preferences(saved)
+    status, body = await api.call("GET", "/api/v1/preferences", ada)
+    assert body["channels"]["changed"] == ["app", "digest"] and body["channels"]["watched"] == ["email"]
