@@ -20,7 +20,7 @@ from app.domain import clock
 from app.domain.mail import MailStatus
 from app.factory import create_app
 from app.settings import Settings
-from tests.mail.conftest import mail_settings, store_of
+from tests.mail.conftest import PUBLIC_URL, mail_settings, store_of
 from tests.support.apiclient import Account, Api
 from tests.support.smtp import Received, SmtpSink
 
@@ -141,35 +141,86 @@ async def test_the_daily_digest_comes_once_at_the_users_morning(
 ) -> None:
     async with instances(settings) as (first, second):
         ada, bob, carol = await first.register("Ada"), await first.register("Bob"), await first.register("Carol")
-        # Bob's morning is two hours away, in his zone.
+        dan = await first.register("Dan")  # on no board, nothing due: no digest
+        # Bob's and Dan's morning is two hours away, in their zone.
         tokyo = datetime.now(UTC).astimezone(ZONE)
         morning = (tokyo + timedelta(hours=2)).hour
-        status, _ = await first.call(
-            "PATCH", "/api/v1/preferences", bob, json={"time_zone": "Asia/Tokyo", "digest_hour": morning}
-        )
-        assert status == 200
+        for account in (bob, dan):
+            status, _ = await first.call(
+                "PATCH", "/api/v1/preferences", account, json={"time_zone": "Asia/Tokyo", "digest_hour": morning}
+            )
+            assert status == 200
         board = await first.board(ada, "Launch")
         for member in (bob, carol):
             await first.add_member(ada, board["id"], member, "editor")
-        due = datetime.now(UTC) + timedelta(hours=10)
-        task = await first.task(ada, board["id"], "Ship it", assignees=[bob.id], due_at=iso(due))
+        old = await first.task(ada, board["id"], "Old task")
+        travel(time_machine, timedelta(days=1))  # the old task was made before the digest's day
+
+        now = clock.parse_time(clock.now())
+        task = await first.task(
+            ada, board["id"], "Ship it", assignees=[bob.id], due_at=iso(now + timedelta(hours=2, minutes=1))
+        )
+        await first.task(ada, board["id"], "Late", assignees=[bob.id], due_at=iso(now - timedelta(hours=1)))
+        await second.task(carol, board["id"], "Write notes")
+        await first.task(bob, board["id"], "Bob's own")  # his own: not in his digest
+        status, _ = await second.call("POST", f"/api/v1/tasks/{old['id']}/move", carol, json={"status": "done"})
+        assert status == 200
         status, _ = await second.call(
             "POST", f"/api/v1/tasks/{task['id']}/comments", carol, json={"body": "Looks good"}
         )
         assert status == 201
         await _settle()
-        digests = lambda: [r for r in sink.to(bob.email) if r.message["X-Taskwire-Kind"] == "digest"]  # noqa: E731
-        assert digests() == []
+        digests = lambda who: [r for r in sink.to(who.email) if r.message["X-Taskwire-Kind"] == "digest"]  # noqa: E731
+        assert digests(bob) == []
         travel(time_machine, timedelta(hours=2))
-        await sink.wait_for(lambda: len(digests()) == 1)
+        await sink.wait_for(lambda: len(digests(bob)) == 1)
         await _settle()
-        [digest] = digests()
+        [digest] = digests(bob)
         assert str(digest.message["Subject"]).startswith("Your Taskwire digest for ")
         text = digest.part("plain")
         assert "What happened" in text and "Carol commented on “Ship it”" in text
         assert "Ada added you to the board Launch" in text
-        assert "Due in the next day" in text and "“Ship it” on Launch, due " in text
+        # What others did on his boards since the morning before, with links.
+        assert "On Launch: 3 tasks created, 1 task completed, 1 comment on 1 task" in text
+        for line in ("New: “Write notes”", "New: “Late”", "New: “Ship it”", "Done: “Old task”"):
+            assert line in text
+        assert "Bob's own" not in text
+        assert f"/boards/{board['id']}?task={old['id']}" in text
+        assert "Overdue\r\n  - “Late” on Launch, due " in text
+        assert "Due today\r\n  - “Ship it” on Launch, due " in text
         assert "(Asia/Tokyo)" in text
+        html = digest.part("html")
+        assert "On Launch: 3 tasks created" in html and "Done: “Old task”" in html
         held = [m for m in await store_of(first).list_mail(bob.id, 50) if m.status is MailStatus.HELD]
         assert held == []
-        assert len(digests()) == 1
+        assert len(digests(bob)) == 1
+        # Dan had nothing: no email, and his day is recorded so that it is not looked at again.
+        assert digests(dan) == []
+        day = clock.parse_time(clock.now()).astimezone(ZONE)
+        assert await store_of(first).marked([f"digest:{dan.id}:{day.date().isoformat()}"])
+
+
+async def test_no_digest_for_whom_turned_it_off(
+    settings: Settings, sink: SmtpSink, time_machine: list[timedelta]
+) -> None:
+    async with instances(settings, 1) as (api,):
+        ada, bob = await api.register("Ada"), await api.register("Bob")
+        morning = (datetime.now(UTC).astimezone(ZONE) + timedelta(hours=2)).hour
+        status, _ = await api.call(
+            "PATCH", "/api/v1/preferences", bob, json={"time_zone": "Asia/Tokyo", "digest_hour": morning}
+        )
+        assert status == 200
+        board = await api.board(ada, "Launch")
+        await api.add_member(ada, board["id"], bob, "editor")
+        await api.task(ada, board["id"], "Ship it")
+        unsubscribe = api.client.app.extensions["taskwire"].mail_worker.links.unsubscribe(bob.id, "digest")
+        done = await api.client.post(
+            unsubscribe.removeprefix(PUBLIC_URL),
+            data="List-Unsubscribe=One-Click",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert done.status_code == 200
+        travel(time_machine, timedelta(hours=2))
+        await _settle()
+        await _settle()
+        assert [r for r in sink.to(bob.email) if r.message["X-Taskwire-Kind"] == "digest"] == []
