@@ -103,7 +103,7 @@ async def test_preferences_are_saved_from_their_page(people: People, rest: Rest)
     await page.get_by_test_id("preferences-link").click()
     await expect(page.get_by_role("heading", name="Notification preferences")).to_be_visible()
     await page.get_by_label("You are assigned to a task: Email at once").uncheck()
-    await page.get_by_label("Comments and changes on what you watch: Email at once").check()
+    await page.get_by_label("Changes to what you watch: Email at once").check()
     await page.get_by_label("Time zone").select_option("Europe/Paris")
     await page.get_by_label("Hold emails during quiet hours").check()
     await page.get_by_label("From").fill("21:30")
@@ -113,7 +113,8 @@ async def test_preferences_are_saved_from_their_page(people: People, rest: Rest)
     await expect(page.get_by_text("Preferences saved.")).to_be_visible()
     saved = await rest.call("GET", "/preferences", ada)
     assert saved["channels"]["assigned"] == ["app"]
-    assert saved["channels"]["watched"] == ["app", "email", "digest"]
+    assert saved["channels"]["changed"] == ["app", "email", "digest"]
+    assert saved["channels"]["watched"] == ["app", "digest"]
     assert (saved["time_zone"], saved["quiet_start"], saved["quiet_end"]) == ("Europe/Paris", "21:30", "07:15")
     assert saved["reminder_lead_minutes"] == 180
     await page.reload()
@@ -153,6 +154,21 @@ async def test_watching_the_board_and_a_task_and_a_reminder_in_the_bell(
     reminder = page.get_by_test_id("notification").filter(has_text="is due")
     await expect(reminder).to_contain_text("‘Write launch announcement’ on Website launch is due")
     await sink.wait_for(lambda: any(r.message["X-Taskwire-Kind"] == "due_soon" for r in sink.to(bob.email)))
+
+    # Changes reach a watcher's bell live: a task added to the board he watches and its
+    # new title and priority; not the task he stopped watching.
+    await rest.call("PATCH", f"/tasks/{task['id']}", ada, json={"title": "Write the announcement", "version": 1})
+    venue = await rest.task(ada, board["id"], "Book the venue")
+    await expect(page.get_by_test_id("notification").filter(has_text="added ‘Book the venue’")).to_contain_text(
+        "Ada Lovelace added ‘Book the venue’ to Website launch"
+    )
+    changes = {"title": "Book the hall", "priority": "high", "version": venue["version"]}
+    await rest.call("PATCH", f"/tasks/{venue['id']}", ada, json=changes)
+    changed = page.get_by_test_id("notification").filter(has_text="changed the")
+    await expect(changed).to_contain_text(
+        "Ada Lovelace changed the title and priority of ‘Book the hall’ on Website launch"
+    )
+    await expect(changed).to_have_count(1)
 
     # The assignment email, as a mail program shows its HTML part.
     [assigned] = [r for r in sink.to(bob.email) if r.message["X-Taskwire-Kind"] == "assigned"]
