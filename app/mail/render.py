@@ -57,8 +57,8 @@ def _and(words: list[str]) -> str:
 
 
 def change_sentence(actor: str, title: str, data: dict[str, Any]) -> str:
-    """"Ada changed the title and priority of “Ship it”", "Ada moved “Ship it” to Done and
-    changed its due date", "Ada archived “Ship it”"."""
+    """The sentence of a task.changed notice: Ada changed the title and priority of “Ship it”;
+    Ada moved “Ship it” to Done and changed its due date; Ada archived “Ship it”."""
     changes = list(data.get("changes") or ())
     quoted = f"“{title}”"
     standalone = {
