@@ -100,8 +100,9 @@ async def patch_board(board_id: str, data: BoardPatchIn) -> Response:
 @binds_client_mutation_id
 @document_response(ErrorOut, 403)
 async def delete_board(board_id: str) -> Response:
-    """Delete a board with its tasks and history (owners only)."""
-    await _boards().delete(caller().user, board_id)
+    """Delete a board (owners only): it goes to the trash with its tasks and history, gone
+    for every member until an owner restores it (see /api/v1/boards/trash) or it is purged."""
+    await current_runtime().services.trash.trash_board(caller().user, board_id)
     return no_content()
 
 

@@ -49,7 +49,7 @@ RESOURCES = {
     "analytics": "How work flows on a board, computed from its event log.",
     "recurrence": "A task's repeat rule: its next occurrence is created when it is done.",
     "imports": "Import a Trello or Planka board export or a CSV file as a board: a job, its upload, its progress and report.",
-    "trash": "A board's deleted tasks: restorable until purged.",
+    "trash": "Deleted tasks (a board's trash) and deleted boards (your trash): restorable until purged.",
     "invitations": "Invitation links for people without an account.",
 }
 RESOURCE_TAGS: list[Tag | dict[Any, Any]] = [

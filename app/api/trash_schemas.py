@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import Field
 
 from app.api.schemas import ClientMutationId, PageQuery, RequestModel, ResponseModel, view_of
-from app.domain.trash import TrashedTask
+from app.domain.trash import TrashedBoard, TrashedTask
 
 
 class ArchiveIn(RequestModel):
@@ -31,4 +31,16 @@ class TrashList(ResponseModel):
     items: list[TrashedTaskOut]
     retention_days: float = Field(
         description="How long a deleted task stays restorable (TASKWIRE_TRASH_RETENTION_DAYS)."
+    )
+
+
+@view_of(TrashedBoard)
+class TrashedBoardOut(ResponseModel):
+    purge_at: str = Field(description="When it is deleted for good, with all it holds, unless restored before.")
+
+
+class BoardTrashList(ResponseModel):
+    items: list[TrashedBoardOut]
+    retention_days: float = Field(
+        description="How long a deleted board stays restorable (TASKWIRE_TRASH_RETENTION_DAYS)."
     )

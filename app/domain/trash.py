@@ -1,5 +1,5 @@
-"""The trash: a deleted task is kept here, with its comments, until it is restored or
-purged (``TASKWIRE_TRASH_RETENTION_DAYS`` after its deletion)."""
+"""The trash: a deleted task is kept here, with its comments, and a deleted board with all
+it holds, until restored or purged (``TASKWIRE_TRASH_RETENTION_DAYS`` after the deletion)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ class TrashedTask:
 
 
 def purge_time(deleted_at: str, retention_days: float) -> str:
-    """When a task deleted at ``deleted_at`` is purged, ``retention_days`` later."""
+    """When a task or board deleted at ``deleted_at`` is purged, ``retention_days`` later."""
     return format_time(parse_time(deleted_at) + timedelta(days=retention_days))
 
 
@@ -33,3 +33,23 @@ _view = record_view(TrashedTask)
 
 def trashed_task_view(entry: TrashedTask, retention_days: float) -> dict[str, Any]:
     return {**_view(entry), "purge_at": purge_time(entry.deleted_at, retention_days)}
+
+
+@record
+class TrashedBoard:
+    """A deleted board, kept whole (tasks, comments, files, history, webhooks) until it is
+    restored or purged; its members are kept aside meanwhile, so it reads as gone to all."""
+
+    id: str  # the board's id: a restored board comes back under it
+    name: str
+    description: str
+    deleted_by: str
+    deleted_at: str
+
+
+# The data of the board.deleted and board.restored events.
+trashed_board_record_view = record_view(TrashedBoard)
+
+
+def trashed_board_view(entry: TrashedBoard, retention_days: float) -> dict[str, Any]:
+    return {**trashed_board_record_view(entry), "purge_at": purge_time(entry.deleted_at, retention_days)}

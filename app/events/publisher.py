@@ -25,6 +25,12 @@ def board_deleted_message(board_id: str) -> str:
     return dumps({"type": "unsubscribed", "board": board_id, "reason": "board_deleted"})
 
 
+def boards_changed_message(board_id: str, reason: str) -> str:
+    """Not a notification (nothing is stored): tells a member's clients that their boards
+    list changed (``board_deleted``: the board went to the trash; ``board_restored``)."""
+    return dumps({"type": "boards.changed", "board": board_id, "reason": reason})
+
+
 class EventPublisher:
     def __init__(self, broker: Broker) -> None:
         self._broker = broker
@@ -70,6 +76,17 @@ class EventPublisher:
             await self._broker.publish(board_channel(board_id), board_deleted_message(board_id))
         except BrokerUnavailable:
             log.warning("deletion of board %s not published: broker unavailable", board_id)
+
+    async def publish_boards_changed(self, user_ids: list[str], board_id: str, reason: str) -> None:
+        """Best effort, like the deletion above: a client that misses it reads its boards
+        list again after its next reconnect."""
+        text = boards_changed_message(board_id, reason)
+        for user_id in user_ids:
+            try:
+                await self._broker.publish(user_channel(user_id), text)
+            except BrokerUnavailable:
+                log.warning("boards change of %s not published: broker unavailable", board_id)
+                return
 
     async def publish_document(self, task_id: str, message: str) -> bool:
         """Send a document update or awareness message to every instance. Best effort:

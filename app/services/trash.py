@@ -1,5 +1,10 @@
-"""The trash of deleted tasks: list it, restore from it, delete for good, and the purge of
-what has been there longer than ``TASKWIRE_TRASH_RETENTION_DAYS``.
+"""The trash of deleted tasks and boards: list it, restore from it, delete for good, and
+the purge of what has been there longer than ``TASKWIRE_TRASH_RETENTION_DAYS``.
+
+A deleted board goes to the trash whole: tasks, comments, files, documents, webhooks and
+its log stay; its members are kept aside, so it reads as gone to everyone (like a board
+deleted for good: 404, out of every list, live subscriptions ended) until one of its owners
+restores it, members and all, or deletes it for good.
 
 Every instance runs a ``TrashPurger``; a named lease in the store (like each webhook's
 delivery lease) lets one instance at a time purge, so no entry is purged twice and a
@@ -10,6 +15,7 @@ restore, is an event in the board's log.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import contextlib
 import logging
 import os
@@ -20,12 +26,13 @@ from typing import Any
 from app.domain import clock
 from app.domain.errors import NotFoundError
 from app.domain.ids import new_id
-from app.domain.models import Comment, EventDraft, Priority, Role, Task, User
+from app.domain.models import Board, Comment, EventDraft, Priority, Role, Task, User
 from app.domain.ordering import key_between
-from app.domain.trash import TrashedTask
+from app.domain.request_context import board_allowed
+from app.domain.trash import TrashedBoard, TrashedTask, trashed_board_record_view
 from app.domain.views import task_view
 from app.events.publisher import EventPublisher
-from app.services.access import require_role
+from app.services.access import board_not_found, check_role, require_role
 from app.services.watching import WatchService
 from app.settings import Settings
 from app.store.base import NotFound, Store, StoreUnavailable
@@ -40,6 +47,10 @@ PURGE_BATCH = 100
 
 def not_in_trash() -> NotFoundError:
     return NotFoundError("task_not_in_trash", "No such task in the trash.")
+
+
+def board_not_in_trash() -> NotFoundError:
+    return NotFoundError("board_not_in_trash", "No such board in your trash.")
 
 
 def restored_task(entry: TrashedTask, columns: list[str], members: set[str], last_position: str | None) -> Task:
@@ -108,6 +119,63 @@ class TrashService:
         await self._publisher.publish(event)
         return True
 
+    # -- boards -------------------------------------------------------------------------
+    async def trash_board(self, actor: User, board_id: str) -> None:
+        """Delete a board (owners only): into the trash, restorable by its owners."""
+        await require_role(self._store, board_id, actor.id, Role.OWNER)
+        board = await self._store.get_board(board_id)
+        members = await self._store.list_members(board_id)
+        if board is None:
+            raise board_not_found()
+        entry = TrashedBoard(board.id, board.name, board.description, actor.id, clock.now())
+        draft = EventDraft("board.deleted", actor.id, entry.deleted_at, trashed_board_record_view(entry))
+        try:
+            event = await self._store.trash_board(board_id, actor.id, draft)
+        except NotFound:
+            raise board_not_found() from None
+        await self._publisher.publish(event)
+        await self._publisher.publish_board_deleted(board_id)
+        await self._publisher.publish_boards_changed([m.user_id for m in members], board_id, "board_deleted")
+
+    async def _owned_in_trash(self, actor: User, board_id: str) -> TrashedBoard:
+        member = await self._store.get_trashed_member(board_id, actor.id)
+        entry = await self._store.get_trashed_board(board_id) if member is not None else None
+        if entry is None:
+            raise board_not_in_trash()
+        try:
+            check_role(board_id, member, Role.OWNER)
+        except NotFoundError:
+            raise board_not_in_trash() from None  # an API token held to other boards
+        return entry
+
+    async def list_boards(self, actor: User) -> builtins.list[TrashedBoard]:
+        """The deleted boards the caller owned, most recent first."""
+        return [
+            entry for entry in await self._store.list_trashed_boards(actor.id, TRASH_PAGE) if board_allowed(entry.id)
+        ]
+
+    async def restore_board(self, actor: User, board_id: str) -> Board:
+        """Bring a deleted board back (its owners), whole, with its members."""
+        entry = await self._owned_in_trash(actor, board_id)
+        draft = EventDraft("board.restored", actor.id, clock.now(), trashed_board_record_view(entry))
+        try:
+            event = await self._store.restore_board(board_id, draft)
+        except NotFound:
+            raise board_not_in_trash() from None  # restored or purged meanwhile
+        await self._publisher.publish(event)
+        members = await self._store.list_members(board_id)
+        await self._publisher.publish_boards_changed([m.user_id for m in members], board_id, "board_restored")
+        board = await self._store.get_board(board_id)
+        if board is None:
+            raise board_not_found()  # deleted again meanwhile
+        return board
+
+    async def delete_board_forever(self, actor: User, board_id: str) -> None:
+        """Delete a board in the trash for good (its owners), with all it holds."""
+        await self._owned_in_trash(actor, board_id)
+        if not await self._store.purge_trashed_board(board_id):
+            raise board_not_in_trash()
+
     async def purge_expired(self, owner: str, lease_seconds: float) -> int | None:
         """Purge what is past its retention, if this ``owner`` gets the purge lease: how
         many went, or None when another instance holds the lease."""
@@ -122,6 +190,11 @@ class TrashService:
                 for entry in expired:
                     purged += await self._purge(entry, SYSTEM_ACTOR)
                 if len(expired) < PURGE_BATCH:
+                    break
+            while expired_boards := await self._store.list_expired_board_trash(cutoff, PURGE_BATCH):
+                for board in expired_boards:
+                    purged += await self._store.purge_trashed_board(board.id)
+                if len(expired_boards) < PURGE_BATCH:
                     break
             return purged
         finally:

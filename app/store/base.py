@@ -50,7 +50,7 @@ from app.domain.models import (
     UserRecords,
 )
 from app.domain.recurrence import Recurrence
-from app.domain.trash import TrashedTask
+from app.domain.trash import TrashedBoard, TrashedTask
 from app.domain.webhooks import Webhook, WebhookAttempt, WebhookProgress
 
 
@@ -477,6 +477,33 @@ class TrashStore(Protocol):
         """Trashed tasks of any board deleted before ``deleted_before``, oldest first."""
 
 
+class BoardTrashStore(Protocol):
+    # -- the trash of deleted boards (restorable by their owners until purged) ---------------
+    async def trash_board(self, board_id: str, deleted_by: str, event: EventDraft) -> Event:
+        """Put the board in the trash (a TrashedBoard under its id, deleted_at = ``event.at``)
+        with ``event`` appended to its log, in one write. Everything it holds stays; its
+        members are kept aside: afterwards the board reads as gone everywhere (get_board,
+        get_member, the boards lists). NotFound if it is gone or in the trash already."""
+
+    async def get_trashed_board(self, board_id: str) -> TrashedBoard | None: ...
+
+    async def get_trashed_member(self, board_id: str, user_id: str) -> Member | None:
+        """The user's membership of a board in the trash, as it was when it was deleted."""
+
+    async def list_trashed_boards(self, owner_id: str, limit: int) -> list[TrashedBoard]:
+        """The trashed boards ``owner_id`` was an owner of, most recently deleted first."""
+
+    async def restore_board(self, board_id: str, event: EventDraft) -> Event:
+        """Take the board out of the trash with its members (those whose account still
+        exists) and append ``event``, in one write. NotFound if it is not in the trash."""
+
+    async def purge_trashed_board(self, board_id: str) -> bool:
+        """Delete a board in the trash for good, as delete_board; False if it is not in the trash."""
+
+    async def list_expired_board_trash(self, deleted_before: str, limit: int) -> list[TrashedBoard]:
+        """Trashed boards deleted before ``deleted_before``, oldest first."""
+
+
 class InvitationStore(Protocol):
     # -- invitations (app.domain.invitations) -------------------------------------------
     async def create_invitation(self, invitation: Invitation, event: EventDraft) -> Event:
@@ -694,6 +721,7 @@ class Store(
     RecurrenceStore,
     ImportStore,
     TrashStore,
+    BoardTrashStore,
     InvitationStore,
     Protocol,
 ):

@@ -17,6 +17,7 @@ from app.domain import clock
 from app.store.base import StoreNotWritable
 from app.store.mongo_accounts import MongoAccounts
 from app.store.mongo_attachments import MongoAttachments
+from app.store.mongo_board_trash import MongoBoardTrash
 from app.store.mongo_boards import MongoBoards
 from app.store.mongo_comments import MongoComments
 from app.store.mongo_events import MongoEvents
@@ -67,6 +68,7 @@ class MongoStore(
     MongoRecurrences,
     MongoImports,
     MongoTrash,
+    MongoBoardTrash,
     MongoInvitations,
 ):
     """One AsyncMongoClient per store, opened in open() and closed in close()."""

@@ -23,6 +23,7 @@ from app.store.mongo_schema import (
     NOTIFICATIONS,
     REFRESH_TOKENS,
     TASKS,
+    TRASHED_MEMBERS,
     TWO_FACTOR,
     USERS,
     WEBHOOKS,
@@ -32,7 +33,7 @@ from app.store.mongo_tx import MongoStoreBase, driver_errors
 from app.store.mongo_users import USER_DOCS
 
 # What is the account's alone, deleted with it (by its user_id field).
-_OWN_DOCUMENTS = (REFRESH_TOKENS, API_TOKENS, EXTERNAL_IDENTITIES, NOTIFICATIONS, MEMBERS)
+_OWN_DOCUMENTS = (REFRESH_TOKENS, API_TOKENS, EXTERNAL_IDENTITIES, NOTIFICATIONS, MEMBERS, TRASHED_MEMBERS)
 
 
 class MongoAccounts(MongoStoreBase):

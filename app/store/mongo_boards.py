@@ -14,6 +14,7 @@ from app.store.mongo_events import append_event
 from app.store.mongo_records import Document, Documents, checked_draft, fields_of, want_page_size, want_str
 from app.store.mongo_schema import (
     ATTACHMENTS,
+    BOARD_TRASH,
     BOARDS,
     COMMENTS,
     EVENTS,
@@ -24,14 +25,18 @@ from app.store.mongo_schema import (
     TASK_DOCUMENT_UPDATES,
     TASKS,
     TRASH,
+    TRASHED_MEMBERS,
     USERS,
     WATCHES,
     WEBHOOK_ATTEMPTS,
     WEBHOOKS,
+    Database,
 )
-from app.store.mongo_tx import MongoStoreBase, Session, driver_errors
+from app.store.mongo_tx import BoardWriter, MongoStoreBase, Session, driver_errors
 
 BOARD_DOCS = Documents(Board)
+# A board in the trash carries trashed_at (not part of the Board record) and reads as gone.
+NOT_TRASHED: Document = {"trashed_at": None}
 MEMBER_DOCS = Documents(Member, id_field=None)
 
 
@@ -46,6 +51,43 @@ def _member_doc(member: Member) -> Document:
 
 def member_record(doc: Mapping[str, Any], user: Mapping[str, Any] | None = None) -> Member:
     return MEMBER_DOCS.record(doc, email=user["email"] if user else "", name=user["name"] if user else "")
+
+
+async def delete_board_documents(db: Database, writer: BoardWriter, match: Document) -> bool:
+    """Delete the board matching ``match`` (its _id, perhaps more) with all it holds, in
+    the trash or not; False if no board matched."""
+    board_id = match["_id"]
+
+    async def body(session: Session) -> bool:
+        # The board document goes first: without a transaction, every later write to
+        # the board then fails with NotFound even if the clean-up below is cut short.
+        if (await db[BOARDS].delete_one(match, session=session)).deleted_count == 0:
+            return False
+        await db[BOARD_TRASH].delete_one({"_id": board_id}, session=session)
+        for name in (
+            MEMBERS,
+            TRASHED_MEMBERS,
+            TASKS,
+            EVENTS,
+            COMMENTS,
+            ATTACHMENTS,
+            WEBHOOKS,
+            WEBHOOK_ATTEMPTS,
+            NOTIFICATIONS,
+            TASK_DOCUMENT_UPDATES,
+            WATCHES,
+            RECURRENCES,
+            TRASH,
+            INVITATIONS,
+        ):
+            await db[name].delete_many({"board_id": board_id}, session=session)
+        return True
+
+    deleted = await writer.run(body, board_id)
+    # Also when no board matched but none is left either: a delete cut short is finished.
+    if deleted or not await db[BOARDS].count_documents({"_id": board_id}, limit=1):
+        await delete_attachment_files(db, "board_id", board_id)
+    return deleted
 
 
 class MongoBoards(MongoStoreBase):
@@ -63,7 +105,8 @@ class MongoBoards(MongoStoreBase):
 
     @driver_errors
     async def get_board(self, board_id: str) -> Board | None:
-        return await BOARD_DOCS.by_id(self._db[BOARDS], board_id, "board_id")
+        doc = await self._db[BOARDS].find_one({"_id": want_str(board_id, "board_id"), **NOT_TRASHED})
+        return BOARD_DOCS.record(doc) if doc else None
 
     @driver_errors
     async def list_boards_for_user(
@@ -128,34 +171,7 @@ class MongoBoards(MongoStoreBase):
 
     @driver_errors
     async def delete_board(self, board_id: str) -> bool:
-        board_id = want_str(board_id, "board_id")
-
-        async def body(session: Session) -> bool:
-            # The board document goes first: without a transaction, every later write to
-            # the board then fails with NotFound even if the clean-up below is cut short.
-            if (await self._db[BOARDS].delete_one({"_id": board_id}, session=session)).deleted_count == 0:
-                return False
-            for name in (
-                MEMBERS,
-                TASKS,
-                EVENTS,
-                COMMENTS,
-                ATTACHMENTS,
-                WEBHOOKS,
-                WEBHOOK_ATTEMPTS,
-                NOTIFICATIONS,
-                TASK_DOCUMENT_UPDATES,
-                WATCHES,
-                RECURRENCES,
-                TRASH,
-                INVITATIONS,
-            ):
-                await self._db[name].delete_many({"board_id": board_id}, session=session)
-            return True
-
-        deleted = await self._writer.run(body, board_id)
-        await delete_attachment_files(self._db, "board_id", board_id)
-        return deleted
+        return await delete_board_documents(self._db, self._writer, {"_id": want_str(board_id, "board_id")})
 
     # -- members ---------------------------------------------------------------------
 

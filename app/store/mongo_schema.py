@@ -46,6 +46,8 @@ VERIFIED_EMAILS = "verified_emails"
 RECURRENCES = "recurrences"
 IMPORT_JOBS = "import_jobs"
 TRASH = "trash"
+BOARD_TRASH = "board_trash"  # deleted boards, by board id (_id)
+TRASHED_MEMBERS = "trashed_members"  # a trashed board's members, kept aside as in MEMBERS
 INVITATIONS = "invitations"
 # Written only by the transaction check in open(); holds nothing of value.
 PROBE = "_taskwire_probe"
@@ -156,6 +158,10 @@ INDEXES: tuple[IndexSpec, ...] = (
     # A board's trash newest first, and the purge's walk over what is due, oldest first.
     _index(TRASH, "trash_board_deleted", ("board_id", 1), ("deleted_at", -1), ("_id", -1)),
     _index(TRASH, "trash_deleted", ("deleted_at", 1), ("_id", 1)),
+    # The deleted boards an owner may restore, newest first; the purge's walk, oldest first.
+    _index(TRASHED_MEMBERS, "trashed_members_board_user", ("board_id", 1), ("user_id", 1)),
+    _index(TRASHED_MEMBERS, "trashed_members_user_role", ("user_id", 1), ("role", 1), ("board_id", 1)),
+    _index(BOARD_TRASH, "board_trash_deleted", ("deleted_at", 1), ("_id", 1)),
     # An invitation link is looked up by its token's hash; a board lists its own.
     _index(INVITATIONS, "invitations_token_hash_unique", ("token_hash", 1), unique=True),
     _index(INVITATIONS, "invitations_board", ("board_id", 1), ("created_at", 1), ("_id", 1)),
@@ -200,6 +206,8 @@ async def ensure_indexes(db: Database) -> None:
         RECURRENCES,
         IMPORT_JOBS,
         TRASH,
+        BOARD_TRASH,
+        TRASHED_MEMBERS,
         INVITATIONS,
     ):
         models = by_collection.get(name)

@@ -7,7 +7,7 @@ from typing import NoReturn
 from app.domain.models import Event, EventDraft, Task, TaskPage, TaskPageRequest, stored_sort_keys
 from app.store.base import NewTaskPlace, NotFound, TaskAccess, VersionConflict
 from app.store.mongo_attachments import delete_attachment_files
-from app.store.mongo_boards import BOARD_DOCS, member_key, member_record
+from app.store.mongo_boards import BOARD_DOCS, NOT_TRASHED, member_key, member_record
 from app.store.mongo_events import append_event
 from app.store.mongo_query import base_filter, page_filter, sort_spec
 from app.store.mongo_records import Document, Documents, checked_draft, want_int, want_str
@@ -87,12 +87,12 @@ class MongoTasks(MongoStoreBase):
         if task is None:
             return TaskAccess(None)
         member = await self._db[MEMBERS].find_one({"_id": member_key(task.board_id, user_id)})
-        board = await self._db[BOARDS].find_one({"_id": task.board_id}) if with_board else None
+        board = await self._db[BOARDS].find_one({"_id": task.board_id, **NOT_TRASHED}) if with_board else None
         return TaskAccess(task, member_record(member) if member else None, BOARD_DOCS.record(board) if board else None)
 
     @driver_errors
     async def get_new_task_place(self, board_id: str, user_id: str, status: str | None) -> NewTaskPlace:
-        doc = await self._db[BOARDS].find_one({"_id": want_str(board_id, "board_id")})
+        doc = await self._db[BOARDS].find_one({"_id": want_str(board_id, "board_id"), **NOT_TRASHED})
         member = await self._db[MEMBERS].find_one({"_id": member_key(board_id, user_id)})
         board = BOARD_DOCS.record(doc) if doc else None
         column = status if status is not None or board is None else board.columns[0]

@@ -19,6 +19,7 @@ from app.private_files import prepare_sqlite_file
 from app.store.base import StoreNotWritable, StoreUnavailable
 from app.store.sqlite_accounts import SQLiteAccounts
 from app.store.sqlite_attachments import SQLiteAttachments
+from app.store.sqlite_board_trash import SQLiteBoardTrash
 from app.store.sqlite_boards import SQLiteBoards
 from app.store.sqlite_comments import SQLiteComments
 from app.store.sqlite_events import SQLiteEvents
@@ -76,6 +77,7 @@ class SQLiteStore(
     SQLiteRecurrences,
     SQLiteImports,
     SQLiteTrash,
+    SQLiteBoardTrash,
     SQLiteInvitations,
 ):
     def __init__(self, path: str | Path) -> None:

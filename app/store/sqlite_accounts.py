@@ -16,7 +16,15 @@ from app.store.sqlite_tasks import TASK_ROWS
 from app.store.sqlite_users import USER_COLUMNS, USER_ROWS
 
 # What is the account's alone, deleted with it.
-_OWN_ROWS = ("refresh_tokens", "api_tokens", "two_factor", "external_identities", "notifications", "members")
+_OWN_ROWS = (
+    "refresh_tokens",
+    "api_tokens",
+    "two_factor",
+    "external_identities",
+    "notifications",
+    "members",
+    "trashed_members",
+)
 
 
 def _without(

@@ -42,7 +42,10 @@ def member_of(conn: sqlite3.Connection, board_id: str, user_id: str) -> Member |
 
 
 def board_of(conn: sqlite3.Connection, board_id: str) -> Board | None:
-    row = conn.execute(f"SELECT {BOARD_COLUMNS} FROM boards b WHERE b.id = ?", (board_id,)).fetchone()
+    """The board, None if it is gone or in the trash."""
+    row = conn.execute(
+        f"SELECT {BOARD_COLUMNS} FROM boards b WHERE b.id = ? AND b.trashed_at IS NULL", (board_id,)
+    ).fetchone()
     return None if row is None else BOARD_ROWS.record(row)
 
 
@@ -57,6 +60,31 @@ def _check_owner_remains(conn: sqlite3.Connection, board_id: str, user_id: str, 
     ).fetchone()[0]
     if owners <= 1:
         raise LastOwner(board_id)
+
+
+def delete_board_rows(conn: sqlite3.Connection, board_id: str) -> bool:
+    """Delete the board (in the trash or not) with everything it holds; False if it did not exist."""
+    # Explicit deletes rather than trusting the cascade alone: they also run where a
+    # connection forgot foreign_keys=ON, and tasks' delete trigger cleans the FTS index.
+    delete_attachments(conn, "board_id", board_id)
+    for table in (
+        "events",
+        "members",
+        "trashed_members",
+        "comments",
+        "task_assignees",
+        "task_labels",
+        "tasks",
+        "webhook_attempts",
+        "webhooks",
+        "notifications",
+        "watches",
+        "trash",
+        "invitations",
+    ):
+        conn.execute(f"DELETE FROM {table} WHERE board_id = ?", (board_id,))
+    conn.execute("DELETE FROM board_trash WHERE id = ?", (board_id,))
+    return conn.execute("DELETE FROM boards WHERE id = ?", (board_id,)).rowcount == 1
 
 
 class SQLiteBoards(SQLiteStoreBase):
@@ -113,25 +141,7 @@ class SQLiteBoards(SQLiteStoreBase):
 
     @writes
     def delete_board(self, conn: sqlite3.Connection, board_id: str) -> bool:
-        # Explicit deletes rather than trusting the cascade alone: they also run where a
-        # connection forgot foreign_keys=ON, and tasks' delete trigger cleans the FTS index.
-        delete_attachments(conn, "board_id", board_id)
-        for table in (
-            "events",
-            "members",
-            "comments",
-            "task_assignees",
-            "task_labels",
-            "tasks",
-            "webhook_attempts",
-            "webhooks",
-            "notifications",
-            "watches",
-            "trash",
-            "invitations",
-        ):
-            conn.execute(f"DELETE FROM {table} WHERE board_id = ?", (board_id,))
-        return conn.execute("DELETE FROM boards WHERE id = ?", (board_id,)).rowcount == 1
+        return delete_board_rows(conn, board_id)
 
     # -- members -------------------------------------------------------------------------
 

@@ -503,6 +503,28 @@ _ARCHIVE_TRASH_INVITATIONS = (
     "CREATE INDEX invitations_board ON invitations (board_id, created_at, id)",
 )
 
+# A deleted board stays in its tables, marked trashed_at (it then reads as gone), with its
+# members moved aside into trashed_members so no membership check or list finds it.
+_BOARD_TRASH = (
+    "ALTER TABLE boards ADD COLUMN trashed_at TEXT",
+    """CREATE TABLE board_trash (
+        id TEXT PRIMARY KEY REFERENCES boards (id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        description TEXT NOT NULL,
+        deleted_by TEXT NOT NULL,
+        deleted_at TEXT NOT NULL
+    ) WITHOUT ROWID""",
+    "CREATE INDEX board_trash_deleted ON board_trash (deleted_at, id)",
+    """CREATE TABLE trashed_members (
+        board_id TEXT NOT NULL REFERENCES boards (id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL,
+        role TEXT NOT NULL,
+        added_at TEXT NOT NULL,
+        PRIMARY KEY (board_id, user_id)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX trashed_members_user ON trashed_members (user_id, role, board_id)",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _INITIAL,
     _TOKENS_AND_COMMENTS,
@@ -526,6 +548,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _RECURRENCES,
     _IMPORT_JOBS,
     _ARCHIVE_TRASH_INVITATIONS,
+    _BOARD_TRASH,
 )
 
 

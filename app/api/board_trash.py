@@ -1,0 +1,71 @@
+"""Your deleted boards: /api/v1/boards/trash (restorable by their owners until purged).
+Deleting a board (DELETE /api/v1/boards/<id>) puts it here."""
+
+from __future__ import annotations
+
+from quart import Blueprint, Response
+from quart_schema import document_response
+
+from app.api.auth_context import caller
+from app.api.guards import (
+    authenticated,
+    binds_client_mutation_id,
+    idempotent,
+    rate_limited_per_user,
+    requires_write_scope,
+)
+from app.api.responses import json_response, no_content
+from app.api.schemas import BoardOut, ErrorOut
+from app.api.trash_schemas import BoardTrashList
+from app.domain.models import Role
+from app.domain.trash import trashed_board_view
+from app.domain.views import board_view
+from app.runtime import current_runtime
+from app.services.trash import TrashService
+
+blueprint = Blueprint("board_trash", __name__, url_prefix="/api/v1/boards/trash")
+
+
+def _trash() -> TrashService:
+    return current_runtime().services.trash
+
+
+@blueprint.get("")
+@authenticated
+@rate_limited_per_user
+@document_response(BoardTrashList, 200)
+async def list_board_trash() -> Response:
+    """The deleted boards you were an owner of, most recent first, each with when it is purged."""
+    trash = _trash()
+    entries = await trash.list_boards(caller().user)
+    return json_response(
+        {
+            "items": [trashed_board_view(entry, trash.retention_days) for entry in entries],
+            "retention_days": trash.retention_days,
+        }
+    )
+
+
+@blueprint.post("/<board_id>/restore")
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+@idempotent
+@document_response(BoardOut, 200)
+@document_response(ErrorOut, 404)
+async def restore_board(board_id: str) -> Response:
+    """Restore a deleted board (its owners), with its tasks, history and members."""
+    return json_response(board_view(await _trash().restore_board(caller().user, board_id), Role.OWNER))
+
+
+@blueprint.delete("/<board_id>")
+@authenticated
+@rate_limited_per_user
+@requires_write_scope
+@binds_client_mutation_id
+@document_response(ErrorOut, 404)
+async def delete_board_forever(board_id: str) -> Response:
+    """Delete a board in the trash for good (its owners), with its tasks, files and history."""
+    await _trash().delete_board_forever(caller().user, board_id)
+    return no_content()
