@@ -209,7 +209,7 @@ async def test_an_owner_deletes_the_board_from_its_settings(people, rest) -> Non
     await expect(delete).to_have_accessible_name("Confirm: delete this board")
     await delete.click()
     await expect(ada_page).to_have_url(re.compile(r"/$"))
-    await expect(ada_page.get_by_text("Launch", exact=True)).to_have_count(0)
+    await expect(ada_page.get_by_test_id("board-tile").filter(has_text="Launch")).to_have_count(0)
     await expect(bob_page.get_by_test_id("board-not-found")).to_contain_text("This board was deleted")
     response = await rest.client.get(f"/boards/{board['id']}", headers=ada.headers)
     assert response.status_code == 404

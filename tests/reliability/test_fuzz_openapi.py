@@ -147,6 +147,12 @@ class World:
         assert status == 204, body
         return task_id
 
+    def fresh_trashed_board(self) -> str:
+        board_id = self.fresh_board()
+        status, body = http("DELETE", f"{self.base}/api/v1/boards/{board_id}", self.token)
+        assert status == 204, body
+        return board_id
+
     def fresh_session(self) -> str:
         status, body = http("POST", f"{self.base}/api/v1/auth/login", body={"email": self.email, "password": PASSWORD})
         assert status == 200, body
@@ -188,6 +194,8 @@ class World:
             ids["comment_id"] = self.fresh_comment()
         elif method == "DELETE" and "{attachment_id}" in path:
             ids["attachment_id"] = self.fresh_attachment()
+        elif path.startswith("/api/v1/boards/trash/"):
+            ids["board_id"] = self.fresh_trashed_board()  # restored or deleted for good
         elif "/trash/" in path:
             ids["task_id"] = self.fresh_trashed_task()  # restored or deleted for good
         elif method == "DELETE" and "{invitation_id}" in path:

@@ -55,6 +55,8 @@ export function describe(event, state) {
         : `${who} deleted ${quoted(data.title)} for good`;
     case "board.archived": return `${who} archived the board`;
     case "board.unarchived": return `${who} brought the board back from the archive`;
+    case "board.deleted": return `${who} moved the board to the trash`;
+    case "board.restored": return `${who} restored the board from the trash`;
     case "invitation.created": return `${who} invited ${data.email} as ${roleWithArticle(data.role)}`;
     case "invitation.revoked": return `${who} revoked the invitation of ${data.email}`;
     case "board.updated":

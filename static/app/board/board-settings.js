@@ -4,9 +4,10 @@
 // columns and everyone else's page live.
 
 import { api } from "../api.js";
-import { columnLabel, confirmInPlace, h, svgIcon, uid } from "../dom.js";
+import { columnLabel, confirmInPlace, h, quoted, svgIcon, uid } from "../dom.js";
 import { navigate } from "../router.js";
 import { toast } from "../toast.js";
+import { UndoManager } from "./undo.js";
 
 const NAME_MAX = 60;
 /** Three sliders: the settings button's icon. */
@@ -42,7 +43,9 @@ export class BoardSettings {
                                       "aria-label": "Delete this board" }, "Delete board");
     this.deleteButton.addEventListener("click", () => confirmInPlace(this.deleteButton, () => this.deleteBoard()));
     this.danger = h("section", { class: "task-section" }, h("h3", { class: "section-title" }, "Delete"),
-      h("p", { class: "small muted" }, "Deletes the board for everyone, with its tasks and history."), this.deleteButton);
+      h("p", { class: "small muted" },
+        "Moves the board to the trash for everyone, with its tasks and history. Its owners can restore it from the boards page until the trash is emptied."),
+      this.deleteButton);
     this.element = h("dialog", { class: "dialog settings-dialog", "aria-labelledby": this.heading.id,
                                  "data-testid": "board-settings" },
       h("div", { class: "dialog-head" }, this.heading,
@@ -159,11 +162,15 @@ export class BoardSettings {
   }
 
   async deleteBoard() {
-    const { name } = this.state.board;
+    const { id, name } = this.state.board;
     if (await this.attempt(() => api("DELETE", this.path))) {
       this.close();
-      toast(`Deleted ${name}.`);
       navigate("/");
+      // The toast outlives the board's page; Undo restores the board from the trash.
+      new UndoManager({ single: true }).record(`Moved ${quoted(name)} to the trash`, async () => {
+        await api("POST", `/boards/trash/${id}/restore`);
+        toast(`Restored ${quoted(name)}.`);
+      });
     }
   }
 }

@@ -12,7 +12,10 @@ function typing(target) {
 }
 
 export class UndoManager {
-  constructor() {
+  /** `single`: for one change that outlives its page (deleting a board leaves it): the
+   * manager ends, Ctrl+Z included, once its toast goes. */
+  constructor({ single = false } = {}) {
+    this.single = single;
     this.last = null; // {label, run}
     this.node = null;
     this.timer = null;
@@ -53,8 +56,13 @@ export class UndoManager {
 
   hideToast() {
     clearTimeout(this.timer);
+    const shown = this.node;
     this.node?.remove();
     this.node = null;
+    if (shown && this.single) {
+      this.last = null;
+      document.removeEventListener("keydown", this.listener);
+    }
   }
 
   async undo() {
