@@ -22,7 +22,9 @@ COMMAND = "backup"
 # 1024 pages are 4 MiB at SQLite's default page size: a progress line every few MiB.
 PAGES_PER_STEP = 1024
 BUSY_TIMEOUT_SECONDS = 5.0
-SUMMARY_TABLES = ("users", "boards", "members", "tasks", "events", "attachments")
+# Boards in the trash are copied like the others (restorable after a restore of the copy);
+# board_trash says how many of the boards those are.
+SUMMARY_TABLES = ("users", "boards", "board_trash", "members", "tasks", "events", "attachments")
 
 
 def backup_sqlite(settings: Settings, output: Path, *, force: bool = False) -> None:

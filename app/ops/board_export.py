@@ -64,6 +64,9 @@ async def export_board(settings: Settings, board_id: str, output: Path, *, force
 async def write_export(store: Store, board_id: str, out: IO[bytes], spool_dir: Path | None = None) -> tuple[int, int]:
     """Write the board's export to ``out``; return how many tasks and events it holds."""
     board = await store.get_board(board_id)
+    if board is None and await store.get_trashed_board(board_id) is not None:
+        # Exported, it would come back by import while its owners think it deleted.
+        raise OpsError(f"board {board_id!r} is in the trash: an owner restores it first to export it")
     if board is None:
         raise OpsError(f"no board with id {board_id!r}")
     progress(COMMAND, f"board {board.id} {board.name!r} at seq {board.seq}")

@@ -7,7 +7,7 @@ as the request says (without a choice for each such board nothing happens and th
 lists them). The user then leaves every other board (``member.removed``, live like any
 other). Their sessions and live connections end on every instance, and the store erases
 the account: sessions, API tokens, second factor, single sign-on links and notifications
-go; comments, tasks and board history stay with ``DELETED_USER_ID`` ("Deleted user") in
+go, and so do the deleted boards in the user's trash; comments, tasks and board history stay with ``DELETED_USER_ID`` ("Deleted user") in
 place of the user, and their email and name are scrubbed out of the events.
 
 Every step needs the current password and a signed-in session (an API token may not).
@@ -146,6 +146,11 @@ class AccountService:
             if choice is not None and plan.sole_owner(user.id):
                 await self._boards.change_role(user, plan.board.id, choice, Role.OWNER)
             await self._boards.remove_member(user, plan.board.id, user.id)
+        # The account's trash goes with it: the deleted boards it owned are purged now.
+        while trashed := await self._store.list_trashed_boards(user.id, _PAGE):
+            purged = [await self._store.purge_trashed_board(entry.id) for entry in trashed]
+            if not any(purged):
+                break  # each was restored or purged meanwhile: none is listed again
         await self._auth.end_all_sessions(user.id)
         await self._store.erase_user(user.id, user.email, [plan.board.id for plan in plans])
         await self._auth.forget_user(user.id)

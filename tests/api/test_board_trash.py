@@ -12,7 +12,7 @@ from app.runtime import Runtime
 from tests.api.test_api_tokens import as_token, mint
 from tests.api.test_archive_trash import LONG_AGO, event_types
 from tests.api.test_attachments import upload
-from tests.support.apiclient import Account, Api
+from tests.support.apiclient import PASSWORD, Account, Api
 
 
 async def board_names(api: Api, account: Account, query: str = "") -> list[str]:
@@ -117,3 +117,17 @@ async def test_a_token_held_to_other_boards_neither_sees_nor_restores_a_deleted_
     assert (status, body["items"]) == (200, [])
     assert (await as_token(api, "POST", f"/api/v1/boards/trash/{board}/restore", token))[0] == 404
     assert [entry["name"] for entry in await trash_of(api, owner)] == ["Secret"]
+
+
+async def test_deleting_an_account_empties_its_trash(app: Quart, api: Api) -> None:
+    zelda, bob = await api.register(), await api.register()
+    board = (await api.board(zelda, name="Shared once"))["id"]
+    await api.add_member(zelda, board, bob, "editor")
+    assert (await api.call("DELETE", f"/api/v1/boards/{board}", zelda))[0] == 204
+
+    status, reply = await api.call("POST", "/api/v1/users/me/delete", zelda, json={"current_password": PASSWORD})
+
+    assert status == 204, reply
+    store = app.extensions["taskwire"].store
+    assert await store.get_trashed_board(board) is None
+    assert await store.get_trashed_member(board, bob.id) is None

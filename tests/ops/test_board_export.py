@@ -107,3 +107,28 @@ async def test_an_export_holds_a_page_of_the_board_in_memory_not_the_whole_board
     assert tasks == 303 and size > 6_000_000
     # A page of 20 tasks (or of comments, or of events) is ~0.3 MB of text; the whole board ~7 MB.
     assert peak < size / 4, f"peak {peak} bytes for a {size}-byte file"
+
+
+async def test_a_board_in_the_trash_is_in_the_backup_but_not_exported(tmp_path: Path) -> None:
+    store = await opened(sqlite_url(tmp_path))
+    try:
+        board, people = await seed_shared_board(store)
+        await store.trash_board(
+            board.id, people["Ada"].id, EventDraft("board.deleted", people["Ada"].id, clock.now(), {})
+        )
+    finally:
+        await store.close()
+
+    refused = run_app("export-board", board.id, "--output", str(tmp_path / "out.json"), data_dir=tmp_path)
+    assert refused.returncode == 1 and "is in the trash" in refused.stderr
+    assert not (tmp_path / "out.json").exists()
+
+    backed_up = run_app("backup", "--output", str(tmp_path / "copy.db"), data_dir=tmp_path)
+    assert backed_up.returncode == 0, backed_up.stderr
+    assert "1 board_trash" in backed_up.stdout
+    copy = await opened(f"sqlite:///{tmp_path / 'copy.db'}")
+    try:
+        assert await copy.get_board(board.id) is None
+        assert [entry.id for entry in await copy.list_trashed_boards(people["Ada"].id, 10)] == [board.id]
+    finally:
+        await copy.close()
