@@ -464,7 +464,12 @@ class Settings(BaseSettings):
     ] = ""
     trash_retention_days: Annotated[
         float,
-        Field(ge=0.0001, le=3650, allow_inf_nan=False, description="days a deleted task stays restorable in the trash"),
+        Field(
+            ge=0.0001,
+            le=3650,
+            allow_inf_nan=False,
+            description="days a deleted task or board stays restorable in the trash",
+        ),
     ] = 30.0
     trash_purge_interval_seconds: Annotated[
         Seconds,
