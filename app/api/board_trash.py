@@ -16,6 +16,7 @@ from app.api.guards import (
 )
 from app.api.responses import json_response, no_content
 from app.api.schemas import BoardOut, ErrorOut
+from app.api.trash import trash_listing
 from app.api.trash_schemas import BoardTrashList
 from app.domain.models import Role
 from app.domain.trash import trashed_board_view
@@ -38,12 +39,7 @@ async def list_board_trash() -> Response:
     """The deleted boards you were an owner of, most recent first, each with when it is purged."""
     trash = _trash()
     entries = await trash.list_boards(caller().user)
-    return json_response(
-        {
-            "items": [trashed_board_view(entry, trash.retention_days) for entry in entries],
-            "retention_days": trash.retention_days,
-        }
-    )
+    return trash_listing([trashed_board_view(entry, trash.retention_days) for entry in entries], trash.retention_days)
 
 
 @blueprint.post("/<board_id>/restore")

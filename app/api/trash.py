@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from quart import Blueprint, Response
 from quart_schema import document_response
 
@@ -28,6 +30,11 @@ def _trash() -> TrashService:
     return current_runtime().services.trash
 
 
+def trash_listing(items: list[dict[str, Any]], retention_days: float) -> Response:
+    """A trash (a board's deleted tasks, or your deleted boards) and how long it keeps them."""
+    return json_response({"items": items, "retention_days": retention_days})
+
+
 @blueprint.get("")
 @authenticated
 @rate_limited_per_user
@@ -36,12 +43,7 @@ async def list_trash(board_id: str) -> Response:
     """The board's deleted tasks, most recent first, each with when it is purged."""
     trash = _trash()
     entries = await trash.list(caller().user, board_id)
-    return json_response(
-        {
-            "items": [trashed_task_view(entry, trash.retention_days) for entry in entries],
-            "retention_days": trash.retention_days,
-        }
-    )
+    return trash_listing([trashed_task_view(entry, trash.retention_days) for entry in entries], trash.retention_days)
 
 
 @blueprint.post("/<task_id>/restore")

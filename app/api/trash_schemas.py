@@ -22,25 +22,27 @@ class BoardListQuery(PageQuery):
     archived: bool = Field(default=False, description="true: only your archived boards; false: the others.")
 
 
+PurgeAt = Annotated[str, Field(description="When it is deleted for good (with all it holds), unless restored before.")]
+RetentionDays = Annotated[
+    float, Field(description="How long what is deleted stays restorable (TASKWIRE_TRASH_RETENTION_DAYS).")
+]
+
+
 @view_of(TrashedTask)
 class TrashedTaskOut(ResponseModel):
-    purge_at: str = Field(description="When it is deleted for good, unless restored before.")
+    purge_at: PurgeAt
 
 
 class TrashList(ResponseModel):
     items: list[TrashedTaskOut]
-    retention_days: float = Field(
-        description="How long a deleted task stays restorable (TASKWIRE_TRASH_RETENTION_DAYS)."
-    )
+    retention_days: RetentionDays
 
 
 @view_of(TrashedBoard)
 class TrashedBoardOut(ResponseModel):
-    purge_at: str = Field(description="When it is deleted for good, with all it holds, unless restored before.")
+    purge_at: PurgeAt
 
 
 class BoardTrashList(ResponseModel):
     items: list[TrashedBoardOut]
-    retention_days: float = Field(
-        description="How long a deleted board stays restorable (TASKWIRE_TRASH_RETENTION_DAYS)."
-    )
+    retention_days: RetentionDays

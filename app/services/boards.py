@@ -140,6 +140,8 @@ class BoardService:
         return changed, member.role
 
     async def delete(self, actor: User, board_id: str) -> None:
+        """Delete a board for good at once (deleting an account does); a user's delete puts
+        the board in the trash instead (``TrashService.trash_board``)."""
         await require_role(self._store, board_id, actor.id, Role.OWNER)
         await self._store.delete_board(board_id)
         await self._publisher.publish_board_deleted(board_id)
