@@ -129,7 +129,9 @@ class MongoBoards(MongoStoreBase):
                 break
             board_ids = [doc["board_id"] for doc in memberships]
             archive = {"$ne": None} if archived else None
-            boards = await self._db[BOARDS].find({"_id": {"$in": board_ids}, "archived_at": archive}).to_list(None)
+            boards = await (
+                self._db[BOARDS].find({"_id": {"$in": board_ids}, "archived_at": archive, **NOT_TRASHED}).to_list(None)
+            )
             by_id = {doc["_id"]: doc for doc in boards}
             # A board deleted between the two reads is simply left out.
             found += [
