@@ -2,7 +2,8 @@
 its board's last column, create its next occurrence once.
 
 The next occurrence is a copy of the task (title, description, priority, labels, the
-assignees still on the board) in the board's first column, due at ``next_due`` and with
+assignees still on the board, the checklist with every item new and not done) in the
+board's first column, due at ``next_due`` and with
 the same rule. Its ``task.created`` event and the done task's ``task.recurred`` event
 (``data``: ``task_id``, ``next_task_id``, ``title``, ``due_at``) are written with it in one
 store write, which succeeds once per done task across every instance
@@ -129,6 +130,8 @@ class RecurrenceService:
             priority=task.priority,
             assignees=[user_id for user_id in task.assignees if user_id in members],
             labels=list(task.labels),
+            # New ids: an item of the next occurrence is not the done task's item.
+            checklist=[{"id": new_id(), "text": item["text"], "done": False} for item in task.checklist],
             due_at=next_due(rule, task.due_at, at),
             position=key_between(await self._store.last_position(board.id, status), None),
             created_by=actor.id,

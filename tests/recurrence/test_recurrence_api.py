@@ -91,9 +91,18 @@ async def test_done_creates_the_next_occurrence_once_linked_both_ways(api: Api) 
         due_at="2099-03-02T09:00:00Z",  # a Monday, in the future whatever day the test runs
     )
     await api.call("PUT", f"/api/v1/tasks/{task['id']}/recurrence", owner, json=WEEKLY)
+    for text in ("North balcony", "South balcony"):
+        status, _ = await api.call("POST", f"/api/v1/tasks/{task['id']}/checklist", owner, json={"text": text})
+        assert status == 201
+    ticked = (await api.call("GET", f"/api/v1/tasks/{task['id']}", owner))[1]
+    first = ticked["checklist"][0]["id"]
+    status, ticked = await api.call("PATCH", f"/api/v1/tasks/{task['id']}/checklist/{first}", owner, json={"done": True})
+    assert status == 200, ticked
     seq = (await api.call("GET", f"/api/v1/boards/{board}", owner))[1]["seq"]
 
-    status, done = await api.call("PATCH", f"/api/v1/tasks/{task['id']}", helper, json={"version": 1, "status": "done"})
+    status, done = await api.call(
+        "PATCH", f"/api/v1/tasks/{task['id']}", helper, json={"version": ticked["version"], "status": "done"}
+    )
     assert status == 200 and done["status"] == "done"
 
     [following] = [item for item in await tasks(api, owner, board) if item["id"] != task["id"]]
@@ -105,6 +114,13 @@ async def test_done_creates_the_next_occurrence_once_linked_both_ways(api: Api) 
         ["home"],
     )
     assert following["assignees"] == [helper.id] and following["created_by"] == helper.id
+    # The checklist comes along, every item to do again (and its own, not the done task's).
+    assert [(item["text"], item["done"]) for item in following["checklist"]] == [
+        ("North balcony", False),
+        ("South balcony", False),
+    ]
+    assert not {item["id"] for item in following["checklist"]} & {item["id"] for item in done["checklist"]}
+    assert [item["done"] for item in done["checklist"]] == [True, False]
     logged = await events(api, owner, board, after=seq)
     assert [(event["type"], event["actor"]) for event in logged] == [
         ("task.updated", helper.id),
