@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializ
 from app.domain.clock import format_time
 from app.domain.models import ApiToken, Attachment, Board, Comment, Event, Member, Priority, Role, Task, TaskSort, User
 from app.domain.shape import shape_of
+from app.services.checklists import MAX_ITEM_TEXT
 
 
 class RequestModel(BaseModel):
@@ -398,7 +399,8 @@ class ColumnOut(ResponseModel):
 
 
 ChecklistText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500, pattern=r"^[^\x00-\x1f\x7f]+$")
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ITEM_TEXT, pattern=r"^[^\x00-\x1f\x7f]+$"),
 ]
 
 

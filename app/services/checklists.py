@@ -23,6 +23,7 @@ from app.services.watching import WatchService
 from app.store.base import NotFound, Store, VersionConflict
 
 MAX_CHECKLIST_ITEMS = 100
+MAX_ITEM_TEXT = 500  # characters of one item's text
 
 # (the new checklist, the item it is about, the event type, the item before the change);
 # None when the change changes nothing.

@@ -47,16 +47,51 @@ def rich_export(bob_email: str, carol_username: str = "carol") -> dict[str, Any]
             "idLabels": [labels[0]["id"], labels[1]["id"]],
             "idMembers": [members[0]["id"], members[1]["id"], members[2]["id"]],
             "due": "2027-01-15T12:00:00.000Z",
-            "idChecklists": [trello_id(t, 50)],
+            "idChecklists": [trello_id(t, 50), trello_id(t, 51)],
             "attachments": [{"id": trello_id(t, 60), "name": "Spec", "url": "https://example.test/spec.pdf"}],
             "badges": {"comments": 2},
         },
         {"id": trello_id(t + 300, 32), "name": "Archived card", "idList": lists[0]["id"], "closed": True},
         {"id": trello_id(t + 400, 33), "name": "In an archived list", "idList": lists[2]["id"], "closed": False},
         {"id": trello_id(t + 500, 34), "name": "  ", "idList": lists[0]["id"], "closed": False},
-        {"id": trello_id(t + 600, 35), "name": "Finished", "idList": lists[3]["id"], "closed": False},
+        {
+            "id": trello_id(t + 600, 35),
+            "name": "Finished",
+            "idList": lists[3]["id"],
+            "closed": False,
+            "idChecklists": [trello_id(t, 53)],
+        },
     ]
-    checklists = [{"id": trello_id(t, 50), "idCard": cards[1]["id"], "name": "Steps", "checkItems": [{"name": "one"}]}]
+
+    def item(number: int, name: str, pos: int, complete: bool = False) -> dict[str, Any]:
+        state = "complete" if complete else "incomplete"
+        return {"id": trello_id(t, 500 + number), "name": name, "pos": pos, "state": state}
+
+    # Two checklists on one card, written in the other order than the card's, with their
+    # items out of ``pos`` order; one on an archived card; one longer than a checklist holds.
+    checklists = [
+        {
+            "id": trello_id(t, 51),
+            "idCard": cards[1]["id"],
+            "name": "Review",
+            "pos": 32768,
+            "checkItems": [item(3, "Read it\tthrough", 16384, complete=True), item(4, "", 32768)],
+        },
+        {
+            "id": trello_id(t, 50),
+            "idCard": cards[1]["id"],
+            "name": "Steps",
+            "pos": 16384,
+            "checkItems": [item(2, "two", 32768), item(1, "one", 16384, complete=True)],
+        },
+        {"id": trello_id(t, 52), "idCard": cards[2]["id"], "name": "Gone", "checkItems": [item(5, "lost", 1)]},
+        {
+            "id": trello_id(t, 53),
+            "idCard": cards[5]["id"],
+            "name": "Long",
+            "checkItems": [item(100 + n, f"step {n}", n, complete=n % 2 == 0) for n in range(102)],
+        },
+    ]
     actions = [
         {
             "id": trello_id(t + 700, 70),
@@ -128,7 +163,8 @@ def write_large_export(path: Path, target_bytes: int, description_bytes: int = 4
 def planka_export(bob_email: str) -> dict[str, Any]:
     """A Planka board as ``GET /api/boards/{id}`` returns it, with the comments an export
     script adds: lists (one archived), labels, users with emails, cards, their labels and
-    members in separate arrays, checklist items (tasks), attachments."""
+    members in separate arrays, checklist items (tasks: Planka 1 names their card, Planka 2
+    their task list, of which a card may have several), attachments."""
     return {
         "item": {"id": "1357", "name": "Planka board", "projectId": "1"},
         "included": {
@@ -160,7 +196,18 @@ def planka_export(bob_email: str) -> dict[str, Any]:
                 {"id": "62", "cardId": "52", "userId": "12"},
             ],
             "cardLabels": [{"id": "71", "cardId": "51", "labelId": "31"}],
-            "tasks": [{"id": "81", "cardId": "51", "name": "Outline", "isCompleted": True}],
+            "taskLists": [
+                {"id": "102", "cardId": "52", "name": "After", "position": 2},
+                {"id": "101", "cardId": "52", "name": "Before", "position": 1},
+            ],
+            "tasks": [
+                {"id": "81", "cardId": "51", "name": "Outline", "isCompleted": True, "position": 1},
+                {"id": "82", "cardId": "51", "name": "Draft", "isCompleted": False, "position": 2},
+                {"id": "83", "taskListId": "102", "name": "Announce", "isCompleted": False, "position": 1},
+                {"id": "84", "taskListId": "101", "name": "Build", "isCompleted": True, "position": 1},
+                {"id": "85", "taskListId": "101", "name": "Test", "isCompleted": False, "position": 2},
+                {"id": "86", "cardId": "53", "name": "On an archived card", "isCompleted": False},
+            ],
             "attachments": [{"id": "91", "cardId": "52", "name": "Build", "url": "https://example.test/build.zip"}],
             "comments": [
                 {"id": "95", "cardId": "51", "userId": "11", "text": "Started", "createdAt": "2024-01-03T10:00:00.000Z"}

@@ -88,23 +88,43 @@ async def test_a_trello_export_becomes_a_board_and_the_report_says_what_was_skip
     ]
     assert comments[0]["created_at"] == "2020-09-14T10:00:00.000000Z"
 
-    assert job["result"]["imported"] == {"board": 1, "member": 2, "card": 3, "comment": 2}
+    # Two checklists flatten into one, in the card's order, each item after its checklist's
+    # name; a one-checklist card's items as they are, cut at the 100 a checklist holds.
+    assert [(item["text"], item["done"]) for item in everything["checklist"]] == [
+        ("Steps: one", True),
+        ("Steps: two", False),
+        ("Review: Read it through", True),
+    ]
+    long = tasks["Finished"]["checklist"]
+    assert [item["text"] for item in long] == [f"step {n}" for n in range(100)]
+    assert [item["done"] for item in long[:4]] == [True, False, True, False]
+
+    assert job["result"]["imported"] == {"board": 1, "member": 2, "card": 3, "comment": 2, "checklist item": 103}
     assert job["result"]["skipped"] == {
         "card: archived on Trello (this board has no archive yet)": 1,
         "card: in a list that is archived or beyond the 20 columns": 1,
         "card: no title": 1,
         "assignee: a member with no account here (add an email mapping)": 1,
-        "checklist: checklists are not supported yet": 1,
         "comment: its card was not imported": 1,
+        "checklist item: no text": 1,
+        "checklist: its card was not imported": 1,
+        "checklist item: beyond the 100 items of a checklist": 2,
     }
     log = (await api.call("GET", f"/api/v1/boards/{board_id}/events?limit=100", alice))[1]["items"]
-    assert [event["type"] for event in log] == ["member.added"] * 2 + ["task.created"] * 3 + ["comment.created"] * 2
+    assert [event["type"] for event in log] == (
+        ["member.added"] * 2 + ["task.created"] * 3 + ["comment.created"] * 2 + ["task.updated"] * 3
+    )
+    assert log[-1]["data"]["checklist"] == long  # live clients get the task with its checklist
 
     # The same file again: the same board, nothing twice.
     again = await finished(api, alice, (await start(api, alice, "trello", data, members={"carol": carol.email}))["id"])
     assert again["board_id"] == board_id and again["state"] == "done"
-    assert again["result"]["imported"] == {"card (already there)": 3, "comment (already there)": 2}
-    assert len(await board_tasks(api, alice, board_id)) == 3
+    assert again["result"]["imported"] == {
+        "card (already there)": 3,
+        "comment (already there)": 2,
+        "checklist item (already there)": 103,
+    }
+    assert (await board_tasks(api, alice, board_id))["Everything card"]["checklist"] == everything["checklist"]
     assert (await api.call("GET", f"/api/v1/boards/{board_id}", alice))[1]["seq"] == log[-1]["seq"]
 
 
@@ -213,12 +233,21 @@ async def test_a_planka_export_becomes_a_board(api: Api) -> None:
         "2027-05-01T09:00:00.000000Z",
     )
     assert tasks["Ship"]["description"] == "\n\nAttachments:\n- [Build](https://example.test/build.zip)"
+    # Planka 1's tasks name their card; Planka 2's their task list, the card's lists by position.
+    assert [(item["text"], item["done"]) for item in docs["checklist"]] == [("Outline", True), ("Draft", False)]
+    assert [(item["text"], item["done"]) for item in tasks["Ship"]["checklist"]] == [
+        ("Before: Build", True),
+        ("Before: Test", False),
+        ("After: Announce", False),
+    ]
     comments = (await api.call("GET", f"/api/v1/tasks/{docs['id']}/comments", alice))[1]["items"]
     assert [(c["author_id"], c["body"]) for c in comments] == [(bob.id, "Started")]
     assert job["result"]["skipped"] == {
         "card: in a list that is archived or beyond the 20 columns": 1,
         "assignee: a member with no account here (add an email mapping)": 1,
-        "checklist item: checklists are not supported yet": 1,
+        "checklist: its card was not imported": 1,
     }
+    assert job["result"]["imported"]["checklist item"] == 5
     again = await finished(api, alice, (await start(api, alice, "planka", data))["id"])
-    assert again["board_id"] == job["board_id"] and len(await board_tasks(api, alice, job["board_id"])) == 2
+    assert again["board_id"] == job["board_id"] and again["result"]["imported"]["checklist item (already there)"] == 5
+    assert await board_tasks(api, alice, job["board_id"]) == tasks

@@ -96,7 +96,9 @@ async def test_done_creates_the_next_occurrence_once_linked_both_ways(api: Api) 
         assert status == 201
     ticked = (await api.call("GET", f"/api/v1/tasks/{task['id']}", owner))[1]
     first = ticked["checklist"][0]["id"]
-    status, ticked = await api.call("PATCH", f"/api/v1/tasks/{task['id']}/checklist/{first}", owner, json={"done": True})
+    status, ticked = await api.call(
+        "PATCH", f"/api/v1/tasks/{task['id']}/checklist/{first}", owner, json={"done": True}
+    )
     assert status == 200, ticked
     seq = (await api.call("GET", f"/api/v1/boards/{board}", owner))[1]["seq"]
 

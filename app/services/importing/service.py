@@ -31,6 +31,7 @@ from app.domain.ordering import key_between
 from app.domain.views import comment_view, member_view, task_view
 from app.events.publisher import EventPublisher
 from app.private_files import restrict
+from app.services.checklists import MAX_CHECKLIST_ITEMS
 from app.services.importing.sources import (
     CsvFile,
     ImportFileError,
@@ -39,11 +40,13 @@ from app.services.importing.sources import (
     Skipped,
     SourceBoard,
     SourceCard,
+    SourceChecklist,
     SourceComment,
     TrelloExport,
 )
+from app.services.retry import WRITE_ATTEMPTS, before_retry
 from app.settings import Settings
-from app.store.base import AlreadyMember, Store
+from app.store.base import AlreadyMember, NotFound, Store, VersionConflict
 
 log = logging.getLogger(__name__)
 
@@ -205,6 +208,9 @@ class Run:
     service: ImportService
     job: ImportJob
     saved_at: float = 0.0
+    # Checklist item id -> its checklist's rank, for the cards with several checklists
+    # only: where the next checklist's items go among the ones already there.
+    ranks: dict[str, int] = dataclasses.field(default_factory=dict)
 
     @property
     def store(self) -> Store:
@@ -322,6 +328,8 @@ class Run:
             self._skip(item)
         elif isinstance(item, SourceCard):
             await self._card(board, source, item, users)
+        elif isinstance(item, SourceChecklist):
+            await self._checklist(board, item)
         else:
             await self._comment(board, source, item, users)
 
@@ -374,3 +382,62 @@ class Run:
         )
         await self.service._publisher.publish(event)
         self._count("comment")
+
+    async def _checklist(self, board: Board, item: SourceChecklist) -> None:
+        """Add the items the card's task does not have yet (their ids come from the source's,
+        so a re-import adds none twice), in one write and one ``task.updated`` event."""
+        task_id = stable_id(board.id, "card", item.card_id, at=item.card_created)
+        for attempt in range(WRITE_ATTEMPTS):
+            task = await self.store.get_task(task_id)
+            if task is None:
+                self._skip(Skipped("checklist", item.source_id, "its card was not imported"))
+                return
+            checklist = [dict(entry) for entry in task.checklist]
+            present = {entry["id"] for entry in checklist}
+            outcome: dict[str, list[str]] = {"added": [], "there": [], "full": [], "empty": []}
+            for source_id, text, done in item.items:
+                item_id = stable_id(board.id, "checklist item", source_id)
+                if item.rank is not None:
+                    self.ranks[item_id] = item.rank
+                if item_id in present:
+                    outcome["there"].append(source_id)
+                elif not text:
+                    outcome["empty"].append(source_id)
+                elif len(checklist) >= MAX_CHECKLIST_ITEMS:
+                    outcome["full"].append(source_id)
+                else:
+                    checklist.insert(self._place(checklist, item.rank), {"id": item_id, "text": text, "done": done})
+                    outcome["added"].append(source_id)
+            if outcome["added"]:
+                at = clock.now()
+                updated = dataclasses.replace(task, checklist=checklist, version=task.version + 1, updated_at=at)
+                draft = EventDraft("task.updated", self.job.user_id, at, task_view(updated))
+                try:
+                    event = await self.store.update_task(updated, task.version, draft)
+                except VersionConflict:  # someone changed the task meanwhile: merge into theirs
+                    await before_retry(attempt, "task")
+                    continue
+                except NotFound:
+                    self._skip(Skipped("checklist", item.source_id, "its card was not imported"))
+                    return
+                await self.service._publisher.publish(event)
+            break
+        for _ in outcome["added"]:
+            self._count("checklist item")
+        for _ in outcome["there"]:
+            self._count("checklist item (already there)")
+        for source_id in outcome["empty"]:
+            self._skip(Skipped("checklist item", source_id, "no text"))
+        for source_id in outcome["full"]:
+            self._skip(Skipped("checklist item", source_id, f"beyond the {MAX_CHECKLIST_ITEMS} items of a checklist"))
+
+    def _place(self, checklist: list[dict[str, Any]], rank: int | None) -> int:
+        """Where an item of the checklist of ``rank`` goes: after the items of its own and
+        earlier checklists, before those of later ones; at the end when the card has one."""
+        if rank is None:
+            return len(checklist)
+        known = [(index, self.ranks[entry["id"]]) for index, entry in enumerate(checklist) if entry["id"] in self.ranks]
+        after = [index + 1 for index, other in known if other <= rank]
+        if after:
+            return after[-1]
+        return next((index for index, other in known if other > rank), len(checklist))

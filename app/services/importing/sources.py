@@ -1,6 +1,7 @@
 """Reading an import file as a stream of neutral records, in bounded memory: a Trello export
 with ijson (the board's lists, labels and members first, then its cards, then its actions
-and checklists, each a pass over the file), a CSV file with the csv module and a column
+and checklists, each a pass over the file), a Planka board likewise (its tasks, Planka's
+checklist items, in the last pass), a CSV file with the csv module and a column
 mapping. Nothing but the board's small parts is ever held whole."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import IO, Any
 import ijson
 
 from app.domain import clock
+from app.services.checklists import MAX_ITEM_TEXT
 
 MAX_COLUMNS = 20
 TITLE_MAX = 300
@@ -58,13 +60,26 @@ class SourceComment:
 
 
 @dataclasses.dataclass(slots=True)
+class SourceChecklist:
+    """Items for a card's checklist: a whole Trello checklist, or one Planka task."""
+
+    source_id: str
+    card_id: str
+    card_created: str | None  # the card's SourceCard.created_at
+    # The checklist's place among its card's checklists, when the card has several (their
+    # items are then kept together, in this order); None when it is the card's only one.
+    rank: int | None
+    items: list[tuple[str, str, bool]]  # (source id, text, done), in order
+
+
+@dataclasses.dataclass(slots=True)
 class Skipped:
     kind: str  # card, comment, checklist, label, ...
     source_id: str
     reason: str
 
 
-type Item = SourceCard | SourceComment | Skipped
+type Item = SourceCard | SourceComment | SourceChecklist | Skipped
 
 
 class ImportFileError(ValueError):
@@ -122,7 +137,9 @@ class TrelloExport:
         self._path = path
         self.reader: CountingReader | None = None
         self._labels: dict[str, str] = {}
-        self._checklists_of: dict[str, int] = {}
+        # A card with several checklists -> their ids in the card's order, held from the
+        # cards' pass for the checklists' (one entry per such card, not per checklist).
+        self._checklists_of: dict[str, list[str]] = {}
 
     def _objects(self, wanted: set[str]) -> Iterator[tuple[str, Any]]:
         """(prefix, value) of each top-level scalar or array item under ``wanted``, built one
@@ -206,6 +223,9 @@ class TrelloExport:
                 description = f"{description}\n\nAttachments:\n" + "\n".join(links)
             if len(description) > DESCRIPTION_MAX:
                 description = description[: DESCRIPTION_MAX - 20] + "\n\n(cut at import)"
+            checklists = [str(checklist) for checklist in card.get("idChecklists") or []]
+            if len(checklists) > 1:
+                self._checklists_of[card_id] = checklists
             yield SourceCard(
                 source_id=card_id,
                 title=title[:TITLE_MAX],
@@ -222,7 +242,7 @@ class TrelloExport:
             if not isinstance(value, dict):
                 continue
             if prefix == "checklists.item":
-                yield Skipped("checklist", str(value.get("id")), "checklists are not supported yet")
+                yield self._checklist(value)
                 continue
             if value.get("type") != "commentCard":
                 continue  # Trello's log of other changes: history, not content
@@ -243,6 +263,22 @@ class TrelloExport:
                 card_created=trello_created(card_id),
             )
 
+    def _checklist(self, value: dict[str, Any]) -> Item:
+        checklist_id, card_id = str(value.get("id")), str(value.get("idCard") or "")
+        if not card_id:
+            return Skipped("checklist", checklist_id, "on no card")
+        several = self._checklists_of.get(card_id)
+        rank = several.index(checklist_id) if several and checklist_id in several else None
+        name = str(value.get("name") or "") if several else None
+        entries = [entry for entry in value.get("checkItems") or [] if isinstance(entry, dict)]
+        # Trello keeps an item's place in ``pos``; the export's order is not always it.
+        entries.sort(key=lambda entry: position(entry.get("pos")))
+        items = [
+            (str(entry.get("id")), checklist_text(entry.get("name"), name), entry.get("state") == "complete")
+            for entry in entries
+        ]
+        return SourceChecklist(checklist_id, card_id, trello_created(card_id), rank, items)
+
 
 class PlankaExport(TrelloExport):
     """A Planka board as its API gives it (``GET /api/boards/{id}``: ``item`` and
@@ -253,7 +289,8 @@ class PlankaExport(TrelloExport):
     def __init__(self, path: str) -> None:
         super().__init__(path)
         self._links: dict[str, dict[str, list[str]]] = {}  # card id -> labels, members, attachments
-        self._closed_lists: set[str] = set()
+        # A task list (Planka 2) -> its card, its name when the card has several, and its rank.
+        self._task_lists: dict[str, tuple[str, str | None, int | None]] = {}
 
     def _link(self, card_id: Any, kind: str, value: str) -> None:
         self._links.setdefault(str(card_id), {}).setdefault(kind, []).append(value)
@@ -263,7 +300,8 @@ class PlankaExport(TrelloExport):
         found: dict[str, Any] = {"lists": [], "users": {}}
         labels: dict[str, str] = {}
         links: list[tuple[str, dict[str, Any]]] = []
-        for prefix, value in self._objects({"item", "included.attachments.item", *wanted}):
+        task_lists: list[dict[str, Any]] = []
+        for prefix, value in self._objects({"item", "included.attachments.item", "included.taskLists.item", *wanted}):
             if not isinstance(value, dict):
                 continue
             kind = prefix.removeprefix("included.").removesuffix(".item")
@@ -275,6 +313,8 @@ class PlankaExport(TrelloExport):
                 labels[str(value.get("id"))] = str(value.get("name") or value.get("color") or "")
             elif kind == "users":
                 found["users"][str(value.get("id"))] = value
+            elif kind == "taskLists":
+                task_lists.append({key: value.get(key) for key in ("id", "cardId", "name", "position")})
             elif kind == "attachments" and value.get("url"):
                 self._link(
                     value.get("cardId"), "attachments", f"- [{value.get('name') or value['url']}]({value['url']})"
@@ -284,6 +324,7 @@ class PlankaExport(TrelloExport):
         board = found.get("board")
         if not isinstance(board, dict) or "id" not in board:
             raise ImportFileError("this is not a Planka board export: it has no item (the board)")
+        self._hold_task_lists(task_lists)
         for kind, link in links:
             if kind == "cardLabels":
                 self._link(link.get("cardId"), "labels", labels.get(str(link.get("labelId")), ""))
@@ -308,6 +349,29 @@ class PlankaExport(TrelloExport):
         }
         name = str(options.get("board_name") or board.get("name") or "Imported board")[:200]
         return SourceBoard(f"planka:{board['id']}", name, columns or ["todo"], column_of, members)
+
+    def _hold_task_lists(self, task_lists: list[dict[str, Any]]) -> None:
+        by_card: dict[str, list[dict[str, Any]]] = {}
+        for task_list in task_lists:
+            by_card.setdefault(str(task_list.get("cardId")), []).append(task_list)
+        for card_id, lists in by_card.items():
+            lists.sort(key=lambda entry: position(entry.get("position")))
+            several = len(lists) > 1
+            for rank, task_list in enumerate(lists):
+                name = str(task_list.get("name") or "") if several else None
+                self._task_lists[str(task_list.get("id"))] = (card_id, name, rank if several else None)
+
+    def _task(self, value: dict[str, Any]) -> Item:
+        """One Planka task: an item of its card's checklist (Planka 1 names the card, Planka 2
+        its task list). Planka's API lists tasks by position: their order is kept."""
+        task_id = str(value.get("id"))
+        card_id, name, rank = self._task_lists.get(
+            str(value.get("taskListId")), (str(value.get("cardId") or ""), None, None)
+        )
+        if not card_id:
+            return Skipped("checklist item", task_id, "on no card")
+        item = (task_id, checklist_text(value.get("name"), name), bool(value.get("isCompleted")))
+        return SourceChecklist(task_id, card_id, None, rank, [item])
 
     def cards(self) -> Iterator[Item]:
         for _, card in self._objects({"included.cards.item"}):
@@ -341,7 +405,7 @@ class PlankaExport(TrelloExport):
             if not isinstance(value, dict):
                 continue
             if prefix == "included.tasks.item":
-                yield Skipped("checklist item", str(value.get("id")), "checklists are not supported yet")
+                yield self._task(value)
                 continue
             text = str(value.get("text") or "").strip()
             if not text or not value.get("cardId"):
@@ -357,6 +421,20 @@ class PlankaExport(TrelloExport):
                 at=storable_due(value.get("createdAt")) or clock.now(),
                 card_created=None,
             )
+
+
+def position(value: Any) -> float:
+    """A source's place number (Trello's ``pos``, Planka's ``position``); 0 if it has none."""
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
+
+
+def checklist_text(name: Any, prefix: str | None) -> str:
+    """An item's text as a checklist item holds it: one line, within MAX_ITEM_TEXT, after
+    its checklist's name when its card has several checklists ("" when there is none)."""
+    text = " ".join(str(name or "").split())
+    if text and prefix:
+        text = f"{' '.join(prefix.split()) or 'Checklist'}: {text}"
+    return text[:MAX_ITEM_TEXT]
 
 
 def trello_created(card_id: str) -> str | None:
