@@ -43,7 +43,7 @@ from app.api import (
 from app.api.assets import install_asset_urls
 from app.api.errors import register_error_handlers
 from app.api.http_policy import install_http_policy
-from app.api.mcp.http import McpEndpoint, with_mcp
+from app.api.mcp import http as mcp_http
 from app.api.openapi import RESOURCE_TAGS, TaskwireOpenAPI
 from app.api.responses import install_json_encoder
 from app.api.uploads import UploadRequest
@@ -123,6 +123,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         analytics,
         websocket,
         installable,
+        mcp_http,
         pages,
     ):
         app.register_blueprint(module.blueprint)
@@ -133,7 +134,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     runtime = build_runtime(settings)
     app.extensions["taskwire"] = runtime
 
-    mcp = McpEndpoint(runtime)
+    mcp = app.extensions["taskwire_mcp"] = mcp_http.McpEndpoint(runtime)
 
     @app.before_serving
     async def open_runtime() -> None:
@@ -150,7 +151,5 @@ def create_app(settings: Settings | None = None) -> Quart:
     # passes WebSocket traffic through untouched.
     # Quart types ASGI scopes and events as TypedDicts, Starlette as MutableMappings: the
     # same callable, two spellings neither library's types accept from the other.
-    compressed = CompressMiddleware(app.asgi_app, minimum_size=1024)  # type: ignore[arg-type]
-    # /mcp is the MCP server's (app/api/mcp/http.py), dispatched before Quart sees it.
-    app.asgi_app = with_mcp(compressed, mcp)  # type: ignore[method-assign, assignment]
+    app.asgi_app = CompressMiddleware(app.asgi_app, minimum_size=1024)  # type: ignore[arg-type, method-assign, assignment]
     return app

@@ -27,6 +27,8 @@ from tests.support.services import REPO_ROOT, RedisServer
 
 pytestmark = pytest.mark.processes
 
+ASSISTANT_ORIGIN = "https://assistant.example.test"
+
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -35,7 +37,8 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(redis: RedisServer, workdir: Path) -> Iterator[AppServer]:
-    with app_servers(1, f"sqlite:///{workdir / 'taskwire.db'}", redis.url, workdir) as servers:
+    env = {"TASKWIRE_CORS_ORIGINS": ASSISTANT_ORIGIN}
+    with app_servers(1, f"sqlite:///{workdir / 'taskwire.db'}", redis.url, workdir, extra_env=env) as servers:
         yield servers[0]
 
 
@@ -240,6 +243,57 @@ async def test_http_needs_a_live_api_token_on_every_request(server: AppServer, t
             "/mcp", json=initialize, headers={**headers, "Authorization": f"Bearer {team.writer['token']}"}
         )
         assert answer.status_code == 401 and answer.json()["error"]["code"] == "invalid_token"
+
+
+def mcp_requests_counted(metrics: str) -> dict[str, float]:
+    """status -> taskwire_http_requests_total of POST /mcp."""
+    counted = {}
+    for line in metrics.splitlines():
+        if line.startswith("taskwire_http_requests_total{") and 'route="/mcp"' in line and 'method="POST"' in line:
+            status = line.split('status="')[1].split('"')[0]
+            counted[status] = float(line.rsplit(" ", 1)[1])
+    return counted
+
+
+async def test_http_answers_get_the_policies_of_every_response(server: AppServer, team: Team) -> None:
+    """Security headers, the request id, CORS for configured origins, and the request
+    metrics: on /mcp as on the REST API, refused or answered."""
+    tools_list = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+    headers = {
+        "Accept": "application/json, text/event-stream",
+        "Content-Type": "application/json",
+        "Origin": ASSISTANT_ORIGIN,
+    }
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+        before = mcp_requests_counted((await http.get("/metrics")).text)
+        refused = await http.post("/mcp", json=tools_list, headers={**headers, "X-Request-ID": "mcp-refused-1"})
+        answered = await http.post(
+            "/mcp",
+            json=tools_list,
+            headers={**headers, "X-Request-ID": "mcp-answered-1", "Authorization": f"Bearer {team.reader['token']}"},
+        )
+        assert refused.status_code == 401 and refused.json()["error"]["code"] == "api_token_required"
+        assert answered.status_code == 200 and answered.json()["result"]["tools"], answered.text
+        for answer, request_id in ((refused, "mcp-refused-1"), (answered, "mcp-answered-1")):
+            assert answer.headers["x-content-type-options"] == "nosniff"
+            assert answer.headers["referrer-policy"] == "no-referrer"
+            assert answer.headers["content-security-policy"].startswith("default-src 'self'")
+            assert answer.headers["x-frame-options"] == "DENY"
+            assert answer.headers["x-request-id"] == request_id
+            assert answer.headers["access-control-allow-origin"] == ASSISTANT_ORIGIN
+        preflight = await http.options(
+            "/mcp",
+            headers={
+                "Origin": ASSISTANT_ORIGIN,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization, content-type",
+            },
+        )
+        assert preflight.status_code == 204 and preflight.headers["access-control-allow-origin"] == ASSISTANT_ORIGIN
+        assert "Authorization" in preflight.headers["access-control-allow-headers"]
+        after = mcp_requests_counted((await http.get("/metrics")).text)
+    assert after.get("401", 0) - before.get("401", 0) == 1
+    assert after.get("200", 0) - before.get("200", 0) == 1
 
 
 async def test_stdio_acts_with_its_token_and_its_writes_reach_live_clients_of_the_server(

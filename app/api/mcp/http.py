@@ -1,30 +1,35 @@
-"""The MCP server over streamable HTTP at ``/mcp``, beside the Quart app in one ASGI app.
+"""The MCP server over streamable HTTP at ``/mcp``: a Quart route that hands the request to
+the MCP SDK's Starlette app and streams its answer back.
 
-Quart does not host other ASGI apps, so the factory dispatches by path in the ASGI layer
-(``with_mcp``): ``/mcp`` goes to the MCP SDK's Starlette app, everything else to Quart.
-Stateless, JSON responses: any instance behind a load balancer answers any request, with
-no session to keep. Each request must carry a personal API token as its Bearer; it is
-looked up before the request reaches the SDK (a clear 401), and again by each tool call.
+Quart does not host other ASGI apps, so the route runs the SDK's app itself, feeding it the
+request's body and turning what it sends into the route's response. Being a route, ``/mcp``
+gets what every response gets (security headers, the request id, CORS, the access log and
+request metrics, the error envelope). Stateless, JSON responses: any instance behind a load
+balancer answers any request, with no session to keep. Each request must carry a personal
+API token as its Bearer; it is looked up before the request reaches the SDK (a clear 401),
+and again by each tool call.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import Any
 
 from mcp.server.mcpserver import Context
 from mcp.server.transport_security import TransportSecuritySettings
+from quart import Blueprint, Response, current_app, request
+from werkzeug.datastructures import Headers
 
-from app.api.errors import error_body
+from app.api.errors import shutting_down
 from app.api.mcp.tools import build_mcp_server
 from app.domain.errors import UnauthenticatedError
-from app.jsonutil import dumps
 from app.runtime import Runtime
 from app.services.tokens import is_api_token
 
 MCP_PATH = "/mcp"
+blueprint = Blueprint("mcp", __name__)
 
 type Scope = MutableMapping[str, Any]
 type Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -76,47 +81,75 @@ class McpEndpoint:
         with contextlib.suppress(asyncio.CancelledError):
             await self._running
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def respond(self) -> Response:
         if self._runtime.draining:
-            await _answer(send, 503, error_body("shutting_down", "This instance is shutting down; retry."))
-            return
-        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
-        secret = _bearer(headers)
+            raise shutting_down()
+        secret = _bearer(request.headers)
+        if secret is None or not is_api_token(secret):
+            raise UnauthenticatedError("api_token_required", "Send a personal API token: Authorization: Bearer twp_...")
+        await self._runtime.services.auth.authenticate(secret)
+        return await _run_asgi(self._app, dict(request.scope))
+
+
+async def _run_asgi(app: ASGIApp, scope: Scope) -> Response:
+    """The current request answered by ``app``: its status and headers once it sends them,
+    its body streamed as it comes."""
+    body = aiter(request.body)
+    ended = asyncio.Event()
+    started: asyncio.Future[MutableMapping[str, Any]] = asyncio.get_running_loop().create_future()
+    chunks: asyncio.Queue[bytes | None] = asyncio.Queue()
+
+    async def receive() -> MutableMapping[str, Any]:
+        if not ended.is_set():
+            try:
+                return {"type": "http.request", "body": await anext(body), "more_body": True}
+            except StopAsyncIteration:
+                ended.set()
+                return {"type": "http.request", "body": b"", "more_body": False}
+        await asyncio.Event().wait()  # the response's end cancels the app, never a disconnect
+        raise AssertionError("unreachable")
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            started.set_result(message)
+        elif message["type"] == "http.response.body":
+            if message.get("body"):
+                await chunks.put(message["body"])
+            if not message.get("more_body", False):
+                await chunks.put(None)
+
+    async def run() -> None:
         try:
-            if secret is None or not is_api_token(secret):
-                raise UnauthenticatedError(
-                    "api_token_required", "Send a personal API token: Authorization: Bearer twp_..."
-                )
-            await self._runtime.services.auth.authenticate(secret)
-        except UnauthenticatedError as error:
-            await _answer(send, 401, error_body(error.code, error.message), [(b"www-authenticate", b"Bearer")])
-            return
-        await self._app(scope, receive, send)
-
-
-async def _answer(send: Send, status: int, body: dict[str, Any], headers: Sequence[tuple[bytes, bytes]] = ()) -> None:
-    content = dumps(body).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(content)).encode()),
-                *headers,
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": content})
-
-
-def with_mcp(app: ASGIApp, endpoint: McpEndpoint) -> ASGIApp:
-    """The app, with ``/mcp`` answered by the MCP endpoint."""
-
-    async def dispatch(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == MCP_PATH:
-            await endpoint(scope, receive, send)
-        else:
             await app(scope, receive, send)
+        except BaseException as error:
+            if not started.done():
+                started.set_exception(error)
+            raise
+        finally:
+            await chunks.put(None)
 
-    return dispatch
+    running = asyncio.create_task(run(), name="mcp-request")
+    try:
+        start = await started
+    except BaseException:
+        running.cancel()
+        raise
+
+    async def stream() -> AsyncIterator[bytes]:
+        try:
+            while (chunk := await chunks.get()) is not None:
+                yield chunk
+        finally:
+            running.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await running
+
+    headers = Headers([(name.decode("latin-1"), value.decode("latin-1")) for name, value in start.get("headers", [])])
+    return Response(stream(), status=start["status"], headers=headers)
+
+
+@blueprint.route(MCP_PATH, methods=["GET", "POST", "DELETE"])
+async def mcp() -> Response:
+    """The MCP server (streamable HTTP); see docs/mcp.md."""
+    endpoint: McpEndpoint = current_app.extensions["taskwire_mcp"]
+    return await endpoint.respond()
