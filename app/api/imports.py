@@ -19,6 +19,7 @@ from app.api.guards import (
 )
 from app.api.responses import json_response
 from app.api.schemas import ErrorOut, RequestModel, ResponseModel, view_of
+from app.api.uploads import spool_file
 from app.domain.errors import ForbiddenError
 from app.domain.imports import ImportJob, ImportSource
 from app.domain.views import record_view
@@ -97,7 +98,8 @@ async def upload_import(job_id: str, query_args: ContentQuery) -> Response:
     """One part of the file (the raw bytes, at most the server's request size limit), at
     `offset`; the last part queues the job. A 409 `upload_offset_mismatch` says where to resume."""
     _check_token()
-    job = await _imports().upload(caller(), job_id, query_args.offset, aiter(request.body))
+    async with spool_file(current_runtime().settings.data_dir) as spool:
+        job = await _imports().upload(caller(), job_id, query_args.offset, aiter(request.body), spool)
     return json_response(import_job_view(job))
 
 

@@ -1,7 +1,7 @@
 """Imports: a Trello or Planka board export or a CSV file becomes a board, in one job per board.
 
 The job's file is uploaded in parts (each within the request size limit), kept in the
-data directory, then read as a stream: a 100 MB export is imported in bounded memory.
+store (any instance may take a part, and run the job), then read as a stream: a 100 MB export is imported in bounded memory.
 Every record made from the file gets an id derived from the file's own ids (``stable_id``),
 so a resumed job, or the same file imported again, finds what it made before and skips
 it instead of duplicating it.

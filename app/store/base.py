@@ -698,6 +698,23 @@ class ImportStore(Protocol):
     async def list_unfinished_import_jobs(self) -> list[ImportJob]:
         """Queued and running jobs: those a crash may have left behind."""
 
+    # The job's file, kept where every instance reads it (SQLite: a table of the same file;
+    # MongoDB: GridFS), so its parts may reach any instance and any instance may run it.
+    async def append_import_part(self, job: ImportJob, offset: int, content: IO[bytes]) -> bool:
+        """Store the bytes of ``content`` (from where it stands to its end, a chunk at a
+        time: never all in memory) as the part of the job's file that starts at ``offset``,
+        and replace the stored job with ``job`` (its ``received`` past the part), in one
+        write, if the stored job is uploading and has received exactly ``offset`` bytes.
+        False, keeping nothing, otherwise (the same part sent twice at once, a job that
+        moved on)."""
+
+    async def open_import_file(self, job_id: str) -> AsyncIterator[bytes]:
+        """The job's file as stored: its parts' bytes in order, a chunk at a time (each read
+        when asked for); nothing when it has none."""
+
+    async def delete_import_file(self, job_id: str) -> None:
+        """Delete the job's stored file (with whatever an interrupted upload left of it)."""
+
 
 class Store(
     UserStore,

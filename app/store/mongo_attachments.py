@@ -35,6 +35,22 @@ def _bucket(db: Database) -> AsyncGridFSBucket:
     return AsyncGridFSBucket(db, ATTACHMENT_BUCKET, chunk_size_bytes=CHUNK_BYTES)
 
 
+async def store_file(
+    bucket: AsyncGridFSBucket, file_id: str, name: str, metadata: Document, content: IO[bytes]
+) -> None:
+    """Write ``content`` (from where it stands to its end) to ``bucket`` as the file
+    ``file_id``, a chunk at a time; nothing is left of it if that fails."""
+    upload = bucket.open_upload_stream_with_id(file_id, name, metadata=metadata)
+    try:
+        # The file is on local disk: a chunk read is short, but still not the event loop's to wait for.
+        while chunk := await asyncio.to_thread(content.read, CHUNK_BYTES):
+            await upload.write(chunk)
+        await upload.close()
+    except BaseException:
+        await upload.abort()
+        raise
+
+
 async def delete_attachment_files(db: Database, field: str, value: str) -> None:
     """Delete the stored files whose ``field`` (task_id or board_id) is ``value``; run after
     the write that deleted their records has committed."""
@@ -55,19 +71,8 @@ class MongoAttachments(MongoStoreBase):
         if thumbnail is not None:
             document["thumbnail"] = bytes(thumbnail)
         bucket = _bucket(self._db)
-        upload = bucket.open_upload_stream_with_id(
-            document["_id"],
-            document["name"],
-            metadata={"board_id": document["board_id"], "task_id": document["task_id"]},
-        )
-        try:
-            # The file is on local disk: a chunk read is short, but still not the event loop's to wait for.
-            while chunk := await asyncio.to_thread(content.read, CHUNK_BYTES):
-                await upload.write(chunk)
-            await upload.close()
-        except BaseException:
-            await upload.abort()
-            raise
+        metadata = {"board_id": document["board_id"], "task_id": document["task_id"]}
+        await store_file(bucket, document["_id"], document["name"], metadata, content)
 
         async def body(session: Session) -> Event:
             task = await self._db[TASKS].find_one({"_id": document["task_id"]}, {"board_id": 1}, session=session)
@@ -142,7 +147,7 @@ class MongoAttachments(MongoStoreBase):
             download = await _bucket(self._db).open_download_stream(attachment_id)
         except NoFile:
             return None
-        return _chunks(download)
+        return file_chunks(download)
 
     @driver_errors
     async def get_attachment_thumbnail(self, attachment_id: str) -> bytes | None:
@@ -169,7 +174,7 @@ class MongoAttachments(MongoStoreBase):
         return appended
 
 
-async def _chunks(download: AsyncGridOut) -> AsyncIterator[bytes]:
+async def file_chunks(download: AsyncGridOut) -> AsyncIterator[bytes]:
     # One GridFS chunk per read, so memory holds one chunk at a time.
     while chunk := await download.readchunk():
         yield chunk

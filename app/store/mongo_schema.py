@@ -45,6 +45,8 @@ ACCOUNT_TOKENS = "account_tokens"
 VERIFIED_EMAILS = "verified_emails"
 RECURRENCES = "recurrences"
 IMPORT_JOBS = "import_jobs"
+IMPORT_BUCKET = "import_content"
+IMPORT_FILES = f"{IMPORT_BUCKET}.files"
 TRASH = "trash"
 BOARD_TRASH = "board_trash"  # deleted boards, by board id (_id)
 TRASHED_MEMBERS = "trashed_members"  # a trashed board's members, kept aside as in MEMBERS
@@ -119,6 +121,8 @@ INDEXES: tuple[IndexSpec, ...] = (
     _index(COMMENTS, "comments_board", ("board_id", 1)),
     _index(RECURRENCES, "recurrences_board", ("board_id", 1)),
     _index(IMPORT_JOBS, "import_jobs_state", ("state", 1)),
+    # An import job's parts in the order of the file (GridFS files of their own).
+    _index(IMPORT_FILES, "import_files_job", ("metadata.job_id", 1), ("metadata.offset", 1)),
     # A board's webhooks; the delivery workers' scan over the active ones in id order.
     _index(WEBHOOKS, "webhooks_board", ("board_id", 1), ("_id", 1)),
     _index(WEBHOOKS, "webhooks_active", ("active", 1), ("_id", 1)),
@@ -205,6 +209,7 @@ async def ensure_indexes(db: Database) -> None:
         VERIFIED_EMAILS,
         RECURRENCES,
         IMPORT_JOBS,
+        IMPORT_FILES,
         TRASH,
         BOARD_TRASH,
         TRASHED_MEMBERS,

@@ -525,6 +525,18 @@ _BOARD_TRASH = (
     "CREATE INDEX trashed_members_user ON trashed_members (user_id, role, board_id)",
 )
 
+# An import job's file, uploaded in parts to any instance and read by whichever runs the
+# job: chunks of its bytes by where they start in the file. A rowid table: rows of large
+# blobs do not belong in a WITHOUT ROWID b-tree.
+_IMPORT_FILES = (
+    """CREATE TABLE import_chunks (
+        job_id TEXT NOT NULL,
+        start INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        UNIQUE (job_id, start)
+    )""",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _INITIAL,
     _TOKENS_AND_COMMENTS,
@@ -549,6 +561,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _IMPORT_JOBS,
     _ARCHIVE_TRASH_INVITATIONS,
     _BOARD_TRASH,
+    _IMPORT_FILES,
 )
 
 

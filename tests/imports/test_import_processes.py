@@ -1,6 +1,8 @@
-"""Imports in a real server process: a crash (SIGKILL) in the middle of an import is resumed
-when the instance comes back, with every card made exactly once; and a 100 MB Trello export
-imports in bounded memory (the server's peak RSS is measured; docs/import.md records it)."""
+"""Imports in real server processes: a crash (SIGKILL) in the middle of an import is resumed
+when the instance comes back, with every card made exactly once; a file's parts sent to two
+instances in turn make one file, and the import cut by one instance's crash is finished by
+the other; and a 100 MB Trello export imports in bounded memory (the server's peak RSS is
+measured; docs/import.md records it)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import pytest
 
 from tests.imports.exports import write_large_export
 from tests.realtime.follower import Rest
+from tests.support.app_fixtures import mongo_database_url
 from tests.support.servers import AppServer, app_servers
 
 pytestmark = pytest.mark.processes
@@ -28,17 +31,21 @@ def server(tmp_path: Path) -> Iterator[AppServer]:
         yield servers[0]
 
 
-async def upload(rest: Rest, token: str, path: Path) -> dict:
+async def upload(rest: Rest, token: str, path: Path, part_size: int = PART, to: list[Rest] | None = None) -> dict:
+    """Upload the file in parts, the n-th to ``to[n % len(to)]`` (else all to ``rest``)."""
     size = path.stat().st_size
     job = await rest.call("POST", "/api/v1/imports", token, {"source": "trello", "file_name": path.name, "size": size})
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/octet-stream"}
+    instances = to or [rest]
     file = await asyncio.to_thread(open, path, "rb")
     try:
         offset = 0
-        while part := await asyncio.to_thread(file.read, PART):
-            answer = await rest.http.put(
+        number = 0
+        while part := await asyncio.to_thread(file.read, part_size):
+            answer = await instances[number % len(instances)].http.put(
                 f"/api/v1/imports/{job['id']}/content", params={"offset": offset}, content=part, headers=headers
             )
+            number += 1
             assert answer.status_code == 200, answer.text
             offset += len(part)
             job = answer.json()
@@ -92,6 +99,55 @@ async def test_an_import_cut_by_a_crash_resumes_and_makes_every_card_once(server
         assert imported.get("card (already there)", 0) > 0  # the resumed run found the first run's work
     finally:
         await rest.close()
+
+
+@pytest.fixture(params=["sqlite", "mongo"])
+def shared_store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'shared.db'}"
+    return mongo_database_url(request.getfixturevalue("mongo_wire").url)
+
+
+async def test_parts_sent_to_two_instances_make_one_file_and_a_crash_on_one_is_finished_by_the_other(
+    shared_store: str, tmp_path: Path
+) -> None:
+    export = tmp_path / "export.json"
+    # mongoeco writes far slower than SQLite: a smaller file is still cut mid-import there.
+    size = 3 * 1024 * 1024 if shared_store.startswith("sqlite") else 512 * 1024
+    cards = write_large_export(export, size, description_bytes=300)
+    part = size // 12
+    parts = -(-export.stat().st_size // part)
+    with app_servers(2, shared_store, "", tmp_path, extra_env=ENV) as servers:
+        one, two = Rest(servers[0].url), Rest(servers[1].url)
+        try:
+            alice = await one.register("alice")
+            # Each part to the other instance than the one before: neither holds the file alone.
+            job = await upload(one, alice["token"], export, part_size=part, to=[one, two])
+            runner = servers[(parts - 1) % 2]  # the last part's instance starts the job
+            other, watcher = (two, two) if runner is servers[0] else (one, one)
+            running = await wait_for(watcher, alice["token"], job["id"], done=False)
+            assert running["state"] == "running" and running["progress"] < 50, running
+            runner.proc.send_signal(signal.SIGKILL)  # mid-import, on the instance running it
+            runner.proc.wait(10)
+
+            # The other instance sweeps, finds the job's lease run out, and finishes it from the store.
+            job = await wait_for(other, alice["token"], job["id"])
+            assert job["state"] == "done", job
+            tasks = await other.call(
+                "GET", f"/api/v1/boards/{job['board_id']}/tasks?include_total=true&limit=1", alice["token"]
+            )
+            assert tasks["total"] == cards
+            board = await other.call("GET", f"/api/v1/boards/{job['board_id']}", alice["token"])
+            assert board["seq"] == cards  # every card once
+            imported = job["result"]["imported"]
+            assert imported.get("card", 0) + imported.get("card (already there)", 0) == cards
+            assert imported.get("card (already there)", 0) > 0
+            survivor = servers[1] if runner is servers[0] else servers[0]
+            leftovers = list((Path(survivor.env["TASKWIRE_DATA_DIR"]) / "imports").glob("*"))
+            assert not leftovers, "the local copy outlived its job"
+        finally:
+            await one.close()
+            await two.close()
 
 
 async def test_a_100_mb_export_imports_in_bounded_memory(server: AppServer, tmp_path: Path) -> None:

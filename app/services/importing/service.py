@@ -1,9 +1,9 @@
-"""Import jobs: create one, upload its file in parts, and run it, on whichever instance
-holds the file, once.
+"""Import jobs: create one, upload its file in parts (to any instance: the parts are kept
+in the store), and run it, on any instance, once.
 
-A job runs under a lease in the store (``claim_import_job``), renewed as it goes; an
-instance that starts (or restarts after a crash) resumes the unfinished jobs whose files
-it holds once their lease has run out. Resuming is re-reading the file from the start:
+A job runs under a lease in the store (``claim_import_job``), renewed as it goes; every
+instance sweeps for unfinished jobs (at start and every lease period) and takes over one
+whose lease has run out, so a job cut by a crash is resumed by whichever instance is up. Resuming is re-reading the file from the start:
 every record is made under an id derived from the source's ids (``stable_id``), so what
 was made before the crash is found and skipped, never made twice. The same file imported
 again fills the same board the same way, skipping everything already there.
@@ -19,7 +19,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from app.domain import clock
 from app.domain.caller import Caller
@@ -30,7 +30,7 @@ from app.domain.models import Board, Comment, EventDraft, Member, Priority, Role
 from app.domain.ordering import key_between
 from app.domain.views import comment_view, member_view, task_view
 from app.events.publisher import EventPublisher
-from app.private_files import restrict
+from app.private_files import PRIVATE_DIR_MODE, restrict
 from app.services.checklists import MAX_CHECKLIST_ITEMS
 from app.services.importing.sources import (
     CsvFile,
@@ -46,7 +46,7 @@ from app.services.importing.sources import (
 )
 from app.services.retry import WRITE_ATTEMPTS, before_retry
 from app.settings import Settings
-from app.store.base import AlreadyMember, NotFound, Store, VersionConflict
+from app.store.base import AlreadyMember, NotFound, Store, StoreUnavailable, VersionConflict
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,7 @@ class ImportService:
         self._publisher = publisher
         self._directory = settings.data_dir / "imports"
         self._running: dict[str, asyncio.Task[None]] = {}
+        self._sweeping: asyncio.Task[None] | None = None
 
     # -- the API's calls ---------------------------------------------------------------
     async def create(
@@ -110,91 +111,123 @@ class ImportService:
             raise job_not_found()
         return job
 
-    async def upload(self, caller: Caller, job_id: str, offset: int, parts: AsyncIterator[bytes]) -> ImportJob:
-        """Write the part at ``offset``, which must be where the upload stands (a part sent
-        again after a lost answer is refused with ``received``, to resume from)."""
+    async def upload(
+        self, caller: Caller, job_id: str, offset: int, parts: AsyncIterator[bytes], spool: IO[bytes]
+    ) -> ImportJob:
+        """Store the part at ``offset``, which must be where the upload stands (a part sent
+        again after a lost answer is refused with ``received``, to resume from). The part
+        is written to ``spool`` (a local unnamed file) as it arrives, then into the store,
+        where every instance reads it: the parts may reach different instances."""
         job = await self.get(caller, job_id)
+        self._check_part(job, offset)
+        written = 0
+        async for part in parts:
+            written += len(part)
+            if offset + written > job.size:
+                raise InvalidInputError("import_too_large", "The parts add up to more than the announced size.")
+            await asyncio.to_thread(spool.write, part)
+        await asyncio.to_thread(spool.seek, 0)
+        received = offset + written
+        state = ImportState.QUEUED if received == job.size else ImportState.UPLOADING
+        updated = dataclasses.replace(job, received=received, state=state, updated_at=clock.now())
+        if not await self._store.append_import_part(updated, offset, spool):
+            self._check_part(await self.get(caller, job_id), offset)  # another request's part got there first
+            raise ConflictError("upload_offset_mismatch", "Send the part that starts at `received`.")
+        if updated.state is ImportState.QUEUED:
+            self._start(updated.id)
+        return updated
+
+    @staticmethod
+    def _check_part(job: ImportJob, offset: int) -> None:
         if job.state is not ImportState.UPLOADING:
             raise ConflictError("import_not_uploading", "This import's file is complete.", details={"state": job.state})
         if offset != job.received:
             raise ConflictError(
                 "upload_offset_mismatch", "Send the part that starts at `received`.", details={"received": job.received}
             )
-        path = self._file(job.id)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        written = job.received
-        file = await asyncio.to_thread(open, path, "r+b" if path.exists() else "wb")
-        try:
-            restrict(path)
-            file.seek(offset)
-            file.truncate()
-            async for part in parts:
-                written += len(part)
-                if written > job.size:
-                    raise InvalidInputError("import_too_large", "The parts add up to more than the announced size.")
-                await asyncio.to_thread(file.write, part)
-        finally:
-            await asyncio.to_thread(file.close)
-        job.received = written
-        job.updated_at = clock.now()
-        if written == job.size:
-            job.state = ImportState.QUEUED
-        await self._store.save_import_job(job)
-        if job.state is ImportState.QUEUED:
-            self._start(job.id)
-        return job
 
     # -- running -----------------------------------------------------------------------
     async def open(self) -> None:
-        """Resume what a crash left: unfinished jobs whose file this instance holds."""
-        for job in await self._store.list_unfinished_import_jobs():
-            if self._file(job.id).exists():
-                self._start(job.id)
+        """Sweep for jobs to run: queued ones whose upload ended on an instance that stopped
+        before it could start them, and running ones whose instance crashed (their lease
+        ran out). Every instance sweeps; the lease lets one run each job."""
+        unfinished = {job.id for job in await self._store.list_unfinished_import_jobs()}
+        # A local copy a crash left behind, of a job that has ended since.
+        for path in await asyncio.to_thread(lambda: list(self._directory.glob("*.upload"))):
+            if path.stem not in unfinished:
+                path.unlink(missing_ok=True)
+        self._sweeping = asyncio.create_task(self._sweep(), name="import-sweep")
+
+    async def _sweep(self) -> None:
+        while True:
+            try:
+                for job in await self._store.list_unfinished_import_jobs():
+                    self._start(job.id)
+            except StoreUnavailable:
+                log.warning("imports: the store is unavailable; sweeping again later")
+            await asyncio.sleep(self._settings.import_lease_seconds)
 
     async def close(self) -> None:
-        for task in list(self._running.values()):
+        tasks = [*self._running.values(), *([self._sweeping] if self._sweeping else [])]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._running.values(), return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def _file(self, job_id: str) -> Path:
         return self._directory / f"{job_id}.upload"
 
     def _start(self, job_id: str) -> None:
         if job_id not in self._running:
-            task = asyncio.create_task(self._run_when_free(job_id), name=f"import-{job_id}")
+            task = asyncio.create_task(self._run_if_free(job_id), name=f"import-{job_id}")
             self._running[job_id] = task
             task.add_done_callback(lambda _: self._running.pop(job_id, None))
 
     def _lease(self) -> str:
         return clock.format_time(datetime.now(UTC) + timedelta(seconds=self._settings.import_lease_seconds))
 
-    async def _run_when_free(self, job_id: str) -> None:
-        """Claim the job, waiting out a lease a crashed run left behind."""
-        while True:
-            job = await self._store.claim_import_job(job_id, self._lease(), clock.now())
-            if job is not None:
-                break
-            current = await self._store.get_import_job(job_id)
-            if current is None or current.state not in (ImportState.QUEUED, ImportState.RUNNING):
-                return
-            await asyncio.sleep(min(1.0, self._settings.import_lease_seconds / 4))
+    async def _run_if_free(self, job_id: str) -> None:
+        """Claim the job and run it, unless another instance holds it (the sweep comes
+        back once its lease may have run out)."""
+        job = await self._store.claim_import_job(job_id, self._lease(), clock.now())
+        if job is None:
+            return
         try:
             await Run(self, job).run()
         except asyncio.CancelledError:
             raise
+        except StoreUnavailable:
+            # Not the file's fault: the job stays running, its lease runs out, and a sweep
+            # (here or on another instance) resumes it, skipping what this run made.
+            log.warning("import %s paused: the store is unavailable", job.id, exc_info=True)
         except ImportFileError as error:
             await self._finish(job, ImportState.FAILED, str(error))
         except Exception as error:
             log.exception("import %s failed", job.id)
             await self._finish(job, ImportState.FAILED, f"the import stopped: {error.__class__.__name__}")
 
+    async def _copy_file(self, job: ImportJob) -> Path:
+        """The job's file from the store to this instance's disk, a chunk at a time: the
+        parsers read it from there, in several passes."""
+        path = self._file(job.id)
+        await asyncio.to_thread(self._directory.mkdir, mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+        file = await asyncio.to_thread(open, path, "wb")
+        try:
+            restrict(path)
+            async for chunk in await self._store.open_import_file(job.id):
+                await asyncio.to_thread(file.write, chunk)
+        finally:
+            await asyncio.to_thread(file.close)
+        return path
+
     async def _finish(self, job: ImportJob, state: ImportState, error: str | None = None) -> None:
         job.state, job.error, job.lease_until, job.updated_at = state, error, None, clock.now()
         if state is ImportState.DONE:
             job.progress = 100
         await self._store.save_import_job(job)
+        # The file was the user's data: not kept past its job, in the store or here.
+        await self._store.delete_import_file(job.id)
         with contextlib.suppress(OSError):
-            self._file(job.id).unlink()  # the file was the user's data: not kept past its job
+            self._file(job.id).unlink()
 
     async def _save(self, job: ImportJob) -> None:
         job.lease_until, job.updated_at = self._lease(), clock.now()
@@ -219,7 +252,18 @@ class Run:
     async def run(self) -> None:
         job = self.job
         job.result = _empty_result()  # counted afresh: a resumed run reports the whole file
-        path = str(self.service._file(job.id))
+        heartbeat = asyncio.create_task(self._keep_lease())
+        try:
+            await self._run(str(await self.service._copy_file(job)))
+        finally:
+            heartbeat.cancel()
+            # Waited for: a renewal still in flight must not land after the final state.
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+        await self.service._finish(job, ImportState.DONE)
+
+    async def _run(self, path: str) -> None:
+        job = self.job
         readers: dict[ImportSource, type[TrelloExport | CsvFile]] = {
             ImportSource.TRELLO: TrelloExport,
             ImportSource.PLANKA: PlankaExport,
@@ -232,22 +276,15 @@ class Run:
         job.board_id = board.id
         emails: dict[str, str] = options.get("_emails", {})
         users = await self._members(board, board_source, emails)
-        heartbeat = asyncio.create_task(self._keep_lease())
-        try:
-            for number, items in enumerate((source.cards, source.comments)):
-                async for item in self._batches(items()):
-                    await self._make(board, board_source, item, users)
-                    await self._progress(number, source.reader.count if source.reader else 0)
-        finally:
-            heartbeat.cancel()
-            # Waited for: a renewal still in flight must not land after the final state.
-            with contextlib.suppress(asyncio.CancelledError):
-                await heartbeat
-        await self.service._finish(job, ImportState.DONE)
+        for number, items in enumerate((source.cards, source.comments)):
+            async for item in self._batches(items()):
+                await self._make(board, board_source, item, users)
+                await self._progress(number, source.reader.count if source.reader else 0)
 
     async def _keep_lease(self) -> None:
-        """Renew the lease while a pass reads long stretches that make nothing (a large
-        export's comments pass), so no other instance takes the job over meanwhile."""
+        """Renew the lease while the file is copied and while a pass reads long stretches
+        that make nothing (a large export's comments pass), so no other instance takes the
+        job over meanwhile."""
         while True:
             await asyncio.sleep(self.service._settings.import_lease_seconds / 3)
             await self.service._save(self.job)
