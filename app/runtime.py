@@ -53,7 +53,6 @@ class Runtime:
         await self.webhook_worker.open()
         await self.mail_worker.open()
         await self.scheduler.open()
-        await self.services.imports.open()
         await self.trash_purger.open()
 
     @property

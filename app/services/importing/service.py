@@ -150,7 +150,10 @@ class ImportService:
     async def open(self) -> None:
         """Sweep for jobs to run: queued ones whose upload ended on an instance that stopped
         before it could start them, and running ones whose instance crashed (their lease
-        ran out). Every instance sweeps; the lease lets one run each job."""
+        ran out). Every server instance sweeps (not ``python -m app mcp``); the lease lets
+        one run each job."""
+        if self._sweeping is not None:
+            return
         unfinished = {job.id for job in await self._store.list_unfinished_import_jobs()}
         # A local copy a crash left behind, of a job that has ended since.
         for path in await asyncio.to_thread(lambda: list(self._directory.glob("*.upload"))):
