@@ -20,6 +20,7 @@ from typing import Any
 from mcp.server.mcpserver import Context
 from mcp.server.transport_security import TransportSecuritySettings
 from quart import Blueprint, Response, current_app, request
+from quart_schema import hide
 from werkzeug.datastructures import Headers
 
 from app.api.errors import shutting_down
@@ -149,7 +150,8 @@ async def _run_asgi(app: ASGIApp, scope: Scope) -> Response:
 
 
 @blueprint.route(MCP_PATH, methods=["GET", "POST", "DELETE"])
+@hide  # JSON-RPC, described by the MCP specification and docs/mcp.md, not by this OpenAPI
 async def mcp() -> Response:
-    """The MCP server (streamable HTTP); see docs/mcp.md."""
+    """The MCP server (streamable HTTP)."""
     endpoint: McpEndpoint = current_app.extensions["taskwire_mcp"]
     return await endpoint.respond()
