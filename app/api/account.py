@@ -1,5 +1,6 @@
 """/api/v1/users/me: changing the email, exporting your data, deleting your account
-(app/services/account.py). From a signed-in session, with the current password."""
+(app/services/account.py). From a signed-in session, with the current password (an account
+without one: a recent sign-in, else 403 ``reauthentication_required``)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from app.api.guards import (
 )
 from app.api.rate_limits import client_ip
 from app.api.responses import json_response, no_content, no_store
-from app.api.schemas import Email, ErrorOut, Password, RequestModel
+from app.api.schemas import Email, ErrorOut, Password, RequestModel, UserOut
 from app.domain.views import user_view
 from app.runtime import current_runtime
 
@@ -30,13 +31,20 @@ blueprint = Blueprint("account", __name__, url_prefix="/api/v1/users/me")
 Choice = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
 
+_CONFIRMATION = "Your password; an account without one leaves it out and needs a sign-in of the last 10 minutes."
+
+
 class EmailIn(RequestModel):
     email: Email
-    current_password: Password
+    current_password: Password | None = Field(default=None, description=_CONFIRMATION)
+
+
+class EmailChangeOut(UserOut):
+    pending_email: str | None = Field(description="The new address, taken once the link emailed to it is followed.")
 
 
 class DeleteIn(RequestModel):
-    current_password: Password
+    current_password: Password | None = Field(default=None, description=_CONFIRMATION)
     boards: dict[Annotated[str, StringConstraints(max_length=100)], Choice] = Field(
         default_factory=dict,
         max_length=500,
@@ -51,14 +59,20 @@ class DeleteIn(RequestModel):
 @binds_client_mutation_id
 @validate_request(EmailIn)
 @document_response(AccountOut, 200)
+@document_response(EmailChangeOut, 202)
 @document_response(ErrorOut, 403)
 @document_response(ErrorOut, 409)
 async def put_email(data: EmailIn) -> Response:
-    """Change your email (sign-in uses the new one at once); needs ``current_password``."""
+    """Change your email; needs ``current_password``. Where this server sends email: 202,
+    the account keeps its address until the link emailed to the new one is followed
+    (``pending_email``), and the current address is told. Otherwise: 200, sign-in uses the
+    new address at once (unconfirmed), or 409 ``email_taken``."""
     runtime = current_runtime()
-    user = await runtime.services.account.change_email(
+    user, pending = await runtime.services.account.change_email(
         caller(), data.email, data.current_password, client_ip(runtime.settings)
     )
+    if pending is not None:
+        return json_response({**user_view(user), "pending_email": pending}, 202)
     return json_response(user_view(user))
 
 

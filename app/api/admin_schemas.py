@@ -12,6 +12,14 @@ class AccountOut(UserOut):
     is_admin: bool = Field(description="Whether the account administers the instance.")
 
 
+class MeOut(AccountOut):
+    has_password: bool = Field(
+        description="false: an account made by single sign-on; what asks for your password asks for a recent sign-in."
+    )
+    email_verified: bool = Field(description="Whether this address was confirmed (by a link, or by the provider).")
+    pending_email: str | None = Field(description="The address you asked to move to, until its link is followed.")
+
+
 class AccountList(ResponseModel):
     items: list[AccountOut]
     next_cursor: str | None

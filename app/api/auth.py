@@ -11,7 +11,7 @@ from quart import Blueprint, Response, request
 from quart_schema import document_response, validate_request
 
 from app.api.admin import account_view
-from app.api.admin_schemas import AccountOut
+from app.api.admin_schemas import MeOut
 from app.api.auth_context import caller, optional_caller
 from app.api.errors import APIError
 from app.api.guards import (
@@ -98,14 +98,17 @@ def _presented_refresh_token(data: RefreshIn | None) -> str | None:
 async def register(data: RegisterIn) -> Response:
     """Create an account (with a personal board) and start a session. When the server
     requires confirmed addresses (TASKWIRE_EMAIL_VERIFICATION=required), no session yet:
-    202 with ``{"verification_required": true, "email": ...}``, and a confirmation email."""
+    202 with ``{"verification_required": true, "email": ...}``, and a confirmation email;
+    an address that has an account gets the same answer (its owner is emailed instead),
+    so the answer tells nobody which addresses have one. Otherwise 409 ``email_taken``."""
     runtime = current_runtime()
     services = runtime.services
-    user = await services.auth.register(data.email, data.password, data.name, client_ip(runtime.settings))
-    await services.boards.create_personal_board(user)
-    await services.account_emails.registered(user)
-    if services.account_emails.verification_required:  # no session until the address is confirmed
-        return json_response({"verification_required": True, "email": user.email}, 202)
+    user = await services.account_emails.register(data.email, data.password, data.name, client_ip(runtime.settings))
+    if user is not None:
+        await services.boards.create_personal_board(user)
+        await services.account_emails.registered(user)
+    if user is None or services.account_emails.verification_required:  # no session until the address is confirmed
+        return json_response({"verification_required": True, "email": data.email.strip().lower()}, 202)
     return _session_response(user, await services.auth.start_session(user), 201)
 
 
@@ -161,10 +164,12 @@ async def logout(data: RefreshIn) -> Response:
 @blueprint.get("/users/me")
 @authenticated
 @rate_limited_per_user
-@document_response(AccountOut, 200)
+@document_response(MeOut, 200)
 async def get_me() -> Response:
-    """The signed-in user (``is_admin``: whether you administer the instance)."""
-    return json_response(await account_view(caller().user))
+    """The signed-in user (``is_admin``: whether you administer the instance; whether the
+    account has a password, its address is confirmed, and a new one waits for its link)."""
+    user = caller().user
+    return json_response({**await account_view(user), **await current_runtime().services.account.own_view(user)})
 
 
 @blueprint.patch("/users/me")

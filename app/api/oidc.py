@@ -74,9 +74,12 @@ async def list_providers() -> Response:
 @rate_limited_per_ip("sso")
 @document_response(ErrorOut, 404)
 async def start_sign_on(provider_id: str) -> Response:
-    """Send the browser to the provider (303), with a cookie that binds the sign-in to it."""
+    """Send the browser to the provider (303), with a cookie that binds the sign-in to it.
+    ``?reauthenticate=true``: the provider asks the person to sign in again, and the browser
+    comes back to the account page (how an account without a password confirms a change)."""
+    reauthenticate = request.args.get("reauthenticate") == "true"
     try:
-        started = await _oidc().start(provider_id, _redirect_uri(provider_id))
+        started = await _oidc().start(provider_id, _redirect_uri(provider_id), reauthenticate)
     except SignOnError as error:
         return _failed(error)
     response = _to_dashboard(started.authorization_url)
@@ -115,7 +118,7 @@ async def finish_sign_on(provider_id: str) -> Response:
     if signed.created:
         await runtime.services.boards.create_personal_board(signed.user)
     pair = await runtime.services.auth.start_session(signed.user)
-    response = _to_dashboard("/?signed_in=sso")
+    response = _to_dashboard(signed.landing)
     response.delete_cookie(BINDING_COOKIE, path=BINDING_PATH)
     set_refresh_cookie(response, pair.refresh_token)
     return response

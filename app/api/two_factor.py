@@ -35,7 +35,11 @@ class TwoFactorStatusOut(ResponseModel):
 
 
 class EnrolIn(RequestModel):
-    password: Password = Field(description="Your current password: an access token alone cannot turn this on.")
+    password: Password | None = Field(
+        default=None,
+        description="Your current password: an access token alone cannot turn this on. An account without one "
+        "leaves it out and needs a sign-in of the last 10 minutes (else 403 reauthentication_required).",
+    )
 
 
 class EnrolmentOut(ResponseModel):

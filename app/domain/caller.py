@@ -20,3 +20,5 @@ class Caller:
     limits: TokenLimits | None = None
     # When the credential stops working (Unix time); None: never. Streams end then.
     expires_at: float | None = None
+    # When the session signed in (Unix time; the access token's auth_time); None: unknown.
+    signed_in_at: float | None = None

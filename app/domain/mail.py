@@ -171,7 +171,7 @@ def quiet_until(preferences: Preferences, moment: datetime) -> datetime | None:
 class OutboxMessage:
     id: str
     user_id: str
-    kind: str  # a NoticeKind value, "digest", "password_reset" or "verify_email"
+    kind: str  # a NoticeKind value, "digest", or an account email (app/services/account_emails.py)
     data: dict[str, Any]  # what renders it
     key: str | None = field(omit_none=True, doc="Unique when set: the same key is never queued twice.")
     status: MailStatus
@@ -263,6 +263,7 @@ def watchers(task_author: str, assignees: list[str], task_id: str, watches: list
 class AccountPurpose(StrEnum):
     PASSWORD_RESET = "password_reset"
     VERIFY_EMAIL = "verify_email"
+    CHANGE_EMAIL = "change_email"  # its email is the new address, taken only once confirmed
 
 
 @record

@@ -112,6 +112,8 @@ class RefreshToken:
     expires_at: str
     used_at: str | None = None
     revoked: bool = False
+    # When the session signed in (rotation keeps it): what "a recent sign-in" is measured by.
+    signed_in_at: str | None = None
 
 
 @record

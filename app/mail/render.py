@@ -25,7 +25,8 @@ TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates" / "email
 DIGEST = "digest"
 PASSWORD_RESET = "password_reset"
 VERIFY_EMAIL = "verify_email"
-ACCOUNT_KINDS = (PASSWORD_RESET, VERIFY_EMAIL)
+CHANGE_EMAIL = "change_email"
+ACCOUNT_KINDS = (PASSWORD_RESET, VERIFY_EMAIL, CHANGE_EMAIL)
 
 
 @dataclasses.dataclass(slots=True)
@@ -186,6 +187,46 @@ class Renderer:
                         self.links.page("/verify-email", token=self.links.account_token(data["token_id"], kind)),
                     ),
                 )
+            case "change_email":
+                return Content(
+                    "Confirm your new email address",
+                    [
+                        "Someone (we hope you) asked to use this address for their Taskwire account.",
+                        f"The account moves to it once you follow this link, until "
+                        f"{local_time(data['expires_at'], time_zone)}. Until then it keeps its current address.",
+                        "If it was not you, ignore this email: nothing changes.",
+                    ],
+                    action=(
+                        "Confirm my new address",
+                        self.links.page("/verify-email", token=self.links.account_token(data["token_id"], kind)),
+                    ),
+                )
+            case "email_change_notice":
+                return Content(
+                    "Your Taskwire email address is being changed",
+                    [
+                        f"Your Taskwire account asked to change its email address to {data['new_email']}.",
+                        "It changes once the link we sent there is followed; until then you sign in with this one.",
+                        "If this was not you, someone may have your password: choose a new one now, and sign out "
+                        "everywhere else with it.",
+                    ],
+                    action=("Reset my password", self.links.page("/forgot-password")),
+                )
+            case "address_in_use":
+                attempt = (
+                    "create a Taskwire account"
+                    if data.get("attempt") == "register"
+                    else "move another Taskwire account to it"
+                )
+                return Content(
+                    "Someone tried to use your address on Taskwire",
+                    [
+                        f"Someone tried to {attempt} with this address. It already belongs to your account, "
+                        "and nothing changed.",
+                        "If it was you: sign in, or reset your password if you forgot it.",
+                    ],
+                    action=("Sign in", self.links.page("/signin")),
+                )
         raise ValueError(f"no email for kind {kind!r}")
 
     def render(self, message: OutboxMessage, user: User, time_zone: str) -> EmailMessage:
@@ -194,7 +235,8 @@ class Renderer:
         values = {"content": content, "user": user, "unsubscribe": unsubscribe, "base": self.links.base}
         email = EmailMessage()
         email["From"] = self._from
-        email["To"] = Address(display_name=user.name, addr_spec=user.email)
+        # An account email may be for another address than the account's (a new one to confirm).
+        email["To"] = Address(display_name=user.name, addr_spec=message.data.get("to") or user.email)
         email["Subject"] = content.subject
         email["Date"] = formatdate(localtime=False)
         # The same id on every attempt, so a receiving system can drop a repeat.

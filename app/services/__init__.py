@@ -57,7 +57,7 @@ class Services:
         self.boards = BoardService(store, publisher, cache, self.preferences)
         self.watching = WatchService(store, self.preferences)
         self.documents = TaskDocumentService(store, publisher, settings.document_settle_seconds, self.watching)
-        self.account = AccountService(store, self.auth, self.boards)
+        self.account = AccountService(store, self.auth, self.boards, self.account_emails)
         self.recurrences = RecurrenceService(store, publisher, self.watching)
         self.tasks = TaskService(
             store, publisher, cache, self.documents, self.preferences, self.watching, self.recurrences.task_completed

@@ -10,10 +10,10 @@ the account: sessions, API tokens, second factor, single sign-on links and notif
 go, and so do the deleted boards in the user's trash; comments, tasks and board history stay with ``DELETED_USER_ID`` ("Deleted user") in
 place of the user, and their email and name are scrubbed out of the events.
 
-Every step needs the current password and a signed-in session (an API token may not).
-A new email is kept as given; where the instance sends email, verifying the new address is
-the email module's part (it calls ``change_email`` once the address is confirmed, or
-marks the account unverified after it).
+Every step needs the current password (an account without one: a recent sign-in) and a
+signed-in session (an API token may not). Where the instance sends email, a new email is
+taken only once the link sent to it is followed (app/services/account_emails.py); where it
+sends none, at once, and the account's address is then unconfirmed.
 """
 
 from __future__ import annotations
@@ -34,9 +34,10 @@ from app.domain.views import (
     task_view,
     user_view,
 )
+from app.services.account_emails import AccountEmailService, set_email
 from app.services.auth import AuthService
 from app.services.boards import BoardService
-from app.store.base import EmailTaken, Store
+from app.store.base import Store
 
 DELETE = "delete"
 _PAGE = 200
@@ -57,21 +58,30 @@ class _BoardPlan:
 
 
 class AccountService:
-    def __init__(self, store: Store, auth: AuthService, boards: BoardService) -> None:
+    def __init__(self, store: Store, auth: AuthService, boards: BoardService, emails: AccountEmailService) -> None:
         self._store = store
         self._auth = auth
         self._boards = boards
+        self._emails = emails
 
-    async def change_email(self, caller: Caller, email: str, current_password: str, address: str) -> User:
+    async def change_email(
+        self, caller: Caller, email: str, current_password: str | None, address: str
+    ) -> tuple[User, str | None]:
+        """The account, and the address it waits to move to (None: moved at once)."""
         await self._auth.confirm_password(caller, current_password, address)
-        try:
-            updated = await self._store.update_user_email(caller.user.id, email.strip().lower(), clock.now())
-        except EmailTaken:
-            raise ConflictError("email_taken", "An account with this email already exists.") from None
-        await self._auth.forget_user(caller.user.id)
-        if updated is None:
-            raise InvalidInputError("account_gone", "The account no longer exists.")
-        return updated
+        email = email.strip().lower()
+        if self._emails.sends_mail:
+            await self._emails.request_email_change(caller.user, email)
+            return caller.user, None if email == caller.user.email else email
+        return await set_email(self._store, self._auth, caller.user.id, email), None
+
+    async def own_view(self, user: User) -> dict[str, Any]:
+        """What only the account itself sees of it: how it confirms what it does, and its address's state."""
+        return {
+            "has_password": await self._auth.has_password(user.id),
+            "email_verified": await self._emails.email_verified(user),
+            "pending_email": await self._emails.pending_email(user.id),
+        }
 
     async def _plans(self, user: User) -> list[_BoardPlan]:
         plans: list[_BoardPlan] = []
@@ -106,7 +116,7 @@ class AccountService:
             "api_tokens": [api_token_view(token) for token in await self._store.list_api_tokens(user.id)],
         }
 
-    async def delete(self, caller: Caller, current_password: str, choices: dict[str, str], address: str) -> None:
+    async def delete(self, caller: Caller, current_password: str | None, choices: dict[str, str], address: str) -> None:
         """``choices``: for each board the user alone owns with other members, ``"delete"``
         or the id of the member who becomes its owner."""
         await self._auth.confirm_password(caller, current_password, address)

@@ -49,6 +49,8 @@ ACCESS_TYPE = "at+jwt"  # RFC 9068: an access token cannot pass for any other JW
 ALGORITHM = "HS256"
 REFRESH_PREFIX = "twr_"
 REVOKED_SESSION_KEY = "revoked-session:"
+# How recent a sign-in stands in for the password of an account that has none (single sign-on).
+REAUTHENTICATION_SECONDS = 600
 
 
 @dataclasses.dataclass(slots=True, frozen=True)
@@ -62,13 +64,11 @@ def _unauthorized(message: str = "Authentication is required.", code: str = "una
     return UnauthenticatedError(code, message)
 
 
-def _check_new_password(password: str, current_password: str | None) -> None:
+def _check_new_password(password: str) -> None:
     if current_token_limits() is not None:
         # A leaked API token must not be able to take the account over.
         raise ForbiddenError("session_required", "Change your password from a signed-in session.")
     check_new_password(password)
-    if current_password is None:
-        raise InvalidInputError("current_password_required", "Send your current password as current_password.")
 
 
 def refuse_disabled(user: User) -> None:
@@ -115,19 +115,21 @@ class AuthService:
 
     # -- accounts --------------------------------------------------------------------
     async def register(
-        self, email: str, password: str, name: str, address: str, *, allow_when_closed: bool = False
+        self, email: str, password: str | None, name: str, address: str, *, allow_when_closed: bool = False
     ) -> User:
         """``allow_when_closed``: an invitation or single sign-on creates the account even
-        while registration is closed (app/services/registration.py)."""
+        while registration is closed (app/services/registration.py). ``password`` None: an
+        account without one (single sign-on), which signs in through its provider only."""
         if not allow_when_closed and not await registration_open(self._settings, self._store):
             raise ForbiddenError("registration_closed", "This instance does not take new accounts.")
-        check_new_password(password)
+        if password is not None:
+            check_new_password(password)
         at = clock.now()
         user = User(
             id=new_id(),
             email=email.strip().lower(),
             name=name.strip(),
-            password_hash=await self.hash_password(password),
+            password_hash="" if password is None else await self.hash_password(password),
             created_at=at,
             updated_at=at,
         )
@@ -144,7 +146,9 @@ class AuthService:
         email = email.strip().lower()
         await self._throttle.check(email, address)
         user = await self._store.get_user_by_email(email)
-        valid = await self._verify_password(user.password_hash if user else self._dummy_hash, password)
+        stored_hash = user.password_hash if user is not None else ""
+        # An account without a password (single sign-on) is checked against the dummy: as slow, never valid.
+        valid = await self._verify_password(stored_hash or self._dummy_hash, password) and bool(stored_hash)
         if user is None or not valid:
             await self._throttle.failed(email)
             raise _unauthorized("The email or password is wrong.", "invalid_credentials")
@@ -158,16 +162,17 @@ class AuthService:
     async def update_profile(
         self, caller: Caller, name: str | None, password: str | None, current_password: str | None, address: str
     ) -> User:
-        """A new password needs the current one, and ends every other session of the user
-        (their live connections included): whoever else held one is out."""
+        """A new password needs the current one (an account without one: a recent sign-in),
+        and ends every other session of the user (their live connections included):
+        whoever else held one is out."""
         if password is not None:
-            _check_new_password(password, current_password)
+            _check_new_password(password)
         # The caller's record may come from the cache, which holds no password hash.
         updated = await self._store.get_user(caller.user.id)
         if updated is None:
             raise _unauthorized()
-        if password is not None and current_password is not None:
-            await self._check_current_password(updated, current_password, address)
+        if password is not None:
+            await self._confirm(caller, updated, current_password, address)
             updated.password_hash = await self.hash_password(password)
         if name is not None:
             updated.name = name.strip()
@@ -180,18 +185,39 @@ class AuthService:
             await self._end_other_sessions(caller)
         return stored
 
-    async def confirm_password(self, caller: Caller, password: str, address: str) -> None:
-        """For what a stolen access token alone must not do (turning two-factor sign-in on)."""
+    async def confirm_password(self, caller: Caller, password: str | None, address: str) -> None:
+        """For what a stolen access token alone must not do (turning two-factor sign-in on,
+        a new email, deleting the account): the current password, or for an account that
+        has none, a sign-in within ``REAUTHENTICATION_SECONDS``."""
         if current_token_limits() is not None:
             raise ForbiddenError("session_required", "Do this from a signed-in session.")
         user = await self._store.get_user(caller.user.id)
         if user is None:
             raise _unauthorized()
-        await self._check_current_password(user, password, address)
+        await self._confirm(caller, user, password, address)
+
+    async def _confirm(self, caller: Caller, user: User, password: str | None, address: str) -> None:
+        if user.password_hash:
+            if password is None:
+                raise InvalidInputError("current_password_required", "Send your current password as current_password.")
+            await self._check_current_password(user, password, address)
+            return
+        signed_in = caller.signed_in_at if caller.token_id is None else None
+        if signed_in is None or clock.parse_time(clock.now()).timestamp() - signed_in > REAUTHENTICATION_SECONDS:
+            providers = [identity.provider for identity in await self._store.list_identities(user.id)]
+            raise ForbiddenError(
+                "reauthentication_required",
+                "Sign in again to confirm it is you (your account has no password).",
+                details={"providers": providers, "max_age_seconds": REAUTHENTICATION_SECONDS},
+            )
+
+    async def has_password(self, user_id: str) -> bool:
+        user = await self._store.get_user(user_id)
+        return user is not None and bool(user.password_hash)
 
     async def reset_password(self, user_id: str, password: str) -> None:
         """A new password from a reset link (app/services/accounts.py): every session ends."""
-        _check_new_password(password, "")
+        _check_new_password(password)
         user = await self._store.get_user(user_id)
         if user is None:
             raise _unauthorized()
@@ -228,9 +254,9 @@ class AuthService:
 
     # -- tokens ----------------------------------------------------------------------
     async def start_session(self, user: User) -> TokenPair:
-        return await self._issue_pair(user.id, family_id=new_id())
+        return await self._issue_pair(user.id, new_id(), clock.now())
 
-    async def _issue_pair(self, user_id: str, family_id: str) -> TokenPair:
+    async def _issue_pair(self, user_id: str, family_id: str, signed_in_at: str | None) -> TokenPair:
         now = datetime.now(UTC)
         refresh_token = REFRESH_PREFIX + secrets.token_urlsafe(32)
         await self._store.create_refresh_token(
@@ -240,14 +266,17 @@ class AuthService:
                 family_id=family_id,
                 created_at=clock.format_time(now),
                 expires_at=clock.format_time(now + timedelta(seconds=self._settings.refresh_token_ttl_seconds)),
+                signed_in_at=signed_in_at,
             )
         )
         return TokenPair(
-            self._encode_access(user_id, family_id, now), refresh_token, self._settings.access_token_ttl_seconds
+            self._encode_access(user_id, family_id, now, signed_in_at),
+            refresh_token,
+            self._settings.access_token_ttl_seconds,
         )
 
-    def _encode_access(self, user_id: str, session_id: str, now: datetime) -> str:
-        claims = {
+    def _encode_access(self, user_id: str, session_id: str, now: datetime, signed_in_at: str | None) -> str:
+        claims: dict[str, object] = {
             "iss": self._settings.jwt_issuer,
             "aud": ACCESS_AUDIENCE,
             "sub": user_id,
@@ -256,6 +285,8 @@ class AuthService:
             "iat": int(now.timestamp()),
             "exp": int(now.timestamp()) + self._settings.access_token_ttl_seconds,
         }
+        if signed_in_at is not None:  # sessions started before it was recorded have none
+            claims["auth_time"] = int(clock.parse_time(signed_in_at).timestamp())
         return jwt.encode(claims, self._access_key, algorithm=ALGORITHM, headers={"typ": ACCESS_TYPE})
 
     async def rotate(self, refresh_token: str) -> tuple[TokenPair, User]:
@@ -275,7 +306,7 @@ class AuthService:
         if user is None:
             raise _unauthorized("The account no longer exists.", "invalid_refresh_token")
         refuse_disabled(user)
-        pair = await self._issue_pair(user.id, stored.family_id)
+        pair = await self._issue_pair(user.id, stored.family_id, stored.signed_in_at)
         # A replay racing this call may have revoked the family after our spend but before
         # the new token was stored, so its revocation missed that token. The store marks the
         # session revoked before (or with) its refresh tokens: seeing no mark here means any
@@ -407,4 +438,6 @@ class AuthService:
         if user is None:
             raise _unauthorized("The account no longer exists.", "invalid_token")
         refuse_disabled(user)
-        return Caller(user=user, session_id=session_id, expires_at=float(claims["exp"]))
+        auth_time = claims.get("auth_time")
+        signed_in_at = float(auth_time) if isinstance(auth_time, int) else None
+        return Caller(user=user, session_id=session_id, expires_at=float(claims["exp"]), signed_in_at=signed_in_at)

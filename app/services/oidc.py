@@ -11,8 +11,14 @@ expiry, issue time, nonce).
   once: a replayed callback finds nothing.
 - An account is created, or linked to the account with the same email, only when the
   provider says the email is verified (``email_verified``, or the provider's
-  ``email_verified_claim``) and its domain is allowed. Later sign-ins find the account by
-  the provider's ``sub``. Closed registration does not stop single sign-on.
+  ``email_verified_claim``) and its domain is allowed; linking also needs the account to
+  have confirmed that address here (else whoever registered it, or moved an account to it,
+  without proving it would share the account with its owner). Later sign-ins find the
+  account by the provider's ``sub``. Closed registration does not stop single sign-on. An
+  account it creates has no password and its address counts as confirmed.
+- ``reauthenticate``: the provider is asked to sign the person in again (``prompt=login``)
+  and the browser comes back to the account page: how an account without a password
+  confirms what needs a recent sign-in (app/services/auth.py ``confirm_password``).
 - The session that follows is the one a password sign-in starts; the provider's own
   second factor applies, not Taskwire's.
 
@@ -57,6 +63,8 @@ HTTP_TIMEOUT_SECONDS = 10.0
 ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
 _PENDING_KEY = "oidc-pending:"
 _TAKEN_KEY = "oidc-taken:"
+LANDING = "/?signed_in=sso"
+ACCOUNT_LANDING = "/account?signed_in=sso"
 
 
 class SignOnError(UnauthenticatedError):
@@ -73,6 +81,7 @@ class Started:
 class SignedOn:
     user: User
     created: bool
+    landing: str  # where the dashboard opens
 
 
 @dataclass(slots=True)
@@ -117,11 +126,13 @@ class OidcService:
         return provider
 
     # -- starting --------------------------------------------------------------------
-    async def start(self, provider_id: str, redirect_uri: str) -> Started:
+    async def start(self, provider_id: str, redirect_uri: str, reauthenticate: bool = False) -> Started:
         provider = self._provider(provider_id)
         metadata = await self._discover(provider)
         state, nonce, verifier, binding = (secrets.token_urlsafe(32) for _ in range(4))
         pending = {"provider": provider.id, "nonce": nonce, "verifier": verifier, "binding": _digest(binding)}
+        if reauthenticate:
+            pending["landing"] = ACCOUNT_LANDING
         await self._broker.set_value(_PENDING_KEY + state, json.dumps(pending), PENDING_TTL_SECONDS)
         url = prepare_grant_uri(
             metadata.document["authorization_endpoint"],
@@ -133,6 +144,7 @@ class OidcService:
             nonce=nonce,
             code_challenge=create_s256_code_challenge(verifier),
             code_challenge_method="S256",
+            **({"prompt": "login"} if reauthenticate else {}),
         )
         return Started(url, binding)
 
@@ -155,7 +167,8 @@ class OidcService:
         claims = await self.check_id_token(provider.id, token.get("id_token"), pending["nonce"])
         if "email" not in claims:
             claims = {**await self._userinfo(provider, metadata, token, claims["sub"]), **claims}
-        return await self._account(provider, claims, address)
+        user, created = await self._account(provider, claims, address)
+        return SignedOn(user, created, pending.get("landing", LANDING))
 
     async def _take_pending(self, state: str | None, binding: str | None, provider: OidcProvider) -> dict[str, str]:
         if not state or len(state) > 200:
@@ -252,7 +265,7 @@ class OidcService:
             raise SignOnError("sso_invalid_id_token", "The provider's user information is about someone else.")
         return info
 
-    async def _account(self, provider: OidcProvider, claims: dict[str, Any], address: str) -> SignedOn:
+    async def _account(self, provider: OidcProvider, claims: dict[str, Any], address: str) -> tuple[User, bool]:
         subject = str(claims["sub"])
         email = str(claims.get("email") or "").strip().lower()
         if not email or "@" not in email:
@@ -263,22 +276,28 @@ class OidcService:
         user = None if linked is None else await self._store.get_user(linked.user_id)
         if user is not None:
             refuse_disabled(user)
-            return SignedOn(user, created=False)
+            return user, False
         if not _is_true(claims.get(provider.email_verified_claim)):
             raise SignOnError("sso_email_not_verified", "The provider has not verified your email address.")
         user = await self._store.get_user_by_email(email)
         created = user is None
         if user is None:
             name = str(claims.get("name") or email.partition("@")[0])[:100]
-            # A password nobody knows: the account signs in through the provider (or after a reset).
-            user = await self._auth.register(email, secrets.token_urlsafe(32), name, address, allow_when_closed=True)
+            # No password: the account signs in through the provider (or sets one after a reset).
+            user = await self._auth.register(email, None, name, address, allow_when_closed=True)
+            await self._store.mark_email_verified(user.id, email, clocks.now())
+        elif await self._store.verified_email(user.id) != email:
+            raise SignOnError(
+                "sso_account_unverified",
+                "An account here uses this address but never confirmed it: sign in with its password.",
+            )
         refuse_disabled(user)
         await self._store.link_identity(
             ExternalIdentity(
                 provider=provider.id, subject=subject, user_id=user.id, email=email, created_at=clocks.now()
             )
         )
-        return SignedOn(user, created)
+        return user, created
 
     # -- provider metadata -------------------------------------------------------------
     async def _discover(self, provider: OidcProvider) -> _Metadata:

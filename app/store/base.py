@@ -217,6 +217,9 @@ class IdentityStore(Protocol):
     async def link_identity(self, identity: ExternalIdentity) -> None:
         """Keep the link; an existing link of the same provider and subject stays as it is."""
 
+    async def list_identities(self, user_id: str) -> list[ExternalIdentity]:
+        """The user's links, oldest first."""
+
 
 class AccountStore(Protocol):
     """An account's own lifecycle (app/services/account.py)."""
@@ -656,6 +659,9 @@ class AccountEmailStore(Protocol):
     async def spend_account_token(self, token_id: str, purpose: AccountPurpose, at: str) -> AccountToken | None:
         """Atomically mark the token used at ``at`` if it is of ``purpose``, unused and not
         expired at ``at``; the token as it was, or None (then nothing changed)."""
+
+    async def pending_account_token(self, user_id: str, purpose: AccountPurpose, at: str) -> AccountToken | None:
+        """The user's newest token of ``purpose`` that is unused and not expired at ``at``."""
 
     async def mark_email_verified(self, user_id: str, email: str, at: str) -> None: ...
 

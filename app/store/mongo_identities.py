@@ -27,3 +27,8 @@ class MongoIdentities(MongoStoreBase):
         await self._db[EXTERNAL_IDENTITIES].update_one(
             {"_id": _key(identity.provider, identity.subject)}, {"$setOnInsert": doc}, upsert=True
         )
+
+    @driver_errors
+    async def list_identities(self, user_id: str) -> list[ExternalIdentity]:
+        cursor = self._db[EXTERNAL_IDENTITIES].find({"user_id": want_str(user_id, "user_id")}).sort("created_at", 1)
+        return [IDENTITY_DOCS.record(doc) for doc in await cursor.to_list(None)]

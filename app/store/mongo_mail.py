@@ -177,6 +177,17 @@ class MongoAccountEmails(MongoStoreBase):
         return ACCOUNT_TOKEN_DOCS.record(doc) if doc else None
 
     @driver_errors
+    async def pending_account_token(self, user_id: str, purpose: AccountPurpose, at: str) -> AccountToken | None:
+        query = {
+            "user_id": want_str(user_id, "user_id"),
+            "purpose": AccountPurpose(purpose).value,
+            "used_at": None,
+            "expires_at": {"$gt": want_str(at, "at")},
+        }
+        doc = await self._db[ACCOUNT_TOKENS].find_one(query, sort=[("created_at", -1), ("_id", -1)])
+        return ACCOUNT_TOKEN_DOCS.record(doc) if doc else None
+
+    @driver_errors
     async def mark_email_verified(self, user_id: str, email: str, at: str) -> None:
         user_id = want_str(user_id, "user_id")
         document = {"_id": user_id, "email": want_str(email, "email"), "at": want_str(at, "at")}

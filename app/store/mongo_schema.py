@@ -84,6 +84,8 @@ INDEXES: tuple[IndexSpec, ...] = (
     _index(REVOKED_SESSIONS, "revoked_sessions_until", ("until", 1)),
     # A deleted account's links go with it.
     _index(EXTERNAL_IDENTITIES, "external_identities_user", ("user_id", 1)),
+    # A pending email change is the newest unspent link of its purpose for the user.
+    _index(ACCOUNT_TOKENS, "account_tokens_user_purpose", ("user_id", 1), ("purpose", 1), ("created_at", -1)),
     _index(REVOKED_SESSIONS, "revoked_sessions_purge_ttl", ("purge_after", 1), expireAfterSeconds=0),
     _index(MEMBERS, "members_board_user_unique", ("board_id", 1), ("user_id", 1), unique=True),
     _index(MEMBERS, "members_user_board", ("user_id", 1), ("board_id", 1)),

@@ -26,3 +26,11 @@ class SQLiteIdentities(SQLiteStoreBase):
             f"INSERT OR IGNORE INTO external_identities ({IDENTITY_ROWS.columns}) VALUES ({IDENTITY_ROWS.placeholders})",
             IDENTITY_ROWS.params(identity),
         )
+
+    @reads
+    def list_identities(self, conn: sqlite3.Connection, user_id: str) -> list[ExternalIdentity]:
+        rows = conn.execute(
+            f"SELECT {IDENTITY_ROWS.columns} FROM external_identities WHERE user_id = ? ORDER BY created_at",
+            (user_id,),
+        ).fetchall()
+        return [IDENTITY_ROWS.record(row) for row in rows]

@@ -161,6 +161,17 @@ class SQLiteAccountEmails(SQLiteStoreBase):
         conn.execute("UPDATE account_tokens SET used_at = ? WHERE id = ?", (at, token_id))
         return ACCOUNT_TOKEN_ROWS.record(row)
 
+    @reads
+    def pending_account_token(
+        self, conn: sqlite3.Connection, user_id: str, purpose: AccountPurpose, at: str
+    ) -> AccountToken | None:
+        row = conn.execute(
+            f"SELECT {ACCOUNT_TOKEN_ROWS.columns} FROM account_tokens WHERE user_id = ? AND purpose = ?"
+            " AND used_at IS NULL AND expires_at > ? ORDER BY created_at DESC, id DESC LIMIT 1",
+            (user_id, AccountPurpose(purpose).value, at),
+        ).fetchone()
+        return None if row is None else ACCOUNT_TOKEN_ROWS.record(row)
+
     @writes
     def mark_email_verified(self, conn: sqlite3.Connection, user_id: str, email: str, at: str) -> None:
         conn.execute(

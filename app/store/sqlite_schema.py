@@ -537,6 +537,13 @@ _IMPORT_FILES = (
     )""",
 )
 
+# A pending email change is the newest unspent link of its purpose for the user; when each
+# session signed in (app/services/auth.py: a recent sign-in).
+_ACCOUNT_CHANGES = (
+    "CREATE INDEX account_tokens_user_purpose ON account_tokens (user_id, purpose, created_at)",
+    "ALTER TABLE refresh_tokens ADD COLUMN signed_in_at TEXT",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _INITIAL,
     _TOKENS_AND_COMMENTS,
@@ -562,6 +569,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _ARCHIVE_TRASH_INVITATIONS,
     _BOARD_TRASH,
     _IMPORT_FILES,
+    _ACCOUNT_CHANGES,
 )
 
 

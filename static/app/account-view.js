@@ -1,6 +1,9 @@
 // The account page: two-factor sign-in (enrol with a QR code, confirm, recovery codes shown
-// once, turn off) and, for the instance administrator, open registration, the instance's
-// figures and the accounts with their disable switch (docs/identity.md).
+// once, turn off), the email address, your data and, for the instance administrator, open
+// registration, the instance's figures and the accounts with their disable switch
+// (docs/identity.md). What needs the password needs, for an account made by single sign-on
+// (no password), a recent sign-in: the server then answers reauthentication_required and
+// the form offers to sign in again with the provider, which comes back here.
 
 import { api, listAll } from "./api.js";
 import { clear, h } from "./dom.js";
@@ -13,7 +16,31 @@ function input(label, attrs) {
   return { node, field: h("label", { class: "field" }, h("span", { class: "field-label" }, label), node) };
 }
 
-function twoFactorSection() {
+// The password field of a confirmation, or for an account without a password none, and
+// on reauthentication_required the links that sign in again.
+function confirmation(me, label = "Current password") {
+  const password = me.has_password
+    ? input(label, { name: "current_password", type: "password", required: true, autocomplete: "current-password" })
+    : null;
+  const field = password ? password.field : h("div", { class: "reauth", "data-testid": "reauth" },
+    h("p", { class: "field-hint" }, "Your account signs in with single sign-on: this needs a sign-in of the last 10 minutes."));
+  return {
+    field,
+    value: () => (password ? password.node.value : undefined),
+    clear: () => { if (password) password.node.value = ""; },
+    async handle(error) {
+      if (error.code !== "reauthentication_required") return;
+      const linked = error.body?.error?.details?.providers || [];
+      const { items } = await api("GET", "/auth/sso/providers");
+      const links = items.filter((item) => linked.length === 0 || linked.includes(item.id)).map((item) =>
+        h("a", { class: "btn btn-small", href: `${item.start_url}?reauthenticate=true`, "data-testid": "reauth-link" },
+          `Sign in again with ${item.name}`));
+      clear(field).append(h("p", { class: "field-hint" }, "Sign in again to confirm it is you; you come back here."), ...links);
+    },
+  };
+}
+
+function twoFactorSection(me) {
   const body = h("div", { class: "account-body" });
   const section = h("section", { class: "account-section", "aria-labelledby": "tf-title", "data-testid": "two-factor" },
     h("h2", { id: "tf-title" }, "Two-factor sign-in"),
@@ -37,16 +64,15 @@ function twoFactorSection() {
       }));
       body.append(form);
     } else {
-      const password = input("Your password", { name: "password", type: "password", required: true,
-                                                autocomplete: "current-password" });
+      const password = confirmation(me, "Your password");
       const form = h("form", { class: "account-form" },
         h("p", { "data-testid": "two-factor-state" }, h("strong", {}, "Off")),
         password.field,
         h("button", { type: "submit", class: "btn btn-primary" }, "Set up two-factor sign-in"));
       form.addEventListener("submit", (event) => submit(event, form, async () => {
-        const enrolment = await api("POST", "/users/me/two-factor", { body: { password: password.node.value } });
+        const enrolment = await api("POST", "/users/me/two-factor", { body: { password: password.value() } });
         showEnrolment(enrolment);
-      }));
+      }, password));
       body.append(form);
     }
   }
@@ -86,7 +112,7 @@ function twoFactorSection() {
   return { section, load: showStatus };
 }
 
-async function submit(event, form, work) {
+async function submit(event, form, work, confirming = null) {
   event.preventDefault();
   const button = form.querySelector("button[type=submit]");
   const old = form.querySelector(".form-error");
@@ -97,6 +123,7 @@ async function submit(event, form, work) {
   } catch (error) {
     form.append(h("p", { class: "form-error", role: "alert" }, error.message));
     button.disabled = false;
+    if (confirming) await confirming.handle(error).catch(() => {});
   }
 }
 
@@ -158,24 +185,35 @@ function adminSection() {
   return { section, load };
 }
 
+function emailState(email, verified, pending) {
+  return h("p", { "data-testid": "email-state" }, h("strong", {}, email),
+    verified ? " · confirmed" : " · not confirmed",
+    pending ? h("span", { "data-testid": "pending-email" },
+      ` · moving to ${pending} once you follow the link we emailed there`) : "");
+}
+
 function emailSection(me) {
   const email = input("New email", { name: "email", type: "email", required: true, maxlength: 254, value: me.email });
-  const password = input("Current password", { name: "current_password", type: "password", required: true,
-                                               autocomplete: "current-password" });
-  const form = h("form", { class: "account-form" }, email.field, password.field,
+  const password = confirmation(me);
+  let state = emailState(me.email, me.email_verified, me.pending_email);
+  const form = h("form", { class: "account-form", "data-testid": "change-email" }, email.field, password.field,
     h("button", { type: "submit", class: "btn" }, "Change email"));
   form.addEventListener("submit", (event) => submit(event, form, async () => {
     const user = await api("PUT", "/users/me/email", { body: { email: email.node.value.trim(),
-                                                              current_password: password.node.value } });
-    password.node.value = "";
+                                                              current_password: password.value() } });
+    password.clear();
     form.querySelector("button").disabled = false;
-    toast(`Your email is now ${user.email}.`);
-  }));
+    const next = emailState(user.email, user.pending_email ? me.email_verified : false, user.pending_email);
+    state.replaceWith(next);
+    state = next;
+    toast(user.pending_email ? `We emailed a link to ${user.pending_email}: your address changes once you follow it.`
+                             : `Your email is now ${user.email}.`);
+  }, password));
   return h("section", { class: "account-section", "aria-labelledby": "email-title" },
-    h("h2", { id: "email-title" }, "Email address"), h("div", { class: "account-body" }, form));
+    h("h2", { id: "email-title" }, "Email address"), h("div", { class: "account-body" }, state, form));
 }
 
-function dataSection() {
+function dataSection(me) {
   const download = h("button", { type: "button", class: "btn", "data-testid": "export" }, "Download your data");
   download.addEventListener("click", async () => {
     download.disabled = true;
@@ -194,8 +232,7 @@ function dataSection() {
     }
   });
 
-  const password = input("Current password", { name: "current_password", type: "password", required: true,
-                                               autocomplete: "current-password" });
+  const password = confirmation(me);
   const choices = h("div", { class: "board-choices" });
   const form = h("form", { class: "account-form", "data-testid": "delete-account" },
     h("p", { class: "muted" }, "Your boards go with it, unless others share them; your comments stay, " +
@@ -205,7 +242,7 @@ function dataSection() {
   form.addEventListener("submit", (event) => submit(event, form, async () => {
     const boards = Object.fromEntries([...choices.querySelectorAll("select")].map((select) => [select.name, select.value]));
     try {
-      await api("POST", "/users/me/delete", { body: { current_password: password.node.value, boards } });
+      await api("POST", "/users/me/delete", { body: { current_password: password.value(), boards } });
     } catch (error) {
       if (error.code !== "sole_owner_boards") throw error;
       clear(choices).append(...error.body.error.details.boards.map((board) =>
@@ -218,7 +255,7 @@ function dataSection() {
     session.ended();
     navigate("/signin");
     toast("Your account is deleted.");
-  }));
+  }, password));
   return h("section", { class: "account-section", "aria-labelledby": "data-title" },
     h("h2", { id: "data-title" }, "Your data"),
     h("div", { class: "account-body" }, h("p", {}, download), h("h3", {}, "Delete your account"), form));
@@ -229,11 +266,10 @@ export function mountAccountView(container) {
   const page = h("section", { class: "page account-page" },
     h("header", { class: "page-head" }, h("h1", {}, "Account")));
   container.append(page);
-  const twoFactor = twoFactorSection();
-  page.append(twoFactor.section);
-  twoFactor.load().catch((error) => toast(error.message, "error"));
   api("GET", "/users/me").then(async (me) => {
-    page.append(emailSection(me), dataSection());
+    const twoFactor = twoFactorSection(me);
+    page.append(twoFactor.section, emailSection(me), dataSection(me));
+    await twoFactor.load();
     if (!me.is_admin) return;
     const admin = adminSection();
     page.append(admin.section);

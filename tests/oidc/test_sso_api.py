@@ -11,12 +11,14 @@ import base64
 import hashlib
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 from quart import Quart
 
+from app.domain import clock
 from app.factory import create_app
 from app.services.oidc import SignOnError
 from app.settings import OidcProvider
@@ -128,8 +130,15 @@ async def test_the_first_sign_in_creates_the_account_and_later_ones_find_it(api:
     assert (await session_user(api))["id"] == user["id"]
 
 
-async def test_a_verified_email_links_the_existing_account(api: Api, provider) -> None:
+async def test_a_verified_email_links_the_existing_account_once_confirmed_here(
+    sso_app: Quart, api: Api, provider
+) -> None:
     account = await api.register(name="Linker", email="linker@example.test")
+    # Whoever registered the address never proved it is theirs: no link to its owner's provider account.
+    assert error_of(await sso(api, provider, "linker")) == "sso_account_unverified"
+    store = sso_app.extensions["taskwire"].store
+    assert await store.get_identity("testidp", "linker") is None
+    await store.mark_email_verified(account.id, account.email, clock.now())  # as its confirmation link does
     assert await sso(api, provider, "linker") == "/?signed_in=sso"
     assert (await session_user(api))["id"] == account.id
     status, _ = await api.call("POST", "/api/v1/auth/login", json={"email": account.email, "password": PASSWORD})
@@ -251,3 +260,78 @@ async def test_a_rotated_signing_key_is_fetched_and_the_retired_one_refused(
         assert refused.value.code == "sso_invalid_id_token"
     finally:
         provider.restart(keys=[signing_key("key-1")])
+
+
+async def session_headers(api: Api) -> dict[str, str]:
+    response = await api.client.post("/api/v1/auth/refresh", json={}, headers={"X-Taskwire-Session": "cookie"})
+    return {"Authorization": f"Bearer {(await response.get_json())['access_token']}"}
+
+
+async def test_an_account_made_by_single_sign_on_has_no_password_and_confirms_by_a_recent_sign_in(
+    sso_app: Quart, api: Api, provider
+) -> None:
+    assert await sso(api, provider, "grace") == "/?signed_in=sso"
+    headers = await session_headers(api)
+    status, me = await api.call("GET", "/api/v1/users/me", headers=headers)
+    assert (me["has_password"], me["email_verified"]) == (False, True)
+    # Within ten minutes of signing in, the sign-in stands in for the password nobody has.
+    status, body = await api.call("POST", "/api/v1/users/me/two-factor", json={}, headers=headers)
+    assert status == 201 and body["secret"]
+    status, body = await api.call(
+        "PUT", "/api/v1/users/me/email", json={"email": "grace.h@example.test"}, headers=headers
+    )
+    assert (status, body["email"]) == (200, "grace.h@example.test")  # no SMTP here: at once
+
+    clock.travel(timedelta(minutes=11))
+    try:
+        headers = await session_headers(api)  # a refreshed session is as old as its sign-in
+        for path, payload in (
+            ("/api/v1/users/me/two-factor", {}),
+            ("/api/v1/users/me/email", {"email": "grace@example.test"}),
+            ("/api/v1/users/me/delete", {}),
+        ):
+            status, body = await api.call(
+                "PUT" if path.endswith("email") else "POST", path, json=payload, headers=headers
+            )
+            assert (status, body["error"]["code"]) == (403, "reauthentication_required"), path
+            assert body["error"]["details"] == {"providers": ["testidp"], "max_age_seconds": 600}
+        # A password given for an account that has none does not help.
+        status, body = await api.call(
+            "POST", "/api/v1/users/me/two-factor", json={"password": PASSWORD}, headers=headers
+        )
+        assert (status, body["error"]["code"]) == (403, "reauthentication_required")
+
+        # Signing in again: the provider is asked to ask again, and the browser comes back to the account page.
+        response = await api.client.get("/api/v1/auth/sso/testidp/start?reauthenticate=true")
+        authorization = response.headers["Location"]
+        assert parse_qs(urlsplit(authorization).query)["prompt"] == ["login"]
+        landing = await back_at_taskwire(api, await at_provider(provider, authorization, "grace"))
+        assert landing == "/account?signed_in=sso"
+        headers = await session_headers(api)
+        status, body = await api.call("POST", "/api/v1/users/me/two-factor", json={}, headers=headers)
+        assert status == 201
+        # A first password, set with the recent sign-in; then the password is what confirms.
+        status, _ = await api.call(
+            "PATCH", "/api/v1/users/me", json={"password": "a first real passphrase"}, headers=headers
+        )
+        assert status == 200
+        status, body = await api.call("POST", "/api/v1/users/me/two-factor", json={}, headers=headers)
+        assert (status, body["error"]["code"]) == (422, "current_password_required")
+    finally:
+        clock.travel(-timedelta(minutes=11))
+    status, _ = await api.call(
+        "POST", "/api/v1/auth/login", json={"email": "grace.h@example.test", "password": "a first real passphrase"}
+    )
+    assert status == 200
+
+
+async def test_an_api_token_cannot_stand_in_for_a_recent_sign_in(api: Api, provider) -> None:
+    assert await sso(api, provider, "ada") == "/?signed_in=sso"
+    headers = await session_headers(api)
+    status, token = await api.call(
+        "POST", "/api/v1/tokens", json={"name": "ci", "scopes": ["read", "write"]}, headers=headers
+    )
+    assert status == 201, token
+    token_headers = {"Authorization": f"Bearer {token['token']}"}
+    status, body = await api.call("POST", "/api/v1/users/me/two-factor", json={}, headers=token_headers)
+    assert (status, body["error"]["code"]) == (403, "session_required")

@@ -211,3 +211,19 @@ async def test_an_account_token_is_spent_once_before_it_expires(store: Store, ma
     assert await store.verified_email(bob.id) is None
     await store.mark_email_verified(bob.id, bob.email, at)
     assert await store.verified_email(bob.id) == bob.email
+
+
+async def test_the_pending_token_is_the_newest_unspent_one_of_its_purpose(store: Store, make: Make) -> None:
+    bob, other = await make.user(), await make.user()
+    purpose = AccountPurpose.CHANGE_EMAIL
+    assert await store.pending_account_token(bob.id, purpose, clock.now()) is None
+    older = AccountToken(new_id(), bob.id, purpose, "old@example.test", later(-10), later(60))
+    newer = AccountToken(new_id(), bob.id, purpose, "new@example.test", later(-5), later(60))
+    reset = AccountToken(new_id(), bob.id, AccountPurpose.PASSWORD_RESET, bob.email, later(-1), later(60))
+    theirs = AccountToken(new_id(), other.id, purpose, "theirs@example.test", later(-1), later(60))
+    for token in (newer, older, reset, theirs):
+        await store.create_account_token(token, message(token.user_id))
+    assert await store.pending_account_token(bob.id, purpose, clock.now()) == newer
+    assert await store.spend_account_token(newer.id, purpose, clock.now()) is not None
+    assert await store.pending_account_token(bob.id, purpose, clock.now()) == older
+    assert await store.pending_account_token(bob.id, purpose, later(61)) is None  # expired

@@ -69,6 +69,13 @@ async def test_refresh_token_spend_returns_it_as_it_was_before(store: Store, mak
     assert before == token
 
 
+async def test_a_refresh_token_keeps_when_its_session_signed_in(store: Store, make: Make) -> None:
+    token = dataclasses.replace(make.token(await make.user()), signed_in_at="2029-12-31T23:50:00.000000Z")
+    await store.create_refresh_token(token)
+    before, _ = await store.spend_refresh_token(token.token_hash, "2030-01-01T00:00:00.000000Z")
+    assert before is not None and before.signed_in_at == "2029-12-31T23:50:00.000000Z"
+
+
 async def test_spent_refresh_token_cannot_be_spent_again(store: Store, make: Make) -> None:
     token = make.token(await make.user())
     await store.create_refresh_token(token)
