@@ -10,7 +10,6 @@ from pydantic import Field, StringConstraints
 from quart import Blueprint, Response
 from quart_schema import document_response, validate_request
 
-from app.api.admin_schemas import AccountOut
 from app.api.auth import COOKIE_NAME, COOKIE_PATH
 from app.api.auth_context import caller
 from app.api.guards import (
@@ -40,7 +39,9 @@ class EmailIn(RequestModel):
 
 
 class EmailChangeOut(UserOut):
-    pending_email: str | None = Field(description="The new address, taken once the link emailed to it is followed.")
+    pending_email: str | None = Field(
+        description="The new address, taken once the link emailed to it is followed; null: changed at once."
+    )
 
 
 class DeleteIn(RequestModel):
@@ -58,22 +59,19 @@ class DeleteIn(RequestModel):
 @requires_write_scope
 @binds_client_mutation_id
 @validate_request(EmailIn)
-@document_response(AccountOut, 200)
-@document_response(EmailChangeOut, 202)
+@document_response(EmailChangeOut, 200)
 @document_response(ErrorOut, 403)
 @document_response(ErrorOut, 409)
 async def put_email(data: EmailIn) -> Response:
-    """Change your email; needs ``current_password``. Where this server sends email: 202,
-    the account keeps its address until the link emailed to the new one is followed
-    (``pending_email``), and the current address is told. Otherwise: 200, sign-in uses the
-    new address at once (unconfirmed), or 409 ``email_taken``."""
+    """Change your email; needs ``current_password``. Where this server sends email, the
+    account keeps its address until the link emailed to the new one is followed
+    (``pending_email``), and the current address is told. Otherwise sign-in uses the new
+    address at once (unconfirmed; ``pending_email`` null), or 409 ``email_taken``."""
     runtime = current_runtime()
     user, pending = await runtime.services.account.change_email(
         caller(), data.email, data.current_password, client_ip(runtime.settings)
     )
-    if pending is not None:
-        return json_response({**user_view(user), "pending_email": pending}, 202)
-    return json_response(user_view(user))
+    return json_response({**user_view(user), "pending_email": pending})
 
 
 @blueprint.get("/export")

@@ -13,6 +13,7 @@ const SIGN_ON_ERRORS = {
   sso_email_not_verified: "Your provider has not verified your email address, so it cannot sign you in here.",
   sso_email_domain_not_allowed: "Accounts of your email domain cannot sign in here.",
   sso_email_missing: "Your provider did not share your email address.",
+  sso_account_unverified: "An account here uses your address but never confirmed it: sign in with its password.",
   sso_denied: "Single sign-on was cancelled.",
   sso_invalid_state: "That sign-in expired or was started elsewhere; try again.",
   account_disabled: "An administrator disabled this account.",

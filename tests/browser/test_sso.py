@@ -84,3 +84,17 @@ async def test_an_unverified_email_comes_back_to_the_sign_in_page_with_the_reaso
     await sign_in_at_provider(page, "mallory")
     await expect(page.get_by_role("alert")).to_contain_text("has not verified your email address")
     await expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+
+
+async def test_an_account_without_a_password_sets_up_two_factor_sign_in_with_its_recent_sign_in(people: People) -> None:
+    page = await provider_ready_page(people, "grace")
+    await page.goto("/signin")
+    await page.get_by_role("link", name="Sign in with Test IdP").click()
+    await sign_in_at_provider(page, "grace")
+    await expect(page.get_by_test_id("sign-out")).to_be_visible()
+    await page.get_by_test_id("account-link").click()
+    section = page.get_by_test_id("two-factor")
+    await expect(section.get_by_test_id("reauth")).to_contain_text("a sign-in of the last 10 minutes")
+    await expect(section.get_by_label("Your password")).to_have_count(0)
+    await section.get_by_role("button", name="Set up two-factor sign-in").click()
+    await expect(section.get_by_test_id("enrol-qr")).to_be_visible()

@@ -66,12 +66,17 @@ export function mountResetPassword(container, token) {
   return () => {};
 }
 
+// A link works once, and the view may mount twice for one visit (signed in, the restored
+// session renders it again): one request per token.
+const confirming = new Map();
+
 export function mountVerifyEmail(container, token) {
   document.title = "Confirm your email · Taskwire";
-  const status = h("p", { role: "status" }, "Confirming…");
+  const status = h("p", { role: "status", "data-testid": "verify-status" }, "Confirming…");
   container.append(card("Confirm your email", "Thanks for checking your inbox.", status,
     h("p", { class: "auth-switch" }, h("a", { href: "/", "data-link": true }, "Go to Taskwire"))));
-  api("POST", "/auth/verify-email", { body: { token } })
+  if (!confirming.has(token)) confirming.set(token, api("POST", "/auth/verify-email", { body: { token } }));
+  confirming.get(token)
     .then(({ email }) => { status.textContent = `${email} is confirmed. You can sign in.`; })
     .catch((problem) => { status.textContent = problem.message; });
   return () => {};
