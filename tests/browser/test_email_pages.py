@@ -1,7 +1,8 @@
 """Email from the dashboard's side, in Chromium against a server that mails a real SMTP
 server: a forgotten password reset end to end from the sign-in page; the preferences
 page saved as a person would; watch/unwatch on the board and the task; a reminder in the
-bell. Saves docs/screenshots/preferences.png, and an email as Chromium renders it,
+bell; a new email from the account page, waiting for the link emailed to it. Saves
+docs/screenshots/preferences.png, and an email as Chromium renders it,
 docs/screenshots/email.png."""
 
 from __future__ import annotations
@@ -179,3 +180,32 @@ async def test_watching_the_board_and_a_task_and_a_reminder_in_the_bell(
         "Ada Lovelace assigned you to “Write launch announcement”"
     )
     await email_page.screenshot(path=str(SCREENSHOTS / "email.png"), full_page=True)
+
+
+async def test_a_new_email_waits_on_the_account_page_until_its_link_is_followed(
+    people: People, rest: Rest, sink: SmtpSink
+) -> None:
+    bob = await rest.register("Bob Okafor")
+    page = await people.page("bob")
+    await sign_in(page, bob, "/account")
+    state = page.get_by_test_id("email-state")
+    await expect(state).to_contain_text(bob.email)
+    form = page.get_by_test_id("change-email")
+    await form.get_by_label("New email").fill("bob.moved@example.test")
+    await form.get_by_label("Current password").fill(PASSWORD)
+    await form.get_by_role("button", name="Change email").click()
+    await expect(page.get_by_test_id("pending-email")).to_contain_text("moving to bob.moved@example.test")
+    await expect(state).to_contain_text(bob.email)
+
+    await sink.wait_for(lambda: sink.to("bob.moved@example.test") and sink.to(bob.email))
+    [notice] = sink.to(bob.email)
+    assert "bob.moved@example.test" in notice.part("plain")
+    await page.reload()  # still waiting, as the server says
+    await expect(page.get_by_test_id("pending-email")).to_contain_text("bob.moved@example.test")
+
+    [mail] = sink.to("bob.moved@example.test")
+    await page.goto(link_path(mail.part("plain"), "/verify-email"))
+    await expect(page.get_by_test_id("verify-status")).to_contain_text("bob.moved@example.test is confirmed")
+    await page.goto("/account")
+    await expect(page.get_by_test_id("email-state")).to_contain_text("bob.moved@example.test · confirmed")
+    await expect(page.get_by_test_id("pending-email")).to_have_count(0)
