@@ -166,6 +166,9 @@ class AccountEmailService:
             raise invalid_link()  # a later request replaced this one
         await set_email(self._store, self._auth, spent.user_id, spent.email)
         await self._store.mark_email_verified(spent.user_id, spent.email, clock.now())
+        # Older links must not move the account back afterwards.
+        while older := await self._store.pending_account_token(spent.user_id, AccountPurpose.CHANGE_EMAIL, at):
+            await self._store.spend_account_token(older.id, AccountPurpose.CHANGE_EMAIL, at)
         return spent.email
 
     async def request_password_reset(self, email: str) -> None:

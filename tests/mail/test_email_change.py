@@ -75,6 +75,7 @@ async def test_the_link_expires_and_a_later_request_replaces_it(api: Api, sink: 
     assert (await me(api, bob))["pending_email"] == "second@example.test"
     status, body = await confirm(api, first)
     assert (status, body["error"]["code"]) == (422, "invalid_token")
+    assert (await me(api, bob))["email"] == bob.email
 
     clock.travel(timedelta(days=1, seconds=1))
     try:
@@ -150,3 +151,16 @@ async def test_without_smtp_the_change_applies_at_once_unconfirmed(database_url:
         assert await signs_in(api, "bob.moved@example.test")
         status, body = await change(api, bob, ada.email)
         assert (status, body["error"]["code"]) == (409, "email_taken")
+
+
+async def test_once_a_change_is_confirmed_an_older_link_cannot_move_the_account_back(api: Api, sink: SmtpSink) -> None:
+    bob = await api.register("bob")
+    await change(api, bob, "older@example.test")
+    await sink.wait_for(lambda: sink.to("older@example.test"))
+    older = link_token(sink.to("older@example.test")[0], "/verify-email")
+    await change(api, bob, "newer@example.test")
+    await sink.wait_for(lambda: sink.to("newer@example.test"))
+    assert (await confirm(api, link_token(sink.to("newer@example.test")[0], "/verify-email")))[0] == 200
+    status, body = await confirm(api, older)
+    assert (status, body["error"]["code"]) == (422, "invalid_token")
+    assert (await me(api, bob))["email"] == "newer@example.test"
