@@ -128,8 +128,8 @@ class Scheduler:
                 if task.board_id not in boards:
                     boards[task.board_id] = await self._store.get_board(task.board_id)
                 board = boards[task.board_id]
-                if board is None or task.due_at is None or task.status == board.columns[-1]:
-                    continue  # gone, or in the board's last column: done
+                if board is None or task.due_at is None or task.status == board.columns[-1] or task.archived_at:
+                    continue  # gone, done (in the board's last column) or put away (archived)
                 due = clock.parse_time(task.due_at)
                 for user_id in task.assignees:
                     lead = timedelta(minutes=(saved.get(user_id) or default_preferences(user_id)).reminder_lead_minutes)
@@ -143,7 +143,7 @@ class Scheduler:
                         kind = None
                     if kind is not None:
                         wanted.append((reminder_key(kind, task, user_id), kind, task, board, user_id))
-                    if due <= now + DUE_IN_DIGEST and task.archived_at is None:
+                    if due <= now + DUE_IN_DIGEST:
                         due_soon.setdefault(user_id, []).append((task, board))
             done = await self._store.marked([item[0] for item in wanted])
             for key, kind, task, board, user_id in wanted:

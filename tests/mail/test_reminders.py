@@ -1,7 +1,8 @@
 """Due-date reminders and the daily digest under a clock the test moves (app.domain.clock
 .travel): two instances share one store and each runs the scheduler; reminders that came
 due while both were down go out once after they return; moving the due date re-arms them;
-a task in the board's last column is done and reminds nobody. The digest gathers a day's
+a task in the board's last column is done, and an archived one is put away: neither
+reminds anybody. The digest gathers a day's
 digest lines and what is due, once, at the user's morning."""
 
 from __future__ import annotations
@@ -84,6 +85,11 @@ async def test_reminders_missed_while_down_are_sent_once_and_a_new_due_date_re_a
         await first.add_member(ada, board["id"], bob, "editor")
         task = await first.task(ada, board["id"], "Ship it", assignees=[bob.id], due_at=iso(due))
         await first.task(ada, board["id"], "Already done", assignees=[bob.id], due_at=iso(due), status="done")
+        shelved = await first.task(ada, board["id"], "Shelved", assignees=[bob.id], due_at=iso(due))
+        status, _ = await first.call(
+            "POST", f"/api/v1/tasks/{shelved['id']}/archive", ada, json={"version": shelved["version"]}
+        )
+        assert status == 200
         await _settle()
         assert await _bell(second, bob) == []  # three days ahead: nothing yet
 
@@ -114,7 +120,7 @@ async def test_reminders_missed_while_down_are_sent_once_and_a_new_due_date_re_a
         await _settle()
     subjects = [str(r.message["Subject"]) for r in reminders(sink, bob)]
     assert len(subjects) == 3 and subjects[2].startswith("“Ship it” is due ")
-    assert not any("Already done" in subject for subject in subjects)
+    assert not any("Already done" in subject or "Shelved" in subject for subject in subjects)
 
 
 async def test_the_lead_time_is_each_users(settings: Settings, sink: SmtpSink, time_machine: list[timedelta]) -> None:
