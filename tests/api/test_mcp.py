@@ -336,3 +336,19 @@ async def test_tool_calls_count_against_the_users_api_rate_limit(server: AppServ
         refusals = [await client.call_tool("list_boards", {}) for _ in range(3)]
     limited = [result for result in refusals if result.is_error]
     assert limited and all("rate_limited" in result.content[0].text for result in limited)
+
+
+async def test_a_body_over_the_limit_is_413_and_the_server_goes_on(server: AppServer, team: Team) -> None:
+    """The SDK reads the body through Quart, so /mcp has the API's body limit (1 MiB by
+    default) and its error envelope; a huge request changes nothing and breaks nothing."""
+    oversized = b'{"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"pad": "' + b"x" * (2 << 20) + b'"}}'
+    headers = {
+        "Accept": "application/json, text/event-stream",
+        "Content-Type": "application/json",
+        "Authorization": f"Bearer {team.writer['token']}",
+    }
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+        answer = await http.post("/mcp", content=oversized, headers=headers)
+        assert answer.status_code == 413 and answer.json()["error"]["code"] == "payload_too_large"
+    async with http_client(server, team.writer["token"]) as client:
+        assert await call(client, "list_boards") is not None

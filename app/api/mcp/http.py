@@ -89,24 +89,23 @@ class McpEndpoint:
         if secret is None or not is_api_token(secret):
             raise UnauthenticatedError("api_token_required", "Send a personal API token: Authorization: Bearer twp_...")
         await self._runtime.services.auth.authenticate(secret)
-        return await _run_asgi(self._app, dict(request.scope))
+        # Read here, whole (a JSON-RPC message, within the API's body limit): read by the SDK,
+        # a body over the limit would be an exception inside it, which it answers with a 500.
+        body = await request.get_data(cache=False, as_text=False, parse_form_data=False)
+        return await _run_asgi(self._app, dict(request.scope), body)
 
 
-async def _run_asgi(app: ASGIApp, scope: Scope) -> Response:
-    """The current request answered by ``app``: its status and headers once it sends them,
-    its body streamed as it comes."""
-    body = aiter(request.body)
+async def _run_asgi(app: ASGIApp, scope: Scope, body: bytes) -> Response:
+    """The current request, whose body is ``body``, answered by ``app``: its status and
+    headers once it sends them, its body streamed as it comes."""
     ended = asyncio.Event()
     started: asyncio.Future[MutableMapping[str, Any]] = asyncio.get_running_loop().create_future()
     chunks: asyncio.Queue[bytes | None] = asyncio.Queue()
 
     async def receive() -> MutableMapping[str, Any]:
         if not ended.is_set():
-            try:
-                return {"type": "http.request", "body": await anext(body), "more_body": True}
-            except StopAsyncIteration:
-                ended.set()
-                return {"type": "http.request", "body": b"", "more_body": False}
+            ended.set()
+            return {"type": "http.request", "body": body, "more_body": False}
         await asyncio.Event().wait()  # the response's end cancels the app, never a disconnect
         raise AssertionError("unreachable")
 
