@@ -15,6 +15,7 @@ from app.api.auth_context import caller
 from app.api.guards import (
     authenticated,
     binds_client_mutation_id,
+    guards,
     idempotent,
     rate_limited_per_user,
     requires_write_scope,
@@ -54,10 +55,7 @@ class DeleteIn(RequestModel):
 
 
 @blueprint.put("/email")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @validate_request(EmailIn)
 @document_response(EmailChangeOut, 200)
 @document_response(ErrorOut, 403)
@@ -75,8 +73,7 @@ async def put_email(data: EmailIn) -> Response:
 
 
 @blueprint.get("/export")
-@authenticated
-@rate_limited_per_user
+@guards(authenticated, rate_limited_per_user)
 @document_response(ErrorOut, 403)
 async def export_account() -> Response:
     """Everything that is yours, as one JSON document: your profile, your boards and their
@@ -88,11 +85,7 @@ async def export_account() -> Response:
 
 
 @blueprint.post("/delete")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
-@idempotent
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @validate_request(DeleteIn)
 @document_response(ErrorOut, 403)
 @document_response(ErrorOut, 409)

@@ -14,6 +14,7 @@ from app.api.auth_context import caller
 from app.api.guards import (
     authenticated,
     binds_client_mutation_id,
+    guards,
     idempotent,
     public,
     rate_limited_per_ip,
@@ -52,8 +53,7 @@ def _accounts() -> AccountEmailService:
 
 
 @blueprint.post("/password-reset")
-@public
-@rate_limited_per_ip("password-reset")
+@guards(public, rate_limited_per_ip("password-reset"))
 @validate_request(PasswordResetIn)
 @document_response(ErrorOut, 409)
 async def request_password_reset(data: PasswordResetIn) -> Response:
@@ -65,8 +65,7 @@ async def request_password_reset(data: PasswordResetIn) -> Response:
 
 
 @blueprint.post("/password-reset/confirm")
-@public
-@rate_limited_per_ip("password-reset")
+@guards(public, rate_limited_per_ip("password-reset"))
 @validate_request(PasswordResetConfirmIn)
 @document_response(ErrorOut, 422)
 async def confirm_password_reset(data: PasswordResetConfirmIn) -> Response:
@@ -77,8 +76,7 @@ async def confirm_password_reset(data: PasswordResetConfirmIn) -> Response:
 
 
 @blueprint.post("/verify-email")
-@public
-@rate_limited_per_ip("verify-email")
+@guards(public, rate_limited_per_ip("verify-email"))
 @validate_request(VerifyEmailIn)
 @document_response(VerifiedOut, 200)
 @document_response(ErrorOut, 422)
@@ -88,11 +86,7 @@ async def verify_email(data: VerifyEmailIn) -> Response:
 
 
 @blueprint.post("/verify-email/resend")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
-@idempotent
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @document_response(ErrorOut, 409)
 async def resend_verification() -> Response:
     """Send the confirmation link again (nothing is sent once the address is confirmed)."""

@@ -11,7 +11,7 @@ from quart_schema import document_response, validate_querystring, validate_reque
 from app.api.admin_schemas import AccountList, AccountOut, AccountPatchIn, InstanceOut, InstancePatchIn
 from app.api.auth_context import caller
 from app.api.cursors import decode_cursor, encode_cursor
-from app.api.guards import authenticated, binds_client_mutation_id, rate_limited_per_user, requires_write_scope
+from app.api.guards import authenticated, binds_client_mutation_id, guards, rate_limited_per_user, requires_write_scope
 from app.api.responses import json_response
 from app.api.schemas import ErrorOut, PageQuery
 from app.domain.models import User
@@ -35,8 +35,7 @@ def _instance_view(state: InstanceState) -> dict[str, object]:
 
 
 @blueprint.get("/accounts")
-@authenticated
-@rate_limited_per_user
+@guards(authenticated, rate_limited_per_user)
 @validate_querystring(PageQuery)
 @document_response(AccountList, 200)
 @document_response(ErrorOut, 403)
@@ -53,10 +52,7 @@ async def list_accounts(query_args: PageQuery) -> Response:
 
 
 @blueprint.patch("/accounts/<user_id>")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @validate_request(AccountPatchIn)
 @document_response(AccountOut, 200)
 @document_response(ErrorOut, 403)
@@ -69,8 +65,7 @@ async def patch_account(user_id: str, data: AccountPatchIn) -> Response:
 
 
 @blueprint.get("/instance")
-@authenticated
-@rate_limited_per_user
+@guards(authenticated, rate_limited_per_user)
 @document_response(InstanceOut, 200)
 @document_response(ErrorOut, 403)
 async def get_instance() -> Response:
@@ -79,10 +74,7 @@ async def get_instance() -> Response:
 
 
 @blueprint.patch("/instance")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @validate_request(InstancePatchIn)
 @document_response(InstanceOut, 200)
 @document_response(ErrorOut, 403)

@@ -11,7 +11,7 @@ from quart_schema import document_response, validate_querystring
 
 from app.api.analytics_schemas import AnalyticsOut, AnalyticsQuery
 from app.api.auth_context import caller
-from app.api.guards import authenticated, rate_limited_per_user
+from app.api.guards import authenticated, guards, rate_limited_per_user
 from app.api.responses import json_response
 from app.api.schemas import ErrorOut
 from app.runtime import current_runtime
@@ -22,8 +22,7 @@ DEFAULT_DAYS = 28
 
 
 @blueprint.get("/<board_id>/analytics")
-@authenticated
-@rate_limited_per_user
+@guards(authenticated, rate_limited_per_user)
 @validate_querystring(AnalyticsQuery)
 @document_response(AnalyticsOut, 200)
 @document_response(ErrorOut, 404)

@@ -19,6 +19,7 @@ from app.api.cursors import decode_cursor, encode_cursor
 from app.api.guards import (
     authenticated,
     binds_client_mutation_id,
+    guards,
     idempotent,
     rate_limited_per_user,
     requires_write_scope,
@@ -58,8 +59,7 @@ def _served(response: Response, disposition: str) -> Response:
 
 
 @blueprint.get("/tasks/<task_id>/attachments")
-@authenticated
-@rate_limited_per_user
+@guards(authenticated, rate_limited_per_user)
 @validate_querystring(PageQuery)
 @document_response(AttachmentList, 200)
 @document_response(ErrorOut, 404)
@@ -74,11 +74,7 @@ async def list_attachments(task_id: str, query_args: PageQuery) -> Response:
 
 
 @blueprint.post("/tasks/<task_id>/attachments")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
-@idempotent
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @document_response(AttachmentOut, 201)
 @document_response(ErrorOut, 403)
 async def upload_attachment(task_id: str) -> Response:
@@ -99,8 +95,7 @@ async def upload_attachment(task_id: str) -> Response:
 
 
 @blueprint.get("/attachments/<attachment_id>")
-@authenticated
-@rate_limited_per_user
+@guards(authenticated, rate_limited_per_user)
 @document_response(AttachmentOut, 200)
 @document_response(ErrorOut, 404)
 async def get_attachment(attachment_id: str) -> Response:
@@ -109,8 +104,7 @@ async def get_attachment(attachment_id: str) -> Response:
 
 
 @blueprint.get("/attachments/<attachment_id>/content")
-@authenticated
-@rate_limited_per_user
+@guards(authenticated, rate_limited_per_user)
 @document_response(ErrorOut, 404)
 async def download_attachment(attachment_id: str) -> Response:
     """The attachment's bytes, as a download (viewers and up): `Content-Disposition:
@@ -123,8 +117,7 @@ async def download_attachment(attachment_id: str) -> Response:
 
 
 @blueprint.get("/attachments/<attachment_id>/thumbnail")
-@authenticated
-@rate_limited_per_user
+@guards(authenticated, rate_limited_per_user)
 @document_response(ErrorOut, 404)
 async def attachment_thumbnail(attachment_id: str) -> Response:
     """An image attachment's thumbnail, a WebP of at most 320 x 320 made by the server
@@ -134,10 +127,7 @@ async def attachment_thumbnail(attachment_id: str) -> Response:
 
 
 @blueprint.delete("/attachments/<attachment_id>")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @document_response(ErrorOut, 403)
 async def delete_attachment(attachment_id: str) -> Response:
     """Delete an attachment and its bytes: its uploader, or a board admin or owner."""

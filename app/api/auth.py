@@ -17,6 +17,7 @@ from app.api.errors import APIError
 from app.api.guards import (
     authenticated,
     binds_client_mutation_id,
+    guards,
     public,
     rate_limited_per_ip,
     rate_limited_per_user,
@@ -90,8 +91,7 @@ def _presented_refresh_token(data: RefreshIn | None) -> str | None:
 
 
 @blueprint.post("/auth/register")
-@public
-@rate_limited_per_ip("register")
+@guards(public, rate_limited_per_ip("register"))
 @validate_request(RegisterIn)
 @document_response(SessionOut, 201)
 @document_response(ErrorOut, 409)
@@ -113,8 +113,7 @@ async def register(data: RegisterIn) -> Response:
 
 
 @blueprint.post("/auth/login")
-@public
-@rate_limited_per_ip("login")
+@guards(public, rate_limited_per_ip("login"))
 @validate_request(LoginIn)
 @document_response(SessionOut, 200)
 @document_response(ErrorOut, 401)
@@ -132,8 +131,7 @@ async def login(data: LoginIn) -> Response:
 
 
 @blueprint.post("/auth/refresh")
-@public
-@rate_limited_per_ip("refresh")
+@guards(public, rate_limited_per_ip("refresh"))
 @validate_request(RefreshIn)
 @document_response(SessionOut, 200)
 @document_response(ErrorOut, 401)
@@ -149,8 +147,7 @@ async def refresh(data: RefreshIn) -> Response:
 
 
 @blueprint.post("/auth/logout")
-@public
-@rate_limited_per_ip("logout")
+@guards(public, rate_limited_per_ip("logout"))
 @validate_request(RefreshIn)
 @document_response(ErrorOut, 422)
 async def logout(data: RefreshIn) -> Response:
@@ -162,8 +159,7 @@ async def logout(data: RefreshIn) -> Response:
 
 
 @blueprint.get("/users/me")
-@authenticated
-@rate_limited_per_user
+@guards(authenticated, rate_limited_per_user)
 @document_response(MeOut, 200)
 async def get_me() -> Response:
     """The signed-in user (``is_admin``: whether you administer the instance; whether the
@@ -173,10 +169,7 @@ async def get_me() -> Response:
 
 
 @blueprint.patch("/users/me")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @validate_request(UserPatchIn)
 @document_response(UserOut, 200)
 @document_response(ErrorOut, 403)

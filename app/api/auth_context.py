@@ -1,4 +1,4 @@
-"""Who is calling: the Bearer token of the request, and the caller ``@authenticated``
+"""Who is calling: the Bearer token of the request, and the caller ``authenticated``
 (app/api/guards.py) found behind it."""
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from app.api.auth_context import caller
 from app.api.guards import (
     authenticated,
     binds_client_mutation_id,
+    guards,
     idempotent,
     rate_limited_per_user,
     requires_write_scope,
@@ -32,8 +33,7 @@ def _trash() -> TrashService:
 
 
 @blueprint.get("")
-@authenticated
-@rate_limited_per_user
+@guards(authenticated, rate_limited_per_user)
 @document_response(BoardTrashList, 200)
 async def list_board_trash() -> Response:
     """The deleted boards you were an owner of, most recent first, each with when it is purged."""
@@ -43,11 +43,7 @@ async def list_board_trash() -> Response:
 
 
 @blueprint.post("/<board_id>/restore")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
-@idempotent
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @document_response(BoardOut, 200)
 @document_response(ErrorOut, 404)
 async def restore_board(board_id: str) -> Response:
@@ -56,10 +52,7 @@ async def restore_board(board_id: str) -> Response:
 
 
 @blueprint.delete("/<board_id>")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @document_response(ErrorOut, 404)
 async def delete_board_forever(board_id: str) -> Response:
     """Delete a board in the trash for good (its owners), with its tasks, files and history."""

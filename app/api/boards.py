@@ -10,6 +10,7 @@ from app.api.cursors import decode_cursor, encode_cursor
 from app.api.guards import (
     authenticated,
     binds_client_mutation_id,
+    guards,
     idempotent,
     rate_limited_per_user,
     requires_write_scope,
@@ -41,8 +42,7 @@ def _boards() -> BoardService:
 
 
 @blueprint.get("")
-@authenticated
-@rate_limited_per_user
+@guards(authenticated, rate_limited_per_user)
 @validate_querystring(BoardListQuery)
 @document_response(BoardList, 200)
 async def list_boards(query_args: BoardListQuery) -> Response:
@@ -54,11 +54,7 @@ async def list_boards(query_args: BoardListQuery) -> Response:
 
 
 @blueprint.post("")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
-@idempotent
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @validate_request(BoardIn)
 @document_response(BoardOut, 201)
 async def create_board(data: BoardIn) -> Response:
@@ -68,8 +64,7 @@ async def create_board(data: BoardIn) -> Response:
 
 
 @blueprint.get("/<board_id>")
-@authenticated
-@rate_limited_per_user
+@guards(authenticated, rate_limited_per_user)
 @document_response(BoardOut, 200)
 @document_response(ErrorOut, 404)
 async def get_board(board_id: str) -> Response:
@@ -79,10 +74,7 @@ async def get_board(board_id: str) -> Response:
 
 
 @blueprint.patch("/<board_id>")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @validate_request(BoardPatchIn)
 @document_response(BoardOut, 200)
 @document_response(ErrorOut, 409)
@@ -94,10 +86,7 @@ async def patch_board(board_id: str, data: BoardPatchIn) -> Response:
 
 
 @blueprint.delete("/<board_id>")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @document_response(ErrorOut, 403)
 async def delete_board(board_id: str) -> Response:
     """Delete a board (owners only): it goes to the trash with its tasks and history, gone
@@ -107,11 +96,7 @@ async def delete_board(board_id: str) -> Response:
 
 
 @blueprint.post("/<board_id>/archive")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
-@idempotent
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @document_response(BoardOut, 200)
 async def archive_board(board_id: str) -> Response:
     """Archive a board (admins and owners): it leaves your boards list (see ``archived=true``), kept whole."""
@@ -119,11 +104,7 @@ async def archive_board(board_id: str) -> Response:
 
 
 @blueprint.post("/<board_id>/unarchive")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
-@idempotent
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @document_response(BoardOut, 200)
 async def unarchive_board(board_id: str) -> Response:
     """Bring an archived board back to the boards list (admins and owners)."""
@@ -136,8 +117,7 @@ async def _set_archived(board_id: str, archived: bool) -> Response:
 
 
 @blueprint.get("/<board_id>/members")
-@authenticated
-@rate_limited_per_user
+@guards(authenticated, rate_limited_per_user)
 @document_response(MemberList, 200)
 async def list_members(board_id: str) -> Response:
     """Everyone on the board and their role."""
@@ -146,11 +126,7 @@ async def list_members(board_id: str) -> Response:
 
 
 @blueprint.post("/<board_id>/members")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
-@idempotent
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @validate_request(MemberIn)
 @document_response(MemberOut, 201)
 @document_response(ErrorOut, 409)
@@ -161,10 +137,7 @@ async def add_member(board_id: str, data: MemberIn) -> Response:
 
 
 @blueprint.patch("/<board_id>/members/<user_id>")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @validate_request(MemberPatchIn)
 @document_response(MemberOut, 200)
 async def patch_member(board_id: str, user_id: str, data: MemberPatchIn) -> Response:
@@ -173,10 +146,7 @@ async def patch_member(board_id: str, user_id: str, data: MemberPatchIn) -> Resp
 
 
 @blueprint.delete("/<board_id>/members/<user_id>")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @document_response(ErrorOut, 409)
 async def remove_member(board_id: str, user_id: str) -> Response:
     """Remove a member (admins and owners), or leave a board yourself."""
@@ -185,8 +155,7 @@ async def remove_member(board_id: str, user_id: str) -> Response:
 
 
 @blueprint.get("/<board_id>/events")
-@authenticated
-@rate_limited_per_user
+@guards(authenticated, rate_limited_per_user)
 @validate_querystring(EventQuery)
 @document_response(EventList, 200)
 async def list_events(board_id: str, query_args: EventQuery) -> Response:

@@ -9,6 +9,7 @@ from app.api.auth_context import caller
 from app.api.guards import (
     authenticated,
     binds_client_mutation_id,
+    guards,
     idempotent,
     rate_limited_per_user,
     requires_write_scope,
@@ -27,11 +28,7 @@ def _checklists() -> ChecklistService:
 
 
 @blueprint.post("/tasks/<task_id>/checklist")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
-@idempotent
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @validate_request(ChecklistItemIn)
 @document_response(TaskOut, 201)
 @document_response(ErrorOut, 409)
@@ -44,10 +41,7 @@ async def create_checklist_item(task_id: str, data: ChecklistItemIn) -> Response
 
 
 @blueprint.patch("/tasks/<task_id>/checklist/<item_id>")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @validate_request(ChecklistItemPatchIn)
 @document_response(TaskOut, 200)
 @document_response(ErrorOut, 404)
@@ -61,10 +55,7 @@ async def patch_checklist_item(task_id: str, item_id: str, data: ChecklistItemPa
 
 
 @blueprint.delete("/tasks/<task_id>/checklist/<item_id>")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @document_response(ErrorOut, 404)
 @document_response(ErrorOut, 409)
 async def delete_checklist_item(task_id: str, item_id: str) -> Response:

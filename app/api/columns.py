@@ -9,6 +9,7 @@ from app.api.auth_context import caller
 from app.api.guards import (
     authenticated,
     binds_client_mutation_id,
+    guards,
     idempotent,
     rate_limited_per_user,
     requires_write_scope,
@@ -26,11 +27,7 @@ def _columns() -> ColumnService:
 
 
 @blueprint.post("/<board_id>/columns")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
-@idempotent
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @validate_request(ColumnIn)
 @document_response(ColumnOut, 201)
 @document_response(ErrorOut, 409)
@@ -42,10 +39,7 @@ async def create_column(board_id: str, data: ColumnIn) -> Response:
 
 
 @blueprint.patch("/<board_id>/columns/<key>")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @validate_request(ColumnPatchIn)
 @document_response(ColumnOut, 200)
 @document_response(ErrorOut, 404)
@@ -59,10 +53,7 @@ async def patch_column(board_id: str, key: str, data: ColumnPatchIn) -> Response
 
 
 @blueprint.delete("/<board_id>/columns/<key>")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @document_response(ErrorOut, 409)
 async def delete_column(board_id: str, key: str) -> Response:
     """Remove an empty column (409 ``column_not_empty`` while tasks are in it). Event: ``column.deleted``."""

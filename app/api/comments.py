@@ -10,6 +10,7 @@ from app.api.cursors import decode_cursor, encode_cursor
 from app.api.guards import (
     authenticated,
     binds_client_mutation_id,
+    guards,
     idempotent,
     rate_limited_per_user,
     requires_write_scope,
@@ -28,8 +29,7 @@ def _comments() -> CommentService:
 
 
 @blueprint.get("/tasks/<task_id>/comments")
-@authenticated
-@rate_limited_per_user
+@guards(authenticated, rate_limited_per_user)
 @validate_querystring(PageQuery)
 @document_response(CommentList, 200)
 @document_response(ErrorOut, 404)
@@ -42,11 +42,7 @@ async def list_comments(task_id: str, query_args: PageQuery) -> Response:
 
 
 @blueprint.post("/tasks/<task_id>/comments")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
-@idempotent
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @validate_request(CommentIn)
 @document_response(CommentOut, 201)
 @document_response(ErrorOut, 403)
@@ -57,10 +53,7 @@ async def create_comment(task_id: str, data: CommentIn) -> Response:
 
 
 @blueprint.patch("/comments/<comment_id>")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @validate_request(CommentIn)
 @document_response(CommentOut, 200)
 @document_response(ErrorOut, 403)
@@ -70,10 +63,7 @@ async def edit_comment(comment_id: str, data: CommentIn) -> Response:
 
 
 @blueprint.delete("/comments/<comment_id>")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @document_response(ErrorOut, 403)
 async def delete_comment(comment_id: str) -> Response:
     """Delete a comment: its author, or a board admin or owner."""

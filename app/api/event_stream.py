@@ -28,6 +28,7 @@ from app.api.guards import (
     authenticated,
     authenticated_or_stream_ticket,
     binds_client_mutation_id,
+    guards,
     idempotent,
     rate_limited_per_user,
     requires_write_scope,
@@ -55,11 +56,7 @@ _FINAL_TYPES = frozenset({"unsubscribed", "error"})
 
 
 @blueprint.post("/<board_id>/events/stream-ticket")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
-@idempotent
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @document_response(StreamTicketOut, 201)
 @document_response(ErrorOut, 404)
 async def stream_ticket(board_id: str) -> Response:
@@ -73,8 +70,7 @@ async def stream_ticket(board_id: str) -> Response:
 
 
 @blueprint.get("/<board_id>/events/stream")
-@authenticated_or_stream_ticket
-@rate_limited_per_user
+@guards(authenticated_or_stream_ticket, rate_limited_per_user)
 @validate_querystring(EventStreamQuery)
 @document_response(ErrorOut, 404)
 async def event_stream(board_id: str, query_args: EventStreamQuery) -> Response:

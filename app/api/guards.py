@@ -1,12 +1,13 @@
-"""What runs before a handler, one decorator per job, stacked in this order under the route:
+"""What runs before a handler, one guard per job, all named on one line under the route in this
+order, e.g. ``@guards(authenticated, rate_limited_per_user, requires_write_scope, ...)``:
 
-    @authenticated               the Bearer token -> ``caller()``; 401 without a valid one
-      or @public                 no token needed (the auth entry points)
-    @rate_limited_per_user       the per-user API limit (429)
-      or @rate_limited_per_ip(scope)  for public routes, per client IP
-    @requires_write_scope        a read-only API token may not write (403)
-    @binds_client_mutation_id    the id every event of this request echoes
-    @idempotent                  a POST retried with its Idempotency-Key gets the first answer
+    authenticated               the Bearer token -> ``caller()``; 401 without a valid one
+      or public                 no token needed (the auth entry points)
+    rate_limited_per_user       the per-user API limit (429)
+      or rate_limited_per_ip(scope)  for public routes, per client IP
+    requires_write_scope        a read-only API token may not write (403)
+    binds_client_mutation_id    the id every event of this request echoes
+    idempotent                  a POST retried with its Idempotency-Key gets the first answer
 
 Each records its name on the handler, so the route-policy test (tests/api/test_route_policy.py)
 can walk the URL map and prove every route carries the guards its method needs, in this order.
@@ -94,7 +95,7 @@ async def _check_write_scope() -> None:
 
 
 authenticated = _guard(AUTHENTICATED, _authenticate)
-# Counts as @authenticated for the route policy: a ticket is a token spent once.
+# Counts as authenticated for the route policy: a ticket is a token spent once.
 authenticated_or_stream_ticket = _guard(AUTHENTICATED, _authenticate_stream)
 rate_limited_per_user = _guard(RATE_LIMITED_PER_USER, _limit_caller)
 requires_write_scope = _guard(WRITE_SCOPE, _check_write_scope)
@@ -117,3 +118,15 @@ def idempotent(handler: F) -> F:
         return await run_idempotently(caller(), lambda: handler(*args, **kwargs))
 
     return mark_guarded(cast(F, replayable), IDEMPOTENT)
+
+
+def guards(*decorators: Callable[[F], F]) -> Callable[[F], F]:
+    """Every guard of a route on one line, outermost first: ``@guards(a, b)`` is ``@a`` over
+    ``@b``, so each guard still wraps the ones after it and keeps their marks."""
+
+    def decorate(handler: F) -> F:
+        for decorator in reversed(decorators):
+            handler = decorator(handler)
+        return handler
+
+    return decorate

@@ -13,6 +13,7 @@ from app.api.auth_context import caller
 from app.api.guards import (
     authenticated,
     binds_client_mutation_id,
+    guards,
     idempotent,
     rate_limited_per_user,
     requires_write_scope,
@@ -70,11 +71,7 @@ def _check_token() -> None:
 
 
 @blueprint.post("")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
-@idempotent
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @validate_request(ImportIn)
 @document_response(ImportJobOut, 201)
 @document_response(ErrorOut, 422)
@@ -87,10 +84,7 @@ async def create_import(data: ImportIn) -> Response:
 
 
 @blueprint.put("/<job_id>/content")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @validate_querystring(ContentQuery)
 @document_response(ImportJobOut, 200)
 @document_response(ErrorOut, 409)
@@ -104,8 +98,7 @@ async def upload_import(job_id: str, query_args: ContentQuery) -> Response:
 
 
 @blueprint.get("/<job_id>")
-@authenticated
-@rate_limited_per_user
+@guards(authenticated, rate_limited_per_user)
 @document_response(ImportJobOut, 200)
 @document_response(ErrorOut, 404)
 async def get_import(job_id: str) -> Response:

@@ -10,6 +10,7 @@ from app.api.auth_context import caller
 from app.api.guards import (
     authenticated,
     binds_client_mutation_id,
+    guards,
     idempotent,
     public,
     rate_limited_per_ip,
@@ -38,11 +39,7 @@ def _invitations() -> InvitationService:
 
 
 @blueprint.post("/boards/<board_id>/invitations")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
-@idempotent
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @validate_request(InvitationIn)
 @document_response(InvitationCreatedOut, 201)
 @document_response(ErrorOut, 409)
@@ -56,8 +53,7 @@ async def create_invitation(board_id: str, data: InvitationIn) -> Response:
 
 
 @blueprint.get("/boards/<board_id>/invitations")
-@authenticated
-@rate_limited_per_user
+@guards(authenticated, rate_limited_per_user)
 @document_response(InvitationList, 200)
 async def list_invitations(board_id: str) -> Response:
     """The board's open invitations, oldest first, expired ones included (admins and owners)."""
@@ -66,10 +62,7 @@ async def list_invitations(board_id: str) -> Response:
 
 
 @blueprint.delete("/boards/<board_id>/invitations/<invitation_id>")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @document_response(ErrorOut, 409)
 async def revoke_invitation(board_id: str, invitation_id: str) -> Response:
     """Revoke an invitation (admins and owners): its link stops working."""
@@ -78,8 +71,7 @@ async def revoke_invitation(board_id: str, invitation_id: str) -> Response:
 
 
 @blueprint.post("/invitations/lookup")
-@public
-@rate_limited_per_ip("invitation")
+@guards(public, rate_limited_per_ip("invitation"))
 @validate_request(TokenBody)
 @document_response(InvitationLookupOut, 200)
 async def lookup_invitation(data: TokenBody) -> Response:
@@ -95,11 +87,7 @@ async def lookup_invitation(data: TokenBody) -> Response:
 
 
 @blueprint.post("/invitations/accept")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
-@idempotent
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @validate_request(TokenBody)
 @document_response(InvitationAcceptedOut, 200)
 @document_response(ErrorOut, 409)

@@ -11,6 +11,7 @@ from app.api.cursors import decode_cursor, encode_cursor
 from app.api.guards import (
     authenticated,
     binds_client_mutation_id,
+    guards,
     idempotent,
     rate_limited_per_user,
     requires_write_scope,
@@ -37,8 +38,7 @@ def _notifications() -> NotificationService:
 
 
 @blueprint.get("")
-@authenticated
-@rate_limited_per_user
+@guards(authenticated, rate_limited_per_user)
 @validate_querystring(NotificationQuery)
 @document_response(NotificationList, 200)
 @document_response(ErrorOut, 400)
@@ -54,11 +54,7 @@ async def list_notifications(query_args: NotificationQuery) -> Response:
 
 
 @blueprint.post("/read")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
-@idempotent
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @validate_request(NotificationsReadIn)
 @document_response(NotificationsReadOut, 200)
 @document_response(ErrorOut, 422)
@@ -70,10 +66,7 @@ async def mark_read(data: NotificationsReadIn) -> Response:
 
 
 @blueprint.patch("/<notification_id>")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @validate_request(NotificationPatchIn)
 @document_response(NotificationOut, 200)
 @document_response(ErrorOut, 404)

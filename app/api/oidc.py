@@ -13,7 +13,7 @@ from quart import Blueprint, Response, request
 from quart_schema import document_response
 
 from app.api.auth import set_refresh_cookie
-from app.api.guards import public, rate_limited_per_ip
+from app.api.guards import guards, public, rate_limited_per_ip
 from app.api.rate_limits import client_ip
 from app.api.responses import json_response
 from app.api.schemas import ErrorOut, ResponseModel
@@ -57,8 +57,7 @@ def _failed(error: DomainError) -> Response:
 
 
 @blueprint.get("/providers")
-@public
-@rate_limited_per_ip("sso")
+@guards(public, rate_limited_per_ip("sso"))
 @document_response(ProviderList, 200)
 async def list_providers() -> Response:
     """The single sign-on providers of this instance."""
@@ -70,8 +69,7 @@ async def list_providers() -> Response:
 
 
 @blueprint.get("/<provider_id>/start")
-@public
-@rate_limited_per_ip("sso")
+@guards(public, rate_limited_per_ip("sso"))
 @document_response(ErrorOut, 404)
 async def start_sign_on(provider_id: str) -> Response:
     """Send the browser to the provider (303), with a cookie that binds the sign-in to it.
@@ -97,8 +95,7 @@ async def start_sign_on(provider_id: str) -> Response:
 
 
 @blueprint.get("/<provider_id>/callback")
-@public
-@rate_limited_per_ip("sso")
+@guards(public, rate_limited_per_ip("sso"))
 @document_response(ErrorOut, 404)
 async def finish_sign_on(provider_id: str) -> Response:
     """Where the provider sends the browser back: the dashboard, signed in (303 to ``/``),

@@ -1,7 +1,7 @@
 """Rate limits shared by every instance through the broker (Redis: one atomic script).
 
 Public auth endpoints are limited per client IP; everything behind a token per user (see
-``@rate_limited_per_user``). A refused request raises ``RateLimitedError``: HTTP answers 429 with
+``rate_limited_per_user``). A refused request raises ``RateLimitedError``: HTTP answers 429 with
 ``Retry-After`` and the IETF ``RateLimit``/``RateLimit-Policy`` headers, a WebSocket an
 ``error`` message.
 

@@ -9,7 +9,7 @@ from quart import Blueprint, Response
 from quart_schema import document_response, validate_request
 
 from app.api.auth_context import caller
-from app.api.guards import authenticated, binds_client_mutation_id, rate_limited_per_user, requires_write_scope
+from app.api.guards import authenticated, binds_client_mutation_id, guards, rate_limited_per_user, requires_write_scope
 from app.api.responses import json_response, no_content
 from app.api.schemas import ClientMutationId, ErrorOut, RequestModel, ResponseModel, unique_values, view_of
 from app.domain.recurrence import Recurrence, RecurrenceKind
@@ -52,8 +52,7 @@ def _recurrences() -> RecurrenceService:
 
 
 @blueprint.get("/tasks/<task_id>/recurrence")
-@authenticated
-@rate_limited_per_user
+@guards(authenticated, rate_limited_per_user)
 @document_response(RecurrenceStateOut, 200)
 @document_response(ErrorOut, 404)
 async def get_recurrence(task_id: str) -> Response:
@@ -63,10 +62,7 @@ async def get_recurrence(task_id: str) -> Response:
 
 
 @blueprint.put("/tasks/<task_id>/recurrence")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @validate_request(RecurrenceIn)
 @document_response(RecurrenceStateOut, 200)
 @document_response(ErrorOut, 404)
@@ -80,10 +76,7 @@ async def put_recurrence(task_id: str, data: RecurrenceIn) -> Response:
 
 
 @blueprint.delete("/tasks/<task_id>/recurrence")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @document_response(ErrorOut, 404)
 async def delete_recurrence(task_id: str) -> Response:
     """Stop the task recurring (editors and up)."""

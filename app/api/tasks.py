@@ -13,6 +13,7 @@ from app.api.errors import APIError
 from app.api.guards import (
     authenticated,
     binds_client_mutation_id,
+    guards,
     idempotent,
     rate_limited_per_user,
     requires_write_scope,
@@ -53,8 +54,7 @@ def _if_match_version() -> int | None:
 
 
 @blueprint.get("/boards/<board_id>/tasks")
-@authenticated
-@rate_limited_per_user
+@guards(authenticated, rate_limited_per_user)
 @validate_querystring(TaskListQuery)
 @document_response(TaskList, 200)
 async def list_tasks(board_id: str, query_args: TaskListQuery) -> Response:
@@ -98,11 +98,7 @@ async def list_tasks(board_id: str, query_args: TaskListQuery) -> Response:
 
 
 @blueprint.post("/boards/<board_id>/tasks")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
-@idempotent
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @validate_request(TaskIn)
 @document_response(TaskOut, 201)
 async def create_task(board_id: str, data: TaskIn) -> Response:
@@ -113,8 +109,7 @@ async def create_task(board_id: str, data: TaskIn) -> Response:
 
 
 @blueprint.get("/tasks/<task_id>")
-@authenticated
-@rate_limited_per_user
+@guards(authenticated, rate_limited_per_user)
 @document_response(TaskOut, 200)
 @document_response(ErrorOut, 404)
 async def get_task(task_id: str) -> Response:
@@ -123,10 +118,7 @@ async def get_task(task_id: str) -> Response:
 
 
 @blueprint.patch("/tasks/<task_id>")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @validate_request(TaskPatchIn)
 @document_response(TaskOut, 200)
 @document_response(TaskConflict, 409)
@@ -144,11 +136,7 @@ async def patch_task(task_id: str, data: TaskPatchIn) -> Response:
 
 
 @blueprint.post("/tasks/<task_id>/move")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
-@idempotent
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @validate_request(TaskMoveIn)
 @document_response(TaskOut, 200)
 async def move_task(task_id: str, data: TaskMoveIn) -> Response:
@@ -158,10 +146,7 @@ async def move_task(task_id: str, data: TaskMoveIn) -> Response:
 
 
 @blueprint.delete("/tasks/<task_id>")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @document_response(ErrorOut, 404)
 async def delete_task(task_id: str) -> Response:
     """Delete a task (editors and up); If-Match makes it conditional on the version."""
@@ -175,11 +160,7 @@ async def _set_archived(task_id: str, data: ArchiveIn, archived: bool) -> Respon
 
 
 @blueprint.post("/tasks/<task_id>/archive")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
-@idempotent
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @validate_request(ArchiveIn)
 @document_response(TaskOut, 200)
 @document_response(TaskConflict, 409)
@@ -190,11 +171,7 @@ async def archive_task(task_id: str, data: ArchiveIn) -> Response:
 
 
 @blueprint.post("/tasks/<task_id>/unarchive")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
-@idempotent
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @validate_request(ArchiveIn)
 @document_response(TaskOut, 200)
 @document_response(TaskConflict, 409)

@@ -11,6 +11,7 @@ from app.api.auth_context import caller
 from app.api.guards import (
     authenticated,
     binds_client_mutation_id,
+    guards,
     idempotent,
     rate_limited_per_user,
     requires_write_scope,
@@ -29,11 +30,7 @@ def _tokens() -> ApiTokenService:
 
 
 @blueprint.post("")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
-@idempotent
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @validate_request(TokenIn)
 @document_response(TokenCreatedOut, 201)
 @document_response(ErrorOut, 403)
@@ -50,8 +47,7 @@ async def create_token(data: TokenIn) -> Response:
 
 
 @blueprint.get("")
-@authenticated
-@rate_limited_per_user
+@guards(authenticated, rate_limited_per_user)
 @document_response(TokenList, 200)
 async def list_tokens() -> Response:
     """Your API tokens, oldest first (never the tokens themselves)."""
@@ -59,10 +55,7 @@ async def list_tokens() -> Response:
 
 
 @blueprint.delete("/<token_id>")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @document_response(ErrorOut, 404)
 async def delete_token(token_id: str) -> Response:
     """Revoke a token: it stops working at once."""

@@ -11,6 +11,7 @@ from app.api.auth_context import caller
 from app.api.guards import (
     authenticated,
     binds_client_mutation_id,
+    guards,
     idempotent,
     rate_limited_per_user,
     requires_write_scope,
@@ -36,8 +37,7 @@ def trash_listing(items: list[dict[str, Any]], retention_days: float) -> Respons
 
 
 @blueprint.get("")
-@authenticated
-@rate_limited_per_user
+@guards(authenticated, rate_limited_per_user)
 @document_response(TrashList, 200)
 async def list_trash(board_id: str) -> Response:
     """The board's deleted tasks, most recent first, each with when it is purged."""
@@ -47,11 +47,7 @@ async def list_trash(board_id: str) -> Response:
 
 
 @blueprint.post("/<task_id>/restore")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
-@idempotent
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @document_response(TaskOut, 200)
 async def restore_task(board_id: str, task_id: str) -> Response:
     """Restore a deleted task (editors and up), with its comments, one version on; into its
@@ -60,10 +56,7 @@ async def restore_task(board_id: str, task_id: str) -> Response:
 
 
 @blueprint.delete("/<task_id>")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 async def delete_forever(board_id: str, task_id: str) -> Response:
     """Delete a task in the trash for good (admins and owners)."""
     await _trash().delete_forever(caller().user, board_id, task_id)

@@ -14,6 +14,7 @@ from app.api.auth_context import caller
 from app.api.guards import (
     authenticated,
     binds_client_mutation_id,
+    guards,
     idempotent,
     rate_limited_per_user,
     requires_write_scope,
@@ -57,8 +58,7 @@ class RecoveryCodesOut(ResponseModel):
 
 
 @blueprint.get("")
-@authenticated
-@rate_limited_per_user
+@guards(authenticated, rate_limited_per_user)
 @document_response(TwoFactorStatusOut, 200)
 async def get_two_factor() -> Response:
     """Whether two-factor sign-in is on, and how many recovery codes are left."""
@@ -67,11 +67,7 @@ async def get_two_factor() -> Response:
 
 
 @blueprint.post("")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
-@idempotent
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @validate_request(EnrolIn)
 @document_response(EnrolmentOut, 201)
 @document_response(ErrorOut, 403)
@@ -85,11 +81,7 @@ async def start_enrolment(data: EnrolIn) -> Response:
 
 
 @blueprint.post("/confirm")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
-@idempotent
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @validate_request(CodeIn)
 @document_response(RecoveryCodesOut, 200)
 @document_response(ErrorOut, 401)
@@ -103,11 +95,7 @@ async def confirm_enrolment(data: CodeIn) -> Response:
 
 
 @blueprint.post("/disable")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
-@idempotent
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @validate_request(CodeIn)
 @document_response(ErrorOut, 401)
 @document_response(ErrorOut, 429)

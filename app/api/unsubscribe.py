@@ -10,7 +10,7 @@ from __future__ import annotations
 from quart import Blueprint, Response, render_template, request
 from quart_schema import hide
 
-from app.api.guards import rate_limited_per_ip
+from app.api.guards import guards, rate_limited_per_ip
 from app.domain.errors import InvalidInputError
 from app.runtime import current_runtime
 
@@ -41,7 +41,7 @@ def _token() -> str:
 
 @blueprint.get("/unsubscribe")
 @hide
-@rate_limited_per_ip("unsubscribe")
+@guards(rate_limited_per_ip("unsubscribe"))
 async def unsubscribe_page() -> Response:
     """What the link stops, and a button that stops it."""
     token = _token()
@@ -53,7 +53,7 @@ async def unsubscribe_page() -> Response:
 
 @blueprint.post("/unsubscribe")
 @hide
-@rate_limited_per_ip("unsubscribe")
+@guards(rate_limited_per_ip("unsubscribe"))
 async def unsubscribe() -> Response:
     """Stop what the link names; answers the same however often it is used."""
     try:

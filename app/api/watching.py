@@ -8,7 +8,7 @@ from quart import Blueprint, Response
 from quart_schema import document_response, validate_request
 
 from app.api.auth_context import caller
-from app.api.guards import authenticated, binds_client_mutation_id, rate_limited_per_user, requires_write_scope
+from app.api.guards import authenticated, binds_client_mutation_id, guards, rate_limited_per_user, requires_write_scope
 from app.api.responses import json_response
 from app.api.schemas import ErrorOut, RequestModel, ResponseModel
 from app.runtime import current_runtime
@@ -30,8 +30,7 @@ def _watching() -> WatchService:
 
 
 @blueprint.get("/tasks/<task_id>/watch")
-@authenticated
-@rate_limited_per_user
+@guards(authenticated, rate_limited_per_user)
 @document_response(WatchOut, 200)
 @document_response(ErrorOut, 404)
 async def get_task_watch(task_id: str) -> Response:
@@ -41,10 +40,7 @@ async def get_task_watch(task_id: str) -> Response:
 
 
 @blueprint.put("/tasks/<task_id>/watch")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @validate_request(WatchIn)
 @document_response(WatchOut, 200)
 @document_response(ErrorOut, 404)
@@ -54,8 +50,7 @@ async def put_task_watch(task_id: str, data: WatchIn) -> Response:
 
 
 @blueprint.get("/boards/<board_id>/watch")
-@authenticated
-@rate_limited_per_user
+@guards(authenticated, rate_limited_per_user)
 @document_response(WatchOut, 200)
 @document_response(ErrorOut, 404)
 async def get_board_watch(board_id: str) -> Response:
@@ -64,10 +59,7 @@ async def get_board_watch(board_id: str) -> Response:
 
 
 @blueprint.put("/boards/<board_id>/watch")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @validate_request(WatchIn)
 @document_response(WatchOut, 200)
 @document_response(ErrorOut, 404)

@@ -10,6 +10,7 @@ from app.api.cursors import decode_cursor, encode_cursor
 from app.api.guards import (
     authenticated,
     binds_client_mutation_id,
+    guards,
     idempotent,
     rate_limited_per_user,
     requires_write_scope,
@@ -37,11 +38,7 @@ def _webhooks() -> WebhookService:
 
 
 @blueprint.post("")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
-@idempotent
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @validate_request(WebhookIn)
 @document_response(WebhookCreatedOut, 201)
 @document_response(ErrorOut, 422)
@@ -55,8 +52,7 @@ async def create_webhook(board_id: str, data: WebhookIn) -> Response:
 
 
 @blueprint.get("")
-@authenticated
-@rate_limited_per_user
+@guards(authenticated, rate_limited_per_user)
 @document_response(WebhookList, 200)
 @document_response(ErrorOut, 403)
 async def list_webhooks(board_id: str) -> Response:
@@ -66,8 +62,7 @@ async def list_webhooks(board_id: str) -> Response:
 
 
 @blueprint.get("/<webhook_id>")
-@authenticated
-@rate_limited_per_user
+@guards(authenticated, rate_limited_per_user)
 @document_response(WebhookOut, 200)
 @document_response(ErrorOut, 404)
 async def get_webhook(board_id: str, webhook_id: str) -> Response:
@@ -76,10 +71,7 @@ async def get_webhook(board_id: str, webhook_id: str) -> Response:
 
 
 @blueprint.patch("/<webhook_id>")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @validate_request(WebhookPatchIn)
 @document_response(WebhookOut, 200)
 @document_response(ErrorOut, 422)
@@ -90,10 +82,7 @@ async def update_webhook(board_id: str, webhook_id: str, data: WebhookPatchIn) -
 
 
 @blueprint.delete("/<webhook_id>")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @document_response(ErrorOut, 404)
 async def delete_webhook(board_id: str, webhook_id: str) -> Response:
     """Delete the webhook and its delivery log."""
@@ -102,8 +91,7 @@ async def delete_webhook(board_id: str, webhook_id: str) -> Response:
 
 
 @blueprint.get("/<webhook_id>/deliveries")
-@authenticated
-@rate_limited_per_user
+@guards(authenticated, rate_limited_per_user)
 @validate_querystring(PageQuery)
 @document_response(DeliveryList, 200)
 @document_response(ErrorOut, 404)
@@ -116,11 +104,7 @@ async def list_deliveries(board_id: str, webhook_id: str, query_args: PageQuery)
 
 
 @blueprint.post("/<webhook_id>/deliveries/<delivery_id>/redeliver")
-@authenticated
-@rate_limited_per_user
-@requires_write_scope
-@binds_client_mutation_id
-@idempotent
+@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @document_response(RedeliveryOut, 202)
 @document_response(ErrorOut, 409)
 async def redeliver(board_id: str, webhook_id: str, delivery_id: str) -> Response:
