@@ -58,7 +58,6 @@ class DeleteIn(RequestModel):
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @validate_request(EmailIn)
 @document_response(EmailChangeOut, 200)
-@document_response(ErrorOut, 403)
 @document_response(ErrorOut, 409)
 async def put_email(data: EmailIn) -> Response:
     """Change your email; needs ``current_password``. Where this server sends email, the
@@ -74,7 +73,6 @@ async def put_email(data: EmailIn) -> Response:
 
 @blueprint.get("/export")
 @guards(authenticated, rate_limited_per_user)
-@document_response(ErrorOut, 403)
 async def export_account() -> Response:
     """Everything that is yours, as one JSON document: your profile, your boards and their
     members, the tasks you created or are assigned to, your comments, your notifications,
@@ -87,8 +85,6 @@ async def export_account() -> Response:
 @blueprint.post("/delete")
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @validate_request(DeleteIn)
-@document_response(ErrorOut, 403)
-@document_response(ErrorOut, 409)
 async def delete_account(data: DeleteIn) -> Response:
     """Delete your account. A board you alone own with other members needs a choice in
     ``boards`` (409 ``sole_owner_boards`` lists them); your comments stay, by "Deleted user"."""

@@ -67,7 +67,6 @@ async def request_password_reset(data: PasswordResetIn) -> Response:
 @blueprint.post("/password-reset/confirm")
 @guards(public, rate_limited_per_ip("password-reset"))
 @validate_request(PasswordResetConfirmIn)
-@document_response(ErrorOut, 422)
 async def confirm_password_reset(data: PasswordResetConfirmIn) -> Response:
     """Set a new password with the link's token (once, before it expires); every session
     of the account ends. Then sign in with it."""
@@ -79,7 +78,6 @@ async def confirm_password_reset(data: PasswordResetConfirmIn) -> Response:
 @guards(public, rate_limited_per_ip("verify-email"))
 @validate_request(VerifyEmailIn)
 @document_response(VerifiedOut, 200)
-@document_response(ErrorOut, 422)
 async def verify_email(data: VerifyEmailIn) -> Response:
     """Confirm the address the link was sent to."""
     return json_response({"email": await _accounts().verify_email(data.token)})
@@ -87,7 +85,6 @@ async def verify_email(data: VerifyEmailIn) -> Response:
 
 @blueprint.post("/verify-email/resend")
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
-@document_response(ErrorOut, 409)
 async def resend_verification() -> Response:
     """Send the confirmation link again (nothing is sent once the address is confirmed)."""
     await _accounts().resend_verification(caller().user)

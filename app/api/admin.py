@@ -13,7 +13,7 @@ from app.api.auth_context import caller
 from app.api.cursors import decode_cursor, encode_cursor
 from app.api.guards import authenticated, binds_client_mutation_id, guards, rate_limited_per_user, requires_write_scope
 from app.api.responses import json_response
-from app.api.schemas import ErrorOut, PageQuery
+from app.api.schemas import PageQuery
 from app.domain.models import User
 from app.domain.views import user_view
 from app.runtime import current_runtime
@@ -38,7 +38,6 @@ def _instance_view(state: InstanceState) -> dict[str, object]:
 @guards(authenticated, rate_limited_per_user)
 @validate_querystring(PageQuery)
 @document_response(AccountList, 200)
-@document_response(ErrorOut, 403)
 async def list_accounts(query_args: PageQuery) -> Response:
     """Every account of the instance, oldest first (administrator only)."""
     after = decode_cursor("accounts", query_args.cursor, 1)[0] if query_args.cursor else None
@@ -55,8 +54,6 @@ async def list_accounts(query_args: PageQuery) -> Response:
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @validate_request(AccountPatchIn)
 @document_response(AccountOut, 200)
-@document_response(ErrorOut, 403)
-@document_response(ErrorOut, 404)
 async def patch_account(user_id: str, data: AccountPatchIn) -> Response:
     """Disable an account (its sessions, API tokens and live connections stop at once, on
     every instance) or enable it again (administrator only)."""
@@ -67,7 +64,6 @@ async def patch_account(user_id: str, data: AccountPatchIn) -> Response:
 @blueprint.get("/instance")
 @guards(authenticated, rate_limited_per_user)
 @document_response(InstanceOut, 200)
-@document_response(ErrorOut, 403)
 async def get_instance() -> Response:
     """Whether registration is open, and the instance's figures (administrator only)."""
     return json_response(_instance_view(await _admin().instance(caller())))
@@ -77,7 +73,6 @@ async def get_instance() -> Response:
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @validate_request(InstancePatchIn)
 @document_response(InstanceOut, 200)
-@document_response(ErrorOut, 403)
 async def patch_instance(data: InstancePatchIn) -> Response:
     """Open or close registration (administrator only); invitations and single sign-on
     still create accounts while it is closed."""

@@ -13,7 +13,6 @@ from app.api.analytics_schemas import AnalyticsOut, AnalyticsQuery
 from app.api.auth_context import caller
 from app.api.guards import authenticated, guards, rate_limited_per_user
 from app.api.responses import json_response
-from app.api.schemas import ErrorOut
 from app.runtime import current_runtime
 
 blueprint = Blueprint("analytics", __name__, url_prefix="/api/v1/boards")
@@ -25,7 +24,6 @@ DEFAULT_DAYS = 28
 @guards(authenticated, rate_limited_per_user)
 @validate_querystring(AnalyticsQuery)
 @document_response(AnalyticsOut, 200)
-@document_response(ErrorOut, 404)
 async def board_analytics(board_id: str, query_args: AnalyticsQuery) -> Response:
     """The board's analytics for the days from..to (UTC, both included; at most 366).
     Computed from the event log and cached by the board's seq, so never stale."""

@@ -25,7 +25,7 @@ from app.api.guards import (
     requires_write_scope,
 )
 from app.api.responses import json_response, no_content
-from app.api.schemas import AttachmentList, AttachmentOut, ErrorOut, PageQuery
+from app.api.schemas import AttachmentList, AttachmentOut, PageQuery
 from app.api.uploads import receive_upload, release_upload_body, spool_file
 from app.domain.views import attachment_view
 from app.runtime import current_runtime
@@ -62,7 +62,6 @@ def _served(response: Response, disposition: str) -> Response:
 @guards(authenticated, rate_limited_per_user)
 @validate_querystring(PageQuery)
 @document_response(AttachmentList, 200)
-@document_response(ErrorOut, 404)
 async def list_attachments(task_id: str, query_args: PageQuery) -> Response:
     """A task's attachments, oldest first, in cursor pages (viewers and up)."""
     after = decode_cursor("attachments", query_args.cursor, 1)[0] if query_args.cursor else None
@@ -76,7 +75,6 @@ async def list_attachments(task_id: str, query_args: PageQuery) -> Response:
 @blueprint.post("/tasks/<task_id>/attachments")
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @document_response(AttachmentOut, 201)
-@document_response(ErrorOut, 403)
 async def upload_attachment(task_id: str) -> Response:
     """Attach a file to a task (editors and up): a `multipart/form-data` body with the file in
     a part named `file`. It is streamed to storage, never held whole in memory.
@@ -97,7 +95,6 @@ async def upload_attachment(task_id: str) -> Response:
 @blueprint.get("/attachments/<attachment_id>")
 @guards(authenticated, rate_limited_per_user)
 @document_response(AttachmentOut, 200)
-@document_response(ErrorOut, 404)
 async def get_attachment(attachment_id: str) -> Response:
     """One attachment's record (viewers and up)."""
     return json_response(attachment_view(await _attachments().get(caller().user, attachment_id)))
@@ -105,7 +102,6 @@ async def get_attachment(attachment_id: str) -> Response:
 
 @blueprint.get("/attachments/<attachment_id>/content")
 @guards(authenticated, rate_limited_per_user)
-@document_response(ErrorOut, 404)
 async def download_attachment(attachment_id: str) -> Response:
     """The attachment's bytes, as a download (viewers and up): `Content-Disposition:
     attachment`, its `content_type`, `X-Content-Type-Options: nosniff` and a sandboxing
@@ -118,7 +114,6 @@ async def download_attachment(attachment_id: str) -> Response:
 
 @blueprint.get("/attachments/<attachment_id>/thumbnail")
 @guards(authenticated, rate_limited_per_user)
-@document_response(ErrorOut, 404)
 async def attachment_thumbnail(attachment_id: str) -> Response:
     """An image attachment's thumbnail, a WebP of at most 320 x 320 made by the server
     (viewers and up); 404 `thumbnail_not_found` for other files."""
@@ -128,7 +123,6 @@ async def attachment_thumbnail(attachment_id: str) -> Response:
 
 @blueprint.delete("/attachments/<attachment_id>")
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
-@document_response(ErrorOut, 403)
 async def delete_attachment(attachment_id: str) -> Response:
     """Delete an attachment and its bytes: its uploader, or a board admin or owner."""
     await _attachments().delete(caller().user, attachment_id)

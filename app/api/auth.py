@@ -118,7 +118,6 @@ async def register(data: RegisterIn) -> Response:
 @document_response(SessionOut, 200)
 @document_response(ErrorOut, 401)
 @document_response(ErrorOut, 403)
-@document_response(ErrorOut, 429)
 async def login(data: LoginIn) -> Response:
     """Start a session with email and password (and ``code``, when two-factor sign-in is
     on: without it the answer is 401 ``two_factor_required``)."""
@@ -149,7 +148,6 @@ async def refresh(data: RefreshIn) -> Response:
 @blueprint.post("/auth/logout")
 @guards(public, rate_limited_per_ip("logout"))
 @validate_request(RefreshIn)
-@document_response(ErrorOut, 422)
 async def logout(data: RefreshIn) -> Response:
     """End the session: its refresh token and its access tokens stop working at once."""
     await current_runtime().services.auth.logout(_presented_refresh_token(data), await optional_caller())
@@ -172,7 +170,6 @@ async def get_me() -> Response:
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @validate_request(UserPatchIn)
 @document_response(UserOut, 200)
-@document_response(ErrorOut, 403)
 async def patch_me(data: UserPatchIn) -> Response:
     """Change your name or password. A new password needs the current one
     (``current_password``) and ends every other session of yours."""

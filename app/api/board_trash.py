@@ -16,7 +16,7 @@ from app.api.guards import (
     requires_write_scope,
 )
 from app.api.responses import json_response, no_content
-from app.api.schemas import BoardOut, ErrorOut
+from app.api.schemas import BoardOut
 from app.api.trash import trash_listing
 from app.api.trash_schemas import BoardTrashList
 from app.domain.models import Role
@@ -45,7 +45,6 @@ async def list_board_trash() -> Response:
 @blueprint.post("/<board_id>/restore")
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @document_response(BoardOut, 200)
-@document_response(ErrorOut, 404)
 async def restore_board(board_id: str) -> Response:
     """Restore a deleted board (its owners), with its tasks, history and members."""
     return json_response(board_view(await _trash().restore_board(caller().user, board_id), Role.OWNER))
@@ -53,7 +52,6 @@ async def restore_board(board_id: str) -> Response:
 
 @blueprint.delete("/<board_id>")
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
-@document_response(ErrorOut, 404)
 async def delete_board_forever(board_id: str) -> Response:
     """Delete a board in the trash for good (its owners), with its tasks, files and history."""
     await _trash().delete_board_forever(caller().user, board_id)

@@ -66,7 +66,6 @@ async def create_board(data: BoardIn) -> Response:
 @blueprint.get("/<board_id>")
 @guards(authenticated, rate_limited_per_user)
 @document_response(BoardOut, 200)
-@document_response(ErrorOut, 404)
 async def get_board(board_id: str) -> Response:
     """One board (404 unless you are a member)."""
     board, role = await _boards().get(caller().user, board_id)
@@ -87,7 +86,6 @@ async def patch_board(board_id: str, data: BoardPatchIn) -> Response:
 
 @blueprint.delete("/<board_id>")
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
-@document_response(ErrorOut, 403)
 async def delete_board(board_id: str) -> Response:
     """Delete a board (owners only): it goes to the trash with its tasks and history, gone
     for every member until an owner restores it (see /api/v1/boards/trash) or it is purged."""
@@ -129,7 +127,6 @@ async def list_members(board_id: str) -> Response:
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @validate_request(MemberIn)
 @document_response(MemberOut, 201)
-@document_response(ErrorOut, 409)
 async def add_member(board_id: str, data: MemberIn) -> Response:
     """Add a registered user by email with a role (admins and owners)."""
     member = await _boards().add_member(caller().user, board_id, data.email, data.role)

@@ -31,7 +31,6 @@ def _checklists() -> ChecklistService:
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @validate_request(ChecklistItemIn)
 @document_response(TaskOut, 201)
-@document_response(ErrorOut, 409)
 async def create_checklist_item(task_id: str, data: ChecklistItemIn) -> Response:
     """Add an item to a task's checklist (editors and up); answers the task, new version
     included. No version needed: the item is added to the current task. Event:
@@ -44,7 +43,6 @@ async def create_checklist_item(task_id: str, data: ChecklistItemIn) -> Response
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @validate_request(ChecklistItemPatchIn)
 @document_response(TaskOut, 200)
-@document_response(ErrorOut, 404)
 @document_response(ErrorOut, 409)
 async def patch_checklist_item(task_id: str, item_id: str, data: ChecklistItemPatchIn) -> Response:
     """Edit an item's text, tick or untick it (``done``), or move it to ``position``; answers
@@ -56,7 +54,6 @@ async def patch_checklist_item(task_id: str, item_id: str, data: ChecklistItemPa
 
 @blueprint.delete("/tasks/<task_id>/checklist/<item_id>")
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
-@document_response(ErrorOut, 404)
 @document_response(ErrorOut, 409)
 async def delete_checklist_item(task_id: str, item_id: str) -> Response:
     """Remove an item. Event: ``checklist_item.deleted``, with the task after it."""

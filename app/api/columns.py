@@ -30,7 +30,6 @@ def _columns() -> ColumnService:
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @validate_request(ColumnIn)
 @document_response(ColumnOut, 201)
-@document_response(ErrorOut, 409)
 async def create_column(board_id: str, data: ColumnIn) -> Response:
     """Add a column with a free-text name (admins and owners); its key is derived from the
     name and never changes. Event: ``column.created``."""
@@ -42,7 +41,6 @@ async def create_column(board_id: str, data: ColumnIn) -> Response:
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @validate_request(ColumnPatchIn)
 @document_response(ColumnOut, 200)
-@document_response(ErrorOut, 404)
 @document_response(ErrorOut, 409)
 async def patch_column(board_id: str, key: str, data: ColumnPatchIn) -> Response:
     """Rename a column, set (or with null clear) its work-in-progress limit, or move it to

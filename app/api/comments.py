@@ -16,7 +16,7 @@ from app.api.guards import (
     requires_write_scope,
 )
 from app.api.responses import json_response, no_content
-from app.api.schemas import CommentIn, CommentList, CommentOut, ErrorOut, PageQuery
+from app.api.schemas import CommentIn, CommentList, CommentOut, PageQuery
 from app.domain.views import comment_view
 from app.runtime import current_runtime
 from app.services.comments import CommentService
@@ -32,7 +32,6 @@ def _comments() -> CommentService:
 @guards(authenticated, rate_limited_per_user)
 @validate_querystring(PageQuery)
 @document_response(CommentList, 200)
-@document_response(ErrorOut, 404)
 async def list_comments(task_id: str, query_args: PageQuery) -> Response:
     """A task's comments, oldest first, in cursor pages (viewers and up)."""
     after = decode_cursor("comments", query_args.cursor, 1)[0] if query_args.cursor else None
@@ -45,7 +44,6 @@ async def list_comments(task_id: str, query_args: PageQuery) -> Response:
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @validate_request(CommentIn)
 @document_response(CommentOut, 201)
-@document_response(ErrorOut, 403)
 async def create_comment(task_id: str, data: CommentIn) -> Response:
     """Comment on a task (editors and up). ``@email`` or ``@name`` of a board member
     mentions them (``mentions``, and ``data.mentions`` of the event)."""
@@ -56,7 +54,6 @@ async def create_comment(task_id: str, data: CommentIn) -> Response:
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @validate_request(CommentIn)
 @document_response(CommentOut, 200)
-@document_response(ErrorOut, 403)
 async def edit_comment(comment_id: str, data: CommentIn) -> Response:
     """Edit your own comment."""
     return json_response(comment_view(await _comments().edit(caller().user, comment_id, data.body)))
@@ -64,7 +61,6 @@ async def edit_comment(comment_id: str, data: CommentIn) -> Response:
 
 @blueprint.delete("/comments/<comment_id>")
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
-@document_response(ErrorOut, 403)
 async def delete_comment(comment_id: str) -> Response:
     """Delete a comment: its author, or a board admin or owner."""
     await _comments().delete(caller().user, comment_id)

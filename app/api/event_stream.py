@@ -35,7 +35,7 @@ from app.api.guards import (
 )
 from app.api.realtime_errors import failure_message
 from app.api.responses import json_response
-from app.api.schemas import MAX_SEQ, ErrorOut, EventStreamQuery, StreamTicketOut
+from app.api.schemas import MAX_SEQ, EventStreamQuery, StreamTicketOut
 from app.domain.request_context import TokenLimits, bind_token_limits
 from app.jsonutil import loads
 from app.observability import metrics
@@ -58,7 +58,6 @@ _FINAL_TYPES = frozenset({"unsubscribed", "error"})
 @blueprint.post("/<board_id>/events/stream-ticket")
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @document_response(StreamTicketOut, 201)
-@document_response(ErrorOut, 404)
 async def stream_ticket(board_id: str) -> Response:
     """A single-use ticket that opens this board's event stream without an Authorization
     header (``EventSource`` cannot send one): ``GET .../events/stream?ticket=<ticket>``.
@@ -72,7 +71,6 @@ async def stream_ticket(board_id: str) -> Response:
 @blueprint.get("/<board_id>/events/stream")
 @guards(authenticated_or_stream_ticket, rate_limited_per_user)
 @validate_querystring(EventStreamQuery)
-@document_response(ErrorOut, 404)
 async def event_stream(board_id: str, query_args: EventStreamQuery) -> Response:
     """The board's events as Server-Sent Events (``text/event-stream``): ``id:`` is the
     seq and ``data:`` the same JSON object a WebSocket subscription gets. Resume with

@@ -74,7 +74,6 @@ def _check_token() -> None:
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @validate_request(ImportIn)
 @document_response(ImportJobOut, 201)
-@document_response(ErrorOut, 422)
 async def create_import(data: ImportIn) -> Response:
     """Start an import: the job waits for its file (PUT .../content), then runs."""
     _check_token()
@@ -100,7 +99,6 @@ async def upload_import(job_id: str, query_args: ContentQuery) -> Response:
 @blueprint.get("/<job_id>")
 @guards(authenticated, rate_limited_per_user)
 @document_response(ImportJobOut, 200)
-@document_response(ErrorOut, 404)
 async def get_import(job_id: str) -> Response:
     """The job: its state, progress (percent) and, as it goes, its report."""
     return json_response(import_job_view(await _imports().get(caller(), job_id)))

@@ -42,7 +42,6 @@ def _invitations() -> InvitationService:
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @validate_request(InvitationIn)
 @document_response(InvitationCreatedOut, 201)
-@document_response(ErrorOut, 409)
 async def create_invitation(board_id: str, data: InvitationIn) -> Response:
     """Invite an email, with or without an account, to the board with a role (admins and
     owners). The answer holds the link, shown this once: single use, expiring after
@@ -90,7 +89,6 @@ async def lookup_invitation(data: TokenBody) -> Response:
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @validate_request(TokenBody)
 @document_response(InvitationAcceptedOut, 200)
-@document_response(ErrorOut, 409)
 async def accept_invitation(data: TokenBody) -> Response:
     """Join the board of an invitation link with its role; the link is spent."""
     board, member = await _invitations().accept(caller().user, data.token)

@@ -25,7 +25,6 @@ from app.api.notification_schemas import (
     NotificationsReadOut,
 )
 from app.api.responses import json_response
-from app.api.schemas import ErrorOut
 from app.domain.views import notification_view
 from app.runtime import current_runtime
 from app.services.notifications import NotificationService
@@ -41,7 +40,6 @@ def _notifications() -> NotificationService:
 @guards(authenticated, rate_limited_per_user)
 @validate_querystring(NotificationQuery)
 @document_response(NotificationList, 200)
-@document_response(ErrorOut, 400)
 async def list_notifications(query_args: NotificationQuery) -> Response:
     """Your notifications, newest first, in cursor pages, with your unread count: being
     assigned to a task, @mentioned in a comment, added to a board."""
@@ -57,7 +55,6 @@ async def list_notifications(query_args: NotificationQuery) -> Response:
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @validate_request(NotificationsReadIn)
 @document_response(NotificationsReadOut, 200)
-@document_response(ErrorOut, 422)
 async def mark_read(data: NotificationsReadIn) -> Response:
     """Mark some (``ids``) or all (``all: true``, optionally ``up_to`` an id) of your
     notifications read."""
@@ -69,7 +66,6 @@ async def mark_read(data: NotificationsReadIn) -> Response:
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @validate_request(NotificationPatchIn)
 @document_response(NotificationOut, 200)
-@document_response(ErrorOut, 404)
 async def update_notification(notification_id: str, data: NotificationPatchIn) -> Response:
     """Mark one notification read (``read: true``) or unread again (``read: false``)."""
     return json_response(notification_view(await _notifications().set_read(caller().user, notification_id, data.read)))

@@ -16,7 +16,7 @@ from app.api.auth import set_refresh_cookie
 from app.api.guards import guards, public, rate_limited_per_ip
 from app.api.rate_limits import client_ip
 from app.api.responses import json_response
-from app.api.schemas import ErrorOut, ResponseModel
+from app.api.schemas import ResponseModel
 from app.domain.errors import ConflictError, DomainError, UnauthenticatedError
 from app.runtime import current_runtime
 from app.services.oidc import OidcService, SignOnError
@@ -70,7 +70,6 @@ async def list_providers() -> Response:
 
 @blueprint.get("/<provider_id>/start")
 @guards(public, rate_limited_per_ip("sso"))
-@document_response(ErrorOut, 404)
 async def start_sign_on(provider_id: str) -> Response:
     """Send the browser to the provider (303), with a cookie that binds the sign-in to it.
     ``?reauthenticate=true``: the provider asks the person to sign in again, and the browser
@@ -96,7 +95,6 @@ async def start_sign_on(provider_id: str) -> Response:
 
 @blueprint.get("/<provider_id>/callback")
 @guards(public, rate_limited_per_ip("sso"))
-@document_response(ErrorOut, 404)
 async def finish_sign_on(provider_id: str) -> Response:
     """Where the provider sends the browser back: the dashboard, signed in (303 to ``/``),
     or its sign-in page with ``?sso_error=<code>``."""

@@ -11,7 +11,6 @@ from app.api.auth_context import caller
 from app.api.guards import authenticated, binds_client_mutation_id, guards, rate_limited_per_user, requires_write_scope
 from app.api.preference_schemas import PreferencesOut, PreferencesPatchIn
 from app.api.responses import json_response
-from app.api.schemas import ErrorOut
 from app.domain.mail import Preferences, preferences_view
 from app.runtime import current_runtime
 from app.services.preferences import PreferenceService
@@ -43,7 +42,6 @@ async def get_preferences() -> Response:
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @validate_request(PreferencesPatchIn)
 @document_response(PreferencesOut, 200)
-@document_response(ErrorOut, 422)
 async def update_preferences(data: PreferencesPatchIn) -> Response:
     """Change some of your preferences; what you leave out (or send as null) stays, except
     quiet_start and quiet_end, where null means no quiet hours."""

@@ -11,7 +11,7 @@ from quart_schema import document_response, validate_request
 from app.api.auth_context import caller
 from app.api.guards import authenticated, binds_client_mutation_id, guards, rate_limited_per_user, requires_write_scope
 from app.api.responses import json_response, no_content
-from app.api.schemas import ClientMutationId, ErrorOut, RequestModel, ResponseModel, unique_values, view_of
+from app.api.schemas import ClientMutationId, RequestModel, ResponseModel, unique_values, view_of
 from app.domain.recurrence import Recurrence, RecurrenceKind
 from app.domain.views import recurrence_view
 from app.runtime import current_runtime
@@ -54,7 +54,6 @@ def _recurrences() -> RecurrenceService:
 @blueprint.get("/tasks/<task_id>/recurrence")
 @guards(authenticated, rate_limited_per_user)
 @document_response(RecurrenceStateOut, 200)
-@document_response(ErrorOut, 404)
 async def get_recurrence(task_id: str) -> Response:
     """Whether the task repeats: its rule, with the occurrences before and after it, or null
     (viewers and up)."""
@@ -65,7 +64,6 @@ async def get_recurrence(task_id: str) -> Response:
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @validate_request(RecurrenceIn)
 @document_response(RecurrenceStateOut, 200)
-@document_response(ErrorOut, 404)
 async def put_recurrence(task_id: str, data: RecurrenceIn) -> Response:
     """Make the task recur, or change its rule (editors and up). When it reaches the board's
     last column, its next occurrence is created once, in the first column."""
@@ -77,7 +75,6 @@ async def put_recurrence(task_id: str, data: RecurrenceIn) -> Response:
 
 @blueprint.delete("/tasks/<task_id>/recurrence")
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
-@document_response(ErrorOut, 404)
 async def delete_recurrence(task_id: str) -> Response:
     """Stop the task recurring (editors and up)."""
     await _recurrences().clear(caller().user, task_id)

@@ -20,7 +20,6 @@ from app.api.guards import (
 )
 from app.api.responses import json_response, no_content
 from app.api.schemas import (
-    ErrorOut,
     TaskConflict,
     TaskIn,
     TaskList,
@@ -111,7 +110,6 @@ async def create_task(board_id: str, data: TaskIn) -> Response:
 @blueprint.get("/tasks/<task_id>")
 @guards(authenticated, rate_limited_per_user)
 @document_response(TaskOut, 200)
-@document_response(ErrorOut, 404)
 async def get_task(task_id: str) -> Response:
     """One task."""
     return json_response(task_view(await _tasks().get(caller().user, task_id)))
@@ -147,7 +145,6 @@ async def move_task(task_id: str, data: TaskMoveIn) -> Response:
 
 @blueprint.delete("/tasks/<task_id>")
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
-@document_response(ErrorOut, 404)
 async def delete_task(task_id: str) -> Response:
     """Delete a task (editors and up); If-Match makes it conditional on the version."""
     await _tasks().delete(caller().user, task_id, _if_match_version())

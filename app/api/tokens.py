@@ -17,7 +17,7 @@ from app.api.guards import (
     requires_write_scope,
 )
 from app.api.responses import json_response, no_content
-from app.api.schemas import ErrorOut, TokenCreatedOut, TokenIn, TokenList
+from app.api.schemas import TokenCreatedOut, TokenIn, TokenList
 from app.domain.views import api_token_view
 from app.runtime import current_runtime
 from app.services.tokens import ApiTokenService
@@ -33,7 +33,6 @@ def _tokens() -> ApiTokenService:
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @validate_request(TokenIn)
 @document_response(TokenCreatedOut, 201)
-@document_response(ErrorOut, 403)
 async def create_token(data: TokenIn) -> Response:
     """Create a personal API token (``twp_...``): use it as ``Authorization: Bearer``
     wherever an access token works. ``read`` allows GET only; ``read`` + ``write`` allows
@@ -56,7 +55,6 @@ async def list_tokens() -> Response:
 
 @blueprint.delete("/<token_id>")
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
-@document_response(ErrorOut, 404)
 async def delete_token(token_id: str) -> Response:
     """Revoke a token: it stops working at once."""
     await _tokens().revoke(caller(), token_id)

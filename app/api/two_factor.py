@@ -21,7 +21,7 @@ from app.api.guards import (
 )
 from app.api.rate_limits import client_ip
 from app.api.responses import json_response, no_content, no_store
-from app.api.schemas import ErrorOut, Password, RequestModel, ResponseModel
+from app.api.schemas import Password, RequestModel, ResponseModel
 from app.runtime import current_runtime
 
 blueprint = Blueprint("two_factor", __name__, url_prefix="/api/v1/users/me/two-factor")
@@ -70,8 +70,6 @@ async def get_two_factor() -> Response:
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @validate_request(EnrolIn)
 @document_response(EnrolmentOut, 201)
-@document_response(ErrorOut, 403)
-@document_response(ErrorOut, 409)
 async def start_enrolment(data: EnrolIn) -> Response:
     """Start enrolment: a new secret and its QR code, pending until confirmed with a code."""
     runtime = current_runtime()
@@ -84,9 +82,6 @@ async def start_enrolment(data: EnrolIn) -> Response:
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @validate_request(CodeIn)
 @document_response(RecoveryCodesOut, 200)
-@document_response(ErrorOut, 401)
-@document_response(ErrorOut, 409)
-@document_response(ErrorOut, 429)
 async def confirm_enrolment(data: CodeIn) -> Response:
     """Turn two-factor sign-in on with a first code; the answer holds the recovery codes,
     shown this once."""
@@ -97,8 +92,6 @@ async def confirm_enrolment(data: CodeIn) -> Response:
 @blueprint.post("/disable")
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @validate_request(CodeIn)
-@document_response(ErrorOut, 401)
-@document_response(ErrorOut, 429)
 async def disable_two_factor(data: CodeIn) -> Response:
     """Turn two-factor sign-in off; needs a current code or a recovery code."""
     await current_runtime().services.two_factor.disable(caller(), data.code)

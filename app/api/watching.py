@@ -10,7 +10,7 @@ from quart_schema import document_response, validate_request
 from app.api.auth_context import caller
 from app.api.guards import authenticated, binds_client_mutation_id, guards, rate_limited_per_user, requires_write_scope
 from app.api.responses import json_response
-from app.api.schemas import ErrorOut, RequestModel, ResponseModel
+from app.api.schemas import RequestModel, ResponseModel
 from app.runtime import current_runtime
 from app.services.watching import WatchService
 
@@ -32,7 +32,6 @@ def _watching() -> WatchService:
 @blueprint.get("/tasks/<task_id>/watch")
 @guards(authenticated, rate_limited_per_user)
 @document_response(WatchOut, 200)
-@document_response(ErrorOut, 404)
 async def get_task_watch(task_id: str) -> Response:
     """Whether you watch the task: you do by default as its author or an assignee, or
     when you watch its board, unless you stopped."""
@@ -43,7 +42,6 @@ async def get_task_watch(task_id: str) -> Response:
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @validate_request(WatchIn)
 @document_response(WatchOut, 200)
-@document_response(ErrorOut, 404)
 async def put_task_watch(task_id: str, data: WatchIn) -> Response:
     """Watch the task (hear of its comments, moves and due date changes) or stop."""
     return json_response({"watching": await _watching().set_task(caller().user, task_id, data.watching)})
@@ -52,7 +50,6 @@ async def put_task_watch(task_id: str, data: WatchIn) -> Response:
 @blueprint.get("/boards/<board_id>/watch")
 @guards(authenticated, rate_limited_per_user)
 @document_response(WatchOut, 200)
-@document_response(ErrorOut, 404)
 async def get_board_watch(board_id: str) -> Response:
     """Whether you watch every task of the board."""
     return json_response({"watching": await _watching().board(caller().user, board_id)})
@@ -62,7 +59,6 @@ async def get_board_watch(board_id: str) -> Response:
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @validate_request(WatchIn)
 @document_response(WatchOut, 200)
-@document_response(ErrorOut, 404)
 async def put_board_watch(board_id: str, data: WatchIn) -> Response:
     """Watch every task of the board, or stop."""
     return json_response({"watching": await _watching().set_board(caller().user, board_id, data.watching)})

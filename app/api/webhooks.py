@@ -16,7 +16,7 @@ from app.api.guards import (
     requires_write_scope,
 )
 from app.api.responses import json_response, no_content
-from app.api.schemas import ErrorOut, PageQuery
+from app.api.schemas import PageQuery
 from app.api.webhook_schemas import (
     DeliveryList,
     RedeliveryOut,
@@ -41,7 +41,6 @@ def _webhooks() -> WebhookService:
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @validate_request(WebhookIn)
 @document_response(WebhookCreatedOut, 201)
-@document_response(ErrorOut, 422)
 async def create_webhook(board_id: str, data: WebhookIn) -> Response:
     """Send the board's events to ``url`` as signed POSTs (admins and owners). The
     ``secret`` is in this response only: store it now."""
@@ -54,7 +53,6 @@ async def create_webhook(board_id: str, data: WebhookIn) -> Response:
 @blueprint.get("")
 @guards(authenticated, rate_limited_per_user)
 @document_response(WebhookList, 200)
-@document_response(ErrorOut, 403)
 async def list_webhooks(board_id: str) -> Response:
     """The board's webhooks, oldest first (never their secrets)."""
     webhooks = await _webhooks().list(caller().user, board_id)
@@ -64,7 +62,6 @@ async def list_webhooks(board_id: str) -> Response:
 @blueprint.get("/<webhook_id>")
 @guards(authenticated, rate_limited_per_user)
 @document_response(WebhookOut, 200)
-@document_response(ErrorOut, 404)
 async def get_webhook(board_id: str, webhook_id: str) -> Response:
     """One webhook with its delivery state."""
     return json_response(webhook_view(await _webhooks().get(caller().user, board_id, webhook_id)))
@@ -74,7 +71,6 @@ async def get_webhook(board_id: str, webhook_id: str) -> Response:
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 @validate_request(WebhookPatchIn)
 @document_response(WebhookOut, 200)
-@document_response(ErrorOut, 422)
 async def update_webhook(board_id: str, webhook_id: str, data: WebhookPatchIn) -> Response:
     """Change the URL or the events, or switch the webhook off and on."""
     changes = {field: getattr(data, field) for field in data.model_fields_set}
@@ -83,7 +79,6 @@ async def update_webhook(board_id: str, webhook_id: str, data: WebhookPatchIn) -
 
 @blueprint.delete("/<webhook_id>")
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
-@document_response(ErrorOut, 404)
 async def delete_webhook(board_id: str, webhook_id: str) -> Response:
     """Delete the webhook and its delivery log."""
     await _webhooks().delete(caller().user, board_id, webhook_id)
@@ -94,7 +89,6 @@ async def delete_webhook(board_id: str, webhook_id: str) -> Response:
 @guards(authenticated, rate_limited_per_user)
 @validate_querystring(PageQuery)
 @document_response(DeliveryList, 200)
-@document_response(ErrorOut, 404)
 async def list_deliveries(board_id: str, webhook_id: str, query_args: PageQuery) -> Response:
     """The delivery log, newest first: one item per HTTP attempt."""
     before = decode_cursor("deliveries", query_args.cursor, 1)[0] if query_args.cursor else None
@@ -106,7 +100,6 @@ async def list_deliveries(board_id: str, webhook_id: str, query_args: PageQuery)
 @blueprint.post("/<webhook_id>/deliveries/<delivery_id>/redeliver")
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 @document_response(RedeliveryOut, 202)
-@document_response(ErrorOut, 409)
 async def redeliver(board_id: str, webhook_id: str, delivery_id: str) -> Response:
     """Send that delivery's event once more, soon (one attempt; the log shows it as ``manual``)."""
     attempt = await _webhooks().redeliver(caller().user, board_id, webhook_id, delivery_id)
