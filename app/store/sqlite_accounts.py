@@ -43,8 +43,7 @@ class SQLiteAccounts(SQLiteStoreBase):
         if other is not None and other[0] != user_id:
             raise EmailTaken(email)
         conn.execute("UPDATE users SET email = ?, updated_at = ? WHERE id = ?", (email, at, user_id))
-        row = conn.execute(f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", (user_id,)).fetchone()
-        return None if row is None else USER_ROWS.record(row)
+        return USER_ROWS.one(conn, f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", (user_id,))
 
     @reads
     def user_records(self, conn: sqlite3.Connection, user_id: str) -> UserRecords:

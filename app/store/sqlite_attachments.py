@@ -13,9 +13,9 @@ from typing import IO
 
 from app.domain.models import Attachment, AttachmentSummary, Event, EventDraft
 from app.store.base import NotFound, QuotaExceeded
-from app.store.sqlite_events import append_event
+from app.store.sqlite_events import append_event, delete_with_event
 from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
-from app.store.sqlite_records import Rows
+from app.store.sqlite_records import Rows, per_task
 
 ATTACHMENT_ROWS = Rows(Attachment)
 _COLUMNS = ATTACHMENT_ROWS.columns
@@ -66,30 +66,17 @@ class SQLiteAttachments(SQLiteStoreBase):
 
     @reads
     def get_attachment(self, conn: sqlite3.Connection, attachment_id: str) -> Attachment | None:
-        row = conn.execute(f"SELECT {_COLUMNS} FROM attachments WHERE id = ?", (attachment_id,)).fetchone()
-        return None if row is None else ATTACHMENT_ROWS.record(row)
+        return ATTACHMENT_ROWS.one(conn, f"SELECT {_COLUMNS} FROM attachments WHERE id = ?", (attachment_id,))
 
     @reads
     def list_attachments(
         self, conn: sqlite3.Connection, task_id: str, after_attachment_id: str | None, limit: int
     ) -> list[Attachment]:
-        rows = conn.execute(
-            f"SELECT {_COLUMNS} FROM attachments WHERE task_id = ? AND id > ? ORDER BY id LIMIT ?",
-            (task_id, after_attachment_id or "", limit),
-        ).fetchall()
-        return [ATTACHMENT_ROWS.record(row) for row in rows]
+        return ATTACHMENT_ROWS.of_task(conn, "attachments", task_id, after_attachment_id, limit)
 
     @reads
     def summarize_attachments(self, conn: sqlite3.Connection, task_ids: Sequence[str]) -> dict[str, AttachmentSummary]:
-        if not task_ids:
-            return {}
-        # One page of tasks at most (200 ids), well under SQLite's bound-parameter limit.
-        marks = ", ".join("?" * len(task_ids))
-        rows = conn.execute(
-            "SELECT task_id, count(*), max(CASE WHEN has_thumbnail THEN id END) FROM attachments"
-            f" WHERE task_id IN ({marks}) GROUP BY task_id",
-            list(task_ids),
-        ).fetchall()
+        rows = per_task(conn, "count(*), max(CASE WHEN has_thumbnail THEN id END)", "attachments", task_ids)
         return {row[0]: AttachmentSummary(row[1], row[2]) for row in rows}
 
     async def open_attachment(self, attachment_id: str) -> AsyncIterator[bytes] | None:
@@ -122,7 +109,4 @@ class SQLiteAttachments(SQLiteStoreBase):
     @writes
     def delete_attachment(self, conn: sqlite3.Connection, attachment_id: str, event: EventDraft) -> Event:
         conn.execute("DELETE FROM attachment_chunks WHERE attachment_id = ?", (attachment_id,))
-        row = conn.execute("DELETE FROM attachments WHERE id = ? RETURNING board_id", (attachment_id,)).fetchone()
-        if row is None:
-            raise NotFound(f"attachment {attachment_id}")
-        return append_event(conn, row["board_id"], event)
+        return delete_with_event(conn, "attachments", "id", attachment_id, event, "attachment")

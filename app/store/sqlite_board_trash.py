@@ -44,24 +44,24 @@ class SQLiteBoardTrash(SQLiteStoreBase):
 
     @reads
     def get_trashed_board(self, conn: sqlite3.Connection, board_id: str) -> TrashedBoard | None:
-        row = conn.execute(f"SELECT {_COLUMNS} FROM board_trash t WHERE t.id = ?", (board_id,)).fetchone()
-        return None if row is None else BOARD_TRASH_ROWS.record(row)
+        return BOARD_TRASH_ROWS.one(conn, f"SELECT {_COLUMNS} FROM board_trash t WHERE t.id = ?", (board_id,))
 
     @reads
     def get_trashed_member(self, conn: sqlite3.Connection, board_id: str, user_id: str) -> Member | None:
-        row = conn.execute(
-            f"SELECT {_MEMBER_COLUMNS} FROM trashed_members WHERE board_id = ? AND user_id = ?", (board_id, user_id)
-        ).fetchone()
-        return None if row is None else MEMBER_ROWS.record(row)
+        return MEMBER_ROWS.one(
+            conn,
+            f"SELECT {_MEMBER_COLUMNS} FROM trashed_members WHERE board_id = ? AND user_id = ?",
+            (board_id, user_id),
+        )
 
     @reads
     def list_trashed_boards(self, conn: sqlite3.Connection, owner_id: str, limit: int) -> list[TrashedBoard]:
-        rows = conn.execute(
+        return BOARD_TRASH_ROWS.all(
+            conn,
             f"SELECT {_COLUMNS} FROM trashed_members m JOIN board_trash t ON t.id = m.board_id"
             " WHERE m.user_id = ? AND m.role = 'owner' ORDER BY t.deleted_at DESC, t.id DESC LIMIT ?",
             (owner_id, limit),
-        ).fetchall()
-        return [BOARD_TRASH_ROWS.record(row) for row in rows]
+        )
 
     @writes
     def restore_board(self, conn: sqlite3.Connection, board_id: str, event: EventDraft) -> Event:
@@ -83,8 +83,8 @@ class SQLiteBoardTrash(SQLiteStoreBase):
 
     @reads
     def list_expired_board_trash(self, conn: sqlite3.Connection, deleted_before: str, limit: int) -> list[TrashedBoard]:
-        rows = conn.execute(
+        return BOARD_TRASH_ROWS.all(
+            conn,
             f"SELECT {_COLUMNS} FROM board_trash t WHERE t.deleted_at < ? ORDER BY t.deleted_at, t.id LIMIT ?",
             (deleted_before, limit),
-        ).fetchall()
-        return [BOARD_TRASH_ROWS.record(row) for row in rows]
+        )

@@ -43,10 +43,9 @@ def member_of(conn: sqlite3.Connection, board_id: str, user_id: str) -> Member |
 
 def board_of(conn: sqlite3.Connection, board_id: str) -> Board | None:
     """The board, None if it is gone or in the trash."""
-    row = conn.execute(
-        f"SELECT {BOARD_COLUMNS} FROM boards b WHERE b.id = ? AND b.trashed_at IS NULL", (board_id,)
-    ).fetchone()
-    return None if row is None else BOARD_ROWS.record(row)
+    return BOARD_ROWS.one(
+        conn, f"SELECT {BOARD_COLUMNS} FROM boards b WHERE b.id = ? AND b.trashed_at IS NULL", (board_id,)
+    )
 
 
 def _check_owner_remains(conn: sqlite3.Connection, board_id: str, user_id: str, new_role: Role | None) -> None:

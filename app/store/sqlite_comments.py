@@ -10,9 +10,9 @@ from collections.abc import Sequence
 
 from app.domain.models import Comment, Event, EventDraft
 from app.store.base import NotFound
-from app.store.sqlite_events import append_event
+from app.store.sqlite_events import append_event, delete_with_event
 from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
-from app.store.sqlite_records import Rows
+from app.store.sqlite_records import Rows, per_task
 
 COMMENT_ROWS = Rows(Comment)
 _COLUMNS = COMMENT_ROWS.columns
@@ -33,31 +33,17 @@ class SQLiteComments(SQLiteStoreBase):
 
     @reads
     def get_comment(self, conn: sqlite3.Connection, comment_id: str) -> Comment | None:
-        row = conn.execute(f"SELECT {_COLUMNS} FROM comments WHERE id = ?", (comment_id,)).fetchone()
-        return None if row is None else COMMENT_ROWS.record(row)
+        return COMMENT_ROWS.one(conn, f"SELECT {_COLUMNS} FROM comments WHERE id = ?", (comment_id,))
 
     @reads
     def list_comments(
         self, conn: sqlite3.Connection, task_id: str, after_comment_id: str | None, limit: int
     ) -> list[Comment]:
-        rows = conn.execute(
-            f"SELECT {_COLUMNS} FROM comments WHERE task_id = ? AND id > ? ORDER BY id LIMIT ?",
-            (task_id, after_comment_id or "", limit),
-        ).fetchall()
-        return [COMMENT_ROWS.record(row) for row in rows]
+        return COMMENT_ROWS.of_task(conn, "comments", task_id, after_comment_id, limit)
 
     @reads
     def count_comments(self, conn: sqlite3.Connection, task_ids: Sequence[str]) -> dict[str, int]:
-        if not task_ids:
-            return {}
-        # One page of tasks at most (200 ids), well under SQLite's bound-parameter limit;
-        # each count is a range of the comments_task index.
-        marks = ", ".join("?" * len(task_ids))
-        rows = conn.execute(
-            f"SELECT task_id, count(*) FROM comments WHERE task_id IN ({marks}) GROUP BY task_id",
-            list(task_ids),
-        ).fetchall()
-        return {row[0]: row[1] for row in rows}
+        return {row[0]: row[1] for row in per_task(conn, "count(*)", "comments", task_ids)}
 
     @writes
     def update_comment(self, conn: sqlite3.Connection, comment: Comment, event: EventDraft) -> Event:
@@ -72,7 +58,4 @@ class SQLiteComments(SQLiteStoreBase):
 
     @writes
     def delete_comment(self, conn: sqlite3.Connection, comment_id: str, event: EventDraft) -> Event:
-        row = conn.execute("DELETE FROM comments WHERE id = ? RETURNING board_id", (comment_id,)).fetchone()
-        if row is None:
-            raise NotFound(f"comment {comment_id}")
-        return append_event(conn, row["board_id"], event)
+        return delete_with_event(conn, "comments", "id", comment_id, event, "comment")

@@ -67,6 +67,17 @@ def append_event(conn: sqlite3.Connection, board_id: str, draft: EventDraft) -> 
     return event
 
 
+def delete_with_event(
+    conn: sqlite3.Connection, table: str, column: str, key: str, event: EventDraft, what: str
+) -> Event:
+    """Delete the row of ``table`` whose ``column`` is ``key`` and append its event to the
+    row's board in the same transaction; ``NotFound`` when there was none."""
+    row = conn.execute(f"DELETE FROM {table} WHERE {column} = ? RETURNING board_id", (key,)).fetchone()
+    if row is None:
+        raise NotFound(f"{what} {key}")
+    return append_event(conn, row["board_id"], event)
+
+
 def insert_notifications(conn: sqlite3.Connection, notifications: list[Notification]) -> None:
     conn.executemany(
         f"INSERT INTO notifications ({NOTIFICATION_ROWS.columns}) VALUES ({NOTIFICATION_ROWS.placeholders})",

@@ -14,11 +14,11 @@ IDENTITY_ROWS = Rows(ExternalIdentity)
 class SQLiteIdentities(SQLiteStoreBase):
     @reads
     def get_identity(self, conn: sqlite3.Connection, provider: str, subject: str) -> ExternalIdentity | None:
-        row = conn.execute(
+        return IDENTITY_ROWS.one(
+            conn,
             f"SELECT {IDENTITY_ROWS.columns} FROM external_identities WHERE provider = ? AND subject = ?",
             (provider, subject),
-        ).fetchone()
-        return None if row is None else IDENTITY_ROWS.record(row)
+        )
 
     @writes
     def link_identity(self, conn: sqlite3.Connection, identity: ExternalIdentity) -> None:
@@ -29,8 +29,8 @@ class SQLiteIdentities(SQLiteStoreBase):
 
     @reads
     def list_identities(self, conn: sqlite3.Connection, user_id: str) -> list[ExternalIdentity]:
-        rows = conn.execute(
+        return IDENTITY_ROWS.all(
+            conn,
             f"SELECT {IDENTITY_ROWS.columns} FROM external_identities WHERE user_id = ? ORDER BY created_at",
             (user_id,),
-        ).fetchall()
-        return [IDENTITY_ROWS.record(row) for row in rows]
+        )

@@ -30,8 +30,7 @@ class SQLiteImports(SQLiteStoreBase):
 
     @reads
     def get_import_job(self, conn: sqlite3.Connection, job_id: str) -> ImportJob | None:
-        row = conn.execute(f"SELECT {_COLUMNS} FROM import_jobs WHERE id = ?", (job_id,)).fetchone()
-        return None if row is None else JOB_ROWS.record(row)
+        return JOB_ROWS.one(conn, f"SELECT {_COLUMNS} FROM import_jobs WHERE id = ?", (job_id,))
 
     @writes
     def save_import_job(self, conn: sqlite3.Connection, job: ImportJob) -> None:
@@ -39,17 +38,16 @@ class SQLiteImports(SQLiteStoreBase):
 
     @writes
     def claim_import_job(self, conn: sqlite3.Connection, job_id: str, lease_until: str, now: str) -> ImportJob | None:
-        row = conn.execute(
+        return JOB_ROWS.one(
+            conn,
             f"UPDATE import_jobs SET state = 'running', lease_until = ? WHERE id = ? AND state IN {_UNFINISHED}"
             f" AND (lease_until IS NULL OR lease_until < ?) RETURNING {_COLUMNS}",
             (lease_until, job_id, now),
-        ).fetchone()
-        return None if row is None else JOB_ROWS.record(row)
+        )
 
     @reads
     def list_unfinished_import_jobs(self, conn: sqlite3.Connection) -> list[ImportJob]:
-        rows = conn.execute(f"SELECT {_COLUMNS} FROM import_jobs WHERE state IN {_UNFINISHED} ORDER BY id").fetchall()
-        return [JOB_ROWS.record(row) for row in rows]
+        return JOB_ROWS.all(conn, f"SELECT {_COLUMNS} FROM import_jobs WHERE state IN {_UNFINISHED} ORDER BY id")
 
     @writes
     def append_import_part(self, conn: sqlite3.Connection, job: ImportJob, offset: int, content: IO[bytes]) -> bool:

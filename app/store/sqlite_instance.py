@@ -20,16 +20,14 @@ _FIGURES = {
 class SQLiteInstance(SQLiteStoreBase):
     @reads
     def list_users(self, conn: sqlite3.Connection, after_id: str | None, limit: int) -> list[User]:
-        rows = conn.execute(
-            f"SELECT {USER_COLUMNS} FROM users WHERE id > ? ORDER BY id LIMIT ?", (after_id or "", limit)
-        ).fetchall()
-        return [USER_ROWS.record(row) for row in rows]
+        return USER_ROWS.all(
+            conn, f"SELECT {USER_COLUMNS} FROM users WHERE id > ? ORDER BY id LIMIT ?", (after_id or "", limit)
+        )
 
     @writes
     def set_user_disabled(self, conn: sqlite3.Connection, user_id: str, disabled_at: str | None) -> User | None:
         conn.execute("UPDATE users SET disabled_at = ? WHERE id = ?", (disabled_at, user_id))
-        row = conn.execute(f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", (user_id,)).fetchone()
-        return None if row is None else USER_ROWS.record(row)
+        return USER_ROWS.one(conn, f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", (user_id,))
 
     @reads
     def instance_figures(self, conn: sqlite3.Connection) -> dict[str, int]:

@@ -29,21 +29,19 @@ class SQLiteInvitations(SQLiteStoreBase):
 
     @reads
     def get_invitation(self, conn: sqlite3.Connection, invitation_id: str) -> Invitation | None:
-        row = conn.execute(f"SELECT {_COLUMNS} FROM invitations WHERE id = ?", (invitation_id,)).fetchone()
-        return None if row is None else INVITATION_ROWS.record(row)
+        return INVITATION_ROWS.one(conn, f"SELECT {_COLUMNS} FROM invitations WHERE id = ?", (invitation_id,))
 
     @reads
     def get_invitation_by_token_hash(self, conn: sqlite3.Connection, token_hash: str) -> Invitation | None:
-        row = conn.execute(f"SELECT {_COLUMNS} FROM invitations WHERE token_hash = ?", (token_hash,)).fetchone()
-        return None if row is None else INVITATION_ROWS.record(row)
+        return INVITATION_ROWS.one(conn, f"SELECT {_COLUMNS} FROM invitations WHERE token_hash = ?", (token_hash,))
 
     @reads
     def list_invitations(self, conn: sqlite3.Connection, board_id: str) -> list[Invitation]:
-        rows = conn.execute(
+        return INVITATION_ROWS.all(
+            conn,
             f"SELECT {_COLUMNS} FROM invitations WHERE board_id = ? AND {_PENDING} ORDER BY created_at, id",
             (board_id,),
-        ).fetchall()
-        return [INVITATION_ROWS.record(row) for row in rows]
+        )
 
     @writes
     def revoke_invitation(self, conn: sqlite3.Connection, invitation_id: str, at: str, event: EventDraft) -> Event:

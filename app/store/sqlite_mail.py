@@ -35,15 +35,15 @@ class SQLiteMail(SQLiteStoreBase):
 
     @reads
     def get_mail(self, conn: sqlite3.Connection, message_id: str) -> OutboxMessage | None:
-        row = conn.execute(f"SELECT {_OUTBOX_COLUMNS} FROM mail_outbox WHERE id = ?", (message_id,)).fetchone()
-        return None if row is None else OUTBOX_ROWS.record(row)
+        return OUTBOX_ROWS.one(conn, f"SELECT {_OUTBOX_COLUMNS} FROM mail_outbox WHERE id = ?", (message_id,))
 
     @reads
     def list_mail(self, conn: sqlite3.Connection, user_id: str, limit: int) -> list[OutboxMessage]:
-        rows = conn.execute(
-            f"SELECT {_OUTBOX_COLUMNS} FROM mail_outbox WHERE user_id = ? ORDER BY id DESC LIMIT ?", (user_id, limit)
-        ).fetchall()
-        return [OUTBOX_ROWS.record(row) for row in rows]
+        return OUTBOX_ROWS.all(
+            conn,
+            f"SELECT {_OUTBOX_COLUMNS} FROM mail_outbox WHERE user_id = ? ORDER BY id DESC LIMIT ?",
+            (user_id, limit),
+        )
 
     @writes
     def claim_mail(self, conn: sqlite3.Connection, owner: str, now: str, until: str, limit: int) -> list[OutboxMessage]:
@@ -91,10 +91,9 @@ class SQLiteMail(SQLiteStoreBase):
 
     @reads
     def list_mail_attempts(self, conn: sqlite3.Connection, message_id: str) -> list[MailAttempt]:
-        rows = conn.execute(
-            f"SELECT {ATTEMPT_ROWS.columns} FROM mail_attempts WHERE message_id = ? ORDER BY id", (message_id,)
-        ).fetchall()
-        return [ATTEMPT_ROWS.record(row) for row in rows]
+        return ATTEMPT_ROWS.all(
+            conn, f"SELECT {ATTEMPT_ROWS.columns} FROM mail_attempts WHERE message_id = ? ORDER BY id", (message_id,)
+        )
 
     @reads
     def get_preferences(self, conn: sqlite3.Connection, user_ids: Sequence[str]) -> dict[str, Preferences]:
@@ -128,11 +127,11 @@ class SQLiteWatches(SQLiteStoreBase):
 
     @reads
     def list_watches(self, conn: sqlite3.Connection, board_id: str, task_id: str | None) -> list[Watch]:
-        rows = conn.execute(
+        return WATCH_ROWS.all(
+            conn,
             f"SELECT {WATCH_ROWS.columns} FROM watches WHERE board_id = ? AND task_id IN ('', ?)",
             (board_id, task_id or ""),
-        ).fetchall()
-        return [WATCH_ROWS.record(row) for row in rows]
+        )
 
 
 ACCOUNT_TOKEN_ROWS = Rows(AccountToken)
@@ -165,12 +164,12 @@ class SQLiteAccountEmails(SQLiteStoreBase):
     def pending_account_token(
         self, conn: sqlite3.Connection, user_id: str, purpose: AccountPurpose, at: str
     ) -> AccountToken | None:
-        row = conn.execute(
+        return ACCOUNT_TOKEN_ROWS.one(
+            conn,
             f"SELECT {ACCOUNT_TOKEN_ROWS.columns} FROM account_tokens WHERE user_id = ? AND purpose = ?"
             " AND used_at IS NULL AND expires_at > ? ORDER BY created_at DESC, id DESC LIMIT 1",
             (user_id, AccountPurpose(purpose).value, at),
-        ).fetchone()
-        return None if row is None else ACCOUNT_TOKEN_ROWS.record(row)
+        )
 
     @writes
     def mark_email_verified(self, conn: sqlite3.Connection, user_id: str, email: str, at: str) -> None:

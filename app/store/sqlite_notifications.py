@@ -36,10 +36,11 @@ class SQLiteNotifications(SQLiteStoreBase):
         if before_id is not None:
             where += " AND id < ?"
             params.append(before_id)
-        rows = conn.execute(
-            f"SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE {where} ORDER BY id DESC LIMIT ?", (*params, limit)
-        ).fetchall()
-        return [NOTIFICATION_ROWS.record(row) for row in rows]
+        return NOTIFICATION_ROWS.all(
+            conn,
+            f"SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE {where} ORDER BY id DESC LIMIT ?",
+            (*params, limit),
+        )
 
     @reads
     def count_unread_notifications(self, conn: sqlite3.Connection, scope: NotificationScope) -> int:
@@ -68,9 +69,9 @@ class SQLiteNotifications(SQLiteStoreBase):
     ) -> Notification | None:
         where, params = _scope_filter(scope)
         # The first time it was read stays; unreading clears it.
-        row = conn.execute(
+        return NOTIFICATION_ROWS.one(
+            conn,
             f"UPDATE notifications SET read_at = CASE WHEN ? IS NULL THEN NULL ELSE coalesce(read_at, ?) END"
             f" WHERE id = ? AND {where} RETURNING {NOTIFICATION_COLUMNS}",
             (read_at, read_at, notification_id, *params),
-        ).fetchone()
-        return None if row is None else NOTIFICATION_ROWS.record(row)
+        )

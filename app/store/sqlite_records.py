@@ -8,7 +8,7 @@ of SQLiteStore declares the ``Rows`` of the records it keeps.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from app.domain.shape import FieldShape, Kind, shape_of
@@ -83,3 +83,32 @@ class Rows[R]:
             if not (nullable and values[name] is None):
                 values[name] = decode(values[name])
         return self._cls(**values, **joined)
+
+    def one(self, conn: sqlite3.Connection, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> R | None:
+        """The record of the first row ``sql`` answers (its columns start with ``columns``), or None."""
+        row = conn.execute(sql, params).fetchone()
+        return None if row is None else self.record(row)
+
+    def all(self, conn: sqlite3.Connection, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[R]:
+        """The records of every row ``sql`` answers, in its order."""
+        return [self.record(row) for row in conn.execute(sql, params).fetchall()]
+
+    def of_task(self, conn: sqlite3.Connection, table: str, task_id: str, after_id: str | None, limit: int) -> list[R]:
+        """A page of a task's records (comments, attachments), oldest first, after ``after_id``."""
+        return self.all(
+            conn,
+            f"SELECT {self.columns} FROM {table} WHERE task_id = ? AND id > ? ORDER BY id LIMIT ?",
+            (task_id, after_id or "", limit),
+        )
+
+
+def per_task(conn: sqlite3.Connection, figures: str, table: str, task_ids: Sequence[str]) -> list[sqlite3.Row]:
+    """``task_id`` and ``figures`` (aggregates) of ``table`` for each task of ``task_ids`` that has
+    rows. One page of tasks at most (200 ids), well under SQLite's bound-parameter limit; each
+    group is a range of the table's task_id index."""
+    if not task_ids:
+        return []
+    marks = ", ".join("?" * len(task_ids))
+    return conn.execute(
+        f"SELECT task_id, {figures} FROM {table} WHERE task_id IN ({marks}) GROUP BY task_id", list(task_ids)
+    ).fetchall()

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from app.domain.models import Event, EventDraft, Task
 from app.domain.recurrence import Recurrence
 from app.store.base import NotFound
-from app.store.sqlite_events import append_event
+from app.store.sqlite_events import append_event, delete_with_event
 from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
 from app.store.sqlite_records import Rows
 from app.store.sqlite_tasks import insert_task
@@ -23,8 +23,7 @@ _UPSERT = f"INSERT OR REPLACE INTO recurrences ({_COLUMNS}) VALUES ({RECURRENCE_
 class SQLiteRecurrences(SQLiteStoreBase):
     @reads
     def get_recurrence(self, conn: sqlite3.Connection, task_id: str) -> Recurrence | None:
-        row = conn.execute(f"SELECT {_COLUMNS} FROM recurrences WHERE task_id = ?", (task_id,)).fetchone()
-        return None if row is None else RECURRENCE_ROWS.record(row)
+        return RECURRENCE_ROWS.one(conn, f"SELECT {_COLUMNS} FROM recurrences WHERE task_id = ?", (task_id,))
 
     @writes
     def set_recurrence(self, conn: sqlite3.Connection, recurrence: Recurrence, event: EventDraft) -> Event:
@@ -36,10 +35,7 @@ class SQLiteRecurrences(SQLiteStoreBase):
 
     @writes
     def delete_recurrence(self, conn: sqlite3.Connection, task_id: str, event: EventDraft) -> Event:
-        row = conn.execute("DELETE FROM recurrences WHERE task_id = ? RETURNING board_id", (task_id,)).fetchone()
-        if row is None:
-            raise NotFound(f"recurrence {task_id}")
-        return append_event(conn, row["board_id"], event)
+        return delete_with_event(conn, "recurrences", "task_id", task_id, event, "recurrence")
 
     @writes
     def create_next_occurrence(

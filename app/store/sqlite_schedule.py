@@ -38,12 +38,12 @@ class SQLiteSchedule(SQLiteStoreBase):
         self, conn: sqlite3.Connection, after: str, until: str, after_task: tuple[str, str] | None, limit: int
     ) -> list[Task]:
         start, start_id = after_task or (after, "")
-        rows = conn.execute(
+        return TASK_ROWS.all(
+            conn,
             f"SELECT {', '.join(TASK_ROWS.names)} FROM tasks INDEXED BY tasks_by_due"
             " WHERE due_key > ? AND due_key <= ? AND (due_key, id) > (?, ?) ORDER BY due_key, id LIMIT ?",
             (after, until, start, start_id, limit),
-        ).fetchall()
-        return [TASK_ROWS.record(row) for row in rows]
+        )
 
     @reads
     def marked(self, conn: sqlite3.Connection, keys: Sequence[str]) -> set[str]:
@@ -80,11 +80,11 @@ class SQLiteSchedule(SQLiteStoreBase):
 
     @reads
     def list_held_mail(self, conn: sqlite3.Connection, user_id: str, limit: int) -> list[OutboxMessage]:
-        rows = conn.execute(
+        return OUTBOX_ROWS.all(
+            conn,
             f"SELECT {OUTBOX_ROWS.columns} FROM mail_outbox WHERE user_id = ? AND status = ? ORDER BY id LIMIT ?",
             (user_id, MailStatus.HELD.value, limit),
-        ).fetchall()
-        return [OUTBOX_ROWS.record(row) for row in rows]
+        )
 
     @writes
     def queue_digest(self, conn: sqlite3.Connection, key: str, message: OutboxMessage, held_ids: Sequence[str]) -> bool:

@@ -91,8 +91,7 @@ def insert_task(conn: sqlite3.Connection, task: Task) -> None:
 
 
 def _task(conn: sqlite3.Connection, task_id: str) -> Task | None:
-    row = conn.execute(f"SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id = ?", (task_id,)).fetchone()
-    return None if row is None else TASK_ROWS.record(row)
+    return TASK_ROWS.one(conn, f"SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id = ?", (task_id,))
 
 
 def _save_tags(conn: sqlite3.Connection, task: Task) -> None:

@@ -21,17 +21,17 @@ class SQLiteApiTokens(SQLiteStoreBase):
 
     @reads
     def get_api_token_by_hash(self, conn: sqlite3.Connection, token_hash: str) -> ApiToken | None:
-        row = conn.execute(
-            f"SELECT {API_TOKEN_ROWS.columns} FROM api_tokens WHERE token_hash = ?", (token_hash,)
-        ).fetchone()
-        return None if row is None else API_TOKEN_ROWS.record(row)
+        return API_TOKEN_ROWS.one(
+            conn, f"SELECT {API_TOKEN_ROWS.columns} FROM api_tokens WHERE token_hash = ?", (token_hash,)
+        )
 
     @reads
     def list_api_tokens(self, conn: sqlite3.Connection, user_id: str) -> list[ApiToken]:
-        rows = conn.execute(
-            f"SELECT {API_TOKEN_ROWS.columns} FROM api_tokens WHERE user_id = ? ORDER BY created_at, id", (user_id,)
-        ).fetchall()
-        return [API_TOKEN_ROWS.record(row) for row in rows]
+        return API_TOKEN_ROWS.all(
+            conn,
+            f"SELECT {API_TOKEN_ROWS.columns} FROM api_tokens WHERE user_id = ? ORDER BY created_at, id",
+            (user_id,),
+        )
 
     @writes
     def delete_api_token(self, conn: sqlite3.Connection, user_id: str, token_id: str) -> bool:

@@ -10,7 +10,7 @@ from app.domain.views import comment_view, task_view
 from app.store.base import NotFound, VersionConflict
 from app.store.sqlite_attachments import delete_attachments
 from app.store.sqlite_comments import COMMENT_ROWS
-from app.store.sqlite_events import append_event
+from app.store.sqlite_events import append_event, delete_with_event
 from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
 from app.store.sqlite_records import Rows
 from app.store.sqlite_tasks import TASK_COLUMNS, TASK_ROWS, insert_task
@@ -50,16 +50,15 @@ class SQLiteTrash(SQLiteStoreBase):
 
     @reads
     def get_trashed_task(self, conn: sqlite3.Connection, task_id: str) -> TrashedTask | None:
-        row = conn.execute(f"SELECT {_COLUMNS} FROM trash WHERE id = ?", (task_id,)).fetchone()
-        return None if row is None else TRASH_ROWS.record(row)
+        return TRASH_ROWS.one(conn, f"SELECT {_COLUMNS} FROM trash WHERE id = ?", (task_id,))
 
     @reads
     def list_trash(self, conn: sqlite3.Connection, board_id: str, limit: int) -> list[TrashedTask]:
-        rows = conn.execute(
+        return TRASH_ROWS.all(
+            conn,
             f"SELECT {_COLUMNS} FROM trash WHERE board_id = ? ORDER BY deleted_at DESC, id DESC LIMIT ?",
             (board_id, limit),
-        ).fetchall()
-        return [TRASH_ROWS.record(row) for row in rows]
+        )
 
     @writes
     def restore_task(self, conn: sqlite3.Connection, task: Task, comments: list[Comment], event: EventDraft) -> Event:
@@ -75,15 +74,12 @@ class SQLiteTrash(SQLiteStoreBase):
 
     @writes
     def purge_trashed_task(self, conn: sqlite3.Connection, task_id: str, event: EventDraft) -> Event:
-        row = conn.execute("DELETE FROM trash WHERE id = ? RETURNING board_id", (task_id,)).fetchone()
-        if row is None:
-            raise NotFound(f"trashed task {task_id}")
-        return append_event(conn, row["board_id"], event)
+        return delete_with_event(conn, "trash", "id", task_id, event, "trashed task")
 
     @reads
     def list_expired_trash(self, conn: sqlite3.Connection, deleted_before: str, limit: int) -> list[TrashedTask]:
-        rows = conn.execute(
+        return TRASH_ROWS.all(
+            conn,
             f"SELECT {_COLUMNS} FROM trash WHERE deleted_at < ? ORDER BY deleted_at, id LIMIT ?",
             (deleted_before, limit),
-        ).fetchall()
-        return [TRASH_ROWS.record(row) for row in rows]
+        )

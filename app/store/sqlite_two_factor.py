@@ -15,8 +15,9 @@ TWO_FACTOR_ROWS = Rows(TwoFactor)
 class SQLiteTwoFactor(SQLiteStoreBase):
     @reads
     def get_two_factor(self, conn: sqlite3.Connection, user_id: str) -> TwoFactor | None:
-        row = conn.execute(f"SELECT {TWO_FACTOR_ROWS.columns} FROM two_factor WHERE user_id = ?", (user_id,)).fetchone()
-        return None if row is None else TWO_FACTOR_ROWS.record(row)
+        return TWO_FACTOR_ROWS.one(
+            conn, f"SELECT {TWO_FACTOR_ROWS.columns} FROM two_factor WHERE user_id = ?", (user_id,)
+        )
 
     @writes
     def put_two_factor(self, conn: sqlite3.Connection, factor: TwoFactor) -> None:

@@ -18,8 +18,7 @@ TOKEN_COLUMNS = REFRESH_TOKEN_ROWS.columns
 
 
 def _user_where(conn: sqlite3.Connection, column: str, value: str) -> User | None:
-    row = conn.execute(f"SELECT {USER_COLUMNS} FROM users WHERE {column} = ?", (value,)).fetchone()
-    return None if row is None else USER_ROWS.record(row)
+    return USER_ROWS.one(conn, f"SELECT {USER_COLUMNS} FROM users WHERE {column} = ?", (value,))
 
 
 def _revoke_family(conn: sqlite3.Connection, family_id: str) -> None:

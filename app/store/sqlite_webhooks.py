@@ -35,23 +35,21 @@ class SQLiteWebhooks(SQLiteStoreBase):
 
     @reads
     def get_webhook(self, conn: sqlite3.Connection, webhook_id: str) -> Webhook | None:
-        row = conn.execute(f"SELECT {_COLUMNS} FROM webhooks WHERE id = ?", (webhook_id,)).fetchone()
-        return None if row is None else WEBHOOK_ROWS.record(row)
+        return WEBHOOK_ROWS.one(conn, f"SELECT {_COLUMNS} FROM webhooks WHERE id = ?", (webhook_id,))
 
     @reads
     def list_webhooks(self, conn: sqlite3.Connection, board_id: str) -> list[Webhook]:
-        rows = conn.execute(f"SELECT {_COLUMNS} FROM webhooks WHERE board_id = ? ORDER BY id", (board_id,)).fetchall()
-        return [WEBHOOK_ROWS.record(row) for row in rows]
+        return WEBHOOK_ROWS.all(conn, f"SELECT {_COLUMNS} FROM webhooks WHERE board_id = ? ORDER BY id", (board_id,))
 
     @writes
     def update_webhook(self, conn: sqlite3.Connection, webhook: Webhook, reset_backoff: bool) -> Webhook | None:
         backoff = ", failures = 0, next_attempt_at = NULL" if reset_backoff else ""
-        row = conn.execute(
+        return WEBHOOK_ROWS.one(
+            conn,
             "UPDATE webhooks SET url = :url, events = :events, active = :active, disabled_reason = :disabled_reason,"
             f" updated_at = :updated_at{backoff} WHERE id = :id RETURNING {_COLUMNS}",
             WEBHOOK_ROWS.named(webhook),
-        ).fetchone()
-        return None if row is None else WEBHOOK_ROWS.record(row)
+        )
 
     @writes
     def delete_webhook(self, conn: sqlite3.Connection, webhook_id: str) -> bool:
@@ -60,25 +58,25 @@ class SQLiteWebhooks(SQLiteStoreBase):
 
     @reads
     def list_due_webhooks(self, conn: sqlite3.Connection, now: str, after_id: str | None, limit: int) -> list[Webhook]:
-        rows = conn.execute(
+        return WEBHOOK_ROWS.all(
+            conn,
             f"SELECT {_COLUMNS} FROM webhooks WHERE active = 1 AND id > ?"
             " AND (lease_owner IS NULL OR lease_until <= ?)"
             " AND (next_attempt_at IS NULL OR next_attempt_at <= ? OR redeliveries != '[]')"
             " ORDER BY id LIMIT ?",
             (after_id or "", now, now, limit),
-        ).fetchall()
-        return [WEBHOOK_ROWS.record(row) for row in rows]
+        )
 
     @writes
     def claim_webhook(
         self, conn: sqlite3.Connection, webhook_id: str, owner: str, now: str, until: str
     ) -> Webhook | None:
-        row = conn.execute(
+        return WEBHOOK_ROWS.one(
+            conn,
             f"UPDATE webhooks SET lease_owner = ?, lease_until = ?"
             f" WHERE id = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_until <= ?) RETURNING {_COLUMNS}",
             (owner, until, webhook_id, owner, now),
-        ).fetchone()
-        return None if row is None else WEBHOOK_ROWS.record(row)
+        )
 
     @writes
     def release_webhook(self, conn: sqlite3.Connection, webhook_id: str, owner: str) -> None:
@@ -107,10 +105,9 @@ class SQLiteWebhooks(SQLiteStoreBase):
                 "UPDATE webhooks SET cursor = ?, failures = ?, next_attempt_at = ? WHERE id = ? AND lease_owner = ?",
                 (progress.cursor, progress.failures, progress.next_attempt_at, webhook_id, owner),
             )
-        row = conn.execute(
-            f"SELECT {_COLUMNS} FROM webhooks WHERE id = ? AND lease_owner = ?", (webhook_id, owner)
-        ).fetchone()
-        return None if row is None else WEBHOOK_ROWS.record(row)
+        return WEBHOOK_ROWS.one(
+            conn, f"SELECT {_COLUMNS} FROM webhooks WHERE id = ? AND lease_owner = ?", (webhook_id, owner)
+        )
 
     @writes
     def disable_webhook(
@@ -153,20 +150,20 @@ class SQLiteWebhooks(SQLiteStoreBase):
     ) -> list[WebhookAttempt]:
         before = "AND id < ?" if before_id is not None else ""
         params: tuple[Any, ...] = (webhook_id, before_id, limit) if before_id is not None else (webhook_id, limit)
-        rows = conn.execute(
+        return WEBHOOK_ATTEMPT_ROWS.all(
+            conn,
             f"SELECT {_ATTEMPT_COLUMNS} FROM webhook_attempts WHERE webhook_id = ? {before} ORDER BY id DESC LIMIT ?",
             params,
-        ).fetchall()
-        return [WEBHOOK_ATTEMPT_ROWS.record(row) for row in rows]
+        )
 
     @reads
     def get_webhook_attempt(self, conn: sqlite3.Connection, webhook_id: str, delivery_id: str) -> WebhookAttempt | None:
-        row = conn.execute(
+        return WEBHOOK_ATTEMPT_ROWS.one(
+            conn,
             f"SELECT {_ATTEMPT_COLUMNS} FROM webhook_attempts WHERE webhook_id = ? AND delivery_id = ?"
             " ORDER BY id DESC LIMIT 1",
             (webhook_id, delivery_id),
-        ).fetchone()
-        return None if row is None else WEBHOOK_ATTEMPT_ROWS.record(row)
+        )
 
     @writes
     def prune_webhook_attempts(self, conn: sqlite3.Connection, webhook_id: str, keep: int) -> int:
