@@ -21,8 +21,8 @@ from gridfs.errors import NoFile
 
 from app.domain.models import Attachment, AttachmentSummary, Event, EventDraft
 from app.store.base import NotFound, QuotaExceeded
-from app.store.mongo_events import append_event
-from app.store.mongo_records import Document, Documents, checked_draft, want_int, want_str
+from app.store.mongo_events import append_event, delete_with_event
+from app.store.mongo_records import Document, Documents, checked_draft, per_task, want_int, want_str
 from app.store.mongo_schema import ATTACHMENT_BUCKET, ATTACHMENT_FILES, ATTACHMENTS, TASKS, Database
 from app.store.mongo_tx import MongoStoreBase, Session, driver_errors
 
@@ -109,34 +109,15 @@ class MongoAttachments(MongoStoreBase):
 
     @driver_errors
     async def list_attachments(self, task_id: str, after_attachment_id: str | None, limit: int) -> list[Attachment]:
-        if want_int(limit, "limit") <= 0:
-            return []  # a MongoDB limit of 0 would mean "no limit"
-        query: Document = {"task_id": want_str(task_id, "task_id")}
-        if after_attachment_id is not None:
-            query["_id"] = {"$gt": want_str(after_attachment_id, "after_attachment_id")}
-        docs = await self._db[ATTACHMENTS].find(query, _WITHOUT_THUMBNAIL).sort("_id", 1).limit(limit).to_list(None)
-        return [ATTACHMENT_DOCS.record(doc) for doc in docs]
+        return await ATTACHMENT_DOCS.of_task(
+            self._db[ATTACHMENTS], task_id, after_attachment_id, limit, _WITHOUT_THUMBNAIL
+        )
 
     @driver_errors
     async def summarize_attachments(self, task_ids: Sequence[str]) -> dict[str, AttachmentSummary]:
-        if not task_ids:
-            return {}
-        ids = [want_str(task_id, "task_id") for task_id in task_ids]
-        cursor = await self._db[ATTACHMENTS].aggregate(
-            [
-                {"$match": {"task_id": {"$in": ids}}},
-                {
-                    "$group": {
-                        "_id": "$task_id",
-                        "count": {"$sum": 1},
-                        "cover": {"$max": {"$cond": ["$has_thumbnail", "$_id", None]}},
-                    }
-                },
-            ]
-        )
-        return {
-            doc["_id"]: AttachmentSummary(int(doc["count"]), doc.get("cover")) for doc in await cursor.to_list(None)
-        }
+        figures = {"count": {"$sum": 1}, "cover": {"$max": {"$cond": ["$has_thumbnail", "$_id", None]}}}
+        docs = await per_task(self._db[ATTACHMENTS], task_ids, figures)
+        return {doc["_id"]: AttachmentSummary(int(doc["count"]), doc.get("cover")) for doc in docs}
 
     @driver_errors
     async def open_attachment(self, attachment_id: str) -> AsyncIterator[bytes] | None:
@@ -158,17 +139,7 @@ class MongoAttachments(MongoStoreBase):
 
     @driver_errors
     async def delete_attachment(self, attachment_id: str, event: EventDraft) -> Event:
-        attachment_id, draft = want_str(attachment_id, "attachment_id"), checked_draft(event)
-
-        async def body(session: Session) -> Event:
-            deleted = await self._db[ATTACHMENTS].find_one_and_delete(
-                {"_id": attachment_id}, projection={"board_id": 1}, session=session
-            )
-            if deleted is None:
-                raise NotFound(f"attachment {attachment_id}")
-            return await append_event(self._db, deleted["board_id"], draft, session)
-
-        appended = await self._writer.run(body)
+        appended = await delete_with_event(self, ATTACHMENTS, attachment_id, "attachment_id", event, "attachment")
         with contextlib.suppress(NoFile):
             await _bucket(self._db).delete(attachment_id)
         return appended

@@ -9,8 +9,8 @@ from pymongo import ReturnDocument
 
 from app.domain.models import Comment, Event, EventDraft
 from app.store.base import NotFound
-from app.store.mongo_events import append_event
-from app.store.mongo_records import Document, Documents, checked_draft, fields_of, want_int, want_str
+from app.store.mongo_events import append_event, delete_with_event
+from app.store.mongo_records import Documents, checked_draft, fields_of, per_task
 from app.store.mongo_schema import COMMENTS, TASKS
 from app.store.mongo_tx import MongoStoreBase, Session, driver_errors
 
@@ -39,23 +39,12 @@ class MongoComments(MongoStoreBase):
 
     @driver_errors
     async def list_comments(self, task_id: str, after_comment_id: str | None, limit: int) -> list[Comment]:
-        if want_int(limit, "limit") <= 0:
-            return []  # a MongoDB limit of 0 would mean "no limit"
-        query: Document = {"task_id": want_str(task_id, "task_id")}
-        if after_comment_id is not None:
-            query["_id"] = {"$gt": want_str(after_comment_id, "after_comment_id")}
-        docs = await self._db[COMMENTS].find(query).sort("_id", 1).limit(limit).batch_size(limit).to_list(None)
-        return [COMMENT_DOCS.record(doc) for doc in docs]
+        return await COMMENT_DOCS.of_task(self._db[COMMENTS], task_id, after_comment_id, limit)
 
     @driver_errors
     async def count_comments(self, task_ids: Sequence[str]) -> dict[str, int]:
-        if not task_ids:
-            return {}
-        ids = [want_str(task_id, "task_id") for task_id in task_ids]
-        cursor = await self._db[COMMENTS].aggregate(
-            [{"$match": {"task_id": {"$in": ids}}}, {"$group": {"_id": "$task_id", "count": {"$sum": 1}}}]
-        )
-        return {doc["_id"]: int(doc["count"]) for doc in await cursor.to_list(None)}
+        docs = await per_task(self._db[COMMENTS], task_ids, {"count": {"$sum": 1}})
+        return {doc["_id"]: int(doc["count"]) for doc in docs}
 
     @driver_errors
     async def update_comment(self, comment: Comment, event: EventDraft) -> Event:
@@ -78,14 +67,4 @@ class MongoComments(MongoStoreBase):
 
     @driver_errors
     async def delete_comment(self, comment_id: str, event: EventDraft) -> Event:
-        comment_id, draft = want_str(comment_id, "comment_id"), checked_draft(event)
-
-        async def body(session: Session) -> Event:
-            deleted = await self._db[COMMENTS].find_one_and_delete(
-                {"_id": comment_id}, projection={"board_id": 1}, session=session
-            )
-            if deleted is None:
-                raise NotFound(f"comment {comment_id}")
-            return await append_event(self._db, deleted["board_id"], draft, session)
-
-        return await self._writer.run(body)
+        return await delete_with_event(self, COMMENTS, comment_id, "comment_id", event, "comment")

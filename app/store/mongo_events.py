@@ -16,7 +16,7 @@ from app.domain.models import (
 from app.store.base import BoardChanged, NotFound
 from app.store.mongo_mail import insert_outbox
 from app.store.mongo_notifications import NOTIFICATION_DOCS
-from app.store.mongo_records import Document, Documents, want_int, want_page_size, want_str
+from app.store.mongo_records import Document, Documents, checked_draft, want_int, want_page_size, want_str
 from app.store.mongo_schema import BOARDS, EVENTS, NOTIFICATIONS, Database
 from app.store.mongo_tx import MongoStoreBase, Session, driver_errors
 
@@ -77,6 +77,24 @@ async def append_event(
         if mail := [message for made, notice in pairs for message in outbox_of(made, notice)]:
             await insert_outbox(db, mail, session)
     return event
+
+
+async def delete_with_event(
+    store: MongoStoreBase, collection: str, record_id: str, name: str, event: EventDraft, what: str
+) -> Event:
+    """Delete the document ``record_id`` (the argument ``name``) of ``collection`` and append
+    its event to the document's board in one transaction; ``NotFound`` when there was none."""
+    record_id, draft = want_str(record_id, name), checked_draft(event)
+
+    async def body(session: Session) -> Event:
+        deleted = await store._db[collection].find_one_and_delete(
+            {"_id": record_id}, projection={"board_id": 1}, session=session
+        )
+        if deleted is None:
+            raise NotFound(f"{what} {record_id}")
+        return await append_event(store._db, deleted["board_id"], draft, session)
+
+    return await store._writer.run(body)
 
 
 async def insert_notifications(db: Database, notifications: list[Notification], session: Session) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
@@ -115,6 +115,35 @@ class Documents[R]:
         """The record kept under ``_id`` ``record_id``, or None."""
         doc = await collection.find_one({"_id": want_str(record_id, name)})
         return self.record(doc) if doc else None
+
+    async def of_task(
+        self,
+        collection: AsyncCollection[Document],
+        task_id: str,
+        after_id: str | None,
+        limit: int,
+        projection: Document | None = None,
+    ) -> list[R]:
+        """A page of a task's records (comments, attachments), oldest first, after ``after_id``."""
+        if want_int(limit, "limit") <= 0:
+            return []  # a MongoDB limit of 0 would mean "no limit"
+        query: Document = {"task_id": want_str(task_id, "task_id")}
+        if after_id is not None:
+            query["_id"] = {"$gt": want_str(after_id, "after_id")}
+        docs = await collection.find(query, projection).sort("_id", 1).limit(limit).batch_size(limit).to_list(None)
+        return [self.record(doc) for doc in docs]
+
+
+async def per_task(collection: AsyncCollection[Document], task_ids: Sequence[str], figures: Document) -> list[Document]:
+    """One document per task of ``task_ids`` that has any in ``collection``: ``_id`` the task's
+    id, then ``figures`` (``$group`` accumulators)."""
+    if not task_ids:
+        return []
+    ids = [want_str(task_id, "task_id") for task_id in task_ids]
+    cursor = await collection.aggregate(
+        [{"$match": {"task_id": {"$in": ids}}}, {"$group": {"_id": "$task_id", **figures}}]
+    )
+    return await cursor.to_list(None)
 
 
 def _check(item: FieldShape) -> Callable[[Any, str], Any]:

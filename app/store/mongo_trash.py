@@ -8,7 +8,7 @@ from app.domain.views import comment_view, task_view
 from app.store.base import NotFound, VersionConflict
 from app.store.mongo_attachments import delete_attachment_files
 from app.store.mongo_comments import COMMENT_DOCS
-from app.store.mongo_events import append_event
+from app.store.mongo_events import append_event, delete_with_event
 from app.store.mongo_records import Document, Documents, checked_draft, want_int, want_page_size, want_str
 from app.store.mongo_schema import ATTACHMENTS, COMMENTS, TASK_DOCUMENT_UPDATES, TASKS, TRASH
 from app.store.mongo_tasks import TASK_DOCS, task_doc
@@ -91,15 +91,7 @@ class MongoTrash(MongoStoreBase):
 
     @driver_errors
     async def purge_trashed_task(self, task_id: str, event: EventDraft) -> Event:
-        task_id, draft = want_str(task_id, "task_id"), checked_draft(event)
-
-        async def body(session: Session) -> Event:
-            doc = await self._db[TRASH].find_one_and_delete({"_id": task_id}, {"board_id": 1}, session=session)
-            if doc is None:
-                raise NotFound(f"trashed task {task_id}")
-            return await append_event(self._db, doc["board_id"], draft, session)
-
-        return await self._writer.run(body)
+        return await delete_with_event(self, TRASH, task_id, "task_id", event, "trashed task")
 
     @driver_errors
     async def list_expired_trash(self, deleted_before: str, limit: int) -> list[TrashedTask]:
