@@ -229,6 +229,19 @@ class EventDraft:
     # Written with the event, so a crash can never keep the event and lose these.
     notify: list[NotificationDraft] = dataclasses.field(default_factory=list)
 
+    def logged(self, board_id: str, seq: int) -> Event:
+        """The event the store logs for this draft as the board's ``seq``-th."""
+        return Event(
+            board_id=board_id,
+            seq=seq,
+            type=self.type,
+            actor=self.actor,
+            at=self.at,
+            data=self.data,
+            client_mutation_id=self.client_mutation_id,
+            via=self.via,
+        )
+
 
 @record
 class Notification:

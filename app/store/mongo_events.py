@@ -55,18 +55,7 @@ async def append_event(
         if board_match and await db[BOARDS].count_documents({"_id": board_id}, limit=1, session=session):
             raise BoardChanged(board_id)
         raise NotFound(f"board {board_id}")
-    doc = EVENT_DOCS.doc(
-        Event(
-            board_id=board_id,
-            seq=int(board["seq"]),
-            type=draft.type,
-            actor=draft.actor,
-            at=draft.at,
-            data=draft.data,
-            client_mutation_id=draft.client_mutation_id,
-            via=draft.via,
-        )
-    )
+    doc = EVENT_DOCS.doc(draft.logged(board_id, int(board["seq"])))
     await db[EVENTS].insert_one(doc, session=session)
     event = EVENT_DOCS.record(doc)
     if draft.notify:

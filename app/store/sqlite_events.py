@@ -39,18 +39,7 @@ def append_event(conn: sqlite3.Connection, board_id: str, draft: EventDraft) -> 
     row = conn.execute("UPDATE boards SET seq = seq + 1 WHERE id = ? RETURNING seq", (board_id,)).fetchone()
     if row is None:
         raise NotFound(f"board {board_id}")
-    stored = EVENT_ROWS.params(
-        Event(
-            board_id=board_id,
-            seq=row[0],
-            type=draft.type,
-            actor=draft.actor,
-            at=draft.at,
-            data=draft.data,
-            client_mutation_id=draft.client_mutation_id,
-            via=draft.via,
-        )
-    )
+    stored = EVENT_ROWS.params(draft.logged(board_id, row[0]))
     if stored[_VIA] is None:
         conn.execute(_INSERT_WITHOUT_VIA, stored[:_VIA] + stored[_VIA + 1 :])
     else:
