@@ -10,7 +10,7 @@ from quart_schema import document_response, validate_querystring, validate_reque
 
 from app.api.admin_schemas import AccountList, AccountOut, AccountPatchIn, InstanceOut, InstancePatchIn
 from app.api.auth_context import caller
-from app.api.cursors import decode_cursor, encode_cursor
+from app.api.cursors import cursor_id, encode_cursor
 from app.api.guards import authenticated, binds_client_mutation_id, guards, rate_limited_per_user, requires_write_scope
 from app.api.responses import json_response
 from app.api.schemas import PageQuery
@@ -40,7 +40,7 @@ def _instance_view(state: InstanceState) -> dict[str, object]:
 @document_response(AccountList, 200)
 async def list_accounts(query_args: PageQuery) -> Response:
     """Every account of the instance, oldest first (administrator only)."""
-    after = decode_cursor("accounts", query_args.cursor, 1)[0] if query_args.cursor else None
+    after = cursor_id("accounts", query_args.cursor)
     users, more = await _admin().list_users(caller(), after, query_args.limit)
     return json_response(
         {

@@ -15,7 +15,7 @@ from quart import Blueprint, Response, current_app
 from quart_schema import document_response, validate_querystring
 
 from app.api.auth_context import caller
-from app.api.cursors import decode_cursor, encode_cursor
+from app.api.cursors import cursor_id, id_page
 from app.api.guards import (
     authenticated,
     binds_client_mutation_id,
@@ -64,12 +64,9 @@ def _served(response: Response, disposition: str) -> Response:
 @document_response(AttachmentList, 200)
 async def list_attachments(task_id: str, query_args: PageQuery) -> Response:
     """A task's attachments, oldest first, in cursor pages (viewers and up)."""
-    after = decode_cursor("attachments", query_args.cursor, 1)[0] if query_args.cursor else None
+    after = cursor_id("attachments", query_args.cursor)
     attachments, more = await _attachments().list(caller().user, task_id, after, query_args.limit)
-    next_cursor = encode_cursor("attachments", [attachments[-1].id]) if more and attachments else None
-    return json_response(
-        {"items": [attachment_view(attachment) for attachment in attachments], "next_cursor": next_cursor}
-    )
+    return json_response(id_page("attachments", attachments, more, attachment_view))
 
 
 @blueprint.post("/tasks/<task_id>/attachments")

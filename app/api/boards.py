@@ -6,7 +6,7 @@ from quart import Blueprint, Response
 from quart_schema import document_response, validate_querystring, validate_request
 
 from app.api.auth_context import caller
-from app.api.cursors import decode_cursor, encode_cursor
+from app.api.cursors import cursor_id, encode_cursor
 from app.api.guards import (
     authenticated,
     binds_client_mutation_id,
@@ -47,7 +47,7 @@ def _boards() -> BoardService:
 @document_response(BoardList, 200)
 async def list_boards(query_args: BoardListQuery) -> Response:
     """The boards you are a member of, with your role on each; archived ones only with ``archived=true``."""
-    after = decode_cursor("boards", query_args.cursor, 1)[0] if query_args.cursor else None
+    after = cursor_id("boards", query_args.cursor)
     rows, more = await _boards().list_for(caller().user, after, query_args.limit, query_args.archived)
     items = [board_view(board, role) for board, role in rows]
     return json_response({"items": items, "next_cursor": encode_cursor("boards", [rows[-1][0].id]) if more else None})

@@ -6,7 +6,7 @@ from quart import Blueprint, Response
 from quart_schema import document_response, validate_querystring, validate_request
 
 from app.api.auth_context import caller
-from app.api.cursors import decode_cursor, encode_cursor
+from app.api.cursors import cursor_id, id_page
 from app.api.guards import (
     authenticated,
     binds_client_mutation_id,
@@ -34,10 +34,9 @@ def _comments() -> CommentService:
 @document_response(CommentList, 200)
 async def list_comments(task_id: str, query_args: PageQuery) -> Response:
     """A task's comments, oldest first, in cursor pages (viewers and up)."""
-    after = decode_cursor("comments", query_args.cursor, 1)[0] if query_args.cursor else None
+    after = cursor_id("comments", query_args.cursor)
     comments, more = await _comments().list(caller().user, task_id, after, query_args.limit)
-    next_cursor = encode_cursor("comments", [comments[-1].id]) if more and comments else None
-    return json_response({"items": [comment_view(comment) for comment in comments], "next_cursor": next_cursor})
+    return json_response(id_page("comments", comments, more, comment_view))
 
 
 @blueprint.post("/tasks/<task_id>/comments")

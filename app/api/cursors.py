@@ -6,7 +6,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 from app.api.errors import APIError
 from app.jsonutil import loads
@@ -52,3 +53,23 @@ def decode_cursor(kind: str, cursor: str, arity: int) -> list[Any]:
     ):
         raise APIError(400, "invalid_cursor", "The cursor is not valid for this list; start from the first page.")
     return decoded[1:]
+
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+def cursor_id(kind: str, cursor: str | None) -> Any:
+    """The id of the record a page of a list paged by id starts after (before, on a newest-first
+    list); None for the first page."""
+    return decode_cursor(kind, cursor, 1)[0] if cursor else None
+
+
+def id_page[R: _Identified](
+    kind: str, records: Sequence[R], more: bool, view: Callable[[R], Any], **extra: Any
+) -> dict[str, Any]:
+    """A page of a list paged by id: the records' views, and the cursor of the next page (after
+    the last record) when there is one."""
+    next_cursor = encode_cursor(kind, [records[-1].id]) if more and records else None
+    return {"items": [view(record) for record in records], "next_cursor": next_cursor, **extra}

@@ -7,7 +7,7 @@ from quart import Blueprint, Response
 from quart_schema import document_response, validate_querystring, validate_request
 
 from app.api.auth_context import caller
-from app.api.cursors import decode_cursor, encode_cursor
+from app.api.cursors import cursor_id, id_page
 from app.api.guards import (
     authenticated,
     binds_client_mutation_id,
@@ -43,12 +43,9 @@ def _notifications() -> NotificationService:
 async def list_notifications(query_args: NotificationQuery) -> Response:
     """Your notifications, newest first, in cursor pages, with your unread count: being
     assigned to a task, @mentioned in a comment, added to a board."""
-    before = decode_cursor("notifications", query_args.cursor, 1)[0] if query_args.cursor else None
+    before = cursor_id("notifications", query_args.cursor)
     items, more, unread = await _notifications().list(caller().user, query_args.unread, before, query_args.limit)
-    next_cursor = encode_cursor("notifications", [items[-1].id]) if more and items else None
-    return json_response(
-        {"items": [notification_view(item) for item in items], "next_cursor": next_cursor, "unread_count": unread}
-    )
+    return json_response(id_page("notifications", items, more, notification_view, unread_count=unread))
 
 
 @blueprint.post("/read")

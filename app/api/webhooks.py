@@ -6,7 +6,7 @@ from quart import Blueprint, Response
 from quart_schema import document_response, validate_querystring, validate_request
 
 from app.api.auth_context import caller
-from app.api.cursors import decode_cursor, encode_cursor
+from app.api.cursors import cursor_id, id_page
 from app.api.guards import (
     authenticated,
     binds_client_mutation_id,
@@ -91,10 +91,9 @@ async def delete_webhook(board_id: str, webhook_id: str) -> Response:
 @document_response(DeliveryList, 200)
 async def list_deliveries(board_id: str, webhook_id: str, query_args: PageQuery) -> Response:
     """The delivery log, newest first: one item per HTTP attempt."""
-    before = decode_cursor("deliveries", query_args.cursor, 1)[0] if query_args.cursor else None
+    before = cursor_id("deliveries", query_args.cursor)
     attempts, more = await _webhooks().deliveries(caller().user, board_id, webhook_id, before, query_args.limit)
-    next_cursor = encode_cursor("deliveries", [attempts[-1].id]) if more and attempts else None
-    return json_response({"items": [attempt_view(attempt) for attempt in attempts], "next_cursor": next_cursor})
+    return json_response(id_page("deliveries", attempts, more, attempt_view))
 
 
 @blueprint.post("/<webhook_id>/deliveries/<delivery_id>/redeliver")
