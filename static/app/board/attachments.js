@@ -3,8 +3,9 @@
 // cover, and a paperclip with their count). Files and thumbnails are fetched with the
 // access token and shown through object URLs: an <img src> could not send it.
 
-import { api, fetchWithAuth, listAll } from "../api.js";
+import { api, fetchWithAuth } from "../api.js";
 import { confirmInPlace, h, uid } from "../dom.js";
+import { LiveTaskList } from "./live-task-list.js";
 
 const ROLE_RANK = { viewer: 0, editor: 1, admin: 2, owner: 3 };
 const SVG = "http://www.w3.org/2000/svg";
@@ -104,12 +105,11 @@ async function download(attachment) {
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
-export class AttachmentPanel {
+export class AttachmentPanel extends LiveTaskList {
   constructor({ state }) {
+    super("attachments", "attachment.");
     this.state = state;
-    this.taskId = null;
     this.attachments = new Map();
-    this.pending = null; // live events that arrived while the list was loading
     this.heading = h("h3", { class: "section-title", id: uid("attachments-title") }, "Attachments");
     this.list = h("ul", { class: "attachment-list", "data-testid": "attachments", "aria-labelledby": this.heading.id });
     this.picker = h("input", { type: "file", multiple: true, hidden: true, "data-testid": "attachment-input" });
@@ -156,39 +156,12 @@ export class AttachmentPanel {
     this.actions.hidden = !this.canUpload;
     this.error.hidden = true;
     this.status.textContent = "";
-    this.list.setAttribute("aria-busy", "true");
-    this.list.replaceChildren(h("li", { class: "muted small" }, "Loading attachments…"));
-    try {
-      const items = await listAll(`/tasks/${taskId}/attachments`);
-      if (this.taskId !== taskId) return;
-      for (const attachment of items) this.attachments.set(attachment.id, attachment);
-      const pending = this.pending;
-      this.pending = null;
-      for (const message of pending) this.apply(message);
-      this.render();
-    } catch (error) {
-      if (this.taskId !== taskId) return;
-      this.pending = null;
-      this.list.replaceChildren(h("li", { class: "form-error" }, `Couldn't load the attachments: ${error.message}`));
-    } finally {
-      this.list.removeAttribute("aria-busy");
-    }
+    await this.load(taskId, this.attachments);
   }
 
   close() {
     this.taskId = null;
     this.pending = null;
-  }
-
-  /** A live board event; only this task's attachments matter. */
-  receive(message) {
-    if (!this.taskId || !message.event.startsWith("attachment.") || message.data.task_id !== this.taskId) return;
-    if (this.pending) {
-      this.pending.push(message);
-      return;
-    }
-    this.apply(message);
-    this.render();
   }
 
   apply(message) {

@@ -2,8 +2,9 @@
 // and delete your own (admins may delete any, as the server allows), and @mentions typed
 // with an autocomplete of the board's members.
 
-import { api, listAll } from "../api.js";
+import { api } from "../api.js";
 import { avatar, confirmInPlace, h, timeAgo, uid } from "../dom.js";
+import { LiveTaskList } from "./live-task-list.js";
 import { MentionPicker } from "./mentions.js";
 
 // Comments of a deleted account name this author (docs/identity.md).
@@ -18,12 +19,11 @@ function escapeRegExp(text) {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-export class CommentThread {
+export class CommentThread extends LiveTaskList {
   constructor({ state }) {
+    super("comments", "comment.");
     this.state = state;
-    this.taskId = null;
     this.comments = new Map();
-    this.pending = null; // live events that arrived while the thread was loading
     this.editing = null; // the id of my comment being edited
     this.heading = h("h3", { class: "section-title", id: uid("comments-title") }, "Comments");
     this.list = h("ol", { class: "comment-list", "data-testid": "comments", "aria-labelledby": this.heading.id });
@@ -65,39 +65,12 @@ export class CommentThread {
     this.input.value = "";
     this.mentions.close();
     this.form.hidden = !this.canComment;
-    this.list.setAttribute("aria-busy", "true");
-    this.list.replaceChildren(h("li", { class: "muted small" }, "Loading comments…"));
-    try {
-      const items = await listAll(`/tasks/${taskId}/comments`);
-      if (this.taskId !== taskId) return;
-      for (const comment of items) this.comments.set(comment.id, comment);
-      const pending = this.pending;
-      this.pending = null;
-      for (const message of pending) this.apply(message);
-      this.render();
-    } catch (error) {
-      if (this.taskId !== taskId) return;
-      this.pending = null;
-      this.list.replaceChildren(h("li", { class: "form-error" }, `Couldn't load the comments: ${error.message}`));
-    } finally {
-      this.list.removeAttribute("aria-busy");
-    }
+    await this.load(taskId, this.comments);
   }
 
   close() {
     this.taskId = null;
     this.mentions.close();
-  }
-
-  /** A board event: comment.created, .updated or .deleted of the open task. */
-  receive(message) {
-    if (!this.taskId || !message.event.startsWith("comment.") || message.data.task_id !== this.taskId) return;
-    if (this.pending) {
-      this.pending.push(message);
-      return;
-    }
-    this.apply(message);
-    this.render();
   }
 
   apply(message) {
