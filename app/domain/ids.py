@@ -6,6 +6,7 @@ Time order keeps index inserts local and gives keyset pagination a stable tie-br
 from __future__ import annotations
 
 import os
+import socket
 import time
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -31,3 +32,9 @@ def new_id_after(previous: str) -> str:
         value = value * 32 + ALPHABET.index(char)
     value += 1
     return "".join(ALPHABET[(value >> (5 * shift)) & 31] for shift in reversed(range(26)))
+
+
+def lease_owner() -> str:
+    """Who holds a lease (mail, webhooks, the trash purge): host and pid first, so whoever
+    reads a lease in the database can tell whose it is, then a few random characters."""
+    return f"{socket.gethostname()}:{os.getpid()}:{new_id()[-6:]}"

@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
 
 from app.domain import clock
-from app.domain.ids import new_id
+from app.domain.ids import lease_owner
 from app.domain.mail import (
     KIND_OF_TYPE,
     Channel,
@@ -60,7 +58,7 @@ def cancelled_reason(message: OutboxMessage, preferences: Preferences) -> str | 
 
 class MailWorker:
     def __init__(self, settings: Settings, store: Store, publisher: EventPublisher, renderer: Renderer) -> None:
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{new_id()[-6:]}"
+        self.owner = lease_owner()
         self.enabled = bool(settings.smtp_url)
         self._store = store
         self._renderer = renderer

@@ -18,14 +18,12 @@ import asyncio
 import builtins
 import contextlib
 import logging
-import os
-import socket
 from datetime import timedelta
 from typing import Any
 
 from app.domain import clock
 from app.domain.errors import NotFoundError
-from app.domain.ids import new_id
+from app.domain.ids import lease_owner
 from app.domain.models import Board, Comment, EventDraft, Priority, Role, Task, User
 from app.domain.ordering import key_between
 from app.domain.request_context import board_allowed
@@ -205,7 +203,7 @@ class TrashPurger:
     """The loop every instance runs: a purge every ``TASKWIRE_TRASH_PURGE_INTERVAL`` seconds."""
 
     def __init__(self, settings: Settings, trash: TrashService) -> None:
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{new_id()[-6:]}"
+        self.owner = lease_owner()
         self._trash = trash
         self._interval = settings.trash_purge_interval_seconds
         self._loop: asyncio.Task[None] | None = None

@@ -13,12 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
 from collections.abc import Awaitable, Callable
 
 from app.domain import clock
-from app.domain.ids import new_id
+from app.domain.ids import lease_owner
 from app.domain.models import Event
 from app.domain.webhooks import Webhook
 from app.events.publisher import EventPublisher
@@ -63,8 +61,7 @@ async def scan_forever(scan: Callable[[], Awaitable[object]], wake: asyncio.Even
 
 class WebhookWorker:
     def __init__(self, settings: Settings, store: Store, publisher: EventPublisher) -> None:
-        # Host and pid first: whoever reads a lease in the database can tell whose it is.
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{new_id()[-6:]}"
+        self.owner = lease_owner()
         self._store = store
         self._publisher = publisher
         self._poll = settings.webhook_poll_seconds
