@@ -119,3 +119,8 @@ def build_runtime(settings: Settings) -> Runtime:
 def current_runtime() -> Runtime:
     runtime: Runtime = current_app.extensions["taskwire"]
     return runtime
+
+
+def services() -> Services:
+    """The use cases, for the handler of the request under way."""
+    return current_runtime().services

@@ -24,7 +24,7 @@ from app.api.rate_limits import client_ip
 from app.api.responses import json_response, no_content, no_store
 from app.api.schemas import Email, ErrorOut, Password, RequestModel, UserOut
 from app.domain.views import user_view
-from app.runtime import current_runtime
+from app.runtime import current_runtime, services
 
 blueprint = Blueprint("account", __name__, url_prefix="/api/v1/users/me")
 
@@ -77,7 +77,7 @@ async def export_account() -> Response:
     """Everything that is yours, as one JSON document: your profile, your boards and their
     members, the tasks you created or are assigned to, your comments, your notifications,
     your API tokens (never their secrets)."""
-    response = json_response(await current_runtime().services.account.export(caller()))
+    response = json_response(await services().account.export(caller()))
     response.headers["Content-Disposition"] = 'attachment; filename="taskwire-account.json"'
     return no_store(response)
 

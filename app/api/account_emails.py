@@ -23,8 +23,7 @@ from app.api.guards import (
 )
 from app.api.responses import json_response, no_content
 from app.api.schemas import Email, ErrorOut, Password, RequestModel, ResponseModel
-from app.runtime import current_runtime
-from app.services.account_emails import AccountEmailService
+from app.runtime import services
 
 blueprint = Blueprint("account_emails", __name__, url_prefix="/api/v1/auth")
 
@@ -48,10 +47,6 @@ class VerifiedOut(ResponseModel):
     email: str = Field(description="The address now confirmed.")
 
 
-def _accounts() -> AccountEmailService:
-    return current_runtime().services.account_emails
-
-
 @blueprint.post("/password-reset")
 @guards(public, rate_limited_per_ip("password-reset"))
 @validate_request(PasswordResetIn)
@@ -60,7 +55,7 @@ async def request_password_reset(data: PasswordResetIn) -> Response:
     """Email a single-use link that sets a new password (the same answer whether or not
     an account has this address: it tells nobody which addresses have one). 409
     ``email_disabled`` when this server sends no email."""
-    await _accounts().request_password_reset(data.email)
+    await services().account_emails.request_password_reset(data.email)
     return no_content()
 
 
@@ -70,7 +65,7 @@ async def request_password_reset(data: PasswordResetIn) -> Response:
 async def confirm_password_reset(data: PasswordResetConfirmIn) -> Response:
     """Set a new password with the link's token (once, before it expires); every session
     of the account ends. Then sign in with it."""
-    await _accounts().reset_password(data.token, data.password)
+    await services().account_emails.reset_password(data.token, data.password)
     return no_content()
 
 
@@ -80,12 +75,12 @@ async def confirm_password_reset(data: PasswordResetConfirmIn) -> Response:
 @document_response(VerifiedOut, 200)
 async def verify_email(data: VerifyEmailIn) -> Response:
     """Confirm the address the link was sent to."""
-    return json_response({"email": await _accounts().verify_email(data.token)})
+    return json_response({"email": await services().account_emails.verify_email(data.token)})
 
 
 @blueprint.post("/verify-email/resend")
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
 async def resend_verification() -> Response:
     """Send the confirmation link again (nothing is sent once the address is confirmed)."""
-    await _accounts().resend_verification(caller().user)
+    await services().account_emails.resend_verification(caller().user)
     return no_content()

@@ -16,18 +16,14 @@ from app.api.responses import json_response
 from app.api.schemas import PageQuery
 from app.domain.models import User
 from app.domain.views import user_view
-from app.runtime import current_runtime
-from app.services.admin import AdminService, InstanceState
+from app.runtime import services
+from app.services.admin import InstanceState
 
 blueprint = Blueprint("admin", __name__, url_prefix="/api/v1/admin")
 
 
-def _admin() -> AdminService:
-    return current_runtime().services.admin
-
-
 async def account_view(user: User) -> dict[str, object]:
-    return {**user_view(user), "is_admin": await _admin().is_admin(user)}
+    return {**user_view(user), "is_admin": await services().admin.is_admin(user)}
 
 
 def _instance_view(state: InstanceState) -> dict[str, object]:
@@ -41,7 +37,7 @@ def _instance_view(state: InstanceState) -> dict[str, object]:
 async def list_accounts(query_args: PageQuery) -> Response:
     """Every account of the instance, oldest first (administrator only)."""
     after = cursor_id("accounts", query_args.cursor)
-    users, more = await _admin().list_users(caller(), after, query_args.limit)
+    users, more = await services().admin.list_users(caller(), after, query_args.limit)
     return json_response(
         {
             "items": [await account_view(user) for user in users],
@@ -57,7 +53,7 @@ async def list_accounts(query_args: PageQuery) -> Response:
 async def patch_account(user_id: str, data: AccountPatchIn) -> Response:
     """Disable an account (its sessions, API tokens and live connections stop at once, on
     every instance) or enable it again (administrator only)."""
-    user = await _admin().set_disabled(caller(), user_id, data.disabled)
+    user = await services().admin.set_disabled(caller(), user_id, data.disabled)
     return json_response(await account_view(user))
 
 
@@ -66,7 +62,7 @@ async def patch_account(user_id: str, data: AccountPatchIn) -> Response:
 @document_response(InstanceOut, 200)
 async def get_instance() -> Response:
     """Whether registration is open, and the instance's figures (administrator only)."""
-    return json_response(_instance_view(await _admin().instance(caller())))
+    return json_response(_instance_view(await services().admin.instance(caller())))
 
 
 @blueprint.patch("/instance")
@@ -76,4 +72,4 @@ async def get_instance() -> Response:
 async def patch_instance(data: InstancePatchIn) -> Response:
     """Open or close registration (administrator only); invitations and single sign-on
     still create accounts while it is closed."""
-    return json_response(_instance_view(await _admin().switch_registration(caller(), data.registration_open)))
+    return json_response(_instance_view(await services().admin.switch_registration(caller(), data.registration_open)))

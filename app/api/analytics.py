@@ -13,7 +13,7 @@ from app.api.analytics_schemas import AnalyticsOut, AnalyticsQuery
 from app.api.auth_context import caller
 from app.api.guards import authenticated, guards, rate_limited_per_user
 from app.api.responses import json_response
-from app.runtime import current_runtime
+from app.runtime import services
 
 blueprint = Blueprint("analytics", __name__, url_prefix="/api/v1/boards")
 
@@ -29,4 +29,4 @@ async def board_analytics(board_id: str, query_args: AnalyticsQuery) -> Response
     Computed from the event log and cached by the board's seq, so never stale."""
     end = query_args.end or datetime.now(UTC).date()
     start = query_args.start or end - timedelta(days=DEFAULT_DAYS - 1)
-    return json_response(await current_runtime().services.analytics.board(caller().user, board_id, start, end))
+    return json_response(await services().analytics.board(caller().user, board_id, start, end))

@@ -28,8 +28,8 @@ from app.api.responses import json_response, no_content
 from app.api.schemas import AttachmentList, AttachmentOut, PageQuery
 from app.api.uploads import receive_upload, release_upload_body, spool_file
 from app.domain.views import attachment_view
-from app.runtime import current_runtime
-from app.services.attachments import THUMBNAIL_TYPE, AttachmentService
+from app.runtime import current_runtime, services
+from app.services.attachments import THUMBNAIL_TYPE
 
 blueprint = Blueprint("attachments", __name__, url_prefix="/api/v1")
 blueprint.teardown_app_request(release_upload_body)
@@ -38,10 +38,6 @@ blueprint.teardown_app_request(release_upload_body)
 DOWNLOAD_CSP = "default-src 'none'; sandbox"
 # An attachment's bytes never change under its id.
 PRIVATE_IMMUTABLE = "private, max-age=86400, immutable"
-
-
-def _attachments() -> AttachmentService:
-    return current_runtime().services.attachments
 
 
 def content_disposition(kind: str, name: str) -> str:
@@ -65,7 +61,7 @@ def _served(response: Response, disposition: str) -> Response:
 async def list_attachments(task_id: str, query_args: PageQuery) -> Response:
     """A task's attachments, oldest first, in cursor pages (viewers and up)."""
     after = cursor_id("attachments", query_args.cursor)
-    attachments, more = await _attachments().list(caller().user, task_id, after, query_args.limit)
+    attachments, more = await services().attachments.list(caller().user, task_id, after, query_args.limit)
     return json_response(id_page("attachments", attachments, more, attachment_view))
 
 
@@ -83,7 +79,7 @@ async def upload_attachment(task_id: str) -> Response:
     settings = current_runtime().settings
     timeout = float(current_app.config["BODY_TIMEOUT"])
     async with spool_file(settings.data_dir) as spool:
-        attachment = await _attachments().add(
+        attachment = await services().attachments.add(
             caller().user, task_id, lambda: receive_upload(spool, settings.attachment_max_bytes, timeout)
         )
     return json_response(attachment_view(attachment), 201)
@@ -94,7 +90,7 @@ async def upload_attachment(task_id: str) -> Response:
 @document_response(AttachmentOut, 200)
 async def get_attachment(attachment_id: str) -> Response:
     """One attachment's record (viewers and up)."""
-    return json_response(attachment_view(await _attachments().get(caller().user, attachment_id)))
+    return json_response(attachment_view(await services().attachments.get(caller().user, attachment_id)))
 
 
 @blueprint.get("/attachments/<attachment_id>/content")
@@ -103,7 +99,7 @@ async def download_attachment(attachment_id: str) -> Response:
     """The attachment's bytes, as a download (viewers and up): `Content-Disposition:
     attachment`, its `content_type`, `X-Content-Type-Options: nosniff` and a sandboxing
     Content-Security-Policy. Streamed a chunk at a time."""
-    attachment, chunks = await _attachments().open(caller().user, attachment_id)
+    attachment, chunks = await services().attachments.open(caller().user, attachment_id)
     response = Response(chunks, status=200, content_type=attachment.content_type)
     response.headers["Content-Length"] = str(attachment.size)
     return _served(response, content_disposition("attachment", attachment.name))
@@ -114,7 +110,7 @@ async def download_attachment(attachment_id: str) -> Response:
 async def attachment_thumbnail(attachment_id: str) -> Response:
     """An image attachment's thumbnail, a WebP of at most 320 x 320 made by the server
     (viewers and up); 404 `thumbnail_not_found` for other files."""
-    thumbnail = await _attachments().thumbnail(caller().user, attachment_id)
+    thumbnail = await services().attachments.thumbnail(caller().user, attachment_id)
     return _served(Response(thumbnail, status=200, content_type=THUMBNAIL_TYPE), "inline")
 
 
@@ -122,5 +118,5 @@ async def attachment_thumbnail(attachment_id: str) -> Response:
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 async def delete_attachment(attachment_id: str) -> Response:
     """Delete an attachment and its bytes: its uploader, or a board admin or owner."""
-    await _attachments().delete(caller().user, attachment_id)
+    await services().attachments.delete(caller().user, attachment_id)
     return no_content()

@@ -36,7 +36,7 @@ from app.api.schemas import (
 )
 from app.domain.models import User
 from app.domain.views import user_view
-from app.runtime import current_runtime
+from app.runtime import current_runtime, services
 from app.services.auth import TokenPair
 
 blueprint = Blueprint("auth", __name__, url_prefix="/api/v1")
@@ -150,7 +150,7 @@ async def refresh(data: RefreshIn) -> Response:
 @validate_request(RefreshIn)
 async def logout(data: RefreshIn) -> Response:
     """End the session: its refresh token and its access tokens stop working at once."""
-    await current_runtime().services.auth.logout(_presented_refresh_token(data), await optional_caller())
+    await services().auth.logout(_presented_refresh_token(data), await optional_caller())
     response = no_content()
     response.delete_cookie(COOKIE_NAME, path=COOKIE_PATH)
     return response
@@ -163,7 +163,7 @@ async def get_me() -> Response:
     """The signed-in user (``is_admin``: whether you administer the instance; whether the
     account has a password, its address is confirmed, and a new one waits for its link)."""
     user = caller().user
-    return json_response({**await account_view(user), **await current_runtime().services.account.own_view(user)})
+    return json_response({**await account_view(user), **await services().account.own_view(user)})
 
 
 @blueprint.patch("/users/me")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from quart import g, request
 
 from app.domain.caller import Caller
-from app.runtime import current_runtime
+from app.runtime import services
 
 
 def bearer_token() -> str | None:
@@ -21,7 +21,7 @@ async def optional_caller() -> Caller | None:
     token = bearer_token()
     if token is None:
         return None
-    return await current_runtime().services.auth.authenticate(token)
+    return await services().auth.authenticate(token)
 
 
 def caller() -> Caller:

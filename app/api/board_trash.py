@@ -22,14 +22,9 @@ from app.api.trash_schemas import BoardTrashList
 from app.domain.models import Role
 from app.domain.trash import trashed_board_view
 from app.domain.views import board_view
-from app.runtime import current_runtime
-from app.services.trash import TrashService
+from app.runtime import services
 
 blueprint = Blueprint("board_trash", __name__, url_prefix="/api/v1/boards/trash")
-
-
-def _trash() -> TrashService:
-    return current_runtime().services.trash
 
 
 @blueprint.get("")
@@ -37,7 +32,7 @@ def _trash() -> TrashService:
 @document_response(BoardTrashList, 200)
 async def list_board_trash() -> Response:
     """The deleted boards you were an owner of, most recent first, each with when it is purged."""
-    trash = _trash()
+    trash = services().trash
     entries = await trash.list_boards(caller().user)
     return trash_listing([trashed_board_view(entry, trash.retention_days) for entry in entries], trash.retention_days)
 
@@ -47,12 +42,12 @@ async def list_board_trash() -> Response:
 @document_response(BoardOut, 200)
 async def restore_board(board_id: str) -> Response:
     """Restore a deleted board (its owners), with its tasks, history and members."""
-    return json_response(board_view(await _trash().restore_board(caller().user, board_id), Role.OWNER))
+    return json_response(board_view(await services().trash.restore_board(caller().user, board_id), Role.OWNER))
 
 
 @blueprint.delete("/<board_id>")
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 async def delete_board_forever(board_id: str) -> Response:
     """Delete a board in the trash for good (its owners), with its tasks, files and history."""
-    await _trash().delete_board_forever(caller().user, board_id)
+    await services().trash.delete_board_forever(caller().user, board_id)
     return no_content()

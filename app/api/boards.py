@@ -31,14 +31,9 @@ from app.api.schemas import (
 )
 from app.api.trash_schemas import BoardListQuery
 from app.domain.views import board_view, event_view, member_view
-from app.runtime import current_runtime
-from app.services.boards import BoardService
+from app.runtime import services
 
 blueprint = Blueprint("boards", __name__, url_prefix="/api/v1/boards")
-
-
-def _boards() -> BoardService:
-    return current_runtime().services.boards
 
 
 @blueprint.get("")
@@ -48,7 +43,7 @@ def _boards() -> BoardService:
 async def list_boards(query_args: BoardListQuery) -> Response:
     """The boards you are a member of, with your role on each; archived ones only with ``archived=true``."""
     after = cursor_id("boards", query_args.cursor)
-    rows, more = await _boards().list_for(caller().user, after, query_args.limit, query_args.archived)
+    rows, more = await services().boards.list_for(caller().user, after, query_args.limit, query_args.archived)
     items = [board_view(board, role) for board, role in rows]
     return json_response({"items": items, "next_cursor": encode_cursor("boards", [rows[-1][0].id]) if more else None})
 
@@ -59,7 +54,7 @@ async def list_boards(query_args: BoardListQuery) -> Response:
 @document_response(BoardOut, 201)
 async def create_board(data: BoardIn) -> Response:
     """Create a board; you become its owner."""
-    board, role = await _boards().create(caller().user, data.name, data.description, data.columns)
+    board, role = await services().boards.create(caller().user, data.name, data.description, data.columns)
     return json_response(board_view(board, role), 201)
 
 
@@ -68,7 +63,7 @@ async def create_board(data: BoardIn) -> Response:
 @document_response(BoardOut, 200)
 async def get_board(board_id: str) -> Response:
     """One board (404 unless you are a member)."""
-    board, role = await _boards().get(caller().user, board_id)
+    board, role = await services().boards.get(caller().user, board_id)
     return json_response(board_view(board, role))
 
 
@@ -80,7 +75,7 @@ async def get_board(board_id: str) -> Response:
 async def patch_board(board_id: str, data: BoardPatchIn) -> Response:
     """Rename a board, change its description or columns (admins and owners)."""
     changes = data.model_dump(include=data.model_fields_set, exclude_none=True)
-    board, role = await _boards().update(caller().user, board_id, changes)
+    board, role = await services().boards.update(caller().user, board_id, changes)
     return json_response(board_view(board, role))
 
 
@@ -89,7 +84,7 @@ async def patch_board(board_id: str, data: BoardPatchIn) -> Response:
 async def delete_board(board_id: str) -> Response:
     """Delete a board (owners only): it goes to the trash with its tasks and history, gone
     for every member until an owner restores it (see /api/v1/boards/trash) or it is purged."""
-    await current_runtime().services.trash.trash_board(caller().user, board_id)
+    await services().trash.trash_board(caller().user, board_id)
     return no_content()
 
 
@@ -110,7 +105,7 @@ async def unarchive_board(board_id: str) -> Response:
 
 
 async def _set_archived(board_id: str, archived: bool) -> Response:
-    board, role = await _boards().set_archived(caller().user, board_id, archived)
+    board, role = await services().boards.set_archived(caller().user, board_id, archived)
     return json_response(board_view(board, role))
 
 
@@ -119,7 +114,7 @@ async def _set_archived(board_id: str, archived: bool) -> Response:
 @document_response(MemberList, 200)
 async def list_members(board_id: str) -> Response:
     """Everyone on the board and their role."""
-    members = await _boards().list_members(caller().user, board_id)
+    members = await services().boards.list_members(caller().user, board_id)
     return json_response({"items": [member_view(member) for member in members]})
 
 
@@ -129,7 +124,7 @@ async def list_members(board_id: str) -> Response:
 @document_response(MemberOut, 201)
 async def add_member(board_id: str, data: MemberIn) -> Response:
     """Add a registered user by email with a role (admins and owners)."""
-    member = await _boards().add_member(caller().user, board_id, data.email, data.role)
+    member = await services().boards.add_member(caller().user, board_id, data.email, data.role)
     return json_response(member_view(member), 201)
 
 
@@ -139,7 +134,7 @@ async def add_member(board_id: str, data: MemberIn) -> Response:
 @document_response(MemberOut, 200)
 async def patch_member(board_id: str, user_id: str, data: MemberPatchIn) -> Response:
     """Change a member's role (admins and owners; only owners touch owners)."""
-    return json_response(member_view(await _boards().change_role(caller().user, board_id, user_id, data.role)))
+    return json_response(member_view(await services().boards.change_role(caller().user, board_id, user_id, data.role)))
 
 
 @blueprint.delete("/<board_id>/members/<user_id>")
@@ -147,7 +142,7 @@ async def patch_member(board_id: str, user_id: str, data: MemberPatchIn) -> Resp
 @document_response(ErrorOut, 409)
 async def remove_member(board_id: str, user_id: str) -> Response:
     """Remove a member (admins and owners), or leave a board yourself."""
-    await _boards().remove_member(caller().user, board_id, user_id)
+    await services().boards.remove_member(caller().user, board_id, user_id)
     return no_content()
 
 
@@ -157,7 +152,7 @@ async def remove_member(board_id: str, user_id: str) -> Response:
 @document_response(EventList, 200)
 async def list_events(board_id: str, query_args: EventQuery) -> Response:
     """The board's event log after a seq: activity feed, audit trail, catch-up; with task_id, one task's history."""
-    events, latest = await _boards().events(
+    events, latest = await services().boards.events(
         caller().user, board_id, query_args.after, query_args.limit, query_args.task_id
     )
     return json_response({"items": [event_view(event) for event in events], "latest_seq": latest})

@@ -17,14 +17,9 @@ from app.api.guards import (
 from app.api.responses import json_response, no_content
 from app.api.schemas import ChecklistItemIn, ChecklistItemPatchIn, ErrorOut, TaskOut
 from app.domain.views import task_view
-from app.runtime import current_runtime
-from app.services.checklists import ChecklistService
+from app.runtime import services
 
 blueprint = Blueprint("checklists", __name__, url_prefix="/api/v1")
-
-
-def _checklists() -> ChecklistService:
-    return current_runtime().services.checklists
 
 
 @blueprint.post("/tasks/<task_id>/checklist")
@@ -35,7 +30,7 @@ async def create_checklist_item(task_id: str, data: ChecklistItemIn) -> Response
     """Add an item to a task's checklist (editors and up); answers the task, new version
     included. No version needed: the item is added to the current task. Event:
     ``checklist_item.created``."""
-    task = await _checklists().add(caller().user, task_id, data.text, data.position)
+    task = await services().checklists.add(caller().user, task_id, data.text, data.position)
     return json_response(task_view(task), 201)
 
 
@@ -49,7 +44,7 @@ async def patch_checklist_item(task_id: str, item_id: str, data: ChecklistItemPa
     the task. Events: ``checklist_item.updated``, or ``checklist_item.moved`` when only its
     place changed."""
     changes = data.model_dump(include=data.model_fields_set & {"text", "done", "position"}, exclude_none=True)
-    return json_response(task_view(await _checklists().update(caller().user, task_id, item_id, **changes)))
+    return json_response(task_view(await services().checklists.update(caller().user, task_id, item_id, **changes)))
 
 
 @blueprint.delete("/tasks/<task_id>/checklist/<item_id>")
@@ -57,5 +52,5 @@ async def patch_checklist_item(task_id: str, item_id: str, data: ChecklistItemPa
 @document_response(ErrorOut, 409)
 async def delete_checklist_item(task_id: str, item_id: str) -> Response:
     """Remove an item. Event: ``checklist_item.deleted``, with the task after it."""
-    await _checklists().remove(caller().user, task_id, item_id)
+    await services().checklists.remove(caller().user, task_id, item_id)
     return no_content()

@@ -16,14 +16,9 @@ from app.api.guards import (
 )
 from app.api.responses import json_response, no_content
 from app.api.schemas import ColumnIn, ColumnOut, ColumnPatchIn, ErrorOut
-from app.runtime import current_runtime
-from app.services.columns import ColumnService
+from app.runtime import services
 
 blueprint = Blueprint("columns", __name__, url_prefix="/api/v1/boards")
-
-
-def _columns() -> ColumnService:
-    return current_runtime().services.columns
 
 
 @blueprint.post("/<board_id>/columns")
@@ -33,7 +28,7 @@ def _columns() -> ColumnService:
 async def create_column(board_id: str, data: ColumnIn) -> Response:
     """Add a column with a free-text name (admins and owners); its key is derived from the
     name and never changes. Event: ``column.created``."""
-    column = await _columns().add(caller().user, board_id, data.name, data.wip_limit, data.position)
+    column = await services().columns.add(caller().user, board_id, data.name, data.wip_limit, data.position)
     return json_response(column, 201)
 
 
@@ -46,7 +41,7 @@ async def patch_column(board_id: str, key: str, data: ColumnPatchIn) -> Response
     """Rename a column, set (or with null clear) its work-in-progress limit, or move it to
     ``position``. Events: ``column.updated``, or ``column.moved`` when only its place changed."""
     changes = data.model_dump(include=data.model_fields_set & {"name", "wip_limit", "position"})
-    column = await _columns().update(caller().user, board_id, key, **changes)
+    column = await services().columns.update(caller().user, board_id, key, **changes)
     return json_response(column)
 
 
@@ -55,5 +50,5 @@ async def patch_column(board_id: str, key: str, data: ColumnPatchIn) -> Response
 @document_response(ErrorOut, 409)
 async def delete_column(board_id: str, key: str) -> Response:
     """Remove an empty column (409 ``column_not_empty`` while tasks are in it). Event: ``column.deleted``."""
-    await _columns().remove(caller().user, board_id, key)
+    await services().columns.remove(caller().user, board_id, key)
     return no_content()

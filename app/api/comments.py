@@ -18,14 +18,9 @@ from app.api.guards import (
 from app.api.responses import json_response, no_content
 from app.api.schemas import CommentIn, CommentList, CommentOut, PageQuery
 from app.domain.views import comment_view
-from app.runtime import current_runtime
-from app.services.comments import CommentService
+from app.runtime import services
 
 blueprint = Blueprint("comments", __name__, url_prefix="/api/v1")
-
-
-def _comments() -> CommentService:
-    return current_runtime().services.comments
 
 
 @blueprint.get("/tasks/<task_id>/comments")
@@ -35,7 +30,7 @@ def _comments() -> CommentService:
 async def list_comments(task_id: str, query_args: PageQuery) -> Response:
     """A task's comments, oldest first, in cursor pages (viewers and up)."""
     after = cursor_id("comments", query_args.cursor)
-    comments, more = await _comments().list(caller().user, task_id, after, query_args.limit)
+    comments, more = await services().comments.list(caller().user, task_id, after, query_args.limit)
     return json_response(id_page("comments", comments, more, comment_view))
 
 
@@ -46,7 +41,7 @@ async def list_comments(task_id: str, query_args: PageQuery) -> Response:
 async def create_comment(task_id: str, data: CommentIn) -> Response:
     """Comment on a task (editors and up). ``@email`` or ``@name`` of a board member
     mentions them (``mentions``, and ``data.mentions`` of the event)."""
-    return json_response(comment_view(await _comments().create(caller().user, task_id, data.body)), 201)
+    return json_response(comment_view(await services().comments.create(caller().user, task_id, data.body)), 201)
 
 
 @blueprint.patch("/comments/<comment_id>")
@@ -55,12 +50,12 @@ async def create_comment(task_id: str, data: CommentIn) -> Response:
 @document_response(CommentOut, 200)
 async def edit_comment(comment_id: str, data: CommentIn) -> Response:
     """Edit your own comment."""
-    return json_response(comment_view(await _comments().edit(caller().user, comment_id, data.body)))
+    return json_response(comment_view(await services().comments.edit(caller().user, comment_id, data.body)))
 
 
 @blueprint.delete("/comments/<comment_id>")
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 async def delete_comment(comment_id: str) -> Response:
     """Delete a comment: its author, or a board admin or owner."""
-    await _comments().delete(caller().user, comment_id)
+    await services().comments.delete(caller().user, comment_id)
     return no_content()

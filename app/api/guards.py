@@ -25,7 +25,7 @@ from app.api.auth_context import bearer_token, caller
 from app.api.mutations import bind_client_mutation_id, run_idempotently
 from app.api.rate_limits import limit_by_ip, limit_by_user
 from app.domain.errors import UnauthenticatedError
-from app.runtime import current_runtime
+from app.runtime import services
 from app.services.access import insufficient_scope
 
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
@@ -70,7 +70,7 @@ async def _authenticate() -> None:
     token = bearer_token()
     if token is None:
         raise UnauthenticatedError("unauthorized", "Send an access token: Authorization: Bearer <token>.")
-    g.caller = await current_runtime().services.auth.authenticate(token)
+    g.caller = await services().auth.authenticate(token)
 
 
 async def _authenticate_stream() -> None:
@@ -80,7 +80,7 @@ async def _authenticate_stream() -> None:
     if bearer_token() is not None or ticket is None:
         return await _authenticate()
     board_id = (request.view_args or {}).get("board_id", "")
-    g.caller = await current_runtime().services.stream_tickets.redeem(ticket, board_id)
+    g.caller = await services().stream_tickets.redeem(ticket, board_id)
     return None
 
 

@@ -24,8 +24,7 @@ from app.api.uploads import spool_file
 from app.domain.errors import ForbiddenError
 from app.domain.imports import ImportJob, ImportSource
 from app.domain.views import record_view
-from app.runtime import current_runtime
-from app.services.importing.service import ImportService
+from app.runtime import current_runtime, services
 
 blueprint = Blueprint("imports", __name__, url_prefix="/api/v1/imports")
 import_job_view = record_view(ImportJob)
@@ -60,10 +59,6 @@ class ImportJobOut(ResponseModel):
     pass
 
 
-def _imports() -> ImportService:
-    return current_runtime().services.imports
-
-
 def _check_token() -> None:
     limits = caller().limits
     if limits is not None and limits.board_ids is not None:
@@ -78,7 +73,7 @@ async def create_import(data: ImportIn) -> Response:
     """Start an import: the job waits for its file (PUT .../content), then runs."""
     _check_token()
     options: dict[str, Any] = data.options.model_dump(exclude_none=True)
-    job = await _imports().create(caller(), data.source, data.file_name, data.size, options)
+    job = await services().imports.create(caller(), data.source, data.file_name, data.size, options)
     return json_response(import_job_view(job), 201)
 
 
@@ -92,7 +87,7 @@ async def upload_import(job_id: str, query_args: ContentQuery) -> Response:
     `offset`; the last part queues the job. A 409 `upload_offset_mismatch` says where to resume."""
     _check_token()
     async with spool_file(current_runtime().settings.data_dir) as spool:
-        job = await _imports().upload(caller(), job_id, query_args.offset, aiter(request.body), spool)
+        job = await services().imports.upload(caller(), job_id, query_args.offset, aiter(request.body), spool)
     return json_response(import_job_view(job))
 
 
@@ -101,4 +96,4 @@ async def upload_import(job_id: str, query_args: ContentQuery) -> Response:
 @document_response(ImportJobOut, 200)
 async def get_import(job_id: str) -> Response:
     """The job: its state, progress (percent) and, as it goes, its report."""
-    return json_response(import_job_view(await _imports().get(caller(), job_id)))
+    return json_response(import_job_view(await services().imports.get(caller(), job_id)))

@@ -28,14 +28,10 @@ from app.api.invitation_schemas import (
 from app.api.responses import json_response, no_content
 from app.api.schemas import ErrorOut
 from app.domain.views import board_view, member_view
-from app.runtime import current_runtime
-from app.services.invitations import InvitationService, invitation_view
+from app.runtime import services
+from app.services.invitations import invitation_view
 
 blueprint = Blueprint("invitations", __name__, url_prefix="/api/v1")
-
-
-def _invitations() -> InvitationService:
-    return current_runtime().services.invitations
 
 
 @blueprint.post("/boards/<board_id>/invitations")
@@ -47,7 +43,9 @@ async def create_invitation(board_id: str, data: InvitationIn) -> Response:
     owners). The answer holds the link, shown this once: single use, expiring after
     TASKWIRE_INVITATION_TTL_DAYS, revocable."""
     # The dashboard's own origin: the link opens its /invite page.
-    invitation, link = await _invitations().create(caller().user, board_id, data.email, data.role, request.host_url)
+    invitation, link = await services().invitations.create(
+        caller().user, board_id, data.email, data.role, request.host_url
+    )
     return json_response({**invitation_view(invitation), "link": link}, 201)
 
 
@@ -56,7 +54,7 @@ async def create_invitation(board_id: str, data: InvitationIn) -> Response:
 @document_response(InvitationList, 200)
 async def list_invitations(board_id: str) -> Response:
     """The board's open invitations, oldest first, expired ones included (admins and owners)."""
-    items = await _invitations().list(caller().user, board_id)
+    items = await services().invitations.list(caller().user, board_id)
     return json_response({"items": [invitation_view(item) for item in items]})
 
 
@@ -65,7 +63,7 @@ async def list_invitations(board_id: str) -> Response:
 @document_response(ErrorOut, 409)
 async def revoke_invitation(board_id: str, invitation_id: str) -> Response:
     """Revoke an invitation (admins and owners): its link stops working."""
-    await _invitations().revoke(caller().user, board_id, invitation_id)
+    await services().invitations.revoke(caller().user, board_id, invitation_id)
     return no_content()
 
 
@@ -75,7 +73,7 @@ async def revoke_invitation(board_id: str, invitation_id: str) -> Response:
 @document_response(InvitationLookupOut, 200)
 async def lookup_invitation(data: TokenBody) -> Response:
     """What an invitation link is for, before signing in: the board, the role, who sent it, its status."""
-    invitation, board, inviter = await _invitations().lookup(data.token)
+    invitation, board, inviter = await services().invitations.lookup(data.token)
     return json_response(
         {
             "invitation": invitation_view(invitation),
@@ -91,5 +89,5 @@ async def lookup_invitation(data: TokenBody) -> Response:
 @document_response(InvitationAcceptedOut, 200)
 async def accept_invitation(data: TokenBody) -> Response:
     """Join the board of an invitation link with its role; the link is spent."""
-    board, member = await _invitations().accept(caller().user, data.token)
+    board, member = await services().invitations.accept(caller().user, data.token)
     return json_response({"board": board_view(board, member.role), "member": member_view(member)})

@@ -26,14 +26,9 @@ from app.api.notification_schemas import (
 )
 from app.api.responses import json_response
 from app.domain.views import notification_view
-from app.runtime import current_runtime
-from app.services.notifications import NotificationService
+from app.runtime import services
 
 blueprint = Blueprint("notifications", __name__, url_prefix="/api/v1/notifications")
-
-
-def _notifications() -> NotificationService:
-    return current_runtime().services.notifications
 
 
 @blueprint.get("")
@@ -44,7 +39,9 @@ async def list_notifications(query_args: NotificationQuery) -> Response:
     """Your notifications, newest first, in cursor pages, with your unread count: being
     assigned to a task, @mentioned in a comment, added to a board."""
     before = cursor_id("notifications", query_args.cursor)
-    items, more, unread = await _notifications().list(caller().user, query_args.unread, before, query_args.limit)
+    items, more, unread = await services().notifications.list(
+        caller().user, query_args.unread, before, query_args.limit
+    )
     return json_response(id_page("notifications", items, more, notification_view, unread_count=unread))
 
 
@@ -55,7 +52,7 @@ async def list_notifications(query_args: NotificationQuery) -> Response:
 async def mark_read(data: NotificationsReadIn) -> Response:
     """Mark some (``ids``) or all (``all: true``, optionally ``up_to`` an id) of your
     notifications read."""
-    marked, unread = await _notifications().mark_read(caller().user, data.ids, data.up_to)
+    marked, unread = await services().notifications.mark_read(caller().user, data.ids, data.up_to)
     return json_response({"marked": marked, "unread_count": unread})
 
 
@@ -65,4 +62,6 @@ async def mark_read(data: NotificationsReadIn) -> Response:
 @document_response(NotificationOut, 200)
 async def update_notification(notification_id: str, data: NotificationPatchIn) -> Response:
     """Mark one notification read (``read: true``) or unread again (``read: false``)."""
-    return json_response(notification_view(await _notifications().set_read(caller().user, notification_id, data.read)))
+    return json_response(
+        notification_view(await services().notifications.set_read(caller().user, notification_id, data.read))
+    )

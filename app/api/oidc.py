@@ -18,8 +18,8 @@ from app.api.rate_limits import client_ip
 from app.api.responses import json_response
 from app.api.schemas import ResponseModel
 from app.domain.errors import ConflictError, DomainError, UnauthenticatedError
-from app.runtime import current_runtime
-from app.services.oidc import OidcService, SignOnError
+from app.runtime import current_runtime, services
+from app.services.oidc import SignOnError
 
 blueprint = Blueprint("sso", __name__, url_prefix="/api/v1/auth/sso")
 
@@ -35,10 +35,6 @@ class ProviderOut(ResponseModel):
 
 class ProviderList(ResponseModel):
     items: list[ProviderOut]
-
-
-def _oidc() -> OidcService:
-    return current_runtime().services.oidc
 
 
 def _redirect_uri(provider_id: str) -> str:
@@ -63,7 +59,7 @@ async def list_providers() -> Response:
     """The single sign-on providers of this instance."""
     items = [
         {"id": provider.id, "name": provider.name, "start_url": f"{BINDING_PATH}/{provider.id}/start"}
-        for provider in _oidc().providers()
+        for provider in services().oidc.providers()
     ]
     return json_response({"items": items})
 
@@ -76,7 +72,7 @@ async def start_sign_on(provider_id: str) -> Response:
     comes back to the account page (how an account without a password confirms a change)."""
     reauthenticate = request.args.get("reauthenticate") == "true"
     try:
-        started = await _oidc().start(provider_id, _redirect_uri(provider_id), reauthenticate)
+        started = await services().oidc.start(provider_id, _redirect_uri(provider_id), reauthenticate)
     except SignOnError as error:
         return _failed(error)
     response = _to_dashboard(started.authorization_url)
@@ -101,7 +97,7 @@ async def finish_sign_on(provider_id: str) -> Response:
     runtime = current_runtime()
     params = {key: value[:2000] for key, value in request.args.items()}
     try:
-        signed = await _oidc().finish(
+        signed = await services().oidc.finish(
             provider_id,
             params,
             request.cookies.get(BINDING_COOKIE),

@@ -12,20 +12,15 @@ from app.api.guards import authenticated, binds_client_mutation_id, guards, rate
 from app.api.preference_schemas import PreferencesOut, PreferencesPatchIn
 from app.api.responses import json_response
 from app.domain.mail import Preferences, preferences_view
-from app.runtime import current_runtime
-from app.services.preferences import PreferenceService
+from app.runtime import services
 
 blueprint = Blueprint("preferences", __name__, url_prefix="/api/v1/preferences")
 
 NULL_MEANS_NONE = ("quiet_start", "quiet_end")
 
 
-def _preferences() -> PreferenceService:
-    return current_runtime().services.preferences
-
-
 def _out(preferences: Preferences) -> dict[str, Any]:
-    return {**preferences_view(preferences), "email_enabled": _preferences().mail_enabled}
+    return {**preferences_view(preferences), "email_enabled": services().preferences.mail_enabled}
 
 
 @blueprint.get("")
@@ -35,7 +30,7 @@ async def get_preferences() -> Response:
     """What reaches you where: per kind of notification (assigned, mentioned, watched, changed,
     due_soon, overdue, added_to_board) the bell (app), an email at once (email), the daily
     digest (digest); quiet hours and the time zone they are in."""
-    return json_response(_out(await _preferences().get(caller().user)))
+    return json_response(_out(await services().preferences.get(caller().user)))
 
 
 @blueprint.patch("")
@@ -50,4 +45,4 @@ async def update_preferences(data: PreferencesPatchIn) -> Response:
         for name, value in data.model_dump(exclude_unset=True, mode="json").items()
         if value is not None or name in NULL_MEANS_NONE
     }
-    return json_response(_out(await _preferences().update(caller().user, changes)))
+    return json_response(_out(await services().preferences.update(caller().user, changes)))

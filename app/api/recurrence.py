@@ -14,8 +14,7 @@ from app.api.responses import json_response, no_content
 from app.api.schemas import ClientMutationId, RequestModel, ResponseModel, unique_values, view_of
 from app.domain.recurrence import Recurrence, RecurrenceKind
 from app.domain.views import recurrence_view
-from app.runtime import current_runtime
-from app.services.recurrence import RecurrenceService
+from app.runtime import services
 
 blueprint = Blueprint("recurrence", __name__, url_prefix="/api/v1")
 
@@ -47,17 +46,13 @@ def _state(rule: Recurrence | None) -> Response:
     return json_response({"rule": None if rule is None else recurrence_view(rule)})
 
 
-def _recurrences() -> RecurrenceService:
-    return current_runtime().services.recurrences
-
-
 @blueprint.get("/tasks/<task_id>/recurrence")
 @guards(authenticated, rate_limited_per_user)
 @document_response(RecurrenceStateOut, 200)
 async def get_recurrence(task_id: str) -> Response:
     """Whether the task repeats: its rule, with the occurrences before and after it, or null
     (viewers and up)."""
-    return _state(await _recurrences().get(caller().user, task_id))
+    return _state(await services().recurrences.get(caller().user, task_id))
 
 
 @blueprint.put("/tasks/<task_id>/recurrence")
@@ -67,7 +62,7 @@ async def get_recurrence(task_id: str) -> Response:
 async def put_recurrence(task_id: str, data: RecurrenceIn) -> Response:
     """Make the task recur, or change its rule (editors and up). When it reaches the board's
     last column, its next occurrence is created once, in the first column."""
-    recurrence = await _recurrences().set(
+    recurrence = await services().recurrences.set(
         caller().user, task_id, data.kind, data.interval, list(data.weekdays), data.day_of_month
     )
     return _state(recurrence)
@@ -77,5 +72,5 @@ async def put_recurrence(task_id: str, data: RecurrenceIn) -> Response:
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 async def delete_recurrence(task_id: str) -> Response:
     """Stop the task recurring (editors and up)."""
-    await _recurrences().clear(caller().user, task_id)
+    await services().recurrences.clear(caller().user, task_id)
     return no_content()

@@ -31,14 +31,9 @@ from app.api.schemas import (
 from app.api.trash_schemas import ArchiveIn
 from app.domain.models import TaskFilter, task_sort_key
 from app.domain.views import task_view
-from app.runtime import current_runtime
-from app.services.tasks import TaskService
+from app.runtime import services
 
 blueprint = Blueprint("tasks", __name__, url_prefix="/api/v1")
-
-
-def _tasks() -> TaskService:
-    return current_runtime().services.tasks
 
 
 def _if_match_version() -> int | None:
@@ -71,15 +66,15 @@ async def list_tasks(board_id: str, query_args: TaskListQuery) -> Response:
         text=query_args.q or None,
         archived=query_args.archived,
     )
-    page = await _tasks().list(
+    page = await services().tasks.list(
         caller().user, board_id, task_filter, query_args.sort, query_args.limit, after, query_args.include_total
     )
     next_cursor = None
     if page.has_more and page.items:
         last = page.items[-1]
         next_cursor = encode_cursor(kind, [task_sort_key(last, query_args.sort), last.id])
-    counts = await _tasks().comment_counts(page.items)
-    attachments = await current_runtime().services.attachments.summaries(page.items)
+    counts = await services().tasks.comment_counts(page.items)
+    attachments = await services().attachments.summaries(page.items)
     body: dict[str, Any] = {
         "items": [task_view(task) for task in page.items],
         "next_cursor": next_cursor,
@@ -104,7 +99,7 @@ async def create_task(board_id: str, data: TaskIn) -> Response:
     """Create a task (editors and up); it goes to the end of its column."""
     fields = data.model_dump(exclude_none=True)
     fields["due_at"] = data.due_at
-    return json_response(task_view(await _tasks().create(caller().user, board_id, fields)), 201)
+    return json_response(task_view(await services().tasks.create(caller().user, board_id, fields)), 201)
 
 
 @blueprint.get("/tasks/<task_id>")
@@ -112,7 +107,7 @@ async def create_task(board_id: str, data: TaskIn) -> Response:
 @document_response(TaskOut, 200)
 async def get_task(task_id: str) -> Response:
     """One task."""
-    return json_response(task_view(await _tasks().get(caller().user, task_id)))
+    return json_response(task_view(await services().tasks.get(caller().user, task_id)))
 
 
 @blueprint.patch("/tasks/<task_id>")
@@ -130,7 +125,7 @@ async def patch_task(task_id: str, data: TaskPatchIn) -> Response:
     for field in ("title", "status", "priority", "assignees", "labels", "description"):
         if field in changes and changes[field] is None:
             raise APIError(422, "validation_error", f"{field} cannot be null.", details=[{"loc": [field]}])
-    return json_response(task_view(await _tasks().update(caller().user, task_id, version, changes)))
+    return json_response(task_view(await services().tasks.update(caller().user, task_id, version, changes)))
 
 
 @blueprint.post("/tasks/<task_id>/move")
@@ -140,20 +135,22 @@ async def patch_task(task_id: str, data: TaskPatchIn) -> Response:
 async def move_task(task_id: str, data: TaskMoveIn) -> Response:
     """Move a task to a column, between two neighbours (``before`` above it, ``after``
     below it) or at the end. Only the moved task is rewritten."""
-    return json_response(task_view(await _tasks().move(caller().user, task_id, data.status, data.before, data.after)))
+    return json_response(
+        task_view(await services().tasks.move(caller().user, task_id, data.status, data.before, data.after))
+    )
 
 
 @blueprint.delete("/tasks/<task_id>")
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 async def delete_task(task_id: str) -> Response:
     """Delete a task (editors and up); If-Match makes it conditional on the version."""
-    await _tasks().delete(caller().user, task_id, _if_match_version())
+    await services().tasks.delete(caller().user, task_id, _if_match_version())
     return no_content()
 
 
 async def _set_archived(task_id: str, data: ArchiveIn, archived: bool) -> Response:
     version = data.version if data.version is not None else _if_match_version()
-    return json_response(task_view(await _tasks().set_archived(caller().user, task_id, version, archived)))
+    return json_response(task_view(await services().tasks.set_archived(caller().user, task_id, version, archived)))
 
 
 @blueprint.post("/tasks/<task_id>/archive")

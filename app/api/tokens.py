@@ -19,14 +19,9 @@ from app.api.guards import (
 from app.api.responses import json_response, no_content
 from app.api.schemas import TokenCreatedOut, TokenIn, TokenList
 from app.domain.views import api_token_view
-from app.runtime import current_runtime
-from app.services.tokens import ApiTokenService
+from app.runtime import services
 
 blueprint = Blueprint("tokens", __name__, url_prefix="/api/v1/tokens")
-
-
-def _tokens() -> ApiTokenService:
-    return current_runtime().services.tokens
 
 
 @blueprint.post("")
@@ -39,7 +34,7 @@ async def create_token(data: TokenIn) -> Response:
     everything you may do. The token is in this response only: store it now."""
     # Timestamp's AfterValidator leaves the stored text form, not the datetime it parsed.
     expires_at = cast("str | None", data.expires_at)
-    token, secret = await _tokens().create(caller(), data.name, list(data.scopes), data.boards, expires_at)
+    token, secret = await services().tokens.create(caller(), data.name, list(data.scopes), data.boards, expires_at)
     response = json_response({**api_token_view(token), "token": secret}, 201)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -50,12 +45,12 @@ async def create_token(data: TokenIn) -> Response:
 @document_response(TokenList, 200)
 async def list_tokens() -> Response:
     """Your API tokens, oldest first (never the tokens themselves)."""
-    return json_response({"items": [api_token_view(token) for token in await _tokens().list(caller())]})
+    return json_response({"items": [api_token_view(token) for token in await services().tokens.list(caller())]})
 
 
 @blueprint.delete("/<token_id>")
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 async def delete_token(token_id: str) -> Response:
     """Revoke a token: it stops working at once."""
-    await _tokens().revoke(caller(), token_id)
+    await services().tokens.revoke(caller(), token_id)
     return no_content()

@@ -21,14 +21,9 @@ from app.api.schemas import TaskOut
 from app.api.trash_schemas import TrashList
 from app.domain.trash import trashed_task_view
 from app.domain.views import task_view
-from app.runtime import current_runtime
-from app.services.trash import TrashService
+from app.runtime import services
 
 blueprint = Blueprint("trash", __name__, url_prefix="/api/v1/boards/<board_id>/trash")
-
-
-def _trash() -> TrashService:
-    return current_runtime().services.trash
 
 
 def trash_listing(items: list[dict[str, Any]], retention_days: float) -> Response:
@@ -41,7 +36,7 @@ def trash_listing(items: list[dict[str, Any]], retention_days: float) -> Respons
 @document_response(TrashList, 200)
 async def list_trash(board_id: str) -> Response:
     """The board's deleted tasks, most recent first, each with when it is purged."""
-    trash = _trash()
+    trash = services().trash
     entries = await trash.list(caller().user, board_id)
     return trash_listing([trashed_task_view(entry, trash.retention_days) for entry in entries], trash.retention_days)
 
@@ -52,12 +47,12 @@ async def list_trash(board_id: str) -> Response:
 async def restore_task(board_id: str, task_id: str) -> Response:
     """Restore a deleted task (editors and up), with its comments, one version on; into its
     column if the board still has it, else at the end of the first."""
-    return json_response(task_view(await _trash().restore(caller().user, board_id, task_id)))
+    return json_response(task_view(await services().trash.restore(caller().user, board_id, task_id)))
 
 
 @blueprint.delete("/<task_id>")
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 async def delete_forever(board_id: str, task_id: str) -> Response:
     """Delete a task in the trash for good (admins and owners)."""
-    await _trash().delete_forever(caller().user, board_id, task_id)
+    await services().trash.delete_forever(caller().user, board_id, task_id)
     return no_content()

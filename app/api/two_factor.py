@@ -22,7 +22,7 @@ from app.api.guards import (
 from app.api.rate_limits import client_ip
 from app.api.responses import json_response, no_content, no_store
 from app.api.schemas import Password, RequestModel, ResponseModel
-from app.runtime import current_runtime
+from app.runtime import current_runtime, services
 
 blueprint = Blueprint("two_factor", __name__, url_prefix="/api/v1/users/me/two-factor")
 
@@ -62,7 +62,7 @@ class RecoveryCodesOut(ResponseModel):
 @document_response(TwoFactorStatusOut, 200)
 async def get_two_factor() -> Response:
     """Whether two-factor sign-in is on, and how many recovery codes are left."""
-    status = await current_runtime().services.two_factor.status(caller())
+    status = await services().two_factor.status(caller())
     return json_response(dataclasses.asdict(status))
 
 
@@ -85,7 +85,7 @@ async def start_enrolment(data: EnrolIn) -> Response:
 async def confirm_enrolment(data: CodeIn) -> Response:
     """Turn two-factor sign-in on with a first code; the answer holds the recovery codes,
     shown this once."""
-    codes = await current_runtime().services.two_factor.confirm_enrolment(caller(), data.code)
+    codes = await services().two_factor.confirm_enrolment(caller(), data.code)
     return no_store(json_response({"recovery_codes": codes}))
 
 
@@ -94,5 +94,5 @@ async def confirm_enrolment(data: CodeIn) -> Response:
 @validate_request(CodeIn)
 async def disable_two_factor(data: CodeIn) -> Response:
     """Turn two-factor sign-in off; needs a current code or a recovery code."""
-    await current_runtime().services.two_factor.disable(caller(), data.code)
+    await services().two_factor.disable(caller(), data.code)
     return no_content()

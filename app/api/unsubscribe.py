@@ -12,7 +12,7 @@ from quart_schema import hide
 
 from app.api.guards import guards, rate_limited_per_ip
 from app.domain.errors import InvalidInputError
-from app.runtime import current_runtime
+from app.runtime import services
 
 blueprint = Blueprint("unsubscribe", __name__)
 
@@ -45,7 +45,7 @@ def _token() -> str:
 async def unsubscribe_page() -> Response:
     """What the link stops, and a button that stops it."""
     token = _token()
-    read = current_runtime().services.preferences.read_unsubscribe(token)
+    read = services().preferences.read_unsubscribe(token)
     if read is None:
         return await _page("Link not valid", "This unsubscribe link is not valid.", status=400)
     return await _page("Unsubscribe", f"Stop {WHAT.get(read[1], 'these emails')}?", token)
@@ -57,7 +57,7 @@ async def unsubscribe_page() -> Response:
 async def unsubscribe() -> Response:
     """Stop what the link names; answers the same however often it is used."""
     try:
-        what = await current_runtime().services.preferences.unsubscribe(_token())
+        what = await services().preferences.unsubscribe(_token())
     except InvalidInputError:
         return await _page("Link not valid", "This unsubscribe link is not valid.", status=400)
     return await _page("Unsubscribed", f"You will no longer get {WHAT.get(what, 'these emails')}.")

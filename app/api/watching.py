@@ -11,8 +11,7 @@ from app.api.auth_context import caller
 from app.api.guards import authenticated, binds_client_mutation_id, guards, rate_limited_per_user, requires_write_scope
 from app.api.responses import json_response
 from app.api.schemas import RequestModel, ResponseModel
-from app.runtime import current_runtime
-from app.services.watching import WatchService
+from app.runtime import services
 
 blueprint = Blueprint("watching", __name__, url_prefix="/api/v1")
 
@@ -25,17 +24,13 @@ class WatchOut(ResponseModel):
     watching: bool
 
 
-def _watching() -> WatchService:
-    return current_runtime().services.watching
-
-
 @blueprint.get("/tasks/<task_id>/watch")
 @guards(authenticated, rate_limited_per_user)
 @document_response(WatchOut, 200)
 async def get_task_watch(task_id: str) -> Response:
     """Whether you watch the task: you do by default as its author or an assignee, or
     when you watch its board, unless you stopped."""
-    return json_response({"watching": await _watching().task(caller().user, task_id)})
+    return json_response({"watching": await services().watching.task(caller().user, task_id)})
 
 
 @blueprint.put("/tasks/<task_id>/watch")
@@ -44,7 +39,7 @@ async def get_task_watch(task_id: str) -> Response:
 @document_response(WatchOut, 200)
 async def put_task_watch(task_id: str, data: WatchIn) -> Response:
     """Watch the task (hear of its comments, moves and due date changes) or stop."""
-    return json_response({"watching": await _watching().set_task(caller().user, task_id, data.watching)})
+    return json_response({"watching": await services().watching.set_task(caller().user, task_id, data.watching)})
 
 
 @blueprint.get("/boards/<board_id>/watch")
@@ -52,7 +47,7 @@ async def put_task_watch(task_id: str, data: WatchIn) -> Response:
 @document_response(WatchOut, 200)
 async def get_board_watch(board_id: str) -> Response:
     """Whether you watch every task of the board."""
-    return json_response({"watching": await _watching().board(caller().user, board_id)})
+    return json_response({"watching": await services().watching.board(caller().user, board_id)})
 
 
 @blueprint.put("/boards/<board_id>/watch")
@@ -61,4 +56,4 @@ async def get_board_watch(board_id: str) -> Response:
 @document_response(WatchOut, 200)
 async def put_board_watch(board_id: str, data: WatchIn) -> Response:
     """Watch every task of the board, or stop."""
-    return json_response({"watching": await _watching().set_board(caller().user, board_id, data.watching)})
+    return json_response({"watching": await services().watching.set_board(caller().user, board_id, data.watching)})

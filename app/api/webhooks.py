@@ -27,14 +27,9 @@ from app.api.webhook_schemas import (
     WebhookPatchIn,
 )
 from app.domain.webhooks import attempt_view, webhook_view
-from app.runtime import current_runtime
-from app.services.webhooks import WebhookService
+from app.runtime import services
 
 blueprint = Blueprint("webhooks", __name__, url_prefix="/api/v1/boards/<board_id>/webhooks")
-
-
-def _webhooks() -> WebhookService:
-    return current_runtime().services.webhooks
 
 
 @blueprint.post("")
@@ -44,7 +39,7 @@ def _webhooks() -> WebhookService:
 async def create_webhook(board_id: str, data: WebhookIn) -> Response:
     """Send the board's events to ``url`` as signed POSTs (admins and owners). The
     ``secret`` is in this response only: store it now."""
-    webhook, secret = await _webhooks().create(caller().user, board_id, data.url, data.secret, data.events)
+    webhook, secret = await services().webhooks.create(caller().user, board_id, data.url, data.secret, data.events)
     response = json_response({**webhook_view(webhook), "secret": secret}, 201)
     response.headers["Cache-Control"] = "no-store"  # also keeps it out of Idempotency-Key replays
     return response
@@ -55,7 +50,7 @@ async def create_webhook(board_id: str, data: WebhookIn) -> Response:
 @document_response(WebhookList, 200)
 async def list_webhooks(board_id: str) -> Response:
     """The board's webhooks, oldest first (never their secrets)."""
-    webhooks = await _webhooks().list(caller().user, board_id)
+    webhooks = await services().webhooks.list(caller().user, board_id)
     return json_response({"items": [webhook_view(webhook) for webhook in webhooks]})
 
 
@@ -64,7 +59,7 @@ async def list_webhooks(board_id: str) -> Response:
 @document_response(WebhookOut, 200)
 async def get_webhook(board_id: str, webhook_id: str) -> Response:
     """One webhook with its delivery state."""
-    return json_response(webhook_view(await _webhooks().get(caller().user, board_id, webhook_id)))
+    return json_response(webhook_view(await services().webhooks.get(caller().user, board_id, webhook_id)))
 
 
 @blueprint.patch("/<webhook_id>")
@@ -74,14 +69,14 @@ async def get_webhook(board_id: str, webhook_id: str) -> Response:
 async def update_webhook(board_id: str, webhook_id: str, data: WebhookPatchIn) -> Response:
     """Change the URL or the events, or switch the webhook off and on."""
     changes = {field: getattr(data, field) for field in data.model_fields_set}
-    return json_response(webhook_view(await _webhooks().update(caller().user, board_id, webhook_id, changes)))
+    return json_response(webhook_view(await services().webhooks.update(caller().user, board_id, webhook_id, changes)))
 
 
 @blueprint.delete("/<webhook_id>")
 @guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
 async def delete_webhook(board_id: str, webhook_id: str) -> Response:
     """Delete the webhook and its delivery log."""
-    await _webhooks().delete(caller().user, board_id, webhook_id)
+    await services().webhooks.delete(caller().user, board_id, webhook_id)
     return no_content()
 
 
@@ -92,7 +87,7 @@ async def delete_webhook(board_id: str, webhook_id: str) -> Response:
 async def list_deliveries(board_id: str, webhook_id: str, query_args: PageQuery) -> Response:
     """The delivery log, newest first: one item per HTTP attempt."""
     before = cursor_id("deliveries", query_args.cursor)
-    attempts, more = await _webhooks().deliveries(caller().user, board_id, webhook_id, before, query_args.limit)
+    attempts, more = await services().webhooks.deliveries(caller().user, board_id, webhook_id, before, query_args.limit)
     return json_response(id_page("deliveries", attempts, more, attempt_view))
 
 
@@ -101,7 +96,7 @@ async def list_deliveries(board_id: str, webhook_id: str, query_args: PageQuery)
 @document_response(RedeliveryOut, 202)
 async def redeliver(board_id: str, webhook_id: str, delivery_id: str) -> Response:
     """Send that delivery's event once more, soon (one attempt; the log shows it as ``manual``)."""
-    attempt = await _webhooks().redeliver(caller().user, board_id, webhook_id, delivery_id)
+    attempt = await services().webhooks.redeliver(caller().user, board_id, webhook_id, delivery_id)
     return json_response(
         {"delivery_id": attempt.delivery_id, "seq": attempt.seq, "event_type": attempt.event_type, "queued": True}, 202
     )

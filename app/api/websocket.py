@@ -54,7 +54,7 @@ from app.realtime.protocol import (
     ready_message,
 )
 from app.realtime.receive_buffer import BoundedReceiveBuffer
-from app.runtime import current_runtime
+from app.runtime import current_runtime, services
 from app.services.auth import AuthService
 from app.settings import Settings
 from app.store.base import StoreUnavailable
@@ -237,19 +237,15 @@ async def _handle_message(conn: Connection, hub: Hub, credential: SocketCredenti
         case DocumentUpdate():
             _require_open(conn, hub, message.task)
             assert conn.user is not None
-            await current_runtime().services.documents.apply(
-                conn.user, message.task, message.update, hub.documents.origin(conn)
-            )
+            await services().documents.apply(conn.user, message.task, message.update, hub.documents.origin(conn))
             conn.push(document_ack_message(message.task, message.id))
         case DocumentAwareness():
             _require_open(conn, hub, message.task)
-            await current_runtime().services.documents.relay_awareness(
-                message.task, message.update, hub.documents.origin(conn)
-            )
+            await services().documents.relay_awareness(message.task, message.update, hub.documents.origin(conn))
         case DocumentClose():
             if hub.documents.close(conn, message.task):
                 assert conn.user is not None
-                current_runtime().services.documents.settle_now(message.task, conn.user.id)
+                services().documents.settle_now(message.task, conn.user.id)
             conn.push(closed_message(message.task, "client", message.id))
 
 
@@ -270,7 +266,7 @@ async def _open_document(conn: Connection, hub: Hub, message: DocumentOpen) -> N
     relay.close(conn, message.task)  # a repeated open starts over from its own state vector
     await relay.register(conn, message.task)
     try:
-        opened = await current_runtime().services.documents.open(conn.user, message.task, message.state_vector)
+        opened = await services().documents.open(conn.user, message.task, message.state_vector)
         if not hub.follows(conn, opened.board_id):
             raise InvalidInputError("not_subscribed", "Subscribe to the task's board before opening its document.")
     except BaseException:
