@@ -66,14 +66,12 @@ class MongoBoardTrash(MongoStoreBase):
             .find({"user_id": want_str(owner_id, "owner_id"), "role": "owner"}, {"board_id": 1})
             .to_list(None)
         )
-        docs = await (
+        return await BOARD_TRASH_DOCS.all(
             self._db[BOARD_TRASH]
             .find({"_id": {"$in": [doc["board_id"] for doc in owned]}})
             .sort([("deleted_at", -1), ("_id", -1)])
             .limit(limit)
-            .to_list(None)
         )
-        return [BOARD_TRASH_DOCS.record(doc) for doc in docs]
 
     @driver_errors
     async def restore_board(self, board_id: str, event: EventDraft) -> Event:
@@ -108,11 +106,9 @@ class MongoBoardTrash(MongoStoreBase):
     async def list_expired_board_trash(self, deleted_before: str, limit: int) -> list[TrashedBoard]:
         if want_page_size(limit) == 0:
             return []
-        docs = await (
+        return await BOARD_TRASH_DOCS.all(
             self._db[BOARD_TRASH]
             .find({"deleted_at": {"$lt": want_str(deleted_before, "deleted_before")}})
             .sort([("deleted_at", 1), ("_id", 1)])
             .limit(limit)
-            .to_list(None)
         )
-        return [BOARD_TRASH_DOCS.record(doc) for doc in docs]

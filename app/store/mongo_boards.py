@@ -105,8 +105,7 @@ class MongoBoards(MongoStoreBase):
 
     @driver_errors
     async def get_board(self, board_id: str) -> Board | None:
-        doc = await self._db[BOARDS].find_one({"_id": want_str(board_id, "board_id"), **NOT_TRASHED})
-        return BOARD_DOCS.record(doc) if doc else None
+        return await BOARD_DOCS.one(self._db[BOARDS], {"_id": want_str(board_id, "board_id"), **NOT_TRASHED})
 
     @driver_errors
     async def list_boards_for_user(

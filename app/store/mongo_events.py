@@ -119,5 +119,4 @@ class MongoEvents(MongoStoreBase):
             # ids are unique across kinds, so no other event matches. One index per branch.
             task = want_str(task_id, "task_id")
             query = {"$or": [{**query, "data.id": task}, {**query, "data.task_id": task}]}
-        docs = await self._db[EVENTS].find(query).sort("seq", 1).limit(limit).batch_size(limit).to_list(None)
-        return [EVENT_DOCS.record(doc) for doc in docs]
+        return await EVENT_DOCS.all(self._db[EVENTS].find(query).sort("seq", 1).limit(limit).batch_size(limit))

@@ -18,8 +18,7 @@ def _key(provider: str, subject: str) -> str:
 class MongoIdentities(MongoStoreBase):
     @driver_errors
     async def get_identity(self, provider: str, subject: str) -> ExternalIdentity | None:
-        doc = await self._db[EXTERNAL_IDENTITIES].find_one({"_id": _key(provider, subject)})
-        return IDENTITY_DOCS.record(doc) if doc else None
+        return await IDENTITY_DOCS.one(self._db[EXTERNAL_IDENTITIES], {"_id": _key(provider, subject)})
 
     @driver_errors
     async def link_identity(self, identity: ExternalIdentity) -> None:

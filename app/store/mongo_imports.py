@@ -41,8 +41,7 @@ class MongoImports(MongoStoreBase):
 
     @driver_errors
     async def save_import_job(self, job: ImportJob) -> None:
-        document = JOB_DOCS.doc(job)
-        await self._db[IMPORT_JOBS].replace_one({"_id": document["_id"]}, document, upsert=True)
+        await JOB_DOCS.put(self._db[IMPORT_JOBS], job)
 
     @driver_errors
     async def claim_import_job(self, job_id: str, lease_until: str, now: str) -> ImportJob | None:
@@ -59,8 +58,7 @@ class MongoImports(MongoStoreBase):
 
     @driver_errors
     async def list_unfinished_import_jobs(self) -> list[ImportJob]:
-        docs = await self._db[IMPORT_JOBS].find({"state": {"$in": _UNFINISHED}}).sort("_id", 1).to_list(None)
-        return [JOB_DOCS.record(doc) for doc in docs]
+        return await JOB_DOCS.all(self._db[IMPORT_JOBS].find({"state": {"$in": _UNFINISHED}}).sort("_id", 1))
 
     @driver_errors
     async def append_import_part(self, job: ImportJob, offset: int, content: IO[bytes]) -> bool:

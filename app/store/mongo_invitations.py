@@ -34,18 +34,15 @@ class MongoInvitations(MongoStoreBase):
 
     @driver_errors
     async def get_invitation_by_token_hash(self, token_hash: str) -> Invitation | None:
-        doc = await self._db[INVITATIONS].find_one({"token_hash": want_str(token_hash, "token_hash")})
-        return INVITATION_DOCS.record(doc) if doc else None
+        return await INVITATION_DOCS.one(self._db[INVITATIONS], {"token_hash": want_str(token_hash, "token_hash")})
 
     @driver_errors
     async def list_invitations(self, board_id: str) -> list[Invitation]:
-        docs = await (
+        return await INVITATION_DOCS.all(
             self._db[INVITATIONS]
             .find({"board_id": want_str(board_id, "board_id"), **_PENDING})
             .sort([("created_at", 1), ("_id", 1)])
-            .to_list(None)
         )
-        return [INVITATION_DOCS.record(doc) for doc in docs]
 
     @driver_errors
     async def revoke_invitation(self, invitation_id: str, at: str, event: EventDraft) -> Event:

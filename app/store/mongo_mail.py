@@ -51,14 +51,9 @@ class MongoMail(MongoStoreBase):
     async def list_mail(self, user_id: str, limit: int) -> list[OutboxMessage]:
         if want_int(limit, "limit") <= 0:
             return []
-        docs = (
-            await self._db[MAIL_OUTBOX]
-            .find({"user_id": want_str(user_id, "user_id")})
-            .sort("_id", -1)
-            .limit(limit)
-            .to_list(None)
+        return await OUTBOX_DOCS.all(
+            self._db[MAIL_OUTBOX].find({"user_id": want_str(user_id, "user_id")}).sort("_id", -1).limit(limit)
         )
-        return [OUTBOX_DOCS.record(doc) for doc in docs]
 
     @driver_errors
     async def claim_mail(self, owner: str, now: str, until: str, limit: int) -> list[OutboxMessage]:
@@ -108,13 +103,9 @@ class MongoMail(MongoStoreBase):
 
     @driver_errors
     async def list_mail_attempts(self, message_id: str) -> list[MailAttempt]:
-        docs = (
-            await self._db[MAIL_ATTEMPTS]
-            .find({"message_id": want_str(message_id, "message_id")})
-            .sort("_id", 1)
-            .to_list(None)
+        return await ATTEMPT_DOCS.all(
+            self._db[MAIL_ATTEMPTS].find({"message_id": want_str(message_id, "message_id")}).sort("_id", 1)
         )
-        return [ATTEMPT_DOCS.record(doc) for doc in docs]
 
     @driver_errors
     async def get_preferences(self, user_ids: Sequence[str]) -> dict[str, Preferences]:
@@ -127,8 +118,7 @@ class MongoMail(MongoStoreBase):
 
     @driver_errors
     async def save_preferences(self, preferences: Preferences) -> None:
-        document = PREFERENCE_DOCS.doc(preferences)
-        await self._db[PREFERENCES].replace_one({"_id": document["_id"]}, document, upsert=True)
+        await PREFERENCE_DOCS.put(self._db[PREFERENCES], preferences)
 
 
 WATCH_DOCS = Documents(Watch, id_field=None)

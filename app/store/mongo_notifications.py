@@ -36,8 +36,9 @@ class MongoNotifications(MongoStoreBase):
             query["read_at"] = None
         if before_id is not None:
             query["_id"] = {"$lt": want_str(before_id, "before_id")}
-        docs = await self._db[NOTIFICATIONS].find(query).sort("_id", -1).limit(limit).batch_size(limit).to_list(None)
-        return [NOTIFICATION_DOCS.record(doc) for doc in docs]
+        return await NOTIFICATION_DOCS.all(
+            self._db[NOTIFICATIONS].find(query).sort("_id", -1).limit(limit).batch_size(limit)
+        )
 
     @driver_errors
     async def count_unread_notifications(self, scope: NotificationScope) -> int:

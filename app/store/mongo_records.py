@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.cursor import AsyncCursor
 
 from app.domain.models import EventDraft
 from app.domain.shape import FieldShape, Kind, shape_of
@@ -111,10 +112,23 @@ class Documents[R]:
                 values[name] = convert(value)
         return self._cls(**values, **joined)
 
+    async def one(self, collection: AsyncCollection[Document], query: Document) -> R | None:
+        """The record of the first document ``query`` matches, or None."""
+        doc = await collection.find_one(query)
+        return self.record(doc) if doc else None
+
     async def by_id(self, collection: AsyncCollection[Document], record_id: object, name: str) -> R | None:
         """The record kept under ``_id`` ``record_id``, or None."""
-        doc = await collection.find_one({"_id": want_str(record_id, name)})
-        return self.record(doc) if doc else None
+        return await self.one(collection, {"_id": want_str(record_id, name)})
+
+    async def all(self, cursor: AsyncCursor[Document]) -> list[R]:
+        """The records of every document ``cursor`` reads, in its order."""
+        return [self.record(doc) for doc in await cursor.to_list(None)]
+
+    async def put(self, collection: AsyncCollection[Document], record: R) -> None:
+        """Keep ``record`` under its id, in place of what was kept there."""
+        doc = self.doc(record)
+        await collection.replace_one({"_id": doc["_id"]}, doc, upsert=True)
 
     async def of_task(
         self,
@@ -130,8 +144,7 @@ class Documents[R]:
         query: Document = {"task_id": want_str(task_id, "task_id")}
         if after_id is not None:
             query["_id"] = {"$gt": want_str(after_id, "after_id")}
-        docs = await collection.find(query, projection).sort("_id", 1).limit(limit).batch_size(limit).to_list(None)
-        return [self.record(doc) for doc in docs]
+        return await self.all(collection.find(query, projection).sort("_id", 1).limit(limit).batch_size(limit))
 
 
 async def per_task(collection: AsyncCollection[Document], task_ids: Sequence[str], figures: Document) -> list[Document]:

@@ -49,14 +49,9 @@ class MongoSchedule(MongoStoreBase):
                     {"$or": [{"due_key": {"$gt": due}}, {"due_key": due, "_id": {"$gt": task_id}}]},
                 ]
             }
-        docs = (
-            await self._db[TASKS]
-            .find(query)
-            .sort([("due_key", 1), ("_id", 1)])
-            .limit(want_int(limit, "limit"))
-            .to_list(None)
+        return await TASK_DOCS.all(
+            self._db[TASKS].find(query).sort([("due_key", 1), ("_id", 1)]).limit(want_int(limit, "limit"))
         )
-        return [TASK_DOCS.record(doc) for doc in docs]
 
     @driver_errors
     async def marked(self, keys: Sequence[str]) -> set[str]:
@@ -102,8 +97,7 @@ class MongoSchedule(MongoStoreBase):
     @driver_errors
     async def list_held_mail(self, user_id: str, limit: int) -> list[OutboxMessage]:
         query = {"user_id": want_str(user_id, "user_id"), "status": MailStatus.HELD.value}
-        docs = await self._db[MAIL_OUTBOX].find(query).sort("_id", 1).limit(want_int(limit, "limit")).to_list(None)
-        return [OUTBOX_DOCS.record(doc) for doc in docs]
+        return await OUTBOX_DOCS.all(self._db[MAIL_OUTBOX].find(query).sort("_id", 1).limit(want_int(limit, "limit")))
 
     @driver_errors
     async def queue_digest(self, key: str, message: OutboxMessage, held_ids: Sequence[str]) -> bool:

@@ -18,14 +18,12 @@ class MongoApiTokens(MongoStoreBase):
 
     @driver_errors
     async def get_api_token_by_hash(self, token_hash: str) -> ApiToken | None:
-        doc = await self._db[API_TOKENS].find_one({"token_hash": want_str(token_hash, "token_hash")})
-        return API_TOKEN_DOCS.record(doc) if doc else None
+        return await API_TOKEN_DOCS.one(self._db[API_TOKENS], {"token_hash": want_str(token_hash, "token_hash")})
 
     @driver_errors
     async def list_api_tokens(self, user_id: str) -> list[ApiToken]:
         cursor = self._db[API_TOKENS].find({"user_id": want_str(user_id, "user_id")})
-        docs = await cursor.sort([("created_at", 1), ("_id", 1)]).to_list(None)
-        return [API_TOKEN_DOCS.record(doc) for doc in docs]
+        return await API_TOKEN_DOCS.all(cursor.sort([("created_at", 1), ("_id", 1)]))
 
     @driver_errors
     async def delete_api_token(self, user_id: str, token_id: str) -> bool:

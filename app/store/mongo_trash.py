@@ -62,14 +62,12 @@ class MongoTrash(MongoStoreBase):
     async def list_trash(self, board_id: str, limit: int) -> list[TrashedTask]:
         if want_page_size(limit) == 0:
             return []
-        docs = await (
+        return await TRASH_DOCS.all(
             self._db[TRASH]
             .find({"board_id": want_str(board_id, "board_id")})
             .sort([("deleted_at", -1), ("_id", -1)])
             .limit(limit)
-            .to_list(None)
         )
-        return [TRASH_DOCS.record(doc) for doc in docs]
 
     @driver_errors
     async def restore_task(self, task: Task, comments: list[Comment], event: EventDraft) -> Event:
@@ -97,11 +95,9 @@ class MongoTrash(MongoStoreBase):
     async def list_expired_trash(self, deleted_before: str, limit: int) -> list[TrashedTask]:
         if want_page_size(limit) == 0:
             return []
-        docs = await (
+        return await TRASH_DOCS.all(
             self._db[TRASH]
             .find({"deleted_at": {"$lt": want_str(deleted_before, "deleted_before")}})
             .sort([("deleted_at", 1), ("_id", 1)])
             .limit(limit)
-            .to_list(None)
         )
-        return [TRASH_DOCS.record(doc) for doc in docs]

@@ -17,8 +17,7 @@ class MongoTwoFactor(MongoStoreBase):
 
     @driver_errors
     async def put_two_factor(self, factor: TwoFactor) -> None:
-        doc = TWO_FACTOR_DOCS.doc(factor)
-        await self._db[TWO_FACTOR].replace_one({"_id": doc["_id"]}, doc, upsert=True)
+        await TWO_FACTOR_DOCS.put(self._db[TWO_FACTOR], factor)
 
     @driver_errors
     async def use_totp_step(self, user_id: str, step: int) -> bool:

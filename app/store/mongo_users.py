@@ -52,8 +52,7 @@ class MongoUsers(MongoStoreBase):
 
     @driver_errors
     async def get_user_by_email(self, email: str) -> User | None:
-        doc = await self._db[USERS].find_one({"email": want_str(email, "email").lower()})
-        return USER_DOCS.record(doc) if doc else None
+        return await USER_DOCS.one(self._db[USERS], {"email": want_str(email, "email").lower()})
 
     @driver_errors
     async def update_user(self, user: User) -> User | None:

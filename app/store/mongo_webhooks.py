@@ -40,8 +40,9 @@ class MongoWebhooks(MongoStoreBase):
 
     @driver_errors
     async def list_webhooks(self, board_id: str) -> list[Webhook]:
-        docs = await self._db[WEBHOOKS].find({"board_id": want_str(board_id, "board_id")}).sort("_id", 1).to_list(None)
-        return [WEBHOOK_DOCS.record(doc) for doc in docs]
+        return await WEBHOOK_DOCS.all(
+            self._db[WEBHOOKS].find({"board_id": want_str(board_id, "board_id")}).sort("_id", 1)
+        )
 
     @driver_errors
     async def update_webhook(self, webhook: Webhook, reset_backoff: bool) -> Webhook | None:
@@ -78,8 +79,7 @@ class MongoWebhooks(MongoStoreBase):
             "_id": {"$gt": want_optional_str(after_id, "after_id") or ""},
             "$and": [_lease_is_free(now), due],
         }
-        docs = await self._db[WEBHOOKS].find(query).sort("_id", 1).limit(limit).to_list(None)
-        return [WEBHOOK_DOCS.record(doc) for doc in docs]
+        return await WEBHOOK_DOCS.all(self._db[WEBHOOKS].find(query).sort("_id", 1).limit(limit))
 
     @driver_errors
     async def claim_webhook(self, webhook_id: str, owner: str, now: str, until: str) -> Webhook | None:
@@ -180,8 +180,7 @@ class MongoWebhooks(MongoStoreBase):
         query: Document = {"webhook_id": want_str(webhook_id, "webhook_id")}
         if before_id is not None:
             query["_id"] = {"$lt": want_str(before_id, "before_id")}
-        docs = await self._db[WEBHOOK_ATTEMPTS].find(query).sort("_id", -1).limit(limit).to_list(None)
-        return [WEBHOOK_ATTEMPT_DOCS.record(doc) for doc in docs]
+        return await WEBHOOK_ATTEMPT_DOCS.all(self._db[WEBHOOK_ATTEMPTS].find(query).sort("_id", -1).limit(limit))
 
     @driver_errors
     async def get_webhook_attempt(self, webhook_id: str, delivery_id: str) -> WebhookAttempt | None:
