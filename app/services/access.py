@@ -29,6 +29,13 @@ def insufficient_scope() -> ForbiddenError:
     return ForbiddenError("insufficient_scope", "This API token may only read; create one with the write scope.")
 
 
+def check_own_or_admin(actor: User, made_by: str, member: Member, refusal: str) -> None:
+    """Removing a record of a member (a comment, an attachment): whoever made it, or a board
+    admin or owner; anyone else is refused with ``refusal``."""
+    if made_by != actor.id and ROLE_RANK[member.role] < ROLE_RANK[Role.ADMIN]:
+        raise ForbiddenError("forbidden", refusal, details={"role": member.role.value, "needed": Role.ADMIN.value})
+
+
 async def require_role(store: Store, board_id: str, user_id: str, needed: Role) -> Member:
     return check_role(board_id, await store.get_member(board_id, user_id), needed)
 

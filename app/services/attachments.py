@@ -25,12 +25,13 @@ import magic
 from PIL import Image, ImageOps
 
 from app.domain import clock
-from app.domain.errors import ForbiddenError, NotFoundError, TooLargeError
+from app.domain.errors import NotFoundError, TooLargeError
 from app.domain.ids import new_id
-from app.domain.models import ROLE_RANK, Attachment, AttachmentSummary, EventDraft, Member, Role, Task, User
+from app.domain.models import Attachment, AttachmentSummary, EventDraft, Member, Role, Task, User
 from app.domain.views import attachment_view
 from app.events.publisher import EventPublisher
-from app.services.access import checked_task, require_role_or, task_not_found
+from app.services.access import check_own_or_admin, checked_task, require_role_or, task_not_found
+from app.services.publishing import publish_change
 from app.services.watching import WatchService
 from app.settings import Settings
 from app.store.base import NotFound, QuotaExceeded, Store
@@ -188,21 +189,14 @@ class AttachmentService:
 
     async def delete(self, actor: User, attachment_id: str) -> None:
         attachment, member = await self._attachment_for(actor, attachment_id, Role.EDITOR)
-        if attachment.uploaded_by != actor.id and ROLE_RANK[member.role] < ROLE_RANK[Role.ADMIN]:
-            raise ForbiddenError(
-                "forbidden",
-                "Only its uploader or a board admin can delete an attachment.",
-                details={"role": member.role.value, "needed": Role.ADMIN.value},
-            )
+        check_own_or_admin(
+            actor, attachment.uploaded_by, member, "Only its uploader or a board admin can delete an attachment."
+        )
         task = await self._store.get_task(attachment.task_id)
         removed = ["attachment_removed"]
         notify = [] if task is None else await self._watching.changed(actor, task, removed, attachment=attachment.name)
         draft = EventDraft("attachment.deleted", actor.id, clock.now(), attachment_view(attachment), notify=notify)
-        try:
-            event = await self._store.delete_attachment(attachment_id, draft)
-        except NotFound:
-            raise attachment_not_found() from None
-        await self._publisher.publish(event)
+        await publish_change(self._publisher, self._store.delete_attachment(attachment_id, draft), attachment_not_found)
 
     async def summaries(self, tasks: Sequence[Task]) -> dict[str, AttachmentSummary]:
         """Read with the list, not stored on the task: an attachment never changes its task's version."""

@@ -18,7 +18,6 @@ from app.domain import clock
 from app.domain.errors import ForbiddenError, NotFoundError
 from app.domain.ids import new_id
 from app.domain.models import (
-    ROLE_RANK,
     Comment,
     EventDraft,
     Member,
@@ -30,11 +29,12 @@ from app.domain.models import (
 )
 from app.domain.views import comment_view
 from app.events.publisher import EventPublisher
-from app.services.access import checked_task, require_role_or, task_not_found
+from app.services.access import check_own_or_admin, checked_task, require_role_or, task_not_found
 from app.services.notifications import excerpt, mention_notices
 from app.services.preferences import PreferenceService
+from app.services.publishing import publish_change
 from app.services.watching import WatchService
-from app.store.base import NotFound, Store
+from app.store.base import Store
 
 
 def comment_not_found() -> NotFoundError:
@@ -122,13 +122,8 @@ class CommentService:
             watched = NotificationType.COMMENT_WATCHED
             notify += await self._watching.notices(actor, board, task, watched, data, told, comment.id)
         notify = await self._notices.route(notify)
-        try:
-            event = await self._store.create_comment(
-                comment, EventDraft("comment.created", actor.id, at, comment_view(comment), notify=notify)
-            )
-        except NotFound:
-            raise task_not_found() from None
-        await self._publisher.publish(event)
+        draft = EventDraft("comment.created", actor.id, at, comment_view(comment), notify=notify)
+        await publish_change(self._publisher, self._store.create_comment(comment, draft), task_not_found)
         return comment
 
     async def edit(self, actor: User, comment_id: str, body: str) -> Comment:
@@ -140,30 +135,15 @@ class CommentService:
             comment, body=body, mentions=await self._mentions(comment.board_id, body), updated_at=at
         )
         notify = await self._notices.route(await self._mention_notices(actor, edited, comment.mentions))
-        try:
-            event = await self._store.update_comment(
-                edited, EventDraft("comment.updated", actor.id, at, comment_view(edited), notify=notify)
-            )
-        except NotFound:
-            raise comment_not_found() from None
-        await self._publisher.publish(event)
+        draft = EventDraft("comment.updated", actor.id, at, comment_view(edited), notify=notify)
+        await publish_change(self._publisher, self._store.update_comment(edited, draft), comment_not_found)
         return edited
 
     async def delete(self, actor: User, comment_id: str) -> None:
         comment, member = await self._comment_for(actor, comment_id, Role.VIEWER)
-        if comment.author_id != actor.id and ROLE_RANK[member.role] < ROLE_RANK[Role.ADMIN]:
-            raise ForbiddenError(
-                "forbidden",
-                "Only its author or a board admin can delete a comment.",
-                details={"role": member.role.value, "needed": Role.ADMIN.value},
-            )
-        try:
-            event = await self._store.delete_comment(
-                comment_id, EventDraft("comment.deleted", actor.id, clock.now(), comment_view(comment))
-            )
-        except NotFound:
-            raise comment_not_found() from None
-        await self._publisher.publish(event)
+        check_own_or_admin(actor, comment.author_id, member, "Only its author or a board admin can delete a comment.")
+        draft = EventDraft("comment.deleted", actor.id, clock.now(), comment_view(comment))
+        await publish_change(self._publisher, self._store.delete_comment(comment_id, draft), comment_not_found)
 
     async def _mention_notices(
         self, actor: User, comment: Comment, mentioned_before: Sequence[str], task: Task | None = None

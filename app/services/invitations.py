@@ -28,6 +28,7 @@ from app.domain.views import member_view, record_view
 from app.events.publisher import EventPublisher
 from app.services.access import board_not_found, require_role
 from app.services.boards import check_may_grant
+from app.services.publishing import publish_change
 from app.settings import Settings
 from app.store.base import AlreadyMember, NotFound, Store
 
@@ -100,11 +101,7 @@ class InvitationService:
             expires_at=clock.format_time(clock.parse_time(now) + self._ttl),
         )
         draft = EventDraft("invitation.created", actor.id, now, invitation_view(invitation, now))
-        try:
-            event = await self._store.create_invitation(invitation, draft)
-        except NotFound:
-            raise board_not_found() from None
-        await self._publisher.publish(event)
+        await publish_change(self._publisher, self._store.create_invitation(invitation, draft), board_not_found)
         link = base_url.rstrip("/") + INVITE_PATH + token
         for sender in self._senders:
             try:

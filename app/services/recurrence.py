@@ -26,6 +26,7 @@ from app.domain.recurrence import WEEKDAYS, Recurrence, RecurrenceKind, next_due
 from app.domain.views import recurrence_view, task_view
 from app.events.publisher import EventPublisher
 from app.services.access import checked_task, task_not_found
+from app.services.publishing import publish_change
 from app.services.watching import WatchService
 from app.store.base import NotFound, Store
 
@@ -100,11 +101,7 @@ class RecurrenceService:
         task = await self._task(actor, task_id, Role.EDITOR)
         notify = await self._watching.changed(actor, task, ["recurrence"])
         draft = EventDraft("task.recurrence_cleared", actor.id, clock.now(), {"task_id": task_id}, notify=notify)
-        try:
-            event = await self._store.delete_recurrence(task_id, draft)
-        except NotFound:
-            raise recurrence_not_found() from None
-        await self._publisher.publish(event)
+        await publish_change(self._publisher, self._store.delete_recurrence(task_id, draft), recurrence_not_found)
 
     async def task_completed(self, actor: User, task: Task, board: Board) -> None:
         """Called once the task's move into the board's last column is stored. A failure

@@ -33,6 +33,7 @@ from app.services.cache import BOARD_READ_TTL_SECONDS, ReadCache, decode_page, e
 from app.services.documents import TaskDocumentService
 from app.services.notifications import assignment_notices
 from app.services.preferences import PreferenceService
+from app.services.publishing import publish_change
 from app.services.watching import WatchService, change_data
 from app.store.base import NotFound, Store, VersionConflict
 
@@ -138,14 +139,8 @@ class TaskService:
         notify = assignment_notices(actor, board, task, ())
         told = {notice.user_id for notice in notify}
         notify += await self._watching.notices(actor, board, task, NotificationType.TASK_CREATED, {}, told)
-        try:
-            event = await self._store.create_task(
-                task,
-                EventDraft("task.created", actor.id, at, task_view(task), notify=await self._notices.route(notify)),
-            )
-        except NotFound:
-            raise board_not_found() from None
-        await self._publisher.publish(event)
+        draft = EventDraft("task.created", actor.id, at, task_view(task), notify=await self._notices.route(notify))
+        await publish_change(self._publisher, self._store.create_task(task, draft), board_not_found)
         return task
 
     async def get(self, actor: User, task_id: str) -> Task:
