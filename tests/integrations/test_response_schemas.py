@@ -14,7 +14,7 @@ from typing import Any
 import jsonschema
 from pydantic import BaseModel
 
-from app.api.admin_schemas import AccountOut, MeOut
+from app.api.admin_schemas import MeOut
 from app.api.notification_schemas import NotificationOut
 from app.api.schemas import BoardOut, CommentOut, EventOut, MemberOut, TaskOut, TokenCreatedOut, TokenOut
 from app.api.webhook_schemas import DeliveryOut, WebhookCreatedOut, WebhookOut
