@@ -6,9 +6,22 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from quart import Quart
+from quart.testing import TestApp
 
 from tests.support.redis_topologies import RedisClusterNodes, RedisSentinels, redis_cluster, redis_sentinels
 from tests.support.services import MongoWireServer, RedisServer, mongo_wire_server, redis_server
+
+
+class PatientTestApp(TestApp):
+    """Quart's test app allows its startup 6 s: on a 2-core box running the suite's files in
+    parallel, a MongoDB store's start (its indexes on the emulator) can take longer."""
+
+    def __init__(self, app: Quart) -> None:
+        super().__init__(app, startup_timeout=60, shutdown_timeout=60)
+
+
+Quart.test_app_class = PatientTestApp
 
 pytest_plugins = ["tests.support.app_fixtures"]
 
