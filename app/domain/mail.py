@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
@@ -251,7 +252,7 @@ class Watch:
     at: str
 
 
-def watchers(task_author: str, assignees: list[str], task_id: str, watches: list[Watch]) -> set[str]:
+def watchers(task_author: str, assignees: list[str], task_id: str, watches: Sequence[Watch]) -> set[str]:
     """Who watches the task: its author and assignees and its board's watchers, and those
     who chose to watch it, less those who chose not to."""
     own = {w.user_id: w.watching for w in watches if w.task_id == task_id}

@@ -10,6 +10,7 @@ from typing import Any
 from app.domain import clock
 from app.domain.errors import InvalidInputError, StaleVersionError
 from app.domain.ids import new_id
+from app.domain.mail import Watch
 from app.domain.models import (
     Board,
     Event,
@@ -87,12 +88,13 @@ class TaskService:
         self._watching = watching
         self._on_completed = on_completed
 
-    async def _task_for(self, actor: User, task_id: str, needed: Role) -> tuple[Task, Board]:
+    async def _task_for(self, actor: User, task_id: str, needed: Role) -> tuple[Task, Board, tuple[Watch, ...]]:
+        """The task, its board and their watch choices (for telling watchers), one read."""
         access = await self._store.get_task_access(task_id, actor.id, with_board=True)
         task = checked_task_of(access, needed)
         if access.board is None:
             raise task_not_found()  # cannot happen in one snapshot: a task goes with its board
-        return task, access.board
+        return task, access.board, access.watches
 
     async def _checked_task(self, actor: User, task_id: str, needed: Role) -> Task:
         return await checked_task(self._store, actor, task_id, needed)
@@ -138,7 +140,9 @@ class TaskService:
         )
         notify = assignment_notices(actor, board, task, ())
         told = {notice.user_id for notice in notify}
-        notify += await self._watching.notices(actor, board, task, NotificationType.TASK_CREATED, {}, told)
+        notify += await self._watching.notices(
+            actor, board, task, NotificationType.TASK_CREATED, {}, told, watches=place.watches
+        )
         draft = EventDraft("task.created", actor.id, at, task_view(task), notify=await self._notices.route(notify))
         await publish_change(self._publisher, self._store.create_task(task, draft), board_not_found)
         return task
@@ -147,7 +151,7 @@ class TaskService:
         return await self._checked_task(actor, task_id, Role.VIEWER)
 
     async def update(self, actor: User, task_id: str, expected_version: int, changes: dict[str, Any]) -> Task:
-        task, board = await self._task_for(actor, task_id, Role.EDITOR)
+        task, board, watches = await self._task_for(actor, task_id, Role.EDITOR)
         if task.version != expected_version:
             raise version_conflict(task)
         await self._check_fields(board, changes)
@@ -167,12 +171,12 @@ class TaskService:
             # A task changing column goes to the end of its new column.
             updated.position = key_between(await self._store.last_position(board.id, updated.status), None)
         notify = assignment_notices(actor, board, updated, task.assignees)
-        notify += await self._watcher_notices(actor, board, task, updated, {n.user_id for n in notify})
+        notify += await self._watcher_notices(actor, board, task, updated, {n.user_id for n in notify}, watches)
         written = await self._write(actor, updated, expected_version, "task.updated", notify)
         return await self._completed(actor, task, written, board)
 
     async def _watcher_notices(
-        self, actor: User, board: Board, before: Task, after: Task, told: set[str]
+        self, actor: User, board: Board, before: Task, after: Task, told: set[str], watches: tuple[Watch, ...]
     ) -> list[NotificationDraft]:
         """One ``task.changed`` notice per watcher naming what changed; reordering within a
         column changes nothing a watcher needs to hear of."""
@@ -186,7 +190,9 @@ class TaskService:
                 "due_at": after.due_at if "due_date" in changes else None,
             },
         )
-        return await self._watching.notices(actor, board, after, NotificationType.TASK_CHANGED, data, told)
+        return await self._watching.notices(
+            actor, board, after, NotificationType.TASK_CHANGED, data, told, watches=watches
+        )
 
     async def _completed(self, actor: User, before: Task, after: Task, board: Board) -> Task:
         if self._on_completed and after.status == board.columns[-1] != before.status:
@@ -222,11 +228,11 @@ class TaskService:
         """Place the task in ``status`` between ``before_id`` (the task above it) and
         ``after_id`` (the task below it); with neither, at the end of the column."""
         for attempt in range(MOVE_ATTEMPTS):
-            task, board = await self._task_for(actor, task_id, Role.EDITOR)
+            task, board, watches = await self._task_for(actor, task_id, Role.EDITOR)
             await self._check_fields(board, {"status": status})
             moved = dataclasses.replace(task, status=status, assignees=list(task.assignees), labels=list(task.labels))
             moved.position = await self._position_between(board, status, task_id, before_id, after_id)
-            notify = await self._watcher_notices(actor, board, task, moved, set())
+            notify = await self._watcher_notices(actor, board, task, moved, set(), watches)
             try:
                 written = await self._write(actor, moved, task.version, "task.moved", notify)
             except StaleVersionError:
@@ -269,7 +275,7 @@ class TaskService:
     async def set_archived(self, actor: User, task_id: str, expected_version: int | None, archived: bool) -> Task:
         """Archive (hidden from the board and its lists, kept whole) or bring back. Asking
         for the state the task is already in changes nothing."""
-        task, board = await self._task_for(actor, task_id, Role.EDITOR)
+        task, board, watches = await self._task_for(actor, task_id, Role.EDITOR)
         if expected_version is not None and task.version != expected_version:
             raise version_conflict(task)
         if (task.archived_at is not None) == archived:
@@ -286,6 +292,7 @@ class TaskService:
             changed,
             NotificationType.TASK_CHANGED,
             change_data(["archived" if archived else "unarchived"], {}),
+            watches=watches,
         )
         return await self._write(
             actor, changed, task.version, "task.archived" if archived else "task.unarchived", notify

@@ -63,11 +63,13 @@ class WatchService:
         data: dict[str, Any],
         skip: Iterable[str] = (),
         comment_id: str | None = None,
+        watches: Sequence[Watch] | None = None,
     ) -> list[NotificationDraft]:
         """Notices of ``type`` for the task's watchers who are still members, less the
         actor and ``skip`` (those told of the same change in another way); the caller
-        routes them by preferences with the rest of its notices."""
-        rows = await self._store.list_watches(board.id, task.id)
+        routes them by preferences with the rest of its notices. ``watches``: the watch
+        choices, when the caller read them with the task (else they are read here)."""
+        rows = await self._store.list_watches(board.id, task.id) if watches is None else watches
         users = watchers(task.created_by, task.assignees, task.id, rows) - {actor.id, *skip}
         if not users:
             return []

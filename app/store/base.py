@@ -115,16 +115,21 @@ class TaskAccess:
     task: Task | None
     member: Member | None = None
     board: Board | None = None
+    # With the board: the watch choices on the board and on the task, so that telling the
+    # task's watchers of a change costs no trip of its own.
+    watches: tuple[Watch, ...] = ()
 
 
 @dataclasses.dataclass(slots=True, frozen=True)
 class NewTaskPlace:
     """What creating a task reads first, from one snapshot: the caller's membership, the
-    board, and the greatest position in the task's column (None if it is empty)."""
+    board, the greatest position in the task's column (None if it is empty) and the
+    board's watch choices (who hears of the new task)."""
 
     member: Member | None
     board: Board | None
     last_position: str | None
+    watches: tuple[Watch, ...] = ()
 
 
 class UserStore(Protocol):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pymongo import ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from app.domain.mail import AccountPurpose, AccountToken, MailAttempt, MailStatus, OutboxMessage, Preferences, Watch
@@ -133,8 +134,13 @@ class MongoWatches(MongoStoreBase):
 
     @driver_errors
     async def list_watches(self, board_id: str, task_id: str | None) -> list[Watch]:
-        query = {"board_id": want_str(board_id, "board_id"), "task_id": {"$in": ["", task_id or ""]}}
-        return [WATCH_DOCS.record(doc) for doc in await self._db[WATCHES].find(query).to_list(None)]
+        return await watches_of(self._db, board_id, task_id)
+
+
+async def watches_of(db: AsyncDatabase[Document], board_id: str, task_id: str | None) -> list[Watch]:
+    """The watch choices on the board and, given one, on the task."""
+    query = {"board_id": want_str(board_id, "board_id"), "task_id": {"$in": ["", task_id or ""]}}
+    return [WATCH_DOCS.record(doc) for doc in await db[WATCHES].find(query).to_list(None)]
 
 
 ACCOUNT_TOKEN_DOCS = Documents(AccountToken)

@@ -9,6 +9,7 @@ from app.store.base import NewTaskPlace, NotFound, TaskAccess, VersionConflict
 from app.store.mongo_attachments import delete_attachment_files
 from app.store.mongo_boards import BOARD_DOCS, NOT_TRASHED, member_key, member_record
 from app.store.mongo_events import append_event
+from app.store.mongo_mail import watches_of
 from app.store.mongo_query import base_filter, page_filter, sort_spec
 from app.store.mongo_records import Document, Documents, checked_draft, want_int, want_str
 from app.store.mongo_schema import ATTACHMENTS, BOARDS, COMMENTS, MEMBERS, RECURRENCES, TASK_DOCUMENT_UPDATES, TASKS
@@ -86,9 +87,13 @@ class MongoTasks(MongoStoreBase):
         task = await self.get_task(task_id)
         if task is None:
             return TaskAccess(None)
-        member = await self._db[MEMBERS].find_one({"_id": member_key(task.board_id, user_id)})
-        board = await self._db[BOARDS].find_one({"_id": task.board_id, **NOT_TRASHED}) if with_board else None
-        return TaskAccess(task, member_record(member) if member else None, BOARD_DOCS.record(board) if board else None)
+        doc = await self._db[MEMBERS].find_one({"_id": member_key(task.board_id, user_id)})
+        member = member_record(doc) if doc else None
+        if not with_board:
+            return TaskAccess(task, member)
+        board = await self._db[BOARDS].find_one({"_id": task.board_id, **NOT_TRASHED})
+        watches = tuple(await watches_of(self._db, task.board_id, task.id))
+        return TaskAccess(task, member, BOARD_DOCS.record(board) if board else None, watches)
 
     @driver_errors
     async def get_new_task_place(self, board_id: str, user_id: str, status: str | None) -> NewTaskPlace:
@@ -97,7 +102,8 @@ class MongoTasks(MongoStoreBase):
         board = BOARD_DOCS.record(doc) if doc else None
         column = status if status is not None or board is None else board.columns[0]
         last = await self.last_position(board_id, column) if column is not None else None
-        return NewTaskPlace(member_record(member) if member else None, board, last)
+        watches = tuple(await watches_of(self._db, board_id, None))
+        return NewTaskPlace(member_record(member) if member else None, board, last, watches)
 
     @driver_errors
     async def last_position(self, board_id: str, status: str) -> str | None:

@@ -127,11 +127,16 @@ class SQLiteWatches(SQLiteStoreBase):
 
     @reads
     def list_watches(self, conn: sqlite3.Connection, board_id: str, task_id: str | None) -> list[Watch]:
-        return WATCH_ROWS.all(
-            conn,
-            f"SELECT {WATCH_ROWS.columns} FROM watches WHERE board_id = ? AND task_id IN ('', ?)",
-            (board_id, task_id or ""),
-        )
+        return watches_of(conn, board_id, task_id)
+
+
+def watches_of(conn: sqlite3.Connection, board_id: str, task_id: str | None) -> list[Watch]:
+    """The watch choices on the board and, given one, on the task."""
+    return WATCH_ROWS.all(
+        conn,
+        f"SELECT {WATCH_ROWS.columns} FROM watches WHERE board_id = ? AND task_id IN ('', ?)",
+        (board_id, task_id or ""),
+    )
 
 
 ACCOUNT_TOKEN_ROWS = Rows(AccountToken)

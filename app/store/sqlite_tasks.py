@@ -22,6 +22,7 @@ from app.store.base import NewTaskPlace, NotFound, TaskAccess, VersionConflict
 from app.store.sqlite_attachments import delete_attachments
 from app.store.sqlite_boards import board_of, member_of
 from app.store.sqlite_events import append_event
+from app.store.sqlite_mail import watches_of
 from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
 from app.store.sqlite_records import Rows
 
@@ -296,8 +297,10 @@ class SQLiteTasks(SQLiteStoreBase):
         task = _task(conn, task_id)
         if task is None:
             return TaskAccess(None)
-        board = board_of(conn, task.board_id) if with_board else None
-        return TaskAccess(task, member_of(conn, task.board_id, user_id), board)
+        if not with_board:
+            return TaskAccess(task, member_of(conn, task.board_id, user_id))
+        watches = tuple(watches_of(conn, task.board_id, task.id))
+        return TaskAccess(task, member_of(conn, task.board_id, user_id), board_of(conn, task.board_id), watches)
 
     @reads
     def get_new_task_place(
@@ -306,7 +309,7 @@ class SQLiteTasks(SQLiteStoreBase):
         board = board_of(conn, board_id)
         column = status if status is not None or board is None else board.columns[0]
         last = _last_position(conn, board_id, column) if column is not None else None
-        return NewTaskPlace(member_of(conn, board_id, user_id), board, last)
+        return NewTaskPlace(member_of(conn, board_id, user_id), board, last, tuple(watches_of(conn, board_id, None)))
 
     @reads
     def list_tasks(self, conn: sqlite3.Connection, request: TaskPageRequest) -> TaskPage:
