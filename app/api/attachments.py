@@ -26,13 +26,12 @@ from app.api.guards import (
 )
 from app.api.responses import json_response, no_content
 from app.api.schemas import AttachmentList, AttachmentOut, PageQuery
-from app.api.uploads import receive_upload, release_upload_body, spool_file
+from app.api.uploads import receive_upload, spool_file
 from app.domain.views import attachment_view
 from app.runtime import current_runtime, services
 from app.services.attachments import THUMBNAIL_TYPE
 
 blueprint = Blueprint("attachments", __name__, url_prefix="/api/v1")
-blueprint.teardown_app_request(release_upload_body)
 
 # Served bytes are never a document of this origin: no script, no plugin, no request.
 DOWNLOAD_CSP = "default-src 'none'; sandbox"

@@ -13,8 +13,13 @@ Quart also moves every chunk the server receives into the request's body queue a
 however slowly the handler reads it; an upload's body is a ``StreamedBody`` instead, which
 holds at most BODY_QUEUE_CHUNKS unread chunks: past that, Quart stops taking chunks from
 Hypercorn, Hypercorn stops reading the socket, and TCP slows the client down. Once the
-request is over (``release_upload_body``, on every path, errors included) whatever the client
+request is over (``finish_request_body``, on every path, errors included) whatever the client
 still sends is dropped.
+
+Any other body a handler left unread (a request refused before its body was looked at) is
+read to its end before the answer goes out, within ``MAX_CONTENT_LENGTH``: Hypercorn
+closes a connection whose request was answered before its body was in, and a client that
+sends its next request on it meets a disconnect instead of that request's answer.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import IO, Any
 
-from quart import Request, request
+from quart import Request, current_app, request
 from quart.wrappers.request import Body
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
@@ -48,6 +53,8 @@ FEED_BYTES = 16 * 1024
 MAX_PARTS = 8
 # Hypercorn hands over at most 64 KiB per chunk: a few MiB at most wait for the handler.
 BODY_QUEUE_CHUNKS = 32
+# How long the end of a request waits for the rest of a body its handler did not read.
+BODY_DRAIN_SECONDS = 5.0
 
 
 class StreamedBody(Body):
@@ -112,12 +119,23 @@ def streams_upload() -> bool:
     return getattr(request, "streams_upload", False)
 
 
-async def release_upload_body(error: BaseException | None = None) -> None:
-    """Run at the end of every request (a teardown): an upload's body stops holding back
-    the server's reads, which would otherwise wait for a handler that is gone. A coroutine,
-    because Quart hands a plain function to a thread pool: a thread hop on every request."""
-    if isinstance(request.body, StreamedBody):
-        request.body.release()
+async def finish_request_body(error: BaseException | None = None) -> None:
+    """Run at the end of every request (a teardown), before its answer is sent: an upload's
+    body stops holding back the server's reads, which would otherwise wait for a handler
+    that is gone; any other body is read to its end, so the connection stays usable. A
+    coroutine, because Quart hands a plain function to a thread pool: a thread hop on every
+    request."""
+    body = request.body
+    if isinstance(body, StreamedBody):
+        body.release()
+        return
+    length = request.content_length
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if not length or (limit is not None and length > limit):
+        return  # no body, or one refused with 413: that connection is closed, as it should be
+    # A client that stops sending is Hypercorn's read_timeout to end, not ours to wait for.
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(body, BODY_DRAIN_SECONDS)
 
 
 @contextlib.asynccontextmanager
