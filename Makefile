@@ -9,7 +9,7 @@ PORT ?= 8000
 # This machine only; HOST=0.0.0.0 serves every interface (what the container image does).
 HOST ?= 127.0.0.1
 # Test files run in parallel, one per core (a file's tests stay together: module fixtures).
-PYTEST_ARGS ?= -n auto --dist loadfile
+PYTEST_ARGS ?= -n auto --dist loadfile --durations=25
 
 .PHONY: run test lint install install-test system-packages clean bench
 

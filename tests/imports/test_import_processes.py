@@ -16,7 +16,6 @@ import pytest
 
 from tests.imports.exports import write_large_export
 from tests.realtime.follower import Rest
-from tests.support.app_fixtures import mongo_database_url
 from tests.support.servers import AppServer, app_servers
 
 pytestmark = pytest.mark.processes
@@ -101,19 +100,21 @@ async def test_an_import_cut_by_a_crash_resumes_and_makes_every_card_once(server
         await rest.close()
 
 
-@pytest.fixture(params=["sqlite", "mongo"])
-def shared_store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'shared.db'}"
-    return mongo_database_url(request.getfixturevalue("mongo_wire").url)
+@pytest.fixture
+def shared_store(tmp_path: Path) -> str:
+    # SQLite only: on mongoeco (every write a transaction, in Python, on the same two cores)
+    # this test took three and a half minutes, the tail of the whole parallel suite. What is
+    # MongoDB's own here, parts kept in GridFS and accepted only at the file's end in the
+    # transaction that moves the job, is tests/store/test_import_files_contract.py's, on
+    # both stores; the crash and the hand-over between instances are the same code on both.
+    return f"sqlite:///{tmp_path / 'shared.db'}"
 
 
 async def test_parts_sent_to_two_instances_make_one_file_and_a_crash_on_one_is_finished_by_the_other(
     shared_store: str, tmp_path: Path
 ) -> None:
     export = tmp_path / "export.json"
-    # mongoeco writes far slower than SQLite: a smaller file is still cut mid-import there.
-    size = 3 * 1024 * 1024 if shared_store.startswith("sqlite") else 512 * 1024
+    size = 3 * 1024 * 1024
     cards = write_large_export(export, size, description_bytes=300)
     part = size // 12
     parts = -(-export.stat().st_size // part)
