@@ -46,7 +46,7 @@ from app.api.http_policy import install_http_policy
 from app.api.mcp import http as mcp_http
 from app.api.openapi import RESOURCE_TAGS, TaskwireOpenAPI
 from app.api.responses import install_json_encoder
-from app.api.uploads import UploadRequest, finish_request_body
+from app.api.uploads import UploadRequest, close_after_an_abandoned_upload, finish_request_body
 from app.jsonutil import loads
 from app.private_files import restrict_tree
 from app.realtime.hypercorn_compat import patch_hypercorn_websockets
@@ -130,6 +130,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.websocket_class = BoundedWebsocket
     app.request_class = UploadRequest
     app.teardown_request(finish_request_body)
+    app.after_request(close_after_an_abandoned_upload)
     patch_hypercorn_websockets()
 
     runtime = build_runtime(settings)

@@ -32,7 +32,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import IO, Any
 
-from quart import Request, current_app, request
+from quart import Request, Response, current_app, request
 from quart.wrappers.request import Body
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
@@ -83,6 +83,22 @@ class StreamedBody(Body):
     def release(self) -> None:
         self._released = True
         self._room.set()
+
+    def set_complete(self) -> None:
+        self.complete = True
+        super().set_complete()
+
+    complete = False
+
+
+async def close_after_an_abandoned_upload(response: Response) -> Response:
+    """An upload refused before its end (413, 401, ...) leaves the rest of its body unread,
+    so Hypercorn closes the connection after the answer: saying so in the answer keeps a
+    client from sending its next request on a connection about to go."""
+    body = request.body
+    if isinstance(body, StreamedBody) and not body.complete:
+        response.headers["Connection"] = "close"
+    return response
 
 
 class UploadRequest(Request):

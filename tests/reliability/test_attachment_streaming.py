@@ -95,5 +95,6 @@ async def test_a_chunked_upload_past_the_limit_is_cut_off_with_413(tmp_path: Pat
                 pytest.fail("the server closed the connection without answering")
             assert response.status_code == 413
             assert response.json()["error"]["code"] == "attachment_too_large"
+            assert response.headers["connection"] == "close"  # the rest is unread: no reuse
             listed = await client.get(f"/api/v1/tasks/{task['id']}/attachments", headers=auth)
             assert listed.json()["items"] == []
