@@ -100,19 +100,25 @@ export function mountBoardsView(container, live) {
 
   let shown = null; // ids on screen; null before the first list
   const restored = new Set(); // boards told restored: they come back rather than being new
-  const load = () => Promise.all([listAll("/boards"), api("GET", "/boards/trash")]).then(([boards, trashed]) => {
-    if (!alive) return;
-    trash.render(trashed);
-    const fresh = shown ? boards.filter((board) => !shown.has(board.id)) : [];
-    shown = new Set(boards.map((board) => board.id));
-    clear(list).removeAttribute("aria-busy");
-    if (!boards.length) list.append(h("li", { class: "muted" }, "No boards yet: create one above."));
-    for (const board of boards) list.append(boardCard(board));
-    for (const board of fresh) {
-      flash(list.querySelector(`[data-id="${CSS.escape(board.id)}"] .board-tile-link`), "card-flash");
-      announce(restored.delete(board.id) ? `${board.name} was restored.` : `You were added to ${board.name}.`);
-    }
-  }).catch((error) => alive && toast(error.message, "error"));
+  // Reads overlap (the first one and a notification's): only the newest may draw, or an
+  // older answer arriving last would take away a board the newer one showed.
+  let reads = 0;
+  const load = () => {
+    const read = ++reads;
+    return Promise.all([listAll("/boards"), api("GET", "/boards/trash")]).then(([boards, trashed]) => {
+      if (!alive || read !== reads) return;
+      trash.render(trashed);
+      const fresh = shown ? boards.filter((board) => !shown.has(board.id)) : [];
+      shown = new Set(boards.map((board) => board.id));
+      clear(list).removeAttribute("aria-busy");
+      if (!boards.length) list.append(h("li", { class: "muted" }, "No boards yet: create one above."));
+      for (const board of boards) list.append(boardCard(board));
+      for (const board of fresh) {
+        flash(list.querySelector(`[data-id="${CSS.escape(board.id)}"] .board-tile-link`), "card-flash");
+        announce(restored.delete(board.id) ? `${board.name} was restored.` : `You were added to ${board.name}.`);
+      }
+    }).catch((error) => alive && read === reads && toast(error.message, "error"));
+  };
   load();
   // Being added to a board is a notification on the socket the bell keeps open; the list is
   // read again then, and after a reconnect (notifications.subscribed) for what was missed,
