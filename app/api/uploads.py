@@ -57,7 +57,18 @@ BODY_QUEUE_CHUNKS = 32
 BODY_DRAIN_SECONDS = 5.0
 
 
-class StreamedBody(Body):
+class TrackedBody(Body):
+    """Quart's request body, saying whether its end has arrived (the end of the request
+    then knows, with no wait, whether a body is left unread)."""
+
+    complete = False
+
+    def set_complete(self) -> None:
+        self.complete = True
+        super().set_complete()
+
+
+class StreamedBody(TrackedBody):
     def __init__(self, expected_content_length: int | None, max_content_length: int | None) -> None:
         super().__init__(expected_content_length, max_content_length)
         self._unread = 0
@@ -84,12 +95,6 @@ class StreamedBody(Body):
         self._released = True
         self._room.set()
 
-    def set_complete(self) -> None:
-        self.complete = True
-        super().set_complete()
-
-    complete = False
-
 
 async def close_after_an_abandoned_upload(response: Response) -> Response:
     """An upload refused before its end (413, 401, ...) leaves the rest of its body unread,
@@ -102,6 +107,8 @@ async def close_after_an_abandoned_upload(response: Response) -> Response:
 
 
 class UploadRequest(Request):
+    body_class = TrackedBody
+
     def __init__(
         self,
         method: str,
@@ -145,6 +152,8 @@ async def finish_request_body(error: BaseException | None = None) -> None:
     if isinstance(body, StreamedBody):
         body.release()
         return
+    if isinstance(body, TrackedBody) and body.complete:
+        return  # read already, as nearly every body is: no wait to set up
     length = request.content_length
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     if not length or (limit is not None and length > limit):
