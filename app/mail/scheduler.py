@@ -43,7 +43,6 @@ from app.events.publisher import EventPublisher
 from app.mail.render import DIGEST, Renderer, local_time
 from app.settings import Settings
 from app.store.base import Store
-from app.webhooks.delivery import seconds_from_now
 from app.webhooks.worker import scan_forever
 
 LEASE = "scheduler"
@@ -84,7 +83,10 @@ class Scheduler:
         self._wake_mail = wake_mail
         self._mail = bool(settings.smtp_url)
         self._interval = settings.scheduler_interval_seconds
-        self._lease_ttl = max(settings.mail_lease_ttl_seconds, settings.scheduler_interval_seconds * 2)
+        self._lease_ttl = timedelta(
+            seconds=max(settings.mail_lease_ttl_seconds, settings.scheduler_interval_seconds * 2)
+        )
+        self._held_until: datetime | None = None
         self._loop: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
@@ -97,11 +99,21 @@ class Scheduler:
         if self._loop is not None:
             self._loop.cancel()
             await asyncio.gather(self._loop, return_exceptions=True)
+            self._held_until = None
             with contextlib.suppress(Exception):
                 await self._store.release_lease(LEASE, self._owner)
 
     async def _hold_lease(self) -> bool:
-        return await self._store.claim_lease(LEASE, self._owner, clock.now(), seconds_from_now(self._lease_ttl))
+        # Renewing is a write, and on a short interval a steady stream of them makes every
+        # other transaction on the database more likely to conflict and retry. Nobody else
+        # may take the lease before it expires, so one with over half its time left is held.
+        now = clock.parse_time(clock.now())
+        if self._held_until is not None and self._lease_ttl / 2 < self._held_until - now <= self._lease_ttl:
+            return True
+        until = now + self._lease_ttl
+        held = await self._store.claim_lease(LEASE, self._owner, clock.format_time(now), clock.format_time(until))
+        self._held_until = until if held else None
+        return held
 
     async def run(self) -> bool:
         """One run, if this instance holds (or takes) the lease; whether it did."""
