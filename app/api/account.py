@@ -12,14 +12,7 @@ from quart_schema import document_response, validate_request
 
 from app.api.auth import COOKIE_NAME, COOKIE_PATH
 from app.api.auth_context import caller
-from app.api.guards import (
-    authenticated,
-    binds_client_mutation_id,
-    guards,
-    idempotent,
-    rate_limited_per_user,
-    requires_write_scope,
-)
+from app.api.guards import READ, WRITE, guards, idempotent
 from app.api.rate_limits import client_ip
 from app.api.responses import json_response, no_content, no_store
 from app.api.schemas import Email, ErrorOut, Password, RequestModel, UserOut
@@ -55,7 +48,7 @@ class DeleteIn(RequestModel):
 
 
 @blueprint.put("/email")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
+@guards(*WRITE)
 @validate_request(EmailIn)
 @document_response(EmailChangeOut, 200)
 @document_response(ErrorOut, 409)
@@ -72,7 +65,7 @@ async def put_email(data: EmailIn) -> Response:
 
 
 @blueprint.get("/export")
-@guards(authenticated, rate_limited_per_user)
+@guards(*READ)
 async def export_account() -> Response:
     """Everything that is yours, as one JSON document: your profile, your boards and their
     members, the tasks you created or are assigned to, your comments, your notifications,
@@ -83,7 +76,7 @@ async def export_account() -> Response:
 
 
 @blueprint.post("/delete")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
+@guards(*WRITE, idempotent)
 @validate_request(DeleteIn)
 async def delete_account(data: DeleteIn) -> Response:
     """Delete your account. A board you alone own with other members needs a choice in

@@ -11,16 +11,7 @@ from quart import Blueprint, Response
 from quart_schema import document_response, validate_request
 
 from app.api.auth_context import caller
-from app.api.guards import (
-    authenticated,
-    binds_client_mutation_id,
-    guards,
-    idempotent,
-    public,
-    rate_limited_per_ip,
-    rate_limited_per_user,
-    requires_write_scope,
-)
+from app.api.guards import WRITE, guards, idempotent, public, rate_limited_per_ip
 from app.api.responses import json_response, no_content
 from app.api.schemas import Email, ErrorOut, Password, RequestModel, ResponseModel
 from app.runtime import services
@@ -79,7 +70,7 @@ async def verify_email(data: VerifyEmailIn) -> Response:
 
 
 @blueprint.post("/verify-email/resend")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
+@guards(*WRITE, idempotent)
 async def resend_verification() -> Response:
     """Send the confirmation link again (nothing is sent once the address is confirmed)."""
     await services().account_emails.resend_verification(caller().user)

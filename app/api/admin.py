@@ -11,7 +11,7 @@ from quart_schema import document_response, validate_querystring, validate_reque
 from app.api.admin_schemas import AccountList, AccountOut, AccountPatchIn, InstanceOut, InstancePatchIn
 from app.api.auth_context import caller
 from app.api.cursors import cursor_id, encode_cursor
-from app.api.guards import authenticated, binds_client_mutation_id, guards, rate_limited_per_user, requires_write_scope
+from app.api.guards import READ, WRITE, guards
 from app.api.responses import json_response
 from app.api.schemas import PageQuery
 from app.domain.models import User
@@ -31,7 +31,7 @@ def _instance_view(state: InstanceState) -> dict[str, object]:
 
 
 @blueprint.get("/accounts")
-@guards(authenticated, rate_limited_per_user)
+@guards(*READ)
 @validate_querystring(PageQuery)
 @document_response(AccountList, 200)
 async def list_accounts(query_args: PageQuery) -> Response:
@@ -47,7 +47,7 @@ async def list_accounts(query_args: PageQuery) -> Response:
 
 
 @blueprint.patch("/accounts/<user_id>")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
+@guards(*WRITE)
 @validate_request(AccountPatchIn)
 @document_response(AccountOut, 200)
 async def patch_account(user_id: str, data: AccountPatchIn) -> Response:
@@ -58,7 +58,7 @@ async def patch_account(user_id: str, data: AccountPatchIn) -> Response:
 
 
 @blueprint.get("/instance")
-@guards(authenticated, rate_limited_per_user)
+@guards(*READ)
 @document_response(InstanceOut, 200)
 async def get_instance() -> Response:
     """Whether registration is open, and the instance's figures (administrator only)."""
@@ -66,7 +66,7 @@ async def get_instance() -> Response:
 
 
 @blueprint.patch("/instance")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
+@guards(*WRITE)
 @validate_request(InstancePatchIn)
 @document_response(InstanceOut, 200)
 async def patch_instance(data: InstancePatchIn) -> Response:

@@ -11,7 +11,7 @@ from quart_schema import document_response, validate_querystring
 
 from app.api.analytics_schemas import AnalyticsOut, AnalyticsQuery
 from app.api.auth_context import caller
-from app.api.guards import authenticated, guards, rate_limited_per_user
+from app.api.guards import READ, guards
 from app.api.responses import json_response
 from app.runtime import services
 
@@ -21,7 +21,7 @@ DEFAULT_DAYS = 28
 
 
 @blueprint.get("/<board_id>/analytics")
-@guards(authenticated, rate_limited_per_user)
+@guards(*READ)
 @validate_querystring(AnalyticsQuery)
 @document_response(AnalyticsOut, 200)
 async def board_analytics(board_id: str, query_args: AnalyticsQuery) -> Response:

@@ -16,14 +16,7 @@ from quart_schema import document_response, validate_querystring
 
 from app.api.auth_context import caller
 from app.api.cursors import cursor_id, id_page
-from app.api.guards import (
-    authenticated,
-    binds_client_mutation_id,
-    guards,
-    idempotent,
-    rate_limited_per_user,
-    requires_write_scope,
-)
+from app.api.guards import READ, WRITE, guards, idempotent
 from app.api.responses import json_response, no_content
 from app.api.schemas import AttachmentList, AttachmentOut, PageQuery
 from app.api.uploads import receive_upload, spool_file
@@ -54,7 +47,7 @@ def _served(response: Response, disposition: str) -> Response:
 
 
 @blueprint.get("/tasks/<task_id>/attachments")
-@guards(authenticated, rate_limited_per_user)
+@guards(*READ)
 @validate_querystring(PageQuery)
 @document_response(AttachmentList, 200)
 async def list_attachments(task_id: str, query_args: PageQuery) -> Response:
@@ -65,7 +58,7 @@ async def list_attachments(task_id: str, query_args: PageQuery) -> Response:
 
 
 @blueprint.post("/tasks/<task_id>/attachments")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
+@guards(*WRITE, idempotent)
 @document_response(AttachmentOut, 201)
 async def upload_attachment(task_id: str) -> Response:
     """Attach a file to a task (editors and up): a `multipart/form-data` body with the file in
@@ -85,7 +78,7 @@ async def upload_attachment(task_id: str) -> Response:
 
 
 @blueprint.get("/attachments/<attachment_id>")
-@guards(authenticated, rate_limited_per_user)
+@guards(*READ)
 @document_response(AttachmentOut, 200)
 async def get_attachment(attachment_id: str) -> Response:
     """One attachment's record (viewers and up)."""
@@ -93,7 +86,7 @@ async def get_attachment(attachment_id: str) -> Response:
 
 
 @blueprint.get("/attachments/<attachment_id>/content")
-@guards(authenticated, rate_limited_per_user)
+@guards(*READ)
 async def download_attachment(attachment_id: str) -> Response:
     """The attachment's bytes, as a download (viewers and up): `Content-Disposition:
     attachment`, its `content_type`, `X-Content-Type-Options: nosniff` and a sandboxing
@@ -105,7 +98,7 @@ async def download_attachment(attachment_id: str) -> Response:
 
 
 @blueprint.get("/attachments/<attachment_id>/thumbnail")
-@guards(authenticated, rate_limited_per_user)
+@guards(*READ)
 async def attachment_thumbnail(attachment_id: str) -> Response:
     """An image attachment's thumbnail, a WebP of at most 320 x 320 made by the server
     (viewers and up); 404 `thumbnail_not_found` for other files."""
@@ -114,7 +107,7 @@ async def attachment_thumbnail(attachment_id: str) -> Response:
 
 
 @blueprint.delete("/attachments/<attachment_id>")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
+@guards(*WRITE)
 async def delete_attachment(attachment_id: str) -> Response:
     """Delete an attachment and its bytes: its uploader, or a board admin or owner."""
     await services().attachments.delete(caller().user, attachment_id)

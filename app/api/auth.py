@@ -14,15 +14,7 @@ from app.api.admin import account_view
 from app.api.admin_schemas import MeOut
 from app.api.auth_context import caller, optional_caller
 from app.api.errors import APIError
-from app.api.guards import (
-    authenticated,
-    binds_client_mutation_id,
-    guards,
-    public,
-    rate_limited_per_ip,
-    rate_limited_per_user,
-    requires_write_scope,
-)
+from app.api.guards import READ, WRITE, guards, public, rate_limited_per_ip
 from app.api.rate_limits import client_ip
 from app.api.responses import json_response, no_content
 from app.api.schemas import (
@@ -157,7 +149,7 @@ async def logout(data: RefreshIn) -> Response:
 
 
 @blueprint.get("/users/me")
-@guards(authenticated, rate_limited_per_user)
+@guards(*READ)
 @document_response(MeOut, 200)
 async def get_me() -> Response:
     """The signed-in user (``is_admin``: whether you administer the instance; whether the
@@ -167,7 +159,7 @@ async def get_me() -> Response:
 
 
 @blueprint.patch("/users/me")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
+@guards(*WRITE)
 @validate_request(UserPatchIn)
 @document_response(UserOut, 200)
 async def patch_me(data: UserPatchIn) -> Response:

@@ -7,14 +7,7 @@ from quart import Blueprint, Response
 from quart_schema import document_response
 
 from app.api.auth_context import caller
-from app.api.guards import (
-    authenticated,
-    binds_client_mutation_id,
-    guards,
-    idempotent,
-    rate_limited_per_user,
-    requires_write_scope,
-)
+from app.api.guards import READ, WRITE, guards, idempotent
 from app.api.responses import json_response, no_content
 from app.api.schemas import BoardOut
 from app.api.trash import trash_listing
@@ -28,7 +21,7 @@ blueprint = Blueprint("board_trash", __name__, url_prefix="/api/v1/boards/trash"
 
 
 @blueprint.get("")
-@guards(authenticated, rate_limited_per_user)
+@guards(*READ)
 @document_response(BoardTrashList, 200)
 async def list_board_trash() -> Response:
     """The deleted boards you were an owner of, most recent first, each with when it is purged."""
@@ -38,7 +31,7 @@ async def list_board_trash() -> Response:
 
 
 @blueprint.post("/<board_id>/restore")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
+@guards(*WRITE, idempotent)
 @document_response(BoardOut, 200)
 async def restore_board(board_id: str) -> Response:
     """Restore a deleted board (its owners), with its tasks, history and members."""
@@ -46,7 +39,7 @@ async def restore_board(board_id: str) -> Response:
 
 
 @blueprint.delete("/<board_id>")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
+@guards(*WRITE)
 async def delete_board_forever(board_id: str) -> Response:
     """Delete a board in the trash for good (its owners), with its tasks, files and history."""
     await services().trash.delete_board_forever(caller().user, board_id)

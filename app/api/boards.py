@@ -7,14 +7,7 @@ from quart_schema import document_response, validate_querystring, validate_reque
 
 from app.api.auth_context import caller
 from app.api.cursors import cursor_id, encode_cursor
-from app.api.guards import (
-    authenticated,
-    binds_client_mutation_id,
-    guards,
-    idempotent,
-    rate_limited_per_user,
-    requires_write_scope,
-)
+from app.api.guards import READ, WRITE, guards, idempotent
 from app.api.responses import json_response, no_content
 from app.api.schemas import (
     BoardIn,
@@ -37,7 +30,7 @@ blueprint = Blueprint("boards", __name__, url_prefix="/api/v1/boards")
 
 
 @blueprint.get("")
-@guards(authenticated, rate_limited_per_user)
+@guards(*READ)
 @validate_querystring(BoardListQuery)
 @document_response(BoardList, 200)
 async def list_boards(query_args: BoardListQuery) -> Response:
@@ -49,7 +42,7 @@ async def list_boards(query_args: BoardListQuery) -> Response:
 
 
 @blueprint.post("")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
+@guards(*WRITE, idempotent)
 @validate_request(BoardIn)
 @document_response(BoardOut, 201)
 async def create_board(data: BoardIn) -> Response:
@@ -59,7 +52,7 @@ async def create_board(data: BoardIn) -> Response:
 
 
 @blueprint.get("/<board_id>")
-@guards(authenticated, rate_limited_per_user)
+@guards(*READ)
 @document_response(BoardOut, 200)
 async def get_board(board_id: str) -> Response:
     """One board (404 unless you are a member)."""
@@ -68,7 +61,7 @@ async def get_board(board_id: str) -> Response:
 
 
 @blueprint.patch("/<board_id>")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
+@guards(*WRITE)
 @validate_request(BoardPatchIn)
 @document_response(BoardOut, 200)
 @document_response(ErrorOut, 409)
@@ -80,7 +73,7 @@ async def patch_board(board_id: str, data: BoardPatchIn) -> Response:
 
 
 @blueprint.delete("/<board_id>")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
+@guards(*WRITE)
 async def delete_board(board_id: str) -> Response:
     """Delete a board (owners only): it goes to the trash with its tasks and history, gone
     for every member until an owner restores it (see /api/v1/boards/trash) or it is purged."""
@@ -89,7 +82,7 @@ async def delete_board(board_id: str) -> Response:
 
 
 @blueprint.post("/<board_id>/archive")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
+@guards(*WRITE, idempotent)
 @document_response(BoardOut, 200)
 async def archive_board(board_id: str) -> Response:
     """Archive a board (admins and owners): it leaves your boards list (see ``archived=true``), kept whole."""
@@ -97,7 +90,7 @@ async def archive_board(board_id: str) -> Response:
 
 
 @blueprint.post("/<board_id>/unarchive")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
+@guards(*WRITE, idempotent)
 @document_response(BoardOut, 200)
 async def unarchive_board(board_id: str) -> Response:
     """Bring an archived board back to the boards list (admins and owners)."""
@@ -110,7 +103,7 @@ async def _set_archived(board_id: str, archived: bool) -> Response:
 
 
 @blueprint.get("/<board_id>/members")
-@guards(authenticated, rate_limited_per_user)
+@guards(*READ)
 @document_response(MemberList, 200)
 async def list_members(board_id: str) -> Response:
     """Everyone on the board and their role."""
@@ -119,7 +112,7 @@ async def list_members(board_id: str) -> Response:
 
 
 @blueprint.post("/<board_id>/members")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
+@guards(*WRITE, idempotent)
 @validate_request(MemberIn)
 @document_response(MemberOut, 201)
 async def add_member(board_id: str, data: MemberIn) -> Response:
@@ -129,7 +122,7 @@ async def add_member(board_id: str, data: MemberIn) -> Response:
 
 
 @blueprint.patch("/<board_id>/members/<user_id>")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
+@guards(*WRITE)
 @validate_request(MemberPatchIn)
 @document_response(MemberOut, 200)
 async def patch_member(board_id: str, user_id: str, data: MemberPatchIn) -> Response:
@@ -138,7 +131,7 @@ async def patch_member(board_id: str, user_id: str, data: MemberPatchIn) -> Resp
 
 
 @blueprint.delete("/<board_id>/members/<user_id>")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
+@guards(*WRITE)
 @document_response(ErrorOut, 409)
 async def remove_member(board_id: str, user_id: str) -> Response:
     """Remove a member (admins and owners), or leave a board yourself."""
@@ -147,7 +140,7 @@ async def remove_member(board_id: str, user_id: str) -> Response:
 
 
 @blueprint.get("/<board_id>/events")
-@guards(authenticated, rate_limited_per_user)
+@guards(*READ)
 @validate_querystring(EventQuery)
 @document_response(EventList, 200)
 async def list_events(board_id: str, query_args: EventQuery) -> Response:

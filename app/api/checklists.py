@@ -6,14 +6,7 @@ from quart import Blueprint, Response
 from quart_schema import document_response, validate_request
 
 from app.api.auth_context import caller
-from app.api.guards import (
-    authenticated,
-    binds_client_mutation_id,
-    guards,
-    idempotent,
-    rate_limited_per_user,
-    requires_write_scope,
-)
+from app.api.guards import WRITE, guards, idempotent
 from app.api.responses import json_response, no_content
 from app.api.schemas import ChecklistItemIn, ChecklistItemPatchIn, ErrorOut, TaskOut
 from app.domain.views import task_view
@@ -23,7 +16,7 @@ blueprint = Blueprint("checklists", __name__, url_prefix="/api/v1")
 
 
 @blueprint.post("/tasks/<task_id>/checklist")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
+@guards(*WRITE, idempotent)
 @validate_request(ChecklistItemIn)
 @document_response(TaskOut, 201)
 async def create_checklist_item(task_id: str, data: ChecklistItemIn) -> Response:
@@ -35,7 +28,7 @@ async def create_checklist_item(task_id: str, data: ChecklistItemIn) -> Response
 
 
 @blueprint.patch("/tasks/<task_id>/checklist/<item_id>")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
+@guards(*WRITE)
 @validate_request(ChecklistItemPatchIn)
 @document_response(TaskOut, 200)
 @document_response(ErrorOut, 409)
@@ -48,7 +41,7 @@ async def patch_checklist_item(task_id: str, item_id: str, data: ChecklistItemPa
 
 
 @blueprint.delete("/tasks/<task_id>/checklist/<item_id>")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
+@guards(*WRITE)
 @document_response(ErrorOut, 409)
 async def delete_checklist_item(task_id: str, item_id: str) -> Response:
     """Remove an item. Event: ``checklist_item.deleted``, with the task after it."""

@@ -6,14 +6,7 @@ from quart import Blueprint, Response
 from quart_schema import document_response, validate_request
 
 from app.api.auth_context import caller
-from app.api.guards import (
-    authenticated,
-    binds_client_mutation_id,
-    guards,
-    idempotent,
-    rate_limited_per_user,
-    requires_write_scope,
-)
+from app.api.guards import WRITE, guards, idempotent
 from app.api.responses import json_response, no_content
 from app.api.schemas import ColumnIn, ColumnOut, ColumnPatchIn, ErrorOut
 from app.runtime import services
@@ -22,7 +15,7 @@ blueprint = Blueprint("columns", __name__, url_prefix="/api/v1/boards")
 
 
 @blueprint.post("/<board_id>/columns")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
+@guards(*WRITE, idempotent)
 @validate_request(ColumnIn)
 @document_response(ColumnOut, 201)
 async def create_column(board_id: str, data: ColumnIn) -> Response:
@@ -33,7 +26,7 @@ async def create_column(board_id: str, data: ColumnIn) -> Response:
 
 
 @blueprint.patch("/<board_id>/columns/<key>")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
+@guards(*WRITE)
 @validate_request(ColumnPatchIn)
 @document_response(ColumnOut, 200)
 @document_response(ErrorOut, 409)
@@ -46,7 +39,7 @@ async def patch_column(board_id: str, key: str, data: ColumnPatchIn) -> Response
 
 
 @blueprint.delete("/<board_id>/columns/<key>")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
+@guards(*WRITE)
 @document_response(ErrorOut, 409)
 async def delete_column(board_id: str, key: str) -> Response:
     """Remove an empty column (409 ``column_not_empty`` while tasks are in it). Event: ``column.deleted``."""

@@ -7,14 +7,7 @@ from quart_schema import document_response, validate_querystring, validate_reque
 
 from app.api.auth_context import caller
 from app.api.cursors import cursor_id, id_page
-from app.api.guards import (
-    authenticated,
-    binds_client_mutation_id,
-    guards,
-    idempotent,
-    rate_limited_per_user,
-    requires_write_scope,
-)
+from app.api.guards import READ, WRITE, guards, idempotent
 from app.api.responses import json_response, no_content
 from app.api.schemas import CommentIn, CommentList, CommentOut, PageQuery
 from app.domain.views import comment_view
@@ -24,7 +17,7 @@ blueprint = Blueprint("comments", __name__, url_prefix="/api/v1")
 
 
 @blueprint.get("/tasks/<task_id>/comments")
-@guards(authenticated, rate_limited_per_user)
+@guards(*READ)
 @validate_querystring(PageQuery)
 @document_response(CommentList, 200)
 async def list_comments(task_id: str, query_args: PageQuery) -> Response:
@@ -35,7 +28,7 @@ async def list_comments(task_id: str, query_args: PageQuery) -> Response:
 
 
 @blueprint.post("/tasks/<task_id>/comments")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
+@guards(*WRITE, idempotent)
 @validate_request(CommentIn)
 @document_response(CommentOut, 201)
 async def create_comment(task_id: str, data: CommentIn) -> Response:
@@ -45,7 +38,7 @@ async def create_comment(task_id: str, data: CommentIn) -> Response:
 
 
 @blueprint.patch("/comments/<comment_id>")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
+@guards(*WRITE)
 @validate_request(CommentIn)
 @document_response(CommentOut, 200)
 async def edit_comment(comment_id: str, data: CommentIn) -> Response:
@@ -54,7 +47,7 @@ async def edit_comment(comment_id: str, data: CommentIn) -> Response:
 
 
 @blueprint.delete("/comments/<comment_id>")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
+@guards(*WRITE)
 async def delete_comment(comment_id: str) -> Response:
     """Delete a comment: its author, or a board admin or owner."""
     await services().comments.delete(caller().user, comment_id)

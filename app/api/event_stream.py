@@ -24,15 +24,7 @@ from quart_schema import document_response, validate_querystring
 
 from app.api.auth_context import bearer_token, caller
 from app.api.errors import APIError, shutting_down
-from app.api.guards import (
-    authenticated,
-    authenticated_or_stream_ticket,
-    binds_client_mutation_id,
-    guards,
-    idempotent,
-    rate_limited_per_user,
-    requires_write_scope,
-)
+from app.api.guards import WRITE, authenticated_or_stream_ticket, guards, idempotent, rate_limited_per_user
 from app.api.realtime_errors import failure_message
 from app.api.responses import json_response
 from app.api.schemas import MAX_SEQ, EventStreamQuery, StreamTicketOut
@@ -56,7 +48,7 @@ _FINAL_TYPES = frozenset({"unsubscribed", "error"})
 
 
 @blueprint.post("/<board_id>/events/stream-ticket")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
+@guards(*WRITE, idempotent)
 @document_response(StreamTicketOut, 201)
 async def stream_ticket(board_id: str) -> Response:
     """A single-use ticket that opens this board's event stream without an Authorization

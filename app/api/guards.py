@@ -9,6 +9,12 @@ order, e.g. ``@guards(authenticated, rate_limited_per_user, requires_write_scope
     binds_client_mutation_id    the id every event of this request echoes
     idempotent                  a POST retried with its Idempotency-Key gets the first answer
 
+A signed-in route names one of two sets instead, a POST adding ``idempotent`` to it:
+
+    @guards(*READ)               authenticated, rate_limited_per_user
+    @guards(*WRITE)              READ, requires_write_scope, binds_client_mutation_id
+    @guards(*WRITE, idempotent)  a POST
+
 Each records its name on the handler, so the route-policy test (tests/api/test_route_policy.py)
 can walk the URL map and prove every route carries the guards its method needs, in this order.
 """
@@ -130,3 +136,7 @@ def guards(*decorators: Callable[[F], F]) -> Callable[[F], F]:
         return handler
 
     return decorate
+
+
+READ = (authenticated, rate_limited_per_user)
+WRITE = (*READ, requires_write_scope, binds_client_mutation_id)

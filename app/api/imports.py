@@ -10,14 +10,7 @@ from quart import Blueprint, Response, request
 from quart_schema import document_response, validate_querystring, validate_request
 
 from app.api.auth_context import caller
-from app.api.guards import (
-    authenticated,
-    binds_client_mutation_id,
-    guards,
-    idempotent,
-    rate_limited_per_user,
-    requires_write_scope,
-)
+from app.api.guards import READ, WRITE, guards, idempotent
 from app.api.responses import json_response
 from app.api.schemas import ErrorOut, RequestModel, ResponseModel, view_of
 from app.api.uploads import spool_file
@@ -66,7 +59,7 @@ def _check_token() -> None:
 
 
 @blueprint.post("")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
+@guards(*WRITE, idempotent)
 @validate_request(ImportIn)
 @document_response(ImportJobOut, 201)
 async def create_import(data: ImportIn) -> Response:
@@ -78,7 +71,7 @@ async def create_import(data: ImportIn) -> Response:
 
 
 @blueprint.put("/<job_id>/content")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
+@guards(*WRITE)
 @validate_querystring(ContentQuery)
 @document_response(ImportJobOut, 200)
 @document_response(ErrorOut, 409)
@@ -92,7 +85,7 @@ async def upload_import(job_id: str, query_args: ContentQuery) -> Response:
 
 
 @blueprint.get("/<job_id>")
-@guards(authenticated, rate_limited_per_user)
+@guards(*READ)
 @document_response(ImportJobOut, 200)
 async def get_import(job_id: str) -> Response:
     """The job: its state, progress (percent) and, as it goes, its report."""

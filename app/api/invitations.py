@@ -7,16 +7,7 @@ from quart import Blueprint, Response, request
 from quart_schema import document_response, validate_request
 
 from app.api.auth_context import caller
-from app.api.guards import (
-    authenticated,
-    binds_client_mutation_id,
-    guards,
-    idempotent,
-    public,
-    rate_limited_per_ip,
-    rate_limited_per_user,
-    requires_write_scope,
-)
+from app.api.guards import READ, WRITE, guards, idempotent, public, rate_limited_per_ip
 from app.api.invitation_schemas import (
     InvitationAcceptedOut,
     InvitationCreatedOut,
@@ -35,7 +26,7 @@ blueprint = Blueprint("invitations", __name__, url_prefix="/api/v1")
 
 
 @blueprint.post("/boards/<board_id>/invitations")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
+@guards(*WRITE, idempotent)
 @validate_request(InvitationIn)
 @document_response(InvitationCreatedOut, 201)
 async def create_invitation(board_id: str, data: InvitationIn) -> Response:
@@ -50,7 +41,7 @@ async def create_invitation(board_id: str, data: InvitationIn) -> Response:
 
 
 @blueprint.get("/boards/<board_id>/invitations")
-@guards(authenticated, rate_limited_per_user)
+@guards(*READ)
 @document_response(InvitationList, 200)
 async def list_invitations(board_id: str) -> Response:
     """The board's open invitations, oldest first, expired ones included (admins and owners)."""
@@ -59,7 +50,7 @@ async def list_invitations(board_id: str) -> Response:
 
 
 @blueprint.delete("/boards/<board_id>/invitations/<invitation_id>")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
+@guards(*WRITE)
 @document_response(ErrorOut, 409)
 async def revoke_invitation(board_id: str, invitation_id: str) -> Response:
     """Revoke an invitation (admins and owners): its link stops working."""
@@ -84,7 +75,7 @@ async def lookup_invitation(data: TokenBody) -> Response:
 
 
 @blueprint.post("/invitations/accept")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
+@guards(*WRITE, idempotent)
 @validate_request(TokenBody)
 @document_response(InvitationAcceptedOut, 200)
 async def accept_invitation(data: TokenBody) -> Response:

@@ -8,14 +8,7 @@ from quart_schema import document_response, validate_querystring, validate_reque
 
 from app.api.auth_context import caller
 from app.api.cursors import cursor_id, id_page
-from app.api.guards import (
-    authenticated,
-    binds_client_mutation_id,
-    guards,
-    idempotent,
-    rate_limited_per_user,
-    requires_write_scope,
-)
+from app.api.guards import READ, WRITE, guards, idempotent
 from app.api.notification_schemas import (
     NotificationList,
     NotificationOut,
@@ -32,7 +25,7 @@ blueprint = Blueprint("notifications", __name__, url_prefix="/api/v1/notificatio
 
 
 @blueprint.get("")
-@guards(authenticated, rate_limited_per_user)
+@guards(*READ)
 @validate_querystring(NotificationQuery)
 @document_response(NotificationList, 200)
 async def list_notifications(query_args: NotificationQuery) -> Response:
@@ -46,7 +39,7 @@ async def list_notifications(query_args: NotificationQuery) -> Response:
 
 
 @blueprint.post("/read")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
+@guards(*WRITE, idempotent)
 @validate_request(NotificationsReadIn)
 @document_response(NotificationsReadOut, 200)
 async def mark_read(data: NotificationsReadIn) -> Response:
@@ -57,7 +50,7 @@ async def mark_read(data: NotificationsReadIn) -> Response:
 
 
 @blueprint.patch("/<notification_id>")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
+@guards(*WRITE)
 @validate_request(NotificationPatchIn)
 @document_response(NotificationOut, 200)
 async def update_notification(notification_id: str, data: NotificationPatchIn) -> Response:

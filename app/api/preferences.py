@@ -8,7 +8,7 @@ from quart import Blueprint, Response
 from quart_schema import document_response, validate_request
 
 from app.api.auth_context import caller
-from app.api.guards import authenticated, binds_client_mutation_id, guards, rate_limited_per_user, requires_write_scope
+from app.api.guards import READ, WRITE, guards
 from app.api.preference_schemas import PreferencesOut, PreferencesPatchIn
 from app.api.responses import json_response
 from app.domain.mail import Preferences, preferences_view
@@ -24,7 +24,7 @@ def _out(preferences: Preferences) -> dict[str, Any]:
 
 
 @blueprint.get("")
-@guards(authenticated, rate_limited_per_user)
+@guards(*READ)
 @document_response(PreferencesOut, 200)
 async def get_preferences() -> Response:
     """What reaches you where: per kind of notification (assigned, mentioned, watched, changed,
@@ -34,7 +34,7 @@ async def get_preferences() -> Response:
 
 
 @blueprint.patch("")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
+@guards(*WRITE)
 @validate_request(PreferencesPatchIn)
 @document_response(PreferencesOut, 200)
 async def update_preferences(data: PreferencesPatchIn) -> Response:

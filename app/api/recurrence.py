@@ -9,7 +9,7 @@ from quart import Blueprint, Response
 from quart_schema import document_response, validate_request
 
 from app.api.auth_context import caller
-from app.api.guards import authenticated, binds_client_mutation_id, guards, rate_limited_per_user, requires_write_scope
+from app.api.guards import READ, WRITE, guards
 from app.api.responses import json_response, no_content
 from app.api.schemas import ClientMutationId, RequestModel, ResponseModel, unique_values, view_of
 from app.domain.recurrence import Recurrence, RecurrenceKind
@@ -47,7 +47,7 @@ def _state(rule: Recurrence | None) -> Response:
 
 
 @blueprint.get("/tasks/<task_id>/recurrence")
-@guards(authenticated, rate_limited_per_user)
+@guards(*READ)
 @document_response(RecurrenceStateOut, 200)
 async def get_recurrence(task_id: str) -> Response:
     """Whether the task repeats: its rule, with the occurrences before and after it, or null
@@ -56,7 +56,7 @@ async def get_recurrence(task_id: str) -> Response:
 
 
 @blueprint.put("/tasks/<task_id>/recurrence")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
+@guards(*WRITE)
 @validate_request(RecurrenceIn)
 @document_response(RecurrenceStateOut, 200)
 async def put_recurrence(task_id: str, data: RecurrenceIn) -> Response:
@@ -69,7 +69,7 @@ async def put_recurrence(task_id: str, data: RecurrenceIn) -> Response:
 
 
 @blueprint.delete("/tasks/<task_id>/recurrence")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
+@guards(*WRITE)
 async def delete_recurrence(task_id: str) -> Response:
     """Stop the task recurring (editors and up)."""
     await services().recurrences.clear(caller().user, task_id)

@@ -10,14 +10,7 @@ from quart_schema import document_response, validate_querystring, validate_reque
 from app.api.auth_context import caller
 from app.api.cursors import decode_cursor, encode_cursor
 from app.api.errors import APIError
-from app.api.guards import (
-    authenticated,
-    binds_client_mutation_id,
-    guards,
-    idempotent,
-    rate_limited_per_user,
-    requires_write_scope,
-)
+from app.api.guards import READ, WRITE, guards, idempotent
 from app.api.responses import json_response, no_content
 from app.api.schemas import (
     TaskConflict,
@@ -48,7 +41,7 @@ def _if_match_version() -> int | None:
 
 
 @blueprint.get("/boards/<board_id>/tasks")
-@guards(authenticated, rate_limited_per_user)
+@guards(*READ)
 @validate_querystring(TaskListQuery)
 @document_response(TaskList, 200)
 async def list_tasks(board_id: str, query_args: TaskListQuery) -> Response:
@@ -92,7 +85,7 @@ async def list_tasks(board_id: str, query_args: TaskListQuery) -> Response:
 
 
 @blueprint.post("/boards/<board_id>/tasks")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
+@guards(*WRITE, idempotent)
 @validate_request(TaskIn)
 @document_response(TaskOut, 201)
 async def create_task(board_id: str, data: TaskIn) -> Response:
@@ -103,7 +96,7 @@ async def create_task(board_id: str, data: TaskIn) -> Response:
 
 
 @blueprint.get("/tasks/<task_id>")
-@guards(authenticated, rate_limited_per_user)
+@guards(*READ)
 @document_response(TaskOut, 200)
 async def get_task(task_id: str) -> Response:
     """One task."""
@@ -111,7 +104,7 @@ async def get_task(task_id: str) -> Response:
 
 
 @blueprint.patch("/tasks/<task_id>")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
+@guards(*WRITE)
 @validate_request(TaskPatchIn)
 @document_response(TaskOut, 200)
 @document_response(TaskConflict, 409)
@@ -129,7 +122,7 @@ async def patch_task(task_id: str, data: TaskPatchIn) -> Response:
 
 
 @blueprint.post("/tasks/<task_id>/move")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
+@guards(*WRITE, idempotent)
 @validate_request(TaskMoveIn)
 @document_response(TaskOut, 200)
 async def move_task(task_id: str, data: TaskMoveIn) -> Response:
@@ -141,7 +134,7 @@ async def move_task(task_id: str, data: TaskMoveIn) -> Response:
 
 
 @blueprint.delete("/tasks/<task_id>")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
+@guards(*WRITE)
 async def delete_task(task_id: str) -> Response:
     """Delete a task (editors and up); If-Match makes it conditional on the version."""
     await services().tasks.delete(caller().user, task_id, _if_match_version())
@@ -154,7 +147,7 @@ async def _set_archived(task_id: str, data: ArchiveIn, archived: bool) -> Respon
 
 
 @blueprint.post("/tasks/<task_id>/archive")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
+@guards(*WRITE, idempotent)
 @validate_request(ArchiveIn)
 @document_response(TaskOut, 200)
 @document_response(TaskConflict, 409)
@@ -165,7 +158,7 @@ async def archive_task(task_id: str, data: ArchiveIn) -> Response:
 
 
 @blueprint.post("/tasks/<task_id>/unarchive")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
+@guards(*WRITE, idempotent)
 @validate_request(ArchiveIn)
 @document_response(TaskOut, 200)
 @document_response(TaskConflict, 409)

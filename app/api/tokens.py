@@ -8,14 +8,7 @@ from quart import Blueprint, Response
 from quart_schema import document_response, validate_request
 
 from app.api.auth_context import caller
-from app.api.guards import (
-    authenticated,
-    binds_client_mutation_id,
-    guards,
-    idempotent,
-    rate_limited_per_user,
-    requires_write_scope,
-)
+from app.api.guards import READ, WRITE, guards, idempotent
 from app.api.responses import json_response, no_content
 from app.api.schemas import TokenCreatedOut, TokenIn, TokenList
 from app.domain.views import api_token_view
@@ -25,7 +18,7 @@ blueprint = Blueprint("tokens", __name__, url_prefix="/api/v1/tokens")
 
 
 @blueprint.post("")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
+@guards(*WRITE, idempotent)
 @validate_request(TokenIn)
 @document_response(TokenCreatedOut, 201)
 async def create_token(data: TokenIn) -> Response:
@@ -41,7 +34,7 @@ async def create_token(data: TokenIn) -> Response:
 
 
 @blueprint.get("")
-@guards(authenticated, rate_limited_per_user)
+@guards(*READ)
 @document_response(TokenList, 200)
 async def list_tokens() -> Response:
     """Your API tokens, oldest first (never the tokens themselves)."""
@@ -49,7 +42,7 @@ async def list_tokens() -> Response:
 
 
 @blueprint.delete("/<token_id>")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
+@guards(*WRITE)
 async def delete_token(token_id: str) -> Response:
     """Revoke a token: it stops working at once."""
     await services().tokens.revoke(caller(), token_id)

@@ -8,14 +8,7 @@ from quart import Blueprint, Response
 from quart_schema import document_response
 
 from app.api.auth_context import caller
-from app.api.guards import (
-    authenticated,
-    binds_client_mutation_id,
-    guards,
-    idempotent,
-    rate_limited_per_user,
-    requires_write_scope,
-)
+from app.api.guards import READ, WRITE, guards, idempotent
 from app.api.responses import json_response, no_content
 from app.api.schemas import TaskOut
 from app.api.trash_schemas import TrashList
@@ -32,7 +25,7 @@ def trash_listing(items: list[dict[str, Any]], retention_days: float) -> Respons
 
 
 @blueprint.get("")
-@guards(authenticated, rate_limited_per_user)
+@guards(*READ)
 @document_response(TrashList, 200)
 async def list_trash(board_id: str) -> Response:
     """The board's deleted tasks, most recent first, each with when it is purged."""
@@ -42,7 +35,7 @@ async def list_trash(board_id: str) -> Response:
 
 
 @blueprint.post("/<task_id>/restore")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
+@guards(*WRITE, idempotent)
 @document_response(TaskOut, 200)
 async def restore_task(board_id: str, task_id: str) -> Response:
     """Restore a deleted task (editors and up), with its comments, one version on; into its
@@ -51,7 +44,7 @@ async def restore_task(board_id: str, task_id: str) -> Response:
 
 
 @blueprint.delete("/<task_id>")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
+@guards(*WRITE)
 async def delete_forever(board_id: str, task_id: str) -> Response:
     """Delete a task in the trash for good (admins and owners)."""
     await services().trash.delete_forever(caller().user, board_id, task_id)

@@ -11,14 +11,7 @@ from quart import Blueprint, Response
 from quart_schema import document_response, validate_request
 
 from app.api.auth_context import caller
-from app.api.guards import (
-    authenticated,
-    binds_client_mutation_id,
-    guards,
-    idempotent,
-    rate_limited_per_user,
-    requires_write_scope,
-)
+from app.api.guards import READ, WRITE, guards, idempotent
 from app.api.rate_limits import client_ip
 from app.api.responses import json_response, no_content, no_store
 from app.api.schemas import Password, RequestModel, ResponseModel
@@ -58,7 +51,7 @@ class RecoveryCodesOut(ResponseModel):
 
 
 @blueprint.get("")
-@guards(authenticated, rate_limited_per_user)
+@guards(*READ)
 @document_response(TwoFactorStatusOut, 200)
 async def get_two_factor() -> Response:
     """Whether two-factor sign-in is on, and how many recovery codes are left."""
@@ -67,7 +60,7 @@ async def get_two_factor() -> Response:
 
 
 @blueprint.post("")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
+@guards(*WRITE, idempotent)
 @validate_request(EnrolIn)
 @document_response(EnrolmentOut, 201)
 async def start_enrolment(data: EnrolIn) -> Response:
@@ -79,7 +72,7 @@ async def start_enrolment(data: EnrolIn) -> Response:
 
 
 @blueprint.post("/confirm")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
+@guards(*WRITE, idempotent)
 @validate_request(CodeIn)
 @document_response(RecoveryCodesOut, 200)
 async def confirm_enrolment(data: CodeIn) -> Response:
@@ -90,7 +83,7 @@ async def confirm_enrolment(data: CodeIn) -> Response:
 
 
 @blueprint.post("/disable")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
+@guards(*WRITE, idempotent)
 @validate_request(CodeIn)
 async def disable_two_factor(data: CodeIn) -> Response:
     """Turn two-factor sign-in off; needs a current code or a recovery code."""

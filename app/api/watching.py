@@ -8,7 +8,7 @@ from quart import Blueprint, Response
 from quart_schema import document_response, validate_request
 
 from app.api.auth_context import caller
-from app.api.guards import authenticated, binds_client_mutation_id, guards, rate_limited_per_user, requires_write_scope
+from app.api.guards import READ, WRITE, guards
 from app.api.responses import json_response
 from app.api.schemas import RequestModel, ResponseModel
 from app.runtime import services
@@ -25,7 +25,7 @@ class WatchOut(ResponseModel):
 
 
 @blueprint.get("/tasks/<task_id>/watch")
-@guards(authenticated, rate_limited_per_user)
+@guards(*READ)
 @document_response(WatchOut, 200)
 async def get_task_watch(task_id: str) -> Response:
     """Whether you watch the task: you do by default as its author or an assignee, or
@@ -34,7 +34,7 @@ async def get_task_watch(task_id: str) -> Response:
 
 
 @blueprint.put("/tasks/<task_id>/watch")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
+@guards(*WRITE)
 @validate_request(WatchIn)
 @document_response(WatchOut, 200)
 async def put_task_watch(task_id: str, data: WatchIn) -> Response:
@@ -43,7 +43,7 @@ async def put_task_watch(task_id: str, data: WatchIn) -> Response:
 
 
 @blueprint.get("/boards/<board_id>/watch")
-@guards(authenticated, rate_limited_per_user)
+@guards(*READ)
 @document_response(WatchOut, 200)
 async def get_board_watch(board_id: str) -> Response:
     """Whether you watch every task of the board."""
@@ -51,7 +51,7 @@ async def get_board_watch(board_id: str) -> Response:
 
 
 @blueprint.put("/boards/<board_id>/watch")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
+@guards(*WRITE)
 @validate_request(WatchIn)
 @document_response(WatchOut, 200)
 async def put_board_watch(board_id: str, data: WatchIn) -> Response:

@@ -7,14 +7,7 @@ from quart_schema import document_response, validate_querystring, validate_reque
 
 from app.api.auth_context import caller
 from app.api.cursors import cursor_id, id_page
-from app.api.guards import (
-    authenticated,
-    binds_client_mutation_id,
-    guards,
-    idempotent,
-    rate_limited_per_user,
-    requires_write_scope,
-)
+from app.api.guards import READ, WRITE, guards, idempotent
 from app.api.responses import json_response, no_content
 from app.api.schemas import PageQuery
 from app.api.webhook_schemas import (
@@ -33,7 +26,7 @@ blueprint = Blueprint("webhooks", __name__, url_prefix="/api/v1/boards/<board_id
 
 
 @blueprint.post("")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
+@guards(*WRITE, idempotent)
 @validate_request(WebhookIn)
 @document_response(WebhookCreatedOut, 201)
 async def create_webhook(board_id: str, data: WebhookIn) -> Response:
@@ -46,7 +39,7 @@ async def create_webhook(board_id: str, data: WebhookIn) -> Response:
 
 
 @blueprint.get("")
-@guards(authenticated, rate_limited_per_user)
+@guards(*READ)
 @document_response(WebhookList, 200)
 async def list_webhooks(board_id: str) -> Response:
     """The board's webhooks, oldest first (never their secrets)."""
@@ -55,7 +48,7 @@ async def list_webhooks(board_id: str) -> Response:
 
 
 @blueprint.get("/<webhook_id>")
-@guards(authenticated, rate_limited_per_user)
+@guards(*READ)
 @document_response(WebhookOut, 200)
 async def get_webhook(board_id: str, webhook_id: str) -> Response:
     """One webhook with its delivery state."""
@@ -63,7 +56,7 @@ async def get_webhook(board_id: str, webhook_id: str) -> Response:
 
 
 @blueprint.patch("/<webhook_id>")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
+@guards(*WRITE)
 @validate_request(WebhookPatchIn)
 @document_response(WebhookOut, 200)
 async def update_webhook(board_id: str, webhook_id: str, data: WebhookPatchIn) -> Response:
@@ -73,7 +66,7 @@ async def update_webhook(board_id: str, webhook_id: str, data: WebhookPatchIn) -
 
 
 @blueprint.delete("/<webhook_id>")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id)
+@guards(*WRITE)
 async def delete_webhook(board_id: str, webhook_id: str) -> Response:
     """Delete the webhook and its delivery log."""
     await services().webhooks.delete(caller().user, board_id, webhook_id)
@@ -81,7 +74,7 @@ async def delete_webhook(board_id: str, webhook_id: str) -> Response:
 
 
 @blueprint.get("/<webhook_id>/deliveries")
-@guards(authenticated, rate_limited_per_user)
+@guards(*READ)
 @validate_querystring(PageQuery)
 @document_response(DeliveryList, 200)
 async def list_deliveries(board_id: str, webhook_id: str, query_args: PageQuery) -> Response:
@@ -92,7 +85,7 @@ async def list_deliveries(board_id: str, webhook_id: str, query_args: PageQuery)
 
 
 @blueprint.post("/<webhook_id>/deliveries/<delivery_id>/redeliver")
-@guards(authenticated, rate_limited_per_user, requires_write_scope, binds_client_mutation_id, idempotent)
+@guards(*WRITE, idempotent)
 @document_response(RedeliveryOut, 202)
 async def redeliver(board_id: str, webhook_id: str, delivery_id: str) -> Response:
     """Send that delivery's event once more, soon (one attempt; the log shows it as ``manual``)."""
