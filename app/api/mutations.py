@@ -1,7 +1,7 @@
 """Write requests: the client mutation id their events echo, and idempotent POSTs.
 
-Each write handler asks for them with ``binds_client_mutation_id`` and, for a POST,
-``idempotent`` (app/api/guards.py); the route-policy test checks none is forgotten.
+Each write handler asks for them with ``binds_client_mutation_id`` (in the ``WRITE`` guard set)
+and, for a POST, ``idempotent`` (app/api/guards.py); the route-policy test checks none is forgotten.
 """
 
 from __future__ import annotations
