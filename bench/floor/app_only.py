@@ -1,0 +1,10 @@
+from quart import Quart
+app = Quart(__name__)
+@app.get("/t")
+async def t():
+    return {"id": "01ABC", "title": "t", "status": "todo", "version": 1}
+async def raw(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": b'{"id":"01ABC","title":"t","status":"todo","version":1}'})
