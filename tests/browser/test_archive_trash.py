@@ -1,7 +1,8 @@
 """Archive, trash and undo in the dashboard, with two people: a deleted card goes to the
 trash and comes back with Undo (the toast, or Ctrl+Z) for both; an archived card leaves
 both boards and the other person brings it back from the Archive tab; an undo that
-conflicts gets the usual conflict table. Saves docs/screenshots/trash.png."""
+conflicts gets the usual conflict table; undo reaches only my last change, and a move undone
+after someone else moved the card leaves it where they put it. Saves docs/screenshots/trash.png."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from playwright.async_api import expect
 
 from tests.browser.server import REPO_ROOT
-from tests.browser.support import card, eventually, open_board
+from tests.browser.support import card, column, eventually, open_board
 
 pytestmark = pytest.mark.browser
 
@@ -123,3 +124,104 @@ async def test_an_undo_that_conflicts_shows_the_conflict_table(people, rest) -> 
     await conflict.get_by_role("button", name="Keep mine").click()
     await expect(dialog).to_be_hidden()
     assert (await rest.get_task(cora, task["id"]))["title"] == "Intro"
+
+
+async def keyboard_move(page, title: str, key: str) -> None:
+    """Pick the card up with the keyboard, move it one column (`key`: ArrowRight...), drop it."""
+    await page.get_by_role("button", name=f"Move task: {title}").focus()
+    await page.keyboard.press("Space")
+    await page.keyboard.press(key)
+    await page.keyboard.press("Enter")
+
+
+async def test_undo_reaches_only_my_last_change_and_never_past_someone_elses(people, rest) -> None:
+    cora, dan = await rest.register("Cora Lind"), await rest.register("Dan Reyes")
+    board = await rest.board(cora, "Launch")
+    await rest.add_member(cora, board["id"], dan, "editor")
+    alpha = await rest.task(cora, board["id"], "Alpha")
+    beta = await rest.task(cora, board["id"], "Beta")
+    await rest.call("POST", f"/tasks/{alpha['id']}/checklist", cora, json={"text": "Draft"})
+    mine, theirs = await people.page("cora"), await people.page("dan")
+    await open_board(mine, cora, board["id"])
+    await open_board(theirs, dan, board["id"])
+    dialog, toast = mine.get_by_test_id("task-dialog"), mine.get_by_test_id("undo-toast")
+
+    async def stored(task: dict) -> tuple[str, list[bool]]:
+        current = await rest.get_task(cora, task["id"])
+        return current["status"], [item["done"] for item in current["checklist"]]
+
+    # A move, then a tick: Ctrl+Z undoes the tick, and again does nothing (never the move).
+    await keyboard_move(mine, "Alpha", "ArrowRight")
+    await expect(toast).to_contain_text("Moved ‘Alpha’")
+    await mine.get_by_role("button", name="Open task: Alpha").click()
+    await dialog.get_by_test_id("checklist-tick").check()
+    await expect(toast).to_contain_text("Ticked ‘Draft’")
+    await dialog.get_by_role("button", name="Close").click()
+    await expect(card(mine, "Alpha").get_by_test_id("checklist-progress")).to_have_text("☑1/1")
+    await mine.locator("body").press("Control+z")
+    await expect(card(theirs, "Alpha").get_by_test_id("checklist-progress")).to_have_text("☑0/1")
+    await expect(toast).to_have_count(0)
+    await mine.locator("body").press("Control+z")
+    await eventually(lambda: stored(alpha), ("in_progress", [False]))
+    await expect(card(column(mine, "in_progress"), "Alpha")).to_be_visible()
+
+    # A change of mine without an undo (here from another tab) clears the move before it.
+    await keyboard_move(mine, "Beta", "ArrowRight")
+    await expect(toast).to_contain_text("Moved ‘Beta’")
+    await expect(card(column(theirs, "in_progress"), "Beta")).to_be_visible()
+    await rest.patch_task(cora, await rest.get_task(cora, alpha["id"]), title="Alpha, renamed")
+    await expect(toast).to_have_count(0)
+    await mine.locator("body").press("Control+z")
+    await expect(card(theirs, "Alpha, renamed")).to_be_visible()
+    assert (await stored(beta))[0] == "in_progress"
+
+    # Dan moves the card Cora just moved: her undo leaves it where he put it, and says why.
+    await keyboard_move(mine, "Beta", "ArrowRight")
+    await expect(toast).to_contain_text("Moved ‘Beta’")
+    await expect(card(column(theirs, "done"), "Beta")).to_be_visible()
+    await keyboard_move(theirs, "Beta", "ArrowLeft")
+    await expect(card(column(mine, "in_progress"), "Beta")).to_be_visible()
+    await mine.locator("body").press("Control+z")
+    await expect(mine.locator(".toast-error")).to_contain_text(
+        "Dan Reyes changed ‘Beta’ after you moved it, so it was not undone."
+    )
+    assert (await stored(beta))[0] == "in_progress"
+    await expect(card(column(theirs, "in_progress"), "Beta")).to_be_visible()
+
+
+async def test_checklist_changes_are_undone_by_their_inverse(people, rest) -> None:
+    kai = await rest.register("Kai")
+    board = await rest.board(kai, "Lists")
+    task = await rest.task(kai, board["id"], "Plan")
+    for text in ("Outline", "Draft"):
+        await rest.call("POST", f"/tasks/{task['id']}/checklist", kai, json={"text": text})
+    page = await people.page("kai")
+    await open_board(page, kai, board["id"])
+    dialog, toast = page.get_by_test_id("task-dialog"), page.get_by_test_id("undo-toast")
+
+    async def checklist() -> list[tuple[str, bool]]:
+        return [(item["text"], item["done"]) for item in (await rest.get_task(kai, task["id"]))["checklist"]]
+
+    async def undo_after(label: str) -> None:
+        await expect(toast).to_contain_text(label)
+        await dialog.get_by_role("button", name="Close").click()
+        await page.locator("body").press("Control+z")
+        await expect(toast).to_have_count(0)
+        await page.get_by_role("button", name="Open task: Plan").click()
+
+    await page.get_by_role("button", name="Open task: Plan").click()
+    await dialog.get_by_test_id("checklist-input").fill("Review")
+    await dialog.get_by_test_id("checklist-input").press("Enter")
+    await undo_after("Added ‘Review’ to the checklist")
+    await eventually(checklist, [("Outline", False), ("Draft", False)])
+
+    await dialog.get_by_test_id("checklist-tick").first.check()
+    await expect(toast).to_contain_text("Ticked ‘Outline’")
+    await dialog.get_by_role("button", name="Remove Outline").click()
+    await dialog.get_by_role("button", name="Confirm: remove Outline").click()
+    await undo_after("Removed ‘Outline’ from the checklist")
+    await eventually(checklist, [("Outline", True), ("Draft", False)])
+
+    await dialog.get_by_role("button", name="Move Draft up").click()
+    await undo_after("Moved ‘Draft’ in the checklist")
+    await eventually(checklist, [("Outline", True), ("Draft", False)])

@@ -1,7 +1,8 @@
 // The checklist in the task dialog: tick, add, edit (click the text), reorder (up and down)
 // and remove items, with a progress bar. Each change is its own request
 // (/tasks/{id}/checklist…) that needs no version, so ticking never clashes with someone
-// editing the task; the board's events keep the list live for everyone.
+// editing the task; the board's events keep the list live for everyone. Each change of mine
+// is announced as a bubbling "checklist-change" event, for undo (undo.js).
 
 import { api } from "../api.js";
 import { confirmInPlace, h, uid } from "../dom.js";
@@ -122,8 +123,12 @@ export class ChecklistEditor {
     if (!text || !this.task || this.add.disabled) return;
     this.add.disabled = true;
     this.input.value = ""; // now, not on the answer: the next item may be typed meanwhile
+    const before = this.items;
     try {
-      this.adopt(await api("POST", `/tasks/${this.task.id}/checklist`, { body: { text } }));
+      const task = await api("POST", `/tasks/${this.task.id}/checklist`, { body: { text } });
+      this.adopt(task);
+      const item = task.checklist.findLast((added) => added.text === text && !before.some((old) => old.id === added.id));
+      if (item) this.announce({ task, item, index: task.checklist.indexOf(item), change: "add" });
     } catch (error) {
       if (!this.input.value) this.input.value = text;
       this.fail(error);
@@ -134,8 +139,11 @@ export class ChecklistEditor {
   }
 
   async change(item, body) {
+    const index = this.indexOf(item);
     try {
-      this.adopt(await api("PATCH", `/tasks/${this.task.id}/checklist/${item.id}`, { body }));
+      const task = await api("PATCH", `/tasks/${this.task.id}/checklist/${item.id}`, { body });
+      this.adopt(task);
+      this.announce({ task, item, index, change: body });
     } catch (error) {
       this.fail(error);
       this.render(); // the checkbox goes back to what the server holds
@@ -143,11 +151,14 @@ export class ChecklistEditor {
   }
 
   async remove(item) {
+    const { id } = this.task;
+    const index = this.indexOf(item);
     try {
       await api("DELETE", `/tasks/${this.task.id}/checklist/${item.id}`);
       // The answer has no body; the event brings the new version. Until then, show it gone.
       this.task = { ...this.task, checklist: this.items.filter((other) => other.id !== item.id) };
       this.render();
+      this.announce({ task: { id, version: null }, item, index, change: "remove" });
     } catch (error) {
       this.fail(error);
     }
@@ -156,6 +167,15 @@ export class ChecklistEditor {
   adopt(task) {
     this.show(task);
     this.onChanged(task);
+  }
+
+  indexOf(item) {
+    return this.items.findIndex((other) => other.id === item.id);
+  }
+
+  /** A change of mine succeeded: {task (after it), item (as it was), index (its place before), change}. */
+  announce(detail) {
+    this.element.dispatchEvent(new CustomEvent("checklist-change", { bubbles: true, detail }));
   }
 
   fail(error) {

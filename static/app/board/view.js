@@ -130,6 +130,7 @@ class BoardView {
     });
     this.undo = new BoardUndo({ state: this.state, dialog: this.dialog, api,
                                 show: (task) => this.showTask(task), hide: (id) => this.hideTask(id) });
+    this.dialog.element.addEventListener("checklist-change", (event) => this.undo.checklistChanged(event.detail));
     this.activity = new ActivityFeed({ state: this.state });
     this.settings = new BoardSettings({ state: this.state });
     this.members = new MembersPanel({
@@ -323,6 +324,7 @@ class BoardView {
     this.activity.add(message); // first: describing a removal needs the member's name
     const change = this.state.apply(message);
     if (change.lostAccess) return this.showNotFound("removed");
+    this.undo.observe(message);
     this.dialog.receive(message);
     this.archive.receive(message);
     this.members.receive(message);
@@ -349,6 +351,7 @@ class BoardView {
       const { members, pages, events } = await this.fetchContents(board);
       if (!this.alive) return;
       this.state.load(board, members, pages);
+      this.undo.forget(); // what REST caught up on may hold a later change of mine
       this.activity.load(events);
       this.archive.load();
       const later = this.buffered.filter((message) => message.seq > this.state.seq).sort((a, b) => a.seq - b.seq);
