@@ -9,7 +9,9 @@ browser), so people typing in one description at once all keep every keystroke.
   ``task.changed`` notice the task's watchers get for the burst. Other instances that saw
   the burst check again later, so a crashed instance's burst is settled all the same.
 - A REST PATCH of ``description`` is merged into the document as the edits between the
-  text it was based on and the new one, so it does not overwrite what others typed.
+  text it was based on and the new one, so it does not overwrite what others typed; the
+  edit enters the document only once the task's versioned write succeeded, so a PATCH
+  answered 409 leaves the document as it was.
 - The document of a task that never had one is seeded from its description, once
   (``Store.seed_task_document``).
 """
@@ -122,6 +124,12 @@ class OpenedDocument:
     writable: bool
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class DescriptionMerge:
+    text: str  # the document's text with the edit made
+    update: bytes  # what makes the edit in the document; empty when it changes nothing
+
+
 class _Live:
     """A document this instance works on, kept in memory between keystrokes: read from the
     store once, then every update taken here or relayed from another instance is applied
@@ -229,24 +237,34 @@ class TaskDocumentService:
             self._settle_later(task_id, actor_id, self._settle_seconds * REMOTE_SETTLE_FACTOR)
 
     # -- the REST side -------------------------------------------------------------------
-    async def merge_description(self, actor: User, task: Task, new: str) -> str | None:
-        """Merge a REST edit of the description into the task's document; the document's
-        text after it. None when the task has no document (nobody opened it live): the
-        description is then written as sent."""
+    async def merge_description(self, task: Task, new: str) -> DescriptionMerge | None:
+        """Work a REST edit of the description out against the task's document, without
+        storing it: the caller writes the task first and calls ``commit_description`` only
+        once that versioned write succeeded, so a PATCH answered 409 leaves the document as
+        it was and its retry does not apply the edit twice. None when the task has no
+        document (nobody opened it live): the description is then written as sent."""
         updates = await self._store.load_task_document(task.id)
         if not updates:
             return None
         doc, text = _document(updates)
         update = merge_text_change(doc, text, task.description, new)
-        if update:
-            try:
-                await self._store.append_task_document_update(task.id, task.board_id, update)
-            except NotFound:
-                raise task_not_found() from None
-            if (live := self._live.get(task.id)) is not None:
-                live.doc.apply_update(update)
-            await self._send(task.id, "doc.update", update, "rest", actor.id)
-        return str(text)
+        return DescriptionMerge(str(text), update)
+
+    async def commit_description(self, actor: User, task: Task, merge: DescriptionMerge) -> None:
+        """Put a merge whose task write succeeded into the document and send it to its
+        editors."""
+        if not merge.update:
+            return
+        try:
+            await self._store.append_task_document_update(task.id, task.board_id, merge.update)
+        except NotFound:
+            return  # the task went since its write, and its document with it
+        if (live := self._live.get(task.id)) is not None:
+            live.doc.apply_update(merge.update)
+        await self._send(task.id, "doc.update", merge.update, "rest", actor.id)
+        # Live editors may have typed, or a settle written the older text, between the merge
+        # and the task write: the description then catches up with the document.
+        self._settle_later(task.id, actor.id, self._settle_seconds)
 
     # -- settling --------------------------------------------------------------------------
     def _settle_later(self, task_id: str, actor_id: str, delay: float) -> None:

@@ -31,7 +31,7 @@ from app.domain.views import task_view
 from app.events.publisher import EventPublisher
 from app.services.access import board_not_found, check_role, checked_task, checked_task_of, require_role, task_not_found
 from app.services.cache import BOARD_READ_TTL_SECONDS, ReadCache, decode_page, encode_page, query_fingerprint
-from app.services.documents import TaskDocumentService
+from app.services.documents import DescriptionMerge, TaskDocumentService
 from app.services.notifications import assignment_notices
 from app.services.preferences import PreferenceService
 from app.services.publishing import publish_change
@@ -155,11 +155,12 @@ class TaskService:
         if task.version != expected_version:
             raise version_conflict(task)
         await self._check_fields(board, changes)
+        merge: DescriptionMerge | None = None
         if "description" in changes and changes["description"] != task.description:
             # Live editors may have typed since: merge into their document, not over it.
-            merged = await self._documents.merge_description(actor, task, changes["description"])
-            if merged is not None:
-                changes = {**changes, "description": merged}
+            merge = await self._documents.merge_description(task, changes["description"])
+            if merge is not None:
+                changes = {**changes, "description": merge.text}
         updated = dataclasses.replace(task, assignees=list(task.assignees), labels=list(task.labels))
         for field in EDITABLE_FIELDS:
             if field in changes:
@@ -173,6 +174,8 @@ class TaskService:
         notify = assignment_notices(actor, board, updated, task.assignees)
         notify += await self._watcher_notices(actor, board, task, updated, {n.user_id for n in notify}, watches)
         written = await self._write(actor, updated, expected_version, "task.updated", notify)
+        if merge is not None:
+            await self._documents.commit_description(actor, task, merge)
         return await self._completed(actor, task, written, board)
 
     async def _watcher_notices(

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+from pycrdt import Doc, Text
+
+from app.runtime import Runtime
 from tests.support.apiclient import Api
 
 
@@ -98,6 +102,56 @@ async def test_fifty_concurrent_writers_on_one_version_have_exactly_one_winner(a
     assert statuses == [200] + [409] * 49
     events = (await api.call("GET", f"/api/v1/boards/{board}/events", owner))[1]["items"]
     assert [event["type"] for event in events] == ["task.created", "task.updated"]
+
+
+def _document_text(updates: list[tuple[str, bytes]]) -> str:
+    doc: Doc = Doc()
+    text = doc.get("description", type=Text)
+    for _, update in updates:
+        doc.apply_update(update)
+    return str(text)
+
+
+async def test_a_description_patch_that_loses_its_version_leaves_the_live_document_alone(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime: Runtime = api.client.app.extensions["taskwire"]
+    documents, store = runtime.services.documents, runtime.store
+    owner = await api.register()
+    task = await api.task(owner, (await api.board(owner))["id"], description="Hello world")
+    user = await store.get_user(owner.id)
+    assert user is not None
+    opened = await documents.open(user, task["id"], None)
+    editor: Doc = Doc()
+    typed = editor.get("description", type=Text)
+    editor.apply_update(opened.missing)
+
+    load = store.load_task_document
+    raced = False
+
+    async def load_while_a_burst_settles(task_id: str) -> list[tuple[str, bytes]]:
+        """The PATCH reads the document; right then a live editor types "!" and the burst
+        settles, which moves the task's version on."""
+        nonlocal raced
+        updates = await load(task_id)
+        if not raced:
+            raced = True
+            state = editor.get_state()
+            typed.insert(len(str(typed)), "!")
+            await documents.apply(user, task_id, editor.get_update(state), "test")
+            await documents.settle(task_id, owner.id)
+        return updates
+
+    monkeypatch.setattr(store, "load_task_document", load_while_a_burst_settles)
+    path = f"/api/v1/tasks/{task['id']}"
+    status, body = await api.call("PATCH", path, owner, json={"description": "Hello brave world", "version": 1})
+    assert raced and status == 409 and body["current"]["description"] == "Hello world!"
+    assert _document_text(await load(task["id"])) == "Hello world!"
+    # The client's retry on the current version makes the edit once.
+    version = body["current"]["version"]
+    status, body = await api.call("PATCH", path, owner, json={"description": "Hello brave world!", "version": version})
+    assert status == 200 and body["description"] == "Hello brave world!"
+    assert _document_text(await load(task["id"])) == "Hello brave world!"
 
 
 async def test_move_places_a_task_between_its_neighbours_and_rewrites_only_it(api: Api) -> None:
