@@ -182,9 +182,16 @@ export async function sync() {
   }
 }
 
+/** The task fields `op` sets. A move's body also names its neighbours, which are no task
+ * fields: what it sets is the column. */
+function fieldsSet(op) {
+  const { version, ...fields } = op.body;
+  return op.kind === "move" ? { status: fields.status } : fields;
+}
+
 function handleConflict(op, current) {
   remember(current);
-  const { version, ...mine } = op.body;
+  const mine = fieldsSet(op);
   // Our change already made it (its answer was lost before the version moved on): done.
   if (Object.entries(mine).every(([field, value]) => JSON.stringify(current[field]) === JSON.stringify(value))) return;
   notify({ type: "conflict", op, current, mine });
