@@ -73,6 +73,12 @@ export class LiveClient {
     return this.join({ subscribe: () => null, unsubscribe: () => null, receive });
   }
 
+  /** Whether a co-edited document can be opened now: only the WebSocket carries documents
+   * (event streams are one-way), and only online. */
+  get carriesDocuments() {
+    return !this.streams && this.status !== "offline";
+  }
+
   /** Calls `listener(status)` now and on every change; returns a function that stops it. */
   onStatus(listener) {
     this.statusListeners.add(listener);

@@ -1,7 +1,7 @@
 """Behind the shipped nginx configured as a proxy that breaks WebSockets (no Upgrade passed
 on, or upgraded connections cut after a second), the dashboard falls back to Server-Sent Events: live updates still arrive within a
-second, both ways, and a browser that went offline catches up; the single-use stream
-tickets the streams carry appear in no log."""
+second, both ways, and a browser that went offline catches up; a description is edited
+as plain text; the single-use stream tickets the streams carry appear in no log."""
 
 from __future__ import annotations
 
@@ -73,6 +73,15 @@ async def test_live_updates_arrive_over_event_streams_when_the_proxy_refuses_web
         assert await bob_page.evaluate("window.noReload") is True
         [moved] = [task for task in await rest.tasks(alice, board["id"]) if task["title"] == "Ship it"]
         assert moved["status"] == "done" and moved["version"] == 2
+
+        # No live document over event streams: the description is plain text, saved with Save.
+        await card(alice_page, "Ship it").click()
+        dialog = alice_page.get_by_test_id("task-dialog")
+        await expect(dialog.get_by_test_id("description-editor")).to_be_editable()
+        await dialog.get_by_test_id("description-editor").fill("Behind the proxy too")
+        await dialog.get_by_role("button", name="Save").click()
+        await expect(dialog).to_be_hidden()
+        assert (await rest.get_task(alice, moved["id"]))["description"] == "Behind the proxy too"
     finally:
         await crowd.close()
         await rest.close()

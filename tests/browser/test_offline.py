@@ -161,3 +161,48 @@ async def test_a_change_whose_answer_was_lost_is_sent_again_and_done_once(people
     assert len(lost) == 1
     await eventually(titles, ["Once only"])  # sent twice with one Idempotency-Key: made once
     await expect(card(page, "Once only")).to_have_count(1)
+
+
+async def test_a_description_edited_offline_is_plain_text_saved_with_the_task_and_merged_live(
+    people, rest: Rest
+) -> None:
+    alice = await rest.register("Alice")
+    bob = await rest.register("Bob")
+    board = await rest.board(alice, "Launch")
+    await rest.add_member(alice, board["id"], bob, "editor")
+    task = await rest.task(alice, board["id"], "Write the post", description="Intro.")
+    bob_page = await people.page("bob")
+    await open_board(bob_page, bob, board["id"])
+    await card(bob_page, "Write the post").click()
+    bob_editor = bob_page.get_by_test_id("description-editor")
+    await expect(bob_editor).to_be_editable()  # Bob has the live document open
+    page = await people.page("alice")
+    await open_board(page, alice, board["id"])
+    status = page.get_by_test_id("sync-status")
+
+    await page.context.set_offline(True)
+    await expect(status).to_have_text("Offline")
+    await card(page, "Write the post").click()
+    dialog = page.get_by_test_id("task-dialog")
+    # No channel to open the live document on: plain text, saved with the task.
+    editor = dialog.get_by_test_id("description-editor")
+    await expect(editor).to_be_editable()
+    await expect(dialog.get_by_test_id("description-editors")).to_contain_text("saved with the task")
+    await editor.fill("Intro. Body. Outro.")
+    await dialog.get_by_role("button", name="Save").click()
+    await expect(dialog).to_be_hidden()
+    await expect(status).to_have_text("Offline · 1 change waiting")
+
+    await page.context.set_offline(False)
+    await expect(status).to_be_hidden(timeout=10_000)
+
+    async def saved() -> tuple[str, int]:
+        now = await rest.get_task(alice, task["id"])
+        return now["description"], now["version"]
+
+    await eventually(saved, ("Intro. Body. Outro.", 2), timeout=10)
+    # The PATCH went into the live document: Bob's open editor shows it.
+    await expect(bob_editor).to_have_value("Intro. Body. Outro.")
+    await card(page, "Write the post").click()
+    await expect(editor).to_have_value("Intro. Body. Outro.")
+    await expect(dialog.get_by_test_id("description-editors")).not_to_contain_text("saved with the task")

@@ -7,6 +7,11 @@
 // times a second. Whenever the document is (re)opened — after a reconnect, after being
 // offline — the server says what it has, and what it lacks is sent back, so nothing typed
 // meanwhile is lost.
+//
+// With no channel to open the document on — offline, or on the event-stream fallback
+// behind a proxy that breaks WebSockets — the field becomes a plain textarea instead: the
+// dialog's Save sends it in the task's versioned PATCH (queued offline like any edit),
+// which the server merges into the document as a minimal diff.
 
 import { Awareness, DOMPurify, Y, applyAwarenessUpdate, encodeAwarenessUpdate, marked, removeAwarenessStates }
   from "../../vendor/coedit/coedit.mjs";
@@ -33,11 +38,14 @@ const toBase64 = (bytes) => {
 const fromBase64 = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 
 export class DescriptionEditor {
-  /** `live`: the app's LiveClient; `me`: {id, name}. The board must be subscribed on it. */
-  constructor({ live, taskId, me, initial, label }) {
+  /** `live`: the app's LiveClient; `me`: {id, name}; `editable`: may I edit the task. The
+   * board must be subscribed on `live`. */
+  constructor({ live, taskId, me, initial, label, editable }) {
     this.live = live;
     this.taskId = taskId;
     this.me = me;
+    this.editable = editable;
+    this.plain = false; // no live document: edited as plain text, saved with the form
     this.setUpDocument();
     this.outgoing = []; // my updates not yet sent
     this.inFlight = new Map(); // request id -> update, until doc.ack
@@ -58,6 +66,28 @@ export class DescriptionEditor {
       unsubscribe: () => ({ type: "doc.close", task: taskId }),
       receive: (message) => this.receive(message),
     });
+    this.stopWatching = live.onStatus(() => {
+      if (!this.opened && !this.plain && !live.carriesDocuments) this.becomePlain();
+    });
+  }
+
+  /** No channel can open the document: stop waiting for it and let the text be edited
+   * here, to be saved with the form. For this dialog's life: a document opened later would
+   * not know what was typed meanwhile. */
+  becomePlain() {
+    this.leave();
+    this.plain = true;
+    this.textarea.readOnly = !this.editable;
+    this.mirror.replaceChildren();
+    this.editors.textContent = "Not live here: this description is saved with the task.";
+  }
+
+  /** Show `text` in place of what was typed (the merge dialog's "Use theirs"); only
+   * plain text is the form's to replace. */
+  replacePlain(text) {
+    if (!this.plain) return;
+    this.textarea.value = text;
+    this.renderPreview();
   }
 
   setUpDocument() {
@@ -96,7 +126,7 @@ export class DescriptionEditor {
   }
 
   get value() {
-    return this.ytext.toString();
+    return this.plain ? this.textarea.value : this.ytext.toString();
   }
 
   // -- the server ----------------------------------------------------------------------------
@@ -214,7 +244,8 @@ export class DescriptionEditor {
   /** Turn what the browser changed in the textarea into one Yjs edit: the changed middle
    * between the common start and end of the old and new text. */
   typed() {
-    if (!this.writable) return;
+    if (this.plain) return this.renderPreview();
+    if (!this.writable) return undefined;
     const before = this.shown;
     const after = this.textarea.value;
     let start = 0;
@@ -229,6 +260,7 @@ export class DescriptionEditor {
     this.shown = after;
     this.noteSelection();
     this.renderPreview();
+    return undefined;
   }
 
   /** Someone else's edit (or an undo): show it, keeping my cursor where my text is. */
@@ -250,6 +282,7 @@ export class DescriptionEditor {
   }
 
   noteSelection() {
+    if (this.plain) return;
     const { selectionStart: start, selectionEnd: end } = this.textarea;
     this.selection = [Y.createRelativePositionFromTypeIndex(this.ytext, start), Y.createRelativePositionFromTypeIndex(this.ytext, end)];
     if (document.activeElement === this.textarea) {
@@ -326,6 +359,7 @@ export class DescriptionEditor {
       const update = encodeAwarenessUpdate(this.awareness, [this.ydoc.clientID]);
       this.live.send({ type: "doc.awareness", task: this.taskId, update: toBase64(update) });
     }
+    this.stopWatching();
     this.leave();
     this.awareness.destroy();
     this.undo.destroy();

@@ -134,12 +134,13 @@ export class TaskDialog {
   }
 
   /** An existing task's description is edited live with everyone who has it open, and
-   * saved as it is typed: the form's Save leaves it alone. */
+   * saved as it is typed: the form's Save leaves it alone, unless no live channel could
+   * open it (offline, event streams) and it was edited as plain text. */
   startEditor(task) {
     this.stopEditor();
     if (!this.live) return;
     this.editor = new DescriptionEditor({ live: this.live, taskId: task.id, me: this.state.me,
-                                          initial: task.description, label: "Description" });
+                                          initial: task.description, label: "Description", editable: this.state.canEdit });
     this.description.replaceWith(this.editor.element);
     this.descriptionField.querySelector("label").htmlFor = this.editor.textarea.id = uid("description");
   }
@@ -184,11 +185,15 @@ export class TaskDialog {
   read() {
     const labels = [...new Set(this.labels.value.split(",").map((l) => l.trim()).filter(Boolean))];
     return {
-      title: this.title.value.trim(), description: this.editor ? this.task.description : this.description.value,
-      status: this.status.value,
+      title: this.title.value.trim(), description: this.descriptionValue(), status: this.status.value,
       priority: this.priority.value, due_at: this.due.value ? `${this.due.value}T00:00:00.000000Z` : null, labels,
       assignees: [...this.assignees.querySelectorAll("input:checked")].map((box) => box.value),
     };
+  }
+
+  descriptionValue() {
+    if (!this.editor) return this.description.value;
+    return this.editor.plain ? this.editor.value : this.task.description;
   }
 
   close() {
@@ -298,6 +303,7 @@ export class TaskDialog {
     takeTheirs.addEventListener("click", () => {
       this.task = current;
       this.fill(current);
+      this.editor?.replacePlain(current.description);
       this.conflict.hidden = true;
       this.saveButton.disabled = false;
       this.title.focus();
@@ -380,7 +386,7 @@ export class TaskDialog {
   noteLiveChange(taskId, deleted, who = "Someone else", version = null) {
     if (this.openTaskId !== taskId || !this.conflict.hidden) return;
     const latest = this.state.tasks.get(taskId);
-    if (!deleted && this.editor && latest && FIELDS.every((f) => f === "description" || same(f, this.task[f], latest[f]))) {
+    if (!deleted && this.editor && !this.editor.plain && latest && FIELDS.every((f) => f === "description" || same(f, this.task[f], latest[f]))) {
       // Only the co-edited description moved on (it is live here already): nothing to warn of.
       this.task = latest;
       return;
