@@ -109,9 +109,23 @@ async def test_two_people_on_two_instances_type_at_once_and_keep_every_keystroke
     final = await converge([ada_editor, bob_editor])
     assert final == ada_text[:-8] + "Middle." + bob_text[:-8]
 
-    # Others' cursors show with their names; the list says who else is here.
-    await expect(ada_page.get_by_test_id("description-editors")).to_contain_text("Bob Okafor")
-    await expect(ada_page.get_by_test_id("remote-caret")).to_contain_text("Bob Okafor")
+    # Others' cursors show with their names; the list says who else is here. Carol joins
+    # with her cursor two lines up, so Ada sees two named cursors besides her own.
+    carol = await rest.register("Carol Diaz")
+    await rest.add_member(ada, task["board_id"], carol, "editor")
+    carol_page = await two_sides[1].page("carol")
+    await open_board(carol_page, carol, task["board_id"])
+    carol_editor = await open_description(carol_page, "Launch plan")
+    await carol_editor.focus()
+    await carol_editor.press("Control+End")
+    for _ in range(2):
+        await carol_editor.press("ArrowUp")
+    for name in ("Bob Okafor", "Carol Diaz"):
+        await expect(ada_page.get_by_test_id("description-editors")).to_contain_text(name)
+    carets = ada_page.get_by_test_id("remote-caret")
+    await expect(carets).to_have_count(2)
+    await expect(carets.filter(has_text="Bob Okafor")).to_have_count(1)
+    await expect(carets.filter(has_text="Carol Diaz")).to_have_count(1)
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     await ada_page.get_by_test_id("task-dialog").screenshot(path=str(SCREENSHOT))
 
