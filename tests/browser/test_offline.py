@@ -206,3 +206,40 @@ async def test_a_description_edited_offline_is_plain_text_saved_with_the_task_an
     await card(page, "Write the post").click()
     await expect(editor).to_have_value("Intro. Body. Outro.")
     await expect(dialog.get_by_test_id("description-editors")).not_to_contain_text("saved with the task")
+
+
+async def test_a_move_whose_replay_finds_it_already_made_is_done_not_a_conflict(people, rest: Rest) -> None:
+    alice = await rest.register("Alice")
+    board = await rest.board(alice, "Launch")
+    task = await rest.task(alice, board["id"], "Ship it")
+    page = await people.page("alice", allowed=("ERR_CONNECTION_RESET", r"status of 409"))
+    await open_board(page, alice, board["id"])
+    attempts: list[str] = []
+
+    async def lose_the_answer_then_refuse_the_replay(route) -> None:
+        attempts.append(route.request.headers["idempotency-key"])
+        if len(attempts) == 1:
+            await route.fetch()  # the server moves the task ...
+            await route.abort("connectionreset")  # ... and its answer never arrives
+        else:
+            # The replay is refused with the task as the first attempt left it.
+            current = await rest.get_task(alice, task["id"])
+            error = {"code": "version_conflict", "message": "The task was changed by someone else."}
+            await route.fulfill(status=409, json={"error": error, "current": current})
+
+    await page.route("**/api/v1/tasks/*/move", lose_the_answer_then_refuse_the_replay)
+    patches: list[str] = []
+    page.on("request", lambda request: patches.append(request.url) if request.method == "PATCH" else None)
+
+    async def sent() -> int:
+        return len(attempts)
+
+    await card(page, "Ship it").drag_to(column(page, "done").locator(".card-list"))
+    await eventually(sent, 2, timeout=10)
+    await expect(page.get_by_test_id("sync-status")).to_be_hidden(timeout=10_000)
+    assert attempts[0] == attempts[1]  # the same change, sent again
+    # Its column is the one it was moved to: done, so no merge dialog opens nor saves.
+    await expect(page.get_by_test_id("task-dialog")).to_be_hidden()
+    assert patches == []
+    await expect(card(column(page, "done"), "Ship it")).to_be_visible()
+    assert (await rest.get_task(alice, task["id"]))["status"] == "done"
