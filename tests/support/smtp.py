@@ -77,7 +77,9 @@ class SmtpSink:
         self.port = free_port()
         self.received: list[Received] = []
         self.refuse: list[int] = []  # answer the next DATA commands with these codes, one each
-        self.delay = 0.0  # seconds each message waits before MAIL FROM is answered
+        # Seconds each message waits after it is kept, before its 250 is answered: a sender
+        # that dies then has handed over a message it never learns was taken.
+        self.reply_delay = 0.0
         self._login = login
         self._lock = threading.Lock()
         self.ca_file: Path | None = None
@@ -111,12 +113,6 @@ class SmtpSink:
         )
         return AuthResult(success=ok, handled=False, auth_data=auth_data)
 
-    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str, options: list[str]) -> str:
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        envelope.mail_from = address
-        return "250 OK"
-
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self._lock:
             if self.refuse:
@@ -129,6 +125,8 @@ class SmtpSink:
         self.received.append(
             Received(message, list(envelope.rcpt_tos), session.ssl is not None, login, time.monotonic())
         )
+        if self.reply_delay:
+            await asyncio.sleep(self.reply_delay)
         return "250 Message accepted for delivery"
 
     def to(self, address: str) -> list[Received]:
