@@ -2,7 +2,7 @@
 .travel): two instances share one store and each runs the scheduler; reminders that came
 due while both were down go out once after they return; moving the due date re-arms them;
 a task in the board's last column is done, and an archived one is put away: neither
-reminds anybody. The digest gathers a day's
+reminds anybody; nor is anybody who turned due-soon and overdue off. The digest gathers a day's
 digest lines and what is due, once, at the user's morning."""
 
 from __future__ import annotations
@@ -230,3 +230,27 @@ async def test_no_digest_for_whom_turned_it_off(
         await _settle()
         await _settle()
         assert [r for r in sink.to(bob.email) if r.message["X-Taskwire-Kind"] == "digest"] == []
+
+
+async def test_due_soon_and_overdue_turned_off_send_no_email_and_no_notice(
+    settings: Settings, sink: SmtpSink, time_machine: list[timedelta]
+) -> None:
+    due = datetime.now(UTC) + timedelta(hours=5)
+    async with instances(settings, 1) as (api,):
+        ada, bob, cy = await api.register("Ada"), await api.register("Bob"), await api.register("Cy")
+        status, _ = await api.call(
+            "PATCH", "/api/v1/preferences", bob, json={"channels": {"due_soon": [], "overdue": []}}
+        )
+        assert status == 200
+        board = await api.board(ada, "Launch")
+        for member in (bob, cy):
+            await api.add_member(ada, board["id"], member, "editor")
+        # Cy keeps the defaults: his reminders show the scheduler ran for this task.
+        await api.task(ada, board["id"], "Ship it", assignees=[bob.id, cy.id], due_at=iso(due))
+        await sink.wait_for(lambda: len(reminders(sink, cy)) == 1)
+        travel(time_machine, timedelta(hours=6))
+        await sink.wait_for(lambda: len(reminders(sink, cy)) == 2)
+        await _settle()
+        assert await _bell(api, cy) == ["task.overdue", "task.due_soon"]
+        assert reminders(sink, bob) == [] and await _bell(api, bob) == []
+        assert [m for m in await store_of(api).list_mail(bob.id, 50) if m.kind in ("due_soon", "overdue")] == []
