@@ -104,6 +104,7 @@ async def test_preferences_are_saved_from_their_page(people: People, rest: Rest)
     await page.get_by_test_id("preferences-link").click()
     await expect(page.get_by_role("heading", name="Notification preferences")).to_be_visible()
     await page.get_by_label("You are assigned to a task: Email at once").uncheck()
+    await expect(page.get_by_test_id("email-disabled")).to_have_count(0)  # the form is there: this server mails
     await page.get_by_label("Changes to what you watch: Email at once").check()
     await page.get_by_label("Time zone").select_option("Europe/Paris")
     await page.get_by_label("Hold emails during quiet hours").check()

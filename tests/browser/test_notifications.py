@@ -1,6 +1,7 @@
 """The notifications bell: what someone else does to you (adds you to a board, assigns you a
 task) reaches your open dashboard live, without a reload; the panel lists it in words, leads
-to the task, and marks it read. Missed while offline, it is refetched on reconnect."""
+to the task, and marks it read. Missed while offline, it is refetched on reconnect. Without
+SMTP, the preferences page says that notifications only reach you in the app."""
 
 from __future__ import annotations
 
@@ -179,3 +180,17 @@ async def test_load_more_brings_older_pages_and_keeps_keyboard_focus(people, res
     await expect(items.nth(21)).to_contain_text("Alice added you to Launch")
     await expect(more).to_be_hidden()
     await expect(items.nth(20).get_by_role("link")).to_be_focused()
+
+
+async def test_without_smtp_the_preferences_page_says_no_email_is_sent(people, rest) -> None:
+    # The session's dashboard has no TASKWIRE_SMTP_URL (tests/browser/test_email_pages.py's has).
+    ada = await rest.register("Ada")
+    page = await people.page("ada")
+    await sign_in(page, ada)
+    await page.get_by_test_id("preferences-link").click()
+    await expect(page.get_by_role("heading", name="Notification preferences")).to_be_visible()
+    await expect(page.get_by_test_id("email-disabled")).to_have_text(
+        "This server sends no email (no SMTP server is configured), so notifications only reach you in the app."
+    )
+    await expect(page.get_by_label("You are assigned to a task: Email at once")).to_be_disabled()
+    await expect(page.get_by_label("You are assigned to a task: In the app")).to_be_enabled()
