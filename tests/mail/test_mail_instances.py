@@ -147,17 +147,22 @@ async def test_a_kill_9_loses_no_email_and_repeats_only_what_the_server_had_when
     try:
         bob = await _assign_many(rests, 24)
         await sink.wait_for(lambda: len(_assigned(sink, bob["email"])) >= 2, timeout=30)
-        pid = await _stop_a_sender_in_the_window(store, bob["id"], sink, instances)
+        for _ in range(5):
+            pid = await _stop_a_sender_in_the_window(store, bob["id"], sink, instances)
+            # Stopped, it writes nothing more: what it holds now is what it holds when it dies.
+            in_flight = {
+                message.id: message.lease_until
+                for message in await _outbox(store, bob["id"])
+                if message.status is MailStatus.PENDING and _pid(message.lease_owner) == pid
+            }
+            await asyncio.sleep(0.5)  # what it had written to the server before the stop is read
+            kept_at_kill = {r.id_part for r in _assigned(sink, bob["email"])} & in_flight.keys()
+            if kept_at_kill:
+                break
+            # Its 250 came and was recorded between our read and the stop: let it go on, try again.
+            os.kill(pid, signal.SIGCONT)
         [holder] = [server for server in instances if server.pid == pid]
         killed_at = time.monotonic()
-        # Stopped, it writes nothing more: what it holds now is what it holds when it dies.
-        in_flight = {
-            message.id: message.lease_until
-            for message in await _outbox(store, bob["id"])
-            if message.status is MailStatus.PENDING and _pid(message.lease_owner) == pid
-        }
-        await asyncio.sleep(0.5)  # what it had written to the server before the stop is read
-        kept_at_kill = {r.id_part for r in _assigned(sink, bob["email"])} & in_flight.keys()
         # Taken over only once a lease runs out: none had yet, so no copy above is the survivor's.
         assert clock.parse_time(clock.now()) < min(clock.parse_time(str(until)) for until in in_flight.values())
         await asyncio.to_thread(holder.kill)
