@@ -72,7 +72,7 @@ class Services:
         self.idempotency = IdempotencyService(broker)
         self.stream_tickets = StreamTicketService(broker, self.auth)
         self.analytics = AnalyticsService(store)
-        self.imports = ImportService(settings, store, publisher)
+        self.imports = ImportService(settings, store, publisher, self.preferences)
         self.webhooks = WebhookService(store, webhook_worker.guard, webhook_worker.wake)
         self.trash = TrashService(settings, store, publisher, self.watching)
         self.invitations = InvitationService(settings, store, publisher)

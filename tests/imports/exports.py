@@ -162,7 +162,7 @@ def write_large_export(path: Path, target_bytes: int, description_bytes: int = 4
 
 def planka_export(bob_email: str) -> dict[str, Any]:
     """A Planka board as ``GET /api/boards/{id}`` returns it, with the comments an export
-    script adds: lists (one archived), labels, users with emails, cards, their labels and
+    script adds: lists (Planka 2's archive list, holding an archived card, and its trash), labels, users with emails, cards, their labels and
     members in separate arrays, checklist items (tasks: Planka 1 names their card, Planka 2
     their task list, of which a card may have several), attachments."""
     return {
@@ -178,6 +178,7 @@ def planka_export(bob_email: str) -> dict[str, Any]:
                 {"id": "42", "name": "Doing", "position": 131072, "type": "active"},
                 {"id": "41", "name": "Backlog", "position": 65536, "type": "active"},
                 {"id": "43", "name": "Archive", "position": 1, "type": "archive"},
+                {"id": "44", "name": "Trash", "position": 2, "type": "trash"},
             ],
             "cards": [
                 {
@@ -189,7 +190,8 @@ def planka_export(bob_email: str) -> dict[str, Any]:
                     "createdAt": "2024-01-02T03:04:05.000Z",
                 },
                 {"id": "52", "listId": "42", "name": "Ship", "description": None, "dueDate": None},
-                {"id": "53", "listId": "43", "name": "Old", "description": ""},
+                {"id": "53", "listId": "43", "prevListId": "42", "name": "Old", "description": ""},
+                {"id": "54", "listId": "44", "name": "Thrown away", "description": ""},
             ],
             "cardMemberships": [
                 {"id": "61", "cardId": "51", "userId": "11"},
@@ -207,6 +209,7 @@ def planka_export(bob_email: str) -> dict[str, Any]:
                 {"id": "84", "taskListId": "101", "name": "Build", "isCompleted": True, "position": 1},
                 {"id": "85", "taskListId": "101", "name": "Test", "isCompleted": False, "position": 2},
                 {"id": "86", "cardId": "53", "name": "On an archived card", "isCompleted": False},
+                {"id": "87", "cardId": "54", "name": "On a trashed card", "isCompleted": False},
             ],
             "attachments": [{"id": "91", "cardId": "52", "name": "Build", "url": "https://example.test/build.zip"}],
             "comments": [

@@ -99,30 +99,39 @@ async def test_a_trello_export_becomes_a_board_and_the_report_says_what_was_skip
     assert [item["text"] for item in long] == [f"step {n}" for n in range(100)]
     assert [item["done"] for item in long[:4]] == [True, False, True, False]
 
-    assert job["result"]["imported"] == {"board": 1, "member": 2, "card": 3, "comment": 2, "checklist item": 103}
+    # The archived card arrives archived: off the board, in its archive, with its comment and checklist.
+    status, listed = await api.call("GET", f"/api/v1/boards/{board_id}/tasks?archived=true", alice)
+    assert status == 200 and [task["title"] for task in listed["items"]] == ["Archived card"]
+    archived = listed["items"][0]
+    assert archived["status"] == "to-do" and archived["archived_at"] is not None
+    assert [item["text"] for item in archived["checklist"]] == ["lost"]
+    comments = (await api.call("GET", f"/api/v1/tasks/{archived['id']}/comments", alice))[1]["items"]
+    assert [c["body"] for c in comments] == ["On an archived card"]
+
+    assert job["result"]["imported"] == {"board": 1, "member": 2, "card": 4, "comment": 3, "checklist item": 104}
     assert job["result"]["skipped"] == {
-        "card: archived on Trello (this board has no archive yet)": 1,
         "card: in a list that is archived or beyond the 20 columns": 1,
         "card: no title": 1,
         "assignee: a member with no account here (add an email mapping)": 1,
-        "comment: its card was not imported": 1,
         "checklist item: no text": 1,
-        "checklist: its card was not imported": 1,
         "checklist item: beyond the 100 items of a checklist": 2,
     }
     log = (await api.call("GET", f"/api/v1/boards/{board_id}/events?limit=100", alice))[1]["items"]
     assert [event["type"] for event in log] == (
-        ["member.added"] * 2 + ["task.created"] * 3 + ["comment.created"] * 2 + ["task.updated"] * 3
+        ["member.added"] * 2 + ["task.created"] * 4 + ["comment.created"] * 3 + ["task.updated"] * 4
     )
+    created = {event["data"]["title"]: event["data"] for event in log if event["type"] == "task.created"}
+    assert created["Archived card"]["archived_at"] == archived["archived_at"]  # live clients learn it is archived
+    assert "archived_at" not in created["Plain card"]
     assert log[-1]["data"]["checklist"] == long  # live clients get the task with its checklist
 
     # The same file again: the same board, nothing twice.
     again = await finished(api, alice, (await start(api, alice, "trello", data, members={"carol": carol.email}))["id"])
     assert again["board_id"] == board_id and again["state"] == "done"
     assert again["result"]["imported"] == {
-        "card (already there)": 3,
-        "comment (already there)": 2,
-        "checklist item (already there)": 103,
+        "card (already there)": 4,
+        "comment (already there)": 3,
+        "checklist item (already there)": 104,
     }
     assert (await board_tasks(api, alice, board_id))["Everything card"]["checklist"] == everything["checklist"]
     assert (await api.call("GET", f"/api/v1/boards/{board_id}", alice))[1]["seq"] == log[-1]["seq"]
@@ -247,7 +256,11 @@ async def test_a_planka_export_becomes_a_board(api: Api) -> None:
         "assignee: a member with no account here (add an email mapping)": 1,
         "checklist: its card was not imported": 1,
     }
-    assert job["result"]["imported"]["checklist item"] == 5
+    assert job["result"]["imported"]["checklist item"] == 6
+    # Planka 2 archives a card into the archive list: it arrives archived, in the list it left.
+    status, listed = await api.call("GET", f"/api/v1/boards/{job['board_id']}/tasks?archived=true", alice)
+    assert [(task["title"], task["status"]) for task in listed["items"]] == [("Old", "doing")]
+    assert [item["text"] for item in listed["items"][0]["checklist"]] == ["On an archived card"]
     again = await finished(api, alice, (await start(api, alice, "planka", data))["id"])
-    assert again["board_id"] == job["board_id"] and again["result"]["imported"]["checklist item (already there)"] == 5
+    assert again["board_id"] == job["board_id"] and again["result"]["imported"]["checklist item (already there)"] == 6
     assert await board_tasks(api, alice, job["board_id"]) == tasks

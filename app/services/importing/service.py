@@ -26,7 +26,7 @@ from app.domain.caller import Caller
 from app.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from app.domain.ids import new_id
 from app.domain.imports import ImportJob, ImportSource, ImportState, stable_id
-from app.domain.models import Board, Comment, EventDraft, Member, Priority, Role, Task
+from app.domain.models import Board, Comment, EventDraft, Member, Priority, Role, Task, User
 from app.domain.ordering import key_between
 from app.domain.views import comment_view, member_view, task_view
 from app.events.publisher import EventPublisher
@@ -44,6 +44,8 @@ from app.services.importing.sources import (
     SourceComment,
     TrelloExport,
 )
+from app.services.notifications import member_added_notices
+from app.services.preferences import PreferenceService
 from app.services.retry import WRITE_ATTEMPTS, before_retry
 from app.settings import Settings
 from app.store.base import AlreadyMember, NotFound, Store, StoreUnavailable, VersionConflict
@@ -65,10 +67,11 @@ def _empty_result() -> dict[str, Any]:
 
 
 class ImportService:
-    def __init__(self, settings: Settings, store: Store, publisher: EventPublisher) -> None:
+    def __init__(self, settings: Settings, store: Store, publisher: EventPublisher, notices: PreferenceService) -> None:
         self._settings = settings
         self._store = store
         self._publisher = publisher
+        self._notices = notices
         self._directory = settings.data_dir / "imports"
         self._running: dict[str, asyncio.Task[None]] = {}
         self._sweeping: asyncio.Task[None] | None = None
@@ -247,6 +250,7 @@ class Run:
     # Checklist item id -> its checklist's rank, for the cards with several checklists
     # only: where the next checklist's items go among the ones already there.
     ranks: dict[str, int] = dataclasses.field(default_factory=dict)
+    importer: User | None = None  # the job's user, once read
 
     @property
     def store(self) -> Store:
@@ -345,13 +349,22 @@ class Run:
             return None
         if await self.store.get_member(board.id, user.id) is None:
             member = Member(board.id, user.id, Role.EDITOR, clock.now(), email=user.email, name=user.name)
+            # Told like a member added by hand: the board is new to them.
+            notify = await self.service._notices.route(member_added_notices(await self._importer(), board, member))
+            draft = EventDraft("member.added", self.job.user_id, member.added_at, member_view(member), notify=notify)
             with contextlib.suppress(AlreadyMember):
-                event = await self.store.add_member(
-                    member, EventDraft("member.added", self.job.user_id, member.added_at, member_view(member))
-                )
+                event = await self.store.add_member(member, draft)
                 await self.service._publisher.publish(event)
                 self._count("member")
         return user.id
+
+    async def _importer(self) -> User:
+        """Who started the import: named in the notices of the members it adds."""
+        if self.importer is None:
+            self.importer = await self.store.get_user(self.job.user_id)
+            if self.importer is None:
+                raise ImportFileError("the account that started this import is gone")
+        return self.importer
 
     async def _assignees(self, board: Board, card: SourceCard, users: dict[str, str | None]) -> list[str]:
         """A CSV names assignees by email: looked up (and made editors) on first sight."""
@@ -378,7 +391,8 @@ class Run:
         if await self.store.get_task(task_id) is not None:
             self._count("card (already there)")
             return
-        status = source.column_of.get(card.column_key) or (source.columns[0] if card.column_key == "" else None)
+        first = source.columns[0] if card.column_key == "" or card.archived else None
+        status = source.column_of.get(card.column_key) or first
         if status is None or status not in board.columns:
             self._skip(Skipped("card", card.source_id, "in a list that is archived or beyond the 20 columns"))
             return
@@ -398,7 +412,9 @@ class Run:
             created_by=self.job.user_id,
             created_at=at,
             updated_at=at,
+            archived_at=at if card.archived else None,
         )
+        # One write for an archived card too: a crash cannot leave it made but not archived.
         event = await self.store.create_task(task, EventDraft("task.created", self.job.user_id, at, task_view(task)))
         await self.service._publisher.publish(event)
         self._count("card")

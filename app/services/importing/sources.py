@@ -46,6 +46,9 @@ class SourceCard:
     members: list[str]  # source member ids, or emails
     due_at: str | None
     created_at: str | None  # the time part of the task's id: known from the card's id alone, or None
+    # Archived on the source: imported archived, in its list's column (an archived card of
+    # a list that is no column: the first).
+    archived: bool = False
 
 
 @dataclasses.dataclass(slots=True)
@@ -206,9 +209,6 @@ class TrelloExport:
             if not isinstance(card, dict) or not card.get("id"):
                 continue
             card_id = str(card["id"])
-            if card.get("closed"):
-                yield Skipped("card", card_id, "archived on Trello (this board has no archive yet)")
-                continue
             title = str(card.get("name") or "").strip()
             if not title:
                 yield Skipped("card", card_id, "no title")
@@ -235,6 +235,7 @@ class TrelloExport:
                 members=[str(member) for member in card.get("idMembers") or []],
                 due_at=storable_due(card.get("due")),
                 created_at=trello_created(card_id),
+                archived=bool(card.get("closed")),
             )
 
     def comments(self) -> Iterator[Item]:
@@ -291,6 +292,9 @@ class PlankaExport(TrelloExport):
         self._links: dict[str, dict[str, list[str]]] = {}  # card id -> labels, members, attachments
         # A task list (Planka 2) -> its card, its name when the card has several, and its rank.
         self._task_lists: dict[str, tuple[str, str | None, int | None]] = {}
+        # Planka 2 archives a card by moving it to the board's archive list (its list before
+        # in ``prevListId``); a closed list's cards are done, not archived.
+        self._archive_lists: set[str] = set()
 
     def _link(self, card_id: Any, kind: str, value: str) -> None:
         self._links.setdefault(str(card_id), {}).setdefault(kind, []).append(value)
@@ -334,6 +338,8 @@ class PlankaExport(TrelloExport):
         columns: list[str] = []
         column_of: dict[str, str] = {}
         for item in sorted(found["lists"], key=lambda entry: entry.get("position") or 0):
+            if item.get("type") == "archive":
+                self._archive_lists.add(str(item.get("id")))
             if item.get("type") in ("archive", "trash") or item.get("isClosed") or len(columns) >= MAX_COLUMNS:
                 continue
             column = column_name(str(item.get("name") or ""), taken)
@@ -379,13 +385,11 @@ class PlankaExport(TrelloExport):
                 continue
             card_id = str(card["id"])
             links = self._links.get(card_id, {})
-            if card.get("isClosed"):
-                yield Skipped("card", card_id, "archived on Planka (this board has no archive yet)")
-                continue
             title = str(card.get("name") or "").strip()
             if not title:
                 yield Skipped("card", card_id, "no title")
                 continue
+            archived = str(card.get("listId")) in self._archive_lists
             description = str(card.get("description") or "")
             if links.get("attachments"):
                 description = f"{description}\n\nAttachments:\n" + "\n".join(links["attachments"])
@@ -393,11 +397,12 @@ class PlankaExport(TrelloExport):
                 source_id=card_id,
                 title=title[:TITLE_MAX],
                 description=description[:DESCRIPTION_MAX],
-                column_key=str(card.get("listId")),
+                column_key=str((card.get("prevListId") or "") if archived else card.get("listId")),
                 labels=clean_labels(links.get("labels", [])),
                 members=links.get("members", []),
                 due_at=storable_due(card.get("dueDate")),
                 created_at=None,
+                archived=archived,
             )
 
     def comments(self) -> Iterator[Item]:

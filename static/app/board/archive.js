@@ -58,7 +58,7 @@ export class ArchivePanel {
   }
 
   receive(message) {
-    if (LIST_EVENTS.has(message.event)) this.load();
+    if (LIST_EVENTS.has(message.event) || message.data?.archived_at) this.load();
   }
 
   render(archived, trash) {

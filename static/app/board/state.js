@@ -107,6 +107,8 @@ export class BoardState {
   /** Keep the newer of two versions of a task; true when the stored one changed. `mine`: my
    * own write's answer, kept even beyond the loaded head (where I just put it). */
   upsertTask(task, mine = false) {
+    // Archived (an import makes archived cards so, in their task.created): off the board.
+    if (task.archived_at) return this.tasks.delete(task.id);
     const known = this.tasks.get(task.id);
     if (known && known.version > task.version) return false;
     if (!mine && !this.withinLoaded(task)) {
