@@ -162,5 +162,5 @@ class AccountService:
             if not any(purged):
                 break  # each was restored or purged meanwhile: none is listed again
         await self._auth.end_all_sessions(user.id)
-        await self._store.erase_user(user.id, user.email, [plan.board.id for plan in plans])
+        await self._store.erase_user(user.id, user.email, user.name, [plan.board.id for plan in plans])
         await self._auth.forget_user(user.id)

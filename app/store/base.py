@@ -235,12 +235,15 @@ class AccountStore(Protocol):
     async def user_records(self, user_id: str) -> UserRecords:
         """The tasks the user created or is assigned to, their comments and notifications."""
 
-    async def erase_user(self, user_id: str, email: str, board_ids: list[str]) -> None:
+    async def erase_user(self, user_id: str, email: str, name: str, board_ids: list[str]) -> None:
         """Delete the user and what is theirs alone (sessions, tokens, second factor, links,
-        notifications, memberships); what others keep names ``DELETED_USER_ID`` instead
-        (comments, tasks, boards, webhooks, attachments, notifications' actor, events' actor), drops the
-        id from assignees and mentions, and scrubs the user's id, email and name out of the
-        events of ``board_ids`` (app/store/erasure.py). Erasing again is harmless."""
+        notifications, memberships, mail, preferences, watches, schedule marks, the pending
+        invitations they sent); what others keep names ``DELETED_USER_ID`` instead
+        (comments, tasks, boards, webhooks, attachments, recurrences, invitations, trash
+        entries, notifications' actor, events' actor) and ``DELETED_USER_NAME`` for ``name``
+        (notifications' and other people's emails' ``actor_name``), drops the id from
+        assignees and mentions (also in trashed tasks), and scrubs the user's id, email and
+        name out of the events of ``board_ids`` (app/store/erasure.py). Erasing again is harmless."""
 
 
 class BoardStore(Protocol):

@@ -28,3 +28,26 @@ def scrub(value: Any, user_id: str, email: str) -> Any:
     if isinstance(value, str) and value.lower() == email:
         return ""
     return value
+
+
+# Lists of people a kept record names: the deleted user leaves them rather than being renamed.
+_PEOPLE_LISTS = ("assignees", "mentions")
+
+
+def _dropped(value: Any, user_id: str) -> Any:
+    if isinstance(value, dict):
+        return {
+            key: [person for person in item if person != user_id]
+            if key in _PEOPLE_LISTS and isinstance(item, list)
+            else _dropped(item, user_id)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_dropped(item, user_id) for item in value]
+    return value
+
+
+def scrub_kept(value: Any, user_id: str, email: str) -> Any:
+    """A kept record (a trashed task's view and its comments' views), as the live ones are
+    left: the user gone from assignees and mentions, and otherwise ``scrub``-bed."""
+    return scrub(_dropped(value, user_id), user_id, email)

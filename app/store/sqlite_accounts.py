@@ -8,7 +8,7 @@ import sqlite3
 
 from app.domain.models import DELETED_USER_ID, DELETED_USER_NAME, User, UserRecords
 from app.store.base import EmailTaken
-from app.store.erasure import scrub
+from app.store.erasure import scrub, scrub_kept
 from app.store.sqlite_comments import COMMENT_ROWS
 from app.store.sqlite_notifications import NOTIFICATION_ROWS
 from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
@@ -24,6 +24,19 @@ _OWN_ROWS = (
     "notifications",
     "members",
     "trashed_members",
+)
+
+# Where what others keep names the user, by (table, column): renamed DELETED_USER_ID.
+_NAMED_BY = (
+    ("comments", "author_id"),
+    ("tasks", "created_by"),
+    ("boards", "created_by"),
+    ("webhooks", "created_by"),
+    ("recurrences", "created_by"),
+    ("invitations", "created_by"),
+    ("attachments", "uploaded_by"),
+    ("trash", "deleted_by"),
+    ("board_trash", "deleted_by"),
 )
 
 
@@ -65,18 +78,42 @@ class SQLiteAccounts(SQLiteStoreBase):
         )
 
     @writes
-    def erase_user(self, conn: sqlite3.Connection, user_id: str, email: str, board_ids: list[str]) -> None:
+    def erase_user(self, conn: sqlite3.Connection, user_id: str, email: str, name: str, board_ids: list[str]) -> None:
         email = email.lower()
         for table in _OWN_ROWS:
             conn.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
+        # Before the events' actor is renamed: an email is the user's doing unless its event
+        # (still logged) is someone else's of the same name.
+        conn.execute(
+            "UPDATE mail_outbox SET data = json_set(data, '$.actor_name', ?) "
+            "WHERE json_extract(data, '$.actor_name') = ? AND NOT EXISTS (SELECT 1 FROM events "
+            "WHERE events.board_id = json_extract(mail_outbox.data, '$.board_id') "
+            "AND events.seq = json_extract(mail_outbox.data, '$.seq') AND events.actor != ?)",
+            (DELETED_USER_NAME, name, user_id),
+        )
+        conn.execute("DELETE FROM schedule_marks WHERE instr(key, ?) > 0", (user_id,))
+        conn.execute(
+            "DELETE FROM invitations WHERE created_by = ? AND accepted_at IS NULL AND revoked_at IS NULL", (user_id,)
+        )
+        conn.execute(
+            "UPDATE invitations SET accepted_by = ?, email = '' WHERE accepted_by = ?", (DELETED_USER_ID, user_id)
+        )
+        for table, column in _NAMED_BY:
+            conn.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?", (DELETED_USER_ID, user_id))
+        trashed = conn.execute(
+            "SELECT id, task, comments FROM trash WHERE task LIKE ?1 OR comments LIKE ?1 OR lower(task) LIKE ?2 "
+            "OR lower(comments) LIKE ?2",
+            (f"%{user_id}%", f"%{email}%"),
+        ).fetchall()
+        for row in trashed:
+            task, comments = (
+                json.dumps(scrub_kept(json.loads(row[column]), user_id, email)) for column in ("task", "comments")
+            )
+            conn.execute("UPDATE trash SET task = ?, comments = ? WHERE id = ?", (task, comments, row["id"]))
         conn.execute(
             "UPDATE notifications SET actor = ?, actor_name = ? WHERE actor = ?",
             (DELETED_USER_ID, DELETED_USER_NAME, user_id),
         )
-        conn.execute("UPDATE comments SET author_id = ? WHERE author_id = ?", (DELETED_USER_ID, user_id))
-        for table in ("tasks", "boards", "webhooks"):
-            conn.execute(f"UPDATE {table} SET created_by = ? WHERE created_by = ?", (DELETED_USER_ID, user_id))
-        conn.execute("UPDATE attachments SET uploaded_by = ? WHERE uploaded_by = ?", (DELETED_USER_ID, user_id))
         pattern = f'%"{user_id}"%'
         _without(
             conn,

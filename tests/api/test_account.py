@@ -81,6 +81,32 @@ async def shared_world(api: Api) -> tuple[Account, Account, Account, dict, dict]
     return zelda, bob, carol, shared, team
 
 
+async def leave_traces_elsewhere(api: Api, zelda: Account, carol: Account, team: dict) -> None:
+    """On Carol's Team, Zelda (made admin) sets a task recurring, trashes a task she is
+    assigned and commented on, and invites someone; she joined Carol's Backlog by invitation."""
+    status, _ = await api.call(
+        "PATCH", f"/api/v1/boards/{team['id']}/members/{zelda.id}", carol, json={"role": "admin"}
+    )
+    assert status == 200
+    recurring = await api.task(zelda, team["id"], "Weekly report")
+    status, _ = await api.call("PUT", f"/api/v1/tasks/{recurring['id']}/recurrence", zelda, json={"kind": "daily"})
+    assert status == 200
+    doomed = await api.task(carol, team["id"], "Doomed", assignees=[zelda.id, carol.id])
+    body = {"body": "Dropping this, @Carol"}
+    assert (await api.call("POST", f"/api/v1/tasks/{doomed['id']}/comments", zelda, json=body))[0] == 201
+    assert (await api.call("DELETE", f"/api/v1/tasks/{doomed['id']}", zelda))[0] == 204
+    status, _ = await api.call(
+        "POST", f"/api/v1/boards/{team['id']}/invitations", zelda, json={"email": "newcomer@example.test"}
+    )
+    assert status == 201
+    backlog = await api.board(carol, "Backlog")
+    status, invitation = await api.call(
+        "POST", f"/api/v1/boards/{backlog['id']}/invitations", carol, json={"email": "zelda@example.test"}
+    )
+    token = invitation["link"].split("#", 1)[1]
+    assert (await api.call("POST", "/api/v1/invitations/accept", zelda, json={"token": token}))[0] == 200
+
+
 async def test_the_export_holds_everything_that_is_yours(api: Api) -> None:
     zelda, bob, carol, shared, team = await shared_world(api)
     status, token = await api.call("POST", "/api/v1/tokens", zelda, json={"name": "script", "scopes": ["read"]})
@@ -132,6 +158,7 @@ async def test_deleting_hands_over_keeps_comments_and_leaves_no_personal_data(
     team_tasks = (await api.call("GET", f"/api/v1/boards/{team['id']}/tasks", carol))[1]["items"]
     status, attachment = await upload(api, zelda, team_tasks[0]["id"], b"plain notes", "notes.txt", "text/plain")
     assert status == 201, attachment
+    await leave_traces_elsewhere(api, zelda, carol, team)
     assert "zelda@example.test" in await raw_store_text(database_url)
 
     status, _ = await api.call(
@@ -167,6 +194,13 @@ async def test_deleting_hands_over_keeps_comments_and_leaves_no_personal_data(
     assert [(f["name"], f["uploaded_by"]) for f in files["items"]] == [("notes.txt", "deleted-user")]
     status, notices = await api.call("GET", "/api/v1/notifications", carol)
     assert notices["items"] and {n["actor"]["name"] for n in notices["items"]} == {"Deleted user"}
+
+    # Her trashed task keeps Carol as its assignee and the comment by "Deleted user"; the
+    # invitation she sent is withdrawn.
+    status, trash = await api.call("GET", f"/api/v1/boards/{team['id']}/trash", carol)
+    [doomed] = trash["items"]
+    assert (doomed["deleted_by"], doomed["task"]["assignees"]) == ("deleted-user", [carol.id])
+    assert (await api.call("GET", f"/api/v1/boards/{team['id']}/invitations", carol))[1]["items"] == []
 
     # Nothing of Zelda's is left in the store: not her email, her name or her id.
     text = await raw_store_text(database_url)

@@ -119,7 +119,7 @@ async def test_a_member_whose_account_was_erased_meanwhile_does_not_come_back(st
     await make.member(board, Role.ADMIN, leaving)
     await store.trash_board(board.id, owner.id, _draft("board.deleted"))
 
-    await store.erase_user(leaving.id, leaving.email, [])
+    await store.erase_user(leaving.id, leaving.email, leaving.name, [])
 
     assert await store.get_trashed_member(board.id, leaving.id) is None
     await store.restore_board(board.id, _draft("board.restored"))
