@@ -87,15 +87,21 @@ def _presented_refresh_token(data: RefreshIn | None) -> str | None:
 @validate_request(RegisterIn)
 @document_response(SessionOut, 201)
 @document_response(ErrorOut, 409)
+@document_response(ErrorOut, 403)
 async def register(data: RegisterIn) -> Response:
     """Create an account (with a personal board) and start a session. When the server
     requires confirmed addresses (TASKWIRE_EMAIL_VERIFICATION=required), no session yet:
     202 with ``{"verification_required": true, "email": ...}``, and a confirmation email;
     an address that has an account gets the same answer (its owner is emailed instead),
-    so the answer tells nobody which addresses have one. Otherwise 409 ``email_taken``."""
+    so the answer tells nobody which addresses have one. Otherwise 409 ``email_taken``.
+    While registration is closed: 403 ``registration_closed``, unless ``invitation_token``
+    is a pending invitation to ``email``."""
     runtime = current_runtime()
     services = runtime.services
-    user = await services.account_emails.register(data.email, data.password, data.name, client_ip(runtime.settings))
+    invited = data.invitation_token is not None and await services.invitations.admits(data.invitation_token, data.email)
+    user = await services.account_emails.register(
+        data.email, data.password, data.name, client_ip(runtime.settings), allow_when_closed=invited
+    )
     if user is not None:
         await services.boards.create_personal_board(user)
         await services.account_emails.registered(user)

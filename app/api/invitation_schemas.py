@@ -3,15 +3,11 @@ conventions: requests forbid unknown fields, every string is bounded)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from pydantic import Field
 
-from pydantic import Field, StringConstraints
-
-from app.api.schemas import BoardOut, Email, MemberOut, RequestModel, ResponseModel, view_of
+from app.api.schemas import BoardOut, Email, InvitationToken, MemberOut, RequestModel, ResponseModel, view_of
 from app.domain.invitations import Invitation, InvitationStatus
 from app.domain.models import Role
-
-InvitationToken = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
 class InvitationIn(RequestModel):

@@ -60,6 +60,8 @@ def view_of[M: ResponseModel](record: type) -> Callable[[type[M]], type[M]]:
 Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Password = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+# The part of an invitation link after `#`.
+InvitationToken = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 Column = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
@@ -93,6 +95,12 @@ class RegisterIn(RequestModel):
     email: Email
     password: Password
     name: PersonName
+    invitation_token: InvitationToken | None = Field(
+        default=None,
+        description="The part of an invitation link after `#`: while registration is closed, a pending "
+        "invitation to this very email lets the account be created (it joins the board by "
+        "POST /api/v1/invitations/accept).",
+    )
 
 
 class LoginIn(RequestModel):

@@ -86,12 +86,15 @@ class AccountEmailService:
         at = clock.now()
         return OutboxMessage(new_id(), user.id, kind, {"to": user.email, **data}, None, MailStatus.PENDING, 0, at, at)
 
-    async def register(self, email: str, password: str, name: str, address: str) -> User | None:
+    async def register(
+        self, email: str, password: str, name: str, address: str, *, allow_when_closed: bool = False
+    ) -> User | None:
         """A new account; None when the address has one already and confirmation is
         required: the answer is then the one a new account gets (its password was hashed
-        all the same, so it takes as long), and the address's owner is told by email."""
+        all the same, so it takes as long), and the address's owner is told by email.
+        ``allow_when_closed``: as ``AuthService.register``'s."""
         try:
-            return await self._auth.register(email, password, name, address)
+            return await self._auth.register(email, password, name, address, allow_when_closed=allow_when_closed)
         except ConflictError as error:
             # Without required confirmation a new account is signed in at once: an address
             # already in use cannot get the same answer, so it is told (409 email_taken).

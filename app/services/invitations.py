@@ -139,6 +139,16 @@ class InvitationService:
         inviter = await self._store.get_user(invitation.created_by)
         return invitation, board, inviter.name if inviter else ""
 
+    async def admits(self, token: str, email: str) -> bool:
+        """Whether the link invites ``email`` and can still be accepted: what lets its invitee
+        create an account while registration is closed. Only the invited address: the link
+        alone opens no door for anyone else."""
+        try:
+            invitation, _, _ = await self.lookup(token)
+        except NotFoundError:
+            return False
+        return invitation.email == email.strip().lower() and invitation.status(clock.now()) is InvitationStatus.PENDING
+
     async def accept(self, actor: User, token: str) -> tuple[Board, Member]:
         invitation, board, _ = await self.lookup(token)
         if not board_allowed(board.id):

@@ -20,7 +20,8 @@ const SIGN_ON_ERRORS = {
   sso_provider_unavailable: "The sign-in provider cannot be reached; try again later.",
 };
 
-export function mountAuthView(container, mode) {
+/** `invitationToken`: signing up to follow that invitation (see invite-view.js). */
+export function mountAuthView(container, mode, { invitationToken } = {}) {
   const signingUp = mode === "signup";
   document.title = `${signingUp ? "Create an account" : "Sign in"} · Taskwire`;
   const name = field("Name", { name: "name", autocomplete: "name", required: true, maxlength: 100 });
@@ -48,7 +49,9 @@ export function mountAuthView(container, mode) {
     error.hidden = true;
     submit.disabled = true;
     try {
-      if (signingUp) await session.signUp(name.input.value.trim(), email.input.value.trim(), password.input.value);
+      if (signingUp) {
+        await session.signUp(name.input.value.trim(), email.input.value.trim(), password.input.value, invitationToken);
+      }
       else await session.signIn(email.input.value.trim(), password.input.value, code.input.value.trim());
     } catch (problem) {
       if (problem.code === "two_factor_required") {

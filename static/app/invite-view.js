@@ -52,7 +52,7 @@ export function mountInviteView(container, user) {
     const show = (mode) => {
       unmountAuth();
       host.replaceChildren();
-      unmountAuth = mountAuthView(host, mode);
+      unmountAuth = mountAuthView(host, mode, { invitationToken: token });
       const email = host.querySelector("input[name=email]");
       if (email) email.value = invitation.email;
       // The view's own link goes to the other form here, not to another page.

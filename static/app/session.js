@@ -133,8 +133,11 @@ export function signIn(email, password, code = undefined) {
   return start("/auth/login", code ? { email, password, code } : { email, password });
 }
 
-export function signUp(name, email, password) {
-  return start("/auth/register", { name, email, password });
+/** `invitationToken`: the invitation being followed, which lets its invited email sign up
+ * while registration is closed. */
+export function signUp(name, email, password, invitationToken = undefined) {
+  const body = { name, email, password };
+  return start("/auth/register", invitationToken ? { ...body, invitation_token: invitationToken } : body);
 }
 
 /** The server already ended the session (the account was deleted): forget it here too. */

@@ -1,7 +1,8 @@
 """Invitations over REST, on both stores: an admin invites an email without an account,
 gets a link once; whoever signs up through it joins with the invited role, once; a
-revoked, used or expired link is refused with its own code; each step is an event; and a
-sender registered with the service (the email hook) gets every new link."""
+revoked, used or expired link is refused with its own code; each step is an event; while
+registration is closed a pending link lets its invited address (and no other) sign up; and
+a sender registered with the service (the email hook) gets every new link."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from quart import Quart
 from app.domain.invitations import Invitation
 from app.domain.models import Board, User
 from app.runtime import Runtime
-from tests.support.apiclient import Account, Api
+from tests.support.apiclient import PASSWORD, Account, Api
 
 
 def token_of(link: str) -> str:
@@ -99,6 +100,45 @@ async def test_a_revoked_or_expired_link_is_refused_and_an_unknown_one_is_not_fo
         status, body = await api.call("POST", path, account, json={"token": "not a token!"})
         assert (status, body["error"]["code"]) == (422, "validation_error")
     assert (await api.call("GET", f"/api/v1/boards/{board}/members", someone))[0] == 404
+
+
+async def test_with_registration_closed_only_the_invited_email_signs_up_through_a_pending_link(
+    app: Quart, api: Api
+) -> None:
+    admin = await api.register("Ada")
+    status, _ = await api.call("PATCH", "/api/v1/admin/instance", admin, json={"registration_open": False})
+    assert status == 200
+    board = (await api.board(admin, name="Launch"))["id"]
+    token = token_of((await invite(api, admin, board, "Newbie@Example.test", "commenter"))["link"])
+    revoked = await invite(api, admin, board, "late@example.test")
+    assert (await api.call("DELETE", f"/api/v1/boards/{board}/invitations/{revoked['id']}", admin))[0] == 204
+    runtime: Runtime = app.extensions["taskwire"]
+    runtime.services.invitations._ttl = -runtime.services.invitations._ttl  # links born expired
+    expired = await invite(api, admin, board, "slow@example.test")
+
+    def sign_up(email: str, invitation_token: str | None) -> dict:
+        body = {"email": email, "password": PASSWORD, "name": "Newbie"}
+        return body if invitation_token is None else {**body, "invitation_token": invitation_token}
+
+    for email, link_token in (
+        ("newbie@example.test", None),  # no link
+        ("someone.else@example.test", token),  # the link, for another address
+        ("newbie@example.test", "no-such-token"),
+        ("late@example.test", token_of(revoked["link"])),
+        ("slow@example.test", token_of(expired["link"])),
+    ):
+        status, body = await api.call("POST", "/api/v1/auth/register", json=sign_up(email, link_token))
+        assert (status, body["error"]["code"]) == (403, "registration_closed"), email
+    status, body = await api.call("POST", "/api/v1/auth/register", json=sign_up("newbie@example.test", "not a token!"))
+    assert (status, body["error"]["code"]) == (422, "validation_error")
+
+    status, session = await api.call("POST", "/api/v1/auth/register", json=sign_up(" NEWBIE@example.test", token))
+    assert status == 201, session
+    newbie = {"Authorization": f"Bearer {session['access_token']}"}
+    status, joined = await api.call("POST", "/api/v1/invitations/accept", json={"token": token}, headers=newbie)
+    assert status == 200 and joined["member"]["role"] == "commenter"
+    members = (await api.call("GET", f"/api/v1/boards/{board}/members", admin))[1]["items"]
+    assert {member["email"]: member["role"] for member in members}["newbie@example.test"] == "commenter"
 
 
 async def test_invitations_follow_the_granting_rules_and_refuse_members(api: Api) -> None:

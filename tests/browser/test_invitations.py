@@ -1,16 +1,19 @@
 """Invitations in the dashboard, with two people: the owner invites an email that has no
 account and copies the link (listed for admins, live); the newcomer opens it, signs up
 with the email prefilled and lands on the board as a commenter, who can comment but not
-edit; the owner sees them join live. Also: an archived board leaves the boards list and
-comes back. Saves docs/screenshots/invitations.png."""
+edit; the owner sees them join live. With registration closed (on a server of its own),
+the invited email still signs up through the link. Also: an archived board leaves the
+boards list and comes back. Saves docs/screenshots/invitations.png."""
 
 from __future__ import annotations
 
-import pytest
-from playwright.async_api import expect
+from collections.abc import AsyncIterator, Iterator
 
-from tests.browser.server import REPO_ROOT
-from tests.browser.support import PASSWORD, open_board
+import pytest
+from playwright.async_api import Browser, expect
+
+from tests.browser.server import REPO_ROOT, ServerProcess, dashboard_server
+from tests.browser.support import PASSWORD, People, Rest, open_board
 
 pytestmark = pytest.mark.browser
 
@@ -71,6 +74,55 @@ async def test_a_newcomer_joins_through_an_invitation_link_as_a_commenter(people
     stranger = await people.page("stranger")
     await stranger.goto(link)
     await expect(stranger.get_by_test_id("invite-page")).to_contain_text("This invitation is accepted")
+
+
+@pytest.fixture(scope="module")
+def closed_dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A server of its own: closing registration is for the whole instance."""
+    with dashboard_server(tmp_path_factory.mktemp("closed-dashboard")) as server:
+        yield server
+
+
+@pytest.fixture
+async def closed_people(chromium: Browser, closed_dashboard: ServerProcess) -> AsyncIterator[People]:
+    crowd = People(chromium, closed_dashboard.url)
+    yield crowd
+    await crowd.close()
+    crowd.assert_no_errors()
+
+
+async def test_with_registration_closed_the_invited_email_still_signs_up_through_the_link(
+    closed_people: People, closed_dashboard: ServerProcess
+) -> None:
+    rest = Rest(closed_dashboard.url)
+    try:
+        olive = await rest.register("Olive Hart")  # the first account: the administrator
+        await rest.call("PATCH", "/admin/instance", olive, json={"registration_open": False})
+        board = await rest.board(olive, "Garden club")
+        invitation = await rest.call(
+            "POST", f"/boards/{board['id']}/invitations", olive, json={"email": "newcomer@example.test"}
+        )
+    finally:
+        await rest.close()
+
+    newcomer = await closed_people.page("newcomer")
+    await newcomer.goto(invitation["link"])
+    await expect(newcomer.get_by_test_id("invite-page")).to_contain_text("Olive Hart invited newcomer@example.test")
+    await expect(newcomer.get_by_label("Email")).to_have_value("newcomer@example.test")
+    await newcomer.get_by_label("Name").fill("Nia Newcomer")
+    await newcomer.get_by_label("Password").fill(PASSWORD)
+    await newcomer.get_by_role("button", name="Create account").click()
+    await expect(newcomer.get_by_test_id("board-name")).to_have_text("Garden club")
+    assert newcomer.url.endswith(f"/boards/{board['id']}")
+
+    # Anyone else is still turned away.
+    stranger = await closed_people.page("stranger", allowed=(r"status of 403",))
+    await stranger.goto("/signup")
+    await stranger.get_by_label("Name").fill("Sam Stranger")
+    await stranger.get_by_label("Email").fill("sam@example.test")
+    await stranger.get_by_label("Password").fill(PASSWORD)
+    await stranger.get_by_role("button", name="Create account").click()
+    await expect(stranger.get_by_role("alert")).to_contain_text("This instance does not take new accounts.")
 
 
 async def test_an_archived_board_leaves_the_boards_list_and_comes_back(people, rest) -> None:
