@@ -11,7 +11,7 @@ import pytest
 from playwright.async_api import Browser, async_playwright
 
 from tests.browser.server import ServerProcess, dashboard_server
-from tests.browser.support import CHROMIUM, LAUNCH_ARGS, People, Rest
+from tests.browser.support import CHROMIUM, LAUNCH_ARGS, People, Rest, watched_people
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +41,5 @@ async def rest(dashboard: ServerProcess) -> AsyncIterator[Rest]:
 
 @pytest.fixture
 async def people(chromium: Browser, dashboard: ServerProcess) -> AsyncIterator[People]:
-    crowd = People(chromium, dashboard.url)
-    yield crowd
-    await crowd.close()
-    crowd.assert_no_errors()
+    async with watched_people(chromium, dashboard.url) as crowd:
+        yield crowd

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -173,3 +174,15 @@ class People:
     def assert_no_errors(self) -> None:
         problems = [problem for guard in self.guards for problem in guard.problems]
         assert not problems, "the dashboard logged errors:\n" + "\n".join(problems)
+
+
+@asynccontextmanager
+async def watched_people(browser: Browser, base_url: str) -> AsyncIterator[People]:
+    """People on the server at ``base_url``; any console or page error they met fails the
+    test once they are gone."""
+    crowd = People(browser, base_url)
+    try:
+        yield crowd
+    finally:
+        await crowd.close()
+    crowd.assert_no_errors()

@@ -16,7 +16,7 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from tests.browser.server import REPO_ROOT, ServerProcess, dashboard_server
-from tests.browser.support import PASSWORD, People, Rest, sign_in
+from tests.browser.support import PASSWORD, People, Rest, sign_in, watched_people
 from tests.support.smtp import SmtpSink, smtp_sink
 
 pytestmark = pytest.mark.browser
@@ -52,10 +52,8 @@ async def rest(mail_dashboard: ServerProcess) -> AsyncIterator[Rest]:
 
 @pytest.fixture
 async def people(chromium: Browser, mail_dashboard: ServerProcess) -> AsyncIterator[People]:
-    crowd = People(chromium, mail_dashboard.url)
-    yield crowd
-    await crowd.close()
-    crowd.assert_no_errors()
+    async with watched_people(chromium, mail_dashboard.url) as crowd:
+        yield crowd
 
 
 def link_path(text: str, path: str) -> str:

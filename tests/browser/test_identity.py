@@ -13,7 +13,7 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from tests.browser.server import REPO_ROOT, ServerProcess, dashboard_server
-from tests.browser.support import DESKTOP, PASSWORD, Account, People, Rest, open_board, sign_in
+from tests.browser.support import DESKTOP, PASSWORD, Account, People, Rest, open_board, sign_in, watched_people
 
 pytestmark = pytest.mark.browser
 
@@ -72,10 +72,8 @@ def admin_dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server
 
 @pytest.fixture
 async def admin_people(chromium: Browser, admin_dashboard: ServerProcess) -> AsyncIterator[People]:
-    crowd = People(chromium, admin_dashboard.url)
-    yield crowd
-    await crowd.close()
-    crowd.assert_no_errors()
+    async with watched_people(chromium, admin_dashboard.url) as crowd:
+        yield crowd
 
 
 async def test_the_administrator_disables_an_account_and_its_open_board_signs_out(

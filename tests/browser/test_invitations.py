@@ -10,16 +10,26 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Page, expect
 
 from tests.browser.server import REPO_ROOT, ServerProcess, dashboard_server
-from tests.browser.support import PASSWORD, People, Rest, open_board
+from tests.browser.support import PASSWORD, People, Rest, open_board, watched_people
 
 pytestmark = pytest.mark.browser
 
 SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
 # Adding an unknown email is first tried as a member (404 user_not_found), then invited.
 EXPECTED_NOT_FOUND = (r"^Failed to load resource: the server responded with a status of 404 ",)
+
+
+async def sign_up_and_join(newcomer: Page, board: dict) -> None:
+    """Sign up on the invitation page (for newcomer@example.test, prefilled): then on the board."""
+    await expect(newcomer.get_by_label("Email")).to_have_value("newcomer@example.test")
+    await newcomer.get_by_label("Name").fill("Nia Newcomer")
+    await newcomer.get_by_label("Password").fill(PASSWORD)
+    await newcomer.get_by_role("button", name="Create account").click()
+    await expect(newcomer.get_by_test_id("board-name")).to_have_text(board["name"])
+    assert newcomer.url.endswith(f"/boards/{board['id']}")
 
 
 async def test_a_newcomer_joins_through_an_invitation_link_as_a_commenter(people, rest) -> None:
@@ -45,12 +55,7 @@ async def test_a_newcomer_joins_through_an_invitation_link_as_a_commenter(people
     await newcomer.goto(link)
     page = newcomer.get_by_test_id("invite-page")
     await expect(page).to_contain_text("Olive Hart invited newcomer@example.test to join Garden club as a commenter.")
-    await expect(newcomer.get_by_label("Email")).to_have_value("newcomer@example.test")
-    await newcomer.get_by_label("Name").fill("Nia Newcomer")
-    await newcomer.get_by_label("Password").fill(PASSWORD)
-    await newcomer.get_by_role("button", name="Create account").click()
-    await expect(newcomer.get_by_test_id("board-name")).to_have_text("Garden club")
-    assert newcomer.url.endswith(f"/boards/{board['id']}")
+    await sign_up_and_join(newcomer, board)
 
     # Olive sees Nia join and the invitation go, live.
     await expect(owner.get_by_test_id("members")).to_contain_text("Nia Newcomer")
@@ -85,10 +90,8 @@ def closed_dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve
 
 @pytest.fixture
 async def closed_people(chromium: Browser, closed_dashboard: ServerProcess) -> AsyncIterator[People]:
-    crowd = People(chromium, closed_dashboard.url)
-    yield crowd
-    await crowd.close()
-    crowd.assert_no_errors()
+    async with watched_people(chromium, closed_dashboard.url) as crowd:
+        yield crowd
 
 
 async def test_with_registration_closed_the_invited_email_still_signs_up_through_the_link(
@@ -108,12 +111,7 @@ async def test_with_registration_closed_the_invited_email_still_signs_up_through
     newcomer = await closed_people.page("newcomer")
     await newcomer.goto(invitation["link"])
     await expect(newcomer.get_by_test_id("invite-page")).to_contain_text("Olive Hart invited newcomer@example.test")
-    await expect(newcomer.get_by_label("Email")).to_have_value("newcomer@example.test")
-    await newcomer.get_by_label("Name").fill("Nia Newcomer")
-    await newcomer.get_by_label("Password").fill(PASSWORD)
-    await newcomer.get_by_role("button", name="Create account").click()
-    await expect(newcomer.get_by_test_id("board-name")).to_have_text("Garden club")
-    assert newcomer.url.endswith(f"/boards/{board['id']}")
+    await sign_up_and_join(newcomer, board)
 
     # Anyone else is still turned away.
     stranger = await closed_people.page("stranger", allowed=(r"status of 403",))
