@@ -1,6 +1,7 @@
 """Two real server processes sharing one SQLite file and one real Redis: whatever happens
 to the broker or to an instance, every client ends up with every seq exactly once; and
-what else crosses instances live: event streams, session ends, notifications."""
+what else crosses instances live: event streams, session ends, notifications, and
+comments, archive, invitations and the board trash, event by event in seq order."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from tests.realtime.client import WsClient
-from tests.realtime.follower import Rest, expect_every_seq_once, followers_on, shared_board, write_steadily
+from tests.realtime.follower import PASSWORD, Rest, expect_every_seq_once, followers_on, shared_board, write_steadily
 from tests.realtime.sse_client import SseStream
 from tests.support.servers import AppServer, app_servers
 from tests.support.services import RedisServer
@@ -238,3 +239,89 @@ async def test_a_broker_reconnect_tells_notification_sockets_to_refetch(cluster,
 
     assert await client.recv_type("notifications.refetch", timeout=30) == {"type": "notifications.refetch"}
     await client.close()
+
+
+async def test_comments_archive_invitations_and_the_board_trash_reach_the_other_instance_in_order(cluster) -> None:
+    servers, rest_a, rest_b = cluster
+    owner, (member,), board = await shared_board(rest_a, members=1)
+    token, tasks = owner["token"], f"/api/v1/boards/{board}/tasks"
+    owner_socket = await _listening_to_notifications(servers[1], token)
+    client = await WsClient.open(servers[1].ws_url)
+    await client.auth(member["token"])
+    start = (await client.subscribe(board))[-1]["seq"]
+
+    async def next_events(count: int) -> list[tuple[str, dict]]:
+        received = [await client.recv_type("event", timeout=10) for _ in range(count)]
+        return [(event["event"], event["data"]) for event in received]
+
+    async def task_ids(query: str = "") -> list[str]:
+        return [task["id"] for task in (await rest_b.call("GET", tasks + query, member["token"]))["items"]]
+
+    async def board_ids(path: str, account: dict) -> list[str]:
+        return [listed["id"] for listed in (await rest_b.call("GET", path, account["token"]))["items"]]
+
+    task = await rest_a.call("POST", tasks, token, {"title": "Ship it"})
+    comment = await rest_a.call("POST", f"/api/v1/tasks/{task['id']}/comments", token, {"body": "First draft"})
+    await rest_a.call("PATCH", f"/api/v1/comments/{comment['id']}", token, {"body": "Second draft"})
+    await rest_a.call("DELETE", f"/api/v1/comments/{comment['id']}", token)
+    got = await next_events(4)
+    assert [(kind, data.get("body")) for kind, data in got] == [
+        ("task.created", None),
+        ("comment.created", "First draft"),
+        ("comment.updated", "Second draft"),
+        ("comment.deleted", "Second draft"),
+    ]
+    assert {data["id"] for _, data in got[1:]} == {comment["id"]}
+    assert (await rest_b.call("GET", f"/api/v1/tasks/{task['id']}/comments", member["token"]))["items"] == []
+
+    await rest_a.call("POST", f"/api/v1/tasks/{task['id']}/archive", token, {})
+    ((kind, data),) = await next_events(1)
+    assert (kind, data["id"], "archived_at" in data) == ("task.archived", task["id"], True)
+    assert await task_ids() == [] and await task_ids("?archived=true") == [task["id"]]
+    await rest_a.call("POST", f"/api/v1/tasks/{task['id']}/unarchive", token, {})
+    ((kind, data),) = await next_events(1)
+    assert (kind, data["id"], "archived_at" in data) == ("task.unarchived", task["id"], False)
+    assert await task_ids() == [task["id"]] and await task_ids("?archived=true") == []
+
+    email = f"newcomer.{board.lower()}@example.test"
+    invitation = await rest_a.call(
+        "POST", f"/api/v1/boards/{board}/invitations", token, {"email": email, "role": "commenter"}
+    )
+    newcomer = await rest_a.call(
+        "POST", "/api/v1/auth/register", json_body={"email": email, "password": PASSWORD, "name": "Newcomer"}
+    )
+    invited = {"token": invitation["link"].split("#", 1)[1]}
+    await rest_a.call("POST", "/api/v1/invitations/accept", newcomer["access_token"], invited)
+    (created, created_data), (added, added_data) = await next_events(2)
+    assert (created, created_data["id"], created_data["email"], "link" in created_data) == (
+        "invitation.created",
+        invitation["id"],
+        email,
+        False,
+    )
+    joined = (added_data["user_id"], added_data["role"], added_data["invitation_id"])
+    assert (added, *joined) == ("member.added", newcomer["user"]["id"], "commenter", invitation["id"])
+    members = (await rest_b.call("GET", f"/api/v1/boards/{board}/members", member["token"]))["items"]
+    assert {listed["user_id"]: listed["role"] for listed in members}[newcomer["user"]["id"]] == "commenter"
+
+    # The fixture's trash keeps a board 8.6 s: restore well before the purge would take it.
+    await rest_a.call("DELETE", f"/api/v1/boards/{board}", token)
+    ended = await client.recv_until(lambda message: message["type"] == "unsubscribed", timeout=10)
+    told = [(m["type"], m.get("event"), m.get("reason")) for m in ended if m["type"] in ("event", "unsubscribed")]
+    assert told == [("event", "board.deleted", None), ("unsubscribed", None, "board_deleted")]
+    assert (await owner_socket.recv_type("boards.changed"))["reason"] == "board_deleted"
+    assert board not in await board_ids("/api/v1/boards", member)
+    assert await board_ids("/api/v1/boards/trash", owner) == [board]
+
+    await rest_a.call("POST", f"/api/v1/boards/trash/{board}/restore", token)
+    assert (await owner_socket.recv_type("boards.changed"))["reason"] == "board_restored"
+    answer = await client.subscribe(board, since=client.seqs[board][-1], request_id="again")
+    assert [m["event"] for m in answer if m["type"] == "event"] == ["board.restored"]
+    assert answer[-1]["type"] == "subscribed"
+    assert board in await board_ids("/api/v1/boards", member) and await task_ids() == [task["id"]]
+    assert await board_ids("/api/v1/boards/trash", owner) == []
+    members = (await rest_b.call("GET", f"/api/v1/boards/{board}/members", member["token"]))["items"]
+    assert newcomer["user"]["id"] in {listed["user_id"] for listed in members}
+    assert client.seqs[board] == list(range(start + 1, await rest_b.latest_seq(token, board) + 1))
+    await client.close()
+    await owner_socket.close()
