@@ -7,8 +7,10 @@ as the request says (without a choice for each such board nothing happens and th
 lists them). The user then leaves every other board (``member.removed``, live like any
 other). Their sessions and live connections end on every instance, and the store erases
 the account: sessions, API tokens, second factor, single sign-on links and notifications
-go, and so do the deleted boards in the user's trash; comments, tasks and board history stay with ``DELETED_USER_ID`` ("Deleted user") in
-place of the user, and their email and name are scrubbed out of the events.
+go, and so do the deleted boards in the user's trash that no one else owns (one with
+another owner stays in that owner's trash); comments, tasks and board history stay with
+``DELETED_USER_ID`` ("Deleted user") in place of the user, and their email and name are
+scrubbed out of the events.
 
 Every step needs the current password (an account without one: a recent sign-in) and a
 signed-in session (an API token may not). Where the instance sends email, a new email is
@@ -156,8 +158,9 @@ class AccountService:
             if choice is not None and plan.sole_owner(user.id):
                 await self._boards.change_role(user, plan.board.id, choice, Role.OWNER)
             await self._boards.remove_member(user, plan.board.id, user.id)
-        # The account's trash goes with it: the deleted boards it owned are purged now.
-        while trashed := await self._store.list_trashed_boards(user.id, _PAGE):
+        # The account's trash goes with it: the deleted boards it alone owned are purged now.
+        # One with another owner stays in that owner's trash, restorable without this user.
+        while trashed := await self._store.list_solely_owned_trashed_boards(user.id, _PAGE):
             purged = [await self._store.purge_trashed_board(entry.id) for entry in trashed]
             if not any(purged):
                 break  # each was restored or purged meanwhile: none is listed again

@@ -243,7 +243,8 @@ class AccountStore(Protocol):
         entries, notifications' actor, events' actor) and ``DELETED_USER_NAME`` for ``name``
         (notifications' and other people's emails' ``actor_name``), drops the id from
         assignees and mentions (also in trashed tasks), and scrubs the user's id, email and
-        name out of the events of ``board_ids`` (app/store/erasure.py). Erasing again is harmless."""
+        name out of the events of ``board_ids`` and of the trashed boards the user was a
+        member of (app/store/erasure.py). Erasing again is harmless."""
 
 
 class BoardStore(Protocol):
@@ -503,6 +504,9 @@ class BoardTrashStore(Protocol):
 
     async def list_trashed_boards(self, owner_id: str, limit: int) -> list[TrashedBoard]:
         """The trashed boards ``owner_id`` was an owner of, most recently deleted first."""
+
+    async def list_solely_owned_trashed_boards(self, owner_id: str, limit: int) -> list[TrashedBoard]:
+        """The trashed boards ``owner_id`` was the only owner of, most recently deleted first."""
 
     async def restore_board(self, board_id: str, event: EventDraft) -> Event:
         """Take the board out of the trash with its members (those whose account still

@@ -104,6 +104,10 @@ class MongoAccounts(MongoStoreBase):
         user_id, email = want_str(user_id, "user_id"), want_str(email, "email").lower()
         name = want_str(name, "name")
         db = self._db
+        # A trashed board the user shared stays for its other members: read before the
+        # user's trashed memberships go with the rest of their documents.
+        trashed = await db[TRASHED_MEMBERS].find({"user_id": user_id}, {"board_id": 1}).to_list(None)
+        board_ids = [*board_ids, *(doc["board_id"] for doc in trashed)]
         for collection in _OWN_DOCUMENTS:
             await db[collection].delete_many({"user_id": user_id})
         for collection in _OWN_BY_ID:

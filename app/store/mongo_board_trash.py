@@ -59,16 +59,33 @@ class MongoBoardTrash(MongoStoreBase):
 
     @driver_errors
     async def list_trashed_boards(self, owner_id: str, limit: int) -> list[TrashedBoard]:
+        return await self._trashed_boards_owned(owner_id, limit, solely=False)
+
+    @driver_errors
+    async def list_solely_owned_trashed_boards(self, owner_id: str, limit: int) -> list[TrashedBoard]:
+        return await self._trashed_boards_owned(owner_id, limit, solely=True)
+
+    async def _trashed_boards_owned(self, owner_id: str, limit: int, solely: bool) -> list[TrashedBoard]:
         if want_page_size(limit) == 0:
             return []
-        owned = await (
-            self._db[TRASHED_MEMBERS]
-            .find({"user_id": want_str(owner_id, "owner_id"), "role": "owner"}, {"board_id": 1})
-            .to_list(None)
+        owner_id = want_str(owner_id, "owner_id")
+        owned = (
+            await self._db[TRASHED_MEMBERS].find({"user_id": owner_id, "role": "owner"}, {"board_id": 1}).to_list(None)
         )
+        board_ids = {doc["board_id"] for doc in owned}
+        if solely and board_ids:
+            shared = await (
+                self._db[TRASHED_MEMBERS]
+                .find(
+                    {"board_id": {"$in": list(board_ids)}, "role": "owner", "user_id": {"$ne": owner_id}},
+                    {"board_id": 1},
+                )
+                .to_list(None)
+            )
+            board_ids -= {doc["board_id"] for doc in shared}
         return await BOARD_TRASH_DOCS.all(
             self._db[BOARD_TRASH]
-            .find({"_id": {"$in": [doc["board_id"] for doc in owned]}})
+            .find({"_id": {"$in": list(board_ids)}})
             .sort([("deleted_at", -1), ("_id", -1)])
             .limit(limit)
         )

@@ -80,6 +80,10 @@ class SQLiteAccounts(SQLiteStoreBase):
     @writes
     def erase_user(self, conn: sqlite3.Connection, user_id: str, email: str, name: str, board_ids: list[str]) -> None:
         email = email.lower()
+        # A trashed board the user shared stays for its other members: read before the
+        # user's trashed memberships go with the rest of their rows.
+        trashed = conn.execute("SELECT board_id FROM trashed_members WHERE user_id = ?", (user_id,)).fetchall()
+        board_ids = [*board_ids, *(row["board_id"] for row in trashed)]
         for table in _OWN_ROWS:
             conn.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
         # Before the events' actor is renamed: an email is the user's doing unless its event

@@ -63,6 +63,19 @@ class SQLiteBoardTrash(SQLiteStoreBase):
             (owner_id, limit),
         )
 
+    @reads
+    def list_solely_owned_trashed_boards(
+        self, conn: sqlite3.Connection, owner_id: str, limit: int
+    ) -> list[TrashedBoard]:
+        return BOARD_TRASH_ROWS.all(
+            conn,
+            f"SELECT {_COLUMNS} FROM trashed_members m JOIN board_trash t ON t.id = m.board_id"
+            " WHERE m.user_id = ? AND m.role = 'owner' AND NOT EXISTS (SELECT 1 FROM trashed_members o"
+            " WHERE o.board_id = m.board_id AND o.role = 'owner' AND o.user_id != m.user_id)"
+            " ORDER BY t.deleted_at DESC, t.id DESC LIMIT ?",
+            (owner_id, limit),
+        )
+
     @writes
     def restore_board(self, conn: sqlite3.Connection, board_id: str, event: EventDraft) -> Event:
         if conn.execute("DELETE FROM board_trash WHERE id = ?", (board_id,)).rowcount == 0:

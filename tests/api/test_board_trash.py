@@ -9,6 +9,7 @@ from quart import Quart
 
 from app.domain.models import EventDraft
 from app.runtime import Runtime
+from tests.api.test_account import raw_store_text
 from tests.api.test_api_tokens import as_token, mint
 from tests.api.test_archive_trash import LONG_AGO, event_types
 from tests.api.test_attachments import upload
@@ -131,3 +132,35 @@ async def test_deleting_an_account_empties_its_trash(app: Quart, api: Api) -> No
     store = app.extensions["taskwire"].store
     assert await store.get_trashed_board(board) is None
     assert await store.get_trashed_member(board, bob.id) is None
+
+
+async def test_deleting_an_account_keeps_a_trashed_board_another_owner_can_restore(
+    app: Quart, api: Api, database_url: str
+) -> None:
+    zelda, olga = await api.register(), await api.register()
+    shared = (await api.board(zelda, name="Co-owned"))["id"]
+    own = (await api.board(zelda, name="Zelda's alone"))["id"]
+    await api.add_member(zelda, shared, olga, "owner")
+    # Zelda's traces in the board's task trash go too: a task she made, was assigned and commented on.
+    task = (await api.task(zelda, shared, title="Zelda's draft", assignees=[zelda.id]))["id"]
+    assert (await api.call("POST", f"/api/v1/tasks/{task}/comments", zelda, json={"body": "mine"}))[0] == 201
+    assert (await api.call("DELETE", f"/api/v1/tasks/{task}", zelda))[0] == 204
+    for board in (shared, own):
+        assert (await api.call("DELETE", f"/api/v1/boards/{board}", zelda))[0] == 204
+
+    status, reply = await api.call("POST", "/api/v1/users/me/delete", zelda, json={"current_password": PASSWORD})
+
+    assert status == 204, reply
+    store = app.extensions["taskwire"].store
+    assert await store.get_trashed_board(own) is None  # Zelda alone owned it: purged with her account
+    assert [entry["id"] for entry in await trash_of(api, olga)] == [shared]
+    status, restored = await api.call("POST", f"/api/v1/boards/trash/{shared}/restore", olga)
+    assert status == 200, restored
+    status, members = await api.call("GET", f"/api/v1/boards/{shared}/members", olga)
+    assert [(m["user_id"], m["role"]) for m in members["items"]] == [(olga.id, "owner")]
+    # The board kept in the trash is scrubbed of Zelda like every board she leaves behind.
+    text = await raw_store_text(database_url)
+    for trace in (zelda.email, zelda.id):
+        assert trace not in text, trace
+    status, trash = await api.call("GET", f"/api/v1/boards/{shared}/trash", olga)
+    assert [(item["title"], item["deleted_by"]) for item in trash["items"]] == [("Zelda's draft", "deleted-user")]

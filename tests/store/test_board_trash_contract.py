@@ -124,3 +124,20 @@ async def test_a_member_whose_account_was_erased_meanwhile_does_not_come_back(st
     assert await store.get_trashed_member(board.id, leaving.id) is None
     await store.restore_board(board.id, _draft("board.restored"))
     assert [m.user_id for m in await store.list_members(board.id)] == [owner.id]
+
+
+async def test_the_trashed_boards_an_owner_alone_owned_leave_out_those_with_another_owner(
+    store: Store, make: Make
+) -> None:
+    owner, co_owner, editor = await make.user(), await make.user(), await make.user()
+    alone, shared = await make.board(owner), await make.board(owner)
+    await make.member(alone, Role.EDITOR, editor)
+    await make.member(shared, Role.OWNER, co_owner)
+    await store.trash_board(alone.id, owner.id, _draft("board.deleted", EARLIER))
+    await store.trash_board(shared.id, owner.id, _draft("board.deleted"))
+
+    assert [entry.id for entry in await store.list_trashed_boards(owner.id, 10)] == [shared.id, alone.id]
+    assert [entry.id for entry in await store.list_solely_owned_trashed_boards(owner.id, 10)] == [alone.id]
+    assert await store.list_solely_owned_trashed_boards(co_owner.id, 10) == []
+    assert await store.list_solely_owned_trashed_boards(editor.id, 10) == []
+    assert await store.list_solely_owned_trashed_boards(owner.id, 0) == []
