@@ -3,7 +3,9 @@ configuration, its tasks, their comments and attachments (the files' bytes in ba
 its whole event log, read through the Store protocol only, so it works on either store.
 
 Webhook signing secrets are never written (``omitted`` in the file says so): a file of
-tasks is handed around more freely than the keys that sign deliveries.
+tasks is handed around more freely than the keys that sign deliveries. ``omitted`` also names
+what else of the board the file does not carry (the trash, invitations, watches, recurrences)
+or an import does not bring back (the event log).
 
 Users are referred to by email in the file (``users`` maps every user id the board
 mentions to an email): ids mean nothing in another deployment, emails do.
@@ -44,6 +46,12 @@ OMITTED = {
     "receiver's secret to resume deliveries.",
     "notifications": "They belong to each user's inbox, not to the board; an import notifies nobody.",
     "webhook_deliveries": "The delivery log refers to the source's event seqs.",
+    "events": "The event log is in the file but import-board does not replay it (it refers to the source's "
+    "ids): the imported board's history, its tasks' histories and its activity feed start at the import.",
+    "trash": "Deleted tasks in the board's trash, with their comments and files, are not exported.",
+    "invitations": "Pending invitations are not exported: their links belong to the source; invite again.",
+    "watches": "Who watches the board or its tasks is each user's choice; nobody watches the imported board.",
+    "recurrences": "A recurring task's schedule is not exported; the imported task does not recur.",
 }
 PAGE_SIZE = 500
 PROGRESS_EVERY = 1000

@@ -141,6 +141,8 @@ class _BoardImport:
             updated_at=self._at,
             column_names={str(k): str(v) for k, v in source.get("column_names", {}).items() if k in columns},
             wip_limits={str(k): int(v) for k, v in source.get("wip_limits", {}).items() if k in columns},
+            # An archived board stays out of its members' boards lists here too.
+            archived_at=source.get("archived_at"),
         )
 
     async def _find_accounts(self) -> None:
