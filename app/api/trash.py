@@ -38,14 +38,14 @@ async def list_trash(board_id: str) -> Response:
 @guards(*WRITE, idempotent)
 @document_response(TaskOut, 200)
 async def restore_task(board_id: str, task_id: str) -> Response:
-    """Restore a deleted task (editors and up), with its comments, one version on; into its
-    column if the board still has it, else at the end of the first."""
+    """Restore a deleted task (editors and up), with its comments and files, one version on;
+    into its column if the board still has it, else at the end of the first."""
     return json_response(task_view(await services().trash.restore(caller().user, board_id, task_id)))
 
 
 @blueprint.delete("/<task_id>")
 @guards(*WRITE)
 async def delete_forever(board_id: str, task_id: str) -> Response:
-    """Delete a task in the trash for good (admins and owners)."""
+    """Delete a task in the trash for good (admins and owners), with its files."""
     await services().trash.delete_forever(caller().user, board_id, task_id)
     return no_content()

@@ -117,12 +117,15 @@ class AttachmentService:
         self.max_bytes = settings.attachment_max_bytes
         self._quota = settings.board_attachment_quota_bytes
 
-    async def _attachment_for(self, actor: User, attachment_id: str, needed: Role) -> tuple[Attachment, Member]:
+    async def _attachment_for(self, actor: User, attachment_id: str, needed: Role) -> tuple[Attachment, Member, Task]:
         attachment = await self._store.get_attachment(attachment_id)
         if attachment is None:
             raise attachment_not_found()
         member = await require_role_or(self._store, attachment.board_id, actor.id, needed, attachment_not_found)
-        return attachment, member
+        task = await self._store.get_task(attachment.task_id)
+        if task is None:
+            raise attachment_not_found()  # its task is in the trash: the file waits there with it
+        return attachment, member, task
 
     async def list(
         self, actor: User, task_id: str, after_attachment_id: str | None, limit: int
@@ -174,7 +177,7 @@ class AttachmentService:
         return (await self._attachment_for(actor, attachment_id, Role.VIEWER))[0]
 
     async def open(self, actor: User, attachment_id: str) -> tuple[Attachment, AsyncIterator[bytes]]:
-        attachment, _ = await self._attachment_for(actor, attachment_id, Role.VIEWER)
+        attachment, _, _ = await self._attachment_for(actor, attachment_id, Role.VIEWER)
         chunks = await self._store.open_attachment(attachment_id)
         if chunks is None:
             raise attachment_not_found()  # deleted meanwhile
@@ -188,13 +191,11 @@ class AttachmentService:
         return thumbnail
 
     async def delete(self, actor: User, attachment_id: str) -> None:
-        attachment, member = await self._attachment_for(actor, attachment_id, Role.EDITOR)
+        attachment, member, task = await self._attachment_for(actor, attachment_id, Role.EDITOR)
         check_own_or_admin(
             actor, attachment.uploaded_by, member, "Only its uploader or a board admin can delete an attachment."
         )
-        task = await self._store.get_task(attachment.task_id)
-        removed = ["attachment_removed"]
-        notify = [] if task is None else await self._watching.changed(actor, task, removed, attachment=attachment.name)
+        notify = await self._watching.changed(actor, task, ["attachment_removed"], attachment=attachment.name)
         draft = EventDraft("attachment.deleted", actor.id, clock.now(), attachment_view(attachment), notify=notify)
         await publish_change(self._publisher, self._store.delete_attachment(attachment_id, draft), attachment_not_found)
 

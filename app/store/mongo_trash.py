@@ -8,7 +8,7 @@ from app.domain.views import comment_view, task_view
 from app.store.base import NotFound, VersionConflict
 from app.store.mongo_attachments import delete_attachment_files
 from app.store.mongo_comments import COMMENT_DOCS
-from app.store.mongo_events import append_event, delete_with_event
+from app.store.mongo_events import append_event
 from app.store.mongo_records import Document, Documents, checked_draft, want_int, want_page_size, want_str
 from app.store.mongo_schema import ATTACHMENTS, COMMENTS, TASK_DOCUMENT_UPDATES, TASKS, TRASH
 from app.store.mongo_tasks import TASK_DOCS, task_doc
@@ -45,14 +45,12 @@ class MongoTrash(MongoStoreBase):
             )
             await self._db[TRASH].insert_one(TRASH_DOCS.doc(entry), session=session)
             await self._db[COMMENTS].delete_many({"task_id": task.id}, session=session)
-            # Files and the co-edited description's history are not kept in the trash.
-            await self._db[ATTACHMENTS].delete_many({"task_id": task.id}, session=session)
+            # Its files stay where they are, hidden with their task, until it is restored or
+            # purged; the co-edited description's history is not kept.
             await self._db[TASK_DOCUMENT_UPDATES].delete_many({"task_id": task.id}, session=session)
             return await append_event(self._db, task.board_id, draft, session)
 
-        appended = await self._writer.run(body)
-        await delete_attachment_files(self._db, "task_id", query["_id"])
-        return appended
+        return await self._writer.run(body)
 
     @driver_errors
     async def get_trashed_task(self, task_id: str) -> TrashedTask | None:
@@ -89,7 +87,20 @@ class MongoTrash(MongoStoreBase):
 
     @driver_errors
     async def purge_trashed_task(self, task_id: str, event: EventDraft) -> Event:
-        return await delete_with_event(self, TRASH, task_id, "task_id", event, "trashed task")
+        task_id, draft = want_str(task_id, "task_id"), checked_draft(event)
+
+        async def body(session: Session) -> Event:
+            purged = await self._db[TRASH].find_one_and_delete(
+                {"_id": task_id}, projection={"board_id": 1}, session=session
+            )
+            if purged is None:
+                raise NotFound(f"trashed task {task_id}")
+            await self._db[ATTACHMENTS].delete_many({"task_id": task_id}, session=session)
+            return await append_event(self._db, purged["board_id"], draft, session)
+
+        purged = await self._writer.run(body)
+        await delete_attachment_files(self._db, "task_id", task_id)
+        return purged
 
     @driver_errors
     async def list_expired_trash(self, deleted_before: str, limit: int) -> list[TrashedTask]:

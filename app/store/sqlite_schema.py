@@ -544,6 +544,43 @@ _ACCOUNT_CHANGES = (
     "ALTER TABLE refresh_tokens ADD COLUMN signed_in_at TEXT",
 )
 
+# A trashed task's files wait in the trash with it (restored with it, deleted by its purge),
+# so an attachment no longer goes with its task's row: the table is rebuilt without that
+# foreign key. Its chunks are moved to a rebuilt table first: dropping a table their foreign
+# key refers to would delete them with it (foreign keys are on, and a migration runs inside
+# a transaction, where they cannot be switched off).
+_ATTACHMENTS_OUTLIVE_THEIR_TASK_ROW = (
+    # Renamed, the old table takes the chunks' foreign key and its indexes along.
+    "ALTER TABLE attachments RENAME TO attachments_old",
+    "DROP INDEX attachments_task",
+    "DROP INDEX attachments_board",
+    """CREATE TABLE attachments (
+        id TEXT PRIMARY KEY,
+        board_id TEXT NOT NULL REFERENCES boards (id) ON DELETE CASCADE,
+        task_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        has_thumbnail INTEGER NOT NULL,
+        uploaded_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        thumbnail BLOB
+    )""",
+    "INSERT INTO attachments SELECT * FROM attachments_old",
+    "CREATE INDEX attachments_task ON attachments (task_id, id)",
+    "CREATE INDEX attachments_board ON attachments (board_id, size)",
+    "ALTER TABLE attachment_chunks RENAME TO attachment_chunks_old",
+    """CREATE TABLE attachment_chunks (
+        attachment_id TEXT NOT NULL REFERENCES attachments (id) ON DELETE CASCADE,
+        n INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        UNIQUE (attachment_id, n)
+    )""",
+    "INSERT INTO attachment_chunks (attachment_id, n, data) SELECT attachment_id, n, data FROM attachment_chunks_old",
+    "DROP TABLE attachment_chunks_old",
+    "DROP TABLE attachments_old",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _INITIAL,
     _TOKENS_AND_COMMENTS,
@@ -570,6 +607,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _BOARD_TRASH,
     _IMPORT_FILES,
     _ACCOUNT_CHANGES,
+    _ATTACHMENTS_OUTLIVE_THEIR_TASK_ROW,
 )
 
 

@@ -41,9 +41,8 @@ class SQLiteTrash(SQLiteStoreBase):
         )
         conn.execute(f"INSERT INTO trash ({_COLUMNS}) VALUES ({TRASH_ROWS.placeholders})", TRASH_ROWS.params(entry))
         conn.execute("DELETE FROM comments WHERE task_id = ?", (task_id,))
-        # Files and the co-edited description's history are not kept in the trash (as on
-        # MongoDB): the task comes back with its fields, checklist and comments.
-        delete_attachments(conn, "task_id", task_id)
+        # Its files stay where they are, hidden with their task, until it is restored or
+        # purged; the co-edited description's history is not kept (as on MongoDB).
         conn.execute("DELETE FROM task_document_updates WHERE task_id = ?", (task_id,))
         conn.execute("DELETE FROM tasks WHERE id = ?", (task_id,))
         return append_event(conn, task.board_id, event)
@@ -74,7 +73,9 @@ class SQLiteTrash(SQLiteStoreBase):
 
     @writes
     def purge_trashed_task(self, conn: sqlite3.Connection, task_id: str, event: EventDraft) -> Event:
-        return delete_with_event(conn, "trash", "id", task_id, event, "trashed task")
+        purged = delete_with_event(conn, "trash", "id", task_id, event, "trashed task")
+        delete_attachments(conn, "task_id", task_id)
+        return purged
 
     @reads
     def list_expired_trash(self, conn: sqlite3.Connection, deleted_before: str, limit: int) -> list[TrashedTask]:

@@ -11,7 +11,9 @@ from quart import Quart
 
 from app.domain.models import EventDraft
 from app.runtime import Runtime
-from tests.api.test_attachments import upload
+from tests.api.test_account import raw_store_text
+from tests.api.test_attachments import download, upload
+from tests.store.test_attachments_contract import content_of
 from tests.support.apiclient import Account, Api
 
 LONG_AGO = "2001-01-01T00:00:00.000000Z"
@@ -226,17 +228,38 @@ async def test_a_commenter_is_refused_task_writes_with_403_and_may_comment(api: 
     assert {member["user_id"]: member["role"] for member in members}[commenter.id] == "commenter"
 
 
-async def test_a_trashed_task_comes_back_with_its_checklist_but_without_its_files(api: Api) -> None:
+async def test_a_trashed_task_keeps_its_files_hidden_until_restored_and_its_purge_deletes_their_bytes(
+    app: Quart, api: Api, database_url: str
+) -> None:
     owner = await api.register()
     board = (await api.board(owner))["id"]
     task = await api.task(owner, board, "With a file")
     status, _ = await api.call("POST", f"/api/v1/tasks/{task['id']}/checklist", owner, json={"text": "Step one"})
     assert status == 201
-    status, attachment = await upload(api, owner, task["id"], b"%PDF-1.4 fake", "notes.pdf", "application/pdf")
+    content = b"%PDF-1.4 trashed-file-marker"
+    status, attachment = await upload(api, owner, task["id"], content, "notes.pdf", "application/pdf")
     assert status == 201, attachment
+    file = f"/api/v1/attachments/{attachment['id']}"
+    store = app.extensions["taskwire"].store
+
     assert (await api.call("DELETE", f"/api/v1/tasks/{task['id']}", owner))[0] == 204
-    assert (await api.call("GET", f"/api/v1/attachments/{attachment['id']}", owner))[0] == 404
+    # Hidden with its task, but kept in the store for a restore.
+    assert (await api.call("GET", file, owner))[0] == 404
+    assert (await download(api, owner, f"{file}/content")).status_code == 404
+    assert await content_of(store, attachment["id"]) == content
+
     status, restored = await api.call("POST", f"/api/v1/boards/{board}/trash/{task['id']}/restore", owner)
     assert status == 200
     assert [item["text"] for item in restored["checklist"]] == ["Step one"]
-    assert (await api.call("GET", f"/api/v1/tasks/{task['id']}/attachments", owner))[1]["items"] == []
+    files = (await api.call("GET", f"/api/v1/tasks/{task['id']}/attachments", owner))[1]["items"]
+    assert [item["name"] for item in files] == ["notes.pdf"]
+    response = await download(api, owner, f"{file}/content")
+    assert response.status_code == 200 and await response.get_data() == content
+
+    # Deleted again and then for good: the files go, bytes and all, from either store.
+    assert (await api.call("DELETE", f"/api/v1/tasks/{task['id']}", owner))[0] == 204
+    assert "trashed-file-marker" in await raw_store_text(database_url)
+    assert (await api.call("DELETE", f"/api/v1/boards/{board}/trash/{task['id']}", owner))[0] == 204
+    assert await store.get_attachment(attachment["id"]) is None
+    assert await store.open_attachment(attachment["id"]) is None
+    assert "trashed-file-marker" not in await raw_store_text(database_url)

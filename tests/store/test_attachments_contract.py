@@ -220,3 +220,28 @@ async def test_deleting_a_board_deletes_its_attachments(store: Store, make: Make
     # The deleted board's bytes count nowhere.
     await add(store, make, other_task, b"x" * 10, quota=4 + 10)
     assert other_board.id != board.id
+
+
+async def test_a_trashed_task_keeps_its_attachments_until_its_purge_deletes_them(store: Store, make: Make) -> None:
+    board, task = await board_with_task(make)
+    kept = await add(store, make, task, BIG, thumbnail=b"thumb")
+
+    await store.trash_task(task.id, None, "deleter", make.draft("task.deleted"))
+
+    assert await store.get_attachment(kept.id) == kept
+    assert await content_of(store, kept.id) == BIG
+    # Still stored, so still counted against the board's quota.
+    other = await make.task(board)
+    with pytest.raises(QuotaExceeded):
+        await add(store, make, other, b"x", quota=len(BIG))
+    await store.restore_task(task, [], make.draft("task.restored"))
+    assert [found.id for found in await store.list_attachments(task.id, None, 10)] == [kept.id]
+    assert await store.get_attachment_thumbnail(kept.id) == b"thumb"
+
+    await store.trash_task(task.id, None, "deleter", make.draft("task.deleted"))
+    await store.purge_trashed_task(task.id, make.draft("task.purged"))
+
+    assert await store.get_attachment(kept.id) is None
+    assert await store.open_attachment(kept.id) is None
+    assert await store.get_attachment_thumbnail(kept.id) is None
+    await add(store, make, other, b"x" * 10, quota=10)  # its bytes count no longer

@@ -11,10 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from app.store import sqlite_schema
 from app.store.base import StoreUnavailable
 from app.store.sqlite import SQLiteStore
 from app.store.sqlite_schema import MIGRATIONS
 from tests.store.conftest import Make
+from tests.store.test_attachments_contract import BIG, add, content_of
 from tests.support.services import REPO_ROOT
 
 # Run by each child process: open the shared file, say "ready", wait for "go" on stdin so
@@ -159,3 +161,41 @@ async def test_a_closed_store_is_unavailable(tmp_path: Path) -> None:
         await store.ping()
     with pytest.raises(StoreUnavailable):
         await store.get_user("anyone")
+
+
+async def test_a_file_from_before_files_outlived_their_task_row_keeps_every_attachment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "taskwire.db"
+    monkeypatch.setattr(sqlite_schema, "MIGRATIONS", MIGRATIONS[:-1])
+    old = SQLiteStore(path)
+    await old.open()
+    make = Make(old)
+    board = await make.board()
+    task, other = await make.task(board), await make.task(board)
+    attachment = await add(old, make, task, BIG, thumbnail=b"thumb")
+    await add(old, make, other, b"other")
+    await old.close()
+    monkeypatch.undo()
+
+    store = SQLiteStore(path)
+    await store.open()
+    try:
+        assert await store.get_attachment(attachment.id) == attachment
+        assert await content_of(store, attachment.id) == BIG
+        assert await store.get_attachment_thumbnail(attachment.id) == b"thumb"
+        # The row of a task in the trash is gone; its file stays until the purge.
+        await store.trash_task(task.id, None, "deleter", make.draft("task.deleted"))
+        assert await content_of(store, attachment.id) == BIG
+        await store.purge_trashed_task(task.id, make.draft("task.purged"))
+        assert await store.open_attachment(attachment.id) is None
+    finally:
+        await store.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert [row[2] for row in conn.execute("PRAGMA foreign_key_list(attachments)")] == ["boards"]
+        assert [row[2] for row in conn.execute("PRAGMA foreign_key_list(attachment_chunks)")] == ["attachments"]
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert conn.execute("SELECT count(*) FROM attachment_chunks").fetchone()[0] == 1  # the other file's
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert not {name for name in tables if name.endswith("_old")}
