@@ -271,11 +271,26 @@ _EVENTS_BY_TASK = (f"CREATE INDEX events_task ON events (board_id, {EVENT_TASK_I
 # Attachments: the record, an image's thumbnail beside it, and the bytes in chunks of their
 # own rows (so a file is written and read a chunk at a time, never whole in memory). In the
 # database file, so backups, every process and the deletes of a task or board include them.
-_ATTACHMENTS = (
-    """CREATE TABLE attachments (
+_ATTACHMENT_INDEXES = (
+    "CREATE INDEX attachments_task ON attachments (task_id, id)",
+    # The quota's sum reads this index alone.
+    "CREATE INDEX attachments_board ON attachments (board_id, size)",
+)
+# A rowid table: rows of large blobs do not belong in a WITHOUT ROWID b-tree.
+_ATTACHMENT_CHUNKS = """CREATE TABLE attachment_chunks (
+    attachment_id TEXT NOT NULL REFERENCES attachments (id) ON DELETE CASCADE,
+    n INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    UNIQUE (attachment_id, n)
+)"""
+
+
+def _attachments_table(task_id: str) -> str:
+    """The table as each migration creates it; only its ``task_id`` column changed."""
+    return f"""CREATE TABLE attachments (
         id TEXT PRIMARY KEY,
         board_id TEXT NOT NULL REFERENCES boards (id) ON DELETE CASCADE,
-        task_id TEXT NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+        {task_id},
         name TEXT NOT NULL,
         content_type TEXT NOT NULL,
         size INTEGER NOT NULL,
@@ -283,17 +298,13 @@ _ATTACHMENTS = (
         uploaded_by TEXT NOT NULL,
         created_at TEXT NOT NULL,
         thumbnail BLOB
-    )""",
-    "CREATE INDEX attachments_task ON attachments (task_id, id)",
-    # The quota's sum reads this index alone.
-    "CREATE INDEX attachments_board ON attachments (board_id, size)",
-    # A rowid table: rows of large blobs do not belong in a WITHOUT ROWID b-tree.
-    """CREATE TABLE attachment_chunks (
-        attachment_id TEXT NOT NULL REFERENCES attachments (id) ON DELETE CASCADE,
-        n INTEGER NOT NULL,
-        data BLOB NOT NULL,
-        UNIQUE (attachment_id, n)
-    )""",
+    )"""
+
+
+_ATTACHMENTS = (
+    _attachments_table("task_id TEXT NOT NULL REFERENCES tasks (id) ON DELETE CASCADE"),
+    *_ATTACHMENT_INDEXES,
+    _ATTACHMENT_CHUNKS,
 )
 
 # The shared description documents: CRDT updates, deleted with their task (and so their board).
@@ -554,28 +565,11 @@ _ATTACHMENTS_OUTLIVE_THEIR_TASK_ROW = (
     "ALTER TABLE attachments RENAME TO attachments_old",
     "DROP INDEX attachments_task",
     "DROP INDEX attachments_board",
-    """CREATE TABLE attachments (
-        id TEXT PRIMARY KEY,
-        board_id TEXT NOT NULL REFERENCES boards (id) ON DELETE CASCADE,
-        task_id TEXT NOT NULL,
-        name TEXT NOT NULL,
-        content_type TEXT NOT NULL,
-        size INTEGER NOT NULL,
-        has_thumbnail INTEGER NOT NULL,
-        uploaded_by TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        thumbnail BLOB
-    )""",
+    _attachments_table("task_id TEXT NOT NULL"),
     "INSERT INTO attachments SELECT * FROM attachments_old",
-    "CREATE INDEX attachments_task ON attachments (task_id, id)",
-    "CREATE INDEX attachments_board ON attachments (board_id, size)",
+    *_ATTACHMENT_INDEXES,
     "ALTER TABLE attachment_chunks RENAME TO attachment_chunks_old",
-    """CREATE TABLE attachment_chunks (
-        attachment_id TEXT NOT NULL REFERENCES attachments (id) ON DELETE CASCADE,
-        n INTEGER NOT NULL,
-        data BLOB NOT NULL,
-        UNIQUE (attachment_id, n)
-    )""",
+    _ATTACHMENT_CHUNKS,
     "INSERT INTO attachment_chunks (attachment_id, n, data) SELECT attachment_id, n, data FROM attachment_chunks_old",
     "DROP TABLE attachment_chunks_old",
     "DROP TABLE attachments_old",
