@@ -652,9 +652,6 @@ class ScheduleStore(Protocol):
         user's newest NOTIFICATIONS_KEPT_PER_USER) and queue the mail; False (nothing
         written) when ``key`` was recorded before."""
 
-    async def list_held_users(self, limit: int) -> list[str]:
-        """Users with digest lines waiting (HELD), at most ``limit``, in any order."""
-
     async def list_held_mail(self, user_id: str, limit: int) -> list[OutboxMessage]:
         """The user's waiting digest lines, oldest first (id order), at most ``limit``."""
 

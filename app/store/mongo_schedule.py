@@ -90,11 +90,6 @@ class MongoSchedule(MongoStoreBase):
         return await self._once(body)
 
     @driver_errors
-    async def list_held_users(self, limit: int) -> list[str]:
-        users = await self._db[MAIL_OUTBOX].distinct("user_id", {"status": MailStatus.HELD.value})
-        return [str(user) for user in users[: want_int(limit, "limit")]]
-
-    @driver_errors
     async def list_held_mail(self, user_id: str, limit: int) -> list[OutboxMessage]:
         query = {"user_id": want_str(user_id, "user_id"), "status": MailStatus.HELD.value}
         return await OUTBOX_DOCS.all(self._db[MAIL_OUTBOX].find(query).sort("_id", 1).limit(want_int(limit, "limit")))

@@ -72,13 +72,6 @@ class SQLiteSchedule(SQLiteStoreBase):
         return True
 
     @reads
-    def list_held_users(self, conn: sqlite3.Connection, limit: int) -> list[str]:
-        rows = conn.execute(
-            "SELECT DISTINCT user_id FROM mail_outbox WHERE status = ? LIMIT ?", (MailStatus.HELD.value, limit)
-        ).fetchall()
-        return [row[0] for row in rows]
-
-    @reads
     def list_held_mail(self, conn: sqlite3.Connection, user_id: str, limit: int) -> list[OutboxMessage]:
         return OUTBOX_ROWS.all(
             conn,
