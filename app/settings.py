@@ -96,9 +96,14 @@ CommaList = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_comma_list)]
 Seconds = Annotated[float, Field(allow_inf_nan=False)]
 
 
-def _env(name: str) -> Any:
-    """A setting whose variable is not TASKWIRE_ + its field name (kept for compatibility)."""
-    return Field(validation_alias=name)
+def _setting(default: Any, description: str, *, env: str | None = None, **constraints: Any) -> Any:
+    """One setting's default, meaning (the settings table's) and ``Field`` constraints.
+
+    ``env`` names its variable where that is not TASKWIRE_ + the field's name (kept for compatibility).
+    """
+    if env is not None:
+        constraints["validation_alias"] = env
+    return Field(default, description=description, **constraints)
 
 
 class OidcProvider(BaseModel):
@@ -137,348 +142,264 @@ class Settings(BaseSettings):
         extra="forbid",
     )
 
-    port: Annotated[int, _env("PORT"), Field(ge=1, le=65535, description="HTTP port of `python -m app serve`")] = 8000
-    workers: Annotated[
-        int,
-        Field(
-            ge=0,
-            le=512,
-            description="processes of `python -m app serve` sharing the port, each with its own hub "
-            "(more than one needs `TASKWIRE_REDIS_URL`); 0: `workers` of hypercorn.toml",
-        ),
-    ] = 0
-    host: Annotated[
-        str,
-        AfterValidator(_ip_address),
-        Field(
-            description="address `python -m app serve` binds: `0.0.0.0` is every IPv4 interface (containers); "
-            "`make run` passes `127.0.0.1`, this machine only"
-        ),
-    ] = "0.0.0.0"
-    data_dir: Annotated[Path, Field(description="where the SQLite file and a generated secret key live")] = Path("data")
-    database_url: Annotated[
-        str,
-        _url_scheme("sqlite:///", "mongodb://", "mongodb+srv://"),
-        Field(
-            repr=False,
-            description="`sqlite:///path` or `mongodb://host/db?...`; unset: "
-            "`sqlite:///$TASKWIRE_DATA_DIR/taskwire.db`",
-        ),
-    ] = ""
-    redis_url: Annotated[
-        str,
-        _url_scheme(*REDIS_URL_SCHEMES),
-        Field(
-            repr=False,
-            description="`redis://host:6379/0`: pub/sub fan-out and shared state across instances; "
-            "`redis+sentinel://s1:26379,s2:26379/MASTER/DB` or "
-            "`redis+cluster://n1:7000,n2:7001` (`rediss+…`: TLS) for Sentinel or a cluster; "
-            "unset: in-process broker (one instance)",
-        ),
-    ] = ""
-    secret_key: Annotated[
-        str,
-        AfterValidator(_secret_key),
-        Field(
-            repr=False,
-            description=f"signs access tokens; set the same value on every instance "
-            f"(≥ {MIN_SECRET_KEY_LENGTH} chars); unset: generated in the data dir "
-            f"(mode 0600), with a warning",
-        ),
-    ] = ""
-    access_token_ttl_seconds: Annotated[
-        int, _env("TASKWIRE_ACCESS_TOKEN_TTL"), Field(ge=10, le=DAY, description="access JWT lifetime, seconds")
-    ] = 15 * 60
-    refresh_token_ttl_seconds: Annotated[
-        int,
-        _env("TASKWIRE_REFRESH_TOKEN_TTL"),
-        Field(ge=60, le=365 * DAY, description="refresh token lifetime, seconds (30 days)"),
-    ] = 30 * DAY
-    jwt_issuer: Annotated[
-        str,
-        Field(min_length=1, max_length=200, description="`iss` claim of the access tokens Taskwire signs and accepts"),
-    ] = "taskwire"
-    cors_origins: Annotated[
-        CommaList, Field(description="comma-separated origins allowed for CORS and WebSocket `Origin`")
-    ] = ()
-    trusted_proxies: Annotated[
-        CommaList,
-        AfterValidator(_networks),
-        Field(description="comma-separated addresses or CIDR networks of proxies whose `X-Forwarded-For` is believed"),
-    ] = ()
-    admin_emails: Annotated[
-        CommaList,
-        AfterValidator(_lower_case),
-        Field(description="comma-separated emails of the instance administrators; empty: the first account registered"),
-    ] = ()
-    registration_open: Annotated[
-        bool,
-        Field(
-            description="anyone may create an account; `false` closes registration whatever the administrator's "
-            "switch says (invitations and single sign-on still create accounts)"
-        ),
-    ] = True
-    oidc_providers: Annotated[
-        tuple[OidcProvider, ...],
-        AfterValidator(_unique_providers),
-        Field(
-            repr=False,
-            description="JSON list of OpenID Connect providers for single sign-on, each "
-            '`{"id", "name", "issuer", "client_id", "client_secret", "allowed_domains"?}` (docs/identity.md)',
-        ),
-    ] = ()
-    public_url: Annotated[
-        str,
-        StringConstraints(pattern=r"^(https?://[^\s?#]+[^/\s?#])?$"),
-        Field(
-            description="the address people open Taskwire at, e.g. `https://tasks.example.com`: single sign-on's "
-            "redirect URI and the links in emails are built on it; unset: the request's own "
-            "(emails: `http://localhost:<PORT>`)"
-        ),
-    ] = ""
-    secure_cookies: Annotated[bool, Field(description="mark the refresh cookie `Secure` (behind TLS)")] = False
-    hsts: Annotated[
-        bool,
-        Field(
-            description="send `Strict-Transport-Security` (only behind TLS: a browser then refuses plain HTTP "
-            "for two years)"
-        ),
-    ] = False
-    max_body_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024, description="larger request bodies get 413")] = (
-        1024 * 1024
+    port: int = _setting(8000, "HTTP port of `python -m app serve`", env="PORT", ge=1, le=65535)
+    workers: int = _setting(
+        0,
+        "processes of `python -m app serve` sharing the port, each with its own hub "
+        "(more than one needs `TASKWIRE_REDIS_URL`); 0: `workers` of hypercorn.toml",
+        ge=0,
+        le=512,
     )
-    attachment_max_bytes: Annotated[
-        int,
-        Field(ge=1, le=1024 * 1024 * 1024, description="largest attachment a task takes; larger uploads get 413"),
-    ] = 25 * 1024 * 1024
-    board_attachment_quota_bytes: Annotated[
-        int,
-        Field(
-            ge=0,
-            le=1024**4,
-            description="bytes all of one board's attachments may take together (0: no quota); past it uploads get 413",
-        ),
-    ] = 1024 * 1024 * 1024
-    import_max_bytes: Annotated[
-        int, Field(ge=1024, description="largest file an import job takes (uploaded in parts of `max_body_bytes`)")
-    ] = 512 * 1024 * 1024
-    import_lease_seconds: Annotated[
-        float,
-        Field(gt=0, le=3600, description="an import job stalled this long (its instance crashed) is resumed"),
-    ] = 30.0
+    host: Annotated[str, AfterValidator(_ip_address)] = _setting(
+        "0.0.0.0",
+        "address `python -m app serve` binds: `0.0.0.0` is every IPv4 interface (containers); "
+        "`make run` passes `127.0.0.1`, this machine only",
+    )
+    data_dir: Path = _setting(Path("data"), "where the SQLite file and a generated secret key live")
+    database_url: Annotated[str, _url_scheme("sqlite:///", "mongodb://", "mongodb+srv://")] = _setting(
+        "",
+        "`sqlite:///path` or `mongodb://host/db?...`; unset: `sqlite:///$TASKWIRE_DATA_DIR/taskwire.db`",
+        repr=False,
+    )
+    redis_url: Annotated[str, _url_scheme(*REDIS_URL_SCHEMES)] = _setting(
+        "",
+        "`redis://host:6379/0`: pub/sub fan-out and shared state across instances; "
+        "`redis+sentinel://s1:26379,s2:26379/MASTER/DB` or "
+        "`redis+cluster://n1:7000,n2:7001` (`rediss+…`: TLS) for Sentinel or a cluster; "
+        "unset: in-process broker (one instance)",
+        repr=False,
+    )
+    secret_key: Annotated[str, AfterValidator(_secret_key)] = _setting(
+        "",
+        f"signs access tokens; set the same value on every instance (≥ {MIN_SECRET_KEY_LENGTH} chars); "
+        f"unset: generated in the data dir (mode 0600), with a warning",
+        repr=False,
+    )
+    access_token_ttl_seconds: int = _setting(
+        15 * 60, "access JWT lifetime, seconds", env="TASKWIRE_ACCESS_TOKEN_TTL", ge=10, le=DAY
+    )
+    refresh_token_ttl_seconds: int = _setting(
+        30 * DAY, "refresh token lifetime, seconds (30 days)", env="TASKWIRE_REFRESH_TOKEN_TTL", ge=60, le=365 * DAY
+    )
+    jwt_issuer: str = _setting(
+        "taskwire", "`iss` claim of the access tokens Taskwire signs and accepts", min_length=1, max_length=200
+    )
+    cors_origins: CommaList = _setting((), "comma-separated origins allowed for CORS and WebSocket `Origin`")
+    trusted_proxies: Annotated[CommaList, AfterValidator(_networks)] = _setting(
+        (), "comma-separated addresses or CIDR networks of proxies whose `X-Forwarded-For` is believed"
+    )
+    admin_emails: Annotated[CommaList, AfterValidator(_lower_case)] = _setting(
+        (), "comma-separated emails of the instance administrators; empty: the first account registered"
+    )
+    registration_open: bool = _setting(
+        True,
+        "anyone may create an account; `false` closes registration whatever the administrator's "
+        "switch says (invitations and single sign-on still create accounts)",
+    )
+    oidc_providers: Annotated[tuple[OidcProvider, ...], AfterValidator(_unique_providers)] = _setting(
+        (),
+        "JSON list of OpenID Connect providers for single sign-on, each "
+        '`{"id", "name", "issuer", "client_id", "client_secret", "allowed_domains"?}` (docs/identity.md)',
+        repr=False,
+    )
+    public_url: Annotated[str, StringConstraints(pattern=r"^(https?://[^\s?#]+[^/\s?#])?$")] = _setting(
+        "",
+        "the address people open Taskwire at, e.g. `https://tasks.example.com`: single sign-on's "
+        "redirect URI and the links in emails are built on it; unset: the request's own "
+        "(emails: `http://localhost:<PORT>`)",
+    )
+    secure_cookies: bool = _setting(False, "mark the refresh cookie `Secure` (behind TLS)")
+    hsts: bool = _setting(
+        False, "send `Strict-Transport-Security` (only behind TLS: a browser then refuses plain HTTP for two years)"
+    )
+    max_body_bytes: int = _setting(1024 * 1024, "larger request bodies get 413", ge=1024, le=64 * 1024 * 1024)
+    attachment_max_bytes: int = _setting(
+        25 * 1024 * 1024, "largest attachment a task takes; larger uploads get 413", ge=1, le=1024 * 1024 * 1024
+    )
+    board_attachment_quota_bytes: int = _setting(
+        1024 * 1024 * 1024,
+        "bytes all of one board's attachments may take together (0: no quota); past it uploads get 413",
+        ge=0,
+        le=1024**4,
+    )
+    import_max_bytes: int = _setting(
+        512 * 1024 * 1024, "largest file an import job takes (uploaded in parts of `max_body_bytes`)", ge=1024
+    )
+    import_lease_seconds: float = _setting(
+        30.0, "an import job stalled this long (its instance crashed) is resumed", gt=0, le=3600
+    )
     log_level: Annotated[
         Literal["DEBUG", "INFO", "WARNING", "ERROR"],
         BeforeValidator(lambda raw: raw.upper() if isinstance(raw, str) else raw),
-        Field(description="`DEBUG`, `INFO`, `WARNING`, `ERROR`"),
-    ] = "INFO"
-    sentry_dsn: Annotated[
-        str, Field(repr=False, description="report errors to Sentry (needs `sentry-sdk` installed)")
-    ] = ""
+    ] = _setting("INFO", "`DEBUG`, `INFO`, `WARNING`, `ERROR`")
+    sentry_dsn: str = _setting("", "report errors to Sentry (needs `sentry-sdk` installed)", repr=False)
     # The argon2 cost is a setting so that tests and benchmarks can lower it knowingly.
-    argon2_time_cost: Annotated[int, Field(ge=1, le=20, description="password hashing passes (tests lower it)")] = 3
-    argon2_memory_kib: Annotated[
-        int, Field(ge=8, le=4 * 1024 * 1024, description="password hashing memory, KiB (tests lower it)")
-    ] = 65536
-    ws_auth_timeout_seconds: Annotated[
-        Seconds,
-        _env("TASKWIRE_WS_AUTH_TIMEOUT"),
-        Field(ge=0.1, le=300, description="seconds a socket has to send its auth message"),
-    ] = 10.0
-    ws_max_boards: Annotated[int, Field(ge=1, le=10_000, description="subscriptions per socket")] = 50
-    ws_send_queue: Annotated[
-        int, Field(ge=1, le=1_000_000, description="messages queued per socket before it is closed with 4408")
-    ] = 1000
-    ws_max_message_bytes: Annotated[
-        int, Field(ge=1024, le=16 * 1024 * 1024, description="larger client frames close the socket with 1009")
-    ] = 65536
-    ws_write_delay_seconds: Annotated[
-        Seconds,
-        _env("TASKWIRE_WS_WRITE_DELAY"),
-        Field(
-            ge=0,
-            le=1,
-            description="seconds a socket's messages may wait to go out together as one frame (fewer "
-            "writes under a high event rate, that much more latency); 0: off",
-        ),
-    ] = 0.0
-    document_settle_seconds: Annotated[
-        Seconds,
-        Field(
-            ge=0.05,
-            le=600,
-            description="seconds without typing after which a co-edited description is written to the task "
-            "(one `task.updated`)",
-        ),
-    ] = 2.0
-    replay_limit: Annotated[
-        int, Field(ge=1, le=1_000_000, description="events replayed on subscribe-with-since before answering `reset`")
-    ] = 1000
-    sse_keepalive_seconds: Annotated[
-        Seconds,
-        _env("TASKWIRE_SSE_KEEPALIVE"),
-        Field(
-            ge=0.1,
-            le=300,
-            description="seconds of silence after which an event stream sends a comment line "
-            "(proxies drop idle connections)",
-        ),
-    ] = 15.0
-    rate_limit_auth_per_minute: Annotated[
-        int,
-        _env("TASKWIRE_RATE_LIMIT_AUTH"),
-        Field(
-            ge=1, le=1_000_000, description="requests per minute per client IP on each of register, login and refresh"
-        ),
-    ] = 10
-    rate_limit_api_per_minute: Annotated[
-        int,
-        _env("TASKWIRE_RATE_LIMIT_API"),
-        Field(ge=1, le=10_000_000, description="authenticated requests per minute per user"),
-    ] = 1200
-    rate_limit_ws_messages_per_minute: Annotated[
-        int,
-        _env("TASKWIRE_RATE_LIMIT_WS"),
-        Field(ge=1, le=10_000_000, description="WebSocket messages per minute per user sent to the server"),
-    ] = 600
-    cache: Annotated[bool, Field(description="cache board reads in Redis (only when `TASKWIRE_REDIS_URL` is set)")] = (
-        True
+    argon2_time_cost: int = _setting(3, "password hashing passes (tests lower it)", ge=1, le=20)
+    argon2_memory_kib: int = _setting(65536, "password hashing memory, KiB (tests lower it)", ge=8, le=4 * 1024 * 1024)
+    ws_auth_timeout_seconds: Seconds = _setting(
+        10.0, "seconds a socket has to send its auth message", env="TASKWIRE_WS_AUTH_TIMEOUT", ge=0.1, le=300
     )
-    webhook_allow_hosts: Annotated[
-        CommaList,
-        AfterValidator(_hosts_or_networks),
-        Field(description="comma-separated hosts or CIDRs webhooks may call although private or loopback"),
-    ] = ()
-    webhook_retry_base_seconds: Annotated[
-        Seconds,
-        _env("TASKWIRE_WEBHOOK_RETRY_BASE"),
-        Field(
-            ge=0.001, le=3600, description="first webhook retry delay, seconds (exponential to the cap, full jitter)"
-        ),
-    ] = 1.0
-    webhook_retry_cap_seconds: Annotated[
-        Seconds,
-        _env("TASKWIRE_WEBHOOK_RETRY_CAP"),
-        Field(ge=0.001, le=7 * DAY, description="longest webhook retry delay, seconds"),
-    ] = 600.0
-    webhook_max_failures: Annotated[
-        int,
-        Field(
-            ge=1,
-            le=1000,
-            description="consecutive failed attempts after which a webhook is switched off (`webhook.disabled`)",
-        ),
-    ] = 15
-    webhook_timeout_seconds: Annotated[
-        Seconds,
-        _env("TASKWIRE_WEBHOOK_TIMEOUT"),
-        Field(ge=0.1, le=300, description="seconds a receiver has to answer (connect: 5 at most)"),
-    ] = 10.0
-    webhook_lease_ttl_seconds: Annotated[
-        Seconds,
-        _env("TASKWIRE_WEBHOOK_LEASE_TTL"),
-        Field(
-            ge=0.3,
-            le=3600,
-            description="seconds an instance holds a webhook it delivers; a crashed one's is taken over after it",
-        ),
-    ] = 60.0
-    webhook_poll_seconds: Annotated[
-        Seconds,
-        _env("TASKWIRE_WEBHOOK_POLL_INTERVAL"),
-        Field(
-            ge=0.01, le=3600, description="seconds between scans for webhook work besides the wake-ups of local events"
-        ),
-    ] = 5.0
+    ws_max_boards: int = _setting(50, "subscriptions per socket", ge=1, le=10_000)
+    ws_send_queue: int = _setting(1000, "messages queued per socket before it is closed with 4408", ge=1, le=1_000_000)
+    ws_max_message_bytes: int = _setting(
+        65536, "larger client frames close the socket with 1009", ge=1024, le=16 * 1024 * 1024
+    )
+    ws_write_delay_seconds: Seconds = _setting(
+        0.0,
+        "seconds a socket's messages may wait to go out together as one frame (fewer "
+        "writes under a high event rate, that much more latency); 0: off",
+        env="TASKWIRE_WS_WRITE_DELAY",
+        ge=0,
+        le=1,
+    )
+    document_settle_seconds: Seconds = _setting(
+        2.0,
+        "seconds without typing after which a co-edited description is written to the task (one `task.updated`)",
+        ge=0.05,
+        le=600,
+    )
+    replay_limit: int = _setting(
+        1000, "events replayed on subscribe-with-since before answering `reset`", ge=1, le=1_000_000
+    )
+    sse_keepalive_seconds: Seconds = _setting(
+        15.0,
+        "seconds of silence after which an event stream sends a comment line (proxies drop idle connections)",
+        env="TASKWIRE_SSE_KEEPALIVE",
+        ge=0.1,
+        le=300,
+    )
+    rate_limit_auth_per_minute: int = _setting(
+        10,
+        "requests per minute per client IP on each of register, login and refresh",
+        env="TASKWIRE_RATE_LIMIT_AUTH",
+        ge=1,
+        le=1_000_000,
+    )
+    rate_limit_api_per_minute: int = _setting(
+        1200, "authenticated requests per minute per user", env="TASKWIRE_RATE_LIMIT_API", ge=1, le=10_000_000
+    )
+    rate_limit_ws_messages_per_minute: int = _setting(
+        600,
+        "WebSocket messages per minute per user sent to the server",
+        env="TASKWIRE_RATE_LIMIT_WS",
+        ge=1,
+        le=10_000_000,
+    )
+    cache: bool = _setting(True, "cache board reads in Redis (only when `TASKWIRE_REDIS_URL` is set)")
+    webhook_allow_hosts: Annotated[CommaList, AfterValidator(_hosts_or_networks)] = _setting(
+        (), "comma-separated hosts or CIDRs webhooks may call although private or loopback"
+    )
+    webhook_retry_base_seconds: Seconds = _setting(
+        1.0,
+        "first webhook retry delay, seconds (exponential to the cap, full jitter)",
+        env="TASKWIRE_WEBHOOK_RETRY_BASE",
+        ge=0.001,
+        le=3600,
+    )
+    webhook_retry_cap_seconds: Seconds = _setting(
+        600.0, "longest webhook retry delay, seconds", env="TASKWIRE_WEBHOOK_RETRY_CAP", ge=0.001, le=7 * DAY
+    )
+    webhook_max_failures: int = _setting(
+        15,
+        "consecutive failed attempts after which a webhook is switched off (`webhook.disabled`)",
+        ge=1,
+        le=1000,
+    )
+    webhook_timeout_seconds: Seconds = _setting(
+        10.0,
+        "seconds a receiver has to answer (connect: 5 at most)",
+        env="TASKWIRE_WEBHOOK_TIMEOUT",
+        ge=0.1,
+        le=300,
+    )
+    webhook_lease_ttl_seconds: Seconds = _setting(
+        60.0,
+        "seconds an instance holds a webhook it delivers; a crashed one's is taken over after it",
+        env="TASKWIRE_WEBHOOK_LEASE_TTL",
+        ge=0.3,
+        le=3600,
+    )
+    webhook_poll_seconds: Seconds = _setting(
+        5.0,
+        "seconds between scans for webhook work besides the wake-ups of local events",
+        env="TASKWIRE_WEBHOOK_POLL_INTERVAL",
+        ge=0.01,
+        le=3600,
+    )
     # -- email (docs/notifications.md) -------------------------------------------------
-    smtp_url: Annotated[
-        str,
-        _url_scheme("smtp://", "smtps://"),
-        Field(
-            repr=False,
-            description=(
-                "SMTP server email goes out through, `smtp://user:pass@host:587?starttls=true` "
-                "(`smtps://` for TLS from the start); unset: no email is sent"
-            ),
-        ),
-    ] = ""
-    smtp_ca_file: Annotated[
-        Path | None, Field(description="CA certificates (PEM) the SMTP server's certificate is checked against")
-    ] = None
-    mail_from: Annotated[
-        str, Field(min_length=3, max_length=200, description="the From address of every email Taskwire sends")
-    ] = "Taskwire <taskwire@localhost>"
-    mail_poll_seconds: Annotated[
-        Seconds,
-        _env("TASKWIRE_MAIL_POLL_INTERVAL"),
-        Field(ge=0.01, le=3600, description="seconds between scans of the email outbox and the reminder schedule"),
-    ] = 5.0
-    mail_lease_ttl_seconds: Annotated[
-        Seconds,
-        _env("TASKWIRE_MAIL_LEASE_TTL"),
-        Field(
-            ge=0.3,
-            le=3600,
-            description="seconds an instance holds an email it sends; a crashed one's is sent by another after it",
-        ),
-    ] = 60.0
-    mail_retry_base_seconds: Annotated[
-        Seconds,
-        _env("TASKWIRE_MAIL_RETRY_BASE"),
-        Field(ge=0.001, le=3600, description="first email retry delay, seconds (exponential to the cap, full jitter)"),
-    ] = 30.0
-    mail_retry_cap_seconds: Annotated[
-        Seconds,
-        _env("TASKWIRE_MAIL_RETRY_CAP"),
-        Field(ge=0.001, le=7 * DAY, description="longest email retry delay, seconds"),
-    ] = 3600.0
-    scheduler_interval_seconds: Annotated[
-        Seconds,
-        _env("TASKWIRE_SCHEDULER_INTERVAL"),
-        Field(ge=0.01, le=3600, description="seconds between runs of the due-date reminder and daily digest scheduler"),
-    ] = 60.0
-    email_verification: Annotated[
-        Literal["off", "optional", "required"],
-        Field(
-            description=(
-                "new accounts get a link to confirm their email address: `off`, `optional`, or `required` "
-                "before they can sign in (needs `TASKWIRE_SMTP_URL`)"
-            )
-        ),
-    ] = "off"
-    password_reset_ttl_seconds: Annotated[
-        Seconds,
-        _env("TASKWIRE_PASSWORD_RESET_TTL"),
-        Field(ge=60, le=7 * DAY, description="how long a password reset link works, seconds"),
-    ] = 3600.0
-    mail_max_attempts: Annotated[
-        int, Field(ge=1, le=1000, description="attempts at one email before it is given up (kept as failed)")
-    ] = 10
-    release: Annotated[
-        str,
-        Field(
-            max_length=64,
-            pattern=r"^[A-Za-z0-9._+-]*$",
-            description="a name for this release, shown when the installed dashboard updates itself; "
-            "unset: a hash of the dashboard's files",
-        ),
-    ] = ""
-    trash_retention_days: Annotated[
-        float,
-        Field(
-            ge=0.0001,
-            le=3650,
-            allow_inf_nan=False,
-            description="days a deleted task or board stays restorable in the trash",
-        ),
-    ] = 30.0
-    trash_purge_interval_seconds: Annotated[
-        Seconds,
-        _env("TASKWIRE_TRASH_PURGE_INTERVAL"),
-        Field(ge=0.05, le=DAY, description="seconds between purges of expired trash (one instance purges at a time)"),
-    ] = 3600.0
-    invitation_ttl_days: Annotated[
-        float, Field(ge=0.0001, le=365, allow_inf_nan=False, description="days an invitation link can be used")
-    ] = 7.0
+    smtp_url: Annotated[str, _url_scheme("smtp://", "smtps://")] = _setting(
+        "",
+        "SMTP server email goes out through, `smtp://user:pass@host:587?starttls=true` "
+        "(`smtps://` for TLS from the start); unset: no email is sent",
+        repr=False,
+    )
+    smtp_ca_file: Path | None = _setting(None, "CA certificates (PEM) the SMTP server's certificate is checked against")
+    mail_from: str = _setting(
+        "Taskwire <taskwire@localhost>",
+        "the From address of every email Taskwire sends",
+        min_length=3,
+        max_length=200,
+    )
+    mail_poll_seconds: Seconds = _setting(
+        5.0,
+        "seconds between scans of the email outbox and the reminder schedule",
+        env="TASKWIRE_MAIL_POLL_INTERVAL",
+        ge=0.01,
+        le=3600,
+    )
+    mail_lease_ttl_seconds: Seconds = _setting(
+        60.0,
+        "seconds an instance holds an email it sends; a crashed one's is sent by another after it",
+        env="TASKWIRE_MAIL_LEASE_TTL",
+        ge=0.3,
+        le=3600,
+    )
+    mail_retry_base_seconds: Seconds = _setting(
+        30.0,
+        "first email retry delay, seconds (exponential to the cap, full jitter)",
+        env="TASKWIRE_MAIL_RETRY_BASE",
+        ge=0.001,
+        le=3600,
+    )
+    mail_retry_cap_seconds: Seconds = _setting(
+        3600.0, "longest email retry delay, seconds", env="TASKWIRE_MAIL_RETRY_CAP", ge=0.001, le=7 * DAY
+    )
+    scheduler_interval_seconds: Seconds = _setting(
+        60.0,
+        "seconds between runs of the due-date reminder and daily digest scheduler",
+        env="TASKWIRE_SCHEDULER_INTERVAL",
+        ge=0.01,
+        le=3600,
+    )
+    email_verification: Literal["off", "optional", "required"] = _setting(
+        "off",
+        "new accounts get a link to confirm their email address: `off`, `optional`, or `required` "
+        "before they can sign in (needs `TASKWIRE_SMTP_URL`)",
+    )
+    password_reset_ttl_seconds: Seconds = _setting(
+        3600.0, "how long a password reset link works, seconds", env="TASKWIRE_PASSWORD_RESET_TTL", ge=60, le=7 * DAY
+    )
+    mail_max_attempts: int = _setting(10, "attempts at one email before it is given up (kept as failed)", ge=1, le=1000)
+    release: str = _setting(
+        "",
+        "a name for this release, shown when the installed dashboard updates itself; "
+        "unset: a hash of the dashboard's files",
+        max_length=64,
+        pattern=r"^[A-Za-z0-9._+-]*$",
+    )
+    trash_retention_days: float = _setting(
+        30.0, "days a deleted task or board stays restorable in the trash", ge=0.0001, le=3650, allow_inf_nan=False
+    )
+    trash_purge_interval_seconds: Seconds = _setting(
+        3600.0,
+        "seconds between purges of expired trash (one instance purges at a time)",
+        env="TASKWIRE_TRASH_PURGE_INTERVAL",
+        ge=0.05,
+        le=DAY,
+    )
+    invitation_ttl_days: float = _setting(
+        7.0, "days an invitation link can be used", ge=0.0001, le=365, allow_inf_nan=False
+    )
 
     @classmethod
     def settings_customise_sources(
