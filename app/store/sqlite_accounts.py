@@ -13,7 +13,7 @@ from app.store.sqlite_comments import COMMENT_ROWS
 from app.store.sqlite_notifications import NOTIFICATION_ROWS
 from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
 from app.store.sqlite_tasks import TASK_ROWS
-from app.store.sqlite_users import USER_COLUMNS, USER_ROWS
+from app.store.sqlite_users import USER_ROWS
 
 # What is the account's alone, deleted with it.
 _OWN_ROWS = (
@@ -56,7 +56,7 @@ class SQLiteAccounts(SQLiteStoreBase):
         if other is not None and other[0] != user_id:
             raise EmailTaken(email)
         conn.execute("UPDATE users SET email = ?, updated_at = ? WHERE id = ?", (email, at, user_id))
-        return USER_ROWS.one(conn, f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", (user_id,))
+        return USER_ROWS.find_one(conn, "users", "id = ?", (user_id,))
 
     @reads
     def user_records(self, conn: sqlite3.Connection, user_id: str) -> UserRecords:

@@ -66,7 +66,7 @@ class SQLiteAttachments(SQLiteStoreBase):
 
     @reads
     def get_attachment(self, conn: sqlite3.Connection, attachment_id: str) -> Attachment | None:
-        return ATTACHMENT_ROWS.one(conn, f"SELECT {_COLUMNS} FROM attachments WHERE id = ?", (attachment_id,))
+        return ATTACHMENT_ROWS.find_one(conn, "attachments", "id = ?", (attachment_id,))
 
     @reads
     def list_attachments(

@@ -30,10 +30,7 @@ class SQLiteBoardTrash(SQLiteStoreBase):
             raise NotFound(f"board {board_id}")
         appended = append_event(conn, board_id, event)
         entry = TrashedBoard(board.id, board.name, board.description, deleted_by, event.at)
-        conn.execute(
-            f"INSERT INTO board_trash ({BOARD_TRASH_ROWS.columns}) VALUES ({BOARD_TRASH_ROWS.placeholders})",
-            BOARD_TRASH_ROWS.params(entry),
-        )
+        BOARD_TRASH_ROWS.insert(conn, "board_trash", entry)
         conn.execute(
             f"INSERT INTO trashed_members ({_MEMBER_COLUMNS}) SELECT {_MEMBER_COLUMNS} FROM members WHERE board_id = ?",
             (board_id,),
@@ -48,11 +45,7 @@ class SQLiteBoardTrash(SQLiteStoreBase):
 
     @reads
     def get_trashed_member(self, conn: sqlite3.Connection, board_id: str, user_id: str) -> Member | None:
-        return MEMBER_ROWS.one(
-            conn,
-            f"SELECT {_MEMBER_COLUMNS} FROM trashed_members WHERE board_id = ? AND user_id = ?",
-            (board_id, user_id),
-        )
+        return MEMBER_ROWS.find_one(conn, "trashed_members", "board_id = ? AND user_id = ?", (board_id, user_id))
 
     @reads
     def list_trashed_boards(self, conn: sqlite3.Connection, owner_id: str, limit: int) -> list[TrashedBoard]:

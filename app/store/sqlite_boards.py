@@ -92,10 +92,7 @@ class SQLiteBoards(SQLiteStoreBase):
     @writes
     def create_board(self, conn: sqlite3.Connection, board: Board, owner: Member) -> None:
         # A new board starts at seq 0 whatever the record says: its log is empty.
-        conn.execute(
-            f"INSERT INTO boards ({BOARD_ROWS.columns}) VALUES ({BOARD_ROWS.placeholders})",
-            BOARD_ROWS.params(dataclasses.replace(board, seq=0)),
-        )
+        BOARD_ROWS.insert(conn, "boards", dataclasses.replace(board, seq=0))
         insert_member(conn, owner)
 
     @reads

@@ -15,7 +15,6 @@ from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
 from app.store.sqlite_records import Rows, per_task
 
 COMMENT_ROWS = Rows(Comment)
-_COLUMNS = COMMENT_ROWS.columns
 
 
 class SQLiteComments(SQLiteStoreBase):
@@ -26,14 +25,12 @@ class SQLiteComments(SQLiteStoreBase):
         if task is None or task["board_id"] != comment.board_id:
             raise NotFound(f"task {comment.task_id}")
         appended = append_event(conn, comment.board_id, event)
-        conn.execute(
-            f"INSERT INTO comments ({_COLUMNS}) VALUES ({COMMENT_ROWS.placeholders})", COMMENT_ROWS.params(comment)
-        )
+        COMMENT_ROWS.insert(conn, "comments", comment)
         return appended
 
     @reads
     def get_comment(self, conn: sqlite3.Connection, comment_id: str) -> Comment | None:
-        return COMMENT_ROWS.one(conn, f"SELECT {_COLUMNS} FROM comments WHERE id = ?", (comment_id,))
+        return COMMENT_ROWS.find_one(conn, "comments", "id = ?", (comment_id,))
 
     @reads
     def list_comments(

@@ -68,10 +68,7 @@ def delete_with_event(
 
 
 def insert_notifications(conn: sqlite3.Connection, notifications: list[Notification]) -> None:
-    conn.executemany(
-        f"INSERT INTO notifications ({NOTIFICATION_ROWS.columns}) VALUES ({NOTIFICATION_ROWS.placeholders})",
-        [NOTIFICATION_ROWS.params(notification) for notification in notifications],
-    )
+    NOTIFICATION_ROWS.insert_all(conn, "notifications", notifications)
     for user_id in {n.user_id for n in notifications}:
         conn.execute(
             "DELETE FROM notifications WHERE user_id = ?1 AND id <= (SELECT id FROM notifications WHERE user_id = ?1"

@@ -14,11 +14,7 @@ IDENTITY_ROWS = Rows(ExternalIdentity)
 class SQLiteIdentities(SQLiteStoreBase):
     @reads
     def get_identity(self, conn: sqlite3.Connection, provider: str, subject: str) -> ExternalIdentity | None:
-        return IDENTITY_ROWS.one(
-            conn,
-            f"SELECT {IDENTITY_ROWS.columns} FROM external_identities WHERE provider = ? AND subject = ?",
-            (provider, subject),
-        )
+        return IDENTITY_ROWS.find_one(conn, "external_identities", "provider = ? AND subject = ?", (provider, subject))
 
     @writes
     def link_identity(self, conn: sqlite3.Connection, identity: ExternalIdentity) -> None:
@@ -29,8 +25,4 @@ class SQLiteIdentities(SQLiteStoreBase):
 
     @reads
     def list_identities(self, conn: sqlite3.Connection, user_id: str) -> list[ExternalIdentity]:
-        return IDENTITY_ROWS.all(
-            conn,
-            f"SELECT {IDENTITY_ROWS.columns} FROM external_identities WHERE user_id = ? ORDER BY created_at",
-            (user_id,),
-        )
+        return IDENTITY_ROWS.find(conn, "external_identities", "user_id = ? ORDER BY created_at", (user_id,))

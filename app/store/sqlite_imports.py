@@ -18,19 +18,17 @@ _UNFINISHED = "('queued', 'running')"
 
 
 def _replace(conn: sqlite3.Connection, job: ImportJob) -> None:
-    conn.execute(
-        f"INSERT OR REPLACE INTO import_jobs ({_COLUMNS}) VALUES ({JOB_ROWS.placeholders})", JOB_ROWS.params(job)
-    )
+    JOB_ROWS.insert(conn, "import_jobs", job, replace=True)
 
 
 class SQLiteImports(SQLiteStoreBase):
     @writes
     def create_import_job(self, conn: sqlite3.Connection, job: ImportJob) -> None:
-        conn.execute(f"INSERT INTO import_jobs ({_COLUMNS}) VALUES ({JOB_ROWS.placeholders})", JOB_ROWS.params(job))
+        JOB_ROWS.insert(conn, "import_jobs", job)
 
     @reads
     def get_import_job(self, conn: sqlite3.Connection, job_id: str) -> ImportJob | None:
-        return JOB_ROWS.one(conn, f"SELECT {_COLUMNS} FROM import_jobs WHERE id = ?", (job_id,))
+        return JOB_ROWS.find_one(conn, "import_jobs", "id = ?", (job_id,))
 
     @writes
     def save_import_job(self, conn: sqlite3.Connection, job: ImportJob) -> None:
@@ -47,7 +45,7 @@ class SQLiteImports(SQLiteStoreBase):
 
     @reads
     def list_unfinished_import_jobs(self, conn: sqlite3.Connection) -> list[ImportJob]:
-        return JOB_ROWS.all(conn, f"SELECT {_COLUMNS} FROM import_jobs WHERE state IN {_UNFINISHED} ORDER BY id")
+        return JOB_ROWS.find(conn, "import_jobs", f"state IN {_UNFINISHED} ORDER BY id")
 
     @writes
     def append_import_part(self, conn: sqlite3.Connection, job: ImportJob, offset: int, content: IO[bytes]) -> bool:

@@ -6,7 +6,7 @@ import sqlite3
 
 from app.domain.models import User
 from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
-from app.store.sqlite_users import USER_COLUMNS, USER_ROWS
+from app.store.sqlite_users import USER_ROWS
 
 _FIGURES = {
     "users": "SELECT count(*) FROM users",
@@ -20,14 +20,12 @@ _FIGURES = {
 class SQLiteInstance(SQLiteStoreBase):
     @reads
     def list_users(self, conn: sqlite3.Connection, after_id: str | None, limit: int) -> list[User]:
-        return USER_ROWS.all(
-            conn, f"SELECT {USER_COLUMNS} FROM users WHERE id > ? ORDER BY id LIMIT ?", (after_id or "", limit)
-        )
+        return USER_ROWS.find(conn, "users", "id > ? ORDER BY id LIMIT ?", (after_id or "", limit))
 
     @writes
     def set_user_disabled(self, conn: sqlite3.Connection, user_id: str, disabled_at: str | None) -> User | None:
         conn.execute("UPDATE users SET disabled_at = ? WHERE id = ?", (disabled_at, user_id))
-        return USER_ROWS.one(conn, f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", (user_id,))
+        return USER_ROWS.find_one(conn, "users", "id = ?", (user_id,))
 
     @reads
     def instance_figures(self, conn: sqlite3.Connection) -> dict[str, int]:

@@ -13,7 +13,6 @@ from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
 from app.store.sqlite_records import Rows
 
 INVITATION_ROWS = Rows(Invitation)
-_COLUMNS = INVITATION_ROWS.columns
 _PENDING = "accepted_at IS NULL AND revoked_at IS NULL"
 
 
@@ -21,26 +20,21 @@ class SQLiteInvitations(SQLiteStoreBase):
     @writes
     def create_invitation(self, conn: sqlite3.Connection, invitation: Invitation, event: EventDraft) -> Event:
         appended = append_event(conn, invitation.board_id, event)
-        conn.execute(
-            f"INSERT INTO invitations ({_COLUMNS}) VALUES ({INVITATION_ROWS.placeholders})",
-            INVITATION_ROWS.params(invitation),
-        )
+        INVITATION_ROWS.insert(conn, "invitations", invitation)
         return appended
 
     @reads
     def get_invitation(self, conn: sqlite3.Connection, invitation_id: str) -> Invitation | None:
-        return INVITATION_ROWS.one(conn, f"SELECT {_COLUMNS} FROM invitations WHERE id = ?", (invitation_id,))
+        return INVITATION_ROWS.find_one(conn, "invitations", "id = ?", (invitation_id,))
 
     @reads
     def get_invitation_by_token_hash(self, conn: sqlite3.Connection, token_hash: str) -> Invitation | None:
-        return INVITATION_ROWS.one(conn, f"SELECT {_COLUMNS} FROM invitations WHERE token_hash = ?", (token_hash,))
+        return INVITATION_ROWS.find_one(conn, "invitations", "token_hash = ?", (token_hash,))
 
     @reads
     def list_invitations(self, conn: sqlite3.Connection, board_id: str) -> list[Invitation]:
-        return INVITATION_ROWS.all(
-            conn,
-            f"SELECT {_COLUMNS} FROM invitations WHERE board_id = ? AND {_PENDING} ORDER BY created_at, id",
-            (board_id,),
+        return INVITATION_ROWS.find(
+            conn, "invitations", f"board_id = ? AND {_PENDING} ORDER BY created_at, id", (board_id,)
         )
 
     @writes

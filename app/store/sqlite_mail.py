@@ -35,15 +35,11 @@ class SQLiteMail(SQLiteStoreBase):
 
     @reads
     def get_mail(self, conn: sqlite3.Connection, message_id: str) -> OutboxMessage | None:
-        return OUTBOX_ROWS.one(conn, f"SELECT {_OUTBOX_COLUMNS} FROM mail_outbox WHERE id = ?", (message_id,))
+        return OUTBOX_ROWS.find_one(conn, "mail_outbox", "id = ?", (message_id,))
 
     @reads
     def list_mail(self, conn: sqlite3.Connection, user_id: str, limit: int) -> list[OutboxMessage]:
-        return OUTBOX_ROWS.all(
-            conn,
-            f"SELECT {_OUTBOX_COLUMNS} FROM mail_outbox WHERE user_id = ? ORDER BY id DESC LIMIT ?",
-            (user_id, limit),
-        )
+        return OUTBOX_ROWS.find(conn, "mail_outbox", "user_id = ? ORDER BY id DESC LIMIT ?", (user_id, limit))
 
     @writes
     def claim_mail(self, conn: sqlite3.Connection, owner: str, now: str, until: str, limit: int) -> list[OutboxMessage]:
@@ -69,10 +65,7 @@ class SQLiteMail(SQLiteStoreBase):
         exists = conn.execute("SELECT 1 FROM mail_outbox WHERE id = ?", (attempt.message_id,)).fetchone()
         if exists is None:
             return False
-        conn.execute(
-            f"INSERT INTO mail_attempts ({ATTEMPT_ROWS.columns}) VALUES ({ATTEMPT_ROWS.placeholders})",
-            ATTEMPT_ROWS.params(attempt),
-        )
+        ATTEMPT_ROWS.insert(conn, "mail_attempts", attempt)
         cursor = conn.execute(
             "UPDATE mail_outbox SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?,"
             " sent_at = CASE WHEN ? THEN ? ELSE sent_at END, lease_owner = NULL, lease_until = NULL"
@@ -91,9 +84,7 @@ class SQLiteMail(SQLiteStoreBase):
 
     @reads
     def list_mail_attempts(self, conn: sqlite3.Connection, message_id: str) -> list[MailAttempt]:
-        return ATTEMPT_ROWS.all(
-            conn, f"SELECT {ATTEMPT_ROWS.columns} FROM mail_attempts WHERE message_id = ? ORDER BY id", (message_id,)
-        )
+        return ATTEMPT_ROWS.find(conn, "mail_attempts", "message_id = ? ORDER BY id", (message_id,))
 
     @reads
     def get_preferences(self, conn: sqlite3.Connection, user_ids: Sequence[str]) -> dict[str, Preferences]:
@@ -108,10 +99,7 @@ class SQLiteMail(SQLiteStoreBase):
 
     @writes
     def save_preferences(self, conn: sqlite3.Connection, preferences: Preferences) -> None:
-        conn.execute(
-            f"INSERT OR REPLACE INTO preferences ({PREFERENCE_ROWS.columns}) VALUES ({PREFERENCE_ROWS.placeholders})",
-            PREFERENCE_ROWS.params(preferences),
-        )
+        PREFERENCE_ROWS.insert(conn, "preferences", preferences, replace=True)
 
 
 WATCH_ROWS = Rows(Watch)
@@ -120,10 +108,7 @@ WATCH_ROWS = Rows(Watch)
 class SQLiteWatches(SQLiteStoreBase):
     @writes
     def save_watch(self, conn: sqlite3.Connection, watch: Watch) -> None:
-        conn.execute(
-            f"INSERT OR REPLACE INTO watches ({WATCH_ROWS.columns}) VALUES ({WATCH_ROWS.placeholders})",
-            WATCH_ROWS.params(watch),
-        )
+        WATCH_ROWS.insert(conn, "watches", watch, replace=True)
 
     @reads
     def list_watches(self, conn: sqlite3.Connection, board_id: str, task_id: str | None) -> list[Watch]:
@@ -132,11 +117,7 @@ class SQLiteWatches(SQLiteStoreBase):
 
 def watches_of(conn: sqlite3.Connection, board_id: str, task_id: str | None) -> list[Watch]:
     """The watch choices on the board and, given one, on the task."""
-    return WATCH_ROWS.all(
-        conn,
-        f"SELECT {WATCH_ROWS.columns} FROM watches WHERE board_id = ? AND task_id IN ('', ?)",
-        (board_id, task_id or ""),
-    )
+    return WATCH_ROWS.find(conn, "watches", "board_id = ? AND task_id IN ('', ?)", (board_id, task_id or ""))
 
 
 ACCOUNT_TOKEN_ROWS = Rows(AccountToken)
@@ -145,10 +126,7 @@ ACCOUNT_TOKEN_ROWS = Rows(AccountToken)
 class SQLiteAccountEmails(SQLiteStoreBase):
     @writes
     def create_account_token(self, conn: sqlite3.Connection, token: AccountToken, mail: OutboxMessage) -> None:
-        conn.execute(
-            f"INSERT INTO account_tokens ({ACCOUNT_TOKEN_ROWS.columns}) VALUES ({ACCOUNT_TOKEN_ROWS.placeholders})",
-            ACCOUNT_TOKEN_ROWS.params(token),
-        )
+        ACCOUNT_TOKEN_ROWS.insert(conn, "account_tokens", token)
         insert_outbox(conn, [mail])
 
     @writes

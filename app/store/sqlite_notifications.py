@@ -36,11 +36,7 @@ class SQLiteNotifications(SQLiteStoreBase):
         if before_id is not None:
             where += " AND id < ?"
             params.append(before_id)
-        return NOTIFICATION_ROWS.all(
-            conn,
-            f"SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE {where} ORDER BY id DESC LIMIT ?",
-            (*params, limit),
-        )
+        return NOTIFICATION_ROWS.find(conn, "notifications", f"{where} ORDER BY id DESC LIMIT ?", (*params, limit))
 
     @reads
     def count_unread_notifications(self, conn: sqlite3.Connection, scope: NotificationScope) -> int:

@@ -93,13 +93,33 @@ class Rows[R]:
         """The records of every row ``sql`` answers, in its order."""
         return [self.record(row) for row in conn.execute(sql, params).fetchall()]
 
+    def insert(self, conn: sqlite3.Connection, table: str, record: R, *, replace: bool = False) -> None:
+        """Add ``record`` to ``table``; ``replace``: in place of a row with the same key."""
+        verb = "INSERT OR REPLACE" if replace else "INSERT"
+        conn.execute(f"{verb} INTO {table} ({self.columns}) VALUES ({self.placeholders})", self.params(record))
+
+    def insert_all(self, conn: sqlite3.Connection, table: str, records: Iterable[R]) -> None:
+        """Add each of ``records`` to ``table``."""
+        conn.executemany(
+            f"INSERT INTO {table} ({self.columns}) VALUES ({self.placeholders})", [self.params(r) for r in records]
+        )
+
+    def find(
+        self, conn: sqlite3.Connection, table: str, condition: str, params: Sequence[Any] | dict[str, Any] = ()
+    ) -> list[R]:
+        """The records of ``table``'s rows that meet ``condition`` (a WHERE clause, with any ORDER BY
+        and LIMIT after it)."""
+        return self.all(conn, f"SELECT {self.columns} FROM {table} WHERE {condition}", params)
+
+    def find_one(
+        self, conn: sqlite3.Connection, table: str, condition: str, params: Sequence[Any] | dict[str, Any] = ()
+    ) -> R | None:
+        """The record of the first of ``table``'s rows that meet ``condition``, or None."""
+        return self.one(conn, f"SELECT {self.columns} FROM {table} WHERE {condition}", params)
+
     def of_task(self, conn: sqlite3.Connection, table: str, task_id: str, after_id: str | None, limit: int) -> list[R]:
         """A page of a task's records (comments, attachments), oldest first, after ``after_id``."""
-        return self.all(
-            conn,
-            f"SELECT {self.columns} FROM {table} WHERE task_id = ? AND id > ? ORDER BY id LIMIT ?",
-            (task_id, after_id or "", limit),
-        )
+        return self.find(conn, table, "task_id = ? AND id > ? ORDER BY id LIMIT ?", (task_id, after_id or "", limit))
 
 
 def per_task(conn: sqlite3.Connection, figures: str, table: str, task_ids: Sequence[str]) -> list[sqlite3.Row]:

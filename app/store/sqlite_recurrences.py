@@ -23,7 +23,7 @@ _UPSERT = f"INSERT OR REPLACE INTO recurrences ({_COLUMNS}) VALUES ({RECURRENCE_
 class SQLiteRecurrences(SQLiteStoreBase):
     @reads
     def get_recurrence(self, conn: sqlite3.Connection, task_id: str) -> Recurrence | None:
-        return RECURRENCE_ROWS.one(conn, f"SELECT {_COLUMNS} FROM recurrences WHERE task_id = ?", (task_id,))
+        return RECURRENCE_ROWS.find_one(conn, "recurrences", "task_id = ?", (task_id,))
 
     @writes
     def set_recurrence(self, conn: sqlite3.Connection, recurrence: Recurrence, event: EventDraft) -> Event:

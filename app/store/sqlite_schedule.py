@@ -73,9 +73,10 @@ class SQLiteSchedule(SQLiteStoreBase):
 
     @reads
     def list_held_mail(self, conn: sqlite3.Connection, user_id: str, limit: int) -> list[OutboxMessage]:
-        return OUTBOX_ROWS.all(
+        return OUTBOX_ROWS.find(
             conn,
-            f"SELECT {OUTBOX_ROWS.columns} FROM mail_outbox WHERE user_id = ? AND status = ? ORDER BY id LIMIT ?",
+            "mail_outbox",
+            "user_id = ? AND status = ? ORDER BY id LIMIT ?",
             (user_id, MailStatus.HELD.value, limit),
         )
 

@@ -14,24 +14,15 @@ API_TOKEN_ROWS = Rows(ApiToken)
 class SQLiteApiTokens(SQLiteStoreBase):
     @writes
     def create_api_token(self, conn: sqlite3.Connection, token: ApiToken) -> None:
-        conn.execute(
-            f"INSERT INTO api_tokens ({API_TOKEN_ROWS.columns}) VALUES ({API_TOKEN_ROWS.placeholders})",
-            API_TOKEN_ROWS.params(token),
-        )
+        API_TOKEN_ROWS.insert(conn, "api_tokens", token)
 
     @reads
     def get_api_token_by_hash(self, conn: sqlite3.Connection, token_hash: str) -> ApiToken | None:
-        return API_TOKEN_ROWS.one(
-            conn, f"SELECT {API_TOKEN_ROWS.columns} FROM api_tokens WHERE token_hash = ?", (token_hash,)
-        )
+        return API_TOKEN_ROWS.find_one(conn, "api_tokens", "token_hash = ?", (token_hash,))
 
     @reads
     def list_api_tokens(self, conn: sqlite3.Connection, user_id: str) -> list[ApiToken]:
-        return API_TOKEN_ROWS.all(
-            conn,
-            f"SELECT {API_TOKEN_ROWS.columns} FROM api_tokens WHERE user_id = ? ORDER BY created_at, id",
-            (user_id,),
-        )
+        return API_TOKEN_ROWS.find(conn, "api_tokens", "user_id = ? ORDER BY created_at, id", (user_id,))
 
     @writes
     def delete_api_token(self, conn: sqlite3.Connection, user_id: str, token_id: str) -> bool:

@@ -16,7 +16,6 @@ from app.store.sqlite_records import Rows
 from app.store.sqlite_tasks import TASK_COLUMNS, TASK_ROWS, insert_task
 
 TRASH_ROWS = Rows(TrashedTask)
-_COLUMNS = TRASH_ROWS.columns
 
 
 class SQLiteTrash(SQLiteStoreBase):
@@ -39,7 +38,7 @@ class SQLiteTrash(SQLiteStoreBase):
         entry = TrashedTask(
             task.id, task.board_id, task.title, deleted_by, event.at, task_view(task), {"items": comments}
         )
-        conn.execute(f"INSERT INTO trash ({_COLUMNS}) VALUES ({TRASH_ROWS.placeholders})", TRASH_ROWS.params(entry))
+        TRASH_ROWS.insert(conn, "trash", entry)
         conn.execute("DELETE FROM comments WHERE task_id = ?", (task_id,))
         # Its files stay where they are, hidden with their task, until it is restored or
         # purged; the co-edited description's history is not kept (as on MongoDB).
@@ -49,14 +48,12 @@ class SQLiteTrash(SQLiteStoreBase):
 
     @reads
     def get_trashed_task(self, conn: sqlite3.Connection, task_id: str) -> TrashedTask | None:
-        return TRASH_ROWS.one(conn, f"SELECT {_COLUMNS} FROM trash WHERE id = ?", (task_id,))
+        return TRASH_ROWS.find_one(conn, "trash", "id = ?", (task_id,))
 
     @reads
     def list_trash(self, conn: sqlite3.Connection, board_id: str, limit: int) -> list[TrashedTask]:
-        return TRASH_ROWS.all(
-            conn,
-            f"SELECT {_COLUMNS} FROM trash WHERE board_id = ? ORDER BY deleted_at DESC, id DESC LIMIT ?",
-            (board_id, limit),
+        return TRASH_ROWS.find(
+            conn, "trash", "board_id = ? ORDER BY deleted_at DESC, id DESC LIMIT ?", (board_id, limit)
         )
 
     @writes
@@ -65,10 +62,7 @@ class SQLiteTrash(SQLiteStoreBase):
             raise NotFound(f"trashed task {task.id}")
         appended = append_event(conn, task.board_id, event)
         insert_task(conn, task)
-        conn.executemany(
-            f"INSERT INTO comments ({COMMENT_ROWS.columns}) VALUES ({COMMENT_ROWS.placeholders})",
-            [COMMENT_ROWS.params(comment) for comment in comments],
-        )
+        COMMENT_ROWS.insert_all(conn, "comments", comments)
         return appended
 
     @writes
@@ -79,8 +73,4 @@ class SQLiteTrash(SQLiteStoreBase):
 
     @reads
     def list_expired_trash(self, conn: sqlite3.Connection, deleted_before: str, limit: int) -> list[TrashedTask]:
-        return TRASH_ROWS.all(
-            conn,
-            f"SELECT {_COLUMNS} FROM trash WHERE deleted_at < ? ORDER BY deleted_at, id LIMIT ?",
-            (deleted_before, limit),
-        )
+        return TRASH_ROWS.find(conn, "trash", "deleted_at < ? ORDER BY deleted_at, id LIMIT ?", (deleted_before, limit))

@@ -15,16 +15,11 @@ TWO_FACTOR_ROWS = Rows(TwoFactor)
 class SQLiteTwoFactor(SQLiteStoreBase):
     @reads
     def get_two_factor(self, conn: sqlite3.Connection, user_id: str) -> TwoFactor | None:
-        return TWO_FACTOR_ROWS.one(
-            conn, f"SELECT {TWO_FACTOR_ROWS.columns} FROM two_factor WHERE user_id = ?", (user_id,)
-        )
+        return TWO_FACTOR_ROWS.find_one(conn, "two_factor", "user_id = ?", (user_id,))
 
     @writes
     def put_two_factor(self, conn: sqlite3.Connection, factor: TwoFactor) -> None:
-        conn.execute(
-            f"INSERT OR REPLACE INTO two_factor ({TWO_FACTOR_ROWS.columns}) VALUES ({TWO_FACTOR_ROWS.placeholders})",
-            TWO_FACTOR_ROWS.params(factor),
-        )
+        TWO_FACTOR_ROWS.insert(conn, "two_factor", factor, replace=True)
 
     @writes
     def use_totp_step(self, conn: sqlite3.Connection, user_id: str, step: int) -> bool:

@@ -13,12 +13,11 @@ from app.store.sqlite_records import Rows
 
 USER_ROWS = Rows(User)
 REFRESH_TOKEN_ROWS = Rows(RefreshToken)
-USER_COLUMNS = USER_ROWS.columns
 TOKEN_COLUMNS = REFRESH_TOKEN_ROWS.columns
 
 
 def _user_where(conn: sqlite3.Connection, column: str, value: str) -> User | None:
-    return USER_ROWS.one(conn, f"SELECT {USER_COLUMNS} FROM users WHERE {column} = ?", (value,))
+    return USER_ROWS.find_one(conn, "users", f"{column} = ?", (value,))
 
 
 def _revoke_family(conn: sqlite3.Connection, family_id: str) -> None:
@@ -35,10 +34,7 @@ class SQLiteUsers(SQLiteStoreBase):
         # index stays as the last line of defence.
         if _user_where(conn, "email", email) is not None:
             raise EmailTaken(user.email)
-        conn.execute(
-            f"INSERT INTO users ({USER_COLUMNS}) VALUES ({USER_ROWS.placeholders})",
-            USER_ROWS.params(dataclasses.replace(user, email=email)),
-        )
+        USER_ROWS.insert(conn, "users", dataclasses.replace(user, email=email))
 
     @reads
     def get_user(self, conn: sqlite3.Connection, user_id: str) -> User | None:
@@ -60,10 +56,7 @@ class SQLiteUsers(SQLiteStoreBase):
 
     @writes
     def create_refresh_token(self, conn: sqlite3.Connection, token: RefreshToken) -> None:
-        conn.execute(
-            f"INSERT INTO refresh_tokens ({TOKEN_COLUMNS}) VALUES ({REFRESH_TOKEN_ROWS.placeholders})",
-            REFRESH_TOKEN_ROWS.params(token),
-        )
+        REFRESH_TOKEN_ROWS.insert(conn, "refresh_tokens", token)
 
     @writes
     def spend_refresh_token(

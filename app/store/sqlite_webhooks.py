@@ -29,17 +29,15 @@ class SQLiteWebhooks(SQLiteStoreBase):
     def create_webhook(self, conn: sqlite3.Connection, webhook: Webhook) -> None:
         if conn.execute("SELECT 1 FROM boards WHERE id = ?", (webhook.board_id,)).fetchone() is None:
             raise NotFound(f"board {webhook.board_id}")
-        conn.execute(
-            f"INSERT INTO webhooks ({_COLUMNS}) VALUES ({WEBHOOK_ROWS.placeholders})", WEBHOOK_ROWS.params(webhook)
-        )
+        WEBHOOK_ROWS.insert(conn, "webhooks", webhook)
 
     @reads
     def get_webhook(self, conn: sqlite3.Connection, webhook_id: str) -> Webhook | None:
-        return WEBHOOK_ROWS.one(conn, f"SELECT {_COLUMNS} FROM webhooks WHERE id = ?", (webhook_id,))
+        return WEBHOOK_ROWS.find_one(conn, "webhooks", "id = ?", (webhook_id,))
 
     @reads
     def list_webhooks(self, conn: sqlite3.Connection, board_id: str) -> list[Webhook]:
-        return WEBHOOK_ROWS.all(conn, f"SELECT {_COLUMNS} FROM webhooks WHERE board_id = ? ORDER BY id", (board_id,))
+        return WEBHOOK_ROWS.find(conn, "webhooks", "board_id = ? ORDER BY id", (board_id,))
 
     @writes
     def update_webhook(self, conn: sqlite3.Connection, webhook: Webhook, reset_backoff: bool) -> Webhook | None:
@@ -96,18 +94,13 @@ class SQLiteWebhooks(SQLiteStoreBase):
     ) -> Webhook | None:
         exists = conn.execute("SELECT 1 FROM webhooks WHERE id = ?", (webhook_id,)).fetchone() is not None
         if attempt is not None and exists:
-            conn.execute(
-                f"INSERT INTO webhook_attempts ({_ATTEMPT_COLUMNS}) VALUES ({WEBHOOK_ATTEMPT_ROWS.placeholders})",
-                WEBHOOK_ATTEMPT_ROWS.params(attempt),
-            )
+            WEBHOOK_ATTEMPT_ROWS.insert(conn, "webhook_attempts", attempt)
         if progress is not None:
             conn.execute(
                 "UPDATE webhooks SET cursor = ?, failures = ?, next_attempt_at = ? WHERE id = ? AND lease_owner = ?",
                 (progress.cursor, progress.failures, progress.next_attempt_at, webhook_id, owner),
             )
-        return WEBHOOK_ROWS.one(
-            conn, f"SELECT {_COLUMNS} FROM webhooks WHERE id = ? AND lease_owner = ?", (webhook_id, owner)
-        )
+        return WEBHOOK_ROWS.find_one(conn, "webhooks", "id = ? AND lease_owner = ?", (webhook_id, owner))
 
     @writes
     def disable_webhook(
@@ -150,10 +143,8 @@ class SQLiteWebhooks(SQLiteStoreBase):
     ) -> list[WebhookAttempt]:
         before = "AND id < ?" if before_id is not None else ""
         params: tuple[Any, ...] = (webhook_id, before_id, limit) if before_id is not None else (webhook_id, limit)
-        return WEBHOOK_ATTEMPT_ROWS.all(
-            conn,
-            f"SELECT {_ATTEMPT_COLUMNS} FROM webhook_attempts WHERE webhook_id = ? {before} ORDER BY id DESC LIMIT ?",
-            params,
+        return WEBHOOK_ATTEMPT_ROWS.find(
+            conn, "webhook_attempts", f"webhook_id = ? {before} ORDER BY id DESC LIMIT ?", params
         )
 
     @reads
