@@ -121,11 +121,5 @@ class MongoBoardTrash(MongoStoreBase):
 
     @driver_errors
     async def list_expired_board_trash(self, deleted_before: str, limit: int) -> list[TrashedBoard]:
-        if want_page_size(limit) == 0:
-            return []
-        return await BOARD_TRASH_DOCS.all(
-            self._db[BOARD_TRASH]
-            .find({"deleted_at": {"$lt": want_str(deleted_before, "deleted_before")}})
-            .sort([("deleted_at", 1), ("_id", 1)])
-            .limit(limit)
-        )
+        query = {"deleted_at": {"$lt": want_str(deleted_before, "deleted_before")}}
+        return await BOARD_TRASH_DOCS.page(self._db[BOARD_TRASH], query, [("deleted_at", 1), ("_id", 1)], limit)

@@ -9,9 +9,9 @@ from pymongo import ReturnDocument
 
 from app.domain.models import Comment, Event, EventDraft
 from app.store.base import NotFound
-from app.store.mongo_events import append_event, delete_with_event
+from app.store.mongo_events import append_event, delete_with_event, insert_with_event
 from app.store.mongo_records import Documents, checked_draft, fields_of, per_task
-from app.store.mongo_schema import COMMENTS, TASKS
+from app.store.mongo_schema import COMMENTS
 from app.store.mongo_tx import MongoStoreBase, Session, driver_errors
 
 COMMENT_DOCS = Documents(Comment)
@@ -20,18 +20,8 @@ COMMENT_DOCS = Documents(Comment)
 class MongoComments(MongoStoreBase):
     @driver_errors
     async def create_comment(self, comment: Comment, event: EventDraft) -> Event:
-        document, draft = COMMENT_DOCS.doc(comment), checked_draft(event)
-
-        async def body(session: Session) -> Event:
-            # A concurrent delete_task also writes the board document (its seq), so inside
-            # transactions the two conflict and this one retries and sees the task gone.
-            task = await self._db[TASKS].find_one({"_id": document["task_id"]}, {"board_id": 1}, session=session)
-            if task is None or task["board_id"] != document["board_id"]:
-                raise NotFound(f"task {document['task_id']}")
-            await self._db[COMMENTS].insert_one(document, session=session)
-            return await append_event(self._db, document["board_id"], draft, session)
-
-        return await self._writer.run(body, document["board_id"])
+        document = COMMENT_DOCS.doc(comment)
+        return await insert_with_event(self, COMMENTS, document, event, of_task=document["task_id"])
 
     @driver_errors
     async def get_comment(self, comment_id: str) -> Comment | None:

@@ -17,7 +17,7 @@ from app.store.base import BoardChanged, NotFound
 from app.store.mongo_mail import insert_outbox
 from app.store.mongo_notifications import NOTIFICATION_DOCS
 from app.store.mongo_records import Document, Documents, checked_draft, want_int, want_page_size, want_str
-from app.store.mongo_schema import BOARDS, EVENTS, NOTIFICATIONS, Database
+from app.store.mongo_schema import BOARDS, EVENTS, NOTIFICATIONS, TASKS, Database
 from app.store.mongo_tx import MongoStoreBase, Session, driver_errors
 
 EVENT_DOCS = Documents(Event, id_field=None)
@@ -84,6 +84,31 @@ async def delete_with_event(
         return await append_event(store._db, deleted["board_id"], draft, session)
 
     return await store._writer.run(body)
+
+
+async def insert_with_event(
+    store: MongoStoreBase, collection: str, document: Document, event: EventDraft, *, of_task: str | None = None
+) -> Event:
+    """Insert ``document`` into ``collection`` and append its event to the document's board in
+    one transaction; with ``of_task``, ``NotFound`` unless that task is still on the board."""
+    draft = checked_draft(event)
+
+    async def body(session: Session) -> Event:
+        if of_task is not None:
+            await ensure_task_on_board(store._db, of_task, document["board_id"], session)
+        await store._db[collection].insert_one(document, session=session)
+        return await append_event(store._db, document["board_id"], draft, session)
+
+    return await store._writer.run(body, document["board_id"])
+
+
+async def ensure_task_on_board(db: Database, task_id: str, board_id: str, session: Session) -> None:
+    """``NotFound`` unless the task is on the board. A concurrent delete_task also writes the
+    board document (its seq), so inside transactions the two conflict and the caller's
+    transaction retries and sees the task gone."""
+    task = await db[TASKS].find_one({"_id": task_id}, {"board_id": 1}, session=session)
+    if task is None or task["board_id"] != board_id:
+        raise NotFound(f"task {task_id}")
 
 
 async def insert_notifications(db: Database, notifications: list[Notification], session: Session) -> None:

@@ -8,7 +8,7 @@ from app.domain.invitations import Invitation
 from app.domain.models import Event, EventDraft, Member
 from app.store.base import AlreadyMember, NotFound
 from app.store.mongo_boards import MEMBER_DOCS, member_key
-from app.store.mongo_events import append_event
+from app.store.mongo_events import append_event, insert_with_event
 from app.store.mongo_records import Document, Documents, checked_draft, want_str
 from app.store.mongo_schema import INVITATIONS, MEMBERS
 from app.store.mongo_tx import MongoStoreBase, Session, driver_errors
@@ -20,13 +20,7 @@ _PENDING: Document = {"accepted_at": None, "revoked_at": None}
 class MongoInvitations(MongoStoreBase):
     @driver_errors
     async def create_invitation(self, invitation: Invitation, event: EventDraft) -> Event:
-        document, draft = INVITATION_DOCS.doc(invitation), checked_draft(event)
-
-        async def body(session: Session) -> Event:
-            await self._db[INVITATIONS].insert_one(document, session=session)
-            return await append_event(self._db, document["board_id"], draft, session)
-
-        return await self._writer.run(body, document["board_id"])
+        return await insert_with_event(self, INVITATIONS, INVITATION_DOCS.doc(invitation), event)
 
     @driver_errors
     async def get_invitation(self, invitation_id: str) -> Invitation | None:

@@ -125,6 +125,14 @@ class Documents[R]:
         """The records of every document ``cursor`` reads, in its order."""
         return [self.record(doc) for doc in await cursor.to_list(None)]
 
+    async def page(
+        self, collection: AsyncCollection[Document], query: Document, sort: list[tuple[str, int]], limit: int
+    ) -> list[R]:
+        """The records of the first ``limit`` documents ``query`` matches, in ``sort`` order."""
+        if want_page_size(limit) == 0:
+            return []
+        return await self.all(collection.find(query).sort(sort).limit(limit))
+
     async def put(self, collection: AsyncCollection[Document], record: R) -> None:
         """Keep ``record`` under its id, in place of what was kept there."""
         doc = self.doc(record)

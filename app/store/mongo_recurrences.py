@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from app.domain.models import Event, EventDraft, Task
 from app.domain.recurrence import Recurrence
 from app.store.base import NotFound
-from app.store.mongo_events import append_event
+from app.store.mongo_events import append_event, ensure_task_on_board
 from app.store.mongo_records import Documents, checked_draft, want_str
 from app.store.mongo_schema import RECURRENCES, TASKS
 from app.store.mongo_tasks import task_doc
@@ -28,9 +28,7 @@ class MongoRecurrences(MongoStoreBase):
         document, draft = RECURRENCE_DOCS.doc(recurrence), checked_draft(event)
 
         async def body(session: Session) -> Event:
-            task = await self._db[TASKS].find_one({"_id": document["_id"]}, {"board_id": 1}, session=session)
-            if task is None or task["board_id"] != document["board_id"]:
-                raise NotFound(f"task {document['_id']}")
+            await ensure_task_on_board(self._db, document["_id"], document["board_id"], session)
             await self._db[RECURRENCES].replace_one({"_id": document["_id"]}, document, upsert=True, session=session)
             return await append_event(self._db, document["board_id"], draft, session)
 

@@ -8,7 +8,7 @@ from app.domain.models import Event, EventDraft, Task, TaskPage, TaskPageRequest
 from app.store.base import NewTaskPlace, NotFound, TaskAccess, VersionConflict
 from app.store.mongo_attachments import delete_attachment_files
 from app.store.mongo_boards import BOARD_DOCS, NOT_TRASHED, member_key, member_record
-from app.store.mongo_events import append_event
+from app.store.mongo_events import append_event, insert_with_event
 from app.store.mongo_mail import watches_of
 from app.store.mongo_query import base_filter, page_filter, sort_spec
 from app.store.mongo_records import Document, Documents, checked_draft, want_int, want_str
@@ -26,13 +26,7 @@ def task_doc(task: Task) -> Document:
 class MongoTasks(MongoStoreBase):
     @driver_errors
     async def create_task(self, task: Task, event: EventDraft) -> Event:
-        document, draft = task_doc(task), checked_draft(event)
-
-        async def body(session: Session) -> Event:
-            await self._db[TASKS].insert_one(document, session=session)
-            return await append_event(self._db, document["board_id"], draft, session)
-
-        return await self._writer.run(body, document["board_id"])
+        return await insert_with_event(self, TASKS, task_doc(task), event)
 
     @driver_errors
     async def get_task(self, task_id: str) -> Task | None:

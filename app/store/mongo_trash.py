@@ -9,7 +9,7 @@ from app.store.base import NotFound, VersionConflict
 from app.store.mongo_attachments import delete_attachment_files
 from app.store.mongo_comments import COMMENT_DOCS
 from app.store.mongo_events import append_event
-from app.store.mongo_records import Document, Documents, checked_draft, want_int, want_page_size, want_str
+from app.store.mongo_records import Document, Documents, checked_draft, want_int, want_str
 from app.store.mongo_schema import ATTACHMENTS, COMMENTS, TASK_DOCUMENT_UPDATES, TASKS, TRASH
 from app.store.mongo_tasks import TASK_DOCS, task_doc
 from app.store.mongo_tx import MongoStoreBase, Session, driver_errors
@@ -58,14 +58,8 @@ class MongoTrash(MongoStoreBase):
 
     @driver_errors
     async def list_trash(self, board_id: str, limit: int) -> list[TrashedTask]:
-        if want_page_size(limit) == 0:
-            return []
-        return await TRASH_DOCS.all(
-            self._db[TRASH]
-            .find({"board_id": want_str(board_id, "board_id")})
-            .sort([("deleted_at", -1), ("_id", -1)])
-            .limit(limit)
-        )
+        query = {"board_id": want_str(board_id, "board_id")}
+        return await TRASH_DOCS.page(self._db[TRASH], query, [("deleted_at", -1), ("_id", -1)], limit)
 
     @driver_errors
     async def restore_task(self, task: Task, comments: list[Comment], event: EventDraft) -> Event:
@@ -104,11 +98,5 @@ class MongoTrash(MongoStoreBase):
 
     @driver_errors
     async def list_expired_trash(self, deleted_before: str, limit: int) -> list[TrashedTask]:
-        if want_page_size(limit) == 0:
-            return []
-        return await TRASH_DOCS.all(
-            self._db[TRASH]
-            .find({"deleted_at": {"$lt": want_str(deleted_before, "deleted_before")}})
-            .sort([("deleted_at", 1), ("_id", 1)])
-            .limit(limit)
-        )
+        query = {"deleted_at": {"$lt": want_str(deleted_before, "deleted_before")}}
+        return await TRASH_DOCS.page(self._db[TRASH], query, [("deleted_at", 1), ("_id", 1)], limit)
