@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterable
+from typing import Any
 
 from app.domain import clock
 from app.domain.errors import NotFoundError
@@ -34,63 +35,56 @@ from app.store.base import Store
 EXCERPT_CHARS = 140
 
 
-def _newly_added(user_ids: Iterable[str], before: Iterable[str], actor: User) -> list[str]:
-    seen = set(before) | {actor.id}
-    return [user_id for user_id in dict.fromkeys(user_ids) if user_id not in seen]
-
-
 def excerpt(text: str) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= EXCERPT_CHARS else flat[: EXCERPT_CHARS - 1] + "…"
 
 
-def assignment_notices(
-    actor: User, board: Board, task: Task, assigned_before: Iterable[str]
+def _notices(
+    actor: User,
+    board: Board,
+    kind: NotificationType,
+    user_ids: Iterable[str],
+    before: Iterable[str],
+    data: dict[str, Any],
+    task_id: str | None = None,
+    comment_id: str | None = None,
 ) -> list[NotificationDraft]:
+    """A notice of ``kind`` for each of ``user_ids`` newly added: not among ``before``, nor the actor."""
+    seen = set(before) | {actor.id}
     return [
         NotificationDraft(
             id=new_id(),
             user_id=user_id,
-            type=NotificationType.TASK_ASSIGNED,
+            type=kind,
             board_name=board.name,
             actor_name=actor.name,
-            data={"task_title": task.title},
-            task_id=task.id,
+            data=dict(data),
+            task_id=task_id,
+            comment_id=comment_id,
         )
-        for user_id in _newly_added(task.assignees, assigned_before, actor)
+        for user_id in dict.fromkeys(user_ids)
+        if user_id not in seen
     ]
+
+
+def assignment_notices(
+    actor: User, board: Board, task: Task, assigned_before: Iterable[str]
+) -> list[NotificationDraft]:
+    data = {"task_title": task.title}
+    return _notices(actor, board, NotificationType.TASK_ASSIGNED, task.assignees, assigned_before, data, task.id)
 
 
 def mention_notices(
     actor: User, board: Board, task: Task, comment: Comment, mentioned_before: Iterable[str]
 ) -> list[NotificationDraft]:
-    return [
-        NotificationDraft(
-            id=new_id(),
-            user_id=user_id,
-            type=NotificationType.COMMENT_MENTIONED,
-            board_name=board.name,
-            actor_name=actor.name,
-            data={"task_title": task.title, "excerpt": excerpt(comment.body)},
-            task_id=task.id,
-            comment_id=comment.id,
-        )
-        for user_id in _newly_added(comment.mentions, mentioned_before, actor)
-    ]
+    data = {"task_title": task.title, "excerpt": excerpt(comment.body)}
+    kind = NotificationType.COMMENT_MENTIONED
+    return _notices(actor, board, kind, comment.mentions, mentioned_before, data, task.id, comment.id)
 
 
 def member_added_notices(actor: User, board: Board, member: Member) -> list[NotificationDraft]:
-    return [
-        NotificationDraft(
-            id=new_id(),
-            user_id=user_id,
-            type=NotificationType.MEMBER_ADDED,
-            board_name=board.name,
-            actor_name=actor.name,
-            data={"role": member.role.value},
-        )
-        for user_id in _newly_added([member.user_id], (), actor)
-    ]
+    return _notices(actor, board, NotificationType.MEMBER_ADDED, [member.user_id], (), {"role": member.role.value})
 
 
 def notification_not_found() -> NotFoundError:
