@@ -40,7 +40,7 @@ def excerpt(text: str) -> str:
     return flat if len(flat) <= EXCERPT_CHARS else flat[: EXCERPT_CHARS - 1] + "…"
 
 
-def _notices(
+def notices_for(
     actor: User,
     board: Board,
     kind: NotificationType,
@@ -72,7 +72,7 @@ def assignment_notices(
     actor: User, board: Board, task: Task, assigned_before: Iterable[str]
 ) -> list[NotificationDraft]:
     data = {"task_title": task.title}
-    return _notices(actor, board, NotificationType.TASK_ASSIGNED, task.assignees, assigned_before, data, task.id)
+    return notices_for(actor, board, NotificationType.TASK_ASSIGNED, task.assignees, assigned_before, data, task.id)
 
 
 def mention_notices(
@@ -80,11 +80,11 @@ def mention_notices(
 ) -> list[NotificationDraft]:
     data = {"task_title": task.title, "excerpt": excerpt(comment.body)}
     kind = NotificationType.COMMENT_MENTIONED
-    return _notices(actor, board, kind, comment.mentions, mentioned_before, data, task.id, comment.id)
+    return notices_for(actor, board, kind, comment.mentions, mentioned_before, data, task.id, comment.id)
 
 
 def member_added_notices(actor: User, board: Board, member: Member) -> list[NotificationDraft]:
-    return _notices(actor, board, NotificationType.MEMBER_ADDED, [member.user_id], (), {"role": member.role.value})
+    return notices_for(actor, board, NotificationType.MEMBER_ADDED, [member.user_id], (), {"role": member.role.value})
 
 
 def notification_not_found() -> NotFoundError:

@@ -14,10 +14,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from app.domain import clock
-from app.domain.ids import new_id
 from app.domain.mail import Watch, watchers
 from app.domain.models import Board, NotificationDraft, NotificationType, Role, Task, User
 from app.services.access import require_role, task_not_found
+from app.services.notifications import notices_for
 from app.services.preferences import PreferenceService
 from app.store.base import Store
 
@@ -74,19 +74,8 @@ class WatchService:
         if not users:
             return []
         members = {member.user_id for member in await self._store.list_members(board.id)}
-        return [
-            NotificationDraft(
-                id=new_id(),
-                user_id=user_id,
-                type=type,
-                board_name=board.name,
-                actor_name=actor.name,
-                data={"task_title": task.title, **data},
-                task_id=task.id,
-                comment_id=comment_id,
-            )
-            for user_id in sorted(users & members)
-        ]
+        data = {"task_title": task.title, **data}
+        return notices_for(actor, board, type, sorted(users & members), (), data, task.id, comment_id)
 
     async def changed(
         self,

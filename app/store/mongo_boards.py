@@ -45,8 +45,16 @@ def member_key(board_id: str, user_id: str) -> str:
     return f"{want_str(board_id, 'board_id')}:{want_str(user_id, 'user_id')}"
 
 
-def _member_doc(member: Member) -> Document:
+def member_doc(member: Member) -> Document:
     return {"_id": member_key(member.board_id, member.user_id), **MEMBER_DOCS.doc(member)}
+
+
+async def insert_member(db: Database, document: Document, session: Session) -> None:
+    """Insert the membership ``document`` (of member_doc); AlreadyMember when the user is on the board."""
+    try:
+        await db[MEMBERS].insert_one(document, session=session)
+    except DuplicateKeyError as exc:
+        raise AlreadyMember(f"{document['user_id']} on {document['board_id']}") from exc
 
 
 def member_record(doc: Mapping[str, Any], user: Mapping[str, Any] | None = None) -> Member:
@@ -95,7 +103,7 @@ class MongoBoards(MongoStoreBase):
 
     @driver_errors
     async def create_board(self, board: Board, owner: Member) -> None:
-        board_document, owner_document = BOARD_DOCS.doc(board), _member_doc(owner)
+        board_document, owner_document = BOARD_DOCS.doc(board), member_doc(owner)
 
         async def body(session: Session) -> None:
             await self._db[BOARDS].insert_one(board_document, session=session)
@@ -197,13 +205,10 @@ class MongoBoards(MongoStoreBase):
 
     @driver_errors
     async def add_member(self, member: Member, event: EventDraft) -> Event:
-        document, draft = _member_doc(member), checked_draft(event)
+        document, draft = member_doc(member), checked_draft(event)
 
         async def body(session: Session) -> Event:
-            try:
-                await self._db[MEMBERS].insert_one(document, session=session)
-            except DuplicateKeyError as exc:
-                raise AlreadyMember(f"{member.user_id} on {member.board_id}") from exc
+            await insert_member(self._db, document, session)
             return await append_event(self._db, document["board_id"], draft, session)
 
         return await self._writer.run(body, document["board_id"])

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pymongo.errors import DuplicateKeyError
-
 from app.domain.invitations import Invitation
 from app.domain.models import Event, EventDraft, Member
 from app.store.base import AlreadyMember, NotFound
-from app.store.mongo_boards import MEMBER_DOCS, member_key
+from app.store.mongo_boards import insert_member, member_doc
 from app.store.mongo_events import append_event, insert_with_event
 from app.store.mongo_records import Document, Documents, checked_draft, want_str
 from app.store.mongo_schema import INVITATIONS, MEMBERS
@@ -55,25 +53,22 @@ class MongoInvitations(MongoStoreBase):
     @driver_errors
     async def accept_invitation(self, invitation_id: str, member: Member, event: EventDraft) -> Event:
         invitation_id, draft = want_str(invitation_id, "invitation_id"), checked_draft(event)
-        member_doc = {"_id": member_key(member.board_id, member.user_id), **MEMBER_DOCS.doc(member)}
+        document = member_doc(member)
         at = want_str(member.added_at, "added_at")
 
         async def body(session: Session) -> Event:
             # Checked first, so that without transactions a member already there leaves
             # the invitation pending (inside one, the failed insert would undo it anyway).
-            if await self._db[MEMBERS].find_one({"_id": member_doc["_id"]}, {"_id": 1}, session=session):
+            if await self._db[MEMBERS].find_one({"_id": document["_id"]}, {"_id": 1}, session=session):
                 raise AlreadyMember(f"{member.user_id} on {member.board_id}")
             taken = await self._db[INVITATIONS].update_one(
-                {"_id": invitation_id, "board_id": member_doc["board_id"], **_PENDING, "expires_at": {"$gt": at}},
-                {"$set": {"accepted_at": at, "accepted_by": member_doc["user_id"]}},
+                {"_id": invitation_id, "board_id": document["board_id"], **_PENDING, "expires_at": {"$gt": at}},
+                {"$set": {"accepted_at": at, "accepted_by": document["user_id"]}},
                 session=session,
             )
             if taken.matched_count == 0:
                 raise NotFound(f"invitation {invitation_id}")
-            try:
-                await self._db[MEMBERS].insert_one(member_doc, session=session)
-            except DuplicateKeyError as exc:
-                raise AlreadyMember(f"{member.user_id} on {member.board_id}") from exc
-            return await append_event(self._db, member_doc["board_id"], draft, session)
+            await insert_member(self._db, document, session)
+            return await append_event(self._db, document["board_id"], draft, session)
 
-        return await self._writer.run(body, member_doc["board_id"])
+        return await self._writer.run(body, document["board_id"])
