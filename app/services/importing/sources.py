@@ -136,6 +136,10 @@ def clean_labels(names: list[str]) -> list[str]:
 class TrelloExport:
     """A Trello board export (Board menu > Print, export and share > Export as JSON)."""
 
+    # Where the export keeps comments, and the checklists read in the same pass.
+    _COMMENTS = "actions.item"
+    _CHECKLISTS = "checklists.item"
+
     def __init__(self, path: str) -> None:
         self._path = path
         self.reader: CountingReader | None = None
@@ -239,30 +243,31 @@ class TrelloExport:
             )
 
     def comments(self) -> Iterator[Item]:
-        for prefix, value in self._objects({"actions.item", "checklists.item"}):
+        for prefix, value in self._objects({self._COMMENTS, self._CHECKLISTS}):
             if not isinstance(value, dict):
                 continue
-            if prefix == "checklists.item":
-                yield self._checklist(value)
-                continue
-            if value.get("type") != "commentCard":
-                continue  # Trello's log of other changes: history, not content
-            data = value.get("data") or {}
-            creator = value.get("memberCreator") or {}
-            text = str(data.get("text") or "").strip()
-            card_id = str((data.get("card") or {}).get("id") or "")
-            if not text or not card_id:
-                yield Skipped("comment", str(value.get("id")), "empty, or on no card")
-                continue
-            yield SourceComment(
-                source_id=str(value.get("id")),
-                card_id=card_id,
-                author=str(value.get("idMemberCreator") or creator.get("id") or ""),
-                author_name=str(creator.get("fullName") or creator.get("username") or "someone"),
-                text=text[:10000],
-                at=storable_due(value.get("date")) or clock.now(),
-                card_created=trello_created(card_id),
-            )
+            item = self._checklist(value) if prefix == self._CHECKLISTS else self._comment(value)
+            if item is not None:
+                yield item
+
+    def _comment(self, value: dict[str, Any]) -> Item | None:
+        if value.get("type") != "commentCard":
+            return None  # Trello's log of other changes: history, not content
+        data = value.get("data") or {}
+        creator = value.get("memberCreator") or {}
+        text = str(data.get("text") or "").strip()
+        card_id = str((data.get("card") or {}).get("id") or "")
+        if not text or not card_id:
+            return Skipped("comment", str(value.get("id")), "empty, or on no card")
+        return SourceComment(
+            source_id=str(value.get("id")),
+            card_id=card_id,
+            author=str(value.get("idMemberCreator") or creator.get("id") or ""),
+            author_name=str(creator.get("fullName") or creator.get("username") or "someone"),
+            text=text[:10000],
+            at=storable_due(value.get("date")) or clock.now(),
+            card_created=trello_created(card_id),
+        )
 
     def _checklist(self, value: dict[str, Any]) -> Item:
         checklist_id, card_id = str(value.get("id")), str(value.get("idCard") or "")
@@ -286,6 +291,9 @@ class PlankaExport(TrelloExport):
     ``included``), comments included when the export added them (``included.comments``).
     Cards name their labels and members in separate arrays, which are read first and held:
     two ids per link, never the cards themselves."""
+
+    _COMMENTS = "included.comments.item"
+    _CHECKLISTS = "included.tasks.item"  # a task is an item of its card's checklist
 
     def __init__(self, path: str) -> None:
         super().__init__(path)
@@ -367,7 +375,7 @@ class PlankaExport(TrelloExport):
                 name = str(task_list.get("name") or "") if several else None
                 self._task_lists[str(task_list.get("id"))] = (card_id, name, rank if several else None)
 
-    def _task(self, value: dict[str, Any]) -> Item:
+    def _checklist(self, value: dict[str, Any]) -> Item:
         """One Planka task: an item of its card's checklist (Planka 1 names the card, Planka 2
         its task list). Planka's API lists tasks by position: their order is kept."""
         task_id = str(value.get("id"))
@@ -405,27 +413,20 @@ class PlankaExport(TrelloExport):
                 archived=archived,
             )
 
-    def comments(self) -> Iterator[Item]:
-        for prefix, value in self._objects({"included.comments.item", "included.tasks.item"}):
-            if not isinstance(value, dict):
-                continue
-            if prefix == "included.tasks.item":
-                yield self._task(value)
-                continue
-            text = str(value.get("text") or "").strip()
-            if not text or not value.get("cardId"):
-                yield Skipped("comment", str(value.get("id")), "empty, or on no card")
-                continue
-            author = str(value.get("userId") or "")
-            yield SourceComment(
-                source_id=str(value.get("id")),
-                card_id=str(value["cardId"]),
-                author=author,
-                author_name=author,
-                text=text[:10000],
-                at=storable_due(value.get("createdAt")) or clock.now(),
-                card_created=None,
-            )
+    def _comment(self, value: dict[str, Any]) -> Item | None:
+        text = str(value.get("text") or "").strip()
+        if not text or not value.get("cardId"):
+            return Skipped("comment", str(value.get("id")), "empty, or on no card")
+        author = str(value.get("userId") or "")
+        return SourceComment(
+            source_id=str(value.get("id")),
+            card_id=str(value["cardId"]),
+            author=author,
+            author_name=author,
+            text=text[:10000],
+            at=storable_due(value.get("createdAt")) or clock.now(),
+            card_created=None,
+        )
 
 
 def position(value: Any) -> float:
