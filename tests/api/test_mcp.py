@@ -1,7 +1,8 @@
 """The MCP server, driven by the ``mcp`` package's own client: over streamable HTTP against
-a real server process, and over stdio against ``python -m app mcp`` sharing that server's
-store and Redis. A token's scopes and board limits bind the assistant; its writes go
-through the services (versions, idempotency, events) and reach live clients "via" it."""
+a real server process (the main read, write and refusal paths on SQLite and on MongoDB), and
+over stdio against ``python -m app mcp`` sharing that server's store and Redis. A token's
+scopes and board limits bind the assistant; its writes go through the services (versions,
+idempotency, events) and reach live clients "via" it."""
 
 from __future__ import annotations
 
@@ -9,25 +10,29 @@ import json
 import os
 import sys
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
-import httpx2
 import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
-from mcp.client.streamable_http import streamable_http_client
 
 from tests.realtime.follower import Rest
 from tests.realtime.sse_client import SseStream
+from tests.support.app_fixtures import mongo_database_url
+from tests.support.mcp_client import call, mcp_over_http
 from tests.support.servers import BASE_ENV, AppServer, app_servers
-from tests.support.services import REPO_ROOT, RedisServer
+from tests.support.services import REPO_ROOT, MongoWireServer, RedisServer
 
 pytestmark = pytest.mark.processes
 
 ASSISTANT_ORIGIN = "https://assistant.example.test"
+SERVER_ENV = {"TASKWIRE_CORS_ORIGINS": ASSISTANT_ORIGIN}
+
+# Tests that take ``server`` run on SQLite; these run on MongoDB too. Only the main paths:
+# a second store doubles a test's time, and the transport does not depend on the store.
+ON_BOTH_STORES = pytest.mark.parametrize("server", ["sqlite", "mongo"], indirect=True)
 
 
 @pytest.fixture(scope="module")
@@ -36,10 +41,24 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(redis: RedisServer, workdir: Path) -> Iterator[AppServer]:
-    env = {"TASKWIRE_CORS_ORIGINS": ASSISTANT_ORIGIN}
-    with app_servers(1, f"sqlite:///{workdir / 'taskwire.db'}", redis.url, workdir, extra_env=env) as servers:
+def sqlite_server(redis: RedisServer, workdir: Path) -> Iterator[AppServer]:
+    with app_servers(1, f"sqlite:///{workdir / 'taskwire.db'}", redis.url, workdir, extra_env=SERVER_ENV) as servers:
         yield servers[0]
+
+
+@pytest.fixture(scope="module")
+def mongo_server(redis: RedisServer, mongo_wire: MongoWireServer, workdir: Path) -> Iterator[AppServer]:
+    url = mongo_database_url(mongo_wire.url)
+    with app_servers(1, url, redis.url, workdir / "mongo", extra_env=SERVER_ENV) as servers:
+        yield servers[0]
+
+
+@pytest.fixture
+def server(request: pytest.FixtureRequest) -> AppServer:
+    """The SQLite server, or the store named by ``ON_BOTH_STORES``; each started once."""
+    store = getattr(request, "param", "sqlite")
+    started: AppServer = request.getfixturevalue(f"{store}_server")
+    return started
 
 
 class Team:
@@ -76,15 +95,6 @@ async def team(server: AppServer) -> AsyncIterator[Team]:
         await rest.close()
 
 
-@asynccontextmanager
-async def http_client(server: AppServer, token: str) -> AsyncIterator[Client]:
-    async with (
-        httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=30) as http,
-        Client(streamable_http_client(server.url + "/mcp", http_client=http), cache=None) as client,
-    ):
-        yield client
-
-
 def stdio_parameters(server: AppServer, token: str) -> StdioServerParameters:
     env = {key: value for key, value in os.environ.items() if not key.startswith("TASKWIRE_")}
     env.update(BASE_ENV)
@@ -97,13 +107,6 @@ def stdio_parameters(server: AppServer, token: str) -> StdioServerParameters:
     return StdioServerParameters(command=sys.executable, args=["-m", "app", "mcp"], env=env, cwd=str(REPO_ROOT))
 
 
-async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
-    result = await client.call_tool(tool, arguments)
-    assert not result.is_error, result.content
-    assert result.structured_content is not None
-    return result.structured_content
-
-
 async def refusal(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
     """The error envelope of a refused call (REST's, with the same stable code)."""
     result = await client.call_tool(tool, arguments)
@@ -114,12 +117,13 @@ async def refusal(client: Client, tool: str, **arguments: Any) -> dict[str, Any]
     return error
 
 
+@ON_BOTH_STORES
 async def test_an_assistant_works_a_board_over_http_and_it_shows_live_as_made_via_its_token(
     server: AppServer, team: Team
 ) -> None:
     stream = await SseStream.open(server.url, team.launch, team.bob["token"])
     await stream.until("subscribed")
-    async with http_client(server, team.writer["token"]) as client:
+    async with mcp_over_http(server.url, team.writer["token"]) as client:
         tools = {tool.name for tool in (await client.list_tools()).tools}
         assert tools >= {
             "list_boards",
@@ -172,6 +176,9 @@ async def test_an_assistant_works_a_board_over_http_and_it_shows_live_as_made_vi
         resource = await client.read_resource(f"taskwire://boards/{team.launch}")
         board = json.loads(resource.contents[0].text)
         assert board["board"]["name"] == "Launch" and [t["id"] for t in board["tasks"]] == [task["id"]]
+        [contents] = (await client.read_resource(f"taskwire://tasks/{task['id']}")).contents
+        assert contents.uri == f"taskwire://tasks/{task['id']}" and contents.mime_type == "application/json"
+        assert json.loads(contents.text) == read
     live = await stream.events(3)
     assert [item.data["event"] for item in live] == ["task.updated", "task.moved", "comment.created"]
     await stream.close()
@@ -183,9 +190,10 @@ async def test_an_assistant_works_a_board_over_http_and_it_shows_live_as_made_vi
     assert events["items"][0]["via"]["token_name"] == "Claude"
 
 
+@ON_BOTH_STORES
 async def test_a_read_only_token_reads_and_is_refused_every_write(server: AppServer, team: Team) -> None:
     task = await team.rest.call("POST", f"/api/v1/boards/{team.launch}/tasks", team.alice["token"], {"title": "Keep"})
-    async with http_client(server, team.reader["token"]) as client:
+    async with mcp_over_http(server.url, team.reader["token"]) as client:
         assert (await call(client, "read_task", task_id=task["id"]))["task"]["title"] == "Keep"
         refusals = [
             await refusal(client, "create_task", board_id=team.launch, title="Sneaky"),
@@ -202,9 +210,10 @@ async def test_a_read_only_token_reads_and_is_refused_every_write(server: AppSer
     }
 
 
+@ON_BOTH_STORES
 async def test_a_board_limited_token_sees_and_touches_only_its_boards(server: AppServer, team: Team) -> None:
     hidden = await team.rest.call("POST", f"/api/v1/boards/{team.private}/tasks", team.alice["token"], {"title": "x"})
-    async with http_client(server, team.limited["token"]) as client:
+    async with mcp_over_http(server.url, team.limited["token"]) as client:
         assert [board["id"] for board in (await call(client, "list_boards"))["boards"]] == [team.launch]
         assert (await refusal(client, "read_board", board_id=team.private))["code"] == "board_not_found"
         assert (await refusal(client, "read_task", task_id=hidden["id"]))["code"] == "task_not_found"
@@ -214,10 +223,13 @@ async def test_a_board_limited_token_sees_and_touches_only_its_boards(server: Ap
         assert (await call(client, "create_task", board_id=team.launch, title="Yes"))["title"] == "Yes"
         with pytest.raises(Exception, match="board_not_found"):
             await client.read_resource(f"taskwire://boards/{team.private}")
+        with pytest.raises(Exception, match="task_not_found"):
+            await client.read_resource(f"taskwire://tasks/{hidden['id']}")
 
 
+@ON_BOTH_STORES
 async def test_the_token_holders_role_binds_the_assistant(server: AppServer, team: Team) -> None:
-    async with http_client(server, team.bobs["token"]) as client:
+    async with mcp_over_http(server.url, team.bobs["token"]) as client:
         assert (await call(client, "read_board", board_id=team.launch))["board"]["role"] == "viewer"
         assert (await refusal(client, "create_task", board_id=team.launch, title="No"))["code"] == "forbidden"
 
@@ -231,7 +243,7 @@ async def test_http_needs_a_live_api_token_on_every_request(server: AppServer, t
             answer = await http.post("/mcp", json=initialize, headers={**headers, **auth})
             assert answer.status_code == 401 and answer.json()["error"]["code"] == code
             assert answer.headers["www-authenticate"] == "Bearer"
-        async with http_client(server, team.writer["token"]) as client:
+        async with mcp_over_http(server.url, team.writer["token"]) as client:
             await call(client, "list_boards")
             await team.rest.call("DELETE", f"/api/v1/tokens/{team.writer['id']}", team.alice["token"])
             with pytest.raises(Exception):  # noqa: B017 - the SDK raises what the transport met
@@ -350,5 +362,5 @@ async def test_a_body_over_the_limit_is_413_and_the_server_goes_on(server: AppSe
     async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
         answer = await http.post("/mcp", content=oversized, headers=headers)
         assert answer.status_code == 413 and answer.json()["error"]["code"] == "payload_too_large"
-    async with http_client(server, team.writer["token"]) as client:
+    async with mcp_over_http(server.url, team.writer["token"]) as client:
         assert await call(client, "list_boards") is not None
