@@ -96,9 +96,7 @@ def build_runtime(settings: Settings) -> Runtime:
     publisher = EventPublisher(broker)
     webhook_worker = WebhookWorker(settings, store, publisher)
     hub = Hub(settings, store, broker)
-    renderer = Renderer(
-        Links(settings.public_url or f"http://localhost:{settings.port}", settings.secret_key), settings.mail_from
-    )
+    renderer = Renderer(Links(settings.public_base_url, settings.secret_key), settings.mail_from)
     mail_worker = MailWorker(settings, store, publisher, renderer)
     services = Services(settings, store, broker, publisher, webhook_worker, mail_worker)
     hub.documents.on_remote_update = services.documents.note_remote_update

@@ -421,6 +421,11 @@ class Settings(BaseSettings):
         return Path(url.removeprefix("sqlite:///"))
 
     @property
+    def public_base_url(self) -> str:
+        """What links made outside a request (emails, the operator's commands) start with."""
+        return self.public_url or f"http://localhost:{self.port}"
+
+    @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'taskwire.db'}"
 

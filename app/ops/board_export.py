@@ -1,11 +1,12 @@
 """``export-board``: one board as a JSON file, with its members (by email), its webhooks'
-configuration, its tasks, their comments and attachments (the files' bytes in base64) and
-its whole event log, read through the Store protocol only, so it works on either store.
+configuration, its pending invitations, its tasks, their comments and attachments (the
+files' bytes in base64), who watches the board and its tasks, the tasks' recurrence rules
+and its whole event log, read through the Store protocol only, so it works on either store.
 
-Webhook signing secrets are never written (``omitted`` in the file says so): a file of
-tasks is handed around more freely than the keys that sign deliveries. ``omitted`` also names
-what else of the board the file does not carry (the trash, invitations, watches, recurrences)
-or an import does not bring back (the event log).
+Webhook signing secrets and invitation links are never written (``omitted`` in the file
+says so): a file of tasks is handed around more freely than the keys that sign deliveries
+or let someone join the board. ``omitted`` also names what else of the board the file does
+not carry (the trash) or an import does not bring back (the event log).
 
 Users are referred to by email in the file (``users`` maps every user id the board
 mentions to an email): ids mean nothing in another deployment, emails do.
@@ -27,17 +28,30 @@ from pathlib import Path
 from typing import IO, Any
 
 from app.domain import clock
+from app.domain.invitations import InvitationStatus
+from app.domain.mail import Watch
 from app.domain.models import Board, Task, TaskFilter, TaskPageRequest, TaskSort
-from app.domain.views import attachment_view, board_view, comment_view, event_view, member_view, task_view
+from app.domain.views import (
+    attachment_view,
+    board_view,
+    comment_view,
+    event_view,
+    member_view,
+    record_view,
+    recurrence_view,
+    task_view,
+)
 from app.domain.webhooks import webhook_view
 from app.ops.common import OpsError, check_output_free, opened_store, progress, written_atomically
+from app.services.invitations import invitation_view
 from app.settings import Settings
 from app.store.base import Store
 
 COMMAND = "export-board"
 FORMAT = "taskwire.board-export"
-# 2 added "omitted", "webhooks" and "comments", then "attachments" (a file without them is
-# still version 2: an older import-board skips the key); import-board still reads version 1.
+# 2 added "omitted", "webhooks" and "comments", then "attachments", then "invitations",
+# "watches" and "recurrences" (a file without them is still version 2: an older import-board
+# skips the key); import-board still reads version 1.
 FORMAT_VERSION = 2
 # What a user sees of the board that the file leaves out on purpose, and why.
 OMITTED = {
@@ -49,10 +63,11 @@ OMITTED = {
     "events": "The event log is in the file but import-board does not replay it (it refers to the source's "
     "ids): the imported board's history, its tasks' histories and its activity feed start at the import.",
     "trash": "Deleted tasks in the board's trash, with their comments and files, are not exported.",
-    "invitations": "Pending invitations are not exported: their links belong to the source; invite again.",
-    "watches": "Who watches the board or its tasks is each user's choice; nobody watches the imported board.",
-    "recurrences": "A recurring task's schedule is not exported; the imported task does not recur.",
+    "invitations.link": "Pending invitations are exported without their links (only the link's hash is kept, "
+    "and it belongs to the source); import-board issues each a new link, printed for the operator to pass on: "
+    "the source's links do not open the imported board. Accepted, revoked and expired invitations are not exported.",
 }
+watch_view = record_view(Watch)
 PAGE_SIZE = 500
 PROGRESS_EVERY = 1000
 # The layout of json.dumps(document, ensure_ascii=False, indent=1), which the file has
@@ -83,25 +98,37 @@ async def write_export(store: Store, board_id: str, out: IO[bytes], spool_dir: P
     users = {member.user_id: member.email for member in members}
     webhooks = await store.list_webhooks(board_id)
     mentioned = {webhook.created_by for webhook in webhooks}
+    at = clock.now()
+    invitations = [
+        invitation
+        for invitation in await store.list_invitations(board_id)
+        if invitation.status(at) is InvitationStatus.PENDING
+    ]
+    mentioned.update(invitation.created_by for invitation in invitations)
     with tempfile.TemporaryFile(dir=spool_dir) as spool:
         tasks = await _write_array(spool, "tasks", _task_views(store, board_id, mentioned))
         comments = await _write_array(spool, "comments", _comment_views(store, board_id, mentioned))
         progress(COMMAND, f"{comments} comments")
         attachments = await _write_attachments(spool, store, board_id, mentioned)
         progress(COMMAND, f"{attachments} attachments")
+        watches = await _write_array(spool, "watches", _watch_views(store, board_id, mentioned))
+        recurrences = await _write_array(spool, "recurrences", _recurrence_views(store, board_id, mentioned))
+        progress(COMMAND, f"{watches} watches, {recurrences} recurring tasks, {len(invitations)} pending invitations")
         events = await _write_array(spool, "events", _event_views(store, board_id, mentioned))
         await _add_other_users(store, users, mentioned)
         _warn_if_changed(board, await store.get_board(board_id))
         head = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
-            "exported_at": clock.now(),
+            "exported_at": at,
             "omitted": OMITTED,
             "board": board_view(board),
             "members": [member_view(member) for member in members],
             "users": users,
             # webhook_view is the public shape: it never holds the secret.
             "webhooks": [webhook_view(webhook) for webhook in webhooks],
+            # invitation_view never holds the link's token nor its hash.
+            "invitations": [invitation_view(invitation, at) for invitation in invitations],
         }
         # The head's closing "\n}" is written after the arrays instead.
         out.write(_encode(head)[:-2])
@@ -203,6 +230,27 @@ async def _write_base64(out: IO[bytes], chunks: AsyncIterator[bytes]) -> None:
         out.write(base64.b64encode(pending[:whole]))
         pending = pending[whole:]
     out.write(base64.b64encode(pending))
+
+
+async def _watch_views(store: Store, board_id: str, mentioned: set[str]) -> AsyncIterator[dict[str, Any]]:
+    """The board's own watches (task_id ""), then each task's, in board order."""
+    for watch in await store.list_watches(board_id, None):
+        mentioned.add(watch.user_id)
+        yield watch_view(watch)
+    async for page in _task_pages(store, board_id):
+        for task in page:
+            for watch in await store.list_watches(board_id, task.id):
+                if watch.task_id == task.id:
+                    mentioned.add(watch.user_id)
+                    yield watch_view(watch)
+
+
+async def _recurrence_views(store: Store, board_id: str, mentioned: set[str]) -> AsyncIterator[dict[str, Any]]:
+    async for page in _task_pages(store, board_id):
+        for task in page:
+            if (recurrence := await store.get_recurrence(task.id)) is not None:
+                mentioned.add(recurrence.created_by)
+                yield recurrence_view(recurrence)
 
 
 async def _task_pages(store: Store, board_id: str) -> AsyncIterator[list[Task]]:

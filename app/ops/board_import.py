@@ -1,6 +1,6 @@
 """``import-board``: recreate an exported board under a new id, with its members, tasks,
-comments, attachments and webhooks, through the Store protocol only (so on either store, and with every
-write's event).
+comments, attachments, webhooks, watches, recurrence rules and pending invitations, through
+the Store protocol only (so on either store, and with every write's event).
 
 Users are matched by email. A member without an account here is skipped with a warning,
 and so is an assignee who did not become a member (assignees must be members), and a
@@ -11,12 +11,19 @@ notified of an import. Attachments keep their names, types, bytes, thumbnails an
 quota does not apply to an import. Webhooks keep their URL and event types, but their secrets were not
 exported: each comes back switched off (``imported_without_secret``) with a fresh secret
 that nobody knows, so nothing is sent until an admin recreates it with the receiver's
-secret. Each import makes a new board: importing a file twice gives two boards.
+secret. Watches are kept for the people who are members here (watching needs a place on
+the board). A recurring task keeps its rule and its links to the other occurrences of its
+series (a link to an occurrence not in the file, deleted in the source, still counts: a
+task whose next occurrence was made does not recur again). A pending invitation keeps its
+email, role, inviter and expiry, but its link was not exported: each gets a new one,
+printed for the operator to pass on (nobody is sent anything); those expired by the time
+of the import, and those of people who are members here already, are left out. Each
+import makes a new board: importing a file twice gives two boards.
 
 The old event log is not replayed: it refers to ids of the source deployment, and the
 protocol appends events only as the effect of a change. It stays in the export file; the
 new board's log starts with this import (``member.added``, ``task.created``,
-``comment.created``, ``attachment.added``).
+``comment.created``, ``attachment.added``, ``task.recurrence_set``, ``invitation.created``).
 """
 
 from __future__ import annotations
@@ -25,16 +32,21 @@ import base64
 import binascii
 import io
 import json
+import secrets
 from pathlib import Path
 from typing import Any
 
 from app.domain import clock
 from app.domain.ids import new_id, new_id_after
+from app.domain.invitations import Invitation
+from app.domain.mail import Watch
 from app.domain.models import Attachment, Board, Comment, EventDraft, Member, Priority, Role, Task, User
-from app.domain.views import attachment_view, comment_view, member_view, task_view
+from app.domain.recurrence import Recurrence, RecurrenceKind
+from app.domain.views import attachment_view, comment_view, member_view, recurrence_view, task_view
 from app.domain.webhooks import Webhook
 from app.ops.board_export import FORMAT, FORMAT_VERSION
 from app.ops.common import OpsError, opened_store, progress
+from app.services.invitations import INVITE_PATH, hash_invitation_token, invitation_view
 from app.settings import Settings
 from app.store.base import Store
 from app.webhooks.signing import new_secret
@@ -51,7 +63,7 @@ async def import_board(settings: Settings, source: Path, owner_email: str | None
     document = _read_export(source)
     async with opened_store(settings) as store:
         owner = await _choose_owner(store, document, owner_email)
-        importer = _BoardImport(store, document, owner)
+        importer = _BoardImport(store, document, owner, settings.public_base_url)
         return await importer.run()
 
 
@@ -88,8 +100,9 @@ async def _choose_owner(store: Store, document: dict[str, Any], owner_email: str
 
 
 class _BoardImport:
-    def __init__(self, store: Store, document: dict[str, Any], owner: User) -> None:
+    def __init__(self, store: Store, document: dict[str, Any], owner: User, link_base: str) -> None:
         self._store = store
+        self._link_base = link_base
         self._document = document
         self._owner = owner
         self._at = clock.now()
@@ -99,6 +112,9 @@ class _BoardImport:
         self._accounts: dict[str, str] = {}
         # Old task id -> new task id.
         self._tasks: dict[str, str] = {}
+        # Old task id -> a new id naming no task, for the occurrences a recurrence links to
+        # that are not in the file.
+        self._gone_tasks: dict[str, str] = {}
 
     async def run(self) -> str:
         board = self._new_board()
@@ -110,6 +126,10 @@ class _BoardImport:
             await self._add_tasks(board)
             await self._add_comments(board)
             await self._add_attachments(board)
+            await self._add_watches(board)
+            await self._add_recurrences(board)
+            await self._add_invitations(board)
+            # Last: a webhook's cursor is past every event of the import.
             await self._add_webhooks(board)
         except BaseException:
             # Half a board is worse than none: the operator can fix the cause and rerun.
@@ -321,3 +341,100 @@ class _BoardImport:
             last_id = webhook.id
         if webhooks:
             progress(COMMAND, f"{len(webhooks)} webhooks, switched off: their secrets are not exported")
+
+    async def _add_watches(self, board: Board) -> None:
+        watches = self._document.get("watches", [])
+        skipped = 0
+        for exported in watches:
+            try:
+                user_id = self._members.get(str(exported["user_id"]))
+                if user_id is None:
+                    skipped += 1
+                    continue
+                old_task = str(exported["task_id"])
+                watch = Watch(
+                    user_id=user_id,
+                    board_id=board.id,
+                    task_id=self._tasks[old_task] if old_task else "",
+                    watching=bool(exported["watching"]),
+                    at=str(exported["at"]),
+                )
+            except (KeyError, TypeError, ValueError) as error:
+                raise OpsError(f"a watch of the export is malformed: {error!r}") from None
+            await self._store.save_watch(watch)
+        if watches:
+            progress(COMMAND, f"{len(watches) - skipped} watches")
+        if skipped:
+            progress(COMMAND, f"warning: skipped {skipped} watches of people who are not members here")
+
+    async def _add_recurrences(self, board: Board) -> None:
+        recurrences = self._document.get("recurrences", [])
+        for exported in recurrences:
+            try:
+                previous, following = exported["previous_task_id"], exported["next_task_id"]
+                recurrence = Recurrence(
+                    task_id=self._tasks[str(exported["task_id"])],
+                    board_id=board.id,
+                    kind=RecurrenceKind(exported["kind"]),
+                    interval=int(exported["interval"]),
+                    weekdays=[str(day) for day in exported["weekdays"]],
+                    day_of_month=None if exported["day_of_month"] is None else int(exported["day_of_month"]),
+                    series_id=self._task_link(str(exported["series_id"])),
+                    previous_task_id=None if previous is None else self._task_link(str(previous)),
+                    next_task_id=None if following is None else self._task_link(str(following)),
+                    created_by=self._accounts.get(exported["created_by"], self._owner.id),
+                    updated_at=str(exported["updated_at"]),
+                )
+            except (KeyError, TypeError, ValueError) as error:
+                raise OpsError(f"a recurrence of the export is malformed: {error!r}") from None
+            await self._store.set_recurrence(
+                recurrence, EventDraft("task.recurrence_set", self._owner.id, self._at, recurrence_view(recurrence))
+            )
+        if recurrences:
+            progress(COMMAND, f"{len(recurrences)} recurring tasks")
+
+    def _task_link(self, old_task_id: str) -> str:
+        """The imported task, or for one not in the file a new id kept for every link to it:
+        occurrences of a series still share their series, and a task whose next occurrence
+        was made (and deleted since) still does not recur again."""
+        if old_task_id in self._tasks:
+            return self._tasks[old_task_id]
+        return self._gone_tasks.setdefault(old_task_id, new_id())
+
+    async def _add_invitations(self, board: Board) -> None:
+        invitations = self._document.get("invitations", [])
+        last_id, left_out = "", 0
+        for exported in invitations:
+            token = secrets.token_urlsafe(32)
+            try:
+                invitation = Invitation(
+                    # Ids in the exported order: a board's invitations are listed oldest first.
+                    id=new_id_after(last_id),
+                    board_id=board.id,
+                    email=str(exported["email"]).strip().lower(),
+                    role=Role(exported["role"]),
+                    token_hash=hash_invitation_token(token),
+                    created_by=self._accounts.get(exported["created_by"], self._owner.id),
+                    created_at=str(exported["created_at"]),
+                    expires_at=str(exported["expires_at"]),
+                )
+            except (KeyError, TypeError, ValueError) as error:
+                raise OpsError(f"an invitation of the export is malformed: {error!r}") from None
+            if invitation.expires_at <= self._at or await self._is_member(board, invitation.email):
+                left_out += 1
+                continue
+            await self._store.create_invitation(
+                invitation,
+                EventDraft("invitation.created", self._owner.id, self._at, invitation_view(invitation, self._at)),
+            )
+            last_id = invitation.id
+            link = self._link_base + INVITE_PATH + token
+            progress(COMMAND, f"invitation of {invitation.email} as {invitation.role.value} has a new link: {link}")
+        if invitations:
+            progress(COMMAND, f"{len(invitations) - left_out} pending invitations, each with a new link")
+        if left_out:
+            progress(COMMAND, f"skipped {left_out} invitations expired since the export or of members here")
+
+    async def _is_member(self, board: Board, email: str) -> bool:
+        user = await self._store.get_user_by_email(email)
+        return user is not None and await self._store.get_member(board.id, user.id) is not None

@@ -52,9 +52,12 @@ async def test_the_streamed_file_is_byte_for_byte_the_encoded_document(tmp_path:
             "members",
             "users",
             "webhooks",
+            "invitations",
             "tasks",
             "comments",
             "attachments",
+            "watches",
+            "recurrences",
             "events",
         ]
     assert document["tasks"] == [] and document["users"] == {people["Ada"].id: "ada@example.com"}

@@ -1,7 +1,9 @@
 """export-board then import-board into a fresh deployment gives back everything a user sees
 of the board through the REST API: tasks, comments (in order, with authors, mentions and
-edits), members and roles, webhooks' configuration. Only webhook secrets stay behind, and
-so the imported webhooks are switched off. On both stores, through the real commands."""
+edits), members and roles, webhooks' configuration, who watches what, recurring tasks'
+rules and links, pending invitations. Only secrets stay behind: the imported webhooks are
+switched off, and each pending invitation has a new link. On both stores, through the real
+commands."""
 
 from __future__ import annotations
 
@@ -73,6 +75,13 @@ async def build_board(api: Api, people: dict[str, Account]) -> str:
         api, "PATCH", f"/api/v1/tasks/{demo['id']}", bob, {"title": "Record the demo (v2)", "version": demo["version"]}
     )
 
+    # A recurring task done once (while "done" is the last column): its next occurrence
+    # is linked to it both ways.
+    plants = await api.task(cy, board, "Water the plants", assignees=[cy.id], due_at="2030-01-07T09:00:00.000000Z")
+    rule = {"kind": "weekly", "interval": 2, "weekdays": ["thu", "mon"]}
+    await ok(api, "PUT", f"/api/v1/tasks/{plants['id']}/recurrence", cy, rule)
+    await ok(api, "PATCH", f"/api/v1/tasks/{plants['id']}", cy, {"status": "done", "version": plants["version"]})
+
     comments = f"/api/v1/tasks/{post['id']}/comments"
     await ok(api, "POST", comments, ada, {"body": "Thanks @Bob, and @cy@example.com please review"})
     edited = await ok(api, "POST", comments, bob, {"body": "On it"})
@@ -85,6 +94,16 @@ async def build_board(api: Api, people: dict[str, Account]) -> str:
     for text in ("Outline", "Screenshots"):
         item = (await ok(api, "POST", f"/api/v1/tasks/{post['id']}/checklist", bob, {"text": text}))["checklist"][-1]
     await ok(api, "PATCH", f"/api/v1/tasks/{post['id']}/checklist/{item['id']}", cy, {"done": True})
+
+    await ok(api, "PUT", f"/api/v1/boards/{board}/watch", people["Dee"], {"watching": True})
+    await ok(api, "PUT", f"/api/v1/tasks/{demo['id']}/watch", cy, {"watching": True})
+    await ok(api, "PUT", f"/api/v1/tasks/{post['id']}/watch", bob, {"watching": False})  # an assignee opting out
+
+    invitations = f"/api/v1/boards/{board}/invitations"
+    await ok(api, "POST", invitations, ada, {"email": "Eve@Example.com", "role": "commenter"})
+    await ok(api, "POST", invitations, bob, {"email": "fay@example.com", "role": "viewer"})
+    revoked = await ok(api, "POST", invitations, ada, {"email": "gus@example.com"})
+    await ok(api, "DELETE", f"{invitations}/{revoked['id']}", ada)  # not pending: not carried
 
     hooks = f"/api/v1/boards/{board}/webhooks"
     await ok(api, "POST", hooks, ada, {"url": "http://127.0.0.1:9/every", "secret": "s" * 32})
@@ -152,6 +171,55 @@ async def seen_by_users(api: Api, owner: Account, board_id: str) -> dict[str, An
     }
 
 
+async def seen_choices(api: Api, people: dict[str, Account], board_id: str) -> dict[str, Any]:
+    """Who watches what, the recurring tasks' rules and the pending invitations, as members
+    see them through REST, with tasks named by title and column and users by email."""
+    owner = people["Ada"]
+    members = (await ok(api, "GET", f"/api/v1/boards/{board_id}/members", owner))["items"]
+    email = {member["user_id"]: member["email"] for member in members}
+    tasks = [
+        task
+        for archived in ("false", "true")
+        for task in (await ok(api, "GET", f"/api/v1/boards/{board_id}/tasks?limit=100&archived={archived}", owner))[
+            "items"
+        ]
+    ]
+    label = {task["id"]: f"{task['title']} ({task['status']})" for task in tasks}
+    watching: dict[str, dict[str, Any]] = {}
+    for name, account in people.items():
+        watched = [
+            label[task["id"]]
+            for task in tasks
+            if (await ok(api, "GET", f"/api/v1/tasks/{task['id']}/watch", account))["watching"]
+        ]
+        board_watch = (await ok(api, "GET", f"/api/v1/boards/{board_id}/watch", account))["watching"]
+        watching[name] = {"board": board_watch, "tasks": sorted(watched)}
+    recurrences = {}
+    for task in tasks:
+        rule = (await ok(api, "GET", f"/api/v1/tasks/{task['id']}/recurrence", owner))["rule"]
+        if rule is not None:
+            recurrences[label[task["id"]]] = {
+                **{key: rule[key] for key in ("kind", "interval", "weekdays", "day_of_month", "updated_at")},
+                "created_by": email[rule["created_by"]],
+                **{
+                    link: label.get(rule[link], rule[link])
+                    for link in ("series_id", "previous_task_id", "next_task_id")
+                },
+            }
+    invitations = (await ok(api, "GET", f"/api/v1/boards/{board_id}/invitations", owner))["items"]
+    return {
+        "watching": watching,
+        "recurrences": recurrences,
+        "invitations": [
+            {
+                **{key: item[key] for key in ("email", "role", "created_at", "expires_at", "status")},
+                "created_by": email[item["created_by"]],
+            }
+            for item in invitations
+        ],
+    }
+
+
 async def log_in(api: Api, email: str) -> Account:
     status, body = await api.call("POST", "/api/v1/auth/login", json={"email": email, "password": PASSWORD})
     assert status == 200, body
@@ -177,6 +245,7 @@ async def test_an_export_imported_into_a_fresh_deployment_shows_users_the_same_b
         people = await register_people(api)
         board_id = await build_board(api, people)
         before = await seen_by_users(api, people["Ada"], board_id)
+        choices_before = await seen_choices(api, {name: people[name] for name, _ in PEOPLE}, board_id)
         assert await unread_notifications(api, people["Bob"]) > 0  # the mention and the assignment
 
     export_file = tmp_path / "launch.json"
@@ -188,26 +257,36 @@ async def test_an_export_imported_into_a_fresh_deployment_shows_users_the_same_b
     text = export_file.read_text()
     document = json.loads(text)
     assert document["format_version"] == 2
-    # What the file leaves out is declared, each with why.
-    assert {"webhooks.secret", "events", "trash", "invitations", "watches"} <= set(document["omitted"])
+    # What the file leaves out is declared, each with why; what it carries is not.
+    assert {"webhooks.secret", "events", "trash", "invitations.link"} <= set(document["omitted"])
+    assert not {"watches", "recurrences", "invitations"} & set(document["omitted"])
     assert "s" * 32 not in text and all("secret" not in hook for hook in document["webhooks"])
+    assert all("token" not in key for invitation in document["invitations"] for key in invitation)
 
     async with serving(target_url, target_dir) as api:
         await register_people(api)
     imported = run_app("import-board", str(export_file), data_dir=target_dir, database_url=target_url)
     assert imported.returncode == 0, imported.stderr
     assert "2 webhooks, switched off" in imported.stdout and "4 comments" in imported.stdout
+    assert "2 pending invitations, each with a new link" in imported.stdout
     new_board_id = imported.stdout.split("import-board: done: board ")[1].split(";")[0]
+    eve_link = imported.stdout.split("invitation of eve@example.com as commenter has a new link: ")[1].split()[0]
 
     async with serving(target_url, target_dir) as api:
         people = {name: await log_in(api, f"{name.lower()}@example.com") for name, _ in PEOPLE}
         after = await seen_by_users(api, people["Ada"], new_board_id)
+        choices_after = await seen_choices(api, people, new_board_id)
         # An import tells nobody anything: the notifications stayed in the source's inboxes.
         assert [await unread_notifications(api, account) for account in people.values()] == [0, 0, 0, 0]
         webhooks = (await ok(api, "GET", f"/api/v1/boards/{new_board_id}/webhooks", people["Ada"]))["items"]
         board_seq = (await ok(api, "GET", f"/api/v1/boards/{new_board_id}", people["Ada"]))["seq"]
         # Switched back on, they deliver what happens from then on, not the import itself.
         assert {hook["last_delivered_seq"] for hook in webhooks} == {board_seq}
+        # The new link is the one that works here.
+        eve = await api.register("Eve", "eve@example.com")
+        token = eve_link.split("/invite#")[1]
+        accepted = await ok(api, "POST", "/api/v1/invitations/accept", eve, {"token": token})
+        assert (accepted["board"]["id"], accepted["member"]["role"]) == (new_board_id, "commenter")
 
     assert [hook["active"] for hook in before["webhooks"]] == [True, True]
     assert after["webhooks"] == [
@@ -227,6 +306,15 @@ async def test_an_export_imported_into_a_fresh_deployment_shows_users_the_same_b
     assert post["comments"][0]["mentions"] == ["bob@example.com", "cy@example.com"]
     edited = post["comments"][1]
     assert edited["updated_at"] > edited["created_at"]
+    assert choices_after == choices_before
+    assert (
+        choices_before["watching"]["Dee"]["board"]
+        and "Record the demo (v2) (doing)" in (choices_before["watching"]["Cy"]["tasks"])
+    )
+    assert "Write the post (todo)" not in choices_before["watching"]["Bob"]["tasks"]
+    assert choices_before["recurrences"]["Water the plants (done)"]["next_task_id"] == "Water the plants (todo)"
+    assert choices_before["recurrences"]["Water the plants (todo)"]["series_id"] == "Water the plants (done)"
+    assert [item["email"] for item in choices_before["invitations"]] == ["eve@example.com", "fay@example.com"]
     assert before["board"]["archived_at"] is not None and before["archived_boards"] == ["Launch"]
     assert {key: after[key] for key in ("board", "archived_boards", "members", "tasks")} == {
         key: before[key] for key in ("board", "archived_boards", "members", "tasks")
@@ -245,7 +333,7 @@ async def test_an_export_of_format_version_1_still_imports(tmp_path: Path) -> No
     )
     # What export-board wrote before comments and webhooks were in the file.
     document = json.loads(export_file.read_text())
-    for key in ("omitted", "webhooks", "comments"):
+    for key in ("omitted", "webhooks", "comments", "attachments", "invitations", "watches", "recurrences"):
         del document[key]
     document["format_version"] = 1
     export_file.write_text(json.dumps(document))
