@@ -92,22 +92,33 @@ async def type_at(editor, position: str, text: str, delay: float) -> None:
     await editor.press_sequentially(text, delay=delay, timeout=120_000)
 
 
+async def type_with_corrections(editor, position: str, phrases: list[str], typo: str) -> None:
+    """Types each phrase followed by ``typo``, then takes the typo back with Backspace:
+    a steady stream of insertions and deletions at one place."""
+    await editor.focus()
+    await editor.press("Control+Home" if position == "start" else "Control+End")
+    for phrase in phrases:
+        await editor.press_sequentially(phrase + typo, delay=5, timeout=60_000)
+        for _ in typo:
+            await editor.press("Backspace")
+
+
 async def test_two_people_on_two_instances_type_at_once_and_keep_every_keystroke(two_sides) -> None:
     rest = two_sides[2]
     ada, task, (ada_page, ada_editor), (bob_page, bob_editor) = await both_editing(two_sides, "Middle.")
 
-    ada_text = "Ada writes the opening paragraph about the launch, " * 3
-    bob_text = " Bob adds the closing remarks and the checklist." * 3
-    await asyncio.gather(type_at(ada_editor, "start", ada_text, delay=5), type_at(bob_editor, "end", bob_text, delay=5))
-    # And deletions: each removes the last eight characters they typed.
-    await ada_editor.press("Control+Home")
-    for _ in range(len(ada_text)):
-        await ada_editor.press("ArrowRight")
-    await bob_editor.press("Control+End")
-    for _ in range(8):
-        await asyncio.gather(ada_editor.press("Backspace"), bob_editor.press("Backspace"))
+    # Each types about 250 characters in ten phrases, each phrase ending in a three-letter
+    # typo taken back with Backspace (30 deletions each), both at once on two instances.
+    ada_phrases = [f"Ada writes line {n} of the opening. " for n in range(10)]
+    bob_phrases = [f" Bob adds closing remark {n}." for n in range(10)]
+    await asyncio.gather(
+        type_with_corrections(ada_editor, "start", ada_phrases, "qzx"),
+        type_with_corrections(bob_editor, "end", bob_phrases, "kjw"),
+    )
+    ada_text, bob_text = "".join(ada_phrases), "".join(bob_phrases)
+    assert len(ada_text) >= 250 and len(bob_text) >= 250
     final = await converge([ada_editor, bob_editor])
-    assert final == ada_text[:-8] + "Middle." + bob_text[:-8]
+    assert final == ada_text + "Middle." + bob_text
 
     # Others' cursors show with their names; the list says who else is here. Carol joins
     # with her cursor two lines up, so Ada sees two named cursors besides her own.
