@@ -21,7 +21,10 @@ import argparse
 import asyncio
 import base64
 import contextlib
+import hashlib
 import json
+import multiprocessing
+import os
 import random
 import sys
 import tempfile
@@ -78,75 +81,88 @@ async def set_up(base_url: str, editors: int, tasks: int) -> tuple[list[str], st
 
 
 class Editor:
-    def __init__(self, url: str, token: str, board: str, task: str, sent: dict[str, float]) -> None:
-        self.url, self.token, self.board, self.task = url, token, board, task
+    """One person typing: a pycrdt document over its own WebSocket. Records what it sent
+    (key and when) and every ``doc.update`` that reached it (key and when, repeats kept),
+    so the parent can tell per editor which of the others' updates arrived, and how often."""
+
+    def __init__(self, number: int, url: str, token: str, board: str, task: str) -> None:
+        self.number, self.url, self.token, self.board, self.task = number, url, token, board, task
         self.doc: Doc = Doc()
         self.text = self.doc.get("description", type=Text)
-        self.sent = sent  # base64 update -> when it was sent, shared by all editors
-        self.latencies: list[float] = []
-        self.seen: set[str] = set()
-        self.repeats = 0
+        self.sent: list[tuple[str, float]] = []
+        self.arrived: list[tuple[str, float]] = []
         self.errors: list[dict] = []
+        self.resyncs = 0
         self.opened = asyncio.Event()
-        self.number = 0
+        self.last_frame = 0.0
         self.unacked: dict[int, str] = {}
         self.retry: dict[int, str] = {}
 
     async def run(self, rate: float, seconds: float, start: asyncio.Event) -> None:
-        async with connect(self.url, max_size=None, open_timeout=30) as socket:
+        async with connect(self.url, max_size=None, open_timeout=60) as socket:
             await socket.send(json.dumps({"type": "auth", "token": self.token}))
             await socket.send(json.dumps({"type": "subscribe", "board": self.board, "id": "s"}))
             await socket.send(json.dumps({"type": "doc.open", "task": self.task, "id": "o"}))
             reader = asyncio.create_task(self._read(socket))
             await self.opened.wait()
             await start.wait()
-            rng = random.Random()
-            loop = asyncio.get_running_loop()
-            until = loop.time() + seconds
-            next_at = loop.time() + rng.uniform(0, 1 / rate)
-            while loop.time() < until:
-                await asyncio.sleep(max(0.0, next_at - loop.time()))
-                next_at += 1 / rate
-                before = self.doc.get_state()
-                length = len(str(self.text).encode())
-                # Keep the document under the 5000-character limit: type, or trim the start.
-                if length > 4000:
-                    del self.text[0:40]
-                else:
-                    self.text.insert(rng.randint(0, length), "word ")
-                update = base64.b64encode(self.doc.get_update(before)).decode()
-                self.sent[update] = time.perf_counter()
-                self.number += 1
-                self.unacked[self.number] = update
-                await socket.send(
-                    json.dumps({"type": "doc.update", "task": self.task, "update": update, "id": self.number})
-                )
-            await asyncio.sleep(2)  # the last updates arrive, and refusals to send again
+            await self._type(socket, rate, seconds)
+            await asyncio.sleep(2)  # refusals to the last updates arrive
             for request_id, update in list(self.retry.items()):
                 await socket.send(
                     json.dumps({"type": "doc.update", "task": self.task, "update": update, "id": request_id})
                 )
-            await asyncio.sleep(2)
+            # Everyone's last updates arrive: done once the socket has been quiet for 3 s.
+            loop = asyncio.get_running_loop()
+            for _ in range(240):  # two minutes at most
+                if loop.time() - self.last_frame >= 3:
+                    break
+                await asyncio.sleep(0.5)
             reader.cancel()
             await asyncio.gather(reader, return_exceptions=True)
 
+    async def _type(self, socket, rate: float, seconds: float) -> None:
+        rng = random.Random()
+        loop = asyncio.get_running_loop()
+        until = loop.time() + seconds
+        next_at = loop.time() + rng.uniform(0, 1 / rate)
+        request_id = 0
+        while True:
+            await asyncio.sleep(max(0.0, next_at - loop.time()))
+            if loop.time() >= until:  # a process that fell behind sends what it can, never past the end
+                break
+            next_at += 1 / rate
+            before = self.doc.get_state()
+            length = len(str(self.text).encode())
+            # Keep the document under the 5000-character limit: type, or trim the start.
+            if length > 4000:
+                del self.text[0:40]
+            else:
+                self.text.insert(rng.randint(0, length), "word ")
+            update = base64.b64encode(self.doc.get_update(before)).decode()
+            self.sent.append((update_key(update), time.monotonic()))
+            request_id += 1
+            self.unacked[request_id] = update
+            await socket.send(json.dumps({"type": "doc.update", "task": self.task, "update": update, "id": request_id}))
+
     async def _read(self, socket) -> None:
+        loop = asyncio.get_running_loop()
         async for frame in socket:
-            arrived = time.perf_counter()
+            arrived = time.monotonic()
+            self.last_frame = loop.time()
             for line in str(frame).split("\n"):
                 message = json.loads(line)
                 kind = message.get("type")
                 if kind == "doc.update":
                     self.doc.apply_update(base64.b64decode(message["update"]))
-                    if message["update"] in self.seen:
-                        self.repeats += 1
-                        continue
-                    self.seen.add(message["update"])
-                    if (sent := self.sent.get(message["update"])) is not None:
-                        self.latencies.append(arrived - sent)
+                    self.arrived.append((update_key(message["update"]), arrived))
                 elif kind == "doc.opened":
                     self.doc.apply_update(base64.b64decode(message["update"]))
                     self.opened.set()
+                elif kind == "doc.resync":
+                    # Updates missed meanwhile would come in one state diff, not one by one:
+                    # counted as missing below, and the resync itself is reported.
+                    self.resyncs += 1
                 elif kind == "doc.ack":
                     self.unacked.pop(message["id"], None)
                     self.retry.pop(message["id"], None)
@@ -155,33 +171,105 @@ class Editor:
                     if (update := self.unacked.get(message.get("id"))) is not None:
                         self.retry[message["id"]] = update
 
+    def report(self) -> dict:
+        return {
+            "number": self.number,
+            "sent": self.sent,
+            "arrived": self.arrived,
+            "text": str(self.text),
+            "errors": len(self.errors),
+            "resyncs": self.resyncs,
+        }
 
-async def latency_run(servers: list[AppServer], editors: int, seconds: float, rate: float) -> dict:
-    """Editors alternate between the instances given."""
+
+def update_key(update: str) -> str:
+    """The server relays an update's base64 text unchanged: a short digest of it names it."""
+    return hashlib.blake2b(update.encode(), digest_size=10).hexdigest()
+
+
+def drive(
+    editors: list[tuple[int, str, str]], board: str, task: str, rate: float, seconds: float, ready, start, results
+) -> None:
+    """A worker process: ``editors`` (number, WebSocket URL, token) type on one event loop.
+    Says when all are open, waits for the common start, and hands back their reports."""
+
+    async def main() -> list[dict]:
+        crew = [Editor(number, url, token, board, task) for number, url, token in editors]
+        go = asyncio.Event()
+        runs = [asyncio.create_task(editor.run(rate, seconds, go)) for editor in crew]
+        await asyncio.wait_for(asyncio.gather(*(editor.opened.wait() for editor in crew)), 120)
+        ready.put(len(crew))
+        await asyncio.to_thread(start.wait)
+        go.set()
+        await asyncio.gather(*runs)
+        return [editor.report() for editor in crew]
+
+    results.put(asyncio.run(main()))
+
+
+def tally(reports: list[dict]) -> dict:
+    """Per editor, which of the others' updates arrived: none missing, none twice."""
+    sender = {key: (report["number"], at) for report in reports for key, at in report["sent"]}
+    latencies: list[float] = []
+    missing = duplicated = stray = 0
+    for report in reports:
+        first: dict[str, float] = {}
+        for key, at in report["arrived"]:
+            if key in first:
+                duplicated += 1
+            else:
+                first[key] = at
+        expected = {key for key, (number, _) in sender.items() if number != report["number"]}
+        missing += len(expected - first.keys())
+        stray += len(first.keys() - expected)  # its own echoed back, or an update nobody sent
+        latencies.extend(at - sender[key][1] for key, at in first.items() if key in expected)
+    return {"latencies": latencies, "missing": missing, "duplicated": duplicated, "stray": stray, "sent": len(sender)}
+
+
+async def latency_run(servers: list[AppServer], editors: int, seconds: float, rate: float, per_process: int) -> dict:
+    """Editors alternate between the instances given, ``per_process`` to a worker process."""
     tokens, board, [task] = await set_up(servers[0].url, editors, 1)
-    sent: dict[str, float] = {}
-    crew = [Editor(servers[n % len(servers)].ws_url, tokens[n], board, task, sent) for n in range(editors)]
-    start = asyncio.Event()
-    runs = [asyncio.create_task(editor.run(rate, seconds, start)) for editor in crew]
-    await asyncio.wait_for(asyncio.gather(*(editor.opened.wait() for editor in crew)), 60)
-    log(f"{editors} editors open; typing for {seconds:.0f} s at {rate}/s each")
-    start.set()
-    await asyncio.gather(*runs)
-    latencies = [value for editor in crew for value in editor.latencies]
-    texts = {str(editor.text) for editor in crew}
-    expected = len(sent) * (editors - 1)
+    everyone = [(n, servers[n % len(servers)].ws_url, tokens[n]) for n in range(editors)]
+    groups = [everyone[n : n + per_process] for n in range(0, editors, per_process)]
+    context = multiprocessing.get_context("spawn")  # no fork of a process with a running loop
+    ready, results, start = context.Queue(), context.Queue(), context.Event()
+    workers = [
+        context.Process(target=drive, args=(group, board, task, rate, seconds, ready, start, results))
+        for group in groups
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        for _ in workers:
+            await asyncio.to_thread(ready.get, True, 180)
+        load_before = os.getloadavg()[0]
+        log(f"{editors} editors open in {len(workers)} processes; typing for {seconds:.0f} s at {rate}/s each")
+        start.set()
+        reports = [report for _ in workers for report in await asyncio.to_thread(results.get, True, 600)]
+        load_after = os.getloadavg()[0]
+    finally:
+        for worker in workers:
+            worker.join(30)
+            if worker.is_alive():
+                worker.kill()
+    counted = tally(reports)
+    latencies = counted["latencies"]
     return {
         "editors": editors,
-        "updates_sent": len(sent),
+        "processes": len(workers),
+        "updates_sent": counted["sent"],
+        "updates_scheduled": editors * int(rate * seconds),
         "deliveries": len(latencies),
-        "deliveries_expected": expected,
+        "deliveries_expected": counted["sent"] * (editors - 1),
+        "missing": counted["missing"],
+        "duplicated": counted["duplicated"],
+        "stray": counted["stray"],
         "p50_ms": round(percentile(latencies, 0.50) * 1000, 1),
         "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
-        "converged": len(texts) == 1,
-        "errors": sum(len(editor.errors) for editor in crew),
-        # At least once: a publish that timed out under load is sent again, and applying an
-        # update twice changes nothing. Counted apart, never as a delivery.
-        "repeats": sum(editor.repeats for editor in crew),
+        "converged": len({report["text"] for report in reports}) == 1,
+        "errors": sum(report["errors"] for report in reports),
+        "resyncs": sum(report["resyncs"] for report in reports),
+        "load_1min": f"{load_before:.1f}–{load_after:.1f}",
     }
 
 
@@ -224,6 +312,7 @@ async def main() -> None:
     parser.add_argument("--rate", type=float, default=4.0, help="updates per second per editor")
     parser.add_argument("--documents", type=int, default=400, help="documents opened for the memory figure")
     parser.add_argument("--instances", type=int, choices=(1, 2), default=2)
+    parser.add_argument("--per-process", type=int, default=5, help="editors driven by one worker process")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     results: dict = {"latency": [], "memory": None}
@@ -237,7 +326,7 @@ async def main() -> None:
             log(f"two instances on ports {servers[0].port} and {servers[1].port}")
             for editors in args.editors:
                 results["latency"].append(
-                    await latency_run(servers[: args.instances], editors, args.seconds, args.rate)
+                    await latency_run(servers[: args.instances], editors, args.seconds, args.rate, args.per_process)
                 )
                 log(f"{editors} editors: {results['latency'][-1]}")
             log(f"opening {args.documents} documents for the memory figure")
@@ -246,13 +335,16 @@ async def main() -> None:
     if args.json:
         print(json.dumps(results, indent=2))
         return
-    print("| editors | updates sent | deliveries (expected) | repeats | p50 ms | p99 ms | converged | errors |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(
+        "| editors | processes | updates sent (scheduled) | deliveries (expected) | missing | duplicated "
+        "| p50 ms | p99 ms | converged | errors | load (1 min) |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for row in results["latency"]:
         print(
-            f"| {row['editors']} | {row['updates_sent']} | {row['deliveries']} ({row['deliveries_expected']}) | "
-            f"{row['repeats']} | "
-            f"{row['p50_ms']} | {row['p99_ms']} | {row['converged']} | {row['errors']} |"
+            f"| {row['editors']} | {row['processes']} | {row['updates_sent']} ({row['updates_scheduled']}) | "
+            f"{row['deliveries']} ({row['deliveries_expected']}) | {row['missing']} | {row['duplicated']} | "
+            f"{row['p50_ms']} | {row['p99_ms']} | {row['converged']} | {row['errors']} | {row['load_1min']} |"
         )
     memory = results["memory"]
     print(
