@@ -134,10 +134,13 @@ class Editor:
             next_at += 1 / rate
             before = self.doc.get_state()
             length = len(str(self.text).encode())
-            # Keep the document under the 5000-character limit: type, or trim the start.
-            if length > 4000:
-                del self.text[0:40]
-            else:
+            # Keep the document under the 5000-character limit by trimming the start as
+            # well. Always typing too makes each update unique: a deletion alone names no
+            # client, and two editors trimming the same characters send the same bytes.
+            with self.doc.transaction():
+                if length > 4000:
+                    del self.text[0:40]
+                    length -= 40
                 self.text.insert(rng.randint(0, length), "word ")
             update = base64.b64encode(self.doc.get_update(before)).decode()
             self.sent.append((update_key(update), time.monotonic()))
