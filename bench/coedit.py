@@ -7,12 +7,16 @@ document costs the server in memory.
 
 Two real server processes (``python -m app serve``) share one SQLite file and one real
 redis-server, all started here on free ports. Editors (pycrdt documents over WebSockets,
-as tests/realtime/doc_client.py) alternate between the instances; each inserts a few
-characters ``--rate`` times a second (the dashboard merges keystrokes into at most five
-updates a second) at a random place. Latency is measured from sending ``doc.update`` to
-its arrival at each other editor: the server relays an update's base64 text unchanged, so
-arrivals are matched by it. Memory: the growth of both servers' RSS while ``--documents``
-tasks are opened (eight per socket, the limit), divided by that number.
+as tests/realtime/doc_client.py) alternate between the instances and run ``--per-process``
+to a worker process, so that the clients are not what saturates; each inserts a word
+``--rate`` times a second (the dashboard merges keystrokes into at most five updates a
+second) at a random place. Latency is measured from sending ``doc.update`` to its arrival
+at each other editor: the server relays an update's base64 text unchanged, so arrivals are
+matched by it, per editor. Every editor must get every other editor's stored
+(acknowledged) update exactly once: missing and duplicated are counted apart, and updates
+sent are shown against those scheduled, so a load generator that fell behind shows.
+Memory: the growth of both servers' RSS while ``--documents`` tasks are opened (eight per
+socket, the limit), divided by that number.
 """
 
 from __future__ import annotations
