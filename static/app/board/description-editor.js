@@ -50,7 +50,8 @@ export class DescriptionEditor {
     this.outgoing = []; // my updates not yet sent
     this.inFlight = new Map(); // request id -> update, until doc.ack
     this.requests = 0;
-    this.opened = false;
+    this.opened = false; // on this connection: updates wait for doc.opened, which sends them all
+    this.everOpened = false;
     this.writable = false;
     this.shown = ""; // the textarea's value as the document last set it
     this.selection = null; // my selection as Yjs relative positions: survives others' edits
@@ -66,8 +67,11 @@ export class DescriptionEditor {
       unsubscribe: () => ({ type: "doc.close", task: taskId }),
       receive: (message) => this.receive(message),
     });
-    this.stopWatching = live.onStatus(() => {
-      if (!this.opened && !this.plain && !live.carriesDocuments) this.becomePlain();
+    this.stopWatching = live.onStatus((status) => {
+      // A new connection must open the document again before any update: one sent ahead
+      // of it is refused (document_not_open). Typing goes on into the document meanwhile.
+      if (status !== "live") this.opened = false;
+      if (!this.everOpened && !this.plain && !live.carriesDocuments) this.becomePlain();
     });
   }
 
@@ -156,6 +160,7 @@ export class DescriptionEditor {
   openedWith(message) {
     Y.applyUpdate(this.ydoc, fromBase64(message.update), "remote");
     this.opened = true;
+    this.everOpened = true;
     this.writable = message.writable;
     this.textarea.readOnly = !this.writable;
     this.showRemote();
@@ -184,7 +189,11 @@ export class DescriptionEditor {
     const update = this.inFlight.get(message.id);
     if (!update) return;
     this.inFlight.delete(message.id);
-    if (TRANSIENT.has(message.code)) {
+    if (message.code === "document_not_open") {
+      // It overtook this connection's doc.open: the answer to a new one sends all it lacks.
+      this.opened = false;
+      this.live.send(this.openMessage());
+    } else if (TRANSIENT.has(message.code)) {
       this.retryLater(update);
     } else {
       // Refused for good (a role taken away, text past the limit): start again from what
