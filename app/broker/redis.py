@@ -69,6 +69,12 @@ return {0, tonumber(oldest[2]) + window - now}
 _UNREACHABLE = (RedisConnectionError, RedisTimeoutError, TimeoutError, OSError)
 
 
+def _closed_transport(error: RuntimeError) -> bool:
+    # A write to a connection that closed under redis-py (a killed node, a failover) raises
+    # this RuntimeError under uvloop rather than an OSError; it is the same outage.
+    return "handler is closed" in str(error)
+
+
 class RedisBroker:
     def __init__(
         self,
@@ -296,6 +302,11 @@ class RedisBroker:
             async with asyncio.timeout(self._timing.command_timeout):
                 return await operation
         except _UNREACHABLE as exc:
+            self._mark_down(exc)
+            raise BrokerUnavailable(f"Redis unreachable: {exc!r}") from exc
+        except RuntimeError as exc:
+            if not _closed_transport(exc):
+                raise
             self._mark_down(exc)
             raise BrokerUnavailable(f"Redis unreachable: {exc!r}") from exc
         except RedisError as exc:
