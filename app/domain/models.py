@@ -231,16 +231,7 @@ class EventDraft:
 
     def logged(self, board_id: str, seq: int) -> Event:
         """The event the store logs for this draft as the board's ``seq``-th."""
-        return Event(
-            board_id=board_id,
-            seq=seq,
-            type=self.type,
-            actor=self.actor,
-            at=self.at,
-            data=self.data,
-            client_mutation_id=self.client_mutation_id,
-            via=self.via,
-        )
+        return Event(board_id=board_id, seq=seq, **_carried(self, Event))
 
 
 @record
@@ -292,20 +283,17 @@ class Event:
 
 
 def notification_of(event: Event, draft: NotificationDraft) -> Notification:
-    return Notification(
-        id=draft.id,
-        user_id=draft.user_id,
-        type=NotificationType(draft.type),
-        board_id=event.board_id,
-        board_name=draft.board_name,
-        actor=event.actor,
-        actor_name=draft.actor_name,
-        at=event.at,
-        seq=event.seq,
-        data=dict(draft.data),
-        task_id=draft.task_id,
-        comment_id=draft.comment_id,
-    )
+    """The notification ``draft`` describes, of the board, actor, time and seq of ``event``."""
+    values = _carried(draft, Notification) | {"type": NotificationType(draft.type), "data": dict(draft.data)}
+    return Notification(**values, board_id=event.board_id, actor=event.actor, at=event.at, seq=event.seq)
+
+
+def _carried(draft: Any, made: type[Any]) -> dict[str, Any]:
+    """The values of ``draft``'s fields that ``made`` declares too (by name): what a draft
+    hands on to the record made from it, so that a field added to both is carried without
+    another line here."""
+    declared = {item.name for item in dataclasses.fields(made)}
+    return {item.name: getattr(draft, item.name) for item in dataclasses.fields(draft) if item.name in declared}
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
