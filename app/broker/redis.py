@@ -76,29 +76,10 @@ def _closed_transport(error: RuntimeError) -> bool:
 
 
 class RedisBroker:
-    def __init__(
-        self,
-        url: str,
-        *,
-        prefix: str = "taskwire:",
-        heartbeat_interval: float = 1.0,
-        silence_timeout: float = 3.0,
-        backoff_initial: float = 0.1,
-        backoff_max: float = 5.0,
-        connect_timeout: float = 2.0,
-        command_timeout: float = 3.0,
-        health_check_interval: float = 15.0,
-    ) -> None:
+    def __init__(self, url: str, *, prefix: str = "taskwire:", **timing: float) -> None:
+        """``timing``: any of ``RedisTiming``'s fields, whose defaults are production's."""
         self._prefix = prefix
-        self._timing = RedisTiming(
-            heartbeat_interval=heartbeat_interval,
-            silence_timeout=silence_timeout,
-            backoff_initial=backoff_initial,
-            backoff_max=backoff_max,
-            connect_timeout=connect_timeout,
-            command_timeout=command_timeout,
-            health_check_interval=health_check_interval,
-        )
+        self._timing = RedisTiming(**timing)
         self.instance_id = uuid.uuid4().hex
         self._hit_numbers = itertools.count()
         endpoint = parse_redis_url(url)
@@ -106,14 +87,14 @@ class RedisBroker:
         connection = dict(
             decode_responses=True,
             socket_keepalive=True,
-            socket_connect_timeout=connect_timeout,
-            socket_timeout=command_timeout,
+            socket_connect_timeout=self._timing.connect_timeout,
+            socket_timeout=self._timing.command_timeout,
         )
         # A couple of quick retries ride over a pooled socket that a Redis restart broke;
         # the overall command_timeout still bounds every call.
         commands = dict(
             connection,
-            health_check_interval=health_check_interval,
+            health_check_interval=self._timing.health_check_interval,
             client_name=f"taskwire-cmd-{self.instance_id}",
             retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), 2),
         )
@@ -144,7 +125,7 @@ class RedisBroker:
         self._opened = False
         self._probe: asyncio.Task[None] | None = None  # while Redis is known to be down
         self._trips = 0
-        self._probe_interval = min(0.5, heartbeat_interval)
+        self._probe_interval = min(0.5, self._timing.heartbeat_interval)
 
     @property
     def reconnects(self) -> int:
