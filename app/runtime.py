@@ -100,17 +100,11 @@ def build_runtime(settings: Settings) -> Runtime:
     mail_worker = MailWorker(settings, store, publisher, renderer)
     services = Services(settings, store, broker, publisher, webhook_worker, mail_worker)
     hub.documents.on_remote_update = services.documents.note_remote_update
+    scheduler = Scheduler(settings, store, publisher, renderer, mail_worker.owner, mail_worker.wake)
+    trash_purger = TrashPurger(settings, services.trash)
+    # By position: every field has a type of its own, so mypy would see two swapped.
     return Runtime(
-        settings=settings,
-        store=store,
-        broker=broker,
-        publisher=publisher,
-        hub=hub,
-        webhook_worker=webhook_worker,
-        mail_worker=mail_worker,
-        scheduler=Scheduler(settings, store, publisher, renderer, mail_worker.owner, mail_worker.wake),
-        services=services,
-        trash_purger=TrashPurger(settings, services.trash),
+        settings, store, broker, publisher, hub, webhook_worker, mail_worker, scheduler, services, trash_purger
     )
 
 
