@@ -94,6 +94,8 @@ def _secret_key(key: str) -> str:
 
 CommaList = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_comma_list)]
 Seconds = Annotated[float, Field(allow_inf_nan=False)]
+# How often a webhook or an email is tried before it is given up: one range for both.
+Attempts = Annotated[int, Field(ge=1, le=1000)]
 
 
 def _setting(default: Any, description: str, *, env: str | None = None, **constraints: Any) -> Any:
@@ -104,6 +106,18 @@ def _setting(default: Any, description: str, *, env: str | None = None, **constr
     if env is not None:
         constraints["validation_alias"] = env
     return Field(default, description=description, **constraints)
+
+
+# Webhooks and emails are retried alike (DeliveryPolicy, app/webhooks/delivery.py): exponential
+# backoff with full jitter from a first delay to a cap, each declared here once for both.
+def _first_retry_delay(default: float, what: str, env: str) -> Any:
+    return _setting(
+        default, f"first {what} retry delay, seconds (exponential to the cap, full jitter)", env=env, ge=0.001, le=3600
+    )
+
+
+def _longest_retry_delay(default: float, what: str, env: str) -> Any:
+    return _setting(default, f"longest {what} retry delay, seconds", env=env, ge=0.001, le=7 * DAY)
 
 
 class OidcProvider(BaseModel):
@@ -289,21 +303,10 @@ class Settings(BaseSettings):
     webhook_allow_hosts: Annotated[CommaList, AfterValidator(_hosts_or_networks)] = _setting(
         (), "comma-separated hosts or CIDRs webhooks may call although private or loopback"
     )
-    webhook_retry_base_seconds: Seconds = _setting(
-        1.0,
-        "first webhook retry delay, seconds (exponential to the cap, full jitter)",
-        env="TASKWIRE_WEBHOOK_RETRY_BASE",
-        ge=0.001,
-        le=3600,
-    )
-    webhook_retry_cap_seconds: Seconds = _setting(
-        600.0, "longest webhook retry delay, seconds", env="TASKWIRE_WEBHOOK_RETRY_CAP", ge=0.001, le=7 * DAY
-    )
-    webhook_max_failures: int = _setting(
-        15,
-        "consecutive failed attempts after which a webhook is switched off (`webhook.disabled`)",
-        ge=1,
-        le=1000,
+    webhook_retry_base_seconds: Seconds = _first_retry_delay(1.0, "webhook", "TASKWIRE_WEBHOOK_RETRY_BASE")
+    webhook_retry_cap_seconds: Seconds = _longest_retry_delay(600.0, "webhook", "TASKWIRE_WEBHOOK_RETRY_CAP")
+    webhook_max_failures: Attempts = _setting(
+        15, "consecutive failed attempts after which a webhook is switched off (`webhook.disabled`)"
     )
     webhook_timeout_seconds: Seconds = _setting(
         10.0,
@@ -354,16 +357,8 @@ class Settings(BaseSettings):
         ge=0.3,
         le=3600,
     )
-    mail_retry_base_seconds: Seconds = _setting(
-        30.0,
-        "first email retry delay, seconds (exponential to the cap, full jitter)",
-        env="TASKWIRE_MAIL_RETRY_BASE",
-        ge=0.001,
-        le=3600,
-    )
-    mail_retry_cap_seconds: Seconds = _setting(
-        3600.0, "longest email retry delay, seconds", env="TASKWIRE_MAIL_RETRY_CAP", ge=0.001, le=7 * DAY
-    )
+    mail_retry_base_seconds: Seconds = _first_retry_delay(30.0, "email", "TASKWIRE_MAIL_RETRY_BASE")
+    mail_retry_cap_seconds: Seconds = _longest_retry_delay(3600.0, "email", "TASKWIRE_MAIL_RETRY_CAP")
     scheduler_interval_seconds: Seconds = _setting(
         60.0,
         "seconds between runs of the due-date reminder and daily digest scheduler",
@@ -379,7 +374,7 @@ class Settings(BaseSettings):
     password_reset_ttl_seconds: Seconds = _setting(
         3600.0, "how long a password reset link works, seconds", env="TASKWIRE_PASSWORD_RESET_TTL", ge=60, le=7 * DAY
     )
-    mail_max_attempts: int = _setting(10, "attempts at one email before it is given up (kept as failed)", ge=1, le=1000)
+    mail_max_attempts: Attempts = _setting(10, "attempts at one email before it is given up (kept as failed)")
     release: str = _setting(
         "",
         "a name for this release, shown when the installed dashboard updates itself; "
