@@ -173,19 +173,13 @@ class Renderer:
                         "Setting a new password signs you out everywhere else.",
                         "If it was not you, ignore this email: your password stays as it is.",
                     ],
-                    action=(
-                        "Choose a new password",
-                        self.links.page("/reset-password", token=self.links.account_token(data["token_id"], kind)),
-                    ),
+                    action=self._signed_link("Choose a new password", "/reset-password", kind, data),
                 )
             case "verify_email":
                 return Content(
                     "Confirm your email address",
                     ["Confirm that this address is yours to finish setting up your Taskwire account."],
-                    action=(
-                        "Confirm my address",
-                        self.links.page("/verify-email", token=self.links.account_token(data["token_id"], kind)),
-                    ),
+                    action=self._signed_link("Confirm my address", "/verify-email", kind, data),
                 )
             case "change_email":
                 return Content(
@@ -196,10 +190,7 @@ class Renderer:
                         f"{local_time(data['expires_at'], time_zone)}. Until then it keeps its current address.",
                         "If it was not you, ignore this email: nothing changes.",
                     ],
-                    action=(
-                        "Confirm my new address",
-                        self.links.page("/verify-email", token=self.links.account_token(data["token_id"], kind)),
-                    ),
+                    action=self._signed_link("Confirm my new address", "/verify-email", kind, data),
                 )
             case "email_change_notice":
                 return Content(
@@ -228,6 +219,10 @@ class Renderer:
                     action=("Sign in", self.links.page("/signin")),
                 )
         raise ValueError(f"no email for kind {kind!r}")
+
+    def _signed_link(self, label: str, page: str, kind: str, data: dict[str, Any]) -> tuple[str, str]:
+        """The button of an account email: ``page`` of the dashboard with the message's one-time token."""
+        return label, self.links.page(page, token=self.links.account_token(data["token_id"], kind))
 
     def render(self, message: OutboxMessage, user: User, time_zone: str) -> EmailMessage:
         content = self.content(message.kind, message.data, time_zone)
