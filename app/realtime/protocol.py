@@ -48,18 +48,22 @@ class Unsubscribe:
 
 
 @dataclasses.dataclass(slots=True, frozen=True)
-class Ping:
+class _Bare:
+    """A message that says nothing but its type (its class) and request id."""
+
     id: str | int | None
 
 
-@dataclasses.dataclass(slots=True, frozen=True)
-class NotificationsSubscribe:
-    id: str | int | None
+class Ping(_Bare):
+    __slots__ = ()
 
 
-@dataclasses.dataclass(slots=True, frozen=True)
-class NotificationsUnsubscribe:
-    id: str | int | None
+class NotificationsSubscribe(_Bare):
+    __slots__ = ()
+
+
+class NotificationsUnsubscribe(_Bare):
+    __slots__ = ()
 
 
 @dataclasses.dataclass(slots=True, frozen=True)
@@ -128,11 +132,12 @@ def _request_id(body: dict[str, Any]) -> str | int | None:
     return value
 
 
-def _board(body: dict[str, Any], request_id: str | int | None) -> str:
-    board = body.get("board")
-    if not _is_text(board, MAX_ID_LENGTH):
-        raise InvalidMessage('"board" must be a board id.', request_id)
-    return board
+def _id_of(name: str, body: dict[str, Any], request_id: str | int | None) -> str:
+    """The id of the board or task (``name``) a message is about."""
+    value = body.get(name)
+    if not _is_text(value, MAX_ID_LENGTH):
+        raise InvalidMessage(f'"{name}" must be a {name} id.', request_id)
+    return value
 
 
 def _since(body: dict[str, Any], request_id: str | int | None) -> int | None:
@@ -143,13 +148,6 @@ def _since(body: dict[str, Any], request_id: str | int | None) -> int | None:
     if isinstance(since, bool) or not isinstance(since, int) or not 0 <= since < 2**53:
         raise InvalidMessage('"since" must be null or a seq (a whole number >= 0).', request_id)
     return since
-
-
-def _task(body: dict[str, Any], request_id: str | int | None) -> str:
-    task = body.get("task")
-    if not _is_text(task, MAX_ID_LENGTH):
-        raise InvalidMessage('"task" must be a task id.', request_id)
-    return task
 
 
 def _binary(body: dict[str, Any], name: str, request_id: str | int | None, required: bool = True) -> bytes | None:
@@ -166,7 +164,7 @@ def _binary(body: dict[str, Any], name: str, request_id: str | int | None, requi
 
 
 def _document_message(kind: str, body: dict[str, Any], request_id: str | int | None) -> ClientMessage:
-    task = _task(body, request_id)
+    task = _id_of("task", body, request_id)
     match kind:
         case "doc.open":
             return DocumentOpen(task, _binary(body, "state_vector", request_id, required=False), request_id)
@@ -198,9 +196,9 @@ def parse_client_message(frame: str) -> ClientMessage:
                 raise InvalidMessage('"token" must be an access token.', request_id)
             return Auth(token, request_id)
         case "subscribe":
-            return Subscribe(_board(body, request_id), _since(body, request_id), request_id)
+            return Subscribe(_id_of("board", body, request_id), _since(body, request_id), request_id)
         case "unsubscribe":
-            return Unsubscribe(_board(body, request_id), request_id)
+            return Unsubscribe(_id_of("board", body, request_id), request_id)
         case "ping":
             return Ping(request_id)
         case "notifications.subscribe":
