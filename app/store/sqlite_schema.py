@@ -8,6 +8,32 @@ from __future__ import annotations
 
 import sqlite3
 
+
+def _members_table(name: str) -> str:
+    """Board members; a trashed board's are moved aside into a table of the same columns."""
+    return f"""CREATE TABLE {name} (
+        board_id TEXT NOT NULL REFERENCES boards (id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL,
+        role TEXT NOT NULL,
+        added_at TEXT NOT NULL,
+        PRIMARY KEY (board_id, user_id)
+    ) WITHOUT ROWID"""
+
+
+def _task_side_table(name: str, key: str) -> tuple[str, str]:
+    """A side table of tasks by one ``key`` (an assignee, a label) within a board, and its
+    index by task (for rewriting a task's rows)."""
+    return (
+        f"""CREATE TABLE {name} (
+        board_id TEXT NOT NULL,
+        {key} TEXT NOT NULL,
+        task_id TEXT NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+        PRIMARY KEY (board_id, {key}, task_id)
+    ) WITHOUT ROWID""",
+        f"CREATE INDEX {name}_task ON {name} (task_id)",
+    )
+
+
 _INITIAL = (
     """CREATE TABLE users (
         id TEXT PRIMARY KEY,
@@ -39,13 +65,7 @@ _INITIAL = (
         updated_at TEXT NOT NULL,
         seq INTEGER NOT NULL DEFAULT 0
     ) WITHOUT ROWID""",
-    """CREATE TABLE members (
-        board_id TEXT NOT NULL REFERENCES boards (id) ON DELETE CASCADE,
-        user_id TEXT NOT NULL,
-        role TEXT NOT NULL,
-        added_at TEXT NOT NULL,
-        PRIMARY KEY (board_id, user_id)
-    ) WITHOUT ROWID""",
+    _members_table("members"),
     "CREATE INDEX members_user ON members (user_id, board_id)",
     # rid is an explicit INTEGER PRIMARY KEY because the FTS table refers to tasks by rowid,
     # and VACUUM may renumber implicit rowids.
@@ -78,20 +98,8 @@ _INITIAL = (
     "CREATE INDEX tasks_priority ON tasks (board_id, priority_rank, id)",
     # The JSON columns of tasks stay the source of the returned record; these side tables
     # only exist to make "tasks of one assignee / with one label" an index lookup.
-    """CREATE TABLE task_assignees (
-        board_id TEXT NOT NULL,
-        user_id TEXT NOT NULL,
-        task_id TEXT NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
-        PRIMARY KEY (board_id, user_id, task_id)
-    ) WITHOUT ROWID""",
-    "CREATE INDEX task_assignees_task ON task_assignees (task_id)",
-    """CREATE TABLE task_labels (
-        board_id TEXT NOT NULL,
-        label TEXT NOT NULL,
-        task_id TEXT NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
-        PRIMARY KEY (board_id, label, task_id)
-    ) WITHOUT ROWID""",
-    "CREATE INDEX task_labels_task ON task_labels (task_id)",
+    *_task_side_table("task_assignees", "user_id"),
+    *_task_side_table("task_labels", "label"),
     """CREATE VIRTUAL TABLE tasks_fts USING fts5 (
         title, description, content = 'tasks', content_rowid = 'rid',
         tokenize = 'unicode61 remove_diacritics 2'
@@ -526,13 +534,7 @@ _BOARD_TRASH = (
         deleted_at TEXT NOT NULL
     ) WITHOUT ROWID""",
     "CREATE INDEX board_trash_deleted ON board_trash (deleted_at, id)",
-    """CREATE TABLE trashed_members (
-        board_id TEXT NOT NULL REFERENCES boards (id) ON DELETE CASCADE,
-        user_id TEXT NOT NULL,
-        role TEXT NOT NULL,
-        added_at TEXT NOT NULL,
-        PRIMARY KEY (board_id, user_id)
-    ) WITHOUT ROWID""",
+    _members_table("trashed_members"),
     "CREATE INDEX trashed_members_user ON trashed_members (user_id, role, board_id)",
 )
 
