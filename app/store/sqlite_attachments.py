@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator, Sequence
 from typing import IO
 
 from app.domain.models import Attachment, AttachmentSummary, Event, EventDraft
-from app.store.base import NotFound, QuotaExceeded
-from app.store.sqlite_events import append_event, delete_with_event
+from app.store.base import QuotaExceeded
+from app.store.sqlite_events import append_event, delete_with_event, ensure_task_on_board
 from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
 from app.store.sqlite_records import Rows, per_task
 
@@ -43,9 +43,7 @@ class SQLiteAttachments(SQLiteStoreBase):
         quota: int,
         event: EventDraft,
     ) -> Event:
-        task = conn.execute("SELECT board_id FROM tasks WHERE id = ?", (attachment.task_id,)).fetchone()
-        if task is None or task["board_id"] != attachment.board_id:
-            raise NotFound(f"task {attachment.task_id}")
+        ensure_task_on_board(conn, attachment.task_id, attachment.board_id)
         if quota > 0:
             used: int = conn.execute(
                 "SELECT coalesce(sum(size), 0) FROM attachments WHERE board_id = ?", (attachment.board_id,)

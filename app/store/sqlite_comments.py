@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from app.domain.models import Comment, Event, EventDraft
 from app.store.base import NotFound
-from app.store.sqlite_events import append_event, delete_with_event
+from app.store.sqlite_events import append_event, delete_with_event, ensure_task_on_board, insert_with_event
 from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
 from app.store.sqlite_records import Rows, per_task
 
@@ -20,13 +20,8 @@ COMMENT_ROWS = Rows(Comment)
 class SQLiteComments(SQLiteStoreBase):
     @writes
     def create_comment(self, conn: sqlite3.Connection, comment: Comment, event: EventDraft) -> Event:
-        # Checked under the write lock: a task deleted a moment ago cannot gain a comment.
-        task = conn.execute("SELECT board_id FROM tasks WHERE id = ?", (comment.task_id,)).fetchone()
-        if task is None or task["board_id"] != comment.board_id:
-            raise NotFound(f"task {comment.task_id}")
-        appended = append_event(conn, comment.board_id, event)
-        COMMENT_ROWS.insert(conn, "comments", comment)
-        return appended
+        ensure_task_on_board(conn, comment.task_id, comment.board_id)
+        return insert_with_event(conn, COMMENT_ROWS, "comments", comment, event)
 
     @reads
     def get_comment(self, conn: sqlite3.Connection, comment_id: str) -> Comment | None:

@@ -4,6 +4,7 @@ in its own write transaction, and the catch-up read."""
 from __future__ import annotations
 
 import sqlite3
+from typing import Protocol
 
 from app.domain.mail import outbox_of
 from app.domain.models import (
@@ -32,6 +33,13 @@ _INSERT_WITHOUT_VIA = (
 )
 
 
+class OnBoard(Protocol):
+    """A record kept on one board (a comment, an invitation)."""
+
+    @property
+    def board_id(self) -> str: ...
+
+
 def append_event(conn: sqlite3.Connection, board_id: str, draft: EventDraft) -> Event:
     """Give the draft the board's next seq and store it. Must run inside the write
     transaction of the change: the seq bump takes the board row, so concurrent writers
@@ -54,6 +62,25 @@ def append_event(conn: sqlite3.Connection, board_id: str, draft: EventDraft) -> 
         if mail := [message for made, notice in pairs for message in outbox_of(made, notice)]:
             insert_outbox(conn, mail)
     return event
+
+
+def insert_with_event[R: OnBoard](
+    conn: sqlite3.Connection, rows: Rows[R], table: str, record: R, event: EventDraft
+) -> Event:
+    """Add ``record`` to ``table`` and append its event to the record's board in the same
+    transaction. The event goes first, so that a board that is gone is ``NotFound``, not a
+    foreign key failure."""
+    appended = append_event(conn, record.board_id, event)
+    rows.insert(conn, table, record)
+    return appended
+
+
+def ensure_task_on_board(conn: sqlite3.Connection, task_id: str, board_id: str) -> None:
+    """``NotFound`` unless the task is on the board. Run in the write transaction that adds
+    the task's record, so a task deleted a moment ago cannot gain one."""
+    task = conn.execute("SELECT board_id FROM tasks WHERE id = ?", (task_id,)).fetchone()
+    if task is None or task["board_id"] != board_id:
+        raise NotFound(f"task {task_id}")
 
 
 def delete_with_event(

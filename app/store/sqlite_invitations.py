@@ -8,7 +8,7 @@ from app.domain.invitations import Invitation
 from app.domain.models import Event, EventDraft, Member
 from app.store.base import AlreadyMember, NotFound
 from app.store.sqlite_boards import insert_member
-from app.store.sqlite_events import append_event
+from app.store.sqlite_events import append_event, insert_with_event
 from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
 from app.store.sqlite_records import Rows
 
@@ -19,9 +19,7 @@ _PENDING = "accepted_at IS NULL AND revoked_at IS NULL"
 class SQLiteInvitations(SQLiteStoreBase):
     @writes
     def create_invitation(self, conn: sqlite3.Connection, invitation: Invitation, event: EventDraft) -> Event:
-        appended = append_event(conn, invitation.board_id, event)
-        INVITATION_ROWS.insert(conn, "invitations", invitation)
-        return appended
+        return insert_with_event(conn, INVITATION_ROWS, "invitations", invitation, event)
 
     @reads
     def get_invitation(self, conn: sqlite3.Connection, invitation_id: str) -> Invitation | None:

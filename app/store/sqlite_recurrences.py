@@ -9,8 +9,7 @@ from collections.abc import Sequence
 
 from app.domain.models import Event, EventDraft, Task
 from app.domain.recurrence import Recurrence
-from app.store.base import NotFound
-from app.store.sqlite_events import append_event, delete_with_event
+from app.store.sqlite_events import append_event, delete_with_event, ensure_task_on_board
 from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
 from app.store.sqlite_records import Rows
 from app.store.sqlite_tasks import insert_task
@@ -27,9 +26,7 @@ class SQLiteRecurrences(SQLiteStoreBase):
 
     @writes
     def set_recurrence(self, conn: sqlite3.Connection, recurrence: Recurrence, event: EventDraft) -> Event:
-        task = conn.execute("SELECT board_id FROM tasks WHERE id = ?", (recurrence.task_id,)).fetchone()
-        if task is None or task["board_id"] != recurrence.board_id:
-            raise NotFound(f"task {recurrence.task_id}")
+        ensure_task_on_board(conn, recurrence.task_id, recurrence.board_id)
         conn.execute(_UPSERT, RECURRENCE_ROWS.params(recurrence))
         return append_event(conn, recurrence.board_id, event)
 

@@ -5,14 +5,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
-from app.store.base import NotFound
+from app.store.sqlite_events import ensure_task_on_board
 from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
-
-
-def _task_exists(conn: sqlite3.Connection, task_id: str, board_id: str) -> None:
-    row = conn.execute("SELECT board_id FROM tasks WHERE id = ?", (task_id,)).fetchone()
-    if row is None or row["board_id"] != board_id:
-        raise NotFound(f"task {task_id}")
 
 
 def _insert(conn: sqlite3.Connection, task_id: str, board_id: str, data: bytes) -> None:
@@ -25,7 +19,7 @@ class SQLiteTaskDocuments(SQLiteStoreBase):
     @writes
     def seed_task_document(self, conn: sqlite3.Connection, task_id: str, board_id: str, state: bytes) -> bool:
         # Under the write lock: of two seeds racing, the second sees the first.
-        _task_exists(conn, task_id, board_id)
+        ensure_task_on_board(conn, task_id, board_id)
         if conn.execute("SELECT 1 FROM task_document_updates WHERE task_id = ? LIMIT 1", (task_id,)).fetchone():
             return False
         _insert(conn, task_id, board_id, state)
@@ -33,7 +27,7 @@ class SQLiteTaskDocuments(SQLiteStoreBase):
 
     @writes
     def append_task_document_update(self, conn: sqlite3.Connection, task_id: str, board_id: str, update: bytes) -> None:
-        _task_exists(conn, task_id, board_id)
+        ensure_task_on_board(conn, task_id, board_id)
         _insert(conn, task_id, board_id, update)
 
     @reads
