@@ -62,15 +62,8 @@ class SQLiteAttachments(SQLiteStoreBase):
             n += 1
         return append_event(conn, attachment.board_id, event)
 
-    @reads
-    def get_attachment(self, conn: sqlite3.Connection, attachment_id: str) -> Attachment | None:
-        return ATTACHMENT_ROWS.find_one(conn, "attachments", "id = ?", (attachment_id,))
-
-    @reads
-    def list_attachments(
-        self, conn: sqlite3.Connection, task_id: str, after_attachment_id: str | None, limit: int
-    ) -> list[Attachment]:
-        return ATTACHMENT_ROWS.of_task(conn, "attachments", task_id, after_attachment_id, limit)
+    get_attachment = ATTACHMENT_ROWS.getter("attachments")
+    list_attachments = ATTACHMENT_ROWS.task_pager("attachments")
 
     @reads
     def summarize_attachments(self, conn: sqlite3.Connection, task_ids: Sequence[str]) -> dict[str, AttachmentSummary]:

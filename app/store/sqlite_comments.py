@@ -23,15 +23,8 @@ class SQLiteComments(SQLiteStoreBase):
         ensure_task_on_board(conn, comment.task_id, comment.board_id)
         return insert_with_event(conn, COMMENT_ROWS, "comments", comment, event)
 
-    @reads
-    def get_comment(self, conn: sqlite3.Connection, comment_id: str) -> Comment | None:
-        return COMMENT_ROWS.find_one(conn, "comments", "id = ?", (comment_id,))
-
-    @reads
-    def list_comments(
-        self, conn: sqlite3.Connection, task_id: str, after_comment_id: str | None, limit: int
-    ) -> list[Comment]:
-        return COMMENT_ROWS.of_task(conn, "comments", task_id, after_comment_id, limit)
+    get_comment = COMMENT_ROWS.getter("comments")
+    list_comments = COMMENT_ROWS.task_pager("comments")
 
     @reads
     def count_comments(self, conn: sqlite3.Connection, task_ids: Sequence[str]) -> dict[str, int]:

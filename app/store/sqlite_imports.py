@@ -22,17 +22,9 @@ def _replace(conn: sqlite3.Connection, job: ImportJob) -> None:
 
 
 class SQLiteImports(SQLiteStoreBase):
-    @writes
-    def create_import_job(self, conn: sqlite3.Connection, job: ImportJob) -> None:
-        JOB_ROWS.insert(conn, "import_jobs", job)
-
-    @reads
-    def get_import_job(self, conn: sqlite3.Connection, job_id: str) -> ImportJob | None:
-        return JOB_ROWS.find_one(conn, "import_jobs", "id = ?", (job_id,))
-
-    @writes
-    def save_import_job(self, conn: sqlite3.Connection, job: ImportJob) -> None:
-        _replace(conn, job)
+    create_import_job = JOB_ROWS.inserter("import_jobs")
+    get_import_job = JOB_ROWS.getter("import_jobs")
+    save_import_job = JOB_ROWS.inserter("import_jobs", replace=True)
 
     @writes
     def claim_import_job(self, conn: sqlite3.Connection, job_id: str, lease_until: str, now: str) -> ImportJob | None:

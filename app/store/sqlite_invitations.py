@@ -21,13 +21,8 @@ class SQLiteInvitations(SQLiteStoreBase):
     def create_invitation(self, conn: sqlite3.Connection, invitation: Invitation, event: EventDraft) -> Event:
         return insert_with_event(conn, INVITATION_ROWS, "invitations", invitation, event)
 
-    @reads
-    def get_invitation(self, conn: sqlite3.Connection, invitation_id: str) -> Invitation | None:
-        return INVITATION_ROWS.find_one(conn, "invitations", "id = ?", (invitation_id,))
-
-    @reads
-    def get_invitation_by_token_hash(self, conn: sqlite3.Connection, token_hash: str) -> Invitation | None:
-        return INVITATION_ROWS.find_one(conn, "invitations", "token_hash = ?", (token_hash,))
+    get_invitation = INVITATION_ROWS.getter("invitations")
+    get_invitation_by_token_hash = INVITATION_ROWS.getter("invitations", "token_hash")
 
     @reads
     def list_invitations(self, conn: sqlite3.Connection, board_id: str) -> list[Invitation]:

@@ -33,9 +33,7 @@ class SQLiteMail(SQLiteStoreBase):
     def enqueue_mail(self, conn: sqlite3.Connection, message: OutboxMessage) -> bool:
         return insert_outbox(conn, [message]) == 1
 
-    @reads
-    def get_mail(self, conn: sqlite3.Connection, message_id: str) -> OutboxMessage | None:
-        return OUTBOX_ROWS.find_one(conn, "mail_outbox", "id = ?", (message_id,))
+    get_mail = OUTBOX_ROWS.getter("mail_outbox")
 
     @reads
     def list_mail(self, conn: sqlite3.Connection, user_id: str, limit: int) -> list[OutboxMessage]:
@@ -97,18 +95,14 @@ class SQLiteMail(SQLiteStoreBase):
         records = [PREFERENCE_ROWS.record(row) for row in rows]
         return {record.user_id: record for record in records}
 
-    @writes
-    def save_preferences(self, conn: sqlite3.Connection, preferences: Preferences) -> None:
-        PREFERENCE_ROWS.insert(conn, "preferences", preferences, replace=True)
+    save_preferences = PREFERENCE_ROWS.inserter("preferences", replace=True)
 
 
 WATCH_ROWS = Rows(Watch)
 
 
 class SQLiteWatches(SQLiteStoreBase):
-    @writes
-    def save_watch(self, conn: sqlite3.Connection, watch: Watch) -> None:
-        WATCH_ROWS.insert(conn, "watches", watch, replace=True)
+    save_watch = WATCH_ROWS.inserter("watches", replace=True)
 
     @reads
     def list_watches(self, conn: sqlite3.Connection, board_id: str, task_id: str | None) -> list[Watch]:

@@ -8,11 +8,12 @@ of SQLiteStore declares the ``Rows`` of the records it keeps.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import Any
 
 from app.domain.shape import FieldShape, Kind, shape_of
 from app.jsonutil import dumps, loads
+from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
 
 
 def _encoder(item: FieldShape) -> Callable[[Any], Any] | None:
@@ -117,9 +118,43 @@ class Rows[R]:
         """The record of the first of ``table``'s rows that meet ``condition``, or None."""
         return self.one(conn, f"SELECT {self.columns} FROM {table} WHERE {condition}", params)
 
-    def of_task(self, conn: sqlite3.Connection, table: str, task_id: str, after_id: str | None, limit: int) -> list[R]:
-        """A page of a task's records (comments, attachments), oldest first, after ``after_id``."""
-        return self.find(conn, table, "task_id = ? AND id > ? ORDER BY id LIMIT ?", (task_id, after_id or "", limit))
+    # A store method that is one read or write of one record is declared with these
+    # (``get_comment = COMMENT_ROWS.getter("comments")``), not written out in each part.
+
+    def getter(self, table: str, column: str = "id") -> Callable[[SQLiteStoreBase, str], Coroutine[Any, Any, R | None]]:
+        """The store method answering the record of ``table`` whose ``column`` is its argument, or None."""
+        condition = f"{column} = ?"
+
+        @reads
+        def get(store: SQLiteStoreBase, conn: sqlite3.Connection, key: str) -> R | None:
+            return self.find_one(conn, table, condition, (key,))
+
+        return get
+
+    def inserter(
+        self, table: str, *, replace: bool = False
+    ) -> Callable[[SQLiteStoreBase, R], Coroutine[Any, Any, None]]:
+        """The store method adding its record to ``table``; ``replace``: in place of the row with its key."""
+
+        @writes
+        def insert(store: SQLiteStoreBase, conn: sqlite3.Connection, record: R) -> None:
+            self.insert(conn, table, record, replace=replace)
+
+        return insert
+
+    def task_pager(self, table: str) -> Callable[[SQLiteStoreBase, str, str | None, int], Coroutine[Any, Any, list[R]]]:
+        """The store method answering a page of a task's records (comments, attachments), oldest
+        first, after the record ``after_id``."""
+
+        @reads
+        def page(
+            store: SQLiteStoreBase, conn: sqlite3.Connection, task_id: str, after_id: str | None, limit: int
+        ) -> list[R]:
+            return self.find(
+                conn, table, "task_id = ? AND id > ? ORDER BY id LIMIT ?", (task_id, after_id or "", limit)
+            )
+
+        return page
 
 
 def per_task(conn: sqlite3.Connection, figures: str, table: str, task_ids: Sequence[str]) -> list[sqlite3.Row]:

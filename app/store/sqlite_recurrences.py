@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from app.domain.models import Event, EventDraft, Task
 from app.domain.recurrence import Recurrence
 from app.store.sqlite_events import append_event, delete_with_event, ensure_task_on_board
-from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
+from app.store.sqlite_pool import SQLiteStoreBase, writes
 from app.store.sqlite_records import Rows
 from app.store.sqlite_tasks import insert_task
 
@@ -20,9 +20,7 @@ _UPSERT = f"INSERT OR REPLACE INTO recurrences ({_COLUMNS}) VALUES ({RECURRENCE_
 
 
 class SQLiteRecurrences(SQLiteStoreBase):
-    @reads
-    def get_recurrence(self, conn: sqlite3.Connection, task_id: str) -> Recurrence | None:
-        return RECURRENCE_ROWS.find_one(conn, "recurrences", "task_id = ?", (task_id,))
+    get_recurrence = RECURRENCE_ROWS.getter("recurrences", "task_id")
 
     @writes
     def set_recurrence(self, conn: sqlite3.Connection, recurrence: Recurrence, event: EventDraft) -> Event:

@@ -12,13 +12,8 @@ API_TOKEN_ROWS = Rows(ApiToken)
 
 
 class SQLiteApiTokens(SQLiteStoreBase):
-    @writes
-    def create_api_token(self, conn: sqlite3.Connection, token: ApiToken) -> None:
-        API_TOKEN_ROWS.insert(conn, "api_tokens", token)
-
-    @reads
-    def get_api_token_by_hash(self, conn: sqlite3.Connection, token_hash: str) -> ApiToken | None:
-        return API_TOKEN_ROWS.find_one(conn, "api_tokens", "token_hash = ?", (token_hash,))
+    create_api_token = API_TOKEN_ROWS.inserter("api_tokens")
+    get_api_token_by_hash = API_TOKEN_ROWS.getter("api_tokens", "token_hash")
 
     @reads
     def list_api_tokens(self, conn: sqlite3.Connection, user_id: str) -> list[ApiToken]:

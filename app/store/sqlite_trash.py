@@ -46,9 +46,7 @@ class SQLiteTrash(SQLiteStoreBase):
         conn.execute("DELETE FROM tasks WHERE id = ?", (task_id,))
         return append_event(conn, task.board_id, event)
 
-    @reads
-    def get_trashed_task(self, conn: sqlite3.Connection, task_id: str) -> TrashedTask | None:
-        return TRASH_ROWS.find_one(conn, "trash", "id = ?", (task_id,))
+    get_trashed_task = TRASH_ROWS.getter("trash")
 
     @reads
     def list_trash(self, conn: sqlite3.Connection, board_id: str, limit: int) -> list[TrashedTask]:

@@ -6,20 +6,15 @@ import json
 import sqlite3
 
 from app.domain.models import TwoFactor
-from app.store.sqlite_pool import SQLiteStoreBase, reads, writes
+from app.store.sqlite_pool import SQLiteStoreBase, writes
 from app.store.sqlite_records import Rows
 
 TWO_FACTOR_ROWS = Rows(TwoFactor)
 
 
 class SQLiteTwoFactor(SQLiteStoreBase):
-    @reads
-    def get_two_factor(self, conn: sqlite3.Connection, user_id: str) -> TwoFactor | None:
-        return TWO_FACTOR_ROWS.find_one(conn, "two_factor", "user_id = ?", (user_id,))
-
-    @writes
-    def put_two_factor(self, conn: sqlite3.Connection, factor: TwoFactor) -> None:
-        TWO_FACTOR_ROWS.insert(conn, "two_factor", factor, replace=True)
+    get_two_factor = TWO_FACTOR_ROWS.getter("two_factor", "user_id")
+    put_two_factor = TWO_FACTOR_ROWS.inserter("two_factor", replace=True)
 
     @writes
     def use_totp_step(self, conn: sqlite3.Connection, user_id: str, step: int) -> bool:

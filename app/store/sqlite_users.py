@@ -54,9 +54,7 @@ class SQLiteUsers(SQLiteStoreBase):
 
     # -- refresh tokens ------------------------------------------------------------------
 
-    @writes
-    def create_refresh_token(self, conn: sqlite3.Connection, token: RefreshToken) -> None:
-        REFRESH_TOKEN_ROWS.insert(conn, "refresh_tokens", token)
+    create_refresh_token = REFRESH_TOKEN_ROWS.inserter("refresh_tokens")
 
     @writes
     def spend_refresh_token(

@@ -31,9 +31,7 @@ class SQLiteWebhooks(SQLiteStoreBase):
             raise NotFound(f"board {webhook.board_id}")
         WEBHOOK_ROWS.insert(conn, "webhooks", webhook)
 
-    @reads
-    def get_webhook(self, conn: sqlite3.Connection, webhook_id: str) -> Webhook | None:
-        return WEBHOOK_ROWS.find_one(conn, "webhooks", "id = ?", (webhook_id,))
+    get_webhook = WEBHOOK_ROWS.getter("webhooks")
 
     @reads
     def list_webhooks(self, conn: sqlite3.Connection, board_id: str) -> list[Webhook]:
