@@ -107,11 +107,7 @@ class MongoAttachments(MongoStoreBase):
         )
         return ATTACHMENT_DOCS.record(doc) if doc else None
 
-    @driver_errors
-    async def list_attachments(self, task_id: str, after_attachment_id: str | None, limit: int) -> list[Attachment]:
-        return await ATTACHMENT_DOCS.of_task(
-            self._db[ATTACHMENTS], task_id, after_attachment_id, limit, _WITHOUT_THUMBNAIL
-        )
+    list_attachments = ATTACHMENT_DOCS.task_pager(ATTACHMENTS, _WITHOUT_THUMBNAIL)
 
     @driver_errors
     async def summarize_attachments(self, task_ids: Sequence[str]) -> dict[str, AttachmentSummary]:

@@ -46,9 +46,7 @@ class MongoBoardTrash(MongoStoreBase):
 
         return await self._writer.run(body, board_id)
 
-    @driver_errors
-    async def get_trashed_board(self, board_id: str) -> TrashedBoard | None:
-        return await BOARD_TRASH_DOCS.by_id(self._db[BOARD_TRASH], board_id, "board_id")
+    get_trashed_board = BOARD_TRASH_DOCS.getter(BOARD_TRASH, "board_id")
 
     @driver_errors
     async def get_trashed_member(self, board_id: str, user_id: str) -> Member | None:

@@ -23,13 +23,9 @@ class MongoComments(MongoStoreBase):
         document = COMMENT_DOCS.doc(comment)
         return await insert_with_event(self, COMMENTS, document, event, of_task=document["task_id"])
 
-    @driver_errors
-    async def get_comment(self, comment_id: str) -> Comment | None:
-        return await COMMENT_DOCS.by_id(self._db[COMMENTS], comment_id, "comment_id")
+    get_comment = COMMENT_DOCS.getter(COMMENTS, "comment_id")
 
-    @driver_errors
-    async def list_comments(self, task_id: str, after_comment_id: str | None, limit: int) -> list[Comment]:
-        return await COMMENT_DOCS.of_task(self._db[COMMENTS], task_id, after_comment_id, limit)
+    list_comments = COMMENT_DOCS.task_pager(COMMENTS)
 
     @driver_errors
     async def count_comments(self, task_ids: Sequence[str]) -> dict[str, int]:

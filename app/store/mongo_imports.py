@@ -31,17 +31,11 @@ def _bucket(db: Database) -> AsyncGridFSBucket:
 
 
 class MongoImports(MongoStoreBase):
-    @driver_errors
-    async def create_import_job(self, job: ImportJob) -> None:
-        await self._db[IMPORT_JOBS].insert_one(JOB_DOCS.doc(job))
+    create_import_job = JOB_DOCS.inserter(IMPORT_JOBS)
 
-    @driver_errors
-    async def get_import_job(self, job_id: str) -> ImportJob | None:
-        return await JOB_DOCS.by_id(self._db[IMPORT_JOBS], job_id, "job_id")
+    get_import_job = JOB_DOCS.getter(IMPORT_JOBS, "job_id")
 
-    @driver_errors
-    async def save_import_job(self, job: ImportJob) -> None:
-        await JOB_DOCS.put(self._db[IMPORT_JOBS], job)
+    save_import_job = JOB_DOCS.putter(IMPORT_JOBS)
 
     @driver_errors
     async def claim_import_job(self, job_id: str, lease_until: str, now: str) -> ImportJob | None:

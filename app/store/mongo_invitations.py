@@ -20,13 +20,9 @@ class MongoInvitations(MongoStoreBase):
     async def create_invitation(self, invitation: Invitation, event: EventDraft) -> Event:
         return await insert_with_event(self, INVITATIONS, INVITATION_DOCS.doc(invitation), event)
 
-    @driver_errors
-    async def get_invitation(self, invitation_id: str) -> Invitation | None:
-        return await INVITATION_DOCS.by_id(self._db[INVITATIONS], invitation_id, "invitation_id")
+    get_invitation = INVITATION_DOCS.getter(INVITATIONS, "invitation_id")
 
-    @driver_errors
-    async def get_invitation_by_token_hash(self, token_hash: str) -> Invitation | None:
-        return await INVITATION_DOCS.one(self._db[INVITATIONS], {"token_hash": want_str(token_hash, "token_hash")})
+    get_invitation_by_token_hash = INVITATION_DOCS.getter(INVITATIONS, "token_hash", "token_hash")
 
     @driver_errors
     async def list_invitations(self, board_id: str) -> list[Invitation]:

@@ -44,9 +44,7 @@ class MongoMail(MongoStoreBase):
             return False
         return True
 
-    @driver_errors
-    async def get_mail(self, message_id: str) -> OutboxMessage | None:
-        return await OUTBOX_DOCS.by_id(self._db[MAIL_OUTBOX], message_id, "message_id")
+    get_mail = OUTBOX_DOCS.getter(MAIL_OUTBOX, "message_id")
 
     @driver_errors
     async def list_mail(self, user_id: str, limit: int) -> list[OutboxMessage]:
@@ -117,9 +115,7 @@ class MongoMail(MongoStoreBase):
         records = [PREFERENCE_DOCS.record(doc) for doc in docs]
         return {record.user_id: record for record in records}
 
-    @driver_errors
-    async def save_preferences(self, preferences: Preferences) -> None:
-        await PREFERENCE_DOCS.put(self._db[PREFERENCES], preferences)
+    save_preferences = PREFERENCE_DOCS.putter(PREFERENCES)
 
 
 WATCH_DOCS = Documents(Watch, id_field=None)

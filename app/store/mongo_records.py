@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
@@ -19,8 +19,8 @@ from pymongo.asynchronous.cursor import AsyncCursor
 
 from app.domain.models import EventDraft
 from app.domain.shape import FieldShape, Kind, shape_of
-
-Document = dict[str, Any]
+from app.store.mongo_schema import Document as Document  # the parts import it from here
+from app.store.mongo_tx import MongoStoreBase, driver_errors
 
 
 def want_str(value: object, name: str) -> str:
@@ -117,10 +117,6 @@ class Documents[R]:
         doc = await collection.find_one(query)
         return self.record(doc) if doc else None
 
-    async def by_id(self, collection: AsyncCollection[Document], record_id: object, name: str) -> R | None:
-        """The record kept under ``_id`` ``record_id``, or None."""
-        return await self.one(collection, {"_id": want_str(record_id, name)})
-
     async def all(self, cursor: AsyncCursor[Document]) -> list[R]:
         """The records of every document ``cursor`` reads, in its order."""
         return [self.record(doc) for doc in await cursor.to_list(None)]
@@ -138,21 +134,56 @@ class Documents[R]:
         doc = self.doc(record)
         await collection.replace_one({"_id": doc["_id"]}, doc, upsert=True)
 
-    async def of_task(
-        self,
-        collection: AsyncCollection[Document],
-        task_id: str,
-        after_id: str | None,
-        limit: int,
-        projection: Document | None = None,
-    ) -> list[R]:
-        """A page of a task's records (comments, attachments), oldest first, after ``after_id``."""
-        if want_int(limit, "limit") <= 0:
-            return []  # a MongoDB limit of 0 would mean "no limit"
-        query: Document = {"task_id": want_str(task_id, "task_id")}
-        if after_id is not None:
-            query["_id"] = {"$gt": want_str(after_id, "after_id")}
-        return await self.all(collection.find(query, projection).sort("_id", 1).limit(limit).batch_size(limit))
+    # A store method that is one read or write of one document is declared with these
+    # (``get_comment = COMMENT_DOCS.getter(COMMENTS, "comment_id")``), not written out in each part.
+
+    def getter(
+        self, collection: str, name: str, field: str = "_id"
+    ) -> Callable[[MongoStoreBase, str], Coroutine[Any, Any, R | None]]:
+        """The store method answering the record of the document of ``collection`` whose ``field``
+        is its argument (``name`` in its errors), or None."""
+
+        @driver_errors
+        async def get(store: MongoStoreBase, key: str) -> R | None:
+            return await self.one(store._db[collection], {field: want_str(key, name)})
+
+        return get
+
+    def inserter(self, collection: str) -> Callable[[MongoStoreBase, R], Coroutine[Any, Any, None]]:
+        """The store method adding its record to ``collection``."""
+
+        @driver_errors
+        async def insert(store: MongoStoreBase, record: R) -> None:
+            await store._db[collection].insert_one(self.doc(record))
+
+        return insert
+
+    def putter(self, collection: str) -> Callable[[MongoStoreBase, R], Coroutine[Any, Any, None]]:
+        """The store method keeping its record in ``collection`` under its id, in place of what was kept there."""
+
+        @driver_errors
+        async def put(store: MongoStoreBase, record: R) -> None:
+            await self.put(store._db[collection], record)
+
+        return put
+
+    def task_pager(
+        self, collection: str, projection: Document | None = None
+    ) -> Callable[[MongoStoreBase, str, str | None, int], Coroutine[Any, Any, list[R]]]:
+        """The store method answering a page of a task's records (comments, attachments), oldest
+        first, after the record ``after_id``."""
+
+        @driver_errors
+        async def page(store: MongoStoreBase, task_id: str, after_id: str | None, limit: int) -> list[R]:
+            if want_int(limit, "limit") <= 0:
+                return []  # a MongoDB limit of 0 would mean "no limit"
+            query: Document = {"task_id": want_str(task_id, "task_id")}
+            if after_id is not None:
+                query["_id"] = {"$gt": want_str(after_id, "after_id")}
+            cursor = store._db[collection].find(query, projection)
+            return await self.all(cursor.sort("_id", 1).limit(limit).batch_size(limit))
+
+        return page
 
 
 async def per_task(collection: AsyncCollection[Document], task_ids: Sequence[str], figures: Document) -> list[Document]:

@@ -19,9 +19,7 @@ RECURRENCE_DOCS = Documents(Recurrence, id_field="task_id")
 
 
 class MongoRecurrences(MongoStoreBase):
-    @driver_errors
-    async def get_recurrence(self, task_id: str) -> Recurrence | None:
-        return await RECURRENCE_DOCS.by_id(self._db[RECURRENCES], task_id, "task_id")
+    get_recurrence = RECURRENCE_DOCS.getter(RECURRENCES, "task_id")
 
     @driver_errors
     async def set_recurrence(self, recurrence: Recurrence, event: EventDraft) -> Event:

@@ -10,8 +10,7 @@ from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import CollectionInvalid, OperationFailure
 
-from app.store.mongo_records import Document
-
+Document = dict[str, Any]
 type Client = AsyncMongoClient[Document]
 type Database = AsyncDatabase[Document]
 

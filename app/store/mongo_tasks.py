@@ -28,9 +28,7 @@ class MongoTasks(MongoStoreBase):
     async def create_task(self, task: Task, event: EventDraft) -> Event:
         return await insert_with_event(self, TASKS, task_doc(task), event)
 
-    @driver_errors
-    async def get_task(self, task_id: str) -> Task | None:
-        return await TASK_DOCS.by_id(self._db[TASKS], task_id, "task_id")
+    get_task = TASK_DOCS.getter(TASKS, "task_id")
 
     @driver_errors
     async def update_task(self, task: Task, expected_version: int, event: EventDraft) -> Event:

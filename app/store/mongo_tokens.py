@@ -12,13 +12,9 @@ API_TOKEN_DOCS = Documents(ApiToken)
 
 
 class MongoApiTokens(MongoStoreBase):
-    @driver_errors
-    async def create_api_token(self, token: ApiToken) -> None:
-        await self._db[API_TOKENS].insert_one(API_TOKEN_DOCS.doc(token))
+    create_api_token = API_TOKEN_DOCS.inserter(API_TOKENS)
 
-    @driver_errors
-    async def get_api_token_by_hash(self, token_hash: str) -> ApiToken | None:
-        return await API_TOKEN_DOCS.one(self._db[API_TOKENS], {"token_hash": want_str(token_hash, "token_hash")})
+    get_api_token_by_hash = API_TOKEN_DOCS.getter(API_TOKENS, "token_hash", "token_hash")
 
     @driver_errors
     async def list_api_tokens(self, user_id: str) -> list[ApiToken]:

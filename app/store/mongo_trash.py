@@ -52,9 +52,7 @@ class MongoTrash(MongoStoreBase):
 
         return await self._writer.run(body)
 
-    @driver_errors
-    async def get_trashed_task(self, task_id: str) -> TrashedTask | None:
-        return await TRASH_DOCS.by_id(self._db[TRASH], task_id, "task_id")
+    get_trashed_task = TRASH_DOCS.getter(TRASH, "task_id")
 
     @driver_errors
     async def list_trash(self, board_id: str, limit: int) -> list[TrashedTask]:

@@ -11,13 +11,9 @@ TWO_FACTOR_DOCS = Documents(TwoFactor, id_field="user_id")
 
 
 class MongoTwoFactor(MongoStoreBase):
-    @driver_errors
-    async def get_two_factor(self, user_id: str) -> TwoFactor | None:
-        return await TWO_FACTOR_DOCS.by_id(self._db[TWO_FACTOR], user_id, "user_id")
+    get_two_factor = TWO_FACTOR_DOCS.getter(TWO_FACTOR, "user_id")
 
-    @driver_errors
-    async def put_two_factor(self, factor: TwoFactor) -> None:
-        await TWO_FACTOR_DOCS.put(self._db[TWO_FACTOR], factor)
+    put_two_factor = TWO_FACTOR_DOCS.putter(TWO_FACTOR)
 
     @driver_errors
     async def use_totp_step(self, user_id: str, step: int) -> bool:

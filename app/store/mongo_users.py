@@ -46,9 +46,7 @@ class MongoUsers(MongoStoreBase):
                 raise
             raise EmailTaken(user.email) from exc
 
-    @driver_errors
-    async def get_user(self, user_id: str) -> User | None:
-        return await USER_DOCS.by_id(self._db[USERS], user_id, "user_id")
+    get_user = USER_DOCS.getter(USERS, "user_id")
 
     @driver_errors
     async def get_user_by_email(self, email: str) -> User | None:

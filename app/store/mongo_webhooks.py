@@ -34,9 +34,7 @@ class MongoWebhooks(MongoStoreBase):
             raise NotFound(f"board {document['board_id']}")
         await self._db[WEBHOOKS].insert_one(document)
 
-    @driver_errors
-    async def get_webhook(self, webhook_id: str) -> Webhook | None:
-        return await WEBHOOK_DOCS.by_id(self._db[WEBHOOKS], webhook_id, "webhook_id")
+    get_webhook = WEBHOOK_DOCS.getter(WEBHOOKS, "webhook_id")
 
     @driver_errors
     async def list_webhooks(self, board_id: str) -> list[Webhook]:
