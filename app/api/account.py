@@ -8,10 +8,10 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 from quart import Blueprint, Response
-from quart_schema import document_response, validate_request
 
 from app.api.auth import COOKIE_NAME, COOKIE_PATH
 from app.api.auth_context import caller
+from app.api.contracts import contract
 from app.api.guards import READ, WRITE, guards, idempotent
 from app.api.rate_limits import client_ip
 from app.api.responses import json_response, no_content, no_store
@@ -49,9 +49,7 @@ class DeleteIn(RequestModel):
 
 @blueprint.put("/email")
 @guards(*WRITE)
-@validate_request(EmailIn)
-@document_response(EmailChangeOut, 200)
-@document_response(ErrorOut, 409)
+@contract(body=EmailIn, answers={200: EmailChangeOut, 409: ErrorOut})
 async def put_email(data: EmailIn) -> Response:
     """Change your email; needs ``current_password``. Where this server sends email, the
     account keeps its address until the link emailed to the new one is followed
@@ -77,7 +75,7 @@ async def export_account() -> Response:
 
 @blueprint.post("/delete")
 @guards(*WRITE, idempotent)
-@validate_request(DeleteIn)
+@contract(body=DeleteIn)
 async def delete_account(data: DeleteIn) -> Response:
     """Delete your account. A board you alone own with other members needs a choice in
     ``boards`` (409 ``sole_owner_boards`` lists them); your comments stay, by "Deleted user"."""

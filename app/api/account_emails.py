@@ -8,9 +8,9 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 from quart import Blueprint, Response
-from quart_schema import document_response, validate_request
 
 from app.api.auth_context import caller
+from app.api.contracts import contract
 from app.api.guards import WRITE, guards, idempotent, public, rate_limited_per_ip
 from app.api.responses import json_response, no_content
 from app.api.schemas import Email, ErrorOut, Password, RequestModel, ResponseModel
@@ -40,8 +40,7 @@ class VerifiedOut(ResponseModel):
 
 @blueprint.post("/password-reset")
 @guards(public, rate_limited_per_ip("password-reset"))
-@validate_request(PasswordResetIn)
-@document_response(ErrorOut, 409)
+@contract(body=PasswordResetIn, answers={409: ErrorOut})
 async def request_password_reset(data: PasswordResetIn) -> Response:
     """Email a single-use link that sets a new password (the same answer whether or not
     an account has this address: it tells nobody which addresses have one). 409
@@ -52,7 +51,7 @@ async def request_password_reset(data: PasswordResetIn) -> Response:
 
 @blueprint.post("/password-reset/confirm")
 @guards(public, rate_limited_per_ip("password-reset"))
-@validate_request(PasswordResetConfirmIn)
+@contract(body=PasswordResetConfirmIn)
 async def confirm_password_reset(data: PasswordResetConfirmIn) -> Response:
     """Set a new password with the link's token (once, before it expires); every session
     of the account ends. Then sign in with it."""
@@ -62,8 +61,7 @@ async def confirm_password_reset(data: PasswordResetConfirmIn) -> Response:
 
 @blueprint.post("/verify-email")
 @guards(public, rate_limited_per_ip("verify-email"))
-@validate_request(VerifyEmailIn)
-@document_response(VerifiedOut, 200)
+@contract(body=VerifyEmailIn, answers={200: VerifiedOut})
 async def verify_email(data: VerifyEmailIn) -> Response:
     """Confirm the address the link was sent to."""
     return json_response({"email": await services().account_emails.verify_email(data.token)})

@@ -6,10 +6,10 @@ from __future__ import annotations
 import dataclasses
 
 from quart import Blueprint, Response
-from quart_schema import document_response, validate_querystring, validate_request
 
 from app.api.admin_schemas import AccountList, AccountOut, AccountPatchIn, InstanceOut, InstancePatchIn
 from app.api.auth_context import caller
+from app.api.contracts import contract
 from app.api.cursors import cursor_id, encode_cursor
 from app.api.guards import READ, WRITE, guards
 from app.api.responses import json_response
@@ -32,8 +32,7 @@ def _instance_view(state: InstanceState) -> dict[str, object]:
 
 @blueprint.get("/accounts")
 @guards(*READ)
-@validate_querystring(PageQuery)
-@document_response(AccountList, 200)
+@contract(query=PageQuery, answers={200: AccountList})
 async def list_accounts(query_args: PageQuery) -> Response:
     """Every account of the instance, oldest first (administrator only)."""
     after = cursor_id("accounts", query_args.cursor)
@@ -48,8 +47,7 @@ async def list_accounts(query_args: PageQuery) -> Response:
 
 @blueprint.patch("/accounts/<user_id>")
 @guards(*WRITE)
-@validate_request(AccountPatchIn)
-@document_response(AccountOut, 200)
+@contract(body=AccountPatchIn, answers={200: AccountOut})
 async def patch_account(user_id: str, data: AccountPatchIn) -> Response:
     """Disable an account (its sessions, API tokens and live connections stop at once, on
     every instance) or enable it again (administrator only)."""
@@ -59,7 +57,7 @@ async def patch_account(user_id: str, data: AccountPatchIn) -> Response:
 
 @blueprint.get("/instance")
 @guards(*READ)
-@document_response(InstanceOut, 200)
+@contract(answers={200: InstanceOut})
 async def get_instance() -> Response:
     """Whether registration is open, and the instance's figures (administrator only)."""
     return json_response(_instance_view(await services().admin.instance(caller())))
@@ -67,8 +65,7 @@ async def get_instance() -> Response:
 
 @blueprint.patch("/instance")
 @guards(*WRITE)
-@validate_request(InstancePatchIn)
-@document_response(InstanceOut, 200)
+@contract(body=InstancePatchIn, answers={200: InstanceOut})
 async def patch_instance(data: InstancePatchIn) -> Response:
     """Open or close registration (administrator only); invitations and single sign-on
     still create accounts while it is closed."""

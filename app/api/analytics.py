@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from quart import Blueprint, Response
-from quart_schema import document_response, validate_querystring
 
 from app.api.analytics_schemas import AnalyticsOut, AnalyticsQuery
 from app.api.auth_context import caller
+from app.api.contracts import contract
 from app.api.guards import READ, guards
 from app.api.responses import json_response
 from app.runtime import services
@@ -22,8 +22,7 @@ DEFAULT_DAYS = 28
 
 @blueprint.get("/<board_id>/analytics")
 @guards(*READ)
-@validate_querystring(AnalyticsQuery)
-@document_response(AnalyticsOut, 200)
+@contract(query=AnalyticsQuery, answers={200: AnalyticsOut})
 async def board_analytics(board_id: str, query_args: AnalyticsQuery) -> Response:
     """The board's analytics for the days from..to (UTC, both included; at most 366).
     Computed from the event log and cached by the board's seq, so never stale."""

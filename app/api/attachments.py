@@ -12,9 +12,9 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from quart import Blueprint, Response, current_app
-from quart_schema import document_response, validate_querystring
 
 from app.api.auth_context import caller
+from app.api.contracts import contract
 from app.api.cursors import cursor_id, id_page
 from app.api.guards import READ, WRITE, guards, idempotent
 from app.api.responses import json_response, no_content
@@ -48,8 +48,7 @@ def _served(response: Response, disposition: str) -> Response:
 
 @blueprint.get("/tasks/<task_id>/attachments")
 @guards(*READ)
-@validate_querystring(PageQuery)
-@document_response(AttachmentList, 200)
+@contract(query=PageQuery, answers={200: AttachmentList})
 async def list_attachments(task_id: str, query_args: PageQuery) -> Response:
     """A task's attachments, oldest first, in cursor pages (viewers and up)."""
     after = cursor_id("attachments", query_args.cursor)
@@ -59,7 +58,7 @@ async def list_attachments(task_id: str, query_args: PageQuery) -> Response:
 
 @blueprint.post("/tasks/<task_id>/attachments")
 @guards(*WRITE, idempotent)
-@document_response(AttachmentOut, 201)
+@contract(answers={201: AttachmentOut})
 async def upload_attachment(task_id: str) -> Response:
     """Attach a file to a task (editors and up): a `multipart/form-data` body with the file in
     a part named `file`. It is streamed to storage, never held whole in memory.
@@ -79,7 +78,7 @@ async def upload_attachment(task_id: str) -> Response:
 
 @blueprint.get("/attachments/<attachment_id>")
 @guards(*READ)
-@document_response(AttachmentOut, 200)
+@contract(answers={200: AttachmentOut})
 async def get_attachment(attachment_id: str) -> Response:
     """One attachment's record (viewers and up)."""
     return json_response(attachment_view(await services().attachments.get(caller().user, attachment_id)))

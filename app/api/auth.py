@@ -8,11 +8,11 @@ custom header cannot be sent cross-origin without a CORS preflight we never gran
 from __future__ import annotations
 
 from quart import Blueprint, Response, request
-from quart_schema import document_response, validate_request
 
 from app.api.admin import account_view
 from app.api.admin_schemas import MeOut
 from app.api.auth_context import caller, optional_caller
+from app.api.contracts import contract
 from app.api.errors import APIError
 from app.api.guards import READ, WRITE, guards, public, rate_limited_per_ip
 from app.api.rate_limits import client_ip
@@ -84,10 +84,7 @@ def _presented_refresh_token(data: RefreshIn | None) -> str | None:
 
 @blueprint.post("/auth/register")
 @guards(public, rate_limited_per_ip("register"))
-@validate_request(RegisterIn)
-@document_response(SessionOut, 201)
-@document_response(ErrorOut, 409)
-@document_response(ErrorOut, 403)
+@contract(body=RegisterIn, answers={201: SessionOut, 409: ErrorOut, 403: ErrorOut})
 async def register(data: RegisterIn) -> Response:
     """Create an account (with a personal board) and start a session. When the server
     requires confirmed addresses (TASKWIRE_EMAIL_VERIFICATION=required), no session yet:
@@ -112,10 +109,7 @@ async def register(data: RegisterIn) -> Response:
 
 @blueprint.post("/auth/login")
 @guards(public, rate_limited_per_ip("login"))
-@validate_request(LoginIn)
-@document_response(SessionOut, 200)
-@document_response(ErrorOut, 401)
-@document_response(ErrorOut, 403)
+@contract(body=LoginIn, answers={200: SessionOut, 401: ErrorOut, 403: ErrorOut})
 async def login(data: LoginIn) -> Response:
     """Start a session with email and password (and ``code``, when two-factor sign-in is
     on: without it the answer is 401 ``two_factor_required``)."""
@@ -129,9 +123,7 @@ async def login(data: LoginIn) -> Response:
 
 @blueprint.post("/auth/refresh")
 @guards(public, rate_limited_per_ip("refresh"))
-@validate_request(RefreshIn)
-@document_response(SessionOut, 200)
-@document_response(ErrorOut, 401)
+@contract(body=RefreshIn, answers={200: SessionOut, 401: ErrorOut})
 async def refresh(data: RefreshIn) -> Response:
     """Trade a refresh token (body or dashboard cookie) for a new pair; the old one is spent.
     Presenting a spent token again revokes the whole session."""
@@ -145,7 +137,7 @@ async def refresh(data: RefreshIn) -> Response:
 
 @blueprint.post("/auth/logout")
 @guards(public, rate_limited_per_ip("logout"))
-@validate_request(RefreshIn)
+@contract(body=RefreshIn)
 async def logout(data: RefreshIn) -> Response:
     """End the session: its refresh token and its access tokens stop working at once."""
     await services().auth.logout(_presented_refresh_token(data), await optional_caller())
@@ -156,7 +148,7 @@ async def logout(data: RefreshIn) -> Response:
 
 @blueprint.get("/users/me")
 @guards(*READ)
-@document_response(MeOut, 200)
+@contract(answers={200: MeOut})
 async def get_me() -> Response:
     """The signed-in user (``is_admin``: whether you administer the instance; whether the
     account has a password, its address is confirmed, and a new one waits for its link)."""
@@ -166,8 +158,7 @@ async def get_me() -> Response:
 
 @blueprint.patch("/users/me")
 @guards(*WRITE)
-@validate_request(UserPatchIn)
-@document_response(UserOut, 200)
+@contract(body=UserPatchIn, answers={200: UserOut})
 async def patch_me(data: UserPatchIn) -> Response:
     """Change your name or password. A new password needs the current one
     (``current_password``) and ends every other session of yours."""

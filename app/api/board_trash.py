@@ -4,9 +4,9 @@ Deleting a board (DELETE /api/v1/boards/<id>) puts it here."""
 from __future__ import annotations
 
 from quart import Blueprint, Response
-from quart_schema import document_response
 
 from app.api.auth_context import caller
+from app.api.contracts import contract
 from app.api.guards import READ, WRITE, guards, idempotent
 from app.api.responses import json_response, no_content
 from app.api.schemas import BoardOut
@@ -22,7 +22,7 @@ blueprint = Blueprint("board_trash", __name__, url_prefix="/api/v1/boards/trash"
 
 @blueprint.get("")
 @guards(*READ)
-@document_response(BoardTrashList, 200)
+@contract(answers={200: BoardTrashList})
 async def list_board_trash() -> Response:
     """The deleted boards you were an owner of, most recent first, each with when it is purged."""
     trash = services().trash
@@ -32,7 +32,7 @@ async def list_board_trash() -> Response:
 
 @blueprint.post("/<board_id>/restore")
 @guards(*WRITE, idempotent)
-@document_response(BoardOut, 200)
+@contract(answers={200: BoardOut})
 async def restore_board(board_id: str) -> Response:
     """Restore a deleted board (its owners), with its tasks, history and members."""
     return json_response(board_view(await services().trash.restore_board(caller().user, board_id), Role.OWNER))

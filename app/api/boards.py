@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from quart import Blueprint, Response
-from quart_schema import document_response, validate_querystring, validate_request
 
 from app.api.auth_context import caller
+from app.api.contracts import contract
 from app.api.cursors import cursor_id, encode_cursor
 from app.api.guards import READ, WRITE, guards, idempotent
 from app.api.responses import json_response, no_content
@@ -31,8 +31,7 @@ blueprint = Blueprint("boards", __name__, url_prefix="/api/v1/boards")
 
 @blueprint.get("")
 @guards(*READ)
-@validate_querystring(BoardListQuery)
-@document_response(BoardList, 200)
+@contract(query=BoardListQuery, answers={200: BoardList})
 async def list_boards(query_args: BoardListQuery) -> Response:
     """The boards you are a member of, with your role on each; archived ones only with ``archived=true``."""
     after = cursor_id("boards", query_args.cursor)
@@ -43,8 +42,7 @@ async def list_boards(query_args: BoardListQuery) -> Response:
 
 @blueprint.post("")
 @guards(*WRITE, idempotent)
-@validate_request(BoardIn)
-@document_response(BoardOut, 201)
+@contract(body=BoardIn, answers={201: BoardOut})
 async def create_board(data: BoardIn) -> Response:
     """Create a board; you become its owner."""
     board, role = await services().boards.create(caller().user, data.name, data.description, data.columns)
@@ -53,7 +51,7 @@ async def create_board(data: BoardIn) -> Response:
 
 @blueprint.get("/<board_id>")
 @guards(*READ)
-@document_response(BoardOut, 200)
+@contract(answers={200: BoardOut})
 async def get_board(board_id: str) -> Response:
     """One board (404 unless you are a member)."""
     board, role = await services().boards.get(caller().user, board_id)
@@ -62,9 +60,7 @@ async def get_board(board_id: str) -> Response:
 
 @blueprint.patch("/<board_id>")
 @guards(*WRITE)
-@validate_request(BoardPatchIn)
-@document_response(BoardOut, 200)
-@document_response(ErrorOut, 409)
+@contract(body=BoardPatchIn, answers={200: BoardOut, 409: ErrorOut})
 async def patch_board(board_id: str, data: BoardPatchIn) -> Response:
     """Rename a board, change its description or columns (admins and owners)."""
     changes = data.model_dump(include=data.model_fields_set, exclude_none=True)
@@ -83,7 +79,7 @@ async def delete_board(board_id: str) -> Response:
 
 @blueprint.post("/<board_id>/archive")
 @guards(*WRITE, idempotent)
-@document_response(BoardOut, 200)
+@contract(answers={200: BoardOut})
 async def archive_board(board_id: str) -> Response:
     """Archive a board (admins and owners): it leaves your boards list (see ``archived=true``), kept whole."""
     return await _set_archived(board_id, True)
@@ -91,7 +87,7 @@ async def archive_board(board_id: str) -> Response:
 
 @blueprint.post("/<board_id>/unarchive")
 @guards(*WRITE, idempotent)
-@document_response(BoardOut, 200)
+@contract(answers={200: BoardOut})
 async def unarchive_board(board_id: str) -> Response:
     """Bring an archived board back to the boards list (admins and owners)."""
     return await _set_archived(board_id, False)
@@ -104,7 +100,7 @@ async def _set_archived(board_id: str, archived: bool) -> Response:
 
 @blueprint.get("/<board_id>/members")
 @guards(*READ)
-@document_response(MemberList, 200)
+@contract(answers={200: MemberList})
 async def list_members(board_id: str) -> Response:
     """Everyone on the board and their role."""
     members = await services().boards.list_members(caller().user, board_id)
@@ -113,8 +109,7 @@ async def list_members(board_id: str) -> Response:
 
 @blueprint.post("/<board_id>/members")
 @guards(*WRITE, idempotent)
-@validate_request(MemberIn)
-@document_response(MemberOut, 201)
+@contract(body=MemberIn, answers={201: MemberOut})
 async def add_member(board_id: str, data: MemberIn) -> Response:
     """Add a registered user by email with a role (admins and owners)."""
     member = await services().boards.add_member(caller().user, board_id, data.email, data.role)
@@ -123,8 +118,7 @@ async def add_member(board_id: str, data: MemberIn) -> Response:
 
 @blueprint.patch("/<board_id>/members/<user_id>")
 @guards(*WRITE)
-@validate_request(MemberPatchIn)
-@document_response(MemberOut, 200)
+@contract(body=MemberPatchIn, answers={200: MemberOut})
 async def patch_member(board_id: str, user_id: str, data: MemberPatchIn) -> Response:
     """Change a member's role (admins and owners; only owners touch owners)."""
     return json_response(member_view(await services().boards.change_role(caller().user, board_id, user_id, data.role)))
@@ -132,7 +126,7 @@ async def patch_member(board_id: str, user_id: str, data: MemberPatchIn) -> Resp
 
 @blueprint.delete("/<board_id>/members/<user_id>")
 @guards(*WRITE)
-@document_response(ErrorOut, 409)
+@contract(answers={409: ErrorOut})
 async def remove_member(board_id: str, user_id: str) -> Response:
     """Remove a member (admins and owners), or leave a board yourself."""
     await services().boards.remove_member(caller().user, board_id, user_id)
@@ -141,8 +135,7 @@ async def remove_member(board_id: str, user_id: str) -> Response:
 
 @blueprint.get("/<board_id>/events")
 @guards(*READ)
-@validate_querystring(EventQuery)
-@document_response(EventList, 200)
+@contract(query=EventQuery, answers={200: EventList})
 async def list_events(board_id: str, query_args: EventQuery) -> Response:
     """The board's event log after a seq: activity feed, audit trail, catch-up; with task_id, one task's history."""
     events, latest = await services().boards.events(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from quart import Blueprint, Response
-from quart_schema import document_response, validate_request
 
 from app.api.auth_context import caller
+from app.api.contracts import contract
 from app.api.guards import WRITE, guards, idempotent
 from app.api.responses import json_response, no_content
 from app.api.schemas import ChecklistItemIn, ChecklistItemPatchIn, ErrorOut, TaskOut
@@ -17,8 +17,7 @@ blueprint = Blueprint("checklists", __name__, url_prefix="/api/v1")
 
 @blueprint.post("/tasks/<task_id>/checklist")
 @guards(*WRITE, idempotent)
-@validate_request(ChecklistItemIn)
-@document_response(TaskOut, 201)
+@contract(body=ChecklistItemIn, answers={201: TaskOut})
 async def create_checklist_item(task_id: str, data: ChecklistItemIn) -> Response:
     """Add an item to a task's checklist (editors and up); answers the task, new version
     included. No version needed: the item is added to the current task. Event:
@@ -29,9 +28,7 @@ async def create_checklist_item(task_id: str, data: ChecklistItemIn) -> Response
 
 @blueprint.patch("/tasks/<task_id>/checklist/<item_id>")
 @guards(*WRITE)
-@validate_request(ChecklistItemPatchIn)
-@document_response(TaskOut, 200)
-@document_response(ErrorOut, 409)
+@contract(body=ChecklistItemPatchIn, answers={200: TaskOut, 409: ErrorOut})
 async def patch_checklist_item(task_id: str, item_id: str, data: ChecklistItemPatchIn) -> Response:
     """Edit an item's text, tick or untick it (``done``), or move it to ``position``; answers
     the task. Events: ``checklist_item.updated``, or ``checklist_item.moved`` when only its
@@ -42,7 +39,7 @@ async def patch_checklist_item(task_id: str, item_id: str, data: ChecklistItemPa
 
 @blueprint.delete("/tasks/<task_id>/checklist/<item_id>")
 @guards(*WRITE)
-@document_response(ErrorOut, 409)
+@contract(answers={409: ErrorOut})
 async def delete_checklist_item(task_id: str, item_id: str) -> Response:
     """Remove an item. Event: ``checklist_item.deleted``, with the task after it."""
     await services().checklists.remove(caller().user, task_id, item_id)

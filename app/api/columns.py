@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from quart import Blueprint, Response
-from quart_schema import document_response, validate_request
 
 from app.api.auth_context import caller
+from app.api.contracts import contract
 from app.api.guards import WRITE, guards, idempotent
 from app.api.responses import json_response, no_content
 from app.api.schemas import ColumnIn, ColumnOut, ColumnPatchIn, ErrorOut
@@ -16,8 +16,7 @@ blueprint = Blueprint("columns", __name__, url_prefix="/api/v1/boards")
 
 @blueprint.post("/<board_id>/columns")
 @guards(*WRITE, idempotent)
-@validate_request(ColumnIn)
-@document_response(ColumnOut, 201)
+@contract(body=ColumnIn, answers={201: ColumnOut})
 async def create_column(board_id: str, data: ColumnIn) -> Response:
     """Add a column with a free-text name (admins and owners); its key is derived from the
     name and never changes. Event: ``column.created``."""
@@ -27,9 +26,7 @@ async def create_column(board_id: str, data: ColumnIn) -> Response:
 
 @blueprint.patch("/<board_id>/columns/<key>")
 @guards(*WRITE)
-@validate_request(ColumnPatchIn)
-@document_response(ColumnOut, 200)
-@document_response(ErrorOut, 409)
+@contract(body=ColumnPatchIn, answers={200: ColumnOut, 409: ErrorOut})
 async def patch_column(board_id: str, key: str, data: ColumnPatchIn) -> Response:
     """Rename a column, set (or with null clear) its work-in-progress limit, or move it to
     ``position``. Events: ``column.updated``, or ``column.moved`` when only its place changed."""
@@ -40,7 +37,7 @@ async def patch_column(board_id: str, key: str, data: ColumnPatchIn) -> Response
 
 @blueprint.delete("/<board_id>/columns/<key>")
 @guards(*WRITE)
-@document_response(ErrorOut, 409)
+@contract(answers={409: ErrorOut})
 async def delete_column(board_id: str, key: str) -> Response:
     """Remove an empty column (409 ``column_not_empty`` while tasks are in it). Event: ``column.deleted``."""
     await services().columns.remove(caller().user, board_id, key)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from quart import Blueprint, Response
-from quart_schema import document_response, validate_querystring, validate_request
 
 from app.api.auth_context import caller
+from app.api.contracts import contract
 from app.api.cursors import cursor_id, id_page
 from app.api.guards import READ, WRITE, guards, idempotent
 from app.api.responses import json_response, no_content
@@ -18,8 +18,7 @@ blueprint = Blueprint("comments", __name__, url_prefix="/api/v1")
 
 @blueprint.get("/tasks/<task_id>/comments")
 @guards(*READ)
-@validate_querystring(PageQuery)
-@document_response(CommentList, 200)
+@contract(query=PageQuery, answers={200: CommentList})
 async def list_comments(task_id: str, query_args: PageQuery) -> Response:
     """A task's comments, oldest first, in cursor pages (viewers and up)."""
     after = cursor_id("comments", query_args.cursor)
@@ -29,8 +28,7 @@ async def list_comments(task_id: str, query_args: PageQuery) -> Response:
 
 @blueprint.post("/tasks/<task_id>/comments")
 @guards(*WRITE, idempotent)
-@validate_request(CommentIn)
-@document_response(CommentOut, 201)
+@contract(body=CommentIn, answers={201: CommentOut})
 async def create_comment(task_id: str, data: CommentIn) -> Response:
     """Comment on a task (editors and up). ``@email`` or ``@name`` of a board member
     mentions them (``mentions``, and ``data.mentions`` of the event)."""
@@ -39,8 +37,7 @@ async def create_comment(task_id: str, data: CommentIn) -> Response:
 
 @blueprint.patch("/comments/<comment_id>")
 @guards(*WRITE)
-@validate_request(CommentIn)
-@document_response(CommentOut, 200)
+@contract(body=CommentIn, answers={200: CommentOut})
 async def edit_comment(comment_id: str, data: CommentIn) -> Response:
     """Edit your own comment."""
     return json_response(comment_view(await services().comments.edit(caller().user, comment_id, data.body)))

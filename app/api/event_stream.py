@@ -20,9 +20,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from quart import Blueprint, Response, request
-from quart_schema import document_response, validate_querystring
 
 from app.api.auth_context import bearer_token, caller
+from app.api.contracts import contract
 from app.api.errors import APIError, shutting_down
 from app.api.guards import WRITE, authenticated_or_stream_ticket, guards, idempotent, rate_limited_per_user
 from app.api.realtime_errors import failure_message
@@ -49,7 +49,7 @@ _FINAL_TYPES = frozenset({"unsubscribed", "error"})
 
 @blueprint.post("/<board_id>/events/stream-ticket")
 @guards(*WRITE, idempotent)
-@document_response(StreamTicketOut, 201)
+@contract(answers={201: StreamTicketOut})
 async def stream_ticket(board_id: str) -> Response:
     """A single-use ticket that opens this board's event stream without an Authorization
     header (``EventSource`` cannot send one): ``GET .../events/stream?ticket=<ticket>``.
@@ -62,7 +62,7 @@ async def stream_ticket(board_id: str) -> Response:
 
 @blueprint.get("/<board_id>/events/stream")
 @guards(authenticated_or_stream_ticket, rate_limited_per_user)
-@validate_querystring(EventStreamQuery)
+@contract(query=EventStreamQuery)
 async def event_stream(board_id: str, query_args: EventStreamQuery) -> Response:
     """The board's events as Server-Sent Events (``text/event-stream``): ``id:`` is the
     seq and ``data:`` the same JSON object a WebSocket subscription gets. Resume with

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 from quart import Blueprint, Response, request
-from quart_schema import document_response, validate_querystring, validate_request
 
 from app.api.auth_context import caller
+from app.api.contracts import contract
 from app.api.guards import READ, WRITE, guards, idempotent
 from app.api.responses import json_response
 from app.api.schemas import ErrorOut, RequestModel, ResponseModel, view_of
@@ -60,8 +60,7 @@ def _check_token() -> None:
 
 @blueprint.post("")
 @guards(*WRITE, idempotent)
-@validate_request(ImportIn)
-@document_response(ImportJobOut, 201)
+@contract(body=ImportIn, answers={201: ImportJobOut})
 async def create_import(data: ImportIn) -> Response:
     """Start an import: the job waits for its file (PUT .../content), then runs."""
     _check_token()
@@ -72,9 +71,7 @@ async def create_import(data: ImportIn) -> Response:
 
 @blueprint.put("/<job_id>/content")
 @guards(*WRITE)
-@validate_querystring(ContentQuery)
-@document_response(ImportJobOut, 200)
-@document_response(ErrorOut, 409)
+@contract(query=ContentQuery, answers={200: ImportJobOut, 409: ErrorOut})
 async def upload_import(job_id: str, query_args: ContentQuery) -> Response:
     """One part of the file (the raw bytes, at most the server's request size limit), at
     `offset`; the last part queues the job. A 409 `upload_offset_mismatch` says where to resume."""
@@ -86,7 +83,7 @@ async def upload_import(job_id: str, query_args: ContentQuery) -> Response:
 
 @blueprint.get("/<job_id>")
 @guards(*READ)
-@document_response(ImportJobOut, 200)
+@contract(answers={200: ImportJobOut})
 async def get_import(job_id: str) -> Response:
     """The job: its state, progress (percent) and, as it goes, its report."""
     return json_response(import_job_view(await services().imports.get(caller(), job_id)))

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 from quart import Blueprint, Response, request
-from quart_schema import document_response, validate_request
 
 from app.api.auth_context import caller
+from app.api.contracts import contract
 from app.api.guards import READ, WRITE, guards, idempotent, public, rate_limited_per_ip
 from app.api.invitation_schemas import (
     InvitationAcceptedOut,
@@ -27,8 +27,7 @@ blueprint = Blueprint("invitations", __name__, url_prefix="/api/v1")
 
 @blueprint.post("/boards/<board_id>/invitations")
 @guards(*WRITE, idempotent)
-@validate_request(InvitationIn)
-@document_response(InvitationCreatedOut, 201)
+@contract(body=InvitationIn, answers={201: InvitationCreatedOut})
 async def create_invitation(board_id: str, data: InvitationIn) -> Response:
     """Invite an email, with or without an account, to the board with a role (admins and
     owners). The answer holds the link, shown this once: single use, expiring after
@@ -42,7 +41,7 @@ async def create_invitation(board_id: str, data: InvitationIn) -> Response:
 
 @blueprint.get("/boards/<board_id>/invitations")
 @guards(*READ)
-@document_response(InvitationList, 200)
+@contract(answers={200: InvitationList})
 async def list_invitations(board_id: str) -> Response:
     """The board's open invitations, oldest first, expired ones included (admins and owners)."""
     items = await services().invitations.list(caller().user, board_id)
@@ -51,7 +50,7 @@ async def list_invitations(board_id: str) -> Response:
 
 @blueprint.delete("/boards/<board_id>/invitations/<invitation_id>")
 @guards(*WRITE)
-@document_response(ErrorOut, 409)
+@contract(answers={409: ErrorOut})
 async def revoke_invitation(board_id: str, invitation_id: str) -> Response:
     """Revoke an invitation (admins and owners): its link stops working."""
     await services().invitations.revoke(caller().user, board_id, invitation_id)
@@ -60,8 +59,7 @@ async def revoke_invitation(board_id: str, invitation_id: str) -> Response:
 
 @blueprint.post("/invitations/lookup")
 @guards(public, rate_limited_per_ip("invitation"))
-@validate_request(TokenBody)
-@document_response(InvitationLookupOut, 200)
+@contract(body=TokenBody, answers={200: InvitationLookupOut})
 async def lookup_invitation(data: TokenBody) -> Response:
     """What an invitation link is for, before signing in: the board, the role, who sent it, its status."""
     invitation, board, inviter = await services().invitations.lookup(data.token)
@@ -76,8 +74,7 @@ async def lookup_invitation(data: TokenBody) -> Response:
 
 @blueprint.post("/invitations/accept")
 @guards(*WRITE, idempotent)
-@validate_request(TokenBody)
-@document_response(InvitationAcceptedOut, 200)
+@contract(body=TokenBody, answers={200: InvitationAcceptedOut})
 async def accept_invitation(data: TokenBody) -> Response:
     """Join the board of an invitation link with its role; the link is spent."""
     board, member = await services().invitations.accept(caller().user, data.token)

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 from quart import Blueprint, Response
-from quart_schema import document_response, validate_querystring, validate_request
 
 from app.api.auth_context import caller
+from app.api.contracts import contract
 from app.api.cursors import cursor_id, id_page
 from app.api.guards import READ, WRITE, guards, idempotent
 from app.api.notification_schemas import (
@@ -26,8 +26,7 @@ blueprint = Blueprint("notifications", __name__, url_prefix="/api/v1/notificatio
 
 @blueprint.get("")
 @guards(*READ)
-@validate_querystring(NotificationQuery)
-@document_response(NotificationList, 200)
+@contract(query=NotificationQuery, answers={200: NotificationList})
 async def list_notifications(query_args: NotificationQuery) -> Response:
     """Your notifications, newest first, in cursor pages, with your unread count: being
     assigned to a task, @mentioned in a comment, added to a board."""
@@ -40,8 +39,7 @@ async def list_notifications(query_args: NotificationQuery) -> Response:
 
 @blueprint.post("/read")
 @guards(*WRITE, idempotent)
-@validate_request(NotificationsReadIn)
-@document_response(NotificationsReadOut, 200)
+@contract(body=NotificationsReadIn, answers={200: NotificationsReadOut})
 async def mark_read(data: NotificationsReadIn) -> Response:
     """Mark some (``ids``) or all (``all: true``, optionally ``up_to`` an id) of your
     notifications read."""
@@ -51,8 +49,7 @@ async def mark_read(data: NotificationsReadIn) -> Response:
 
 @blueprint.patch("/<notification_id>")
 @guards(*WRITE)
-@validate_request(NotificationPatchIn)
-@document_response(NotificationOut, 200)
+@contract(body=NotificationPatchIn, answers={200: NotificationOut})
 async def update_notification(notification_id: str, data: NotificationPatchIn) -> Response:
     """Mark one notification read (``read: true``) or unread again (``read: false``)."""
     return json_response(

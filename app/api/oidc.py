@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from pydantic import Field
 from quart import Blueprint, Response, request
-from quart_schema import document_response
 
 from app.api.auth import set_refresh_cookie
+from app.api.contracts import contract
 from app.api.guards import guards, public, rate_limited_per_ip
 from app.api.rate_limits import client_ip
 from app.api.responses import json_response
@@ -54,7 +54,7 @@ def _failed(error: DomainError) -> Response:
 
 @blueprint.get("/providers")
 @guards(public, rate_limited_per_ip("sso"))
-@document_response(ProviderList, 200)
+@contract(answers={200: ProviderList})
 async def list_providers() -> Response:
     """The single sign-on providers of this instance."""
     items = [

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from quart import Blueprint, Response
-from quart_schema import document_response, validate_request
 
 from app.api.auth_context import caller
+from app.api.contracts import contract
 from app.api.guards import READ, WRITE, guards
 from app.api.preference_schemas import PreferencesOut, PreferencesPatchIn
 from app.api.responses import json_response
@@ -25,7 +25,7 @@ def _out(preferences: Preferences) -> dict[str, Any]:
 
 @blueprint.get("")
 @guards(*READ)
-@document_response(PreferencesOut, 200)
+@contract(answers={200: PreferencesOut})
 async def get_preferences() -> Response:
     """What reaches you where: per kind of notification (assigned, mentioned, watched, changed,
     due_soon, overdue, added_to_board) the bell (app), an email at once (email), the daily
@@ -35,8 +35,7 @@ async def get_preferences() -> Response:
 
 @blueprint.patch("")
 @guards(*WRITE)
-@validate_request(PreferencesPatchIn)
-@document_response(PreferencesOut, 200)
+@contract(body=PreferencesPatchIn, answers={200: PreferencesOut})
 async def update_preferences(data: PreferencesPatchIn) -> Response:
     """Change some of your preferences; what you leave out (or send as null) stays, except
     quiet_start and quiet_end, where null means no quiet hours."""

@@ -6,9 +6,9 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 from quart import Blueprint, Response
-from quart_schema import document_response, validate_request
 
 from app.api.auth_context import caller
+from app.api.contracts import contract
 from app.api.guards import READ, WRITE, guards
 from app.api.responses import json_response, no_content
 from app.api.schemas import ClientMutationId, RequestModel, ResponseModel, unique_values, view_of
@@ -48,7 +48,7 @@ def _state(rule: Recurrence | None) -> Response:
 
 @blueprint.get("/tasks/<task_id>/recurrence")
 @guards(*READ)
-@document_response(RecurrenceStateOut, 200)
+@contract(answers={200: RecurrenceStateOut})
 async def get_recurrence(task_id: str) -> Response:
     """Whether the task repeats: its rule, with the occurrences before and after it, or null
     (viewers and up)."""
@@ -57,8 +57,7 @@ async def get_recurrence(task_id: str) -> Response:
 
 @blueprint.put("/tasks/<task_id>/recurrence")
 @guards(*WRITE)
-@validate_request(RecurrenceIn)
-@document_response(RecurrenceStateOut, 200)
+@contract(body=RecurrenceIn, answers={200: RecurrenceStateOut})
 async def put_recurrence(task_id: str, data: RecurrenceIn) -> Response:
     """Make the task recur, or change its rule (editors and up). When it reaches the board's
     last column, its next occurrence is created once, in the first column."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from quart import Blueprint, Response, request
-from quart_schema import document_response, validate_querystring, validate_request
 
 from app.api.auth_context import caller
+from app.api.contracts import contract
 from app.api.cursors import decode_cursor, encode_cursor
 from app.api.errors import APIError
 from app.api.guards import READ, WRITE, guards, idempotent
@@ -42,8 +42,7 @@ def _if_match_version() -> int | None:
 
 @blueprint.get("/boards/<board_id>/tasks")
 @guards(*READ)
-@validate_querystring(TaskListQuery)
-@document_response(TaskList, 200)
+@contract(query=TaskListQuery, answers={200: TaskList})
 async def list_tasks(board_id: str, query_args: TaskListQuery) -> Response:
     """Tasks of a board: filter, full-text search, sort, cursor pages. Archived tasks only
     with ``archived=true``."""
@@ -86,8 +85,7 @@ async def list_tasks(board_id: str, query_args: TaskListQuery) -> Response:
 
 @blueprint.post("/boards/<board_id>/tasks")
 @guards(*WRITE, idempotent)
-@validate_request(TaskIn)
-@document_response(TaskOut, 201)
+@contract(body=TaskIn, answers={201: TaskOut})
 async def create_task(board_id: str, data: TaskIn) -> Response:
     """Create a task (editors and up); it goes to the end of its column."""
     fields = data.model_dump(exclude_none=True)
@@ -97,7 +95,7 @@ async def create_task(board_id: str, data: TaskIn) -> Response:
 
 @blueprint.get("/tasks/<task_id>")
 @guards(*READ)
-@document_response(TaskOut, 200)
+@contract(answers={200: TaskOut})
 async def get_task(task_id: str) -> Response:
     """One task."""
     return json_response(task_view(await services().tasks.get(caller().user, task_id)))
@@ -105,9 +103,7 @@ async def get_task(task_id: str) -> Response:
 
 @blueprint.patch("/tasks/<task_id>")
 @guards(*WRITE)
-@validate_request(TaskPatchIn)
-@document_response(TaskOut, 200)
-@document_response(TaskConflict, 409)
+@contract(body=TaskPatchIn, answers={200: TaskOut, 409: TaskConflict})
 async def patch_task(task_id: str, data: TaskPatchIn) -> Response:
     """Edit a task. Send the version you saw (``version`` or If-Match); a stale one gets
     409 with the current task under ``current`` and changes nothing."""
@@ -123,8 +119,7 @@ async def patch_task(task_id: str, data: TaskPatchIn) -> Response:
 
 @blueprint.post("/tasks/<task_id>/move")
 @guards(*WRITE, idempotent)
-@validate_request(TaskMoveIn)
-@document_response(TaskOut, 200)
+@contract(body=TaskMoveIn, answers={200: TaskOut})
 async def move_task(task_id: str, data: TaskMoveIn) -> Response:
     """Move a task to a column, between two neighbours (``before`` above it, ``after``
     below it) or at the end. Only the moved task is rewritten."""
@@ -148,9 +143,7 @@ async def _set_archived(task_id: str, data: ArchiveIn, archived: bool) -> Respon
 
 @blueprint.post("/tasks/<task_id>/archive")
 @guards(*WRITE, idempotent)
-@validate_request(ArchiveIn)
-@document_response(TaskOut, 200)
-@document_response(TaskConflict, 409)
+@contract(body=ArchiveIn, answers={200: TaskOut, 409: TaskConflict})
 async def archive_task(task_id: str, data: ArchiveIn) -> Response:
     """Archive a task (editors and up): it leaves the board and its lists (see ``archived=true``)
     but keeps everything. With a version (or If-Match), a stale one gets 409."""
@@ -159,9 +152,7 @@ async def archive_task(task_id: str, data: ArchiveIn) -> Response:
 
 @blueprint.post("/tasks/<task_id>/unarchive")
 @guards(*WRITE, idempotent)
-@validate_request(ArchiveIn)
-@document_response(TaskOut, 200)
-@document_response(TaskConflict, 409)
+@contract(body=ArchiveIn, answers={200: TaskOut, 409: TaskConflict})
 async def unarchive_task(task_id: str, data: ArchiveIn) -> Response:
     """Bring an archived task back to its column (editors and up)."""
     return await _set_archived(task_id, data, False)

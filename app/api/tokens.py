@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import cast
 
 from quart import Blueprint, Response
-from quart_schema import document_response, validate_request
 
 from app.api.auth_context import caller
+from app.api.contracts import contract
 from app.api.guards import READ, WRITE, guards, idempotent
 from app.api.responses import json_response, no_content
 from app.api.schemas import TokenCreatedOut, TokenIn, TokenList
@@ -19,8 +19,7 @@ blueprint = Blueprint("tokens", __name__, url_prefix="/api/v1/tokens")
 
 @blueprint.post("")
 @guards(*WRITE, idempotent)
-@validate_request(TokenIn)
-@document_response(TokenCreatedOut, 201)
+@contract(body=TokenIn, answers={201: TokenCreatedOut})
 async def create_token(data: TokenIn) -> Response:
     """Create a personal API token (``twp_...``): use it as ``Authorization: Bearer``
     wherever an access token works. ``read`` allows GET only; ``read`` + ``write`` allows
@@ -35,7 +34,7 @@ async def create_token(data: TokenIn) -> Response:
 
 @blueprint.get("")
 @guards(*READ)
-@document_response(TokenList, 200)
+@contract(answers={200: TokenList})
 async def list_tokens() -> Response:
     """Your API tokens, oldest first (never the tokens themselves)."""
     return json_response({"items": [api_token_view(token) for token in await services().tokens.list(caller())]})

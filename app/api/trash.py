@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from quart import Blueprint, Response
-from quart_schema import document_response
 
 from app.api.auth_context import caller
+from app.api.contracts import contract
 from app.api.guards import READ, WRITE, guards, idempotent
 from app.api.responses import json_response, no_content
 from app.api.schemas import TaskOut
@@ -26,7 +26,7 @@ def trash_listing(items: list[dict[str, Any]], retention_days: float) -> Respons
 
 @blueprint.get("")
 @guards(*READ)
-@document_response(TrashList, 200)
+@contract(answers={200: TrashList})
 async def list_trash(board_id: str) -> Response:
     """The board's deleted tasks, most recent first, each with when it is purged."""
     trash = services().trash
@@ -36,7 +36,7 @@ async def list_trash(board_id: str) -> Response:
 
 @blueprint.post("/<task_id>/restore")
 @guards(*WRITE, idempotent)
-@document_response(TaskOut, 200)
+@contract(answers={200: TaskOut})
 async def restore_task(board_id: str, task_id: str) -> Response:
     """Restore a deleted task (editors and up), with its comments and files, one version on;
     into its column if the board still has it, else at the end of the first."""

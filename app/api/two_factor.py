@@ -8,9 +8,9 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 from quart import Blueprint, Response
-from quart_schema import document_response, validate_request
 
 from app.api.auth_context import caller
+from app.api.contracts import contract
 from app.api.guards import READ, WRITE, guards, idempotent
 from app.api.rate_limits import client_ip
 from app.api.responses import json_response, no_content, no_store
@@ -52,7 +52,7 @@ class RecoveryCodesOut(ResponseModel):
 
 @blueprint.get("")
 @guards(*READ)
-@document_response(TwoFactorStatusOut, 200)
+@contract(answers={200: TwoFactorStatusOut})
 async def get_two_factor() -> Response:
     """Whether two-factor sign-in is on, and how many recovery codes are left."""
     status = await services().two_factor.status(caller())
@@ -61,8 +61,7 @@ async def get_two_factor() -> Response:
 
 @blueprint.post("")
 @guards(*WRITE, idempotent)
-@validate_request(EnrolIn)
-@document_response(EnrolmentOut, 201)
+@contract(body=EnrolIn, answers={201: EnrolmentOut})
 async def start_enrolment(data: EnrolIn) -> Response:
     """Start enrolment: a new secret and its QR code, pending until confirmed with a code."""
     runtime = current_runtime()
@@ -73,8 +72,7 @@ async def start_enrolment(data: EnrolIn) -> Response:
 
 @blueprint.post("/confirm")
 @guards(*WRITE, idempotent)
-@validate_request(CodeIn)
-@document_response(RecoveryCodesOut, 200)
+@contract(body=CodeIn, answers={200: RecoveryCodesOut})
 async def confirm_enrolment(data: CodeIn) -> Response:
     """Turn two-factor sign-in on with a first code; the answer holds the recovery codes,
     shown this once."""
@@ -84,7 +82,7 @@ async def confirm_enrolment(data: CodeIn) -> Response:
 
 @blueprint.post("/disable")
 @guards(*WRITE, idempotent)
-@validate_request(CodeIn)
+@contract(body=CodeIn)
 async def disable_two_factor(data: CodeIn) -> Response:
     """Turn two-factor sign-in off; needs a current code or a recovery code."""
     await services().two_factor.disable(caller(), data.code)

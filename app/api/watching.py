@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pydantic import Field, StrictBool
 from quart import Blueprint, Response
-from quart_schema import document_response, validate_request
 
 from app.api.auth_context import caller
+from app.api.contracts import contract
 from app.api.guards import READ, WRITE, guards
 from app.api.responses import json_response
 from app.api.schemas import RequestModel, ResponseModel
@@ -26,7 +26,7 @@ class WatchOut(ResponseModel):
 
 @blueprint.get("/tasks/<task_id>/watch")
 @guards(*READ)
-@document_response(WatchOut, 200)
+@contract(answers={200: WatchOut})
 async def get_task_watch(task_id: str) -> Response:
     """Whether you watch the task: you do by default as its author or an assignee, or
     when you watch its board, unless you stopped."""
@@ -35,8 +35,7 @@ async def get_task_watch(task_id: str) -> Response:
 
 @blueprint.put("/tasks/<task_id>/watch")
 @guards(*WRITE)
-@validate_request(WatchIn)
-@document_response(WatchOut, 200)
+@contract(body=WatchIn, answers={200: WatchOut})
 async def put_task_watch(task_id: str, data: WatchIn) -> Response:
     """Watch the task (hear of its comments, moves and due date changes) or stop."""
     return json_response({"watching": await services().watching.set_task(caller().user, task_id, data.watching)})
@@ -44,7 +43,7 @@ async def put_task_watch(task_id: str, data: WatchIn) -> Response:
 
 @blueprint.get("/boards/<board_id>/watch")
 @guards(*READ)
-@document_response(WatchOut, 200)
+@contract(answers={200: WatchOut})
 async def get_board_watch(board_id: str) -> Response:
     """Whether you watch every task of the board."""
     return json_response({"watching": await services().watching.board(caller().user, board_id)})
@@ -52,8 +51,7 @@ async def get_board_watch(board_id: str) -> Response:
 
 @blueprint.put("/boards/<board_id>/watch")
 @guards(*WRITE)
-@validate_request(WatchIn)
-@document_response(WatchOut, 200)
+@contract(body=WatchIn, answers={200: WatchOut})
 async def put_board_watch(board_id: str, data: WatchIn) -> Response:
     """Watch every task of the board, or stop."""
     return json_response({"watching": await services().watching.set_board(caller().user, board_id, data.watching)})

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from quart import Blueprint, Response
-from quart_schema import document_response, validate_querystring, validate_request
 
 from app.api.auth_context import caller
+from app.api.contracts import contract
 from app.api.cursors import cursor_id, id_page
 from app.api.guards import READ, WRITE, guards, idempotent
 from app.api.responses import json_response, no_content
@@ -27,8 +27,7 @@ blueprint = Blueprint("webhooks", __name__, url_prefix="/api/v1/boards/<board_id
 
 @blueprint.post("")
 @guards(*WRITE, idempotent)
-@validate_request(WebhookIn)
-@document_response(WebhookCreatedOut, 201)
+@contract(body=WebhookIn, answers={201: WebhookCreatedOut})
 async def create_webhook(board_id: str, data: WebhookIn) -> Response:
     """Send the board's events to ``url`` as signed POSTs (admins and owners). The
     ``secret`` is in this response only: store it now."""
@@ -40,7 +39,7 @@ async def create_webhook(board_id: str, data: WebhookIn) -> Response:
 
 @blueprint.get("")
 @guards(*READ)
-@document_response(WebhookList, 200)
+@contract(answers={200: WebhookList})
 async def list_webhooks(board_id: str) -> Response:
     """The board's webhooks, oldest first (never their secrets)."""
     webhooks = await services().webhooks.list(caller().user, board_id)
@@ -49,7 +48,7 @@ async def list_webhooks(board_id: str) -> Response:
 
 @blueprint.get("/<webhook_id>")
 @guards(*READ)
-@document_response(WebhookOut, 200)
+@contract(answers={200: WebhookOut})
 async def get_webhook(board_id: str, webhook_id: str) -> Response:
     """One webhook with its delivery state."""
     return json_response(webhook_view(await services().webhooks.get(caller().user, board_id, webhook_id)))
@@ -57,8 +56,7 @@ async def get_webhook(board_id: str, webhook_id: str) -> Response:
 
 @blueprint.patch("/<webhook_id>")
 @guards(*WRITE)
-@validate_request(WebhookPatchIn)
-@document_response(WebhookOut, 200)
+@contract(body=WebhookPatchIn, answers={200: WebhookOut})
 async def update_webhook(board_id: str, webhook_id: str, data: WebhookPatchIn) -> Response:
     """Change the URL or the events, or switch the webhook off and on."""
     changes = {field: getattr(data, field) for field in data.model_fields_set}
@@ -75,8 +73,7 @@ async def delete_webhook(board_id: str, webhook_id: str) -> Response:
 
 @blueprint.get("/<webhook_id>/deliveries")
 @guards(*READ)
-@validate_querystring(PageQuery)
-@document_response(DeliveryList, 200)
+@contract(query=PageQuery, answers={200: DeliveryList})
 async def list_deliveries(board_id: str, webhook_id: str, query_args: PageQuery) -> Response:
     """The delivery log, newest first: one item per HTTP attempt."""
     before = cursor_id("deliveries", query_args.cursor)
@@ -86,7 +83,7 @@ async def list_deliveries(board_id: str, webhook_id: str, query_args: PageQuery)
 
 @blueprint.post("/<webhook_id>/deliveries/<delivery_id>/redeliver")
 @guards(*WRITE, idempotent)
-@document_response(RedeliveryOut, 202)
+@contract(answers={202: RedeliveryOut})
 async def redeliver(board_id: str, webhook_id: str, delivery_id: str) -> Response:
     """Send that delivery's event once more, soon (one attempt; the log shows it as ``manual``)."""
     attempt = await services().webhooks.redeliver(caller().user, board_id, webhook_id, delivery_id)
