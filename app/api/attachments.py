@@ -15,7 +15,7 @@ from quart import Blueprint, Response, current_app
 
 from app.api.auth_context import caller
 from app.api.contracts import contract
-from app.api.cursors import cursor_id, id_page
+from app.api.cursors import id_paged
 from app.api.guards import READ, WRITE, guards, idempotent
 from app.api.responses import json_response, no_content
 from app.api.schemas import AttachmentList, AttachmentOut, PageQuery
@@ -51,9 +51,9 @@ def _served(response: Response, disposition: str) -> Response:
 @contract(query=PageQuery, answers={200: AttachmentList})
 async def list_attachments(task_id: str, query_args: PageQuery) -> Response:
     """A task's attachments, oldest first, in cursor pages (viewers and up)."""
-    after = cursor_id("attachments", query_args.cursor)
-    attachments, more = await services().attachments.list(caller().user, task_id, after, query_args.limit)
-    return json_response(id_page("attachments", attachments, more, attachment_view))
+    return await id_paged(
+        "attachments", query_args, attachment_view, services().attachments.list, caller().user, task_id
+    )
 
 
 @blueprint.post("/tasks/<task_id>/attachments")

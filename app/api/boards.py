@@ -8,7 +8,7 @@ from app.api.auth_context import caller
 from app.api.contracts import contract
 from app.api.cursors import cursor_id, encode_cursor
 from app.api.guards import READ, WRITE, guards, idempotent
-from app.api.responses import json_response, no_content
+from app.api.responses import json_list, json_response, no_content
 from app.api.schemas import (
     BoardIn,
     BoardList,
@@ -103,8 +103,7 @@ async def _set_archived(board_id: str, archived: bool) -> Response:
 @contract(answers={200: MemberList})
 async def list_members(board_id: str) -> Response:
     """Everyone on the board and their role."""
-    members = await services().boards.list_members(caller().user, board_id)
-    return json_response({"items": [member_view(member) for member in members]})
+    return json_list(await services().boards.list_members(caller().user, board_id), member_view)
 
 
 @blueprint.post("/<board_id>/members")
@@ -141,4 +140,4 @@ async def list_events(board_id: str, query_args: EventQuery) -> Response:
     events, latest = await services().boards.events(
         caller().user, board_id, query_args.after, query_args.limit, query_args.task_id
     )
-    return json_response({"items": [event_view(event) for event in events], "latest_seq": latest})
+    return json_list(events, event_view, latest_seq=latest)

@@ -6,7 +6,7 @@ from quart import Blueprint, Response
 
 from app.api.auth_context import caller
 from app.api.contracts import contract
-from app.api.cursors import cursor_id, id_page
+from app.api.cursors import id_paged
 from app.api.guards import READ, WRITE, guards, idempotent
 from app.api.responses import json_response, no_content
 from app.api.schemas import CommentIn, CommentList, CommentOut, PageQuery
@@ -21,9 +21,7 @@ blueprint = Blueprint("comments", __name__, url_prefix="/api/v1")
 @contract(query=PageQuery, answers={200: CommentList})
 async def list_comments(task_id: str, query_args: PageQuery) -> Response:
     """A task's comments, oldest first, in cursor pages (viewers and up)."""
-    after = cursor_id("comments", query_args.cursor)
-    comments, more = await services().comments.list(caller().user, task_id, after, query_args.limit)
-    return json_response(id_page("comments", comments, more, comment_view))
+    return await id_paged("comments", query_args, comment_view, services().comments.list, caller().user, task_id)
 
 
 @blueprint.post("/tasks/<task_id>/comments")

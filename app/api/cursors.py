@@ -6,10 +6,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
+from quart import Response
+
 from app.api.errors import APIError
+from app.api.responses import json_response
 from app.jsonutil import loads
 
 
@@ -55,6 +58,13 @@ def decode_cursor(kind: str, cursor: str, arity: int) -> list[Any]:
     return decoded[1:]
 
 
+class _PageQuery(Protocol):
+    @property
+    def cursor(self) -> str | None: ...
+    @property
+    def limit(self) -> int: ...
+
+
 class _Identified(Protocol):
     @property
     def id(self) -> str: ...
@@ -73,3 +83,16 @@ def id_page[R: _Identified](
     the last record) when there is one."""
     next_cursor = encode_cursor(kind, [records[-1].id]) if more and records else None
     return {"items": [view(record) for record in records], "next_cursor": next_cursor, **extra}
+
+
+async def id_paged[R: _Identified](
+    kind: str,
+    query: _PageQuery,
+    view: Callable[[R], Any],
+    load: Callable[..., Awaitable[tuple[Sequence[R], bool]]],
+    *args: Any,
+) -> Response:
+    """The answer of a list paged by id: ``load(*args, after, limit)`` reads the page the
+    query's cursor starts after, and whether more follow."""
+    records, more = await load(*args, cursor_id(kind, query.cursor), query.limit)
+    return json_response(id_page(kind, records, more, view))

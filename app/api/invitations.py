@@ -16,7 +16,7 @@ from app.api.invitation_schemas import (
     InvitationLookupOut,
     TokenBody,
 )
-from app.api.responses import json_response, no_content
+from app.api.responses import json_list, json_response, no_content
 from app.api.schemas import ErrorOut
 from app.domain.views import board_view, member_view
 from app.runtime import services
@@ -44,8 +44,7 @@ async def create_invitation(board_id: str, data: InvitationIn) -> Response:
 @contract(answers={200: InvitationList})
 async def list_invitations(board_id: str) -> Response:
     """The board's open invitations, oldest first, expired ones included (admins and owners)."""
-    items = await services().invitations.list(caller().user, board_id)
-    return json_response({"items": [invitation_view(item) for item in items]})
+    return json_list(await services().invitations.list(caller().user, board_id), invitation_view)
 
 
 @blueprint.delete("/boards/<board_id>/invitations/<invitation_id>")

@@ -3,11 +3,12 @@
 Handlers return these rather than dicts: quart-schema would otherwise walk every response
 body through a freshly built pydantic TypeAdapter before Quart encodes it (measured: the
 largest Python cost of a task-list request). The documented shapes stay in OpenAPI
-through ``@document_response``.
+through the ``answers`` of ``@contract`` (app/api/contracts.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from quart import Quart, Response
@@ -17,6 +18,11 @@ from app.jsonutil import dumps, encode
 
 def json_response(body: Any, status: int = 200) -> Response:
     return Response(encode(body), status=status, content_type="application/json")
+
+
+def json_list[R](records: Iterable[R], view: Callable[[R], Any], **extra: Any) -> Response:
+    """A whole list, unpaged: ``{"items": [...]}``, a view of each record."""
+    return json_response({"items": [view(record) for record in records], **extra})
 
 
 def no_content() -> Response:

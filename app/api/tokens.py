@@ -9,7 +9,7 @@ from quart import Blueprint, Response
 from app.api.auth_context import caller
 from app.api.contracts import contract
 from app.api.guards import READ, WRITE, guards, idempotent
-from app.api.responses import json_response, no_content
+from app.api.responses import json_list, json_response, no_content
 from app.api.schemas import TokenCreatedOut, TokenIn, TokenList
 from app.domain.views import api_token_view
 from app.runtime import services
@@ -37,7 +37,7 @@ async def create_token(data: TokenIn) -> Response:
 @contract(answers={200: TokenList})
 async def list_tokens() -> Response:
     """Your API tokens, oldest first (never the tokens themselves)."""
-    return json_response({"items": [api_token_view(token) for token in await services().tokens.list(caller())]})
+    return json_list(await services().tokens.list(caller()), api_token_view)
 
 
 @blueprint.delete("/<token_id>")

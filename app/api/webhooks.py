@@ -6,9 +6,9 @@ from quart import Blueprint, Response
 
 from app.api.auth_context import caller
 from app.api.contracts import contract
-from app.api.cursors import cursor_id, id_page
+from app.api.cursors import id_paged
 from app.api.guards import READ, WRITE, guards, idempotent
-from app.api.responses import json_response, no_content
+from app.api.responses import json_list, json_response, no_content
 from app.api.schemas import PageQuery
 from app.api.webhook_schemas import (
     DeliveryList,
@@ -42,8 +42,7 @@ async def create_webhook(board_id: str, data: WebhookIn) -> Response:
 @contract(answers={200: WebhookList})
 async def list_webhooks(board_id: str) -> Response:
     """The board's webhooks, oldest first (never their secrets)."""
-    webhooks = await services().webhooks.list(caller().user, board_id)
-    return json_response({"items": [webhook_view(webhook) for webhook in webhooks]})
+    return json_list(await services().webhooks.list(caller().user, board_id), webhook_view)
 
 
 @blueprint.get("/<webhook_id>")
@@ -76,9 +75,8 @@ async def delete_webhook(board_id: str, webhook_id: str) -> Response:
 @contract(query=PageQuery, answers={200: DeliveryList})
 async def list_deliveries(board_id: str, webhook_id: str, query_args: PageQuery) -> Response:
     """The delivery log, newest first: one item per HTTP attempt."""
-    before = cursor_id("deliveries", query_args.cursor)
-    attempts, more = await services().webhooks.deliveries(caller().user, board_id, webhook_id, before, query_args.limit)
-    return json_response(id_page("deliveries", attempts, more, attempt_view))
+    deliveries = services().webhooks.deliveries
+    return await id_paged("deliveries", query_args, attempt_view, deliveries, caller().user, board_id, webhook_id)
 
 
 @blueprint.post("/<webhook_id>/deliveries/<delivery_id>/redeliver")
