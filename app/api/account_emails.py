@@ -12,7 +12,7 @@ from quart import Blueprint, Response
 from app.api.auth_context import caller
 from app.api.contracts import contract
 from app.api.guards import WRITE, guards, idempotent, public, rate_limited_per_ip
-from app.api.responses import json_response, no_content
+from app.api.responses import json_response, no_content_after
 from app.api.schemas import Email, ErrorOut, Password, RequestModel, ResponseModel
 from app.runtime import services
 
@@ -45,8 +45,7 @@ async def request_password_reset(data: PasswordResetIn) -> Response:
     """Email a single-use link that sets a new password (the same answer whether or not
     an account has this address: it tells nobody which addresses have one). 409
     ``email_disabled`` when this server sends no email."""
-    await services().account_emails.request_password_reset(data.email)
-    return no_content()
+    return await no_content_after(services().account_emails.request_password_reset(data.email))
 
 
 @blueprint.post("/password-reset/confirm")
@@ -55,8 +54,7 @@ async def request_password_reset(data: PasswordResetIn) -> Response:
 async def confirm_password_reset(data: PasswordResetConfirmIn) -> Response:
     """Set a new password with the link's token (once, before it expires); every session
     of the account ends. Then sign in with it."""
-    await services().account_emails.reset_password(data.token, data.password)
-    return no_content()
+    return await no_content_after(services().account_emails.reset_password(data.token, data.password))
 
 
 @blueprint.post("/verify-email")
@@ -71,5 +69,4 @@ async def verify_email(data: VerifyEmailIn) -> Response:
 @guards(*WRITE, idempotent)
 async def resend_verification() -> Response:
     """Send the confirmation link again (nothing is sent once the address is confirmed)."""
-    await services().account_emails.resend_verification(caller().user)
-    return no_content()
+    return await no_content_after(services().account_emails.resend_verification(caller().user))

@@ -17,7 +17,7 @@ from app.api.auth_context import caller
 from app.api.contracts import contract
 from app.api.cursors import id_paged
 from app.api.guards import READ, WRITE, guards, idempotent
-from app.api.responses import json_response, no_content
+from app.api.responses import json_response, no_content_after
 from app.api.schemas import AttachmentList, AttachmentOut, PageQuery
 from app.api.uploads import receive_upload, spool_file
 from app.domain.views import attachment_view
@@ -109,5 +109,4 @@ async def attachment_thumbnail(attachment_id: str) -> Response:
 @guards(*WRITE)
 async def delete_attachment(attachment_id: str) -> Response:
     """Delete an attachment and its bytes: its uploader, or a board admin or owner."""
-    await services().attachments.delete(caller().user, attachment_id)
-    return no_content()
+    return await no_content_after(services().attachments.delete(caller().user, attachment_id))

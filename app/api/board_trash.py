@@ -8,7 +8,7 @@ from quart import Blueprint, Response
 from app.api.auth_context import caller
 from app.api.contracts import contract
 from app.api.guards import READ, WRITE, guards, idempotent
-from app.api.responses import json_response, no_content
+from app.api.responses import json_response, no_content_after
 from app.api.schemas import BoardOut
 from app.api.trash import trash_listing
 from app.api.trash_schemas import BoardTrashList
@@ -42,5 +42,4 @@ async def restore_board(board_id: str) -> Response:
 @guards(*WRITE)
 async def delete_board_forever(board_id: str) -> Response:
     """Delete a board in the trash for good (its owners), with its tasks, files and history."""
-    await services().trash.delete_board_forever(caller().user, board_id)
-    return no_content()
+    return await no_content_after(services().trash.delete_board_forever(caller().user, board_id))

@@ -8,7 +8,7 @@ from app.api.auth_context import caller
 from app.api.contracts import contract
 from app.api.cursors import cursor_id, encode_cursor
 from app.api.guards import READ, WRITE, guards, idempotent
-from app.api.responses import json_list, json_response, no_content
+from app.api.responses import json_list, json_response, no_content_after
 from app.api.schemas import (
     BoardIn,
     BoardList,
@@ -73,8 +73,7 @@ async def patch_board(board_id: str, data: BoardPatchIn) -> Response:
 async def delete_board(board_id: str) -> Response:
     """Delete a board (owners only): it goes to the trash with its tasks and history, gone
     for every member until an owner restores it (see /api/v1/boards/trash) or it is purged."""
-    await services().trash.trash_board(caller().user, board_id)
-    return no_content()
+    return await no_content_after(services().trash.trash_board(caller().user, board_id))
 
 
 @blueprint.post("/<board_id>/archive")
@@ -128,8 +127,7 @@ async def patch_member(board_id: str, user_id: str, data: MemberPatchIn) -> Resp
 @contract(answers={409: ErrorOut})
 async def remove_member(board_id: str, user_id: str) -> Response:
     """Remove a member (admins and owners), or leave a board yourself."""
-    await services().boards.remove_member(caller().user, board_id, user_id)
-    return no_content()
+    return await no_content_after(services().boards.remove_member(caller().user, board_id, user_id))
 
 
 @blueprint.get("/<board_id>/events")

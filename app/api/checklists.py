@@ -7,7 +7,7 @@ from quart import Blueprint, Response
 from app.api.auth_context import caller
 from app.api.contracts import contract
 from app.api.guards import WRITE, guards, idempotent
-from app.api.responses import json_response, no_content
+from app.api.responses import json_response, no_content_after
 from app.api.schemas import ChecklistItemIn, ChecklistItemPatchIn, ErrorOut, TaskOut
 from app.domain.views import task_view
 from app.runtime import services
@@ -42,5 +42,4 @@ async def patch_checklist_item(task_id: str, item_id: str, data: ChecklistItemPa
 @contract(answers={409: ErrorOut})
 async def delete_checklist_item(task_id: str, item_id: str) -> Response:
     """Remove an item. Event: ``checklist_item.deleted``, with the task after it."""
-    await services().checklists.remove(caller().user, task_id, item_id)
-    return no_content()
+    return await no_content_after(services().checklists.remove(caller().user, task_id, item_id))

@@ -7,7 +7,7 @@ from quart import Blueprint, Response
 from app.api.auth_context import caller
 from app.api.contracts import contract
 from app.api.guards import WRITE, guards, idempotent
-from app.api.responses import json_response, no_content
+from app.api.responses import json_response, no_content_after
 from app.api.schemas import ColumnIn, ColumnOut, ColumnPatchIn, ErrorOut
 from app.runtime import services
 
@@ -40,5 +40,4 @@ async def patch_column(board_id: str, key: str, data: ColumnPatchIn) -> Response
 @contract(answers={409: ErrorOut})
 async def delete_column(board_id: str, key: str) -> Response:
     """Remove an empty column (409 ``column_not_empty`` while tasks are in it). Event: ``column.deleted``."""
-    await services().columns.remove(caller().user, board_id, key)
-    return no_content()
+    return await no_content_after(services().columns.remove(caller().user, board_id, key))

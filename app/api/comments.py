@@ -8,7 +8,7 @@ from app.api.auth_context import caller
 from app.api.contracts import contract
 from app.api.cursors import id_paged
 from app.api.guards import READ, WRITE, guards, idempotent
-from app.api.responses import json_response, no_content
+from app.api.responses import json_response, no_content_after
 from app.api.schemas import CommentIn, CommentList, CommentOut, PageQuery
 from app.domain.views import comment_view
 from app.runtime import services
@@ -45,5 +45,4 @@ async def edit_comment(comment_id: str, data: CommentIn) -> Response:
 @guards(*WRITE)
 async def delete_comment(comment_id: str) -> Response:
     """Delete a comment: its author, or a board admin or owner."""
-    await services().comments.delete(caller().user, comment_id)
-    return no_content()
+    return await no_content_after(services().comments.delete(caller().user, comment_id))

@@ -16,7 +16,7 @@ from app.api.invitation_schemas import (
     InvitationLookupOut,
     TokenBody,
 )
-from app.api.responses import json_list, json_response, no_content
+from app.api.responses import json_list, json_response, no_content_after
 from app.api.schemas import ErrorOut
 from app.domain.views import board_view, member_view
 from app.runtime import services
@@ -52,8 +52,7 @@ async def list_invitations(board_id: str) -> Response:
 @contract(answers={409: ErrorOut})
 async def revoke_invitation(board_id: str, invitation_id: str) -> Response:
     """Revoke an invitation (admins and owners): its link stops working."""
-    await services().invitations.revoke(caller().user, board_id, invitation_id)
-    return no_content()
+    return await no_content_after(services().invitations.revoke(caller().user, board_id, invitation_id))
 
 
 @blueprint.post("/invitations/lookup")

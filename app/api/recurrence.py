@@ -10,7 +10,7 @@ from quart import Blueprint, Response
 from app.api.auth_context import caller
 from app.api.contracts import contract
 from app.api.guards import READ, WRITE, guards
-from app.api.responses import json_response, no_content
+from app.api.responses import json_response, no_content_after
 from app.api.schemas import ClientMutationId, RequestModel, ResponseModel, unique_values, view_of
 from app.domain.recurrence import Recurrence, RecurrenceKind
 from app.domain.views import recurrence_view
@@ -71,5 +71,4 @@ async def put_recurrence(task_id: str, data: RecurrenceIn) -> Response:
 @guards(*WRITE)
 async def delete_recurrence(task_id: str) -> Response:
     """Stop the task recurring (editors and up)."""
-    await services().recurrences.clear(caller().user, task_id)
-    return no_content()
+    return await no_content_after(services().recurrences.clear(caller().user, task_id))

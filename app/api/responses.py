@@ -8,7 +8,7 @@ through the ``answers`` of ``@contract`` (app/api/contracts.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from quart import Quart, Response
@@ -27,6 +27,12 @@ def json_list[R](records: Iterable[R], view: Callable[[R], Any], **extra: Any) -
 
 def no_content() -> Response:
     return Response(status=204)
+
+
+async def no_content_after(work: Awaitable[object]) -> Response:
+    """204 once ``work`` is done: the answer of a handler whose one service call returns nothing."""
+    await work
+    return no_content()
 
 
 def install_json_encoder(app: Quart) -> None:

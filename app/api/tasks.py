@@ -11,7 +11,7 @@ from app.api.contracts import contract
 from app.api.cursors import decode_cursor, encode_cursor
 from app.api.errors import APIError
 from app.api.guards import READ, WRITE, guards, idempotent
-from app.api.responses import json_response, no_content
+from app.api.responses import json_response, no_content_after
 from app.api.schemas import (
     TaskConflict,
     TaskIn,
@@ -132,8 +132,7 @@ async def move_task(task_id: str, data: TaskMoveIn) -> Response:
 @guards(*WRITE)
 async def delete_task(task_id: str) -> Response:
     """Delete a task (editors and up); If-Match makes it conditional on the version."""
-    await services().tasks.delete(caller().user, task_id, _if_match_version())
-    return no_content()
+    return await no_content_after(services().tasks.delete(caller().user, task_id, _if_match_version()))
 
 
 async def _set_archived(task_id: str, data: ArchiveIn, archived: bool) -> Response:

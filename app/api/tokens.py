@@ -9,7 +9,7 @@ from quart import Blueprint, Response
 from app.api.auth_context import caller
 from app.api.contracts import contract
 from app.api.guards import READ, WRITE, guards, idempotent
-from app.api.responses import json_list, json_response, no_content
+from app.api.responses import json_list, json_response, no_content_after
 from app.api.schemas import TokenCreatedOut, TokenIn, TokenList
 from app.domain.views import api_token_view
 from app.runtime import services
@@ -44,5 +44,4 @@ async def list_tokens() -> Response:
 @guards(*WRITE)
 async def delete_token(token_id: str) -> Response:
     """Revoke a token: it stops working at once."""
-    await services().tokens.revoke(caller(), token_id)
-    return no_content()
+    return await no_content_after(services().tokens.revoke(caller(), token_id))

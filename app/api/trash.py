@@ -9,7 +9,7 @@ from quart import Blueprint, Response
 from app.api.auth_context import caller
 from app.api.contracts import contract
 from app.api.guards import READ, WRITE, guards, idempotent
-from app.api.responses import json_response, no_content
+from app.api.responses import json_response, no_content_after
 from app.api.schemas import TaskOut
 from app.api.trash_schemas import TrashList
 from app.domain.trash import trashed_task_view
@@ -47,5 +47,4 @@ async def restore_task(board_id: str, task_id: str) -> Response:
 @guards(*WRITE)
 async def delete_forever(board_id: str, task_id: str) -> Response:
     """Delete a task in the trash for good (admins and owners), with its files."""
-    await services().trash.delete_forever(caller().user, board_id, task_id)
-    return no_content()
+    return await no_content_after(services().trash.delete_forever(caller().user, board_id, task_id))

@@ -13,7 +13,7 @@ from app.api.auth_context import caller
 from app.api.contracts import contract
 from app.api.guards import READ, WRITE, guards, idempotent
 from app.api.rate_limits import client_ip
-from app.api.responses import json_response, no_content, no_store
+from app.api.responses import json_response, no_content_after, no_store
 from app.api.schemas import Password, RequestModel, ResponseModel
 from app.runtime import current_runtime, services
 
@@ -85,5 +85,4 @@ async def confirm_enrolment(data: CodeIn) -> Response:
 @contract(body=CodeIn)
 async def disable_two_factor(data: CodeIn) -> Response:
     """Turn two-factor sign-in off; needs a current code or a recovery code."""
-    await services().two_factor.disable(caller(), data.code)
-    return no_content()
+    return await no_content_after(services().two_factor.disable(caller(), data.code))

@@ -8,7 +8,7 @@ from app.api.auth_context import caller
 from app.api.contracts import contract
 from app.api.cursors import id_paged
 from app.api.guards import READ, WRITE, guards, idempotent
-from app.api.responses import json_list, json_response, no_content
+from app.api.responses import json_list, json_response, no_content_after
 from app.api.schemas import PageQuery
 from app.api.webhook_schemas import (
     DeliveryList,
@@ -66,8 +66,7 @@ async def update_webhook(board_id: str, webhook_id: str, data: WebhookPatchIn) -
 @guards(*WRITE)
 async def delete_webhook(board_id: str, webhook_id: str) -> Response:
     """Delete the webhook and its delivery log."""
-    await services().webhooks.delete(caller().user, board_id, webhook_id)
-    return no_content()
+    return await no_content_after(services().webhooks.delete(caller().user, board_id, webhook_id))
 
 
 @blueprint.get("/<webhook_id>/deliveries")
