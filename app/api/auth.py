@@ -16,7 +16,7 @@ from app.api.contracts import contract
 from app.api.errors import APIError
 from app.api.guards import READ, WRITE, guards, public, rate_limited_per_ip
 from app.api.rate_limits import client_ip
-from app.api.responses import json_response, no_content
+from app.api.responses import json_response, no_content, no_store
 from app.api.schemas import (
     ErrorOut,
     LoginIn,
@@ -53,8 +53,7 @@ def _session_response(user: User, pair: TokenPair, status: int) -> Response:
     cookie = _wants_cookie()
     if cookie:
         body["refresh_token"] = None
-    response = json_response(body, status)
-    response.headers["Cache-Control"] = "no-store"
+    response = no_store(json_response(body, status))
     if cookie:
         set_refresh_cookie(response, pair.refresh_token)
     return response

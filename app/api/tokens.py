@@ -9,7 +9,7 @@ from quart import Blueprint, Response
 from app.api.auth_context import caller
 from app.api.contracts import contract
 from app.api.guards import READ, WRITE, guards, idempotent
-from app.api.responses import json_list, json_response, no_content_after
+from app.api.responses import json_list, json_response, no_content_after, no_store
 from app.api.schemas import TokenCreatedOut, TokenIn, TokenList
 from app.domain.views import api_token_view
 from app.runtime import services
@@ -27,9 +27,7 @@ async def create_token(data: TokenIn) -> Response:
     # Timestamp's AfterValidator leaves the stored text form, not the datetime it parsed.
     expires_at = cast("str | None", data.expires_at)
     token, secret = await services().tokens.create(caller(), data.name, list(data.scopes), data.boards, expires_at)
-    response = json_response({**api_token_view(token), "token": secret}, 201)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return no_store(json_response({**api_token_view(token), "token": secret}, 201))
 
 
 @blueprint.get("")

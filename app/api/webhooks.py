@@ -8,7 +8,7 @@ from app.api.auth_context import caller
 from app.api.contracts import contract
 from app.api.cursors import id_paged
 from app.api.guards import READ, WRITE, guards, idempotent
-from app.api.responses import json_list, json_response, no_content_after
+from app.api.responses import json_list, json_response, no_content_after, no_store
 from app.api.schemas import PageQuery
 from app.api.webhook_schemas import (
     DeliveryList,
@@ -32,9 +32,8 @@ async def create_webhook(board_id: str, data: WebhookIn) -> Response:
     """Send the board's events to ``url`` as signed POSTs (admins and owners). The
     ``secret`` is in this response only: store it now."""
     webhook, secret = await services().webhooks.create(caller().user, board_id, data.url, data.secret, data.events)
-    response = json_response({**webhook_view(webhook), "secret": secret}, 201)
-    response.headers["Cache-Control"] = "no-store"  # also keeps it out of Idempotency-Key replays
-    return response
+    # no-store also keeps it out of Idempotency-Key replays
+    return no_store(json_response({**webhook_view(webhook), "secret": secret}, 201))
 
 
 @blueprint.get("")
