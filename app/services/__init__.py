@@ -4,6 +4,8 @@ service method; services call the store once per write and publish the resulting
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from app.broker.base import Broker
 from app.events.publisher import EventPublisher
 from app.mail.worker import MailWorker
@@ -63,7 +65,9 @@ class Services:
             store, publisher, cache, self.documents, self.preferences, self.watching, self.recurrences.task_completed
         )
         self.comments = CommentService(store, publisher, self.preferences, self.watching)
-        self.attachments = AttachmentService(settings, store, publisher, self.watching)
+        self.attachments = AttachmentService(
+            settings.attachment_max_bytes, settings.board_attachment_quota_bytes, store, publisher, self.watching
+        )
         self.columns = ColumnService(store, publisher)
         self.checklists = ChecklistService(store, publisher, self.watching)
         self.notifications = NotificationService(store)
@@ -74,5 +78,5 @@ class Services:
         self.analytics = AnalyticsService(store)
         self.imports = ImportService(settings, store, publisher, self.preferences)
         self.webhooks = WebhookService(store, webhook_worker.guard, webhook_worker.wake)
-        self.trash = TrashService(settings, store, publisher, self.watching)
-        self.invitations = InvitationService(settings, store, publisher)
+        self.trash = TrashService(settings.trash_retention_days, store, publisher, self.watching)
+        self.invitations = InvitationService(timedelta(days=settings.invitation_ttl_days), store, publisher)

@@ -39,6 +39,7 @@ from app.domain.views import (
 from app.services.account_emails import AccountEmailService, set_email
 from app.services.auth import AuthService
 from app.services.boards import BoardService
+from app.services.wiring import service
 from app.store.base import Store
 
 DELETE = "delete"
@@ -59,12 +60,12 @@ class _BoardPlan:
         return [owner.user_id for owner in owners] == [user_id]
 
 
+@service
 class AccountService:
-    def __init__(self, store: Store, auth: AuthService, boards: BoardService, emails: AccountEmailService) -> None:
-        self._store = store
-        self._auth = auth
-        self._boards = boards
-        self._emails = emails
+    _store: Store
+    _auth: AuthService
+    _boards: BoardService
+    _emails: AccountEmailService
 
     async def change_email(
         self, caller: Caller, email: str, current_password: str | None, address: str

@@ -16,6 +16,7 @@ followed: until then the account keeps its address, and that address is told of 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import InitVar, field
 from datetime import timedelta
 
 from app.domain import clock
@@ -26,6 +27,7 @@ from app.domain.models import User
 from app.mail.links import Links
 from app.services.auth import AuthService
 from app.services.passwords import check_new_password
+from app.services.wiring import service
 from app.settings import Settings
 from app.store.base import EmailTaken, Store
 
@@ -40,35 +42,39 @@ def invalid_link() -> InvalidInputError:
     return InvalidInputError("invalid_token", "This link is not valid: it was used already, has expired, or is wrong.")
 
 
+@service
 class AccountEmailService:
-    def __init__(
-        self, settings: Settings, store: Store, links: Links, auth: AuthService, wake_mail: Callable[[], None]
-    ) -> None:
-        self._store = store
-        self._links = links
-        self._auth = auth
+    settings: InitVar[Settings]
+    _store: Store
+    _links: Links
+    _auth: AuthService
+    _wake: Callable[[], None]
+    _mail: bool = field(init=False)
+    _ttls: dict[AccountPurpose, timedelta] = field(init=False)  # how long each purpose's link lasts
+    _verification: str = field(init=False)
+    verification_required: bool = field(init=False)
+
+    def __post_init__(self, settings: Settings) -> None:
         self._mail = bool(settings.smtp_url)
-        self._reset_ttl = timedelta(seconds=settings.password_reset_ttl_seconds)
+        self._ttls = {
+            AccountPurpose.VERIFY_EMAIL: VERIFY_EMAIL_TTL,
+            AccountPurpose.CHANGE_EMAIL: CHANGE_EMAIL_TTL,
+            AccountPurpose.PASSWORD_RESET: timedelta(seconds=settings.password_reset_ttl_seconds),
+        }
         self._verification = settings.email_verification if self._mail else "off"
         self.verification_required = self._verification == "required"
-        self._wake = wake_mail
 
     @property
     def sends_mail(self) -> bool:
         return self._mail
 
     async def _send(
-        self,
-        user: User,
-        purpose: AccountPurpose,
-        ttl: timedelta,
-        email: str | None = None,
-        mail: OutboxMessage | None = None,
+        self, user: User, purpose: AccountPurpose, email: str | None = None, mail: OutboxMessage | None = None
     ) -> None:
         """A link for ``email`` (default: the account's address), in ``mail`` (default: the
         purpose's own email to that address)."""
         now = clock.parse_time(clock.now())
-        at, expires = clock.format_time(now), clock.format_time(now + ttl)
+        at, expires = clock.format_time(now), clock.format_time(now + self._ttls[purpose])
         address = email or user.email
         token = AccountToken(new_id(), user.id, purpose, address, at, expires)
         data = {"token_id": token.id, "expires_at": expires, "to": address}
@@ -116,7 +122,7 @@ class AccountEmailService:
         mail = None
         if owner is not None:
             mail = self._notice(owner, ADDRESS_IN_USE, {"attempt": "change_email"})
-        await self._send(user, AccountPurpose.CHANGE_EMAIL, CHANGE_EMAIL_TTL, email, mail)
+        await self._send(user, AccountPurpose.CHANGE_EMAIL, email, mail)
         await self._notify(user, EMAIL_CHANGE_NOTICE, {"new_email": email})
 
     async def pending_email(self, user_id: str) -> str | None:
@@ -130,13 +136,13 @@ class AccountEmailService:
     async def registered(self, user: User) -> None:
         """Ask a new account to confirm its address (TASKWIRE_EMAIL_VERIFICATION)."""
         if self._verification != "off":
-            await self._send(user, AccountPurpose.VERIFY_EMAIL, VERIFY_EMAIL_TTL)
+            await self._send(user, AccountPurpose.VERIFY_EMAIL)
 
     async def resend_verification(self, user: User) -> None:
         if not self._mail:
             raise ConflictError("email_disabled", "This server sends no email.")
         if await self._store.verified_email(user.id) != user.email:
-            await self._send(user, AccountPurpose.VERIFY_EMAIL, VERIFY_EMAIL_TTL)
+            await self._send(user, AccountPurpose.VERIFY_EMAIL)
 
     async def check_may_sign_in(self, user: User) -> None:
         if self.verification_required and await self._store.verified_email(user.id) != user.email:
@@ -179,7 +185,7 @@ class AccountEmailService:
             raise ConflictError("email_disabled", "This server sends no email; ask an administrator to reset it.")
         user = await self._store.get_user_by_email(email.strip().lower())
         if user is not None:
-            await self._send(user, AccountPurpose.PASSWORD_RESET, self._reset_ttl)
+            await self._send(user, AccountPurpose.PASSWORD_RESET)
 
     async def reset_password(self, token: str, password: str) -> None:
         check_new_password(password)  # before the link is spent

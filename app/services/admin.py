@@ -14,6 +14,7 @@ from app.domain.errors import ForbiddenError, NotFoundError
 from app.domain.models import User
 from app.services.auth import AuthService
 from app.services.registration import registration_open, switch_registration
+from app.services.wiring import service
 from app.settings import Settings
 from app.store.base import Store
 
@@ -25,11 +26,11 @@ class InstanceState:
     figures: dict[str, int]
 
 
+@service
 class AdminService:
-    def __init__(self, settings: Settings, store: Store, auth: AuthService) -> None:
-        self._settings = settings
-        self._store = store
-        self._auth = auth
+    _settings: Settings
+    _store: Store
+    _auth: AuthService
 
     async def is_admin(self, user: User) -> bool:
         if self._settings.admin_emails:

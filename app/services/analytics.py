@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
+from dataclasses import field
 from datetime import date
 from typing import Any
 
@@ -19,6 +20,7 @@ from app.domain.errors import InvalidInputError
 from app.domain.models import Role, User
 from app.services.access import board_not_found, require_role
 from app.services.flow_metrics import BoardHistory, measure
+from app.services.wiring import service
 from app.store.base import Store
 
 MAX_DAYS = 366
@@ -27,13 +29,13 @@ HISTORIES_KEPT = 64
 RESULTS_KEPT = 256
 
 
+@service
 class AnalyticsService:
-    def __init__(self, store: Store) -> None:
-        self._store = store
-        self._histories: OrderedDict[str, BoardHistory] = OrderedDict()
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._results: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
-        self.computations = 0  # results computed rather than served from the cache
+    _store: Store
+    _histories: OrderedDict[str, BoardHistory] = field(init=False, default_factory=OrderedDict)
+    _locks: dict[str, asyncio.Lock] = field(init=False, default_factory=dict)
+    _results: OrderedDict[tuple[Any, ...], dict[str, Any]] = field(init=False, default_factory=OrderedDict)
+    computations: int = field(init=False, default=0)  # results computed rather than served from the cache
 
     async def board(self, actor: User, board_id: str, start: date, end: date) -> dict[str, Any]:
         await require_role(self._store, board_id, actor.id, Role.VIEWER)

@@ -33,7 +33,7 @@ from app.events.publisher import EventPublisher
 from app.services.access import check_own_or_admin, checked_task, require_role_or, task_not_found
 from app.services.publishing import publish_change
 from app.services.watching import WatchService
-from app.settings import Settings
+from app.services.wiring import service
 from app.store.base import NotFound, QuotaExceeded, Store
 
 # libmagic decides on the start of a file; its own default look-ahead is 1 MiB, but every
@@ -109,13 +109,13 @@ def make_thumbnail(file: IO[bytes], content_type: str) -> bytes | None:
         file.seek(0)
 
 
+@service
 class AttachmentService:
-    def __init__(self, settings: Settings, store: Store, publisher: EventPublisher, watching: WatchService) -> None:
-        self._store = store
-        self._publisher = publisher
-        self._watching = watching
-        self.max_bytes = settings.attachment_max_bytes
-        self._quota = settings.board_attachment_quota_bytes
+    max_bytes: int  # of one file: TASKWIRE_ATTACHMENT_MAX_BYTES
+    _quota: int  # of a board's files together: TASKWIRE_BOARD_ATTACHMENT_QUOTA_BYTES
+    _store: Store
+    _publisher: EventPublisher
+    _watching: WatchService
 
     async def _attachment_for(self, actor: User, attachment_id: str, needed: Role) -> tuple[Attachment, Member, Task]:
         attachment = await self._store.get_attachment(attachment_id)

@@ -39,6 +39,7 @@ from app.services.passwords import check_new_password
 from app.services.registration import registration_open
 from app.services.tokens import acting_token, api_token_session_id, is_api_token, token_limits, verify_api_token
 from app.services.verified_tokens import VerifiedTokens
+from app.services.wiring import service
 from app.settings import Settings
 from app.store.base import EmailTaken, Store
 
@@ -80,13 +81,25 @@ def hash_refresh_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@service
 class AuthService:
-    def __init__(self, settings: Settings, store: Store, broker: Broker, cache: ReadCache) -> None:
-        self._settings = settings
-        self._store = store
-        self._broker = broker
-        self._cache = cache
-        self._throttle = LoginThrottle(broker)
+    _settings: Settings
+    _store: Store
+    _broker: Broker
+    _cache: ReadCache
+    _throttle: LoginThrottle = dataclasses.field(init=False)
+    _hasher: PasswordHasher = dataclasses.field(init=False)
+    _access_key: bytes = dataclasses.field(init=False)
+    _dummy_hash: str = dataclasses.field(init=False)
+    # The broker's outage count when its revocation marks were last restored from the
+    # store; -1: never (a Redis that restarted while we were down lost them too).
+    _marks_restored_at: int = dataclasses.field(init=False, default=-1)
+    _restoring: asyncio.Lock = dataclasses.field(init=False, default_factory=asyncio.Lock)
+    _verified: VerifiedTokens = dataclasses.field(init=False, default_factory=VerifiedTokens)
+
+    def __post_init__(self) -> None:
+        self._throttle = LoginThrottle(self._broker)
+        settings = self._settings
         self._hasher = PasswordHasher(
             time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib, parallelism=1
         )
@@ -94,11 +107,6 @@ class AuthService:
         self._access_key = hmac.new(settings.secret_key.encode(), b"taskwire access jwt v1", "sha256").digest()
         # Verifying against this when the email is unknown makes both failures equally slow.
         self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
-        # The broker's outage count when its revocation marks were last restored from the
-        # store; -1: never (a Redis that restarted while we were down lost them too).
-        self._marks_restored_at = -1
-        self._restoring = asyncio.Lock()
-        self._verified = VerifiedTokens()
 
     # -- passwords -------------------------------------------------------------------
     async def hash_password(self, password: str) -> str:

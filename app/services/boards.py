@@ -27,6 +27,7 @@ from app.services.cache import BOARD_READ_TTL_SECONDS, ReadCache, decode_members
 from app.services.columns import check_removed_columns_are_empty, copy_of
 from app.services.notifications import member_added_notices
 from app.services.preferences import PreferenceService
+from app.services.wiring import service
 from app.store.base import AlreadyMember, LastOwner, NotFound, Store
 
 PERSONAL_BOARD_NAME = "My tasks"
@@ -52,12 +53,12 @@ def _member_not_found() -> NotFoundError:
     return NotFoundError("member_not_found", "No such member on this board.")
 
 
+@service
 class BoardService:
-    def __init__(self, store: Store, publisher: EventPublisher, cache: ReadCache, notices: PreferenceService) -> None:
-        self._store = store
-        self._publisher = publisher
-        self._cache = cache
-        self._notices = notices
+    _store: Store
+    _publisher: EventPublisher
+    _cache: ReadCache
+    _notices: PreferenceService
 
     async def create(
         self, actor: User, name: str, description: str = "", columns: list[str] | None = None

@@ -20,6 +20,7 @@ from app.broker.base import BrokerUnavailable, SharedValues
 from app.domain.models import Member, Priority, Role, Task, TaskPage, User
 from app.jsonutil import dumps, loads
 from app.observability import metrics
+from app.services.wiring import service
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +36,10 @@ def query_fingerprint(*parts: Any) -> str:
     return hashlib.sha1(dumps(parts).encode()).hexdigest()[:20]
 
 
+@service
 class ReadCache:
-    def __init__(self, broker: SharedValues, enabled: bool) -> None:
-        self._broker = broker
-        self.enabled = enabled
+    _broker: SharedValues
+    enabled: bool
 
     async def get_or_load(
         self,

@@ -20,6 +20,7 @@ from app.events.publisher import EventPublisher
 from app.services.access import require_role, task_not_found
 from app.services.retry import WRITE_ATTEMPTS, before_retry
 from app.services.watching import WatchService
+from app.services.wiring import service
 from app.store.base import NotFound, Store, VersionConflict
 
 MAX_CHECKLIST_ITEMS = 100
@@ -48,11 +49,11 @@ def _index_of(checklist: list[dict[str, Any]], item_id: str) -> int:
     raise item_not_found(item_id)
 
 
+@service
 class ChecklistService:
-    def __init__(self, store: Store, publisher: EventPublisher, watching: WatchService) -> None:
-        self._store = store
-        self._publisher = publisher
-        self._watching = watching
+    _store: Store
+    _publisher: EventPublisher
+    _watching: WatchService
 
     async def add(self, actor: User, task_id: str, text: str, position: int | None = None) -> Task:
         def change(checklist: list[dict[str, Any]]) -> Change:

@@ -17,6 +17,7 @@ from app.domain.views import board_view
 from app.events.publisher import EventPublisher
 from app.services.access import board_not_found, require_role
 from app.services.retry import WRITE_ATTEMPTS, before_retry
+from app.services.wiring import service
 from app.store.base import BoardChanged, NotFound, Store
 
 _UNSET: Any = object()
@@ -63,10 +64,10 @@ def _check_name_free(board: Board, name: str, except_key: str | None = None) -> 
 Change = tuple[Board, str, str, dict[str, Any] | None] | None
 
 
+@service
 class ColumnService:
-    def __init__(self, store: Store, publisher: EventPublisher) -> None:
-        self._store = store
-        self._publisher = publisher
+    _store: Store
+    _publisher: EventPublisher
 
     async def add(
         self, actor: User, board_id: str, name: str, wip_limit: int | None, position: int | None

@@ -34,6 +34,7 @@ from app.services.notifications import excerpt, mention_notices
 from app.services.preferences import PreferenceService
 from app.services.publishing import publish_change
 from app.services.watching import WatchService
+from app.services.wiring import service
 from app.store.base import Store
 
 
@@ -75,14 +76,12 @@ def find_mentions(body: str, members: list[Member]) -> list[str]:
     return list(mentioned)
 
 
+@service
 class CommentService:
-    def __init__(
-        self, store: Store, publisher: EventPublisher, notices: PreferenceService, watching: WatchService
-    ) -> None:
-        self._store = store
-        self._publisher = publisher
-        self._notices = notices
-        self._watching = watching
+    _store: Store
+    _publisher: EventPublisher
+    _notices: PreferenceService
+    _watching: WatchService
 
     async def _task_for(self, actor: User, task_id: str, needed: Role) -> Task:
         return await checked_task(self._store, actor, task_id, needed)

@@ -38,6 +38,7 @@ from app.events.publisher import EventPublisher
 from app.jsonutil import dumps
 from app.services.access import require_role, task_not_found
 from app.services.watching import WatchService
+from app.services.wiring import service
 from app.store.base import NotFound, Store, VersionConflict
 
 log = logging.getLogger(__name__)
@@ -144,15 +145,15 @@ class _Live:
         self.since_compaction = len(updates)
 
 
+@service
 class TaskDocumentService:
-    def __init__(self, store: Store, publisher: EventPublisher, settle_seconds: float, watching: WatchService) -> None:
-        self._store = store
-        self._publisher = publisher
-        self._settle_seconds = settle_seconds
-        self._watching = watching
-        self._settles: dict[str, asyncio.TimerHandle] = {}
-        self._running: set[asyncio.Task[None]] = set()
-        self._live: OrderedDict[str, _Live] = OrderedDict()
+    _store: Store
+    _publisher: EventPublisher
+    _settle_seconds: float
+    _watching: WatchService
+    _settles: dict[str, asyncio.TimerHandle] = dataclasses.field(init=False, default_factory=dict)
+    _running: set[asyncio.Task[None]] = dataclasses.field(init=False, default_factory=set)
+    _live: OrderedDict[str, _Live] = dataclasses.field(init=False, default_factory=OrderedDict)
 
     # -- the WebSocket side ------------------------------------------------------------
     async def open(self, actor: User, task_id: str, client_state: bytes | None) -> OpenedDocument:

@@ -26,6 +26,7 @@ from typing import Any
 from app.broker.base import BrokerUnavailable, SharedValues
 from app.domain.errors import ConflictError, InvalidInputError, MalformedInputError
 from app.jsonutil import dumps, loads
+from app.services.wiring import service
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +68,9 @@ def check_key(key: str) -> None:
         )
 
 
+@service
 class IdempotencyService:
-    def __init__(self, broker: SharedValues) -> None:
-        self._broker = broker
+    _broker: SharedValues
 
     @staticmethod
     def _slot(scope: str, key: str) -> str:

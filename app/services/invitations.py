@@ -29,7 +29,7 @@ from app.events.publisher import EventPublisher
 from app.services.access import board_not_found, require_role
 from app.services.boards import check_may_grant
 from app.services.publishing import publish_change
-from app.settings import Settings
+from app.services.wiring import service
 from app.store.base import AlreadyMember, NotFound, Store
 
 log = logging.getLogger(__name__)
@@ -67,12 +67,12 @@ class InvitationSender(Protocol):
     async def send_invitation(self, invitation: Invitation, link: str, board: Board, inviter: User) -> None: ...
 
 
+@service
 class InvitationService:
-    def __init__(self, settings: Settings, store: Store, publisher: EventPublisher) -> None:
-        self._ttl = timedelta(days=settings.invitation_ttl_days)
-        self._store = store
-        self._publisher = publisher
-        self._senders: list[InvitationSender] = []
+    _ttl: timedelta  # TASKWIRE_INVITATION_TTL_DAYS
+    _store: Store
+    _publisher: EventPublisher
+    _senders: list[InvitationSender] = dataclasses.field(init=False, default_factory=list)
 
     def add_sender(self, sender: InvitationSender) -> None:
         self._senders.append(sender)

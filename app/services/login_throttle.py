@@ -26,6 +26,7 @@ import time
 from app.broker.base import Broker, BrokerUnavailable
 from app.domain.errors import SignInDelayedError
 from app.observability import metrics
+from app.services.wiring import service
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +43,9 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+@service
 class LoginThrottle:
-    def __init__(self, broker: Broker) -> None:
-        self._broker = broker
+    _broker: Broker
 
     async def check(self, email: str, address: str) -> None:
         """Refuse (429) an attempt on ``email`` while its account is made to wait."""

@@ -30,6 +30,7 @@ from app.domain.models import (
     User,
 )
 from app.domain.request_context import current_token_limits
+from app.services.wiring import service
 from app.store.base import Store
 
 EXCERPT_CHARS = 140
@@ -97,9 +98,9 @@ def caller_scope(user: User) -> NotificationScope:
     return NotificationScope(user.id, None if limits is None else limits.board_ids)
 
 
+@service
 class NotificationService:
-    def __init__(self, store: Store) -> None:
-        self._store = store
+    _store: Store
 
     async def list(
         self, user: User, unread_only: bool, before_id: str | None, limit: int

@@ -34,7 +34,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass, field
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -50,6 +50,7 @@ from app.domain import clock as clocks
 from app.domain.errors import NotFoundError, UnauthenticatedError
 from app.domain.models import ExternalIdentity, User
 from app.services.auth import AuthService, refuse_disabled
+from app.services.wiring import service
 from app.settings import OidcProvider, Settings
 from app.store.base import Store
 
@@ -107,14 +108,18 @@ def _is_true(value: object) -> bool:
     return value is True or value == "true"
 
 
+@service
 class OidcService:
-    def __init__(self, settings: Settings, store: Store, broker: Broker, auth: AuthService) -> None:
+    settings: InitVar[Settings]
+    _store: Store
+    _broker: Broker
+    _auth: AuthService
+    _providers: dict[str, OidcProvider] = field(init=False)
+    _metadata: dict[str, _Metadata] = field(init=False, default_factory=dict)
+    clock: Callable[[], float] = field(init=False, default=time.time)
+
+    def __post_init__(self, settings: Settings) -> None:
         self._providers = {provider.id: provider for provider in settings.oidc_providers}
-        self._store = store
-        self._broker = broker
-        self._auth = auth
-        self._metadata: dict[str, _Metadata] = {}
-        self.clock: Callable[[], float] = time.time
 
     def providers(self) -> list[OidcProvider]:
         return list(self._providers.values())

@@ -27,14 +27,15 @@ from app.domain.mail import (
 from app.domain.models import NotificationDraft, User
 from app.mail.links import Links
 from app.mail.render import DIGEST
+from app.services.wiring import service
 from app.store.base import Store
 
 
+@service
 class PreferenceService:
-    def __init__(self, store: Store, links: Links, mail_enabled: bool) -> None:
-        self._store = store
-        self._links = links
-        self.mail_enabled = mail_enabled
+    _store: Store
+    _links: Links
+    mail_enabled: bool
 
     async def get(self, user: User) -> Preferences:
         saved = (await self._store.get_preferences([user.id])).get(user.id)

@@ -28,6 +28,7 @@ from app.events.publisher import EventPublisher
 from app.services.access import checked_task, task_not_found
 from app.services.publishing import publish_change
 from app.services.watching import WatchService
+from app.services.wiring import service
 from app.store.base import NotFound, Store
 
 log = logging.getLogger(__name__)
@@ -46,11 +47,11 @@ def _check_rule(kind: RecurrenceKind, weekdays: list[str], day_of_month: int | N
         raise InvalidInputError("invalid_recurrence", "A monthly rule, and only a monthly rule, takes day_of_month.")
 
 
+@service
 class RecurrenceService:
-    def __init__(self, store: Store, publisher: EventPublisher, watching: WatchService) -> None:
-        self._store = store
-        self._publisher = publisher
-        self._watching = watching
+    _store: Store
+    _publisher: EventPublisher
+    _watching: WatchService
 
     async def _task(self, actor: User, task_id: str, needed: Role) -> Task:
         return await checked_task(self._store, actor, task_id, needed)

@@ -19,6 +19,7 @@ from app.domain.caller import Caller
 from app.domain.errors import UnauthenticatedError
 from app.jsonutil import dumps, loads
 from app.services.auth import AuthService
+from app.services.wiring import service
 
 TICKET_TTL_SECONDS = 30.0
 # token_urlsafe(32) is 43 characters; anything else is refused before the broker is asked.
@@ -33,10 +34,10 @@ def _refused() -> UnauthenticatedError:
     return UnauthenticatedError("invalid_ticket", "The stream ticket is unknown, used or expired; ask for a new one.")
 
 
+@service
 class StreamTicketService:
-    def __init__(self, broker: SharedValues, auth: AuthService) -> None:
-        self._broker = broker
-        self._auth = auth
+    _broker: SharedValues
+    _auth: AuthService
 
     async def issue(self, credential: str, board_id: str) -> str:
         """A ticket for ``board_id`` standing for ``credential`` (the caller's bearer token,

@@ -36,6 +36,7 @@ from app.services.notifications import assignment_notices
 from app.services.preferences import PreferenceService
 from app.services.publishing import publish_change
 from app.services.watching import WatchService, change_data
+from app.services.wiring import service
 from app.store.base import NotFound, Store, VersionConflict
 
 EDITABLE_FIELDS = ("title", "description", "status", "priority", "assignees", "labels", "due_at")
@@ -69,24 +70,15 @@ def version_conflict(current: Task) -> StaleVersionError:
     )
 
 
+@service
 class TaskService:
-    def __init__(
-        self,
-        store: Store,
-        publisher: EventPublisher,
-        cache: ReadCache,
-        documents: TaskDocumentService,
-        notices: PreferenceService,
-        watching: WatchService,
-        on_completed: CompletionListener | None = None,
-    ) -> None:
-        self._store = store
-        self._publisher = publisher
-        self._cache = cache
-        self._documents = documents
-        self._notices = notices
-        self._watching = watching
-        self._on_completed = on_completed
+    _store: Store
+    _publisher: EventPublisher
+    _cache: ReadCache
+    _documents: TaskDocumentService
+    _notices: PreferenceService
+    _watching: WatchService
+    _on_completed: CompletionListener | None = None
 
     async def _task_for(self, actor: User, task_id: str, needed: Role) -> tuple[Task, Board, tuple[Watch, ...]]:
         """The task, its board and their watch choices (for telling watchers), one read."""

@@ -23,6 +23,7 @@ from app.domain.ids import new_id
 from app.domain.models import ApiToken, TokenScope, User
 from app.domain.request_context import TokenLimits
 from app.events.sessions import announce_session_ended
+from app.services.wiring import service
 from app.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -84,10 +85,10 @@ async def verify_api_token(store: Store, broker: Broker, secret: str) -> ApiToke
     return token
 
 
+@service
 class ApiTokenService:
-    def __init__(self, store: Store, broker: Broker) -> None:
-        self._store = store
-        self._broker = broker
+    _store: Store
+    _broker: Broker
 
     @staticmethod
     def _session_user(caller: Caller) -> User:

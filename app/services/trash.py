@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import contextlib
+import dataclasses
 import logging
 from datetime import timedelta
 from typing import Any
@@ -32,6 +33,7 @@ from app.domain.views import task_view
 from app.events.publisher import EventPublisher
 from app.services.access import board_not_found, check_role, require_role
 from app.services.watching import WatchService
+from app.services.wiring import service
 from app.settings import Settings
 from app.store.base import NotFound, Store, StoreUnavailable
 from app.webhooks.delivery import SYSTEM_ACTOR
@@ -65,12 +67,12 @@ def restored_task(entry: TrashedTask, columns: list[str], members: set[str], las
     return task
 
 
+@service
 class TrashService:
-    def __init__(self, settings: Settings, store: Store, publisher: EventPublisher, watching: WatchService) -> None:
-        self.retention_days = settings.trash_retention_days
-        self._store = store
-        self._publisher = publisher
-        self._watching = watching
+    retention_days: float  # TASKWIRE_TRASH_RETENTION_DAYS
+    _store: Store
+    _publisher: EventPublisher
+    _watching: WatchService
 
     async def _entry_for(self, actor: User, board_id: str, task_id: str, needed: Role) -> TrashedTask:
         await require_role(self._store, board_id, actor.id, needed)
@@ -199,14 +201,18 @@ class TrashService:
             await self._store.release_lease(PURGE_LEASE, owner)
 
 
+@service
 class TrashPurger:
     """The loop every instance runs: a purge every ``TASKWIRE_TRASH_PURGE_INTERVAL`` seconds."""
 
-    def __init__(self, settings: Settings, trash: TrashService) -> None:
-        self.owner = lease_owner()
-        self._trash = trash
+    settings: dataclasses.InitVar[Settings]
+    _trash: TrashService
+    owner: str = dataclasses.field(init=False, default_factory=lease_owner)
+    _interval: float = dataclasses.field(init=False)
+    _loop: asyncio.Task[None] | None = dataclasses.field(init=False, default=None)
+
+    def __post_init__(self, settings: Settings) -> None:
         self._interval = settings.trash_purge_interval_seconds
-        self._loop: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
         self._loop = asyncio.create_task(self._purge_forever(), name="trash-purger")

@@ -33,6 +33,7 @@ from app.domain import clock as clocks
 from app.domain.caller import Caller
 from app.domain.errors import ConflictError, ForbiddenError, SignInDelayedError, UnauthenticatedError
 from app.domain.models import TwoFactor, User
+from app.services.wiring import service
 from app.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -81,11 +82,11 @@ def _wrong_code() -> UnauthenticatedError:
     return UnauthenticatedError("invalid_two_factor_code", "The code is wrong, expired or already used.")
 
 
+@service
 class TwoFactorService:
-    def __init__(self, store: Store, broker: Broker, clock: Callable[[], float] = time.time) -> None:
-        self._store = store
-        self._broker = broker
-        self.clock = clock
+    _store: Store
+    _broker: Broker
+    clock: Callable[[], float] = time.time
 
     async def status(self, caller: Caller) -> TwoFactorStatus:
         factor = await self._store.get_two_factor(caller.user.id)

@@ -19,13 +19,14 @@ from app.domain.models import Board, NotificationDraft, NotificationType, Role, 
 from app.services.access import require_role, task_not_found
 from app.services.notifications import notices_for
 from app.services.preferences import PreferenceService
+from app.services.wiring import service
 from app.store.base import Store
 
 
+@service
 class WatchService:
-    def __init__(self, store: Store, preferences: PreferenceService) -> None:
-        self._store = store
-        self._preferences = preferences
+    _store: Store
+    _preferences: PreferenceService
 
     async def _visible_task(self, actor: User, task_id: str) -> Task:
         task = await self._store.get_task(task_id)

@@ -18,6 +18,7 @@ from app.domain.ids import new_id
 from app.domain.models import Role, User
 from app.domain.webhooks import Webhook, WebhookAttempt
 from app.services.access import board_not_found, require_role
+from app.services.wiring import service
 from app.store.base import NotFound, Store
 from app.webhooks.destinations import DestinationGuard, DestinationRefused, InvalidWebhookUrl, UnresolvableHost
 from app.webhooks.signing import new_secret
@@ -30,11 +31,11 @@ def webhook_not_found() -> NotFoundError:
     return NotFoundError("webhook_not_found", "No such webhook on this board.")
 
 
+@service
 class WebhookService:
-    def __init__(self, store: Store, guard: DestinationGuard, wake: Callable[[], None]) -> None:
-        self._store = store
-        self._guard = guard
-        self._wake = wake
+    _store: Store
+    _guard: DestinationGuard
+    _wake: Callable[[], None]
 
     async def _webhook(self, actor: User, board_id: str, webhook_id: str) -> Webhook:
         await require_role(self._store, board_id, actor.id, Role.ADMIN)

@@ -47,6 +47,7 @@ from app.services.importing.sources import (
 from app.services.notifications import member_added_notices
 from app.services.preferences import PreferenceService
 from app.services.retry import WRITE_ATTEMPTS, before_retry
+from app.services.wiring import service
 from app.settings import Settings
 from app.store.base import AlreadyMember, NotFound, Store, StoreUnavailable, VersionConflict
 
@@ -66,15 +67,18 @@ def _empty_result() -> dict[str, Any]:
     return {"imported": {}, "skipped": {}, "skipped_items": []}
 
 
+@service
 class ImportService:
-    def __init__(self, settings: Settings, store: Store, publisher: EventPublisher, notices: PreferenceService) -> None:
-        self._settings = settings
-        self._store = store
-        self._publisher = publisher
-        self._notices = notices
-        self._directory = settings.data_dir / "imports"
-        self._running: dict[str, asyncio.Task[None]] = {}
-        self._sweeping: asyncio.Task[None] | None = None
+    _settings: Settings
+    _store: Store
+    _publisher: EventPublisher
+    _notices: PreferenceService
+    _directory: Path = dataclasses.field(init=False)
+    _running: dict[str, asyncio.Task[None]] = dataclasses.field(init=False, default_factory=dict)
+    _sweeping: asyncio.Task[None] | None = dataclasses.field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        self._directory = self._settings.data_dir / "imports"
 
     # -- the API's calls ---------------------------------------------------------------
     async def create(
