@@ -66,28 +66,26 @@ def reminder_key(kind: NotificationType, task: Task, user_id: str) -> str:
     return f"{kind.value}:{task.id}:{task.due_at}:{user_id}"
 
 
+@dataclasses.dataclass(eq=False, slots=True)
 class Scheduler:
-    def __init__(
-        self,
-        settings: Settings,
-        store: Store,
-        publisher: EventPublisher,
-        renderer: Renderer,
-        owner: str,
-        wake_mail: Callable[[], None],
-    ) -> None:
-        self._store = store
-        self._publisher = publisher
-        self._renderer = renderer
-        self._owner = owner
-        self._wake_mail = wake_mail
+    settings: dataclasses.InitVar[Settings]
+    _store: Store
+    _publisher: EventPublisher
+    _renderer: Renderer
+    _owner: str
+    _wake_mail: Callable[[], None]
+    _mail: bool = dataclasses.field(init=False)
+    _interval: float = dataclasses.field(init=False)
+    _lease_ttl: timedelta = dataclasses.field(init=False)
+    _held_until: datetime | None = dataclasses.field(init=False, default=None)
+    _loop: asyncio.Task[None] | None = dataclasses.field(init=False, default=None)
+
+    def __post_init__(self, settings: Settings) -> None:
         self._mail = bool(settings.smtp_url)
         self._interval = settings.scheduler_interval_seconds
         self._lease_ttl = timedelta(
             seconds=max(settings.mail_lease_ttl_seconds, settings.scheduler_interval_seconds * 2)
         )
-        self._held_until: datetime | None = None
-        self._loop: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
         # Nothing wakes it: it runs on its interval (and at start-up, to catch up).

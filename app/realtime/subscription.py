@@ -15,6 +15,7 @@ are only held, so the switch from replay to live neither loses nor repeats one.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Protocol
 
@@ -32,45 +33,23 @@ class Outbox(Protocol):
     def push(self, message: Outbound | str) -> None: ...
 
 
+@dataclasses.dataclass(eq=False, slots=True)
 class BoardSubscription[C: Outbox]:
-    __slots__ = (
-        "_end",
-        "_report_gap",
-        "board_id",
-        "conn",
-        "ended",
-        "epoch",
-        "last",
-        "live",
-        "lossy",
-        "pending",
-        "removed_at",
-        "user_id",
-        "verified_seq",
-    )
-
-    def __init__(
-        self,
-        conn: C,
-        board_id: str,
-        user_id: str,
-        epoch: int,
-        report_gap: Callable[[], None],
-        end: Callable[[BoardSubscription[C], str], None],
-    ) -> None:
-        self.conn = conn
-        self.board_id = board_id
-        self.user_id = user_id
-        self.live = False
-        self.ended = False
-        self.last = 0  # the last seq this connection got (or was told to skip to by a reset)
-        self.verified_seq: int | None = None  # membership was checked at this seq
-        self.removed_at = 0  # a removal of this user seen before the membership check
-        self.pending: dict[int, Outbound] | None = None
-        self.lossy = False  # held messages were dropped: only the log can fill in
-        self.epoch = epoch  # the feed's resync count when this subscription started
-        self._report_gap = report_gap
-        self._end = end
+    conn: C
+    board_id: str
+    user_id: str
+    epoch: int  # the feed's resync count when this subscription started
+    _report_gap: Callable[[], None]
+    _end: Callable[[BoardSubscription[C], str], None]
+    live: bool = dataclasses.field(init=False, default=False)
+    ended: bool = dataclasses.field(init=False, default=False)
+    # The last seq this connection got (or was told to skip to by a reset).
+    last: int = dataclasses.field(init=False, default=0)
+    verified_seq: int | None = dataclasses.field(init=False, default=None)  # membership was checked at this seq
+    # A removal of this user seen before the membership check.
+    removed_at: int = dataclasses.field(init=False, default=0)
+    pending: dict[int, Outbound] | None = dataclasses.field(init=False, default=None)
+    lossy: bool = dataclasses.field(init=False, default=False)  # held messages were dropped: only the log can fill in
 
     def offer(self, seq: int, message: Outbound, removed_user: str | None) -> int:
         """An event of the board, from the broker or from the log; ``message`` is sent as is.
