@@ -18,10 +18,11 @@ from app.domain.models import EventDraft, Role, Task, User
 from app.domain.views import task_view
 from app.events.publisher import EventPublisher
 from app.services.access import require_role, task_not_found
-from app.services.retry import WRITE_ATTEMPTS, before_retry
+from app.services.publishing import publish_change
+from app.services.retry import retried
 from app.services.watching import WatchService
 from app.services.wiring import service
-from app.store.base import NotFound, Store, VersionConflict
+from app.store.base import Store, VersionConflict
 
 MAX_CHECKLIST_ITEMS = 100
 MAX_ITEM_TEXT = 500  # characters of one item's text
@@ -101,35 +102,28 @@ class ChecklistService:
         return await self._change(actor, task_id, change)
 
     async def _change(self, actor: User, task_id: str, change: Callable[[list[dict[str, Any]]], Change]) -> Task:
-        for attempt in range(WRITE_ATTEMPTS):
-            task = await self._store.get_task(task_id)
-            if task is None:
-                raise task_not_found()
-            try:
-                await require_role(self._store, task.board_id, actor.id, Role.EDITOR)
-            except NotFoundError:
-                raise task_not_found() from None  # a task of a board the caller cannot see
-            outcome = change([dict(item) for item in task.checklist])
-            if outcome is None:
-                return task
-            checklist, item, event_type, before = outcome
-            at = clock.now()
-            updated = dataclasses.replace(task, checklist=checklist, version=task.version + 1, updated_at=at)
-            data: dict[str, Any] = {"task_id": task.id, "item": item, "task": task_view(updated)}
-            if before is not None:
-                data["previous"] = before
-            # Reordering the checklist is not news to a task's watchers.
-            moved = event_type == "checklist_item.moved"
-            notify = [] if moved else await self._watching.changed(actor, updated, ["checklist"])
-            try:
-                event = await self._store.update_task(
-                    updated, task.version, EventDraft(event_type, actor.id, at, data, notify=notify)
-                )
-            except VersionConflict:
-                await before_retry(attempt, "task")
-                continue
-            except NotFound:
-                raise task_not_found() from None
-            await self._publisher.publish(event)
-            return updated
-        raise AssertionError("unreachable")
+        return await retried("task", VersionConflict, lambda: self._change_once(actor, task_id, change))
+
+    async def _change_once(self, actor: User, task_id: str, change: Callable[[list[dict[str, Any]]], Change]) -> Task:
+        task = await self._store.get_task(task_id)
+        if task is None:
+            raise task_not_found()
+        try:
+            await require_role(self._store, task.board_id, actor.id, Role.EDITOR)
+        except NotFoundError:
+            raise task_not_found() from None  # a task of a board the caller cannot see
+        outcome = change([dict(item) for item in task.checklist])
+        if outcome is None:
+            return task
+        checklist, item, event_type, before = outcome
+        at = clock.now()
+        updated = dataclasses.replace(task, checklist=checklist, version=task.version + 1, updated_at=at)
+        data: dict[str, Any] = {"task_id": task.id, "item": item, "task": task_view(updated)}
+        if before is not None:
+            data["previous"] = before
+        # Reordering the checklist is not news to a task's watchers.
+        moved = event_type == "checklist_item.moved"
+        notify = [] if moved else await self._watching.changed(actor, updated, ["checklist"])
+        draft = EventDraft(event_type, actor.id, at, data, notify=notify)
+        await publish_change(self._publisher, self._store.update_task(updated, task.version, draft), task_not_found)
+        return updated

@@ -16,9 +16,10 @@ from app.domain.models import Board, EventDraft, Role, TaskFilter, TaskPageReque
 from app.domain.views import board_view
 from app.events.publisher import EventPublisher
 from app.services.access import board_not_found, require_role
-from app.services.retry import WRITE_ATTEMPTS, before_retry
+from app.services.publishing import publish_change
+from app.services.retry import retried
 from app.services.wiring import service
-from app.store.base import BoardChanged, NotFound, Store
+from app.store.base import BoardChanged, Store
 
 _UNSET: Any = object()
 
@@ -142,30 +143,27 @@ class ColumnService:
         """Apply ``change`` to the board as read and write it only if nobody wrote the board
         meanwhile; else read it again and retry, so two admins' edits never undo each other."""
         await require_role(self._store, board_id, actor.id, Role.ADMIN)
-        for attempt in range(WRITE_ATTEMPTS):
-            board = await self._store.get_board(board_id)
-            if board is None:
-                raise board_not_found()
-            outcome = change(board)
-            if outcome is None:
-                assert unchanged is not None
-                return column_view(board, unchanged)
-            updated, event_type, key, before = outcome
-            if event_type == "column.deleted":
-                await check_removed_columns_are_empty(self._store, board, updated.columns)
-            updated.updated_at = clock.now()
-            column = before if event_type == "column.deleted" and before else column_view(updated, key)
-            data: dict[str, Any] = {"column": column, "board": board_view(updated)}
-            if before is not None and event_type != "column.deleted":
-                data["previous"] = before
-            draft = EventDraft(event_type, actor.id, updated.updated_at, data)
-            try:
-                event = await self._store.update_board(updated, draft, expected_updated_at=board.updated_at)
-            except BoardChanged:
-                await before_retry(attempt, "board")
-                continue
-            except NotFound:
-                raise board_not_found() from None
-            await self._publisher.publish(event)
-            return column
-        raise AssertionError("unreachable")
+        return await retried("board", BoardChanged, lambda: self._change_once(actor, board_id, change, unchanged))
+
+    async def _change_once(
+        self, actor: User, board_id: str, change: Callable[[Board], Change], unchanged: str | None
+    ) -> dict[str, Any]:
+        board = await self._store.get_board(board_id)
+        if board is None:
+            raise board_not_found()
+        outcome = change(board)
+        if outcome is None:
+            assert unchanged is not None
+            return column_view(board, unchanged)
+        updated, event_type, key, before = outcome
+        if event_type == "column.deleted":
+            await check_removed_columns_are_empty(self._store, board, updated.columns)
+        updated.updated_at = clock.now()
+        column = before if event_type == "column.deleted" and before else column_view(updated, key)
+        data: dict[str, Any] = {"column": column, "board": board_view(updated)}
+        if before is not None and event_type != "column.deleted":
+            data["previous"] = before
+        draft = EventDraft(event_type, actor.id, updated.updated_at, data)
+        write = self._store.update_board(updated, draft, expected_updated_at=board.updated_at)
+        await publish_change(self._publisher, write, board_not_found)
+        return column

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Awaitable, Callable
 
 from app.domain.errors import ConflictError
 
@@ -19,3 +20,14 @@ async def before_retry(attempt: int, what: str) -> None:
     if attempt >= WRITE_ATTEMPTS - 1:
         raise ConflictError("busy", f"The {what} is changing too fast; try again.")
     await asyncio.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 6)))
+
+
+async def retried[T](what: str, raced: type[Exception], attempt: Callable[[], Awaitable[T]]) -> T:
+    """Run ``attempt`` (read the record, change it, write it if nobody wrote it meanwhile)
+    until it is not refused with ``raced``, pausing as ``before_retry`` does."""
+    for number in range(WRITE_ATTEMPTS):
+        try:
+            return await attempt()
+        except raced:
+            await before_retry(number, what)
+    raise AssertionError("unreachable: before_retry refuses after the last attempt")
