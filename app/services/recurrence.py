@@ -119,13 +119,11 @@ class RecurrenceService:
         at = clock.now()
         members = {member.user_id for member in await self._store.list_members(board.id)}
         status = board.columns[0]
-        following = Task(
+        # The done task again (its title, description and priority), as a new task.
+        following = dataclasses.replace(
+            task,
             id=new_id(),
-            board_id=board.id,
-            title=task.title,
-            description=task.description,
             status=status,
-            priority=task.priority,
             assignees=[user_id for user_id in task.assignees if user_id in members],
             labels=list(task.labels),
             # New ids: an item of the next occurrence is not the done task's item.
@@ -136,6 +134,7 @@ class RecurrenceService:
             created_at=at,
             updated_at=at,
             version=1,
+            archived_at=None,
         )
         following_rule = dataclasses.replace(
             rule,
