@@ -57,7 +57,12 @@ async def _sigterm_with_sockets_in_every_state(server: AppServer, token: str, bo
     silent = await WsClient.open(server.ws_url)
     dialled: list[WsClient] = []
     dialler = asyncio.create_task(_keep_dialling(server, token, board, dialled))
-    await asyncio.sleep(0.3)
+    # The signal must come while it dials: once its first socket is open (on a loaded box
+    # the first open can take longer than any fixed pause), and a little later still.
+    async with asyncio.timeout(15):
+        while not dialled and not dialler.done():
+            await asyncio.sleep(0.05)
+    await asyncio.sleep(0.1)
     try:
         elapsed = await _seconds_from_sigterm_to_exit(server)
     finally:
