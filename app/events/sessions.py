@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 
-from app.broker.base import Broker, BrokerUnavailable
+from app.broker.base import BrokerUnavailable, PubSub
 from app.events.channels import SESSION_ENDED_CHANNEL
 
 log = logging.getLogger(__name__)
 
 
-async def announce_session_ended(broker: Broker, session_id: str) -> None:
+async def announce_session_ended(broker: PubSub, session_id: str) -> None:
     try:
         await broker.publish(SESSION_ENDED_CHANNEL, session_id)
     except BrokerUnavailable:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from app.domain.errors import ForbiddenError, NotFoundError
 from app.domain.models import ROLE_RANK, Board, Member, Role, Task, User
 from app.domain.request_context import current_token_limits, note_board_check
-from app.store.base import Store, TaskAccess
+from app.store.base import BoardStore, TaskAccess, TaskStore
 
 
 def board_not_found() -> NotFoundError:
@@ -36,7 +36,7 @@ def check_own_or_admin(actor: User, made_by: str, member: Member, refusal: str) 
         raise ForbiddenError("forbidden", refusal, details={"role": member.role.value, "needed": Role.ADMIN.value})
 
 
-async def require_role(store: Store, board_id: str, user_id: str, needed: Role) -> Member:
+async def require_role(store: BoardStore, board_id: str, user_id: str, needed: Role) -> Member:
     return check_role(board_id, await store.get_member(board_id, user_id), needed)
 
 
@@ -58,7 +58,7 @@ def check_role(board_id: str, member: Member | None, needed: Role) -> Member:
 
 
 async def require_role_or(
-    store: Store, board_id: str, user_id: str, needed: Role, not_found: Callable[[], NotFoundError]
+    store: BoardStore, board_id: str, user_id: str, needed: Role, not_found: Callable[[], NotFoundError]
 ) -> Member:
     """``require_role``, answering ``not_found()`` for a board the caller cannot see: whatever
     lives on it (a task, a comment, a file) does not exist for them."""
@@ -69,9 +69,9 @@ async def require_role_or(
 
 
 async def boards_for(
-    store: Store, user_id: str, after_board_id: str | None, limit: int, archived: bool = False
+    store: BoardStore, user_id: str, after_board_id: str | None, limit: int, archived: bool = False
 ) -> list[tuple[Board, Role]]:
-    """The caller's boards in id order, as ``Store.list_boards_for_user``, but only those
+    """The caller's boards in id order, as ``BoardStore.list_boards_for_user``, but only those
     their API token covers. A token names few boards, so they are looked up one by one."""
     limits = current_token_limits()
     if limits is None or limits.board_ids is None:
@@ -89,7 +89,7 @@ async def boards_for(
     return rows
 
 
-async def checked_task(store: Store, actor: User, task_id: str, needed: Role) -> Task:
+async def checked_task(store: TaskStore, actor: User, task_id: str, needed: Role) -> Task:
     """The task, once the actor's role on its board is checked. Its board is not read
     (a task goes with its board): the task and the membership are one store call."""
     return checked_task_of(await store.get_task_access(task_id, actor.id, with_board=False), needed)

@@ -21,7 +21,7 @@ sends none, at once, and the account's address is then unconfirmed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from app.domain import clock
 from app.domain.caller import Caller
@@ -40,7 +40,7 @@ from app.services.account_emails import AccountEmailService, set_email
 from app.services.auth import AuthService
 from app.services.boards import BoardService
 from app.services.wiring import service
-from app.store.base import Store
+from app.store.base import AccountStore, ApiTokenStore, BoardStore, BoardTrashStore, TwoFactorStore
 
 DELETE = "delete"
 _PAGE = 200
@@ -60,9 +60,12 @@ class _BoardPlan:
         return [owner.user_id for owner in owners] == [user_id]
 
 
+class AccountServiceStore(AccountStore, ApiTokenStore, BoardStore, BoardTrashStore, TwoFactorStore, Protocol): ...
+
+
 @service
 class AccountService:
-    _store: Store
+    _store: AccountServiceStore
     _auth: AuthService
     _boards: BoardService
     _emails: AccountEmailService

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import InitVar, field
 from datetime import timedelta
+from typing import Protocol
 
 from app.domain import clock
 from app.domain.errors import ConflictError, ForbiddenError, InvalidInputError
@@ -29,7 +30,7 @@ from app.services.auth import AuthService
 from app.services.passwords import check_new_password
 from app.services.wiring import service
 from app.settings import Settings
-from app.store.base import EmailTaken, Store
+from app.store.base import AccountEmailStore, AccountStore, EmailTaken, MailStore, UserStore
 
 VERIFY_EMAIL_TTL = timedelta(days=3)
 CHANGE_EMAIL_TTL = timedelta(days=1)
@@ -42,10 +43,13 @@ def invalid_link() -> InvalidInputError:
     return InvalidInputError("invalid_token", "This link is not valid: it was used already, has expired, or is wrong.")
 
 
+class AccountEmailServiceStore(AccountEmailStore, AccountStore, MailStore, UserStore, Protocol): ...
+
+
 @service
 class AccountEmailService:
     settings: InitVar[Settings]
-    _store: Store
+    _store: AccountEmailServiceStore
     _links: Links
     _auth: AuthService
     _wake: Callable[[], None]
@@ -200,7 +204,7 @@ class AccountEmailService:
             await self._store.mark_email_verified(user.id, user.email, clock.now())
 
 
-async def set_email(store: Store, auth: AuthService, user_id: str, email: str) -> User:
+async def set_email(store: AccountStore, auth: AuthService, user_id: str, email: str) -> User:
     try:
         updated = await store.update_user_email(user_id, email, clock.now())
     except EmailTaken:

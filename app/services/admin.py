@@ -7,6 +7,7 @@ signed-in session: an API token, however scoped, administers nothing."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from app.domain import clock
 from app.domain.caller import Caller
@@ -16,7 +17,7 @@ from app.services.auth import AuthService
 from app.services.registration import registration_open, switch_registration
 from app.services.wiring import service
 from app.settings import Settings
-from app.store.base import Store
+from app.store.base import InstanceStore, UserStore
 
 
 @dataclass(slots=True, frozen=True)
@@ -26,10 +27,13 @@ class InstanceState:
     figures: dict[str, int]
 
 
+class AdminServiceStore(InstanceStore, UserStore, Protocol): ...
+
+
 @service
 class AdminService:
     _settings: Settings
-    _store: Store
+    _store: AdminServiceStore
     _auth: AuthService
 
     async def is_admin(self, user: User) -> bool:

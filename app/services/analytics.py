@@ -21,7 +21,7 @@ from app.domain.models import Role, User
 from app.services.access import board_not_found, require_role
 from app.services.flow_metrics import BoardHistory, measure
 from app.services.wiring import service
-from app.store.base import Store
+from app.store.base import BoardLogStore
 
 MAX_DAYS = 366
 EVENTS_PER_READ = 500
@@ -31,7 +31,7 @@ RESULTS_KEPT = 256
 
 @service
 class AnalyticsService:
-    _store: Store
+    _store: BoardLogStore
     _histories: OrderedDict[str, BoardHistory] = field(init=False, default_factory=OrderedDict)
     _locks: dict[str, asyncio.Lock] = field(init=False, default_factory=dict)
     _results: OrderedDict[tuple[Any, ...], dict[str, Any]] = field(init=False, default_factory=OrderedDict)

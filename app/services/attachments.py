@@ -19,7 +19,7 @@ import dataclasses
 import io
 import unicodedata
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import IO
+from typing import IO, Protocol
 
 import magic
 from PIL import Image, ImageOps
@@ -34,7 +34,7 @@ from app.services.access import check_own_or_admin, checked_task, require_role_o
 from app.services.publishing import publish_change
 from app.services.watching import WatchService
 from app.services.wiring import service
-from app.store.base import NotFound, QuotaExceeded, Store
+from app.store.base import AttachmentStore, BoardStore, NotFound, QuotaExceeded, TaskStore
 
 # libmagic decides on the start of a file; its own default look-ahead is 1 MiB, but every
 # type it tells apart here shows within the first 64 KiB.
@@ -109,11 +109,14 @@ def make_thumbnail(file: IO[bytes], content_type: str) -> bytes | None:
         file.seek(0)
 
 
+class AttachmentServiceStore(AttachmentStore, BoardStore, TaskStore, Protocol): ...
+
+
 @service
 class AttachmentService:
     max_bytes: int  # of one file: TASKWIRE_ATTACHMENT_MAX_BYTES
     _quota: int  # of a board's files together: TASKWIRE_BOARD_ATTACHMENT_QUOTA_BYTES
-    _store: Store
+    _store: AttachmentServiceStore
     _publisher: EventPublisher
     _watching: WatchService
 

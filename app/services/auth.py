@@ -20,6 +20,7 @@ import hmac
 import logging
 import secrets
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 import jwt
 from argon2 import PasswordHasher
@@ -41,7 +42,7 @@ from app.services.tokens import acting_token, api_token_session_id, is_api_token
 from app.services.verified_tokens import VerifiedTokens
 from app.services.wiring import service
 from app.settings import Settings
-from app.store.base import EmailTaken, Store
+from app.store.base import ApiTokenStore, EmailTaken, IdentityStore, InstanceStore, UserStore
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +82,13 @@ def hash_refresh_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class AuthServiceStore(ApiTokenStore, IdentityStore, InstanceStore, UserStore, Protocol): ...
+
+
 @service
 class AuthService:
     _settings: Settings
-    _store: Store
+    _store: AuthServiceStore
     _broker: Broker
     _cache: ReadCache
     _throttle: LoginThrottle = dataclasses.field(init=False)

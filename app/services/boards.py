@@ -4,7 +4,7 @@ owners; a board always keeps at least one owner."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Protocol
 
 from app.domain import clock
 from app.domain.columns import names_clash, resolve_columns
@@ -28,7 +28,7 @@ from app.services.columns import check_removed_columns_are_empty, copy_of
 from app.services.notifications import member_added_notices
 from app.services.preferences import PreferenceService
 from app.services.wiring import service
-from app.store.base import AlreadyMember, LastOwner, NotFound, Store
+from app.store.base import AlreadyMember, BoardStore, EventStore, LastOwner, NotFound, TaskStore, UserStore
 
 PERSONAL_BOARD_NAME = "My tasks"
 
@@ -53,9 +53,12 @@ def _member_not_found() -> NotFoundError:
     return NotFoundError("member_not_found", "No such member on this board.")
 
 
+class BoardServiceStore(BoardStore, EventStore, TaskStore, UserStore, Protocol): ...
+
+
 @service
 class BoardService:
-    _store: Store
+    _store: BoardServiceStore
     _publisher: EventPublisher
     _cache: ReadCache
     _notices: PreferenceService

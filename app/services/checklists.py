@@ -22,7 +22,7 @@ from app.services.publishing import publish_change
 from app.services.retry import retried
 from app.services.watching import WatchService
 from app.services.wiring import service
-from app.store.base import Store, VersionConflict
+from app.store.base import BoardTaskStore, VersionConflict
 
 MAX_CHECKLIST_ITEMS = 100
 MAX_ITEM_TEXT = 500  # characters of one item's text
@@ -52,7 +52,7 @@ def _index_of(checklist: list[dict[str, Any]], item_id: str) -> int:
 
 @service
 class ChecklistService:
-    _store: Store
+    _store: BoardTaskStore
     _publisher: EventPublisher
     _watching: WatchService
 

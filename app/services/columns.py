@@ -19,7 +19,7 @@ from app.services.access import board_not_found, require_role
 from app.services.publishing import publish_change
 from app.services.retry import retried
 from app.services.wiring import service
-from app.store.base import BoardChanged, Store
+from app.store.base import BoardChanged, BoardTaskStore, TaskStore
 
 _UNSET: Any = object()
 
@@ -35,7 +35,7 @@ def copy_of(board: Board) -> Board:
     )
 
 
-async def check_removed_columns_are_empty(store: Store, board: Board, columns: list[str]) -> None:
+async def check_removed_columns_are_empty(store: TaskStore, board: Board, columns: list[str]) -> None:
     for removed in set(board.columns) - set(columns):
         page = await store.list_tasks(TaskPageRequest(board.id, TaskFilter(status=removed), TaskSort.POSITION, limit=1))
         if page.items:
@@ -67,7 +67,7 @@ Change = tuple[Board, str, str, dict[str, Any] | None] | None
 
 @service
 class ColumnService:
-    _store: Store
+    _store: BoardTaskStore
     _publisher: EventPublisher
 
     async def add(

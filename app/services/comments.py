@@ -13,6 +13,7 @@ from __future__ import annotations
 import builtins
 import dataclasses
 from collections.abc import Sequence
+from typing import Protocol
 
 from app.domain import clock
 from app.domain.errors import ForbiddenError, NotFoundError
@@ -35,7 +36,7 @@ from app.services.preferences import PreferenceService
 from app.services.publishing import publish_change
 from app.services.watching import WatchService
 from app.services.wiring import service
-from app.store.base import Store
+from app.store.base import BoardStore, CommentStore, TaskStore
 
 
 def comment_not_found() -> NotFoundError:
@@ -76,9 +77,12 @@ def find_mentions(body: str, members: list[Member]) -> list[str]:
     return list(mentioned)
 
 
+class CommentServiceStore(BoardStore, CommentStore, TaskStore, Protocol): ...
+
+
 @service
 class CommentService:
-    _store: Store
+    _store: CommentServiceStore
     _publisher: EventPublisher
     _notices: PreferenceService
     _watching: WatchService

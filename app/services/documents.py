@@ -25,7 +25,7 @@ import difflib
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, Protocol
 
 from pycrdt import Doc, Text, get_state
 
@@ -39,7 +39,7 @@ from app.jsonutil import dumps
 from app.services.access import require_role, task_not_found
 from app.services.watching import WatchService
 from app.services.wiring import service
-from app.store.base import NotFound, Store, VersionConflict
+from app.store.base import BoardStore, NotFound, TaskDocumentStore, TaskStore, UserStore, VersionConflict
 
 log = logging.getLogger(__name__)
 
@@ -145,9 +145,12 @@ class _Live:
         self.since_compaction = len(updates)
 
 
+class TaskDocumentServiceStore(BoardStore, TaskDocumentStore, TaskStore, UserStore, Protocol): ...
+
+
 @service
 class TaskDocumentService:
-    _store: Store
+    _store: TaskDocumentServiceStore
     _publisher: EventPublisher
     _settle_seconds: float
     _watching: WatchService

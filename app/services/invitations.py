@@ -30,7 +30,7 @@ from app.services.access import board_not_found, require_role
 from app.services.boards import check_may_grant
 from app.services.publishing import publish_change
 from app.services.wiring import service
-from app.store.base import AlreadyMember, NotFound, Store
+from app.store.base import AlreadyMember, BoardStore, InvitationStore, NotFound, UserStore
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +67,13 @@ class InvitationSender(Protocol):
     async def send_invitation(self, invitation: Invitation, link: str, board: Board, inviter: User) -> None: ...
 
 
+class InvitationServiceStore(BoardStore, InvitationStore, UserStore, Protocol): ...
+
+
 @service
 class InvitationService:
     _ttl: timedelta  # TASKWIRE_INVITATION_TTL_DAYS
-    _store: Store
+    _store: InvitationServiceStore
     _publisher: EventPublisher
     _senders: list[InvitationSender] = dataclasses.field(init=False, default_factory=list)
 

@@ -22,8 +22,9 @@ import hashlib
 import logging
 import math
 import time
+from typing import Protocol
 
-from app.broker.base import Broker, BrokerUnavailable
+from app.broker.base import BrokerUnavailable, RateLimiter, SharedValues
 from app.domain.errors import SignInDelayedError
 from app.observability import metrics
 from app.services.wiring import service
@@ -43,9 +44,12 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+class LoginThrottleBroker(RateLimiter, SharedValues, Protocol): ...
+
+
 @service
 class LoginThrottle:
-    _broker: Broker
+    _broker: LoginThrottleBroker
 
     async def check(self, email: str, address: str) -> None:
         """Refuse (429) an attempt on ``email`` while its account is made to wait."""

@@ -31,7 +31,7 @@ from app.domain.models import (
 )
 from app.domain.request_context import current_token_limits
 from app.services.wiring import service
-from app.store.base import Store
+from app.store.base import NotificationStore
 
 EXCERPT_CHARS = 140
 
@@ -100,7 +100,7 @@ def caller_scope(user: User) -> NotificationScope:
 
 @service
 class NotificationService:
-    _store: Store
+    _store: NotificationStore
 
     async def list(
         self, user: User, unread_only: bool, before_id: str | None, limit: int

@@ -35,7 +35,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import InitVar, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote_plus
 
 import httpx
@@ -45,14 +45,14 @@ from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from app.broker.base import Broker
+from app.broker.base import SharedValues
 from app.domain import clock as clocks
 from app.domain.errors import NotFoundError, UnauthenticatedError
 from app.domain.models import ExternalIdentity, User
 from app.services.auth import AuthService, refuse_disabled
 from app.services.wiring import service
 from app.settings import OidcProvider, Settings
-from app.store.base import Store
+from app.store.base import AccountEmailStore, IdentityStore, UserStore
 
 log = logging.getLogger(__name__)
 
@@ -108,11 +108,14 @@ def _is_true(value: object) -> bool:
     return value is True or value == "true"
 
 
+class OidcServiceStore(AccountEmailStore, IdentityStore, UserStore, Protocol): ...
+
+
 @service
 class OidcService:
     settings: InitVar[Settings]
-    _store: Store
-    _broker: Broker
+    _store: OidcServiceStore
+    _broker: SharedValues
     _auth: AuthService
     _providers: dict[str, OidcProvider] = field(init=False)
     _metadata: dict[str, _Metadata] = field(init=False, default_factory=dict)

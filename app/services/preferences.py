@@ -28,12 +28,12 @@ from app.domain.models import NotificationDraft, User
 from app.mail.links import Links
 from app.mail.render import DIGEST
 from app.services.wiring import service
-from app.store.base import Store
+from app.store.base import UserMailStore
 
 
 @service
 class PreferenceService:
-    _store: Store
+    _store: UserMailStore
     _links: Links
     mail_enabled: bool
 

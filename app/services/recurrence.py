@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from typing import Protocol
 
 from app.domain import clock
 from app.domain.errors import InvalidInputError, NotFoundError
@@ -29,7 +30,7 @@ from app.services.access import checked_task, task_not_found
 from app.services.publishing import publish_change
 from app.services.watching import WatchService
 from app.services.wiring import service
-from app.store.base import NotFound, Store
+from app.store.base import BoardStore, NotFound, RecurrenceStore, TaskStore
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +48,12 @@ def _check_rule(kind: RecurrenceKind, weekdays: list[str], day_of_month: int | N
         raise InvalidInputError("invalid_recurrence", "A monthly rule, and only a monthly rule, takes day_of_month.")
 
 
+class RecurrenceServiceStore(BoardStore, RecurrenceStore, TaskStore, Protocol): ...
+
+
 @service
 class RecurrenceService:
-    _store: Store
+    _store: RecurrenceServiceStore
     _publisher: EventPublisher
     _watching: WatchService
 

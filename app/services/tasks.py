@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from app.domain import clock
 from app.domain.errors import InvalidInputError, StaleVersionError
@@ -37,7 +37,7 @@ from app.services.preferences import PreferenceService
 from app.services.publishing import publish_change
 from app.services.watching import WatchService, change_data
 from app.services.wiring import service
-from app.store.base import NotFound, Store, VersionConflict
+from app.store.base import BoardStore, CommentStore, NotFound, TaskStore, TrashStore, VersionConflict
 
 EDITABLE_FIELDS = ("title", "description", "status", "priority", "assignees", "labels", "due_at")
 # A task's field -> its name in a task.changed notice's ``changes``.
@@ -70,9 +70,12 @@ def version_conflict(current: Task) -> StaleVersionError:
     )
 
 
+class TaskServiceStore(BoardStore, CommentStore, TaskStore, TrashStore, Protocol): ...
+
+
 @service
 class TaskService:
-    _store: Store
+    _store: TaskServiceStore
     _publisher: EventPublisher
     _cache: ReadCache
     _documents: TaskDocumentService

@@ -14,8 +14,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from typing import Protocol
 
-from app.broker.base import Broker, BrokerUnavailable
+from app.broker.base import BrokerUnavailable, PubSub, SharedValues
 from app.domain import clock
 from app.domain.caller import Caller
 from app.domain.errors import ForbiddenError, InvalidInputError, NotFoundError, UnauthenticatedError
@@ -24,7 +25,7 @@ from app.domain.models import ApiToken, TokenScope, User
 from app.domain.request_context import TokenLimits
 from app.events.sessions import announce_session_ended
 from app.services.wiring import service
-from app.store.base import Store
+from app.store.base import ApiTokenStore, BoardStore
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ def token_not_found() -> NotFoundError:
     return NotFoundError("token_not_found", "No such API token.")
 
 
-async def verify_api_token(store: Store, broker: Broker, secret: str) -> ApiToken:
+async def verify_api_token(store: ApiTokenStore, broker: SharedValues, secret: str) -> ApiToken:
     """The live token behind ``secret``; refused when it is unknown, revoked or expired."""
     token = await store.get_api_token_by_hash(hash_api_token(secret))
     if token is None:
@@ -85,10 +86,13 @@ async def verify_api_token(store: Store, broker: Broker, secret: str) -> ApiToke
     return token
 
 
+class ApiTokenServiceStore(ApiTokenStore, BoardStore, Protocol): ...
+
+
 @service
 class ApiTokenService:
-    _store: Store
-    _broker: Broker
+    _store: ApiTokenServiceStore
+    _broker: PubSub
 
     @staticmethod
     def _session_user(caller: Caller) -> User:

@@ -20,7 +20,7 @@ import contextlib
 import dataclasses
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from app.domain import clock
 from app.domain.errors import NotFoundError
@@ -35,7 +35,7 @@ from app.services.access import board_not_found, check_role, require_role
 from app.services.watching import WatchService
 from app.services.wiring import service
 from app.settings import Settings
-from app.store.base import NotFound, Store, StoreUnavailable
+from app.store.base import BoardStore, BoardTrashStore, NotFound, ScheduleStore, StoreUnavailable, TaskStore, TrashStore
 from app.webhooks.delivery import SYSTEM_ACTOR
 
 log = logging.getLogger(__name__)
@@ -67,10 +67,13 @@ def restored_task(entry: TrashedTask, columns: list[str], members: set[str], las
     return task
 
 
+class TrashServiceStore(BoardStore, BoardTrashStore, ScheduleStore, TaskStore, TrashStore, Protocol): ...
+
+
 @service
 class TrashService:
     retention_days: float  # TASKWIRE_TRASH_RETENTION_DAYS
-    _store: Store
+    _store: TrashServiceStore
     _publisher: EventPublisher
     _watching: WatchService
 

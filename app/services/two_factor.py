@@ -28,13 +28,13 @@ from dataclasses import dataclass
 import pyotp
 import segno
 
-from app.broker.base import Broker, BrokerUnavailable
+from app.broker.base import BrokerUnavailable, RateLimiter
 from app.domain import clock as clocks
 from app.domain.caller import Caller
 from app.domain.errors import ConflictError, ForbiddenError, SignInDelayedError, UnauthenticatedError
 from app.domain.models import TwoFactor, User
 from app.services.wiring import service
-from app.store.base import Store
+from app.store.base import TwoFactorStore
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +84,8 @@ def _wrong_code() -> UnauthenticatedError:
 
 @service
 class TwoFactorService:
-    _store: Store
-    _broker: Broker
+    _store: TwoFactorStore
+    _broker: RateLimiter
     clock: Callable[[], float] = time.time
 
     async def status(self, caller: Caller) -> TwoFactorStatus:

@@ -11,7 +11,7 @@ specific way (assigned, mentioned: the caller passes those as ``skip``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from app.domain import clock
 from app.domain.mail import Watch, watchers
@@ -20,12 +20,15 @@ from app.services.access import require_role, task_not_found
 from app.services.notifications import notices_for
 from app.services.preferences import PreferenceService
 from app.services.wiring import service
-from app.store.base import Store
+from app.store.base import BoardStore, TaskStore, WatchStore
+
+
+class WatchServiceStore(BoardStore, TaskStore, WatchStore, Protocol): ...
 
 
 @service
 class WatchService:
-    _store: Store
+    _store: WatchServiceStore
     _preferences: PreferenceService
 
     async def _visible_task(self, actor: User, task_id: str) -> Task:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 import dataclasses
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from app.domain import clock
 from app.domain.errors import ConflictError, InvalidInputError, NotFoundError
@@ -19,7 +19,7 @@ from app.domain.models import Role, User
 from app.domain.webhooks import Webhook, WebhookAttempt
 from app.services.access import board_not_found, require_role
 from app.services.wiring import service
-from app.store.base import NotFound, Store
+from app.store.base import BoardStore, NotFound, WebhookStore
 from app.webhooks.destinations import DestinationGuard, DestinationRefused, InvalidWebhookUrl, UnresolvableHost
 from app.webhooks.signing import new_secret
 
@@ -31,9 +31,12 @@ def webhook_not_found() -> NotFoundError:
     return NotFoundError("webhook_not_found", "No such webhook on this board.")
 
 
+class WebhookServiceStore(BoardStore, WebhookStore, Protocol): ...
+
+
 @service
 class WebhookService:
-    _store: Store
+    _store: WebhookServiceStore
     _guard: DestinationGuard
     _wake: Callable[[], None]
 

@@ -1,6 +1,6 @@
 """The storage contract, one protocol per aggregate; ``Store`` composes them with the
 lifecycle. Every adapter implements ``Store`` whole (one part class per aggregate, composed
-the same way in sqlite.py and mongo.py); services only see these protocols.
+the same way in sqlite.py and mongo.py); each consumer takes only the protocols it uses.
 
 Rules every adapter keeps (tests/store/ checks each of them on every adapter):
 
@@ -729,6 +729,35 @@ class ImportStore(Protocol):
 
     async def delete_import_file(self, job_id: str) -> None:
         """Delete the job's stored file (with whatever an interrupted upload left of it)."""
+
+
+# -- combinations that several consumers need (a consumer that alone uses a combination
+# declares it next to itself) -------------------------------------------------------------
+class BoardTaskStore(BoardStore, TaskStore, Protocol):
+    """Boards and their tasks, with the permission checks of app/services/access.py: the
+    checklist and column services."""
+
+
+class BoardLogStore(BoardStore, EventStore, Protocol):
+    """A board and its event log: what the hub's feeds replay and what analytics counts."""
+
+
+class UserMailStore(UserStore, MailStore, Protocol):
+    """Users with their mail and preferences: the outbox worker and the preference service."""
+
+
+class BoardContentStore(
+    AttachmentStore,
+    BoardStore,
+    CommentStore,
+    InvitationStore,
+    RecurrenceStore,
+    TaskStore,
+    WatchStore,
+    WebhookStore,
+    Protocol,
+):
+    """What a board holds, for the commands that export and import whole boards (app/ops)."""
 
 
 class Store(

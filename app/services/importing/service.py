@@ -19,7 +19,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from app.domain import clock
 from app.domain.caller import Caller
@@ -49,7 +49,17 @@ from app.services.preferences import PreferenceService
 from app.services.retry import WRITE_ATTEMPTS, before_retry
 from app.services.wiring import service
 from app.settings import Settings
-from app.store.base import AlreadyMember, NotFound, Store, StoreUnavailable, VersionConflict
+from app.store.base import (
+    AlreadyMember,
+    BoardStore,
+    CommentStore,
+    ImportStore,
+    NotFound,
+    StoreUnavailable,
+    TaskStore,
+    UserStore,
+    VersionConflict,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +77,16 @@ def _empty_result() -> dict[str, Any]:
     return {"imported": {}, "skipped": {}, "skipped_items": []}
 
 
+class ImportRunStore(BoardStore, CommentStore, TaskStore, UserStore, Protocol): ...
+
+
+class ImportServiceStore(ImportRunStore, ImportStore, Protocol): ...
+
+
 @service
 class ImportService:
     _settings: Settings
-    _store: Store
+    _store: ImportServiceStore
     _publisher: EventPublisher
     _notices: PreferenceService
     _directory: Path = dataclasses.field(init=False)
@@ -257,7 +273,7 @@ class Run:
     importer: User | None = None  # the job's user, once read
 
     @property
-    def store(self) -> Store:
+    def store(self) -> ImportRunStore:
         return self.service._store
 
     async def run(self) -> None:
