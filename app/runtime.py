@@ -11,7 +11,7 @@ import logging
 from quart import current_app
 
 from app.broker import create_broker
-from app.broker.base import Broker
+from app.broker.base import Broker, RateLimiter
 from app.broker.memory import MemoryBroker
 from app.events.publisher import EventPublisher
 from app.mail.links import Links
@@ -43,7 +43,7 @@ class Runtime:
     services: Services
     trash_purger: TrashPurger
     # Rate limits while the broker is down: counted in this process only.
-    local_limits: Broker = dataclasses.field(default_factory=MemoryBroker)
+    local_limits: RateLimiter = dataclasses.field(default_factory=MemoryBroker)
     closing: bool = False
 
     async def open(self) -> None:

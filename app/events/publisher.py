@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from app.broker.base import Broker, BrokerUnavailable
+from app.broker.base import BrokerUnavailable, PubSub
 from app.domain.models import Event, Notification
 from app.domain.views import event_message, notification_message
 from app.events.channels import board_channel, document_channel, user_channel
@@ -32,7 +32,7 @@ def boards_changed_message(board_id: str, reason: str) -> str:
 
 
 class EventPublisher:
-    def __init__(self, broker: Broker) -> None:
+    def __init__(self, broker: PubSub) -> None:
         self._broker = broker
         self._listeners: list[Callable[[Event], None]] = []
 

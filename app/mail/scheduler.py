@@ -23,6 +23,7 @@ import contextlib
 import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from app.domain import clock
 from app.domain.ids import new_id
@@ -42,7 +43,7 @@ from app.domain.models import Board, Event, Notification, NotificationDraft, Not
 from app.events.publisher import EventPublisher
 from app.mail.render import DIGEST, Renderer, local_time
 from app.settings import Settings
-from app.store.base import Store
+from app.store.base import BoardStore, EventStore, InstanceStore, MailStore, ScheduleStore, TaskStore
 from app.webhooks.worker import scan_forever
 
 LEASE = "scheduler"
@@ -66,10 +67,16 @@ def reminder_key(kind: NotificationType, task: Task, user_id: str) -> str:
     return f"{kind.value}:{task.id}:{task.due_at}:{user_id}"
 
 
+class DigestStore(BoardStore, EventStore, TaskStore, Protocol): ...
+
+
+class SchedulerStore(DigestStore, InstanceStore, MailStore, ScheduleStore, Protocol): ...
+
+
 @dataclasses.dataclass(eq=False, slots=True)
 class Scheduler:
     settings: dataclasses.InitVar[Settings]
-    _store: Store
+    _store: SchedulerStore
     _publisher: EventPublisher
     _renderer: Renderer
     _owner: str
@@ -293,7 +300,7 @@ class DigestBuilder:
     """The digest's per-board summaries, for one scheduler run: each board's events of a
     day are read once however many of its members get a digest."""
 
-    def __init__(self, store: Store, renderer: Renderer) -> None:
+    def __init__(self, store: DigestStore, renderer: Renderer) -> None:
         self._store = store
         self._renderer = renderer
         self._events: dict[tuple[str, str], tuple[int, list[Event]]] = {}

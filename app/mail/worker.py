@@ -34,7 +34,7 @@ from app.mail.render import DIGEST, Renderer
 from app.mail.smtp import SendFailed, SmtpSender
 from app.observability import metrics
 from app.settings import Settings
-from app.store.base import Store
+from app.store.base import UserMailStore
 from app.webhooks.delivery import DeliveryPolicy, seconds_from_now
 from app.webhooks.worker import scan_forever
 
@@ -57,7 +57,7 @@ def cancelled_reason(message: OutboxMessage, preferences: Preferences) -> str | 
 
 
 class MailWorker:
-    def __init__(self, settings: Settings, store: Store, publisher: EventPublisher, renderer: Renderer) -> None:
+    def __init__(self, settings: Settings, store: UserMailStore, publisher: EventPublisher, renderer: Renderer) -> None:
         self.owner = lease_owner()
         self.enabled = bool(settings.smtp_url)
         self._store = store

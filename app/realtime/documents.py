@@ -19,7 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from app.broker.base import Broker, BrokerUnavailable
+from app.broker.base import BrokerUnavailable, PubSub
 from app.events.channels import document_channel
 from app.jsonutil import dumps, loads
 from app.realtime.connection import Connection
@@ -40,7 +40,7 @@ class _Opened:
 
 
 class DocumentRelay:
-    def __init__(self, broker: Broker, instance: str, spawn: Callable[[Awaitable[Any]], asyncio.Task[Any]]) -> None:
+    def __init__(self, broker: PubSub, instance: str, spawn: Callable[[Awaitable[Any]], asyncio.Task[Any]]) -> None:
         self._broker = broker
         self._instance = instance
         self._spawn = spawn

@@ -21,7 +21,7 @@ from app.observability import metrics
 from app.realtime.connection import Connection
 from app.realtime.protocol import Outbound
 from app.realtime.subscription import BoardSubscription
-from app.store.base import Store
+from app.store.base import BoardLogStore
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def removed_user_of(event_type: Any, data: Any) -> str | None:
 
 
 class BoardFeed:
-    def __init__(self, board_id: str, store: Store, replay_limit: int, spawn: Spawn, end_all: EndAll) -> None:
+    def __init__(self, board_id: str, store: BoardLogStore, replay_limit: int, spawn: Spawn, end_all: EndAll) -> None:
         self.board_id = board_id
         self.subscriptions: set[BoardSubscription[Connection]] = set()
         self.broker_subscribed = False

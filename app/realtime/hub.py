@@ -14,9 +14,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable
-from typing import Any
+from typing import Any, Protocol
 
-from app.broker.base import Broker, BrokerUnavailable
+from app.broker.base import BrokerUnavailable
 from app.domain.ids import new_id
 from app.domain.request_context import board_allowed
 from app.events.channels import (
@@ -31,19 +31,22 @@ from app.realtime.connection import CLOSE_RESTARTING, CLOSE_UNAUTHORIZED, Connec
 from app.realtime.documents import DocumentRelay
 from app.realtime.feed import PAGE_SIZE, BoardFeed, removed_user_of, serialise_event
 from app.realtime.notifications import NotificationRelay
-from app.realtime.presence import REFRESH_SECONDS, PresenceTracker
+from app.realtime.presence import REFRESH_SECONDS, PresenceBroker, PresenceTracker
 from app.realtime.protocol import Outbound, Subscribe, error_message, reset_message, unsubscribed_message
 from app.realtime.subscription import BoardSubscription
 from app.settings import Settings
-from app.store.base import Store
+from app.store.base import BoardLogStore, NotificationStore
 
 log = logging.getLogger(__name__)
 
 SHUTDOWN_WAIT_SECONDS = 5.0
 
 
+class HubStore(BoardLogStore, NotificationStore, Protocol): ...
+
+
 class Hub:
-    def __init__(self, settings: Settings, store: Store, broker: Broker) -> None:
+    def __init__(self, settings: Settings, store: HubStore, broker: PresenceBroker) -> None:
         self._settings = settings
         self._store = store
         self._broker = broker

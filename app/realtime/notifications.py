@@ -17,7 +17,7 @@ import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from app.broker.base import Broker, BrokerUnavailable
+from app.broker.base import BrokerUnavailable, PubSub
 from app.domain.models import NotificationScope
 from app.domain.request_context import current_token_limits
 from app.events.channels import user_channel
@@ -28,7 +28,7 @@ from app.realtime.protocol import (
     notifications_subscribed_message,
     notifications_unsubscribed_message,
 )
-from app.store.base import Store
+from app.store.base import NotificationStore
 
 Spawn = Callable[[Awaitable[Any]], asyncio.Task[Any]]
 
@@ -55,7 +55,7 @@ def _board_of(text: str) -> str | None:
 
 
 class NotificationRelay:
-    def __init__(self, store: Store, broker: Broker, spawn: Spawn) -> None:
+    def __init__(self, store: NotificationStore, broker: PubSub, spawn: Spawn) -> None:
         self._store = store
         self._broker = broker
         self._spawn = spawn

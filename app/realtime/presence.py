@@ -19,9 +19,9 @@ import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
-from app.broker.base import Broker, BrokerUnavailable
+from app.broker.base import BrokerUnavailable, PresenceHashes, PubSub
 from app.events.channels import board_channel
 from app.jsonutil import dumps, loads
 from app.realtime.protocol import presence_message
@@ -47,8 +47,11 @@ class _BoardPresence:
     dirty: bool = False
 
 
+class PresenceBroker(PubSub, PresenceHashes, Protocol): ...
+
+
 class PresenceTracker:
-    def __init__(self, broker: Broker, spawn: Spawn) -> None:
+    def __init__(self, broker: PresenceBroker, spawn: Spawn) -> None:
         self._broker = broker
         self._spawn = spawn
         self._boards: dict[str, _BoardPresence] = {}

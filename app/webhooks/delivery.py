@@ -15,6 +15,7 @@ import dataclasses
 import logging
 import random
 from datetime import timedelta
+from typing import Protocol
 
 from app.domain import clock
 from app.domain.models import Event, EventDraft
@@ -28,7 +29,7 @@ from app.domain.webhooks import (
 )
 from app.events.publisher import EventPublisher
 from app.observability import metrics
-from app.store.base import Store
+from app.store.base import EventStore, WebhookStore
 from app.webhooks.sender import SendResult, WebhookSender
 
 log = logging.getLogger(__name__)
@@ -54,9 +55,12 @@ def seconds_from_now(seconds: float) -> str:
     return clock.format_time(clock.parse_time(clock.now()) + timedelta(seconds=seconds))
 
 
+class DeliveryStore(EventStore, WebhookStore, Protocol): ...
+
+
 class DeliveryRun:
     def __init__(
-        self, store: Store, sender: WebhookSender, publisher: EventPublisher, policy: DeliveryPolicy, owner: str
+        self, store: DeliveryStore, sender: WebhookSender, publisher: EventPublisher, policy: DeliveryPolicy, owner: str
     ) -> None:
         self._store, self._sender, self._publisher = store, sender, publisher
         self._policy, self._owner = policy, owner

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from app.domain import clock
 from app.domain.ids import lease_owner
@@ -21,8 +22,8 @@ from app.domain.models import Event
 from app.domain.webhooks import Webhook
 from app.events.publisher import EventPublisher
 from app.settings import Settings
-from app.store.base import Store, StoreUnavailable
-from app.webhooks.delivery import DeliveryPolicy, DeliveryRun, seconds_from_now
+from app.store.base import BoardStore, StoreUnavailable
+from app.webhooks.delivery import DeliveryPolicy, DeliveryRun, DeliveryStore, seconds_from_now
 from app.webhooks.destinations import DestinationGuard
 from app.webhooks.sender import CONNECT_TIMEOUT_SECONDS, WebhookSender
 
@@ -59,8 +60,11 @@ async def scan_forever(scan: Callable[[], Awaitable[object]], wake: asyncio.Even
                 await wake.wait()
 
 
+class WebhookWorkerStore(DeliveryStore, BoardStore, Protocol): ...
+
+
 class WebhookWorker:
-    def __init__(self, settings: Settings, store: Store, publisher: EventPublisher) -> None:
+    def __init__(self, settings: Settings, store: WebhookWorkerStore, publisher: EventPublisher) -> None:
         self.owner = lease_owner()
         self._store = store
         self._publisher = publisher
