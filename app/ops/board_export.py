@@ -1,7 +1,7 @@
 """``export-board``: one board as a JSON file, with its members (by email), its webhooks'
 configuration, its pending invitations, its tasks, their comments and attachments (the
 files' bytes in base64), who watches the board and its tasks, the tasks' recurrence rules
-and its whole event log, read through the Store protocol only, so it works on either store.
+and its whole event log, read through the store protocols only, so it works on either store.
 
 Webhook signing secrets and invitation links are never written (``omitted`` in the file
 says so): a file of tasks is handed around more freely than the keys that sign deliveries
@@ -25,7 +25,7 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from app.domain import clock
 from app.domain.invitations import InvitationStatus
@@ -45,7 +45,7 @@ from app.domain.webhooks import webhook_view
 from app.ops.common import OpsError, check_output_free, opened_store, progress, written_atomically
 from app.services.invitations import invitation_view
 from app.settings import Settings
-from app.store.base import Store
+from app.store.base import BoardContentStore, BoardTrashStore, EventStore, TaskStore, UserStore
 
 COMMAND = "export-board"
 FORMAT = "taskwire.board-export"
@@ -84,7 +84,12 @@ async def export_board(settings: Settings, board_id: str, output: Path, *, force
     progress(COMMAND, f"wrote {output} ({tasks} tasks, {events} events); webhook secrets are not exported")
 
 
-async def write_export(store: Store, board_id: str, out: IO[bytes], spool_dir: Path | None = None) -> tuple[int, int]:
+class BoardExportStore(BoardContentStore, BoardTrashStore, EventStore, UserStore, Protocol): ...
+
+
+async def write_export(
+    store: BoardExportStore, board_id: str, out: IO[bytes], spool_dir: Path | None = None
+) -> tuple[int, int]:
     """Write the board's export to ``out``; return how many tasks and events it holds."""
     board = await store.get_board(board_id)
     if board is None and await store.get_trashed_board(board_id) is not None:
@@ -157,7 +162,7 @@ async def _write_array(out: IO[bytes], key: str, items: AsyncIterator[dict[str, 
     return count
 
 
-async def _task_views(store: Store, board_id: str, mentioned: set[str]) -> AsyncIterator[dict[str, Any]]:
+async def _task_views(store: TaskStore, board_id: str, mentioned: set[str]) -> AsyncIterator[dict[str, Any]]:
     count = 0
     async for page in _task_pages(store, board_id):
         for task in page:
@@ -171,7 +176,7 @@ async def _task_views(store: Store, board_id: str, mentioned: set[str]) -> Async
     progress(COMMAND, f"{count} tasks")
 
 
-async def _comment_views(store: Store, board_id: str, mentioned: set[str]) -> AsyncIterator[dict[str, Any]]:
+async def _comment_views(store: BoardContentStore, board_id: str, mentioned: set[str]) -> AsyncIterator[dict[str, Any]]:
     """Every task's comments, task after task in board order, each task's oldest first (the
     order import-board recreates them in). The tasks are paged again rather than kept from
     the first pass, so that memory stays bounded by a page."""
@@ -186,7 +191,7 @@ async def _comment_views(store: Store, board_id: str, mentioned: set[str]) -> As
                 after = batch[-1].id
 
 
-async def _write_attachments(out: IO[bytes], store: Store, board_id: str, mentioned: set[str]) -> int:
+async def _write_attachments(out: IO[bytes], store: BoardContentStore, board_id: str, mentioned: set[str]) -> int:
     """``"attachments": [...]``: every task's attachments, task after task in board order, each
     with its bytes (``content_base64``, streamed a chunk at a time: a file is never whole in
     memory) and its thumbnail's (``thumbnail_base64``, null for a file without one)."""
@@ -232,7 +237,7 @@ async def _write_base64(out: IO[bytes], chunks: AsyncIterator[bytes]) -> None:
     out.write(base64.b64encode(pending))
 
 
-async def _watch_views(store: Store, board_id: str, mentioned: set[str]) -> AsyncIterator[dict[str, Any]]:
+async def _watch_views(store: BoardContentStore, board_id: str, mentioned: set[str]) -> AsyncIterator[dict[str, Any]]:
     """The board's own watches (task_id ""), then each task's, in board order."""
     for watch in await store.list_watches(board_id, None):
         mentioned.add(watch.user_id)
@@ -245,7 +250,9 @@ async def _watch_views(store: Store, board_id: str, mentioned: set[str]) -> Asyn
                     yield watch_view(watch)
 
 
-async def _recurrence_views(store: Store, board_id: str, mentioned: set[str]) -> AsyncIterator[dict[str, Any]]:
+async def _recurrence_views(
+    store: BoardContentStore, board_id: str, mentioned: set[str]
+) -> AsyncIterator[dict[str, Any]]:
     async for page in _task_pages(store, board_id):
         for task in page:
             if (recurrence := await store.get_recurrence(task.id)) is not None:
@@ -253,7 +260,7 @@ async def _recurrence_views(store: Store, board_id: str, mentioned: set[str]) ->
                 yield recurrence_view(recurrence)
 
 
-async def _task_pages(store: Store, board_id: str) -> AsyncIterator[list[Task]]:
+async def _task_pages(store: TaskStore, board_id: str) -> AsyncIterator[list[Task]]:
     # The archived tasks after the others: an export keeps all the board has (not its trash).
     for archived in (False, True):
         after: tuple[str | int, str] | None = None
@@ -268,7 +275,7 @@ async def _task_pages(store: Store, board_id: str) -> AsyncIterator[list[Task]]:
             after = (last.position, last.id)
 
 
-async def _event_views(store: Store, board_id: str, mentioned: set[str]) -> AsyncIterator[dict[str, Any]]:
+async def _event_views(store: EventStore, board_id: str, mentioned: set[str]) -> AsyncIterator[dict[str, Any]]:
     count = 0
     after_seq = 0
     while batch := await store.list_events(board_id, after_seq, PAGE_SIZE):
@@ -282,7 +289,7 @@ async def _event_views(store: Store, board_id: str, mentioned: set[str]) -> Asyn
     progress(COMMAND, f"{count} events")
 
 
-async def _add_other_users(store: Store, users: dict[str, str], mentioned: set[str]) -> None:
+async def _add_other_users(store: UserStore, users: dict[str, str], mentioned: set[str]) -> None:
     for user_id in sorted(mentioned - users.keys()):
         user = await store.get_user(user_id)
         if user is not None:

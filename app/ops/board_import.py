@@ -1,6 +1,6 @@
 """``import-board``: recreate an exported board under a new id, with its members, tasks,
 comments, attachments, webhooks, watches, recurrence rules and pending invitations, through
-the Store protocol only (so on either store, and with every write's event).
+the store protocols only (so on either store, and with every write's event).
 
 Users are matched by email. A member without an account here is skipped with a warning,
 and so is an assignee who did not become a member (assignees must be members), and a
@@ -34,7 +34,7 @@ import io
 import json
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from app.domain import clock
 from app.domain.ids import new_id, new_id_after
@@ -48,7 +48,7 @@ from app.ops.board_export import FORMAT, FORMAT_VERSION
 from app.ops.common import OpsError, opened_store, progress
 from app.services.invitations import INVITE_PATH, hash_invitation_token, invitation_view
 from app.settings import Settings
-from app.store.base import Store
+from app.store.base import BoardContentStore, UserStore
 from app.webhooks.signing import new_secret
 
 COMMAND = "import-board"
@@ -87,7 +87,7 @@ def _read_export(source: Path) -> dict[str, Any]:
     return document
 
 
-async def _choose_owner(store: Store, document: dict[str, Any], owner_email: str | None) -> User:
+async def _choose_owner(store: UserStore, document: dict[str, Any], owner_email: str | None) -> User:
     if owner_email is not None:
         owner = await store.get_user_by_email(owner_email.strip().lower())
         if owner is None:
@@ -99,8 +99,11 @@ async def _choose_owner(store: Store, document: dict[str, Any], owner_email: str
     raise OpsError("none of the board's owners has an account here; pass --owner-email")
 
 
+class BoardImportStore(BoardContentStore, UserStore, Protocol): ...
+
+
 class _BoardImport:
-    def __init__(self, store: Store, document: dict[str, Any], owner: User, link_base: str) -> None:
+    def __init__(self, store: BoardImportStore, document: dict[str, Any], owner: User, link_base: str) -> None:
         self._store = store
         self._link_base = link_base
         self._document = document
