@@ -24,10 +24,11 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("app.factory",),  # builds the Quart app: blueprints, error handlers, the runtime
     ("app.api", "app.ops"),  # edges: HTTP, WebSocket and SSE handlers; operations commands
     ("app.runtime",),  # builds and owns store, broker, hub, webhook worker and services
-    ("app.services", "app.realtime"),  # permissions and rules; the hub fanning events out to sockets
+    ("app.services",),  # permissions and rules
     ("app.mail",),  # email: the outbox worker, SMTP, rendering, signed links
     ("app.webhooks",),  # webhook delivery: the worker, its signing and its destination guard
-    ("app.events",),  # publishing events, channel names, session-end announcements
+    ("app.events",),  # publishing events, session-end announcements
+    ("app.realtime",),  # the hub fanning events out to sockets, its engines, the channel names
     ("app.store", "app.broker"),  # adapters over SQLite/MongoDB and memory/Redis
     # records, rules' vocabulary, tools
     ("app.domain", "app.settings", "app.jsonutil", "app.observability", "app.private_files"),

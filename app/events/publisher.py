@@ -12,9 +12,9 @@ from collections.abc import Callable
 from app.broker.base import BrokerUnavailable, PubSub
 from app.domain.models import Event, Notification
 from app.domain.views import event_message, notification_message
-from app.events.channels import board_channel, document_channel, user_channel
 from app.jsonutil import dumps
 from app.observability import metrics
+from app.realtime.channels import board_channel, document_channel, user_channel
 
 log = logging.getLogger(__name__)
 

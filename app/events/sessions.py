@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from app.broker.base import BrokerUnavailable, PubSub
-from app.events.channels import SESSION_ENDED_CHANNEL
+from app.realtime.channels import SESSION_ENDED_CHANNEL
 
 log = logging.getLogger(__name__)
 

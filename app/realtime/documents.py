@@ -20,8 +20,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from app.broker.base import BrokerUnavailable, PubSub
-from app.events.channels import document_channel
 from app.jsonutil import dumps, loads
+from app.realtime.channels import document_channel
 from app.realtime.connection import Connection
 from app.realtime.protocol import Outbound
 

@@ -19,14 +19,14 @@ from typing import Any, Protocol
 from app.broker.base import BrokerUnavailable
 from app.domain.ids import new_id
 from app.domain.request_context import board_allowed
-from app.events.channels import (
+from app.jsonutil import loads
+from app.realtime.channels import (
     BOARD_CHANNEL_PREFIX,
     DOCUMENT_CHANNEL_PREFIX,
     SESSION_ENDED_CHANNEL,
     USER_CHANNEL_PREFIX,
     board_channel,
 )
-from app.jsonutil import loads
 from app.realtime.connection import CLOSE_RESTARTING, CLOSE_UNAUTHORIZED, Connection, WriteCoalescer
 from app.realtime.documents import DocumentRelay
 from app.realtime.feed import PAGE_SIZE, BoardFeed, removed_user_of, serialise_event

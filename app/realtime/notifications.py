@@ -20,8 +20,8 @@ from typing import Any
 from app.broker.base import BrokerUnavailable, PubSub
 from app.domain.models import NotificationScope
 from app.domain.request_context import current_token_limits
-from app.events.channels import user_channel
 from app.jsonutil import loads
+from app.realtime.channels import user_channel
 from app.realtime.connection import Connection
 from app.realtime.protocol import (
     NOTIFICATIONS_REFETCH_MESSAGE,

@@ -22,8 +22,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from app.broker.base import BrokerUnavailable, PresenceHashes, PubSub
-from app.events.channels import board_channel
 from app.jsonutil import dumps, loads
+from app.realtime.channels import board_channel
 from app.realtime.protocol import presence_message
 
 log = logging.getLogger(__name__)

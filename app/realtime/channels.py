@@ -1,5 +1,6 @@
-"""Broker channel names: the one vocabulary publishers (``app.events``) and every
-instance's hub (``app.realtime.hub``) agree on."""
+"""Broker channel names: what every instance's hub (``app.realtime.hub``) subscribes to,
+and so where the publishers (``app.events``) must send. The hub owns the names; the
+publishing side, a layer above, imports them."""
 
 from __future__ import annotations
 
