@@ -41,11 +41,8 @@ LAZY_IMPORTS_ALLOWED = {
     ("app.__main__", "_configure_logging"),  # sentry-sdk is optional
     ("app.__main__", "_serve"),  # Hypercorn and the app only for `serve`
     ("app.__main__", "_event_loop_factory"),  # and the event loop its config names
-    ("app.__main__", "_hypercorn_config"),
-    (
-        "app.__main__",
-        "_mcp",
-    ),  # the MCP SDK and the app only for `mcp`  # Hypercorn's config (workers, loop, backlog) only for `serve`
+    ("app.__main__", "_hypercorn_config"),  # Hypercorn's config (workers, loop, backlog) only for `serve`
+    ("app.__main__", "_mcp"),  # the MCP SDK and the app only for `mcp`
     ("app.ops.cli", "_dispatch"),  # one command's code per command
     ("app.ops.indexes", "_list_mongo"),  # PyMongo only for a MongoDB store
     ("app.store", "create_store"),  # the driver of the URL's scheme only
