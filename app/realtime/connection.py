@@ -65,10 +65,6 @@ def frame_of(message: Outbound | str) -> bytes:
     return frame
 
 
-class ConnectionGone(Exception):
-    """The peer went away while we were writing to it."""
-
-
 class WriteCoalescer:
     """An optional write delay (``TASKWIRE_WS_WRITE_DELAY``, off by default): what a socket
     is sent within ``delay`` of its first message goes out together, one packed frame per
@@ -174,8 +170,9 @@ class Connection:
                     await frames.drain()
                     if self.closing:  # while it waited
                         break
-                    if not frames.has_room():  # drained, so the WebSocket is closing
-                        raise ConnectionGone()
+                    if not frames.has_room():  # drained, so the WebSocket is closing: the peer is gone
+                        self.request_close(CLOSE_INTERNAL)
+                        break
                     batch = self._take_batch()
                     frames.write(frame_of(batch[0]) if len(batch) == 1 else text_frame(packed_text(batch)))
                 self._made_room()
