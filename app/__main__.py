@@ -18,6 +18,7 @@ from app.observability.logs import configure_logging
 from app.ops.cli import add_ops_commands, run_ops_command
 from app.private_files import PRIVATE_UMASK
 from app.settings import Settings, SettingsError, ensure_secret_key, load_settings, settings_table
+from app.store.base import StoreUnavailable
 from app.workers import die_with_supervisor, run_workers
 
 if TYPE_CHECKING:
@@ -115,7 +116,6 @@ def _serve_workers(settings: Settings, config_path: Path, count: int) -> int:
 async def _serve(settings: Settings, config_path: Path, listen_fd: int | None = None) -> None:
     from app.factory import create_app
     from app.serving import serve_until_stopped
-    from app.store.base import StoreUnavailable
 
     config = _hypercorn_config(config_path)
     # A worker of a multi-core instance is handed its socket, already bound and listening.
