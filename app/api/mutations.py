@@ -12,18 +12,12 @@ from typing import Any, cast
 from quart import Response, make_response, request
 
 from app.api.errors import APIError
+from app.api.idempotency import REPLAYED_HEADERS, IdempotentCall, StoredResponse
 from app.api.uploads import streams_upload
 from app.domain.caller import Caller
-from app.domain.models import Role
 from app.domain.request_context import CLIENT_MUTATION_ID, collect_board_checks
 from app.runtime import current_runtime
-from app.services.access import require_role
-from app.services.idempotency import (
-    REPLAYED_HEADERS,
-    StoredResponse,
-    credential_scope,
-    request_fingerprint,
-)
+from app.services.idempotency import request_fingerprint
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CLIENT_MUTATION_ID_HEADER = "X-Client-Mutation-Id"
@@ -58,17 +52,13 @@ async def run_idempotently(caller: Caller, handler: Callable[[], Awaitable[Any]]
     key = request.headers.get(IDEMPOTENCY_HEADER)
     if request.method != "POST" or key is None:
         return await handler()
-    runtime = current_runtime()
-    idempotency = runtime.services.idempotency
-    scope = credential_scope(caller.user.id, caller.session_id)
     # All three arguments spelled out: only then do Quart's overloads promise bytes. An
     # upload's body is streamed by its handler and never read whole: its key covers the rest.
     body = b"" if streams_upload() else await request.get_data(cache=True, as_text=False, parse_form_data=False)
     fingerprint = request_fingerprint(request.method, request.path, request.query_string, body)
-    stored = await idempotency.claim(scope, key, fingerprint)
+    call = IdempotentCall(current_runtime(), caller, key, fingerprint)
+    stored = await call.claim()
     if stored is not None:
-        for board_id, role in stored.board_checks:
-            await require_role(runtime.store, board_id, caller.user.id, Role(role))
         replay = Response(stored.body, status=stored.status, headers=stored.headers)
         replay.headers["Idempotent-Replayed"] = "true"
         return replay
@@ -80,14 +70,12 @@ async def run_idempotently(caller: Caller, handler: Callable[[], Awaitable[Any]]
     except Exception:
         # Refused or failed: nothing was written, so a retry may run again. (A cancelled
         # request keeps its lease: the write may have happened; the lease runs out.)
-        await idempotency.release(scope, key)
+        await call.release()
         raise
     if response.status_code >= 500:
-        await idempotency.release(scope, key)
+        await call.release()
         return response
     headers = {name: response.headers[name] for name in REPLAYED_HEADERS if name in response.headers}
     body = await response.get_data(as_text=False)
-    await idempotency.complete(
-        scope, key, fingerprint, StoredResponse(response.status_code, body, headers, tuple(dict.fromkeys(board_checks)))
-    )
+    await call.keep(StoredResponse(response.status_code, body, headers), board_checks)
     return response

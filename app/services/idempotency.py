@@ -4,7 +4,7 @@ gets the first response again, and the write happens once.
 Keys belong to one credential: a login session (its access and refresh tokens) or one API
 token. A replay can therefore only ever hand a response to the credential that made the
 request, never to a token limited to other boards; and it is held to the same board checks
-the first request passed (``StoredResponse.board_checks``), so access lost since also ends
+the first request passed (``FirstAnswer.board_checks``), so access lost since also ends
 the replays.
 
 The first request claims ``(credential, key)`` in the broker with an atomic set-if-absent (one
@@ -13,11 +13,14 @@ for 24 hours. While it runs, the claim is a short lease: a second request with t
 is refused with ``idempotency_in_progress``, and if the process dies mid-request the lease runs
 out rather than locking the key for a day. A request that fails (4xx, 5xx) releases the
 key: nothing was written, so a retry may run again.
+
+What the first request answered is its edge's to write and read (app/api/idempotency.py:
+an HTTP response's status, body and replayed headers); kept here as given, unread, so
+nothing below the edges knows HTTP.
 """
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import hashlib
 import logging
@@ -34,15 +37,17 @@ KEY_MAX_LENGTH = 200
 RESPONSE_TTL_SECONDS = 24 * 3600
 LEASE_SECONDS = 60  # longer than any request should take; a crash frees the key after it
 KEY_PREFIX = "idempotency:"
-# Kept with a stored response and replayed; nothing else of the first response's headers is.
-REPLAYED_HEADERS = ("Content-Type", "Location", "ETag", "Cache-Control")
+# A kept record's own fields. The first answer's fields sit beside them, not nested, as
+# records have always been laid out: one kept before an upgrade still replays after it.
+_RECORD_FIELDS = frozenset({"state", "fingerprint", "board_checks"})
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class StoredResponse:
-    status: int
-    body: bytes
-    headers: dict[str, str]
+class FirstAnswer:
+    """What a request that already ran answered, in its edge's own JSON fields (any names
+    but the record's own)."""
+
+    fields: dict[str, Any]
     # (board id, role) of every board access check the first request passed.
     board_checks: tuple[tuple[str, str], ...] = ()
 
@@ -77,9 +82,9 @@ class IdempotencyService:
         # Hashed: keys are the client's text, of any characters, up to 200 of them.
         return f"{KEY_PREFIX}{scope}:{hashlib.sha256(key.encode()).hexdigest()}"
 
-    async def claim(self, scope: str, key: str, fingerprint: str) -> StoredResponse | None:
-        """None: this request holds the key now and must run (then ``complete`` or
-        ``release``). A StoredResponse: the request already ran; answer with it."""
+    async def claim(self, scope: str, key: str, fingerprint: str) -> FirstAnswer | None:
+        """None: this request holds the key now and must run (then ``complete``, ``withhold``
+        or ``release``). A FirstAnswer: the request already ran; answer with it."""
         check_key(key)
         slot = self._slot(scope, key)
         pending = dumps({"state": "pending", "fingerprint": fingerprint})
@@ -93,7 +98,7 @@ class IdempotencyService:
         raise _in_progress()
 
     @staticmethod
-    def _answer(record: dict[str, Any], fingerprint: str) -> StoredResponse:
+    def _answer(record: dict[str, Any], fingerprint: str) -> FirstAnswer:
         if record.get("fingerprint") != fingerprint:
             raise InvalidInputError(
                 "idempotency_key_reused",
@@ -107,25 +112,24 @@ class IdempotencyService:
                 "This request was already done, and its response held a secret that is never "
                 "kept; list the resource to find what it created.",
             )
-        return StoredResponse(
-            status=int(record["status"]),
-            body=base64.b64decode(record["body"]),
-            headers=dict(record.get("headers") or {}),
-            board_checks=tuple((board, role) for board, role in record.get("board_checks") or ()),
+        return FirstAnswer(
+            {name: value for name, value in record.items() if name not in _RECORD_FIELDS},
+            tuple((board, role) for board, role in record.get("board_checks") or ()),
         )
 
-    async def complete(self, scope: str, key: str, fingerprint: str, response: StoredResponse) -> None:
-        """Keep the response for replays. One marked ``Cache-Control: no-store`` carries a
-        secret (a new API token): only the fact that the request ran is kept."""
-        secret = "no-store" in response.headers.get("Cache-Control", "")
-        record: dict[str, Any] = {"state": "withheld" if secret else "done", "fingerprint": fingerprint}
-        if not secret:
-            record.update(
-                status=response.status,
-                body=base64.b64encode(response.body).decode(),
-                headers={name: value for name, value in response.headers.items() if name in REPLAYED_HEADERS},
-                board_checks=[list(check) for check in response.board_checks],
-            )
+    async def complete(self, scope: str, key: str, fingerprint: str, answer: FirstAnswer) -> None:
+        """Keep the answer for replays."""
+        checks = [list(check) for check in answer.board_checks]
+        await self._keep(
+            scope, key, {"state": "done", "fingerprint": fingerprint, **answer.fields, "board_checks": checks}
+        )
+
+    async def withhold(self, scope: str, key: str, fingerprint: str) -> None:
+        """The answer carried a secret (a new API token), which is never kept: only the fact
+        that the request ran is."""
+        await self._keep(scope, key, {"state": "withheld", "fingerprint": fingerprint})
+
+    async def _keep(self, scope: str, key: str, record: dict[str, Any]) -> None:
         try:
             await self._broker.set_value(self._slot(scope, key), dumps(record), RESPONSE_TTL_SECONDS)
         except BrokerUnavailable:

@@ -17,6 +17,7 @@ from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from pydantic import Field
 
 from app.api.errors import error_body
+from app.api.idempotency import IdempotentCall, StoredResponse
 from app.api.rate_limits import enforce
 from app.api.schemas import (
     Assignees,
@@ -31,13 +32,13 @@ from app.api.schemas import (
 )
 from app.domain.caller import Caller
 from app.domain.errors import DomainError, StaleVersionError, UnauthenticatedError
-from app.domain.models import Priority, Role, TaskFilter, TaskSort
+from app.domain.models import Priority, TaskFilter, TaskSort
 from app.domain.request_context import CLIENT_MUTATION_ID, collect_board_checks
 from app.domain.views import board_view, comment_view, event_view, member_view, task_view
 from app.jsonutil import dumps, loads
 from app.runtime import Runtime
-from app.services.access import insufficient_scope, require_role
-from app.services.idempotency import StoredResponse, credential_scope, request_fingerprint
+from app.services.access import insufficient_scope
+from app.services.idempotency import request_fingerprint
 from app.services.tokens import is_api_token
 
 # The token of the call: the HTTP request's bearer, or stdio's TASKWIRE_TOKEN.
@@ -102,23 +103,19 @@ class Assistant:
         with the key gets the first result while the caller still passes its board checks."""
         if key is None:
             return await write()
-        idempotency = self.runtime.services.idempotency
-        scope = credential_scope(caller.user.id, caller.session_id)
         fingerprint = request_fingerprint("MCP", tool, b"", dumps(arguments).encode())
-        stored = await idempotency.claim(scope, key, fingerprint)
+        call = IdempotentCall(self.runtime, caller, key, fingerprint)
+        stored = await call.claim()
         if stored is not None:
-            for board_id, role in stored.board_checks:
-                await require_role(self.runtime.store, board_id, caller.user.id, Role(role))
             replayed: Json = loads(stored.body)
             return replayed
         board_checks = collect_board_checks()
         try:
             result = await write()
         except BaseException:
-            await idempotency.release(scope, key)
+            await call.release()
             raise
-        response = StoredResponse(200, dumps(result).encode(), {}, tuple(dict.fromkeys(board_checks)))
-        await idempotency.complete(scope, key, fingerprint, response)
+        await call.keep(StoredResponse(200, dumps(result).encode(), {}), board_checks)
         return result
 
     async def board(self, caller: Caller, board_id: str) -> Json:
