@@ -10,8 +10,11 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+import re
 import secrets
-from collections.abc import Mapping
+import ssl
+from collections.abc import Callable, Mapping
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -43,18 +46,62 @@ def _lower_case(entries: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(entry.lower() for entry in entries)
 
 
-def _networks(entries: tuple[str, ...]) -> tuple[str, ...]:
-    for entry in entries:
+def _each(check: Callable[[str], object]) -> AfterValidator:
+    """A comma-separated list's check: ``check`` raises ValueError naming the bad entry."""
+
+    def check_all(entries: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in entries:
+            check(entry)
+        return entries
+
+    return AfterValidator(check_all)
+
+
+def _network(entry: str) -> None:
+    try:
+        ipaddress.ip_network(entry, strict=False)
+    except ValueError:
+        raise ValueError(f"{entry!r} is not an IP address or CIDR network") from None
+
+
+_HOST_NAME = re.compile(r"[A-Za-z0-9_-]{1,63}(\.[A-Za-z0-9_-]{1,63})*\.?")
+
+
+def _host_or_network(entry: str) -> None:
+    # DestinationGuard compares a webhook URL's bare host name: a URL or a host:port here never matches.
+    if "/" in entry or not _HOST_NAME.fullmatch(entry):
         try:
-            ipaddress.ip_network(entry, strict=False)
+            _network(entry)
         except ValueError:
-            raise ValueError(f"{entry!r} is not an IP address or CIDR network") from None
-    return entries
+            raise ValueError(f"{entry!r} is not a host name, IP address or CIDR network") from None
 
 
-def _hosts_or_networks(entries: tuple[str, ...]) -> tuple[str, ...]:
-    _networks(tuple(entry for entry in entries if "/" in entry))
-    return entries
+# Origin headers are compared whole (app/api/http_policy.py, app/api/websocket.py), and a
+# browser sends scheme://host[:port] in lower case, without a path or the scheme's default port:
+# an entry written any other way would never match, so it is refused rather than ignored.
+_ORIGIN = re.compile(
+    r"(?P<scheme>[a-z][a-z0-9+.-]*)://([a-z0-9_-]+(\.[a-z0-9_-]+)*|\[[0-9a-f:.]+\])(:(?P<port>[0-9]{1,5}))?"
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(entry: str) -> None:
+    match = _ORIGIN.fullmatch(entry)
+    port = int(match["port"]) if match and match["port"] else None
+    if match is None or (port is not None and (not 1 <= port <= 65535 or _DEFAULT_PORTS.get(match["scheme"]) == port)):
+        raise ValueError(
+            f"{entry!r} is not an origin as browsers send it: scheme://host[:port] in lower case, "
+            "without a path, a trailing slash or the default port"
+        )
+
+
+# The API's own check of an account's email (app/api/schemas.py): an administrator's must be one.
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def _email(entry: str) -> None:
+    if len(entry) > 254 or not _EMAIL.fullmatch(entry):
+        raise ValueError(f"{entry!r} is not an email address")
 
 
 def _ip_address(text: str) -> str:
@@ -84,6 +131,42 @@ def _url_scheme(*schemes: str) -> AfterValidator:
         return url
 
     return AfterValidator(check)
+
+
+def _mailbox(text: str) -> str:
+    # parseaddr reads "Name <local@domain>" or a bare address; a line break would end the header.
+    local, _, domain = parseaddr(text)[1].rpartition("@")
+    if not local or not domain or "\r" in text or "\n" in text:
+        raise ValueError("must be an email address, `Name <name@example.com>` or `name@example.com`")
+    return text
+
+
+# sentry-sdk's own reading of a DSN: {scheme}://{key}@{host}{path}/{numeric project id}.
+_SENTRY_DSN = re.compile(r"https?://[^\s@/]+@[^\s/?#]+(/[^\s/?#]+)*/[0-9]+")
+
+
+def _sentry_dsn(dsn: str) -> str:
+    if dsn and not _SENTRY_DSN.fullmatch(dsn):
+        raise ValueError("must be a Sentry DSN, https://key@host/project-id")
+    return dsn
+
+
+def _directory_or_missing(path: Path) -> Path:
+    # Checked here, not created: nothing is written before every setting is known good.
+    if path.exists() and not path.is_dir():
+        raise ValueError("exists and is not a directory")
+    return path
+
+
+def _ca_file(path: Path | None) -> Path | None:
+    if path is not None:
+        try:
+            ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=path)
+        except ssl.SSLError:  # an OSError too: before the one below
+            raise ValueError("holds no PEM certificates") from None
+        except OSError as error:
+            raise ValueError(f"cannot be read: {error.strerror}") from None
+    return path
 
 
 def _secret_key(key: str) -> str:
@@ -169,7 +252,9 @@ class Settings(BaseSettings):
         "address `python -m app serve` binds: `0.0.0.0` is every IPv4 interface (containers); "
         "`make run` passes `127.0.0.1`, this machine only",
     )
-    data_dir: Path = _setting(Path("data"), "where the SQLite file and a generated secret key live")
+    data_dir: Annotated[Path, AfterValidator(_directory_or_missing)] = _setting(
+        Path("data"), "where the SQLite file and a generated secret key live (a directory, created if missing)"
+    )
     database_url: Annotated[str, _url_scheme("sqlite:///", "mongodb://", "mongodb+srv://")] = _setting(
         "",
         "`sqlite:///path` or `mongodb://host/db?...`; unset: `sqlite:///$TASKWIRE_DATA_DIR/taskwire.db`",
@@ -198,11 +283,15 @@ class Settings(BaseSettings):
     jwt_issuer: str = _setting(
         "taskwire", "`iss` claim of the access tokens Taskwire signs and accepts", min_length=1, max_length=200
     )
-    cors_origins: CommaList = _setting((), "comma-separated origins allowed for CORS and WebSocket `Origin`")
-    trusted_proxies: Annotated[CommaList, AfterValidator(_networks)] = _setting(
+    cors_origins: Annotated[CommaList, _each(_origin)] = _setting(
+        (),
+        "comma-separated origins allowed for CORS and WebSocket `Origin`, each `scheme://host[:port]` "
+        "as browsers send it (`https://app.example.com`: no path, no trailing slash)",
+    )
+    trusted_proxies: Annotated[CommaList, _each(_network)] = _setting(
         (), "comma-separated addresses or CIDR networks of proxies whose `X-Forwarded-For` is believed"
     )
-    admin_emails: Annotated[CommaList, AfterValidator(_lower_case)] = _setting(
+    admin_emails: Annotated[CommaList, AfterValidator(_lower_case), _each(_email)] = _setting(
         (), "comma-separated emails of the instance administrators; empty: the first account registered"
     )
     registration_open: bool = _setting(
@@ -237,7 +326,10 @@ class Settings(BaseSettings):
         le=1024**4,
     )
     import_max_bytes: int = _setting(
-        512 * 1024 * 1024, "largest file an import job takes (uploaded in parts of `max_body_bytes`)", ge=1024
+        512 * 1024 * 1024,
+        "largest file an import job takes (uploaded in parts of `max_body_bytes`)",
+        ge=1024,
+        le=16 * 1024**3,
     )
     import_lease_seconds: float = _setting(
         30.0, "an import job stalled this long (its instance crashed) is resumed", gt=0, le=3600
@@ -246,7 +338,9 @@ class Settings(BaseSettings):
         Literal["DEBUG", "INFO", "WARNING", "ERROR"],
         BeforeValidator(lambda raw: raw.upper() if isinstance(raw, str) else raw),
     ] = _setting("INFO", "`DEBUG`, `INFO`, `WARNING`, `ERROR`")
-    sentry_dsn: str = _setting("", "report errors to Sentry (needs `sentry-sdk` installed)", repr=False)
+    sentry_dsn: Annotated[str, AfterValidator(_sentry_dsn)] = _setting(
+        "", "report errors to Sentry, `https://key@host/project-id` (needs `sentry-sdk` installed)", repr=False
+    )
     # The argon2 cost is a setting so that tests and benchmarks can lower it knowingly.
     argon2_time_cost: int = _setting(3, "password hashing passes (tests lower it)", ge=1, le=20)
     argon2_memory_kib: int = _setting(65536, "password hashing memory, KiB (tests lower it)", ge=8, le=4 * 1024 * 1024)
@@ -300,7 +394,7 @@ class Settings(BaseSettings):
         le=10_000_000,
     )
     cache: bool = _setting(True, "cache board reads in Redis (only when `TASKWIRE_REDIS_URL` is set)")
-    webhook_allow_hosts: Annotated[CommaList, AfterValidator(_hosts_or_networks)] = _setting(
+    webhook_allow_hosts: Annotated[CommaList, _each(_host_or_network)] = _setting(
         (), "comma-separated hosts or CIDRs webhooks may call although private or loopback"
     )
     webhook_retry_base_seconds: Seconds = _first_retry_delay(1.0, "webhook", "TASKWIRE_WEBHOOK_RETRY_BASE")
@@ -336,8 +430,10 @@ class Settings(BaseSettings):
         "(`smtps://` for TLS from the start); unset: no email is sent",
         repr=False,
     )
-    smtp_ca_file: Path | None = _setting(None, "CA certificates (PEM) the SMTP server's certificate is checked against")
-    mail_from: str = _setting(
+    smtp_ca_file: Annotated[Path | None, AfterValidator(_ca_file)] = _setting(
+        None, "a readable file of CA certificates (PEM) the SMTP server's certificate is checked against"
+    )
+    mail_from: Annotated[str, AfterValidator(_mailbox)] = _setting(
         "Taskwire <taskwire@localhost>",
         "the From address of every email Taskwire sends",
         min_length=3,
@@ -406,7 +502,7 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # The environment only: no .env file or secrets directory read behind the operator's back.
-        return init_settings, env_settings
+        return init_settings, _DocumentedEnvSource(settings_cls)
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -425,14 +521,23 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite:///{self.data_dir / 'taskwire.db'}"
 
 
-class _MappingEnvSource(EnvSettingsSource):
-    """The environment source, reading a given mapping instead of the process environment."""
+class _DocumentedEnvSource(EnvSettingsSource):
+    """The environment source, reading only the documented variables (``variables()``), from
+    the process environment or from a given mapping.
 
-    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+    ``validate_by_name`` lets code build ``Settings(port=...)`` by field name; the environment
+    must not follow it, or ``TASKWIRE_PORT`` would set what only ``PORT`` is documented to set,
+    and a bad value would be reported under a variable its operator never wrote.
+    """
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str] | None = None) -> None:
         self._environ = environ
         super().__init__(settings_cls)
+        self.config = self.config | SettingsConfigDict(validate_by_name=False)
 
     def _load_env_vars(self) -> Mapping[str, str | None]:
+        if self._environ is None:
+            return super()._load_env_vars()
         return parse_env_vars(self._environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
 
 
@@ -467,7 +572,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     try:
         if environ is None:
             return Settings()
-        return Settings(_build_sources=((_MappingEnvSource(Settings, environ),), {}))
+        return Settings(_build_sources=((_DocumentedEnvSource(Settings, environ),), {}))
     except ValidationError as error:
         raise SettingsError("; ".join(_describe(item) for item in error.errors())) from None
 
@@ -502,7 +607,7 @@ def ensure_secret_key(settings: Settings) -> Settings:
 
 
 def _shown_default(value: object) -> str:
-    if value in ("", ()):
+    if value in ("", (), None):
         return "unset"
     if isinstance(value, bool):
         return f"`{str(value).lower()}`"

@@ -66,6 +66,9 @@ def assert_one_line(result: subprocess.CompletedProcess[str], exit_code: int, st
         ("TASKWIRE_HOST", "localhost"),
         ("TASKWIRE_RATE_LIMIT_AUTH", "0"),
         ("TASKWIRE_LOG_LEVEL", "chatty"),
+        ("TASKWIRE_IMPORT_MAX_BYTES", "999999999999999"),
+        ("TASKWIRE_CORS_ORIGINS", "https://app.example.com/"),
+        ("TASKWIRE_SMTP_CA_FILE", "/nonexistent/smtp-ca.pem"),
     ],
 )
 def test_a_bad_setting_stops_start_up_with_one_line_naming_its_variable(
@@ -74,6 +77,16 @@ def test_a_bad_setting_stops_start_up_with_one_line_naming_its_variable(
     result = run_serve(serve_env(tmp_path, **{variable: value}))
     assert_one_line(result, 2, f"{variable}: ")
     assert not (tmp_path / "data").exists(), "nothing may be created before the settings are known good"
+
+
+def test_only_the_documented_variable_is_read_and_named(tmp_path: Path) -> None:
+    # TASKWIRE_PORT and TASKWIRE_WS_AUTH_TIMEOUT_SECONDS are built from field names and documented nowhere.
+    env = serve_env(
+        tmp_path, TASKWIRE_PORT="abc", TASKWIRE_WS_AUTH_TIMEOUT_SECONDS="nan", TASKWIRE_WS_AUTH_TIMEOUT="-5"
+    )
+    result = run_serve(env)
+    assert_one_line(result, 2, "TASKWIRE_WS_AUTH_TIMEOUT: ")
+    assert "PORT" not in result.stderr and "nan" not in result.stderr, result.stderr
 
 
 def test_a_bad_secret_is_named_but_never_echoed(tmp_path: Path) -> None:
