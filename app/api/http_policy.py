@@ -11,7 +11,7 @@ from typing import Any
 
 from quart import Quart, Response, g, request
 
-from app.api.hypercorn_http import write_heads_with_bodies
+from app.api.hypercorn_http import linger_after_early_answers, write_heads_with_bodies
 from app.observability import metrics
 from app.observability.logs import request_id_var
 from app.settings import Settings
@@ -46,6 +46,8 @@ def _security_headers(settings: Settings) -> dict[str, str]:
 
 def install_http_policy(app: Quart, settings: Settings) -> None:
     write_heads_with_bodies()
+    # An upload's file may be larger than the body limit of every other route.
+    linger_after_early_answers(max(settings.max_body_bytes, settings.attachment_max_bytes))
     security_headers = _security_headers(settings)
     allowed_origins = frozenset(settings.cors_origins)
 

@@ -157,7 +157,9 @@ async def finish_request_body(error: BaseException | None = None) -> None:
     length = request.content_length
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     if not length or (limit is not None and length > limit):
-        return  # no body, or one refused with 413: that connection is closed, as it should be
+        # No body; or one refused with 413 and answered at once, whose rest the server reads
+        # and drops after the answer, within bounds (app/api/hypercorn_http.py).
+        return
     # A client that stops sending is Hypercorn's read_timeout to end, not ours to wait for.
     with contextlib.suppress(Exception):
         await asyncio.wait_for(body, BODY_DRAIN_SECONDS)

@@ -22,7 +22,7 @@ from tests.realtime.follower import Rest
 from tests.realtime.sse_client import SseStream
 from tests.support.app_fixtures import mongo_database_url
 from tests.support.mcp_client import call, mcp_over_http
-from tests.support.servers import BASE_ENV, AppServer, app_servers
+from tests.support.servers import BASE_ENV, AppServer, app_servers, trickle
 from tests.support.services import REPO_ROOT, MongoWireServer, RedisServer
 
 pytestmark = pytest.mark.processes
@@ -361,6 +361,26 @@ async def test_a_body_over_the_limit_is_413_and_the_server_goes_on(server: AppSe
     }
     async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
         answer = await http.post("/mcp", content=oversized, headers=headers)
+        assert answer.status_code == 413 and answer.json()["error"]["code"] == "payload_too_large"
+    async with mcp_over_http(server.url, team.writer["token"]) as client:
+        assert await call(client, "list_boards") is not None
+
+
+async def test_a_body_far_over_the_limit_gets_its_413_while_the_client_is_still_sending(
+    server: AppServer, team: Team
+) -> None:
+    """Refused on its announced length at once, while most of its 16 MiB is still to come:
+    the server reads the rest before it lets the connection go, so the client, which
+    writes the whole body before it reads, finds the answer (not a reset connection)."""
+    oversized = b'{"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"pad": "' + b"x" * (16 << 20) + b'"}}'
+    headers = {
+        "Accept": "application/json, text/event-stream",
+        "Content-Type": "application/json",
+        "Content-Length": str(len(oversized)),
+        "Authorization": f"Bearer {team.writer['token']}",
+    }
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        answer = await http.post("/mcp", content=trickle(oversized, piece=256 * 1024), headers=headers)
         assert answer.status_code == 413 and answer.json()["error"]["code"] == "payload_too_large"
     async with mcp_over_http(server.url, team.writer["token"]) as client:
         assert await call(client, "list_boards") is not None

@@ -8,6 +8,7 @@ SIGKILL (the crash path); ``start()`` starts the instance again on the same port
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -16,7 +17,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -152,3 +153,11 @@ def app_servers(
         for server in servers:
             with contextlib.suppress(Exception):
                 server.stop(stop_timeout)
+
+
+async def trickle(body: bytes, piece: int = 64 * 1024, pause: float = 0.005) -> AsyncIterator[bytes]:
+    """``body`` in pieces with a pause between them, as a client on a slower link sends it:
+    still sending when a server answers on the request's head alone."""
+    for start in range(0, len(body), piece):
+        yield body[start : start + piece]
+        await asyncio.sleep(pause)
