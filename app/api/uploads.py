@@ -59,9 +59,24 @@ BODY_DRAIN_SECONDS = 5.0
 
 class TrackedBody(Body):
     """Quart's request body, saying whether its end has arrived (the end of the request
-    then knows, with no wait, whether a body is left unread)."""
+    then knows, with no wait, whether a body is left unread), and refused as soon as it
+    passes its limit."""
 
     complete = False
+    received = 0
+
+    async def put(self, data: bytes) -> None:
+        # Quart checks a body without a Content-Length (chunked) against the limit only once
+        # all of it is in, holding every byte till then: a client that never ends one would
+        # fill the server's memory. Past the limit it is refused (413) and the rest dropped.
+        if self.complete:
+            return
+        self.received += len(data)
+        if self._max_content_length is not None and self.received > self._max_content_length:
+            self._must_raise = RequestEntityTooLarge()
+            self.set_complete()
+            return
+        await super().put(data)
 
     def set_complete(self) -> None:
         self.complete = True

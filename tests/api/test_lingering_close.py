@@ -152,3 +152,26 @@ async def test_a_client_sending_fast_is_cut_off_after_a_few_bodies_worth(server:
     # two sockets' buffers (a few MiB each on loopback).
     assert elapsed < LINGER_SECONDS
     assert LINGER_BODIES * LARGEST_BODY < sent < LINGER_BODIES * LARGEST_BODY + 16 * MIB
+
+
+async def test_a_chunked_body_is_refused_once_past_the_limit_not_held_till_its_end(server: AppServer) -> None:
+    """A body with no Content-Length, sent without end: the server answers 413 as soon as it
+    has more than the limit (it used to hold every byte until the body ended)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    head = request_head("POST", "/api/v1/auth/login").replace(b"\r\n\r\n", b"\r\nTransfer-Encoding: chunked\r\n\r\n")
+    writer.write(head)
+    chunk = b"x" * 65536
+    frame = b"%x\r\n%s\r\n" % (len(chunk), chunk)
+    sent = 0
+    with contextlib.suppress(ConnectionError):
+        while not reader._buffer and sent < 64 * MIB:  # the answer has begun to arrive
+            writer.write(frame)
+            await writer.drain()
+            sent += len(chunk)
+    status, body = await read_response(reader)
+    writer.close()
+    assert (status, body["error"]["code"]) == (413, "payload_too_large")
+    # What was sent is the limit and what the sockets' buffers took before the answer.
+    assert sent < 16 * MIB
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        assert (await client.get("/healthz")).status_code == 200
