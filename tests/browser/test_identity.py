@@ -106,7 +106,9 @@ async def test_the_administrator_disables_an_account_and_its_open_board_signs_ou
     await expect(row).to_contain_text("Active")
     registration = section.get_by_test_id("registration-open")
     await expect(registration).to_be_checked()
-    await registration.uncheck()
+    # The reload must come after the server has the change, not merely the checkbox.
+    async with admin.expect_response(lambda r: r.url.endswith("/admin/instance") and r.request.method == "PATCH"):
+        await registration.uncheck()
     await expect(registration).not_to_be_checked()
     await admin.reload()
     await expect(admin.get_by_test_id("registration-open")).not_to_be_checked()  # kept by the server
