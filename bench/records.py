@@ -7,8 +7,10 @@ into its public JSON view, the two things every list page and every event do per
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import timeit
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -39,23 +41,19 @@ VALUES: dict[str, Any] = dict(
 )
 
 
-class TaskModel(pydantic.BaseModel):
-    id: str
-    board_id: str
-    title: str
-    description: str
-    status: str
-    priority: Priority
-    assignees: list[str]
-    labels: list[str]
-    due_at: str | None
-    position: str
-    created_by: str
-    created_at: str
-    updated_at: str
-    version: int = 1
-    checklist: list[dict[str, Any]] = []
-    archived_at: str | None = None
+def _model_of(record: type) -> type[pydantic.BaseModel]:
+    """The same fields as a pydantic model, derived from the record so the two cannot drift."""
+    hints = typing.get_type_hints(record)
+    fields: dict[str, Any] = {}
+    for item in dataclasses.fields(record):
+        default = item.default if item.default is not dataclasses.MISSING else ...
+        if item.default_factory is not dataclasses.MISSING:
+            default = pydantic.Field(default_factory=item.default_factory)
+        fields[item.name] = (hints[item.name], default)
+    return pydantic.create_model(f"{record.__name__}Model", **fields)
+
+
+TaskModel = _model_of(Task)
 
 
 def main() -> None:
